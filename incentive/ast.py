@@ -1,0 +1,268 @@
+"""The scheme's abstract syntax: immutable nodes, each with a source span.
+
+Spans never take part in equality, so `parse(fmt(s)) == parse(s)` compares
+meaning, not layout. Nothing from lark leaves `incentive.parser`: these nodes
+are the only form of a parsed scheme that later stages see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+from incentive.diagnostics import NO_SPAN, Span
+
+PeriodName = Literal["day", "week", "month", "season"]
+RoundingMode = Literal["down", "up", "nearest"]
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A name as written, with its own span so errors can point at it."""
+
+    value: str
+
+
+# ---- expressions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class String(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Boolean(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    """An attribute of the event being evaluated (`words`, `likes`, `channel`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    function: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Negate(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Expr
+
+
+BinaryOp = Literal["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or"]
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: BinaryOp
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Membership(Node):
+    """`x in [a, b]` or `x not in [a, b]`."""
+
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool
+
+
+Expr: TypeAlias = Number | String | Boolean | Attribute | Call | Negate | Not | Binary | Membership
+
+
+# ---- header ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrencyDecl(Node):
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class TimezoneDecl(Node):
+    zone: str
+
+
+@dataclass(frozen=True)
+class DayDecl(Node):
+    """`day ends 21:00`: the local time at which each day closes (text as written)."""
+
+    ends: str
+
+
+@dataclass(frozen=True)
+class WeekDecl(Node):
+    starts: Name
+
+
+@dataclass(frozen=True)
+class SeasonDecl(Node):
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class AttributeDecl(Node):
+    name: Name
+    type: Name
+
+
+@dataclass(frozen=True)
+class EventDecl(Node):
+    name: Name
+    attributes: tuple[AttributeDecl, ...]
+
+
+@dataclass(frozen=True)
+class EventsDecl(Node):
+    events: tuple[EventDecl, ...]
+
+
+# ---- rule clauses ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class On(Node):
+    events: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class Where(Node):
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class Award(Node):
+    amount: Expr
+    currency: Name | None = None
+    rounding: RoundingMode | None = None
+
+
+@dataclass(frozen=True)
+class Limit(Node):
+    """`limit 3 per day`; `period` is None for `limit 3 ever`."""
+
+    count: int
+    period: PeriodName | None
+
+
+@dataclass(frozen=True)
+class Once(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class Cap(Node):
+    points: int
+    period: PeriodName
+
+
+@dataclass(frozen=True)
+class GroupRef(Node):
+    name: Name
+
+
+@dataclass(frozen=True)
+class Uncapped(Node):
+    """The operator's word that a rule may pay without limit (silences that warning)."""
+
+
+RuleClause: TypeAlias = On | Where | Award | Limit | Once | Cap | GroupRef | Uncapped
+
+
+@dataclass(frozen=True)
+class GroupDecl(Node):
+    name: Name
+    caps: tuple[Cap, ...]
+
+
+@dataclass(frozen=True)
+class RuleDecl(Node):
+    name: Name
+    clauses: tuple[RuleClause, ...]
+
+
+# ---- boosts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Times(Node):
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class Weekdays(Node):
+    days: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class Dates(Node):
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class For(Node):
+    targets: tuple[Name, ...]
+
+
+BoostClause: TypeAlias = Times | Weekdays | Dates | For
+
+
+@dataclass(frozen=True)
+class BoostDecl(Node):
+    name: Name
+    clauses: tuple[BoostClause, ...]
+
+
+Item: TypeAlias = (
+    CurrencyDecl
+    | TimezoneDecl
+    | DayDecl
+    | WeekDecl
+    | SeasonDecl
+    | EventsDecl
+    | GroupDecl
+    | RuleDecl
+    | BoostDecl
+)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A `#` comment, kept so that the formatter does not lose it."""
+
+    line: int
+    column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Scheme(Node):
+    """A whole scheme file; items keep their source order (rule order matters)."""
+
+    name: str
+    items: tuple[Item, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)

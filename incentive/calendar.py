@@ -1,0 +1,94 @@
+"""Local days, weeks, months and the season of a scheme.
+
+Every period is computed by calendar arithmetic on local wall-clock dates in
+the scheme's zone, never by adding 24 hours, so 23- and 25-hour days are right.
+A day is named by the calendar date it mostly covers: with `day ends 21:00`
+the day named 2026-03-03 runs from 03-02 21:00 to 03-03 21:00; with
+`day ends 04:00` the day named 2026-03-03 runs from 03-03 04:00 to 03-04 04:00.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from incentive.ast import PeriodName
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    zone_name: str = "UTC"
+    day_ends: time = time(0, 0)
+    week_start: int = 0  # Monday
+    season: tuple[date, date] | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.zone_name)
+
+    @property
+    def _shift(self) -> timedelta:
+        """Wall-clock shift that maps a local time onto the date of the day it belongs to."""
+        boundary = timedelta(hours=self.day_ends.hour, minutes=self.day_ends.minute)
+        if boundary == timedelta(0):
+            return timedelta(0)
+        # Days ending in the evening are named by the date they end on; days
+        # ending in the small hours by the date they start on.
+        return timedelta(hours=24) - boundary if self.day_ends.hour >= 12 else -boundary
+
+    def to_utc(self, local: datetime) -> datetime:
+        """A local wall-clock time (naive) as a UTC instant; ambiguous times take the first."""
+        return local.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+
+    def to_local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.zone)
+
+    def day_of(self, instant: datetime) -> date:
+        """The name (a date) of the local day an instant falls in."""
+        wall = instant.astimezone(self.zone).replace(tzinfo=None)
+        return (wall + self._shift).date()
+
+    def day_start(self, day: date) -> datetime:
+        """The UTC instant at which the named day begins."""
+        return self.to_utc(datetime.combine(day, time(0, 0)) - self._shift)
+
+    def day_end(self, day: date) -> datetime:
+        return self.day_start(day + timedelta(days=1))
+
+    def period_key(self, period: PeriodName | None, day: date) -> str:
+        """A stable text key for the period containing a day (`None` means ever)."""
+        if period is None:
+            return "ever"
+        if period == "day":
+            return day.isoformat()
+        if period == "week":
+            return (day - timedelta(days=(day.weekday() - self.week_start) % 7)).isoformat()
+        if period == "month":
+            return f"{day.year:04d}-{day.month:02d}"
+        return "season"
+
+    def in_season(self, day: date) -> bool:
+        return self.season is None or self.season[0] <= day <= self.season[1]
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone
+
+
+def zone_exists(name: str) -> bool:
+    if not name or name.startswith(("/", ".")) or ".." in name or "\\" in name:
+        return False
+    try:
+        _zone(name)
+    except (ValueError, OSError, KeyError):
+        return False
+    return True

@@ -1,0 +1,633 @@
+"""AST -> Program, collecting every error and warning in one pass.
+
+`check(scheme)` never stops at the first problem: it returns all diagnostics
+(sorted by position) and, when there is no error, the resolved `Program`.
+`compile_scheme(text)` is the API boundary that raises `SchemeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import TypeVar
+from zoneinfo import available_timezones
+
+from incentive import ast
+from incentive.calendar import WEEKDAYS, Calendar, zone_exists
+from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
+from incentive.parser import parse
+from incentive.program import (
+    BUILTIN_ATTRIBUTES,
+    VALUE_TYPES,
+    BoostSpec,
+    CapSpec,
+    LimitSpec,
+    Program,
+    RuleSpec,
+    ValueType,
+)
+
+FUNCTIONS = {"min": (2, None), "max": (2, None)}  # name -> (min args, max args)
+DEFAULT_CURRENCY = "points"
+_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "season": 3, None: 4}
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    program: Program | None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+
+def compile_scheme(text: str, file: str = "<scheme>") -> Program:
+    """Parse and check scheme text; raise SchemeError listing every error."""
+    result = check(parse(text, file), file, text)
+    if result.program is None:
+        raise SchemeError(result.errors, text)
+    return result.program
+
+
+def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> CheckResult:
+    return _Checker(scheme, file, source).run()
+
+
+def _describe_type(t: ValueType) -> str:
+    return {"number": "a number", "text": "text", "bool": "true or false"}[t]
+
+
+@dataclass
+class _Header:
+    currencies: list[str] = field(default_factory=list)
+    zone: str = "UTC"
+    day_ends: time = time(0, 0)
+    week_start: int = 0
+    season: tuple[date, date] | None = None
+
+
+class _Checker:
+    def __init__(self, scheme: ast.Scheme, file: str, source: str) -> None:
+        self.scheme = scheme
+        self.file = file
+        self.source = source
+        self.bag = DiagnosticBag(file)
+        self.header = _Header()
+        self.declared_events: dict[str, dict[str, ValueType]] | None = None
+        self.groups: dict[str, ast.GroupDecl] = {}
+        self.group_caps: dict[str, tuple[CapSpec, ...]] = {}
+        self.rule_names: dict[str, ast.RuleDecl] = {}
+        self.used_groups: set[str] = set()
+        # event type -> attribute -> type (declared or inferred from use)
+        self.attribute_types: dict[str, dict[str, ValueType]] = {}
+        self.read_attributes: dict[str, dict[str, ValueType]] = {}
+
+    # ---- helpers ----------------------------------------------------------------
+
+    def _items(self, kind: type[ast.Node]) -> Iterator[ast.Node]:
+        return (item for item in self.scheme.items if isinstance(item, kind))
+
+    def _single(self, kind: type[ast.Node], what: str) -> ast.Node | None:
+        found = list(self._items(kind))
+        for extra in found[1:]:
+            self.bag.error("E0202", f"`{what}` is declared more than once", extra.span,
+                           f"the first is on line {found[0].span.line}")
+        return found[0] if found else None
+
+    def _date(self, text: str, span: Span) -> date | None:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.bag.error("E0206", f"`{text}` is not a calendar date", span,
+                           "write dates as YYYY-MM-DD, e.g. 2026-03-01")
+            return None
+
+    # ---- passes -----------------------------------------------------------------
+
+    def run(self) -> CheckResult:
+        self._check_header()
+        self._check_events()
+        self._collect_groups()
+        rules = self._check_rules()
+        boosts = self._check_boosts()
+        for group_name, group in self.groups.items():
+            if group_name not in self.used_groups:
+                self.bag.warning("W0303", f"group `{group_name}` has no rules", group.name.span,
+                                 f"add `group {group_name}` to the rules it should cap")
+        if self.bag.has_errors:
+            return CheckResult(self.bag.sorted(), None)
+        specs = tuple(self._rule_spec(rule, boosts) for rule in rules)
+        by_event: dict[str, list[RuleSpec]] = {}
+        for spec in specs:
+            for event in spec.events:
+                by_event.setdefault(event, []).append(spec)
+        for spec in specs:
+            self._warn_unbounded(spec, self.rule_names[spec.name])
+        calendar = Calendar(self.header.zone, self.header.day_ends, self.header.week_start,
+                            self.header.season)
+        program = Program(
+            name=self.scheme.name,
+            currencies=tuple(self.header.currencies),
+            calendar=calendar,
+            rules=specs,
+            rules_by_event={k: tuple(v) for k, v in sorted(by_event.items())},
+            attribute_types={k: dict(sorted(v.items())) for k, v in
+                             sorted(self.read_attributes.items())},
+            known_events=frozenset(self.declared_events) if self.declared_events is not None
+            else None,
+            warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
+            source=self.source,
+            file=self.file,
+        )
+        return CheckResult(self.bag.sorted(), program)
+
+    def _check_header(self) -> None:
+        currency_decls = [c for c in self._items(ast.CurrencyDecl) if isinstance(c, ast.CurrencyDecl)]
+        seen: dict[str, ast.Name] = {}
+        for decl in currency_decls:
+            for name in decl.names:
+                if name.value in seen:
+                    self.bag.error("E0209", f"currency `{name.value}` is declared twice", name.span)
+                seen[name.value] = name
+        self.header.currencies = list(seen) or [DEFAULT_CURRENCY]
+
+        tz = self._single(ast.TimezoneDecl, "timezone")
+        if isinstance(tz, ast.TimezoneDecl):
+            if zone_exists(tz.zone):
+                self.header.zone = tz.zone
+            else:
+                hints = suggestion_hints(tz.zone, available_timezones()) or (
+                    "use an IANA zone name such as \"Asia/Shanghai\" or \"Europe/Berlin\"",)
+                self.bag.error("E0203", f"unknown time zone `{tz.zone}`", tz.span, *hints)
+
+        day = self._single(ast.DayDecl, "day ends")
+        if isinstance(day, ast.DayDecl):
+            hour, _, minute = day.ends.partition(":")
+            if int(hour) <= 23 and int(minute) <= 59:
+                self.header.day_ends = time(int(hour), int(minute))
+            else:
+                self.bag.error("E0204", f"`{day.ends}` is not a time of day", day.span,
+                               "write times as HH:MM between 00:00 and 23:59")
+
+        week = self._single(ast.WeekDecl, "week starts")
+        if isinstance(week, ast.WeekDecl):
+            name = week.starts.value.lower()
+            if name in WEEKDAYS:
+                self.header.week_start = WEEKDAYS.index(name)
+            else:
+                self.bag.error("E0205", f"unknown weekday `{week.starts.value}`", week.starts.span,
+                               *suggestion_hints(name, WEEKDAYS))
+
+        season = self._single(ast.SeasonDecl, "season")
+        if isinstance(season, ast.SeasonDecl):
+            first = self._date(season.first, season.span)
+            last = self._date(season.last, season.span)
+            if first and last:
+                if last < first:
+                    self.bag.error("E0206", f"the season ends ({last}) before it starts ({first})",
+                                   season.span)
+                else:
+                    self.header.season = (first, last)
+
+    def _check_events(self) -> None:
+        decls = [d for d in self._items(ast.EventsDecl) if isinstance(d, ast.EventsDecl)]
+        if not decls:
+            return
+        self.declared_events = {}
+        for decl in decls:
+            for event in decl.events:
+                if event.name.value in self.declared_events:
+                    self.bag.error("E0209", f"event type `{event.name.value}` is declared twice",
+                                   event.name.span)
+                attrs: dict[str, ValueType] = {}
+                for attr in event.attributes:
+                    type_name = attr.type.value
+                    if attr.name.value in attrs:
+                        self.bag.error("E0209", f"attribute `{attr.name.value}` is declared twice",
+                                       attr.name.span)
+                    if type_name not in VALUE_TYPES:
+                        self.bag.error("E0218", f"unknown attribute type `{type_name}`",
+                                       attr.type.span,
+                                       *(suggestion_hints(type_name, VALUE_TYPES)
+                                         or ("the types are `number`, `text` and `bool`",)))
+                        continue
+                    attrs[attr.name.value] = type_name  # type: ignore[assignment]
+                self.declared_events[event.name.value] = attrs
+                self.attribute_types[event.name.value] = dict(attrs)
+
+    def _check_limit_like(self, count: int, what: str, span: Span) -> bool:
+        if count <= 0:
+            self.bag.error("E0213", f"{what} must be at least 1", span,
+                           "to switch a rule off, remove it or comment it out with `#`")
+            return False
+        return True
+
+    def _check_period(self, period: ast.PeriodName | None, span: Span) -> bool:
+        if period == "season" and self.header.season is None:
+            self.bag.error("E0215", "`per season` needs a season", span,
+                           "declare one in the header: `season 2026-03-01 to 2026-03-21`")
+            return False
+        return True
+
+    def _check_caps(self, caps: list[ast.Cap], owner: str) -> tuple[CapSpec, ...]:
+        specs: list[CapSpec] = []
+        by_period: dict[str, ast.Cap] = {}
+        for cap in caps:
+            ok = self._check_limit_like(cap.points, "a cap", cap.span)
+            ok = self._check_period(cap.period, cap.span) and ok
+            if cap.period in by_period:
+                self.bag.error("E0214", f"two caps per {cap.period} "
+                               f"({by_period[cap.period].points} and {cap.points})", cap.span,
+                               "keep one of them")
+                ok = False
+            by_period[cap.period] = cap
+            if ok:
+                specs.append(CapSpec(owner, cap.points, cap.period))
+        self._warn_never_binds([(c.points, c.period, c.span, f"cap {c.points} per {c.period}")
+                                for c in caps if c.points > 0])
+        return tuple(specs)
+
+    def _warn_never_binds(self, items: list[tuple[int, ast.PeriodName | None, Span, str]]) -> None:
+        """A bound over a short period at or above a bound over a longer one never binds."""
+        for count, period, span, text in items:
+            for other_count, other_period, _, other_text in items:
+                if (_PERIOD_ORDER[other_period] > _PERIOD_ORDER[period]
+                        and other_count <= count):
+                    self.bag.warning("W0302", f"`{text}` can never bind under `{other_text}`", span,
+                                     "remove it, or raise the longer period's bound")
+                    break
+
+    def _collect_groups(self) -> None:
+        for group in self._items(ast.GroupDecl):
+            assert isinstance(group, ast.GroupDecl)
+            name = group.name.value
+            if name in self.groups:
+                self.bag.error("E0209", f"group `{name}` is declared twice", group.name.span)
+                continue
+            self.groups[name] = group
+            self.group_caps[name] = self._check_caps(list(group.caps), f"group:{name}")
+
+    def _check_rules(self) -> list[ast.RuleDecl]:
+        rules: list[ast.RuleDecl] = []
+        group_currency: dict[str, tuple[str, ast.RuleDecl]] = {}
+        for rule in self._items(ast.RuleDecl):
+            assert isinstance(rule, ast.RuleDecl)
+            name = rule.name.value
+            if name in self.rule_names:
+                self.bag.error("E0201", f"rule `{name}` is declared twice", rule.name.span,
+                               f"the first is on line {self.rule_names[name].span.line}")
+                continue
+            if name in self.groups:
+                self.bag.error("E0209", f"`{name}` is already the name of a group", rule.name.span)
+            self.rule_names[name] = rule
+            rules.append(rule)
+            self._check_rule(rule)
+            award = _first(rule, ast.Award)
+            currency = self._rule_currency(award)
+            for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
+                group = ref.name.value
+                if group not in self.groups:
+                    self.bag.error("E0208", f"unknown group `{group}`", ref.name.span,
+                                   *(suggestion_hints(group, self.groups)
+                                     or (f"declare it: `group {group} {{ cap 20 per day }}`",)))
+                    continue
+                self.used_groups.add(group)
+                if group in group_currency and group_currency[group][0] != currency:
+                    other = group_currency[group][1].name.value
+                    self.bag.error("E0226", f"group `{group}` mixes currencies: rule `{name}` pays "
+                                   f"`{currency}`, rule `{other}` pays "
+                                   f"`{group_currency[group][0]}`", ref.span,
+                                   "a cap counts one currency; use one group per currency")
+                group_currency.setdefault(group, (currency, rule))
+        return rules
+
+    def _rule_currency(self, award: ast.Award | None) -> str:
+        if award is None or award.currency is None:
+            return self.header.currencies[0]
+        return award.currency.value
+
+    def _check_rule(self, rule: ast.RuleDecl) -> None:
+        name = rule.name.value
+        counts: dict[type, list[ast.Node]] = {}
+        for clause in rule.clauses:
+            counts.setdefault(type(clause), []).append(clause)
+        for kind, word in ((ast.On, "on"), (ast.Where, "where"), (ast.Award, "award"),
+                           (ast.Once, "once"), (ast.Uncapped, "uncapped")):
+            for extra in counts.get(kind, [])[1:]:
+                self.bag.error("E0212", f"rule `{name}` has more than one `{word}` clause",
+                               extra.span, "combine them: `on a, b` or `where x and y`")
+        on = _first(rule, ast.On)
+        if on is None:
+            self.bag.error("E0210", f"rule `{name}` does not say which events it reacts to",
+                           rule.name.span, "add an `on` clause: `on checkin`")
+        award = _first(rule, ast.Award)
+        if award is None:
+            self.bag.error("E0211", f"rule `{name}` does not award anything", rule.name.span,
+                           "add an `award` clause: `award 5`")
+        elif award.currency is not None and award.currency.value not in self.header.currencies:
+            self.bag.error("E0207", f"unknown currency `{award.currency.value}`", award.currency.span,
+                           *(suggestion_hints(award.currency.value, self.header.currencies)
+                             or (f"declare it: `currency {', '.join(self.header.currencies)}, "
+                                 f"{award.currency.value}`",)))
+
+        # limits
+        limits = [c for c in rule.clauses if isinstance(c, ast.Limit | ast.Once)]
+        by_period: dict[str | None, int] = {}
+        bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
+        for clause in limits:
+            count, period = (1, None) if isinstance(clause, ast.Once) else (clause.count, clause.period)
+            if not self._check_limit_like(count, "a limit", clause.span):
+                continue
+            self._check_period(period, clause.span)
+            if period in by_period and by_period[period] != count:
+                label = "ever" if period is None else f"per {period}"
+                self.bag.error("E0214", f"rule `{name}` has contradictory limits {label} "
+                               f"({by_period[period]} and {count})", clause.span, "keep one of them")
+            by_period[period] = count
+            bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
+        self._warn_never_binds(bounds)
+        self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")
+
+        # events and types
+        events: list[str] = []
+        if on is not None:
+            for event in on.events:
+                if self.declared_events is not None and event.value not in self.declared_events:
+                    self.bag.error("E0216", f"unknown event type `{event.value}`", event.span,
+                                   *(suggestion_hints(event.value, self.declared_events)
+                                     or ("add it to the `events { ... }` list",)))
+                    continue
+                if event.value in events:
+                    self.bag.error("E0209", f"event type `{event.value}` is listed twice", event.span)
+                    continue
+                events.append(event.value)
+        typer = _Typer(self, events)
+        where = _first(rule, ast.Where)
+        if where is not None:
+            got = typer.infer(where.condition, "bool")
+            if got is not None and got != "bool":
+                self.bag.error("E0220", f"a condition must be true or false, not {_describe_type(got)}",
+                               where.condition.span, "compare it, e.g. `words > 0`")
+        if award is not None:
+            got = typer.infer(award.amount, "number")
+            if got is not None and got != "number":
+                self.bag.error("E0221", f"an award must be a number, not {_describe_type(got)}",
+                               award.amount.span)
+
+    def _check_boosts(self) -> dict[str, list[BoostSpec]]:
+        """Boosts by target: a rule name, a group name, or "*" for every rule."""
+        targets: dict[str, list[BoostSpec]] = {}
+        seen: set[str] = set()
+        for boost in self._items(ast.BoostDecl):
+            assert isinstance(boost, ast.BoostDecl)
+            name = boost.name.value
+            if name in seen:
+                self.bag.error("E0209", f"boost `{name}` is declared twice", boost.name.span)
+            seen.add(name)
+            kinds: dict[type, list[ast.Node]] = {}
+            for clause in boost.clauses:
+                kinds.setdefault(type(clause), []).append(clause)
+            for kind, word in ((ast.Times, "times"), (ast.Weekdays, "on"), (ast.Dates, "from"),
+                               (ast.For, "for")):
+                for extra in kinds.get(kind, [])[1:]:
+                    self.bag.error("E0225", f"boost `{name}` has more than one `{word}` clause",
+                                   extra.span)
+            times = kinds.get(ast.Times)
+            if not times:
+                self.bag.error("E0225", f"boost `{name}` does not say by how much",
+                               boost.name.span, "add `times 2` (double points)")
+                continue
+            factor = times[0].factor  # type: ignore[attr-defined]
+            if factor <= 0:
+                self.bag.error("E0224", "a boost must multiply by more than 0", times[0].span)
+            weekdays: frozenset[int] | None = None
+            if ast.Weekdays in kinds:
+                days: set[int] = set()
+                for day in kinds[ast.Weekdays][0].days:  # type: ignore[attr-defined]
+                    if day.value.lower() in WEEKDAYS:
+                        days.add(WEEKDAYS.index(day.value.lower()))
+                    else:
+                        self.bag.error("E0205", f"unknown weekday `{day.value}`", day.span,
+                                       *suggestion_hints(day.value.lower(), WEEKDAYS))
+                weekdays = frozenset(days)
+            first = last = None
+            if ast.Dates in kinds:
+                dates = kinds[ast.Dates][0]
+                assert isinstance(dates, ast.Dates)
+                first, last = self._date(dates.first, dates.span), self._date(dates.last, dates.span)
+                if first and last and last < first:
+                    self.bag.error("E0206", f"boost `{name}` ends ({last}) before it starts ({first})",
+                                   dates.span)
+                season = self.header.season
+                if first and last and season and (last < season[0] or first > season[1]):
+                    self.bag.warning("W0305", f"boost `{name}` falls outside the season",
+                                     dates.span)
+            spec = BoostSpec(name, factor, weekdays, first, last)
+            if ast.For in kinds:
+                for target in kinds[ast.For][0].targets:  # type: ignore[attr-defined]
+                    if target.value not in self.rule_names and target.value not in self.groups:
+                        self.bag.error("E0208", f"unknown rule or group `{target.value}`",
+                                       target.span,
+                                       *suggestion_hints(target.value,
+                                                         [*self.rule_names, *self.groups]))
+                        continue
+                    targets.setdefault(target.value, []).append(spec)
+            else:
+                targets.setdefault("*", []).append(spec)
+        return targets
+
+    def _rule_spec(self, rule: ast.RuleDecl, boosts: dict[str, list[BoostSpec]]) -> RuleSpec:
+        name = rule.name.value
+        on = _first(rule, ast.On)
+        award = _first(rule, ast.Award)
+        where = _first(rule, ast.Where)
+        assert on is not None and award is not None
+        limits: list[LimitSpec] = []
+        for clause in rule.clauses:
+            if isinstance(clause, ast.Once):
+                limits.append(LimitSpec(1, None))
+            elif isinstance(clause, ast.Limit):
+                limits.append(LimitSpec(clause.count, clause.period))
+        groups = tuple(dict.fromkeys(c.name.value for c in rule.clauses
+                                     if isinstance(c, ast.GroupRef)))
+        caps = [CapSpec(f"rule:{name}", c.points, c.period) for c in rule.clauses
+                if isinstance(c, ast.Cap)]
+        for group in groups:
+            caps.extend(self.group_caps.get(group, ()))
+        applied: list[BoostSpec] = []
+        for target in ("*", name, *groups):
+            for boost in boosts.get(target, []):
+                if boost not in applied:
+                    applied.append(boost)
+        return RuleSpec(
+            name=name,
+            events=tuple(dict.fromkeys(e.value for e in on.events)),
+            condition=where.condition if where else None,
+            amount=award.amount,
+            currency=self._rule_currency(award),
+            rounding=award.rounding or "down",
+            limits=tuple(limits),
+            caps=tuple(caps),
+            groups=groups,
+            boosts=tuple(applied),
+            span=rule.span,
+        )
+
+    def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
+        if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
+            return
+        if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
+            return  # penalties and zero awards cannot run away
+        self.bag.warning("W0301", f"rule `{spec.name}` can pay without limit", rule.name.span,
+                         "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended")
+
+
+class _Typer:
+    """Infers and checks the types of a rule's expressions.
+
+    An attribute's type comes from the `events` declaration, or from its first
+    use (`words >= 500` makes `words` a number for the rule's event types); a
+    later use that disagrees is an error.
+    """
+
+    def __init__(self, checker: _Checker, events: list[str]) -> None:
+        self.checker = checker
+        self.events = events
+
+    def _declared(self, event: str) -> dict[str, ValueType] | None:
+        declared = self.checker.declared_events
+        if declared is None or not declared.get(event):
+            return None
+        return declared[event]
+
+    def attribute_type(self, node: ast.Attribute, want: ValueType | None) -> ValueType | None:
+        name = node.name
+        if name in BUILTIN_ATTRIBUTES:
+            return BUILTIN_ATTRIBUTES[name]
+        known: ValueType | None = None
+        for event in self.events:
+            declared = self._declared(event)
+            if declared is not None and name not in declared:
+                self.checker.bag.error(
+                    "E0217", f"event `{event}` has no attribute `{name}`", node.span,
+                    *(suggestion_hints(name, declared)
+                      or (f"declare it: `{event}({name}: number)`",)))
+                return None
+            seen = self.checker.attribute_types.get(event, {}).get(name)
+            if seen is not None:
+                known = known or seen
+                if seen != known:
+                    self.checker.bag.error(
+                        "E0219", f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
+                        f"{_describe_type(known)} for another event of this rule", node.span)
+                    return None
+        result = known or want
+        if result is not None:
+            for event in self.events:
+                self.checker.attribute_types.setdefault(event, {}).setdefault(name, result)
+                self.checker.read_attributes.setdefault(event, {})[name] = result
+        return result
+
+    def expect(self, node: ast.Expr, want: ValueType, context: str) -> None:
+        got = self.infer(node, want)
+        if got is not None and got != want:
+            self.checker.bag.error("E0219", f"{context} needs {_describe_type(want)}, but "
+                                   f"{_show(node)} is {_describe_type(got)}", node.span)
+
+    def infer(self, node: ast.Expr, want: ValueType | None) -> ValueType | None:
+        match node:
+            case ast.Number():
+                return "number"
+            case ast.String():
+                return "text"
+            case ast.Boolean():
+                return "bool"
+            case ast.Attribute():
+                return self.attribute_type(node, want)
+            case ast.Negate(operand=operand):
+                self.expect(operand, "number", "`-`")
+                return "number"
+            case ast.Not(operand=operand):
+                self.expect(operand, "bool", "`not`")
+                return "bool"
+            case ast.Call(function=function, args=args):
+                if function not in FUNCTIONS:
+                    self.checker.bag.error("E0222", f"unknown function `{function}`", node.span,
+                                           *(suggestion_hints(function, FUNCTIONS)
+                                             or ("the functions are `min` and `max`",)))
+                    return None
+                low, _ = FUNCTIONS[function]
+                if len(args) < low:
+                    self.checker.bag.error("E0222", f"`{function}` needs at least {low} values",
+                                           node.span)
+                for arg in args:
+                    self.expect(arg, "number", f"`{function}`")
+                return "number"
+            case ast.Binary(op=op, left=left, right=right) if op in ("and", "or"):
+                self.expect(left, "bool", f"`{op}`")
+                self.expect(right, "bool", f"`{op}`")
+                return "bool"
+            case ast.Binary(op=op, left=left, right=right) if op in ("+", "-", "*", "/"):
+                self.expect(left, "number", f"`{op}`")
+                self.expect(right, "number", f"`{op}`")
+                if op == "/" and isinstance(right, ast.Number) and right.value == 0:
+                    self.checker.bag.error("E0223", "division by zero", right.span)
+                return "number"
+            case ast.Binary(op=op, left=left, right=right):
+                if op in ("<", "<=", ">", ">="):
+                    self.expect(left, "number", f"`{op}`")
+                    self.expect(right, "number", f"`{op}`")
+                    return "bool"
+                self._same_type(left, right, op)
+                return "bool"
+            case ast.Membership(operand=operand, items=items):
+                item_type: ValueType | None = None
+                for item in items:
+                    item_type = item_type or self.infer(item, None)
+                got = self.infer(operand, item_type)
+                if got is not None:
+                    for item in items:
+                        self.expect(item, got, "a list after `in`")
+                return "bool"
+        raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
+
+    def _same_type(self, left: ast.Expr, right: ast.Expr, op: str) -> None:
+        lt = self.infer(left, None)
+        rt = self.infer(right, lt)
+        if lt is None and rt is not None:
+            lt = self.infer(left, rt)
+        if lt is not None and rt is not None and lt != rt:
+            self.checker.bag.error(
+                "E0219", f"cannot compare {_show(left)} ({_describe_type(lt)}) with "
+                f"{_show(right)} ({_describe_type(rt)}) using `{op}`", right.span)
+
+
+def _show(node: ast.Expr) -> str:
+    match node:
+        case ast.Attribute(name=name):
+            return f"`{name}`"
+        case ast.Number(value=value):
+            return f"`{value}`"
+        case ast.String(value=value):
+            return f'`"{value}"`'
+        case ast.Boolean(value=value):
+            return "`true`" if value else "`false`"
+    return "this expression"
+
+
+_ClauseT = TypeVar("_ClauseT", bound=ast.Node)
+
+
+def _first(rule: ast.RuleDecl, kind: type[_ClauseT]) -> _ClauseT | None:
+    for clause in rule.clauses:
+        if isinstance(clause, kind):
+            return clause
+    return None
+
+

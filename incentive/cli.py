@@ -1,0 +1,295 @@
+"""The `incentive` command: a thin layer over the library.
+
+Exit codes: 0 ok; 1 invalid scheme, events or failed check; 2 usage or I/O
+error; 3 an internal error (a bug: please report it). No traceback reaches
+the terminal unless INCENTIVE_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+import yaml
+
+from incentive import ast
+from incentive.checker import check
+from incentive.diagnostics import IncentiveError, SchemeError
+from incentive.engine import run_batch
+from incentive.events import BadLine, Event, EventFormat, EventModel, guess_format, parse_time, read_events
+from incentive.formatter import format_scheme
+from incentive.parser import parse
+from incentive.program import Program
+from incentive.records import Record
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(Exception):
+    """An error already worded for the operator, with its exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def guarded(func: F) -> F:
+    """Turn every failure into a message and an exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Failure as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(err.code)
+        except IncentiveError as err:
+            click.echo(err.render(), err=True)
+            sys.exit(EXIT_INVALID)
+        except (OSError, UnicodeDecodeError) as err:
+            click.echo(f"error: {_os_message(err)}", err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as err:  # a bug: say so plainly
+            if os.environ.get("INCENTIVE_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(err).__name__}: {err}\n"
+                       "this is a bug in incentive; rerun with INCENTIVE_DEBUG=1 for details",
+                       err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _os_message(err: Exception) -> str:
+    if isinstance(err, FileNotFoundError):
+        return f"no such file: {err.filename}"
+    if isinstance(err, IsADirectoryError):
+        return f"is a directory, not a file: {err.filename}"
+    if isinstance(err, PermissionError):
+        return f"permission denied: {err.filename}"
+    if isinstance(err, UnicodeDecodeError):
+        return "the file is not UTF-8 text"
+    return str(err)
+
+
+def read_scheme_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8-sig")
+
+
+def load_program(path: str) -> Program:
+    text = read_scheme_text(path)
+    result = check(parse(text, path), path, text)
+    if result.program is None:
+        raise SchemeError(result.diagnostics, text)
+    return result.program
+
+
+def iter_event_files(paths: tuple[str, ...], program: Program,
+                     fmt: str) -> Iterator[Event | BadLine]:
+    for path in paths:
+        chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
+        if path == "-":
+            yield from read_events(sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen,
+                                   "<stdin>")
+            continue
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
+            yield from read_events(stream, program.calendar, chosen, path)
+
+
+def _parse_until(value: str | None, program: Program) -> datetime | None:
+    if value is None:
+        return None
+    instant = parse_time(value, program.calendar)
+    if instant is None:
+        raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+    return instant
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="incentive")
+def main() -> None:
+    """Write, check and dry-run engagement incentive schemes."""
+
+
+@main.command("check")
+@click.argument("schemes", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@guarded
+def check_command(schemes: tuple[str, ...], fmt: str) -> None:
+    """Check scheme files: every error and warning, with line and column."""
+    failed = False
+    report: list[dict[str, Any]] = []
+    for path in schemes:
+        text = read_scheme_text(path)
+        try:
+            result = check(parse(text, path), path, text)
+            diagnostics = result.diagnostics
+        except SchemeError as err:
+            diagnostics = list(err.diagnostics)
+        errors = [d for d in diagnostics if d.is_error]
+        failed = failed or bool(errors)
+        if fmt == "json":
+            report.append({"file": path, "ok": not errors,
+                           "diagnostics": [d.to_json() for d in diagnostics]})
+            continue
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.render(text), err=bool(errors))
+        warnings = len(diagnostics) - len(errors)
+        if errors:
+            click.echo(f"{path}: {len(errors)} error(s), {warnings} warning(s)", err=True)
+        else:
+            click.echo(f"{path}: ok ({warnings} warning(s))")
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+@main.command("run")
+@click.argument("scheme")
+@click.argument("events", nargs=-1, required=True)
+@click.option("--events-format", type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
+              default="auto", show_default=True, help="auto: by file extension; `-` is JSON Lines")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl",
+              show_default=True)
+@click.option("--until", help="advance time to this instant after the last event")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="write records here instead of standard output")
+@click.option("--quiet", is_flag=True, help="no summary on standard error")
+@guarded
+def run_command(scheme: str, events: tuple[str, ...], events_format: str, fmt: str,
+                until: str | None, out: str | None, quiet: bool) -> None:
+    """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
+    program = load_program(scheme)
+    result = run_batch(program, iter_event_files(events, program, events_format),
+                       _parse_until(until, program))
+    records = [*result.records, *result.session.balance_records()]
+    stream: IO[str]
+    if out:
+        stream = open(out, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    else:
+        stream = click.get_text_stream("stdout")
+    try:
+        if fmt == "jsonl":
+            for record in records:
+                stream.write(record.to_json() + "\n")
+        else:
+            _print_table(records, stream)
+    finally:
+        if out:
+            stream.close()
+    problems = sum(1 for r in result.records if r.kind in ("bad_event", "conflict"))
+    if not quiet:
+        kinds: dict[str, int] = {}
+        for record in result.records:
+            kinds[record.kind] = kinds.get(record.kind, 0) + 1
+        summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        click.echo(f"{program.name}: {summary or 'no records'}; "
+                   f"{len(result.balances)} member(s)", err=True)
+        if problems:
+            click.echo(f"{problems} event(s) could not be evaluated: see the bad_event and "
+                       "conflict records", err=True)
+    sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+def _print_table(records: list[Record], stream: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
+        table.add_column(column, justify="right" if column in ("points", "balance") else "left")
+    for r in records:
+        table.add_row(r.kind, r.at or "", r.member or "", r.rule or "",
+                      "" if r.points is None else str(r.points),
+                      "" if r.balance is None else str(r.balance), r.reason)
+    Console(file=stream, width=160).print(table)
+
+
+@main.command("fmt")
+@click.argument("schemes", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True,
+              help="exit 1 if a file is not in canonical form; change nothing")
+@click.option("--write", is_flag=True, help="rewrite the files in place")
+@guarded
+def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None:
+    """Print schemes in canonical form (comments are kept)."""
+    unformatted = []
+    for path in schemes:
+        text = read_scheme_text(path)
+        canonical = format_scheme(parse(text, path))
+        if check_only:
+            if canonical != text:
+                unformatted.append(path)
+                click.echo(f"{path}: not in canonical form", err=True)
+        elif write and path != "-":
+            if canonical != text:
+                Path(path).write_text(canonical, encoding="utf-8")
+        else:
+            click.echo(canonical, nl=False)
+    sys.exit(EXIT_INVALID if unformatted else EXIT_OK)
+
+
+def ast_to_data(node: Any) -> Any:
+    """An AST as plain data for tools: each node names its kind and its span."""
+    if isinstance(node, ast.Comment):
+        return {"node": "Comment", "line": node.line, "column": node.column, "text": node.text}
+    if is_dataclass(node) and not isinstance(node, type):
+        data: dict[str, Any] = {"node": type(node).__name__}
+        for f in fields(node):
+            value = getattr(node, f.name)
+            if f.name == "span":
+                data["span"] = [value.line, value.column, value.end_line, value.end_column]
+            else:
+                data[f.name] = ast_to_data(value)
+        return data
+    if isinstance(node, tuple | list):
+        return [ast_to_data(v) for v in node]
+    if isinstance(node, Decimal):
+        return str(node)
+    return node
+
+
+@main.command("parse")
+@click.argument("scheme")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
+              show_default=True)
+@guarded
+def parse_command(scheme: str, fmt: str) -> None:
+    """Print the syntax tree of a scheme for tools (JSON or YAML)."""
+    text = read_scheme_text(scheme)
+    data = ast_to_data(parse(text, scheme))
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
+
+
+@main.command("schema")
+@click.argument("model", type=click.Choice(["events", "records"]))
+@guarded
+def schema_command(model: str) -> None:
+    """Print the JSON Schema of an event or a record."""
+    target = EventModel if model == "events" else Record
+    click.echo(json.dumps(target.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

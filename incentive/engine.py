@@ -1,0 +1,352 @@
+"""The reference interpreter: events in time order -> records.
+
+Evaluation is staged so that it can be partitioned (semantics.md, Budgets):
+
+1. intake     — duplicates, id conflicts, attribute types, late and out-of-season events
+2. member     — per-member rules: conditions, limits, amounts, boosts, caps
+3. (ranks and budgets arrive with later stages: they see only stage-2 output)
+4. ledger     — balances; a balance never goes below zero
+
+All engine state is plain data keyed by member and period (`EngineState`), so
+it can be saved, restored, or split by member.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from incentive.calendar import Calendar
+from incentive.diagnostics import did_you_mean
+from incentive.events import BadLine, Event, events_from_dicts
+from incentive.expressions import AmountError, MissingAttribute, condition_holds, evaluate, to_points
+from incentive.program import Program, RuleSpec, ValueType
+from incentive.records import Record
+
+MAX_ATTRIBUTE_NUMBER = Decimal(10) ** 15
+MAX_POINTS = 10**15
+
+
+# ---- state: plain data ---------------------------------------------------------------
+
+
+@dataclass
+class MemberState:
+    balances: dict[str, int] = field(default_factory=dict)
+    # "limit:<rule>:<period>" or "cap:<owner>:<period>" -> [period key, used]
+    counters: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class EngineState:
+    members: dict[str, MemberState] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)  # event id -> content fingerprint
+    clock: datetime | None = None  # the latest event time processed
+    open_day: date | None = None  # the day that is open; earlier days are closed
+
+
+# ---- stage 1: intake -------------------------------------------------------------------
+
+
+def coerce(value: Any, kind: ValueType) -> Any:
+    """An attribute value as the scheme's type, or ValueError with the reason."""
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("true/false")
+        if isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError("not a finite number")
+            number = Decimal(repr(value))
+        elif isinstance(value, str) and len(value) <= 40:
+            try:
+                number = Decimal(value.strip())
+            except InvalidOperation:
+                raise ValueError(repr(value)) from None
+            if not number.is_finite():
+                raise ValueError(repr(value))
+        else:
+            raise ValueError(type(value).__name__)
+        if abs(number) > MAX_ATTRIBUTE_NUMBER:
+            raise ValueError("a number beyond 10^15")
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(repr(value))
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{type(value).__name__} {value!r}")
+
+
+def read_attributes(program: Program, event: Event) -> dict[str, Any] | str:
+    """The attributes the rules read, typed; or the reason the event does not fit."""
+    typed: dict[str, Any] = {"member": event.member, "type": event.type}
+    for name, kind in program.attribute_types.get(event.type, {}).items():
+        if name not in event.attributes:
+            continue
+        try:
+            typed[name] = coerce(event.attributes[name], kind)
+        except ValueError as err:
+            what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
+            return f"attribute `{name}` should be {what}, got {err}"
+    return typed
+
+
+# ---- stage 2: per-member rules -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Points a rule earns for a member, before budgets and the ledger."""
+
+    rule: RuleSpec
+    points: int
+    event: Event
+    reason: str
+
+
+def _count(member: MemberState, key: str, period_key: str) -> int:
+    slot = member.counters.get(key)
+    return slot[1] if slot is not None and slot[0] == period_key else 0  # type: ignore[no-any-return]
+
+
+def _bump(member: MemberState, key: str, period_key: str, by: int) -> None:
+    slot = member.counters.get(key)
+    if slot is None or slot[0] != period_key:
+        member.counters[key] = [period_key, by]
+    else:
+        slot[1] += by
+
+
+def evaluate_rules(program: Program, member: MemberState, event: Event, attrs: Mapping[str, Any],
+                   day: date) -> Iterator[Proposal | Record]:
+    """Stage 2 for one event: every rule on its type, in file order."""
+    calendar = program.calendar
+    stamp = _stamp(calendar, event.at)
+    for rule in program.rules_by_event.get(event.type, ()):
+        if not condition_holds(rule.condition, attrs):
+            continue
+
+        def refused(reason: str, points: int | None = None, _rule: RuleSpec = rule) -> Record:
+            return Record(kind="refused", at=stamp, member=event.member, rule=_rule.name,
+                          points=points, currency=_rule.currency, events=(event.id,), reason=reason)
+
+        # Limits: only the first N matching events per period count.
+        full = next((limit for limit in rule.limits if _count(
+            member, f"limit:{rule.name}:{limit.period}", calendar.period_key(limit.period, day)
+        ) >= limit.count), None)
+        if full is not None:
+            yield refused(f"{full.describe()} reached")
+            continue
+        for limit in rule.limits:
+            _bump(member, f"limit:{rule.name}:{limit.period}",
+                  calendar.period_key(limit.period, day), 1)
+
+        try:
+            amount = evaluate(rule.amount, attrs)
+        except MissingAttribute as err:
+            yield refused(f"the event has no `{err.name}`, which the amount needs")
+            continue
+        except AmountError as err:
+            yield refused(f"the amount cannot be computed: {err}")
+            continue
+        assert isinstance(amount, Decimal)
+        factors: list[str] = []
+        if amount > 0:
+            for boost in rule.boosts:
+                if boost.applies_on(day):
+                    amount *= boost.factor
+                    factors.append(f"boost `{boost.name}` x{boost.factor}")
+        points = to_points(amount, rule.rounding)
+        if abs(points) > MAX_POINTS:
+            yield refused("the amount is beyond 10^15 points")
+            continue
+        if points == 0:
+            continue
+
+        # Caps count net points per period; negative awards always apply and make room.
+        granted, binding = points, None
+        if points > 0:
+            for cap in rule.caps:
+                used = _count(member, f"cap:{cap.owner}:{cap.period}",
+                              calendar.period_key(cap.period, day))
+                room = max(0, cap.points - used)
+                if room < granted:
+                    granted, binding = room, cap
+        for cap in rule.caps:
+            _bump(member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day),
+                  granted)
+        reason = f"rule `{rule.name}`" + (" with " + ", ".join(factors) if factors else "")
+        if binding is not None and granted == 0:
+            yield refused(f"{binding.describe()} reached", points)
+            continue
+        yield Proposal(rule, granted, event, reason)
+        if binding is not None:
+            yield Record(kind="cut", at=stamp, member=event.member, rule=rule.name,
+                         points=points - granted, currency=rule.currency, events=(event.id,),
+                         reason=f"{binding.describe()} reached: {granted} of {points} paid")
+
+
+# ---- stage 4: the ledger ----------------------------------------------------------------------
+
+
+def post(program: Program, member: MemberState, proposal: Proposal) -> Iterator[Record]:
+    """Move the balance; a penalty larger than the balance is cut at zero."""
+    rule, event = proposal.rule, proposal.event
+    balance = member.balances.get(rule.currency, 0)
+    points = proposal.points
+    stamp = _stamp(program.calendar, event.at)
+    cut = 0
+    if balance + points < 0:
+        cut, points = -(balance + points), -balance
+    member.balances[rule.currency] = balance + points
+    if points != 0 or cut == 0:
+        yield Record(kind="award", at=stamp, member=event.member, rule=rule.name, points=points,
+                     currency=rule.currency, balance=balance + points, events=(event.id,),
+                     reason=proposal.reason)
+    if cut:
+        yield Record(kind="cut", at=stamp, member=event.member, rule=rule.name, points=cut,
+                     currency=rule.currency, balance=balance + points, events=(event.id,),
+                     reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken")
+
+
+def _stamp(calendar: Calendar, instant: datetime) -> str:
+    return calendar.to_local(instant).isoformat()
+
+
+# ---- the session: streaming evaluation ------------------------------------------------------
+
+
+class Session:
+    """Feed events one at a time and read the records each produces.
+
+    Batch evaluation is this same session fed with the events sorted by time,
+    so streaming in time order and batch give identical records.
+    """
+
+    def __init__(self, program: Program, state: EngineState | None = None) -> None:
+        self.program = program
+        self.state = state or EngineState()
+
+    def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
+        if not isinstance(item, Event | BadLine):
+            item = next(events_from_dicts([item], self.program.calendar))
+        if isinstance(item, BadLine):
+            return [bad_line_record(item)]
+        return list(self._evaluate(item))
+
+    def _evaluate(self, event: Event) -> Iterator[Record]:
+        program, state = self.program, self.state
+        calendar = program.calendar
+        stamp = _stamp(calendar, event.at)
+        known = state.seen.get(event.id)
+        if known is not None:
+            if known == event.fingerprint:
+                yield Record(kind="duplicate", at=stamp, member=event.member, events=(event.id,),
+                             reason="this event id was already processed: skipped")
+            else:
+                yield Record(kind="conflict", at=stamp, member=event.member, events=(event.id,),
+                             reason="this event id was already used for a different event: refused")
+            return
+        if program.known_events is not None and event.type not in program.known_events:
+            near = did_you_mean(event.type, program.known_events)
+            yield _bad_event(event, f"unknown event type `{event.type}`"
+                             + (f" (did you mean `{near}`?)" if near else ""))
+            return
+        attrs = read_attributes(program, event)
+        if isinstance(attrs, str):
+            yield _bad_event(event, attrs)
+            return
+        state.seen[event.id] = event.fingerprint
+        day = calendar.day_of(event.at)
+        if state.open_day is not None and day < state.open_day:
+            yield Record(kind="late", at=stamp, member=event.member, events=(event.id,),
+                         reason=f"day {day} had closed when this event arrived")
+            return
+        if not calendar.in_season(day):
+            assert calendar.season is not None
+            first, last = calendar.season
+            yield Record(kind="outside_season", at=stamp, member=event.member, events=(event.id,),
+                         reason=f"the season runs from {first} to {last}")
+            return
+        state.open_day = day
+        if state.clock is None or event.at > state.clock:
+            state.clock = event.at
+        member = state.members.setdefault(event.member, MemberState())
+        for outcome in evaluate_rules(program, member, event, attrs, day):
+            if isinstance(outcome, Proposal):
+                yield from post(program, member, outcome)
+            else:
+                yield outcome
+
+    def advance_to(self, instant: datetime) -> list[Record]:
+        """Tell the session that time has reached `instant`: days before it close."""
+        day = self.program.calendar.day_of(instant)
+        if self.state.open_day is None or day > self.state.open_day:
+            self.state.open_day = day
+        return []
+
+    def balance(self, member: str, currency: str | None = None) -> int:
+        state = self.state.members.get(member)
+        if state is None:
+            return 0
+        return state.balances.get(currency or self.program.default_currency, 0)
+
+    def balances(self) -> dict[str, dict[str, int]]:
+        """member -> currency -> balance, sorted for stable output."""
+        return {m: dict(sorted(s.balances.items())) for m, s in sorted(self.state.members.items())}
+
+    def balance_records(self) -> list[Record]:
+        return [Record(kind="balance", member=member, currency=currency, points=points,
+                       balance=points)
+                for member, by_currency in self.balances().items()
+                for currency, points in by_currency.items()]
+
+
+def _bad_event(event: Event, reason: str) -> Record:
+    return Record(kind="bad_event", member=event.member, events=(event.id,), reason=reason,
+                  source=event.source, line=event.line)
+
+
+def bad_line_record(bad: BadLine) -> Record:
+    return Record(kind="bad_event", reason=bad.reason, source=bad.source, line=bad.line)
+
+
+@dataclass
+class RunResult:
+    records: list[Record]
+    balances: dict[str, dict[str, int]]
+    session: Session
+
+    @property
+    def bad_events(self) -> int:
+        return sum(1 for r in self.records if r.kind == "bad_event")
+
+
+def run_batch(program: Program, items: Iterable[Event | BadLine | Mapping[str, Any]],
+              until: datetime | None = None) -> RunResult:
+    """Evaluate a whole stream: bad lines are reported first, then events in time order."""
+    session = Session(program)
+    records: list[Record] = []
+    events: list[Event] = []
+    for item in items:
+        if not isinstance(item, Event | BadLine):
+            item = next(events_from_dicts([item], program.calendar))
+        if isinstance(item, BadLine):
+            records.append(bad_line_record(item))
+        else:
+            events.append(item)
+    events.sort(key=lambda e: e.at)  # stable: equal times keep their input order
+    for event in events:
+        records.extend(session.feed(event))
+    if until is not None:
+        records.extend(session.advance_to(until))
+    return RunResult(records, session.balances(), session)

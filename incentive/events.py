@@ -1,0 +1,302 @@
+"""Events in: JSON Lines, CSV with a header, YAML lists.
+
+Readers never raise on a bad line: they yield a `BadLine` with its file, line
+number and reason, and carry on, so one broken line costs nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from incentive.calendar import Calendar
+
+EventFormat = Literal["jsonl", "csv", "yaml"]
+RESERVED_FIELDS = ("id", "type", "member", "at")
+MAX_LINE_BYTES = 1_000_000
+MAX_YAML_BYTES = 50_000_000
+MAX_YAML_ALIASES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a member did, with its time as a UTC instant."""
+
+    id: str
+    type: str
+    member: str
+    at: datetime
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""  # hash of the content (not the id): the same id must mean the same event
+    source: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line that could not be read as an event."""
+
+    reason: str
+    source: str | None = None
+    line: int | None = None
+
+
+class EventModel(BaseModel):
+    """The shape of an event on input (exported as JSON Schema)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="what happened: checkin, homework, message, ...")
+    member: str = Field(description="who did it")
+    at: str = Field(description="ISO 8601; without an offset it is read in the scheme's zone")
+    id: str | None = Field(None, description="unique id; derived from the content when absent")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def content_fingerprint(type_: str, member: str, at: datetime, attributes: Mapping[str, Any]) -> str:
+    body = json.dumps(
+        [type_, member, at.astimezone(UTC).isoformat(),
+         sorted((k, _canonical(v)) for k, v in attributes.items())],
+        ensure_ascii=False, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_time(value: Any, calendar: Calendar) -> datetime | None:
+    """An event time as a UTC instant; naive times are local to the scheme's zone."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and 0 < len(value) <= 64:
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        return calendar.to_utc(moment)
+    return moment.astimezone(UTC)
+
+
+def make_event(raw: Any, calendar: Calendar, source: str | None = None,
+               line: int | None = None) -> Event | BadLine:
+    """Validate one raw mapping into an Event, or say why it is not one."""
+    if not isinstance(raw, dict):
+        return BadLine("an event must be an object with `type`, `member` and `at`", source, line)
+    for name in ("type", "member", "at"):
+        if raw.get(name) in (None, ""):
+            return BadLine(f"missing `{name}`", source, line)
+    type_ = raw["type"]
+    if not isinstance(type_, str):
+        return BadLine("`type` must be text", source, line)
+    member = raw["member"]
+    if isinstance(member, bool) or not isinstance(member, str | int):
+        return BadLine("`member` must be text", source, line)
+    member = str(member)
+    at = parse_time(raw["at"], calendar)
+    if at is None:
+        return BadLine(f"`at` is not an ISO 8601 time: {str(raw['at'])[:40]!r}", source, line)
+    attributes = {k: v for k, v in raw.items() if k not in RESERVED_FIELDS and v is not None}
+    for key, value in attributes.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            return BadLine(f"attribute `{key}` is not a finite number", source, line)
+    fingerprint = content_fingerprint(type_, member, at, attributes)
+    event_id = raw.get("id")
+    if event_id is None or event_id == "":
+        event_id = "h-" + fingerprint
+    elif isinstance(event_id, bool) or not isinstance(event_id, str | int):
+        return BadLine("`id` must be text", source, line)
+    return Event(str(event_id), type_, member, at, attributes, fingerprint, source, line)
+
+
+# ---- readers ------------------------------------------------------------------------
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key `{key}`")
+        out[key] = value
+    return out
+
+
+def read_jsonl(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+    for number, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        if len(text) > MAX_LINE_BYTES:
+            yield BadLine(f"line longer than {MAX_LINE_BYTES:,} characters", source, number)
+            continue
+        try:
+            raw = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        except ValueError as err:
+            reason = str(err) if str(err).startswith("duplicate key") else "not valid JSON"
+            yield BadLine(reason, source, number)
+            continue
+        yield make_event(raw, calendar, source, number)
+
+
+def read_csv(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return
+    header = [h.strip() for h in header]
+    duplicates = {h for h in header if header.count(h) > 1}
+    if duplicates:
+        yield BadLine(f"the header repeats column `{sorted(duplicates)[0]}`", source, 1)
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield BadLine(f"not valid CSV: {err}", source, reader.line_num)
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield BadLine(f"expected {len(header)} columns, found {len(row)}", source,
+                          reader.line_num)
+            continue
+        raw = {k: v for k, v in zip(header, row, strict=True) if v != ""}
+        yield make_event(raw, calendar, source, reader.line_num)
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """safe_load that rejects duplicate keys and alias bombs, and reads YAML 1.2-style scalars.
+
+    YAML 1.1 turns `NO` into false and `12:30` into 750; operators' files mean the text.
+    """
+
+    aliases_seen = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen += 1
+            if self.aliases_seen > MAX_YAML_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} aliases")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key `{key}`", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                           "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_StrictYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_StrictYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."))
+
+
+def load_yaml(text: str, what: str) -> Any:
+    """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ValueError(f"{what} is larger than {MAX_YAML_BYTES:,} bytes")
+    loader = _StrictYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+    text = stream.read()
+    if len(text) > MAX_YAML_BYTES:
+        yield BadLine(f"file larger than {MAX_YAML_BYTES:,} bytes", source, 1)
+        return
+    loader = _StrictYamlLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source,
+                      mark.line + 1 if mark else 1)
+        loader.dispose()
+        return
+    if root is None:
+        return
+    items = root.value if isinstance(root, yaml.SequenceNode) else None
+    if isinstance(root, yaml.MappingNode):
+        for key_node, value_node in root.value:
+            if key_node.value == "events" and isinstance(value_node, yaml.SequenceNode):
+                items = value_node.value
+    if items is None:
+        yield BadLine("a YAML events file is a list of events (or `events:` with a list)", source, 1)
+        return
+    for node in items:
+        line = node.start_mark.line + 1
+        try:
+            raw = loader.construct_object(node, deep=True)
+        except yaml.YAMLError as err:
+            yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source, line)
+            continue
+        yield make_event(raw, calendar, source, line)
+    loader.dispose()
+
+
+def guess_format(name: str) -> EventFormat:
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "jsonl"
+
+
+def read_events(stream: IO[str], calendar: Calendar, fmt: EventFormat = "jsonl",
+                source: str | None = None) -> Iterator[Event | BadLine]:
+    readers = {"jsonl": read_jsonl, "csv": read_csv, "yaml": read_yaml}
+    return readers[fmt](stream, calendar, source)
+
+
+def events_from_dicts(items: Iterable[Mapping[str, Any] | Event], calendar: Calendar,
+                      ) -> Iterator[Event | BadLine]:
+    """Library input: dicts (as in a JSON line) or ready Events."""
+    for index, item in enumerate(items, start=1):
+        if isinstance(item, Event):
+            yield item
+        else:
+            yield make_event(dict(item), calendar, "<input>", index)
+
+
+def read_text(text: str, calendar: Calendar, fmt: EventFormat = "jsonl",
+              source: str | None = None) -> list[Event | BadLine]:
+    return list(read_events(io.StringIO(text), calendar, fmt, source))

@@ -1,0 +1,209 @@
+"""AST -> canonical text. `fmt(parse(fmt(s))) == fmt(s)`, and comments survive.
+
+Canonical form: two-space indent, one clause per line, a blank line between
+top-level blocks, minimal parentheses, items in the order written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from incentive import ast
+from incentive.diagnostics import Span
+
+_NAME = re.compile(r"[^\W\d]\w*")
+KEYWORDS = frozenset(
+    "scheme currency timezone day ends week starts season to events group rule on where award "
+    "round down up nearest limit per ever once cap uncapped month boost times from for and or "
+    "not in true false".split()
+)
+
+# Binding strength of each expression form; a child weaker than its slot needs parentheses.
+_PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7,
+         "atom": 8}
+
+
+def quote(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def name_text(name: str) -> str:
+    """A name as written: bare when it can be, quoted otherwise (`"page-view"`)."""
+    if _NAME.fullmatch(name) and name not in KEYWORDS:
+        return name
+    return quote(name)
+
+
+def _prec(node: ast.Expr) -> int:
+    match node:
+        case ast.Binary(op=op) if op in ("or", "and", "+", "-", "*", "/"):
+            return _PREC[op]
+        case ast.Binary() | ast.Membership():
+            return _PREC["compare"]
+        case ast.Not():
+            return _PREC["not"]
+        case ast.Negate():
+            return _PREC["neg"]
+    return _PREC["atom"]
+
+
+def format_expr(node: ast.Expr) -> str:
+    def wrap(child: ast.Expr, least: int) -> str:
+        text = format_expr(child)
+        return f"({text})" if _prec(child) < least else text
+
+    match node:
+        case ast.Number(value=value):
+            return str(value)
+        case ast.String(value=value):
+            return quote(value)
+        case ast.Boolean(value=value):
+            return "true" if value else "false"
+        case ast.Attribute(name=name):
+            return name
+        case ast.Call(function=function, args=args):
+            return f"{function}(" + ", ".join(format_expr(a) for a in args) + ")"
+        case ast.Negate(operand=operand):
+            return "-" + wrap(operand, _PREC["neg"])
+        case ast.Not(operand=operand):
+            return "not " + wrap(operand, _PREC["not"])
+        case ast.Membership(operand=operand, items=items, negated=negated):
+            word = "not in" if negated else "in"
+            return (f"{wrap(operand, _PREC['+'])} {word} ["
+                    + ", ".join(format_expr(i) for i in items) + "]")
+        case ast.Binary(op=op, left=left, right=right):
+            p = _prec(node)
+            if p == _PREC["compare"]:
+                return f"{wrap(left, p + 1)} {op} {wrap(right, p + 1)}"
+            # Left-associative: the right operand must bind tighter to keep the same tree.
+            return f"{wrap(left, p)} {op} {wrap(right, p + 1)}"
+    raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
+
+
+def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
+    match clause:
+        case ast.On(events=events):
+            return "on " + ", ".join(name_text(e.value) for e in events)
+        case ast.Where(condition=condition):
+            return "where " + format_expr(condition)
+        case ast.Award(amount=amount, currency=currency, rounding=rounding):
+            text = "award " + format_expr(amount)
+            if currency is not None:
+                text += " " + currency.value
+            if rounding is not None:
+                text += " round " + rounding
+            return text
+        case ast.Limit(count=count, period=period):
+            return f"limit {count} " + (f"per {period}" if period else "ever")
+        case ast.Once():
+            return "once"
+        case ast.Cap(points=points, period=period):
+            return f"cap {points} per {period}"
+        case ast.GroupRef(name=name):
+            return f"group {name.value}"
+        case ast.Uncapped():
+            return "uncapped"
+        case ast.Times(factor=factor):
+            return f"times {factor}"
+        case ast.Weekdays(days=days):
+            return "on " + ", ".join(d.value for d in days)
+        case ast.Dates(first=first, last=last):
+            return f"from {first} to {last}"
+        case ast.For(targets=targets):
+            return "for " + ", ".join(t.value for t in targets)
+    raise AssertionError(f"unknown clause {clause!r}")  # pragma: no cover
+
+
+class _Writer:
+    def __init__(self, comments: tuple[ast.Comment, ...]) -> None:
+        self.lines: list[str] = []
+        self.pending = sorted(comments, key=lambda c: (c.line, c.column))
+
+    def leading(self, before_line: int, indent: str) -> None:
+        """Comments written above a node stay above it."""
+        while self.pending and self.pending[0].line < before_line:
+            self.lines.append(indent + self.pending.pop(0).text)
+
+    def emit(self, indent: str, text: str, span: Span) -> None:
+        self.leading(span.line, indent)
+        line = indent + text
+        # A comment on the last line of a node stays at the end of its line.
+        if self.pending and self.pending[0].line <= span.end_line:
+            line += "  " + self.pending.pop(0).text
+        self.lines.append(line)
+
+    def rest(self, indent: str) -> None:
+        while self.pending:
+            self.lines.append(indent + self.pending.pop(0).text)
+
+
+def format_scheme(scheme: ast.Scheme) -> str:
+    out = _Writer(scheme.comments)
+    out.leading(scheme.span.line + 1 if scheme.span.line else 1, "")
+    out.lines.append(f"scheme {quote(scheme.name)} {{")
+    previous_block = False
+    for index, item in enumerate(scheme.items):
+        block = isinstance(item, ast.EventsDecl | ast.GroupDecl | ast.RuleDecl | ast.BoostDecl)
+        if index > 0 and (block or previous_block):
+            out.lines.append("")
+        previous_block = block
+        _format_item(out, item)
+    out.rest("  ")
+    out.lines.append("}")
+    return "\n".join(out.lines) + "\n"
+
+
+def _format_item(out: _Writer, item: ast.Item) -> None:
+    ind = "  "
+    match item:
+        case ast.CurrencyDecl(names=names):
+            out.emit(ind, "currency " + ", ".join(n.value for n in names), item.span)
+        case ast.TimezoneDecl(zone=zone):
+            out.emit(ind, f"timezone {quote(zone)}", item.span)
+        case ast.DayDecl(ends=ends):
+            out.emit(ind, f"day ends {ends}", item.span)
+        case ast.WeekDecl(starts=starts):
+            out.emit(ind, f"week starts {starts.value}", item.span)
+        case ast.SeasonDecl(first=first, last=last):
+            out.emit(ind, f"season {first} to {last}", item.span)
+        case ast.EventsDecl(events=events):
+            _block(out, "events", item.span, [
+                (name_text(e.name.value) + ("(" + ", ".join(
+                    f"{a.name.value}: {a.type.value}" for a in e.attributes) + ")"
+                    if e.attributes else ""), e.span) for e in events])
+        case ast.GroupDecl(name=name, caps=caps):
+            _block(out, f"group {name.value}", item.span,
+                   [(format_clause(c), c.span) for c in caps])
+        case ast.RuleDecl(name=name, clauses=clauses):
+            _block(out, f"rule {name.value}", item.span,
+                   [(format_clause(c), c.span) for c in clauses])
+        case ast.BoostDecl(name=name, clauses=boost_clauses):
+            _block(out, f"boost {name.value}", item.span,
+                   [(format_clause(c), c.span) for c in boost_clauses])
+
+
+def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) -> None:
+    out.leading(span.line, "  ")
+    if not body:
+        out.emit("  ", head + " {}", span)
+        return
+    out.lines.append("  " + head + " {")
+    for text, clause_span in body:
+        out.emit("    ", text, clause_span)
+    out.leading(span.end_line, "    ")
+    out.lines.append("  }")

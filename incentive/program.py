@@ -1,0 +1,115 @@
+"""The checked scheme: names resolved, types known, ready to evaluate.
+
+`check()` turns an `ast.Scheme` into a `Program`. Every evaluator (the
+reference interpreter today, compiled and distributed ones later) reads only
+this plain, immutable data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from incentive import ast
+from incentive.calendar import Calendar
+from incentive.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from incentive.engine import RunResult, Session
+
+ValueType = Literal["number", "text", "bool"]
+VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
+
+# Attributes every event has, readable by conditions.
+BUILTIN_ATTRIBUTES: dict[str, ValueType] = {"member": "text", "type": "text"}
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    count: int
+    period: ast.PeriodName | None  # None: ever
+
+    def describe(self) -> str:
+        if self.period is None:
+            return "once" if self.count == 1 else f"limit {self.count} ever"
+        return f"limit {self.count} per {self.period}"
+
+
+@dataclass(frozen=True)
+class CapSpec:
+    """At most `points` net points per member per period from the owner's rules."""
+
+    owner: str  # "rule:<name>" or "group:<name>"
+    points: int
+    period: ast.PeriodName
+
+    def describe(self) -> str:
+        kind, _, name = self.owner.partition(":")
+        return f"cap {self.points} per {self.period} on {kind} `{name}`"
+
+
+@dataclass(frozen=True)
+class BoostSpec:
+    name: str
+    factor: Decimal
+    weekdays: frozenset[int] | None  # 0 = Monday; None: every day
+    first: date | None
+    last: date | None
+
+    def applies_on(self, day: date) -> bool:
+        if self.weekdays is not None and day.weekday() not in self.weekdays:
+            return False
+        if self.first is not None and day < self.first:
+            return False
+        return not (self.last is not None and day > self.last)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    amount: ast.Expr
+    currency: str
+    rounding: ast.RoundingMode
+    limits: tuple[LimitSpec, ...]
+    caps: tuple[CapSpec, ...]  # the rule's own caps, then its groups' caps
+    groups: tuple[str, ...]
+    boosts: tuple[BoostSpec, ...]
+    span: ast.Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    currencies: tuple[str, ...]
+    calendar: Calendar
+    rules: tuple[RuleSpec, ...]
+    # event type -> the rules that react to it, in file order
+    rules_by_event: dict[str, tuple[RuleSpec, ...]]
+    # event type -> attribute -> type, for every attribute some rule reads
+    attribute_types: dict[str, dict[str, ValueType]]
+    # declared event types, when the scheme lists them
+    known_events: frozenset[str] | None
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    source: str = field(default="", compare=False, repr=False)
+    file: str = field(default="<scheme>", compare=False)
+
+    @property
+    def default_currency(self) -> str:
+        return self.currencies[0]
+
+    def session(self) -> Session:
+        """A streaming session: `feed(event)` returns the records that event produces."""
+        from incentive.engine import Session
+
+        return Session(self)
+
+    def evaluate(self, events: Iterable[Any], until: datetime | None = None) -> RunResult:
+        """Evaluate a whole stream (dicts, Events or BadLines) in time order."""
+        from incentive.engine import run_batch
+
+        return run_batch(self, events, until)

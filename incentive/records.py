@@ -1,0 +1,63 @@
+"""What evaluation produces: one record per outcome, in processing order.
+
+The ledger kinds (`award`, and later expiry and spending) carry the points
+that move a balance; every other kind explains something that did not pay.
+Records serialise to one JSON object per line with a fixed key order, so the
+same inputs always give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RecordKind = Literal[
+    "award",  # points paid (negative for a penalty); moves the balance
+    "cut",  # part of an award not paid: a cap, or a balance that cannot go below zero
+    "refused",  # an award not paid at all: a limit or cap reached, an attribute missing
+    "duplicate",  # an event id seen before with the same content: skipped
+    "conflict",  # an event id seen before with different content: refused
+    "bad_event",  # a line that cannot be read or does not fit the scheme: skipped
+    "late",  # an event whose day had already closed when it arrived (streaming)
+    "outside_season",  # an event before the season's first day or after its last
+    "balance",  # a member's final balance in one currency (end of a run)
+]
+
+LEDGER_KINDS = frozenset({"award"})
+
+
+class Record(BaseModel):
+    """One outcome. Fields that do not apply to a kind are left out of its JSON."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: RecordKind
+    at: str | None = Field(None, description="local time with offset, ISO 8601")
+    member: str | None = None
+    rule: str | None = None
+    points: int | None = Field(
+        None, description="for award: points paid; for cut and refused: points not paid"
+    )
+    currency: str | None = None
+    balance: int | None = Field(None, description="the member's balance after this record")
+    events: tuple[str, ...] = Field((), description="ids of the events that caused it")
+    reason: str = ""
+    source: str | None = Field(None, description="file of a bad line")
+    line: int | None = Field(None, description="line number of a bad line")
+
+    def to_dict(self) -> dict[str, object]:
+        data = self.model_dump(mode="json", exclude_none=True)
+        if not data.get("events"):
+            data.pop("events", None)
+        if not data.get("reason"):
+            data.pop("reason", None)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(records: list[Record]) -> str:
+    return "".join(r.to_json() + "\n" for r in records)
