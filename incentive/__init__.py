@@ -14,7 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from incentive.checker import CheckResult, check, compile_scheme
-from incentive.diagnostics import Diagnostic, EventError, IncentiveError, SchemeError, Severity, Span
+from incentive.diagnostics import (
+    Diagnostic,
+    EventError,
+    IncentiveError,
+    SchemeError,
+    Severity,
+    Span,
+)
 from incentive.engine import EngineState, MemberState, RunResult, Session, run_batch
 from incentive.events import BadLine, Event, read_events
 from incentive.formatter import format_scheme
@@ -25,7 +32,7 @@ from incentive.records import Record
 __version__ = "0.1.0"
 
 
-def compile(text: str, file: str = "<scheme>") -> Program:  # noqa: A001 - the natural name
+def compile(text: str, file: str = "<scheme>") -> Program:
     """Parse and check a scheme; raise SchemeError listing every error."""
     return compile_scheme(text, file)
 

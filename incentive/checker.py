@@ -96,16 +96,24 @@ class _Checker:
     def _single(self, kind: type[ast.Node], what: str) -> ast.Node | None:
         found = list(self._items(kind))
         for extra in found[1:]:
-            self.bag.error("E0202", f"`{what}` is declared more than once", extra.span,
-                           f"the first is on line {found[0].span.line}")
+            self.bag.error(
+                "E0202",
+                f"`{what}` is declared more than once",
+                extra.span,
+                f"the first is on line {found[0].span.line}",
+            )
         return found[0] if found else None
 
     def _date(self, text: str, span: Span) -> date | None:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            self.bag.error("E0206", f"`{text}` is not a calendar date", span,
-                           "write dates as YYYY-MM-DD, e.g. 2026-03-01")
+            self.bag.error(
+                "E0206",
+                f"`{text}` is not a calendar date",
+                span,
+                "write dates as YYYY-MM-DD, e.g. 2026-03-01",
+            )
             return None
 
     # ---- passes -----------------------------------------------------------------
@@ -118,8 +126,12 @@ class _Checker:
         boosts = self._check_boosts()
         for group_name, group in self.groups.items():
             if group_name not in self.used_groups:
-                self.bag.warning("W0303", f"group `{group_name}` has no rules", group.name.span,
-                                 f"add `group {group_name}` to the rules it should cap")
+                self.bag.warning(
+                    "W0303",
+                    f"group `{group_name}` has no rules",
+                    group.name.span,
+                    f"add `group {group_name}` to the rules it should cap",
+                )
         if self.bag.has_errors:
             return CheckResult(self.bag.sorted(), None)
         specs = tuple(self._rule_spec(rule, boosts) for rule in rules)
@@ -129,17 +141,20 @@ class _Checker:
                 by_event.setdefault(event, []).append(spec)
         for spec in specs:
             self._warn_unbounded(spec, self.rule_names[spec.name])
-        calendar = Calendar(self.header.zone, self.header.day_ends, self.header.week_start,
-                            self.header.season)
+        calendar = Calendar(
+            self.header.zone, self.header.day_ends, self.header.week_start, self.header.season
+        )
         program = Program(
             name=self.scheme.name,
             currencies=tuple(self.header.currencies),
             calendar=calendar,
             rules=specs,
             rules_by_event={k: tuple(v) for k, v in sorted(by_event.items())},
-            attribute_types={k: dict(sorted(v.items())) for k, v in
-                             sorted(self.read_attributes.items())},
-            known_events=frozenset(self.declared_events) if self.declared_events is not None
+            attribute_types={
+                k: dict(sorted(v.items())) for k, v in sorted(self.read_attributes.items())
+            },
+            known_events=frozenset(self.declared_events)
+            if self.declared_events is not None
             else None,
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
@@ -148,7 +163,7 @@ class _Checker:
         return CheckResult(self.bag.sorted(), program)
 
     def _check_header(self) -> None:
-        currency_decls = [c for c in self._items(ast.CurrencyDecl) if isinstance(c, ast.CurrencyDecl)]
+        currency_decls = [c for c in self.scheme.items if isinstance(c, ast.CurrencyDecl)]
         seen: dict[str, ast.Name] = {}
         for decl in currency_decls:
             for name in decl.names:
@@ -163,7 +178,8 @@ class _Checker:
                 self.header.zone = tz.zone
             else:
                 hints = suggestion_hints(tz.zone, available_timezones()) or (
-                    "use an IANA zone name such as \"Asia/Shanghai\" or \"Europe/Berlin\"",)
+                    'use an IANA zone name such as "Asia/Shanghai" or "Europe/Berlin"',
+                )
                 self.bag.error("E0203", f"unknown time zone `{tz.zone}`", tz.span, *hints)
 
         day = self._single(ast.DayDecl, "day ends")
@@ -172,17 +188,25 @@ class _Checker:
             if int(hour) <= 23 and int(minute) <= 59:
                 self.header.day_ends = time(int(hour), int(minute))
             else:
-                self.bag.error("E0204", f"`{day.ends}` is not a time of day", day.span,
-                               "write times as HH:MM between 00:00 and 23:59")
+                self.bag.error(
+                    "E0204",
+                    f"`{day.ends}` is not a time of day",
+                    day.span,
+                    "write times as HH:MM between 00:00 and 23:59",
+                )
 
         week = self._single(ast.WeekDecl, "week starts")
         if isinstance(week, ast.WeekDecl):
-            name = week.starts.value.lower()
-            if name in WEEKDAYS:
-                self.header.week_start = WEEKDAYS.index(name)
+            weekday = week.starts.value.lower()
+            if weekday in WEEKDAYS:
+                self.header.week_start = WEEKDAYS.index(weekday)
             else:
-                self.bag.error("E0205", f"unknown weekday `{week.starts.value}`", week.starts.span,
-                               *suggestion_hints(name, WEEKDAYS))
+                self.bag.error(
+                    "E0205",
+                    f"unknown weekday `{week.starts.value}`",
+                    week.starts.span,
+                    *suggestion_hints(weekday, WEEKDAYS),
+                )
 
         season = self._single(ast.SeasonDecl, "season")
         if isinstance(season, ast.SeasonDecl):
@@ -190,8 +214,9 @@ class _Checker:
             last = self._date(season.last, season.span)
             if first and last:
                 if last < first:
-                    self.bag.error("E0206", f"the season ends ({last}) before it starts ({first})",
-                                   season.span)
+                    self.bag.error(
+                        "E0206", f"the season ends ({last}) before it starts ({first})", season.span
+                    )
                 else:
                     self.header.season = (first, last)
 
@@ -203,35 +228,54 @@ class _Checker:
         for decl in decls:
             for event in decl.events:
                 if event.name.value in self.declared_events:
-                    self.bag.error("E0209", f"event type `{event.name.value}` is declared twice",
-                                   event.name.span)
+                    self.bag.error(
+                        "E0209",
+                        f"event type `{event.name.value}` is declared twice",
+                        event.name.span,
+                    )
                 attrs: dict[str, ValueType] = {}
                 for attr in event.attributes:
                     type_name = attr.type.value
                     if attr.name.value in attrs:
-                        self.bag.error("E0209", f"attribute `{attr.name.value}` is declared twice",
-                                       attr.name.span)
+                        self.bag.error(
+                            "E0209",
+                            f"attribute `{attr.name.value}` is declared twice",
+                            attr.name.span,
+                        )
                     if type_name not in VALUE_TYPES:
-                        self.bag.error("E0218", f"unknown attribute type `{type_name}`",
-                                       attr.type.span,
-                                       *(suggestion_hints(type_name, VALUE_TYPES)
-                                         or ("the types are `number`, `text` and `bool`",)))
+                        self.bag.error(
+                            "E0218",
+                            f"unknown attribute type `{type_name}`",
+                            attr.type.span,
+                            *(
+                                suggestion_hints(type_name, VALUE_TYPES)
+                                or ("the types are `number`, `text` and `bool`",)
+                            ),
+                        )
                         continue
-                    attrs[attr.name.value] = type_name  # type: ignore[assignment]
+                    attrs[attr.name.value] = type_name
                 self.declared_events[event.name.value] = attrs
                 self.attribute_types[event.name.value] = dict(attrs)
 
     def _check_limit_like(self, count: int, what: str, span: Span) -> bool:
         if count <= 0:
-            self.bag.error("E0213", f"{what} must be at least 1", span,
-                           "to switch a rule off, remove it or comment it out with `#`")
+            self.bag.error(
+                "E0213",
+                f"{what} must be at least 1",
+                span,
+                "to switch a rule off, remove it or comment it out with `#`",
+            )
             return False
         return True
 
     def _check_period(self, period: ast.PeriodName | None, span: Span) -> bool:
         if period == "season" and self.header.season is None:
-            self.bag.error("E0215", "`per season` needs a season", span,
-                           "declare one in the header: `season 2026-03-01 to 2026-03-21`")
+            self.bag.error(
+                "E0215",
+                "`per season` needs a season",
+                span,
+                "declare one in the header: `season 2026-03-01 to 2026-03-21`",
+            )
             return False
         return True
 
@@ -242,25 +286,36 @@ class _Checker:
             ok = self._check_limit_like(cap.points, "a cap", cap.span)
             ok = self._check_period(cap.period, cap.span) and ok
             if cap.period in by_period:
-                self.bag.error("E0214", f"two caps per {cap.period} "
-                               f"({by_period[cap.period].points} and {cap.points})", cap.span,
-                               "keep one of them")
+                self.bag.error(
+                    "E0214",
+                    f"two caps per {cap.period} ({by_period[cap.period].points} and {cap.points})",
+                    cap.span,
+                    "keep one of them",
+                )
                 ok = False
             by_period[cap.period] = cap
             if ok:
                 specs.append(CapSpec(owner, cap.points, cap.period))
-        self._warn_never_binds([(c.points, c.period, c.span, f"cap {c.points} per {c.period}")
-                                for c in caps if c.points > 0])
+        self._warn_never_binds(
+            [
+                (c.points, c.period, c.span, f"cap {c.points} per {c.period}")
+                for c in caps
+                if c.points > 0
+            ]
+        )
         return tuple(specs)
 
     def _warn_never_binds(self, items: list[tuple[int, ast.PeriodName | None, Span, str]]) -> None:
         """A bound over a short period at or above a bound over a longer one never binds."""
         for count, period, span, text in items:
             for other_count, other_period, _, other_text in items:
-                if (_PERIOD_ORDER[other_period] > _PERIOD_ORDER[period]
-                        and other_count <= count):
-                    self.bag.warning("W0302", f"`{text}` can never bind under `{other_text}`", span,
-                                     "remove it, or raise the longer period's bound")
+                if _PERIOD_ORDER[other_period] > _PERIOD_ORDER[period] and other_count <= count:
+                    self.bag.warning(
+                        "W0302",
+                        f"`{text}` can never bind under `{other_text}`",
+                        span,
+                        "remove it, or raise the longer period's bound",
+                    )
                     break
 
     def _collect_groups(self) -> None:
@@ -280,8 +335,12 @@ class _Checker:
             assert isinstance(rule, ast.RuleDecl)
             name = rule.name.value
             if name in self.rule_names:
-                self.bag.error("E0201", f"rule `{name}` is declared twice", rule.name.span,
-                               f"the first is on line {self.rule_names[name].span.line}")
+                self.bag.error(
+                    "E0201",
+                    f"rule `{name}` is declared twice",
+                    rule.name.span,
+                    f"the first is on line {self.rule_names[name].span.line}",
+                )
                 continue
             if name in self.groups:
                 self.bag.error("E0209", f"`{name}` is already the name of a group", rule.name.span)
@@ -293,17 +352,27 @@ class _Checker:
             for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
                 group = ref.name.value
                 if group not in self.groups:
-                    self.bag.error("E0208", f"unknown group `{group}`", ref.name.span,
-                                   *(suggestion_hints(group, self.groups)
-                                     or (f"declare it: `group {group} {{ cap 20 per day }}`",)))
+                    self.bag.error(
+                        "E0208",
+                        f"unknown group `{group}`",
+                        ref.name.span,
+                        *(
+                            suggestion_hints(group, self.groups)
+                            or (f"declare it: `group {group} {{ cap 20 per day }}`",)
+                        ),
+                    )
                     continue
                 self.used_groups.add(group)
                 if group in group_currency and group_currency[group][0] != currency:
                     other = group_currency[group][1].name.value
-                    self.bag.error("E0226", f"group `{group}` mixes currencies: rule `{name}` pays "
-                                   f"`{currency}`, rule `{other}` pays "
-                                   f"`{group_currency[group][0]}`", ref.span,
-                                   "a cap counts one currency; use one group per currency")
+                    self.bag.error(
+                        "E0226",
+                        f"group `{group}` mixes currencies: rule `{name}` pays "
+                        f"`{currency}`, rule `{other}` pays "
+                        f"`{group_currency[group][0]}`",
+                        ref.span,
+                        "a cap counts one currency; use one group per currency",
+                    )
                 group_currency.setdefault(group, (currency, rule))
         return rules
 
@@ -317,38 +386,70 @@ class _Checker:
         counts: dict[type, list[ast.Node]] = {}
         for clause in rule.clauses:
             counts.setdefault(type(clause), []).append(clause)
-        for kind, word in ((ast.On, "on"), (ast.Where, "where"), (ast.Award, "award"),
-                           (ast.Once, "once"), (ast.Uncapped, "uncapped")):
+        for kind, word in (
+            (ast.On, "on"),
+            (ast.Where, "where"),
+            (ast.Award, "award"),
+            (ast.Once, "once"),
+            (ast.Uncapped, "uncapped"),
+        ):
             for extra in counts.get(kind, [])[1:]:
-                self.bag.error("E0212", f"rule `{name}` has more than one `{word}` clause",
-                               extra.span, "combine them: `on a, b` or `where x and y`")
+                self.bag.error(
+                    "E0212",
+                    f"rule `{name}` has more than one `{word}` clause",
+                    extra.span,
+                    "combine them: `on a, b` or `where x and y`",
+                )
         on = _first(rule, ast.On)
         if on is None:
-            self.bag.error("E0210", f"rule `{name}` does not say which events it reacts to",
-                           rule.name.span, "add an `on` clause: `on checkin`")
+            self.bag.error(
+                "E0210",
+                f"rule `{name}` does not say which events it reacts to",
+                rule.name.span,
+                "add an `on` clause: `on checkin`",
+            )
         award = _first(rule, ast.Award)
         if award is None:
-            self.bag.error("E0211", f"rule `{name}` does not award anything", rule.name.span,
-                           "add an `award` clause: `award 5`")
+            self.bag.error(
+                "E0211",
+                f"rule `{name}` does not award anything",
+                rule.name.span,
+                "add an `award` clause: `award 5`",
+            )
         elif award.currency is not None and award.currency.value not in self.header.currencies:
-            self.bag.error("E0207", f"unknown currency `{award.currency.value}`", award.currency.span,
-                           *(suggestion_hints(award.currency.value, self.header.currencies)
-                             or (f"declare it: `currency {', '.join(self.header.currencies)}, "
-                                 f"{award.currency.value}`",)))
+            self.bag.error(
+                "E0207",
+                f"unknown currency `{award.currency.value}`",
+                award.currency.span,
+                *(
+                    suggestion_hints(award.currency.value, self.header.currencies)
+                    or (
+                        f"declare it: `currency {', '.join(self.header.currencies)}, "
+                        f"{award.currency.value}`",
+                    )
+                ),
+            )
 
         # limits
         limits = [c for c in rule.clauses if isinstance(c, ast.Limit | ast.Once)]
         by_period: dict[str | None, int] = {}
         bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
         for clause in limits:
-            count, period = (1, None) if isinstance(clause, ast.Once) else (clause.count, clause.period)
+            count, period = (
+                (1, None) if isinstance(clause, ast.Once) else (clause.count, clause.period)
+            )
             if not self._check_limit_like(count, "a limit", clause.span):
                 continue
             self._check_period(period, clause.span)
             if period in by_period and by_period[period] != count:
                 label = "ever" if period is None else f"per {period}"
-                self.bag.error("E0214", f"rule `{name}` has contradictory limits {label} "
-                               f"({by_period[period]} and {count})", clause.span, "keep one of them")
+                self.bag.error(
+                    "E0214",
+                    f"rule `{name}` has contradictory limits {label} "
+                    f"({by_period[period]} and {count})",
+                    clause.span,
+                    "keep one of them",
+                )
             by_period[period] = count
             bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
         self._warn_never_binds(bounds)
@@ -359,12 +460,20 @@ class _Checker:
         if on is not None:
             for event in on.events:
                 if self.declared_events is not None and event.value not in self.declared_events:
-                    self.bag.error("E0216", f"unknown event type `{event.value}`", event.span,
-                                   *(suggestion_hints(event.value, self.declared_events)
-                                     or ("add it to the `events { ... }` list",)))
+                    self.bag.error(
+                        "E0216",
+                        f"unknown event type `{event.value}`",
+                        event.span,
+                        *(
+                            suggestion_hints(event.value, self.declared_events)
+                            or ("add it to the `events { ... }` list",)
+                        ),
+                    )
                     continue
                 if event.value in events:
-                    self.bag.error("E0209", f"event type `{event.value}` is listed twice", event.span)
+                    self.bag.error(
+                        "E0209", f"event type `{event.value}` is listed twice", event.span
+                    )
                     continue
                 events.append(event.value)
         typer = _Typer(self, events)
@@ -372,13 +481,20 @@ class _Checker:
         if where is not None:
             got = typer.infer(where.condition, "bool")
             if got is not None and got != "bool":
-                self.bag.error("E0220", f"a condition must be true or false, not {_describe_type(got)}",
-                               where.condition.span, "compare it, e.g. `words > 0`")
+                self.bag.error(
+                    "E0220",
+                    f"a condition must be true or false, not {_describe_type(got)}",
+                    where.condition.span,
+                    "compare it, e.g. `words > 0`",
+                )
         if award is not None:
             got = typer.infer(award.amount, "number")
             if got is not None and got != "number":
-                self.bag.error("E0221", f"an award must be a number, not {_describe_type(got)}",
-                               award.amount.span)
+                self.bag.error(
+                    "E0221",
+                    f"an award must be a number, not {_describe_type(got)}",
+                    award.amount.span,
+                )
 
     def _check_boosts(self) -> dict[str, list[BoostSpec]]:
         """Boosts by target: a rule name, a group name, or "*" for every rule."""
@@ -393,15 +509,24 @@ class _Checker:
             kinds: dict[type, list[ast.Node]] = {}
             for clause in boost.clauses:
                 kinds.setdefault(type(clause), []).append(clause)
-            for kind, word in ((ast.Times, "times"), (ast.Weekdays, "on"), (ast.Dates, "from"),
-                               (ast.For, "for")):
+            for kind, word in (
+                (ast.Times, "times"),
+                (ast.Weekdays, "on"),
+                (ast.Dates, "from"),
+                (ast.For, "for"),
+            ):
                 for extra in kinds.get(kind, [])[1:]:
-                    self.bag.error("E0225", f"boost `{name}` has more than one `{word}` clause",
-                                   extra.span)
+                    self.bag.error(
+                        "E0225", f"boost `{name}` has more than one `{word}` clause", extra.span
+                    )
             times = kinds.get(ast.Times)
             if not times:
-                self.bag.error("E0225", f"boost `{name}` does not say by how much",
-                               boost.name.span, "add `times 2` (double points)")
+                self.bag.error(
+                    "E0225",
+                    f"boost `{name}` does not say by how much",
+                    boost.name.span,
+                    "add `times 2` (double points)",
+                )
                 continue
             factor = times[0].factor  # type: ignore[attr-defined]
             if factor <= 0:
@@ -413,29 +538,42 @@ class _Checker:
                     if day.value.lower() in WEEKDAYS:
                         days.add(WEEKDAYS.index(day.value.lower()))
                     else:
-                        self.bag.error("E0205", f"unknown weekday `{day.value}`", day.span,
-                                       *suggestion_hints(day.value.lower(), WEEKDAYS))
+                        self.bag.error(
+                            "E0205",
+                            f"unknown weekday `{day.value}`",
+                            day.span,
+                            *suggestion_hints(day.value.lower(), WEEKDAYS),
+                        )
                 weekdays = frozenset(days)
             first = last = None
             if ast.Dates in kinds:
                 dates = kinds[ast.Dates][0]
                 assert isinstance(dates, ast.Dates)
-                first, last = self._date(dates.first, dates.span), self._date(dates.last, dates.span)
+                first, last = (
+                    self._date(dates.first, dates.span),
+                    self._date(dates.last, dates.span),
+                )
                 if first and last and last < first:
-                    self.bag.error("E0206", f"boost `{name}` ends ({last}) before it starts ({first})",
-                                   dates.span)
+                    self.bag.error(
+                        "E0206",
+                        f"boost `{name}` ends ({last}) before it starts ({first})",
+                        dates.span,
+                    )
                 season = self.header.season
                 if first and last and season and (last < season[0] or first > season[1]):
-                    self.bag.warning("W0305", f"boost `{name}` falls outside the season",
-                                     dates.span)
+                    self.bag.warning(
+                        "W0305", f"boost `{name}` falls outside the season", dates.span
+                    )
             spec = BoostSpec(name, factor, weekdays, first, last)
             if ast.For in kinds:
                 for target in kinds[ast.For][0].targets:  # type: ignore[attr-defined]
                     if target.value not in self.rule_names and target.value not in self.groups:
-                        self.bag.error("E0208", f"unknown rule or group `{target.value}`",
-                                       target.span,
-                                       *suggestion_hints(target.value,
-                                                         [*self.rule_names, *self.groups]))
+                        self.bag.error(
+                            "E0208",
+                            f"unknown rule or group `{target.value}`",
+                            target.span,
+                            *suggestion_hints(target.value, [*self.rule_names, *self.groups]),
+                        )
                         continue
                     targets.setdefault(target.value, []).append(spec)
             else:
@@ -454,10 +592,14 @@ class _Checker:
                 limits.append(LimitSpec(1, None))
             elif isinstance(clause, ast.Limit):
                 limits.append(LimitSpec(clause.count, clause.period))
-        groups = tuple(dict.fromkeys(c.name.value for c in rule.clauses
-                                     if isinstance(c, ast.GroupRef)))
-        caps = [CapSpec(f"rule:{name}", c.points, c.period) for c in rule.clauses
-                if isinstance(c, ast.Cap)]
+        groups = tuple(
+            dict.fromkeys(c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef))
+        )
+        caps = [
+            CapSpec(f"rule:{name}", c.points, c.period)
+            for c in rule.clauses
+            if isinstance(c, ast.Cap)
+        ]
         for group in groups:
             caps.extend(self.group_caps.get(group, ()))
         applied: list[BoostSpec] = []
@@ -484,8 +626,12 @@ class _Checker:
             return
         if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
             return  # penalties and zero awards cannot run away
-        self.bag.warning("W0301", f"rule `{spec.name}` can pay without limit", rule.name.span,
-                         "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended")
+        self.bag.warning(
+            "W0301",
+            f"rule `{spec.name}` can pay without limit",
+            rule.name.span,
+            "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended",
+        )
 
 
 class _Typer:
@@ -515,17 +661,25 @@ class _Typer:
             declared = self._declared(event)
             if declared is not None and name not in declared:
                 self.checker.bag.error(
-                    "E0217", f"event `{event}` has no attribute `{name}`", node.span,
-                    *(suggestion_hints(name, declared)
-                      or (f"declare it: `{event}({name}: number)`",)))
+                    "E0217",
+                    f"event `{event}` has no attribute `{name}`",
+                    node.span,
+                    *(
+                        suggestion_hints(name, declared)
+                        or (f"declare it: `{event}({name}: number)`",)
+                    ),
+                )
                 return None
             seen = self.checker.attribute_types.get(event, {}).get(name)
             if seen is not None:
                 known = known or seen
                 if seen != known:
                     self.checker.bag.error(
-                        "E0219", f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
-                        f"{_describe_type(known)} for another event of this rule", node.span)
+                        "E0219",
+                        f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
+                        f"{_describe_type(known)} for another event of this rule",
+                        node.span,
+                    )
                     return None
         result = known or want
         if result is not None:
@@ -537,8 +691,12 @@ class _Typer:
     def expect(self, node: ast.Expr, want: ValueType, context: str) -> None:
         got = self.infer(node, want)
         if got is not None and got != want:
-            self.checker.bag.error("E0219", f"{context} needs {_describe_type(want)}, but "
-                                   f"{_show(node)} is {_describe_type(got)}", node.span)
+            self.checker.bag.error(
+                "E0219",
+                f"{context} needs {_describe_type(want)}, but "
+                f"{_show(node)} is {_describe_type(got)}",
+                node.span,
+            )
 
     def infer(self, node: ast.Expr, want: ValueType | None) -> ValueType | None:
         match node:
@@ -558,14 +716,21 @@ class _Typer:
                 return "bool"
             case ast.Call(function=function, args=args):
                 if function not in FUNCTIONS:
-                    self.checker.bag.error("E0222", f"unknown function `{function}`", node.span,
-                                           *(suggestion_hints(function, FUNCTIONS)
-                                             or ("the functions are `min` and `max`",)))
+                    self.checker.bag.error(
+                        "E0222",
+                        f"unknown function `{function}`",
+                        node.span,
+                        *(
+                            suggestion_hints(function, FUNCTIONS)
+                            or ("the functions are `min` and `max`",)
+                        ),
+                    )
                     return None
                 low, _ = FUNCTIONS[function]
                 if len(args) < low:
-                    self.checker.bag.error("E0222", f"`{function}` needs at least {low} values",
-                                           node.span)
+                    self.checker.bag.error(
+                        "E0222", f"`{function}` needs at least {low} values", node.span
+                    )
                 for arg in args:
                     self.expect(arg, "number", f"`{function}`")
                 return "number"
@@ -604,8 +769,11 @@ class _Typer:
             lt = self.infer(left, rt)
         if lt is not None and rt is not None and lt != rt:
             self.checker.bag.error(
-                "E0219", f"cannot compare {_show(left)} ({_describe_type(lt)}) with "
-                f"{_show(right)} ({_describe_type(rt)}) using `{op}`", right.span)
+                "E0219",
+                f"cannot compare {_show(left)} ({_describe_type(lt)}) with "
+                f"{_show(right)} ({_describe_type(rt)}) using `{op}`",
+                right.span,
+            )
 
 
 def _show(node: ast.Expr) -> str:
@@ -629,5 +797,3 @@ def _first(rule: ast.RuleDecl, kind: type[_ClauseT]) -> _ClauseT | None:
         if isinstance(clause, kind):
             return clause
     return None
-
-

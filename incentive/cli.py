@@ -25,7 +25,15 @@ from incentive import ast
 from incentive.checker import check
 from incentive.diagnostics import IncentiveError, SchemeError
 from incentive.engine import run_batch
-from incentive.events import BadLine, Event, EventFormat, EventModel, guess_format, parse_time, read_events
+from incentive.events import (
+    BadLine,
+    Event,
+    EventFormat,
+    EventModel,
+    guess_format,
+    parse_time,
+    read_events,
+)
 from incentive.formatter import format_scheme
 from incentive.parser import parse
 from incentive.program import Program
@@ -67,9 +75,11 @@ def guarded(func: F) -> F:
         except Exception as err:  # a bug: say so plainly
             if os.environ.get("INCENTIVE_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err}\n"
-                       "this is a bug in incentive; rerun with INCENTIVE_DEBUG=1 for details",
-                       err=True)
+            click.echo(
+                f"internal error: {type(err).__name__}: {err}\n"
+                "this is a bug in incentive; rerun with INCENTIVE_DEBUG=1 for details",
+                err=True,
+            )
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
@@ -101,13 +111,15 @@ def load_program(path: str) -> Program:
     return result.program
 
 
-def iter_event_files(paths: tuple[str, ...], program: Program,
-                     fmt: str) -> Iterator[Event | BadLine]:
+def iter_event_files(
+    paths: tuple[str, ...], program: Program, fmt: str
+) -> Iterator[Event | BadLine]:
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
         if path == "-":
-            yield from read_events(sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen,
-                                   "<stdin>")
+            yield from read_events(
+                sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
+            )
             continue
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
             yield from read_events(stream, program.calendar, chosen, path)
@@ -130,8 +142,9 @@ def main() -> None:
 
 @main.command("check")
 @click.argument("schemes", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @guarded
 def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     """Check scheme files: every error and warning, with line and column."""
@@ -147,8 +160,9 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
         errors = [d for d in diagnostics if d.is_error]
         failed = failed or bool(errors)
         if fmt == "json":
-            report.append({"file": path, "ok": not errors,
-                           "diagnostics": [d.to_json() for d in diagnostics]})
+            report.append(
+                {"file": path, "ok": not errors, "diagnostics": [d.to_json() for d in diagnostics]}
+            )
             continue
         for diagnostic in diagnostics:
             click.echo(diagnostic.render(text), err=bool(errors))
@@ -165,27 +179,40 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 @main.command("run")
 @click.argument("scheme")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--events-format", type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
-              default="auto", show_default=True, help="auto: by file extension; `-` is JSON Lines")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl",
-              show_default=True)
+@click.option(
+    "--events-format",
+    type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
+    default="auto",
+    show_default=True,
+    help="auto: by file extension; `-` is JSON Lines",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True
+)
 @click.option("--until", help="advance time to this instant after the last event")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True),
-              help="write records here instead of standard output")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write records here instead of standard output",
+)
 @click.option("--quiet", is_flag=True, help="no summary on standard error")
 @guarded
-def run_command(scheme: str, events: tuple[str, ...], events_format: str, fmt: str,
-                until: str | None, out: str | None, quiet: bool) -> None:
+def run_command(
+    scheme: str,
+    events: tuple[str, ...],
+    events_format: str,
+    fmt: str,
+    until: str | None,
+    out: str | None,
+    quiet: bool,
+) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     program = load_program(scheme)
-    result = run_batch(program, iter_event_files(events, program, events_format),
-                       _parse_until(until, program))
+    result = run_batch(
+        program, iter_event_files(events, program, events_format), _parse_until(until, program)
+    )
     records = [*result.records, *result.session.balance_records()]
-    stream: IO[str]
-    if out:
-        stream = open(out, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-    else:
-        stream = click.get_text_stream("stdout")
+    stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout
     try:
         if fmt == "jsonl":
             for record in records:
@@ -201,11 +228,15 @@ def run_command(scheme: str, events: tuple[str, ...], events_format: str, fmt: s
         for record in result.records:
             kinds[record.kind] = kinds.get(record.kind, 0) + 1
         summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        click.echo(f"{program.name}: {summary or 'no records'}; "
-                   f"{len(result.balances)} member(s)", err=True)
+        click.echo(
+            f"{program.name}: {summary or 'no records'}; {len(result.balances)} member(s)", err=True
+        )
         if problems:
-            click.echo(f"{problems} event(s) could not be evaluated: see the bad_event and "
-                       "conflict records", err=True)
+            click.echo(
+                f"{problems} event(s) could not be evaluated: see the bad_event and "
+                "conflict records",
+                err=True,
+            )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
 
 
@@ -217,16 +248,26 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
         table.add_column(column, justify="right" if column in ("points", "balance") else "left")
     for r in records:
-        table.add_row(r.kind, r.at or "", r.member or "", r.rule or "",
-                      "" if r.points is None else str(r.points),
-                      "" if r.balance is None else str(r.balance), r.reason)
+        table.add_row(
+            r.kind,
+            r.at or "",
+            r.member or "",
+            r.rule or "",
+            "" if r.points is None else str(r.points),
+            "" if r.balance is None else str(r.balance),
+            r.reason,
+        )
     Console(file=stream, width=160).print(table)
 
 
 @main.command("fmt")
 @click.argument("schemes", nargs=-1, required=True)
-@click.option("--check", "check_only", is_flag=True,
-              help="exit 1 if a file is not in canonical form; change nothing")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="exit 1 if a file is not in canonical form; change nothing",
+)
 @click.option("--write", is_flag=True, help="rewrite the files in place")
 @guarded
 def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None:
@@ -269,8 +310,9 @@ def ast_to_data(node: Any) -> Any:
 
 @main.command("parse")
 @click.argument("scheme")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True
+)
 @guarded
 def parse_command(scheme: str, fmt: str) -> None:
     """Print the syntax tree of a scheme for tools (JSON or YAML)."""

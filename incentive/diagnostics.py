@@ -10,7 +10,7 @@ import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Span:
 NO_SPAN = Span(0, 0, 0, 0)
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -50,7 +50,9 @@ class Diagnostic:
 
     def render(self, source: str | None = None) -> str:
         """The message as an operator reads it: location, message, the line, a caret."""
-        head = f"{self.file}:{self.span.line}:{self.span.column}: {self.severity.value}[{self.code}]: "
+        head = (
+            f"{self.file}:{self.span.line}:{self.span.column}: {self.severity.value}[{self.code}]: "
+        )
         out = [head + self.message]
         if source is not None and self.span.line > 0:
             lines = source.split("\n")

@@ -23,7 +23,13 @@ from typing import Any
 from incentive.calendar import Calendar
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.expressions import AmountError, MissingAttribute, condition_holds, evaluate, to_points
+from incentive.expressions import (
+    AmountError,
+    MissingAttribute,
+    condition_holds,
+    evaluate,
+    to_points,
+)
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.records import Record
 
@@ -115,7 +121,7 @@ class Proposal:
 
 def _count(member: MemberState, key: str, period_key: str) -> int:
     slot = member.counters.get(key)
-    return slot[1] if slot is not None and slot[0] == period_key else 0  # type: ignore[no-any-return]
+    return slot[1] if slot is not None and slot[0] == period_key else 0
 
 
 def _bump(member: MemberState, key: str, period_key: str, by: int) -> None:
@@ -126,8 +132,9 @@ def _bump(member: MemberState, key: str, period_key: str, by: int) -> None:
         slot[1] += by
 
 
-def evaluate_rules(program: Program, member: MemberState, event: Event, attrs: Mapping[str, Any],
-                   day: date) -> Iterator[Proposal | Record]:
+def evaluate_rules(
+    program: Program, member: MemberState, event: Event, attrs: Mapping[str, Any], day: date
+) -> Iterator[Proposal | Record]:
     """Stage 2 for one event: every rule on its type, in file order."""
     calendar = program.calendar
     stamp = _stamp(calendar, event.at)
@@ -136,19 +143,41 @@ def evaluate_rules(program: Program, member: MemberState, event: Event, attrs: M
             continue
 
         def refused(reason: str, points: int | None = None, _rule: RuleSpec = rule) -> Record:
-            return Record(kind="refused", at=stamp, member=event.member, rule=_rule.name,
-                          points=points, currency=_rule.currency, events=(event.id,), reason=reason)
+            return Record(
+                kind="refused",
+                at=stamp,
+                member=event.member,
+                rule=_rule.name,
+                points=points,
+                currency=_rule.currency,
+                events=(event.id,),
+                reason=reason,
+            )
 
         # Limits: only the first N matching events per period count.
-        full = next((limit for limit in rule.limits if _count(
-            member, f"limit:{rule.name}:{limit.period}", calendar.period_key(limit.period, day)
-        ) >= limit.count), None)
+        full = next(
+            (
+                limit
+                for limit in rule.limits
+                if _count(
+                    member,
+                    f"limit:{rule.name}:{limit.period}",
+                    calendar.period_key(limit.period, day),
+                )
+                >= limit.count
+            ),
+            None,
+        )
         if full is not None:
             yield refused(f"{full.describe()} reached")
             continue
         for limit in rule.limits:
-            _bump(member, f"limit:{rule.name}:{limit.period}",
-                  calendar.period_key(limit.period, day), 1)
+            _bump(
+                member,
+                f"limit:{rule.name}:{limit.period}",
+                calendar.period_key(limit.period, day),
+                1,
+            )
 
         try:
             amount = evaluate(rule.amount, attrs)
@@ -176,23 +205,35 @@ def evaluate_rules(program: Program, member: MemberState, event: Event, attrs: M
         granted, binding = points, None
         if points > 0:
             for cap in rule.caps:
-                used = _count(member, f"cap:{cap.owner}:{cap.period}",
-                              calendar.period_key(cap.period, day))
+                used = _count(
+                    member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day)
+                )
                 room = max(0, cap.points - used)
                 if room < granted:
                     granted, binding = room, cap
         for cap in rule.caps:
-            _bump(member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day),
-                  granted)
+            _bump(
+                member,
+                f"cap:{cap.owner}:{cap.period}",
+                calendar.period_key(cap.period, day),
+                granted,
+            )
         reason = f"rule `{rule.name}`" + (" with " + ", ".join(factors) if factors else "")
         if binding is not None and granted == 0:
             yield refused(f"{binding.describe()} reached", points)
             continue
         yield Proposal(rule, granted, event, reason)
         if binding is not None:
-            yield Record(kind="cut", at=stamp, member=event.member, rule=rule.name,
-                         points=points - granted, currency=rule.currency, events=(event.id,),
-                         reason=f"{binding.describe()} reached: {granted} of {points} paid")
+            yield Record(
+                kind="cut",
+                at=stamp,
+                member=event.member,
+                rule=rule.name,
+                points=points - granted,
+                currency=rule.currency,
+                events=(event.id,),
+                reason=f"{binding.describe()} reached: {granted} of {points} paid",
+            )
 
 
 # ---- stage 4: the ledger ----------------------------------------------------------------------
@@ -209,13 +250,29 @@ def post(program: Program, member: MemberState, proposal: Proposal) -> Iterator[
         cut, points = -(balance + points), -balance
     member.balances[rule.currency] = balance + points
     if points != 0 or cut == 0:
-        yield Record(kind="award", at=stamp, member=event.member, rule=rule.name, points=points,
-                     currency=rule.currency, balance=balance + points, events=(event.id,),
-                     reason=proposal.reason)
+        yield Record(
+            kind="award",
+            at=stamp,
+            member=event.member,
+            rule=rule.name,
+            points=points,
+            currency=rule.currency,
+            balance=balance + points,
+            events=(event.id,),
+            reason=proposal.reason,
+        )
     if cut:
-        yield Record(kind="cut", at=stamp, member=event.member, rule=rule.name, points=cut,
-                     currency=rule.currency, balance=balance + points, events=(event.id,),
-                     reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken")
+        yield Record(
+            kind="cut",
+            at=stamp,
+            member=event.member,
+            rule=rule.name,
+            points=cut,
+            currency=rule.currency,
+            balance=balance + points,
+            events=(event.id,),
+            reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
+        )
 
 
 def _stamp(calendar: Calendar, instant: datetime) -> str:
@@ -250,16 +307,29 @@ class Session:
         known = state.seen.get(event.id)
         if known is not None:
             if known == event.fingerprint:
-                yield Record(kind="duplicate", at=stamp, member=event.member, events=(event.id,),
-                             reason="this event id was already processed: skipped")
+                yield Record(
+                    kind="duplicate",
+                    at=stamp,
+                    member=event.member,
+                    events=(event.id,),
+                    reason="this event id was already processed: skipped",
+                )
             else:
-                yield Record(kind="conflict", at=stamp, member=event.member, events=(event.id,),
-                             reason="this event id was already used for a different event: refused")
+                yield Record(
+                    kind="conflict",
+                    at=stamp,
+                    member=event.member,
+                    events=(event.id,),
+                    reason="this event id was already used for a different event: refused",
+                )
             return
         if program.known_events is not None and event.type not in program.known_events:
             near = did_you_mean(event.type, program.known_events)
-            yield _bad_event(event, f"unknown event type `{event.type}`"
-                             + (f" (did you mean `{near}`?)" if near else ""))
+            yield _bad_event(
+                event,
+                f"unknown event type `{event.type}`"
+                + (f" (did you mean `{near}`?)" if near else ""),
+            )
             return
         attrs = read_attributes(program, event)
         if isinstance(attrs, str):
@@ -268,14 +338,24 @@ class Session:
         state.seen[event.id] = event.fingerprint
         day = calendar.day_of(event.at)
         if state.open_day is not None and day < state.open_day:
-            yield Record(kind="late", at=stamp, member=event.member, events=(event.id,),
-                         reason=f"day {day} had closed when this event arrived")
+            yield Record(
+                kind="late",
+                at=stamp,
+                member=event.member,
+                events=(event.id,),
+                reason=f"day {day} had closed when this event arrived",
+            )
             return
         if not calendar.in_season(day):
             assert calendar.season is not None
             first, last = calendar.season
-            yield Record(kind="outside_season", at=stamp, member=event.member, events=(event.id,),
-                         reason=f"the season runs from {first} to {last}")
+            yield Record(
+                kind="outside_season",
+                at=stamp,
+                member=event.member,
+                events=(event.id,),
+                reason=f"the season runs from {first} to {last}",
+            )
             return
         state.open_day = day
         if state.clock is None or event.at > state.clock:
@@ -305,15 +385,22 @@ class Session:
         return {m: dict(sorted(s.balances.items())) for m, s in sorted(self.state.members.items())}
 
     def balance_records(self) -> list[Record]:
-        return [Record(kind="balance", member=member, currency=currency, points=points,
-                       balance=points)
-                for member, by_currency in self.balances().items()
-                for currency, points in by_currency.items()]
+        return [
+            Record(kind="balance", member=member, currency=currency, points=points, balance=points)
+            for member, by_currency in self.balances().items()
+            for currency, points in by_currency.items()
+        ]
 
 
 def _bad_event(event: Event, reason: str) -> Record:
-    return Record(kind="bad_event", member=event.member, events=(event.id,), reason=reason,
-                  source=event.source, line=event.line)
+    return Record(
+        kind="bad_event",
+        member=event.member,
+        events=(event.id,),
+        reason=reason,
+        source=event.source,
+        line=event.line,
+    )
 
 
 def bad_line_record(bad: BadLine) -> Record:
@@ -331,8 +418,11 @@ class RunResult:
         return sum(1 for r in self.records if r.kind == "bad_event")
 
 
-def run_batch(program: Program, items: Iterable[Event | BadLine | Mapping[str, Any]],
-              until: datetime | None = None) -> RunResult:
+def run_batch(
+    program: Program,
+    items: Iterable[Event | BadLine | Mapping[str, Any]],
+    until: datetime | None = None,
+) -> RunResult:
     """Evaluate a whole stream: bad lines are reported first, then events in time order."""
     session = Session(program)
     records: list[Record] = []

@@ -69,11 +69,19 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def content_fingerprint(type_: str, member: str, at: datetime, attributes: Mapping[str, Any]) -> str:
+def content_fingerprint(
+    type_: str, member: str, at: datetime, attributes: Mapping[str, Any]
+) -> str:
     body = json.dumps(
-        [type_, member, at.astimezone(UTC).isoformat(),
-         sorted((k, _canonical(v)) for k, v in attributes.items())],
-        ensure_ascii=False, separators=(",", ":"), default=str,
+        [
+            type_,
+            member,
+            at.astimezone(UTC).isoformat(),
+            sorted((k, _canonical(v)) for k, v in attributes.items()),
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
@@ -97,8 +105,9 @@ def parse_time(value: Any, calendar: Calendar) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def make_event(raw: Any, calendar: Calendar, source: str | None = None,
-               line: int | None = None) -> Event | BadLine:
+def make_event(
+    raw: Any, calendar: Calendar, source: str | None = None, line: int | None = None
+) -> Event | BadLine:
     """Validate one raw mapping into an Event, or say why it is not one."""
     if not isinstance(raw, dict):
         return BadLine("an event must be an object with `type`, `member` and `at`", source, line)
@@ -140,7 +149,9 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def read_jsonl(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+def read_jsonl(
+    stream: IO[str], calendar: Calendar, source: str | None
+) -> Iterator[Event | BadLine]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -178,8 +189,9 @@ def read_csv(stream: IO[str], calendar: Calendar, source: str | None) -> Iterato
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield BadLine(f"expected {len(header)} columns, found {len(row)}", source,
-                          reader.line_num)
+            yield BadLine(
+                f"expected {len(header)} columns, found {len(row)}", source, reader.line_num
+            )
             continue
         raw = {k: v for k, v in zip(header, row, strict=True) if v != ""}
         yield make_event(raw, calendar, source, reader.line_num)
@@ -206,24 +218,31 @@ class _StrictYamlLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key `{key}`", key_node.start_mark)
+                    None, None, f"duplicate key `{key}`", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
 _StrictYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                           "tag:yaml.org,2002:float")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _StrictYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
 _StrictYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
-    list("-+0123456789."))
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
 
 
 def load_yaml(text: str, what: str) -> Any:
@@ -247,8 +266,11 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
         root = loader.get_single_node()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source,
-                      mark.line + 1 if mark else 1)
+        yield BadLine(
+            f"not valid YAML: {getattr(err, 'problem', None) or err}",
+            source,
+            mark.line + 1 if mark else 1,
+        )
         loader.dispose()
         return
     if root is None:
@@ -259,7 +281,9 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
             if key_node.value == "events" and isinstance(value_node, yaml.SequenceNode):
                 items = value_node.value
     if items is None:
-        yield BadLine("a YAML events file is a list of events (or `events:` with a list)", source, 1)
+        yield BadLine(
+            "a YAML events file is a list of events (or `events:` with a list)", source, 1
+        )
         return
     for node in items:
         line = node.start_mark.line + 1
@@ -281,14 +305,17 @@ def guess_format(name: str) -> EventFormat:
     return "jsonl"
 
 
-def read_events(stream: IO[str], calendar: Calendar, fmt: EventFormat = "jsonl",
-                source: str | None = None) -> Iterator[Event | BadLine]:
+def read_events(
+    stream: IO[str], calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
+) -> Iterator[Event | BadLine]:
     readers = {"jsonl": read_jsonl, "csv": read_csv, "yaml": read_yaml}
     return readers[fmt](stream, calendar, source)
 
 
-def events_from_dicts(items: Iterable[Mapping[str, Any] | Event], calendar: Calendar,
-                      ) -> Iterator[Event | BadLine]:
+def events_from_dicts(
+    items: Iterable[Mapping[str, Any] | Event],
+    calendar: Calendar,
+) -> Iterator[Event | BadLine]:
     """Library input: dicts (as in a JSON line) or ready Events."""
     for index, item in enumerate(items, start=1):
         if isinstance(item, Event):
@@ -297,6 +324,7 @@ def events_from_dicts(items: Iterable[Mapping[str, Any] | Event], calendar: Cale
             yield make_event(dict(item), calendar, "<input>", index)
 
 
-def read_text(text: str, calendar: Calendar, fmt: EventFormat = "jsonl",
-              source: str | None = None) -> list[Event | BadLine]:
+def read_text(
+    text: str, calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
+) -> list[Event | BadLine]:
     return list(read_events(io.StringIO(text), calendar, fmt, source))

@@ -8,7 +8,14 @@ it cannot be computed (the award is refused with that reason).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+)
 from decimal import localcontext as decimal_context
 from typing import Any
 
@@ -65,14 +72,14 @@ def evaluate(node: ast.Expr, attrs: Mapping[str, Any]) -> Value:
                     raise AmountError("division by zero") from None
         case ast.Binary(op=op, left=left, right=right):
             try:
-                a, b = evaluate(left, attrs), evaluate(right, attrs)
+                lhs, rhs = evaluate(left, attrs), evaluate(right, attrs)
             except MissingAttribute:
                 return False
-            return _compare(op, a, b)
+            return _compare(op, lhs, rhs)
         case ast.Membership(operand=operand, items=items, negated=negated):
             try:
-                value = evaluate(operand, attrs)
-                found = any(value == evaluate(item, attrs) for item in items)
+                subject = evaluate(operand, attrs)
+                found = any(subject == evaluate(item, attrs) for item in items)
             except MissingAttribute:
                 return False
             return found != negated

@@ -13,14 +13,26 @@ from incentive.diagnostics import Span
 
 _NAME = re.compile(r"[^\W\d]\w*")
 KEYWORDS = frozenset(
-    "scheme currency timezone day ends week starts season to events group rule on where award "
-    "round down up nearest limit per ever once cap uncapped month boost times from for and or "
-    "not in true false".split()
+    (
+        "scheme currency timezone day ends week starts season to events group rule on where "
+        "award round down up nearest limit per ever once cap uncapped month boost times from "
+        "for and or not in true false"
+    ).split()
 )
 
 # Binding strength of each expression form; a child weaker than its slot needs parentheses.
-_PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7,
-         "atom": 8}
+_PREC = {
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    "compare": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "neg": 7,
+    "atom": 8,
+}
 
 
 def quote(text: str) -> str:
@@ -84,8 +96,11 @@ def format_expr(node: ast.Expr) -> str:
             return "not " + wrap(operand, _PREC["not"])
         case ast.Membership(operand=operand, items=items, negated=negated):
             word = "not in" if negated else "in"
-            return (f"{wrap(operand, _PREC['+'])} {word} ["
-                    + ", ".join(format_expr(i) for i in items) + "]")
+            return (
+                f"{wrap(operand, _PREC['+'])} {word} ["
+                + ", ".join(format_expr(i) for i in items)
+                + "]"
+            )
         case ast.Binary(op=op, left=left, right=right):
             p = _prec(node)
             if p == _PREC["compare"]:
@@ -182,19 +197,40 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
         case ast.SeasonDecl(first=first, last=last):
             out.emit(ind, f"season {first} to {last}", item.span)
         case ast.EventsDecl(events=events):
-            _block(out, "events", item.span, [
-                (name_text(e.name.value) + ("(" + ", ".join(
-                    f"{a.name.value}: {a.type.value}" for a in e.attributes) + ")"
-                    if e.attributes else ""), e.span) for e in events])
+            _block(
+                out,
+                "events",
+                item.span,
+                [
+                    (
+                        name_text(e.name.value)
+                        + (
+                            "("
+                            + ", ".join(f"{a.name.value}: {a.type.value}" for a in e.attributes)
+                            + ")"
+                            if e.attributes
+                            else ""
+                        ),
+                        e.span,
+                    )
+                    for e in events
+                ],
+            )
         case ast.GroupDecl(name=name, caps=caps):
-            _block(out, f"group {name.value}", item.span,
-                   [(format_clause(c), c.span) for c in caps])
+            _block(
+                out, f"group {name.value}", item.span, [(format_clause(c), c.span) for c in caps]
+            )
         case ast.RuleDecl(name=name, clauses=clauses):
-            _block(out, f"rule {name.value}", item.span,
-                   [(format_clause(c), c.span) for c in clauses])
+            _block(
+                out, f"rule {name.value}", item.span, [(format_clause(c), c.span) for c in clauses]
+            )
         case ast.BoostDecl(name=name, clauses=boost_clauses):
-            _block(out, f"boost {name.value}", item.span,
-                   [(format_clause(c), c.span) for c in boost_clauses])
+            _block(
+                out,
+                f"boost {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in boost_clauses],
+            )
 
 
 def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) -> None:

@@ -121,7 +121,8 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
     column = getattr(err, "column", 1) or 1
     hints: list[str] = []
     if isinstance(err, UnexpectedCharacters):
-        char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        position = err.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         code = "E0102"
         message = f"unexpected character `{char}`"
         if char == "'":
@@ -153,7 +154,9 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
     return SchemeError([Diagnostic(code, Severity.ERROR, message, span, file, tuple(hints))], text)
 
 
-def _limit_error(code: str, message: str, span: Span, file: str, text: str, hint: str) -> SchemeError:
+def _limit_error(
+    code: str, message: str, span: Span, file: str, text: str, hint: str
+) -> SchemeError:
     return SchemeError([Diagnostic(code, Severity.ERROR, message, span, file, (hint,))], text)
 
 
@@ -167,9 +170,7 @@ def _span(meta: Any) -> Span:
 
 
 def _token_span(token: Token) -> Span:
-    return Span(
-        token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0
-    )
+    return Span(token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
@@ -202,8 +203,10 @@ def _unquote(token: Token) -> str:
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
-        elif nxt == "u" and len(body) >= i + 6 and all(
-            c in "0123456789abcdefABCDEF" for c in body[i + 2 : i + 6]
+        elif (
+            nxt == "u"
+            and len(body) >= i + 6
+            and all(c in "0123456789abcdefABCDEF" for c in body[i + 2 : i + 6])
         ):
             out.append(chr(int(body[i + 2 : i + 6], 16)))
             i += 6
@@ -250,7 +253,7 @@ def _name(token: Token) -> ast.Name:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):  # type: ignore[misc]
+class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
     """lark.Tree -> ast nodes. Non-recursive, so deep input cannot overflow the stack."""
 
     def start(self, meta: Any, children: list[Any]) -> ast.Scheme:
@@ -378,7 +381,7 @@ class _ToAst(Transformer_NonRecursive):  # type: ignore[misc]
     def not_in(self, meta: Any, children: list[Any]) -> ast.Membership:
         return ast.Membership(children[0], children[1], True, span=_span(meta))
 
-    def list(self, meta: Any, children: list[Any]) -> tuple[ast.Expr, ...]:
+    def value_list(self, meta: Any, children: list[Any]) -> tuple[ast.Expr, ...]:
         return tuple(c for c in children if c is not None)
 
     def negate(self, meta: Any, children: list[Any]) -> ast.Expr:
@@ -408,9 +411,9 @@ class _ToAst(Transformer_NonRecursive):  # type: ignore[misc]
         return ast.Call(str(name), tuple(args), span=_span(meta))
 
 
-def _check_nesting(tree: Tree, text: str, file: str) -> None:
+def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
     """Reject absurd nesting before anything recursive sees the tree."""
-    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_NESTING:
@@ -449,7 +452,9 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     except lark.exceptions.VisitError as err:
         inner = err.orig_exc
         if isinstance(inner, _LimitExceeded):
-            raise _limit_error(inner.code, inner.message, inner.span, file, text, inner.hint) from None
+            raise _limit_error(
+                inner.code, inner.message, inner.span, file, text, inner.hint
+            ) from None
         raise
     assert isinstance(result, ast.Scheme)
     return dataclasses.replace(result, comments=find_comments(text))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from incentive import ast
 from incentive.calendar import Calendar
-from incentive.diagnostics import Diagnostic
+from incentive.diagnostics import Diagnostic, Span
 
 if TYPE_CHECKING:
     from incentive.engine import RunResult, Session
@@ -79,7 +79,7 @@ class RuleSpec:
     caps: tuple[CapSpec, ...]  # the rule's own caps, then its groups' caps
     groups: tuple[str, ...]
     boosts: tuple[BoostSpec, ...]
-    span: ast.Span = field(compare=False)
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
