@@ -212,7 +212,7 @@ def run_command(
         program, iter_event_files(events, program, events_format), _parse_until(until, program)
     )
     records = [*result.records, *result.session.balance_records()]
-    stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout
+    stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
     try:
         if fmt == "jsonl":
             for record in records:
