@@ -27,6 +27,7 @@ RESERVED_FIELDS = ("id", "type", "member", "at")
 MAX_LINE_BYTES = 1_000_000
 MAX_YAML_BYTES = 50_000_000
 MAX_YAML_ALIASES = 100
+MAX_YAML_EXPANDED_NODES = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,13 +246,47 @@ _StrictYamlLoader.add_implicit_resolver(
 )
 
 
+def _check_expansion(root: Any) -> None:
+    """Refuse an alias bomb: a few aliases can stand for billions of nodes once expanded."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not children_done:
+            if id(node) in visiting:
+                raise ValueError("the YAML refers to itself through an alias")
+            visiting.add(id(node))
+        children: list[Any] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if children_done or not children:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[id(node)] > MAX_YAML_EXPANDED_NODES:
+                raise ValueError(
+                    f"the YAML expands to more than {MAX_YAML_EXPANDED_NODES:,} values "
+                    "through aliases"
+                )
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
 def load_yaml(text: str, what: str) -> Any:
     """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message."""
     if len(text) > MAX_YAML_BYTES:
         raise ValueError(f"{what} is larger than {MAX_YAML_BYTES:,} bytes")
     loader = _StrictYamlLoader(text)
     try:
-        return loader.get_single_data()
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _check_expansion(root)
+        return loader.construct_document(root)
     finally:
         loader.dispose()
 
@@ -274,6 +309,12 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
         loader.dispose()
         return
     if root is None:
+        return
+    try:
+        _check_expansion(root)
+    except ValueError as err:
+        yield BadLine(str(err), source, 1)
+        loader.dispose()
         return
     items = root.value if isinstance(root, yaml.SequenceNode) else None
     if isinstance(root, yaml.MappingNode):

@@ -147,7 +147,7 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
             message += ": expected " + _expected_words(expected_set)[0]
         if text.count("{") > text.count("}"):
             hints.append("a `{` is still open: every `{` needs its `}`")
-        lines = text.split("\n")
+        lines = text.rstrip().split("\n")
         line = len(lines)
         column = len(lines[-1]) + 1
         span = Span.point(line, column)

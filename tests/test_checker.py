@@ -1,0 +1,180 @@
+"""Every diagnostic the parser and checker give: code, position and the hint an operator needs."""
+
+from __future__ import annotations
+
+import pytest
+
+import incentive
+from incentive.diagnostics import SchemeError
+
+
+def diagnostics(text: str) -> list[incentive.Diagnostic]:
+    try:
+        return incentive.check(
+            incentive.parse(text, "t.incentive"), "t.incentive", text
+        ).diagnostics
+    except SchemeError as err:
+        return list(err.diagnostics)
+
+
+def wrap(body: str, header: str = "") -> str:
+    return f'scheme "t" {{\n{header}\n{body}\n}}\n'
+
+
+CASES = [
+    # (code, scheme text, expected line, a fragment the message or hints must contain)
+    ("E0101", wrap("rule a { on checkin awrd 5 }"), 3, "did you mean `award`?"),
+    ("E0101", wrap("rul a { on checkin award 5 }"), 3, "did you mean `rule`?"),
+    ("E0101", wrap("rule a { on x award 1 limit 1 per dya }"), 3, "did you mean `day`?"),
+    ("E0102", "scheme 'x' {}", 1, "double quotes"),
+    ("E0103", 'scheme "x" {\n rule a { on x award 1 limit 1 per day }\n', 2, "still open"),
+    ("E0104", wrap("rule a { on x where " + "not " * 200 + "ok award 1 once }"), 3, "100 levels"),
+    ("E0105", wrap("rule a { on x award 1" + "0" * 99 + " once }"), 3, "12 digits"),
+    ("E0105", wrap("rule a { on x award 0.0000001 once }"), 3, "decimal places"),
+    ("E0106", wrap("", 'timezone "' + "x" * 2000 + '"'), 2, "1000 characters"),
+    ("E0107", wrap("", 'timezone "Asia\\qShanghai"'), 2, "unknown escape"),
+    ("E0201", wrap("rule a { on x award 1 once }\nrule a { on y award 1 once }"), 4, "first is on"),
+    ("E0202", wrap("", 'timezone "UTC"\ntimezone "UTC"'), 3, "more than once"),
+    ("E0203", wrap("", 'timezone "Asia/Shangai"'), 2, "did you mean `Asia/Shanghai`?"),
+    ("E0204", wrap("", "day ends 25:00"), 2, "HH:MM"),
+    ("E0205", wrap("", "week starts sundy"), 2, "did you mean `sunday`?"),
+    ("E0206", wrap("", "season 2026-03-21 to 2026-03-01"), 2, "before it starts"),
+    ("E0206", wrap("", "season 2026-02-30 to 2026-03-01"), 2, "not a calendar date"),
+    (
+        "E0207",
+        wrap("rule a { on x award 1 coin once }", "currency coins"),
+        3,
+        "did you mean `coins`?",
+    ),
+    (
+        "E0208",
+        wrap("group chat { cap 20 per day }\nrule a { on x award 1 group caht }"),
+        4,
+        "did you mean `chat`?",
+    ),
+    ("E0209", wrap("", "currency coins, coins"), 2, "declared twice"),
+    ("E0210", wrap("rule a { award 1 once }"), 3, "`on` clause"),
+    ("E0211", wrap("rule a { on x once }"), 3, "`award` clause"),
+    ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "more than one `on`"),
+    ("E0213", wrap("rule a { on x award 1 limit 0 per day }"), 3, "at least 1"),
+    ("E0213", wrap("rule a { on x award 1 cap 0 per day }"), 3, "at least 1"),
+    ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "contradictory"),
+    ("E0214", wrap("rule a { on x award 1 cap 5 per day cap 9 per day }"), 3, "two caps"),
+    ("E0215", wrap("rule a { on x award 1 limit 1 per season }"), 3, "needs a season"),
+    (
+        "E0216",
+        wrap("rule a { on chekin award 1 once }", "events { checkin }"),
+        3,
+        "did you mean `checkin`?",
+    ),
+    (
+        "E0217",
+        wrap("rule a { on hw where wrods > 5 award 1 once }", "events { hw(words: number) }"),
+        3,
+        "did you mean `words`?",
+    ),
+    ("E0218", wrap("", "events { hw(words: nubmer) }"), 2, "did you mean `number`?"),
+    (
+        "E0219",
+        wrap(
+            "rule a { on hw where words > 5 award 1 once }\n"
+            'rule b { on hw where words == "long" award 1 once }'
+        ),
+        4,
+        "cannot compare",
+    ),
+    ("E0219", wrap('rule a { on hw where words > "5" award 1 once }'), 3, "needs a number"),
+    (
+        "E0220",
+        wrap("rule a { on hw where words award 1 once }", "events { hw(words: number) }"),
+        3,
+        "true or false",
+    ),
+    ("E0221", wrap('rule a { on hw award "five" once }'), 3, "must be a number"),
+    ("E0222", wrap("rule a { on hw award mni(a, 2) once }"), 3, "did you mean `min`?"),
+    ("E0223", wrap("rule a { on hw award words / 0 once }"), 3, "division by zero"),
+    ("E0224", wrap("rule a { on x award 1 once }\nboost b { times 0 }"), 4, "more than 0"),
+    ("E0225", wrap("rule a { on x award 1 once }\nboost b { on monday }"), 4, "by how much"),
+    (
+        "E0226",
+        wrap(
+            "group g { cap 5 per day }\nrule a { on x award 1 coins group g }\n"
+            "rule b { on y award 1 xp group g }",
+            "currency coins, xp",
+        ),
+        5,
+        "mixes",
+    ),
+    ("W0301", wrap("rule chat { on message award 1 }"), 3, "without limit"),
+    ("W0302", wrap("rule a { on x award 1 limit 9 per day limit 5 per week }"), 3, "never bind"),
+    ("W0303", wrap("group g { cap 5 per day }\nrule a { on x award 1 once }"), 3, "no rules"),
+    (
+        "W0305",
+        wrap(
+            "rule a { on x award 1 once }\nboost b { times 2 from 2026-01-01 to 2026-01-02 }",
+            "season 2026-03-01 to 2026-03-21",
+        ),
+        4,
+        "outside the season",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "code,text,line,fragment", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_diagnostic(code: str, text: str, line: int, fragment: str) -> None:
+    found = [d for d in diagnostics(text) if d.code == code]
+    assert found, f"expected {code}, got {[(d.code, d.message) for d in diagnostics(text)]}"
+    diagnostic = found[0]
+    assert diagnostic.span.line == line
+    rendered = diagnostic.render(text)
+    assert fragment in rendered
+    assert rendered.startswith(f"t.incentive:{line}:")
+
+
+def test_checker_reports_every_error_at_once() -> None:
+    text = wrap(
+        "rule a { on x award 1 coin once }\nrule b { on y award 1 group nope }\n"
+        "rule a { on z award 1 once }",
+        'timezone "Mars/Olympus"',
+    )
+    codes = sorted(d.code for d in diagnostics(text) if d.is_error)
+    assert codes == ["E0201", "E0203", "E0207", "E0208"]
+
+
+def test_rendered_error_has_file_line_caret_and_help() -> None:
+    text = 'scheme "t" {\n  rule a { on checkin awrd 5 }\n}\n'
+    with pytest.raises(SchemeError) as caught:
+        incentive.compile(text, "camp.incentive")
+    assert caught.value.render() == (
+        "camp.incentive:2:23: error[E0101]: unexpected `awrd`: expected one of `,`, `award`, "
+        "`cap`, `group`, `limit`, `on`, `once`, `uncapped`, `where` or `}`\n"
+        "   2 |   rule a { on checkin awrd 5 }\n"
+        "                             ^^^^\n"
+        "  = help: did you mean `award`?"
+    )
+
+
+def test_clean_scheme_has_no_diagnostics() -> None:
+    text = wrap("rule a { on checkin award 5 limit 1 per day }")
+    assert diagnostics(text) == []
+
+
+def test_uncapped_silences_the_unbounded_warning() -> None:
+    assert diagnostics(wrap("rule chat { on message award 1 uncapped }")) == []
+
+
+def test_inferred_attribute_types_reach_the_program() -> None:
+    program = incentive.compile(
+        wrap(
+            'rule a { on hw where words >= 500 and kind in ["essay", "poem"] and not late '
+            "award likes * 0.5 once }"
+        )
+    )
+    assert program.attribute_types["hw"] == {
+        "kind": "text",
+        "late": "bool",
+        "likes": "number",
+        "words": "number",
+    }
