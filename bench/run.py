@@ -1,0 +1,89 @@
+"""Benchmarks: `python bench/run.py [--events N]`.
+
+Reports each measurement as events per second and as a ratio to a baseline
+measured in the same run on the same machine: `json.loads` of every event line
+(the least any evaluator must do). Ratios travel between machines; absolute
+rates do not. Latest figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import incentive
+from incentive.events import read_events
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEME = ROOT / "tests" / "golden" / "limits_and_caps" / "scheme.incentive"
+
+
+def make_events(count: int, members: int, seed: int = 7) -> str:
+    """A month of chat-group activity: check-ins and messages in two channels."""
+    rng = random.Random(seed)
+    events = []
+    for i in range(count):
+        day = 1 + i * 28 // count
+        event = {
+            "type": rng.choice(["checkin", "message", "message", "message"]),
+            "member": f"m{rng.randrange(members)}",
+            "at": f"2026-03-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00",
+        }
+        if event["type"] == "message":
+            event["channel"] = rng.choice(["lively", "expert"])
+            event["words"] = rng.randrange(60)
+        events.append(event)
+    events.sort(key=lambda e: e["at"])  # a live stream arrives in time order
+    return "".join(json.dumps(e) + "\n" for e in events)
+
+
+def best_of(runs: int, job: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        job()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--members", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    program = incentive.load(SCHEME)
+    text = make_events(args.events, args.members)
+    items = list(read_events(io.StringIO(text), program.calendar))
+
+    baseline = best_of(args.runs, lambda: [json.loads(line) for line in text.splitlines()])
+    reading = best_of(args.runs, lambda: list(read_events(io.StringIO(text), program.calendar)))
+    batch = best_of(args.runs, lambda: program.evaluate(items))
+
+    def streaming() -> None:
+        session = program.session()
+        for item in items:
+            session.feed(item)
+
+    stream = best_of(args.runs, streaming)
+    rows = [
+        ("baseline: json.loads per line", baseline),
+        ("read events (JSON Lines)", reading),
+        ("evaluate, batch (interpreter)", batch),
+        ("evaluate, streaming (interpreter)", stream),
+    ]
+    print(f"{args.events:,} events, {args.members:,} members, best of {args.runs}")
+    print(f"{'measurement':<36} {'events/s':>12} {'x baseline time':>16}")
+    for name, seconds in rows:
+        print(f"{name:<36} {args.events / seconds:>12,.0f} {seconds / baseline:>16.1f}")
+    print(f"records per run: {len(program.evaluate(items).records):,}")
+
+
+if __name__ == "__main__":
+    main()
