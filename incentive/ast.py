@@ -189,7 +189,60 @@ class Uncapped(Node):
     """The operator's word that a rule may pay without limit (silences that warning)."""
 
 
-RuleClause: TypeAlias = On | Where | Award | Limit | Once | Cap | GroupRef | Uncapped
+@dataclass(frozen=True)
+class Streak(Node):
+    """`streak per day`: the rule pays at streak lengths (its `at` and `every` tiers)."""
+
+    period: PeriodName
+
+
+@dataclass(frozen=True)
+class Grace(Node):
+    """`grace 1`: missed periods a streak survives (a streak freeze)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Milestone(Node):
+    """`milestone count` or `milestone sum words [per week]`: pays when thresholds are reached."""
+
+    measure: Literal["count", "sum"]
+    attribute: Name | None
+    period: PeriodName | None  # None: ever
+
+
+@dataclass(frozen=True)
+class Tier(Node):
+    """`at 7 award 20`: what a streak length or a milestone threshold pays."""
+
+    threshold: int
+    award: Award
+
+
+@dataclass(frozen=True)
+class Every(Node):
+    """`every 7 award 10`: pays at every multiple of a streak length."""
+
+    interval: int
+    award: Award
+
+
+RuleClause: TypeAlias = (
+    On
+    | Where
+    | Award
+    | Limit
+    | Once
+    | Cap
+    | GroupRef
+    | Uncapped
+    | Streak
+    | Grace
+    | Milestone
+    | Tier
+    | Every
+)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from zoneinfo import available_timezones
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
 from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
+from incentive.formatter import format_clause
 from incentive.parser import parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
@@ -23,8 +24,11 @@ from incentive.program import (
     BoostSpec,
     CapSpec,
     LimitSpec,
+    MilestoneSpec,
+    Payment,
     Program,
     RuleSpec,
+    StreakSpec,
     ValueType,
 )
 
@@ -347,8 +351,7 @@ class _Checker:
             self.rule_names[name] = rule
             rules.append(rule)
             self._check_rule(rule)
-            award = _first(rule, ast.Award)
-            currency = self._rule_currency(award)
+            currency = self._rule_currency(_payments(rule))
             for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
                 group = ref.name.value
                 if group not in self.groups:
@@ -376,10 +379,10 @@ class _Checker:
                 group_currency.setdefault(group, (currency, rule))
         return rules
 
-    def _rule_currency(self, award: ast.Award | None) -> str:
-        if award is None or award.currency is None:
+    def _rule_currency(self, payments: list[ast.Award]) -> str:
+        if not payments or payments[0].currency is None:
             return self.header.currencies[0]
-        return award.currency.value
+        return payments[0].currency.value
 
     def _check_rule(self, rule: ast.RuleDecl) -> None:
         name = rule.name.value
@@ -392,6 +395,10 @@ class _Checker:
             (ast.Award, "award"),
             (ast.Once, "once"),
             (ast.Uncapped, "uncapped"),
+            (ast.Streak, "streak"),
+            (ast.Milestone, "milestone"),
+            (ast.Grace, "grace"),
+            (ast.Every, "every"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -409,25 +416,38 @@ class _Checker:
                 "add an `on` clause: `on checkin`",
             )
         award = _first(rule, ast.Award)
-        if award is None:
+        tiered = self._check_tiered(rule)
+        if award is None and not tiered:
             self.bag.error(
                 "E0211",
                 f"rule `{name}` does not award anything",
                 rule.name.span,
                 "add an `award` clause: `award 5`",
             )
-        elif award.currency is not None and award.currency.value not in self.header.currencies:
+        payments = _payments(rule)
+        for payment in payments:
+            if (
+                payment.currency is not None
+                and payment.currency.value not in self.header.currencies
+            ):
+                self.bag.error(
+                    "E0207",
+                    f"unknown currency `{payment.currency.value}`",
+                    payment.currency.span,
+                    *(
+                        suggestion_hints(payment.currency.value, self.header.currencies)
+                        or (
+                            f"declare it: `currency {', '.join(self.header.currencies)}, "
+                            f"{payment.currency.value}`",
+                        )
+                    ),
+                )
+        if len({self._rule_currency([p]) for p in payments}) > 1:
             self.bag.error(
-                "E0207",
-                f"unknown currency `{award.currency.value}`",
-                award.currency.span,
-                *(
-                    suggestion_hints(award.currency.value, self.header.currencies)
-                    or (
-                        f"declare it: `currency {', '.join(self.header.currencies)}, "
-                        f"{award.currency.value}`",
-                    )
-                ),
+                "E0226",
+                f"rule `{name}` pays in more than one currency",
+                rule.name.span,
+                "a rule pays one currency; write one rule per currency",
             )
 
         # limits
@@ -487,14 +507,99 @@ class _Checker:
                     where.condition.span,
                     "compare it, e.g. `words > 0`",
                 )
-        if award is not None:
-            got = typer.infer(award.amount, "number")
+        for payment in payments:
+            got = typer.infer(payment.amount, "number")
             if got is not None and got != "number":
                 self.bag.error(
                     "E0221",
                     f"an award must be a number, not {_describe_type(got)}",
-                    award.amount.span,
+                    payment.amount.span,
                 )
+        milestone = _first(rule, ast.Milestone)
+        if milestone is not None and milestone.attribute is not None:
+            typer.expect(
+                ast.Attribute(milestone.attribute.value, span=milestone.attribute.span),
+                "number",
+                "`milestone sum`",
+            )
+
+    def _check_tiered(self, rule: ast.RuleDecl) -> bool:
+        """Check a streak or milestone rule's clauses; True if the rule is one."""
+        name = rule.name.value
+        streak = _first(rule, ast.Streak)
+        milestone = _first(rule, ast.Milestone)
+        tiers = [c for c in rule.clauses if isinstance(c, ast.Tier)]
+        every = _first(rule, ast.Every)
+        grace = _first(rule, ast.Grace)
+        kind = streak or milestone
+        if streak is not None and milestone is not None:
+            self.bag.error(
+                "E0228",
+                f"rule `{name}` is both a streak and a milestone",
+                milestone.span,
+                "write two rules",
+            )
+        if kind is None:
+            for stray in [*tiers, every, grace]:
+                if stray is not None:
+                    self.bag.error(
+                        "E0229",
+                        "`at`, `every` and `grace` belong to a `streak` or `milestone` rule",
+                        stray.span,
+                        "add `streak per day` or `milestone count`",
+                    )
+            return False
+        plain = _first(rule, ast.Award)
+        if plain is not None:
+            self.bag.error(
+                "E0228",
+                f"a {'streak' if streak else 'milestone'} rule pays with `at N award X`, "
+                "not a plain `award`",
+                plain.span,
+                f"write `at 7 {format_clause(plain)}`",
+            )
+        if not tiers and every is None:
+            self.bag.error(
+                "E0229",
+                f"rule `{name}` does not say what it pays",
+                kind.span,
+                "add a tier: `at 7 award 20`",
+            )
+        if milestone is not None:
+            for misplaced in (every, grace):
+                if misplaced is not None:
+                    word = "every" if isinstance(misplaced, ast.Every) else "grace"
+                    self.bag.error(
+                        "E0229", f"`{word}` belongs to a streak, not a milestone", misplaced.span
+                    )
+            self._check_period(milestone.period, milestone.span)
+        if streak is not None and streak.period == "season":
+            self.bag.error(
+                "E0215",
+                "a streak per season has only one period",
+                streak.span,
+                "count streaks per day, week or month",
+            )
+        for clause in rule.clauses:
+            if isinstance(clause, ast.Limit | ast.Once):
+                self.bag.error(
+                    "E0230",
+                    "a streak or milestone rule pays once per tier by itself: "
+                    "it takes no `limit` or `once`",
+                    clause.span,
+                )
+        seen: set[int] = set()
+        for number, clause_span in [
+            *((t.threshold, t.span) for t in tiers),
+            *(((every.interval, every.span),) if every else ()),
+            *(((grace.count, grace.span),) if grace and grace.count == 0 else ()),
+        ]:
+            self._check_limit_like(number, "a streak length or threshold", clause_span)
+        for tier in tiers:
+            if tier.threshold in seen:
+                self.bag.error("E0214", f"two tiers at {tier.threshold}", tier.span)
+            seen.add(tier.threshold)
+        return True
 
     def _check_boosts(self) -> dict[str, list[BoostSpec]]:
         """Boosts by target: a rule name, a group name, or "*" for every rule."""
@@ -585,7 +690,7 @@ class _Checker:
         on = _first(rule, ast.On)
         award = _first(rule, ast.Award)
         where = _first(rule, ast.Where)
-        assert on is not None and award is not None
+        assert on is not None
         limits: list[LimitSpec] = []
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
@@ -611,19 +716,55 @@ class _Checker:
             name=name,
             events=tuple(dict.fromkeys(e.value for e in on.events)),
             condition=where.condition if where else None,
-            amount=award.amount,
-            currency=self._rule_currency(award),
-            rounding=award.rounding or "down",
+            amount=award.amount if award else None,
+            currency=self._rule_currency(_payments(rule)),
+            rounding=(award.rounding if award else None) or "down",
             limits=tuple(limits),
             caps=tuple(caps),
             groups=groups,
             boosts=tuple(applied),
             span=rule.span,
+            streak=self._streak_spec(rule),
+            milestone=self._milestone_spec(rule),
         )
+
+    @staticmethod
+    def _tiers(rule: ast.RuleDecl) -> tuple[tuple[int, Payment], ...]:
+        return tuple(
+            sorted(
+                (t.threshold, Payment(t.award.amount, t.award.rounding or "down"))
+                for t in rule.clauses
+                if isinstance(t, ast.Tier)
+            )
+        )
+
+    def _streak_spec(self, rule: ast.RuleDecl) -> StreakSpec | None:
+        streak = _first(rule, ast.Streak)
+        if streak is None:
+            return None
+        grace = _first(rule, ast.Grace)
+        every = _first(rule, ast.Every)
+        return StreakSpec(
+            period=streak.period,
+            grace=grace.count if grace else 0,
+            tiers=self._tiers(rule),
+            every=(every.interval, Payment(every.award.amount, every.award.rounding or "down"))
+            if every
+            else None,
+        )
+
+    def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:
+        milestone = _first(rule, ast.Milestone)
+        if milestone is None:
+            return None
+        attribute = milestone.attribute.value if milestone.attribute else None
+        return MilestoneSpec(attribute, milestone.period, self._tiers(rule))
 
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
         if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
+        if spec.streak is not None or spec.milestone is not None:
+            return  # bounded by construction: one payment per tier
         if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
             return  # penalties and zero awards cannot run away
         self.bag.warning(
@@ -790,6 +931,17 @@ def _show(node: ast.Expr) -> str:
 
 
 _ClauseT = TypeVar("_ClauseT", bound=ast.Node)
+
+
+def _payments(rule: ast.RuleDecl) -> list[ast.Award]:
+    """Every award a rule can make: its `award`, or its streak and milestone tiers."""
+    found: list[ast.Award] = []
+    for clause in rule.clauses:
+        if isinstance(clause, ast.Award):
+            found.append(clause)
+        elif isinstance(clause, ast.Tier | ast.Every):
+            found.append(clause.award)
+    return found
 
 
 def _first(rule: ast.RuleDecl, kind: type[_ClauseT]) -> _ClauseT | None:

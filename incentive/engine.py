@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from incentive.ast import PeriodName
 from incentive.calendar import Calendar
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
@@ -30,7 +31,7 @@ from incentive.expressions import (
     evaluate,
     to_points,
 )
-from incentive.program import Program, RuleSpec, ValueType
+from incentive.program import MilestoneSpec, Payment, Program, RuleSpec, StreakSpec, ValueType
 from incentive.records import Record
 
 MAX_ATTRIBUTE_NUMBER = Decimal(10) ** 15
@@ -141,18 +142,12 @@ def evaluate_rules(
     for rule in program.rules_by_event.get(event.type, ()):
         if not condition_holds(rule.condition, attrs):
             continue
-
-        def refused(reason: str, points: int | None = None, _rule: RuleSpec = rule) -> Record:
-            return Record(
-                kind="refused",
-                at=stamp,
-                member=event.member,
-                rule=_rule.name,
-                points=points,
-                currency=_rule.currency,
-                events=(event.id,),
-                reason=reason,
-            )
+        if rule.streak is not None:
+            yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
+            continue
+        if rule.milestone is not None:
+            yield from _milestone(program, member, event, attrs, day, rule, rule.milestone, stamp)
+            continue
 
         # Limits: only the first N matching events per period count.
         full = next(
@@ -169,7 +164,7 @@ def evaluate_rules(
             None,
         )
         if full is not None:
-            yield refused(f"{full.describe()} reached")
+            yield _refused(rule, event, stamp, f"{full.describe()} reached")
             continue
         for limit in rule.limits:
             _bump(
@@ -178,61 +173,218 @@ def evaluate_rules(
                 calendar.period_key(limit.period, day),
                 1,
             )
+        assert rule.amount is not None
+        yield from _pay(
+            program, member, event, attrs, day, rule, Payment(rule.amount, rule.rounding), stamp
+        )
 
-        try:
-            amount = evaluate(rule.amount, attrs)
-        except MissingAttribute as err:
-            yield refused(f"the event has no `{err.name}`, which the amount needs")
-            continue
-        except AmountError as err:
-            yield refused(f"the amount cannot be computed: {err}")
-            continue
-        assert isinstance(amount, Decimal)
-        factors: list[str] = []
-        if amount > 0:
-            for boost in rule.boosts:
-                if boost.applies_on(day):
-                    amount *= boost.factor
-                    factors.append(f"boost `{boost.name}` x{boost.factor}")
-        points = to_points(amount, rule.rounding)
-        if abs(points) > MAX_POINTS:
-            yield refused("the amount is beyond 10^15 points")
-            continue
-        if points == 0:
-            continue
 
-        # Caps count net points per period; negative awards always apply and make room.
-        granted, binding = points, None
-        if points > 0:
-            for cap in rule.caps:
-                used = _count(
-                    member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day)
-                )
-                room = max(0, cap.points - used)
-                if room < granted:
-                    granted, binding = room, cap
+def _refused(
+    rule: RuleSpec, event: Event, stamp: str, reason: str, points: int | None = None
+) -> Record:
+    return Record(
+        kind="refused",
+        at=stamp,
+        member=event.member,
+        rule=rule.name,
+        points=points,
+        currency=rule.currency,
+        events=(event.id,),
+        reason=reason,
+    )
+
+
+def _pay(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    payment: Payment,
+    stamp: str,
+    why: str = "",
+) -> Iterator[Proposal | Record]:
+    """Compute an amount, apply boosts and rounding, then the member's caps."""
+    calendar = program.calendar
+    try:
+        amount = evaluate(payment.amount, attrs)
+    except MissingAttribute as err:
+        yield _refused(rule, event, stamp, f"the event has no `{err.name}`, which the amount needs")
+        return
+    except AmountError as err:
+        yield _refused(rule, event, stamp, f"the amount cannot be computed: {err}")
+        return
+    assert isinstance(amount, Decimal)
+    factors: list[str] = []
+    if amount > 0:
+        for boost in rule.boosts:
+            if boost.applies_on(day):
+                amount *= boost.factor
+                factors.append(f"boost `{boost.name}` x{boost.factor}")
+    points = to_points(amount, payment.rounding)
+    if abs(points) > MAX_POINTS:
+        yield _refused(rule, event, stamp, "the amount is beyond 10^15 points")
+        return
+    if points == 0:
+        return
+
+    # Caps count net points per period; negative awards always apply and make room.
+    granted, binding = points, None
+    if points > 0:
         for cap in rule.caps:
-            _bump(
-                member,
-                f"cap:{cap.owner}:{cap.period}",
-                calendar.period_key(cap.period, day),
-                granted,
+            used = _count(
+                member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day)
             )
-        reason = f"rule `{rule.name}`" + (" with " + ", ".join(factors) if factors else "")
-        if binding is not None and granted == 0:
-            yield refused(f"{binding.describe()} reached", points)
-            continue
-        yield Proposal(rule, granted, event, reason)
-        if binding is not None:
-            yield Record(
-                kind="cut",
-                at=stamp,
-                member=event.member,
-                rule=rule.name,
-                points=points - granted,
-                currency=rule.currency,
-                events=(event.id,),
-                reason=f"{binding.describe()} reached: {granted} of {points} paid",
+            room = max(0, cap.points - used)
+            if room < granted:
+                granted, binding = room, cap
+    for cap in rule.caps:
+        _bump(
+            member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day), granted
+        )
+    reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
+    reason += " with " + ", ".join(factors) if factors else ""
+    if binding is not None and granted == 0:
+        yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
+        return
+    yield Proposal(rule, granted, event, reason)
+    if binding is not None:
+        yield Record(
+            kind="cut",
+            at=stamp,
+            member=event.member,
+            rule=rule.name,
+            points=points - granted,
+            currency=rule.currency,
+            events=(event.id,),
+            reason=f"{binding.describe()} reached: {granted} of {points} paid",
+        )
+
+
+def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
+    """Consecutive periods have consecutive indexes (for streaks)."""
+    if period == "day":
+        return key_day.toordinal()
+    if period == "week":
+        return date.fromisoformat(calendar.period_key("week", key_day)).toordinal() // 7
+    return key_day.year * 12 + key_day.month
+
+
+def _streak(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    streak: StreakSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Count consecutive periods with a matching event; pay on reaching a length."""
+    index = period_index(streak.period, day, program.calendar)
+    key = f"streak:{rule.name}"
+    slot = member.counters.get(key)  # [last period index, length, missed periods forgiven]
+    if slot is not None and slot[0] == index:
+        return  # this period already counts
+    if slot is None:
+        slot = member.counters[key] = [index, 1, 0]
+        note = "a streak starts"
+    else:
+        missed = index - slot[0] - 1
+        if missed <= streak.grace - slot[2]:
+            slot[1] += 1
+            slot[2] += missed
+            note = "the streak goes on" + (f" ({missed} missed, forgiven)" if missed else "")
+        else:
+            slot[1], slot[2] = 1, 0
+            note = f"the streak was broken ({missed} missed); a new one starts"
+        slot[0] = index
+    length = slot[1]
+    unit = (
+        streak.period
+        if length == 1
+        else {"day": "days", "week": "weeks", "month": "months"}[streak.period]
+    )
+    yield Record(
+        kind="streak",
+        at=stamp,
+        member=event.member,
+        rule=rule.name,
+        streak=length,
+        events=(event.id,),
+        reason=f"{note}: {length} {unit} in a row",
+    )
+    for threshold, payment in streak.tiers:
+        if length == threshold:
+            yield from _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                payment,
+                stamp,
+                f"{length} {unit} in a row",
+            )
+    if streak.every is not None and length % streak.every[0] == 0:
+        yield from _pay(
+            program,
+            member,
+            event,
+            attrs,
+            day,
+            rule,
+            streak.every[1],
+            stamp,
+            f"{length} {unit} in a row (every {streak.every[0]})",
+        )
+
+
+def _milestone(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    milestone: MilestoneSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Add this event to the member's count or sum; pay each threshold it crosses."""
+    if milestone.attribute is None:
+        step = Decimal(1)
+    elif milestone.attribute in attrs:
+        step = attrs[milestone.attribute]
+    else:
+        yield _refused(
+            rule,
+            event,
+            stamp,
+            f"the event has no `{milestone.attribute}`, which the milestone sums",
+        )
+        return
+    key = f"milestone:{rule.name}"
+    period_key = program.calendar.period_key(milestone.period, day)
+    slot = member.counters.get(key)
+    before = Decimal(slot[1]) if slot is not None and slot[0] == period_key else Decimal(0)
+    after = before + step
+    member.counters[key] = [period_key, str(after)]
+    what = "matching events" if milestone.attribute is None else f"`{milestone.attribute}`"
+    scope = "" if milestone.period is None else f" this {milestone.period}"
+    for threshold, payment in milestone.tiers:
+        if before < threshold <= after:
+            yield from _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                payment,
+                stamp,
+                f"{threshold} {what} reached{scope}",
             )
 
 

@@ -16,7 +16,7 @@ KEYWORDS = frozenset(
     (
         "scheme currency timezone day ends week starts season to events group rule on where "
         "award round down up nearest limit per ever once cap uncapped month boost times from "
-        "for and or not in true false"
+        "for and or not in true false streak grace milestone count sum at every"
     ).split()
 )
 
@@ -133,6 +133,17 @@ def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
             return f"group {name.value}"
         case ast.Uncapped():
             return "uncapped"
+        case ast.Streak(period=period):
+            return f"streak per {period}"
+        case ast.Grace(count=count):
+            return f"grace {count}"
+        case ast.Milestone(attribute=attribute, period=period):
+            text = "milestone count" if attribute is None else f"milestone sum {attribute.value}"
+            return text + (f" per {period}" if period else "")
+        case ast.Tier(threshold=threshold, award=award):
+            return f"at {threshold} " + format_clause(award)
+        case ast.Every(interval=interval, award=award):
+            return f"every {interval} " + format_clause(award)
         case ast.Times(factor=factor):
             return f"times {factor}"
         case ast.Weekdays(days=days):

@@ -88,17 +88,56 @@ def _terminal_word(name: str) -> tuple[str, tuple[str, ...]]:
     return name.lower(), ()
 
 
+# Long lists of keywords read better as the kind of thing expected.
+_KEYWORD_GROUPS = (
+    (
+        frozenset(
+            {
+                "on",
+                "where",
+                "award",
+                "limit",
+                "once",
+                "cap",
+                "group",
+                "uncapped",
+                "streak",
+                "milestone",
+                "at",
+                "every",
+                "grace",
+            }
+        ),
+        "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
+    ),
+    (
+        frozenset(
+            {"currency", "timezone", "day", "week", "season", "events", "group", "rule", "boost"}
+        ),
+        "a declaration (`rule`, `group`, `boost`, `currency`, `timezone`, ...)",
+    ),
+)
+
+
 def _expected_words(expected: set[str]) -> tuple[str, list[str]]:
     words: list[str] = []
     literals: list[str] = []
     for name in expected:
-        word, choices = _terminal_word(name)
-        words.append(word)
+        _, choices = _terminal_word(name)
         literals.extend(c for c in choices if c.isidentifier())
+    keywords = set(literals)
+    for group, phrase in _KEYWORD_GROUPS:
+        if group <= keywords:
+            words.append(phrase)
+            expected = {n for n in expected if not (set(_terminal_word(n)[1]) & group)}
+    for name in expected:
+        words.append(_terminal_word(name)[0])
     # Keywords first, in alphabetical order, then descriptions: stable and readable.
     words = sorted(set(words), key=lambda w: (not w.startswith("`"), w))
     if len(words) == 1:
         text = words[0]
+    elif len(words) == 2:
+        text = f"{words[0]} or {words[1]}"
     elif len(words) <= 12:
         text = "one of " + ", ".join(words[:-1]) + " or " + words[-1]
     else:
@@ -341,6 +380,24 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
 
     def uncapped_clause(self, meta: Any, children: list[Any]) -> ast.Uncapped:
         return ast.Uncapped(span=_span(meta))
+
+    def streak_clause(self, meta: Any, children: list[Token]) -> ast.Streak:
+        return ast.Streak(str(children[0]), span=_span(meta))  # type: ignore[arg-type]
+
+    def grace_clause(self, meta: Any, children: list[Token]) -> ast.Grace:
+        return ast.Grace(_int(children[0]), span=_span(meta))
+
+    def milestone_count(self, meta: Any, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("count", None, children[0], span=_span(meta))
+
+    def milestone_sum(self, meta: Any, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("sum", _name(children[0]), children[1], span=_span(meta))
+
+    def tier_clause(self, meta: Any, children: list[Any]) -> ast.Tier:
+        return ast.Tier(_int(children[0]), children[1], span=_span(meta))
+
+    def every_clause(self, meta: Any, children: list[Any]) -> ast.Every:
+        return ast.Every(_int(children[0]), children[1], span=_span(meta))
 
     # boosts
     def boost_decl(self, meta: Any, children: list[Any]) -> ast.BoostDecl:

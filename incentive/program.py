@@ -68,11 +68,34 @@ class BoostSpec:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """An amount to pay and how to round it."""
+
+    amount: ast.Expr
+    rounding: ast.RoundingMode
+
+
+@dataclass(frozen=True)
+class StreakSpec:
+    period: ast.PeriodName
+    grace: int  # missed periods a streak survives in total
+    tiers: tuple[tuple[int, Payment], ...]  # (length, payment), ascending
+    every: tuple[int, Payment] | None
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    attribute: str | None  # None: count events; else sum this attribute
+    period: ast.PeriodName | None  # None: ever
+    tiers: tuple[tuple[int, Payment], ...]  # (threshold, payment), ascending
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     name: str
     events: tuple[str, ...]
     condition: ast.Expr | None
-    amount: ast.Expr
+    amount: ast.Expr | None  # a per-event award; None for streak and milestone rules
     currency: str
     rounding: ast.RoundingMode
     limits: tuple[LimitSpec, ...]
@@ -80,6 +103,8 @@ class RuleSpec:
     groups: tuple[str, ...]
     boosts: tuple[BoostSpec, ...]
     span: Span = field(compare=False)
+    streak: StreakSpec | None = None
+    milestone: MilestoneSpec | None = None
 
 
 @dataclass(frozen=True)

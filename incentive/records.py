@@ -22,6 +22,7 @@ RecordKind = Literal[
     "bad_event",  # a line that cannot be read or does not fit the scheme: skipped
     "late",  # an event whose day had already closed when it arrived (streaming)
     "outside_season",  # an event before the season's first day or after its last
+    "streak",  # a member's streak grew, broke or started (once per period)
     "balance",  # a member's final balance in one currency (end of a run)
 ]
 
@@ -42,6 +43,7 @@ class Record(BaseModel):
     )
     currency: str | None = None
     balance: int | None = Field(None, description="the member's balance after this record")
+    streak: int | None = Field(None, description="for streak: the current length")
     events: tuple[str, ...] = Field((), description="ids of the events that caused it")
     reason: str = ""
     source: str | None = Field(None, description="file of a bad line")

@@ -105,6 +105,25 @@ CASES = [
         5,
         "mixes",
     ),
+    ("E0228", wrap("rule s { on hw streak per day award 5 at 7 award 20 }"), 3, "at 7 award 5"),
+    ("E0228", wrap("rule s { on hw streak per day milestone count at 7 award 20 }"), 3, "both"),
+    ("E0229", wrap("rule s { on hw award 5 at 7 award 20 }"), 3, "belong to a `streak`"),
+    ("E0229", wrap("rule s { on hw streak per day }"), 3, "does not say what it pays"),
+    ("E0229", wrap("rule s { on hw milestone count every 3 award 1 }"), 3, "not a milestone"),
+    (
+        "E0230",
+        wrap("rule s { on hw streak per day at 3 award 1 limit 1 per day }"),
+        3,
+        "no `limit`",
+    ),
+    ("E0214", wrap("rule s { on hw streak per day at 3 award 1 at 3 award 2 }"), 3, "two tiers"),
+    ("E0215", wrap("rule s { on hw streak per season at 3 award 1 }"), 3, "one period"),
+    (
+        "E0219",
+        wrap('rule s { on hw where words == "x" milestone sum words at 3 award 1 }'),
+        3,
+        "needs a number",
+    ),
     ("W0301", wrap("rule chat { on message award 1 }"), 3, "without limit"),
     ("W0302", wrap("rule a { on x award 1 limit 9 per day limit 5 per week }"), 3, "never bind"),
     ("W0303", wrap("group g { cap 5 per day }\nrule a { on x award 1 once }"), 3, "no rules"),
@@ -148,8 +167,8 @@ def test_rendered_error_has_file_line_caret_and_help() -> None:
     with pytest.raises(SchemeError) as caught:
         incentive.compile(text, "camp.incentive")
     assert caught.value.render() == (
-        "camp.incentive:2:23: error[E0101]: unexpected `awrd`: expected one of `,`, `award`, "
-        "`cap`, `group`, `limit`, `on`, `once`, `uncapped`, `where` or `}`\n"
+        "camp.incentive:2:23: error[E0101]: unexpected `awrd`: expected one of `,`, `}` or a rule "
+        "clause (`on`, `where`, `award`, `limit`, `cap`, ...)\n"
         "   2 |   rule a { on checkin awrd 5 }\n"
         "                             ^^^^\n"
         "  = help: did you mean `award`?"
