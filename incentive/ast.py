@@ -158,6 +158,11 @@ class Award(Node):
     amount: Expr
     currency: Name | None = None
     rounding: RoundingMode | None = None
+    rest: tuple[Expr, ...] = ()  # `award 10, 5, 3`: amounts for rank positions 2, 3, ...
+
+    @property
+    def amounts(self) -> tuple[Expr, ...]:
+        return (self.amount, *self.rest)
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,21 @@ class Every(Node):
 
     interval: int
     award: Award
+
+
+RankMeasure = Literal["earliest", "count", "sum", "max", "points"]
+
+
+@dataclass(frozen=True)
+class Rank(Node):
+    """`top 3 per day by earliest`: pays the period's best members at its close."""
+
+    side: Literal["top", "bottom"]
+    count: int
+    period: PeriodName
+    measure: RankMeasure
+    attribute: Name | None = None  # for sum and max
+    sources: tuple[Name, ...] = ()  # for points: the rules whose points count (all if empty)
 
 
 RuleClause: TypeAlias = (

@@ -70,6 +70,19 @@ class Calendar:
             return f"{day.year:04d}-{day.month:02d}"
         return "season"
 
+    def period_end(self, period: PeriodName, key: str) -> datetime:
+        """The UTC instant at which the period named by `key` closes."""
+        if period == "day":
+            return self.day_end(date.fromisoformat(key))
+        if period == "week":
+            return self.day_end(date.fromisoformat(key) + timedelta(days=6))
+        if period == "month":
+            year, month = int(key[:4]), int(key[5:7])
+            first_of_next = date(year + month // 12, month % 12 + 1, 1)
+            return self.day_start(first_of_next)
+        assert self.season is not None
+        return self.day_end(self.season[1])
+
     def in_season(self, day: date) -> bool:
         return self.season is None or self.season[0] <= day <= self.season[1]
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
+from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import available_timezones
 
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
 from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
+from incentive.expressions import evaluate, to_points
 from incentive.formatter import format_clause
 from incentive.parser import parse
 from incentive.program import (
@@ -27,6 +29,7 @@ from incentive.program import (
     MilestoneSpec,
     Payment,
     Program,
+    RankSpec,
     RuleSpec,
     StreakSpec,
     ValueType,
@@ -127,6 +130,7 @@ class _Checker:
         self._check_events()
         self._collect_groups()
         rules = self._check_rules()
+        self._check_rank_sources()
         boosts = self._check_boosts()
         for group_name, group in self.groups.items():
             if group_name not in self.used_groups:
@@ -417,6 +421,7 @@ class _Checker:
             )
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
+        self._check_rank(rule, award)
         if award is None and not tiered:
             self.bag.error(
                 "E0211",
@@ -515,6 +520,13 @@ class _Checker:
                     f"an award must be a number, not {_describe_type(got)}",
                     payment.amount.span,
                 )
+        rank = _first(rule, ast.Rank)
+        if rank is not None and rank.attribute is not None:
+            typer.expect(
+                ast.Attribute(rank.attribute.value, span=rank.attribute.span),
+                "number",
+                f"`by {rank.measure}`",
+            )
         milestone = _first(rule, ast.Milestone)
         if milestone is not None and milestone.attribute is not None:
             typer.expect(
@@ -522,6 +534,77 @@ class _Checker:
                 "number",
                 "`milestone sum`",
             )
+
+    def _check_rank(self, rule: ast.RuleDecl, award: ast.Award | None) -> None:
+        rank = _first(rule, ast.Rank)
+        if rank is None:
+            if award is not None and award.rest:
+                self.bag.error(
+                    "E0229",
+                    "a list of amounts belongs to a rank rule (`top 3 per day by ...`)",
+                    award.rest[0].span,
+                    "pay one amount per event: `award 5`",
+                )
+            return
+        name = rule.name.value
+        for other in (_first(rule, ast.Streak), _first(rule, ast.Milestone)):
+            if other is not None:
+                self.bag.error(
+                    "E0228", f"rule `{name}` is both a rank and a streak or milestone", other.span
+                )
+        for clause in rule.clauses:
+            if isinstance(clause, ast.Limit | ast.Once | ast.Cap | ast.GroupRef):
+                self.bag.error(
+                    "E0230",
+                    "a rank rule is bounded by its N and its amounts: "
+                    "it takes no `limit`, `once`, `cap` or `group`",
+                    clause.span,
+                    "rank awards do not count toward member caps",
+                )
+        self._check_limit_like(rank.count, "a rank's N", rank.span)
+        self._check_period(rank.period, rank.span)
+        if award is None:
+            return
+        if len(award.amounts) > rank.count > 0:
+            self.bag.error(
+                "E0232",
+                f"{len(award.amounts)} amounts for {rank.side} {rank.count}",
+                award.span,
+                f"give at most {rank.count}; the last amount repeats for the remaining places",
+            )
+        for amount in award.amounts:
+            attribute = _first_attribute(amount)
+            if attribute is not None:
+                self.bag.error(
+                    "E0231",
+                    "a rank award is paid at the period's close, so its amount cannot read "
+                    f"the event attribute `{attribute.name}`",
+                    attribute.span,
+                    "use a number, or a list of numbers per position: `award 10, 5, 3`",
+                )
+
+    def _check_rank_sources(self) -> None:
+        """`by points from a, b` names rules anywhere in the file."""
+        for rule in self.rule_names.values():
+            rank = _first(rule, ast.Rank)
+            if rank is None:
+                continue
+            for source in rank.sources:
+                target = self.rule_names.get(source.value)
+                if target is None:
+                    self.bag.error(
+                        "E0208",
+                        f"unknown rule `{source.value}`",
+                        source.span,
+                        *suggestion_hints(source.value, self.rule_names),
+                    )
+                elif _first(target, ast.Rank) is not None:
+                    self.bag.error(
+                        "E0231",
+                        f"rank rule `{source.value}` pays at a close: its points cannot rank "
+                        "members in the same period",
+                        source.span,
+                    )
 
     def _check_tiered(self, rule: ast.RuleDecl) -> bool:
         """Check a streak or milestone rule's clauses; True if the rule is one."""
@@ -726,6 +809,27 @@ class _Checker:
             span=rule.span,
             streak=self._streak_spec(rule),
             milestone=self._milestone_spec(rule),
+            rank=self._rank_spec(rule, award),
+        )
+
+    @staticmethod
+    def _rank_spec(rule: ast.RuleDecl, award: ast.Award | None) -> RankSpec | None:
+        rank = _first(rule, ast.Rank)
+        if rank is None or award is None:
+            return None
+        amounts = []
+        for amount in award.amounts:
+            value = evaluate(amount, {})
+            assert isinstance(value, Decimal)
+            amounts.append(to_points(value, award.rounding or "down"))
+        return RankSpec(
+            side=rank.side,
+            count=rank.count,
+            period=rank.period,
+            measure=rank.measure,
+            attribute=rank.attribute.value if rank.attribute else None,
+            sources=tuple(s.value for s in rank.sources),
+            amounts=tuple(amounts),
         )
 
     @staticmethod
@@ -761,10 +865,19 @@ class _Checker:
         return MilestoneSpec(attribute, milestone.period, self._tiers(rule))
 
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
+        uncapped = _first(rule, ast.Uncapped)
+        if uncapped is not None and spec.caps:
+            self.bag.warning(
+                "W0306",
+                f"`uncapped` has no effect: rule `{spec.name}` is capped by "
+                f"`{spec.caps[0].describe()}`",
+                uncapped.span,
+                "remove `uncapped`, or take the rule out of the capped group",
+            )
         if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
-        if spec.streak is not None or spec.milestone is not None:
-            return  # bounded by construction: one payment per tier
+        if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
+            return  # bounded by construction: one payment per tier or per place
         if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
             return  # penalties and zero awards cannot run away
         self.bag.warning(
@@ -931,6 +1044,24 @@ def _show(node: ast.Expr) -> str:
 
 
 _ClauseT = TypeVar("_ClauseT", bound=ast.Node)
+
+
+def _first_attribute(node: ast.Expr) -> ast.Attribute | None:
+    stack: list[ast.Expr] = [node]
+    while stack:
+        current = stack.pop()
+        match current:
+            case ast.Attribute():
+                return current
+            case ast.Negate(operand=operand) | ast.Not(operand=operand):
+                stack.append(operand)
+            case ast.Binary(left=left, right=right):
+                stack.extend((left, right))
+            case ast.Call(args=args):
+                stack.extend(args)
+            case ast.Membership(operand=operand, items=items):
+                stack.extend((operand, *items))
+    return None
 
 
 def _payments(rule: ast.RuleDecl) -> list[ast.Award]:

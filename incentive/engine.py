@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from incentive.ast import PeriodName
 from incentive.calendar import Calendar
@@ -54,6 +54,11 @@ class EngineState:
     seen: dict[str, str] = field(default_factory=dict)  # event id -> content fingerprint
     clock: datetime | None = None  # the latest event time processed
     open_day: date | None = None  # the day that is open; earlier days are closed
+    # rank rule -> period key -> member -> [measure, reached at (UTC ISO), event id]
+    ranks: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+    # rank rule -> period key -> member -> [points earned, last earned at]
+    rank_points: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+    closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
 
 
 # ---- stage 1: intake -------------------------------------------------------------------
@@ -116,8 +121,12 @@ class Proposal:
 
     rule: RuleSpec
     points: int
-    event: Event
+    member: str
+    at: datetime
+    events: tuple[str, ...]
     reason: str
+    kind: Literal["award", "rank"] = "award"
+    rank: int | None = None
 
 
 def _count(member: MemberState, key: str, period_key: str) -> int:
@@ -140,6 +149,8 @@ def evaluate_rules(
     calendar = program.calendar
     stamp = _stamp(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
+        if rule.rank is not None:
+            continue  # ranks are tracked by the session and paid at the period's close
         if not condition_holds(rule.condition, attrs):
             continue
         if rule.streak is not None:
@@ -166,6 +177,14 @@ def evaluate_rules(
         if full is not None:
             yield _refused(rule, event, stamp, f"{full.describe()} reached")
             continue
+        assert rule.amount is not None
+        earned = _points(rule, Payment(rule.amount, rule.rounding), attrs, day, event, stamp)
+        if isinstance(earned, Record):
+            yield earned
+            continue
+        if earned is None:
+            continue  # an amount of 0 is no award and does not use up a limit
+        # Only an event that earns something counts toward the rule's limits.
         for limit in rule.limits:
             _bump(
                 member,
@@ -173,10 +192,7 @@ def evaluate_rules(
                 calendar.period_key(limit.period, day),
                 1,
             )
-        assert rule.amount is not None
-        yield from _pay(
-            program, member, event, attrs, day, rule, Payment(rule.amount, rule.rounding), stamp
-        )
+        yield from _capped(program, member, event, day, rule, earned, stamp)
 
 
 def _refused(
@@ -194,27 +210,27 @@ def _refused(
     )
 
 
-def _pay(
-    program: Program,
-    member: MemberState,
-    event: Event,
-    attrs: Mapping[str, Any],
-    day: date,
+def _points(
     rule: RuleSpec,
     payment: Payment,
+    attrs: Mapping[str, Any],
+    day: date,
+    event: Event,
     stamp: str,
     why: str = "",
-) -> Iterator[Proposal | Record]:
-    """Compute an amount, apply boosts and rounding, then the member's caps."""
-    calendar = program.calendar
+) -> tuple[int, str] | Record | None:
+    """The whole points an amount earns after boosts and rounding, with the reason.
+
+    A refusal record when it cannot be computed; None when it comes to 0.
+    """
     try:
         amount = evaluate(payment.amount, attrs)
     except MissingAttribute as err:
-        yield _refused(rule, event, stamp, f"the event has no `{err.name}`, which the amount needs")
-        return
+        return _refused(
+            rule, event, stamp, f"the event has no `{err.name}`, which the amount needs"
+        )
     except AmountError as err:
-        yield _refused(rule, event, stamp, f"the amount cannot be computed: {err}")
-        return
+        return _refused(rule, event, stamp, f"the amount cannot be computed: {err}")
     assert isinstance(amount, Decimal)
     factors: list[str] = []
     if amount > 0:
@@ -224,11 +240,27 @@ def _pay(
                 factors.append(f"boost `{boost.name}` x{boost.factor}")
     points = to_points(amount, payment.rounding)
     if abs(points) > MAX_POINTS:
-        yield _refused(rule, event, stamp, "the amount is beyond 10^15 points")
-        return
+        return _refused(rule, event, stamp, "the amount is beyond 10^15 points")
     if points == 0:
-        return
+        return None
+    reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
+    if factors:
+        reason += " with " + ", ".join(factors)
+    return points, reason
 
+
+def _capped(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    day: date,
+    rule: RuleSpec,
+    earned: tuple[int, str],
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Apply the member's caps: cut to what is left, or refuse when nothing is."""
+    calendar = program.calendar
+    points, reason = earned
     # Caps count net points per period; negative awards always apply and make room.
     granted, binding = points, None
     if points > 0:
@@ -240,15 +272,12 @@ def _pay(
             if room < granted:
                 granted, binding = room, cap
     for cap in rule.caps:
-        _bump(
-            member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day), granted
-        )
-    reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
-    reason += " with " + ", ".join(factors) if factors else ""
+        key = f"cap:{cap.owner}:{cap.period}"
+        _bump(member, key, calendar.period_key(cap.period, day), granted)
     if binding is not None and granted == 0:
         yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
         return
-    yield Proposal(rule, granted, event, reason)
+    yield Proposal(rule, granted, event.member, event.at, (event.id,), reason)
     if binding is not None:
         yield Record(
             kind="cut",
@@ -260,6 +289,24 @@ def _pay(
             events=(event.id,),
             reason=f"{binding.describe()} reached: {granted} of {points} paid",
         )
+
+
+def _pay(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    payment: Payment,
+    stamp: str,
+    why: str = "",
+) -> Iterator[Proposal | Record]:
+    earned = _points(rule, payment, attrs, day, event, stamp, why)
+    if isinstance(earned, Record):
+        yield earned
+    elif earned is not None:
+        yield from _capped(program, member, event, day, rule, earned, stamp)
 
 
 def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
@@ -393,38 +440,149 @@ def _milestone(
 
 def post(program: Program, member: MemberState, proposal: Proposal) -> Iterator[Record]:
     """Move the balance; a penalty larger than the balance is cut at zero."""
-    rule, event = proposal.rule, proposal.event
+    rule = proposal.rule
     balance = member.balances.get(rule.currency, 0)
     points = proposal.points
-    stamp = _stamp(program.calendar, event.at)
+    stamp = _stamp(program.calendar, proposal.at)
     cut = 0
     if balance + points < 0:
         cut, points = -(balance + points), -balance
     member.balances[rule.currency] = balance + points
     if points != 0 or cut == 0:
         yield Record(
-            kind="award",
+            kind=proposal.kind,
             at=stamp,
-            member=event.member,
+            member=proposal.member,
             rule=rule.name,
             points=points,
             currency=rule.currency,
             balance=balance + points,
-            events=(event.id,),
+            rank=proposal.rank,
+            events=proposal.events,
             reason=proposal.reason,
         )
     if cut:
         yield Record(
             kind="cut",
             at=stamp,
-            member=event.member,
+            member=proposal.member,
             rule=rule.name,
             points=cut,
             currency=rule.currency,
             balance=balance + points,
-            events=(event.id,),
+            events=proposal.events,
             reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
         )
+
+
+# ---- stage 3: rankings per period -------------------------------------------------------------
+
+
+def track_rank(
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+) -> None:
+    """Record a matching event in the rank table of its period (paid at the close)."""
+    rank = rule.rank
+    assert rank is not None
+    key = program.calendar.period_key(rank.period, day)
+    table = state.ranks.setdefault(rule.name, {}).setdefault(key, {})
+    at = event.at.isoformat()
+    entry = table.get(event.member)
+    if entry is None:
+        # [measure, when it was reached, the event that reached it]
+        entry = table[event.member] = ["0", at, event.id]
+        if rank.measure == "earliest":
+            return
+    if rank.measure == "count":
+        entry[0] = str(Decimal(entry[0]) + 1)
+    elif rank.measure in ("sum", "max"):
+        assert rank.attribute is not None
+        value = attrs.get(rank.attribute)
+        if value is None:
+            return
+        current = Decimal(entry[0])
+        new = current + value if rank.measure == "sum" else max(current, value)
+        if new == current:
+            return  # the measure did not move: keep the time it was first reached
+        entry[0] = str(new)
+    else:
+        return  # earliest: the first event decides; points arrive from other rules
+    entry[1], entry[2] = at, event.id
+
+
+def track_points(state: EngineState, program: Program, proposal: Proposal, day: date) -> None:
+    """Points earned count toward `by points` ranks (before budgets, semantics.md)."""
+    for rule in program.rules:
+        rank = rule.rank
+        if rank is None or rank.measure != "points" or proposal.rule.rank is not None:
+            continue
+        if rank.sources and proposal.rule.name not in rank.sources:
+            continue
+        key = program.calendar.period_key(rank.period, day)
+        points = state.rank_points.setdefault(rule.name, {}).setdefault(key, {})
+        before = points.get(proposal.member, [0, ""])
+        points[proposal.member] = [before[0] + proposal.points, proposal.at.isoformat()]
+
+
+def close_rank(
+    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+) -> list[Proposal]:
+    """Rank one period's members and propose their awards, dated at the close."""
+    rank = rule.rank
+    assert rank is not None
+    table = state.ranks.get(rule.name, {}).pop(key, {})
+    points = state.rank_points.get(rule.name, {}).pop(key, {})
+    state.closed_ranks[f"{rule.name}|{key}"] = True
+    if rank.measure == "points":
+        for member, entry in table.items():
+            earned = points.get(member)
+            entry[0] = str(earned[0]) if earned else "0"
+            if earned:
+                entry[1] = earned[1]
+    sign = 1 if rank.side == "bottom" else -1
+    if rank.measure == "earliest":
+        # Top by earliest: the first to act; bottom: the last. Ties: member id.
+        order = sorted(table.items(), key=lambda kv: (-sign * _epoch(kv[1][1]), kv[0]))
+    else:
+        # Highest first for top, lowest first for bottom; ties: who reached it first, then id.
+        order = sorted(
+            table.items(), key=lambda kv: (sign * Decimal(kv[1][0]), _epoch(kv[1][1]), kv[0])
+        )
+    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
+    proposals = []
+    for position, (member, entry) in enumerate(order[: rank.count], start=1):
+        amount = rank.amount_for(position)
+        if amount == 0:
+            continue
+        measure = "" if rank.measure == "earliest" else f" with {entry[0]}"
+        proposals.append(
+            Proposal(
+                rule,
+                amount,
+                member,
+                closes,
+                (entry[2],),
+                f"rule `{rule.name}`: {_ordinal(position)} of {len(order)} by {by}{measure} "
+                f"({rank.period} {key})",
+                kind="rank",
+                rank=position,
+            )
+        )
+    return proposals
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _stamp(calendar: Calendar, instant: datetime) -> str:
@@ -481,14 +639,16 @@ class Session:
                 event,
                 f"unknown event type `{event.type}`"
                 + (f" (did you mean `{near}`?)" if near else ""),
+                calendar,
             )
             return
         attrs = read_attributes(program, event)
         if isinstance(attrs, str):
-            yield _bad_event(event, attrs)
+            yield _bad_event(event, attrs, calendar)
             return
         state.seen[event.id] = event.fingerprint
         day = calendar.day_of(event.at)
+        yield from self._close_until(event.at)
         if state.open_day is not None and day < state.open_day:
             yield Record(
                 kind="late",
@@ -515,16 +675,46 @@ class Session:
         member = state.members.setdefault(event.member, MemberState())
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
+                track_points(state, program, outcome, day)
                 yield from post(program, member, outcome)
             else:
                 yield outcome
+        for rule in program.rules_by_event.get(event.type, ()):
+            if rule.rank is not None and condition_holds(rule.condition, attrs):
+                track_rank(state, program, rule, event, attrs, day)
+
+    def _close_until(self, instant: datetime | None) -> Iterator[Record]:
+        """Pay every rank period that has ended by `instant` (all of them when None)."""
+        program, state = self.program, self.state
+        due: list[tuple[datetime, int, str, RuleSpec]] = []
+        for index, rule in enumerate(program.rules):
+            if rule.rank is None:
+                continue
+            keys = set(state.ranks.get(rule.name, {})) | set(state.rank_points.get(rule.name, {}))
+            for key in keys:
+                end = program.calendar.period_end(rule.rank.period, key)
+                if instant is None or end <= instant:
+                    due.append((end, index, key, rule))
+        for end, _, key, rule in sorted(due, key=lambda d: (d[0], d[1], d[2])):
+            if state.closed_ranks.get(f"{rule.name}|{key}"):
+                # A period pays once, even if its close is replayed.
+                state.ranks.get(rule.name, {}).pop(key, None)
+                state.rank_points.get(rule.name, {}).pop(key, None)
+                continue
+            for proposal in close_rank(state, program, rule, key, end):
+                member = state.members.setdefault(proposal.member, MemberState())
+                yield from post(program, member, proposal)
+
+    def close_all(self) -> list[Record]:
+        """End of input: close every open period and pay what it owes."""
+        return list(self._close_until(None))
 
     def advance_to(self, instant: datetime) -> list[Record]:
         """Tell the session that time has reached `instant`: days before it close."""
         day = self.program.calendar.day_of(instant)
         if self.state.open_day is None or day > self.state.open_day:
             self.state.open_day = day
-        return []
+        return list(self._close_until(instant))
 
     def balance(self, member: str, currency: str | None = None) -> int:
         state = self.state.members.get(member)
@@ -544,9 +734,10 @@ class Session:
         ]
 
 
-def _bad_event(event: Event, reason: str) -> Record:
+def _bad_event(event: Event, reason: str, calendar: Calendar) -> Record:
     return Record(
         kind="bad_event",
+        at=_stamp(calendar, event.at),
         member=event.member,
         events=(event.id,),
         reason=reason,
@@ -589,6 +780,5 @@ def run_batch(
     events.sort(key=lambda e: e.at)  # stable: equal times keep their input order
     for event in events:
         records.extend(session.feed(event))
-    if until is not None:
-        records.extend(session.advance_to(until))
+    records.extend(session.advance_to(until) if until is not None else session.close_all())
     return RunResult(records, session.balances(), session)

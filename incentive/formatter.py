@@ -16,7 +16,8 @@ KEYWORDS = frozenset(
     (
         "scheme currency timezone day ends week starts season to events group rule on where "
         "award round down up nearest limit per ever once cap uncapped month boost times from "
-        "for and or not in true false streak grace milestone count sum at every"
+        "for and or not in true false streak grace milestone count sum at every top bottom by "
+        "earliest max points"
     ).split()
 )
 
@@ -116,8 +117,8 @@ def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
             return "on " + ", ".join(name_text(e.value) for e in events)
         case ast.Where(condition=condition):
             return "where " + format_expr(condition)
-        case ast.Award(amount=amount, currency=currency, rounding=rounding):
-            text = "award " + format_expr(amount)
+        case ast.Award(currency=currency, rounding=rounding):
+            text = "award " + ", ".join(format_expr(a) for a in clause.amounts)
             if currency is not None:
                 text += " " + currency.value
             if rounding is not None:
@@ -133,6 +134,13 @@ def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
             return f"group {name.value}"
         case ast.Uncapped():
             return "uncapped"
+        case ast.Rank():
+            text = f"{clause.side} {clause.count} per {clause.period} by {clause.measure}"
+            if clause.attribute is not None:
+                text += f" {clause.attribute.value}"
+            if clause.sources:
+                text += " from " + ", ".join(n.value for n in clause.sources)
+            return text
         case ast.Streak(period=period):
             return f"streak per {period}"
         case ast.Grace(count=count):

@@ -106,6 +106,8 @@ _KEYWORD_GROUPS = (
                 "at",
                 "every",
                 "grace",
+                "top",
+                "bottom",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -349,13 +351,44 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
         return ast.Where(children[0], span=_span(meta))
 
     def award_clause(self, meta: Any, children: list[Any]) -> ast.Award:
-        amount, currency, rounding = children
+        *amounts, currency, rounding = children
         return ast.Award(
-            amount,
+            amounts[0],
             _name(currency) if currency is not None else None,
             rounding,
+            tuple(amounts[1:]),
             span=_span(meta),
         )
+
+    def rank_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
+        side, count, period, (measure, attribute, sources) = children
+        return ast.Rank(
+            side,
+            _int(count),
+            str(period),  # type: ignore[arg-type]
+            measure,
+            attribute,
+            sources,
+            span=_span(meta),
+        )
+
+    def rank_side(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
+    def by_earliest(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("earliest", None, ())
+
+    def by_count(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("count", None, ())
+
+    def by_sum(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+        return ("sum", _name(children[0]), ())
+
+    def by_max(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+        return ("max", _name(children[0]), ())
+
+    def by_points(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[ast.Name, ...]]:
+        return ("points", None, children[0] or ())
 
     def rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])

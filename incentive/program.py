@@ -91,6 +91,24 @@ class MilestoneSpec:
 
 
 @dataclass(frozen=True)
+class RankSpec:
+    side: Literal["top", "bottom"]
+    count: int
+    period: ast.PeriodName
+    measure: ast.RankMeasure
+    attribute: str | None
+    sources: tuple[str, ...]  # for `by points`: rules whose points count; empty: every rule
+    amounts: tuple[int, ...]  # per position; the last repeats
+
+    def amount_for(self, position: int) -> int:
+        return self.amounts[min(position, len(self.amounts)) - 1]
+
+    def describe(self) -> str:
+        by = self.measure + (f" {self.attribute}" if self.attribute else "")
+        return f"{self.side} {self.count} per {self.period} by {by}"
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     name: str
     events: tuple[str, ...]
@@ -105,6 +123,7 @@ class RuleSpec:
     span: Span = field(compare=False)
     streak: StreakSpec | None = None
     milestone: MilestoneSpec | None = None
+    rank: RankSpec | None = None
 
 
 @dataclass(frozen=True)

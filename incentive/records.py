@@ -22,11 +22,12 @@ RecordKind = Literal[
     "bad_event",  # a line that cannot be read or does not fit the scheme: skipped
     "late",  # an event whose day had already closed when it arrived (streaming)
     "outside_season",  # an event before the season's first day or after its last
+    "rank",  # a rank award paid at a period's close; moves the balance
     "streak",  # a member's streak grew, broke or started (once per period)
     "balance",  # a member's final balance in one currency (end of a run)
 ]
 
-LEDGER_KINDS = frozenset({"award"})
+LEDGER_KINDS = frozenset({"award", "rank"})
 
 
 class Record(BaseModel):
@@ -43,6 +44,7 @@ class Record(BaseModel):
     )
     currency: str | None = None
     balance: int | None = Field(None, description="the member's balance after this record")
+    rank: int | None = Field(None, description="for rank: the place (1 is first)")
     streak: int | None = Field(None, description="for streak: the current length")
     events: tuple[str, ...] = Field((), description="ids of the events that caused it")
     reason: str = ""
