@@ -1,0 +1,360 @@
+"""Hostile and broken scheme text (reliability.md #12, #13).
+
+- #13: whatever the input — texts generated from the grammar, near misses of
+  valid schemes, random text, random bytes decoded leniently — `compile` raises
+  nothing but `IncentiveError`, and the checker never raises on a parsed scheme.
+- #12: pathological inputs (10,000 nested parentheses, `not`s or minus signs, a
+  10 MB file, a 10^100 literal, a 100,000-character name or string, deep `and`
+  chains) get a `SchemeError` that names the limit and a line, quickly, never a
+  RecursionError. The time bound is a hang guard (an alarm stops a hang at the
+  bound), not a benchmark.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from strategies import schemes
+
+import incentive
+from incentive.checker import check
+from incentive.parser import lark_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+BOUND = 2.0  # seconds: generous; the promise is < 1 s
+# Wall-clock time may stretch to this only when the CPU time shows that the machine
+# was shared (other test runs on the same two cores); the CPU time must stay < BOUND.
+SHARED_MACHINE_BOUND = 6.0
+
+
+class Hang(BaseException):
+    """A BaseException, so that no `except Exception` (lark's visitors) can wrap it."""
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: float = BOUND) -> Iterator[None]:
+    """Interrupt the block after `seconds` (a hang fails fast instead of stalling CI)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    # Repeat every 0.1 s: an exception raised inside a finaliser or a gc callback is
+    # swallowed ("unraisable"), and the block would run on unguarded.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def compile_or_scheme_error(text: str) -> incentive.Program | None:
+    """Compile; the only exception allowed is IncentiveError. Parsed text must check too."""
+    try:
+        program = incentive.compile(text)
+    except incentive.IncentiveError as err:
+        assert err.diagnostics, "an error with no diagnostic"
+        assert all(d.span.line >= 0 for d in err.diagnostics)
+        str(err)  # rendering must not raise either
+        program = None
+    try:
+        tree = incentive.parse(text)
+    except incentive.SchemeError:
+        return program
+    result = check(tree, "<scheme>", text)  # never raises on a parsed scheme
+    assert (result.program is None) == bool(result.errors)
+    assert (program is None) == (result.program is None)
+    # A scheme that parses also formats, and the format parses back to the same tree.
+    formatted = incentive.fmt(text)
+    assert incentive.parse(formatted) == tree
+    return program
+
+
+def _valid_texts() -> list[str]:
+    texts = []
+    for pattern in ("schemes/*.incentive", "docs/**/*.incentive", "tests/golden/*/*.incentive"):
+        texts.extend(p.read_text(encoding="utf-8") for p in sorted(ROOT.glob(pattern)))
+    return [t for t in texts if _parses(t)]
+
+
+def _parses(text: str) -> bool:
+    try:
+        incentive.parse(text)
+    except Exception:  # a crash here is reported by the tests below, not at collection
+        return False
+    return True
+
+
+VALID_TEXTS = _valid_texts()
+
+
+# ---- #13: generated from the grammar ---------------------------------------------------------
+
+
+def _grammar_strategy() -> st.SearchStrategy[str]:
+    """Texts from the grammar, every token padded with spaces so that the lexer sees
+    the tokens the grammar meant (otherwise `rule` + NAME would run together)."""
+    parser = lark_parser()
+    explicit: dict[str, st.SearchStrategy[str]] = {}
+    for terminal in parser.terminals:
+        if terminal.name == "WS":
+            continue
+        pattern = terminal.pattern
+        if terminal.name == "COMMENT":
+            explicit[terminal.name] = st.from_regex(r"#[^\n]{0,20}", fullmatch=True).map(
+                lambda c: c + "\n"
+            )
+        elif terminal.name == "STRING":  # mostly well-escaped, so parsing gets further
+            explicit[terminal.name] = st.one_of(
+                st.text(st.characters(exclude_characters='"\\\n'), max_size=12),
+                st.sampled_from(("UTC", "Asia/Shanghai", "America/New_York", "Mars/Base")),
+                st.from_regex(pattern.to_regexp(), fullmatch=True).map(lambda t: t[1:-1]),
+            ).map(lambda t: f' "{t}" ')
+        elif type(pattern).__name__ == "PatternStr":
+            explicit[terminal.name] = st.just(f" {pattern.value} ")
+        else:
+            explicit[terminal.name] = st.from_regex(pattern.to_regexp(), fullmatch=True).map(
+                lambda t: f" {t} "
+            )
+    return from_lark(parser, start="start", explicit=explicit)
+
+
+GRAMMAR_TEXTS = _grammar_strategy()
+RAW_GRAMMAR_TEXTS = from_lark(lark_parser(), start="start")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+@given(st.one_of(GRAMMAR_TEXTS, RAW_GRAMMAR_TEXTS))
+def test_grammar_generated_texts_raise_only_scheme_errors(text: str) -> None:
+    note(repr(text))
+    compile_or_scheme_error(text)
+
+
+# ---- #13: near misses of valid schemes -------------------------------------------------------
+
+TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\w+|\s+|\S')
+VOCABULARY = (
+    "scheme", "rule", "group", "on", "where", "award", "limit", "per", "cap", "once", "ever",
+    "day", "week", "month", "season", "round", "down", "up", "nearest", "events", "timezone",
+    "currency", "boost", "times", "for", "from", "to", "and", "or", "not", "in", "true",
+    "false", "uncapped", "streak", "milestone", "{", "}", "(", ")", "[", "]", ",", ":", "-",
+    "+", "*", "/", "==", "<", ">=", "!=", '"', '""', '"Mars/Phobos"', "#", "\\", "0", "-1",
+    "1" + "0" * 100, "1.0000001", "99:99", "2026-02-30", "2026-13-01", "00:00", "24:00",
+    "签到", "\u0000", "\ufeff", "\u2028", "\r", "\t", "\n", "'", "`", "@", "$", "é",
+    "x" * 300, "1e5", "0x10", "NaN", "inf",
+)  # fmt: skip
+
+
+@st.composite
+def near_misses(draw: st.DrawFn) -> str:
+    if VALID_TEXTS and draw(st.booleans()):
+        text = draw(st.sampled_from(VALID_TEXTS))
+    else:
+        text = draw(schemes()).text()
+    tokens = TOKEN.findall(text)
+    for _ in range(draw(st.integers(1, 4))):
+        if not tokens:
+            break
+        i = draw(st.integers(0, len(tokens) - 1))
+        op = draw(st.sampled_from(("delete", "insert", "replace", "swap", "dup", "chars")))
+        if op == "delete":
+            del tokens[i]
+        elif op == "insert":
+            tokens.insert(i, draw(st.sampled_from(VOCABULARY)))
+        elif op == "replace":
+            tokens[i] = draw(st.sampled_from(VOCABULARY))
+        elif op == "swap":
+            j = draw(st.integers(0, len(tokens) - 1))
+            tokens[i], tokens[j] = tokens[j], tokens[i]
+        elif op == "dup":
+            tokens.insert(i, tokens[i])
+        else:  # damage characters inside one token
+            token = tokens[i]
+            k = draw(st.integers(0, len(token)))
+            tokens[i] = token[:k] + draw(st.text(max_size=2)) + token[k + draw(st.integers(0, 2)) :]
+    return "".join(tokens)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
+@given(near_misses())
+def test_near_misses_raise_only_scheme_errors(text: str) -> None:
+    note(repr(text))
+    compile_or_scheme_error(text)
+
+
+# ---- #13: random text and bytes --------------------------------------------------------------
+
+
+def _decoded(data: bytes, how: str) -> str:
+    if how == "latin-1":
+        return data.decode("latin-1")
+    return data.decode("utf-8", errors=how)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.text(max_size=200).map(lambda t: 'scheme "x" {\n' + t + "\n}\n"),
+        st.text(max_size=200).map(
+            lambda t: 'scheme "x" { rule r { on a where ' + t + " award 1 } }"
+        ),
+        st.builds(
+            _decoded,
+            st.binary(max_size=300),
+            st.sampled_from(("replace", "surrogateescape", "ignore", "latin-1")),
+        ),
+        st.builds(
+            lambda b, how: 'scheme "x" { rule r { on a award 1 ' + _decoded(b, how) + " } }",
+            st.binary(max_size=60),
+            st.sampled_from(("replace", "surrogateescape")),
+        ),
+    )
+)
+def test_random_text_raises_only_scheme_errors(text: str) -> None:
+    compile_or_scheme_error(text)
+
+
+# ---- #12: pathological inputs ----------------------------------------------------------------
+
+
+def _where(condition: str) -> str:
+    return 'scheme "x" {\n  rule r {\n    on a\n    where ' + condition + "\n    award 1\n  }\n}\n"
+
+
+def _award(amount: str) -> str:
+    return 'scheme "x" {\n  rule r {\n    on a\n    award ' + amount + "\n    once\n  }\n}\n"
+
+
+N = 10_000
+BIG = "1" + "0" * 100
+LONG = "a" * 100_000
+TEN_MB = 10 * 1024 * 1024
+RULE = "  rule r { on a award 1 once }\n"
+
+PATHOLOGICAL: dict[str, Callable[[], str]] = {
+    "10k nested parentheses": lambda: _where("(" * N + "x > 1" + ")" * N),
+    "10k nots": lambda: _where("not " * N + "x > 1"),
+    "10k nots without spaces": lambda: _where("not(" * N + "x > 1" + ")" * N),
+    "10k unary minus": lambda: _where("-" * N + "x > 1"),
+    "10k spaced unary minus": lambda: _where("- " * N + "x > 1"),
+    "10k nested calls": lambda: _award("min(" * N + "1" + ", 2)" * N),
+    "10k and chain": lambda: _where(" and ".join(["x > 1"] * N)),
+    "10k or chain": lambda: _where(" or ".join(["x > 1"] * N)),
+    "10k plus chain": lambda: _award(" + ".join(["x"] * N)),
+    "10k times chain": lambda: _award(" * ".join(["x"] * N)),
+    "10 MB of comments": lambda: (
+        'scheme "x" {\n' + ("# " + "c" * 97 + "\n") * (TEN_MB // 100) + "}\n"
+    ),
+    "10 MB on one line": lambda: 'scheme "x" { ' + " " * TEN_MB + "}",
+    "10 MB of rules": lambda: 'scheme "x" {\n' + RULE * (TEN_MB // len(RULE)) + "}\n",
+    "10 MB string": lambda: _where('x == "' + "s" * TEN_MB + '"'),
+    "10^100 award": lambda: _award(BIG),
+    "10^100 in a condition": lambda: _where("x > " + BIG),
+    "10^100 limit": lambda: 'scheme "x" { rule r { on a award 1 limit ' + BIG + " per day } }",
+    "10^100 cap": lambda: 'scheme "x" { rule r { on a award 1 cap ' + BIG + " per day } }",
+    "10^100 boost": lambda: 'scheme "x" { boost b { times ' + BIG + " } }",
+    "100 decimal places": lambda: _award("0." + "1" * 100),
+    "100k-character string": lambda: _where('x == "' + LONG + '"'),
+    "100k-character zone": lambda: 'scheme "x" { timezone "' + LONG + '" }',
+    "100k-character scheme name": lambda: 'scheme "' + LONG + '" { }',
+    "100k-character event type in quotes": lambda: (
+        'scheme "x" { rule r { on "' + LONG + '" award 1 once } }'
+    ),
+}
+
+# The same shapes with a long bare name: the promise says they get a clear error too.
+LONG_NAMES: dict[str, Callable[[], str]] = {
+    "100k-character attribute": lambda: _where(LONG + " > 1"),
+    "100k-character rule name": lambda: 'scheme "x" { rule ' + LONG + " { on a award 1 once } }",
+    "100k-character event type": lambda: 'scheme "x" { rule r { on ' + LONG + " award 1 once } }",
+    "100k-character currency": lambda: 'scheme "x" { currency ' + LONG + " }",
+}
+
+
+def assert_limit_error(text: str) -> None:
+    lark_parser()  # built once per process, outside the clock
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        with hang_guard(SHARED_MACHINE_BOUND):
+            incentive.compile(text)
+    except incentive.SchemeError as err:
+        error = err
+        rendered = str(err)  # the message an operator reads, rendered in the same bound
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    except BaseException as err:  # RecursionError, MemoryError, Hang ... all fail
+        pytest.fail(f"{type(err).__name__} after {time.perf_counter() - start:.2f} s: {err}"[:500])
+    else:
+        pytest.fail("accepted without an error")
+    assert elapsed < BOUND or (cpu < BOUND and elapsed < SHARED_MACHINE_BOUND), (
+        f"took {elapsed:.2f} s ({cpu:.2f} s of CPU)"
+    )
+    first = error.diagnostics[0]
+    assert first.span.line >= 1, first
+    assert re.search(r"\d", first.message), f"the limit is not named: {first.message}"
+    assert re.search(r"limit|more than|longer than|too large|too long|at most", first.message)
+    assert f":{first.span.line}:" in rendered
+    assert len(rendered) < 10_000, "the error repeats the hostile input"
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_pathological_input_gets_a_clear_error(name: str) -> None:
+    assert_limit_error(PATHOLOGICAL[name]())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: names have no length limit (strings have 1,000): a 100,000-character "
+    "bare name is accepted",
+)
+@pytest.mark.parametrize("name", list(LONG_NAMES))
+def test_long_name_gets_a_clear_error(name: str) -> None:
+    assert_limit_error(LONG_NAMES[name]())
+
+
+@pytest.mark.parametrize("depth", [1, 30, 90])
+def test_reasonable_nesting_is_accepted(depth: int) -> None:
+    """The limits reject the absurd, not the plausible (and the error can tell them apart)."""
+    incentive.compile(_where("(" * depth + "x > 1" + ")" * depth))
+    incentive.compile(_where("not " * (depth // 2) + "x > 1"))
+
+
+# Inputs under the 1 MB size limit that are slow: every token costs the parser time,
+# and every diagnostic renders by splitting the whole source again (quadratic).
+NEAR_SIZE_LIMIT: dict[str, Callable[[], str]] = {
+    "8,000 duplicate rules (200 KB, 8,000 errors)": lambda: (
+        'scheme "x" {\n' + "rule r { on a award 1 once }\n" * 8000 + "}\n"
+    ),
+    "a 300,000-item list (600 KB)": lambda: _where("x in [" + ",".join(["1"] * 300_000) + "]"),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(Hang, AssertionError),
+    reason="bug: a scheme under the 1 MB size limit can take minutes to compile "
+    "(8,000 errors: ~9 s, 40,000: ~110 s, Diagnostic.render splits the source per "
+    "diagnostic; a 500,000-token list: ~27 s)",
+)
+@pytest.mark.parametrize("name", list(NEAR_SIZE_LIMIT))
+def test_input_under_the_size_limit_is_fast(name: str) -> None:
+    text = NEAR_SIZE_LIMIT[name]()
+    lark_parser()
+    start = time.perf_counter()
+    with hang_guard(BOUND), contextlib.suppress(incentive.SchemeError):
+        incentive.compile(text)
+    assert time.perf_counter() - start < BOUND
