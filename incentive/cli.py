@@ -222,6 +222,8 @@ def run_command(
     finally:
         if out:
             stream.close()
+        else:
+            stream.flush()  # records before the summary when both go to one terminal
     problems = sum(1 for r in result.records if r.kind in ("bad_event", "conflict"))
     if not quiet:
         kinds: dict[str, int] = {}

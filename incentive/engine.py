@@ -35,7 +35,6 @@ from incentive.program import MilestoneSpec, Payment, Program, RuleSpec, StreakS
 from incentive.records import Record
 
 MAX_ATTRIBUTE_NUMBER = Decimal(10) ** 15
-MAX_POINTS = 10**15
 
 
 # ---- state: plain data ---------------------------------------------------------------
@@ -238,9 +237,10 @@ def _points(
             if boost.applies_on(day):
                 amount *= boost.factor
                 factors.append(f"boost `{boost.name}` x{boost.factor}")
-    points = to_points(amount, payment.rounding)
-    if abs(points) > MAX_POINTS:
-        return _refused(rule, event, stamp, "the amount is beyond 10^15 points")
+    try:
+        points = to_points(amount, payment.rounding)
+    except AmountError as err:
+        return _refused(rule, event, stamp, str(err))
     if points == 0:
         return None
     reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
@@ -261,8 +261,13 @@ def _capped(
     """Apply the member's caps: cut to what is left, or refuse when nothing is."""
     calendar = program.calendar
     points, reason = earned
-    # Caps count net points per period; negative awards always apply and make room.
+    # Caps count net points per period; negative awards always apply and make room,
+    # but only as much room as they really take: the ledger floors a balance at zero,
+    # and a penalty that takes nothing must not let the cap be exceeded later.
     granted, binding = points, None
+    counted = points  # what the caps' counters move by
+    if points < 0:
+        counted = -min(-points, member.balances.get(rule.currency, 0))
     if points > 0:
         for cap in rule.caps:
             used = _count(
@@ -271,12 +276,14 @@ def _capped(
             room = max(0, cap.points - used)
             if room < granted:
                 granted, binding = room, cap
+        counted = granted
     for cap in rule.caps:
         key = f"cap:{cap.owner}:{cap.period}"
-        _bump(member, key, calendar.period_key(cap.period, day), granted)
+        _bump(member, key, calendar.period_key(cap.period, day), counted)
     if binding is not None and granted == 0:
         yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
         return
+    # A penalty is proposed in full: the ledger cuts it at zero and records the cut.
     yield Proposal(rule, granted, event.member, event.at, (event.id,), reason)
     if binding is not None:
         yield Record(
@@ -414,10 +421,15 @@ def _milestone(
         return
     key = f"milestone:{rule.name}"
     period_key = program.calendar.period_key(milestone.period, day)
-    slot = member.counters.get(key)
-    before = Decimal(slot[1]) if slot is not None and slot[0] == period_key else Decimal(0)
-    after = before + step
-    member.counters[key] = [period_key, str(after)]
+    slot = member.counters.get(key)  # [period key, running total, highest total reached]
+    if slot is None or slot[0] != period_key:
+        slot = member.counters[key] = [period_key, "0", "0"]
+    total = Decimal(slot[1]) + step
+    # A threshold pays once: a sum that falls (negative values) and rises again
+    # pays only for ground above the highest total already reached.
+    before = Decimal(slot[2])
+    after = max(before, total)
+    slot[1], slot[2] = str(total), str(after)
     what = "matching events" if milestone.attribute is None else f"`{milestone.attribute}`"
     scope = "" if milestone.period is None else f" this {milestone.period}"
     for threshold, payment in milestone.tiers:
@@ -602,10 +614,13 @@ class Session:
     def __init__(self, program: Program, state: EngineState | None = None) -> None:
         self.program = program
         self.state = state or EngineState()
+        self.fed = 0  # items fed so far: a bad one is reported by its position
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
+        """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
+        self.fed += 1
         if not isinstance(item, Event | BadLine):
-            item = next(events_from_dicts([item], self.program.calendar))
+            item = next(events_from_dicts([item], self.program.calendar, self.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
         return list(self._evaluate(item))
@@ -710,7 +725,12 @@ class Session:
         return list(self._close_until(None))
 
     def advance_to(self, instant: datetime) -> list[Record]:
-        """Tell the session that time has reached `instant`: days before it close."""
+        """Tell the session that time has reached `instant`: days before it close.
+
+        A naive `instant` is read in the scheme's time zone, as event times are.
+        """
+        if instant.tzinfo is None:
+            instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)
         if self.state.open_day is None or day > self.state.open_day:
             self.state.open_day = day
@@ -723,8 +743,12 @@ class Session:
         return state.balances.get(currency or self.program.default_currency, 0)
 
     def balances(self) -> dict[str, dict[str, int]]:
-        """member -> currency -> balance, sorted for stable output."""
-        return {m: dict(sorted(s.balances.items())) for m, s in sorted(self.state.members.items())}
+        """member -> currency -> balance (every currency, 0 included), sorted."""
+        currencies = self.program.currencies
+        return {
+            member: dict(sorted({c: state.balances.get(c, 0) for c in currencies}.items()))
+            for member, state in sorted(self.state.members.items())
+        }
 
     def balance_records(self) -> list[Record]:
         return [
@@ -770,9 +794,9 @@ def run_batch(
     session = Session(program)
     records: list[Record] = []
     events: list[Event] = []
-    for item in items:
+    for position, item in enumerate(items, start=1):
         if not isinstance(item, Event | BadLine):
-            item = next(events_from_dicts([item], program.calendar))
+            item = next(events_from_dicts([item], program.calendar, position))
         if isinstance(item, BadLine):
             records.append(bad_line_record(item))
         else:

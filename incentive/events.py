@@ -354,15 +354,20 @@ def read_events(
 
 
 def events_from_dicts(
-    items: Iterable[Mapping[str, Any] | Event],
+    items: Iterable[Mapping[str, Any] | Event | Any],
     calendar: Calendar,
+    first_line: int = 1,
 ) -> Iterator[Event | BadLine]:
-    """Library input: dicts (as in a JSON line) or ready Events."""
-    for index, item in enumerate(items, start=1):
+    """Library input: dicts (as in a JSON line) or ready Events.
+
+    Anything else is a bad line, numbered by its position in the input.
+    """
+    for index, item in enumerate(items, start=first_line):
         if isinstance(item, Event):
             yield item
         else:
-            yield make_event(dict(item), calendar, "<input>", index)
+            raw = dict(item) if isinstance(item, Mapping) else item
+            yield make_event(raw, calendar, "<input>", index)
 
 
 def read_text(

@@ -1,8 +1,14 @@
 """Evaluating conditions and amounts against one event's attributes.
 
-Values are Decimal (numbers), str (text) and bool. An attribute the event does
-not carry makes any comparison that reads it false, and an amount that reads
-it cannot be computed (the award is refused with that reason).
+Values are Decimal (numbers), str (text) and bool.
+
+Conditions use three-valued logic, as SQL does: a comparison that reads an
+attribute the event does not carry (or divides by zero) is *unknown*; `not`
+of unknown is unknown; `false and unknown` is false and `true or unknown` is
+true. A rule fires only when its condition is known to be true, so
+`not (words > 5)` and `words <= 5` agree on an event without `words`.
+An amount that reads a missing attribute cannot be computed (the award is
+refused with that reason).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any
 from incentive import ast
 
 Value = Decimal | str | bool
+
+MAX_AMOUNT = Decimal(10) ** 15
 
 ROUNDING = {"down": ROUND_FLOOR, "up": ROUND_CEILING, "nearest": ROUND_HALF_UP}
 
@@ -50,12 +58,6 @@ def evaluate(node: ast.Expr, attrs: Mapping[str, Any]) -> Value:
             return attrs[name]  # type: ignore[no-any-return]
         case ast.Negate(operand=operand):
             return -_number(evaluate(operand, attrs))
-        case ast.Not(operand=operand):
-            return not _truth(operand, attrs)
-        case ast.Binary(op="and", left=left, right=right):
-            return _truth(left, attrs) and _truth(right, attrs)
-        case ast.Binary(op="or", left=left, right=right):
-            return _truth(left, attrs) or _truth(right, attrs)
         case ast.Binary(op=op, left=left, right=right) if op in ("+", "-", "*", "/"):
             a, b = _number(evaluate(left, attrs)), _number(evaluate(right, attrs))
             with decimal_context() as ctx:
@@ -70,30 +72,55 @@ def evaluate(node: ast.Expr, attrs: Mapping[str, Any]) -> Value:
                     return a / b
                 except (DivisionByZero, InvalidOperation):
                     raise AmountError("division by zero") from None
-        case ast.Binary(op=op, left=left, right=right):
-            try:
-                lhs, rhs = evaluate(left, attrs), evaluate(right, attrs)
-            except MissingAttribute:
-                return False
-            return _compare(op, lhs, rhs)
-        case ast.Membership(operand=operand, items=items, negated=negated):
-            try:
-                subject = evaluate(operand, attrs)
-                found = any(subject == evaluate(item, attrs) for item in items)
-            except MissingAttribute:
-                return False
-            return found != negated
+        case ast.Not() | ast.Binary() | ast.Membership():
+            known = truth(node, attrs)
+            if known is None:
+                raise MissingAttribute("?")
+            return known
         case ast.Call(function=function, args=args):
             values = [_number(evaluate(arg, attrs)) for arg in args]
             return min(values) if function == "min" else max(values)
     raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
 
 
-def _truth(node: ast.Expr, attrs: Mapping[str, Any]) -> bool:
+def truth(node: ast.Expr, attrs: Mapping[str, Any]) -> bool | None:
+    """A condition's value: True, False, or None when it is unknown."""
+    match node:
+        case ast.Not(operand=operand):
+            inner = truth(operand, attrs)
+            return None if inner is None else not inner
+        case ast.Binary(op="and", left=left, right=right):
+            a = truth(left, attrs)
+            if a is False:
+                return False
+            b = truth(right, attrs)
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+        case ast.Binary(op="or", left=left, right=right):
+            a = truth(left, attrs)
+            if a is True:
+                return True
+            b = truth(right, attrs)
+            if b is True:
+                return True
+            return None if a is None or b is None else False
+        case ast.Binary(op=op, left=left, right=right) if op not in ("+", "-", "*", "/"):
+            try:
+                return _compare(op, evaluate(left, attrs), evaluate(right, attrs))
+            except (MissingAttribute, AmountError):
+                return None
+        case ast.Membership(operand=operand, items=items, negated=negated):
+            try:
+                subject = evaluate(operand, attrs)
+                found = any(subject == evaluate(item, attrs) for item in items)
+            except (MissingAttribute, AmountError):
+                return None
+            return found != negated
     try:
         return bool(evaluate(node, attrs))
-    except MissingAttribute:
-        return False
+    except (MissingAttribute, AmountError):
+        return None
 
 
 def _number(value: Value) -> Decimal:
@@ -117,9 +144,16 @@ def _compare(op: str, a: Value, b: Value) -> bool:
 
 
 def condition_holds(node: ast.Expr | None, attrs: Mapping[str, Any]) -> bool:
-    return node is None or _truth(node, attrs)
+    return node is None or truth(node, attrs) is True
 
 
 def to_points(amount: Decimal, rounding: ast.RoundingMode) -> int:
-    """Round a computed amount to whole points the way the rule says (down by default)."""
-    return int(amount.quantize(Decimal(1), rounding=ROUNDING[rounding]))
+    """Round a computed amount to whole points the way the rule says (down by default).
+
+    Raises AmountError for an amount too large to be points at all.
+    """
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise AmountError("the amount is beyond 10^15 points")
+    with decimal_context() as ctx:
+        ctx.prec = 60
+        return int(amount.quantize(Decimal(1), rounding=ROUNDING[rounding]))

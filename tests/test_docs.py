@@ -11,7 +11,8 @@ Fenced blocks are recognised by their info string:
 - ```` ```jsonl events ```` — events evaluated in one batch (`program.evaluate`)
   against the nearest valid `incentive` block above it in the same file. When
   the next block is ```` ```jsonl records ````, its lines must be exactly the
-  records (`Record.to_json()`), then the final `balance` records. Events are
+  records (`Record.to_json()`), then the final `balance` records
+  (`INCENTIVE_UPDATE_GOLDEN=1` rewrites them; review the diff). Events are
   read as JSON Lines named `<input>`, so a broken line becomes a `bad_event`.
 - ```` ```console ```` — commands run from the repository root. `$ incentive ...`
   runs the CLI in-process (click's CliRunner, stdout and stderr mixed as on a
@@ -34,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import io
+import os
 import re
 import shlex
 import sys
@@ -171,10 +173,27 @@ def check_events(blocks: list[Block], index: int) -> None:
     after = blocks[index + 1] if index + 1 < len(blocks) else None
     if after is not None and after.lang == "jsonl" and after.flags == {"records"}:
         expected = after.text.splitlines()
+        if actual != expected and os.environ.get("INCENTIVE_UPDATE_GOLDEN"):
+            _replace_block(after, "".join(line + "\n" for line in actual))
+            return
         assert actual == expected, (
             f"{after.where}: the records differ from what {block.where} gives "
             f"with the scheme at line {schemes[-1].line}:\n" + _diff(expected, actual)
         )
+
+
+def _replace_block(block: Block, text: str) -> None:
+    """Rewrite a block's content in its file (INCENTIVE_UPDATE_GOLDEN=1, unindented blocks)."""
+    # Earlier rewrites may have moved the block: find it again by its content.
+    current = next(
+        b
+        for b in read_blocks(block.path)
+        if (b.lang, b.words, b.text) == (block.lang, block.words, block.text)
+    )
+    lines = block.path.read_text(encoding="utf-8").split("\n")
+    old = current.text.count("\n")
+    lines[current.line : current.line + old] = text.rstrip("\n").split("\n")
+    block.path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def check_console(block: Block, root: Path = ROOT) -> None:

@@ -16,11 +16,9 @@ the engine); the scheme's calendar (`day_of`, `period_key`) names the periods.
 
 from __future__ import annotations
 
-import decimal
 import json
 import random
 import re
-import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +41,6 @@ from strategies import (
 import incentive
 from incentive import ast
 from incentive.events import read_text
-from incentive.expressions import AmountError
 from incentive.formatter import format_expr
 from incentive.records import Record
 
@@ -92,13 +89,6 @@ def check_limits_caps_and_balances(
                     f"in {period or 'ever'} {key[3]}, limit {count}: {sorted(paid_events[key])}"
                 )
         assert record.points is not None
-        if record.kind == "cut" and FLOOR_CUT in record.reason and KNOWN_CAP_FLOOR_BUG:
-            # Known bug: the part of a penalty the balance floor refused still makes
-            # room under the cap. Count it as taken, so that other overshoots still show.
-            for owner, _, period in scheme.caps_of(rule):
-                net[(record.member, owner, period, calendar.period_key(period, day))] -= (
-                    record.points
-                )
         if record.kind != "award":
             continue
         assert record.currency is not None
@@ -154,18 +144,9 @@ def _cap_floor_paid() -> int:
     return sum(r.points or 0 for r in result.records if r.kind == "award")
 
 
-# While this reproduces, the oracle tolerates exactly this overshoot (and nothing else);
-# once it is fixed the allowance switches itself off and the xfail below XPASSes.
-KNOWN_CAP_FLOOR_BUG = _cap_floor_paid() > 20
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a penalty that the balance floor cuts (balance 0, award -30) still "
-    "lowers the cap's counter by 30, so the member is then paid 50 in a day under "
-    "`cap 20 per day` (engine._pay bumps caps by the proposal, post() floors it later)",
-)
-def test_known_bug_floored_penalty_makes_cap_room() -> None:
+# Found by the property below: a penalty the balance floor cut still made room
+# under the cap, so the member was then paid 50 in a day under `cap 20 per day`.
+def test_a_floored_penalty_makes_no_cap_room() -> None:
     assert _cap_floor_paid() <= 20
 
 
@@ -472,48 +453,29 @@ def test_fmt_round_trip_generated_expressions(expr: ast.Expr) -> None:
 
 
 @dataclass(frozen=True)
-class KnownBug:
-    """An engine bug this suite found: a minimal repro and how to recognise it."""
+class Regression:
+    """An engine bug this suite found once: a minimal repro that must stay fixed."""
 
     scheme: str
     events: tuple[dict[str, Any], ...]
-    exception: type[BaseException]
-    surfaces_in: str  # a function on the traceback
-
-    def reproduces(self) -> bool:
-        try:
-            incentive.compile(self.scheme).evaluate(list(self.events))
-        except self.exception:
-            return True
-        except Exception:  # some other failure: the tests below report it
-            return False
-        return False
-
-    def matches(self, err: BaseException) -> bool:
-        names = {frame.name for frame in traceback.extract_tb(err.__traceback__)}
-        return isinstance(err, self.exception) and self.surfaces_in in names
+    refused: str  # the reason the award is refused with
 
 
-KNOWN_BUGS = {
+REGRESSIONS = {
     # An amount of 10^28 or more: quantize() beyond the default context's precision.
-    "huge amount raises InvalidOperation in to_points": KnownBug(
+    "huge amount raised InvalidOperation in to_points": Regression(
         'scheme "x" { rule r { on a award words * words uncapped } }',
         ({"type": "a", "member": "m", "at": "2026-03-01T10:00", "words": 10**15},),
-        decimal.InvalidOperation,
-        "to_points",
+        "beyond 10^15 points",
     ),
     # condition_holds() catches MissingAttribute only; x / 0 in a `where` escapes.
-    "division by zero in a condition raises AmountError": KnownBug(
+    # A condition that divides by zero is unknown, so the rule does not fire.
+    "division by zero in a condition raised AmountError": Regression(
         'scheme "x" { rule r { on a where likes / words > 2 award 1 once } }',
         ({"type": "a", "member": "m", "at": "2026-03-02T10:00", "likes": 5, "words": 0},),
-        AmountError,
-        "condition_holds",
+        "",
     ),
 }
-# While a bug reproduces, the property below skips the examples that hit exactly it
-# (and fails on anything else); once it is fixed, its allowance switches itself off
-# and its xfail test XPASSes (strict), so the marker must be removed.
-ACTIVE_BUGS = [bug for bug in KNOWN_BUGS.values() if bug.reproduces()]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
@@ -534,16 +496,14 @@ def test_valid_events_never_raise(data: st.DataObject) -> None:
         session = program.session()
         streamed = [r for raw in sorted(events, key=lambda e: e["at"]) for r in session.feed(raw)]
     except Exception as err:
-        if any(bug.matches(err) for bug in ACTIVE_BUGS):
-            event("hit a known bug")
-            assume(False)
-        raise
+        raise AssertionError(f"evaluation raised {err!r}") from err
     assert not [r for r in result.records if r.kind == "bad_event"]
     assert _json(streamed) == _json(result.records)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: see KNOWN_BUGS in this module")
-@pytest.mark.parametrize("name", list(KNOWN_BUGS))
-def test_known_bug_minimal_repro(name: str) -> None:
-    bug = KNOWN_BUGS[name]
-    incentive.compile(bug.scheme).evaluate(list(bug.events))  # raises nothing
+@pytest.mark.parametrize("name", list(REGRESSIONS))
+def test_regression_minimal_repro(name: str) -> None:
+    bug = REGRESSIONS[name]
+    records = incentive.compile(bug.scheme).evaluate(list(bug.events)).records
+    assert [r.kind for r in records] == (["refused"] if bug.refused else [])
+    assert all(bug.refused in r.reason for r in records)
