@@ -1,0 +1,79 @@
+"""Stage 1, intake: the checks an event passes before any rule sees it."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from incentive.calendar import Calendar
+from incentive.events import BadLine, Event
+from incentive.program import Program, ValueType
+from incentive.records import Record
+from incentive.state import local_time
+
+MAX_ATTRIBUTE_NUMBER = Decimal(10) ** 15
+
+
+def coerce(value: Any, kind: ValueType) -> Any:
+    """An attribute value as the scheme's type, or ValueError with the reason."""
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("true/false")
+        if isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError("not a finite number")
+            number = Decimal(repr(value))
+        elif isinstance(value, str) and len(value) <= 40:
+            try:
+                number = Decimal(value.strip())
+            except InvalidOperation:
+                raise ValueError(repr(value)) from None
+            if not number.is_finite():
+                raise ValueError(repr(value))
+        else:
+            raise ValueError(type(value).__name__)
+        if abs(number) > MAX_ATTRIBUTE_NUMBER:
+            raise ValueError("a number beyond 10^15")
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(repr(value))
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{type(value).__name__} {value!r}")
+
+
+def read_attributes(program: Program, event: Event) -> dict[str, Any] | str:
+    """The attributes the rules read, typed; or the reason the event does not fit."""
+    typed: dict[str, Any] = {"member": event.member, "type": event.type}
+    for name, kind in program.attribute_types.get(event.type, {}).items():
+        if name not in event.attributes:
+            continue
+        try:
+            typed[name] = coerce(event.attributes[name], kind)
+        except ValueError as err:
+            what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
+            return f"attribute `{name}` should be {what}, got {err}"
+    return typed
+
+
+def bad_event(event: Event, reason: str, calendar: Calendar) -> Record:
+    return Record(
+        kind="bad_event",
+        at=local_time(calendar, event.at),
+        member=event.member,
+        events=(event.id,),
+        reason=reason,
+        source=event.source,
+        line=event.line,
+    )
+
+
+def bad_line_record(bad: BadLine) -> Record:
+    return Record(kind="bad_event", reason=bad.reason, source=bad.source, line=bad.line)

@@ -1,0 +1,345 @@
+"""Stage 2, per-member rules: conditions, limits, amounts, boosts, caps, streaks
+and milestones. Each function reads and writes one member's state only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from incentive.ast import PeriodName
+from incentive.calendar import Calendar
+from incentive.events import Event
+from incentive.expressions import (
+    AmountError,
+    MissingAttribute,
+    condition_holds,
+    evaluate,
+    to_points,
+)
+from incentive.program import MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
+from incentive.records import Record
+from incentive.state import MemberState, bump, count, local_time
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Points a rule earns for a member, before budgets and the ledger."""
+
+    rule: RuleSpec
+    points: int
+    member: str
+    at: datetime
+    events: tuple[str, ...]
+    reason: str
+    kind: Literal["award", "rank"] = "award"
+    rank: int | None = None
+
+
+def evaluate_rules(
+    program: Program, member: MemberState, event: Event, attrs: Mapping[str, Any], day: date
+) -> Iterator[Proposal | Record]:
+    """Stage 2 for one event: every rule on its type, in file order."""
+    calendar = program.calendar
+    stamp = local_time(calendar, event.at)
+    for rule in program.rules_by_event.get(event.type, ()):
+        if rule.rank is not None:
+            continue  # ranks are tracked by the session and paid at the period's close
+        if not condition_holds(rule.condition, attrs):
+            continue
+        if rule.streak is not None:
+            yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
+            continue
+        if rule.milestone is not None:
+            yield from _milestone(program, member, event, attrs, day, rule, rule.milestone, stamp)
+            continue
+
+        # Limits: only the first N matching events per period count.
+        full = next(
+            (
+                limit
+                for limit in rule.limits
+                if count(
+                    member,
+                    f"limit:{rule.name}:{limit.period}",
+                    calendar.period_key(limit.period, day),
+                )
+                >= limit.count
+            ),
+            None,
+        )
+        if full is not None:
+            yield _refused(rule, event, stamp, f"{full.describe()} reached")
+            continue
+        assert rule.amount is not None
+        earned = _points(rule, Payment(rule.amount, rule.rounding), attrs, day, event, stamp)
+        if isinstance(earned, Record):
+            yield earned
+            continue
+        if earned is None:
+            continue  # an amount of 0 is no award and does not use up a limit
+        # Only an event that earns something counts toward the rule's limits.
+        for limit in rule.limits:
+            bump(
+                member,
+                f"limit:{rule.name}:{limit.period}",
+                calendar.period_key(limit.period, day),
+                1,
+            )
+        yield from _capped(program, member, event, day, rule, earned, stamp)
+
+
+def _refused(
+    rule: RuleSpec, event: Event, stamp: str, reason: str, points: int | None = None
+) -> Record:
+    return Record(
+        kind="refused",
+        at=stamp,
+        member=event.member,
+        rule=rule.name,
+        points=points,
+        currency=rule.currency,
+        events=(event.id,),
+        reason=reason,
+    )
+
+
+def _points(
+    rule: RuleSpec,
+    payment: Payment,
+    attrs: Mapping[str, Any],
+    day: date,
+    event: Event,
+    stamp: str,
+    why: str = "",
+) -> tuple[int, str] | Record | None:
+    """The whole points an amount earns after boosts and rounding, with the reason.
+
+    A refusal record when it cannot be computed; None when it comes to 0.
+    """
+    try:
+        amount = evaluate(payment.amount, attrs)
+    except MissingAttribute as err:
+        return _refused(
+            rule, event, stamp, f"the event has no `{err.name}`, which the amount needs"
+        )
+    except AmountError as err:
+        return _refused(rule, event, stamp, f"the amount cannot be computed: {err}")
+    assert isinstance(amount, Decimal)
+    factors: list[str] = []
+    if amount > 0:
+        for boost in rule.boosts:
+            if boost.applies_on(day):
+                amount *= boost.factor
+                factors.append(f"boost `{boost.name}` x{boost.factor}")
+    try:
+        points = to_points(amount, payment.rounding)
+    except AmountError as err:
+        return _refused(rule, event, stamp, str(err))
+    if points == 0:
+        return None
+    reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
+    if factors:
+        reason += " with " + ", ".join(factors)
+    return points, reason
+
+
+def _capped(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    day: date,
+    rule: RuleSpec,
+    earned: tuple[int, str],
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Apply the member's caps: cut to what is left, or refuse when nothing is."""
+    calendar = program.calendar
+    points, reason = earned
+    # Caps count net points per period; negative awards always apply and make room,
+    # but only as much room as they really take: the ledger floors a balance at zero,
+    # and a penalty that takes nothing must not let the cap be exceeded later.
+    granted, binding = points, None
+    counted = points  # what the caps' counters move by
+    if points < 0:
+        counted = -min(-points, member.balances.get(rule.currency, 0))
+    if points > 0:
+        for cap in rule.caps:
+            used = count(
+                member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day)
+            )
+            room = max(0, cap.points - used)
+            if room < granted:
+                granted, binding = room, cap
+        counted = granted
+    for cap in rule.caps:
+        key = f"cap:{cap.owner}:{cap.period}"
+        bump(member, key, calendar.period_key(cap.period, day), counted)
+    if binding is not None and granted == 0:
+        yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
+        return
+    # A penalty is proposed in full: the ledger cuts it at zero and records the cut.
+    yield Proposal(rule, granted, event.member, event.at, (event.id,), reason)
+    if binding is not None:
+        yield Record(
+            kind="cut",
+            at=stamp,
+            member=event.member,
+            rule=rule.name,
+            points=points - granted,
+            currency=rule.currency,
+            events=(event.id,),
+            reason=f"{binding.describe()} reached: {granted} of {points} paid",
+        )
+
+
+def _pay(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    payment: Payment,
+    stamp: str,
+    why: str = "",
+) -> Iterator[Proposal | Record]:
+    earned = _points(rule, payment, attrs, day, event, stamp, why)
+    if isinstance(earned, Record):
+        yield earned
+    elif earned is not None:
+        yield from _capped(program, member, event, day, rule, earned, stamp)
+
+
+def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
+    """Consecutive periods have consecutive indexes (for streaks)."""
+    if period == "day":
+        return key_day.toordinal()
+    if period == "week":
+        return date.fromisoformat(calendar.period_key("week", key_day)).toordinal() // 7
+    return key_day.year * 12 + key_day.month
+
+
+def _streak(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    streak: StreakSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Count consecutive periods with a matching event; pay on reaching a length."""
+    index = period_index(streak.period, day, program.calendar)
+    key = f"streak:{rule.name}"
+    slot = member.counters.get(key)  # [last period index, length, missed periods forgiven]
+    if slot is not None and slot[0] == index:
+        return  # this period already counts
+    if slot is None:
+        slot = member.counters[key] = [index, 1, 0]
+        note = "a streak starts"
+    else:
+        missed = index - slot[0] - 1
+        if missed <= streak.grace - slot[2]:
+            slot[1] += 1
+            slot[2] += missed
+            note = "the streak goes on" + (f" ({missed} missed, forgiven)" if missed else "")
+        else:
+            slot[1], slot[2] = 1, 0
+            note = f"the streak was broken ({missed} missed); a new one starts"
+        slot[0] = index
+    length = slot[1]
+    unit = (
+        streak.period
+        if length == 1
+        else {"day": "days", "week": "weeks", "month": "months"}[streak.period]
+    )
+    yield Record(
+        kind="streak",
+        at=stamp,
+        member=event.member,
+        rule=rule.name,
+        streak=length,
+        events=(event.id,),
+        reason=f"{note}: {length} {unit} in a row",
+    )
+    for threshold, payment in streak.tiers:
+        if length == threshold:
+            yield from _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                payment,
+                stamp,
+                f"{length} {unit} in a row",
+            )
+    if streak.every is not None and length % streak.every[0] == 0:
+        yield from _pay(
+            program,
+            member,
+            event,
+            attrs,
+            day,
+            rule,
+            streak.every[1],
+            stamp,
+            f"{length} {unit} in a row (every {streak.every[0]})",
+        )
+
+
+def _milestone(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    milestone: MilestoneSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """Add this event to the member's count or sum; pay each threshold it crosses."""
+    if milestone.attribute is None:
+        step = Decimal(1)
+    elif milestone.attribute in attrs:
+        step = attrs[milestone.attribute]
+    else:
+        yield _refused(
+            rule,
+            event,
+            stamp,
+            f"the event has no `{milestone.attribute}`, which the milestone sums",
+        )
+        return
+    key = f"milestone:{rule.name}"
+    period_key = program.calendar.period_key(milestone.period, day)
+    slot = member.counters.get(key)  # [period key, running total, highest total reached]
+    if slot is None or slot[0] != period_key:
+        slot = member.counters[key] = [period_key, "0", "0"]
+    total = Decimal(slot[1]) + step
+    # A threshold pays once: a sum that falls (negative values) and rises again
+    # pays only for ground above the highest total already reached.
+    before = Decimal(slot[2])
+    after = max(before, total)
+    slot[1], slot[2] = str(total), str(after)
+    what = "matching events" if milestone.attribute is None else f"`{milestone.attribute}`"
+    scope = "" if milestone.period is None else f" this {milestone.period}"
+    for threshold, payment in milestone.tiers:
+        if before < threshold <= after:
+            yield from _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                payment,
+                stamp,
+                f"{threshold} {what} reached{scope}",
+            )

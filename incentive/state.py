@@ -1,0 +1,51 @@
+"""Engine state: plain data keyed by member and period.
+
+Everything the engine remembers between events lives here, as dicts, lists,
+strings and numbers, so it can be saved, restored, or split by member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from incentive.calendar import Calendar
+
+
+@dataclass
+class MemberState:
+    balances: dict[str, int] = field(default_factory=dict)
+    # "limit:<rule>:<period>" or "cap:<owner>:<period>" -> [period key, used]
+    counters: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class EngineState:
+    members: dict[str, MemberState] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)  # event id -> content fingerprint
+    clock: datetime | None = None  # the latest event time processed
+    open_day: date | None = None  # the day that is open; earlier days are closed
+    # rank rule -> period key -> member -> [measure, reached at (UTC ISO), event id]
+    ranks: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+    # rank rule -> period key -> member -> [points earned, last earned at]
+    rank_points: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+    closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
+
+
+def count(member: MemberState, key: str, period_key: str) -> int:
+    slot = member.counters.get(key)
+    return slot[1] if slot is not None and slot[0] == period_key else 0
+
+
+def bump(member: MemberState, key: str, period_key: str, by: int) -> None:
+    slot = member.counters.get(key)
+    if slot is None or slot[0] != period_key:
+        member.counters[key] = [period_key, by]
+    else:
+        slot[1] += by
+
+
+def local_time(calendar: Calendar, instant: datetime) -> str:
+    """An instant as ISO 8601 in the scheme's zone: how every record is dated."""
+    return calendar.to_local(instant).isoformat()
