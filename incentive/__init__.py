@@ -16,8 +16,8 @@ from pathlib import Path
 from incentive.checker import CheckResult, check, compile_scheme
 from incentive.diagnostics import (
     Diagnostic,
-    EventError,
     IncentiveError,
+    InputError,
     SchemeError,
     Severity,
     Span,
@@ -28,6 +28,7 @@ from incentive.formatter import format_scheme
 from incentive.parser import parse
 from incentive.program import Program
 from incentive.records import Record
+from incentive.roster import Roster, load_roster, read_roster
 
 __version__ = "0.1.0"
 
@@ -54,11 +55,12 @@ __all__ = [
     "Diagnostic",
     "EngineState",
     "Event",
-    "EventError",
     "IncentiveError",
+    "InputError",
     "MemberState",
     "Program",
     "Record",
+    "Roster",
     "RunResult",
     "SchemeError",
     "Session",
@@ -69,7 +71,9 @@ __all__ = [
     "fmt",
     "format_scheme",
     "load",
+    "load_roster",
     "parse",
     "read_events",
+    "read_roster",
     "run_batch",
 ]

@@ -222,7 +222,7 @@ class Tier(Node):
     """`at 7 award 20`: what a streak length or a milestone threshold pays."""
 
     threshold: int
-    award: Award
+    award: Award | Perk
 
 
 @dataclass(frozen=True)
@@ -230,10 +230,10 @@ class Every(Node):
     """`every 7 award 10`: pays at every multiple of a streak length."""
 
     interval: int
-    award: Award
+    award: Award | Perk
 
 
-RankMeasure = Literal["earliest", "count", "sum", "max", "points"]
+RankMeasure = Literal["earliest", "count", "sum", "max", "points", "active", "rate"]
 
 
 @dataclass(frozen=True)
@@ -241,11 +241,20 @@ class Rank(Node):
     """`top 3 per day by earliest`: pays the period's best members at its close."""
 
     side: Literal["top", "bottom"]
-    count: int
+    count: int | None  # None: everyone (`class per day by points`, boards only)
     period: PeriodName
     measure: RankMeasure
     attribute: Name | None = None  # for sum and max
     sources: tuple[Name, ...] = ()  # for points: the rules whose points count (all if empty)
+    team: Name | None = None  # rank teams of this kind instead of members
+
+
+@dataclass(frozen=True)
+class Perk(Node):
+    """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
+
+    kind: Literal["perk", "badge"]
+    name: str
 
 
 RuleClause: TypeAlias = (
@@ -262,6 +271,8 @@ RuleClause: TypeAlias = (
     | Milestone
     | Tier
     | Every
+    | Rank
+    | Perk
 )
 
 
@@ -275,6 +286,21 @@ class GroupDecl(Node):
 class RuleDecl(Node):
     name: Name
     clauses: tuple[RuleClause, ...]
+
+
+@dataclass(frozen=True)
+class BoardDecl(Node):
+    """`board classes { class per day by points }`: a leaderboard, paying nothing."""
+
+    name: Name
+    clauses: tuple[RuleClause, ...]
+
+
+@dataclass(frozen=True)
+class TeamDecl(Node):
+    """`team class, group`: kinds of team, from the roster or an event attribute."""
+
+    names: tuple[Name, ...]
 
 
 # ---- boosts ---------------------------------------------------------------------
@@ -318,7 +344,9 @@ Item: TypeAlias = (
     | SeasonDecl
     | EventsDecl
     | GroupDecl
+    | TeamDecl
     | RuleDecl
+    | BoardDecl
     | BoostDecl
 )
 

@@ -71,7 +71,17 @@ class Calendar:
         return "season"
 
     def period_end(self, period: PeriodName, key: str) -> datetime:
-        """The UTC instant at which the period named by `key` closes."""
+        """The UTC instant at which the period named by `key` closes.
+
+        The season's end closes everything: a week or month that runs past the
+        season's last day closes with it.
+        """
+        end = self._natural_end(period, key)
+        if self.season is not None:
+            end = min(end, self.day_end(self.season[1]))
+        return end
+
+    def _natural_end(self, period: PeriodName, key: str) -> datetime:
         if period == "day":
             return self.day_end(date.fromisoformat(key))
         if period == "week":

@@ -90,6 +90,8 @@ class _Checker:
         self.groups: dict[str, ast.GroupDecl] = {}
         self.group_caps: dict[str, tuple[CapSpec, ...]] = {}
         self.rule_names: dict[str, ast.RuleDecl] = {}
+        self.boards: set[str] = set()  # names in rule_names that are boards
+        self.teams: dict[str, ast.Name] = {}  # team kinds: `team class, group`
         self.used_groups: set[str] = set()
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
@@ -128,6 +130,7 @@ class _Checker:
     def run(self) -> CheckResult:
         self._check_header()
         self._check_events()
+        self._collect_teams()
         self._collect_groups()
         rules = self._check_rules()
         self._check_rank_sources()
@@ -164,6 +167,7 @@ class _Checker:
             known_events=frozenset(self.declared_events)
             if self.declared_events is not None
             else None,
+            teams=tuple(self.teams),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -326,6 +330,15 @@ class _Checker:
                     )
                     break
 
+    def _collect_teams(self) -> None:
+        for decl in self._items(ast.TeamDecl):
+            assert isinstance(decl, ast.TeamDecl)
+            for name in decl.names:
+                if name.value in self.teams or name.value in BUILTIN_ATTRIBUTES:
+                    self.bag.error("E0209", f"team `{name.value}` is declared twice", name.span)
+                    continue
+                self.teams[name.value] = name
+
     def _collect_groups(self) -> None:
         for group in self._items(ast.GroupDecl):
             assert isinstance(group, ast.GroupDecl)
@@ -339,8 +352,15 @@ class _Checker:
     def _check_rules(self) -> list[ast.RuleDecl]:
         rules: list[ast.RuleDecl] = []
         group_currency: dict[str, tuple[str, ast.RuleDecl]] = {}
-        for rule in self._items(ast.RuleDecl):
-            assert isinstance(rule, ast.RuleDecl)
+        for item in self.scheme.items:
+            if isinstance(item, ast.BoardDecl):
+                # A board is checked as a rule that pays nothing; names are shared.
+                rule = ast.RuleDecl(item.name, item.clauses, span=item.span)
+                self.boards.add(item.name.value)
+            elif isinstance(item, ast.RuleDecl):
+                rule = item
+            else:
+                continue
             name = rule.name.value
             if name in self.rule_names:
                 self.bag.error(
@@ -412,7 +432,9 @@ class _Checker:
                     "combine them: `on a, b` or `where x and y`",
                 )
         on = _first(rule, ast.On)
-        if on is None:
+        rank = _first(rule, ast.Rank)
+        by_points = rank is not None and rank.measure == "points"
+        if on is None and not by_points:
             self.bag.error(
                 "E0210",
                 f"rule `{name}` does not say which events it reacts to",
@@ -422,7 +444,16 @@ class _Checker:
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
         self._check_rank(rule, award)
-        if award is None and not tiered:
+        perk = self._check_perk(rule, award, tiered)
+        if name in self.boards:
+            if rank is None:
+                self.bag.error(
+                    "E0236",
+                    f"board `{name}` does not say how to rank",
+                    rule.name.span,
+                    "add a ranking: `per day by points`, or `class per day by points`",
+                )
+        elif award is None and not tiered and perk is None:
             self.bag.error(
                 "E0211",
                 f"rule `{name}` does not award anything",
@@ -535,6 +566,30 @@ class _Checker:
                 "`milestone sum`",
             )
 
+    def _check_perk(
+        self, rule: ast.RuleDecl, award: ast.Award | None, tiered: bool
+    ) -> ast.Perk | None:
+        perk = _first(rule, ast.Perk)
+        if perk is None:
+            return None
+        if award is not None:
+            self.bag.error(
+                "E0237",
+                f"rule `{rule.name.value}` awards both points and a {perk.kind}",
+                perk.span,
+                "write one rule for the points and one for the perk",
+            )
+        elif _first(rule, ast.Rank) is None:
+            self.bag.error(
+                "E0237",
+                f"a {perk.kind} is awarded by a rank rule, or by a streak or milestone tier",
+                perk.span,
+                f'e.g. `top 1 class per season by points  {perk.kind} "{perk.name}"`'
+                if not tiered
+                else f'e.g. `at 10 {perk.kind} "{perk.name}"`',
+            )
+        return perk
+
     def _check_rank(self, rule: ast.RuleDecl, award: ast.Award | None) -> None:
         rank = _first(rule, ast.Rank)
         if rank is None:
@@ -561,11 +616,38 @@ class _Checker:
                     clause.span,
                     "rank awards do not count toward member caps",
                 )
-        self._check_limit_like(rank.count, "a rank's N", rank.span)
+        if rank.count is None:
+            if name not in self.boards:
+                self.bag.error(
+                    "E0235",
+                    f"rule `{name}` does not say how many places it pays",
+                    rank.span,
+                    f"write `top 3 ...`; a list of everyone is a board: `board {name} {{ ... }}`",
+                )
+        else:
+            self._check_limit_like(rank.count, "a rank's N", rank.span)
         self._check_period(rank.period, rank.span)
+        if rank.team is not None and rank.team.value not in self.teams:
+            self.bag.error(
+                "E0233",
+                f"unknown team `{rank.team.value}`",
+                rank.team.span,
+                *(
+                    suggestion_hints(rank.team.value, self.teams)
+                    or (f"declare it: `team {rank.team.value}`",)
+                ),
+            )
+        if rank.team is None and rank.measure in ("active", "rate"):
+            self.bag.error(
+                "E0234",
+                f"`by {rank.measure}` ranks teams: say which kind of team",
+                rank.span,
+                f"e.g. `top 3 class per {rank.period} by {rank.measure}`"
+                + ("" if self.teams else " with `team class` declared"),
+            )
         if award is None:
             return
-        if len(award.amounts) > rank.count > 0:
+        if rank.count is not None and len(award.amounts) > rank.count > 0:
             self.bag.error(
                 "E0232",
                 f"{len(award.amounts)} amounts for {rank.side} {rank.count}",
@@ -773,7 +855,6 @@ class _Checker:
         on = _first(rule, ast.On)
         award = _first(rule, ast.Award)
         where = _first(rule, ast.Where)
-        assert on is not None
         limits: list[LimitSpec] = []
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
@@ -797,7 +878,7 @@ class _Checker:
                     applied.append(boost)
         return RuleSpec(
             name=name,
-            events=tuple(dict.fromkeys(e.value for e in on.events)),
+            events=tuple(dict.fromkeys(e.value for e in on.events)) if on else (),
             condition=where.condition if where else None,
             amount=award.amount if award else None,
             currency=self._rule_currency(_payments(rule)),
@@ -810,18 +891,20 @@ class _Checker:
             streak=self._streak_spec(rule),
             milestone=self._milestone_spec(rule),
             rank=self._rank_spec(rule, award),
+            perk=_perk_spec(_first(rule, ast.Perk)),
+            board=name in self.boards,
         )
 
     @staticmethod
     def _rank_spec(rule: ast.RuleDecl, award: ast.Award | None) -> RankSpec | None:
         rank = _first(rule, ast.Rank)
-        if rank is None or award is None:
+        if rank is None:
             return None
         amounts = []
-        for amount in award.amounts:
+        for amount in award.amounts if award is not None else ():
             value = evaluate(amount, {})
             assert isinstance(value, Decimal)
-            amounts.append(to_points(value, award.rounding or "down"))
+            amounts.append(to_points(value, award.rounding or "down"))  # type: ignore[union-attr]
         return RankSpec(
             side=rank.side,
             count=rank.count,
@@ -830,17 +913,13 @@ class _Checker:
             attribute=rank.attribute.value if rank.attribute else None,
             sources=tuple(s.value for s in rank.sources),
             amounts=tuple(amounts),
+            team=rank.team.value if rank.team else None,
         )
 
     @staticmethod
     def _tiers(rule: ast.RuleDecl) -> tuple[tuple[int, Payment], ...]:
-        return tuple(
-            sorted(
-                (t.threshold, Payment(t.award.amount, t.award.rounding or "down"))
-                for t in rule.clauses
-                if isinstance(t, ast.Tier)
-            )
-        )
+        tiers = [(t.threshold, _payment(t.award)) for t in rule.clauses if isinstance(t, ast.Tier)]
+        return tuple(sorted(tiers, key=lambda tier: tier[0]))
 
     def _streak_spec(self, rule: ast.RuleDecl) -> StreakSpec | None:
         streak = _first(rule, ast.Streak)
@@ -852,9 +931,7 @@ class _Checker:
             period=streak.period,
             grace=grace.count if grace else 0,
             tiers=self._tiers(rule),
-            every=(every.interval, Payment(every.award.amount, every.award.rounding or "down"))
-            if every
-            else None,
+            every=(every.interval, _payment(every.award)) if every else None,
         )
 
     def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:
@@ -910,6 +987,8 @@ class _Typer:
         name = node.name
         if name in BUILTIN_ATTRIBUTES:
             return BUILTIN_ATTRIBUTES[name]
+        if name in self.checker.teams:
+            return "text"  # a team is a name: from the roster or the event
         known: ValueType | None = None
         for event in self.events:
             declared = self._declared(event)
@@ -1064,13 +1143,23 @@ def _first_attribute(node: ast.Expr) -> ast.Attribute | None:
     return None
 
 
+def _payment(outcome: ast.Award | ast.Perk) -> Payment:
+    if isinstance(outcome, ast.Perk):
+        return Payment(None, "down", (outcome.kind, outcome.name))
+    return Payment(outcome.amount, outcome.rounding or "down")
+
+
+def _perk_spec(perk: ast.Perk | None) -> tuple[str, str] | None:
+    return None if perk is None else (perk.kind, perk.name)
+
+
 def _payments(rule: ast.RuleDecl) -> list[ast.Award]:
     """Every award a rule can make: its `award`, or its streak and milestone tiers."""
     found: list[ast.Award] = []
     for clause in rule.clauses:
         if isinstance(clause, ast.Award):
             found.append(clause)
-        elif isinstance(clause, ast.Tier | ast.Every):
+        elif isinstance(clause, ast.Tier | ast.Every) and isinstance(clause.award, ast.Award):
             found.append(clause.award)
     return found
 

@@ -38,6 +38,7 @@ from incentive.formatter import format_scheme
 from incentive.parser import parse
 from incentive.program import Program
 from incentive.records import Record
+from incentive.roster import load_roster
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -191,6 +192,11 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 )
 @click.option("--until", help="advance time to this instant after the last event")
 @click.option(
+    "--roster",
+    type=click.Path(dir_okay=False),
+    help="members' teams: CSV with a header (member, class, ...) or a YAML list",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),
     help="write records here instead of standard output",
@@ -203,13 +209,17 @@ def run_command(
     events_format: str,
     fmt: str,
     until: str | None,
+    roster: str | None,
     out: str | None,
     quiet: bool,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     program = load_program(scheme)
     result = run_batch(
-        program, iter_event_files(events, program, events_format), _parse_until(until, program)
+        program,
+        iter_event_files(events, program, events_format),
+        _parse_until(until, program),
+        load_roster(roster) if roster else None,
     )
     records = [*result.records, *result.session.balance_records()]
     stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115

@@ -108,8 +108,11 @@ class SchemeError(IncentiveError):
     """The scheme text does not parse or does not check."""
 
 
-class EventError(IncentiveError):
-    """An event stream cannot be read at all (a bad line does not raise: it is a record)."""
+class InputError(IncentiveError):
+    """An input file (a roster) cannot be used at all.
+
+    A bad event line never raises: it becomes a `bad_event` record.
+    """
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from incentive.diagnostics import did_you_mean
@@ -32,6 +32,7 @@ from incentive.ledger import post
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record
+from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules
 from incentive.state import EngineState, MemberState, local_time
 
@@ -45,10 +46,18 @@ class Session:
     so streaming in time order and batch give identical records.
     """
 
-    def __init__(self, program: Program, state: EngineState | None = None) -> None:
+    def __init__(
+        self, program: Program, state: EngineState | None = None, roster: Roster | None = None
+    ) -> None:
         self.program = program
         self.state = state or EngineState()
         self.fed = 0  # items fed so far: a bad one is reported by its position
+        if roster is not None:
+            for kind in program.teams:
+                placed = roster.teams(kind)
+                self.state.teams.setdefault(kind, {}).update(placed)
+                self.state.rostered[kind] = sorted(placed)
+        self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
         """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
@@ -121,6 +130,7 @@ class Session:
         state.open_day = day
         if state.clock is None or event.at > state.clock:
             state.clock = event.at
+        attrs = self._place_in_teams(event, attrs)
         member = state.members.setdefault(event.member, MemberState())
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
@@ -132,8 +142,25 @@ class Session:
             if rule.rank is not None and condition_holds(rule.condition, attrs):
                 track_rank(state, program, rule, event, attrs, day)
 
-    def _close_until(self, instant: datetime | None) -> Iterator[Record]:
-        """Pay every rank period that has ended by `instant` (all of them when None)."""
+    def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Teams come from the roster, else from the event's attribute of that name;
+        either way the member's team is readable by conditions."""
+        for kind in self.program.teams:
+            placed = self.state.teams.setdefault(kind, {})
+            value = event.attributes.get(kind)
+            if (
+                isinstance(value, str | int)
+                and not isinstance(value, bool)
+                and str(value)
+                and event.member not in self._rostered.get(kind, ())
+            ):
+                placed[event.member] = str(value)
+            if event.member in placed:
+                attrs[kind] = placed[event.member]
+        return attrs
+
+    def _next_due(self, instant: datetime | None) -> tuple[datetime, int, str, RuleSpec] | None:
+        """The earliest rank period that has ended by `instant` (any, when None)."""
         program, state = self.program, self.state
         due: list[tuple[datetime, int, str, RuleSpec]] = []
         for index, rule in enumerate(program.rules):
@@ -144,15 +171,29 @@ class Session:
                 end = program.calendar.period_end(rule.rank.period, key)
                 if instant is None or end <= instant:
                     due.append((end, index, key, rule))
-        for end, _, key, rule in sorted(due, key=lambda d: (d[0], d[1], d[2])):
+        return min(due, key=lambda d: (d[0], d[1], d[2])) if due else None
+
+    def _close_until(self, instant: datetime | None) -> Iterator[Record]:
+        """Close every rank period that has ended by `instant` (all of them when None),
+        earliest first and in file order at the same instant."""
+        program, state = self.program, self.state
+        # One at a time: a rank award counts toward ranks after it in the same period,
+        # which may open a period that is due too.
+        while (due := self._next_due(instant)) is not None:
+            end, _, key, rule = due
             if state.closed_ranks.get(f"{rule.name}|{key}"):
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)
                 state.rank_points.get(rule.name, {}).pop(key, None)
                 continue
-            for proposal in close_rank(state, program, rule, key, end):
-                member = state.members.setdefault(proposal.member, MemberState())
-                yield from post(program, member, proposal)
+            last_day = program.calendar.day_of(end - timedelta(microseconds=1))
+            for outcome in close_rank(state, program, rule, key, end):
+                if isinstance(outcome, Record):
+                    yield outcome
+                    continue
+                track_points(state, program, outcome, last_day)
+                member = state.members.setdefault(outcome.member, MemberState())
+                yield from post(program, member, outcome)
 
     def close_all(self) -> list[Record]:
         """End of input: close every open period and pay what it owes."""
@@ -207,9 +248,10 @@ def run_batch(
     program: Program,
     items: Iterable[Event | BadLine | Mapping[str, Any]],
     until: datetime | None = None,
+    roster: Roster | None = None,
 ) -> RunResult:
     """Evaluate a whole stream: bad lines are reported first, then events in time order."""
-    session = Session(program)
+    session = Session(program, roster=roster)
     records: list[Record] = []
     events: list[Event] = []
     for position, item in enumerate(items, start=1):

@@ -17,7 +17,7 @@ KEYWORDS = frozenset(
         "scheme currency timezone day ends week starts season to events group rule on where "
         "award round down up nearest limit per ever once cap uncapped month boost times from "
         "for and or not in true false streak grace milestone count sum at every top bottom by "
-        "earliest max points"
+        "earliest max points team board active rate perk badge"
     ).split()
 )
 
@@ -135,12 +135,17 @@ def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
         case ast.Uncapped():
             return "uncapped"
         case ast.Rank():
-            text = f"{clause.side} {clause.count} per {clause.period} by {clause.measure}"
+            text = "" if clause.count is None else f"{clause.side} {clause.count} "
+            if clause.team is not None:
+                text += f"{clause.team.value} "
+            text += f"per {clause.period} by {clause.measure}"
             if clause.attribute is not None:
                 text += f" {clause.attribute.value}"
             if clause.sources:
                 text += " from " + ", ".join(n.value for n in clause.sources)
             return text
+        case ast.Perk(kind=kind, name=name):
+            return f"{kind} {quote(name)}"
         case ast.Streak(period=period):
             return f"streak per {period}"
         case ast.Grace(count=count):
@@ -192,7 +197,9 @@ def format_scheme(scheme: ast.Scheme) -> str:
     out.lines.append(f"scheme {quote(scheme.name)} {{")
     previous_block = False
     for index, item in enumerate(scheme.items):
-        block = isinstance(item, ast.EventsDecl | ast.GroupDecl | ast.RuleDecl | ast.BoostDecl)
+        block = isinstance(
+            item, ast.EventsDecl | ast.GroupDecl | ast.RuleDecl | ast.BoardDecl | ast.BoostDecl
+        )
         if index > 0 and (block or previous_block):
             out.lines.append("")
         previous_block = block
@@ -215,6 +222,8 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, f"week starts {starts.value}", item.span)
         case ast.SeasonDecl(first=first, last=last):
             out.emit(ind, f"season {first} to {last}", item.span)
+        case ast.TeamDecl(names=names):
+            out.emit(ind, "team " + ", ".join(n.value for n in names), item.span)
         case ast.EventsDecl(events=events):
             _block(
                 out,
@@ -239,9 +248,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             _block(
                 out, f"group {name.value}", item.span, [(format_clause(c), c.span) for c in caps]
             )
-        case ast.RuleDecl(name=name, clauses=clauses):
+        case ast.RuleDecl(name=name, clauses=clauses) | ast.BoardDecl(name=name, clauses=clauses):
+            word = "rule" if isinstance(item, ast.RuleDecl) else "board"
             _block(
-                out, f"rule {name.value}", item.span, [(format_clause(c), c.span) for c in clauses]
+                out,
+                f"{word} {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in clauses],
             )
         case ast.BoostDecl(name=name, clauses=boost_clauses):
             _block(

@@ -25,11 +25,13 @@ def post(program: Program, member: MemberState, proposal: Proposal) -> Iterator[
             kind=proposal.kind,
             at=stamp,
             member=proposal.member,
+            team=proposal.team,
             rule=rule.name,
             points=points,
             currency=rule.currency,
             balance=balance + points,
             rank=proposal.rank,
+            value=proposal.value,
             events=proposal.events,
             reason=proposal.reason,
         )

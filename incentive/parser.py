@@ -108,15 +108,29 @@ _KEYWORD_GROUPS = (
                 "grace",
                 "top",
                 "bottom",
+                "perk",
+                "badge",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
     ),
     (
         frozenset(
-            {"currency", "timezone", "day", "week", "season", "events", "group", "rule", "boost"}
+            {
+                "currency",
+                "timezone",
+                "day",
+                "week",
+                "season",
+                "events",
+                "team",
+                "group",
+                "rule",
+                "board",
+                "boost",
+            }
         ),
-        "a declaration (`rule`, `group`, `boost`, `currency`, `timezone`, ...)",
+        "a declaration (`rule`, `group`, `board`, `team`, `boost`, `currency`, ...)",
     ),
 )
 
@@ -361,7 +375,7 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
         )
 
     def rank_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
-        side, count, period, (measure, attribute, sources) = children
+        side, count, team, period, (measure, attribute, sources) = children
         return ast.Rank(
             side,
             _int(count),
@@ -369,8 +383,41 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
             measure,
             attribute,
             sources,
+            _name(team) if team is not None else None,
             span=_span(meta),
         )
+
+    def ranking_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
+        team, period, (measure, attribute, sources) = children
+        return ast.Rank(
+            "top",
+            None,
+            str(period),  # type: ignore[arg-type]
+            measure,
+            attribute,
+            sources,
+            _name(team) if team is not None else None,
+            span=_span(meta),
+        )
+
+    def perk_clause(self, meta: Any, children: list[Any]) -> ast.Perk:
+        return ast.Perk(children[0], _unquote(children[1]), span=_span(meta))
+
+    def perk_kind(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
+    def team_decl(self, meta: Any, children: list[Any]) -> ast.TeamDecl:
+        return ast.TeamDecl(children[0], span=_span(meta))
+
+    def board_decl(self, meta: Any, children: list[Any]) -> ast.BoardDecl:
+        name, *clauses = children
+        return ast.BoardDecl(_name(name), tuple(clauses), span=_span(meta))
+
+    def by_active(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("active", None, ())
+
+    def by_rate(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("rate", None, ())
 
     def rank_side(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])

@@ -19,6 +19,7 @@ from incentive.diagnostics import Diagnostic, Span
 
 if TYPE_CHECKING:
     from incentive.engine import RunResult, Session
+    from incentive.roster import Roster
 
 ValueType = Literal["number", "text", "bool"]
 VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
@@ -69,10 +70,11 @@ class BoostSpec:
 
 @dataclass(frozen=True)
 class Payment:
-    """An amount to pay and how to round it."""
+    """An amount to pay and how to round it, or a perk or badge: (kind, name)."""
 
-    amount: ast.Expr
+    amount: ast.Expr | None
     rounding: ast.RoundingMode
+    perk: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,19 +95,24 @@ class MilestoneSpec:
 @dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
-    count: int
+    count: int | None  # None: everyone (boards)
     period: ast.PeriodName
     measure: ast.RankMeasure
     attribute: str | None
     sources: tuple[str, ...]  # for `by points`: rules whose points count; empty: every rule
-    amounts: tuple[int, ...]  # per position; the last repeats
+    amounts: tuple[int, ...]  # per position; the last repeats; empty for perks and boards
+    team: str | None = None  # rank teams of this kind instead of members
 
     def amount_for(self, position: int) -> int:
+        if not self.amounts:
+            return 0
         return self.amounts[min(position, len(self.amounts)) - 1]
 
     def describe(self) -> str:
         by = self.measure + (f" {self.attribute}" if self.attribute else "")
-        return f"{self.side} {self.count} per {self.period} by {by}"
+        who = "" if self.count is None else f"{self.side} {self.count} "
+        who += f"{self.team} " if self.team else ""
+        return f"{who}per {self.period} by {by}"
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,8 @@ class RuleSpec:
     streak: StreakSpec | None = None
     milestone: MilestoneSpec | None = None
     rank: RankSpec | None = None
+    perk: tuple[str, str] | None = None  # (perk or badge, name): a rank rule's outcome
+    board: bool = False  # a leaderboard: ranks and publishes, pays nothing
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,7 @@ class Program:
     attribute_types: dict[str, dict[str, ValueType]]
     # declared event types, when the scheme lists them
     known_events: frozenset[str] | None
+    teams: tuple[str, ...] = ()  # kinds of team: roster columns or event attributes
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)
@@ -146,14 +156,16 @@ class Program:
     def default_currency(self) -> str:
         return self.currencies[0]
 
-    def session(self) -> Session:
+    def session(self, roster: Roster | None = None) -> Session:
         """A streaming session: `feed(event)` returns the records that event produces."""
         from incentive.engine import Session
 
-        return Session(self)
+        return Session(self, roster=roster)
 
-    def evaluate(self, events: Iterable[Any], until: datetime | None = None) -> RunResult:
+    def evaluate(
+        self, events: Iterable[Any], until: datetime | None = None, roster: Roster | None = None
+    ) -> RunResult:
         """Evaluate a whole stream (dicts, Events or BadLines) in time order."""
         from incentive.engine import run_batch
 
-        return run_batch(self, events, until)
+        return run_batch(self, events, until, roster)

@@ -4,15 +4,18 @@ the period's close. They see points as earned before budgets (semantics.md).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from incentive.events import Event
-from incentive.program import Program, RuleSpec
+from incentive.program import Program, RankSpec, RuleSpec
+from incentive.records import Record
 from incentive.rules import Proposal
-from incentive.state import EngineState
+from incentive.state import EngineState, local_time
 
 
 def track_rank(
@@ -53,10 +56,15 @@ def track_rank(
 
 
 def track_points(state: EngineState, program: Program, proposal: Proposal, day: date) -> None:
-    """Points earned count toward `by points` ranks (before budgets, semantics.md)."""
+    """Points earned count toward `by points` ranks and boards (before budgets).
+
+    A rank award counts too, toward the ranks after it in the file: the camp's
+    21:00 board shows the day's first-three bonuses. `day` is the day the points
+    belong to (for a rank award, the last day of the period it closed).
+    """
     for rule in program.rules:
         rank = rule.rank
-        if rank is None or rank.measure != "points" or proposal.rule.rank is not None:
+        if rank is None or rank.measure != "points" or rule is proposal.rule:
             continue
         if rank.sources and proposal.rule.name not in rank.sources:
             continue
@@ -66,51 +74,173 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
         points[proposal.member] = [before[0] + proposal.points, proposal.at.isoformat()]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """One member or team in a period's ranking."""
+
+    who: str
+    value: Decimal
+    reached: str  # UTC ISO time the value was reached ("" if never: last among ties)
+    event: str | None  # the event that reached it (members only)
+    members: tuple[str, ...] = ()  # a team's members, for team awards
+
+    def shown(self) -> str:
+        return _decimal_text(self.value)
+
+
+def member_standings(
+    rank: RankSpec, table: dict[str, list[Any]], points: dict[str, list[Any]], has_events: bool
+) -> list[Standing]:
+    """Members with a matching event (or, with no `on`, who earned points)."""
+    if rank.measure == "points":
+        entrants = table if has_events else {m: ["0", p[1], None] for m, p in points.items()}
+        return [
+            Standing(
+                member,
+                Decimal(points[member][0]) if member in points else Decimal(0),
+                points[member][1] if member in points else entry[1],
+                entry[2],
+            )
+            for member, entry in entrants.items()
+        ]
+    if rank.measure == "earliest":
+        # Earlier is better: rank by time, the value shown is the time itself.
+        return [Standing(m, Decimal(-_epoch(e[1])), e[1], e[2]) for m, e in table.items()]
+    return [Standing(m, Decimal(e[0]), e[1], e[2]) for m, e in table.items()]
+
+
+def team_standings(
+    rank: RankSpec,
+    teams: dict[str, str],
+    table: dict[str, list[Any]],
+    points: dict[str, list[Any]],
+    has_events: bool,
+) -> list[Standing]:
+    """Every known team of the rank's kind, even one where nobody acted (value 0)."""
+    by_team: dict[str, list[str]] = {}
+    for member, team in teams.items():
+        by_team.setdefault(team, []).append(member)
+    standings = []
+    for team, members in sorted(by_team.items()):
+        members.sort()
+        acted = [m for m in members if m in table]
+        if rank.measure == "points":
+            counted = [m for m in (acted if has_events else members) if m in points]
+            values = [Decimal(points[m][0]) for m in counted]
+            times = [points[m][1] for m in counted]
+            value = sum(values, Decimal(0))
+        else:
+            times = [table[m][1] for m in acted]
+            values = [Decimal(table[m][0]) for m in acted]
+            if rank.measure in ("count", "sum"):
+                value = sum(values, Decimal(0))
+            elif rank.measure == "max":
+                value = max(values, default=Decimal(0))
+            elif rank.measure == "active":
+                value = Decimal(len(acted))
+            elif rank.measure == "rate":
+                value = Decimal(len(acted)) / Decimal(len(members))
+            else:  # earliest: the team's first member to act
+                first = min(times, key=_epoch, default="")
+                value = Decimal(-_epoch(first)) if first else Decimal("-Infinity")
+                times = [first] if first else []
+        reached = max(times, key=_epoch, default="")
+        standings.append(Standing(team, value, reached, None, tuple(members)))
+    return standings
+
+
 def close_rank(
     state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
-) -> list[Proposal]:
-    """Rank one period's members and propose their awards, dated at the close."""
+) -> list[Proposal | Record]:
+    """Rank one period's members or teams, dated at the close: rank awards to
+    propose, perk records, or board lines."""
     rank = rule.rank
     assert rank is not None
     table = state.ranks.get(rule.name, {}).pop(key, {})
     points = state.rank_points.get(rule.name, {}).pop(key, {})
     state.closed_ranks[f"{rule.name}|{key}"] = True
-    if rank.measure == "points":
-        for member, entry in table.items():
-            earned = points.get(member)
-            entry[0] = str(earned[0]) if earned else "0"
-            if earned:
-                entry[1] = earned[1]
-    sign = 1 if rank.side == "bottom" else -1
-    if rank.measure == "earliest":
-        # Top by earliest: the first to act; bottom: the last. Ties: member id.
-        order = sorted(table.items(), key=lambda kv: (-sign * _epoch(kv[1][1]), kv[0]))
+    has_events = bool(rule.events)
+    if rank.team is None:
+        standings = member_standings(rank, table, points, has_events)
     else:
-        # Highest first for top, lowest first for bottom; ties: who reached it first, then id.
-        order = sorted(
-            table.items(), key=lambda kv: (sign * Decimal(kv[1][0]), _epoch(kv[1][1]), kv[0])
-        )
+        teams = state.teams.get(rank.team, {})
+        standings = team_standings(rank, teams, table, points, has_events)
+    # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
+    sign = 1 if rank.side == "bottom" else -1
+    order = sorted(
+        standings,
+        key=lambda s: (sign * s.value, _epoch(s.reached) if s.reached else math.inf, s.who),
+    )
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
-    proposals = []
-    for position, (member, entry) in enumerate(order[: rank.count], start=1):
-        amount = rank.amount_for(position)
-        if amount == 0:
-            continue
-        measure = "" if rank.measure == "earliest" else f" with {entry[0]}"
-        proposals.append(
-            Proposal(
-                rule,
-                amount,
-                member,
-                closes,
-                (entry[2],),
-                f"rule `{rule.name}`: {_ordinal(position)} of {len(order)} by {by}{measure} "
-                f"({rank.period} {key})",
-                kind="rank",
-                rank=position,
+    stamp = local_time(program.calendar, closes)
+    places = order if rank.count is None else order[: rank.count]
+    outcomes: list[Proposal | Record] = []
+    for position, standing in enumerate(places, start=1):
+        team = standing.who if rank.team is not None else None
+        member = None if team is not None else standing.who
+        value = None if rank.measure == "earliest" else standing.shown()
+        shown = "" if value is None else f" with {value}"
+        where = f"({rank.period} {key})"
+        reason = f"{_ordinal(position)} of {len(order)} by {by}{shown} {where}"
+        events = (standing.event,) if standing.event else ()
+        if rule.board:
+            outcomes.append(
+                Record(
+                    kind="board",
+                    at=stamp,
+                    member=member,
+                    team=team,
+                    rule=rule.name,
+                    rank=position,
+                    value=value,
+                    reason=f"board `{rule.name}`: {reason}",
+                )
             )
-        )
-    return proposals
+        elif rule.perk is not None:
+            kind, name = rule.perk
+            outcomes.append(
+                Record(
+                    kind="badge" if kind == "badge" else "perk",
+                    at=stamp,
+                    member=member,
+                    team=team,
+                    rule=rule.name,
+                    rank=position,
+                    perk=name,
+                    value=value,
+                    events=events,
+                    reason=f"rule `{rule.name}`: {reason}",
+                )
+            )
+        else:
+            amount = rank.amount_for(position)
+            if amount == 0:
+                continue
+            for payee in standing.members if team is not None else (standing.who,):
+                outcomes.append(
+                    Proposal(
+                        rule,
+                        amount,
+                        payee,
+                        closes,
+                        events,
+                        f"rule `{rule.name}`: "
+                        + (f"team `{team}` " if team is not None else "")
+                        + reason,
+                        kind="rank",
+                        rank=position,
+                        team=team,
+                        value=value,
+                    )
+                )
+    return outcomes
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A measure as text: whole numbers plain, fractions to four places (a rate)."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return str(value.quantize(Decimal("0.0001")).normalize())
 
 
 def _epoch(iso: str) -> float:

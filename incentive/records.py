@@ -24,6 +24,9 @@ RecordKind = Literal[
     "outside_season",  # an event before the season's first day or after its last
     "rank",  # a rank award paid at a period's close; moves the balance
     "streak",  # a member's streak grew, broke or started (once per period)
+    "perk",  # a non-point outcome for a member or a team ("top class", "coaching")
+    "badge",  # like a perk: a mark of achievement ("7 days in a row")
+    "board",  # one line of a leaderboard at a period's close (pays nothing)
     "balance",  # a member's final balance in one currency (end of a run)
 ]
 
@@ -38,6 +41,7 @@ class Record(BaseModel):
     kind: RecordKind
     at: str | None = Field(None, description="local time with offset, ISO 8601")
     member: str | None = None
+    team: str | None = Field(None, description="for team ranks, perks and boards: the team")
     rule: str | None = None
     points: int | None = Field(
         None, description="for award: points paid; for cut and refused: points not paid"
@@ -46,6 +50,10 @@ class Record(BaseModel):
     balance: int | None = Field(None, description="the member's balance after this record")
     rank: int | None = Field(None, description="for rank: the place (1 is first)")
     streak: int | None = Field(None, description="for streak: the current length")
+    perk: str | None = Field(None, description="for perk and badge: its name")
+    value: str | None = Field(
+        None, description="for board and rank: the measure ranked by (a decimal number)"
+    )
     events: tuple[str, ...] = Field((), description="ids of the events that caused it")
     reason: str = ""
     source: str | None = Field(None, description="file of a bad line")

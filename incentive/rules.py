@@ -37,6 +37,8 @@ class Proposal:
     reason: str
     kind: Literal["award", "rank"] = "award"
     rank: int | None = None
+    team: str | None = None  # a team rank award: the team it was paid to
+    value: str | None = None  # a rank award: the measure it ranked by
 
 
 def evaluate_rules(
@@ -120,6 +122,7 @@ def _points(
 
     A refusal record when it cannot be computed; None when it comes to 0.
     """
+    assert payment.amount is not None
     try:
         amount = evaluate(payment.amount, attrs)
     except MissingAttribute as err:
@@ -207,6 +210,18 @@ def _pay(
     stamp: str,
     why: str = "",
 ) -> Iterator[Proposal | Record]:
+    if payment.perk is not None:
+        kind, name = payment.perk
+        yield Record(
+            kind="badge" if kind == "badge" else "perk",
+            at=stamp,
+            member=event.member,
+            rule=rule.name,
+            perk=name,
+            events=(event.id,),
+            reason=f"rule `{rule.name}`" + (f": {why}" if why else ""),
+        )
+        return
     earned = _points(rule, payment, attrs, day, event, stamp, why)
     if isinstance(earned, Record):
         yield earned

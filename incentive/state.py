@@ -31,6 +31,10 @@ class EngineState:
     # rank rule -> period key -> member -> [points earned, last earned at]
     rank_points: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
     closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
+    # team kind -> member -> team (from the roster, else the latest event attribute)
+    teams: dict[str, dict[str, str]] = field(default_factory=dict)
+    # team kind -> members the roster places (an event attribute does not move them)
+    rostered: dict[str, list[str]] = field(default_factory=dict)
 
 
 def count(member: MemberState, key: str, period_key: str) -> int:

@@ -167,7 +167,7 @@ def test_rendered_error_has_file_line_caret_and_help() -> None:
     with pytest.raises(SchemeError) as caught:
         incentive.compile(text, "camp.incentive")
     assert caught.value.render() == (
-        "camp.incentive:2:23: error[E0101]: unexpected `awrd`: expected one of `,`, `}` or a rule "
+        "camp.incentive:2:23: error[E0101]: unexpected `awrd`: expected `}` or a rule "
         "clause (`on`, `where`, `award`, `limit`, `cap`, ...)\n"
         "   2 |   rule a { on checkin awrd 5 }\n"
         "                             ^^^^\n"

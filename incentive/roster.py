@@ -1,0 +1,104 @@
+"""Rosters: who belongs to which team (class, group), read from CSV or YAML.
+
+A roster has one row per member: a `member` column, then any columns. The
+columns named like the scheme's teams (`team class, group`) say which team
+of each kind the member is in; other columns are kept for reports. Unlike
+an event stream, a roster is all or nothing: a roster with a bad row is
+refused as a whole, naming the row, because a member silently left out of
+their team would skew every team measure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from incentive.diagnostics import Diagnostic, InputError, Severity, Span
+from incentive.events import load_yaml
+
+
+@dataclass(frozen=True)
+class Roster:
+    """member -> column -> value (text), in the order the roster lists them."""
+
+    members: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def teams(self, kind: str) -> dict[str, str]:
+        """member -> team of this kind, for the members the roster places in one."""
+        return {m: row[kind] for m, row in self.members.items() if row.get(kind)}
+
+
+def _fail(source: str, line: int, message: str, hint: str = "") -> InputError:
+    diagnostic = Diagnostic(
+        "E0401",
+        Severity.ERROR,
+        message,
+        Span.point(line, 1),
+        source,
+        (hint,) if hint else (),
+    )
+    return InputError([diagnostic])
+
+
+def _add(members: dict[str, dict[str, str]], raw: Any, source: str, line: int) -> None:
+    if not isinstance(raw, Mapping):
+        raise _fail(source, line, "a roster row must be a mapping with `member`")
+    row = {str(k).strip(): "" if v is None else str(v).strip() for k, v in raw.items()}
+    member = row.pop("member", "")
+    if not member:
+        raise _fail(source, line, "a roster row has no `member`", "every row names a member")
+    if member in members:
+        raise _fail(source, line, f"member `{member}` is listed twice")
+    members[member] = row
+
+
+def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> Roster:
+    """Read a roster (CSV with a header, or a YAML list); InputError names a bad row."""
+    members: dict[str, dict[str, str]] = {}
+    if fmt == "yaml":
+        data = load_yaml(stream.read(), source)
+        if data is None:
+            return Roster({})
+        if not isinstance(data, list):
+            raise _fail(source, 1, "a YAML roster is a list of rows: `- member: ana`")
+        for index, raw in enumerate(data, start=1):
+            _add(members, raw, source, index)
+        return Roster(members)
+    reader = csv.reader(stream)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return Roster({})
+    except csv.Error as err:
+        raise _fail(source, 1, f"not valid CSV: {err}") from None
+    if "member" not in header:
+        raise _fail(source, 1, "the roster's header has no `member` column")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise _fail(source, 1, f"the header repeats column `{repeated[0]}`")
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise _fail(
+                    source,
+                    reader.line_num,
+                    f"expected {len(header)} columns, found {len(row)}",
+                )
+            _add(members, dict(zip(header, row, strict=True)), source, reader.line_num)
+    except csv.Error as err:
+        raise _fail(source, reader.line_num, f"not valid CSV: {err}") from None
+    return Roster(members)
+
+
+def load_roster(path: str | Path) -> Roster:
+    """A roster file; the format comes from its extension (.yaml/.yml, else CSV)."""
+    name = str(path)
+    fmt = "yaml" if name.endswith((".yaml", ".yml")) else "csv"
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return read_roster(io.StringIO(text, newline=""), name, fmt)
