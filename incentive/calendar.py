@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from incentive.ast import PeriodName
@@ -29,7 +30,7 @@ class Calendar:
     def zone(self) -> ZoneInfo:
         return _zone(self.zone_name)
 
-    @property
+    @cached_property
     def _shift(self) -> timedelta:
         """Wall-clock shift that maps a local time onto the date of the day it belongs to."""
         boundary = timedelta(hours=self.day_ends.hour, minutes=self.day_ends.minute)
@@ -70,6 +71,7 @@ class Calendar:
             return f"{day.year:04d}-{day.month:02d}"
         return "season"
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - calendars are few, immutable and hashable
     def period_end(self, period: PeriodName, key: str) -> datetime:
         """The UTC instant at which the period named by `key` closes.
 

@@ -263,7 +263,7 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
         table.add_row(
             r.kind,
             r.at or "",
-            r.member or "",
+            r.member or (f"team {r.team}" if r.team else ""),
             r.rule or "",
             "" if r.points is None else str(r.points),
             "" if r.balance is None else str(r.balance),

@@ -180,7 +180,9 @@ def close_rank(
         member = None if team is not None else standing.who
         value = None if rank.measure == "earliest" else standing.shown()
         shown = "" if value is None else f" with {value}"
-        where = f"({rank.period} {key})"
+        if rank.measure == "rate":
+            shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
+        where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
         reason = f"{_ordinal(position)} of {len(order)} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:

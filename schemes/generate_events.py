@@ -7,7 +7,11 @@ clock, no set iteration):
 
 - `daily_tasks.events.jsonl`: an audio app, 60 members, April 2026 (30 days);
 - `community.events.jsonl`: a WeChat community, 80 members, the four weeks of
-  the March 2026 campaign, with a lively chat and an expert-talk chat.
+  the March 2026 campaign, with a lively chat and an expert-talk chat;
+- `writing_camp.roster.csv` and `writing_camp.events.jsonl`: the 21-day
+  writing camp, 500 members in 8 classes of 4 groups, 2-22 March 2026;
+- `city_race.roster.csv` and `city_race.events.jsonl`: the city groups'
+  check-in race, 12 city groups, one week of April 2026.
 
 Times are local wall-clock times in Asia/Shanghai (no offset), except where a
 client sends an explicit offset. Each stream mixes a crowd of simulated
@@ -31,6 +35,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 DAILY_SEED = 20260401
 COMMUNITY_SEED = 20260302
+CAMP_SEED = 20260321
+RACE_SEED = 20260406
 
 
 # ---- a log under construction -------------------------------------------------------
@@ -502,14 +508,144 @@ def community(rng: random.Random) -> Log:
     return log
 
 
+# ---- S1: the 21-day writing camp (2-22 March 2026) ------------------------------------
+
+CAMP_DAYS = days(date(2026, 3, 2), 21)
+CLASSES = [f"class-{n}" for n in range(1, 9)]
+GROUPS = ["a", "b", "c", "d"]
+EARLY_BIRD = "w0001"  # the same member tries to be first every day
+STEADY_WRITER = "w0002"  # writes every day: every streak tier
+
+
+def camp_roster(rng: random.Random) -> list[dict[str, str]]:
+    """500 members: 8 classes x 4 groups, about 15-16 to a group."""
+    rows = []
+    for n in range(1, 501):
+        klass = CLASSES[(n - 1) % 8]
+        group = f"{klass}-{GROUPS[((n - 1) // 8) % 4]}"
+        rows.append({"member": f"w{n:04d}", "class": klass, "group": group})
+    return rows
+
+
+def writing_camp(rng: random.Random) -> Log:
+    """Homework at two peaks (morning, and the rush before the 21:00 deadline).
+
+    Each member has an engagement level; most fade a little over the three
+    weeks, some drop out, and the classes differ (a good class monitor
+    matters). An essay under 500 characters earns nothing; likes come with
+    the export at the end of the day.
+    """
+    log = Log()
+    class_spirit = {klass: rng.uniform(0.85, 1.1) for klass in CLASSES}
+    for row in camp_roster(rng):
+        member = row["member"]
+        engagement = clamp(rng.betavariate(4, 1.6) * class_spirit[row["class"]], 0.05, 0.99)
+        dropout = rng.randrange(5, 21) if rng.random() < 0.12 else None
+        if member in (EARLY_BIRD, STEADY_WRITER):
+            engagement, dropout = 1.0, None
+        for index, day in enumerate(CAMP_DAYS):
+            if dropout is not None and index >= dropout:
+                break
+            if rng.random() > engagement * (1 - index * 0.008):
+                continue
+            # The camp's day runs from 21:00 the evening before to 21:00.
+            if member == EARLY_BIRD:
+                when = at(day - timedelta(days=1), "21:00:00") + timedelta(
+                    seconds=rng.randrange(5, 90)
+                )
+            elif rng.random() < 0.35:
+                when = minutes_after(day, rng.gauss(9 * 60, 50))
+            elif rng.random() < 0.1:  # just after the previous evening's deadline
+                when = minutes_after(day - timedelta(days=1), 21 * 60 + rng.uniform(0, 150))
+            else:
+                when = minutes_after(day, rng.gauss(19 * 60 + 50, 40))
+                when = min(when, at(day, "20:59:59"))
+            chars = int(clamp(rng.gauss(950, 320), 120, 4000))
+            likes = int(rng.expovariate(1 / 6))
+            log.add("homework", member, when, {"chars": chars, "likes": likes})
+            if rng.random() < 0.01:  # the app resubmits on a bad connection
+                log.again(log.entries[-1].event or {}, when + timedelta(seconds=3))
+        # Members who write a second, shorter piece the same day (only one counts).
+        if rng.random() < 0.05:
+            day = rng.choice(CAMP_DAYS)
+            log.add("homework", member, at(day, "12:30:00"), {"chars": 620, "likes": 1})
+    # A piece posted after the camp's last deadline is outside the season.
+    log.add("homework", "w0107", at(CAMP_DAYS[-1], "21:30:00"), {"chars": 800, "likes": 0})
+    return log
+
+
+def write_roster(path: Path, rows: list[dict[str, str]]) -> None:
+    columns = list(rows[0])
+    lines = [",".join(columns)] + [",".join(r[c] for c in columns) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+
+
+# ---- S5: the city groups' check-in race (6-12 April 2026) ------------------------------
+
+CITIES = [
+    "beijing",
+    "shanghai",
+    "guangzhou",
+    "shenzhen",
+    "hangzhou",
+    "chengdu",
+    "wuhan",
+    "xian",
+    "nanjing",
+    "suzhou",
+    "tianjin",
+    "chongqing",
+]
+
+
+def city_roster(rng: random.Random) -> list[dict[str, str]]:
+    """12 city groups of 12 to 39 members."""
+    return [
+        {"member": f"{city}-{n:02d}", "city": city}
+        for city in CITIES
+        for n in range(rng.randrange(12, 40))
+    ]
+
+
+def city_race(rng: random.Random) -> Log:
+    """The race is for the first after midnight, and between cities for the
+    share of their members who checked in; some members never check in."""
+    log = Log()
+    race = days(date(2026, 4, 6), 7)
+    roster = city_roster(random.Random(RACE_SEED))
+    keenness = {city: rng.uniform(0.35, 0.9) for city in CITIES}
+    for row in roster:
+        member, city = row["member"], row["city"]
+        if rng.random() < 0.15:
+            continue  # joined the group, never checks in
+        night_owl = rng.random() < 0.08
+        for day in race:
+            if rng.random() > keenness[city]:
+                continue
+            if night_owl:
+                when = at(day, "00:00:00") + timedelta(seconds=int(rng.expovariate(1 / 40)))
+            else:
+                when = minutes_after(day, rng.gauss(8 * 60, 90))
+            log.add("checkin", member, when)
+        # Reading salons: what the check-in is meant to lead to.
+        for day in race:
+            if rng.random() < keenness[city] * 0.15:
+                log.add("salon", member, minutes_after(day, rng.gauss(20 * 60, 30)))
+    return log
+
+
 def main() -> None:
     for name, build, seed in (
         ("daily_tasks", daily_tasks, DAILY_SEED),
         ("community", community, COMMUNITY_SEED),
+        ("writing_camp", writing_camp, CAMP_SEED),
+        ("city_race", city_race, RACE_SEED),
     ):
         path = HERE / f"{name}.events.jsonl"
         lines = build(random.Random(seed)).write(path)
         print(f"{path.name}: {lines} lines, {path.stat().st_size:,} bytes")
+    write_roster(HERE / "writing_camp.roster.csv", camp_roster(random.Random(CAMP_SEED)))
+    write_roster(HERE / "city_race.roster.csv", city_roster(random.Random(RACE_SEED)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Golden cases: each folder under tests/golden holds a scheme, events and the expected records.
+"""Golden cases: each folder under tests/golden holds a scheme, events and the expected records
+(and a roster.csv when the scheme has teams); so does every worked scheme in schemes/.
 
 Regenerate on purpose only: INCENTIVE_UPDATE_GOLDEN=1 pytest tests/test_golden.py
 """
@@ -32,11 +33,19 @@ def _cases() -> list[tuple[str, Path, Path, Path]]:
     return cases
 
 
+def _roster(scheme: Path) -> incentive.Roster | None:
+    """A case's roster: roster.csv beside a golden scheme, or <stem>.roster.csv."""
+    stem = scheme.name.removesuffix(".incentive")
+    name = "roster.csv" if stem == "scheme" else f"{stem}.roster.csv"
+    path = scheme.parent / name
+    return incentive.load_roster(path) if path.exists() else None
+
+
 def render(scheme: Path, events: Path) -> str:
     program = incentive.load(scheme)
     with events.open(encoding="utf-8", newline="") as stream:
         items = list(read_events(stream, program.calendar, guess_format(events.name), events.name))
-    result = run_batch(program, items)
+    result = run_batch(program, items, roster=_roster(scheme))
     records = [*result.records, *result.session.balance_records()]
     return "".join(r.to_json() + "\n" for r in records)
 
