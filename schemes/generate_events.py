@@ -546,7 +546,8 @@ def writing_camp(rng: random.Random) -> Log:
         for index, day in enumerate(CAMP_DAYS):
             if dropout is not None and index >= dropout:
                 break
-            if rng.random() > engagement * (1 - index * 0.008):
+            steady = member in (EARLY_BIRD, STEADY_WRITER)
+            if not steady and rng.random() > engagement * (1 - index * 0.008):
                 continue
             # The camp's day runs from 21:00 the evening before to 21:00.
             if member == EARLY_BIRD:
@@ -560,7 +561,7 @@ def writing_camp(rng: random.Random) -> Log:
             else:
                 when = minutes_after(day, rng.gauss(19 * 60 + 50, 40))
                 when = min(when, at(day, "20:59:59"))
-            chars = int(clamp(rng.gauss(950, 320), 120, 4000))
+            chars = int(clamp(rng.gauss(950, 320), 600 if steady else 120, 4000))
             likes = int(rng.expovariate(1 / 6))
             log.add("homework", member, when, {"chars": chars, "likes": likes})
             if rng.random() < 0.01:  # the app resubmits on a bad connection
