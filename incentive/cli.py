@@ -23,7 +23,7 @@ import yaml
 
 from incentive import ast
 from incentive.checker import check
-from incentive.diagnostics import IncentiveError, SchemeError
+from incentive.diagnostics import IncentiveError, SchemeError, did_you_mean
 from incentive.engine import run_batch
 from incentive.events import (
     BadLine,
@@ -37,7 +37,7 @@ from incentive.events import (
 from incentive.formatter import format_scheme
 from incentive.parser import parse
 from incentive.program import Program
-from incentive.records import Record
+from incentive.records import RECORD_KINDS, Record
 from incentive.roster import load_roster
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -201,6 +201,12 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="write records here instead of standard output",
 )
+@click.option(
+    "--only",
+    "only",
+    metavar="KINDS",
+    help="print only records of these kinds, comma-separated (e.g. perk,board)",
+)
 @click.option("--quiet", is_flag=True, help="no summary on standard error")
 @guarded
 def run_command(
@@ -211,9 +217,21 @@ def run_command(
     until: str | None,
     roster: str | None,
     out: str | None,
+    only: str | None,
     quiet: bool,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
+    shown = None if only is None else {k.strip() for k in only.split(",") if k.strip()}
+    unknown = sorted((shown or set()) - set(RECORD_KINDS))
+    if unknown:
+        near = did_you_mean(unknown[0], RECORD_KINDS)
+        raise Failure(
+            f"--only: unknown record kind `{unknown[0]}`"
+            + (f" (did you mean `{near}`?)" if near else "")
+            + "; the kinds are "
+            + ", ".join(RECORD_KINDS),
+            EXIT_USAGE,
+        )
     program = load_program(scheme)
     result = run_batch(
         program,
@@ -222,6 +240,8 @@ def run_command(
         load_roster(roster) if roster else None,
     )
     records = [*result.records, *result.session.balance_records()]
+    if shown is not None:
+        records = [r for r in records if r.kind in shown]
     stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
     try:
         if fmt == "jsonl":

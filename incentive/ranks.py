@@ -211,7 +211,7 @@ def close_rank(
                     perk=name,
                     value=value,
                     events=events,
-                    reason=f"rule `{rule.name}`: {reason}",
+                    reason=f'rule `{rule.name}`: {kind} "{name}" for {reason}',
                 )
             )
         else:

@@ -9,7 +9,7 @@ same inputs always give byte-identical output.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,8 @@ RecordKind = Literal[
     "board",  # one line of a leaderboard at a period's close (pays nothing)
     "balance",  # a member's final balance in one currency (end of a run)
 ]
+
+RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
 LEDGER_KINDS = frozenset({"award", "rank"})
 

@@ -219,7 +219,7 @@ def _pay(
             rule=rule.name,
             perk=name,
             events=(event.id,),
-            reason=f"rule `{rule.name}`" + (f": {why}" if why else ""),
+            reason=f'rule `{rule.name}`: {kind} "{name}"' + (f" for {why}" if why else ""),
         )
         return
     earned = _points(rule, payment, attrs, day, event, stamp, why)
