@@ -448,7 +448,7 @@ class _Checker:
         if name in self.boards:
             if rank is None:
                 self.bag.error(
-                    "E0236",
+                    "E0235",
                     f"board `{name}` does not say how to rank",
                     rule.name.span,
                     "add a ranking: `per day by points`, or `class per day by points`",
@@ -574,14 +574,14 @@ class _Checker:
             return None
         if award is not None:
             self.bag.error(
-                "E0237",
+                "E0236",
                 f"rule `{rule.name.value}` awards both points and a {perk.kind}",
                 perk.span,
                 "write one rule for the points and one for the perk",
             )
         elif _first(rule, ast.Rank) is None:
             self.bag.error(
-                "E0237",
+                "E0236",
                 f"a {perk.kind} is awarded by a rank rule, or by a streak or milestone tier",
                 perk.span,
                 f'e.g. `top 1 class per season by points  {perk.kind} "{perk.name}"`'
@@ -616,15 +616,7 @@ class _Checker:
                     clause.span,
                     "rank awards do not count toward member caps",
                 )
-        if rank.count is None:
-            if name not in self.boards:
-                self.bag.error(
-                    "E0235",
-                    f"rule `{name}` does not say how many places it pays",
-                    rank.span,
-                    f"write `top 3 ...`; a list of everyone is a board: `board {name} {{ ... }}`",
-                )
-        else:
+        if rank.count is not None:  # None (everyone) parses only in a board
             self._check_limit_like(rank.count, "a rank's N", rank.span)
         self._check_period(rank.period, rank.span)
         if rank.team is not None and rank.team.value not in self.teams:
