@@ -13,7 +13,7 @@ from typing import Literal, TypeAlias
 
 from incentive.diagnostics import NO_SPAN, Span
 
-PeriodName = Literal["day", "week", "month", "season"]
+PeriodName = Literal["day", "week", "month", "year", "season"]
 RoundingMode = Literal["down", "up", "nearest"]
 
 
@@ -185,6 +185,15 @@ class Cap(Node):
 
 
 @dataclass(frozen=True)
+class Budget(Node):
+    """`budget 1923 per week`: what may be given out to everyone together per period."""
+
+    points: int
+    currency: Name | None
+    period: PeriodName
+
+
+@dataclass(frozen=True)
 class GroupRef(Node):
     name: Name
 
@@ -273,13 +282,74 @@ RuleClause: TypeAlias = (
     | Every
     | Rank
     | Perk
+    | Budget
 )
 
 
 @dataclass(frozen=True)
 class GroupDecl(Node):
     name: Name
-    caps: tuple[Cap, ...]
+    caps: tuple[Cap | Budget, ...]
+
+
+@dataclass(frozen=True)
+class ExpireDecl(Node):
+    """`expire after 90 days` or `expire xp at end of year`."""
+
+    currency: Name | None
+    days: int | None
+    period: PeriodName | None
+
+
+@dataclass(frozen=True)
+class Amount(Node):
+    attribute: Name
+    currency: Name | None
+
+
+@dataclass(frozen=True)
+class Minimum(Node):
+    points: int
+
+
+@dataclass(frozen=True)
+class Maximum(Node):
+    points: int
+
+
+@dataclass(frozen=True)
+class Multiple(Node):
+    points: int
+
+
+@dataclass(frozen=True)
+class Threshold(Node):
+    points: int
+
+
+RedeemClause: TypeAlias = On | Where | Amount | Minimum | Maximum | Multiple | Threshold | Limit
+
+
+@dataclass(frozen=True)
+class RedeemDecl(Node):
+    name: Name
+    clauses: tuple[RedeemClause, ...]
+
+
+@dataclass(frozen=True)
+class Allowance(Node):
+    """`allowance 500 per season [for "li", "wang"]`: each granter's, or these granters'."""
+
+    points: int
+    currency: Name | None
+    period: PeriodName
+    granters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GrantsDecl(Node):
+    name: Name
+    clauses: tuple[On | Allowance, ...]
 
 
 @dataclass(frozen=True)
@@ -348,6 +418,10 @@ Item: TypeAlias = (
     | RuleDecl
     | BoardDecl
     | BoostDecl
+    | ExpireDecl
+    | Budget
+    | RedeemDecl
+    | GrantsDecl
 )
 
 

@@ -69,6 +69,8 @@ class Calendar:
             return (day - timedelta(days=(day.weekday() - self.week_start) % 7)).isoformat()
         if period == "month":
             return f"{day.year:04d}-{day.month:02d}"
+        if period == "year":
+            return f"{day.year:04d}"
         return "season"
 
     @lru_cache(maxsize=65536)  # noqa: B019 - calendars are few, immutable and hashable
@@ -92,6 +94,8 @@ class Calendar:
             year, month = int(key[:4]), int(key[5:7])
             first_of_next = date(year + month // 12, month % 12 + 1, 1)
             return self.day_start(first_of_next)
+        if period == "year":
+            return self.day_start(date(int(key) + 1, 1, 1))
         assert self.season is not None
         return self.day_end(self.season[1])
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal
 from typing import TypeVar
@@ -16,6 +16,7 @@ from zoneinfo import available_timezones
 
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
+from incentive.checker_ledger import LedgerChecker
 from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
 from incentive.expressions import evaluate, to_points
 from incentive.formatter import format_clause
@@ -25,11 +26,13 @@ from incentive.program import (
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
+    GrantsSpec,
     LimitSpec,
     MilestoneSpec,
     Payment,
     Program,
     RankSpec,
+    RedeemSpec,
     RuleSpec,
     StreakSpec,
     ValueType,
@@ -37,7 +40,7 @@ from incentive.program import (
 
 FUNCTIONS = {"min": (2, None), "max": (2, None)}  # name -> (min args, max args)
 DEFAULT_CURRENCY = "points"
-_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "season": 3, None: 4}
+_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3, "season": 4, None: 5}
 
 
 @dataclass
@@ -89,10 +92,15 @@ class _Checker:
         self.declared_events: dict[str, dict[str, ValueType]] | None = None
         self.groups: dict[str, ast.GroupDecl] = {}
         self.group_caps: dict[str, tuple[CapSpec, ...]] = {}
+        self.group_budgets: dict[str, list[ast.Budget]] = {}
         self.rule_names: dict[str, ast.RuleDecl] = {}
         self.boards: set[str] = set()  # names in rule_names that are boards
         self.teams: dict[str, ast.Name] = {}  # team kinds: `team class, group`
         self.used_groups: set[str] = set()
+        self.ledger = LedgerChecker(self)
+        self.ledger_names: set[str] = set()  # redeem and grants blocks
+        self.redeems: list[RedeemSpec] = []
+        self.grant_specs: list[GrantsSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -131,6 +139,7 @@ class _Checker:
         self._check_header()
         self._check_events()
         self._collect_teams()
+        self.ledger.scheme_budgets()
         self._collect_groups()
         rules = self._check_rules()
         self._check_rank_sources()
@@ -168,6 +177,9 @@ class _Checker:
             if self.declared_events is not None
             else None,
             teams=tuple(self.teams),
+            expiry=self.ledger.expiry(),
+            redeems=tuple(self.redeems),
+            grants=tuple(self.grant_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -347,7 +359,9 @@ class _Checker:
                 self.bag.error("E0209", f"group `{name}` is declared twice", group.name.span)
                 continue
             self.groups[name] = group
-            self.group_caps[name] = self._check_caps(list(group.caps), f"group:{name}")
+            caps = [c for c in group.caps if isinstance(c, ast.Cap)]
+            self.group_caps[name] = self._check_caps(caps, f"group:{name}")
+            self.group_budgets[name] = [c for c in group.caps if isinstance(c, ast.Budget)]
 
     def _check_rules(self) -> list[ast.RuleDecl]:
         rules: list[ast.RuleDecl] = []
@@ -376,6 +390,8 @@ class _Checker:
             rules.append(rule)
             self._check_rule(rule)
             currency = self._rule_currency(_payments(rule))
+            for budget in (c for c in rule.clauses if isinstance(c, ast.Budget)):
+                self.ledger.budget(budget, f"rule:{name}", currency)
             for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
                 group = ref.name.value
                 if group not in self.groups:
@@ -401,6 +417,30 @@ class _Checker:
                         "a cap counts one currency; use one group per currency",
                     )
                 group_currency.setdefault(group, (currency, rule))
+        for group, budgets in self.group_budgets.items():
+            paid = group_currency.get(group, (self.header.currencies[0], None))[0]
+            for budget in budgets:
+                self.ledger.budget(budget, f"group:{group}", paid)
+        for item in self.scheme.items:
+            if isinstance(item, ast.RedeemDecl | ast.GrantsDecl):
+                name = item.name.value
+                if name in self.rule_names or name in self.ledger_names:
+                    self.bag.error(
+                        "E0201",
+                        f"`{name}` is already the name of a rule, redeem or grants",
+                        item.name.span,
+                    )
+                    continue
+                self.ledger_names.add(name)
+                if isinstance(item, ast.RedeemDecl):
+                    redeem = self.ledger.redeem(item)
+                    if redeem is not None:
+                        self.redeems.append(redeem)
+                else:
+                    grants = self.ledger.grants(item)
+                    if grants is not None:
+                        shared = self.ledger.budgets.get(f"scheme:{grants.currency}", [])
+                        self.grant_specs.append(replace(grants, budgets=tuple(shared)))
         return rules
 
     def _rule_currency(self, payments: list[ast.Award]) -> str:
@@ -511,27 +551,7 @@ class _Checker:
         self._warn_never_binds(bounds)
         self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")
 
-        # events and types
-        events: list[str] = []
-        if on is not None:
-            for event in on.events:
-                if self.declared_events is not None and event.value not in self.declared_events:
-                    self.bag.error(
-                        "E0216",
-                        f"unknown event type `{event.value}`",
-                        event.span,
-                        *(
-                            suggestion_hints(event.value, self.declared_events)
-                            or ("add it to the `events { ... }` list",)
-                        ),
-                    )
-                    continue
-                if event.value in events:
-                    self.bag.error(
-                        "E0209", f"event type `{event.value}` is listed twice", event.span
-                    )
-                    continue
-                events.append(event.value)
+        events = self._rule_events(on) if on is not None else []
         typer = _Typer(self, events)
         where = _first(rule, ast.Where)
         if where is not None:
@@ -589,6 +609,30 @@ class _Checker:
                 else f'e.g. `at 10 {perk.kind} "{perk.name}"`',
             )
         return perk
+
+    def _rule_events(self, on: ast.On) -> list[str]:
+        """The event types an `on` clause names, checked against the declared list."""
+        events: list[str] = []
+        for event in on.events:
+            if self.declared_events is not None and event.value not in self.declared_events:
+                self.bag.error(
+                    "E0216",
+                    f"unknown event type `{event.value}`",
+                    event.span,
+                    *(
+                        suggestion_hints(event.value, self.declared_events)
+                        or ("add it to the `events { ... }` list",)
+                    ),
+                )
+                continue
+            if event.value in events:
+                self.bag.error("E0209", f"event type `{event.value}` is listed twice", event.span)
+                continue
+            events.append(event.value)
+        return events
+
+    def _typer(self, events: list[str]) -> _Typer:
+        return _Typer(self, events)
 
     def _check_rank(self, rule: ast.RuleDecl, award: ast.Award | None) -> None:
         rank = _first(rule, ast.Rank)
@@ -885,6 +929,7 @@ class _Checker:
             rank=self._rank_spec(rule, award),
             perk=_perk_spec(_first(rule, ast.Perk)),
             board=name in self.boards,
+            budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
         )
 
     @staticmethod

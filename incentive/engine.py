@@ -19,21 +19,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from incentive.budgets import apply_budgets
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import (
     condition_holds,
 )
 from incentive.intake import bad_event, bad_line_record, read_attributes
-from incentive.ledger import post
+from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules
+from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time
 
 __all__ = ["EngineState", "MemberState", "RunResult", "Session", "run_batch"]
@@ -58,6 +60,9 @@ class Session:
                 self.state.teams.setdefault(kind, {}).update(placed)
                 self.state.rostered[kind] = sorted(placed)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
+        self.ledger = Ledger(program, self.state)
+        self._redeems = {e: [r for r in program.redeems if e in r.events] for e in _types(program)}
+        self._grants = {e: [g for g in program.grants if e in g.events] for e in _types(program)}
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
         """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
@@ -106,7 +111,7 @@ class Session:
             return
         state.seen[event.id] = event.fingerprint
         day = calendar.day_of(event.at)
-        yield from self._close_until(event.at)
+        yield from self._advance(event.at)
         if state.open_day is not None and day < state.open_day:
             yield Record(
                 kind="late",
@@ -134,13 +139,29 @@ class Session:
         member = state.members.setdefault(event.member, MemberState())
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
-                track_points(state, program, outcome, day)
-                yield from post(program, member, outcome)
+                yield from self._pay(outcome)
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
             if rule.rank is not None and condition_holds(rule.condition, attrs):
                 track_rank(state, program, rule, event, attrs, day)
+        for spend in self._redeems.get(event.type, ()):
+            yield from redeem(program, self.ledger, member, spend, event, attrs, day)
+        for grants in self._grants.get(event.type, ()):
+            given = grant(program, state, grants, event, attrs, day)
+            if isinstance(given, Proposal):
+                yield from self._pay(given)
+            else:
+                yield given
+
+    def _pay(self, proposal: Proposal) -> Iterator[Record]:
+        """Stages 3 and 4 for one proposal: point ranks see it, budgets trim it, the
+        ledger pays it."""
+        track_points(self.state, self.program, proposal, proposal.day)
+        granted, notes = apply_budgets(self.state, self.program, proposal)
+        if granted is not None:
+            yield from self.ledger.post(granted)
+        yield from notes
 
     def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
         """Teams come from the roster, else from the event's attribute of that name;
@@ -159,45 +180,58 @@ class Session:
                 attrs[kind] = placed[event.member]
         return attrs
 
-    def _next_due(self, instant: datetime | None) -> tuple[datetime, int, str, RuleSpec] | None:
-        """The earliest rank period that has ended by `instant` (any, when None)."""
+    def _all_due(self) -> Iterator[tuple[datetime, int, str, RuleSpec]]:
+        """Every open rank period: (its end, the rule's place in the file, key, rule)."""
         program, state = self.program, self.state
-        due: list[tuple[datetime, int, str, RuleSpec]] = []
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
             keys = set(state.ranks.get(rule.name, {})) | set(state.rank_points.get(rule.name, {}))
             for key in keys:
-                end = program.calendar.period_end(rule.rank.period, key)
-                if instant is None or end <= instant:
-                    due.append((end, index, key, rule))
+                yield program.calendar.period_end(rule.rank.period, key), index, key, rule
+
+    def _next_due(self, instant: datetime | None) -> tuple[datetime, int, str, RuleSpec] | None:
+        """The earliest rank period that has ended by `instant` (any, when None)."""
+        due = [d for d in self._all_due() if instant is None or d[0] <= instant]
         return min(due, key=lambda d: (d[0], d[1], d[2])) if due else None
 
-    def _close_until(self, instant: datetime | None) -> Iterator[Record]:
-        """Close every rank period that has ended by `instant` (all of them when None),
-        earliest first and in file order at the same instant."""
+    def _advance(self, instant: datetime | None) -> Iterator[Record]:
+        """Close every rank period and expire every lot due by `instant` (everything
+        open, when None), in time order: expiries before closes at the same instant,
+        closes in file order."""
         program, state = self.program, self.state
         # One at a time: a rank award counts toward ranks after it in the same period,
-        # which may open a period that is due too.
-        while (due := self._next_due(instant)) is not None:
+        # which may open a period that is due too; and it may make a new lot.
+        while True:
+            due = self._next_due(instant)
+            expiry = self.ledger.next_expiry(instant if instant is not None else self._horizon())
+            if expiry is not None and (due is None or expiry <= due[0]):
+                yield from self.ledger.expire(expiry)
+                continue
+            if due is None:
+                return
             end, _, key, rule = due
             if state.closed_ranks.get(f"{rule.name}|{key}"):
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)
                 state.rank_points.get(rule.name, {}).pop(key, None)
                 continue
-            last_day = program.calendar.day_of(end - timedelta(microseconds=1))
             for outcome in close_rank(state, program, rule, key, end):
                 if isinstance(outcome, Record):
                     yield outcome
-                    continue
-                track_points(state, program, outcome, last_day)
-                member = state.members.setdefault(outcome.member, MemberState())
-                yield from post(program, member, outcome)
+                else:
+                    yield from self._pay(outcome)
+
+    def _horizon(self) -> datetime | None:
+        """End of input: the end of the last open period (rank periods, the open day)."""
+        ends = [due[0] for due in self._all_due()]
+        if self.state.open_day is not None:
+            ends.append(self.program.calendar.day_end(self.state.open_day))
+        return max(ends, default=None)
 
     def close_all(self) -> list[Record]:
         """End of input: close every open period and pay what it owes."""
-        return list(self._close_until(None))
+        return list(self._advance(None))
 
     def advance_to(self, instant: datetime) -> list[Record]:
         """Tell the session that time has reached `instant`: days before it close.
@@ -209,7 +243,7 @@ class Session:
         day = self.program.calendar.day_of(instant)
         if self.state.open_day is None or day > self.state.open_day:
             self.state.open_day = day
-        return list(self._close_until(instant))
+        return list(self._advance(instant))
 
     def balance(self, member: str, currency: str | None = None) -> int:
         state = self.state.members.get(member)
@@ -231,6 +265,12 @@ class Session:
             for member, by_currency in self.balances().items()
             for currency, points in by_currency.items()
         ]
+
+
+def _types(program: Program) -> set[str]:
+    """Every event type a redeem or grants block reacts to."""
+    redeemed = {e for spec in program.redeems for e in spec.events}
+    return redeemed | {e for spec in program.grants for e in spec.events}
 
 
 @dataclass

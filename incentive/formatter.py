@@ -12,14 +12,6 @@ from incentive import ast
 from incentive.diagnostics import Span
 
 _NAME = re.compile(r"[^\W\d]\w*")
-KEYWORDS = frozenset(
-    (
-        "scheme currency timezone day ends week starts season to events group rule on where "
-        "award round down up nearest limit per ever once cap uncapped month boost times from "
-        "for and or not in true false streak grace milestone count sum at every top bottom by "
-        "earliest max points team board active rate perk badge"
-    ).split()
-)
 
 # Binding strength of each expression form; a child weaker than its slot needs parentheses.
 _PREC = {
@@ -56,8 +48,12 @@ def quote(text: str) -> str:
 
 
 def name_text(name: str) -> str:
-    """A name as written: bare when it can be, quoted otherwise (`"page-view"`)."""
-    if _NAME.fullmatch(name) and name not in KEYWORDS:
+    """An event name as written: bare when it can be, quoted otherwise (`"page-view"`).
+
+    Where an event name stands (after `on` or `,`, and in `events { }`) the
+    parser expects only a name, so keywords such as `redeem` may stand bare.
+    """
+    if _NAME.fullmatch(name):
         return name
     return quote(name)
 
@@ -111,7 +107,9 @@ def format_expr(node: ast.Expr) -> str:
     raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
 
 
-def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
+def format_clause(
+    clause: ast.RuleClause | ast.BoostClause | ast.Cap | ast.RedeemClause | ast.Allowance,
+) -> str:
     match clause:
         case ast.On(events=events):
             return "on " + ", ".join(name_text(e.value) for e in events)
@@ -144,6 +142,24 @@ def format_clause(clause: ast.RuleClause | ast.BoostClause | ast.Cap) -> str:
             if clause.sources:
                 text += " from " + ", ".join(n.value for n in clause.sources)
             return text
+        case ast.Budget(points=points, currency=currency, period=period):
+            return (
+                f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
+            )
+        case ast.Amount(attribute=attribute, currency=currency):
+            return f"amount {attribute.value}" + (f" {currency.value}" if currency else "")
+        case ast.Minimum(points=points):
+            return f"minimum {points}"
+        case ast.Maximum(points=points):
+            return f"maximum {points}"
+        case ast.Multiple(points=points):
+            return f"multiple {points}"
+        case ast.Threshold(points=points):
+            return f"threshold {points}"
+        case ast.Allowance(points=points, currency=currency, period=period, granters=granters):
+            text = f"allowance {points}" + (f" {currency.value}" if currency else "")
+            text += f" per {period}"
+            return text + (" for " + ", ".join(quote(g) for g in granters) if granters else "")
         case ast.Perk(kind=kind, name=name):
             return f"{kind} {quote(name)}"
         case ast.Streak(period=period):
@@ -198,7 +214,14 @@ def format_scheme(scheme: ast.Scheme) -> str:
     previous_block = False
     for index, item in enumerate(scheme.items):
         block = isinstance(
-            item, ast.EventsDecl | ast.GroupDecl | ast.RuleDecl | ast.BoardDecl | ast.BoostDecl
+            item,
+            ast.EventsDecl
+            | ast.GroupDecl
+            | ast.RuleDecl
+            | ast.BoardDecl
+            | ast.BoostDecl
+            | ast.RedeemDecl
+            | ast.GrantsDecl,
         )
         if index > 0 and (block or previous_block):
             out.lines.append("")
@@ -222,6 +245,26 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, f"week starts {starts.value}", item.span)
         case ast.SeasonDecl(first=first, last=last):
             out.emit(ind, f"season {first} to {last}", item.span)
+        case ast.ExpireDecl(currency=currency, days=days, period=period):
+            text = "expire" + (f" {currency.value}" if currency else "")
+            text += f" after {days} days" if days is not None else f" at end of {period}"
+            out.emit(ind, text, item.span)
+        case ast.Budget():
+            out.emit(ind, format_clause(item), item.span)
+        case ast.RedeemDecl(name=name, clauses=redeem_clauses):
+            _block(
+                out,
+                f"redeem {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in redeem_clauses],
+            )
+        case ast.GrantsDecl(name=name, clauses=grant_clauses):
+            _block(
+                out,
+                f"grants {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in grant_clauses],
+            )
         case ast.TeamDecl(names=names):
             out.emit(ind, "team " + ", ".join(n.value for n in names), item.span)
         case ast.EventsDecl(events=events):

@@ -1,49 +1,179 @@
-"""Stage 4, the ledger: balances move; a balance never goes below zero."""
+"""Stage 4, the ledger: balances move, lots expire, points are spent.
+
+Every award is a lot: its points, when they expire (if the scheme says they
+do) and when they were earned. A member's balance is the sum of their lots'
+remaining points. Spending and penalties take from the lots that expire
+soonest first (lots that never expire last; equal expiries, oldest first).
+A balance never goes below zero: a penalty larger than the balance is cut at
+zero and the cut is recorded.
+
+Ledger records carry signed points (an award +, an expiry or a redemption -),
+so a member's ledger records sum to their balance at every point in time.
+"""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from incentive.program import Program
+from incentive.program import ExpirySpec, Program
 from incentive.records import Record
 from incentive.rules import Proposal
-from incentive.state import MemberState, local_time
+from incentive.state import EngineState, MemberState, local_time
+
+NEVER = "9999-12-31T23:59:59+00:00"  # sorts after every real expiry
 
 
-def post(program: Program, member: MemberState, proposal: Proposal) -> Iterator[Record]:
-    """Move the balance; a penalty larger than the balance is cut at zero."""
-    rule = proposal.rule
-    balance = member.balances.get(rule.currency, 0)
-    points = proposal.points
-    stamp = local_time(program.calendar, proposal.at)
-    cut = 0
-    if balance + points < 0:
-        cut, points = -(balance + points), -balance
-    member.balances[rule.currency] = balance + points
-    if points != 0 or cut == 0:
-        yield Record(
-            kind=proposal.kind,
-            at=stamp,
-            member=proposal.member,
-            team=proposal.team,
-            rule=rule.name,
-            points=points,
-            currency=rule.currency,
-            balance=balance + points,
-            rank=proposal.rank,
-            value=proposal.value,
-            events=proposal.events,
-            reason=proposal.reason,
-        )
-    if cut:
-        yield Record(
-            kind="cut",
-            at=stamp,
-            member=proposal.member,
-            rule=rule.name,
-            points=cut,
-            currency=rule.currency,
-            balance=balance + points,
-            events=proposal.events,
-            reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
-        )
+class Ledger:
+    """The ledger over an EngineState; the expiry queue is derived from the lots."""
+
+    def __init__(self, program: Program, state: EngineState) -> None:
+        self.program = program
+        self.state = state
+        # (expires at UTC ISO, member, currency): the next lots to expire. Entries
+        # may be stale (their lots spent); they are checked when they come due.
+        self.queue: list[tuple[str, str, str]] = []
+        for member, member_state in state.members.items():
+            for currency, lots in member_state.lots.items():
+                for lot in lots:
+                    if lot[1] is not None:
+                        self.queue.append((lot[1], member, currency))
+        heapq.heapify(self.queue)
+
+    # ---- awards --------------------------------------------------------------------
+
+    def post(self, proposal: Proposal) -> Iterator[Record]:
+        """Pay a proposal: a new lot, or for a penalty, points taken from lots."""
+        member = self.state.members.setdefault(proposal.member, MemberState())
+        currency = proposal.currency
+        balance = member.balances.get(currency, 0)
+        points = proposal.points
+        stamp = local_time(self.program.calendar, proposal.at)
+        cut = 0
+        if points > 0:
+            self._add_lot(member, proposal.member, currency, points, proposal.at)
+            member.earned[currency] = member.earned.get(currency, 0) + points
+        elif points < 0:
+            taken = take(member, currency, -points)
+            cut, points = -points - taken, -taken
+        if points != 0 or cut == 0:
+            yield Record(
+                kind=proposal.kind,
+                at=stamp,
+                member=proposal.member,
+                team=proposal.team,
+                rule=proposal.source,
+                points=points,
+                currency=currency,
+                balance=balance + points,
+                rank=proposal.rank,
+                value=proposal.value,
+                events=proposal.events,
+                reason=proposal.reason,
+            )
+        if cut:
+            yield Record(
+                kind="cut",
+                at=stamp,
+                member=proposal.member,
+                rule=proposal.source,
+                points=cut,
+                currency=currency,
+                balance=balance + points,
+                events=proposal.events,
+                reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
+            )
+
+    def _add_lot(
+        self, member: MemberState, who: str, currency: str, points: int, earned: datetime
+    ) -> None:
+        expires = self.expiry_of(self.program.expiry.get(currency), earned)
+        member.lots.setdefault(currency, []).append([points, expires, earned.isoformat()])
+        member.lots[currency].sort(key=_spending_order)
+        member.balances[currency] = member.balances.get(currency, 0) + points
+        if expires is not None:
+            heapq.heappush(self.queue, (expires, who, currency))
+
+    def expiry_of(self, spec: ExpirySpec | None, earned: datetime) -> str | None:
+        """When points earned at an instant expire (UTC ISO), or None if never."""
+        if spec is None:
+            return None
+        calendar = self.program.calendar
+        day = calendar.day_of(earned)
+        if spec.days is not None:
+            end = calendar.day_end(day + timedelta(days=spec.days))
+        else:
+            assert spec.period is not None
+            end = calendar.period_end(spec.period, calendar.period_key(spec.period, day))
+        return end.astimezone(UTC).isoformat()
+
+    # ---- expiry ---------------------------------------------------------------------
+
+    def next_expiry(self, instant: datetime | None) -> datetime | None:
+        """The earliest pending expiry at or before `instant` (any, when None)."""
+        while self.queue:
+            expires, who, currency = self.queue[0]
+            lots = self.state.members[who].lots.get(currency, [])
+            if any(lot[1] == expires and lot[0] > 0 for lot in lots):
+                moment = datetime.fromisoformat(expires)
+                return moment if instant is None or moment <= instant else None
+            heapq.heappop(self.queue)  # stale: those lots were spent
+        return None
+
+    def expire(self, moment: datetime) -> Iterator[Record]:
+        """Expire every lot due at `moment`, one record per member and currency."""
+        due = moment.astimezone(UTC).isoformat()
+        owners: set[tuple[str, str]] = set()
+        while self.queue and self.queue[0][0] == due:
+            _, who, currency = heapq.heappop(self.queue)
+            owners.add((who, currency))
+        for who, currency in sorted(owners):
+            member = self.state.members[who]
+            lots = member.lots.get(currency, [])
+            gone = sum(lot[0] for lot in lots if lot[1] == due)
+            member.lots[currency] = [lot for lot in lots if lot[1] != due and lot[0] > 0]
+            if gone == 0:
+                continue
+            balance = member.balances[currency] - gone
+            member.balances[currency] = balance
+            spec = self.program.expiry[currency]
+            yield Record(
+                kind="expiry",
+                at=local_time(self.program.calendar, moment),
+                member=who,
+                points=-gone,
+                currency=currency,
+                balance=balance,
+                reason=f"{gone} {currency} expired ({spec.describe()})",
+            )
+
+    # ---- spending -----------------------------------------------------------------------
+
+    def spend(self, who: str, currency: str, points: int) -> int:
+        """Take points for a redemption (the caller checked the balance); the new balance."""
+        member = self.state.members.setdefault(who, MemberState())
+        taken = take(member, currency, points)
+        assert taken == points, "spend() needs a balance that covers it"
+        return member.balances[currency]
+
+
+def take(member: MemberState, currency: str, points: int) -> int:
+    """Take up to `points` from the lots that expire soonest; how many were taken."""
+    wanted = points
+    for lot in member.lots.get(currency, []):
+        if wanted == 0:
+            break
+        used = min(lot[0], wanted)
+        lot[0] -= used
+        wanted -= used
+    member.lots[currency] = [lot for lot in member.lots.get(currency, []) if lot[0] > 0]
+    taken = points - wanted
+    member.balances[currency] = member.balances.get(currency, 0) - taken
+    return taken
+
+
+def _spending_order(lot: list[Any]) -> tuple[str, str]:
+    """Soonest to expire first; never-expiring last; then oldest first."""
+    return (lot[1] or NEVER, lot[2])

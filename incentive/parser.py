@@ -64,13 +64,13 @@ _TERMINAL_WORDS = {
     "COMPARE": "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
     "ADD_OP": "`+` or `-`",
     "MUL_OP": "`*` or `/`",
-    "PERIOD": "a period (`day`, `week`, `month`, `season`)",
+    "PERIOD": "a period (`day`, `week`, `month`, `year`, `season`)",
     "ROUNDING_MODE": "`down`, `up` or `nearest`",
     "$END": "the end of the file",
 }
 # Words a misspelling may be near, for terminals that are alternatives of words.
 _TERMINAL_CHOICES = {
-    "PERIOD": ("day", "week", "month", "season"),
+    "PERIOD": ("day", "week", "month", "year", "season"),
     "ROUNDING_MODE": ("down", "up", "nearest"),
 }
 
@@ -110,6 +110,7 @@ _KEYWORD_GROUPS = (
                 "bottom",
                 "perk",
                 "badge",
+                "budget",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -128,6 +129,10 @@ _KEYWORD_GROUPS = (
                 "rule",
                 "board",
                 "boost",
+                "expire",
+                "budget",
+                "redeem",
+                "grants",
             }
         ),
         "a declaration (`rule`, `group`, `board`, `team`, `boost`, `currency`, ...)",
@@ -405,6 +410,67 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
 
     def perk_kind(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])
+
+    # the ledger
+    def expire_after(self, meta: Any, children: list[Any]) -> ast.ExpireDecl:
+        currency, days = children
+        return ast.ExpireDecl(
+            _name(currency) if currency is not None else None, _int(days), None, span=_span(meta)
+        )
+
+    def expire_at_end(self, meta: Any, children: list[Any]) -> ast.ExpireDecl:
+        currency, period = children
+        return ast.ExpireDecl(
+            _name(currency) if currency is not None else None,
+            None,
+            str(period),  # type: ignore[arg-type]
+            span=_span(meta),
+        )
+
+    def budget_clause(self, meta: Any, children: list[Any]) -> ast.Budget:
+        points, currency, period = children
+        return ast.Budget(
+            _int(points),
+            _name(currency) if currency is not None else None,
+            str(period),  # type: ignore[arg-type]
+            span=_span(meta),
+        )
+
+    def redeem_decl(self, meta: Any, children: list[Any]) -> ast.RedeemDecl:
+        name, *clauses = children
+        return ast.RedeemDecl(_name(name), tuple(clauses), span=_span(meta))
+
+    def amount_clause(self, meta: Any, children: list[Any]) -> ast.Amount:
+        attribute, currency = children
+        return ast.Amount(
+            _name(attribute), _name(currency) if currency is not None else None, span=_span(meta)
+        )
+
+    def minimum_clause(self, meta: Any, children: list[Token]) -> ast.Minimum:
+        return ast.Minimum(_int(children[0]), span=_span(meta))
+
+    def maximum_clause(self, meta: Any, children: list[Token]) -> ast.Maximum:
+        return ast.Maximum(_int(children[0]), span=_span(meta))
+
+    def multiple_clause(self, meta: Any, children: list[Token]) -> ast.Multiple:
+        return ast.Multiple(_int(children[0]), span=_span(meta))
+
+    def threshold_clause(self, meta: Any, children: list[Token]) -> ast.Threshold:
+        return ast.Threshold(_int(children[0]), span=_span(meta))
+
+    def grants_decl(self, meta: Any, children: list[Any]) -> ast.GrantsDecl:
+        name, *clauses = children
+        return ast.GrantsDecl(_name(name), tuple(clauses), span=_span(meta))
+
+    def allowance_clause(self, meta: Any, children: list[Any]) -> ast.Allowance:
+        points, currency, period, *granters = children
+        return ast.Allowance(
+            _int(points),
+            _name(currency) if currency is not None else None,
+            str(period),  # type: ignore[arg-type]
+            tuple(_unquote(g) for g in granters if g is not None),
+            span=_span(meta),
+        )
 
     def team_decl(self, meta: Any, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=_span(meta))

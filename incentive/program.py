@@ -53,6 +53,73 @@ class CapSpec:
 
 
 @dataclass(frozen=True)
+class BudgetSpec:
+    """At most `points` per period to everyone together from the owner's awards."""
+
+    owner: str  # "scheme:<currency>", "rule:<name>" or "group:<name>"
+    points: int
+    currency: str
+    period: ast.PeriodName
+
+    def describe(self) -> str:
+        kind, _, name = self.owner.partition(":")
+        where = f"on {kind} `{name}`" if kind != "scheme" else "for the scheme"
+        return f"budget {self.points} {self.currency} per {self.period} {where}"
+
+
+@dataclass(frozen=True)
+class ExpirySpec:
+    """Points of a currency expire N days after they were earned, or at a period's end."""
+
+    currency: str
+    days: int | None
+    period: ast.PeriodName | None
+
+    def describe(self) -> str:
+        if self.days is not None:
+            return f"expire after {self.days} days"
+        return f"expire at end of {self.period}"
+
+
+@dataclass(frozen=True)
+class RedeemSpec:
+    """Spending: a matching event asks for the points in its `attribute`."""
+
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    attribute: str
+    currency: str
+    minimum: int | None
+    maximum: int | None
+    multiple: int | None
+    threshold: int | None  # the balance a member needs before redeeming
+    limits: tuple[LimitSpec, ...]
+
+
+@dataclass(frozen=True)
+class AllowanceSpec:
+    points: int
+    period: ast.PeriodName
+    granters: tuple[str, ...]  # empty: every granter not listed elsewhere
+
+
+@dataclass(frozen=True)
+class GrantsSpec:
+    """Discretionary grants: events with `by`, `points` and `reason`, from allowances."""
+
+    name: str
+    events: tuple[str, ...]
+    currency: str
+    allowances: tuple[AllowanceSpec, ...]
+    budgets: tuple[BudgetSpec, ...] = ()  # the scheme's budgets for its currency
+
+    def allowance_of(self, granter: str) -> AllowanceSpec | None:
+        listed = next((a for a in self.allowances if granter in a.granters), None)
+        return listed or next((a for a in self.allowances if not a.granters), None)
+
+
+@dataclass(frozen=True)
 class BoostSpec:
     name: str
     factor: Decimal
@@ -133,6 +200,7 @@ class RuleSpec:
     rank: RankSpec | None = None
     perk: tuple[str, str] | None = None  # (perk or badge, name): a rank rule's outcome
     board: bool = False  # a leaderboard: ranks and publishes, pays nothing
+    budgets: tuple[BudgetSpec, ...] = ()  # the rule's, its groups', then the scheme's
 
 
 @dataclass(frozen=True)
@@ -148,6 +216,9 @@ class Program:
     # declared event types, when the scheme lists them
     known_events: frozenset[str] | None
     teams: tuple[str, ...] = ()  # kinds of team: roster columns or event attributes
+    expiry: dict[str, ExpirySpec] = field(default_factory=dict)  # currency -> its expiry
+    redeems: tuple[RedeemSpec, ...] = ()
+    grants: tuple[GrantsSpec, ...] = ()
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

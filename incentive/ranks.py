@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +66,7 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
         rank = rule.rank
         if rank is None or rank.measure != "points" or rule is proposal.rule:
             continue
-        if rank.sources and proposal.rule.name not in rank.sources:
+        if rank.sources and proposal.source not in rank.sources:
             continue
         key = program.calendar.period_key(rank.period, day)
         points = state.rank_points.setdefault(rule.name, {}).setdefault(key, {})
@@ -173,6 +173,7 @@ def close_rank(
     )
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
     stamp = local_time(program.calendar, closes)
+    last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
     places = order if rank.count is None else order[: rank.count]
     outcomes: list[Proposal | Record] = []
     for position, standing in enumerate(places, start=1):
@@ -220,13 +221,14 @@ def close_rank(
                 continue
             for payee in standing.members if team is not None else (standing.who,):
                 outcomes.append(
-                    Proposal(
+                    Proposal.of(
                         rule,
-                        amount,
-                        payee,
-                        closes,
-                        events,
-                        f"rule `{rule.name}`: "
+                        points=amount,
+                        member=payee,
+                        at=closes,
+                        day=last_day,
+                        events=events,
+                        reason=f"rule `{rule.name}`: "
                         + (f"team `{team}` " if team is not None else "")
                         + reason,
                         kind="rank",

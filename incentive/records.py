@@ -27,12 +27,15 @@ RecordKind = Literal[
     "perk",  # a non-point outcome for a member or a team ("top class", "coaching")
     "badge",  # like a perk: a mark of achievement ("7 days in a row")
     "board",  # one line of a leaderboard at a period's close (pays nothing)
+    "grant",  # points given from a granter's allowance; moves the balance
+    "redeem",  # points spent (negative); moves the balance
+    "expiry",  # points that expired (negative), dated at the expiry; moves the balance
     "balance",  # a member's final balance in one currency (end of a run)
 ]
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
-LEDGER_KINDS = frozenset({"award", "rank"})
+LEDGER_KINDS = frozenset({"award", "rank", "grant", "redeem", "expiry"})
 
 
 class Record(BaseModel):

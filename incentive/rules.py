@@ -20,25 +20,33 @@ from incentive.expressions import (
     evaluate,
     to_points,
 )
-from incentive.program import MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
+from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record
 from incentive.state import MemberState, bump, count, local_time
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """Points a rule earns for a member, before budgets and the ledger."""
+    """Points a rule (or a grant) earns for a member, before budgets and the ledger."""
 
-    rule: RuleSpec
+    source: str  # the rule's or grants block's name
+    currency: str
     points: int
     member: str
     at: datetime
+    day: date  # the day the points belong to (a rank award: its period's last day)
     events: tuple[str, ...]
     reason: str
-    kind: Literal["award", "rank"] = "award"
+    kind: Literal["award", "rank", "grant"] = "award"
     rank: int | None = None
     team: str | None = None  # a team rank award: the team it was paid to
     value: str | None = None  # a rank award: the measure it ranked by
+    budgets: tuple[BudgetSpec, ...] = ()
+    rule: RuleSpec | None = None  # None for a grant
+
+    @classmethod
+    def of(cls, rule: RuleSpec, **fields: Any) -> Proposal:
+        return cls(rule.name, rule.currency, budgets=rule.budgets, rule=rule, **fields)
 
 
 def evaluate_rules(
@@ -185,7 +193,15 @@ def _capped(
         yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
         return
     # A penalty is proposed in full: the ledger cuts it at zero and records the cut.
-    yield Proposal(rule, granted, event.member, event.at, (event.id,), reason)
+    yield Proposal.of(
+        rule,
+        points=granted,
+        member=event.member,
+        at=event.at,
+        day=day,
+        events=(event.id,),
+        reason=reason,
+    )
     if binding is not None:
         yield Record(
             kind="cut",
@@ -235,6 +251,8 @@ def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
         return key_day.toordinal()
     if period == "week":
         return date.fromisoformat(calendar.period_key("week", key_day)).toordinal() // 7
+    if period == "year":
+        return key_day.year
     return key_day.year * 12 + key_day.month
 
 

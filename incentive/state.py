@@ -18,6 +18,9 @@ class MemberState:
     balances: dict[str, int] = field(default_factory=dict)
     # "limit:<rule>:<period>" or "cap:<owner>:<period>" -> [period key, used]
     counters: dict[str, list[Any]] = field(default_factory=dict)
+    # currency -> lots in spending order: [points left, expires at (UTC ISO) or None, earned at]
+    lots: dict[str, list[list[Any]]] = field(default_factory=dict)
+    earned: dict[str, int] = field(default_factory=dict)  # currency -> lifetime points earned
 
 
 @dataclass
@@ -33,6 +36,10 @@ class EngineState:
     closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
     # team kind -> member -> team (from the roster, else the latest event attribute)
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
+    # "<owner>:<period>" -> [period key, points given]: budgets, shared by every member
+    budgets: dict[str, list[Any]] = field(default_factory=dict)
+    # "<grants>:<granter>:<period>" -> [period key, points granted]
+    allowances: dict[str, list[Any]] = field(default_factory=dict)
     # team kind -> members the roster places (an event attribute does not move them)
     rostered: dict[str, list[str]] = field(default_factory=dict)
 

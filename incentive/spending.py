@@ -1,0 +1,160 @@
+"""Spending and grants: `redeem` events that ask for points, and `grant` events
+that give them from a granter's allowance. Both are checked in full before
+anything moves; a refusal says which check failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from incentive.events import Event
+from incentive.expressions import condition_holds
+from incentive.ledger import Ledger
+from incentive.program import GrantsSpec, Program, RedeemSpec
+from incentive.records import Record
+from incentive.rules import Proposal
+from incentive.state import EngineState, MemberState, bump, count, local_time
+
+
+def redeem(
+    program: Program,
+    ledger: Ledger,
+    member: MemberState,
+    spec: RedeemSpec,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+) -> Iterator[Record]:
+    """Spend the points a redemption asks for, or refuse it with the reason."""
+    if not condition_holds(spec.condition, attrs):
+        return
+    stamp = local_time(program.calendar, event.at)
+    asked = attrs.get(spec.attribute)
+
+    def refuse(reason: str, points: int | None = None) -> Record:
+        return Record(
+            kind="refused",
+            at=stamp,
+            member=event.member,
+            rule=spec.name,
+            points=points,
+            currency=spec.currency,
+            events=(event.id,),
+            reason=reason,
+        )
+
+    if not isinstance(asked, Decimal):
+        yield refuse(f"the event has no `{spec.attribute}`: how many points to redeem")
+        return
+    if asked <= 0 or asked != asked.to_integral_value():
+        yield refuse(f"`{spec.attribute}` must be a whole number of points above 0, not {asked}")
+        return
+    points = int(asked)
+    balance = member.balances.get(spec.currency, 0)
+    calendar = program.calendar
+    problem = None
+    if spec.minimum is not None and points < spec.minimum:
+        problem = f"a redemption is at least {spec.minimum}"
+    elif spec.maximum is not None and points > spec.maximum:
+        problem = f"a redemption is at most {spec.maximum}"
+    elif spec.multiple is not None and points % spec.multiple:
+        problem = f"a redemption is a multiple of {spec.multiple}"
+    elif spec.threshold is not None and balance < spec.threshold:
+        problem = f"redeeming needs a balance of {spec.threshold}; the balance is {balance}"
+    elif points > balance:
+        problem = f"the balance is {balance}"
+    else:
+        full = next(
+            (
+                limit
+                for limit in spec.limits
+                if count(
+                    member,
+                    f"limit:{spec.name}:{limit.period}",
+                    calendar.period_key(limit.period, day),
+                )
+                >= limit.count
+            ),
+            None,
+        )
+        if full is not None:
+            problem = f"{full.describe()} reached"
+    if problem is not None:
+        yield refuse(problem, points)
+        return
+    for limit in spec.limits:
+        bump(member, f"limit:{spec.name}:{limit.period}", calendar.period_key(limit.period, day), 1)
+    yield Record(
+        kind="redeem",
+        at=stamp,
+        member=event.member,
+        rule=spec.name,
+        points=-points,
+        currency=spec.currency,
+        balance=ledger.spend(event.member, spec.currency, points),
+        events=(event.id,),
+        reason=f"redeem `{spec.name}`: {points} {spec.currency} spent",
+    )
+
+
+def grant(
+    program: Program,
+    state: EngineState,
+    spec: GrantsSpec,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+) -> Proposal | Record:
+    """A grant from its granter's allowance, or the reason it is refused."""
+    stamp = local_time(program.calendar, event.at)
+    granter = attrs.get("by")
+    asked = attrs.get("points")
+
+    def refuse(reason: str, points: int | None = None) -> Record:
+        return Record(
+            kind="refused",
+            at=stamp,
+            member=event.member,
+            rule=spec.name,
+            points=points,
+            currency=spec.currency,
+            events=(event.id,),
+            reason=reason,
+        )
+
+    if not isinstance(granter, str) or not granter:
+        return refuse("a grant says who gives it: `by`")
+    if not isinstance(asked, Decimal) or asked <= 0 or asked != asked.to_integral_value():
+        return refuse("a grant gives a whole number of `points` above 0")
+    points = int(asked)
+    allowance = spec.allowance_of(granter)
+    if allowance is None:
+        return refuse(f"`{granter}` has no allowance in grants `{spec.name}`", points)
+    key = program.calendar.period_key(allowance.period, day)
+    slot = state.allowances.setdefault(f"{spec.name}:{granter}:{allowance.period}", [key, 0])
+    if slot[0] != key:
+        slot[0], slot[1] = key, 0
+    left = allowance.points - slot[1]
+    if points > left:
+        return refuse(
+            f"beyond `{granter}`'s allowance: {left} of {allowance.points} per "
+            f"{allowance.period} left",
+            points,
+        )
+    slot[1] += points
+    why = attrs.get("reason")
+    return Proposal(
+        spec.name,
+        spec.currency,
+        points,
+        event.member,
+        event.at,
+        day,
+        (event.id,),
+        f"grant by `{granter}`" + (f": {why}" if isinstance(why, str) and why else ""),
+        kind="grant",
+        budgets=spec.budgets,
+    )
