@@ -242,7 +242,7 @@ class Every(Node):
     award: Award | Perk
 
 
-RankMeasure = Literal["earliest", "count", "sum", "max", "points", "active", "rate"]
+RankMeasure = Literal["earliest", "count", "sum", "max", "points", "active", "rate", "lottery"]
 
 
 @dataclass(frozen=True)
@@ -262,8 +262,24 @@ class Rank(Node):
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
-    kind: Literal["perk", "badge"]
+    kind: Literal["perk", "badge", "flag"]
     name: str
+
+
+@dataclass(frozen=True)
+class Inactive(Node):
+    """`inactive 14 days`: flag a member with no matching event for that long."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class Inviter(Node):
+    """`inviter from invite.invitee within 7 days`: pay whoever invited this member."""
+
+    event: Name
+    attribute: Name
+    days: int
 
 
 RuleClause: TypeAlias = (
@@ -283,6 +299,8 @@ RuleClause: TypeAlias = (
     | Rank
     | Perk
     | Budget
+    | Inactive
+    | Inviter
 )
 
 
@@ -347,6 +365,25 @@ class Allowance(Node):
 
 
 @dataclass(frozen=True)
+class LevelStep(Node):
+    name: Name
+    points: int
+
+
+@dataclass(frozen=True)
+class LevelsDecl(Node):
+    """`levels xp { bronze 0  silver 200 }`: levels by lifetime points earned."""
+
+    currency: Name | None
+    steps: tuple[LevelStep, ...]
+
+
+@dataclass(frozen=True)
+class SeedDecl(Node):
+    seed: int
+
+
+@dataclass(frozen=True)
 class GrantsDecl(Node):
     name: Name
     clauses: tuple[On | Allowance, ...]
@@ -397,7 +434,7 @@ class For(Node):
     targets: tuple[Name, ...]
 
 
-BoostClause: TypeAlias = Times | Weekdays | Dates | For
+BoostClause: TypeAlias = Times | Weekdays | Dates | For | Where
 
 
 @dataclass(frozen=True)
@@ -422,6 +459,8 @@ Item: TypeAlias = (
     | Budget
     | RedeemDecl
     | GrantsDecl
+    | LevelsDecl
+    | SeedDecl
 )
 
 

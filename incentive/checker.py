@@ -38,7 +38,8 @@ from incentive.program import (
     ValueType,
 )
 
-FUNCTIONS = {"min": (2, None), "max": (2, None)}  # name -> (min args, max args)
+# name -> (min args, max args); random(a, b): a whole number from a to b, drawn from the seed
+FUNCTIONS = {"min": (2, None), "max": (2, None), "random": (2, 2)}
 DEFAULT_CURRENCY = "points"
 _PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3, "season": 4, None: 5}
 
@@ -99,6 +100,8 @@ class _Checker:
         self.used_groups: set[str] = set()
         self.ledger = LedgerChecker(self)
         self.ledger_names: set[str] = set()  # redeem and grants blocks
+        levels = [i for i in scheme.items if isinstance(i, ast.LevelsDecl)]
+        self.levels_decl: ast.LevelsDecl | None = levels[0] if levels else None
         self.redeems: list[RedeemSpec] = []
         self.grant_specs: list[GrantsSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
@@ -152,6 +155,7 @@ class _Checker:
                     group.name.span,
                     f"add `group {group_name}` to the rules it should cap",
                 )
+        expiry, levels, seed = self.ledger.expiry(), self.ledger.levels(), self.ledger.seed()
         if self.bag.has_errors:
             return CheckResult(self.bag.sorted(), None)
         specs = tuple(self._rule_spec(rule, boosts) for rule in rules)
@@ -177,7 +181,9 @@ class _Checker:
             if self.declared_events is not None
             else None,
             teams=tuple(self.teams),
-            expiry=self.ledger.expiry(),
+            expiry=expiry,
+            levels=levels,
+            seed=seed,
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
@@ -485,6 +491,7 @@ class _Checker:
         tiered = self._check_tiered(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
+        self._check_flags_and_referrals(rule, award, perk)
         if name in self.boards:
             if rank is None:
                 self.bag.error(
@@ -599,16 +606,55 @@ class _Checker:
                 perk.span,
                 "write one rule for the points and one for the perk",
             )
-        elif _first(rule, ast.Rank) is None:
+        elif _first(rule, ast.Rank) is None and _first(rule, ast.Inactive) is None:
             self.bag.error(
                 "E0236",
-                f"a {perk.kind} is awarded by a rank rule, or by a streak or milestone tier",
+                f"a {perk.kind} is awarded by a rank rule, an `inactive` rule, "
+                "or a streak or milestone tier",
                 perk.span,
                 f'e.g. `top 1 class per season by points  {perk.kind} "{perk.name}"`'
                 if not tiered
                 else f'e.g. `at 10 {perk.kind} "{perk.name}"`',
             )
         return perk
+
+    def _check_flags_and_referrals(
+        self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
+    ) -> None:
+        inactive = _first(rule, ast.Inactive)
+        if inactive is not None:
+            self._check_limit_like(inactive.days, "`inactive`", inactive.span)
+            if award is not None or perk is None:
+                self.bag.error(
+                    "E0240",
+                    "an `inactive` rule flags a member; it pays no points",
+                    (award or inactive).span,
+                    'write `flag "inactive"` (or a perk or badge)',
+                )
+        inviter = _first(rule, ast.Inviter)
+        if inviter is None:
+            return
+        self._check_limit_like(inviter.days, "a referral window", inviter.span)
+        event = inviter.event.value
+        if self.declared_events is not None and event not in self.declared_events:
+            self.bag.error(
+                "E0216",
+                f"unknown event type `{event}`",
+                inviter.event.span,
+                *suggestion_hints(event, self.declared_events),
+            )
+            return
+        self._typer([event]).expect(
+            ast.Attribute(inviter.attribute.value, span=inviter.attribute.span),
+            "text",
+            "`inviter from`",
+        )
+        if _first(rule, ast.Rank) or _first(rule, ast.Streak) or _first(rule, ast.Milestone):
+            self.bag.error(
+                "E0240",
+                "a referral pays the inviter per event; it is not a rank, streak or milestone",
+                inviter.span,
+            )
 
     def _rule_events(self, on: ast.On) -> list[str]:
         """The event types an `on` clause names, checked against the declared list."""
@@ -820,6 +866,7 @@ class _Checker:
                 (ast.Weekdays, "on"),
                 (ast.Dates, "from"),
                 (ast.For, "for"),
+                (ast.Where, "where"),
             ):
                 for extra in kinds.get(kind, [])[1:]:
                     self.bag.error(
@@ -870,7 +917,13 @@ class _Checker:
                     self.bag.warning(
                         "W0305", f"boost `{name}` falls outside the season", dates.span
                     )
-            spec = BoostSpec(name, factor, weekdays, first, last)
+            where = kinds.get(ast.Where)
+            condition = None
+            if where:
+                assert isinstance(where[0], ast.Where)
+                condition = where[0].condition
+                self._typer([]).expect(condition, "bool", "a boost's condition")
+            spec = BoostSpec(name, factor, weekdays, first, last, condition)
             if ast.For in kinds:
                 for target in kinds[ast.For][0].targets:  # type: ignore[attr-defined]
                     if target.value not in self.rule_names and target.value not in self.groups:
@@ -929,6 +982,10 @@ class _Checker:
             rank=self._rank_spec(rule, award),
             perk=_perk_spec(_first(rule, ast.Perk)),
             board=name in self.boards,
+            inactive=inactive.days if (inactive := _first(rule, ast.Inactive)) else None,
+            inviter=(inviter.event.value, inviter.attribute.value, inviter.days)
+            if (inviter := _first(rule, ast.Inviter))
+            else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
         )
 
@@ -1026,6 +1083,8 @@ class _Typer:
             return BUILTIN_ATTRIBUTES[name]
         if name in self.checker.teams:
             return "text"  # a team is a name: from the roster or the event
+        if name == "level" and self.checker.levels_decl is not None:
+            return "text"  # the member's level, by name
         known: ValueType | None = None
         for event in self.events:
             declared = self._declared(event)

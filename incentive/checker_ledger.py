@@ -16,6 +16,7 @@ from incentive.program import (
     BudgetSpec,
     ExpirySpec,
     GrantsSpec,
+    LevelsSpec,
     LimitSpec,
     RedeemSpec,
 )
@@ -77,6 +78,52 @@ class LedgerChecker:
                 continue
             specs[currency] = ExpirySpec(currency, item.days, item.period)
         return specs
+
+    # ---- levels and the seed -----------------------------------------------------------
+
+    def levels(self) -> LevelsSpec | None:
+        decls = [i for i in self.checker.scheme.items if isinstance(i, ast.LevelsDecl)]
+        for extra in decls[1:]:
+            self.bag.error(
+                "E0202",
+                "`levels` is declared more than once",
+                extra.span,
+                f"the first is on line {decls[0].span.line}",
+            )
+        if not decls:
+            return None
+        decl = decls[0]
+        currency = self.currency(decl.currency)
+        steps: list[tuple[str, int]] = []
+        for step in decl.steps:
+            if any(step.name.value == name for name, _ in steps):
+                self.bag.error("E0209", f"level `{step.name.value}` is declared twice", step.span)
+            elif steps and step.points <= steps[-1][1]:
+                self.bag.error(
+                    "E0239",
+                    f"level `{step.name.value}` ({step.points}) is not above "
+                    f"`{steps[-1][0]}` ({steps[-1][1]})",
+                    step.span,
+                    "list levels from the lowest threshold to the highest",
+                )
+            else:
+                steps.append((step.name.value, step.points))
+        if not steps:
+            self.bag.error(
+                "E0239",
+                "`levels` lists no level",
+                decl.span,
+                "e.g. `levels { bronze 0  silver 200  gold 1000 }`",
+            )
+        if currency is None or not steps:
+            return None
+        return LevelsSpec(currency, tuple(steps))
+
+    def seed(self) -> int:
+        decls = [i for i in self.checker.scheme.items if isinstance(i, ast.SeedDecl)]
+        for extra in decls[1:]:
+            self.bag.error("E0202", "`seed` is declared more than once", extra.span)
+        return decls[0].seed if decls else 0
 
     # ---- budgets ----------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ restored, or split by member.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
@@ -32,9 +33,9 @@ from incentive.intake import bad_event, bad_line_record, read_attributes
 from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
-from incentive.records import Record
+from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
-from incentive.rules import Proposal, evaluate_rules
+from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time
 
@@ -61,6 +62,22 @@ class Session:
                 self.state.rostered[kind] = sorted(placed)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
         self.ledger = Ledger(program, self.state)
+        self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
+        # invite event type -> the referral rules it feeds
+        self._inviting: dict[str, list[RuleSpec]] = {}
+        for rule in program.rules:
+            if rule.inviter is not None:
+                self._inviting.setdefault(rule.inviter[0], []).append(rule)
+        # (due UTC ISO, rule index, member): inactivity flags to raise; rebuilt from state
+        self._flags: list[tuple[str, int, str]] = []
+        for name, members in self.state.activity.items():
+            rule = program.rules[self._rule_index[name]]
+            for member, (last, flagged) in members.items():
+                if not flagged and rule.inactive is not None:
+                    day = date.fromisoformat(last) + timedelta(days=rule.inactive)
+                    due = program.calendar.day_end(day).isoformat()
+                    self._flags.append((due, self._rule_index[name], member))
+        heapq.heapify(self._flags)
         self._redeems = {e: [r for r in program.redeems if e in r.events] for e in _types(program)}
         self._grants = {e: [g for g in program.grants if e in g.events] for e in _types(program)}
 
@@ -137,14 +154,25 @@ class Session:
             state.clock = event.at
         attrs = self._place_in_teams(event, attrs)
         member = state.members.setdefault(event.member, MemberState())
+        if program.levels is not None:
+            level = member.level or program.levels.level_for(0)
+            if level is not None:
+                attrs["level"] = level  # the member's level, readable by conditions
+        self._note_invites(event, attrs, day)
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if rule.rank is not None and condition_holds(rule.condition, attrs):
+            if not condition_holds(rule.condition, attrs):
+                continue
+            if rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
+            elif rule.inactive is not None:
+                self._note_activity(rule, event.member, day)
+            elif rule.inviter is not None:
+                yield from self._refer(rule, event, attrs, day)
         for spend in self._redeems.get(event.type, ()):
             yield from redeem(program, self.ledger, member, spend, event, attrs, day)
         for grants in self._grants.get(event.type, ()):
@@ -153,6 +181,77 @@ class Session:
                 yield from self._pay(given)
             else:
                 yield given
+
+    # ---- flags and referrals: rules that span time or members ----------------------------
+
+    def _note_activity(self, rule: RuleSpec, member: str, day: date) -> None:
+        """A matching event starts a new spell: flag again after N quiet days."""
+        assert rule.inactive is not None
+        state = self.state.activity.setdefault(rule.name, {})
+        state[member] = [day.isoformat(), False]
+        due = self.program.calendar.day_end(day + timedelta(days=rule.inactive))
+        heapq.heappush(self._flags, (due.isoformat(), self._rule_index[rule.name], member))
+
+    def _next_flag(self, instant: datetime | None) -> datetime | None:
+        while self._flags:
+            due, index, member = self._flags[0]
+            rule = self.program.rules[index]
+            assert rule.inactive is not None
+            slot = self.state.activity.get(rule.name, {}).get(member)
+            if slot and not slot[1]:
+                last = date.fromisoformat(slot[0])
+                current = self.program.calendar.day_end(last + timedelta(days=rule.inactive))
+                if current.isoformat() == due:
+                    moment = datetime.fromisoformat(due)
+                    return moment if instant is None or moment <= instant else None
+            heapq.heappop(self._flags)  # stale: the member was active again since
+        return None
+
+    def _flag(self, moment: datetime) -> Iterator[Record]:
+        while self._flags and self._flags[0][0] == moment.isoformat():
+            if self._next_flag(moment) != moment:
+                continue  # _next_flag dropped a stale entry: look at the next one
+            _, index, member = heapq.heappop(self._flags)
+            rule = self.program.rules[index]
+            slot = self.state.activity[rule.name][member]
+            slot[1] = True
+            kind, name = rule.perk or ("flag", rule.name)
+            yield Record(
+                kind=outcome_kind(kind),
+                at=local_time(self.program.calendar, moment),
+                member=member,
+                rule=rule.name,
+                perk=name,
+                reason=f'rule `{rule.name}`: {kind} "{name}": no matching event for '
+                f"{rule.inactive} days after {slot[0]}",
+            )
+
+    def _note_invites(self, event: Event, attrs: Mapping[str, Any], day: date) -> None:
+        """An invite names its invitee: the first invite of a member is the one that pays."""
+        for rule in self._inviting.get(event.type, ()):
+            assert rule.inviter is not None
+            invitee = attrs.get(rule.inviter[1])
+            if isinstance(invitee, str) and invitee and invitee != event.member:
+                invites = self.state.invites.setdefault(rule.name, {})
+                invites.setdefault(invitee, [event.member, day.isoformat(), False])
+
+    def _refer(
+        self, rule: RuleSpec, event: Event, attrs: Mapping[str, Any], day: date
+    ) -> Iterator[Record]:
+        """The invitee did what the rule asks: pay the inviter, once, within the window."""
+        assert rule.inviter is not None
+        invite = self.state.invites.get(rule.name, {}).get(event.member)
+        if invite is None or invite[2]:
+            return
+        if day > date.fromisoformat(invite[1]) + timedelta(days=rule.inviter[2]):
+            return  # the window has lapsed: the invite no longer pays
+        invite[2] = True
+        inviter = self.state.members.setdefault(invite[0], MemberState())
+        for outcome in referral(self.program, inviter, invite[0], event, attrs, day, rule):
+            if isinstance(outcome, Proposal):
+                yield from self._pay(outcome)
+            else:
+                yield outcome
 
     def _pay(self, proposal: Proposal) -> Iterator[Record]:
         """Stages 3 and 4 for one proposal: point ranks see it, budgets trim it, the
@@ -204,9 +303,19 @@ class Session:
         # which may open a period that is due too; and it may make a new lot.
         while True:
             due = self._next_due(instant)
-            expiry = self.ledger.next_expiry(instant if instant is not None else self._horizon())
-            if expiry is not None and (due is None or expiry <= due[0]):
+            until = instant if instant is not None else self._horizon()
+            expiry = self.ledger.next_expiry(until)
+            flag = self._next_flag(until)
+            # At one instant: expiries, then flags, then rank closes (in file order).
+            if (
+                expiry is not None
+                and (due is None or expiry <= due[0])
+                and (flag is None or expiry <= flag)
+            ):
                 yield from self.ledger.expire(expiry)
+                continue
+            if flag is not None and (due is None or flag <= due[0]):
+                yield from self._flag(flag)
                 continue
             if due is None:
                 return

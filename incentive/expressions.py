@@ -30,6 +30,9 @@ from incentive import ast
 Value = Decimal | str | bool
 
 MAX_AMOUNT = Decimal(10) ** 15
+# The key under which an evaluation finds its random draw: a function (low, high) -> int,
+# seeded by the scheme's seed, the rule and the event, so that a rerun draws the same.
+RANDOM_DRAW = "\x00random"
 
 ROUNDING = {"down": ROUND_FLOOR, "up": ROUND_CEILING, "nearest": ROUND_HALF_UP}
 
@@ -77,6 +80,12 @@ def evaluate(node: ast.Expr, attrs: Mapping[str, Any]) -> Value:
             if known is None:
                 raise MissingAttribute("?")
             return known
+        case ast.Call(function="random", args=args):
+            low, high = (_number(evaluate(arg, attrs)) for arg in args)
+            draw = attrs.get(RANDOM_DRAW)
+            if draw is None or low > high or low != low.to_integral_value():
+                raise AmountError(f"random({low}, {high}) needs whole numbers, low to high")
+            return Decimal(draw(int(low), int(high.to_integral_value(ROUND_FLOOR))))
         case ast.Call(function=function, args=args):
             values = [_number(evaluate(arg, attrs)) for arg in args]
             return min(values) if function == "min" else max(values)

@@ -160,6 +160,10 @@ def format_clause(
             text = f"allowance {points}" + (f" {currency.value}" if currency else "")
             text += f" per {period}"
             return text + (" for " + ", ".join(quote(g) for g in granters) if granters else "")
+        case ast.Inactive(days=days):
+            return f"inactive {days} days"
+        case ast.Inviter(event=event, attribute=attribute, days=days):
+            return f"inviter from {name_text(event.value)}.{attribute.value} within {days} days"
         case ast.Perk(kind=kind, name=name):
             return f"{kind} {quote(name)}"
         case ast.Streak(period=period):
@@ -221,7 +225,8 @@ def format_scheme(scheme: ast.Scheme) -> str:
             | ast.BoardDecl
             | ast.BoostDecl
             | ast.RedeemDecl
-            | ast.GrantsDecl,
+            | ast.GrantsDecl
+            | ast.LevelsDecl,
         )
         if index > 0 and (block or previous_block):
             out.lines.append("")
@@ -265,6 +270,15 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 item.span,
                 [(format_clause(c), c.span) for c in grant_clauses],
             )
+        case ast.LevelsDecl(currency=currency, steps=steps):
+            _block(
+                out,
+                "levels" + (f" {currency.value}" if currency else ""),
+                item.span,
+                [(f"{step.name.value} {step.points}", step.span) for step in steps],
+            )
+        case ast.SeedDecl(seed=seed):
+            out.emit(ind, f"seed {seed}", item.span)
         case ast.TeamDecl(names=names):
             out.emit(ind, "team " + ", ".join(n.value for n in names), item.span)
         case ast.EventsDecl(events=events):

@@ -58,21 +58,27 @@ class Ledger:
         elif points < 0:
             taken = take(member, currency, -points)
             cut, points = -points - taken, -taken
+        records = []
         if points != 0 or cut == 0:
-            yield Record(
-                kind=proposal.kind,
-                at=stamp,
-                member=proposal.member,
-                team=proposal.team,
-                rule=proposal.source,
-                points=points,
-                currency=currency,
-                balance=balance + points,
-                rank=proposal.rank,
-                value=proposal.value,
-                events=proposal.events,
-                reason=proposal.reason,
+            records.append(
+                Record(
+                    kind=proposal.kind,
+                    at=stamp,
+                    member=proposal.member,
+                    team=proposal.team,
+                    rule=proposal.source,
+                    points=points,
+                    currency=currency,
+                    balance=balance + points,
+                    rank=proposal.rank,
+                    value=proposal.value,
+                    events=proposal.events,
+                    reason=proposal.reason,
+                )
             )
+        yield from records
+        if points > 0:
+            yield from self._level(proposal.member, member, proposal.at)
         if cut:
             yield Record(
                 kind="cut",
@@ -85,6 +91,26 @@ class Ledger:
                 events=proposal.events,
                 reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
             )
+
+    def _level(self, who: str, member: MemberState, at: datetime) -> Iterator[Record]:
+        """A level reached by lifetime points earned (spending does not demote)."""
+        levels = self.program.levels
+        if levels is None:
+            return
+        before = member.level or levels.level_for(0)
+        earned = member.earned.get(levels.currency, 0)
+        after = levels.level_for(earned)
+        if after is None or after == before:
+            return
+        member.level = after
+        yield Record(
+            kind="level",
+            at=local_time(self.program.calendar, at),
+            member=who,
+            level=after,
+            currency=levels.currency,
+            reason=f"level `{after}` reached: {earned} {levels.currency} earned",
+        )
 
     def _add_lot(
         self, member: MemberState, who: str, currency: str, points: int, earned: datetime

@@ -111,6 +111,9 @@ _KEYWORD_GROUPS = (
                 "perk",
                 "badge",
                 "budget",
+                "inactive",
+                "inviter",
+                "flag",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -133,6 +136,8 @@ _KEYWORD_GROUPS = (
                 "budget",
                 "redeem",
                 "grants",
+                "levels",
+                "seed",
             }
         ),
         "a declaration (`rule`, `group`, `board`, `team`, `boost`, `currency`, ...)",
@@ -471,6 +476,28 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
             tuple(_unquote(g) for g in granters if g is not None),
             span=_span(meta),
         )
+
+    def levels_decl(self, meta: Any, children: list[Any]) -> ast.LevelsDecl:
+        currency, *steps = children
+        return ast.LevelsDecl(
+            _name(currency) if currency is not None else None, tuple(steps), span=_span(meta)
+        )
+
+    def level_step(self, meta: Any, children: list[Token]) -> ast.LevelStep:
+        return ast.LevelStep(_name(children[0]), _int(children[1]), span=_span(meta))
+
+    def seed_decl(self, meta: Any, children: list[Token]) -> ast.SeedDecl:
+        return ast.SeedDecl(_int(children[0]), span=_span(meta))
+
+    def inactive_clause(self, meta: Any, children: list[Token]) -> ast.Inactive:
+        return ast.Inactive(_int(children[0]), span=_span(meta))
+
+    def inviter_clause(self, meta: Any, children: list[Token]) -> ast.Inviter:
+        event, attribute, days = children
+        return ast.Inviter(_name(event), _name(attribute), _int(days), span=_span(meta))
+
+    def by_lottery(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("lottery", None, ())
 
     def team_decl(self, meta: Any, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=_span(meta))

@@ -120,12 +120,25 @@ class GrantsSpec:
 
 
 @dataclass(frozen=True)
+class LevelsSpec:
+    """Levels by lifetime points earned in a currency; steps ascending."""
+
+    currency: str
+    steps: tuple[tuple[str, int], ...]
+
+    def level_for(self, earned: int) -> str | None:
+        reached = [name for name, points in self.steps if points <= earned]
+        return reached[-1] if reached else None
+
+
+@dataclass(frozen=True)
 class BoostSpec:
     name: str
     factor: Decimal
     weekdays: frozenset[int] | None  # 0 = Monday; None: every day
     first: date | None
     last: date | None
+    condition: ast.Expr | None = None  # `where level == "gold"`: tested on each event
 
     def applies_on(self, day: date) -> bool:
         if self.weekdays is not None and day.weekday() not in self.weekdays:
@@ -201,6 +214,8 @@ class RuleSpec:
     perk: tuple[str, str] | None = None  # (perk or badge, name): a rank rule's outcome
     board: bool = False  # a leaderboard: ranks and publishes, pays nothing
     budgets: tuple[BudgetSpec, ...] = ()  # the rule's, its groups', then the scheme's
+    inactive: int | None = None  # flag after this many days without a matching event
+    inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
 
 
 @dataclass(frozen=True)
@@ -219,6 +234,8 @@ class Program:
     expiry: dict[str, ExpirySpec] = field(default_factory=dict)  # currency -> its expiry
     redeems: tuple[RedeemSpec, ...] = ()
     grants: tuple[GrantsSpec, ...] = ()
+    levels: LevelsSpec | None = None
+    seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

@@ -5,15 +5,16 @@ the period's close. They see points as earned before budgets (semantics.md).
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from incentive.events import Event
 from incentive.program import Program, RankSpec, RuleSpec
-from incentive.records import Record
+from incentive.records import Record, outcome_kind
 from incentive.rules import Proposal
 from incentive.state import EngineState, local_time
 
@@ -165,6 +166,13 @@ def close_rank(
     else:
         teams = state.teams.get(rank.team, {})
         standings = team_standings(rank, teams, table, points, has_events)
+    if rank.measure == "lottery":
+        # A draw per member (or team) and period from the seed: the same whatever the
+        # order of evaluation or the other entrants.
+        standings = [
+            replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
+            for s in standings
+        ]
     # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
     sign = 1 if rank.side == "bottom" else -1
     order = sorted(
@@ -179,7 +187,7 @@ def close_rank(
     for position, standing in enumerate(places, start=1):
         team = standing.who if rank.team is not None else None
         member = None if team is not None else standing.who
-        value = None if rank.measure == "earliest" else standing.shown()
+        value = None if rank.measure in ("earliest", "lottery") else standing.shown()
         shown = "" if value is None else f" with {value}"
         if rank.measure == "rate":
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
@@ -203,7 +211,7 @@ def close_rank(
             kind, name = rule.perk
             outcomes.append(
                 Record(
-                    kind="badge" if kind == "badge" else "perk",
+                    kind=outcome_kind(kind),
                     at=stamp,
                     member=member,
                     team=team,
@@ -238,6 +246,10 @@ def close_rank(
                     )
                 )
     return outcomes
+
+
+def _lottery(seed: int, rule: str, key: str, who: str) -> Decimal:
+    return Decimal(str(random.Random(f"{seed}|{rule}|{key}|{who}").random()))
 
 
 def _decimal_text(value: Decimal) -> str:

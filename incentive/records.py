@@ -30,6 +30,8 @@ RecordKind = Literal[
     "grant",  # points given from a granter's allowance; moves the balance
     "redeem",  # points spent (negative); moves the balance
     "expiry",  # points that expired (negative), dated at the expiry; moves the balance
+    "level",  # a member reached a new level
+    "flag",  # a member flagged: inactive for N days, or an offence counted
     "balance",  # a member's final balance in one currency (end of a run)
 ]
 
@@ -55,7 +57,8 @@ class Record(BaseModel):
     balance: int | None = Field(None, description="the member's balance after this record")
     rank: int | None = Field(None, description="for rank: the place (1 is first)")
     streak: int | None = Field(None, description="for streak: the current length")
-    perk: str | None = Field(None, description="for perk and badge: its name")
+    perk: str | None = Field(None, description="for perk, badge and flag: its name")
+    level: str | None = Field(None, description="for level: the level reached")
     value: str | None = Field(
         None, description="for board and rank: the measure ranked by (a decimal number)"
     )
@@ -78,3 +81,8 @@ class Record(BaseModel):
 
 def write_jsonl(records: list[Record]) -> str:
     return "".join(r.to_json() + "\n" for r in records)
+
+
+def outcome_kind(kind: str) -> RecordKind:
+    """The record kind of a non-point outcome: `perk`, `badge` or `flag`."""
+    return "badge" if kind == "badge" else "flag" if kind == "flag" else "perk"

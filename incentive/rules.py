@@ -4,7 +4,8 @@ and milestones. Each function reads and writes one member's state only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import random
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from incentive.ast import PeriodName
 from incentive.calendar import Calendar
 from incentive.events import Event
 from incentive.expressions import (
+    RANDOM_DRAW,
     AmountError,
     MissingAttribute,
     condition_holds,
@@ -21,7 +23,7 @@ from incentive.expressions import (
     to_points,
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
-from incentive.records import Record
+from incentive.records import Record, outcome_kind
 from incentive.state import MemberState, bump, count, local_time
 
 
@@ -56,8 +58,8 @@ def evaluate_rules(
     calendar = program.calendar
     stamp = local_time(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
-        if rule.rank is not None:
-            continue  # ranks are tracked by the session and paid at the period's close
+        if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
+            continue  # ranks, flags and referrals are the session's: they span members or time
         if not condition_holds(rule.condition, attrs):
             continue
         if rule.streak is not None:
@@ -67,48 +69,94 @@ def evaluate_rules(
             yield from _milestone(program, member, event, attrs, day, rule, rule.milestone, stamp)
             continue
 
-        # Limits: only the first N matching events per period count.
-        full = next(
-            (
-                limit
-                for limit in rule.limits
-                if count(
-                    member,
-                    f"limit:{rule.name}:{limit.period}",
-                    calendar.period_key(limit.period, day),
-                )
-                >= limit.count
-            ),
-            None,
-        )
-        if full is not None:
-            yield _refused(rule, event, stamp, f"{full.describe()} reached")
-            continue
-        assert rule.amount is not None
-        earned = _points(rule, Payment(rule.amount, rule.rounding), attrs, day, event, stamp)
-        if isinstance(earned, Record):
-            yield earned
-            continue
-        if earned is None:
-            continue  # an amount of 0 is no award and does not use up a limit
-        # Only an event that earns something counts toward the rule's limits.
-        for limit in rule.limits:
-            bump(
+        yield from _award(program, member, event.member, event, attrs, day, rule, stamp)
+
+
+def referral(
+    program: Program,
+    inviter: MemberState,
+    who: str,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+) -> Iterator[Proposal | Record]:
+    """Pay the inviter for what their invitee did: the inviter's limits and caps."""
+    stamp = local_time(program.calendar, event.at)
+    yield from _award(
+        program, inviter, who, event, attrs, day, rule, stamp, f"invitee `{event.member}`"
+    )
+
+
+def _award(
+    program: Program,
+    member: MemberState,
+    who: str,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+    why: str = "",
+) -> Iterator[Proposal | Record]:
+    """A per-event award to `who`: limits, amount, boosts, then caps."""
+    calendar = program.calendar
+    # Limits: only the first N matching events per period count.
+    full = next(
+        (
+            limit
+            for limit in rule.limits
+            if count(
                 member,
                 f"limit:{rule.name}:{limit.period}",
                 calendar.period_key(limit.period, day),
-                1,
             )
-        yield from _capped(program, member, event, day, rule, earned, stamp)
+            >= limit.count
+        ),
+        None,
+    )
+    if full is not None:
+        yield _refused(rule, event, stamp, f"{full.describe()} reached", who=who)
+        return
+    assert rule.amount is not None
+    earned = _points(
+        rule,
+        Payment(rule.amount, rule.rounding),
+        attrs,
+        day,
+        event,
+        stamp,
+        why,
+        seed=program.seed,
+    )
+    if isinstance(earned, Record):
+        yield earned.model_copy(update={"member": who})
+        return
+    if earned is None:
+        return  # an amount of 0 is no award and does not use up a limit
+    # Only an event that earns something counts toward the rule's limits.
+    for limit in rule.limits:
+        bump(
+            member,
+            f"limit:{rule.name}:{limit.period}",
+            calendar.period_key(limit.period, day),
+            1,
+        )
+    yield from _capped(program, member, event, day, rule, earned, stamp, who)
 
 
 def _refused(
-    rule: RuleSpec, event: Event, stamp: str, reason: str, points: int | None = None
+    rule: RuleSpec,
+    event: Event,
+    stamp: str,
+    reason: str,
+    points: int | None = None,
+    who: str | None = None,
 ) -> Record:
     return Record(
         kind="refused",
         at=stamp,
-        member=event.member,
+        member=who or event.member,
         rule=rule.name,
         points=points,
         currency=rule.currency,
@@ -125,12 +173,14 @@ def _points(
     event: Event,
     stamp: str,
     why: str = "",
+    seed: int = 0,
 ) -> tuple[int, str] | Record | None:
     """The whole points an amount earns after boosts and rounding, with the reason.
 
     A refusal record when it cannot be computed; None when it comes to 0.
     """
     assert payment.amount is not None
+    attrs = {**attrs, RANDOM_DRAW: draw_for(seed, rule.name, event.id, why)}
     try:
         amount = evaluate(payment.amount, attrs)
     except MissingAttribute as err:
@@ -143,7 +193,7 @@ def _points(
     factors: list[str] = []
     if amount > 0:
         for boost in rule.boosts:
-            if boost.applies_on(day):
+            if boost.applies_on(day) and condition_holds(boost.condition, attrs):
                 amount *= boost.factor
                 factors.append(f"boost `{boost.name}` x{boost.factor}")
     try:
@@ -166,9 +216,11 @@ def _capped(
     rule: RuleSpec,
     earned: tuple[int, str],
     stamp: str,
+    who: str | None = None,
 ) -> Iterator[Proposal | Record]:
     """Apply the member's caps: cut to what is left, or refuse when nothing is."""
     calendar = program.calendar
+    who = who or event.member
     points, reason = earned
     # Caps count net points per period; negative awards always apply and make room,
     # but only as much room as they really take: the ledger floors a balance at zero,
@@ -190,13 +242,13 @@ def _capped(
         key = f"cap:{cap.owner}:{cap.period}"
         bump(member, key, calendar.period_key(cap.period, day), counted)
     if binding is not None and granted == 0:
-        yield _refused(rule, event, stamp, f"{binding.describe()} reached", points)
+        yield _refused(rule, event, stamp, f"{binding.describe()} reached", points, who)
         return
     # A penalty is proposed in full: the ledger cuts it at zero and records the cut.
     yield Proposal.of(
         rule,
         points=granted,
-        member=event.member,
+        member=who,
         at=event.at,
         day=day,
         events=(event.id,),
@@ -206,7 +258,7 @@ def _capped(
         yield Record(
             kind="cut",
             at=stamp,
-            member=event.member,
+            member=who,
             rule=rule.name,
             points=points - granted,
             currency=rule.currency,
@@ -229,7 +281,7 @@ def _pay(
     if payment.perk is not None:
         kind, name = payment.perk
         yield Record(
-            kind="badge" if kind == "badge" else "perk",
+            kind=outcome_kind(kind),
             at=stamp,
             member=event.member,
             rule=rule.name,
@@ -238,7 +290,7 @@ def _pay(
             reason=f'rule `{rule.name}`: {kind} "{name}"' + (f" for {why}" if why else ""),
         )
         return
-    earned = _points(rule, payment, attrs, day, event, stamp, why)
+    earned = _points(rule, payment, attrs, day, event, stamp, why, program.seed)
     if isinstance(earned, Record):
         yield earned
     elif earned is not None:
@@ -376,3 +428,13 @@ def _milestone(
                 stamp,
                 f"{threshold} {what} reached{scope}",
             )
+
+
+def draw_for(seed: int, rule: str, event: str, why: str = "") -> Callable[[int, int], int]:
+    """A random draw for one rule on one event: the same inputs, the same draw,
+    whatever else the run contains (string seeds hash with SHA-512, not hash())."""
+
+    def draw(low: int, high: int) -> int:
+        return random.Random(f"{seed}|{rule}|{event}|{why}").randint(low, high)
+
+    return draw

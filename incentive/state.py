@@ -21,6 +21,7 @@ class MemberState:
     # currency -> lots in spending order: [points left, expires at (UTC ISO) or None, earned at]
     lots: dict[str, list[list[Any]]] = field(default_factory=dict)
     earned: dict[str, int] = field(default_factory=dict)  # currency -> lifetime points earned
+    level: str | None = None  # None: the level for 0 points
 
 
 @dataclass
@@ -38,6 +39,10 @@ class EngineState:
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     # "<owner>:<period>" -> [period key, points given]: budgets, shared by every member
     budgets: dict[str, list[Any]] = field(default_factory=dict)
+    # inactive rule -> member -> [last active day (ISO), flagged in this spell]
+    activity: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # referral rule -> invitee -> [inviter, invite day (ISO), paid]
+    invites: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     # "<grants>:<granter>:<period>" -> [period key, points granted]
     allowances: dict[str, list[Any]] = field(default_factory=dict)
     # team kind -> members the roster places (an event attribute does not move them)
