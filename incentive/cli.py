@@ -7,6 +7,7 @@ the terminal unless INCENTIVE_DEBUG=1.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -201,6 +202,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="write records here instead of standard output",
 )
+@click.option("--seed", type=int, help="seed for random draws (overrides the scheme's `seed`)")
 @click.option(
     "--only",
     "only",
@@ -217,6 +219,7 @@ def run_command(
     until: str | None,
     roster: str | None,
     out: str | None,
+    seed: int | None,
     only: str | None,
     quiet: bool,
 ) -> None:
@@ -233,6 +236,8 @@ def run_command(
             EXIT_USAGE,
         )
     program = load_program(scheme)
+    if seed is not None:
+        program = dataclasses.replace(program, seed=seed)
     result = run_batch(
         program,
         iter_event_files(events, program, events_format),
