@@ -1049,6 +1049,8 @@ class _Checker:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
+        if spec.amount is None:
+            return  # pays no points (a flag)
         if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
             return  # penalties and zero awards cannot run away
         self.bag.warning(

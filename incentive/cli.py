@@ -71,6 +71,11 @@ def guarded(func: F) -> F:
         except IncentiveError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_INVALID)
+        except BrokenPipeError:
+            # The reader went away (`| head`): nothing to report. Point stdout at
+            # devnull so that Python's own flush at exit does not complain either.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except (OSError, UnicodeDecodeError) as err:
             click.echo(f"error: {_os_message(err)}", err=True)
             sys.exit(EXIT_USAGE)
@@ -203,6 +208,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="write records here instead of standard output",
 )
 @click.option("--seed", type=int, help="seed for random draws (overrides the scheme's `seed`)")
+@click.option("--member", "members", multiple=True, help="print only this member's records")
 @click.option(
     "--only",
     "only",
@@ -220,6 +226,7 @@ def run_command(
     roster: str | None,
     out: str | None,
     seed: int | None,
+    members: tuple[str, ...],
     only: str | None,
     quiet: bool,
 ) -> None:
@@ -247,6 +254,8 @@ def run_command(
     records = [*result.records, *result.session.balance_records()]
     if shown is not None:
         records = [r for r in records if r.kind in shown]
+    if members:
+        records = [r for r in records if r.member in members]
     stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
     try:
         if fmt == "jsonl":

@@ -11,7 +11,9 @@ clock, no set iteration):
 - `writing_camp.roster.csv` and `writing_camp.events.jsonl`: the 21-day
   writing camp, 500 members in 8 classes of 4 groups, 2-22 March 2026;
 - `city_race.roster.csv` and `city_race.events.jsonl`: the city groups'
-  check-in race, 12 city groups, one week of April 2026.
+  check-in race, 12 city groups, one week of April 2026;
+- `redemption`, `community_fund`, `referrals`, `group_bot` and `member_day`
+  `.events.jsonl`: the ledger's schemes S4, S6, S7, S8 and S9.
 
 Times are local wall-clock times in Asia/Shanghai (no offset), except where a
 client sends an explicit offset. Each stream mixes a crowd of simulated
@@ -570,6 +572,21 @@ def writing_camp(rng: random.Random) -> Log:
         if rng.random() < 0.05:
             day = rng.choice(CAMP_DAYS)
             log.add("homework", member, at(day, "12:30:00"), {"chars": 620, "likes": 1})
+    # Applause: the camp leader and the eight class monitors grant coins with a reason.
+    # (A generator of its own, so that the homework above stays as it was.)
+    applause = random.Random(CAMP_SEED + 1)
+    reasons = ["helped a classmate", "organised an activity", "posted a great plan"]
+    granters = ["leader-li", *(f"monitor-{n}" for n in range(1, 9))]
+    for day in CAMP_DAYS:
+        for granter in granters:
+            if applause.random() < 0.45:
+                klass = int(granter.rsplit("-", 1)[1]) if granter != "leader-li" else 0
+                pool = range(klass, 501, 8) if klass else range(1, 501)
+                member = f"w{applause.choice(list(pool)):04d}"
+                when = minutes_after(day, applause.gauss(20 * 60, 25))
+                points = applause.choice([10, 20, 20, 30, 50, 100])
+                attrs = {"by": granter, "points": points, "reason": applause.choice(reasons)}
+                log.add("grant", member, min(when, at(day, "20:59:00")), attrs)
     # A piece posted after the camp's last deadline is outside the season.
     log.add("homework", "w0107", at(CAMP_DAYS[-1], "21:30:00"), {"chars": 800, "likes": 0})
     return log
@@ -635,12 +652,159 @@ def city_race(rng: random.Random) -> Log:
     return log
 
 
+# ---- S4, S6, S7, S8, S9: the ledger's schemes --------------------------------------------
+
+
+def redemption(rng: random.Random) -> Log:
+    """S4: a card's year: purchases, and redemptions that sometimes break the rules."""
+    log = Log()
+    for n in range(1, 121):
+        member = f"card{n:03d}"
+        spend = rng.uniform(20, 600)
+        for day in days(date(2026, 1, 1), 365):
+            if rng.random() < 0.12:
+                amount = round(rng.expovariate(1 / spend), 2)
+                log.add(
+                    "purchase",
+                    member,
+                    minutes_after(day, rng.gauss(14 * 60, 180)),
+                    {"amount": amount},
+                )
+            if rng.random() < 0.01:
+                points = rng.choice([300, 500, 800, 1000, 1250, 2000, 6000])
+                log.add(
+                    "redeem", member, minutes_after(day, rng.gauss(20 * 60, 60)), {"points": points}
+                )
+    return log
+
+
+def community_fund(rng: random.Random) -> Log:
+    """S6: a year of answers; likes pile up on the best ones."""
+    log = Log()
+    members = [f"m{n:03d}" for n in range(1, 501)]
+    skill = {m: rng.betavariate(2, 5) for m in members}
+    for day in days(date(2026, 1, 5), 364):
+        for member in rng.sample(members, rng.randrange(10, 30)):
+            likes = int(rng.expovariate(1 / (1 + 40 * skill[member])))
+            log.add("answer", member, minutes_after(day, rng.gauss(21 * 60, 90)), {"likes": likes})
+    return log
+
+
+def referrals(rng: random.Random) -> Log:
+    """S7: 60 founders invite friends over two months; most friends join and check in."""
+    log = Log()
+    founders = [f"f{n:02d}" for n in range(1, 61)]
+    friends = iter(range(1, 10**6))
+    for member in founders:
+        log.add(
+            "join", member, at(date(2026, 3, 1), "09:00:00") + timedelta(minutes=rng.randrange(600))
+        )
+    for day in days(date(2026, 3, 1), 61):
+        for member in founders:
+            if rng.random() < 0.6:
+                log.add("checkin", member, minutes_after(day, rng.gauss(9 * 60, 60)))
+            if rng.random() < 0.04:
+                friend = f"n{next(friends):04d}"
+                when = minutes_after(day, rng.gauss(15 * 60, 120))
+                log.add("invite", member, when, {"invitee": friend})
+                if rng.random() < 0.8:
+                    log.add("join", friend, when + timedelta(minutes=rng.randrange(5, 240)))
+                    first = day + timedelta(days=int(rng.expovariate(1 / 4)))
+                    for offset in range(rng.randrange(0, 20)):
+                        log.add(
+                            "checkin",
+                            friend,
+                            minutes_after(first + timedelta(days=offset), rng.gauss(9 * 60, 60)),
+                        )
+    return log
+
+
+def group_bot(rng: random.Random) -> Log:
+    """S8: 80 members over 60 days; some go quiet, a few advertise."""
+    log = Log()
+    for n in range(1, 81):
+        member = f"g{n:03d}"
+        chatty = rng.betavariate(2, 3)
+        quits = rng.randrange(10, 60) if rng.random() < 0.2 else 60
+        spammer = rng.random() < 0.05
+        for index, day in enumerate(days(date(2026, 5, 1), 60)):
+            if index >= quits:
+                break
+            if rng.random() < chatty:
+                log.add("checkin", member, minutes_after(day, rng.gauss(9 * 60, 45)))
+            for _ in range(int(rng.expovariate(1 / (chatty * 5)))):
+                log.add(
+                    "message",
+                    member,
+                    minutes_after(day, rng.gauss(21 * 60, 90)),
+                    {"words": int(rng.expovariate(1 / 12))},
+                )
+            if rng.random() < chatty * 0.05:
+                log.add(
+                    "red_packet",
+                    member,
+                    minutes_after(day, rng.gauss(21 * 60, 30)),
+                    {"amount": rng.choice([5, 10, 20])},
+                )
+            if spammer and rng.random() < 0.1:
+                log.add(
+                    "ad",
+                    member,
+                    minutes_after(day, rng.gauss(13 * 60, 60)),
+                    {"red_packet": rng.random() < 0.3},
+                )
+    return log
+
+
+def member_day(rng: random.Random) -> Log:
+    """S9: 120 members over a quarter; Tuesdays are busier; coupons bought with points."""
+    log = Log()
+    for n in range(1, 121):
+        member = f"v{n:03d}"
+        keen = rng.betavariate(2, 3)
+        for day in days(date(2026, 4, 1), 91):
+            tuesday = 1.6 if day.weekday() == 1 else 1.0
+            if rng.random() < keen * tuesday:
+                log.add("checkin", member, minutes_after(day, rng.gauss(10 * 60, 120)))
+            for _ in range(int(rng.random() < keen * 0.5 * tuesday) * rng.randrange(1, 5)):
+                log.add(
+                    "quiz",
+                    member,
+                    minutes_after(day, rng.gauss(20 * 60, 60)),
+                    {"correct": rng.random() < 0.7},
+                )
+            if rng.random() < keen * 0.2:
+                log.add(
+                    "topic",
+                    member,
+                    minutes_after(day, rng.gauss(21 * 60, 60)),
+                    {"words": int(rng.expovariate(1 / 80))},
+                )
+            if rng.random() < 0.01:
+                log.add("trial", member, minutes_after(day, rng.gauss(15 * 60, 60)))
+            if day.weekday() == 1 and rng.random() < keen:
+                log.add("blind_box", member, minutes_after(day, rng.gauss(20 * 60, 30)))
+            if rng.random() < 0.02:
+                log.add(
+                    "redeem",
+                    member,
+                    minutes_after(day, rng.gauss(22 * 60, 30)),
+                    {"points": rng.choice([100, 150, 200, 120, 500])},
+                )
+    return log
+
+
 def main() -> None:
     for name, build, seed in (
         ("daily_tasks", daily_tasks, DAILY_SEED),
         ("community", community, COMMUNITY_SEED),
         ("writing_camp", writing_camp, CAMP_SEED),
         ("city_race", city_race, RACE_SEED),
+        ("redemption", redemption, 20260104),
+        ("community_fund", community_fund, 20260105),
+        ("referrals", referrals, 20260301),
+        ("group_bot", group_bot, 20260501),
+        ("member_day", member_day, 20260401),
     ):
         path = HERE / f"{name}.events.jsonl"
         lines = build(random.Random(seed)).write(path)

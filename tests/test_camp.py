@@ -68,6 +68,8 @@ def test_camp_homework_pays_once_per_member_day_for_long_essays() -> None:
     expected: set[tuple[str, date]] = set()
     for line in (SCHEMES / "writing_camp.events.jsonl").read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
+        if event["type"] != "homework":
+            continue
         day = camp_day(datetime.fromisoformat(event["at"]))
         if event["chars"] >= 500 and date(2026, 3, 2) <= day <= date(2026, 3, 22):
             expected.add((event["member"], day))
@@ -83,7 +85,7 @@ def _day_points(stem: str, team_of: dict[str, str]) -> dict[date, Counter[str]]:
     """Each team's points per camp day: awards by their time, rank awards by their day."""
     totals: dict[date, Counter[str]] = defaultdict(Counter)
     for record in run(stem):
-        if record["kind"] == "award":
+        if record["kind"] in ("award", "grant"):
             day = camp_day(datetime.fromisoformat(record["at"]))
         elif record["kind"] == "rank":
             day = date.fromisoformat(re.search(r"\(day (\S+)\)", record["reason"])[1])  # type: ignore[index]
@@ -114,8 +116,9 @@ def test_camp_perks_go_to_the_top_and_bottom_of_the_season() -> None:
     members: Counter[str] = Counter()
     for day_totals in _day_points("writing_camp", class_of).values():
         season.update(day_totals)
-    for record in of("writing_camp", "award") + of("writing_camp", "rank"):
-        members[record["member"]] += record["points"]
+    for kind in ("award", "rank", "grant"):
+        for record in of("writing_camp", kind):
+            members[record["member"]] += record["points"]
     perks = {r["rule"]: r for r in of("writing_camp", "perk")}
     assert perks["top_class"]["team"] == max(season, key=lambda c: season[c])
     assert perks["coaching"]["team"] == min(season, key=lambda c: season[c])
@@ -149,3 +152,20 @@ def test_race_rate_board_is_the_share_of_each_city_that_checked_in() -> None:
         (city,) = winners
         paid = {r["member"] for r in best if f"(day {day})" in r["reason"]}
         assert paid == {m for m, c in city_of.items() if c == city}
+
+
+def test_camp_grants_stay_within_each_granters_allowance() -> None:
+    granted: Counter[str] = Counter()
+    asked: Counter[str] = Counter()
+    for line in (SCHEMES / "writing_camp.events.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["type"] == "grant":
+            asked[event["by"]] += event["points"]
+    for record in of("writing_camp", "grant"):
+        granted[re.search(r"grant by `([^`]+)`", record["reason"])[1]] += record["points"]  # type: ignore[index]
+    assert granted["leader-li"] <= 2000
+    assert all(points <= 500 for who, points in granted.items() if who != "leader-li")
+    refused = of("writing_camp", "refused", "applause")
+    assert refused and all("allowance" in r["reason"] for r in refused)
+    # Everything asked was either granted or refused.
+    assert sum(asked.values()) == sum(granted.values()) + sum(r["points"] for r in refused)

@@ -253,3 +253,29 @@ def test_community_outside_the_season_and_bad_lines() -> None:
         "not valid JSON",
         "unknown event type `red_packet`",
     ]
+
+
+# ---- every worked scheme ---------------------------------------------------------------
+
+LEDGER = {"award", "rank", "grant", "redeem", "expiry"}
+
+
+def test_every_worked_schemes_ledger_adds_up_and_never_goes_negative() -> None:
+    for path in sorted(SCHEMES.glob("*.incentive")):
+        stem = path.name.removesuffix(".incentive")
+        program = incentive.load(path)
+        roster_path = SCHEMES / f"{stem}.roster.csv"
+        roster = incentive.load_roster(roster_path) if roster_path.exists() else None
+        events_path = SCHEMES / f"{stem}.events.jsonl"
+        with events_path.open(encoding="utf-8") as stream:
+            events = list(read_events(stream, program.calendar, "jsonl", events_path.name))
+        result = program.evaluate(events, roster=roster)
+        running: dict[tuple[str, str], int] = defaultdict(int)
+        for record in result.records:
+            if record.kind in LEDGER:
+                assert record.member and record.currency and record.points is not None
+                running[(record.member, record.currency)] += record.points
+                assert record.balance == running[(record.member, record.currency)] >= 0, record
+        for member, balances in result.balances.items():
+            for currency, balance in balances.items():
+                assert balance == running.get((member, currency), 0), (stem, member)
