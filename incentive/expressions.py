@@ -18,6 +18,7 @@ from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
     ROUND_HALF_UP,
+    Context,
     Decimal,
     DivisionByZero,
     InvalidOperation,
@@ -30,6 +31,8 @@ from incentive import ast
 Value = Decimal | str | bool
 
 MAX_AMOUNT = Decimal(10) ** 15
+_ONE = Decimal(1)
+_WIDE = Context(prec=60)  # room to round any amount below MAX_AMOUNT exactly
 # The key under which an evaluation finds its random draw: a function (low, high) -> int,
 # seeded by the scheme's seed, the rule and the event, so that a rerun draws the same.
 RANDOM_DRAW = "\x00random"
@@ -163,6 +166,29 @@ def to_points(amount: Decimal, rounding: ast.RoundingMode) -> int:
     """
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise AmountError("the amount is beyond 10^15 points")
-    with decimal_context() as ctx:
-        ctx.prec = 60
-        return int(amount.quantize(Decimal(1), rounding=ROUNDING[rounding]))
+    return int(amount.quantize(_ONE, rounding=ROUNDING[rounding], context=_WIDE))
+
+
+# id(node) -> (node, draws?): the node is kept so that its id cannot be reused.
+_RANDOM_USE: dict[int, tuple[ast.Expr, bool]] = {}
+
+
+def uses_random(node: ast.Expr) -> bool:
+    """Whether an amount draws `random(...)` (remembered per node: amounts are few)."""
+    known = _RANDOM_USE.get(id(node))
+    if known is None:
+        known = _RANDOM_USE[id(node)] = (node, _draws(node))
+    return known[1]
+
+
+def _draws(node: ast.Expr) -> bool:
+    match node:
+        case ast.Call(function=function, args=args):
+            return function == "random" or any(_draws(a) for a in args)
+        case ast.Negate(operand=operand) | ast.Not(operand=operand):
+            return _draws(operand)
+        case ast.Binary(left=left, right=right):
+            return _draws(left) or _draws(right)
+        case ast.Membership(operand=operand, items=items):
+            return _draws(operand) or any(_draws(i) for i in items)
+    return False

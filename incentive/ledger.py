@@ -116,8 +116,14 @@ class Ledger:
         self, member: MemberState, who: str, currency: str, points: int, earned: datetime
     ) -> None:
         expires = self.expiry_of(self.program.expiry.get(currency), earned)
-        member.lots.setdefault(currency, []).append([points, expires, earned.isoformat()])
-        member.lots[currency].sort(key=_spending_order)
+        lots = member.lots.setdefault(currency, [])
+        if expires is None and lots and lots[-1][1] is None:
+            lots[-1][0] += points  # points that never expire are one lot
+        else:
+            lot = [points, expires, earned.isoformat()]
+            lots.append(lot)
+            if len(lots) > 1 and _spending_order(lots[-2]) > _spending_order(lot):
+                lots.sort(key=_spending_order)  # rare: an earlier expiry earned later
         member.balances[currency] = member.balances.get(currency, 0) + points
         if expires is not None:
             heapq.heappush(self.queue, (expires, who, currency))

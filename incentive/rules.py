@@ -21,6 +21,7 @@ from incentive.expressions import (
     condition_holds,
     evaluate,
     to_points,
+    uses_random,
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, outcome_kind
@@ -180,7 +181,8 @@ def _points(
     A refusal record when it cannot be computed; None when it comes to 0.
     """
     assert payment.amount is not None
-    attrs = {**attrs, RANDOM_DRAW: draw_for(seed, rule.name, event.id, why)}
+    if uses_random(payment.amount):
+        attrs = {**attrs, RANDOM_DRAW: draw_for(seed, rule.name, event.id, why)}
     try:
         amount = evaluate(payment.amount, attrs)
     except MissingAttribute as err:
