@@ -456,8 +456,14 @@ class _Checker:
             )
 
         # limits
-        limits = [c for c in rule.clauses if isinstance(c, ast.Limit | ast.Once)]
-        by_period: dict[str | None, int] = {}
+        # A repeated `once` is already E0212: it is not a second limit as well.
+        first_once = _first(rule, ast.Once)
+        limits = [
+            c
+            for c in rule.clauses
+            if isinstance(c, ast.Limit) or (isinstance(c, ast.Once) and c is first_once)
+        ]
+        by_period: dict[str | None, ast.Limit | ast.Once] = {}
         bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
         for clause in limits:
             count, period = (
@@ -466,16 +472,20 @@ class _Checker:
             if not self._check_limit_like(count, "a limit", clause.span):
                 continue
             self._check_period(period, clause.span)
-            if period in by_period and by_period[period] != count:
+            if period in by_period:
+                # Each limit counts every award under the same counter, so two limits
+                # for one period count each award twice (even when they are equal).
+                first = by_period[period]
                 label = "ever" if period is None else f"per {period}"
                 self.bag.error(
                     "E0214",
-                    f"rule `{name}` has contradictory limits {label} "
-                    f"({by_period[period]} and {count})",
+                    f"rule `{name}` has two limits {label}",
                     clause.span,
-                    "keep one of them",
+                    f"the first is `{format_clause(first)}` on line {first.span.line}; "
+                    "keep one of them: together they would count each award twice",
                 )
-            by_period[period] = count
+                continue
+            by_period[period] = clause
             bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
         self._warn_never_binds(bounds)
         self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")

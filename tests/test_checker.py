@@ -58,7 +58,7 @@ CASES = [
     ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "more than one `on`"),
     ("E0213", wrap("rule a { on x award 1 limit 0 per day }"), 3, "at least 1"),
     ("E0213", wrap("rule a { on x award 1 cap 0 per day }"), 3, "at least 1"),
-    ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "contradictory"),
+    ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "two limits"),
     ("E0214", wrap("rule a { on x award 1 cap 5 per day cap 9 per day }"), 3, "two caps"),
     ("E0215", wrap("rule a { on x award 1 limit 1 per season }"), 3, "needs a season"),
     (
@@ -197,3 +197,35 @@ def test_inferred_attribute_types_reach_the_program() -> None:
         "likes": "number",
         "words": "number",
     }
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in diagnostics(text)]
+
+
+@pytest.mark.parametrize(
+    "clauses",
+    [
+        "limit 2 per day limit 2 per day",
+        "limit 2 per day limit 5 per day",
+        "once limit 1 ever",
+        "limit 3 ever once",
+    ],
+)
+def test_two_limits_for_one_period_are_an_error(clauses: str) -> None:
+    """Two limits for one period share one counter, so each award counts twice."""
+    text = wrap(
+        "rule x {\n on a\n award 1\n "
+        + clauses.replace(" limit", "\n limit").replace(" once", "\n once")
+        + "\n}"
+    )
+    found = [d for d in diagnostics(text) if d.is_error]
+    assert [d.code for d in found] == ["E0214"], found
+    label = "ever" if "ever" in clauses or "once" in clauses else "per day"
+    assert found[0].message == f"rule `x` has two limits {label}"
+    assert found[0].span.line == 7  # the second limit
+    assert "twice" in found[0].hints[0]
+
+
+def test_a_repeated_once_is_reported_once() -> None:
+    assert codes(wrap("rule x { on a award 1 once once }")) == ["E0212"]
