@@ -18,7 +18,7 @@ from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
 from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
 from incentive.expressions import evaluate, to_points
-from incentive.formatter import format_clause
+from incentive.formatter import format_clause, format_expr, name_text
 from incentive.parser import parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
@@ -94,6 +94,9 @@ class _Checker:
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
+        # Comparisons between attributes of unknown type, with the rule's event types:
+        # a later rule may still fix a type, so they are looked at after every rule.
+        self.untyped: list[tuple[list[str], ast.Binary | ast.Membership]] = []
 
     # ---- helpers ----------------------------------------------------------------
 
@@ -130,6 +133,7 @@ class _Checker:
         self._check_events()
         self._collect_groups()
         rules = self._check_rules()
+        self._check_untyped_comparisons()
         self._check_rank_sources()
         boosts = self._check_boosts()
         for group_name, group in self.groups.items():
@@ -544,6 +548,35 @@ class _Checker:
                 "number",
                 "`milestone sum`",
             )
+        if events:
+            self.untyped.extend((events, node) for node in typer.untyped)
+
+    def _check_untyped_comparisons(self) -> None:
+        """Warn about comparisons whose sides no declaration or use has typed.
+
+        The interpreter converts only the attributes whose type it knows
+        (`Program.attribute_types`); an attribute it does not know is missing from
+        the event, and a comparison that reads a missing attribute is false.
+        """
+        for events, node in self.untyped:
+            typer = _Typer(self, events)
+            typer.infer(node, "bool")
+            if not typer.untyped:
+                continue  # another rule fixed the types (or a type error was reported)
+            names = [f"`{n}`" for n in dict.fromkeys(a.name for a in _attributes(node))]
+            if len(names) == 1:
+                what = f"the type of {names[0]} is unknown, so the rule never reads it"
+            else:
+                shown = ", ".join(names[:-1]) + " and " + names[-1]
+                what = f"the types of {shown} are unknown, so the rule never reads them"
+            attributes = ", ".join(f"{n.strip('`')}: text" for n in names)
+            declaration = " ".join(f"{name_text(e)}({attributes})" for e in events)
+            self.bag.warning(
+                "W0307",
+                f"{_describe_comparison(node)} is always false: {what}",
+                node.span,
+                f"declare the types in `events {{ ... }}`, e.g. `events {{ {declaration} }}`",
+            )
 
     def _check_rank(self, rule: ast.RuleDecl, award: ast.Award | None) -> None:
         rank = _first(rule, ast.Rank)
@@ -909,6 +942,8 @@ class _Typer:
     def __init__(self, checker: _Checker, events: list[str]) -> None:
         self.checker = checker
         self.events = events
+        # Comparisons met whose sides both have no type yet (see _check_untyped_comparisons).
+        self.untyped: list[ast.Binary | ast.Membership] = []
 
     def _declared(self, event: str) -> dict[str, ValueType] | None:
         declared = self.checker.declared_events
@@ -1013,9 +1048,10 @@ class _Typer:
                     self.expect(left, "number", f"`{op}`")
                     self.expect(right, "number", f"`{op}`")
                     return "bool"
-                self._same_type(left, right, op)
+                self._same_type(node, left, right, op)
                 return "bool"
             case ast.Membership(operand=operand, items=items):
+                before = len(self.checker.bag.items)
                 item_type: ValueType | None = None
                 for item in items:
                     item_type = item_type or self.infer(item, None)
@@ -1023,14 +1059,19 @@ class _Typer:
                 if got is not None:
                     for item in items:
                         self.expect(item, got, "a list after `in`")
+                elif items and len(self.checker.bag.items) == before:
+                    self.untyped.append(node)
                 return "bool"
         raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
 
-    def _same_type(self, left: ast.Expr, right: ast.Expr, op: str) -> None:
+    def _same_type(self, node: ast.Binary, left: ast.Expr, right: ast.Expr, op: str) -> None:
+        before = len(self.checker.bag.items)
         lt = self.infer(left, None)
         rt = self.infer(right, lt)
         if lt is None and rt is not None:
             lt = self.infer(left, rt)
+        if lt is None and rt is None and len(self.checker.bag.items) == before:
+            self.untyped.append(node)
         if lt is not None and rt is not None and lt != rt:
             self.checker.bag.error(
                 "E0219",
@@ -1051,6 +1092,32 @@ def _show(node: ast.Expr) -> str:
         case ast.Boolean(value=value):
             return "`true`" if value else "`false`"
     return "this expression"
+
+
+def _describe_comparison(node: ast.Binary | ast.Membership) -> str:
+    if isinstance(node, ast.Binary):
+        return f"`{format_expr(node)}`"
+    return f"`{format_expr(node.operand)} {'not in' if node.negated else 'in'} [...]`"
+
+
+def _attributes(node: ast.Expr) -> list[ast.Attribute]:
+    """The attributes an expression reads, left to right."""
+    found: list[ast.Attribute] = []
+    stack: list[ast.Expr] = [node]
+    while stack:
+        current = stack.pop()
+        match current:
+            case ast.Attribute():
+                found.append(current)
+            case ast.Negate(operand=operand) | ast.Not(operand=operand):
+                stack.append(operand)
+            case ast.Binary(left=left, right=right):
+                stack.extend((right, left))
+            case ast.Call(args=args):
+                stack.extend(reversed(args))
+            case ast.Membership(operand=operand, items=items):
+                stack.extend((*reversed(items), operand))
+    return found
 
 
 _ClauseT = TypeVar("_ClauseT", bound=ast.Node)

@@ -229,3 +229,45 @@ def test_two_limits_for_one_period_are_an_error(clauses: str) -> None:
 
 def test_a_repeated_once_is_reported_once() -> None:
     assert codes(wrap("rule x { on a award 1 once once }")) == ["E0212"]
+
+
+def test_comparing_two_untyped_attributes_warns() -> None:
+    """Only typed attributes reach the evaluator: `p == q` reads two missing values."""
+    text = wrap("rule a { on hw where p == q award 1 once }")
+    [warning] = diagnostics(text)
+    assert warning.code == "W0307"
+    assert warning.message == (
+        "`p == q` is always false: the types of `p` and `q` are unknown, "
+        "so the rule never reads them"
+    )
+    assert (warning.span.line, warning.span.column) == (3, 22)
+    assert "`events { hw(p: text, q: text) }`" in warning.hints[0]
+    program = incentive.compile(text)
+    assert "hw" not in program.attribute_types  # what the warning is about
+
+
+def test_untyped_membership_warns() -> None:
+    assert codes(wrap("rule a { on hw where p not in [q, r] award 1 once }")) == ["W0307"]
+
+
+@pytest.mark.parametrize(
+    "header,other",
+    [
+        ("events { hw(p: text, q: text) }", ""),
+        ("", 'rule b { on hw where p == "x" award 1 once }'),  # a later rule fixes `p`
+        ("", "rule b { on hw where q > 1 award 1 once }"),
+    ],
+)
+def test_inferable_comparison_does_not_warn(header: str, other: str) -> None:
+    text = wrap("rule a { on hw where p == q award 1 once }\n" + other, header)
+    assert codes(text) == []
+    assert set(incentive.compile(text).attribute_types["hw"]) == {"p", "q"}
+
+
+def test_a_later_rule_that_types_both_sides_differently_is_an_error() -> None:
+    text = wrap(
+        "rule a { on hw where p == q award 1 once }\n"
+        'rule b { on hw where p > 1 and q == "x" award 1 once }'
+    )
+    found = diagnostics(text)
+    assert [(d.code, d.span.line) for d in found] == [("E0219", 3)]
