@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
 from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
-from incentive.expressions import evaluate, to_points
+from incentive.expressions import AmountError, evaluate, to_points
 from incentive.formatter import format_clause, format_expr, name_text
 from incentive.parser import parse
 from incentive.program import (
@@ -921,7 +921,7 @@ class _Checker:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
-        if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
+        if spec.amount is not None and _never_positive(spec.amount):
             return  # penalties and zero awards cannot run away
         self.bag.warning(
             "W0301",
@@ -1092,6 +1092,45 @@ def _show(node: ast.Expr) -> str:
         case ast.Boolean(value=value):
             return "`true`" if value else "`false`"
     return "this expression"
+
+
+def _never_positive(node: ast.Expr) -> bool:
+    """True if an amount can never be above zero, whatever the event (a penalty)."""
+    if _first_attribute(node) is None:  # a constant: work it out
+        try:
+            value = evaluate(node, {})
+        except AmountError:
+            return False  # division by zero: an error of its own (E0223)
+        return isinstance(value, Decimal) and value <= 0
+    return _signs(node)[0]
+
+
+def _signs(node: ast.Expr) -> tuple[bool, bool]:
+    """(never positive, never negative) for an amount; (False, False) when unknown."""
+    match node:
+        case ast.Number(value=value):
+            return value <= 0, value >= 0
+        case ast.Negate(operand=operand):
+            not_positive, not_negative = _signs(operand)
+            return not_negative, not_positive
+        case ast.Binary(op=op, left=left, right=right) if op in ("+", "-", "*", "/"):
+            left_np, left_nn = _signs(left)
+            right_np, right_nn = _signs(right)
+            if op == "+":
+                return left_np and right_np, left_nn and right_nn
+            if op == "-":
+                return left_np and right_nn, left_nn and right_np
+            zero = (left_np and left_nn) or (op == "*" and right_np and right_nn)
+            return (
+                zero or (left_np and right_nn) or (left_nn and right_np),
+                zero or (left_nn and right_nn) or (left_np and right_np),
+            )
+        case ast.Call(function=function, args=args) if function in FUNCTIONS and args:
+            signs = [_signs(arg) for arg in args]
+            if function == "min":
+                return any(np for np, _ in signs), all(nn for _, nn in signs)
+            return all(np for np, _ in signs), any(nn for _, nn in signs)
+    return False, False
 
 
 def _describe_comparison(node: ast.Binary | ast.Membership) -> str:

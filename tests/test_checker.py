@@ -271,3 +271,25 @@ def test_a_later_rule_that_types_both_sides_differently_is_an_error() -> None:
     )
     found = diagnostics(text)
     assert [(d.code, d.span.line) for d in found] == [("E0219", 3)]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["-30", "-(30)", "0", "2 - 5", "-30 * 2", "-5 / 2 round up", "min(-1, words)",
+     "max(-1, -2)", "words * 0", "min(-10, words) * 3"],
+)  # fmt: skip
+def test_a_penalty_is_not_warned_about(amount: str) -> None:
+    """An amount that is never positive cannot run away: no W0301 (`-30` is Negate(30))."""
+    text = wrap(
+        f"rule fine {{ on ad award {amount} }}", "events { ad(words: number, likes: number) }"
+    )
+    assert codes(text) == []
+
+
+@pytest.mark.parametrize(
+    "amount", ["30", "words", "-words", "-30 * words", "max(-1, words)", "2 - words"]
+)
+def test_an_amount_that_may_be_positive_is_warned_about(amount: str) -> None:
+    """An attribute may be negative, so `-words` may pay."""
+    text = wrap(f"rule r {{ on ad award {amount} }}", "events { ad(words: number) }")
+    assert codes(text) == ["W0301"]
