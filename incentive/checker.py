@@ -37,7 +37,16 @@ from incentive.program import (
 
 FUNCTIONS = {"min": (2, None), "max": (2, None)}  # name -> (min args, max args)
 DEFAULT_CURRENCY = "points"
-_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "season": 3, None: 4}
+# (shorter, longer): every shorter period lies inside one longer period. A week
+# does not lie inside a month (it may straddle two); `None` is `ever`.
+_NESTED_PERIODS = {
+    ("day", "week"),
+    ("day", "month"),
+    ("day", "season"),
+    ("week", "season"),
+    ("month", "season"),
+    *((period, None) for period in ("day", "week", "month", "season")),
+}
 
 
 @dataclass
@@ -318,10 +327,10 @@ class _Checker:
         return tuple(specs)
 
     def _warn_never_binds(self, items: list[tuple[int, ast.PeriodName | None, Span, str]]) -> None:
-        """A bound over a short period at or above a bound over a longer one never binds."""
+        """A bound over a period at or above a bound over a period it lies in never binds."""
         for count, period, span, text in items:
             for other_count, other_period, _, other_text in items:
-                if _PERIOD_ORDER[other_period] > _PERIOD_ORDER[period] and other_count <= count:
+                if (period, other_period) in _NESTED_PERIODS and other_count <= count:
                     self.bag.warning(
                         "W0302",
                         f"`{text}` can never bind under `{other_text}`",

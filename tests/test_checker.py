@@ -293,3 +293,28 @@ def test_an_amount_that_may_be_positive_is_warned_about(amount: str) -> None:
     """An attribute may be negative, so `-words` may pay."""
     text = wrap(f"rule r {{ on ad award {amount} }}", "events { ad(words: number) }")
     assert codes(text) == ["W0301"]
+
+
+@pytest.mark.parametrize(
+    "short,long,warned",
+    [
+        ("day", "week", True),
+        ("day", "month", True),
+        ("day", "season", True),
+        ("week", "season", True),
+        ("month", "season", True),
+        ("week", "month", False),  # a week may straddle two months: 9 a week can bind
+        ("month", "week", False),
+    ],
+)
+def test_never_binds_only_for_nested_periods(short: str, long: str, warned: bool) -> None:
+    season = "season 2026-03-01 to 2026-05-31"
+    for clause in ("limit", "cap"):
+        text = wrap(
+            f"rule a {{ on x award 1 {clause} 9 per {short} {clause} 5 per {long} }}", season
+        )
+        assert codes(text) == (["W0302"] if warned else []), (clause, short, long)
+
+
+def test_never_binds_under_a_limit_ever() -> None:
+    assert codes(wrap("rule a { on x award 1 limit 9 per week limit 5 ever }")) == ["W0302"]
