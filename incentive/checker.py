@@ -919,13 +919,16 @@ class _Checker:
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
         uncapped = _first(rule, ast.Uncapped)
         if uncapped is not None and spec.caps:
-            self.bag.warning(
-                "W0306",
-                f"`uncapped` has no effect: rule `{spec.name}` is capped by "
-                f"`{spec.caps[0].describe()}`",
-                uncapped.span,
-                "remove `uncapped`, or take the rule out of the capped group",
-            )
+            cap = spec.caps[0]
+            kind, _, owner = cap.owner.partition(":")
+            bound = f"`cap {cap.points} per {cap.period}`"
+            if kind == "group":
+                message = f"rule `{spec.name}` is in group `{owner}`, which has {bound}"
+                hint = "remove `uncapped`, or take the rule out of the capped group"
+            else:
+                message = f"rule `{spec.name}` has {bound}"
+                hint = "remove `uncapped`, or remove the cap if the rule should pay without bound"
+            self.bag.warning("W0306", f"`uncapped` has no effect: {message}", uncapped.span, hint)
         if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:

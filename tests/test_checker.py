@@ -318,3 +318,17 @@ def test_never_binds_only_for_nested_periods(short: str, long: str, warned: bool
 
 def test_never_binds_under_a_limit_ever() -> None:
     assert codes(wrap("rule a { on x award 1 limit 9 per week limit 5 ever }")) == ["W0302"]
+
+
+@pytest.mark.parametrize(
+    "clauses,message",
+    [
+        ("group chat", "rule `a` is in group `chat`, which has `cap 20 per day`"),
+        ("cap 5 per week", "rule `a` has `cap 5 per week`"),
+    ],
+)
+def test_uncapped_on_a_capped_rule_reads_well(clauses: str, message: str) -> None:
+    text = wrap(f"group chat {{ cap 20 per day }}\nrule a {{ on x award 1 {clauses} uncapped }}")
+    found = [d for d in diagnostics(text) if d.code == "W0306"]
+    assert [d.message for d in found] == [f"`uncapped` has no effect: {message}"]
+    assert found[0].message.count("`") % 2 == 0 and "``" not in found[0].message
