@@ -406,23 +406,25 @@ class _Checker:
         counts: dict[type, list[ast.Node]] = {}
         for clause in rule.clauses:
             counts.setdefault(type(clause), []).append(clause)
-        for kind, word in (
-            (ast.On, "on"),
-            (ast.Where, "where"),
-            (ast.Award, "award"),
-            (ast.Once, "once"),
-            (ast.Uncapped, "uncapped"),
-            (ast.Streak, "streak"),
-            (ast.Milestone, "milestone"),
-            (ast.Grace, "grace"),
-            (ast.Every, "every"),
+        for kind, word, hint in (
+            (ast.On, "on", "combine them: `on a, b`"),
+            (ast.Where, "where", "combine them: `where x and y`"),
+            (
+                ast.Award,
+                "award",
+                "a rule pays one amount per event: add them up (`award 5 + 3`), "
+                "or write a second rule for a second award",
+            ),
+            (ast.Once, "once", "remove it: one `once` already pays at most once ever"),
+            (ast.Uncapped, "uncapped", "remove it: one `uncapped` is enough"),
+            (ast.Streak, "streak", "a rule counts one streak: write one rule per period"),
+            (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
+            (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
+            (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
-                    "E0212",
-                    f"rule `{name}` has more than one `{word}` clause",
-                    extra.span,
-                    "combine them: `on a, b` or `where x and y`",
+                    "E0212", f"rule `{name}` has more than one `{word}` clause", extra.span, hint
                 )
         on = _first(rule, ast.On)
         if on is None:

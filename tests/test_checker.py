@@ -56,6 +56,8 @@ CASES = [
     ("E0210", wrap("rule a { award 1 once }"), 3, "`on` clause"),
     ("E0211", wrap("rule a { on x once }"), 3, "`award` clause"),
     ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "more than one `on`"),
+    ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "combine them: `on a, b`"),
+    ("E0212", wrap("rule a { on x where a where b award 1 once }"), 3, "`where x and y`"),
     ("E0213", wrap("rule a { on x award 1 limit 0 per day }"), 3, "at least 1"),
     ("E0213", wrap("rule a { on x award 1 cap 0 per day }"), 3, "at least 1"),
     ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "two limits"),
@@ -332,3 +334,22 @@ def test_uncapped_on_a_capped_rule_reads_well(clauses: str, message: str) -> Non
     found = [d for d in diagnostics(text) if d.code == "W0306"]
     assert [d.message for d in found] == [f"`uncapped` has no effect: {message}"]
     assert found[0].message.count("`") % 2 == 0 and "``" not in found[0].message
+
+
+@pytest.mark.parametrize(
+    "clauses,hint",
+    [
+        ("award 1 award 2 once", "add them up (`award 5 + 3`), or write a second rule"),
+        ("award 1 once once", "one `once` already pays at most once ever"),
+        ("award 1 uncapped uncapped", "one `uncapped` is enough"),
+        ("streak per day streak per week at 3 award 1", "one rule per period"),
+        ("streak per day grace 1 grace 2 at 3 award 1", "keep one: `grace 2`"),
+        ("streak per day every 3 award 1 every 5 award 2", "keep one `every`"),
+        ("milestone count milestone sum w at 3 award 1", "one rule per measure"),
+    ],
+)
+def test_repeated_clause_has_a_fitting_hint(clauses: str, hint: str) -> None:
+    found = [d for d in diagnostics(wrap(f"rule a {{ on x {clauses} }}")) if d.code == "E0212"]
+    assert len(found) == 1
+    assert hint in found[0].hints[0]
+    assert "`on a, b`" not in found[0].hints[0]
