@@ -16,7 +16,14 @@ from zoneinfo import available_timezones
 
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
-from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
+from incentive.diagnostics import (
+    Diagnostic,
+    DiagnosticBag,
+    SchemeError,
+    Span,
+    did_you_mean,
+    suggestion_hints,
+)
 from incentive.expressions import AmountError, evaluate, to_points
 from incentive.formatter import format_clause, format_expr, name_text
 from incentive.parser import parse
@@ -100,6 +107,7 @@ class _Checker:
         self.group_caps: dict[str, tuple[CapSpec, ...]] = {}
         self.rule_names: dict[str, ast.RuleDecl] = {}
         self.used_groups: set[str] = set()
+        self.meant_groups: set[str] = set()  # suggested for a misspelt `group NAME`
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -146,7 +154,7 @@ class _Checker:
         self._check_rank_sources()
         boosts = self._check_boosts()
         for group_name, group in self.groups.items():
-            if group_name not in self.used_groups:
+            if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
                     "W0303",
                     f"group `{group_name}` has no rules",
@@ -372,15 +380,17 @@ class _Checker:
             for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
                 group = ref.name.value
                 if group not in self.groups:
+                    meant = did_you_mean(group, self.groups)
                     self.bag.error(
                         "E0208",
                         f"unknown group `{group}`",
                         ref.name.span,
-                        *(
-                            suggestion_hints(group, self.groups)
-                            or (f"declare it: `group {group} {{ cap 20 per day }}`",)
-                        ),
+                        f"did you mean `{meant}`?"
+                        if meant
+                        else f"declare it: `group {group} {{ cap 20 per day }}`",
                     )
+                    if meant is not None:
+                        self.meant_groups.add(meant)  # no W0303 for it on top of E0208
                     continue
                 self.used_groups.add(group)
                 if group in group_currency and group_currency[group][0] != currency:

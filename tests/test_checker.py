@@ -353,3 +353,11 @@ def test_repeated_clause_has_a_fitting_hint(clauses: str, hint: str) -> None:
     assert len(found) == 1
     assert hint in found[0].hints[0]
     assert "`on a, b`" not in found[0].hints[0]
+
+
+def test_a_misspelt_group_is_not_also_a_group_without_rules() -> None:
+    text = wrap("group chat { cap 20 per day }\nrule a { on x award 1 group caht }")
+    assert codes(text) == ["E0208"]
+    # A group that nothing names, not even misspelt, is still warned about.
+    text = wrap("group chat { cap 20 per day }\nrule a { on x award 1 group zzz }")
+    assert sorted(codes(text)) == ["E0208", "W0303"]
