@@ -705,7 +705,7 @@ class _Checker:
                 plain.span,
                 f"write `at 7 {format_clause(plain)}`",
             )
-        if not tiers and every is None:
+        if not tiers and every is None and plain is None:  # a plain award is E0228 above
             self.bag.error(
                 "E0229",
                 f"rule `{name}` does not say what it pays",

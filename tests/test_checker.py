@@ -361,3 +361,10 @@ def test_a_misspelt_group_is_not_also_a_group_without_rules() -> None:
     # A group that nothing names, not even misspelt, is still warned about.
     text = wrap("group chat { cap 20 per day }\nrule a { on x award 1 group zzz }")
     assert sorted(codes(text)) == ["E0208", "W0303"]
+
+
+@pytest.mark.parametrize("kind", ["streak per day", "milestone count"])
+def test_a_streak_with_a_plain_award_gets_one_error(kind: str) -> None:
+    found = [d for d in diagnostics(wrap(f"rule s {{ on hw {kind} award 5 }}")) if d.is_error]
+    assert [d.code for d in found] == ["E0228"]
+    assert found[0].hints == ("write `at 7 award 5`",)
