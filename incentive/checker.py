@@ -736,10 +736,10 @@ class _Checker:
                     clause.span,
                 )
         seen: set[int] = set()
+        # `grace 0` is allowed: no missed period, the same as no `grace`.
         for number, clause_span in [
             *((t.threshold, t.span) for t in tiers),
             *(((every.interval, every.span),) if every else ()),
-            *(((grace.count, grace.span),) if grace and grace.count == 0 else ()),
         ]:
             self._check_limit_like(number, "a streak length or threshold", clause_span)
         for tier in tiers:

@@ -368,3 +368,10 @@ def test_a_streak_with_a_plain_award_gets_one_error(kind: str) -> None:
     found = [d for d in diagnostics(wrap(f"rule s {{ on hw {kind} award 5 }}")) if d.is_error]
     assert [d.code for d in found] == ["E0228"]
     assert found[0].hints == ("write `at 7 award 5`",)
+
+
+def test_grace_0_means_no_grace() -> None:
+    text = wrap("rule s { on hw streak per day grace 0 at 3 award 1 }")
+    assert diagnostics(text) == []
+    streak = incentive.compile(text).rules[0].streak
+    assert streak is not None and streak.grace == 0
