@@ -968,6 +968,8 @@ class _Typer:
         self.events = events
         # Comparisons met whose sides both have no type yet (see _check_untyped_comparisons).
         self.untyped: list[ast.Binary | ast.Membership] = []
+        # Attributes with two types among the rule's event types (reported once).
+        self.mixed: set[str] = set()
 
     def _declared(self, event: str) -> dict[str, ValueType] | None:
         declared = self.checker.declared_events
@@ -997,12 +999,14 @@ class _Typer:
             if seen is not None:
                 known = known or seen
                 if seen != known:
-                    self.checker.bag.error(
-                        "E0219",
-                        f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
-                        f"{_describe_type(known)} for another event of this rule",
-                        node.span,
-                    )
+                    if name not in self.mixed:  # one error per attribute, not per use
+                        self.mixed.add(name)
+                        self.checker.bag.error(
+                            "E0219",
+                            f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
+                            f"{_describe_type(known)} for another event of this rule",
+                            node.span,
+                        )
                     return None
         result = known or want
         if result is not None:
@@ -1091,8 +1095,11 @@ class _Typer:
     def _same_type(self, node: ast.Binary, left: ast.Expr, right: ast.Expr, op: str) -> None:
         before = len(self.checker.bag.items)
         lt = self.infer(left, None)
+        reported = len(self.checker.bag.items) > before
         rt = self.infer(right, lt)
-        if lt is None and rt is not None:
+        if lt is None and rt is not None and not reported:
+            # `x == 5`: the right side gives an untyped attribute its type. Inferring
+            # the left side again after it reported a problem would report it twice.
             lt = self.infer(left, rt)
         if lt is None and rt is None and len(self.checker.bag.items) == before:
             self.untyped.append(node)

@@ -375,3 +375,34 @@ def test_grace_0_means_no_grace() -> None:
     assert diagnostics(text) == []
     streak = incentive.compile(text).rules[0].streak
     assert streak is not None and streak.grace == 0
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        (
+            wrap(
+                "rule a { on hw where x > 1 award 1 once }\n"
+                'rule b { on hw2 where x == "a" award 1 once }\n'
+                "rule c { on hw, hw2 where x == 5 award 1 once }"
+            ),
+            "E0219",
+        ),
+        (
+            wrap("rule c { on hw where wrods == 5 award 1 once }", "events { hw(words: number) }"),
+            "E0217",
+        ),
+        (wrap("rule c { on hw where mni(1, 2) == 5 award 1 once }"), "E0222"),
+        (
+            wrap(
+                "rule a { on hw where x > 1 award 1 once }\n"
+                'rule b { on hw2 where x == "a" award 1 once }\n'
+                "rule c { on hw, hw2 where x > 5 and x < 9 award x once }"
+            ),
+            "E0219",
+        ),
+    ],
+    ids=["mixed types", "unknown attribute", "unknown function", "mixed types used 3 times"],
+)
+def test_a_problem_on_the_left_of_a_comparison_is_reported_once(text: str, code: str) -> None:
+    assert codes(text) == [code]
