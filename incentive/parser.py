@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -157,11 +158,52 @@ def _describe_token(token: Token) -> str:
     return f"`{token.value}`"
 
 
+# Clauses that take a whole number, and how to name it in an error.
+_WHOLE_NUMBER_CLAUSES = {
+    "limit": "a limit",
+    "cap": "a cap",
+    "at": "a streak length or threshold",
+    "every": "`every`",
+    "grace": "`grace`",
+    "top": "a rank's N",
+    "bottom": "a rank's N",
+}
+_COUNT_BEFORE_POINT = re.compile(r"\b(" + "|".join(_WHOLE_NUMBER_CLAUSES) + r")\s+(\d+)$")
+_FRACTION = re.compile(r"\.\d+")
+
+
+def _fraction_error(
+    text: str, position: int, line: int, column: int
+) -> tuple[str, str, Span, tuple[str, ...]] | None:
+    """`limit 1.5 per day`: the lexer stops at the `.` of a count that must be whole."""
+    before = _COUNT_BEFORE_POINT.search(text, max(0, position - 40), position)
+    after = _FRACTION.match(text, position)
+    if before is None or after is None:
+        return None
+    keyword, whole = before.group(1), before.group(2)
+    written = whole + after.group()
+    start = column - len(whole)
+    lower = int(whole)
+    options = f"`{keyword} {lower}` or `{keyword} {lower + 1}`" if lower else f"`{keyword} 1`"
+    return (
+        "E0101",
+        f"unexpected `{written}`: {_WHOLE_NUMBER_CLAUSES[keyword]} needs a whole number",
+        Span(line, start, line, column + len(after.group())),
+        (f"write {options}",),
+    )
+
+
 def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
     hints: list[str] = []
-    if isinstance(err, UnexpectedCharacters):
+    fraction = None
+    if isinstance(err, UnexpectedCharacters) and text[err.pos_in_stream or 0 :][:1] == ".":
+        fraction = _fraction_error(text, err.pos_in_stream or 0, line, column)
+    if fraction is not None:
+        code, message, span, extra = fraction
+        hints.extend(extra)
+    elif isinstance(err, UnexpectedCharacters):
         position = err.pos_in_stream or 0
         char = text[position] if position < len(text) else ""
         code = "E0102"

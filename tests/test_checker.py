@@ -406,3 +406,28 @@ def test_grace_0_means_no_grace() -> None:
 )
 def test_a_problem_on_the_left_of_a_comparison_is_reported_once(text: str, code: str) -> None:
     assert codes(text) == [code]
+
+
+@pytest.mark.parametrize(
+    "clauses,what,hint",
+    [
+        ("award 1 limit 1.5 per day", "a limit", "`limit 1` or `limit 2`"),
+        ("award 1 cap 2.5 per day", "a cap", "`cap 2` or `cap 3`"),
+        ("award 1 limit 10.25 ever", "a limit", "`limit 10` or `limit 11`"),
+        ("streak per day at 1.5 award 2", "a streak length or threshold", "`at 1` or `at 2`"),
+        ("top 0.5 per day by earliest award 1", "a rank's N", "`top 1`"),
+    ],
+)
+def test_a_fraction_where_a_count_goes_says_whole_number(
+    clauses: str, what: str, hint: str
+) -> None:
+    text = wrap(f"rule a {{ on x {clauses} }}")
+    [error] = diagnostics(text)
+    written = next(w for w in clauses.split() if "." in w)
+    assert (error.code, error.message) == (
+        "E0101",
+        f"unexpected `{written}`: {what} needs a whole number",
+    )
+    assert error.hints == (f"write {hint}",)
+    line = text.split("\n")[2]
+    assert line[error.span.column - 1 : error.span.end_column - 1] == written
