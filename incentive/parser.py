@@ -29,6 +29,7 @@ MAX_NESTING = 100
 MAX_INTEGER_DIGITS = 12
 MAX_DECIMAL_PLACES = 6
 MAX_STRING_LENGTH = 1_000
+MAX_NAME_LENGTH = 100
 
 
 def grammar_text() -> str:
@@ -330,8 +331,21 @@ def _int(token: Token) -> int:
     return int(_number(token))
 
 
+def _bare_name(token: Token) -> str:
+    """A NAME token's text; a name longer than MAX_NAME_LENGTH is an error (E0109)."""
+    value = str(token)
+    if len(value) > MAX_NAME_LENGTH:
+        raise _LimitExceeded(
+            "E0109",
+            f"name `{value[:20]}...` is longer than {MAX_NAME_LENGTH} characters",
+            _token_span(token),
+            "names are short words; describe a rule in a `#` comment above it",
+        )
+    return value
+
+
 def _name(token: Token) -> ast.Name:
-    value = _unquote(token) if token.type == "STRING" else str(token)
+    value = _unquote(token) if token.type == "STRING" else _bare_name(token)
     return ast.Name(value, span=_token_span(token))
 
 
@@ -536,11 +550,11 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
         return ast.Boolean(False, span=_span(meta))
 
     def attribute(self, meta: Any, children: list[Token]) -> ast.Attribute:
-        return ast.Attribute(str(children[0]), span=_token_span(children[0]))
+        return ast.Attribute(_bare_name(children[0]), span=_token_span(children[0]))
 
     def call(self, meta: Any, children: list[Any]) -> ast.Call:
         name, *args = children
-        return ast.Call(str(name), tuple(args), span=_span(meta))
+        return ast.Call(_bare_name(name), tuple(args), span=_span(meta))
 
 
 def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
