@@ -26,7 +26,7 @@ from incentive.diagnostics import (
 )
 from incentive.expressions import AmountError, evaluate, to_points
 from incentive.formatter import format_clause, format_expr, name_text
-from incentive.parser import parse
+from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
     VALUE_TYPES,
@@ -79,7 +79,8 @@ def compile_scheme(text: str, file: str = "<scheme>") -> Program:
 
 
 def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> CheckResult:
-    return _Checker(scheme, file, source).run()
+    with no_cyclic_gc():
+        return _Checker(scheme, file, source).run()
 
 
 def _describe_type(t: ValueType) -> str:

@@ -7,16 +7,19 @@ words and suggests the nearest keyword for a misspelling.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Token, Transformer_NonRecursive, Tree, v_args
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from incentive import ast
@@ -49,8 +52,9 @@ def lark_parser() -> lark.Lark:
         grammar_text(),
         parser="lalr",
         strict=True,
-        propagate_positions=True,
+        keep_all_tokens=True,  # spans include keywords; _reducer drops them from the values
         maybe_placeholders=True,
+        transformer=_callbacks(),  # build the AST while parsing (see _reducer)
     )
 
 
@@ -247,12 +251,6 @@ def _limit_error(
 # ---- tree -> AST ----------------------------------------------------------------
 
 
-def _span(meta: Any) -> Span:
-    if getattr(meta, "empty", True):
-        return Span(0, 0, 0, 0)
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
-
-
 def _token_span(token: Token) -> Span:
     return Span(token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0)
 
@@ -349,74 +347,74 @@ def _name(token: Token) -> ast.Name:
     return ast.Name(value, span=_token_span(token))
 
 
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
-    """lark.Tree -> ast nodes. Non-recursive, so deep input cannot overflow the stack."""
+class _ToAst:
+    """What each rule of the grammar builds: one method per rule (or alias), called by
+    the parser as it reduces the rule, with the rule's span and the children that
+    carry meaning (values built for sub-rules, named tokens, None for a missing
+    `[...]`; keywords and punctuation are left out)."""
 
-    def start(self, meta: Any, children: list[Any]) -> ast.Scheme:
+    def start(self, span: Span, children: list[Any]) -> ast.Scheme:
         return children[0]  # type: ignore[no-any-return]
 
-    def scheme(self, meta: Any, children: list[Any]) -> ast.Scheme:
+    def scheme(self, span: Span, children: list[Any]) -> ast.Scheme:
         name, *items = children
-        return ast.Scheme(_unquote(name), tuple(items), span=_span(meta))
+        return ast.Scheme(_unquote(name), tuple(items), span=span)
 
     # header
-    def name_list(self, meta: Any, children: list[Token]) -> tuple[ast.Name, ...]:
+    def name_list(self, span: Span, children: list[Token]) -> tuple[ast.Name, ...]:
         return tuple(_name(t) for t in children)
 
-    def currency_decl(self, meta: Any, children: list[Any]) -> ast.CurrencyDecl:
-        return ast.CurrencyDecl(children[0], span=_span(meta))
+    def currency_decl(self, span: Span, children: list[Any]) -> ast.CurrencyDecl:
+        return ast.CurrencyDecl(children[0], span=span)
 
-    def timezone_decl(self, meta: Any, children: list[Token]) -> ast.TimezoneDecl:
-        return ast.TimezoneDecl(_unquote(children[0]), span=_span(meta))
+    def timezone_decl(self, span: Span, children: list[Token]) -> ast.TimezoneDecl:
+        return ast.TimezoneDecl(_unquote(children[0]), span=span)
 
-    def day_decl(self, meta: Any, children: list[Token]) -> ast.DayDecl:
-        return ast.DayDecl(str(children[0]), span=_span(meta))
+    def day_decl(self, span: Span, children: list[Token]) -> ast.DayDecl:
+        return ast.DayDecl(str(children[0]), span=span)
 
-    def week_decl(self, meta: Any, children: list[Token]) -> ast.WeekDecl:
-        return ast.WeekDecl(_name(children[0]), span=_span(meta))
+    def week_decl(self, span: Span, children: list[Token]) -> ast.WeekDecl:
+        return ast.WeekDecl(_name(children[0]), span=span)
 
-    def season_decl(self, meta: Any, children: list[Token]) -> ast.SeasonDecl:
-        return ast.SeasonDecl(str(children[0]), str(children[1]), span=_span(meta))
+    def season_decl(self, span: Span, children: list[Token]) -> ast.SeasonDecl:
+        return ast.SeasonDecl(str(children[0]), str(children[1]), span=span)
 
-    def events_decl(self, meta: Any, children: list[ast.EventDecl]) -> ast.EventsDecl:
-        return ast.EventsDecl(tuple(children), span=_span(meta))
+    def events_decl(self, span: Span, children: list[ast.EventDecl]) -> ast.EventsDecl:
+        return ast.EventsDecl(tuple(children), span=span)
 
-    def event_decl(self, meta: Any, children: list[Any]) -> ast.EventDecl:
+    def event_decl(self, span: Span, children: list[Any]) -> ast.EventDecl:
         name, *attrs = children
-        return ast.EventDecl(
-            _name(name), tuple(a for a in attrs if a is not None), span=_span(meta)
-        )
+        return ast.EventDecl(_name(name), tuple(a for a in attrs if a is not None), span=span)
 
-    def attr_decl(self, meta: Any, children: list[Token]) -> ast.AttributeDecl:
-        return ast.AttributeDecl(_name(children[0]), _name(children[1]), span=_span(meta))
+    def attr_decl(self, span: Span, children: list[Token]) -> ast.AttributeDecl:
+        return ast.AttributeDecl(_name(children[0]), _name(children[1]), span=span)
 
-    def group_decl(self, meta: Any, children: list[Any]) -> ast.GroupDecl:
+    def group_decl(self, span: Span, children: list[Any]) -> ast.GroupDecl:
         name, *caps = children
-        return ast.GroupDecl(_name(name), tuple(caps), span=_span(meta))
+        return ast.GroupDecl(_name(name), tuple(caps), span=span)
 
     # rules
-    def rule_decl(self, meta: Any, children: list[Any]) -> ast.RuleDecl:
+    def rule_decl(self, span: Span, children: list[Any]) -> ast.RuleDecl:
         name, *clauses = children
-        return ast.RuleDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.RuleDecl(_name(name), tuple(clauses), span=span)
 
-    def on_clause(self, meta: Any, children: list[Token]) -> ast.On:
-        return ast.On(tuple(_name(t) for t in children), span=_span(meta))
+    def on_clause(self, span: Span, children: list[Token]) -> ast.On:
+        return ast.On(tuple(_name(t) for t in children), span=span)
 
-    def where_clause(self, meta: Any, children: list[Any]) -> ast.Where:
-        return ast.Where(children[0], span=_span(meta))
+    def where_clause(self, span: Span, children: list[Any]) -> ast.Where:
+        return ast.Where(children[0], span=span)
 
-    def award_clause(self, meta: Any, children: list[Any]) -> ast.Award:
+    def award_clause(self, span: Span, children: list[Any]) -> ast.Award:
         *amounts, currency, rounding = children
         return ast.Award(
             amounts[0],
             _name(currency) if currency is not None else None,
             rounding,
             tuple(amounts[1:]),
-            span=_span(meta),
+            span=span,
         )
 
-    def rank_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
+    def rank_clause(self, span: Span, children: list[Any]) -> ast.Rank:
         side, count, period, (measure, attribute, sources) = children
         return ast.Rank(
             side,
@@ -425,153 +423,253 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
             measure,
             attribute,
             sources,
-            span=_span(meta),
+            span=span,
         )
 
-    def rank_side(self, meta: Any, children: list[Token]) -> str:
+    def rank_side(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def by_earliest(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_earliest(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("earliest", None, ())
 
-    def by_count(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_count(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("count", None, ())
 
-    def by_sum(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+    def by_sum(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
         return ("sum", _name(children[0]), ())
 
-    def by_max(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+    def by_max(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
         return ("max", _name(children[0]), ())
 
-    def by_points(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[ast.Name, ...]]:
+    def by_points(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[ast.Name, ...]]:
         return ("points", None, children[0] or ())
 
-    def rounding(self, meta: Any, children: list[Token]) -> str:
+    def rounding(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def limit_clause(self, meta: Any, children: list[Any]) -> ast.Limit:
-        return ast.Limit(_int(children[0]), children[1], span=_span(meta))
+    def limit_clause(self, span: Span, children: list[Any]) -> ast.Limit:
+        return ast.Limit(_int(children[0]), children[1], span=span)
 
-    def per_period(self, meta: Any, children: list[Token]) -> str:
+    def per_period(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def ever(self, meta: Any, children: list[Any]) -> None:
+    def ever(self, span: Span, children: list[Any]) -> None:
         return None
 
-    def once_clause(self, meta: Any, children: list[Any]) -> ast.Once:
-        return ast.Once(span=_span(meta))
+    def once_clause(self, span: Span, children: list[Any]) -> ast.Once:
+        return ast.Once(span=span)
 
-    def cap_clause(self, meta: Any, children: list[Token]) -> ast.Cap:
-        return ast.Cap(_int(children[0]), str(children[1]), span=_span(meta))  # type: ignore[arg-type]
+    def cap_clause(self, span: Span, children: list[Token]) -> ast.Cap:
+        return ast.Cap(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
 
-    def group_clause(self, meta: Any, children: list[Token]) -> ast.GroupRef:
-        return ast.GroupRef(_name(children[0]), span=_span(meta))
+    def group_clause(self, span: Span, children: list[Token]) -> ast.GroupRef:
+        return ast.GroupRef(_name(children[0]), span=span)
 
-    def uncapped_clause(self, meta: Any, children: list[Any]) -> ast.Uncapped:
-        return ast.Uncapped(span=_span(meta))
+    def uncapped_clause(self, span: Span, children: list[Any]) -> ast.Uncapped:
+        return ast.Uncapped(span=span)
 
-    def streak_clause(self, meta: Any, children: list[Token]) -> ast.Streak:
-        return ast.Streak(str(children[0]), span=_span(meta))  # type: ignore[arg-type]
+    def streak_clause(self, span: Span, children: list[Token]) -> ast.Streak:
+        return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
 
-    def grace_clause(self, meta: Any, children: list[Token]) -> ast.Grace:
-        return ast.Grace(_int(children[0]), span=_span(meta))
+    def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
+        return ast.Grace(_int(children[0]), span=span)
 
-    def milestone_count(self, meta: Any, children: list[Any]) -> ast.Milestone:
-        return ast.Milestone("count", None, children[0], span=_span(meta))
+    def milestone_count(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("count", None, children[0], span=span)
 
-    def milestone_sum(self, meta: Any, children: list[Any]) -> ast.Milestone:
-        return ast.Milestone("sum", _name(children[0]), children[1], span=_span(meta))
+    def milestone_sum(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("sum", _name(children[0]), children[1], span=span)
 
-    def tier_clause(self, meta: Any, children: list[Any]) -> ast.Tier:
-        return ast.Tier(_int(children[0]), children[1], span=_span(meta))
+    def tier_clause(self, span: Span, children: list[Any]) -> ast.Tier:
+        return ast.Tier(_int(children[0]), children[1], span=span)
 
-    def every_clause(self, meta: Any, children: list[Any]) -> ast.Every:
-        return ast.Every(_int(children[0]), children[1], span=_span(meta))
+    def every_clause(self, span: Span, children: list[Any]) -> ast.Every:
+        return ast.Every(_int(children[0]), children[1], span=span)
 
     # boosts
-    def boost_decl(self, meta: Any, children: list[Any]) -> ast.BoostDecl:
+    def boost_decl(self, span: Span, children: list[Any]) -> ast.BoostDecl:
         name, *clauses = children
-        return ast.BoostDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.BoostDecl(_name(name), tuple(clauses), span=span)
 
-    def times_clause(self, meta: Any, children: list[Token]) -> ast.Times:
-        return ast.Times(_number(children[0]), span=_span(meta))
+    def times_clause(self, span: Span, children: list[Token]) -> ast.Times:
+        return ast.Times(_number(children[0]), span=span)
 
-    def weekdays_clause(self, meta: Any, children: list[Token]) -> ast.Weekdays:
-        return ast.Weekdays(tuple(_name(t) for t in children), span=_span(meta))
+    def weekdays_clause(self, span: Span, children: list[Token]) -> ast.Weekdays:
+        return ast.Weekdays(tuple(_name(t) for t in children), span=span)
 
-    def dates_clause(self, meta: Any, children: list[Token]) -> ast.Dates:
-        return ast.Dates(str(children[0]), str(children[1]), span=_span(meta))
+    def dates_clause(self, span: Span, children: list[Token]) -> ast.Dates:
+        return ast.Dates(str(children[0]), str(children[1]), span=span)
 
-    def for_clause(self, meta: Any, children: list[Any]) -> ast.For:
-        return ast.For(children[0], span=_span(meta))
+    def for_clause(self, span: Span, children: list[Any]) -> ast.For:
+        return ast.For(children[0], span=span)
 
     # expressions
-    def or_(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary("or", children[0], children[1], span=_span(meta))
+    def or_(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary("or", children[0], children[1], span=span)
 
-    def and_(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary("and", children[0], children[1], span=_span(meta))
+    def and_(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary("and", children[0], children[1], span=span)
 
-    def not_(self, meta: Any, children: list[Any]) -> ast.Not:
-        return ast.Not(children[0], span=_span(meta))
+    def not_(self, span: Span, children: list[Any]) -> ast.Not:
+        return ast.Not(children[0], span=span)
 
-    def compare(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary(str(children[1]), children[0], children[2], span=_span(meta))  # type: ignore[arg-type]
+    def compare(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary(str(children[1]), children[0], children[2], span=span)  # type: ignore[arg-type]
 
-    def binary(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary(str(children[1]), children[0], children[2], span=_span(meta))  # type: ignore[arg-type]
+    def binary(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary(str(children[1]), children[0], children[2], span=span)  # type: ignore[arg-type]
 
-    def in_(self, meta: Any, children: list[Any]) -> ast.Membership:
-        return ast.Membership(children[0], children[1], False, span=_span(meta))
+    def in_(self, span: Span, children: list[Any]) -> ast.Membership:
+        return ast.Membership(children[0], children[1], False, span=span)
 
-    def not_in(self, meta: Any, children: list[Any]) -> ast.Membership:
-        return ast.Membership(children[0], children[1], True, span=_span(meta))
+    def not_in(self, span: Span, children: list[Any]) -> ast.Membership:
+        return ast.Membership(children[0], children[1], True, span=span)
 
-    def value_list(self, meta: Any, children: list[Any]) -> tuple[ast.Expr, ...]:
+    def value_list(self, span: Span, children: list[Any]) -> tuple[ast.Expr, ...]:
         return tuple(c for c in children if c is not None)
 
-    def negate(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def negate(self, span: Span, children: list[Any]) -> ast.Expr:
         operand = children[0]
-        return ast.Negate(operand, span=_span(meta))
+        return ast.Negate(operand, span=span)
 
-    def paren(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def paren(self, span: Span, children: list[Any]) -> ast.Expr:
         return children[0]  # type: ignore[no-any-return]
 
-    def number(self, meta: Any, children: list[Token]) -> ast.Number:
+    def number(self, span: Span, children: list[Token]) -> ast.Number:
         return ast.Number(_number(children[0]), span=_token_span(children[0]))
 
-    def string(self, meta: Any, children: list[Token]) -> ast.String:
+    def string(self, span: Span, children: list[Token]) -> ast.String:
         return ast.String(_unquote(children[0]), span=_token_span(children[0]))
 
-    def true(self, meta: Any, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(True, span=_span(meta))
+    def true(self, span: Span, children: list[Any]) -> ast.Boolean:
+        return ast.Boolean(True, span=span)
 
-    def false(self, meta: Any, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(False, span=_span(meta))
+    def false(self, span: Span, children: list[Any]) -> ast.Boolean:
+        return ast.Boolean(False, span=span)
 
-    def attribute(self, meta: Any, children: list[Token]) -> ast.Attribute:
+    def attribute(self, span: Span, children: list[Token]) -> ast.Attribute:
         return ast.Attribute(_bare_name(children[0]), span=_token_span(children[0]))
 
-    def call(self, meta: Any, children: list[Any]) -> ast.Call:
+    def call(self, span: Span, children: list[Any]) -> ast.Call:
         name, *args = children
-        return ast.Call(_bare_name(name), tuple(args), span=_span(meta))
+        return ast.Call(_bare_name(name), tuple(args), span=span)
 
 
-def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
-    """Reject absurd nesting before anything recursive sees the tree."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise _limit_error(
-                "E0104",
-                f"expression nested more than {MAX_NESTING} levels deep",
-                _span(node.meta),
-                file,
-                text,
-                "split the condition into simpler parts",
-            )
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+# Terminals that carry meaning; every other token is a keyword or punctuation.
+_MEANINGFUL_TOKENS = frozenset(
+    {
+        "NAME",
+        "NUMBER",
+        "INT",
+        "DATE",
+        "TIME",
+        "STRING",
+        "COMPARE",
+        "ADD_OP",
+        "MUL_OP",
+        "PERIOD",
+        "ROUNDING_MODE",
+    }
+)
+_KEEP_ALL_TOKENS = frozenset({"rank_side"})  # the `!` rules of the grammar
+
+
+class _Reduced:
+    """A rule the parser has reduced: the value built for it, its span from its first
+    to its last token (keywords and brackets included), its height in rules (1 for a
+    rule made of tokens only) and the reduced rules it is made of, in order."""
+
+    __slots__ = ("children", "height", "span", "value")
+
+    def __init__(self, value: Any, span: Span, height: int, children: tuple[_Reduced, ...]):
+        self.value = value
+        self.span = span
+        self.height = height
+        self.children = children
+
+
+def _reducer(method: Any, keep_all: bool) -> Any:
+    """Wrap a `_ToAst` method as the callback lark calls when it reduces the rule.
+
+    The tree is built while parsing (no `lark.Tree`, no second pass), which is
+    about twice as fast, and nothing recurses, so deep input cannot overflow the
+    stack. Spans are worked out here rather than by lark's propagate_positions,
+    which was the largest single cost of parsing.
+    """
+
+    def reduce(children: list[Any]) -> _Reduced:
+        values: list[Any] = []
+        reduced: list[_Reduced] = []
+        first: Any = None
+        last: Any = None
+        height = 0
+        for child in children:
+            if child is None:
+                values.append(None)
+                continue
+            if first is None:
+                first = child
+            last = child
+            if type(child) is _Reduced:
+                values.append(child.value)
+                reduced.append(child)
+                if child.height > height:
+                    height = child.height
+            elif keep_all or child.type in _MEANINGFUL_TOKENS:
+                values.append(child)
+        if type(first) is _Reduced:
+            line, column = first.span.line, first.span.column
+        else:
+            line, column = first.line, first.column
+        if type(last) is _Reduced:
+            end_line, end_column = last.span.end_line, last.span.end_column
+        else:
+            end_line, end_column = last.end_line, last.end_column
+        span = Span(line, column, end_line, end_column)
+        return _Reduced(method(span, values), span, height + 1, tuple(reduced))
+
+    return reduce
+
+
+def _callbacks() -> Any:
+    """An object with a callback for every rule and alias of the grammar."""
+    builder = _ToAst()
+    callbacks = type("_Callbacks", (), {})()
+    for name in dir(_ToAst):
+        if not name.startswith("_"):
+            setattr(callbacks, name, _reducer(getattr(builder, name), name in _KEEP_ALL_TOKENS))
+    return callbacks
+
+
+def _too_deep(root: _Reduced) -> Span | None:
+    """The span of the first rule nested deeper than MAX_NESTING, if any.
+
+    The root (`start`) is at depth 1. Of several, the one reported is the first in
+    a depth-first walk that visits the last child first.
+    """
+    if root.height <= MAX_NESTING:
+        return None
+    node, depth = root, 1
+    while depth <= MAX_NESTING:
+        need = MAX_NESTING + 1 - depth  # levels a child must have below it (itself included)
+        node = next(c for c in reversed(node.children) if c.height >= need)
+        depth += 1
+    return node.span
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: parsing and checking allocate many objects
+    and no cycles, and the collector's passes over them took a third of the time.
+    (Reference counting still frees everything; a cycle, if any, waits for the next
+    collection.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
@@ -587,21 +685,24 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
             "a scheme is a page of rules; event data belongs in an events file",
         )
     try:
-        tree = lark_parser().parse(text)
+        with no_cyclic_gc():
+            root = lark_parser().parse(text)
     except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
         raise _syntax_error(err, text, file) from None
-    _check_nesting(tree, text, file)
-    try:
-        result = _ToAst().transform(tree)
     except _LimitExceeded as err:
         raise _limit_error(err.code, err.message, err.span, file, text, err.hint) from None
-    except lark.exceptions.VisitError as err:
-        inner = err.orig_exc
-        if isinstance(inner, _LimitExceeded):
-            raise _limit_error(
-                inner.code, inner.message, inner.span, file, text, inner.hint
-            ) from None
-        raise
+    assert isinstance(root, _Reduced)
+    too_deep = _too_deep(root)
+    if too_deep is not None:
+        raise _limit_error(
+            "E0104",
+            f"expression nested more than {MAX_NESTING} levels deep",
+            too_deep,
+            file,
+            text,
+            "split the condition into simpler parts",
+        )
+    result = root.value
     assert isinstance(result, ast.Scheme)
     return dataclasses.replace(result, comments=find_comments(text))
 
@@ -610,6 +711,8 @@ def find_comments(text: str) -> tuple[ast.Comment, ...]:
     """Every `#` comment outside a string (strings never span lines)."""
     comments: list[ast.Comment] = []
     for number, line in enumerate(text.split("\n"), start=1):
+        if "#" not in line:
+            continue
         in_string = escaped = False
         for column, ch in enumerate(line, start=1):
             if in_string:
