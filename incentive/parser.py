@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import gc
+import itertools
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +24,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from incentive import ast
-from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean
+from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
 
 # Limits that keep a hostile or broken file from hanging or crashing the parser
 # (reliability.md #12). Each has its own error code and message.
@@ -33,6 +34,11 @@ MAX_INTEGER_DIGITS = 12
 MAX_DECIMAL_PLACES = 6
 MAX_STRING_LENGTH = 1_000
 MAX_NAME_LENGTH = 100
+# Parsing costs 10-20 µs per token (lark's lexer and LALR loop), so only the token
+# count bounds the parse time: a 300,000-item list, well under MAX_SOURCE_BYTES,
+# took half a minute. 50,000 tokens are a few thousand rules and parse in under a
+# second; a scheme is a page of rules.
+MAX_TOKENS = 50_000
 
 
 def grammar_text() -> str:
@@ -657,6 +663,31 @@ def _too_deep(root: _Reduced) -> Span | None:
     return node.span
 
 
+# One token roughly as the lexer sees it (a date, a time or a number is one; so is a
+# comment). No nested repetition, so scanning is linear whatever the text.
+_TOKEN = re.compile(
+    r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d+(?:\.\d+)?|\w+|[=!<>]=|[^\s\w]"""
+)
+
+
+def _count_tokens(text: str, file: str) -> None:
+    """Reject a scheme of more than MAX_TOKENS words, numbers, symbols and comments,
+    quickly: before the parser, which would take seconds over them (the lexer reads
+    each comment as a token too)."""
+    beyond = next(itertools.islice(_TOKEN.finditer(text), MAX_TOKENS, None), None)
+    if beyond is not None:
+        line, column = line_of(text, beyond.start())
+        raise _limit_error(
+            "E0110",
+            f"scheme has more than {MAX_TOKENS:,} words, numbers, symbols and comments",
+            Span.point(line, column),
+            file,
+            text,
+            "a scheme is a page of rules; long lists of values (members, ids) belong "
+            "in the events, as an attribute such as `vip: bool`",
+        )
+
+
 @contextlib.contextmanager
 def no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: parsing and checking allocate many objects
@@ -684,6 +715,7 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
             text[:1000],
             "a scheme is a page of rules; event data belongs in an events file",
         )
+    _count_tokens(text, file)
     try:
         with no_cyclic_gc():
             root = lark_parser().parse(text)
