@@ -357,7 +357,13 @@ class _ToAst:
     """What each rule of the grammar builds: one method per rule (or alias), called by
     the parser as it reduces the rule, with the rule's span and the children that
     carry meaning (values built for sub-rules, named tokens, None for a missing
-    `[...]`; keywords and punctuation are left out)."""
+    `[...]`; keywords and punctuation are left out).
+
+    The parser keeps all tokens (for the spans), so a missing `[...]` gives one None
+    per symbol in it, keywords included: `["from" name_list]` gives two Nones, not
+    one as with lark's default. Do not count on the number of Nones of an optional
+    part that holds a keyword; a new rule needs a method here (a test checks).
+    """
 
     def start(self, span: Span, children: list[Any]) -> ast.Scheme:
         return children[0]  # type: ignore[no-any-return]
