@@ -17,10 +17,17 @@ from zoneinfo import available_timezones
 from incentive import ast
 from incentive.calendar import WEEKDAYS, Calendar, zone_exists
 from incentive.checker_ledger import LedgerChecker
-from incentive.diagnostics import Diagnostic, DiagnosticBag, SchemeError, Span, suggestion_hints
-from incentive.expressions import evaluate, to_points
-from incentive.formatter import format_clause
-from incentive.parser import parse
+from incentive.diagnostics import (
+    Diagnostic,
+    DiagnosticBag,
+    SchemeError,
+    Span,
+    did_you_mean,
+    suggestion_hints,
+)
+from incentive.expressions import AmountError, evaluate, to_points
+from incentive.formatter import format_clause, format_expr, name_text
+from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
     VALUE_TYPES,
@@ -41,7 +48,18 @@ from incentive.program import (
 # name -> (min args, max args); random(a, b): a whole number from a to b, drawn from the seed
 FUNCTIONS = {"min": (2, None), "max": (2, None), "random": (2, 2)}
 DEFAULT_CURRENCY = "points"
-_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3, "season": 4, None: 5}
+# (shorter, longer): every shorter period lies inside one longer period. A week
+# does not lie inside a month (it may straddle two); `None` is `ever`.
+_NESTED_PERIODS = {
+    ("day", "week"),
+    ("day", "month"),
+    ("day", "year"),
+    ("day", "season"),
+    ("week", "season"),
+    ("month", "year"),
+    ("month", "season"),
+    *((period, None) for period in ("day", "week", "month", "year", "season")),
+}
 
 
 @dataclass
@@ -67,7 +85,8 @@ def compile_scheme(text: str, file: str = "<scheme>") -> Program:
 
 
 def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> CheckResult:
-    return _Checker(scheme, file, source).run()
+    with no_cyclic_gc():
+        return _Checker(scheme, file, source).run()
 
 
 def _describe_type(t: ValueType) -> str:
@@ -98,6 +117,7 @@ class _Checker:
         self.boards: set[str] = set()  # names in rule_names that are boards
         self.teams: dict[str, ast.Name] = {}  # team kinds: `team class, group`
         self.used_groups: set[str] = set()
+        self.meant_groups: set[str] = set()  # suggested for a misspelt `group NAME`
         self.ledger = LedgerChecker(self)
         self.ledger_names: set[str] = set()  # redeem and grants blocks
         levels = [i for i in scheme.items if isinstance(i, ast.LevelsDecl)]
@@ -107,6 +127,9 @@ class _Checker:
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
+        # Comparisons between attributes of unknown type, with the rule's event types:
+        # a later rule may still fix a type, so they are looked at after every rule.
+        self.untyped: list[tuple[list[str], ast.Binary | ast.Membership]] = []
 
     # ---- helpers ----------------------------------------------------------------
 
@@ -145,10 +168,11 @@ class _Checker:
         self.ledger.scheme_budgets()
         self._collect_groups()
         rules = self._check_rules()
+        self._check_untyped_comparisons()
         self._check_rank_sources()
         boosts = self._check_boosts()
         for group_name, group in self.groups.items():
-            if group_name not in self.used_groups:
+            if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
                     "W0303",
                     f"group `{group_name}` has no rules",
@@ -336,10 +360,10 @@ class _Checker:
         return tuple(specs)
 
     def _warn_never_binds(self, items: list[tuple[int, ast.PeriodName | None, Span, str]]) -> None:
-        """A bound over a short period at or above a bound over a longer one never binds."""
+        """A bound over a period at or above a bound over a period it lies in never binds."""
         for count, period, span, text in items:
             for other_count, other_period, _, other_text in items:
-                if _PERIOD_ORDER[other_period] > _PERIOD_ORDER[period] and other_count <= count:
+                if (period, other_period) in _NESTED_PERIODS and other_count <= count:
                     self.bag.warning(
                         "W0302",
                         f"`{text}` can never bind under `{other_text}`",
@@ -401,15 +425,17 @@ class _Checker:
             for ref in (c for c in rule.clauses if isinstance(c, ast.GroupRef)):
                 group = ref.name.value
                 if group not in self.groups:
+                    meant = did_you_mean(group, self.groups)
                     self.bag.error(
                         "E0208",
                         f"unknown group `{group}`",
                         ref.name.span,
-                        *(
-                            suggestion_hints(group, self.groups)
-                            or (f"declare it: `group {group} {{ cap 20 per day }}`",)
-                        ),
+                        f"did you mean `{meant}`?"
+                        if meant
+                        else f"declare it: `group {group} {{ cap 20 per day }}`",
                     )
+                    if meant is not None:
+                        self.meant_groups.add(meant)  # no W0303 for it on top of E0208
                     continue
                 self.used_groups.add(group)
                 if group in group_currency and group_currency[group][0] != currency:
@@ -459,23 +485,25 @@ class _Checker:
         counts: dict[type, list[ast.Node]] = {}
         for clause in rule.clauses:
             counts.setdefault(type(clause), []).append(clause)
-        for kind, word in (
-            (ast.On, "on"),
-            (ast.Where, "where"),
-            (ast.Award, "award"),
-            (ast.Once, "once"),
-            (ast.Uncapped, "uncapped"),
-            (ast.Streak, "streak"),
-            (ast.Milestone, "milestone"),
-            (ast.Grace, "grace"),
-            (ast.Every, "every"),
+        for kind, word, hint in (
+            (ast.On, "on", "combine them: `on a, b`"),
+            (ast.Where, "where", "combine them: `where x and y`"),
+            (
+                ast.Award,
+                "award",
+                "a rule pays one amount per event: add them up (`award 5 + 3`), "
+                "or write a second rule for a second award",
+            ),
+            (ast.Once, "once", "remove it: one `once` already pays at most once ever"),
+            (ast.Uncapped, "uncapped", "remove it: one `uncapped` is enough"),
+            (ast.Streak, "streak", "a rule counts one streak: write one rule per period"),
+            (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
+            (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
+            (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
-                    "E0212",
-                    f"rule `{name}` has more than one `{word}` clause",
-                    extra.span,
-                    "combine them: `on a, b` or `where x and y`",
+                    "E0212", f"rule `{name}` has more than one `{word}` clause", extra.span, hint
                 )
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
@@ -534,8 +562,14 @@ class _Checker:
             )
 
         # limits
-        limits = [c for c in rule.clauses if isinstance(c, ast.Limit | ast.Once)]
-        by_period: dict[str | None, int] = {}
+        # A repeated `once` is already E0212: it is not a second limit as well.
+        first_once = _first(rule, ast.Once)
+        limits = [
+            c
+            for c in rule.clauses
+            if isinstance(c, ast.Limit) or (isinstance(c, ast.Once) and c is first_once)
+        ]
+        by_period: dict[str | None, ast.Limit | ast.Once] = {}
         bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
         for clause in limits:
             count, period = (
@@ -544,16 +578,20 @@ class _Checker:
             if not self._check_limit_like(count, "a limit", clause.span):
                 continue
             self._check_period(period, clause.span)
-            if period in by_period and by_period[period] != count:
+            if period in by_period:
+                # Each limit counts every award under the same counter, so two limits
+                # for one period count each award twice (even when they are equal).
+                first = by_period[period]
                 label = "ever" if period is None else f"per {period}"
                 self.bag.error(
                     "E0214",
-                    f"rule `{name}` has contradictory limits {label} "
-                    f"({by_period[period]} and {count})",
+                    f"rule `{name}` has two limits {label}",
                     clause.span,
-                    "keep one of them",
+                    f"the first is `{format_clause(first)}` on line {first.span.line}; "
+                    "keep one of them: together they would count each award twice",
                 )
-            by_period[period] = count
+                continue
+            by_period[period] = clause
             bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
         self._warn_never_binds(bounds)
         self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")
@@ -591,6 +629,35 @@ class _Checker:
                 ast.Attribute(milestone.attribute.value, span=milestone.attribute.span),
                 "number",
                 "`milestone sum`",
+            )
+        if events:
+            self.untyped.extend((events, node) for node in typer.untyped)
+
+    def _check_untyped_comparisons(self) -> None:
+        """Warn about comparisons whose sides no declaration or use has typed.
+
+        The interpreter converts only the attributes whose type it knows
+        (`Program.attribute_types`); an attribute it does not know is missing from
+        the event, and a comparison that reads a missing attribute is false.
+        """
+        for events, node in self.untyped:
+            typer = _Typer(self, events)
+            typer.infer(node, "bool")
+            if not typer.untyped:
+                continue  # another rule fixed the types (or a type error was reported)
+            names = [f"`{n}`" for n in dict.fromkeys(a.name for a in _attributes(node))]
+            if len(names) == 1:
+                what = f"the type of {names[0]} is unknown, so the rule never reads it"
+            else:
+                shown = ", ".join(names[:-1]) + " and " + names[-1]
+                what = f"the types of {shown} are unknown, so the rule never reads them"
+            attributes = ", ".join(f"{n.strip('`')}: text" for n in names)
+            declaration = " ".join(f"{name_text(e)}({attributes})" for e in events)
+            self.bag.warning(
+                "W0307",
+                f"{_describe_comparison(node)} is always false: {what}",
+                node.span,
+                f"declare the types in `events {{ ... }}`, e.g. `events {{ {declaration} }}`",
             )
 
     def _check_perk(
@@ -805,7 +872,7 @@ class _Checker:
                 plain.span,
                 f"write `at 7 {format_clause(plain)}`",
             )
-        if not tiers and every is None:
+        if not tiers and every is None and plain is None:  # a plain award is E0228 above
             self.bag.error(
                 "E0229",
                 f"rule `{name}` does not say what it pays",
@@ -836,10 +903,10 @@ class _Checker:
                     clause.span,
                 )
         seen: set[int] = set()
+        # `grace 0` is allowed: no missed period, the same as no `grace`.
         for number, clause_span in [
             *((t.threshold, t.span) for t in tiers),
             *(((every.interval, every.span),) if every else ()),
-            *(((grace.count, grace.span),) if grace and grace.count == 0 else ()),
         ]:
             self._check_limit_like(number, "a streak length or threshold", clause_span)
         for tier in tiers:
@@ -1038,20 +1105,23 @@ class _Checker:
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
         uncapped = _first(rule, ast.Uncapped)
         if uncapped is not None and spec.caps:
-            self.bag.warning(
-                "W0306",
-                f"`uncapped` has no effect: rule `{spec.name}` is capped by "
-                f"`{spec.caps[0].describe()}`",
-                uncapped.span,
-                "remove `uncapped`, or take the rule out of the capped group",
-            )
+            cap = spec.caps[0]
+            kind, _, owner = cap.owner.partition(":")
+            bound = f"`cap {cap.points} per {cap.period}`"
+            if kind == "group":
+                message = f"rule `{spec.name}` is in group `{owner}`, which has {bound}"
+                hint = "remove `uncapped`, or take the rule out of the capped group"
+            else:
+                message = f"rule `{spec.name}` has {bound}"
+                hint = "remove `uncapped`, or remove the cap if the rule should pay without bound"
+            self.bag.warning("W0306", f"`uncapped` has no effect: {message}", uncapped.span, hint)
         if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
         if spec.amount is None:
             return  # pays no points (a flag)
-        if isinstance(spec.amount, ast.Number) and spec.amount.value <= 0:
+        if _never_positive(spec.amount):
             return  # penalties and zero awards cannot run away
         self.bag.warning(
             "W0301",
@@ -1072,6 +1142,10 @@ class _Typer:
     def __init__(self, checker: _Checker, events: list[str]) -> None:
         self.checker = checker
         self.events = events
+        # Comparisons met whose sides both have no type yet (see _check_untyped_comparisons).
+        self.untyped: list[ast.Binary | ast.Membership] = []
+        # Attributes with two types among the rule's event types (reported once).
+        self.mixed: set[str] = set()
 
     def _declared(self, event: str) -> dict[str, ValueType] | None:
         declared = self.checker.declared_events
@@ -1105,12 +1179,14 @@ class _Typer:
             if seen is not None:
                 known = known or seen
                 if seen != known:
-                    self.checker.bag.error(
-                        "E0219",
-                        f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
-                        f"{_describe_type(known)} for another event of this rule",
-                        node.span,
-                    )
+                    if name not in self.mixed:  # one error per attribute, not per use
+                        self.mixed.add(name)
+                        self.checker.bag.error(
+                            "E0219",
+                            f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
+                            f"{_describe_type(known)} for another event of this rule",
+                            node.span,
+                        )
                     return None
         result = known or want
         if result is not None:
@@ -1180,9 +1256,10 @@ class _Typer:
                     self.expect(left, "number", f"`{op}`")
                     self.expect(right, "number", f"`{op}`")
                     return "bool"
-                self._same_type(left, right, op)
+                self._same_type(node, left, right, op)
                 return "bool"
             case ast.Membership(operand=operand, items=items):
+                before = len(self.checker.bag.items)
                 item_type: ValueType | None = None
                 for item in items:
                     item_type = item_type or self.infer(item, None)
@@ -1190,14 +1267,22 @@ class _Typer:
                 if got is not None:
                     for item in items:
                         self.expect(item, got, "a list after `in`")
+                elif items and len(self.checker.bag.items) == before:
+                    self.untyped.append(node)
                 return "bool"
         raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
 
-    def _same_type(self, left: ast.Expr, right: ast.Expr, op: str) -> None:
+    def _same_type(self, node: ast.Binary, left: ast.Expr, right: ast.Expr, op: str) -> None:
+        before = len(self.checker.bag.items)
         lt = self.infer(left, None)
+        reported = len(self.checker.bag.items) > before
         rt = self.infer(right, lt)
-        if lt is None and rt is not None:
+        if lt is None and rt is not None and not reported:
+            # `x == 5`: the right side gives an untyped attribute its type. Inferring
+            # the left side again after it reported a problem would report it twice.
             lt = self.infer(left, rt)
+        if lt is None and rt is None and len(self.checker.bag.items) == before:
+            self.untyped.append(node)
         if lt is not None and rt is not None and lt != rt:
             self.checker.bag.error(
                 "E0219",
@@ -1218,6 +1303,71 @@ def _show(node: ast.Expr) -> str:
         case ast.Boolean(value=value):
             return "`true`" if value else "`false`"
     return "this expression"
+
+
+def _never_positive(node: ast.Expr) -> bool:
+    """True if an amount can never be above zero, whatever the event (a penalty)."""
+    if _first_attribute(node) is None:  # a constant: work it out
+        try:
+            value = evaluate(node, {})
+        except AmountError:
+            return False  # division by zero: an error of its own (E0223)
+        return isinstance(value, Decimal) and value <= 0
+    return _signs(node)[0]
+
+
+def _signs(node: ast.Expr) -> tuple[bool, bool]:
+    """(never positive, never negative) for an amount; (False, False) when unknown."""
+    match node:
+        case ast.Number(value=value):
+            return value <= 0, value >= 0
+        case ast.Negate(operand=operand):
+            not_positive, not_negative = _signs(operand)
+            return not_negative, not_positive
+        case ast.Binary(op=op, left=left, right=right) if op in ("+", "-", "*", "/"):
+            left_np, left_nn = _signs(left)
+            right_np, right_nn = _signs(right)
+            if op == "+":
+                return left_np and right_np, left_nn and right_nn
+            if op == "-":
+                return left_np and right_nn, left_nn and right_np
+            zero = (left_np and left_nn) or (op == "*" and right_np and right_nn)
+            return (
+                zero or (left_np and right_nn) or (left_nn and right_np),
+                zero or (left_nn and right_nn) or (left_np and right_np),
+            )
+        case ast.Call(function=function, args=args) if function in FUNCTIONS and args:
+            signs = [_signs(arg) for arg in args]
+            if function == "min":
+                return any(np for np, _ in signs), all(nn for _, nn in signs)
+            return all(np for np, _ in signs), any(nn for _, nn in signs)
+    return False, False
+
+
+def _describe_comparison(node: ast.Binary | ast.Membership) -> str:
+    if isinstance(node, ast.Binary):
+        return f"`{format_expr(node)}`"
+    return f"`{format_expr(node.operand)} {'not in' if node.negated else 'in'} [...]`"
+
+
+def _attributes(node: ast.Expr) -> list[ast.Attribute]:
+    """The attributes an expression reads, left to right."""
+    found: list[ast.Attribute] = []
+    stack: list[ast.Expr] = [node]
+    while stack:
+        current = stack.pop()
+        match current:
+            case ast.Attribute():
+                found.append(current)
+            case ast.Negate(operand=operand) | ast.Not(operand=operand):
+                stack.append(operand)
+            case ast.Binary(left=left, right=right):
+                stack.extend((right, left))
+            case ast.Call(args=args):
+                stack.extend(reversed(args))
+            case ast.Membership(operand=operand, items=items):
+                stack.extend((*reversed(items), operand))
+    return found
 
 
 _ClauseT = TypeVar("_ClauseT", bound=ast.Node)

@@ -7,19 +7,24 @@ words and suggests the nearest keyword for a misspelling.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
+import itertools
+import re
+from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Token, Transformer_NonRecursive, Tree, v_args
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from incentive import ast
-from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean
+from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
 
 # Limits that keep a hostile or broken file from hanging or crashing the parser
 # (reliability.md #12). Each has its own error code and message.
@@ -28,6 +33,12 @@ MAX_NESTING = 100
 MAX_INTEGER_DIGITS = 12
 MAX_DECIMAL_PLACES = 6
 MAX_STRING_LENGTH = 1_000
+MAX_NAME_LENGTH = 100
+# Parsing costs 10-20 µs per token (lark's lexer and LALR loop), so only the token
+# count bounds the parse time: a 300,000-item list, well under MAX_SOURCE_BYTES,
+# took half a minute. 50,000 tokens are a few thousand rules and parse in under a
+# second; a scheme is a page of rules.
+MAX_TOKENS = 50_000
 
 
 def grammar_text() -> str:
@@ -47,8 +58,9 @@ def lark_parser() -> lark.Lark:
         grammar_text(),
         parser="lalr",
         strict=True,
-        propagate_positions=True,
+        keep_all_tokens=True,  # spans include keywords; _reducer drops them from the values
         maybe_placeholders=True,
+        transformer=_callbacks(),  # build the AST while parsing (see _reducer)
     )
 
 
@@ -181,11 +193,55 @@ def _describe_token(token: Token) -> str:
     return f"`{token.value}`"
 
 
+# Clauses that take a whole number, and how to name it in an error.
+_WHOLE_NUMBER_CLAUSES = {
+    "limit": "a limit",
+    "cap": "a cap",
+    "at": "a streak length or threshold",
+    "every": "`every`",
+    "grace": "`grace`",
+    "top": "a rank's N",
+    "bottom": "a rank's N",
+}
+_COUNT_BEFORE_POINT = re.compile(r"\b(" + "|".join(_WHOLE_NUMBER_CLAUSES) + r")\s+(\d+)$")
+_FRACTION = re.compile(r"\.\d+")
+
+
+def _fraction_error(
+    text: str, position: int, line: int, column: int
+) -> tuple[str, str, Span, tuple[str, ...]] | None:
+    """`limit 1.5 per day`: the lexer stops at the `.` of a count that must be whole."""
+    before = _COUNT_BEFORE_POINT.search(text, max(0, position - 40), position)
+    after = _FRACTION.match(text, position)
+    if before is None or after is None:
+        return None
+    keyword, whole = before.group(1), before.group(2)
+    written = whole + after.group()
+    start = column - len(whole)
+    lower = int(whole)
+    options = f"`{keyword} {lower}` or `{keyword} {lower + 1}`" if lower else f"`{keyword} 1`"
+    return (
+        "E0101",
+        f"unexpected `{written}`: {_WHOLE_NUMBER_CLAUSES[keyword]} needs a whole number",
+        Span(line, start, line, column + len(after.group())),
+        (f"write {options}",),
+    )
+
+
 def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
     hints: list[str] = []
-    if isinstance(err, UnexpectedCharacters):
+    fraction = None
+    if isinstance(err, UnexpectedCharacters) and text[err.pos_in_stream or 0 :][:1] == ".":
+        fraction = _fraction_error(text, err.pos_in_stream or 0, line, column)
+    elif isinstance(err, UnexpectedToken) and err.token.value == ".":
+        # `.` is a token of its own (`invite.invitee`), so `1.5` may stop there too.
+        fraction = _fraction_error(text, err.token.start_pos or 0, line, column)
+    if fraction is not None:
+        code, message, span, extra = fraction
+        hints.extend(extra)
+    elif isinstance(err, UnexpectedCharacters):
         position = err.pos_in_stream or 0
         char = text[position] if position < len(text) else ""
         code = "E0102"
@@ -226,12 +282,6 @@ def _limit_error(
 
 
 # ---- tree -> AST ----------------------------------------------------------------
-
-
-def _span(meta: Any) -> Span:
-    if getattr(meta, "empty", True):
-        return Span(0, 0, 0, 0)
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
 def _token_span(token: Token) -> Span:
@@ -312,79 +362,98 @@ def _int(token: Token) -> int:
     return int(_number(token))
 
 
+def _bare_name(token: Token) -> str:
+    """A NAME token's text; a name longer than MAX_NAME_LENGTH is an error (E0109)."""
+    value = str(token)
+    if len(value) > MAX_NAME_LENGTH:
+        raise _LimitExceeded(
+            "E0109",
+            f"name `{value[:20]}...` is longer than {MAX_NAME_LENGTH} characters",
+            _token_span(token),
+            "names are short words; describe a rule in a `#` comment above it",
+        )
+    return value
+
+
 def _name(token: Token) -> ast.Name:
-    value = _unquote(token) if token.type == "STRING" else str(token)
+    value = _unquote(token) if token.type == "STRING" else _bare_name(token)
     return ast.Name(value, span=_token_span(token))
 
 
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
-    """lark.Tree -> ast nodes. Non-recursive, so deep input cannot overflow the stack."""
+class _ToAst:
+    """What each rule of the grammar builds: one method per rule (or alias), called by
+    the parser as it reduces the rule, with the rule's span and the children that
+    carry meaning (values built for sub-rules, named tokens, None for a missing
+    `[...]`; keywords and punctuation are left out).
 
-    def start(self, meta: Any, children: list[Any]) -> ast.Scheme:
+    The parser keeps all tokens (for the spans), so a missing `[...]` gives one None
+    per symbol in it, keywords included: `["from" name_list]` gives two Nones, not
+    one as with lark's default. Do not count on the number of Nones of an optional
+    part that holds a keyword; a new rule needs a method here (a test checks).
+    """
+
+    def start(self, span: Span, children: list[Any]) -> ast.Scheme:
         return children[0]  # type: ignore[no-any-return]
 
-    def scheme(self, meta: Any, children: list[Any]) -> ast.Scheme:
+    def scheme(self, span: Span, children: list[Any]) -> ast.Scheme:
         name, *items = children
-        return ast.Scheme(_unquote(name), tuple(items), span=_span(meta))
+        return ast.Scheme(_unquote(name), tuple(items), span=span)
 
     # header
-    def name_list(self, meta: Any, children: list[Token]) -> tuple[ast.Name, ...]:
+    def name_list(self, span: Span, children: list[Token]) -> tuple[ast.Name, ...]:
         return tuple(_name(t) for t in children)
 
-    def currency_decl(self, meta: Any, children: list[Any]) -> ast.CurrencyDecl:
-        return ast.CurrencyDecl(children[0], span=_span(meta))
+    def currency_decl(self, span: Span, children: list[Any]) -> ast.CurrencyDecl:
+        return ast.CurrencyDecl(children[0], span=span)
 
-    def timezone_decl(self, meta: Any, children: list[Token]) -> ast.TimezoneDecl:
-        return ast.TimezoneDecl(_unquote(children[0]), span=_span(meta))
+    def timezone_decl(self, span: Span, children: list[Token]) -> ast.TimezoneDecl:
+        return ast.TimezoneDecl(_unquote(children[0]), span=span)
 
-    def day_decl(self, meta: Any, children: list[Token]) -> ast.DayDecl:
-        return ast.DayDecl(str(children[0]), span=_span(meta))
+    def day_decl(self, span: Span, children: list[Token]) -> ast.DayDecl:
+        return ast.DayDecl(str(children[0]), span=span)
 
-    def week_decl(self, meta: Any, children: list[Token]) -> ast.WeekDecl:
-        return ast.WeekDecl(_name(children[0]), span=_span(meta))
+    def week_decl(self, span: Span, children: list[Token]) -> ast.WeekDecl:
+        return ast.WeekDecl(_name(children[0]), span=span)
 
-    def season_decl(self, meta: Any, children: list[Token]) -> ast.SeasonDecl:
-        return ast.SeasonDecl(str(children[0]), str(children[1]), span=_span(meta))
+    def season_decl(self, span: Span, children: list[Token]) -> ast.SeasonDecl:
+        return ast.SeasonDecl(str(children[0]), str(children[1]), span=span)
 
-    def events_decl(self, meta: Any, children: list[ast.EventDecl]) -> ast.EventsDecl:
-        return ast.EventsDecl(tuple(children), span=_span(meta))
+    def events_decl(self, span: Span, children: list[ast.EventDecl]) -> ast.EventsDecl:
+        return ast.EventsDecl(tuple(children), span=span)
 
-    def event_decl(self, meta: Any, children: list[Any]) -> ast.EventDecl:
+    def event_decl(self, span: Span, children: list[Any]) -> ast.EventDecl:
         name, *attrs = children
-        return ast.EventDecl(
-            _name(name), tuple(a for a in attrs if a is not None), span=_span(meta)
-        )
+        return ast.EventDecl(_name(name), tuple(a for a in attrs if a is not None), span=span)
 
-    def attr_decl(self, meta: Any, children: list[Token]) -> ast.AttributeDecl:
-        return ast.AttributeDecl(_name(children[0]), _name(children[1]), span=_span(meta))
+    def attr_decl(self, span: Span, children: list[Token]) -> ast.AttributeDecl:
+        return ast.AttributeDecl(_name(children[0]), _name(children[1]), span=span)
 
-    def group_decl(self, meta: Any, children: list[Any]) -> ast.GroupDecl:
+    def group_decl(self, span: Span, children: list[Any]) -> ast.GroupDecl:
         name, *caps = children
-        return ast.GroupDecl(_name(name), tuple(caps), span=_span(meta))
+        return ast.GroupDecl(_name(name), tuple(caps), span=span)
 
     # rules
-    def rule_decl(self, meta: Any, children: list[Any]) -> ast.RuleDecl:
+    def rule_decl(self, span: Span, children: list[Any]) -> ast.RuleDecl:
         name, *clauses = children
-        return ast.RuleDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.RuleDecl(_name(name), tuple(clauses), span=span)
 
-    def on_clause(self, meta: Any, children: list[Token]) -> ast.On:
-        return ast.On(tuple(_name(t) for t in children), span=_span(meta))
+    def on_clause(self, span: Span, children: list[Token]) -> ast.On:
+        return ast.On(tuple(_name(t) for t in children), span=span)
 
-    def where_clause(self, meta: Any, children: list[Any]) -> ast.Where:
-        return ast.Where(children[0], span=_span(meta))
+    def where_clause(self, span: Span, children: list[Any]) -> ast.Where:
+        return ast.Where(children[0], span=span)
 
-    def award_clause(self, meta: Any, children: list[Any]) -> ast.Award:
+    def award_clause(self, span: Span, children: list[Any]) -> ast.Award:
         *amounts, currency, rounding = children
         return ast.Award(
             amounts[0],
             _name(currency) if currency is not None else None,
             rounding,
             tuple(amounts[1:]),
-            span=_span(meta),
+            span=span,
         )
 
-    def rank_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
+    def rank_clause(self, span: Span, children: list[Any]) -> ast.Rank:
         side, count, team, period, (measure, attribute, sources) = children
         return ast.Rank(
             side,
@@ -394,10 +463,10 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
             attribute,
             sources,
             _name(team) if team is not None else None,
-            span=_span(meta),
+            span=span,
         )
 
-    def ranking_clause(self, meta: Any, children: list[Any]) -> ast.Rank:
+    def ranking_clause(self, span: Span, children: list[Any]) -> ast.Rank:
         team, period, (measure, attribute, sources) = children
         return ast.Rank(
             "top",
@@ -407,255 +476,381 @@ class _ToAst(Transformer_NonRecursive[Token, ast.Scheme]):
             attribute,
             sources,
             _name(team) if team is not None else None,
-            span=_span(meta),
+            span=span,
         )
 
-    def perk_clause(self, meta: Any, children: list[Any]) -> ast.Perk:
-        return ast.Perk(children[0], _unquote(children[1]), span=_span(meta))
+    def perk_clause(self, span: Span, children: list[Any]) -> ast.Perk:
+        return ast.Perk(children[0], _unquote(children[1]), span=span)
 
-    def perk_kind(self, meta: Any, children: list[Token]) -> str:
+    def perk_kind(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
     # the ledger
-    def expire_after(self, meta: Any, children: list[Any]) -> ast.ExpireDecl:
+    def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, days = children
         return ast.ExpireDecl(
-            _name(currency) if currency is not None else None, _int(days), None, span=_span(meta)
+            _name(currency) if currency is not None else None, _int(days), None, span=span
         )
 
-    def expire_at_end(self, meta: Any, children: list[Any]) -> ast.ExpireDecl:
+    def expire_at_end(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, period = children
         return ast.ExpireDecl(
             _name(currency) if currency is not None else None,
             None,
             str(period),  # type: ignore[arg-type]
-            span=_span(meta),
+            span=span,
         )
 
-    def budget_clause(self, meta: Any, children: list[Any]) -> ast.Budget:
+    def budget_clause(self, span: Span, children: list[Any]) -> ast.Budget:
         points, currency, period = children
         return ast.Budget(
             _int(points),
             _name(currency) if currency is not None else None,
             str(period),  # type: ignore[arg-type]
-            span=_span(meta),
+            span=span,
         )
 
-    def redeem_decl(self, meta: Any, children: list[Any]) -> ast.RedeemDecl:
+    def redeem_decl(self, span: Span, children: list[Any]) -> ast.RedeemDecl:
         name, *clauses = children
-        return ast.RedeemDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.RedeemDecl(_name(name), tuple(clauses), span=span)
 
-    def amount_clause(self, meta: Any, children: list[Any]) -> ast.Amount:
+    def amount_clause(self, span: Span, children: list[Any]) -> ast.Amount:
         attribute, currency = children
         return ast.Amount(
-            _name(attribute), _name(currency) if currency is not None else None, span=_span(meta)
+            _name(attribute), _name(currency) if currency is not None else None, span=span
         )
 
-    def minimum_clause(self, meta: Any, children: list[Token]) -> ast.Minimum:
-        return ast.Minimum(_int(children[0]), span=_span(meta))
+    def minimum_clause(self, span: Span, children: list[Token]) -> ast.Minimum:
+        return ast.Minimum(_int(children[0]), span=span)
 
-    def maximum_clause(self, meta: Any, children: list[Token]) -> ast.Maximum:
-        return ast.Maximum(_int(children[0]), span=_span(meta))
+    def maximum_clause(self, span: Span, children: list[Token]) -> ast.Maximum:
+        return ast.Maximum(_int(children[0]), span=span)
 
-    def multiple_clause(self, meta: Any, children: list[Token]) -> ast.Multiple:
-        return ast.Multiple(_int(children[0]), span=_span(meta))
+    def multiple_clause(self, span: Span, children: list[Token]) -> ast.Multiple:
+        return ast.Multiple(_int(children[0]), span=span)
 
-    def threshold_clause(self, meta: Any, children: list[Token]) -> ast.Threshold:
-        return ast.Threshold(_int(children[0]), span=_span(meta))
+    def threshold_clause(self, span: Span, children: list[Token]) -> ast.Threshold:
+        return ast.Threshold(_int(children[0]), span=span)
 
-    def grants_decl(self, meta: Any, children: list[Any]) -> ast.GrantsDecl:
+    def grants_decl(self, span: Span, children: list[Any]) -> ast.GrantsDecl:
         name, *clauses = children
-        return ast.GrantsDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.GrantsDecl(_name(name), tuple(clauses), span=span)
 
-    def allowance_clause(self, meta: Any, children: list[Any]) -> ast.Allowance:
+    def allowance_clause(self, span: Span, children: list[Any]) -> ast.Allowance:
         points, currency, period, *granters = children
         return ast.Allowance(
             _int(points),
             _name(currency) if currency is not None else None,
             str(period),  # type: ignore[arg-type]
             tuple(_unquote(g) for g in granters if g is not None),
-            span=_span(meta),
+            span=span,
         )
 
-    def levels_decl(self, meta: Any, children: list[Any]) -> ast.LevelsDecl:
+    def levels_decl(self, span: Span, children: list[Any]) -> ast.LevelsDecl:
         currency, *steps = children
         return ast.LevelsDecl(
-            _name(currency) if currency is not None else None, tuple(steps), span=_span(meta)
+            _name(currency) if currency is not None else None, tuple(steps), span=span
         )
 
-    def level_step(self, meta: Any, children: list[Token]) -> ast.LevelStep:
-        return ast.LevelStep(_name(children[0]), _int(children[1]), span=_span(meta))
+    def level_step(self, span: Span, children: list[Token]) -> ast.LevelStep:
+        return ast.LevelStep(_name(children[0]), _int(children[1]), span=span)
 
-    def seed_decl(self, meta: Any, children: list[Token]) -> ast.SeedDecl:
-        return ast.SeedDecl(_int(children[0]), span=_span(meta))
+    def seed_decl(self, span: Span, children: list[Token]) -> ast.SeedDecl:
+        return ast.SeedDecl(_int(children[0]), span=span)
 
-    def inactive_clause(self, meta: Any, children: list[Token]) -> ast.Inactive:
-        return ast.Inactive(_int(children[0]), span=_span(meta))
+    def inactive_clause(self, span: Span, children: list[Token]) -> ast.Inactive:
+        return ast.Inactive(_int(children[0]), span=span)
 
-    def inviter_clause(self, meta: Any, children: list[Token]) -> ast.Inviter:
+    def inviter_clause(self, span: Span, children: list[Token]) -> ast.Inviter:
         event, attribute, days = children
-        return ast.Inviter(_name(event), _name(attribute), _int(days), span=_span(meta))
+        return ast.Inviter(_name(event), _name(attribute), _int(days), span=span)
 
-    def by_lottery(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_lottery(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("lottery", None, ())
 
-    def team_decl(self, meta: Any, children: list[Any]) -> ast.TeamDecl:
-        return ast.TeamDecl(children[0], span=_span(meta))
+    def team_decl(self, span: Span, children: list[Any]) -> ast.TeamDecl:
+        return ast.TeamDecl(children[0], span=span)
 
-    def board_decl(self, meta: Any, children: list[Any]) -> ast.BoardDecl:
+    def board_decl(self, span: Span, children: list[Any]) -> ast.BoardDecl:
         name, *clauses = children
-        return ast.BoardDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.BoardDecl(_name(name), tuple(clauses), span=span)
 
-    def by_active(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_active(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("active", None, ())
 
-    def by_rate(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_rate(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("rate", None, ())
 
-    def rank_side(self, meta: Any, children: list[Token]) -> str:
+    def rank_side(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def by_earliest(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_earliest(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("earliest", None, ())
 
-    def by_count(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[()]]:
+    def by_count(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("count", None, ())
 
-    def by_sum(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+    def by_sum(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
         return ("sum", _name(children[0]), ())
 
-    def by_max(self, meta: Any, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+    def by_max(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
         return ("max", _name(children[0]), ())
 
-    def by_points(self, meta: Any, children: list[Any]) -> tuple[str, None, tuple[ast.Name, ...]]:
+    def by_points(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[ast.Name, ...]]:
         return ("points", None, children[0] or ())
 
-    def rounding(self, meta: Any, children: list[Token]) -> str:
+    def rounding(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def limit_clause(self, meta: Any, children: list[Any]) -> ast.Limit:
-        return ast.Limit(_int(children[0]), children[1], span=_span(meta))
+    def limit_clause(self, span: Span, children: list[Any]) -> ast.Limit:
+        return ast.Limit(_int(children[0]), children[1], span=span)
 
-    def per_period(self, meta: Any, children: list[Token]) -> str:
+    def per_period(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
-    def ever(self, meta: Any, children: list[Any]) -> None:
+    def ever(self, span: Span, children: list[Any]) -> None:
         return None
 
-    def once_clause(self, meta: Any, children: list[Any]) -> ast.Once:
-        return ast.Once(span=_span(meta))
+    def once_clause(self, span: Span, children: list[Any]) -> ast.Once:
+        return ast.Once(span=span)
 
-    def cap_clause(self, meta: Any, children: list[Token]) -> ast.Cap:
-        return ast.Cap(_int(children[0]), str(children[1]), span=_span(meta))  # type: ignore[arg-type]
+    def cap_clause(self, span: Span, children: list[Token]) -> ast.Cap:
+        return ast.Cap(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
 
-    def group_clause(self, meta: Any, children: list[Token]) -> ast.GroupRef:
-        return ast.GroupRef(_name(children[0]), span=_span(meta))
+    def group_clause(self, span: Span, children: list[Token]) -> ast.GroupRef:
+        return ast.GroupRef(_name(children[0]), span=span)
 
-    def uncapped_clause(self, meta: Any, children: list[Any]) -> ast.Uncapped:
-        return ast.Uncapped(span=_span(meta))
+    def uncapped_clause(self, span: Span, children: list[Any]) -> ast.Uncapped:
+        return ast.Uncapped(span=span)
 
-    def streak_clause(self, meta: Any, children: list[Token]) -> ast.Streak:
-        return ast.Streak(str(children[0]), span=_span(meta))  # type: ignore[arg-type]
+    def streak_clause(self, span: Span, children: list[Token]) -> ast.Streak:
+        return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
 
-    def grace_clause(self, meta: Any, children: list[Token]) -> ast.Grace:
-        return ast.Grace(_int(children[0]), span=_span(meta))
+    def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
+        return ast.Grace(_int(children[0]), span=span)
 
-    def milestone_count(self, meta: Any, children: list[Any]) -> ast.Milestone:
-        return ast.Milestone("count", None, children[0], span=_span(meta))
+    def milestone_count(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("count", None, children[0], span=span)
 
-    def milestone_sum(self, meta: Any, children: list[Any]) -> ast.Milestone:
-        return ast.Milestone("sum", _name(children[0]), children[1], span=_span(meta))
+    def milestone_sum(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("sum", _name(children[0]), children[1], span=span)
 
-    def tier_clause(self, meta: Any, children: list[Any]) -> ast.Tier:
-        return ast.Tier(_int(children[0]), children[1], span=_span(meta))
+    def tier_clause(self, span: Span, children: list[Any]) -> ast.Tier:
+        return ast.Tier(_int(children[0]), children[1], span=span)
 
-    def every_clause(self, meta: Any, children: list[Any]) -> ast.Every:
-        return ast.Every(_int(children[0]), children[1], span=_span(meta))
+    def every_clause(self, span: Span, children: list[Any]) -> ast.Every:
+        return ast.Every(_int(children[0]), children[1], span=span)
 
     # boosts
-    def boost_decl(self, meta: Any, children: list[Any]) -> ast.BoostDecl:
+    def boost_decl(self, span: Span, children: list[Any]) -> ast.BoostDecl:
         name, *clauses = children
-        return ast.BoostDecl(_name(name), tuple(clauses), span=_span(meta))
+        return ast.BoostDecl(_name(name), tuple(clauses), span=span)
 
-    def times_clause(self, meta: Any, children: list[Token]) -> ast.Times:
-        return ast.Times(_number(children[0]), span=_span(meta))
+    def times_clause(self, span: Span, children: list[Token]) -> ast.Times:
+        return ast.Times(_number(children[0]), span=span)
 
-    def weekdays_clause(self, meta: Any, children: list[Token]) -> ast.Weekdays:
-        return ast.Weekdays(tuple(_name(t) for t in children), span=_span(meta))
+    def weekdays_clause(self, span: Span, children: list[Token]) -> ast.Weekdays:
+        return ast.Weekdays(tuple(_name(t) for t in children), span=span)
 
-    def dates_clause(self, meta: Any, children: list[Token]) -> ast.Dates:
-        return ast.Dates(str(children[0]), str(children[1]), span=_span(meta))
+    def dates_clause(self, span: Span, children: list[Token]) -> ast.Dates:
+        return ast.Dates(str(children[0]), str(children[1]), span=span)
 
-    def for_clause(self, meta: Any, children: list[Any]) -> ast.For:
-        return ast.For(children[0], span=_span(meta))
+    def for_clause(self, span: Span, children: list[Any]) -> ast.For:
+        return ast.For(children[0], span=span)
 
     # expressions
-    def or_(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary("or", children[0], children[1], span=_span(meta))
+    def or_(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary("or", children[0], children[1], span=span)
 
-    def and_(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary("and", children[0], children[1], span=_span(meta))
+    def and_(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary("and", children[0], children[1], span=span)
 
-    def not_(self, meta: Any, children: list[Any]) -> ast.Not:
-        return ast.Not(children[0], span=_span(meta))
+    def not_(self, span: Span, children: list[Any]) -> ast.Not:
+        return ast.Not(children[0], span=span)
 
-    def compare(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary(str(children[1]), children[0], children[2], span=_span(meta))  # type: ignore[arg-type]
+    def compare(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary(str(children[1]), children[0], children[2], span=span)  # type: ignore[arg-type]
 
-    def binary(self, meta: Any, children: list[Any]) -> ast.Binary:
-        return ast.Binary(str(children[1]), children[0], children[2], span=_span(meta))  # type: ignore[arg-type]
+    def binary(self, span: Span, children: list[Any]) -> ast.Binary:
+        return ast.Binary(str(children[1]), children[0], children[2], span=span)  # type: ignore[arg-type]
 
-    def in_(self, meta: Any, children: list[Any]) -> ast.Membership:
-        return ast.Membership(children[0], children[1], False, span=_span(meta))
+    def in_(self, span: Span, children: list[Any]) -> ast.Membership:
+        return ast.Membership(children[0], children[1], False, span=span)
 
-    def not_in(self, meta: Any, children: list[Any]) -> ast.Membership:
-        return ast.Membership(children[0], children[1], True, span=_span(meta))
+    def not_in(self, span: Span, children: list[Any]) -> ast.Membership:
+        return ast.Membership(children[0], children[1], True, span=span)
 
-    def value_list(self, meta: Any, children: list[Any]) -> tuple[ast.Expr, ...]:
+    def value_list(self, span: Span, children: list[Any]) -> tuple[ast.Expr, ...]:
         return tuple(c for c in children if c is not None)
 
-    def negate(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def negate(self, span: Span, children: list[Any]) -> ast.Expr:
         operand = children[0]
-        return ast.Negate(operand, span=_span(meta))
+        return ast.Negate(operand, span=span)
 
-    def paren(self, meta: Any, children: list[Any]) -> ast.Expr:
+    def paren(self, span: Span, children: list[Any]) -> ast.Expr:
         return children[0]  # type: ignore[no-any-return]
 
-    def number(self, meta: Any, children: list[Token]) -> ast.Number:
+    def number(self, span: Span, children: list[Token]) -> ast.Number:
         return ast.Number(_number(children[0]), span=_token_span(children[0]))
 
-    def string(self, meta: Any, children: list[Token]) -> ast.String:
+    def string(self, span: Span, children: list[Token]) -> ast.String:
         return ast.String(_unquote(children[0]), span=_token_span(children[0]))
 
-    def true(self, meta: Any, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(True, span=_span(meta))
+    def true(self, span: Span, children: list[Any]) -> ast.Boolean:
+        return ast.Boolean(True, span=span)
 
-    def false(self, meta: Any, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(False, span=_span(meta))
+    def false(self, span: Span, children: list[Any]) -> ast.Boolean:
+        return ast.Boolean(False, span=span)
 
-    def attribute(self, meta: Any, children: list[Token]) -> ast.Attribute:
-        return ast.Attribute(str(children[0]), span=_token_span(children[0]))
+    def attribute(self, span: Span, children: list[Token]) -> ast.Attribute:
+        return ast.Attribute(_bare_name(children[0]), span=_token_span(children[0]))
 
-    def call(self, meta: Any, children: list[Any]) -> ast.Call:
+    def call(self, span: Span, children: list[Any]) -> ast.Call:
         name, *args = children
-        return ast.Call(str(name), tuple(args), span=_span(meta))
+        return ast.Call(_bare_name(name), tuple(args), span=span)
 
 
-def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
-    """Reject absurd nesting before anything recursive sees the tree."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise _limit_error(
-                "E0104",
-                f"expression nested more than {MAX_NESTING} levels deep",
-                _span(node.meta),
-                file,
-                text,
-                "split the condition into simpler parts",
-            )
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+# Terminals that carry meaning; every other token is a keyword or punctuation.
+_MEANINGFUL_TOKENS = frozenset(
+    {
+        "NAME",
+        "NUMBER",
+        "INT",
+        "DATE",
+        "TIME",
+        "STRING",
+        "COMPARE",
+        "ADD_OP",
+        "MUL_OP",
+        "PERIOD",
+        "ROUNDING_MODE",
+    }
+)
+# The `!` rules of the grammar: their keywords are their values.
+_KEEP_ALL_TOKENS = frozenset({"rank_side", "perk_kind"})
+
+
+class _Reduced:
+    """A rule the parser has reduced: the value built for it, its span from its first
+    to its last token (keywords and brackets included), its height in rules (1 for a
+    rule made of tokens only) and the reduced rules it is made of, in order."""
+
+    __slots__ = ("children", "height", "span", "value")
+
+    def __init__(self, value: Any, span: Span, height: int, children: tuple[_Reduced, ...]):
+        self.value = value
+        self.span = span
+        self.height = height
+        self.children = children
+
+
+def _reducer(method: Any, keep_all: bool) -> Any:
+    """Wrap a `_ToAst` method as the callback lark calls when it reduces the rule.
+
+    The tree is built while parsing (no `lark.Tree`, no second pass), which is
+    about twice as fast, and nothing recurses, so deep input cannot overflow the
+    stack. Spans are worked out here rather than by lark's propagate_positions,
+    which was the largest single cost of parsing.
+    """
+
+    def reduce(children: list[Any]) -> _Reduced:
+        values: list[Any] = []
+        reduced: list[_Reduced] = []
+        first: Any = None
+        last: Any = None
+        height = 0
+        for child in children:
+            if child is None:
+                values.append(None)
+                continue
+            if first is None:
+                first = child
+            last = child
+            if type(child) is _Reduced:
+                values.append(child.value)
+                reduced.append(child)
+                if child.height > height:
+                    height = child.height
+            elif keep_all or child.type in _MEANINGFUL_TOKENS:
+                values.append(child)
+        if type(first) is _Reduced:
+            line, column = first.span.line, first.span.column
+        else:
+            line, column = first.line, first.column
+        if type(last) is _Reduced:
+            end_line, end_column = last.span.end_line, last.span.end_column
+        else:
+            end_line, end_column = last.end_line, last.end_column
+        span = Span(line, column, end_line, end_column)
+        return _Reduced(method(span, values), span, height + 1, tuple(reduced))
+
+    return reduce
+
+
+def _callbacks() -> Any:
+    """An object with a callback for every rule and alias of the grammar."""
+    builder = _ToAst()
+    callbacks = type("_Callbacks", (), {})()
+    for name in dir(_ToAst):
+        if not name.startswith("_"):
+            setattr(callbacks, name, _reducer(getattr(builder, name), name in _KEEP_ALL_TOKENS))
+    return callbacks
+
+
+def _too_deep(root: _Reduced) -> Span | None:
+    """The span of the first rule nested deeper than MAX_NESTING, if any.
+
+    The root (`start`) is at depth 1. Of several, the one reported is the first in
+    a depth-first walk that visits the last child first.
+    """
+    if root.height <= MAX_NESTING:
+        return None
+    node, depth = root, 1
+    while depth <= MAX_NESTING:
+        need = MAX_NESTING + 1 - depth  # levels a child must have below it (itself included)
+        node = next(c for c in reversed(node.children) if c.height >= need)
+        depth += 1
+    return node.span
+
+
+# One token roughly as the lexer sees it (a date, a time or a number is one; so is a
+# comment). No nested repetition, so scanning is linear whatever the text.
+_TOKEN = re.compile(
+    r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|\d+(?:\.\d+)?|\w+|[=!<>]=|[^\s\w]"""
+)
+
+
+def _count_tokens(text: str, file: str) -> None:
+    """Reject a scheme of more than MAX_TOKENS words, numbers, symbols and comments,
+    quickly: before the parser, which would take seconds over them (the lexer reads
+    each comment as a token too)."""
+    beyond = next(itertools.islice(_TOKEN.finditer(text), MAX_TOKENS, None), None)
+    if beyond is not None:
+        line, column = line_of(text, beyond.start())
+        raise _limit_error(
+            "E0110",
+            f"scheme has more than {MAX_TOKENS:,} words, numbers, symbols and comments",
+            Span.point(line, column),
+            file,
+            text,
+            "a scheme is a page of rules; long lists of values (members, ids) belong "
+            "in the events, as an attribute such as `vip: bool`",
+        )
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: parsing and checking allocate many objects
+    and no cycles, and the collector's passes over them took a third of the time.
+    (Reference counting still frees everything; a cycle, if any, waits for the next
+    collection.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
@@ -670,22 +865,26 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
             text[:1000],
             "a scheme is a page of rules; event data belongs in an events file",
         )
+    _count_tokens(text, file)
     try:
-        tree = lark_parser().parse(text)
+        with no_cyclic_gc():
+            root = lark_parser().parse(text)
     except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
         raise _syntax_error(err, text, file) from None
-    _check_nesting(tree, text, file)
-    try:
-        result = _ToAst().transform(tree)
     except _LimitExceeded as err:
         raise _limit_error(err.code, err.message, err.span, file, text, err.hint) from None
-    except lark.exceptions.VisitError as err:
-        inner = err.orig_exc
-        if isinstance(inner, _LimitExceeded):
-            raise _limit_error(
-                inner.code, inner.message, inner.span, file, text, inner.hint
-            ) from None
-        raise
+    assert isinstance(root, _Reduced)
+    too_deep = _too_deep(root)
+    if too_deep is not None:
+        raise _limit_error(
+            "E0104",
+            f"expression nested more than {MAX_NESTING} levels deep",
+            too_deep,
+            file,
+            text,
+            "split the condition into simpler parts",
+        )
+    result = root.value
     assert isinstance(result, ast.Scheme)
     return dataclasses.replace(result, comments=find_comments(text))
 
@@ -694,6 +893,8 @@ def find_comments(text: str) -> tuple[ast.Comment, ...]:
     """Every `#` comment outside a string (strings never span lines)."""
     comments: list[ast.Comment] = []
     for number, line in enumerate(text.split("\n"), start=1):
+        if "#" not in line:
+            continue
         in_string = escaped = False
         for column, ch in enumerate(line, start=1):
             if in_string:

@@ -56,9 +56,11 @@ CASES = [
     ("E0210", wrap("rule a { award 1 once }"), 3, "`on` clause"),
     ("E0211", wrap("rule a { on x once }"), 3, "`award` clause"),
     ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "more than one `on`"),
+    ("E0212", wrap("rule a { on x on y award 1 once }"), 3, "combine them: `on a, b`"),
+    ("E0212", wrap("rule a { on x where a where b award 1 once }"), 3, "`where x and y`"),
     ("E0213", wrap("rule a { on x award 1 limit 0 per day }"), 3, "at least 1"),
     ("E0213", wrap("rule a { on x award 1 cap 0 per day }"), 3, "at least 1"),
-    ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "contradictory"),
+    ("E0214", wrap("rule a { on x award 1 limit 1 per day limit 3 per day }"), 3, "two limits"),
     ("E0214", wrap("rule a { on x award 1 cap 5 per day cap 9 per day }"), 3, "two caps"),
     ("E0215", wrap("rule a { on x award 1 limit 1 per season }"), 3, "needs a season"),
     (
@@ -197,3 +199,235 @@ def test_inferred_attribute_types_reach_the_program() -> None:
         "likes": "number",
         "words": "number",
     }
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in diagnostics(text)]
+
+
+@pytest.mark.parametrize(
+    "clauses",
+    [
+        "limit 2 per day limit 2 per day",
+        "limit 2 per day limit 5 per day",
+        "once limit 1 ever",
+        "limit 3 ever once",
+    ],
+)
+def test_two_limits_for_one_period_are_an_error(clauses: str) -> None:
+    """Two limits for one period share one counter, so each award counts twice."""
+    text = wrap(
+        "rule x {\n on a\n award 1\n "
+        + clauses.replace(" limit", "\n limit").replace(" once", "\n once")
+        + "\n}"
+    )
+    found = [d for d in diagnostics(text) if d.is_error]
+    assert [d.code for d in found] == ["E0214"], found
+    label = "ever" if "ever" in clauses or "once" in clauses else "per day"
+    assert found[0].message == f"rule `x` has two limits {label}"
+    assert found[0].span.line == 7  # the second limit
+    assert "twice" in found[0].hints[0]
+
+
+def test_a_repeated_once_is_reported_once() -> None:
+    assert codes(wrap("rule x { on a award 1 once once }")) == ["E0212"]
+
+
+def test_comparing_two_untyped_attributes_warns() -> None:
+    """Only typed attributes reach the evaluator: `p == q` reads two missing values."""
+    text = wrap("rule a { on hw where p == q award 1 once }")
+    [warning] = diagnostics(text)
+    assert warning.code == "W0307"
+    assert warning.message == (
+        "`p == q` is always false: the types of `p` and `q` are unknown, "
+        "so the rule never reads them"
+    )
+    assert (warning.span.line, warning.span.column) == (3, 22)
+    assert "`events { hw(p: text, q: text) }`" in warning.hints[0]
+    program = incentive.compile(text)
+    assert "hw" not in program.attribute_types  # what the warning is about
+
+
+def test_untyped_membership_warns() -> None:
+    assert codes(wrap("rule a { on hw where p not in [q, r] award 1 once }")) == ["W0307"]
+
+
+@pytest.mark.parametrize(
+    "header,other",
+    [
+        ("events { hw(p: text, q: text) }", ""),
+        ("", 'rule b { on hw where p == "x" award 1 once }'),  # a later rule fixes `p`
+        ("", "rule b { on hw where q > 1 award 1 once }"),
+    ],
+)
+def test_inferable_comparison_does_not_warn(header: str, other: str) -> None:
+    text = wrap("rule a { on hw where p == q award 1 once }\n" + other, header)
+    assert codes(text) == []
+    assert set(incentive.compile(text).attribute_types["hw"]) == {"p", "q"}
+
+
+def test_a_later_rule_that_types_both_sides_differently_is_an_error() -> None:
+    text = wrap(
+        "rule a { on hw where p == q award 1 once }\n"
+        'rule b { on hw where p > 1 and q == "x" award 1 once }'
+    )
+    found = diagnostics(text)
+    assert [(d.code, d.span.line) for d in found] == [("E0219", 3)]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["-30", "-(30)", "0", "2 - 5", "-30 * 2", "-5 / 2 round up", "min(-1, words)",
+     "max(-1, -2)", "words * 0", "min(-10, words) * 3"],
+)  # fmt: skip
+def test_a_penalty_is_not_warned_about(amount: str) -> None:
+    """An amount that is never positive cannot run away: no W0301 (`-30` is Negate(30))."""
+    text = wrap(
+        f"rule fine {{ on ad award {amount} }}", "events { ad(words: number, likes: number) }"
+    )
+    assert codes(text) == []
+
+
+@pytest.mark.parametrize(
+    "amount", ["30", "words", "-words", "-30 * words", "max(-1, words)", "2 - words"]
+)
+def test_an_amount_that_may_be_positive_is_warned_about(amount: str) -> None:
+    """An attribute may be negative, so `-words` may pay."""
+    text = wrap(f"rule r {{ on ad award {amount} }}", "events { ad(words: number) }")
+    assert codes(text) == ["W0301"]
+
+
+@pytest.mark.parametrize(
+    "short,long,warned",
+    [
+        ("day", "week", True),
+        ("day", "month", True),
+        ("day", "season", True),
+        ("week", "season", True),
+        ("month", "season", True),
+        ("week", "month", False),  # a week may straddle two months: 9 a week can bind
+        ("month", "week", False),
+    ],
+)
+def test_never_binds_only_for_nested_periods(short: str, long: str, warned: bool) -> None:
+    season = "season 2026-03-01 to 2026-05-31"
+    for clause in ("limit", "cap"):
+        text = wrap(
+            f"rule a {{ on x award 1 {clause} 9 per {short} {clause} 5 per {long} }}", season
+        )
+        assert codes(text) == (["W0302"] if warned else []), (clause, short, long)
+
+
+def test_never_binds_under_a_limit_ever() -> None:
+    assert codes(wrap("rule a { on x award 1 limit 9 per week limit 5 ever }")) == ["W0302"]
+
+
+@pytest.mark.parametrize(
+    "clauses,message",
+    [
+        ("group chat", "rule `a` is in group `chat`, which has `cap 20 per day`"),
+        ("cap 5 per week", "rule `a` has `cap 5 per week`"),
+    ],
+)
+def test_uncapped_on_a_capped_rule_reads_well(clauses: str, message: str) -> None:
+    text = wrap(f"group chat {{ cap 20 per day }}\nrule a {{ on x award 1 {clauses} uncapped }}")
+    found = [d for d in diagnostics(text) if d.code == "W0306"]
+    assert [d.message for d in found] == [f"`uncapped` has no effect: {message}"]
+    assert found[0].message.count("`") % 2 == 0 and "``" not in found[0].message
+
+
+@pytest.mark.parametrize(
+    "clauses,hint",
+    [
+        ("award 1 award 2 once", "add them up (`award 5 + 3`), or write a second rule"),
+        ("award 1 once once", "one `once` already pays at most once ever"),
+        ("award 1 uncapped uncapped", "one `uncapped` is enough"),
+        ("streak per day streak per week at 3 award 1", "one rule per period"),
+        ("streak per day grace 1 grace 2 at 3 award 1", "keep one: `grace 2`"),
+        ("streak per day every 3 award 1 every 5 award 2", "keep one `every`"),
+        ("milestone count milestone sum w at 3 award 1", "one rule per measure"),
+    ],
+)
+def test_repeated_clause_has_a_fitting_hint(clauses: str, hint: str) -> None:
+    found = [d for d in diagnostics(wrap(f"rule a {{ on x {clauses} }}")) if d.code == "E0212"]
+    assert len(found) == 1
+    assert hint in found[0].hints[0]
+    assert "`on a, b`" not in found[0].hints[0]
+
+
+def test_a_misspelt_group_is_not_also_a_group_without_rules() -> None:
+    text = wrap("group chat { cap 20 per day }\nrule a { on x award 1 group caht }")
+    assert codes(text) == ["E0208"]
+    # A group that nothing names, not even misspelt, is still warned about.
+    text = wrap("group chat { cap 20 per day }\nrule a { on x award 1 group zzz }")
+    assert sorted(codes(text)) == ["E0208", "W0303"]
+
+
+@pytest.mark.parametrize("kind", ["streak per day", "milestone count"])
+def test_a_streak_with_a_plain_award_gets_one_error(kind: str) -> None:
+    found = [d for d in diagnostics(wrap(f"rule s {{ on hw {kind} award 5 }}")) if d.is_error]
+    assert [d.code for d in found] == ["E0228"]
+    assert found[0].hints == ("write `at 7 award 5`",)
+
+
+def test_grace_0_means_no_grace() -> None:
+    text = wrap("rule s { on hw streak per day grace 0 at 3 award 1 }")
+    assert diagnostics(text) == []
+    streak = incentive.compile(text).rules[0].streak
+    assert streak is not None and streak.grace == 0
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        (
+            wrap(
+                "rule a { on hw where x > 1 award 1 once }\n"
+                'rule b { on hw2 where x == "a" award 1 once }\n'
+                "rule c { on hw, hw2 where x == 5 award 1 once }"
+            ),
+            "E0219",
+        ),
+        (
+            wrap("rule c { on hw where wrods == 5 award 1 once }", "events { hw(words: number) }"),
+            "E0217",
+        ),
+        (wrap("rule c { on hw where mni(1, 2) == 5 award 1 once }"), "E0222"),
+        (
+            wrap(
+                "rule a { on hw where x > 1 award 1 once }\n"
+                'rule b { on hw2 where x == "a" award 1 once }\n'
+                "rule c { on hw, hw2 where x > 5 and x < 9 award x once }"
+            ),
+            "E0219",
+        ),
+    ],
+    ids=["mixed types", "unknown attribute", "unknown function", "mixed types used 3 times"],
+)
+def test_a_problem_on_the_left_of_a_comparison_is_reported_once(text: str, code: str) -> None:
+    assert codes(text) == [code]
+
+
+@pytest.mark.parametrize(
+    "clauses,what,hint",
+    [
+        ("award 1 limit 1.5 per day", "a limit", "`limit 1` or `limit 2`"),
+        ("award 1 cap 2.5 per day", "a cap", "`cap 2` or `cap 3`"),
+        ("award 1 limit 10.25 ever", "a limit", "`limit 10` or `limit 11`"),
+        ("streak per day at 1.5 award 2", "a streak length or threshold", "`at 1` or `at 2`"),
+        ("top 0.5 per day by earliest award 1", "a rank's N", "`top 1`"),
+    ],
+)
+def test_a_fraction_where_a_count_goes_says_whole_number(
+    clauses: str, what: str, hint: str
+) -> None:
+    text = wrap(f"rule a {{ on x {clauses} }}")
+    [error] = diagnostics(text)
+    written = next(w for w in clauses.split() if "." in w)
+    assert (error.code, error.message) == (
+        "E0101",
+        f"unexpected `{written}`: {what} needs a whole number",
+    )
+    assert error.hints == (f"write {hint}",)
+    line = text.split("\n")[2]
+    assert line[error.span.column - 1 : error.span.end_column - 1] == written
