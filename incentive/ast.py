@@ -376,6 +376,7 @@ class LevelsDecl(Node):
 
     currency: Name | None
     steps: tuple[LevelStep, ...]
+    days: int | None = None  # a rolling window: points earned in the last N days
 
 
 @dataclass(frozen=True)

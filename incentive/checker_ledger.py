@@ -115,9 +115,11 @@ class LedgerChecker:
                 decl.span,
                 "e.g. `levels { bronze 0  silver 200  gold 1000 }`",
             )
+        if decl.days is not None:
+            self.checker._check_limit_like(decl.days, "a level window", decl.span)
         if currency is None or not steps:
             return None
-        return LevelsSpec(currency, tuple(steps))
+        return LevelsSpec(currency, tuple(steps), decl.days)
 
     def seed(self) -> int:
         decls = [i for i in self.checker.scheme.items if isinstance(i, ast.SeedDecl)]

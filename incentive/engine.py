@@ -62,6 +62,7 @@ class Session:
                 self.state.rostered[kind] = sorted(placed)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
         self.ledger = Ledger(program, self.state)
+        self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
         # invite event type -> the referral rules it feeds
         self._inviting: dict[str, list[RuleSpec]] = {}
@@ -150,6 +151,8 @@ class Session:
             )
             return
         state.open_day = day
+        if state.levels_closed is None and self._rolling_levels:
+            state.levels_closed = (day - timedelta(days=1)).isoformat()
         if state.clock is None or event.at > state.clock:
             state.clock = event.at
         attrs = self._place_in_teams(event, attrs)
@@ -306,6 +309,19 @@ class Session:
             until = instant if instant is not None else self._horizon()
             expiry = self.ledger.next_expiry(until)
             flag = self._next_flag(until)
+            if self._rolling_levels and state.levels_closed is not None:
+                # A day's close re-checks rolling levels, before anything later.
+                closing = date.fromisoformat(state.levels_closed) + timedelta(days=1)
+                moment = program.calendar.day_end(closing)
+                if (
+                    until is not None
+                    and moment <= until
+                    and all(t is None or moment <= t for t in (expiry, flag))
+                    and (due is None or moment <= due[0])
+                ):
+                    state.levels_closed = closing.isoformat()
+                    yield from self.ledger.drop_levels(closing)
+                    continue
             # At one instant: expiries, then flags, then rank closes (in file order).
             if (
                 expiry is not None

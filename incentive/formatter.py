@@ -273,7 +273,9 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
         case ast.LevelsDecl(currency=currency, steps=steps):
             _block(
                 out,
-                "levels" + (f" {currency.value}" if currency else ""),
+                "levels"
+                + (f" {currency.value}" if currency else "")
+                + (f" over {item.days} days" if item.days is not None else ""),
                 item.span,
                 [(f"{step.name.value} {step.points}", step.span) for step in steps],
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from incentive.program import ExpirySpec, Program
@@ -78,6 +78,10 @@ class Ledger:
             )
         yield from records
         if points > 0:
+            levels = self.program.levels
+            if levels is not None and levels.days is not None and currency == levels.currency:
+                day = proposal.day.isoformat()
+                member.window[day] = member.window.get(day, 0) + points
             yield from self._level(proposal.member, member, proposal.at)
         if cut:
             yield Record(
@@ -93,14 +97,22 @@ class Ledger:
             )
 
     def _level(self, who: str, member: MemberState, at: datetime) -> Iterator[Record]:
-        """A level reached by lifetime points earned (spending does not demote)."""
+        """A level reached by points earned (spending does not demote; a rolling window
+        drops a member only at a day's close, see `drop_levels`)."""
         levels = self.program.levels
         if levels is None:
             return
         before = member.level or levels.level_for(0)
-        earned = member.earned.get(levels.currency, 0)
+        if levels.days is None:
+            earned, within = member.earned.get(levels.currency, 0), "earned"
+        else:
+            earned, within = sum(member.window.values()), f"earned in {levels.days} days"
         after = levels.level_for(earned)
-        if after is None or after == before:
+        if (
+            after is None
+            or after == before
+            or _rank(levels.steps, after) < _rank(levels.steps, before)
+        ):
             return
         member.level = after
         yield Record(
@@ -109,8 +121,35 @@ class Ledger:
             member=who,
             level=after,
             currency=levels.currency,
-            reason=f"level `{after}` reached: {earned} {levels.currency} earned",
+            reason=f"level `{after}` reached: {earned} {levels.currency} {within}",
         )
+
+    def drop_levels(self, day: date) -> Iterator[Record]:
+        """The close of `day`: rolling windows move on, and members may drop a level."""
+        levels = self.program.levels
+        assert levels is not None and levels.days is not None
+        first = (day + timedelta(days=2 - levels.days)).isoformat()  # tomorrow's window
+        moment = self.program.calendar.day_end(day)
+        for who in sorted(self.state.members):
+            member = self.state.members[who]
+            if not member.window:
+                continue
+            member.window = {d: p for d, p in member.window.items() if d >= first}
+            earned = sum(member.window.values())
+            after = levels.level_for(earned)
+            before = member.level or levels.level_for(0)
+            if after == before:
+                continue
+            member.level = after
+            yield Record(
+                kind="level",
+                at=local_time(self.program.calendar, moment),
+                member=who,
+                level=after,
+                currency=levels.currency,
+                reason=f"dropped to level `{after}`: {earned} {levels.currency} earned in "
+                f"the last {levels.days} days",
+            )
 
     def _add_lot(
         self, member: MemberState, who: str, currency: str, points: int, earned: datetime
@@ -204,6 +243,10 @@ def take(member: MemberState, currency: str, points: int) -> int:
     taken = points - wanted
     member.balances[currency] = member.balances.get(currency, 0) - taken
     return taken
+
+
+def _rank(steps: tuple[tuple[str, int], ...], level: str | None) -> int:
+    return next((i for i, (name, _) in enumerate(steps) if name == level), -1)
 
 
 def _spending_order(lot: list[Any]) -> tuple[str, str]:

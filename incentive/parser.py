@@ -547,10 +547,15 @@ class _ToAst:
         )
 
     def levels_decl(self, span: Span, children: list[Any]) -> ast.LevelsDecl:
-        currency, *steps = children
+        currency = children[0]
+        window = next((c for c in children[1:] if isinstance(c, int)), None)
+        steps = tuple(c for c in children if isinstance(c, ast.LevelStep))
         return ast.LevelsDecl(
-            _name(currency) if currency is not None else None, tuple(steps), span=span
+            _name(currency) if currency is not None else None, steps, window, span=span
         )
+
+    def levels_window(self, span: Span, children: list[Token]) -> int:
+        return _int(children[0])
 
     def level_step(self, span: Span, children: list[Token]) -> ast.LevelStep:
         return ast.LevelStep(_name(children[0]), _int(children[1]), span=span)

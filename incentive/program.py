@@ -121,10 +121,11 @@ class GrantsSpec:
 
 @dataclass(frozen=True)
 class LevelsSpec:
-    """Levels by lifetime points earned in a currency; steps ascending."""
+    """Levels by points earned in a currency, in all or in a rolling window; ascending."""
 
     currency: str
     steps: tuple[tuple[str, int], ...]
+    days: int | None = None  # None: lifetime points; else points earned in the last N days
 
     def level_for(self, earned: int) -> str | None:
         reached = [name for name, points in self.steps if points <= earned]

@@ -22,6 +22,7 @@ class MemberState:
     lots: dict[str, list[list[Any]]] = field(default_factory=dict)
     earned: dict[str, int] = field(default_factory=dict)  # currency -> lifetime points earned
     level: str | None = None  # None: the level for 0 points
+    window: dict[str, int] = field(default_factory=dict)  # day (ISO) -> points, rolling levels
 
 
 @dataclass
@@ -39,6 +40,7 @@ class EngineState:
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     # "<owner>:<period>" -> [period key, points given]: budgets, shared by every member
     budgets: dict[str, list[Any]] = field(default_factory=dict)
+    levels_closed: str | None = None  # the last day (ISO) whose close re-checked rolling levels
     # inactive rule -> member -> [last active day (ISO), flagged in this spell]
     activity: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     # referral rule -> invitee -> [inviter, invite day (ISO), paid]
