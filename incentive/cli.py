@@ -381,3 +381,181 @@ def schema_command(model: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---- reading runs: explain, compare, test ---------------------------------------------------
+
+
+def _run_files(
+    scheme: str, events: tuple[str, ...], fmt: str, roster: str | None, until: str | None
+) -> tuple[Program, Any]:
+    program = load_program(scheme)
+    return program, run_batch(
+        program,
+        iter_event_files(events, program, fmt),
+        _parse_until(until, program),
+        load_roster(roster) if roster else None,
+    )
+
+
+_events_options = [
+    click.option(
+        "--events-format",
+        type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
+        default="auto",
+        show_default=True,
+        help="auto: by file extension; `-` is JSON Lines",
+    ),
+    click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)"),
+    click.option("--until", help="advance time to this instant after the last event"),
+    click.option(
+        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    ),
+]
+
+
+def _with_events_options(func: F) -> F:
+    for option in reversed(_events_options):
+        func = option(func)
+    return func
+
+
+@main.command("explain")
+@click.argument("scheme")
+@click.argument("events", nargs=-1, required=True)
+@click.option("--member", required=True, help="the member to explain")
+@_with_events_options
+@guarded
+def explain_command(
+    scheme: str,
+    events: tuple[str, ...],
+    member: str,
+    events_format: str,
+    roster: str | None,
+    until: str | None,
+    fmt: str,
+) -> None:
+    """Why did MEMBER (not) get points: every record, in order, with its reason; then
+    the balance and progress toward the next streak tier, milestone and level."""
+    from incentive.analysis import member_records, progress
+
+    program, result = _run_files(scheme, events, events_format, roster, until)
+    records = member_records(result, member)
+    steps = progress(program, result, member)
+    balances = result.balances.get(member)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "member": member,
+                    "records": [r.to_dict() for r in records],
+                    "balances": balances or {},
+                    "progress": [dataclasses.asdict(s) for s in steps],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not records:
+        known = sorted(result.balances)
+        near = did_you_mean(member, known)
+        click.echo(
+            f"no record names `{member}`"
+            + (f" (did you mean `{near}`?)" if near else "")
+            + f": {len(known)} member(s) took part",
+            err=True,
+        )
+        sys.exit(EXIT_INVALID)
+    _print_table(records, sys.stdout)
+    shown = ", ".join(f"{points} {currency}" for currency, points in (balances or {}).items())
+    click.echo(f"balance: {shown or 'nothing'}")
+    for step in steps:
+        click.echo(step.text())
+
+
+@main.command("compare")
+@click.argument("scheme_a")
+@click.argument("scheme_b")
+@click.argument("events", nargs=-1, required=True)
+@click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@_with_events_options
+@guarded
+def compare_command(
+    scheme_a: str,
+    scheme_b: str,
+    events: tuple[str, ...],
+    top: int,
+    events_format: str,
+    roster: str | None,
+    until: str | None,
+    fmt: str,
+) -> None:
+    """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
+    members who gain or lose the most."""
+    from incentive.analysis import compare
+
+    _, a = _run_files(scheme_a, events, events_format, roster, until)
+    _, b = _run_files(scheme_b, events, events_format, roster, until)
+    diff = compare(a, b)
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, width=120)
+    rules = Table(title="points per rule")
+    for column in ("rule", "currency", "A", "B", "change"):
+        rules.add_column(column, justify="left" if column in ("rule", "currency") else "right")
+    for row in diff.rules:
+        rules.add_row(
+            row["rule"],
+            row["currency"],
+            *(f"{row[k]:+,}" if k == "change" else f"{row[k]:,}" for k in ("a", "b", "change")),
+        )
+    console.print(rules)
+    for currency, cost in diff.cost.items():
+        console.print(f"cost in {currency}: A {cost['a']:,}, B {cost['b']:,} ({cost['change']:+,})")
+    console.print(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
+    if diff.members:
+        movers = Table(title=f"the {min(top, len(diff.members))} biggest changes")
+        for column in ("member", "currency", "A", "B", "change"):
+            movers.add_column(
+                column, justify="left" if column in ("member", "currency") else "right"
+            )
+        for row in diff.members[:top]:
+            movers.add_row(
+                row["member"],
+                row["currency"],
+                f"{row['a']:,}",
+                f"{row['b']:,}",
+                f"{row['change']:+,}",
+            )
+        console.print(movers)
+
+
+@main.command("test")
+@click.argument("scheme")
+@click.argument("cases")
+@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@guarded
+def test_command(scheme: str, cases: str, roster: str | None) -> None:
+    """Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."""
+    from incentive.cases import load_cases, run_case
+
+    program = load_program(scheme)
+    listed = load_cases(Path(cases).read_text(encoding="utf-8"), cases, program)
+    members = load_roster(roster) if roster else None
+    failed = 0
+    for case in listed:
+        outcome = run_case(program, case, members)
+        if outcome.passed:
+            click.echo(f"ok    {case.name}")
+            continue
+        failed += 1
+        click.echo(f"FAIL  {case.name}")
+        for problem in outcome.problems:
+            click.echo(f"  - {problem}")
+    click.echo(f"{len(listed) - failed} passed, {failed} failed")
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
+
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span
 from incentive.events import load_yaml
 
@@ -60,7 +62,13 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
     """Read a roster (CSV with a header, or a YAML list); InputError names a bad row."""
     members: dict[str, dict[str, str]] = {}
     if fmt == "yaml":
-        data = load_yaml(stream.read(), source)
+        try:
+            data = load_yaml(stream.read(), source)
+        except (yaml.YAMLError, ValueError) as err:
+            mark = getattr(err, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            problem = getattr(err, "problem", None) or err
+            raise _fail(source, line, f"not valid YAML: {problem}") from None
         if data is None:
             return Roster({})
         if not isinstance(data, list):

@@ -1,0 +1,165 @@
+"""Reading a run: one member's story, and two schemes side by side.
+
+These functions only read a finished run (records and the session's state);
+the CLI's `explain` and `compare` commands print what they return.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from incentive.engine import RunResult
+from incentive.program import Program
+from incentive.records import LEDGER_KINDS, Record
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a member is from the next step of something."""
+
+    rule: str
+    what: str  # "streak", "milestone", "level"
+    now: str
+    next: str
+
+    def text(self) -> str:
+        return f"{self.what} `{self.rule}`: {self.now}; next: {self.next}"
+
+
+def member_records(result: RunResult, member: str) -> list[Record]:
+    """Every record that names the member, in the order they happened."""
+    return [r for r in result.records if r.member == member]
+
+
+def progress(program: Program, result: RunResult, member: str) -> list[Progress]:
+    """Progress toward the next streak tier, milestone threshold and level."""
+    state = result.session.state.members.get(member)
+    if state is None:
+        return []
+    found: list[Progress] = []
+    for rule in program.rules:
+        streak, milestone = rule.streak, rule.milestone
+        if streak is not None:
+            slot = state.counters.get(f"streak:{rule.name}")
+            length = slot[1] if slot else 0
+            steps = sorted({t for t, _ in streak.tiers if t > length})
+            if streak.every is not None:
+                steps.append((length // streak.every[0] + 1) * streak.every[0])
+            nxt = min(steps) if steps else None
+            found.append(
+                Progress(
+                    rule.name,
+                    "streak",
+                    f"{length} {streak.period}(s) in a row",
+                    f"{nxt} in a row ({nxt - length} more)" if nxt else "no further tier",
+                )
+            )
+        elif milestone is not None:
+            slot = state.counters.get(f"milestone:{rule.name}")
+            total = Decimal(slot[1]) if slot else Decimal(0)
+            thresholds = [t for t, _ in milestone.tiers if t > total]
+            what = "matching events" if milestone.attribute is None else milestone.attribute
+            found.append(
+                Progress(
+                    rule.name,
+                    "milestone",
+                    f"{total} {what}" + (f" (this {milestone.period})" if milestone.period else ""),
+                    f"{thresholds[0]} ({thresholds[0] - total} more)"
+                    if thresholds
+                    else "every threshold reached",
+                )
+            )
+    levels = program.levels
+    if levels is not None:
+        earned = (
+            state.earned.get(levels.currency, 0)
+            if levels.days is None
+            else sum(state.window.values())
+        )
+        current = state.level or levels.level_for(0) or "none"
+        ahead = [(name, points) for name, points in levels.steps if points > earned]
+        found.append(
+            Progress(
+                "levels",
+                "level",
+                f"`{current}` with {earned} {levels.currency}",
+                f"`{ahead[0][0]}` at {ahead[0][1]} ({ahead[0][1] - earned} more)"
+                if ahead
+                else "the top level",
+            )
+        )
+    return found
+
+
+@dataclass
+class Totals:
+    """What a run paid: per rule and currency, per member, and what it refused."""
+
+    by_rule: Counter[tuple[str, str]] = field(default_factory=Counter)  # (rule, currency)
+    by_member: Counter[tuple[str, str]] = field(default_factory=Counter)  # (member, currency)
+    refused: Counter[str] = field(default_factory=Counter)  # rule -> points refused or cut
+    kinds: Counter[str] = field(default_factory=Counter)
+    paid: Counter[str] = field(default_factory=Counter)  # currency -> points given out (cost)
+
+
+def totals(result: RunResult) -> Totals:
+    out = Totals()
+    for record in result.records:
+        out.kinds[record.kind] += 1
+        if record.kind in LEDGER_KINDS and record.points and record.member and record.currency:
+            source = record.rule or record.kind
+            out.by_rule[(source, record.currency)] += record.points
+            out.by_member[(record.member, record.currency)] += record.points
+            if record.kind in ("award", "rank", "grant") and record.points > 0:
+                out.paid[record.currency] += record.points
+        elif record.kind in ("cut", "refused") and record.points and record.rule:
+            out.refused[record.rule] += abs(record.points)
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rules: list[dict[str, Any]]  # rule, currency, a, b, change
+    members: list[dict[str, Any]]  # member, currency, a, b, change (changed members only)
+    cost: dict[str, dict[str, int]]  # currency -> {"a", "b", "change"}
+    gainers: int
+    losers: int
+    same: int
+
+
+def compare(a: RunResult, b: RunResult) -> Comparison:
+    """The same activity under two schemes: what each paid, rule by rule and member
+    by member (points paid out, expiries and spending included)."""
+    ta, tb = totals(a), totals(b)
+    rules = []
+    for key in sorted(set(ta.by_rule) | set(tb.by_rule)):
+        x, y = ta.by_rule.get(key, 0), tb.by_rule.get(key, 0)
+        rules.append({"rule": key[0], "currency": key[1], "a": x, "b": y, "change": y - x})
+    members: list[dict[str, Any]] = []
+    gainers = losers = same = 0
+    balances_a, balances_b = a.balances, b.balances
+    for member in sorted(set(balances_a) | set(balances_b)):
+        for currency in sorted(set(balances_a.get(member, {})) | set(balances_b.get(member, {}))):
+            x = balances_a.get(member, {}).get(currency, 0)
+            y = balances_b.get(member, {}).get(currency, 0)
+            if x == y:
+                same += 1
+                continue
+            gainers += y > x
+            losers += y < x
+            members.append(
+                {"member": member, "currency": currency, "a": x, "b": y, "change": y - x}
+            )
+    cost = {
+        currency: {
+            "a": ta.paid.get(currency, 0),
+            "b": tb.paid.get(currency, 0),
+            "change": tb.paid.get(currency, 0) - ta.paid.get(currency, 0),
+        }
+        for currency in sorted(set(ta.paid) | set(tb.paid))
+    }
+    members.sort(key=lambda row: (-abs(int(row["change"])), row["member"], row["currency"]))
+    return Comparison(rules, members, cost, gainers, losers, same)
