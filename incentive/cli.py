@@ -559,3 +559,78 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
             click.echo(f"  - {problem}")
     click.echo(f"{len(listed) - failed} passed, {failed} failed")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+@main.command("simulate")
+@click.argument("scheme")
+@click.argument("events", nargs=-1)
+@click.option(
+    "--population",
+    type=click.Path(dir_okay=False),
+    help="a synthetic population (YAML) instead of EVENTS files",
+)
+@click.option("--seed", type=int, help="seed for the population and for random draws")
+@click.option("--save-events", type=click.Path(dir_okay=False), help="write the simulated events")
+@click.option("--save-roster", type=click.Path(dir_okay=False), help="write the simulated roster")
+@_with_events_options
+@guarded
+def simulate_command(
+    scheme: str,
+    events: tuple[str, ...],
+    population: str | None,
+    seed: int | None,
+    save_events: str | None,
+    save_roster: str | None,
+    events_format: str,
+    roster: str | None,
+    until: str | None,
+    fmt: str,
+) -> None:
+    """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
+    report what it gives out, to whom, and what it costs."""
+    from incentive.population import load_population, simulate
+    from incentive.report import build_report, print_report
+    from incentive.roster import Roster
+
+    if bool(events) == bool(population):
+        raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
+    program = load_program(scheme)
+    if seed is not None:
+        program = dataclasses.replace(program, seed=seed)
+    members: list[str] | None = None
+    teams = load_roster(roster) if roster else None
+    if population:
+        described = load_population(Path(population).read_text(encoding="utf-8"), population)
+        if seed is not None:
+            described = described.model_copy(update={"seed": seed})
+        simulated = simulate(described)
+        members = [row["member"] for row in simulated.roster]
+        if teams is None and described.teams:
+            teams = Roster(
+                {
+                    row["member"]: {k: v for k, v in row.items() if k != "member"}
+                    for row in simulated.roster
+                }
+            )
+        if save_events:
+            Path(save_events).write_text(
+                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
+                encoding="utf-8",
+            )
+        if save_roster:
+            columns = list(simulated.roster[0]) if simulated.roster else ["member"]
+            lines = [",".join(columns)] + [
+                ",".join(r[c] for c in columns) for r in simulated.roster
+            ]
+            Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        items: Any = simulated.events
+    else:
+        items = iter_event_files(events, program, events_format)
+    result = run_batch(program, items, _parse_until(until, program), teams)
+    if teams is not None:
+        members = sorted(set(members or []) | set(teams.members))
+    report = build_report(program, result, members)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_report(report, sys.stdout)

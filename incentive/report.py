@@ -1,0 +1,244 @@
+"""The dry-run report: what a scheme gives out, to whom, and what it costs.
+
+`build_report` reads a finished run and returns plain data (the JSON report);
+`print_report` prints it as terminal tables. Every number comes from the
+run's records and final state, so it agrees with `incentive run` on the same
+events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+from incentive.engine import RunResult
+from incentive.program import Program
+
+PAID = ("award", "rank", "grant")
+
+
+def _gini(values: list[int]) -> float:
+    """0: everyone has the same; near 1: one member has nearly everything."""
+    total = sum(values)
+    if total <= 0 or not values:
+        return 0.0
+    ordered = sorted(values)
+    n = len(ordered)
+    weighted = sum((i + 1) * v for i, v in enumerate(ordered))
+    return round((2 * weighted) / (n * total) - (n + 1) / n, 4)
+
+
+def _percentile(ordered: list[int], share: float) -> int:
+    if not ordered:
+        return 0
+    return ordered[min(len(ordered) - 1, int(share * (len(ordered) - 1) + 0.5))]
+
+
+def build_report(
+    program: Program, result: RunResult, members: list[str] | None = None
+) -> dict[str, Any]:
+    """The report as plain data. `members`: everyone who could have earned (a
+    population or roster); by default everyone the run saw."""
+    currency_list = list(program.currencies)
+    paid_by_rule: Counter[tuple[str, str]] = Counter()
+    paid_by_day: dict[str, Counter[str]] = defaultdict(Counter)
+    paid_by_week: dict[str, Counter[str]] = defaultdict(Counter)
+    earned: dict[str, Counter[str]] = defaultdict(Counter)
+    spent: Counter[str] = Counter()
+    expired: Counter[str] = Counter()
+    refusals: Counter[tuple[str, str, str]] = Counter()  # (kind, rule, reason)
+    kinds: Counter[str] = Counter()
+    perks: Counter[tuple[str, str]] = Counter()
+    boards: dict[str, list[dict[str, Any]]] = {}
+    calendar = program.calendar
+    for record in result.records:
+        kinds[record.kind] += 1
+        if record.kind in PAID and record.points and record.points > 0 and record.member:
+            assert record.currency is not None and record.at is not None
+            moment = datetime.fromisoformat(record.at)
+            if record.kind == "rank":  # dated at its period's close: it belongs to the period
+                moment -= timedelta(microseconds=1)
+            day = calendar.day_of(moment)
+            paid_by_rule[(record.rule or record.kind, record.currency)] += record.points
+            paid_by_day[day.isoformat()][record.currency] += record.points
+            paid_by_week[calendar.period_key("week", day)][record.currency] += record.points
+            earned[record.member][record.currency] += record.points
+        elif record.kind == "redeem" and record.points and record.currency:
+            spent[record.currency] += -record.points
+        elif record.kind == "expiry" and record.points and record.currency:
+            expired[record.currency] += -record.points
+        elif record.kind in ("cut", "refused"):
+            reason = record.reason.split(":")[0]
+            refusals[(record.kind, record.rule or "", reason)] += 1
+        elif record.kind in ("perk", "badge", "flag") and record.perk:
+            perks[(record.kind, record.perk)] += 1
+        elif record.kind == "board" and record.rule:
+            boards.setdefault(record.rule, [])
+            if record.at != (boards[record.rule][0]["at"] if boards[record.rule] else None):
+                boards[record.rule] = []  # keep the last period's board
+            boards[record.rule].append(
+                {
+                    "at": record.at,
+                    "rank": record.rank,
+                    "who": record.team or record.member,
+                    "value": record.value,
+                }
+            )
+    everyone = sorted(set(members or []) | set(result.balances))
+    distribution = {}
+    for currency in currency_list:
+        values = sorted(earned[m][currency] for m in everyone)
+        earners = sum(1 for v in values if v > 0)
+        top = sorted(everyone, key=lambda m: (-earned[m][currency], m))[:10]
+        distribution[currency] = {
+            "members": len(everyone),
+            "earning": earners,
+            "share_earning": round(earners / len(everyone), 4) if everyone else 0.0,
+            "p50": _percentile(values, 0.5),
+            "p90": _percentile(values, 0.9),
+            "p99": _percentile(values, 0.99),
+            "max": values[-1] if values else 0,
+            "gini": _gini(values),
+            "top": [
+                {"member": m, "earned": earned[m][currency]} for m in top if earned[m][currency]
+            ],
+        }
+    outstanding = Counter[str]()
+    for balances in result.balances.values():
+        for currency, points in balances.items():
+            outstanding[currency] += points
+    budgets = sorted(
+        {(b.owner, b.points, b.currency, b.period) for r in program.rules for b in r.budgets}
+    )
+    levels: Counter[str] = Counter()
+    if program.levels is not None:
+        for member in everyone:
+            state = result.session.state.members.get(member)
+            level = (state.level if state else None) or program.levels.level_for(0) or "none"
+            levels[level] += 1
+    return {
+        "scheme": program.name,
+        "currencies": {
+            c: {
+                "paid": sum(v for (_, cur), v in paid_by_rule.items() if cur == c),
+                "spent": spent[c],
+                "expired": expired[c],
+                "outstanding": outstanding[c],
+            }
+            for c in currency_list
+        },
+        "rules": [
+            {"rule": rule, "currency": currency, "paid": points}
+            for (rule, currency), points in sorted(paid_by_rule.items())
+        ],
+        "per_day": {d: dict(sorted(v.items())) for d, v in sorted(paid_by_day.items())},
+        "per_week": {w: dict(sorted(v.items())) for w, v in sorted(paid_by_week.items())},
+        "budgets": [
+            {"owner": owner, "points": points, "currency": currency, "period": period}
+            for owner, points, currency, period in budgets
+        ],
+        "distribution": distribution,
+        "levels": dict(sorted(levels.items())),
+        "perks": [
+            {"kind": kind, "perk": name, "count": count}
+            for (kind, name), count in sorted(perks.items())
+        ],
+        "boards": boards,
+        "refusals": [
+            {"kind": kind, "rule": rule, "reason": reason, "count": count}
+            for (kind, rule, reason), count in sorted(
+                refusals.items(), key=lambda kv: (-kv[1], kv[0])
+            )
+        ],
+        "records": dict(sorted(kinds.items())),
+    }
+
+
+def print_report(report: dict[str, Any], stream: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream, width=110)
+    console.print(f"[bold]{report['scheme']}[/bold]")
+
+    def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        console.print(f"\n[bold]{title}[/bold]")
+        grid = Table()
+        for index, column in enumerate(columns):
+            grid.add_column(column, justify="left" if index == 0 else "right")
+        for row in rows:
+            grid.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        console.print(grid)
+
+    table(
+        "points by currency",
+        ["currency", "paid", "spent", "expired", "outstanding"],
+        [
+            [c, v["paid"], v["spent"], v["expired"], v["outstanding"]]
+            for c, v in report["currencies"].items()
+        ],
+    )
+    table(
+        "paid per rule",
+        ["rule", "currency", "paid"],
+        [[r["rule"], r["currency"], r["paid"]] for r in report["rules"]],
+    )
+    weeks = report["per_week"]
+    table(
+        "paid per week",
+        ["week of", *report["currencies"]],
+        [
+            [week, *(totals.get(c, 0) for c in report["currencies"])]
+            for week, totals in weeks.items()
+        ],
+    )
+    if report["budgets"]:
+        table(
+            "budgets",
+            ["on", "points", "per"],
+            [[b["owner"], b["points"], b["period"]] for b in report["budgets"]],
+        )
+    for currency, d in report["distribution"].items():
+        table(
+            f"who earns {currency}",
+            ["members", "earning", "share", "median", "p90", "p99", "max", "gini"],
+            [
+                [
+                    d["members"],
+                    d["earning"],
+                    f"{d['share_earning']:.1%}",
+                    d["p50"],
+                    d["p90"],
+                    d["p99"],
+                    d["max"],
+                    f"{d['gini']:.2f}",
+                ]
+            ],
+        )
+        if d["top"]:
+            table(
+                f"top 10 by {currency} earned",
+                ["member", "earned"],
+                [[t["member"], t["earned"]] for t in d["top"]],
+            )
+    if report["levels"]:
+        table("levels", ["level", "members"], [[k, v] for k, v in report["levels"].items()])
+    if report["perks"]:
+        table(
+            "perks, badges and flags",
+            ["kind", "name", "count"],
+            [[p["kind"], p["perk"], p["count"]] for p in report["perks"]],
+        )
+    for board, lines in report["boards"].items():
+        table(
+            f"board {board} (last period)",
+            ["rank", "who", "value"],
+            [[line["rank"], line["who"], line["value"]] for line in lines[:10]],
+        )
+    if report["refusals"]:
+        table(
+            "refused and cut",
+            ["kind", "rule", "reason", "count"],
+            [[r["kind"], r["rule"], r["reason"], r["count"]] for r in report["refusals"][:15]],
+        )
