@@ -27,6 +27,7 @@ from incentive.diagnostics import (
 )
 from incentive.expressions import AmountError, evaluate, to_points
 from incentive.formatter import format_clause, format_expr, name_text
+from incentive.lints import lint
 from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
@@ -189,6 +190,7 @@ class _Checker:
                 by_event.setdefault(event, []).append(spec)
         for spec in specs:
             self._warn_unbounded(spec, self.rule_names[spec.name])
+        self.bag.items.extend(lint(specs, self.file))
         calendar = Calendar(
             self.header.zone, self.header.day_ends, self.header.week_start, self.header.season
         )
