@@ -6,6 +6,7 @@ the CLI's `explain` and `compare` commands print what they return.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -163,3 +164,24 @@ def compare(a: RunResult, b: RunResult) -> Comparison:
     }
     members.sort(key=lambda row: (-abs(int(row["change"])), row["member"], row["currency"]))
     return Comparison(rules, members, cost, gainers, losers, same)
+
+
+def arm_of(member: str, seed: int) -> str:
+    """A member's arm in an A/B test: a seeded hash of the id, stable across runs."""
+    digest = hashlib.sha256(f"{seed}|{member}".encode()).digest()
+    return "A" if digest[0] % 2 == 0 else "B"
+
+
+def ab_metrics(report: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The numbers an A/B test compares, per arm, from a report (incentive.report)."""
+    paid = report["currencies"][currency]["paid"]
+    spread = report["distribution"][currency]
+    members = spread["members"]
+    return {
+        "members": members,
+        "paid": paid,
+        "paid_per_member": round(paid / members, 2) if members else 0.0,
+        "share_earning": spread["share_earning"],
+        "median": spread["p50"],
+        "gini": spread["gini"],
+    }

@@ -479,6 +479,8 @@ def explain_command(
 @click.argument("scheme_b")
 @click.argument("events", nargs=-1, required=True)
 @click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@click.option("--ab", is_flag=True, help="an A/B test: split members into two arms")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the A/B split")
 @_with_events_options
 @guarded
 def compare_command(
@@ -486,15 +488,21 @@ def compare_command(
     scheme_b: str,
     events: tuple[str, ...],
     top: int,
+    ab: bool,
+    seed: int,
     events_format: str,
     roster: str | None,
     until: str | None,
     fmt: str,
 ) -> None:
     """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
-    members who gain or lose the most."""
+    members who gain or lose the most. With --ab, each member is in one arm only
+    (a seeded hash of the id) and each arm is reported."""
     from incentive.analysis import compare
 
+    if ab:
+        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed)
+        return
     _, a = _run_files(scheme_a, events, events_format, roster, until)
     _, b = _run_files(scheme_b, events, events_format, roster, until)
     diff = compare(a, b)
@@ -634,3 +642,51 @@ def simulate_command(
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print_report(report, sys.stdout)
+
+
+def _ab_test(
+    scheme_a: str,
+    scheme_b: str,
+    events: tuple[str, ...],
+    events_format: str,
+    roster: str | None,
+    until: str | None,
+    fmt: str,
+    seed: int,
+) -> None:
+    from incentive.analysis import ab_metrics, arm_of
+    from incentive.events import Event
+    from incentive.report import build_report
+
+    programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
+    teams = load_roster(roster) if roster else None
+    items = list(iter_event_files(events, programs["A"], events_format))
+    arms: dict[str, dict[str, Any]] = {}
+    for arm, program in programs.items():
+        chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]
+        result = run_batch(program, chosen, _parse_until(until, program), teams)
+        members = sorted({e.member for e in chosen if isinstance(e, Event)})
+        report = build_report(program, result, members)
+        arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}
+    if fmt == "json":
+        click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, width=120)
+    for currency in sorted(set(arms["A"]) & set(arms["B"])):
+        grid = Table(title=f"A/B test, {currency} (seed {seed})")
+        grid.add_column("measure")
+        grid.add_column("A", justify="right")
+        grid.add_column("B", justify="right")
+        for measure in arms["A"][currency]:
+            grid.add_row(
+                measure, str(arms["A"][currency][measure]), str(arms["B"][currency][measure])
+            )
+        console.print(grid)
+    smaller = min(metrics["members"] for arm in arms.values() for metrics in arm.values())
+    if smaller < 1000:
+        console.print(
+            f"note: an arm has {smaller} members; the field's rule of thumb is at least 1,000"
+        )

@@ -131,3 +131,27 @@ def test_a_bad_cases_file_is_refused_clearly(tmp_path: Path, text: str, message:
     assert code == 1, out
     assert message in out
     assert "Traceback" not in out
+
+
+def test_an_ab_test_puts_each_member_in_one_arm(tmp_path: Path) -> None:
+    doubled = tmp_path / "b.incentive"
+    doubled.write_text(
+        (ROOT / CAMP[0])
+        .read_text(encoding="utf-8")
+        .replace("award 5\n    limit 1", "award 10\n    limit 1"),
+        encoding="utf-8",
+    )
+    code, out = invoke(
+        "compare", CAMP[0], str(doubled), *CAMP[1:], "--ab", "--seed", "3", "--format", "json"
+    )
+    assert code == 0, out
+    arms = json.loads(out)["arms"]
+    a, b = arms["A"]["coins"], arms["B"]["coins"]
+    assert a["members"] + b["members"] == 500
+    assert b["paid_per_member"] > 1.5 * a["paid_per_member"]
+    again = invoke(
+        "compare", CAMP[0], str(doubled), *CAMP[1:], "--ab", "--seed", "3", "--format", "json"
+    )
+    assert again == (code, out)
+    code, table = invoke("compare", CAMP[0], str(doubled), *CAMP[1:], "--ab", "--seed", "3")
+    assert "at least 1,000" in table
