@@ -25,7 +25,7 @@ from incentive.diagnostics import (
     did_you_mean,
     suggestion_hints,
 )
-from incentive.expressions import AmountError, evaluate, to_points
+from incentive.expressions import AmountError, evaluate, to_points, uses_random
 from incentive.formatter import format_clause, format_expr, name_text
 from incentive.lints import lint
 from incentive.parser import no_cyclic_gc, parse
@@ -172,6 +172,7 @@ class _Checker:
         self._check_untyped_comparisons()
         self._check_rank_sources()
         boosts = self._check_boosts()
+        self._type_boost_conditions(boosts)
         for group_name, group in self.groups.items():
             if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
@@ -378,7 +379,17 @@ class _Checker:
         for decl in self._items(ast.TeamDecl):
             assert isinstance(decl, ast.TeamDecl)
             for name in decl.names:
-                if name.value in self.teams or name.value in BUILTIN_ATTRIBUTES:
+                if name.value in BUILTIN_ATTRIBUTES or (
+                    name.value == "level" and self.levels_decl is not None
+                ):
+                    self.bag.error(
+                        "E0209",
+                        f"`{name.value}` is already an attribute of every event",
+                        name.span,
+                        "name the team kind differently, e.g. `team cohort`",
+                    )
+                    continue
+                if name.value in self.teams:
                     self.bag.error("E0209", f"team `{name.value}` is declared twice", name.span)
                     continue
                 self.teams[name.value] = name
@@ -601,6 +612,13 @@ class _Checker:
         events = self._rule_events(on) if on is not None else []
         typer = _Typer(self, events)
         where = _first(rule, ast.Where)
+        if where is not None and uses_random(where.condition):
+            self.bag.error(
+                "E0241",
+                "`random(...)` draws an amount; a condition cannot use it",
+                where.condition.span,
+                "for a lottery, rank by it: `top 3 per week by lottery`",
+            )
         if where is not None:
             got = typer.infer(where.condition, "bool")
             if got is not None and got != "bool":
@@ -807,7 +825,14 @@ class _Checker:
             )
         for amount in award.amounts:
             attribute = _first_attribute(amount)
-            if attribute is not None:
+            if uses_random(amount):
+                self.bag.error(
+                    "E0231",
+                    "a rank award is a fixed amount per place; it cannot draw `random(...)`",
+                    amount.span,
+                    "use a number, or a list of numbers per position: `award 10, 5, 3`",
+                )
+            elif attribute is not None:
                 self.bag.error(
                     "E0231",
                     "a rank award is paid at the period's close, so its amount cannot read "
@@ -815,6 +840,20 @@ class _Checker:
                     attribute.span,
                     "use a number, or a list of numbers per position: `award 10, 5, 3`",
                 )
+
+    def _type_boost_conditions(self, boosts: dict[str, list[BoostSpec]]) -> None:
+        """A boost's condition reads the events of the rules it boosts: type it with
+        them, so that the attributes it reads are read from those events."""
+        for name, rule in self.rule_names.items():
+            on = _first(rule, ast.On)
+            if on is None:
+                continue
+            groups = [c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef)]
+            for target in ("*", name, *groups):
+                for boost in boosts.get(target, []):
+                    if boost.condition is not None:
+                        events = [e.value for e in on.events]
+                        self._typer(events).infer(boost.condition, "bool")
 
     def _check_rank_sources(self) -> None:
         """`by points from a, b` names rules anywhere in the file."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -248,10 +248,13 @@ class Session:
             return
         if day > date.fromisoformat(invite[1]) + timedelta(days=rule.inviter[2]):
             return  # the window has lapsed: the invite no longer pays
-        invite[2] = True
         inviter = self.state.members.setdefault(invite[0], MemberState())
+        if self.program.levels is not None:  # conditions and boosts see the inviter's level
+            level = inviter.level or self.program.levels.level_for(0)
+            attrs = {**attrs, "level": level} if level is not None else attrs
         for outcome in referral(self.program, inviter, invite[0], event, attrs, day, rule):
             if isinstance(outcome, Proposal):
+                invite[2] = True  # settled: a refused referral may still pay later in the window
                 yield from self._pay(outcome)
             else:
                 yield outcome
@@ -259,11 +262,19 @@ class Session:
     def _pay(self, proposal: Proposal) -> Iterator[Record]:
         """Stages 3 and 4 for one proposal: point ranks see it, budgets trim it, the
         ledger pays it."""
-        track_points(self.state, self.program, proposal, proposal.day)
+        seen = proposal
+        if proposal.points < 0:
+            # A penalty counts for what the ledger can take (a balance stops at zero).
+            member = self.state.members.get(proposal.member)
+            balance = member.balances.get(proposal.currency, 0) if member else 0
+            seen = replace(proposal, points=-min(-proposal.points, balance))
+        track_points(self.state, self.program, seen, proposal.day)
+        levels = self.ledger.count_earned(proposal)  # levels see points before budgets
         granted, notes = apply_budgets(self.state, self.program, proposal)
         if granted is not None:
             yield from self.ledger.post(granted)
         yield from notes
+        yield from levels
 
     def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
         """Teams come from the roster, else from the event's attribute of that name;

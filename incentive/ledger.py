@@ -54,7 +54,6 @@ class Ledger:
         cut = 0
         if points > 0:
             self._add_lot(member, proposal.member, currency, points, proposal.at)
-            member.earned[currency] = member.earned.get(currency, 0) + points
         elif points < 0:
             taken = take(member, currency, -points)
             cut, points = -points - taken, -taken
@@ -77,12 +76,6 @@ class Ledger:
                 )
             )
         yield from records
-        if points > 0:
-            levels = self.program.levels
-            if levels is not None and levels.days is not None and currency == levels.currency:
-                day = proposal.day.isoformat()
-                member.window[day] = member.window.get(day, 0) + points
-            yield from self._level(proposal.member, member, proposal.at)
         if cut:
             yield Record(
                 kind="cut",
@@ -95,6 +88,22 @@ class Ledger:
                 events=proposal.events,
                 reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
             )
+
+    def count_earned(self, proposal: Proposal) -> list[Record]:
+        """Points earned count toward levels as earned, before budgets (semantics.md:
+        a budget cut never changes a level); the level records this causes."""
+        if proposal.points <= 0:
+            return []
+        member = self.state.members.setdefault(proposal.member, MemberState())
+        currency = proposal.currency
+        member.earned[currency] = member.earned.get(currency, 0) + proposal.points
+        levels = self.program.levels
+        if levels is None or currency != levels.currency:
+            return []
+        if levels.days is not None:
+            day = proposal.day.isoformat()
+            member.window[day] = member.window.get(day, 0) + proposal.points
+        return list(self._level(proposal.member, member, proposal.at))
 
     def _level(self, who: str, member: MemberState, at: datetime) -> Iterator[Record]:
         """A level reached by points earned (spending does not demote; a rolling window

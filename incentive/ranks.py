@@ -67,6 +67,8 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
         rank = rule.rank
         if rank is None or rank.measure != "points" or rule is proposal.rule:
             continue
+        if proposal.currency != rule.currency:
+            continue  # a rank by points counts its own currency (coins and xp do not add up)
         if rank.sources and proposal.source not in rank.sources:
             continue
         key = program.calendar.period_key(rank.period, day)
@@ -173,6 +175,9 @@ def close_rank(
             replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
             for s in standings
         ]
+    if rank.team is not None and rank.side == "top" and not rule.board:
+        # A team where nobody acted takes no paid top place (it may be a bottom one).
+        standings = [s for s in standings if s.reached]
     # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
     sign = 1 if rank.side == "bottom" else -1
     order = sorted(

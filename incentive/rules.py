@@ -343,7 +343,9 @@ def _streak(
     unit = (
         streak.period
         if length == 1
-        else {"day": "days", "week": "weeks", "month": "months"}[streak.period]
+        else {"day": "days", "week": "weeks", "month": "months", "year": "years"}.get(
+            streak.period, f"{streak.period}s"
+        )
     )
     yield Record(
         kind="streak",
@@ -436,7 +438,9 @@ def draw_for(seed: int, rule: str, event: str, why: str = "") -> Callable[[int, 
     """A random draw for one rule on one event: the same inputs, the same draw,
     whatever else the run contains (string seeds hash with SHA-512, not hash())."""
 
+    drawing = random.Random(f"{seed}|{rule}|{event}|{why}")  # successive draws differ
+
     def draw(low: int, high: int) -> int:
-        return random.Random(f"{seed}|{rule}|{event}|{why}").randint(low, high)
+        return drawing.randint(low, high)
 
     return draw

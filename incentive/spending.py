@@ -130,6 +130,8 @@ def grant(
     if not isinstance(asked, Decimal) or asked <= 0 or asked != asked.to_integral_value():
         return refuse("a grant gives a whole number of `points` above 0")
     points = int(asked)
+    if granter == event.member:
+        return refuse(f"`{granter}` cannot grant to themselves", points)
     allowance = spec.allowance_of(granter)
     if allowance is None:
         return refuse(f"`{granter}` has no allowance in grants `{spec.name}`", points)
