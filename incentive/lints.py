@@ -128,8 +128,8 @@ def _pays_twice(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
                     f"rules `{first.name}` and `{rule.name}` both pay for every {what}",
                     rule.span,
                     file,
-                    "if that is meant, say so in a comment; if not, give one of them "
-                    "a condition or remove it",
+                    "if both are meant, make them one rule paying the sum; if not, "
+                    "give one of them a condition or remove it",
                 )
             else:
                 seen.setdefault((event, condition), rule)
