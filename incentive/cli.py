@@ -580,6 +580,9 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
 @click.option("--seed", type=int, help="seed for the population and for random draws")
 @click.option("--save-events", type=click.Path(dir_okay=False), help="write the simulated events")
 @click.option("--save-roster", type=click.Path(dir_okay=False), help="write the simulated roster")
+@click.option(
+    "--html", type=click.Path(dir_okay=False), help="also write the report as an HTML page"
+)
 @_with_events_options
 @guarded
 def simulate_command(
@@ -589,6 +592,7 @@ def simulate_command(
     seed: int | None,
     save_events: str | None,
     save_roster: str | None,
+    html: str | None,
     events_format: str,
     roster: str | None,
     until: str | None,
@@ -638,6 +642,10 @@ def simulate_command(
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
     report = build_report(program, result, members)
+    if html:
+        from incentive.html_report import render_html
+
+        Path(html).write_text(render_html(report), encoding="utf-8")
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -29,6 +29,24 @@ def _gini(values: list[int]) -> float:
     return round((2 * weighted) / (n * total) - (n + 1) / n, 4)
 
 
+def _histogram(ordered: list[int], buckets: int = 10) -> list[dict[str, Any]]:
+    """Members by points earned, in equal ranges from 0 to the most anyone earned."""
+    if not ordered or ordered[-1] <= 0:
+        return []
+    step = max(1, -(-ordered[-1] // buckets))  # ceiling division
+    counts = Counter(min(v // step, buckets - 1) if v > 0 else -1 for v in ordered)
+    rows = [{"range": "0", "members": counts.get(-1, 0)}]
+    for b in range(buckets):
+        low, high = b * step + (1 if b == 0 else 0), (b + 1) * step - (0 if b == buckets - 1 else 1)
+        rows.append(
+            {
+                "range": f"{low}-{max(high, ordered[-1]) if b == buckets - 1 else high}",
+                "members": counts.get(b, 0),
+            }
+        )
+    return rows
+
+
 def _percentile(ordered: list[int], share: float) -> int:
     if not ordered:
         return 0
@@ -103,6 +121,7 @@ def build_report(
             "top": [
                 {"member": m, "earned": earned[m][currency]} for m in top if earned[m][currency]
             ],
+            "histogram": _histogram(values),
         }
     outstanding = Counter[str]()
     for balances in result.balances.values():
