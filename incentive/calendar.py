@@ -48,9 +48,20 @@ class Calendar:
         return instant.astimezone(self.zone)
 
     def day_of(self, instant: datetime) -> date:
-        """The name (a date) of the local day an instant falls in."""
+        """The name (a date) of the local day an instant falls in.
+
+        The wall clock gives the day, except near a boundary that daylight saving
+        moves: a `day ends` inside a skipped or repeated hour. There the day is
+        the one whose [day_start, day_end) holds the instant, so that `day_of`
+        and `day_start` always agree.
+        """
         wall = instant.astimezone(self.zone).replace(tzinfo=None)
-        return (wall + self._shift).date()
+        guess = (wall + self._shift).date()
+        if instant < self.day_start(guess):
+            return guess - timedelta(days=1)
+        if instant >= self.day_start(guess + timedelta(days=1)):
+            return guess + timedelta(days=1)
+        return guess
 
     def day_start(self, day: date) -> datetime:
         """The UTC instant at which the named day begins."""

@@ -35,8 +35,10 @@ def track_rank(
     at = event.at.isoformat()
     entry = table.get(event.member)
     if entry is None:
-        # [measure, when it was reached, the event that reached it]
-        entry = table[event.member] = ["0", at, event.id]
+        # [measure, when it was reached, the event that reached it]; a max starts below
+        # every value, so that a member's largest value counts even when it is negative
+        start = "-Infinity" if rank.measure == "max" else "0"
+        entry = table[event.member] = [start, at, event.id]
         if rank.measure == "earliest":
             return
     if rank.measure == "count":
@@ -86,6 +88,7 @@ class Standing:
     reached: str  # UTC ISO time the value was reached ("" if never: last among ties)
     event: str | None  # the event that reached it (members only)
     members: tuple[str, ...] = ()  # a team's members, for team awards
+    acted: bool = True  # a team: someone in it had a matching event (or earned points)
 
     def shown(self) -> str:
         return _decimal_text(self.value)
@@ -148,7 +151,10 @@ def team_standings(
                 value = Decimal(-_epoch(first)) if first else Decimal("-Infinity")
                 times = [first] if first else []
         reached = max(times, key=_epoch, default="")
-        standings.append(Standing(team, value, reached, None, tuple(members)))
+        acted_any = bool(acted) if has_events or rank.measure != "points" else bool(values)
+        if rank.measure == "max" and not value.is_finite():
+            value = Decimal(0)
+        standings.append(Standing(team, value, reached, None, tuple(members), acted_any))
     return standings
 
 
@@ -175,9 +181,11 @@ def close_rank(
             replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
             for s in standings
         ]
+    if rank.team is not None and has_events and not table:
+        standings = []  # no matching event in the period (points alone opened it)
     if rank.team is not None and rank.side == "top" and not rule.board:
         # A team where nobody acted takes no paid top place (it may be a bottom one).
-        standings = [s for s in standings if s.reached]
+        standings = [s for s in standings if s.acted]
     # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
     sign = 1 if rank.side == "bottom" else -1
     order = sorted(
@@ -259,6 +267,8 @@ def _lottery(seed: int, rule: str, key: str, who: str) -> Decimal:
 
 def _decimal_text(value: Decimal) -> str:
     """A measure as text: whole numbers plain, fractions to four places (a rate)."""
+    if not value.is_finite():
+        return "none"  # a max over events that never carried the attribute
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     return str(value.quantize(Decimal("0.0001")).normalize())

@@ -29,8 +29,8 @@ New York, London and Lord Howe from 2020 to 2030; Lord Howe's is 30 minutes),
 and hold events at wall times inside the skipped and the repeated hour,
 events exactly at day boundaries and events sharing one instant.
 
-The tests at the end (`xfail(strict=True)`) are engine bugs this module found,
-each as a minimal example; see their reasons.
+The tests at the end are engine bugs this module found, each as a minimal
+example that must stay fixed.
 """
 
 from __future__ import annotations
@@ -907,11 +907,6 @@ def _records(text: str, events: list[dict[str, Any]]) -> list[Record]:
     return incentive.compile(text).evaluate(events).records
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `by max x` starts each member at 0 (ranks.track_rank), so a member whose "
-    "values are all negative ranks with 0, not with their largest value (reference.md)",
-)
 def test_max_ranks_by_the_largest_value_even_when_negative() -> None:
     records = _records(
         'scheme "t" { rule r { on a top 1 per day by max x award 5 } }',
@@ -934,13 +929,6 @@ REPEATED = {
 
 
 @pytest.mark.parametrize("place", list(REPEATED))
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with `day ends` inside the repeated hour, Calendar.day_of names a day by "
-    "its wall clock, which runs back: the day goes D+1, back to D (whose close has passed), "
-    "then D+1 again, and a batch run reports the second event `late` (reference.md: a "
-    "batch run never has late events)",
-)
 def test_a_day_ending_in_the_repeated_hour_goes_forward(place: str) -> None:
     zone, ends, first, second = REPEATED[place]
     records = _records(
@@ -965,12 +953,6 @@ SKIPPED = {
 
 
 @pytest.mark.parametrize("place", list(SKIPPED))
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with `day ends` inside the skipped hour, Calendar.day_of starts the new "
-    "day when the clocks jump, but day_end (fold=0) closes the old one up to an hour "
-    "later: an event named on the new day comes before the old day's close",
-)
 def test_a_day_ending_in_the_skipped_hour_closes_where_the_next_begins(place: str) -> None:
     zone, ends, first, second = SKIPPED[place]
     records = _records(
@@ -990,13 +972,6 @@ def test_a_day_ending_in_the_skipped_hour_closes_where_the_next_begins(place: st
     assert same_day or closes <= bo_at, f"{ana.reason} closes at {ana.at}, bo at {second}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: points earned on other events open a team `by points` period with no "
-    "matching event, and its close pays the `bottom` team (every team at 0, the first by "
-    "name); `by count` opens no such period (reference.md: a rank pays the members who "
-    "had a matching event in the period)",
-)
 def test_a_team_rank_pays_only_for_a_period_with_a_matching_event() -> None:
     records = _records(
         'scheme "t" { team class  rule p { on b award 3 } '
@@ -1012,12 +987,6 @@ def test_a_team_rank_pays_only_for_a_period_with_a_matching_event() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a `top` team rank drops the teams where nobody acted by testing "
-    "`Standing.reached`, which for `by points` is empty also when members acted but "
-    "earned no points: such a team loses its place and is not counted in `of N`",
-)
 def test_a_team_that_acted_without_points_keeps_its_top_place() -> None:
     records = _records(
         'scheme "t" { team class  rule p { on b award 3 } '
