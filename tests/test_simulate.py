@@ -128,3 +128,18 @@ def test_a_bad_population_is_refused_clearly(tmp_path: Path, text: str, message:
 def test_simulate_needs_events_or_a_population() -> None:
     code, out = invoke("simulate", CAMP)
     assert code == 2 and "either EVENTS files or --population" in out
+
+
+def test_empty_activity_gives_an_empty_report_not_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "none.jsonl"
+    empty.write_text("")
+    code, out = invoke(
+        "simulate", CAMP, str(empty), "--format", "json", "--html", str(tmp_path / "r.html")
+    )
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["currencies"]["coins"] == {"paid": 0, "spent": 0, "expired": 0, "outstanding": 0}
+    assert report["distribution"]["coins"]["members"] == 0
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    code, out = invoke("compare", CAMP, CAMP, str(empty))
+    assert code == 0 and "members: 0 gain, 0 lose, 0 unchanged" in out
