@@ -132,6 +132,24 @@ def iter_event_files(
             yield from read_events(stream, program.calendar, chosen, path)
 
 
+def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
+    """Count events on standard error as they are read, on a terminal only (a long
+    run shows it is alive; a pipe or a test sees nothing)."""
+    if quiet or not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed:,} events read"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("read", total=None)
+        for count, item in enumerate(items, start=1):
+            if count % 1000 == 0:
+                progress.update(task, completed=count)
+            yield item
+
+
 def _parse_until(value: str | None, program: Program) -> datetime | None:
     if value is None:
         return None
@@ -215,7 +233,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     metavar="KINDS",
     help="print only records of these kinds, comma-separated (e.g. perk,board)",
 )
-@click.option("--quiet", is_flag=True, help="no summary on standard error")
+@click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
 @guarded
 def run_command(
     scheme: str,
@@ -247,7 +265,7 @@ def run_command(
         program = dataclasses.replace(program, seed=seed)
     result = run_batch(
         program,
-        iter_event_files(events, program, events_format),
+        with_progress(iter_event_files(events, program, events_format), quiet),
         _parse_until(until, program),
         load_roster(roster) if roster else None,
     )
@@ -583,6 +601,7 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
 @click.option(
     "--html", type=click.Path(dir_okay=False), help="also write the report as an HTML page"
 )
+@click.option("--quiet", is_flag=True, help="no progress on standard error")
 @_with_events_options
 @guarded
 def simulate_command(
@@ -593,6 +612,7 @@ def simulate_command(
     save_events: str | None,
     save_roster: str | None,
     html: str | None,
+    quiet: bool,
     events_format: str,
     roster: str | None,
     until: str | None,
@@ -637,7 +657,7 @@ def simulate_command(
             Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
         items: Any = simulated.events
     else:
-        items = iter_event_files(events, program, events_format)
+        items = with_progress(iter_event_files(events, program, events_format), quiet)
     result = run_batch(program, items, _parse_until(until, program), teams)
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
