@@ -123,14 +123,8 @@ class Ledger:
             or _rank(levels.steps, after) < _rank(levels.steps, before)
         ):
             return
-        member.level = after
-        yield Record(
-            kind="level",
-            at=local_time(self.program.calendar, at),
-            member=who,
-            level=after,
-            currency=levels.currency,
-            reason=f"level `{after}` reached: {earned} {levels.currency} {within}",
+        yield self._move_level(
+            who, member, after, at, f"level `{after}` reached: {earned} {levels.currency} {within}"
         )
 
     def drop_levels(self, day: date) -> Iterator[Record]:
@@ -149,16 +143,29 @@ class Ledger:
             before = member.level or levels.level_for(0)
             if after == before:
                 continue
-            member.level = after
-            yield Record(
-                kind="level",
-                at=local_time(self.program.calendar, moment),
-                member=who,
-                level=after,
-                currency=levels.currency,
-                reason=f"dropped to level `{after}`: {earned} {levels.currency} earned in "
+            yield self._move_level(
+                who,
+                member,
+                after,
+                moment,
+                f"dropped to level `{after}`: {earned} {levels.currency} earned in "
                 f"the last {levels.days} days",
             )
+
+    def _move_level(
+        self, who: str, member: MemberState, level: str | None, at: datetime, reason: str
+    ) -> Record:
+        """A member's level changes: the state, and the record that says so."""
+        assert self.program.levels is not None
+        member.level = level
+        return Record(
+            kind="level",
+            at=local_time(self.program.calendar, at),
+            member=who,
+            level=level,
+            currency=self.program.levels.currency,
+            reason=reason,
+        )
 
     def _add_lot(
         self, member: MemberState, who: str, currency: str, points: int, earned: datetime

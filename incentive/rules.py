@@ -25,7 +25,7 @@ from incentive.expressions import (
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, outcome_kind
-from incentive.state import MemberState, bump, count, local_time
+from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
 
 @dataclass(frozen=True)
@@ -103,19 +103,7 @@ def _award(
     """A per-event award to `who`: limits, amount, boosts, then caps."""
     calendar = program.calendar
     # Limits: only the first N matching events per period count.
-    full = next(
-        (
-            limit
-            for limit in rule.limits
-            if count(
-                member,
-                f"limit:{rule.name}:{limit.period}",
-                calendar.period_key(limit.period, day),
-            )
-            >= limit.count
-        ),
-        None,
-    )
+    full = limit_reached(member, rule.name, rule.limits, calendar, day)
     if full is not None:
         yield _refused(rule, event, stamp, f"{full.describe()} reached", who=who)
         return
@@ -136,13 +124,7 @@ def _award(
     if earned is None:
         return  # an amount of 0 is no award and does not use up a limit
     # Only an event that earns something counts toward the rule's limits.
-    for limit in rule.limits:
-        bump(
-            member,
-            f"limit:{rule.name}:{limit.period}",
-            calendar.period_key(limit.period, day),
-            1,
-        )
+    use_limits(member, rule.name, rule.limits, calendar, day)
     yield from _capped(program, member, event, day, rule, earned, stamp, who)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from incentive.events import Event
@@ -16,7 +17,22 @@ from incentive.ledger import Ledger
 from incentive.program import GrantsSpec, Program, RedeemSpec
 from incentive.records import Record
 from incentive.rules import Proposal
-from incentive.state import EngineState, MemberState, bump, count, local_time
+from incentive.state import EngineState, MemberState, limit_reached, local_time, use_limits
+
+
+def _refusal(
+    name: str, currency: str, event: Event, stamp: str, reason: str, points: int | None = None
+) -> Record:
+    return Record(
+        kind="refused",
+        at=stamp,
+        member=event.member,
+        rule=name,
+        points=points,
+        currency=currency,
+        events=(event.id,),
+        reason=reason,
+    )
 
 
 def redeem(
@@ -33,18 +49,7 @@ def redeem(
         return
     stamp = local_time(program.calendar, event.at)
     asked = attrs.get(spec.attribute)
-
-    def refuse(reason: str, points: int | None = None) -> Record:
-        return Record(
-            kind="refused",
-            at=stamp,
-            member=event.member,
-            rule=spec.name,
-            points=points,
-            currency=spec.currency,
-            events=(event.id,),
-            reason=reason,
-        )
+    refuse = partial(_refusal, spec.name, spec.currency, event, stamp)
 
     if not isinstance(asked, Decimal):
         yield refuse(f"the event has no `{spec.attribute}`: how many points to redeem")
@@ -67,26 +72,13 @@ def redeem(
     elif points > balance:
         problem = f"the balance is {balance}"
     else:
-        full = next(
-            (
-                limit
-                for limit in spec.limits
-                if count(
-                    member,
-                    f"limit:{spec.name}:{limit.period}",
-                    calendar.period_key(limit.period, day),
-                )
-                >= limit.count
-            ),
-            None,
-        )
+        full = limit_reached(member, spec.name, spec.limits, calendar, day)
         if full is not None:
             problem = f"{full.describe()} reached"
     if problem is not None:
         yield refuse(problem, points)
         return
-    for limit in spec.limits:
-        bump(member, f"limit:{spec.name}:{limit.period}", calendar.period_key(limit.period, day), 1)
+    use_limits(member, spec.name, spec.limits, calendar, day)
     yield Record(
         kind="redeem",
         at=stamp,
@@ -112,18 +104,7 @@ def grant(
     stamp = local_time(program.calendar, event.at)
     granter = attrs.get("by")
     asked = attrs.get("points")
-
-    def refuse(reason: str, points: int | None = None) -> Record:
-        return Record(
-            kind="refused",
-            at=stamp,
-            member=event.member,
-            rule=spec.name,
-            points=points,
-            currency=spec.currency,
-            events=(event.id,),
-            reason=reason,
-        )
+    refuse = partial(_refusal, spec.name, spec.currency, event, stamp)
 
     if not isinstance(granter, str) or not granter:
         return refuse("a grant says who gives it: `by`")

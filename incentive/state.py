@@ -6,11 +6,13 @@ strings and numbers, so it can be saved, restored, or split by member.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from incentive.calendar import Calendar
+from incentive.program import LimitSpec
 
 
 @dataclass
@@ -49,6 +51,25 @@ class EngineState:
     allowances: dict[str, list[Any]] = field(default_factory=dict)
     # team kind -> members the roster places (an event attribute does not move them)
     rostered: dict[str, list[str]] = field(default_factory=dict)
+
+
+def limit_reached(
+    member: MemberState, name: str, limits: Iterable[LimitSpec], calendar: Calendar, day: date
+) -> LimitSpec | None:
+    """The first of a rule's (or redemption's) limits already used up on `day`, if any."""
+    for limit in limits:
+        used = count(member, f"limit:{name}:{limit.period}", calendar.period_key(limit.period, day))
+        if used >= limit.count:
+            return limit
+    return None
+
+
+def use_limits(
+    member: MemberState, name: str, limits: Iterable[LimitSpec], calendar: Calendar, day: date
+) -> None:
+    """One more paid event against each of the limits on `day`."""
+    for limit in limits:
+        bump(member, f"limit:{name}:{limit.period}", calendar.period_key(limit.period, day), 1)
 
 
 def count(member: MemberState, key: str, period_key: str) -> int:
