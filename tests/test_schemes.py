@@ -173,11 +173,14 @@ def test_community_scripted_members_by_hand() -> None:
     # 12 lively messages = 12; topic 03-09: 10, Saturday 03-14: 20 (the "+1" is too short);
     # one invite: 30.
     assert balance("community", "老周") == 140 + 12 + 20 + 20 + 6 + 100 + 20 + 12 + 10 + 20 + 30
-    # 阿花: 28 sign-ins = 24 x 5 + 4 Saturdays x 10 = 160. Invites: week 1 pays 3 of 4,
+    # 老周 never signs in on a Sunday, so never 7 days in a row: no streak bonus.
+    assert not [r for r in awards("community", "signin_streak") if r["member"] == "老周"]
+    # 阿花: 28 sign-ins = 24 x 5 + 4 Saturdays x 10 = 160; 28 days in a row = 4 x 30
+    # streak bonus. Invites: week 1 pays 3 of 4,
     # week 2 pays 3, week 3 pays 2 before the season's 8 are used, week 4 none = 8 x 30.
     # Online: 2 of 3 in week 1, 2 in week 3 = 4 x 20. Offline: the Thursday run 50; the
     # Saturday meetup that week is refused (1 a week).
-    assert balance("community", "阿花") == 160 + 240 + 80 + 50  # 530
+    assert balance("community", "阿花") == 160 + 120 + 240 + 80 + 50  # 650
 
 
 def test_community_expert_cap_holds_and_binds() -> None:
@@ -228,6 +231,26 @@ def test_community_signin_and_community_day() -> None:
         saturday = local_day(record).weekday() == 5
         assert record["points"] == (10 if saturday else 5)
         assert ("boost `community_day` x2" in record["reason"]) == saturday
+
+
+def test_community_signin_streak_pays_every_seventh_day_in_a_row() -> None:
+    days: dict[str, set[date]] = {}
+    for e in raw_events("community"):
+        if e["type"] == "signin" and SEASON[0] <= e["day"] <= SEASON[1]:
+            days.setdefault(e["member"], set()).add(e["day"])
+    expected: Counter[str] = Counter()
+    for member, signed in days.items():
+        for day in signed:  # pays on the 7th, 14th, ... day of each unbroken run
+            run_length = 1
+            while day - timedelta(days=run_length) in signed:
+                run_length += 1
+            if run_length % 7 == 0:
+                expected[member] += 30
+    paid: Counter[str] = Counter()
+    for record in awards("community", "signin_streak"):
+        paid[record["member"]] += record["points"]
+    assert paid == expected
+    assert len(paid) >= 5  # the crowd has members who keep it up
 
 
 def test_community_limits() -> None:
