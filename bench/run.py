@@ -1,4 +1,4 @@
-"""Benchmarks: `python bench/run.py [--events N]`.
+"""Benchmarks: `python bench/run.py [--events N] [--shop-members M]`.
 
 Reports each measurement as events per second and as a ratio to a baseline
 measured in the same run on the same machine: `json.loads` of every event line
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--members", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--shop-members", type=int, default=1_000)
     args = parser.parse_args()
 
     program = incentive.load(SCHEME)
@@ -80,6 +81,19 @@ def main() -> None:
     camp_items = list(read_events(io.StringIO(camp_text), camp.calendar))
     camp_base = best_of(args.runs, lambda: [json.loads(line) for line in camp_text.splitlines()])
     camp_run = best_of(args.runs, lambda: camp.evaluate(camp_items, roster=roster))
+    # The dry run: the shop's population drawn day by day with the scheme in the loop.
+    from incentive.population import load_population, simulate
+    from incentive.simulation import simulate_scheme
+
+    shop = incentive.load(ROOT / "schemes" / "shop.incentive")
+    source = ROOT / "schemes" / "shop.population.yaml"
+    population = load_population(source.read_text(encoding="utf-8"), source.name)
+    population = population.model_copy(update={"members": args.shop_members})
+    drawn = simulate_scheme(shop, population).simulated.events
+    shop_text = "".join(json.dumps(e) + "\n" for e in drawn)
+    shop_base = best_of(args.runs, lambda: [json.loads(line) for line in shop_text.splitlines()])
+    draw_only = best_of(args.runs, lambda: simulate(population))
+    shop_run = best_of(args.runs, lambda: simulate_scheme(shop, population))
     # (measurement, events, seconds, the same events' json.loads baseline)
     rows = [
         ("baseline: json.loads per line", args.events, baseline, baseline),
@@ -87,9 +101,12 @@ def main() -> None:
         ("evaluate, batch (interpreter)", args.events, batch, baseline),
         ("evaluate, streaming (interpreter)", args.events, stream, baseline),
         ("writing camp, batch (interpreter)", len(camp_items), camp_run, camp_base),
+        ("shop: draw the population only", len(drawn), draw_only, shop_base),
+        ("shop: simulate with the scheme", len(drawn), shop_run, shop_base),
     ]
     print(f"{args.events:,} chat events, {args.members:,} members; best of {args.runs}")
     print(f"writing camp: {len(camp_items):,} events, 500 members, 21 days, with its roster")
+    print(f"shop: {len(drawn):,} events, {args.shop_members:,} members (+40 a day), 60 days")
     print(f"{'measurement':<36} {'events/s':>12} {'x baseline time':>16}")
     for name, count, seconds, base in rows:
         print(f"{name:<36} {count / seconds:>12,.0f} {seconds / base:>16.1f}")

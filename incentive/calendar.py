@@ -63,6 +63,7 @@ class Calendar:
             return guess + timedelta(days=1)
         return guess
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - called for every event; calendars are few
     def day_start(self, day: date) -> datetime:
         """The UTC instant at which the named day begins."""
         return self.to_utc(datetime.combine(day, time(0, 0)) - self._shift)

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -148,6 +149,30 @@ def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
             if count % 1000 == 0:
                 progress.update(task, completed=count)
             yield item
+
+
+@contextmanager
+def day_progress(days: int, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar of simulated days on standard error, on a terminal only."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("day {task.completed}/{task.total}"),
+        BarColumn(),
+        TextColumn("{task.fields[events]:,} events"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulate", total=days, events=0)
+
+        def advance(done: int, events: int) -> None:
+            bar.update(task, completed=done, events=events)
+
+        yield advance
 
 
 def _parse_until(value: str | None, program: Program) -> datetime | None:
@@ -499,6 +524,9 @@ def explain_command(
 @click.option("--top", type=int, default=10, show_default=True, help="members to list")
 @click.option("--ab", is_flag=True, help="an A/B test: split members into two arms")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the A/B split")
+@click.option(
+    "--html", type=click.Path(dir_okay=False), help="also write the comparison as an HTML page"
+)
 @_with_events_options
 @guarded
 def compare_command(
@@ -508,6 +536,7 @@ def compare_command(
     top: int,
     ab: bool,
     seed: int,
+    html: str | None,
     events_format: str,
     roster: str | None,
     until: str | None,
@@ -519,11 +548,21 @@ def compare_command(
     from incentive.analysis import compare
 
     if ab:
-        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed)
+        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed, html)
         return
-    _, a = _run_files(scheme_a, events, events_format, roster, until)
-    _, b = _run_files(scheme_b, events, events_format, roster, until)
+    program_a, a = _run_files(scheme_a, events, events_format, roster, until)
+    program_b, b = _run_files(scheme_b, events, events_format, roster, until)
     diff = compare(a, b)
+    if html:
+        from incentive.html_compare import render_compare_html
+        from incentive.report import build_report
+
+        # Written before anything is printed, as simulate --html is: an unwritable path
+        # fails (guarded: a message and the I/O exit code) with nothing half-shown.
+        page = render_compare_html(
+            diff, build_report(program_a, a), build_report(program_b, b), (scheme_a, scheme_b), top
+        )
+        Path(html).write_text(page, encoding="utf-8")
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
         return
@@ -620,9 +659,9 @@ def simulate_command(
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
-    from incentive.population import load_population, simulate
+    from incentive.population import load_population
     from incentive.report import build_report, print_report
-    from incentive.roster import Roster
+    from incentive.simulation import population_roster, simulate_scheme
 
     if bool(events) == bool(population):
         raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
@@ -635,15 +674,12 @@ def simulate_command(
         described = load_population(Path(population).read_text(encoding="utf-8"), population)
         if seed is not None:
             described = described.model_copy(update={"seed": seed})
-        simulated = simulate(described)
+        with day_progress(described.days, quiet) as progress:
+            run = simulate_scheme(program, described, teams, _parse_until(until, program), progress)
+        simulated, result = run.simulated, run.result
         members = [row["member"] for row in simulated.roster]
         if teams is None and described.teams:
-            teams = Roster(
-                {
-                    row["member"]: {k: v for k, v in row.items() if k != "member"}
-                    for row in simulated.roster
-                }
-            )
+            teams = population_roster(simulated.roster)
         if save_events:
             Path(save_events).write_text(
                 "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
@@ -655,10 +691,9 @@ def simulate_command(
                 ",".join(r[c] for c in columns) for r in simulated.roster
             ]
             Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        items: Any = simulated.events
     else:
         items = with_progress(iter_event_files(events, program, events_format), quiet)
-    result = run_batch(program, items, _parse_until(until, program), teams)
+        result = run_batch(program, items, _parse_until(until, program), teams)
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
     report = build_report(program, result, members)
@@ -681,6 +716,7 @@ def _ab_test(
     until: str | None,
     fmt: str,
     seed: int,
+    html: str | None = None,
 ) -> None:
     from incentive.analysis import ab_metrics, arm_of
     from incentive.events import Event
@@ -696,6 +732,12 @@ def _ab_test(
         members = sorted({e.member for e in chosen if isinstance(e, Event)})
         report = build_report(program, result, members)
         arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}
+    if html:
+        from incentive.html_compare import render_ab_html
+
+        names = (programs["A"].name, programs["B"].name)
+        page = render_ab_html(arms, seed, names, (scheme_a, scheme_b))
+        Path(html).write_text(page, encoding="utf-8")
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
         return

@@ -7,6 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from incentive.report import budget_summary
+
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
        color: #1d2330; padding: 0 1rem; }
@@ -19,7 +21,8 @@ svg text { font: 11px system-ui, sans-serif; fill: #394050; }
 .muted { color: #596173; }
 """
 _BAR = "#3d6fd1"
-_LINE = "#d1603d"
+# Two series must stay apart in print and for colour-blind readers: colour and dash.
+_SERIES = (("#d1603d", ""), ("#3d6fd1", "6 3"))
 
 
 def _bars(labels: list[str], values: list[int], chart: str, unit: str) -> str:
@@ -44,32 +47,50 @@ def _bars(labels: list[str], values: list[int], chart: str, unit: str) -> str:
     return "".join(parts)
 
 
-def _line(labels: list[str], values: list[int], chart: str, unit: str) -> str:
-    """A line over time, with a dot per day and the first and last dates below."""
-    width, height, pad = 640, 220, 40
-    top = max(values, default=0) or 1
-    count = max(1, len(values) - 1)
-    points = [
-        (pad + (width - 2 * pad) * i / count, height - pad - (height - 2 * pad) * v / top)
-        for i, v in enumerate(values)
-    ]
+def _lines(labels: list[str], series: dict[str, list[int]], chart: str, unit: str) -> str:
+    """Lines over the same days, a dot per day, the first and last dates below; with
+    more than one series, a legend, and a colour and a dash for each."""
+    width, height, pad, left = 640, 220, 40, 70  # left: room for the scale's numbers
+    top = max((v for values in series.values() for v in values), default=0) or 1
+    count = max(1, len(labels) - 1)
     parts = [
         f'<svg class="chart" data-chart="{chart}" role="img" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}">',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        f'<line x1="{left}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
         'stroke="#9aa3b5"/>',
-        f'<text x="{pad - 6}" y="{pad + 4}" text-anchor="end">{top:,}</text>',
-        f'<text x="{pad - 6}" y="{height - pad + 4}" text-anchor="end">0</text>',
+        f'<text x="{left - 6}" y="{pad + 4}" text-anchor="end">{top:,}</text>',
+        f'<text x="{left - 6}" y="{height - pad + 4}" text-anchor="end">0</text>',
     ]
-    if points:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{_LINE}" stroke-width="2"/>')
-        for (x, y), label, value in zip(points, labels, values, strict=True):
+    several = len(series) > 1
+    for index, (name, values) in enumerate(series.items()):
+        colour, dash = _SERIES[index % len(_SERIES)]
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        if several:  # the legend, along the top edge
+            x = left + 110 * index
             parts.append(
-                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{_LINE}">'
-                f"<title>{escape(label)}: {value:,} {unit}</title></circle>"
+                f'<line class="legend" x1="{x}" y1="14" x2="{x + 22}" y2="14" '
+                f'stroke="{colour}" stroke-width="2"{dashed}/>'
             )
-        parts.append(f'<text x="{pad}" y="{height - pad + 18}">{escape(labels[0])}</text>')
+            parts.append(f'<text x="{x + 27}" y="18">{escape(name)}</text>')
+        points = [
+            (left + (width - left - pad) * i / count, height - pad - (height - 2 * pad) * v / top)
+            for i, v in enumerate(values)
+        ]
+        if not points:
+            continue
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+        parts.append(
+            f'<polyline class="series" points="{path}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"{dashed}/>'
+        )
+        series_name = f"{name}, " if several else ""
+        for (px, py), label, value in zip(points, labels, values, strict=True):
+            parts.append(
+                f'<circle class="point" cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(series_name + label)}: {value:,} {escape(unit)}</title></circle>"
+            )
+    if labels:
+        parts.append(f'<text x="{left}" y="{height - pad + 18}">{escape(labels[0])}</text>')
         parts.append(
             f'<text x="{width - pad}" y="{height - pad + 18}" text-anchor="end">'
             f"{escape(labels[-1])}</text>"
@@ -115,7 +136,8 @@ def render_html(report: dict[str, Any]) -> str:
         if days:
             values = [report["per_day"][d][currency] for d in days]
             out.append(f"<h2>Cost over time, {escape(currency)}</h2>")
-            out.append(_figure(_line(days, values, "cost", currency), f"{currency} paid per day"))
+            chart = _lines(days, {"paid": values}, "cost", currency)
+            out.append(_figure(chart, f"{currency} paid per day"))
         rules = [r for r in report["rules"] if r["currency"] == currency]
         if rules:
             out.append(f"<h2>Per rule, {escape(currency)}</h2>")
@@ -169,6 +191,23 @@ def render_html(report: dict[str, Any]) -> str:
                         currency,
                     ),
                     f"the top 10 by {currency} earned",
+                )
+            )
+    for budget in report["budgets"]:
+        out.append(f"<h2>Budget on {escape(budget['on'])}, {escape(budget['currency'])}</h2>")
+        out.append(_table(*budget_summary(budget)))
+        periods = budget["periods"]
+        if periods:
+            labels = [p["period"] for p in periods]
+            lines = {
+                "paid": [p["used"] for p in periods],
+                "budget": [budget["points"]] * len(periods),
+            }
+            out.append(
+                _figure(
+                    _lines(labels, lines, "budget", budget["currency"]),
+                    f"{budget['currency']} paid per {budget['period']} against the budget of "
+                    f"{budget['points']:,} (dashed)",
                 )
             )
     if report["levels"]:

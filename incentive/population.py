@@ -8,6 +8,7 @@
       class: {count: 8}              # class-1 .. class-8, members dealt in turn
       group: {count: 4, within: class}   # class-1-a .. class-8-d
     engagement: {spread: [4, 1.6], decay: 0.008, churn: 0.005, joiners: 0}
+    response: {streak: 0.01, reward: 0.0005, memory: 7, most: 0.3}   # optional
     activities:
       homework:
         daily: 0.8                   # chance an engaged member does it on a day
@@ -27,6 +28,16 @@ generators: `normal: [mean, sd]`, `exponential: mean`, `uniform: [low, high]`,
 `choice: [a, b, ...]`, `chance: p` (true or false), `value: x`; numbers may
 take `min`, `max` and `round` (decimal places, default 0).
 
+Members can respond to the scheme being tried (`response`): each day of a
+member's current run of active days adds `streak` to their engagement (they
+do not want to break it), and each point the scheme paid them over the last
+`memory` days adds `reward`; together at most `most`. `balance: [low, high]`
+draws a share of the member's balance at the start of the day, rounded down
+to a `multiple` (points used at checkout); when that is 0 the member does not
+do the activity that time. Rewards and balances come from the scheme, which
+runs day by day beside the population (incentive.simulation); without one,
+members earn nothing and hold nothing.
+
 The same description and seed give the same events, byte for byte.
 """
 
@@ -34,6 +45,8 @@ from __future__ import annotations
 
 import random
 import string
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -60,6 +73,13 @@ class Engagement(_Strict):
     joiners: int = Field(0, ge=0, le=100_000)
 
 
+class Response(_Strict):
+    streak: float = Field(0.0, ge=0, le=1)  # added per day of the current run of active days
+    reward: float = Field(0.0, ge=0, le=1)  # added per point earned over the last `memory` days
+    memory: int = Field(7, ge=1, le=366)
+    most: float = Field(0.5, ge=0, le=1)  # the most streaks and rewards add together
+
+
 class Moment(_Strict):
     at: str = "12:00"
     spread: float = Field(60, ge=0, le=24 * 60)  # minutes (a normal's standard deviation)
@@ -72,8 +92,8 @@ class Moment(_Strict):
         return value
 
 
-GENERATORS = ("value", "choice", "chance", "normal", "exponential", "uniform")
-NUMBER_OPTIONS = ("min", "max", "round")
+GENERATORS = ("value", "choice", "chance", "normal", "exponential", "uniform", "balance")
+NUMBER_OPTIONS = ("min", "max", "round", "multiple")
 
 
 class Activity(_Strict):
@@ -93,7 +113,32 @@ class Activity(_Strict):
                     f"attribute `{name}` needs exactly one of {', '.join(GENERATORS)}"
                     + (f" (unknown: {other[0]})" if other else "")
                 )
+            problem = _shape_problem(chosen[0], spec[chosen[0]])
+            if problem:
+                raise ValueError(f"attribute `{name}`: `{chosen[0]}` {problem}")
         return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shape_problem(generator: str, given: Any) -> str | None:
+    """What is wrong with a generator's parameters, in words (None: nothing)."""
+    pair = isinstance(given, list) and len(given) == 2 and all(_is_number(v) for v in given)
+    if generator == "normal" and not pair:
+        return "takes [mean, standard deviation]"
+    if generator == "uniform" and not (pair and given[0] <= given[1]):
+        return "takes [low, high]"
+    if generator == "balance" and not (pair and 0 <= given[0] <= given[1] <= 1):
+        return "takes [low, high]: shares of the balance between 0 and 1"
+    if generator == "exponential" and not (_is_number(given) and given > 0):
+        return "takes the mean, a number above 0"
+    if generator == "chance" and not (_is_number(given) and 0 <= given <= 1):
+        return "takes a probability between 0 and 1"
+    if generator == "choice" and not (isinstance(given, list) and given):
+        return "takes a list of values"
+    return None
 
 
 class Population(_Strict):
@@ -104,6 +149,7 @@ class Population(_Strict):
     prefix: str = "m"
     teams: dict[str, TeamSpec] = {}
     engagement: Engagement = Engagement()
+    response: Response = Response()
     activities: dict[str, Activity]
 
 
@@ -150,6 +196,28 @@ class Simulated:
     roster: list[dict[str, str]]  # member, then one column per team kind
 
 
+@dataclass(frozen=True)
+class DayOutcome:
+    """What the scheme did with a day's events: points paid, and a member's balance after it."""
+
+    earned: Mapping[str, int]
+    balance: Callable[[str], int]
+
+
+# Called with each simulated day and its events (in time order), after which the
+# scheme has seen them: how members fared, for the next day's behaviour.
+DayFeedback = Callable[[date, list[dict[str, Any]]], DayOutcome]
+NO_OUTCOME = DayOutcome({}, lambda member: 0)
+
+
+@dataclass
+class _Member:
+    name: str
+    engagement: float
+    joined: int  # the day index they joined
+    run: int = 0  # days in a row with any activity, up to yesterday
+
+
 def _team_names(population: Population) -> dict[str, list[str]]:
     names: dict[str, list[str]] = {}
     for kind, spec in population.teams.items():
@@ -161,54 +229,101 @@ def _team_names(population: Population) -> dict[str, list[str]]:
     return names
 
 
-def simulate(population: Population) -> Simulated:
-    """The events a population produces, in time order (local times, no offset)."""
+def _everyone(population: Population) -> int:
+    """How many members the population ever has: joiners arrive on a fixed count."""
+    return population.members + population.engagement.joiners * population.days
+
+
+def _roster_row(
+    population: Population, names: dict[str, list[str]], width: int, number: int
+) -> dict[str, str]:
+    """Member `number` and their teams: members are dealt into teams in turn."""
+    row = {"member": f"{population.prefix}{number:0{width}d}"}
+    for kind, spec in population.teams.items():
+        if spec.within is None:
+            row[kind] = names[kind][(number - 1) % len(names[kind])]
+        else:
+            outer = row[spec.within]
+            inner = [t for t in names[kind] if t.startswith(outer + "-")]
+            row[kind] = inner[((number - 1) // len(names[spec.within])) % len(inner)]
+    return row
+
+
+def roster_of(population: Population) -> list[dict[str, str]]:
+    """Every member the population will have (joiners too), with their teams."""
+    names = _team_names(population)
+    width = len(str(_everyone(population)))
+    return [_roster_row(population, names, width, n) for n in range(1, _everyone(population) + 1)]
+
+
+def simulate(population: Population, feedback: DayFeedback | None = None) -> Simulated:
+    """The events a population produces, in time order (local times, no offset).
+
+    With `feedback`, the scheme sees each day's events before the next day is
+    drawn, and members respond to what it paid them (`response`).
+    """
     rng = random.Random(population.seed)
     names = _team_names(population)
-    width = len(str(population.members + population.engagement.joiners * population.days))
+    width = len(str(_everyone(population)))
     roster: list[dict[str, str]] = []
+    response = population.response
 
-    def join(number: int) -> tuple[str, float]:
-        member = f"{population.prefix}{number:0{width}d}"
-        row = {"member": member}
-        for kind, spec in population.teams.items():
-            if spec.within is None:
-                row[kind] = names[kind][(number - 1) % len(names[kind])]
-            else:
-                outer = row[spec.within]
-                inner = [t for t in names[kind] if t.startswith(outer + "-")]
-                row[kind] = inner[((number - 1) // len(names[spec.within])) % len(inner)]
-        roster.append(row)
+    def join(number: int, day_index: int) -> _Member:
+        roster.append(_roster_row(population, names, width, number))
         a, b = population.engagement.spread
-        return member, rng.betavariate(a, b)
+        return _Member(roster[-1]["member"], rng.betavariate(a, b), day_index)
 
-    members = [(*join(n), 0) for n in range(1, population.members + 1)]
+    members = [join(n, 0) for n in range(1, population.members + 1)]
     next_number = population.members + 1
-    events: list[tuple[datetime, int, dict[str, Any]]] = []
+    outcome = NO_OUTCOME
+    recent: deque[Mapping[str, int]] = deque(maxlen=response.memory)  # points paid, by day
+    events: list[dict[str, Any]] = []
     for index in range(population.days):
         day = population.start + timedelta(days=index)
         for _ in range(population.engagement.joiners):
-            members.append((*join(next_number), index))
+            members.append(join(next_number, index))
             next_number += 1
-        still: list[tuple[str, float, int]] = []
-        for member, engagement, joined in members:
+        today: list[tuple[datetime, int, dict[str, Any]]] = []
+        still: list[_Member] = []
+        for member in members:
             if rng.random() < population.engagement.churn:
                 continue  # gone for good
-            still.append((member, engagement, joined))
-            fade = max(0.0, 1 - population.engagement.decay * (index - joined))
+            still.append(member)
+            fade = max(0.0, 1 - population.engagement.decay * (index - member.joined))
+            lift = response.streak * member.run
+            if response.reward:
+                lift += response.reward * sum(paid.get(member.name, 0) for paid in recent)
+            engagement = min(1.0, member.engagement * fade + min(lift, response.most))
+            active = False
             for kind, activity in population.activities.items():
-                if rng.random() >= activity.daily * engagement * fade:
+                if rng.random() >= activity.daily * engagement:
                     continue
                 low, high = activity.per_day
                 for _ in range(rng.randint(low, max(low, high))):
                     when = _moment(rng, day, activity.times)
-                    event = {"type": kind, "member": member, "at": when.isoformat()}
+                    event: dict[str, Any] = {
+                        "type": kind,
+                        "member": member.name,
+                        "at": when.isoformat(),
+                    }
                     for name, spec in activity.attributes.items():
-                        event[name] = _draw(rng, spec)
-                    events.append((when, len(events), event))
+                        event[name] = _draw(rng, spec, outcome.balance(member.name))
+                    if any(
+                        "balance" in spec and event[name] == 0
+                        for name, spec in activity.attributes.items()
+                    ):
+                        continue  # nothing to spend: no checkout with points this time
+                    today.append((when, len(today), event))
+                    active = True
+            member.run = member.run + 1 if active else 0
         members = still
-    events.sort(key=lambda e: (e[0], e[1]))
-    return Simulated([e for _, _, e in events], roster)
+        today.sort(key=lambda e: (e[0], e[1]))
+        day_events = [e for _, _, e in today]
+        events.extend(day_events)
+        if feedback is not None:
+            outcome = feedback(day, day_events)
+            recent.append(outcome.earned)
+    return Simulated(events, roster)
 
 
 def _moment(rng: random.Random, day: date, times: list[Moment]) -> datetime:
@@ -219,7 +334,11 @@ def _moment(rng: random.Random, day: date, times: list[Moment]) -> datetime:
     return datetime.combine(day, time(0)) + timedelta(seconds=int(minutes * 60))
 
 
-def _draw(rng: random.Random, spec: dict[str, Any]) -> Any:
+def _draw(rng: random.Random, spec: dict[str, Any], balance: int = 0) -> Any:
+    if "balance" in spec:  # a share of what the member holds, in whole multiples
+        low, high = spec["balance"]
+        step = max(1, int(spec.get("multiple", 1)))
+        return int(balance * rng.uniform(float(low), float(high))) // step * step
     if "value" in spec:
         return spec["value"]
     if "choice" in spec:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from incentive.engine import RunResult
-from incentive.program import Program
+from incentive.program import BudgetSpec, GrantsSpec, Program, RuleSpec
 
 PAID = ("award", "rank", "grant")
 
@@ -53,6 +53,67 @@ def _percentile(ordered: list[int], share: float) -> int:
     return ordered[min(len(ordered) - 1, int(share * (len(ordered) - 1) + 0.5))]
 
 
+class _BudgetUse:
+    """What each budget gave out per period, how often it ran out, and what it held back.
+
+    Paid points count against every budget of the rule (or grants block) that paid
+    them, in the period the engine charged: the event's day, or a ranked period's.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.calendar = program.calendar
+        payers: list[RuleSpec | GrantsSpec] = [*program.rules, *program.grants]
+        self.of: dict[str, tuple[BudgetSpec, ...]] = {p.name: p.budgets for p in payers}
+        self.budgets = sorted(
+            {b for p in payers for b in p.budgets}, key=lambda b: (b.owner, b.period)
+        )
+        self.used: dict[BudgetSpec, Counter[str]] = {b: Counter() for b in self.budgets}
+        # a cut or refusal names its binding budget: "budget 1923 points per week ... reached"
+        self.by_reason = {f"{b.describe()} reached": b for b in self.budgets}
+        self.cut: Counter[BudgetSpec] = Counter()
+        self.refused: Counter[BudgetSpec] = Counter()
+
+    def paid(self, payer: str, day: Any, points: int) -> None:
+        for budget in self.of.get(payer, ()):
+            self.used[budget][self.calendar.period_key(budget.period, day)] += points
+
+    def stopped(self, kind: str, reason: str, points: int) -> None:
+        budget = self.by_reason.get(reason)
+        if budget is None:
+            return
+        if kind == "cut":
+            self.cut[budget] += points
+        else:
+            self.refused[budget] += 1
+
+    def summary(self) -> list[dict[str, Any]]:
+        rows = []
+        for budget in self.budgets:
+            used = self.used[budget]
+            kind, _, name = budget.owner.partition(":")
+            periods: list[dict[str, Any]] = [
+                {"period": key, "used": points, "share": round(points / budget.points, 4)}
+                for key, points in sorted(used.items())
+            ]
+            peak = max(periods, key=lambda p: (p["used"], p["period"]), default=None)
+            rows.append(
+                {
+                    "owner": budget.owner,
+                    "on": "the scheme" if kind == "scheme" else f"{kind} {name}",
+                    "points": budget.points,
+                    "currency": budget.currency,
+                    "period": budget.period,
+                    "used": sum(used.values()),
+                    "periods": periods,
+                    "full_periods": sum(1 for p in periods if p["used"] >= budget.points),
+                    "peak": peak,
+                    "cut_points": self.cut[budget],
+                    "refused": self.refused[budget],
+                }
+            )
+        return rows
+
+
 def build_report(
     program: Program, result: RunResult, members: list[str] | None = None
 ) -> dict[str, Any]:
@@ -70,6 +131,7 @@ def build_report(
     perks: Counter[tuple[str, str]] = Counter()
     boards: dict[str, list[dict[str, Any]]] = {}
     calendar = program.calendar
+    budget_use = _BudgetUse(program)
     for record in result.records:
         kinds[record.kind] += 1
         if record.kind in PAID and record.points and record.points > 0 and record.member:
@@ -82,6 +144,7 @@ def build_report(
             paid_by_day[day.isoformat()][record.currency] += record.points
             paid_by_week[calendar.period_key("week", day)][record.currency] += record.points
             earned[record.member][record.currency] += record.points
+            budget_use.paid(record.rule or "", day, record.points)
         elif record.kind == "redeem" and record.points and record.currency:
             spent[record.currency] += -record.points
         elif record.kind == "expiry" and record.points and record.currency:
@@ -89,6 +152,7 @@ def build_report(
         elif record.kind in ("cut", "refused"):
             reason = record.reason.split(":")[0]
             refusals[(record.kind, record.rule or "", reason)] += 1
+            budget_use.stopped(record.kind, reason, record.points or 0)
         elif record.kind in ("perk", "badge", "flag") and record.perk:
             perks[(record.kind, record.perk)] += 1
         elif record.kind == "board" and record.rule:
@@ -127,9 +191,6 @@ def build_report(
     for balances in result.balances.values():
         for currency, points in balances.items():
             outstanding[currency] += points
-    budgets = sorted(
-        {(b.owner, b.points, b.currency, b.period) for r in program.rules for b in r.budgets}
-    )
     levels: Counter[str] = Counter()
     if program.levels is not None:
         for member in everyone:
@@ -153,10 +214,7 @@ def build_report(
         ],
         "per_day": {d: dict(sorted(v.items())) for d, v in sorted(paid_by_day.items())},
         "per_week": {w: dict(sorted(v.items())) for w, v in sorted(paid_by_week.items())},
-        "budgets": [
-            {"owner": owner, "points": points, "currency": currency, "period": period}
-            for owner, points, currency, period in budgets
-        ],
+        "budgets": budget_use.summary(),
         "distribution": distribution,
         "levels": dict(sorted(levels.items())),
         "perks": [
@@ -172,6 +230,26 @@ def build_report(
         ],
         "records": dict(sorted(kinds.items())),
     }
+
+
+def budget_summary(budget: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A budget's use in one row (the terminal and the HTML report show the same)."""
+    peak = budget["peak"]
+    return (
+        ["budget", "per", "periods", "paid", "peak", "at limit", "cut", "refused"],
+        [
+            [
+                budget["points"],
+                budget["period"],
+                len(budget["periods"]),
+                budget["used"],
+                f"{peak['used']:,} ({peak['share']:.0%})" if peak else "-",
+                budget["full_periods"],
+                budget["cut_points"],
+                budget["refused"],
+            ]
+        ],
+    )
 
 
 def print_report(report: dict[str, Any], stream: IO[str]) -> None:
@@ -212,12 +290,9 @@ def print_report(report: dict[str, Any], stream: IO[str]) -> None:
             for week, totals in weeks.items()
         ],
     )
-    if report["budgets"]:
-        table(
-            "budgets",
-            ["on", "points", "per"],
-            [[b["owner"], b["points"], b["period"]] for b in report["budgets"]],
-        )
+    for budget in report["budgets"]:
+        columns, rows = budget_summary(budget)
+        table(f"budget on {budget['on']}, {budget['currency']}: paid against it", columns, rows)
     for currency, d in report["distribution"].items():
         table(
             f"who earns {currency}",

@@ -13,7 +13,10 @@ clock, no set iteration):
 - `city_race.roster.csv` and `city_race.events.jsonl`: the city groups'
   check-in race, 12 city groups, one week of April 2026;
 - `redemption`, `community_fund`, `referrals`, `group_bot` and `member_day`
-  `.events.jsonl`: the ledger's schemes S4, S6, S7, S8 and S9.
+  `.events.jsonl`: the ledger's schemes S4, S6, S7, S8 and S9;
+- `shop.events.jsonl`: 200 members of the shop's simulated launch
+  (`shop.population.yaml` cut down), drawn by incentive's own simulator with
+  the scheme in the loop, since members spend at checkout what it paid them.
 
 Times are local wall-clock times in Asia/Shanghai (no offset), except where a
 client sends an explicit offset. Each stream mixes a crowd of simulated
@@ -22,7 +25,7 @@ that tests/test_schemes.py can check their balances by hand. The streams also
 hold what real logs hold: double taps (exact duplicate lines), events re-sent
 with the same `id`, an id reused for an edited event, and a few broken lines.
 
-Standard library only.
+Standard library only, except the shop's sample (which needs the simulator).
 """
 
 from __future__ import annotations
@@ -811,6 +814,28 @@ def main() -> None:
         print(f"{path.name}: {lines} lines, {path.stat().st_size:,} bytes")
     write_roster(HERE / "writing_camp.roster.csv", camp_roster(random.Random(CAMP_SEED)))
     write_roster(HERE / "city_race.roster.csv", city_roster(random.Random(RACE_SEED)))
+    shop_sample(HERE / "shop.events.jsonl")
+
+
+def shop_sample(path: Path) -> None:
+    """200 members of the shop's launch, all 60 days (the full 5,000 are simulated
+    by `incentive simulate`; a sample keeps the golden records small)."""
+    import incentive
+    from incentive.population import load_population
+    from incentive.simulation import simulate_scheme
+
+    source = HERE / "shop.population.yaml"
+    population = load_population(source.read_text(encoding="utf-8"), source.name)
+    population = population.model_copy(
+        update={
+            "members": 200,
+            "engagement": population.engagement.model_copy(update={"joiners": 2}),
+        }
+    )
+    run = simulate_scheme(incentive.load(HERE / "shop.incentive"), population)
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in run.simulated.events)
+    path.write_text(text, encoding="utf-8")
+    print(f"{path.name}: {len(run.simulated.events)} lines, {path.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":

@@ -4,29 +4,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from browser import BROWSER, FLAGS, assert_charts_drawn, needs_browser, rendered_dom
 from click.testing import CliRunner
 
 from incentive.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = ("cost", "rules", "distribution", "leaderboard")
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-# Flags for a closed network and no state between runs (see .ci/run).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +47,9 @@ def test_the_page_is_self_contained(page: Path) -> None:
     assert "21-day writing camp" in html and "top class" in html
 
 
-@pytest.mark.skipif(BROWSER is None, reason="needs Debian's chromium (installed by .ci/run)")
+@needs_browser
 def test_the_charts_render_in_a_headless_browser(page: Path, tmp_path: Path) -> None:
-    assert BROWSER is not None
-    dom = subprocess.run(
-        [BROWSER, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    for chart in CHARTS:
-        svg = re.search(rf'<svg class="chart" data-chart="{chart}".*?</svg>', dom, re.S)
-        assert svg is not None, f"chart {chart} is not in the rendered page"
-        shapes = re.findall(r"<(rect|circle|polyline)\b", svg.group())
-        assert len(shapes) >= 3, f"chart {chart} drew {len(shapes)} shapes"
+    assert_charts_drawn(rendered_dom(page, tmp_path / "profile"), CHARTS)
     shot = tmp_path / "page.png"
     subprocess.run(
         [
