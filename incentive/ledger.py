@@ -35,6 +35,7 @@ class Ledger:
         # (expires at UTC ISO, member, currency): the next lots to expire. Entries
         # may be stale (their lots spent); they are checked when they come due.
         self.queue: list[tuple[str, str, str]] = []
+        self._expiry_ends: dict[tuple[str, date], str] = {}  # (currency, day earned) -> when
         for member, member_state in state.members.items():
             for currency, lots in member_state.lots.items():
                 for lot in lots:
@@ -189,12 +190,16 @@ class Ledger:
             return None
         calendar = self.program.calendar
         day = calendar.day_of(earned)
+        known = self._expiry_ends.get((spec.currency, day))
+        if known is not None:  # every lot earned on a day expires at the same instant
+            return known
         if spec.days is not None:
             end = calendar.day_end(day + timedelta(days=spec.days))
         else:
             assert spec.period is not None
             end = calendar.period_end(spec.period, calendar.period_key(spec.period, day))
-        return end.astimezone(UTC).isoformat()
+        stamp = self._expiry_ends[(spec.currency, day)] = end.astimezone(UTC).isoformat()
+        return stamp
 
     # ---- expiry ---------------------------------------------------------------------
 
