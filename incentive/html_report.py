@@ -210,6 +210,24 @@ def render_html(report: dict[str, Any]) -> str:
                     f"{budget['points']:,} (dashed)",
                 )
             )
+    for kind, teams in report.get("teams", {}).items():
+        shown = teams[:10]
+        if not shown:
+            continue
+        currency = shown[0]["currency"]
+        out.append(f"<h2>Teams: {escape(kind)}</h2>")
+        out.append(
+            _figure(
+                _bars(
+                    [t["team"] for t in shown],
+                    [t["earned"] for t in shown],
+                    "team-leaderboard",
+                    currency,
+                ),
+                f"{kind} by {currency} their members earned"
+                + (f" (the top 10 of {len(teams)})" if len(teams) > len(shown) else ""),
+            )
+        )
     if report["levels"]:
         out.append("<h2>Levels</h2>")
         out.append(_table(["level", "members"], [[k, v] for k, v in report["levels"].items()]))

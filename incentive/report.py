@@ -114,6 +114,29 @@ class _BudgetUse:
         return rows
 
 
+def _team_boards(
+    program: Program, result: RunResult, earned: dict[str, Counter[str]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per team kind: the teams by points their members earned in the default
+    currency over the whole run (every team, best first; ties by name)."""
+    if not program.currencies:
+        return {}
+    currency = program.currencies[0]
+    boards: dict[str, list[dict[str, Any]]] = {}
+    for kind in program.teams:
+        totals: Counter[str] = Counter()
+        sizes: Counter[str] = Counter()
+        for member, team in result.session.state.teams.get(kind, {}).items():
+            totals[team] += earned[member][currency] if member in earned else 0
+            sizes[team] += 1
+        ranked = sorted(sizes, key=lambda team: (-totals[team], team))
+        boards[kind] = [
+            {"team": team, "members": sizes[team], "earned": totals[team], "currency": currency}
+            for team in ranked
+        ]
+    return boards
+
+
 def build_report(
     program: Program, result: RunResult, members: list[str] | None = None
 ) -> dict[str, Any]:
@@ -191,6 +214,7 @@ def build_report(
     for balances in result.balances.values():
         for currency, points in balances.items():
             outstanding[currency] += points
+    teams = _team_boards(program, result, earned)
     levels: Counter[str] = Counter()
     if program.levels is not None:
         for member in everyone:
@@ -216,6 +240,7 @@ def build_report(
         "per_week": {w: dict(sorted(v.items())) for w, v in sorted(paid_by_week.items())},
         "budgets": budget_use.summary(),
         "distribution": distribution,
+        "teams": teams,
         "levels": dict(sorted(levels.items())),
         "perks": [
             {"kind": kind, "perk": name, "count": count}
@@ -316,6 +341,14 @@ def print_report(report: dict[str, Any], stream: IO[str]) -> None:
                 ["member", "earned"],
                 [[t["member"], t["earned"]] for t in d["top"]],
             )
+    for kind, teams in report.get("teams", {}).items():
+        shown = teams[:10]
+        table(
+            f"{kind} by points earned"
+            + (f" (top 10 of {len(teams)})" if len(teams) > len(shown) else ""),
+            ["team", "members", "earned"],
+            [[t["team"], t["members"], t["earned"]] for t in shown],
+        )
     if report["levels"]:
         table("levels", ["level", "members"], [[k, v] for k, v in report["levels"].items()])
     if report["perks"]:

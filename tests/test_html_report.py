@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from incentive.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
-CHARTS = ("cost", "rules", "distribution", "leaderboard")
+CHARTS = ("cost", "rules", "distribution", "leaderboard", "team-leaderboard")
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,15 @@ def test_the_simulated_camps_report_agrees_with_run(tmp_path: Path) -> None:
     assert sum(v["coins"] for v in report["per_week"].values()) == paid
     perks = {p["perk"] for p in report["perks"]}
     assert perks == {"top class", "top individual", "one-to-one coaching"}
+    # The team boards: every member is in a class and a group, so each kind adds up
+    # to what was paid, and the best and worst classes are the ones the perks named.
+    classes, groups = report["teams"]["class"], report["teams"]["group"]
+    assert len(classes) == 8 and len(groups) == 32
+    assert sum(t["earned"] for t in classes) == sum(t["earned"] for t in groups) == paid
+    assert sum(t["members"] for t in classes) == 500
+    perk_team = {r["perk"]: r["team"] for r in records if r["kind"] == "perk" and r.get("team")}
+    assert perk_team["top class"] == classes[0]["team"]
+    assert perk_team["one-to-one coaching"] == classes[-1]["team"]
 
 
 def test_the_report_on_real_activity_counts_spending_and_expiry() -> None:
