@@ -276,8 +276,12 @@ def _check_expansion(root: Any) -> None:
         stack.extend((c, False) for c in children if id(c) not in sizes)
 
 
-def load_yaml(text: str, what: str) -> Any:
-    """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message."""
+def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
+    """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message.
+
+    `item_lines`, when given and the document is a list, receives the line each
+    item starts on, so that an error about an item can point at it.
+    """
     if len(text) > MAX_YAML_BYTES:
         raise ValueError(f"{what} is larger than {MAX_YAML_BYTES:,} bytes")
     loader = _StrictYamlLoader(text)
@@ -286,6 +290,8 @@ def load_yaml(text: str, what: str) -> Any:
         if root is None:
             return None
         _check_expansion(root)
+        if item_lines is not None and isinstance(root, yaml.SequenceNode):
+            item_lines.extend(node.start_mark.line + 1 for node in root.value)
         return loader.construct_document(root)
     finally:
         loader.dispose()

@@ -62,8 +62,9 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
     """Read a roster (CSV with a header, or a YAML list); InputError names a bad row."""
     members: dict[str, dict[str, str]] = {}
     if fmt == "yaml":
+        lines: list[int] = []
         try:
-            data = load_yaml(stream.read(), source)
+            data = load_yaml(stream.read(), source, lines)
         except (yaml.YAMLError, ValueError) as err:
             mark = getattr(err, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
@@ -73,8 +74,8 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
             return Roster({})
         if not isinstance(data, list):
             raise _fail(source, 1, "a YAML roster is a list of rows: `- member: ana`")
-        for index, raw in enumerate(data, start=1):
-            _add(members, raw, source, index)
+        for line, raw in zip(lines, data, strict=True):
+            _add(members, raw, source, line)
         return Roster(members)
     reader = csv.reader(stream)
     try:

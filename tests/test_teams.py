@@ -95,21 +95,24 @@ def test_an_event_attribute_moves_a_member_who_is_not_on_the_roster() -> None:
 
 
 @pytest.mark.parametrize(
-    "text,fmt,message",
+    "text,fmt,message,line",
     [
-        ("name,class\nana,red\n", "csv", "no `member` column"),
-        ("member,class\nana,red\nana,blue\n", "csv", "member `ana` is listed twice"),
-        ("member,class\nana,red,extra\n", "csv", "expected 2 columns, found 3"),
-        ("member,member\nana,bo\n", "csv", "repeats column `member`"),
-        ("- member: ana\n  class: red\n- class: blue\n", "yaml", "has no `member`"),
-        ("member: ana\n", "yaml", "a YAML roster is a list"),
+        ("name,class\nana,red\n", "csv", "no `member` column", 1),
+        ("member,class\nana,red\nana,blue\n", "csv", "member `ana` is listed twice", 3),
+        ("member,class\nana,red,extra\n", "csv", "expected 2 columns, found 3", 2),
+        ("member,member\nana,bo\n", "csv", "repeats column `member`", 1),
+        ("- member: ana\n  class: red\n- class: blue\n", "yaml", "has no `member`", 3),
+        ("# teams\n\n- member: ana\n- member: bo\n\n- member: ana\n", "yaml", "listed twice", 6),
+        ("member: ana\n", "yaml", "a YAML roster is a list", 1),
     ],
 )
-def test_a_bad_roster_is_refused_naming_the_row(text: str, fmt: str, message: str) -> None:
+def test_a_bad_roster_is_refused_naming_the_row(
+    text: str, fmt: str, message: str, line: int
+) -> None:
     with pytest.raises(incentive.InputError) as caught:
         incentive.read_roster(io.StringIO(text), "camp.roster", fmt)
     assert message in caught.value.render()
-    assert caught.value.render().startswith("camp.roster:")
+    assert caught.value.render().startswith(f"camp.roster:{line}:")
 
 
 def test_a_yaml_roster_reads_like_a_csv_one() -> None:
