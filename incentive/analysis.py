@@ -166,6 +166,10 @@ def compare(a: RunResult, b: RunResult) -> Comparison:
     return Comparison(rules, members, cost, gainers, losers, same)
 
 
+# The field's rule of thumb: at least this many members in each arm of an A/B test.
+AB_ARM_MEMBERS = 1000
+
+
 def arm_of(member: str, seed: int) -> str:
     """A member's arm in an A/B test: a seeded hash of the id, stable across runs."""
     digest = hashlib.sha256(f"{seed}|{member}".encode()).digest()

@@ -661,7 +661,7 @@ def simulate_command(
     report what it gives out, to whom, and what it costs."""
     from incentive.population import load_population
     from incentive.report import build_report, print_report
-    from incentive.simulation import population_roster, simulate_scheme
+    from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
         raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
@@ -675,11 +675,18 @@ def simulate_command(
         if seed is not None:
             described = described.model_copy(update={"seed": seed})
         with day_progress(described.days, quiet) as progress:
-            run = simulate_scheme(program, described, teams, _parse_until(until, program), progress)
+            run = simulate_scheme(
+                program, described, teams, _parse_until(until, program), progress, population
+            )
         simulated, result = run.simulated, run.result
         members = [row["member"] for row in simulated.roster]
-        if teams is None and described.teams:
-            teams = population_roster(simulated.roster)
+        if teams is not None and not set(members) & set(teams.members):
+            click.echo(
+                f"warning: the roster {roster} names none of the population's members "
+                f"({members[0]}, ...): no one is in a team",
+                err=True,
+            )
+        teams = run.roster
         if save_events:
             Path(save_events).write_text(
                 "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
@@ -718,7 +725,7 @@ def _ab_test(
     seed: int,
     html: str | None = None,
 ) -> None:
-    from incentive.analysis import ab_metrics, arm_of
+    from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
     from incentive.events import Event
     from incentive.report import build_report
 
@@ -756,7 +763,8 @@ def _ab_test(
             )
         console.print(grid)
     smaller = min(metrics["members"] for arm in arms.values() for metrics in arm.values())
-    if smaller < 1000:
+    if smaller < AB_ARM_MEMBERS:
         console.print(
-            f"note: an arm has {smaller} members; the field's rule of thumb is at least 1,000"
+            f"note: an arm has {smaller} members; the field's rule of thumb is at least "
+            f"{AB_ARM_MEMBERS:,}"
         )

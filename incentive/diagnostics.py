@@ -75,9 +75,9 @@ class Diagnostic:
 
     def render(self, source: str | None = None) -> str:
         """The message as an operator reads it: location, message, the line, a caret."""
-        head = (
-            f"{self.file}:{self.span.line}:{self.span.column}: {self.severity.value}[{self.code}]: "
-        )
+        # A problem with a whole file (no line) names just the file.
+        where = f":{self.span.line}:{self.span.column}" if self.span.line > 0 else ""
+        head = f"{self.file}{where}: {self.severity.value}[{self.code}]: "
         out = [head + self.message]
         if source is not None and self.span.line > 0:
             starts = line_starts(source)

@@ -11,12 +11,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from incentive.analysis import Comparison
-from incentive.html_report import _STYLE, _bars, _figure, _lines, _table
+from incentive.analysis import AB_ARM_MEMBERS, Comparison
+from incentive.html_report import STYLE, figure, html_table, svg_bars, svg_lines
 
 _GAIN, _LOSS = "#2e8b57", "#c0392b"
-# The field's rule of thumb for an A/B arm (the CLI's note says the same).
-AB_ARM_MEMBERS = 1000
 
 
 def _signed(value: int) -> str:
@@ -69,7 +67,7 @@ def _head(title: str, names: tuple[str, str], files: tuple[str, str], what: str)
     )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(heading)}: {escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{escape(heading)}: {escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(heading)}</h1><p>{sides}</p>"
         f"<p class='muted'>{escape(what)}, by incentive</p>"
     )
@@ -92,12 +90,12 @@ def render_compare_html(
             "the same activity under both schemes",
         ),
         "<h2>Cost</h2>",
-        _table(
+        html_table(
             ["currency", "A", "B", "change"],
             [[c, v["a"], v["b"], _signed(v["change"])] for c, v in diff.cost.items()],
         ),
         "<h2>Per rule</h2>",
-        _table(
+        html_table(
             ["rule", "currency", "A", "B", "change"],
             [[r["rule"], r["currency"], r["a"], r["b"], _signed(r["change"])] for r in diff.rules],
         ),
@@ -106,7 +104,7 @@ def render_compare_html(
     for currency in dict.fromkeys(r["currency"] for r in diff.rules):
         rules = [r for r in diff.rules if r["currency"] == currency]
         out.append(
-            _figure(
+            figure(
                 _diverging(
                     [r["rule"] for r in rules],
                     [r["change"] for r in rules],
@@ -130,17 +128,17 @@ def render_compare_html(
         }
         out.append(f"<h2>Cost per day, {escape(currency)}</h2>")
         out.append(
-            _figure(
-                _lines(days, series, "cost-compare", currency),
+            figure(
+                svg_lines(days, series, "cost-compare", currency),
                 f"{currency} paid per day: A solid, B dashed",
             )
         )
     out.append("<h2>Members</h2>")
     counts = {"gain": diff.gainers, "lose": diff.losers, "unchanged": diff.same}
-    out.append(_table(list(counts), [list(counts.values())]))
+    out.append(html_table(list(counts), [list(counts.values())]))
     out.append(
-        _figure(
-            _bars(list(counts), list(counts.values()), "members", "members"),
+        figure(
+            svg_bars(list(counts), list(counts.values()), "members", "members"),
             "balances (one per member and currency) that B raises, lowers or leaves as they are",
         )
     )
@@ -148,7 +146,7 @@ def render_compare_html(
     if movers:
         out.append(f"<h2>The {len(movers)} biggest changes</h2>")
         out.append(
-            _table(
+            html_table(
                 ["member", "currency", "A", "B", "change"],
                 [
                     [m["member"], m["currency"], m["a"], m["b"], _signed(m["change"])]
@@ -180,7 +178,7 @@ def render_ab_html(
         measures = arms["A"][currency]
         out.append(f"<h2>A/B test, {escape(currency)}</h2>")
         out.append(
-            _table(
+            html_table(
                 ["measure", "A", "B"],
                 [[m, measures[m], arms["B"][currency][m]] for m in measures],
             )

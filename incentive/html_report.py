@@ -9,7 +9,7 @@ from typing import Any
 
 from incentive.report import budget_summary
 
-_STYLE = """
+STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem;
        color: #1d2330; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
@@ -25,7 +25,7 @@ _BAR = "#3d6fd1"
 _SERIES = (("#d1603d", ""), ("#3d6fd1", "6 3"))
 
 
-def _bars(labels: list[str], values: list[int], chart: str, unit: str) -> str:
+def svg_bars(labels: list[str], values: list[int], chart: str, unit: str) -> str:
     """A horizontal bar chart: one bar per label."""
     width, left, row = 640, 150, 22
     height = row * len(labels) + 10
@@ -47,7 +47,7 @@ def _bars(labels: list[str], values: list[int], chart: str, unit: str) -> str:
     return "".join(parts)
 
 
-def _lines(labels: list[str], series: dict[str, list[int]], chart: str, unit: str) -> str:
+def svg_lines(labels: list[str], series: dict[str, list[int]], chart: str, unit: str) -> str:
     """Lines over the same days, a dot per day, the first and last dates below; with
     more than one series, a legend, and a colour and a dash for each."""
     width, height, pad, left = 640, 220, 40, 70  # left: room for the scale's numbers
@@ -99,7 +99,7 @@ def _lines(labels: list[str], series: dict[str, list[int]], chart: str, unit: st
     return "".join(parts)
 
 
-def _table(columns: list[str], rows: list[list[Any]]) -> str:
+def html_table(columns: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     body = "".join(
         "<tr>"
@@ -112,7 +112,7 @@ def _table(columns: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _figure(svg: str, caption: str) -> str:
+def figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
@@ -120,10 +120,10 @@ def render_html(report: dict[str, Any]) -> str:
     """The report as a page; the same numbers as the JSON report."""
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{escape(report['scheme'])}: dry run</title><style>{_STYLE}</style></head><body>",
+        f"<title>{escape(report['scheme'])}: dry run</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(report['scheme'])}</h1><p class='muted'>a dry run by incentive</p>",
         "<h2>Points</h2>",
-        _table(
+        html_table(
             ["currency", "paid", "spent", "expired", "outstanding"],
             [
                 [c, v["paid"], v["spent"], v["expired"], v["outstanding"]]
@@ -136,14 +136,14 @@ def render_html(report: dict[str, Any]) -> str:
         if days:
             values = [report["per_day"][d][currency] for d in days]
             out.append(f"<h2>Cost over time, {escape(currency)}</h2>")
-            chart = _lines(days, {"paid": values}, "cost", currency)
-            out.append(_figure(chart, f"{currency} paid per day"))
+            chart = svg_lines(days, {"paid": values}, "cost", currency)
+            out.append(figure(chart, f"{currency} paid per day"))
         rules = [r for r in report["rules"] if r["currency"] == currency]
         if rules:
             out.append(f"<h2>Per rule, {escape(currency)}</h2>")
             out.append(
-                _figure(
-                    _bars(
+                figure(
+                    svg_bars(
                         [r["rule"] for r in rules], [r["paid"] for r in rules], "rules", currency
                     ),
                     f"{currency} paid by each rule",
@@ -152,7 +152,7 @@ def render_html(report: dict[str, Any]) -> str:
         spread = report["distribution"][currency]
         out.append(f"<h2>Who earns {escape(currency)}</h2>")
         out.append(
-            _table(
+            html_table(
                 ["members", "earning", "share", "median", "p90", "p99", "max", "gini"],
                 [
                     [
@@ -171,8 +171,8 @@ def render_html(report: dict[str, Any]) -> str:
         buckets = spread.get("histogram", [])
         if buckets:
             out.append(
-                _figure(
-                    _bars(
+                figure(
+                    svg_bars(
                         [b["range"] for b in buckets],
                         [b["members"] for b in buckets],
                         "distribution",
@@ -183,8 +183,8 @@ def render_html(report: dict[str, Any]) -> str:
             )
         if spread["top"]:
             out.append(
-                _figure(
-                    _bars(
+                figure(
+                    svg_bars(
                         [t["member"] for t in spread["top"]],
                         [t["earned"] for t in spread["top"]],
                         "leaderboard",
@@ -195,7 +195,7 @@ def render_html(report: dict[str, Any]) -> str:
             )
     for budget in report["budgets"]:
         out.append(f"<h2>Budget on {escape(budget['on'])}, {escape(budget['currency'])}</h2>")
-        out.append(_table(*budget_summary(budget)))
+        out.append(html_table(*budget_summary(budget)))
         periods = budget["periods"]
         if periods:
             labels = [p["period"] for p in periods]
@@ -204,21 +204,22 @@ def render_html(report: dict[str, Any]) -> str:
                 "budget": [budget["points"]] * len(periods),
             }
             out.append(
-                _figure(
-                    _lines(labels, lines, "budget", budget["currency"]),
+                figure(
+                    svg_lines(labels, lines, "budget", budget["currency"]),
                     f"{budget['currency']} paid per {budget['period']} against the budget of "
                     f"{budget['points']:,} (dashed)",
                 )
             )
-    for kind, teams in report.get("teams", {}).items():
+    for kind, rows in report.get("teams", {}).items():
+        teams = [t for t in rows if t["team"] is not None]
         shown = teams[:10]
         if not shown:
             continue
         currency = shown[0]["currency"]
         out.append(f"<h2>Teams: {escape(kind)}</h2>")
         out.append(
-            _figure(
-                _bars(
+            figure(
+                svg_bars(
                     [t["team"] for t in shown],
                     [t["earned"] for t in shown],
                     "team-leaderboard",
@@ -230,24 +231,23 @@ def render_html(report: dict[str, Any]) -> str:
         )
     if report["levels"]:
         out.append("<h2>Levels</h2>")
-        out.append(_table(["level", "members"], [[k, v] for k, v in report["levels"].items()]))
+        out.append(html_table(["level", "members"], [[k, v] for k, v in report["levels"].items()]))
     if report["perks"]:
         out.append("<h2>Perks, badges and flags</h2>")
         out.append(
-            _table(
+            html_table(
                 ["kind", "name", "count"],
                 [[p["kind"], p["perk"], p["count"]] for p in report["perks"]],
             )
         )
     for board, lines in report["boards"].items():
         out.append(f"<h2>Board {escape(board)} (its last period)</h2>")
-        out.append(
-            _table(["rank", "who", "value"], [[ln["rank"], ln["who"], ln["value"]] for ln in lines])
-        )
+        places = [[ln["rank"], ln["who"], ln["value"]] for ln in lines]
+        out.append(html_table(["rank", "who", "value"], places))
     if report["refusals"]:
         out.append("<h2>Refused and cut</h2>")
         out.append(
-            _table(
+            html_table(
                 ["kind", "rule", "reason", "count"],
                 [[r["kind"], r["rule"], r["reason"], r["count"]] for r in report["refusals"]],
             )

@@ -68,6 +68,14 @@ class TeamSpec(_Strict):
 
 class Engagement(_Strict):
     spread: tuple[float, float] = (4.0, 1.6)  # beta(a, b)
+
+    @field_validator("spread")
+    @classmethod
+    def _beta(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 < v <= 1000 for v in value):
+            raise ValueError("`spread` takes [a, b] of a beta distribution, both above 0")
+        return value
+
     decay: float = Field(0.0, ge=0, le=1)
     churn: float = Field(0.0, ge=0, le=1)
     joiners: int = Field(0, ge=0, le=100_000)
@@ -94,13 +102,21 @@ class Moment(_Strict):
 
 GENERATORS = ("value", "choice", "chance", "normal", "exponential", "uniform", "balance")
 NUMBER_OPTIONS = ("min", "max", "round", "multiple")
+DRAWN_NUMBERS = ("normal", "exponential", "uniform")  # take every number option
 
 
 class Activity(_Strict):
     daily: float = Field(ge=0, le=1)
     per_day: tuple[int, int] = (1, 1)
-    times: list[Moment] = [Moment()]
+    times: list[Moment] = Field([Moment()], min_length=1)
     attributes: dict[str, dict[str, Any]] = {}
+
+    @field_validator("per_day")
+    @classmethod
+    def _how_many(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= value[0] <= value[1] <= 1000:
+            raise ValueError("`per_day` takes [low, high] with 0 <= low <= high <= 1000")
+        return value
 
     @field_validator("attributes")
     @classmethod
@@ -113,9 +129,11 @@ class Activity(_Strict):
                     f"attribute `{name}` needs exactly one of {', '.join(GENERATORS)}"
                     + (f" (unknown: {other[0]})" if other else "")
                 )
-            problem = _shape_problem(chosen[0], spec[chosen[0]])
+            problem = _shape_problem(chosen[0], spec[chosen[0]]) or _options_problem(
+                chosen[0], spec
+            )
             if problem:
-                raise ValueError(f"attribute `{name}`: `{chosen[0]}` {problem}")
+                raise ValueError(f"attribute `{name}`: {problem}")
         return value
 
 
@@ -126,18 +144,41 @@ def _is_number(value: Any) -> bool:
 def _shape_problem(generator: str, given: Any) -> str | None:
     """What is wrong with a generator's parameters, in words (None: nothing)."""
     pair = isinstance(given, list) and len(given) == 2 and all(_is_number(v) for v in given)
-    if generator == "normal" and not pair:
-        return "takes [mean, standard deviation]"
-    if generator == "uniform" and not (pair and given[0] <= given[1]):
-        return "takes [low, high]"
-    if generator == "balance" and not (pair and 0 <= given[0] <= given[1] <= 1):
-        return "takes [low, high]: shares of the balance between 0 and 1"
-    if generator == "exponential" and not (_is_number(given) and given > 0):
-        return "takes the mean, a number above 0"
-    if generator == "chance" and not (_is_number(given) and 0 <= given <= 1):
-        return "takes a probability between 0 and 1"
-    if generator == "choice" and not (isinstance(given, list) and given):
-        return "takes a list of values"
+    problem = None
+    if generator == "normal" and not (pair and given[1] >= 0):
+        problem = "takes [mean, standard deviation], the deviation not below 0"
+    elif generator == "uniform" and not (pair and given[0] <= given[1]):
+        problem = "takes [low, high]"
+    elif generator == "balance" and not (pair and 0 <= given[0] <= given[1] <= 1):
+        problem = "takes [low, high]: shares of the balance between 0 and 1"
+    elif generator == "exponential" and not (_is_number(given) and given > 0):
+        problem = "takes the mean, a number above 0"
+    elif generator == "chance" and not (_is_number(given) and 0 <= given <= 1):
+        problem = "takes a probability between 0 and 1"
+    elif generator == "choice" and not (isinstance(given, list) and given):
+        problem = "takes a list of values"
+    return f"`{generator}` {problem}" if problem else None
+
+
+def _options_problem(generator: str, spec: dict[str, Any]) -> str | None:
+    """Number options fit numbers drawn at random; `balance` takes only `multiple`."""
+    allowed: tuple[str, ...] = NUMBER_OPTIONS if generator in DRAWN_NUMBERS else ()
+    if generator == "balance":
+        allowed = ("multiple",)
+    for option in NUMBER_OPTIONS:
+        if option not in spec:
+            continue
+        value = spec[option]
+        if option not in allowed:
+            return f"`{option}` does not apply to `{generator}`"
+        if option in ("min", "max") and not _is_number(value):
+            return f"`{option}` takes a number"
+        if option == "round" and not (isinstance(value, int) and 0 <= value <= 6):
+            return "`round` takes a number of decimal places, 0 to 6"
+        if option == "multiple" and not (_is_number(value) and value >= 1):
+            return "`multiple` takes a whole number, 1 or more"
+    if _is_number(spec.get("min")) and _is_number(spec.get("max")) and spec["min"] > spec["max"]:
+        return "`min` is above `max`"
     return None
 
 
@@ -152,12 +193,39 @@ class Population(_Strict):
     response: Response = Response()
     activities: dict[str, Activity]
 
+    @field_validator("start")
+    @classmethod
+    def _not_too_late(cls, value: date) -> date:
+        if value.year > 9000:
+            raise ValueError("`start` must be a date before the year 9000")
+        return value
+
+    @field_validator("teams")
+    @classmethod
+    def _nesting(cls, value: dict[str, TeamSpec]) -> dict[str, TeamSpec]:
+        sizes: dict[str, int] = {}
+        for kind, spec in value.items():
+            if spec.within is not None and spec.within not in sizes:
+                raise ValueError(
+                    f"team `{kind}` is within `{spec.within}`, which must be a team kind "
+                    "listed before it"
+                )
+            sizes[kind] = spec.count * (sizes[spec.within] if spec.within else 1)
+            if sizes[kind] > 100_000:
+                raise ValueError(f"team `{kind}` would make more than 100,000 teams")
+        return value
+
+
+def population_error(message: str, source: str = "<population>") -> InputError:
+    """E0403: the population description cannot be used."""
+    return InputError([Diagnostic("E0403", Severity.ERROR, message, Span(0, 0, 0, 0), source)])
+
 
 def load_population(text: str, source: str) -> Population:
     """A population description; InputError says what is wrong and where."""
 
     def fail(message: str) -> InputError:
-        return InputError([Diagnostic("E0403", Severity.ERROR, message, Span(0, 0, 0, 0), source)])
+        return population_error(message, source)
 
     try:
         data = load_yaml(text, source)
@@ -307,7 +375,8 @@ def simulate(population: Population, feedback: DayFeedback | None = None) -> Sim
                         "at": when.isoformat(),
                     }
                     for name, spec in activity.attributes.items():
-                        event[name] = _draw(rng, spec, outcome.balance(member.name))
+                        held = outcome.balance(member.name) if "balance" in spec else 0
+                        event[name] = _draw(rng, spec, held)
                     if any(
                         "balance" in spec and event[name] == 0
                         for name, spec in activity.attributes.items()
@@ -360,4 +429,7 @@ def _draw(rng: random.Random, spec: dict[str, Any], balance: int = 0) -> Any:
     if "max" in spec:
         number = min(number, float(spec["max"]))
     places = int(spec.get("round", 0))
+    if "multiple" in spec:  # whole steps, e.g. amounts in tens
+        step = int(spec["multiple"])
+        return round(number / step) * step
     return round(number, places) if places else round(number)

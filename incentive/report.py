@@ -9,7 +9,7 @@ events.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from incentive.engine import RunResult
@@ -86,10 +86,18 @@ class _BudgetUse:
         else:
             self.refused[budget] += 1
 
-    def summary(self) -> list[dict[str, Any]]:
+    def summary(self, days: list[date]) -> list[dict[str, Any]]:
+        """Each budget's use; `days`: the first and last day anything was paid, so that
+        a period in between with nothing paid shows as 0, not as a gap."""
+        span: list[date] = []
+        if days:
+            first, last = min(days), max(days)
+            span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         rows = []
         for budget in self.budgets:
             used = self.used[budget]
+            for day in span:
+                used.setdefault(self.calendar.period_key(budget.period, day), 0)
             kind, _, name = budget.owner.partition(":")
             periods: list[dict[str, Any]] = [
                 {"period": key, "used": points, "share": round(points / budget.points, 4)}
@@ -115,10 +123,11 @@ class _BudgetUse:
 
 
 def _team_boards(
-    program: Program, result: RunResult, earned: dict[str, Counter[str]]
+    program: Program, result: RunResult, earned: dict[str, Counter[str]], everyone: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """Per team kind: the teams by points their members earned in the default
-    currency over the whole run (every team, best first; ties by name)."""
+    currency over the whole run (every team, best first; ties by name), then
+    the members in no team of that kind (`team` None), if any."""
     if not program.currencies:
         return {}
     currency = program.currencies[0]
@@ -126,7 +135,8 @@ def _team_boards(
     for kind in program.teams:
         totals: Counter[str] = Counter()
         sizes: Counter[str] = Counter()
-        for member, team in result.session.state.teams.get(kind, {}).items():
+        placed = result.session.state.teams.get(kind, {})
+        for member, team in placed.items():
             totals[team] += earned[member][currency] if member in earned else 0
             sizes[team] += 1
         ranked = sorted(sizes, key=lambda team: (-totals[team], team))
@@ -134,6 +144,18 @@ def _team_boards(
             {"team": team, "members": sizes[team], "earned": totals[team], "currency": currency}
             for team in ranked
         ]
+        # Members in no team of this kind still earned: one last row, so the
+        # board adds up to what was paid.
+        loose = [m for m in everyone if m not in placed]
+        if loose:
+            boards[kind].append(
+                {
+                    "team": None,
+                    "members": len(loose),
+                    "earned": sum(earned[m][currency] for m in loose if m in earned),
+                    "currency": currency,
+                }
+            )
     return boards
 
 
@@ -214,7 +236,7 @@ def build_report(
     for balances in result.balances.values():
         for currency, points in balances.items():
             outstanding[currency] += points
-    teams = _team_boards(program, result, earned)
+    teams = _team_boards(program, result, earned, everyone)
     levels: Counter[str] = Counter()
     if program.levels is not None:
         for member in everyone:
@@ -238,7 +260,7 @@ def build_report(
         ],
         "per_day": {d: dict(sorted(v.items())) for d, v in sorted(paid_by_day.items())},
         "per_week": {w: dict(sorted(v.items())) for w, v in sorted(paid_by_week.items())},
-        "budgets": budget_use.summary(),
+        "budgets": budget_use.summary([date.fromisoformat(d) for d in paid_by_day]),
         "distribution": distribution,
         "teams": teams,
         "levels": dict(sorted(levels.items())),
@@ -341,13 +363,16 @@ def print_report(report: dict[str, Any], stream: IO[str]) -> None:
                 ["member", "earned"],
                 [[t["member"], t["earned"]] for t in d["top"]],
             )
-    for kind, teams in report.get("teams", {}).items():
+    for kind, rows in report.get("teams", {}).items():
+        teams = [t for t in rows if t["team"] is not None]
+        loose = [t for t in rows if t["team"] is None]
         shown = teams[:10]
         table(
             f"{kind} by points earned"
             + (f" (top 10 of {len(teams)})" if len(teams) > len(shown) else ""),
             ["team", "members", "earned"],
-            [[t["team"], t["members"], t["earned"]] for t in shown],
+            [[t["team"], t["members"], t["earned"]] for t in shown]
+            + [[f"(in no {kind})", t["members"], t["earned"]] for t in loose],
         )
     if report["levels"]:
         table("levels", ["level", "members"], [[k, v] for k, v in report["levels"].items()])

@@ -16,10 +16,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
+from incentive.diagnostics import did_you_mean
 from incentive.engine import RunResult, Session
-from incentive.population import DayOutcome, Population, Simulated, roster_of, simulate
+from incentive.population import (
+    DayOutcome,
+    Population,
+    Simulated,
+    population_error,
+    roster_of,
+    simulate,
+)
 from incentive.program import Program
 from incentive.records import Record
 from incentive.report import PAID
@@ -30,6 +39,7 @@ from incentive.roster import Roster
 class SimulatedRun:
     simulated: Simulated
     result: RunResult
+    roster: Roster | None  # the teams the run used: given, or the population's own
 
 
 def population_roster(rows: list[dict[str, str]]) -> Roster:
@@ -43,12 +53,15 @@ def simulate_scheme(
     roster: Roster | None = None,
     until: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    source: str = "<population>",
 ) -> SimulatedRun:
     """Draw the population's activity day by day and run the scheme on it as it goes.
 
     `roster`: the members' teams, if not the population's own; `progress` is
-    told after each day how many days and events have been evaluated.
+    told after each day how many days and events have been evaluated; `source`
+    names the population's file in errors.
     """
+    _check_against(program, population, source)
     if roster is None and population.teams:
         roster = population_roster(roster_of(population))
     session = Session(program, roster=roster)
@@ -57,12 +70,13 @@ def simulate_scheme(
     evaluated = [0, 0]  # days, events
 
     def one_day(day: date, events: list[dict[str, Any]]) -> DayOutcome:
+        # Fed exactly as a batch run feeds them, and nothing more: no advance to
+        # the day's end, which would close periods (and expire lots) that a run
+        # on the saved events closes later or, on the last day, not at all. A
+        # period closed by the next day's first event pays into that day.
         start = len(records)
         for event in events:
             records.extend(session.feed(event))
-        # The day is over at local midnight: close what it closes (ranks, the
-        # day's counters) so that members see today's rewards tomorrow.
-        records.extend(session.advance_to(datetime.combine(day + timedelta(days=1), time(0))))
         earned: Counter[str] = Counter()
         for record in records[start:]:
             if record.kind in PAID and record.member and record.currency == currency:
@@ -71,9 +85,53 @@ def simulate_scheme(
         evaluated[1] += len(events)
         if progress is not None:
             progress(*evaluated)
-        return DayOutcome(earned, session.balance)
+        tomorrow = program.calendar.to_utc(datetime.combine(day + timedelta(days=1), time(0)))
+        return DayOutcome(earned, partial(_balance_at, session, currency, tomorrow.isoformat()))
 
     simulated = simulate(population, one_day)
     records.extend(session.advance_to(until) if until is not None else session.close_all())
     result = RunResult(records, session.balances(), session)
-    return SimulatedRun(simulated, result)
+    return SimulatedRun(simulated, result, roster)
+
+
+def _balance_at(session: Session, currency: str | None, instant: str, member: str) -> int:
+    """What a member can spend at `instant` (UTC ISO): their balance without the lots
+    that expire by then, read without moving the session's clock."""
+    state = session.state.members.get(member)
+    if state is None or currency is None:
+        return 0
+    return sum(
+        points
+        for points, expires, _ in state.lots.get(currency, [])
+        if expires is None or expires > instant
+    )
+
+
+def _check_against(program: Program, population: Population, source: str) -> None:
+    """Refuse a population whose activities the scheme cannot read (InputError E0403):
+    a simulation of events the scheme rejects only reports their rejection."""
+    known = program.known_events
+    for kind, activity in population.activities.items():
+        if known is not None and kind not in known:
+            near = did_you_mean(kind, sorted(known))
+            raise population_error(
+                f"activity `{kind}` is not an event type of the scheme"
+                + (f" (did you mean `{near}`?)" if near else ""),
+                source,
+            )
+        read = set(program.attribute_types.get(kind, {}))
+        read |= {r.attribute for r in program.redeems if kind in r.events}
+        for name, spec in activity.attributes.items():
+            if "balance" not in spec:
+                continue
+            if not program.currencies:
+                raise population_error(
+                    f"attribute `{name}` of `{kind}` spends points, but the scheme has none",
+                    source,
+                )
+            if name not in read:
+                raise population_error(
+                    f"attribute `{name}` of `{kind}` spends points, but the scheme reads "
+                    f"no `{name}` on `{kind}`: the draw would change nothing",
+                    source,
+                )
