@@ -193,7 +193,11 @@ def main() -> None:
 @main.command("check")
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "table", "json"]),  # table: the same as text, as elsewhere
+    default="text",
+    show_default=True,
 )
 @guarded
 def check_command(schemes: tuple[str, ...], fmt: str) -> None:
@@ -237,7 +241,11 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="auto: by file extension; `-` is JSON Lines",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json", "table"]),  # json: the same JSON Lines, as elsewhere
+    default="jsonl",
+    show_default=True,
 )
 @click.option("--until", help="advance time to this instant after the last event")
 @click.option(
@@ -301,7 +309,7 @@ def run_command(
         records = [r for r in records if r.member in members]
     stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
     try:
-        if fmt == "jsonl":
+        if fmt in ("jsonl", "json"):
             for record in records:
                 stream.write(record.to_json() + "\n")
         else:

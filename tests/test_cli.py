@@ -166,3 +166,27 @@ def test_internal_errors_are_reported_without_traceback(
     monkeypatch.setattr(cli, "run_batch", boom)
     code, out = invoke("run", str(files / "s.incentive"), str(files / "e.jsonl"))
     assert code == 3 and "internal error: RuntimeError: kaboom" in out
+
+
+CLUB, CLUB_EVENTS = "docs/examples/club.incentive", "docs/examples/club.events.jsonl"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", CLUB],
+        ["run", CLUB, CLUB_EVENTS],
+        ["explain", CLUB, CLUB_EVENTS, "--member", "ana"],
+        ["simulate", CLUB, CLUB_EVENTS],
+    ],
+)
+def test_every_reporting_command_takes_table_and_json(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    table = CliRunner().invoke(main, [*command, "--format", "table"])
+    data = CliRunner().invoke(main, [*command, "--format", "json"])
+    assert table.exit_code == data.exit_code == 0, table.output + data.output
+    for line in data.stdout.splitlines() if command[0] == "run" else [data.stdout]:
+        json.loads(line)  # JSON, for tools
+    assert table.output != data.output
