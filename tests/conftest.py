@@ -10,3 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository's top folder, as the docs' commands are written."""
+    monkeypatch.chdir(ROOT)

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from incentive.cli import main as cli
+from clirun import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMP = [
@@ -19,14 +17,7 @@ CAMP = [
 ]
 
 
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
-
-
-@pytest.fixture(autouse=True)
-def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+pytestmark = pytest.mark.usefixtures("at_root")
 
 
 def test_explain_tells_a_members_story_and_progress() -> None:

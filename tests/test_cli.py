@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clirun import invoke
 
 from incentive.cli import main
 
@@ -32,12 +33,6 @@ def files(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return tmp_path
-
-
-def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), input=input)
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 def test_check_ok(files: Path) -> None:

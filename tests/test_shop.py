@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 from browser import BROWSER, assert_charts_drawn, rendered_dom
-from click.testing import CliRunner
+from clirun import invoke
 
 import incentive
-from incentive.cli import main as cli
 from incentive.html_report import render_html
 from incentive.population import Population, Response, load_population, simulate
 from incentive.simulation import simulate_scheme
@@ -30,11 +29,6 @@ SHOP = ROOT / "schemes/shop.incentive"
 POPULATION = ROOT / "schemes/shop.population.yaml"
 BUDGET = 40_000
 PAID = ("award", "rank", "grant")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")
