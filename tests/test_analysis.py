@@ -20,6 +20,15 @@ CAMP = [
 pytestmark = pytest.mark.usefixtures("at_root")
 
 
+@pytest.fixture
+def doubled(tmp_path: Path) -> Path:
+    """The camp with homework paying 10 instead of 5."""
+    path = tmp_path / "b.incentive"
+    text = (ROOT / CAMP[0]).read_text(encoding="utf-8")
+    path.write_text(text.replace("award 5\n    limit 1", "award 10\n    limit 1"), encoding="utf-8")
+    return path
+
+
 def test_explain_tells_a_members_story_and_progress() -> None:
     code, out = invoke("explain", *CAMP, "--member", "w0002", "--format", "json")
     assert code == 0
@@ -57,14 +66,7 @@ def test_explain_an_unknown_member_suggests_a_near_one() -> None:
     assert "did you mean `g080`?" in out
 
 
-def test_compare_reports_rules_cost_and_movers(tmp_path: Path) -> None:
-    doubled = tmp_path / "b.incentive"
-    doubled.write_text(
-        (ROOT / CAMP[0])
-        .read_text(encoding="utf-8")
-        .replace("award 5\n    limit 1", "award 10\n    limit 1"),
-        encoding="utf-8",
-    )
+def test_compare_reports_rules_cost_and_movers(doubled: Path) -> None:
     code, out = invoke("compare", CAMP[0], str(doubled), *CAMP[1:], "--format", "json")
     assert code == 0
     diff = json.loads(out)
@@ -124,14 +126,7 @@ def test_a_bad_cases_file_is_refused_clearly(tmp_path: Path, text: str, message:
     assert "Traceback" not in out
 
 
-def test_an_ab_test_puts_each_member_in_one_arm(tmp_path: Path) -> None:
-    doubled = tmp_path / "b.incentive"
-    doubled.write_text(
-        (ROOT / CAMP[0])
-        .read_text(encoding="utf-8")
-        .replace("award 5\n    limit 1", "award 10\n    limit 1"),
-        encoding="utf-8",
-    )
+def test_an_ab_test_puts_each_member_in_one_arm(doubled: Path) -> None:
     code, out = invoke(
         "compare", CAMP[0], str(doubled), *CAMP[1:], "--ab", "--seed", "3", "--format", "json"
     )
