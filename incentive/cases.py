@@ -30,7 +30,7 @@ from incentive.program import Program
 from incentive.records import Record
 from incentive.roster import Roster
 
-RECORD_FIELDS = frozenset(Record.model_fields)
+RECORD_FIELDS = frozenset(Record.__struct_fields__)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from incentive.events import (
 from incentive.formatter import format_scheme
 from incentive.parser import parse
 from incentive.program import Program
-from incentive.records import RECORD_KINDS, Record
+from incentive.records import RECORD_KINDS, Record, record_schema
 from incentive.roster import load_roster
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -426,8 +426,8 @@ def parse_command(scheme: str, fmt: str) -> None:
 @guarded
 def schema_command(model: str) -> None:
     """Print the JSON Schema of an event or a record."""
-    target = EventModel if model == "events" else Record
-    click.echo(json.dumps(target.model_json_schema(), ensure_ascii=False, indent=2))
+    schema = EventModel.model_json_schema() if model == "events" else record_schema()
+    click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,7 +119,7 @@ def _award(
         seed=program.seed,
     )
     if isinstance(earned, Record):
-        yield earned.model_copy(update={"member": who})
+        yield earned.replace(member=who)
         return
     if earned is None:
         return  # an amount of 0 is no award and does not use up a limit
