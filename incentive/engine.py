@@ -18,10 +18,11 @@ restored, or split by member.
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from incentive.budgets import apply_budgets
 from incentive.diagnostics import did_you_mean
@@ -39,7 +40,43 @@ from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time
 
-__all__ = ["EngineState", "MemberState", "RunResult", "Session", "run_batch"]
+if TYPE_CHECKING:
+    from incentive.compiler import CompiledSession
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineState",
+    "MemberState",
+    "RunResult",
+    "Session",
+    "open_session",
+    "run_batch",
+]
+
+Engine = Literal["compiled", "interpreter"]
+ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
+
+
+def default_engine() -> Engine:
+    """The compiled evaluator, unless INCENTIVE_ENGINE=interpreter says otherwise (both give
+    the same records; the variable lets a whole test suite run on the reference)."""
+    chosen = os.environ.get("INCENTIVE_ENGINE", "compiled")
+    return "interpreter" if chosen == "interpreter" else "compiled"
+
+
+def open_session(
+    program: Program,
+    state: EngineState | None = None,
+    roster: Roster | None = None,
+    engine: Engine | None = None,
+) -> Session | CompiledSession:
+    """A streaming session on the chosen evaluator (the default: compiled)."""
+    if (engine or default_engine()) == "interpreter":
+        return Session(program, state, roster)
+    from incentive.compiler import CompiledSession
+
+    return CompiledSession(program, state, roster)
 
 
 class Session:
@@ -413,7 +450,7 @@ def _types(program: Program) -> set[str]:
 class RunResult:
     records: list[Record]
     balances: dict[str, dict[str, int]]
-    session: Session
+    session: Session | CompiledSession
 
     @property
     def bad_events(self) -> int:
@@ -425,9 +462,10 @@ def run_batch(
     items: Iterable[Event | BadLine | Mapping[str, Any]],
     until: datetime | None = None,
     roster: Roster | None = None,
+    engine: Engine | None = None,
 ) -> RunResult:
     """Evaluate a whole stream: bad lines are reported first, then events in time order."""
-    session = Session(program, roster=roster)
+    session = open_session(program, roster=roster, engine=engine)
     records: list[Record] = []
     events: list[Event] = []
     for position, item in enumerate(items, start=1):

@@ -18,7 +18,8 @@ from incentive.calendar import Calendar
 from incentive.diagnostics import Diagnostic, Span
 
 if TYPE_CHECKING:
-    from incentive.engine import RunResult, Session
+    from incentive.compiler import CompiledSession
+    from incentive.engine import Engine, RunResult, Session
     from incentive.roster import Roster
 
 ValueType = Literal["number", "text", "bool"]
@@ -245,16 +246,26 @@ class Program:
     def default_currency(self) -> str:
         return self.currencies[0]
 
-    def session(self, roster: Roster | None = None) -> Session:
-        """A streaming session: `feed(event)` returns the records that event produces."""
-        from incentive.engine import Session
+    def session(
+        self, roster: Roster | None = None, engine: Engine | None = None
+    ) -> Session | CompiledSession:
+        """A streaming session: `feed(event)` returns the records that event produces.
 
-        return Session(self, roster=roster)
+        `engine`: "compiled" (the default) or "interpreter" (the reference); both give
+        the same records.
+        """
+        from incentive.engine import open_session
+
+        return open_session(self, roster=roster, engine=engine)
 
     def evaluate(
-        self, events: Iterable[Any], until: datetime | None = None, roster: Roster | None = None
+        self,
+        events: Iterable[Any],
+        until: datetime | None = None,
+        roster: Roster | None = None,
+        engine: Engine | None = None,
     ) -> RunResult:
         """Evaluate a whole stream (dicts, Events or BadLines) in time order."""
         from incentive.engine import run_batch
 
-        return run_batch(self, events, until, roster)
+        return run_batch(self, events, until, roster, engine)

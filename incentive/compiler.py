@@ -1,0 +1,667 @@
+"""The compiled evaluator: a checked Program as Python source, exec'd once.
+
+The reference interpreter (`engine.Session`) walks the scheme for every event:
+it loops over the rules, matches on expression nodes, asks the calendar for
+the day and every period key, and builds a proposal object for every award.
+This module writes, once per Program, one Python function per event type
+that does the same work straight through: conditions as Python expressions
+over attributes read once, limits and caps as dict lookups with their keys
+as constants, the day's period keys computed once per day, and the ledger's
+award path inline when nothing else (budgets, expiry, levels, point ranks)
+needs to see the award. Whatever is not written inline calls the
+interpreter's own function for that construct on the same state, so both
+evaluators keep one state format and give byte-identical records
+(tests/test_compiled.py proves it on random schemes).
+
+As Jinja2 does for templates, the source is kept (`CompiledProgram.source`)
+so it can be printed and read. Nothing from a scheme's text is ever executed
+as code: names and values reach the source only as `repr()` literals, and the
+generated code's own identifiers are made here, never taken from the scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from incentive import ast
+from incentive.events import BadLine, Event, events_from_dicts
+from incentive.expressions import AmountError, to_points, truth, uses_random
+from incentive.intake import bad_event, bad_line_record, coerce
+from incentive.program import Program, RuleSpec
+from incentive.ranks import track_rank
+from incentive.records import Record
+from incentive.roster import Roster
+from incentive.rules import Proposal, _award, _milestone, _streak
+from incentive.spending import grant, redeem
+from incentive.state import EngineState, MemberState, local_time
+
+__all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
+
+MISSING = object()  # an attribute the event does not carry
+
+
+# ---- conditions ---------------------------------------------------------------------------
+
+
+class _Conditions:
+    """Conditions as Python expressions with the interpreter's three-valued logic.
+
+    `holds(node)` is true exactly when `truth(node, attrs) is True`, and
+    `fails(node)` exactly when it is False: `not` swaps them, so unknown (an
+    attribute missing) is neither. What is not written here (arithmetic, calls)
+    is handed to the interpreter's `truth` as a constant node.
+    """
+
+    def __init__(self, names: dict[str, str], constants: dict[str, Any]) -> None:
+        self.names = names  # attribute -> the local variable holding it
+        self.constants = constants  # generated name -> value, put in the namespace
+
+    def local(self, attribute: str) -> str:
+        if attribute not in self.names:
+            self.names[attribute] = f"a{len(self.names)}"
+        return self.names[attribute]
+
+    def constant(self, value: Any) -> str:
+        name = f"k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def _atom(self, node: ast.Expr) -> tuple[str, list[str]] | None:
+        """A value written as Python, and the locals that must be present; None when
+        the node is not a plain value (arithmetic is left to the interpreter)."""
+        match node:
+            case ast.Number(value=value):
+                return repr(value), []
+            case ast.String(value=value):
+                return repr(value), []
+            case ast.Boolean(value=value):
+                return repr(value), []
+            case ast.Attribute(name=name):
+                local = self.local(name)
+                return local, [local]
+        return None
+
+    def _present(self, locals_: list[str]) -> str:
+        return " and ".join(f"{name} is not MISSING" for name in dict.fromkeys(locals_))
+
+    def _delegate(self, node: ast.Expr, want: bool) -> str:
+        return f"(truth({self.constant(node)}, attrs) is {want!r})"
+
+    def holds(self, node: ast.Expr) -> str:
+        return self._write(node, True)
+
+    def _write(self, node: ast.Expr, want: bool) -> str:
+        match node:
+            case ast.Not(operand=operand):
+                return self._write(operand, not want)
+            case ast.Binary(op="and" | "or", left=left, right=right):
+                # true-and needs both true; false-and needs either false (or: the dual)
+                both = (node.op == "and") == want
+                joiner = " and " if both else " or "
+                return f"({self._write(left, want)}{joiner}{self._write(right, want)})"
+            case ast.Binary(op="==" | "!=" | "<" | "<=" | ">" | ">=", left=left, right=right):
+                a, b = self._atom(left), self._atom(right)
+                if a is None or b is None:
+                    return self._delegate(node, want)
+                test = f"({a[0]} {node.op} {b[0]})"
+                test = test if want else f"not {test}"
+                needed = a[1] + b[1]
+                return f"({self._present(needed)} and {test})" if needed else f"({test})"
+            case ast.Membership(operand=operand, items=items, negated=negated):
+                subject = self._atom(operand)
+                values = [self._atom(item) for item in items]
+                if subject is None or any(v is None for v in values):
+                    return self._delegate(node, want)
+                needed = subject[1] + [n for v in values if v for n in v[1]]
+                listed = ", ".join(v[0] for v in values if v) + ("," if len(values) == 1 else "")
+                found = f"({subject[0]} in ({listed}))"
+                test = found if want != negated else f"not {found}"
+                return f"({self._present(needed)} and {test})" if needed else f"({test})"
+            case ast.Boolean(value=value):
+                return repr(value == want)
+            case ast.Attribute(name=name):
+                local = self.local(name)
+                test = f"bool({local})" if want else f"not {local}"
+                return f"({local} is not MISSING and {test})"
+        return self._delegate(node, want)
+
+
+# ---- the generated source -----------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def indent(self) -> None:
+        self.depth += 1
+
+    def dedent(self) -> None:
+        self.depth -= 1
+
+    def source(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """A Program's generated source and its handlers, one per event type."""
+
+    source: str
+    handlers: dict[str, Callable[[CompiledSession, Event], list[Record]]]
+    plan: tuple[str, ...]  # what is inline and what calls the interpreter, rule by rule
+
+
+def _constant_points(rule: RuleSpec) -> int | None:
+    """A per-event award's points when they are one positive constant, boosts aside."""
+    if rule.amount is None or rule.boosts or uses_random(rule.amount):
+        return None
+    if not isinstance(rule.amount, ast.Number):
+        return None
+    try:
+        points = to_points(rule.amount.value, rule.rounding)
+    except AmountError:
+        return None
+    return points if points > 0 else None
+
+
+class _Generator:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.constants: dict[str, Any] = {}
+        self.names: dict[str, str] = {}
+        self.conditions = _Conditions(self.names, self.constants)
+        self.writer = _Writer()
+        self.plan: list[str] = []
+        # Rules whose awards other stages must see: those go through the interpreter's
+        # _pay (point ranks, levels, budgets, expiry); the rest are paid inline.
+        point_ranks = [
+            r for r in program.rules if r.rank is not None and r.rank.measure == "points"
+        ]
+        self._seen_by_ranks = {
+            rule.name
+            for rule in program.rules
+            for ranked in point_ranks
+            if ranked is not rule
+            and ranked.currency == rule.currency
+            and (not ranked.rank or not ranked.rank.sources or rule.name in ranked.rank.sources)
+        }
+
+    def constant(self, value: Any) -> str:
+        return self.conditions.constant(value)
+
+    def inline_payment(self, rule: RuleSpec) -> bool:
+        program = self.program
+        levels = program.levels is not None and program.levels.currency == rule.currency
+        return not (
+            rule.budgets
+            or levels
+            or rule.currency in program.expiry
+            or rule.name in self._seen_by_ranks
+        )
+
+    # -- one function per event type ----------------------------------------------------
+
+    def generate(self) -> tuple[str, dict[str, str]]:
+        program = self.program
+        types = set(program.rules_by_event)
+        types |= {e for spec in program.redeems for e in spec.events}
+        types |= {e for spec in program.grants for e in spec.events}
+        types |= {r.inviter[0] for r in program.rules if r.inviter is not None}
+        if program.known_events is not None:
+            types &= program.known_events  # the rest are refused by the interpreter's path
+        functions: dict[str, str] = {}
+        for index, event_type in enumerate(sorted(types)):
+            name = f"on_{index}"
+            functions[event_type] = name
+            self.handler(name, event_type)
+        return self.writer.source(), functions
+
+    def handler(self, name: str, event_type: str) -> None:
+        program, w = self.program, self.writer
+        self.names.clear()
+        body = _Writer()
+        body.depth = 1
+        outer, self.writer = self.writer, body
+        self.rules(event_type)
+        self.writer = outer
+        w.line(f"def {name}(s, event):")
+        w.indent()
+        w.line(f"# events of type {event_type!r}")
+        w.line("state = s.state")
+        w.line("known = state.seen.get(event.id)")
+        w.line("if known is not None:")
+        w.line("    return s._repeated(event, known)")
+        w.line("raw = event.attributes")
+        w.line(f"attrs = {{'member': event.member, 'type': {event_type!r}}}")
+        for attribute, kind in program.attribute_types.get(event_type, {}).items():
+            w.line(f"v = raw.get({attribute!r}, MISSING)")
+            w.line("if v is not MISSING:")
+            w.line("    try:")
+            w.line(f"        attrs[{attribute!r}] = coerce(v, {kind!r})")
+            w.line("    except ValueError as err:")
+            w.line(f"        return [s._mistyped(event, {attribute!r}, {kind!r}, err)]")
+        w.line("state.seen[event.id] = event.fingerprint")
+        w.line("at = event.at")
+        w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
+        w.line("    day = s._day")
+        w.line("else:")
+        w.line("    day = s._enter_day(at)")
+        w.line("out = []")
+        # Every deadline (a period's end, an expiry, a flag) is a day boundary, so once
+        # time has been advanced into a day, nothing else can fall due before its end.
+        w.line("if day != s._advanced:")
+        w.line("    out.extend(s._advance(at))")
+        w.line("    if s._advanced is None or day > s._advanced:")
+        w.line("        s._advanced = day")
+        w.line("if state.open_day is not None and day < state.open_day:")
+        w.line("    out.append(s._late(event, day))")
+        w.line("    return out")
+        if program.calendar.season is not None:
+            first, last = program.calendar.season
+            w.line(f"if not ({self.constant(first)} <= day <= {self.constant(last)}):")
+            w.line("    out.append(s._outside_season(event))")
+            w.line("    return out")
+        w.line("state.open_day = day")
+        if program.levels is not None and program.levels.days is not None:
+            w.line("if state.levels_closed is None:")
+            w.line("    state.levels_closed = (day - ONE_DAY).isoformat()")
+        w.line("if state.clock is None or at > state.clock:")
+        w.line("    state.clock = at")
+        if program.teams:
+            w.line("attrs = s._place_in_teams(event, attrs)")
+        w.line("members = state.members")
+        w.line("member = members.get(event.member)")
+        w.line("if member is None:")
+        w.line("    member = members[event.member] = MemberState()")
+        if program.levels is not None:
+            w.line("level = member.level or LEVEL_AT_ZERO")
+            w.line("if level is not None:")
+            w.line("    attrs['level'] = level")
+            self.constants["LEVEL_AT_ZERO"] = program.levels.level_for(0)
+        if any(r.inviter is not None and r.inviter[0] == event_type for r in program.rules):
+            w.line("s._note_invites(event, attrs, day)")
+        for attribute, local in self.names.items():
+            w.line(f"{local} = attrs.get({attribute!r}, MISSING)")
+        w.lines.extend(body.lines)
+        w.line("return out")
+        w.dedent()
+        w.line("")
+
+    def rules(self, event_type: str) -> None:
+        """Stage 2 (per-member rules), then ranks, flags and referrals, then spending."""
+        program, w = self.program, self.writer
+        rules = program.rules_by_event.get(event_type, ())
+        for rule in rules:
+            if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
+                continue
+            node = self.constant(rule)
+            w.line(f"# rule {rule.name!r}")
+            w.line(f"if {self.test(rule)}:")
+            w.indent()
+            if rule.streak is not None:
+                self.plan.append(f"rule `{rule.name}`: streak (the interpreter's step)")
+                w.line(
+                    f"s._take(out, streak(s.program, member, event, attrs, day, {node}, "
+                    f"{node}.streak, s._stamp(at)))"
+                )
+            elif rule.milestone is not None:
+                self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
+                w.line(
+                    f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
+                    f"{node}.milestone, s._stamp(at)))"
+                )
+            else:
+                self.award(rule, node)
+            w.dedent()
+        for rule in rules:
+            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+                continue
+            node = self.constant(rule)
+            w.line(f"if {self.test(rule)}:")
+            w.indent()
+            if rule.rank is not None:
+                if rule.rank.measure == "earliest":
+                    self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
+                    # The first matching event of the period decides (ranks.track_rank).
+                    w.line(
+                        f"table = state.ranks.setdefault({rule.name!r}, {{}})"
+                        f".setdefault(s._keys[{rule.rank.period!r}], {{}})"
+                    )
+                    w.line("if event.member not in table:")
+                    w.line("    table[event.member] = ['0', at.isoformat(), event.id]")
+                else:
+                    self.plan.append(f"rule `{rule.name}`: rank table (the interpreter's step)")
+                    w.line(f"track_rank(state, s.program, {node}, event, attrs, day)")
+            elif rule.inactive is not None:
+                self.plan.append(f"rule `{rule.name}`: inactivity (the interpreter's step)")
+                w.line(f"s._note_activity({node}, event.member, day)")
+            else:
+                self.plan.append(f"rule `{rule.name}`: referral (the interpreter's step)")
+                w.line(f"out.extend(s._refer({node}, event, attrs, day))")
+            w.dedent()
+        for spend in program.redeems:
+            if event_type in spend.events:
+                self.plan.append(f"redeem `{spend.name}`: the interpreter's step")
+                w.line(
+                    f"out.extend(redeem(s.program, s.ledger, member, {self.constant(spend)}, "
+                    "event, attrs, day))"
+                )
+        for grants in program.grants:
+            if event_type in grants.events:
+                self.plan.append(f"grants `{grants.name}`: the interpreter's step")
+                w.line(
+                    f"s._take(out, [grant(s.program, state, {self.constant(grants)}, event, "
+                    "attrs, day)])"
+                )
+
+    def test(self, rule: RuleSpec) -> str:
+        return "True" if rule.condition is None else self.conditions.holds(rule.condition)
+
+    def award(self, rule: RuleSpec, node: str) -> None:
+        """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
+        w = self.writer
+        points = _constant_points(rule)
+        if points is None:
+            self.plan.append(f"rule `{rule.name}`: award (the interpreter's step)")
+            w.line(
+                f"s._take(out, award(s.program, member, event.member, event, attrs, day, "
+                f"{node}, s._stamp(at)))"
+            )
+            return
+        inline = self.inline_payment(rule)
+        self.plan.append(
+            f"rule `{rule.name}`: award {points}, inline"
+            + ("" if inline else " (paid through the interpreter's budgets and ledger)")
+        )
+        w.line("while True:  # once: `break` leaves the rule")
+        w.indent()
+        w.line("counters = member.counters")
+        for limit in rule.limits:
+            key = f"limit:{rule.name}:{limit.period}"
+            w.line(f"slot = counters.get({key!r})")
+            w.line(
+                f"if slot is not None and slot[0] == s._keys[{limit.period!r}] "
+                f"and slot[1] >= {limit.count!r}:"
+            )
+            w.indent()
+            w.line(
+                f"out.append(Record(kind='refused', at=s._stamp(at), member=event.member, "
+                f"rule={rule.name!r}, currency={rule.currency!r}, events=(event.id,), "
+                f"reason={limit.describe() + ' reached'!r}))"
+            )
+            w.line("break")
+            w.dedent()
+        for limit in rule.limits:
+            self.bump(f"limit:{rule.name}:{limit.period}", repr(limit.period), "1")
+        w.line(f"granted = {points!r}")
+        for index, cap in enumerate(rule.caps):
+            key = f"cap:{cap.owner}:{cap.period}"
+            w.line(f"slot = counters.get({key!r})")
+            w.line(
+                f"room = {cap.points!r} - (slot[1] if slot is not None "
+                f"and slot[0] == s._keys[{cap.period!r}] else 0)"
+            )
+            w.line("room = room if room > 0 else 0")
+            w.line("if room < granted:")
+            w.line(f"    granted, binding = room, {index}")
+        if rule.caps:
+            for cap in rule.caps:
+                self.bump(f"cap:{cap.owner}:{cap.period}", repr(cap.period), "granted")
+            w.line(f"if granted < {points!r} and granted == 0:")
+            w.indent()
+            self.cap_record(rule, "refused", points)
+            w.line("break")
+            w.dedent()
+        reason = f"rule `{rule.name}`"
+        if inline:
+            currency = rule.currency
+            w.line("balances = member.balances")
+            w.line(f"balance = balances.get({currency!r}, 0) + granted")
+            w.line(f"balances[{currency!r}] = balance")
+            w.line(f"lots = member.lots.setdefault({currency!r}, [])")
+            w.line("if lots and lots[-1][1] is None:")
+            w.line("    lots[-1][0] += granted  # points that never expire are one lot")
+            w.line("else:")
+            w.line("    lots.append([granted, None, at.isoformat()])")
+            w.line("earned = member.earned")
+            w.line(f"earned[{currency!r}] = earned.get({currency!r}, 0) + granted")
+            w.line(
+                f"out.append(Record(kind='award', at=s._stamp(at), member=event.member, "
+                f"rule={rule.name!r}, points=granted, currency={currency!r}, balance=balance, "
+                f"events=(event.id,), reason={reason!r}))"
+            )
+        else:
+            w.line(
+                f"out.extend(s._pay(Proposal.of({node}, points=granted, member=event.member, "
+                f"at=at, day=day, events=(event.id,), reason={reason!r})))"
+            )
+        if rule.caps:
+            w.line(f"if granted < {points!r}:")
+            w.indent()
+            self.cap_record(rule, "cut", points)
+            w.dedent()
+        w.line("break")
+        w.dedent()
+
+    def cap_record(self, rule: RuleSpec, kind: str, points: int) -> None:
+        """The refusal or cut of a capped award, naming the cap that bound (rules._capped)."""
+        w = self.writer
+        why = self.constant(tuple(f"{cap.describe()} reached" for cap in rule.caps))
+        if kind == "refused":
+            reason, shown = f"{why}[binding]", repr(points)
+        else:
+            reason = f"{why}[binding] + f': {{granted}} of {points} paid'"
+            shown = f"{points!r} - granted"
+        w.line(
+            f"out.append(Record(kind={kind!r}, at=s._stamp(at), member=event.member, "
+            f"rule={rule.name!r}, points={shown}, currency={rule.currency!r}, "
+            f"events=(event.id,), reason={reason}))"
+        )
+
+    def bump(self, key: str, period: str, by: str) -> None:
+        """One more use of a counter in the current period (state.bump)."""
+        w = self.writer
+        w.line(f"slot = counters.get({key!r})")
+        w.line(f"if slot is None or slot[0] != s._keys[{period}]:")
+        w.line(f"    counters[{key!r}] = [s._keys[{period}], {by}]")
+        w.line("else:")
+        w.line(f"    slot[1] += {by}")
+
+
+def compile_program(program: Program) -> CompiledProgram:
+    """The program's handlers, generated and exec'd once (kept on the program)."""
+    known: CompiledProgram | None = program.__dict__.get("_compiled")
+    if known is not None:
+        return known
+    generator = _Generator(program)
+    source, functions = generator.generate()
+    namespace: dict[str, Any] = {
+        "MISSING": MISSING,
+        "ONE_DAY": timedelta(days=1),
+        "Record": Record,
+        "Proposal": Proposal,
+        "MemberState": MemberState,
+        "coerce": coerce,
+        "truth": truth,
+        "track_rank": track_rank,
+        "streak": _streak,
+        "milestone": _milestone,
+        "award": _award,
+        "redeem": redeem,
+        "grant": grant,
+        "Decimal": Decimal,
+        **generator.constants,
+    }
+    code = compile(source, f"<incentive scheme {program.name!r}>", "exec")
+    exec(code, namespace)  # the source is ours: scheme text only as repr() literals
+    compiled = CompiledProgram(
+        source,
+        {event_type: namespace[name] for event_type, name in functions.items()},
+        tuple(generator.plan),
+    )
+    object.__setattr__(program, "_compiled", compiled)  # compile once, run many
+    return compiled
+
+
+def explain_plan(program: Program) -> str:
+    """What the compiled evaluator writes inline and what calls the interpreter."""
+    compiled = compile_program(program)
+    lines = [f"scheme `{program.name}`: compiled evaluator"]
+    lines += [f"  {step}" for step in dict.fromkeys(compiled.plan)]
+    return "\n".join(lines)
+
+
+# ---- the session --------------------------------------------------------------------------
+
+
+def _periods() -> tuple[ast.PeriodName | None, ...]:
+    return ("day", "week", "month", "year", "season", None)
+
+
+class CompiledSession:
+    """A streaming session that runs the compiled handlers; the same interface and
+    the same records as the interpreter's `Session`, whose machinery it shares for
+    time (closing periods, expiry, flags) and for what is not written inline."""
+
+    def __init__(
+        self, program: Program, state: EngineState | None = None, roster: Roster | None = None
+    ) -> None:
+        from incentive.engine import Session
+
+        self._reference = Session(program, state, roster)
+        self.program = program
+        self.state = self._reference.state
+        self.ledger = self._reference.ledger
+        self.compiled = compile_program(program)
+        self._handlers = self.compiled.handlers
+        self._day: date | None = None
+        self._day_start: datetime | None = None
+        self._day_end: datetime | None = None
+        self._keys: dict[ast.PeriodName | None, str] = {}
+        self._advanced: date | None = None  # the latest day time was advanced into
+        self._stamp_at: datetime | None = None
+        self._stamp_text = ""
+
+    @property
+    def fed(self) -> int:
+        return self._reference.fed
+
+    # -- what the generated code calls ---------------------------------------------------
+
+    def _enter_day(self, at: datetime) -> date:
+        calendar = self.program.calendar
+        day = calendar.day_of(at)
+        self._day, self._day_start, self._day_end = (
+            day,
+            calendar.day_start(day),
+            calendar.day_end(day),
+        )
+        self._keys = {period: calendar.period_key(period, day) for period in _periods()}
+        return day
+
+    def _stamp(self, at: datetime) -> str:
+        if at != self._stamp_at:
+            self._stamp_at, self._stamp_text = at, local_time(self.program.calendar, at)
+        return self._stamp_text
+
+    def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, Proposal):
+                out.extend(self._reference._pay(outcome))
+            else:
+                out.append(outcome)
+
+    def _pay(self, proposal: Proposal) -> Iterator[Record]:
+        return self._reference._pay(proposal)
+
+    def _advance(self, instant: datetime | None) -> Iterator[Record]:
+        return self._reference._advance(instant)
+
+    def _repeated(self, event: Event, known: str) -> list[Record]:
+        return list(self._reference._evaluate(event))  # a duplicate or a conflict
+
+    def _mistyped(self, event: Event, name: str, kind: str, err: ValueError) -> Record:
+        what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
+        reason = f"attribute `{name}` should be {what}, got {err}"
+        return bad_event(event, reason, self.program.calendar)
+
+    def _late(self, event: Event, day: date) -> Record:
+        return Record(
+            kind="late",
+            at=self._stamp(event.at),
+            member=event.member,
+            events=(event.id,),
+            reason=f"day {day} had closed when this event arrived",
+        )
+
+    def _outside_season(self, event: Event) -> Record:
+        assert self.program.calendar.season is not None
+        first, last = self.program.calendar.season
+        return Record(
+            kind="outside_season",
+            at=self._stamp(event.at),
+            member=event.member,
+            events=(event.id,),
+            reason=f"the season runs from {first} to {last}",
+        )
+
+    def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
+        return self._reference._place_in_teams(event, attrs)
+
+    def _note_invites(self, event: Event, attrs: Mapping[str, Any], day: date) -> None:
+        self._reference._note_invites(event, attrs, day)
+
+    def _note_activity(self, rule: RuleSpec, member: str, day: date) -> None:
+        self._reference._note_activity(rule, member, day)
+
+    def _refer(
+        self, rule: RuleSpec, event: Event, attrs: Mapping[str, Any], day: date
+    ) -> Iterator[Record]:
+        return self._reference._refer(rule, event, attrs, day)
+
+    # -- the Session interface -----------------------------------------------------------
+
+    def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
+        """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
+        reference = self._reference
+        reference.fed += 1
+        if not isinstance(item, Event | BadLine):
+            item = next(events_from_dicts([item], self.program.calendar, reference.fed))
+        if isinstance(item, BadLine):
+            return [bad_line_record(item)]
+        handler = self._handlers.get(item.type)
+        if handler is None:
+            return list(reference._evaluate(item))  # unknown types, types no rule reads
+        return handler(self, item)
+
+    def advance_to(self, instant: datetime) -> list[Record]:
+        records = self._reference.advance_to(instant)
+        day = self.program.calendar.day_of(self._reference_instant(instant))
+        if self._advanced is None or day > self._advanced:
+            self._advanced = day
+        return records
+
+    def _reference_instant(self, instant: datetime) -> datetime:
+        return instant if instant.tzinfo is not None else self.program.calendar.to_utc(instant)
+
+    def close_all(self) -> list[Record]:
+        self._advanced = None  # everything open has closed: look again at the next event
+        return self._reference.close_all()
+
+    def balance(self, member: str, currency: str | None = None) -> int:
+        return self._reference.balance(member, currency)
+
+    def balances(self) -> dict[str, dict[str, int]]:
+        return self._reference.balances()
+
+    def balance_records(self) -> list[Record]:
+        return self._reference.balance_records()
