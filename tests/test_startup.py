@@ -1,7 +1,7 @@
 """Start-up (issue 14): `incentive check` imports only what checking needs, and the
 public API stays whole although `import incentive` imports next to nothing.
 
-No timings here (they belong to bench/run.py --startup): these tests pin what makes
+No timings here (they belong to bench/startup.py): these tests pin what makes
 start-up fast, so that a stray import does not quietly undo it."""
 
 from __future__ import annotations
