@@ -11,41 +11,93 @@ Stages (docs/architecture.md): parse -> check -> evaluate -> records.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from incentive.checker import CheckResult, check, compile_scheme
-from incentive.diagnostics import (
-    Diagnostic,
-    IncentiveError,
-    InputError,
-    SchemeError,
-    Severity,
-    Span,
-)
-from incentive.engine import EngineState, MemberState, RunResult, Session, run_batch
-from incentive.events import BadLine, Event, read_events
-from incentive.formatter import format_scheme
-from incentive.parser import parse
-from incentive.program import Program
-from incentive.records import Record
-from incentive.roster import Roster, load_roster, read_roster
+if TYPE_CHECKING:
+    from incentive.checker import CheckResult, check
+    from incentive.diagnostics import (
+        Diagnostic,
+        IncentiveError,
+        InputError,
+        SchemeError,
+        Severity,
+        Span,
+    )
+    from incentive.engine import EngineState, MemberState, RunResult, Session, run_batch
+    from incentive.events import BadLine, Event, read_events
+    from incentive.formatter import format_scheme
+    from incentive.parser import parse
+    from incentive.program import Program
+    from incentive.records import Record
+    from incentive.roster import Roster, load_roster, read_roster
 
 __version__ = "0.1.0"
+
+# Each public name and the module that defines it, imported on first use (PEP 562):
+# `import incentive` stays cheap, so `incentive check` does not pay for the engine,
+# pydantic or yaml (docs/performance.md, "Start-up").
+_LAZY = {
+    "BadLine": "incentive.events",
+    "CheckResult": "incentive.checker",
+    "Diagnostic": "incentive.diagnostics",
+    "EngineState": "incentive.engine",
+    "Event": "incentive.events",
+    "IncentiveError": "incentive.diagnostics",
+    "InputError": "incentive.diagnostics",
+    "MemberState": "incentive.engine",
+    "Program": "incentive.program",
+    "Record": "incentive.records",
+    "Roster": "incentive.roster",
+    "RunResult": "incentive.engine",
+    "SchemeError": "incentive.diagnostics",
+    "Session": "incentive.engine",
+    "Severity": "incentive.diagnostics",
+    "Span": "incentive.diagnostics",
+    "check": "incentive.checker",
+    "format_scheme": "incentive.formatter",
+    "load_roster": "incentive.roster",
+    "parse": "incentive.parser",
+    "read_events": "incentive.events",
+    "read_roster": "incentive.roster",
+    "run_batch": "incentive.engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def compile(text: str, file: str = "<scheme>") -> Program:
     """Parse and check a scheme; raise SchemeError listing every error."""
+    from incentive.checker import compile_scheme
+
     return compile_scheme(text, file)
 
 
 def load(path: str | Path) -> Program:
     """Compile a scheme file."""
+    from incentive.checker import compile_scheme
+
     path = Path(path)
     return compile_scheme(path.read_text(encoding="utf-8"), str(path))
 
 
 def fmt(text: str, file: str = "<scheme>") -> str:
     """The canonical form of scheme text (comments kept)."""
+    from incentive.formatter import format_scheme
+    from incentive.parser import parse
+
     return format_scheme(parse(text, file))
 
 

@@ -18,29 +18,18 @@ from dataclasses import fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
-import yaml
 
-from incentive import ast
-from incentive.checker import check
 from incentive.diagnostics import IncentiveError, SchemeError, did_you_mean
-from incentive.engine import run_batch
-from incentive.events import (
-    BadLine,
-    Event,
-    EventFormat,
-    EventModel,
-    guess_format,
-    parse_time,
-    read_events,
-)
-from incentive.formatter import format_scheme
-from incentive.parser import parse
-from incentive.program import Program
-from incentive.records import RECORD_KINDS, Record, record_schema
-from incentive.roster import load_roster
+
+# Everything else is imported by the commands that use it: `check` loads neither the
+# engine nor pydantic, yaml or rich (docs/performance.md, "Start-up").
+if TYPE_CHECKING:
+    from incentive.events import BadLine, Event
+    from incentive.program import Program
+    from incentive.records import Record
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -112,6 +101,9 @@ def read_scheme_text(path: str) -> str:
 
 
 def load_program(path: str) -> Program:
+    from incentive.checker import check
+    from incentive.parser import parse
+
     text = read_scheme_text(path)
     result = check(parse(text, path), path, text)
     if result.program is None:
@@ -122,6 +114,8 @@ def load_program(path: str) -> Program:
 def iter_event_files(
     paths: tuple[str, ...], program: Program, fmt: str
 ) -> Iterator[Event | BadLine]:
+    from incentive.events import EventFormat, guess_format, read_events
+
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
         if path == "-":
@@ -178,6 +172,8 @@ def day_progress(days: int, quiet: bool) -> Iterator[Callable[[int, int], None] 
 def _parse_until(value: str | None, program: Program) -> datetime | None:
     if value is None:
         return None
+    from incentive.events import parse_time
+
     instant = parse_time(value, program.calendar)
     if instant is None:
         raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
@@ -202,6 +198,9 @@ def main() -> None:
 @guarded
 def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     """Check scheme files: every error and warning, with line and column."""
+    from incentive.checker import check
+    from incentive.parser import parse
+
     failed = False
     report: list[dict[str, Any]] = []
     for path in schemes:
@@ -282,6 +281,10 @@ def run_command(
     quiet: bool,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
+    from incentive.engine import run_batch
+    from incentive.records import RECORD_KINDS
+    from incentive.roster import load_roster
+
     shown = None if only is None else {k.strip() for k in only.split(",") if k.strip()}
     unknown = sorted((shown or set()) - set(RECORD_KINDS))
     if unknown:
@@ -369,6 +372,9 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
 @guarded
 def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None:
     """Print schemes in canonical form (comments are kept)."""
+    from incentive.formatter import format_scheme
+    from incentive.parser import parse
+
     unformatted = []
     for path in schemes:
         text = read_scheme_text(path)
@@ -387,6 +393,8 @@ def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None
 
 def ast_to_data(node: Any) -> Any:
     """An AST as plain data for tools: each node names its kind and its span."""
+    from incentive import ast
+
     if isinstance(node, ast.Comment):
         return {"node": "Comment", "line": node.line, "column": node.column, "text": node.text}
     if is_dataclass(node) and not isinstance(node, type):
@@ -413,11 +421,15 @@ def ast_to_data(node: Any) -> Any:
 @guarded
 def parse_command(scheme: str, fmt: str) -> None:
     """Print the syntax tree of a scheme for tools (JSON or YAML)."""
+    from incentive.parser import parse
+
     text = read_scheme_text(scheme)
     data = ast_to_data(parse(text, scheme))
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        import yaml
+
         click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
 
 
@@ -426,12 +438,11 @@ def parse_command(scheme: str, fmt: str) -> None:
 @guarded
 def schema_command(model: str) -> None:
     """Print the JSON Schema of an event or a record."""
+    from incentive.events import EventModel
+    from incentive.records import record_schema
+
     schema = EventModel.model_json_schema() if model == "events" else record_schema()
     click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 # ---- reading runs: explain, compare, test ---------------------------------------------------
@@ -440,6 +451,9 @@ if __name__ == "__main__":  # pragma: no cover
 def _run_files(
     scheme: str, events: tuple[str, ...], fmt: str, roster: str | None, until: str | None
 ) -> tuple[Program, Any]:
+    from incentive.engine import run_batch
+    from incentive.roster import load_roster
+
     program = load_program(scheme)
     return program, run_batch(
         program,
@@ -616,6 +630,7 @@ def compare_command(
 def test_command(scheme: str, cases: str, roster: str | None) -> None:
     """Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."""
     from incentive.cases import load_cases, run_case
+    from incentive.roster import load_roster
 
     program = load_program(scheme)
     listed = load_cases(Path(cases).read_text(encoding="utf-8"), cases, program)
@@ -667,8 +682,10 @@ def simulate_command(
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
+    from incentive.engine import run_batch
     from incentive.population import load_population
     from incentive.report import build_report, print_report
+    from incentive.roster import load_roster
     from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
@@ -734,8 +751,10 @@ def _ab_test(
     html: str | None = None,
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
+    from incentive.engine import run_batch
     from incentive.events import Event
     from incentive.report import build_report
+    from incentive.roster import load_roster
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
     teams = load_roster(roster) if roster else None
@@ -776,3 +795,7 @@ def _ab_test(
             f"note: an arm has {smaller} members; the field's rule of thumb is at least "
             f"{AB_ARM_MEMBERS:,}"
         )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -11,8 +11,13 @@ import contextlib
 import dataclasses
 import functools
 import gc
+import hashlib
+import io
 import itertools
+import os
 import re
+import sys
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
@@ -51,17 +56,134 @@ def grammar_text() -> str:
     )
 
 
+# The one parser's options (part of the cache key below).
+LARK_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "strict": True,  # fails loudly on any conflict
+    "keep_all_tokens": True,  # spans include keywords; _reducer drops them from the values
+    "maybe_placeholders": True,
+}
+
+
+def build_lark_parser() -> lark.Lark:
+    """Build the LALR parser from the grammar: the reference, and a third of a second."""
+    with no_cyclic_gc():
+        return lark.Lark(
+            grammar_text(),
+            **LARK_OPTIONS,
+            transformer=_callbacks(),  # build the AST while parsing (see _reducer)
+        )
+
+
 @functools.cache
 def lark_parser() -> lark.Lark:
-    """Build the LALR parser once per process; strict mode fails loudly on any conflict."""
-    return lark.Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        keep_all_tokens=True,  # spans include keywords; _reducer drops them from the values
-        maybe_placeholders=True,
-        transformer=_callbacks(),  # build the AST while parsing (see _reducer)
-    )
+    """The parser, once per process: from the cache file when it holds this grammar's
+    (start-up: docs/performance.md), else built and saved there for the next process.
+    A parser from the cache has no `.grammar`; build_lark_parser() has."""
+    grammar = grammar_text()
+    path = parser_cache_file(grammar)
+    if path is not None:
+        cached = load_cached_parser(path, grammar)
+        if cached is not None:
+            return cached
+    parser = build_lark_parser()
+    if path is not None:
+        save_cached_parser(parser, path, grammar)
+    return parser
+
+
+# ---- the parser cache -----------------------------------------------------------
+# Building the parser (lark's grammar analysis and strict mode's collision checks)
+# cost more than everything else `incentive check` does. The built tables are kept in
+# one file per grammar, lark and Python, in the user's cache folder:
+#
+#   incentive parser cache 1
+#   <cache_key(): sha256 of the grammar, the options, lark's version, Python's>
+#   <sha256 of the payload>
+#   <payload: lark's Lark.save() of the parser>
+#
+# A file whose key or digest does not match, or that does not load, is ignored and
+# replaced; a folder that cannot be written only means building each time. Files are
+# written whole under another name, then renamed, so a reader never sees half a file.
+
+CACHE_FORMAT = b"incentive parser cache 1"
+
+
+def cache_key(grammar: str) -> str:
+    """What the built parser depends on: the grammar, its options, lark and Python."""
+    parts = (grammar, repr(sorted(LARK_OPTIONS.items())), lark.__version__, sys.version)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def cache_dir() -> Path | None:
+    """$INCENTIVE_CACHE_DIR, else the platform's per-user cache folder + `incentive`."""
+    configured = os.environ.get("INCENTIVE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    try:
+        if sys.platform == "win32":
+            local = os.environ.get("LOCALAPPDATA")
+            base = Path(local) if local else Path.home() / "AppData" / "Local"
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Caches"
+        else:
+            xdg = os.environ.get("XDG_CACHE_HOME")
+            base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found
+        return None
+    return base / "incentive"
+
+
+def parser_cache_file(grammar: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / f"parser-{cache_key(grammar)[:24]}.cache"
+
+
+def load_cached_parser(path: Path, grammar: str) -> lark.Lark | None:
+    """The parser saved in `path` for this grammar, or None (missing, stale, corrupt)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    parts = data.split(b"\n", 3)
+    if len(parts) != 4:
+        return None
+    header, key, digest, payload = parts
+    if (
+        header != CACHE_FORMAT
+        or key != cache_key(grammar).encode()
+        or digest != hashlib.sha256(payload).hexdigest().encode()
+    ):
+        return None
+    try:
+        with no_cyclic_gc():
+            # Lark.load() takes no transformer; _load() is what it and lark's own cache
+            # call. Any failure (say, a lark whose format moved) means building instead.
+            parser = lark.Lark.__new__(lark.Lark)
+            return parser._load(io.BytesIO(payload), transformer=_callbacks())
+    except Exception:
+        return None
+
+
+def save_cached_parser(parser: lark.Lark, path: Path, grammar: str) -> None:
+    """Save the parser for later processes, if the folder can be written; else nothing
+    (the cache only saves time: no failure to save it may stop a command)."""
+    temporary = None
+    try:
+        buffer = io.BytesIO()
+        parser.save(buffer, exclude_options=("transformer",))  # callbacks are bound on load
+        payload = buffer.getvalue()
+        digest = hashlib.sha256(payload).hexdigest().encode()
+        header = b"\n".join([CACHE_FORMAT, cache_key(grammar).encode(), digest, b""])
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(header + payload)
+        os.replace(temporary, path)
+    except Exception:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 # ---- errors in words ------------------------------------------------------------

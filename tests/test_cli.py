@@ -153,12 +153,11 @@ def test_schema(model: str) -> None:
 def test_internal_errors_are_reported_without_traceback(
     files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import incentive.cli as cli
-
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli, "run_batch", boom)
+    # The command imports run_batch when it runs (start-up), so patch it at its source.
+    monkeypatch.setattr("incentive.engine.run_batch", boom)
     code, out = invoke("run", str(files / "s.incentive"), str(files / "e.jsonl"))
     assert code == 3 and "internal error: RuntimeError: kaboom" in out
 

@@ -27,7 +27,7 @@ from strategies import schemes
 
 import incentive
 from incentive.checker import check
-from incentive.parser import _ToAst, lark_parser
+from incentive.parser import _ToAst, build_lark_parser, lark_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -105,10 +105,14 @@ VALID_TEXTS = _valid_texts()
 # ---- #13: generated from the grammar ---------------------------------------------------------
 
 
+# from_lark needs the parser's `.grammar`, which a parser from the cache lacks.
+GRAMMAR_PARSER = build_lark_parser()
+
+
 def _grammar_strategy() -> st.SearchStrategy[str]:
     """Texts from the grammar, every token padded with spaces so that the lexer sees
     the tokens the grammar meant (otherwise `rule` + NAME would run together)."""
-    parser = lark_parser()
+    parser = GRAMMAR_PARSER
     explicit: dict[str, st.SearchStrategy[str]] = {}
     for terminal in parser.terminals:
         if terminal.name == "WS":
@@ -134,7 +138,7 @@ def _grammar_strategy() -> st.SearchStrategy[str]:
 
 
 GRAMMAR_TEXTS = _grammar_strategy()
-RAW_GRAMMAR_TEXTS = from_lark(lark_parser(), start="start")
+RAW_GRAMMAR_TEXTS = from_lark(GRAMMAR_PARSER, start="start")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
