@@ -104,6 +104,7 @@ class Latency:
     runs: int
     median_ms: float
     min_ms: float
+    cpu_median_ms: float  # CPU time: what a busy machine does not stretch
 
 
 # ---- timing -------------------------------------------------------------------------
@@ -365,30 +366,32 @@ def latencies(check_runs: int, warm_runs: int, out_dir: Path) -> list[Latency]:
     found = []
     for name, scheme in (("camp4", gen.CAMP4_SCHEME), (f"{lines}-line scheme", big)):
         cold = [
-            checked(run_child([*CLI, "check", str(scheme)]), "incentive check").wall
+            checked(run_child([*CLI, "check", str(scheme)]), "incentive check")
             for _ in range(check_runs)
         ]
+        walls = [c.wall for c in cold]
         found.append(
             Latency(
                 f"incentive check {name}, cold (subprocess)",
                 check_runs,
-                statistics.median(cold) * 1e3,
-                min(cold) * 1e3,
+                statistics.median(walls) * 1e3,
+                min(walls) * 1e3,
+                statistics.median(c.cpu for c in cold) * 1e3,
             )
         )
         text = scheme.read_text(encoding="utf-8")
         incentive.compile(text, str(scheme))  # the grammar is built once per process
-        warm = []
-        for _ in range(warm_runs):
-            start = time.perf_counter()
-            incentive.compile(text, str(scheme))
-            warm.append(time.perf_counter() - start)
+        warm = [
+            timed(lambda text=text, scheme=scheme: incentive.compile(text, str(scheme)))
+            for _ in range(warm_runs)
+        ]
         found.append(
             Latency(
                 f"parse + check {name}, warm (incentive.compile)",
                 warm_runs,
-                statistics.median(warm) * 1e3,
-                min(warm) * 1e3,
+                statistics.median(w for w, _ in warm) * 1e3,
+                min(w for w, _ in warm) * 1e3,
+                statistics.median(c for _, c in warm) * 1e3,
             )
         )
     return found
@@ -420,7 +423,7 @@ def machine() -> dict[str, Any]:
 
 
 def with_ratios(rows: list[Row]) -> list[Row]:
-    """Each row's time per event against its part's baseline (the first row)."""
+    """Each row's wall time per event against its part's baseline (the first row)."""
     if rows:
         base = rows[0].wall / rows[0].events
         for row in rows:
@@ -428,16 +431,59 @@ def with_ratios(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def table(title: str, rows: list[Row]) -> str:
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    """Rates by wall and by CPU time, and both ratios: on a busy machine the wall
+    time of a one-core measurement stretches while its CPU time does not."""
     head = (
-        f"{'measurement':<48} {'events/s':>10} {'CPU ev/s':>10} {'x baseline':>10} {'peak RSS':>9}"
+        f"{'measurement':<48} {'events/s':>10} {'CPU ev/s':>10} "
+        f"{'x base':>7} {'x base CPU':>10} {'peak RSS':>9}"
     )
-    out = [title, head]
+    base = rows[0]["wall"] / rows[0]["events"], rows[0]["cpu"] / rows[0]["events"]
+    out = [head]
     for r in rows:
-        rss = f"{r.rss_mb:,.0f} MB" if r.rss_mb is not None else ""
-        rates = f"{r.events / r.wall:>10,.0f} {r.events / r.cpu:>10,.0f}"
-        out.append(f"{r.name:<48} {rates} {r.ratio:>10.1f} {rss:>9}")
-    return "\n".join(out)
+        rss = f"{r['rss_mb']:,.0f} MB" if r["rss_mb"] is not None else ""
+        wall, cpu = r["wall"] / r["events"], r["cpu"] / r["events"]
+        out.append(
+            f"{r['name']:<48} {1 / wall:>10,.0f} {1 / cpu:>10,.0f} "
+            f"{wall / base[0]:>7.1f} {cpu / base[1]:>10.1f} {rss:>9}"
+        )
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    """The report printed at the end of a run, or from a saved results file."""
+    sizes, rows = results["sizes"], results["rows"]
+    cpu = results["machine"]
+    report = [
+        f"{results['started']}, commit {cpu['commit']}, {cpu['nproc']} x {cpu['cpu']}, "
+        f"Python {cpu['python']}, load average at the end {cpu['load_average'][0]:.1f}",
+        "",
+        f"(a) bench/camp4.incentive: {sizes['events']:,} events, {sizes['members']:,} members, "
+        f"{sizes['days']} days",
+        *table([r for r in rows if r["part"] == "a"]),
+        f"points per rule (hand loop = incentive run): {results['camp4_totals']['points']}",
+        "",
+        f"(b) schemes/writing_camp.incentive: {sizes['camp_events']:,} events, "
+        f"{sizes['members']:,} members, 21 days, with a roster",
+        *table([r for r in rows if r["part"] == "b"]),
+        f"records: {results['camp_totals']['records']}",
+    ]
+    big = [r for r in rows if r["part"] == "big"]
+    if big:
+        report += ["", "peak RSS of incentive run, camp4, default engine:"]
+        runs = [r for r in rows if r["part"] == "a" and r["name"].startswith("incentive run")]
+        for row in runs[:1] + big:
+            rate = row["events"] / row["wall"]
+            report.append(
+                f"  {row['events']:>12,} events: {row['rss_mb']:,.0f} MB ({rate:,.0f} events/s)"
+            )
+    report += ["", f"{'latency':<56} {'median':>10} {'min':>10} {'CPU median':>11}"]
+    report += [
+        f"{x['name']:<56} {x['median_ms']:>8.1f}ms {x['min_ms']:>8.1f}ms "
+        f"{x.get('cpu_median_ms', float('nan')):>9.1f}ms"
+        for x in results["latency"]
+    ]
+    return "\n".join(report)
 
 
 def main() -> None:
@@ -470,7 +516,11 @@ def main() -> None:
         "--data", type=Path, default=gen.DATA, help="where generated files are cached"
     )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--report", type=Path, help="print the report of a saved results file")
     args = parser.parse_args()
+    if args.report:
+        print(render(json.loads(args.report.read_text(encoding="utf-8"))))
+        return
     if args.quick:
         args.events, args.members, args.camp_events = 20_000, 2_000, 20_000
         args.slice, args.runs, args.check_runs, args.warm_runs = 5_000, 1, 3, 5
@@ -552,34 +602,12 @@ def main() -> None:
 
     with_ratios(a_rows)
     with_ratios(b_rows)
-    report = [
-        f"(a) bench/camp4.incentive: {args.events:,} events, {args.members:,} members, "
-        f"{args.days} days",
-        table("", a_rows).lstrip("\n"),
-        f"points per rule (hand loop = incentive run): {engine_totals['points']}",
-        "",
-        f"(b) schemes/writing_camp.incentive: {args.camp_events:,} events, "
-        f"{args.members:,} members, 21 days, with a roster",
-        table("", b_rows).lstrip("\n"),
-        f"records: {camp_totals['records']}",
-    ]
-    if big_rows:
-        report += ["", "peak RSS of incentive run, camp4, default engine:"]
-        for row in [r for r in a_rows if r.name.startswith("incentive run")][:1] + big_rows:
-            rate = row.events / row.wall
-            report.append(
-                f"  {row.events:>12,} events: {row.rss_mb:,.0f} MB ({rate:,.0f} events/s)"
-            )
-    report += ["", f"{'latency':<48} {'median':>10} {'min':>10}"]
-    report += [f"{x.name:<48} {x.median_ms:>8.1f}ms {x.min_ms:>8.1f}ms" for x in lat]
-    print("\n".join(report))
-
     results = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds()),
         "command": " ".join(["python", "bench/run.py", *sys.argv[1:]]),
         "machine": machine(),
-        "sizes": {k: v for k, v in vars(args).items() if k not in ("data", "json")},
+        "sizes": {k: v for k, v in vars(args).items() if k not in ("data", "json", "report")},
         "engines": [engine_label(e, None) for e in engines],
         "jobs": jobs,
         "camp4_totals": engine_totals,
@@ -590,6 +618,7 @@ def main() -> None:
         "latency": [asdict(x) for x in lat],
     }
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(render(results))
     print(f"\nwrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
 
 
