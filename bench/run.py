@@ -65,6 +65,7 @@ CHILD_ENV = {
     "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
 }
 LEDGER_KINDS = ("award", "rank")
+PARTS = ("a", "b", "shop", "check")
 # (a)'s per-event conditions, as a generic rule library states them.
 CAMP4_CONDITIONS = {
     "homework": 'type == "homework" and words >= 500',
@@ -452,22 +453,29 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 def render(results: dict[str, Any]) -> str:
     """The report printed at the end of a run, or from a saved results file."""
-    sizes, rows = results["sizes"], results["rows"]
-    cpu = results["machine"]
+    sizes, rows, host = results["sizes"], results["rows"], results["machine"]
     report = [
-        f"{results['started']}, commit {cpu['commit']}, {cpu['nproc']} x {cpu['cpu']}, "
-        f"Python {cpu['python']}, load average at the end {cpu['load_average'][0]:.1f}",
-        "",
-        f"(a) bench/camp4.incentive: {sizes['events']:,} events, {sizes['members']:,} members, "
-        f"{sizes['days']} days",
-        *table([r for r in rows if r["part"] == "a"]),
-        f"points per rule (hand loop = incentive run): {results['camp4_totals']['points']}",
-        "",
-        f"(b) schemes/writing_camp.incentive: {sizes['camp_events']:,} events, "
-        f"{sizes['members']:,} members, 21 days, with a roster",
-        *table([r for r in rows if r["part"] == "b"]),
-        f"records: {results['camp_totals']['records']}",
+        f"{results['started']}, commit {host['commit']}, {host['nproc']} x {host['cpu']}, "
+        f"Python {host['python']}, load average {host['load_average'][0]:.1f} at the start"
     ]
+    parts = {
+        "a": f"(a) bench/camp4.incentive: {sizes['events']:,} events, "
+        f"{sizes['members']:,} members, {sizes['days']} days",
+        "b": f"(b) schemes/writing_camp.incentive: {sizes['camp_events']:,} events, "
+        f"{sizes['members']:,} members, 21 days, with a roster",
+        "shop": f"shop: schemes/shop.population.yaml cut to {sizes.get('shop_members', 0):,} "
+        "members (+40 a day), 60 days, with schemes/shop.incentive in the loop",
+    }
+    for part, title in parts.items():
+        chosen = [r for r in rows if r["part"] == part]
+        if chosen:
+            report += ["", title, *table(chosen)]
+        if chosen and part == "a":
+            report.append(
+                f"points per rule (hand loop = incentive run): {results['camp4_totals']['points']}"
+            )
+        if chosen and part == "b":
+            report.append(f"records: {results['camp_totals']['records']}")
     big = [r for r in rows if r["part"] == "big"]
     if big:
         report += ["", "peak RSS of incentive run, camp4, default engine:"]
@@ -477,12 +485,13 @@ def render(results: dict[str, Any]) -> str:
             report.append(
                 f"  {row['events']:>12,} events: {row['rss_mb']:,.0f} MB ({rate:,.0f} events/s)"
             )
-    report += ["", f"{'latency':<56} {'median':>10} {'min':>10} {'CPU median':>11}"]
-    report += [
-        f"{x['name']:<56} {x['median_ms']:>8.1f}ms {x['min_ms']:>8.1f}ms "
-        f"{x.get('cpu_median_ms', float('nan')):>9.1f}ms"
-        for x in results["latency"]
-    ]
+    if results.get("latency"):
+        report += ["", f"{'latency':<56} {'median':>10} {'min':>10} {'CPU median':>11}"]
+        report += [
+            f"{x['name']:<56} {x['median_ms']:>8.1f}ms {x['min_ms']:>8.1f}ms "
+            f"{x.get('cpu_median_ms', float('nan')):>9.1f}ms"
+            for x in results["latency"]
+        ]
     return "\n".join(report)
 
 
@@ -517,6 +526,10 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--report", type=Path, help="print the report of a saved results file")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"which parts to run (default: {','.join(PARTS)})"
+    )
+    parser.add_argument("--shop-members", type=int, default=1_000, help="the shop's dry run")
     args = parser.parse_args()
     if args.report:
         print(render(json.loads(args.report.read_text(encoding="utf-8"))))
@@ -524,102 +537,148 @@ def main() -> None:
     if args.quick:
         args.events, args.members, args.camp_events = 20_000, 2_000, 20_000
         args.slice, args.runs, args.check_runs, args.warm_runs = 5_000, 1, 3, 5
-        args.big_events = 50_000
+        args.big_events, args.shop_members = 50_000, 100
 
+    parts = set(args.parts.split(","))
+    unknown = parts - set(PARTS)
+    if unknown:
+        sys.exit(f"unknown parts: {sorted(unknown)}; the parts are {', '.join(PARTS)}")
     started = datetime.now(UTC)
+    host = machine()  # the commit measured, and how busy the machine was at the start
     help_text = run_options()
     engines = pick_engines(args.engines, help_text)
     jobs = pick_jobs(args.jobs, help_text)
     print(f"engines: {[engine_label(e, None) for e in engines]}, jobs: {jobs}", file=sys.stderr)
 
-    print("generating (cached under bench/.data/) ...", file=sys.stderr, flush=True)
-    camp4_path = gen.camp4_file(args.events, args.members, args.days, data=args.data)
-    camp_path, roster_path = gen.camp_files(args.camp_events, args.members, data=args.data)
-
-    with tempfile.TemporaryDirectory(prefix="incentive-bench-") as scratch:
-        out_dir = Path(scratch)
-        # (a) the four-rule camp
-        print("(a) camp4 ...", file=sys.stderr, flush=True)
-        a_rows = decoders("a", camp4_path, args.events, args.runs)
-        runs, outs = incentive_runs(
-            "a", gen.CAMP4_SCHEME, camp4_path, args.events, engines, jobs, out_dir
-        )
-        same_records(outs, "camp4")
-        engine_totals = record_totals(next(iter(outs.values())))
-        print("  hand loop ...", file=sys.stderr, flush=True)
-        hand_out = out_dir / "a-handloop.jsonl"
-        hand = checked(
-            run_child([sys.executable, str(HANDLOOP), str(camp4_path), "--out", str(hand_out)]),
-            "hand loop",
-        )
-        hand_totals = json.loads(hand.stdout)
-        same_totals(engine_totals, hand_totals, "incentive run (camp4)")
-        a_rows.append(
-            Row(
-                "a",
-                "hand loop (subprocess: file -> records)",
-                args.events,
-                hand.wall,
-                hand.cpu,
-                hand.rss_mb,
-            )
-        )
-        a_rows += runs
-        print("  rule-engine ...", file=sys.stderr, flush=True)
-        a_rows.append(with_rule_engine(camp4_path, args.rule_engine_events))
-        print("  in-process ...", file=sys.stderr, flush=True)
-        a_rows += in_process("a", incentive.load(gen.CAMP4_SCHEME), camp4_path, args.slice)
-        for path in outs.values():
-            path.unlink()
-
-        # (b) the writing camp with its roster
-        print("(b) writing camp ...", file=sys.stderr, flush=True)
-        b_rows = decoders("b", camp_path, args.camp_events, args.runs)
-        runs, outs = incentive_runs(
-            "b", gen.CAMP_SCHEME, camp_path, args.camp_events, engines, jobs, out_dir, roster_path
-        )
-        same_records(outs, "writing camp")
-        camp_totals = record_totals(next(iter(outs.values())))
-        b_rows += runs
-        roster = incentive.load_roster(roster_path)
-        b_rows += in_process("b", incentive.load(gen.CAMP_SCHEME), camp_path, args.slice, roster)
-        for path in outs.values():
-            path.unlink()
-
-        # peak memory at 10x the events, members unchanged
-        big_rows: list[Row] = []
-        if args.big:
-            print(f"big: {args.big_events:,} events ...", file=sys.stderr, flush=True)
-            big_path = gen.camp4_file(args.big_events, args.members, args.days, data=args.data)
-            big_rows, outs = incentive_runs(
-                "big", gen.CAMP4_SCHEME, big_path, args.big_events, engines[:1], jobs[-1:], out_dir
-            )
-            for path in outs.values():
-                path.unlink()
-
-        print("check ...", file=sys.stderr, flush=True)
-        lat = latencies(args.check_runs, args.warm_runs, out_dir)
-
-    with_ratios(a_rows)
-    with_ratios(b_rows)
-    results = {
+    rows: list[Row] = []
+    results: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
-        "seconds": round((datetime.now(UTC) - started).total_seconds()),
         "command": " ".join(["python", "bench/run.py", *sys.argv[1:]]),
-        "machine": machine(),
+        "machine": host,
         "sizes": {k: v for k, v in vars(args).items() if k not in ("data", "json", "report")},
         "engines": [engine_label(e, None) for e in engines],
         "jobs": jobs,
-        "camp4_totals": engine_totals,
-        "camp_totals": camp_totals,
-        "rows": [
-            {**asdict(r), "events_per_s": r.events / r.wall} for r in a_rows + b_rows + big_rows
-        ],
-        "latency": [asdict(x) for x in lat],
     }
+    with tempfile.TemporaryDirectory(prefix="incentive-bench-") as scratch:
+        out_dir = Path(scratch)
+        if "a" in parts:
+            part_rows, results["camp4_totals"] = part_a(args, engines, jobs, out_dir)
+            rows += with_ratios(part_rows)
+        if "b" in parts:
+            part_rows, results["camp_totals"] = part_b(args, engines, jobs, out_dir)
+            rows += with_ratios(part_rows)
+        if args.big:
+            rows += part_big(args, engines, jobs, out_dir)
+        if "shop" in parts:
+            rows += with_ratios(part_shop(args.shop_members, args.runs))
+        if "check" in parts:
+            print("check ...", file=sys.stderr, flush=True)
+            results["latency"] = [
+                asdict(x) for x in latencies(args.check_runs, args.warm_runs, out_dir)
+            ]
+    results["seconds"] = round((datetime.now(UTC) - started).total_seconds())
+    results["machine"]["load_average_end"] = list(os.getloadavg())
+    results["rows"] = [{**asdict(r), "events_per_s": r.events / r.wall} for r in rows]
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results))
     print(f"\nwrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+
+
+def part_a(
+    args: argparse.Namespace, engines: list[str | None], jobs: list[int | None], out_dir: Path
+) -> tuple[list[Row], dict[str, Any]]:
+    """(a) the four-rule camp: every engine, the hand loop (checked), rule-engine."""
+    print("(a) camp4 ...", file=sys.stderr, flush=True)
+    camp4_path = gen.camp4_file(args.events, args.members, args.days, data=args.data)
+    rows = decoders("a", camp4_path, args.events, args.runs)
+    runs, outs = incentive_runs(
+        "a", gen.CAMP4_SCHEME, camp4_path, args.events, engines, jobs, out_dir
+    )
+    same_records(outs, "camp4")
+    totals = record_totals(next(iter(outs.values())))
+    for path in outs.values():
+        path.unlink()
+    print("  hand loop ...", file=sys.stderr, flush=True)
+    hand_out = out_dir / "a-handloop.jsonl"
+    hand = checked(
+        run_child([sys.executable, str(HANDLOOP), str(camp4_path), "--out", str(hand_out)]),
+        "hand loop",
+    )
+    hand_out.unlink()
+    same_totals(totals, json.loads(hand.stdout), "incentive run (camp4)")
+    name = "hand loop (subprocess: file -> records)"
+    rows.append(Row("a", name, args.events, hand.wall, hand.cpu, hand.rss_mb))
+    rows += runs
+    print("  rule-engine ...", file=sys.stderr, flush=True)
+    rows.append(with_rule_engine(camp4_path, args.rule_engine_events))
+    print("  in-process ...", file=sys.stderr, flush=True)
+    rows += in_process("a", incentive.load(gen.CAMP4_SCHEME), camp4_path, args.slice)
+    return rows, totals
+
+
+def part_b(
+    args: argparse.Namespace, engines: list[str | None], jobs: list[int | None], out_dir: Path
+) -> tuple[list[Row], dict[str, Any]]:
+    """(b) the writing camp with a roster of the same members."""
+    print("(b) writing camp ...", file=sys.stderr, flush=True)
+    camp_path, roster_path = gen.camp_files(args.camp_events, args.members, data=args.data)
+    rows = decoders("b", camp_path, args.camp_events, args.runs)
+    runs, outs = incentive_runs(
+        "b", gen.CAMP_SCHEME, camp_path, args.camp_events, engines, jobs, out_dir, roster_path
+    )
+    same_records(outs, "writing camp")
+    totals = record_totals(next(iter(outs.values())))
+    for path in outs.values():
+        path.unlink()
+    rows += runs
+    roster = incentive.load_roster(roster_path)
+    rows += in_process("b", incentive.load(gen.CAMP_SCHEME), camp_path, args.slice, roster)
+    return rows, totals
+
+
+def part_big(
+    args: argparse.Namespace, engines: list[str | None], jobs: list[int | None], out_dir: Path
+) -> list[Row]:
+    """Peak memory of the default engine at --big-events, members unchanged."""
+    print(f"big: {args.big_events:,} events ...", file=sys.stderr, flush=True)
+    big_path = gen.camp4_file(args.big_events, args.members, args.days, data=args.data)
+    rows, outs = incentive_runs(
+        "big", gen.CAMP4_SCHEME, big_path, args.big_events, engines[:1], jobs[-1:], out_dir
+    )
+    for path in outs.values():
+        path.unlink()
+    return rows
+
+
+def part_shop(members: int, runs: int) -> list[Row]:
+    """The dry run (kept from the earlier benchmark): the shop's population drawn day
+    by day with schemes/shop.incentive in the loop, against decoding its events."""
+    from incentive.population import load_population, simulate
+    from incentive.simulation import simulate_scheme
+
+    print("shop ...", file=sys.stderr, flush=True)
+    shop = incentive.load(ROOT / "schemes" / "shop.incentive")
+    source = ROOT / "schemes" / "shop.population.yaml"
+    population = load_population(source.read_text(encoding="utf-8"), source.name)
+    population = population.model_copy(update={"members": members})
+    drawn = simulate_scheme(shop, population).simulated.events
+    lines = [orjson.dumps(e) for e in drawn]
+
+    def decode() -> None:
+        for line in lines:
+            orjson.loads(line)
+
+    count = len(drawn)
+    return [
+        Row("shop", "baseline: orjson.loads per line", count, *timed(decode, runs)),
+        Row("shop", "draw the population only", count, *timed(lambda: simulate(population))),
+        Row(
+            "shop",
+            "simulate with the scheme (interpreter)",
+            count,
+            *timed(lambda: simulate_scheme(shop, population)),
+        ),
+    ]
 
 
 if __name__ == "__main__":
