@@ -123,7 +123,11 @@ def menu_schemes(draw: st.DrawFn) -> str:
         head.append(f"seed {small(0, 99)}")
     if draw(st.booleans()):
         head.append(
-            draw(st.sampled_from(("expire after 2 days", "expire after 1 days", "expire at end of week")))
+            draw(
+                st.sampled_from(
+                    ("expire after 2 days", "expire after 1 days", "expire at end of week")
+                )
+            )
         )
     if draw(st.booleans()):
         head.append(f"budget {draw(st.sampled_from((15, 40, 200)))} per {period()}")
@@ -174,7 +178,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
             rules.append(f"rule {name} {{ on post award {small(5, 20)} once }}")
         elif kind == "streak":
             grace = f" grace {small(0, 2)}" if draw(st.booleans()) else ""
-            tiers = f"at 2 award {small()} at 3 badge \"three\""
+            tiers = f'at 2 award {small()} at 3 badge "three"'
             every = f" every {small(2, 4)} award {small()}" if draw(st.booleans()) else ""
             rules.append(
                 f"rule {name} {{ on checkin streak per {period()}{grace} {tiers}{every} }}"
@@ -203,7 +207,9 @@ def menu_schemes(draw: st.DrawFn) -> str:
             rules.append(f"board {name} {{ top {small(1, 3)} per {period()} by points }}")
         elif kind == "team_rank":
             measure = draw(st.sampled_from(("active", "rate", "points", "count")))
-            rules.append(f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}")
+            rules.append(
+                f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
+            )
         elif kind == "team_board":
             rules.append(f"board {name} {{ class per {period()} by points }}")
         elif kind == "redeem":
@@ -222,15 +228,21 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"award {small(5, 15)} limit {small(1, 2)} per {period()} }}"
             )
         elif kind == "idle":
-            rules.append(f'rule {name} {{ on message, checkin inactive {small(1, 3)} days flag "idle" }}')
+            rules.append(
+                f'rule {name} {{ on message, checkin inactive {small(1, 3)} days flag "idle" }}'
+            )
         elif kind == "random":
-            rules.append(f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day }}")
+            rules.append(
+                f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day }}"
+            )
         elif kind == "lottery":
             rules.append(f"rule {name} {{ on checkin top 1 per {period()} by lottery award 7 }}")
         elif kind == "levels" and not levels:
             levels = True
             window = f" over {small(2, 4)} days" if draw(st.booleans()) else ""
-            rules.append(f"levels{window} {{ bronze 0 silver {small(5, 15)} gold {small(20, 40)} }}")
+            rules.append(
+                f"levels{window} {{ bronze 0 silver {small(5, 15)} gold {small(20, 40)} }}"
+            )
         elif kind == "boost" and paying:
             target = draw(st.sampled_from(paying))
             when = draw(st.sampled_from(("on friday", 'where level == "gold"', "where words > 30")))
@@ -253,7 +265,18 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
         moment = base + timedelta(minutes=draw(st.integers(0, 12 * 24 * 60)))
         kind = draw(
             st.sampled_from(
-                ("checkin", "message", "message", "post", "ad", "invite", "order", "redeem", "grant", "other")
+                (
+                    "checkin",
+                    "message",
+                    "message",
+                    "post",
+                    "ad",
+                    "invite",
+                    "order",
+                    "redeem",
+                    "grant",
+                    "other",
+                )
             )
         )
         event: dict[str, Any] = {
