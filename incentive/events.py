@@ -14,9 +14,10 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any, Literal
 
+import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,9 +71,25 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> bool:
+    """A value orjson writes exactly as `json.dumps` does (floats are written differently)."""
+    kind = value.__class__
+    return kind is str or kind is bool or (kind is int and -(2**63) <= value < 2**63)
+
+
 def content_fingerprint(
     type_: str, member: str, at: datetime, attributes: Mapping[str, Any]
 ) -> str:
+    if all(_plain(value) for value in attributes.values()):
+        # The usual event: orjson gives json.dumps's exact bytes, at a fraction of the cost.
+        try:
+            fast = orjson.dumps(
+                [type_, member, at.astimezone(UTC).isoformat(), sorted(attributes.items())]
+            )
+        except (orjson.JSONEncodeError, TypeError):
+            pass  # a lone surrogate: the standard encoder decides, as before
+        else:
+            return hashlib.sha256(fast).hexdigest()[:16]
     body = json.dumps(
         [
             type_,
@@ -87,8 +104,36 @@ def content_fingerprint(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
+# (zone, "YYYY-MM-DDTHH:MM") -> the zone's offset at that local minute (fold=0): every
+# naive time in one minute has the same offset (since 1970 zones change at whole minutes).
+_OFFSETS: dict[tuple[str, str], timedelta] = {}
+
+
+def _local_to_utc(moment: datetime, text: str, calendar: Calendar) -> datetime:
+    if moment.year < 1970 or len(text) < 16 or text[13] != ":":
+        return calendar.to_utc(moment)
+    key = (calendar.zone_name, text[:16])
+    offset = _OFFSETS.get(key)
+    if offset is None:
+        if len(_OFFSETS) > 100_000:
+            _OFFSETS.clear()
+        utc = calendar.to_utc(moment)
+        offset = _OFFSETS[key] = moment - utc.replace(tzinfo=None)
+        return utc
+    return (moment - offset).replace(tzinfo=UTC)
+
+
 def parse_time(value: Any, calendar: Calendar) -> datetime | None:
     """An event time as a UTC instant; naive times are local to the scheme's zone."""
+    if value.__class__ is str and 0 < len(value) <= 64:
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return _local_to_utc(moment, text, calendar)
+        return moment.astimezone(UTC)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -150,6 +195,27 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# A key in JSON text: a closing quote, maybe spaces, a colon.
+_KEY = re.compile(r'"[ \t\r\n]*:')
+
+
+def _decode_line(text: str) -> Any:
+    """One JSON line, duplicate keys refused; raises ValueError with the reason.
+
+    orjson first: when the line holds one flat object and exactly as many keys as
+    the object has, no key was repeated. Anything else (nested objects, a `":`
+    inside a string, what orjson refuses) is decoded again by the standard module,
+    which keeps the one behaviour for every line."""
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raw = None
+    else:
+        if raw.__class__ is dict and len(_KEY.findall(text)) == len(raw):
+            return raw
+    return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+
+
 def read_jsonl(
     stream: IO[str], calendar: Calendar, source: str | None
 ) -> Iterator[Event | BadLine]:
@@ -160,7 +226,7 @@ def read_jsonl(
             yield BadLine(f"line longer than {MAX_LINE_BYTES:,} characters", source, number)
             continue
         try:
-            raw = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+            raw = _decode_line(text)
         except ValueError as err:
             reason = str(err) if str(err).startswith("duplicate key") else "not valid JSON"
             yield BadLine(reason, source, number)
