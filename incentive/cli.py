@@ -112,12 +112,19 @@ def load_program(path: str) -> Program:
 
 
 def iter_event_files(
-    paths: tuple[str, ...], program: Program, fmt: str
+    paths: tuple[str, ...], program: Program, fmt: str, stdin: str | None = None
 ) -> Iterator[Event | BadLine]:
+    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it)."""
     from incentive.events import EventFormat, guess_format, read_events
 
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
+        if path == "-" and stdin is not None:
+            with open(stdin, encoding="utf-8-sig", errors="replace", newline="") as copy:
+                yield from read_events(
+                    copy, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
+                )
+            continue
         if path == "-":
             yield from read_events(
                 sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
@@ -266,6 +273,19 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="print only records of these kinds, comma-separated (e.g. perk,board)",
 )
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "interpreter"]),
+    default="compiled",
+    show_default=True,
+    help="the compiled evaluator, or the reference interpreter (the same records)",
+)
+@click.option(
+    "--explain-plan",
+    is_flag=True,
+    help="print what the compiled evaluator writes inline and what it leaves to the "
+    "interpreter, then stop",
+)
 @guarded
 def run_command(
     scheme: str,
@@ -279,9 +299,12 @@ def run_command(
     members: tuple[str, ...],
     only: str | None,
     quiet: bool,
+    engine: str,
+    explain_plan: bool,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
-    from incentive.engine import run_batch
+    import gc
+
     from incentive.records import RECORD_KINDS
     from incentive.roster import load_roster
 
@@ -299,37 +322,40 @@ def run_command(
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
-    result = run_batch(
-        program,
-        with_progress(iter_event_files(events, program, events_format), quiet),
-        _parse_until(until, program),
-        load_roster(roster) if roster else None,
-    )
-    records = [*result.records, *result.session.balance_records()]
-    if shown is not None:
-        records = [r for r in records if r.kind in shown]
-    if members:
-        records = [r for r in records if r.member in members]
-    stream: IO[str] = Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
+    if explain_plan:
+        from incentive.compiler import explain_plan as plan
+
+        click.echo(plan(program))
+        sys.exit(EXIT_OK)
+    teams = load_roster(roster) if roster else None
+    instant = _parse_until(until, program)
+
+    def keep(record: Record) -> bool:
+        return (shown is None or record.kind in shown) and (not members or record.member in members)
+
+    # The run's state is plain data without reference cycles: the cyclic collector
+    # would only walk millions of live objects again and again (a third of the time).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     try:
-        if fmt in ("jsonl", "json"):
-            for record in records:
-                stream.write(record.to_json() + "\n")
-        else:
-            _print_table(records, stream)
+        summary = _run_records(
+            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet
+        )
     finally:
-        if out:
-            stream.close()
-        else:
-            stream.flush()  # records before the summary when both go to one terminal
-    problems = sum(1 for r in result.records if r.kind in ("bad_event", "conflict"))
+        gc.enable()
+        gc.unfreeze()
+    problems = summary.kinds["bad_event"] + summary.kinds["conflict"]
     if not quiet:
-        kinds: dict[str, int] = {}
-        for record in result.records:
-            kinds[record.kind] = kinds.get(record.kind, 0) + 1
-        summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        if summary.spilled:
+            click.echo(
+                "the events were not in time order: they were read twice and sorted on "
+                "disk; sort them by `at` first for a single pass",
+                err=True,
+            )
+        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(summary.kinds.items()))
         click.echo(
-            f"{program.name}: {summary or 'no records'}; {len(result.balances)} member(s)", err=True
+            f"{program.name}: {listed or 'no records'}; {summary.members} member(s)", err=True
         )
         if problems:
             click.echo(
@@ -338,6 +364,83 @@ def run_command(
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+def _run_records(
+    program: Program,
+    events: tuple[str, ...],
+    events_format: str,
+    fmt: str,
+    out: str | None,
+    until: datetime | None,
+    roster: Any,
+    engine: str,
+    keep: Callable[[Record], bool],
+    quiet: bool,
+) -> Any:
+    """`run`'s records to --out or standard output, as JSON Lines or a table."""
+    import io
+
+    import msgspec
+
+    from incentive.records import Record
+    from incentive.runner import run_to
+
+    with _stdin_copy(events) as stdin:
+        target: IO[bytes]
+        table = io.BytesIO() if fmt == "table" else None
+        if table is not None:
+            target = table  # a table is drawn once every record is known
+        elif out:
+            target = Path(out).open("wb")  # noqa: SIM115
+        else:
+            target = sys.stdout.buffer
+        try:
+            summary = run_to(
+                program,
+                lambda: with_progress(
+                    iter_event_files(events, program, events_format, stdin), quiet
+                ),
+                target,
+                until,
+                roster,
+                engine,  # type: ignore[arg-type]
+                keep,
+            )
+            if table is not None:
+                decoder = msgspec.json.Decoder(Record)
+                records = [decoder.decode(line) for line in table.getvalue().splitlines()]
+                text: IO[str] = (
+                    Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
+                )
+                try:
+                    _print_table(records, text)
+                finally:
+                    if out:
+                        text.close()
+        finally:
+            if out and table is None:
+                target.close()
+            elif not out:
+                sys.stdout.flush()  # records before the summary when both go to one terminal
+    return summary
+
+
+@contextmanager
+def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
+    """Standard input copied to a temporary file, when it is among the inputs: a run
+    reads its input a second time when the events are not in time order."""
+    if "-" not in paths:
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "stdin"
+        with copy.open("wb") as file:
+            shutil.copyfileobj(sys.stdin.buffer, file)
+        yield str(copy)
 
 
 def _print_table(records: list[Record], stream: IO[str]) -> None:

@@ -156,8 +156,8 @@ def test_internal_errors_are_reported_without_traceback(
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
 
-    # The command imports run_batch when it runs (start-up), so patch it at its source.
-    monkeypatch.setattr("incentive.engine.run_batch", boom)
+    # The command imports run_to when it runs (start-up), so patch it at its source.
+    monkeypatch.setattr("incentive.runner.run_to", boom)
     code, out = invoke("run", str(files / "s.incentive"), str(files / "e.jsonl"))
     assert code == 3 and "internal error: RuntimeError: kaboom" in out
 

@@ -11,6 +11,7 @@ advanced by hand.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -400,3 +401,70 @@ def test_compiled_once_per_program() -> None:
     assert compile_program(program) is compile_program(program)
     day = date(2026, 3, 2)
     assert program.calendar.in_season(day)
+
+
+# ---- the streaming run: files to JSON Lines in bounded memory -------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=menu_schemes(), events=menu_events(), engine=st.sampled_from(("compiled", "interpreter"))
+)
+def test_streaming_run_writes_what_run_batch_returns(
+    text: str, events: list[dict[str, Any]], engine: str
+) -> None:
+    """In time order or not (sorted on disk, in runs of 7 here), with bad lines among the
+    events: the same lines as run_batch, in the same order."""
+    import io
+
+    from incentive import runner
+    from incentive.events import read_text
+
+    program = _program(text)
+    lines = [json.dumps(event) for event in events]
+    lines[len(lines) // 2 : len(lines) // 2] = ["{not json", '{"type": "x"}']
+    items = read_text("\n".join(lines) + "\n", program.calendar)
+    expected = program.evaluate(items, engine=engine)  # type: ignore[arg-type]
+    wanted = _lines(expected.records + expected.session.balance_records())
+    out = io.BytesIO()
+    saved, runner.SORT_RUN = runner.SORT_RUN, 7
+    try:
+        summary = runner.run_to(program, lambda: items, out, engine=engine)  # type: ignore[arg-type]
+    finally:
+        runner.SORT_RUN = saved
+    assert out.getvalue().decode().splitlines() == wanted
+    ordered = [e["at"] for e in events] == sorted(e["at"] for e in events)
+    assert summary.resorted == (not ordered)
+    assert summary.kinds["bad_event"] >= 2
+
+
+def test_cli_engines_write_the_same_bytes(tmp_path: Path) -> None:
+    from tests.clirun import invoke
+
+    scheme = ROOT / "schemes" / "writing_camp.incentive"
+    events = ROOT / "schemes" / "writing_camp.events.jsonl"
+    roster = ROOT / "schemes" / "writing_camp.roster.csv"
+    outputs = []
+    for engine in ("compiled", "interpreter"):
+        target = tmp_path / f"{engine}.jsonl"
+        code, _ = invoke(
+            "run", str(scheme), str(events), "--roster", str(roster), "--quiet",
+            "--engine", engine, "--out", str(target),
+        )  # fmt: skip
+        assert code == 0
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 6000
+
+
+def test_cli_explain_plan() -> None:
+    from tests.clirun import invoke
+
+    code, out = invoke("run", "--explain-plan", "bench/camp4.incentive", "-")
+    assert code == 0
+    assert out.splitlines() == [
+        "scheme `Four-rule camp`: compiled evaluator",
+        "  rule `homework`: award 5, inline",
+        "  rule `streak`: streak (the interpreter's step)",
+        "  rule `early`: rank table by earliest, inline",
+        "  rule `chat`: award 1, inline",
+    ]

@@ -1,0 +1,164 @@
+"""A whole run from files to JSON Lines, in memory bounded by members and open periods.
+
+`run_batch` (engine.py) keeps every event and every record in lists: right for a
+library call on a day's events, not for a platform's history. `run_to` gives
+the very same records in the very same order (bad lines first, then every
+event's records in time order, then the final balances) while holding neither:
+
+- Events are evaluated as they are read. Time-ordered input, the usual export,
+  is never held whole; the first event that goes back in time stops that pass,
+  and the input is read again through a sort on disk (runs of sorted events
+  spilled to temporary files and merged), so any order still works, at the
+  cost of a second read.
+- Records are written as they come, to a temporary file, because the bad
+  lines' records come first in the output; the file is copied out at the end.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from incentive.engine import Engine, open_session
+from incentive.events import BadLine, Event
+from incentive.intake import bad_line_record
+from incentive.program import Program
+from incentive.records import Record
+from incentive.roster import Roster
+
+SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
+
+
+@dataclass
+class RunSummary:
+    kinds: Counter[str] = field(default_factory=Counter)  # records by kind, balances aside
+    members: int = 0
+    resorted: bool = False  # the input was not in time order: read twice, sorted
+    spilled: int = 0  # sorted runs written to disk (0: the sort fitted in memory)
+
+
+class _OutOfOrder(Exception):
+    pass
+
+
+def run_to(
+    program: Program,
+    read: Callable[[], Iterable[Event | BadLine]],
+    out: IO[bytes],
+    until: datetime | None = None,
+    roster: Roster | None = None,
+    engine: Engine | None = None,
+    keep: Callable[[Record], bool] | None = None,
+) -> RunSummary:
+    """Evaluate what `read()` yields and write each kept record as a JSON line to `out`.
+
+    `read` is called again, once, if the input turns out not to be in time order.
+    """
+    try:
+        return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
+    except _OutOfOrder:
+        runs: list[int] = []
+        summary = _run_once(
+            program, _sorted_on_disk(read(), runs), out, until, roster, engine, keep, ordered=False
+        )
+        summary.resorted, summary.spilled = True, len(runs)
+        return summary
+
+
+def _run_once(
+    program: Program,
+    items: Iterable[Event | BadLine],
+    out: IO[bytes],
+    until: datetime | None,
+    roster: Roster | None,
+    engine: Engine | None,
+    keep: Callable[[Record], bool] | None,
+    ordered: bool,
+) -> RunSummary:
+    session = open_session(program, roster=roster, engine=engine)
+    summary = RunSummary()
+    kinds = summary.kinds
+    with tempfile.TemporaryFile() as bad, tempfile.TemporaryFile() as spool:
+
+        def write(records: list[Record], into: IO[bytes]) -> None:
+            for record in records:
+                kinds[record.kind] += 1
+                if keep is None or keep(record):
+                    into.write(record.to_json_bytes() + b"\n")
+
+        last: datetime | None = None
+        for item in items:
+            if isinstance(item, BadLine):
+                write([bad_line_record(item)], bad)
+                continue
+            if ordered:
+                if last is not None and item.at < last:
+                    raise _OutOfOrder
+                last = item.at
+            write(session.feed(item), spool)
+        write(session.advance_to(until) if until is not None else session.close_all(), spool)
+        balances = session.balance_records()
+        summary.members = len(session.balances())
+        for file in (bad, spool):
+            file.seek(0)
+            shutil.copyfileobj(file, out)
+        for record in balances:
+            if keep is None or keep(record):
+                out.write(record.to_json_bytes() + b"\n")
+    return summary
+
+
+def _sorted_on_disk(
+    items: Iterable[Event | BadLine], spilled: list[int]
+) -> Iterator[Event | BadLine]:
+    """Bad lines first, as read; then the events by time, equal times in input order,
+    sorting at most SORT_RUN events in memory at a time (`spilled` gets each run's size)."""
+    runs: list[IO[bytes]] = []
+    buffer: list[tuple[datetime, int, Event]] = []
+    try:
+        for position, item in enumerate(items):
+            if isinstance(item, BadLine):
+                yield item
+                continue
+            buffer.append((item.at, position, item))
+            if len(buffer) >= SORT_RUN:
+                runs.append(_spill(buffer))
+                spilled.append(len(buffer))
+                buffer = []
+        buffer.sort(key=_order)
+        merged = heapq.merge(*(_unspill(run) for run in runs), buffer, key=_order)
+        for _, _, event in merged:
+            yield event
+    finally:
+        for run in runs:
+            run.close()
+
+
+def _order(entry: tuple[datetime, int, Event]) -> tuple[datetime, int]:
+    return entry[0], entry[1]
+
+
+def _spill(buffer: list[tuple[datetime, int, Event]]) -> IO[bytes]:
+    buffer.sort(key=_order)
+    run = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _sorted_on_disk
+    for entry in buffer:
+        # One pickle per entry, read back by a fresh unpickler each (a shared pickler's
+        # memo, once cleared, no longer matches the unpickler's).
+        pickle.dump(entry, run, protocol=pickle.HIGHEST_PROTOCOL)
+    run.seek(0)
+    return run
+
+
+def _unspill(run: IO[bytes]) -> Iterator[Any]:
+    while True:
+        try:
+            yield pickle.load(run)  # our own temporary file, written just above
+        except EOFError:
+            return
