@@ -37,7 +37,7 @@ from incentive.records import Record
 from incentive.roster import Roster
 from incentive.rules import Proposal, _award, _milestone, _streak
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time
+from incentive.state import EngineState, MemberState, local_time, open_day, remember
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -249,12 +249,12 @@ class _Generator:
             w.line(f"        attrs[{attribute!r}] = coerce(v, {kind!r})")
             w.line("    except ValueError as err:")
             w.line(f"        return [s._mistyped(event, {attribute!r}, {kind!r}, err)]")
-        w.line("state.seen[event.id] = event.fingerprint")
         w.line("at = event.at")
         w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
         w.line("    day = s._day")
         w.line("else:")
         w.line("    day = s._enter_day(at)")
+        w.line("remember(state, event.id, event.fingerprint, day)")
         w.line("out = []")
         # Every deadline (a period's end, an expiry, a flag) is a day boundary, so once
         # time has been advanced into a day, nothing else can fall due before its end.
@@ -270,7 +270,8 @@ class _Generator:
             w.line(f"if not ({self.constant(first)} <= day <= {self.constant(last)}):")
             w.line("    out.append(s._outside_season(event))")
             w.line("    return out")
-        w.line("state.open_day = day")
+        w.line("if day != state.open_day:")
+        w.line("    open_day(state, day)")
         if program.levels is not None and program.levels.days is not None:
             w.line("if state.levels_closed is None:")
             w.line("    state.levels_closed = (day - ONE_DAY).isoformat()")
@@ -491,6 +492,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "Proposal": Proposal,
         "MemberState": MemberState,
         "coerce": coerce,
+        "remember": remember,
+        "open_day": open_day,
         "truth": truth,
         "track_rank": track_rank,
         "streak": _streak,

@@ -38,7 +38,7 @@ from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time
+from incentive.state import EngineState, MemberState, local_time, open_day, remember
 
 if TYPE_CHECKING:
     from incentive.compiler import CompiledSession
@@ -164,8 +164,8 @@ class Session:
         if isinstance(attrs, str):
             yield bad_event(event, attrs, calendar)
             return
-        state.seen[event.id] = event.fingerprint
         day = calendar.day_of(event.at)
+        remember(state, event.id, event.fingerprint, day)
         yield from self._advance(event.at)
         if state.open_day is not None and day < state.open_day:
             yield Record(
@@ -187,7 +187,7 @@ class Session:
                 reason=f"the season runs from {first} to {last}",
             )
             return
-        state.open_day = day
+        open_day(state, day)
         if state.levels_closed is None and self._rolling_levels:
             state.levels_closed = (day - timedelta(days=1)).isoformat()
         if state.clock is None or event.at > state.clock:
@@ -415,7 +415,7 @@ class Session:
             instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)
         if self.state.open_day is None or day > self.state.open_day:
-            self.state.open_day = day
+            open_day(self.state, day)
         return list(self._advance(instant))
 
     def balance(self, member: str, currency: str | None = None) -> int:

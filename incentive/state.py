@@ -30,7 +30,10 @@ class MemberState:
 @dataclass
 class EngineState:
     members: dict[str, MemberState] = field(default_factory=dict)
-    seen: dict[str, str] = field(default_factory=dict)  # event id -> content fingerprint
+    # event id -> content fingerprint, for the days still open: a re-sent event from a
+    # closed day is refused as late, so its id need not be kept (memory stays bounded)
+    seen: dict[str, str] = field(default_factory=dict)
+    seen_on: dict[str, list[str]] = field(default_factory=dict)  # day (ISO) -> ids seen
     clock: datetime | None = None  # the latest event time processed
     open_day: date | None = None  # the day that is open; earlier days are closed
     # rank rule -> period key -> member -> [measure, reached at (UTC ISO), event id]
@@ -51,6 +54,23 @@ class EngineState:
     allowances: dict[str, list[Any]] = field(default_factory=dict)
     # team kind -> members the roster places (an event attribute does not move them)
     rostered: dict[str, list[str]] = field(default_factory=dict)
+
+
+def remember(state: EngineState, event_id: str, fingerprint: str, day: date) -> None:
+    """An event id is seen: kept while its day is open."""
+    state.seen[event_id] = fingerprint
+    state.seen_on.setdefault(day.isoformat(), []).append(event_id)
+
+
+def open_day(state: EngineState, day: date) -> None:
+    """`day` is the open day from now on: forget the ids of the days before it."""
+    if state.open_day == day:
+        return
+    state.open_day = day
+    first = day.isoformat()
+    for closed in [d for d in state.seen_on if d < first]:
+        for event_id in state.seen_on.pop(closed):
+            state.seen.pop(event_id, None)
 
 
 def limit_reached(
