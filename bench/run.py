@@ -674,7 +674,7 @@ def part_shop(members: int, runs: int) -> list[Row]:
         Row("shop", "draw the population only", count, *timed(lambda: simulate(population))),
         Row(
             "shop",
-            "simulate with the scheme (interpreter)",
+            "simulate with the scheme (default engine)",
             count,
             *timed(lambda: simulate_scheme(shop, population)),
         ),

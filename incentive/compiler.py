@@ -254,7 +254,13 @@ class _Generator:
         w.line("    day = s._day")
         w.line("else:")
         w.line("    day = s._enter_day(at)")
-        w.line("remember(state, event.id, event.fingerprint, day)")
+        # state.remember, inline: the open day's list of ids, unless it was just made
+        w.line("ids = state.seen_on.get(s._day_text)")
+        w.line("if ids is None:")
+        w.line("    remember(state, event.id, event.fingerprint, day)")
+        w.line("else:")
+        w.line("    state.seen[event.id] = event.fingerprint")
+        w.line("    ids.append(event.id)")
         w.line("out = []")
         # Every deadline (a period's end, an expiry, a flag) is a day boundary, so once
         # time has been advanced into a day, nothing else can fall due before its end.
@@ -551,8 +557,8 @@ class CompiledSession:
         self._day_end: datetime | None = None
         self._keys: dict[ast.PeriodName | None, str] = {}
         self._advanced: date | None = None  # the latest day time was advanced into
-        self._stamp_at: datetime | None = None
-        self._stamp_text = ""
+        self._day_text = ""
+        self._minutes: dict[datetime, tuple[str, str]] = {}  # UTC minute -> stamp's parts
 
     @property
     def fed(self) -> int:
@@ -569,12 +575,23 @@ class CompiledSession:
             calendar.day_end(day),
         )
         self._keys = {period: calendar.period_key(period, day) for period in _periods()}
+        self._day_text = day.isoformat()
         return day
 
     def _stamp(self, at: datetime) -> str:
-        if at != self._stamp_at:
-            self._stamp_at, self._stamp_text = at, local_time(self.program.calendar, at)
-        return self._stamp_text
+        """An instant as the records' local ISO time (state.local_time), by the minute:
+        since 1970 a zone's offset changes only at whole minutes, so one minute's
+        stamps share everything but their seconds."""
+        if at.microsecond or at.year < 1970:
+            return local_time(self.program.calendar, at)
+        minute = at.replace(second=0)
+        parts = self._minutes.get(minute)
+        if parts is None:
+            if len(self._minutes) > 10_000:
+                self._minutes.clear()
+            text = local_time(self.program.calendar, minute)
+            parts = self._minutes[minute] = (text[:17], text[19:])
+        return f"{parts[0]}{at.second:02d}{parts[1]}"
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
         for outcome in outcomes:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from incentive.calendar import Calendar
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
-RESERVED_FIELDS = ("id", "type", "member", "at")
+RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
 MAX_LINE_BYTES = 1_000_000
 MAX_YAML_BYTES = 50_000_000
 MAX_YAML_ALIASES = 100
@@ -83,9 +83,8 @@ def content_fingerprint(
     if all(_plain(value) for value in attributes.values()):
         # The usual event: orjson gives json.dumps's exact bytes, at a fraction of the cost.
         try:
-            fast = orjson.dumps(
-                [type_, member, at.astimezone(UTC).isoformat(), sorted(attributes.items())]
-            )
+            utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+            fast = orjson.dumps([type_, member, utc.isoformat(), sorted(attributes.items())])
         except (orjson.JSONEncodeError, TypeError):
             pass  # a lone surrogate: the standard encoder decides, as before
         else:
@@ -170,10 +169,13 @@ def make_event(
     at = parse_time(raw["at"], calendar)
     if at is None:
         return BadLine(f"`at` is not an ISO 8601 time: {str(raw['at'])[:40]!r}", source, line)
-    attributes = {k: v for k, v in raw.items() if k not in RESERVED_FIELDS and v is not None}
-    for key, value in attributes.items():
+    attributes = {}
+    for key, value in raw.items():
+        if value is None or key in RESERVED_FIELDS:
+            continue
         if isinstance(value, float) and not math.isfinite(value):
             return BadLine(f"attribute `{key}` is not a finite number", source, line)
+        attributes[key] = value
     fingerprint = content_fingerprint(type_, member, at, attributes)
     event_id = raw.get("id")
     if event_id is None or event_id == "":

@@ -471,3 +471,26 @@ def test_cli_explain_plan() -> None:
         "  rule `early`: rank table by earliest, inline",
         "  rule `chat`: award 1, inline",
     ]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Australia/Lord_Howe", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "UTC"],
+)
+def test_record_times_by_the_minute_equal_local_time(zone: str) -> None:
+    """The compiled session builds record times from a per-minute cache; across a
+    year with its daylight-saving changes (half-hour ones too) they equal
+    `local_time` to the byte."""
+    from datetime import UTC
+
+    from incentive.compiler import CompiledSession
+    from incentive.state import local_time
+
+    program = incentive.compile(f'scheme "z" {{ timezone "{zone}" rule a {{ on x award 1 }} }}')
+    session = CompiledSession(program)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year == 2026:
+        assert session._stamp(moment) == local_time(program.calendar, moment), moment
+        moment += timedelta(seconds=997)
+    fraction = datetime(2026, 3, 29, 1, 0, 0, 500, tzinfo=UTC)
+    assert session._stamp(fraction) == local_time(program.calendar, fraction)
