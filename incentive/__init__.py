@@ -25,13 +25,14 @@ if TYPE_CHECKING:
         Severity,
         Span,
     )
-    from incentive.engine import EngineState, MemberState, RunResult, Session, run_batch
+    from incentive.engine import EngineState, MemberState, Session
     from incentive.events import BadLine, Event, read_events
     from incentive.formatter import format_scheme
     from incentive.parser import parse
     from incentive.program import Program
     from incentive.records import Record
     from incentive.roster import Roster, load_roster, read_roster
+    from incentive.runner import RunResult, run_batch
 
 __version__ = "0.1.0"
 
@@ -50,7 +51,7 @@ _LAZY = {
     "Program": "incentive.program",
     "Record": "incentive.records",
     "Roster": "incentive.roster",
-    "RunResult": "incentive.engine",
+    "RunResult": "incentive.runner",
     "SchemeError": "incentive.diagnostics",
     "Session": "incentive.engine",
     "Severity": "incentive.diagnostics",
@@ -61,7 +62,7 @@ _LAZY = {
     "parse": "incentive.parser",
     "read_events": "incentive.events",
     "read_roster": "incentive.roster",
-    "run_batch": "incentive.engine",
+    "run_batch": "incentive.runner",
 }
 
 

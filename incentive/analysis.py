@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from incentive.engine import RunResult
 from incentive.program import Program
 from incentive.records import LEDGER_KINDS, Record
+from incentive.runner import RunResult
 
 
 @dataclass(frozen=True)

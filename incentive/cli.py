@@ -554,8 +554,8 @@ def schema_command(model: str) -> None:
 def _run_files(
     scheme: str, events: tuple[str, ...], fmt: str, roster: str | None, until: str | None
 ) -> tuple[Program, Any]:
-    from incentive.engine import run_batch
     from incentive.roster import load_roster
+    from incentive.runner import run_batch
 
     program = load_program(scheme)
     return program, run_batch(
@@ -785,10 +785,10 @@ def simulate_command(
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
-    from incentive.engine import run_batch
     from incentive.population import load_population
     from incentive.report import build_report, print_report
     from incentive.roster import load_roster
+    from incentive.runner import run_batch
     from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
@@ -854,10 +854,10 @@ def _ab_test(
     html: str | None = None,
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
-    from incentive.engine import run_batch
     from incentive.events import Event
     from incentive.report import build_report
     from incentive.roster import load_roster
+    from incentive.runner import run_batch
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
     teams = load_roster(roster) if roster else None

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from incentive import ast
+from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce
@@ -544,8 +545,6 @@ class CompiledSession:
     def __init__(
         self, program: Program, state: EngineState | None = None, roster: Roster | None = None
     ) -> None:
-        from incentive.engine import Session
-
         self._reference = Session(program, state, roster)
         self.program = program
         self.state = self._reference.state

@@ -18,11 +18,10 @@ restored, or split by member.
 from __future__ import annotations
 
 import heapq
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from incentive.budgets import apply_budgets
 from incentive.diagnostics import did_you_mean
@@ -40,43 +39,7 @@ from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time, open_day, remember
 
-if TYPE_CHECKING:
-    from incentive.compiler import CompiledSession
-
-__all__ = [
-    "ENGINES",
-    "Engine",
-    "EngineState",
-    "MemberState",
-    "RunResult",
-    "Session",
-    "open_session",
-    "run_batch",
-]
-
-Engine = Literal["compiled", "interpreter"]
-ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
-
-
-def default_engine() -> Engine:
-    """The compiled evaluator, unless INCENTIVE_ENGINE=interpreter says otherwise (both give
-    the same records; the variable lets a whole test suite run on the reference)."""
-    chosen = os.environ.get("INCENTIVE_ENGINE", "compiled")
-    return "interpreter" if chosen == "interpreter" else "compiled"
-
-
-def open_session(
-    program: Program,
-    state: EngineState | None = None,
-    roster: Roster | None = None,
-    engine: Engine | None = None,
-) -> Session | CompiledSession:
-    """A streaming session on the chosen evaluator (the default: compiled)."""
-    if (engine or default_engine()) == "interpreter":
-        return Session(program, state, roster)
-    from incentive.compiler import CompiledSession
-
-    return CompiledSession(program, state, roster)
+__all__ = ["EngineState", "MemberState", "Session"]
 
 
 class Session:
@@ -444,39 +407,3 @@ def _types(program: Program) -> set[str]:
     """Every event type a redeem or grants block reacts to."""
     redeemed = {e for spec in program.redeems for e in spec.events}
     return redeemed | {e for spec in program.grants for e in spec.events}
-
-
-@dataclass
-class RunResult:
-    records: list[Record]
-    balances: dict[str, dict[str, int]]
-    session: Session | CompiledSession
-
-    @property
-    def bad_events(self) -> int:
-        return sum(1 for r in self.records if r.kind == "bad_event")
-
-
-def run_batch(
-    program: Program,
-    items: Iterable[Event | BadLine | Mapping[str, Any]],
-    until: datetime | None = None,
-    roster: Roster | None = None,
-    engine: Engine | None = None,
-) -> RunResult:
-    """Evaluate a whole stream: bad lines are reported first, then events in time order."""
-    session = open_session(program, roster=roster, engine=engine)
-    records: list[Record] = []
-    events: list[Event] = []
-    for position, item in enumerate(items, start=1):
-        if not isinstance(item, Event | BadLine):
-            item = next(events_from_dicts([item], program.calendar, position))
-        if isinstance(item, BadLine):
-            records.append(bad_line_record(item))
-        else:
-            events.append(item)
-    events.sort(key=lambda e: e.at)  # stable: equal times keep their input order
-    for event in events:
-        records.extend(session.feed(event))
-    records.extend(session.advance_to(until) if until is not None else session.close_all())
-    return RunResult(records, session.balances(), session)

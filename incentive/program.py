@@ -19,8 +19,9 @@ from incentive.diagnostics import Diagnostic, Span
 
 if TYPE_CHECKING:
     from incentive.compiler import CompiledSession
-    from incentive.engine import Engine, RunResult, Session
+    from incentive.engine import Session
     from incentive.roster import Roster
+    from incentive.runner import Engine, RunResult
 
 ValueType = Literal["number", "text", "bool"]
 VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
@@ -254,7 +255,7 @@ class Program:
         `engine`: "compiled" (the default) or "interpreter" (the reference); both give
         the same records.
         """
-        from incentive.engine import open_session
+        from incentive.runner import open_session
 
         return open_session(self, roster=roster, engine=engine)
 
@@ -266,6 +267,6 @@ class Program:
         engine: Engine | None = None,
     ) -> RunResult:
         """Evaluate a whole stream (dicts, Events or BadLines) in time order."""
-        from incentive.engine import run_batch
+        from incentive.runner import run_batch
 
         return run_batch(self, events, until, roster, engine)

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 
-from incentive.engine import RunResult
 from incentive.program import BudgetSpec, GrantsSpec, Program, RuleSpec
+from incentive.runner import RunResult
 
 PAID = ("award", "rank", "grant")
 

@@ -1,6 +1,10 @@
-"""A whole run from files to JSON Lines, in memory bounded by members and open periods.
+"""Runs: the evaluator chosen, a batch in memory, or files to JSON Lines in bounded memory.
 
-`run_batch` (engine.py) keeps every event and every record in lists: right for a
+Above both evaluators (the interpreter, `engine.Session`, and the compiled
+one, `compiler.CompiledSession`): `open_session` picks one, `run_batch`
+evaluates a whole stream into lists, and `run_to` streams files to JSON Lines.
+
+`run_batch` keeps every event and every record in lists: right for a
 library call on a day's events, not for a platform's history. `run_to` gives
 the very same records in the very same order (bad lines first, then every
 event's records in time order, then the final balances) while holding neither:
@@ -17,21 +21,82 @@ event's records in time order, then the final balances) while holding neither:
 from __future__ import annotations
 
 import heapq
+import os
 import pickle
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
-from incentive.engine import Engine, open_session
-from incentive.events import BadLine, Event
+from incentive.compiler import CompiledSession
+from incentive.engine import EngineState, Session
+from incentive.events import BadLine, Event, events_from_dicts
 from incentive.intake import bad_line_record
 from incentive.program import Program
 from incentive.records import Record
 from incentive.roster import Roster
+
+Engine = Literal["compiled", "interpreter"]
+ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
+
+
+def default_engine() -> Engine:
+    """The compiled evaluator, unless INCENTIVE_ENGINE=interpreter says otherwise (both give
+    the same records; the variable lets a whole test suite run on the reference)."""
+    chosen = os.environ.get("INCENTIVE_ENGINE", "compiled")
+    return "interpreter" if chosen == "interpreter" else "compiled"
+
+
+def open_session(
+    program: Program,
+    state: EngineState | None = None,
+    roster: Roster | None = None,
+    engine: Engine | None = None,
+) -> Session | CompiledSession:
+    """A streaming session on the chosen evaluator (the default: compiled)."""
+    if (engine or default_engine()) == "interpreter":
+        return Session(program, state, roster)
+    return CompiledSession(program, state, roster)
+
+
+@dataclass
+class RunResult:
+    records: list[Record]
+    balances: dict[str, dict[str, int]]
+    session: Session | CompiledSession
+
+    @property
+    def bad_events(self) -> int:
+        return sum(1 for r in self.records if r.kind == "bad_event")
+
+
+def run_batch(
+    program: Program,
+    items: Iterable[Event | BadLine | Mapping[str, Any]],
+    until: datetime | None = None,
+    roster: Roster | None = None,
+    engine: Engine | None = None,
+) -> RunResult:
+    """Evaluate a whole stream: bad lines are reported first, then events in time order."""
+    session = open_session(program, roster=roster, engine=engine)
+    records: list[Record] = []
+    events: list[Event] = []
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, Event | BadLine):
+            item = next(events_from_dicts([item], program.calendar, position))
+        if isinstance(item, BadLine):
+            records.append(bad_line_record(item))
+        else:
+            events.append(item)
+    events.sort(key=lambda e: e.at)  # stable: equal times keep their input order
+    for event in events:
+        records.extend(session.feed(event))
+    records.extend(session.advance_to(until) if until is not None else session.close_all())
+    return RunResult(records, session.balances(), session)
+
 
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
 

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from incentive.diagnostics import did_you_mean
-from incentive.engine import RunResult, Session
+from incentive.engine import Session
 from incentive.population import (
     DayOutcome,
     Population,
@@ -33,6 +33,7 @@ from incentive.program import Program
 from incentive.records import Record
 from incentive.report import PAID
 from incentive.roster import Roster
+from incentive.runner import RunResult
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import incentive
-from incentive.engine import run_batch
 from incentive.events import guess_format, read_events
+from incentive.runner import run_batch
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCHEMES = Path(__file__).resolve().parent.parent / "schemes"

@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import incentive
-from incentive.engine import run_batch
 from incentive.events import read_events
+from incentive.runner import run_batch
 
 SCHEMES = Path(__file__).resolve().parent.parent / "schemes"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

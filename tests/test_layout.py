@@ -1,0 +1,89 @@
+"""Imports run one way, down the pipeline (docs/architecture.md, "Layers").
+
+Every import between the package's modules, at the top of a module or inside a
+function (imports for type checking only aside), goes from a layer to the same
+or a lower one, and no modules import each other in a circle. The one import
+upward is the facade that lets a checked `Program` run itself
+(`program.evaluate()`, `program.session()`), made inside those two methods.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
+
+LAYERS: list[set[str]] = [
+    {"diagnostics", "records"},
+    {"ast"},
+    {"parser", "formatter", "calendar", "expressions"},
+    {"program", "events", "roster"},  # the checked scheme; input
+    {"lints", "checker_ledger", "checker"},  # language -> program
+    {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
+    {"engine"},  # the reference interpreter
+    {"compiler"},  # the compiled evaluator, built on the interpreter's steps
+    {"runner"},  # choosing an evaluator; batch and bounded runs
+    {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
+    {"cli", "__init__"},
+]
+FACADE = {("program", "runner")}  # Program.evaluate / Program.session
+
+
+def _imports(path: Path) -> set[str]:
+    """The package modules a module imports, type-checking-only imports aside."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.ImportFrom) and child.module:
+                if child.module.startswith("incentive."):
+                    found.add(child.module.split(".")[1])
+                elif child.module == "incentive":
+                    found.update(alias.name for alias in child.names)
+            elif isinstance(child, ast.Import):
+                found.update(
+                    alias.name.split(".")[1]
+                    for alias in child.names
+                    if alias.name.startswith("incentive.")
+                )
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _layer_of() -> dict[str, int]:
+    return {module: index for index, layer in enumerate(LAYERS) for module in layer}
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    assert modules == set(_layer_of()), "a new module needs a place in LAYERS (and the docs)"
+
+
+def test_imports_run_down_the_layers() -> None:
+    layer = _layer_of()
+    upward = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        for target in _imports(path) & set(layer):
+            if layer[target] > layer[path.stem] and (path.stem, target) not in FACADE:
+                upward.append(f"{path.stem} -> {target}")
+    assert upward == []
+
+
+def test_no_module_imports_another_in_a_circle() -> None:
+    graph = {path.stem: _imports(path) for path in PACKAGE.glob("*.py")}
+    for source, target in FACADE:
+        graph[source].discard(target)
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == goal or (nxt not in seen and not seen.add(nxt) and reaches(nxt, goal, seen)):
+                return True
+        return False
+
+    circles = sorted(m for m in graph if reaches(m, m, set()))
+    assert circles == []
