@@ -552,7 +552,12 @@ def schema_command(model: str) -> None:
 
 
 def _run_files(
-    scheme: str, events: tuple[str, ...], fmt: str, roster: str | None, until: str | None
+    scheme: str,
+    events: tuple[str, ...],
+    fmt: str,
+    roster: str | None,
+    until: str | None,
+    engine: str = "compiled",
 ) -> tuple[Program, Any]:
     from incentive.roster import load_roster
     from incentive.runner import run_batch
@@ -563,6 +568,7 @@ def _run_files(
         iter_event_files(events, program, fmt),
         _parse_until(until, program),
         load_roster(roster) if roster else None,
+        engine,  # type: ignore[arg-type]
     )
 
 
@@ -578,6 +584,13 @@ _events_options = [
     click.option("--until", help="advance time to this instant after the last event"),
     click.option(
         "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(["compiled", "interpreter"]),
+        default="compiled",
+        show_default=True,
+        help="the compiled evaluator, or the reference interpreter (the same records)",
     ),
 ]
 
@@ -602,12 +615,13 @@ def explain_command(
     roster: str | None,
     until: str | None,
     fmt: str,
+    engine: str,
 ) -> None:
     """Why did MEMBER (not) get points: every record, in order, with its reason; then
     the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
-    program, result = _run_files(scheme, events, events_format, roster, until)
+    program, result = _run_files(scheme, events, events_format, roster, until, engine)
     records = member_records(result, member)
     steps = progress(program, result, member)
     balances = result.balances.get(member)
@@ -666,6 +680,7 @@ def compare_command(
     roster: str | None,
     until: str | None,
     fmt: str,
+    engine: str,
 ) -> None:
     """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
     members who gain or lose the most. With --ab, each member is in one arm only
@@ -673,10 +688,10 @@ def compare_command(
     from incentive.analysis import compare
 
     if ab:
-        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed, html)
+        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed, html, engine)
         return
-    program_a, a = _run_files(scheme_a, events, events_format, roster, until)
-    program_b, b = _run_files(scheme_b, events, events_format, roster, until)
+    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine)
+    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -782,6 +797,7 @@ def simulate_command(
     roster: str | None,
     until: str | None,
     fmt: str,
+    engine: str,
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
@@ -804,7 +820,13 @@ def simulate_command(
             described = described.model_copy(update={"seed": seed})
         with day_progress(described.days, quiet) as progress:
             run = simulate_scheme(
-                program, described, teams, _parse_until(until, program), progress, population
+                program,
+                described,
+                teams,
+                _parse_until(until, program),
+                progress,
+                population,
+                engine,  # type: ignore[arg-type]
             )
         simulated, result = run.simulated, run.result
         members = [row["member"] for row in simulated.roster]
@@ -828,7 +850,7 @@ def simulate_command(
             Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
         items = with_progress(iter_event_files(events, program, events_format), quiet)
-        result = run_batch(program, items, _parse_until(until, program), teams)
+        result = run_batch(program, items, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
     report = build_report(program, result, members)
@@ -852,6 +874,7 @@ def _ab_test(
     fmt: str,
     seed: int,
     html: str | None = None,
+    engine: str = "compiled",
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
     from incentive.events import Event
@@ -865,7 +888,7 @@ def _ab_test(
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]
-        result = run_batch(program, chosen, _parse_until(until, program), teams)
+        result = run_batch(program, chosen, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
         members = sorted({e.member for e in chosen if isinstance(e, Event)})
         report = build_report(program, result, members)
         arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
+from incentive.compiler import CompiledSession
 from incentive.diagnostics import did_you_mean
 from incentive.engine import Session
 from incentive.population import (
@@ -33,7 +34,7 @@ from incentive.program import Program
 from incentive.records import Record
 from incentive.report import PAID
 from incentive.roster import Roster
-from incentive.runner import RunResult
+from incentive.runner import Engine, RunResult, open_session
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,18 @@ def simulate_scheme(
     until: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     source: str = "<population>",
+    engine: Engine | None = None,
 ) -> SimulatedRun:
     """Draw the population's activity day by day and run the scheme on it as it goes.
 
     `roster`: the members' teams, if not the population's own; `progress` is
     told after each day how many days and events have been evaluated; `source`
-    names the population's file in errors.
+    names the population's file in errors; `engine` the evaluator (default: compiled).
     """
     _check_against(program, population, source)
     if roster is None and population.teams:
         roster = population_roster(roster_of(population))
-    session = Session(program, roster=roster)
+    session = open_session(program, roster=roster, engine=engine)
     records: list[Record] = []
     currency = program.currencies[0] if program.currencies else None
     evaluated = [0, 0]  # days, events
@@ -95,7 +97,9 @@ def simulate_scheme(
     return SimulatedRun(simulated, result, roster)
 
 
-def _balance_at(session: Session, currency: str | None, instant: str, member: str) -> int:
+def _balance_at(
+    session: Session | CompiledSession, currency: str | None, instant: str, member: str
+) -> int:
     """What a member can spend at `instant` (UTC ISO): their balance without the lots
     that expire by then, read without moving the session's clock."""
     state = session.state.members.get(member)

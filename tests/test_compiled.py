@@ -494,3 +494,23 @@ def test_record_times_by_the_minute_equal_local_time(zone: str) -> None:
         moment += timedelta(seconds=997)
     fraction = datetime(2026, 3, 29, 1, 0, 0, 500, tzinfo=UTC)
     assert session._stamp(fraction) == local_time(program.calendar, fraction)
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare", "explain"])
+def test_reading_commands_give_the_same_answer_on_both_engines(command: str) -> None:
+    from tests.clirun import invoke
+
+    camp = "schemes/writing_camp.incentive"
+    args = {
+        "simulate": [camp, "schemes/writing_camp.population.yaml"],
+        "compare": [camp, "docs/examples/camp_double.incentive", "schemes/writing_camp.events.jsonl",
+                    "--roster", "schemes/writing_camp.roster.csv"],
+        "explain": [camp, "schemes/writing_camp.events.jsonl", "--member", "w0001",
+                    "--roster", "schemes/writing_camp.roster.csv"],
+    }[command]  # fmt: skip
+    outputs = []
+    for engine in ("compiled", "interpreter"):
+        code, out = invoke(command, *args, "--format", "json", "--engine", engine)
+        assert code == 0, out
+        outputs.append(out)
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 200
