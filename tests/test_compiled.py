@@ -500,14 +500,13 @@ def test_record_times_by_the_minute_equal_local_time(zone: str) -> None:
 def test_reading_commands_give_the_same_answer_on_both_engines(command: str) -> None:
     from tests.clirun import invoke
 
-    camp = "schemes/writing_camp.incentive"
+    camp, events = "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl"
+    roster = ["--roster", "schemes/writing_camp.roster.csv"]
     args = {
         "simulate": [camp, "schemes/writing_camp.population.yaml"],
-        "compare": [camp, "docs/examples/camp_double.incentive", "schemes/writing_camp.events.jsonl",
-                    "--roster", "schemes/writing_camp.roster.csv"],
-        "explain": [camp, "schemes/writing_camp.events.jsonl", "--member", "w0001",
-                    "--roster", "schemes/writing_camp.roster.csv"],
-    }[command]  # fmt: skip
+        "compare": [camp, "docs/examples/camp_double.incentive", events, *roster],
+        "explain": [camp, events, "--member", "w0001", *roster],
+    }[command]
     outputs = []
     for engine in ("compiled", "interpreter"):
         code, out = invoke(command, *args, "--format", "json", "--engine", engine)
