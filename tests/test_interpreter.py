@@ -10,9 +10,13 @@ plausible slip in the engine would fail (issue 14: mutants the suite missed).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import pytest
+
 import incentive
+from incentive.expressions import to_points
 from incentive.records import Record
 
 
@@ -164,3 +168,95 @@ def test_a_refused_redemption_does_not_use_up_the_redeem_limit() -> None:
     assert found["r3"] == [("redeem", -20, "redeem `gifts`: 20 points spent")]
     assert found["r4"] == [("refused", 10, "limit 1 per day reached")]
     assert result.balances == {"ana": {"points": 30}}
+
+
+# ---- rounding (reference.md, rounding) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount,down,up,nearest",
+    [
+        ("2.5", 2, 3, 3),
+        ("3.5", 3, 4, 4),  # half-even would give 4 here but 2 above: both are checked
+        ("0.5", 0, 1, 1),
+        ("2.4", 2, 3, 2),
+        ("2.6", 2, 3, 3),
+        ("2.49999", 2, 3, 2),
+        ("-2.5", -3, -2, -3),  # halves go away from zero
+        ("-3.5", -4, -3, -4),
+        ("-0.5", -1, 0, -1),
+        ("-2.4", -3, -2, -2),
+        ("-2.6", -3, -2, -3),
+        ("7", 7, 7, 7),
+        ("-7", -7, -7, -7),
+    ],
+)
+def test_to_points_rounds_as_the_table_says(amount: str, down: int, up: int, nearest: int) -> None:
+    """down = floor, up = ceiling, nearest = halves away from zero (ROUND_HALF_UP)."""
+    value = Decimal(amount)
+    assert (to_points(value, "down"), to_points(value, "up"), to_points(value, "nearest")) == (
+        down,
+        up,
+        nearest,
+    )
+
+
+ROUNDING = """scheme "rounding" {
+  rule bonus {
+    on essay
+    award half / 2 round nearest
+    limit 1 per day
+  }
+
+  rule fine_nearest {
+    on ad
+    award -half / 2 round nearest
+    limit 1 per day
+  }
+
+  rule fine_up {
+    on ad_up
+    award -half / 2 round up
+    limit 1 per day
+  }
+
+  rule fine_down {
+    on ad_down
+    award -half / 2 round down
+    limit 1 per day
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "kind,half,paid",
+    [
+        ("essay", 5, 3),  # 2.5
+        ("essay", 7, 4),  # 3.5
+        ("essay", 1, 1),  # 0.5
+        ("essay", 9, 5),  # 4.5
+        ("ad", 5, -3),  # -2.5
+        ("ad", 7, -4),  # -3.5
+        ("ad", 1, -1),  # -0.5
+        ("ad_up", 5, -2),  # -2.5 toward plus infinity
+        ("ad_up", 1, None),  # -0.5 up is 0: no award, no record
+        ("ad_down", 5, -3),  # -2.5 toward minus infinity: a larger penalty
+        ("ad_down", 7, -4),
+    ],
+)
+def test_an_award_is_rounded_the_way_it_says(kind: str, half: int, paid: int | None) -> None:
+    """Through the engine: the points a rule proposes, after rounding. A penalty is
+    taken from a balance of 100 so the zero floor does not hide what it asked."""
+    program = incentive.compile(
+        ROUNDING.replace(
+            'scheme "rounding" {',
+            'scheme "rounding" {\n  grants gift { on grant allowance 100 per day }',
+        )
+    )
+    events = [
+        _ev("g", "grant", "ana", _at(2, 0), by="li", points=100),
+        _ev("e", kind, "ana", _at(2, 1), half=half),
+    ]
+    found = _by_event(program.evaluate(events).records)
+    assert [points for _, points, _ in found.get("e", [])] == ([] if paid is None else [paid])
