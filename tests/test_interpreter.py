@@ -10,6 +10,7 @@ plausible slip in the engine would fail (issue 14: mutants the suite missed).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -260,3 +261,89 @@ def test_an_award_is_rounded_the_way_it_says(kind: str, half: int, paid: int | N
     ]
     found = _by_event(program.evaluate(events).records)
     assert [points for _, points, _ in found.get("e", [])] == ([] if paid is None else [paid])
+
+
+# ---- season-end ranks pay once (reference.md, periods and ranks without `on`) -----------------
+
+# A rank by points comes before `early` in the file: at the season's end both close at
+# one instant, in file order, and `early`'s award then counts toward the period that
+# has just closed. That period must not open and pay again. (One rank by points per
+# scheme: two would count each other's awards, and a period paid twice would feed the
+# other's forever.)
+SEASON_END = """scheme "season end" {
+  season 2026-03-02 to 2026-03-10
+
+  rule checkin {
+    on checkin
+    award 5
+    limit 1 per day
+  }
+
+  rule star {
+    top 1 per PERIOD by points
+    award 10
+  }
+
+  rule early {
+    on checkin
+    top 1 per day by earliest
+    award 3
+  }
+}
+"""
+SEASON_EVENTS = [
+    _ev("c1", "checkin", "ana", "2026-03-02T08:00:00"),
+    _ev("c2", "checkin", "bo", "2026-03-02T09:00:00"),
+    _ev("c3", "checkin", "ana", "2026-03-09T08:00:00"),
+    _ev("c4", "checkin", "bo", "2026-03-10T07:00:00"),  # bo is first on the last day
+    _ev("c5", "checkin", "ana", "2026-03-10T08:00:00"),
+]
+END = "2026-03-11T00:00:00+00:00"  # the end of the season's last day
+# Per period: (rule, member, points, at) of every rank award, each period paid once.
+SEASON_RANKS = {
+    "week": [
+        ("early", "ana", 3, "2026-03-03T00:00:00+00:00"),
+        ("star", "ana", 10, "2026-03-09T00:00:00+00:00"),  # week of 03-02: ana 8, bo 5
+        ("early", "ana", 3, "2026-03-10T00:00:00+00:00"),
+        ("star", "ana", 10, END),  # the week of 03-09, cut short: ana 13, bo 5
+        ("early", "bo", 3, END),  # too late for the week
+    ],
+    "season": [
+        ("early", "ana", 3, "2026-03-03T00:00:00+00:00"),
+        ("early", "ana", 3, "2026-03-10T00:00:00+00:00"),
+        ("star", "ana", 10, END),  # ana 21, bo 10
+        ("early", "bo", 3, END),  # too late for the season
+    ],
+}
+SEASON_BALANCES = {
+    "week": {"ana": {"points": 41}, "bo": {"points": 13}},
+    "season": {"ana": {"points": 31}, "bo": {"points": 13}},
+}
+
+
+def _ranks(records: list[Record]) -> list[tuple[str | None, str | None, int | None, str | None]]:
+    return [(r.rule, r.member, r.points, r.at) for r in records if r.kind == "rank"]
+
+
+@pytest.mark.parametrize("period", ["week", "season"])
+def test_a_period_the_season_end_closes_is_paid_once(period: str) -> None:
+    program = incentive.compile(SEASON_END.replace("PERIOD", period))
+    result = program.evaluate(SEASON_EVENTS)
+    assert _ranks(result.records) == SEASON_RANKS[period]
+    assert result.balances == SEASON_BALANCES[period]
+
+
+@pytest.mark.parametrize("period", ["week", "season"])
+def test_nothing_after_the_season_end_pays_its_periods_again(period: str) -> None:
+    """Streaming: advancing past the end, a later event and the end of input pay
+    nothing more for the periods the season's end closed."""
+    session = incentive.compile(SEASON_END.replace("PERIOD", period)).session()
+    records = [r for event in SEASON_EVENTS for r in session.feed(event)]
+    records += session.advance_to(datetime(2026, 3, 11, 0, 0))
+    assert _ranks(records) == SEASON_RANKS[period]
+    assert session.advance_to(datetime(2026, 3, 11, 0, 0)) == []  # the close replayed
+    assert session.advance_to(datetime(2026, 3, 20, 0, 0)) == []
+    after = session.feed(_ev("c6", "checkin", "bo", "2026-03-21T08:00:00"))
+    assert [r.kind for r in after] == ["outside_season"]
+    assert session.close_all() == []
+    assert session.balances() == SEASON_BALANCES[period]
