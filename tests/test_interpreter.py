@@ -6,6 +6,7 @@ plausible slip in the engine would fail (issue 14: mutants the suite missed).
 | limits used by earning events only | `use_limits` before the amount is known; refusals counted |
 | rounding | `round nearest` half-even or half-down; `up`/`down` toward zero on negatives |
 | season-end ranks | a closed rank period reopened by a later close at the same instant |
+| budgets | mutmut survivors in budgets.py (1-point awards, penalties, the cut record) |
 
 Known bugs are pinned at the end with `xfail(strict=True)`: the fix makes them pass.
 """
@@ -349,6 +350,61 @@ def test_nothing_after_the_season_end_pays_its_periods_again(period: str) -> Non
     assert [r.kind for r in after] == ["outside_season"]
     assert session.close_all() == []
     assert session.balances() == SEASON_BALANCES[period]
+
+
+# ---- budgets (reference.md, budgets) -------------------------------------------------------------
+
+BUDGET = """scheme "budget" {
+  group chat {
+    budget 3 per day
+  }
+
+  rule message {
+    on message
+    award 1
+    group chat
+    uncapped
+  }
+
+  rule post {
+    on post
+    award 2
+    group chat
+    uncapped
+  }
+
+  rule deleted {
+    on deleted
+    award -1
+    group chat
+  }
+}
+"""
+
+
+def test_a_budget_counts_one_point_awards_and_a_penalty_gives_nothing_back() -> None:
+    """Found by mutmut: a 1-point award skipping the budget, a penalty giving budget
+    back, and a budget's `cut` record with its fields left out all survived."""
+    events = [
+        _ev("m1", "message", "ana", _at(2, 0)),
+        _ev("m2", "message", "ana", _at(2, 1)),
+        _ev("d1", "deleted", "ana", _at(2, 2)),  # takes 1 from ana, not from the budget
+        _ev("p1", "post", "bo", _at(2, 3)),  # 1 of 2 left in the budget
+        _ev("m3", "message", "bo", _at(2, 4)),
+    ]
+    result = incentive.compile(BUDGET).evaluate(events)
+    reason = "budget 3 points per day on group `chat` reached"
+    assert [r.to_json() for r in result.records if r.events[0] in ("p1", "m3")] == [
+        Record(kind="award", at="2026-03-02T10:03:00+00:00", member="bo", rule="post",
+               points=1, currency="points", balance=1, events=("p1",),
+               reason="rule `post`").to_json(),
+        Record(kind="cut", at="2026-03-02T10:03:00+00:00", member="bo", rule="post",
+               points=1, currency="points", events=("p1",),
+               reason=f"{reason}: 1 of 2 paid").to_json(),
+        Record(kind="refused", at="2026-03-02T10:04:00+00:00", member="bo", rule="message",
+               points=1, currency="points", events=("m3",), reason=reason).to_json(),
+    ]  # fmt: skip
+    assert result.balances == {"ana": {"points": 1}, "bo": {"points": 1}}
 
 
 # ---- known bugs: pinned, not fixed here (the engine is being rewritten elsewhere) -------------
