@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pytest
 
 import incentive
 from incentive.diagnostics import SchemeError
+
+ERRORS_MD = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 
 
 def diagnostics(text: str) -> list[incentive.Diagnostic]:
@@ -138,6 +144,108 @@ CASES = [
         4,
         "outside the season",
     ),
+    # ---- the rest of errors.md: every code has a case, so its severity is checked ----
+    ("E0108", wrap("  # padding padding padding padding\n" * 30_000), 1, "the limit is 1,000,000"),
+    ("E0109", wrap("rule " + "r" * 101 + " { on x award 1 once }"), 3, "longer than 100"),
+    (
+        "E0110",
+        wrap(
+            "rule vip { on x where member in ["
+            + ", ".join(f'"m{i}"' for i in range(30_000))
+            + "] award 1 once }"
+        ),
+        3,
+        "more than 50,000",
+    ),
+    (
+        "E0214",
+        wrap("rule a { on x award 1 once budget 5 per day budget 9 per day }"),
+        3,
+        "two budgets per day",
+    ),
+    (
+        "E0214",
+        wrap("redeem gifts { on redeem amount points minimum 500 maximum 100 }"),
+        3,
+        "minimum (500) above its maximum (100)",
+    ),
+    (
+        "E0214",
+        wrap("grants g { on grant allowance 10 per day allowance 20 per day }"),
+        3,
+        "two allowances for every granter",
+    ),
+    (
+        "E0231",
+        wrap("rule f { on hw top 3 per day by max likes award likes / 10 }"),
+        3,
+        "cannot read the event attribute `likes`",
+    ),
+    ("E0232", wrap("rule f { on hw top 2 per day by max likes award 10, 5, 3 }"), 3, "3 amounts"),
+    (
+        "E0233",
+        wrap("rule b { on hw top 1 grup per day by active award 5 }", "team class, group"),
+        3,
+        "did you mean `group`?",
+    ),
+    (
+        "E0234",
+        wrap("rule b { on hw top 3 per day by rate award 5 }", "team class"),
+        3,
+        "say which kind of team",
+    ),
+    ("E0235", wrap("board classes { on hw }", "team class"), 3, "does not say how to rank"),
+    ("E0236", wrap('rule w { on join perk "welcome pack" once }'), 3, "a perk is awarded by"),
+    ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
+    ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
+    ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),
+    ("E0240", wrap("rule idle { on message inactive 14 days award -10 }"), 3, "pays no points"),
+    (
+        "E0240",
+        wrap(
+            "rule r { on checkin inviter from invite.invitee within 7 days "
+            "streak per day at 3 award 5 }"
+        ),
+        3,
+        "not a rank, streak or milestone",
+    ),
+    (
+        "E0241",
+        wrap("rule lucky { on checkin where random(1, 10) > 8 award 20 limit 1 per day }"),
+        3,
+        "a condition cannot use it",
+    ),
+    (
+        "E0299",
+        wrap("rule checkin { on checkin award 5 once }\n" * 250),
+        204,  # the 201st copy: the first error not shown
+        "only the first 200 errors are shown",
+    ),
+    (
+        "W0306",
+        wrap("group chat { cap 20 per day }\nrule a { on x award 1 group chat uncapped }"),
+        4,
+        "has no effect",
+    ),
+    ("W0307", wrap("rule a { on hw where p == q award 1 once }"), 3, "always false"),
+    (
+        "W0308",
+        wrap("rule a { on hw where chars >= 2000 and chars < 500 award 20 once }"),
+        3,
+        "can never fire",
+    ),
+    (
+        "W0309",
+        wrap("rule a { on x award 5 limit 1 per day }\nrule b { on x award 5 limit 1 per day }"),
+        4,
+        "both pay for every `x`",
+    ),
+    (
+        "W0310",
+        wrap("rule a { on hw award 5 limit 1 per day cap 20 per day }"),
+        3,
+        "its rules pay at most 5 per day",
+    ),
 ]
 
 
@@ -148,10 +256,32 @@ def test_diagnostic(code: str, text: str, line: int, fragment: str) -> None:
     found = [d for d in diagnostics(text) if d.code == code]
     assert found, f"expected {code}, got {[(d.code, d.message) for d in diagnostics(text)]}"
     diagnostic = found[0]
+    # The code's letter is its severity: an error downgraded to a warning would let a
+    # broken scheme load (and a warning made an error would refuse a good one).
+    severity = {"E": "error", "W": "warning"}[code[0]]
+    assert (diagnostic.severity.value, diagnostic.is_error) == (severity, code[0] == "E")
     assert diagnostic.span.line == line
+    assert f"{severity}[{code}]" in diagnostic.render(text)
     rendered = diagnostic.render(text)
     assert fragment in rendered
     assert rendered.startswith(f"t.incentive:{line}:")
+
+
+def test_every_documented_code_has_a_case_that_checks_its_severity() -> None:
+    """errors.md lists every code; each parser and checker code has a case above
+    (the roster's E04xx are checked below: they are not the checker's)."""
+    documented = re.findall(r"^### ([EW]\d{4}) ", ERRORS_MD.read_text(encoding="utf-8"), re.M)
+    assert len(documented) > 40
+    covered = {case[0] for case in CASES}
+    assert [c for c in documented if c not in covered and not c.startswith("E04")] == []
+
+
+def test_a_roster_that_cannot_be_used_is_an_error() -> None:
+    with pytest.raises(incentive.InputError) as caught:
+        incentive.read_roster(io.StringIO("member,class\nana,red\nana,blue\n"), "r.csv", "csv")
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.severity.value) == ("E0401", "error")
+    assert diagnostic.render() == "r.csv:3:1: error[E0401]: member `ana` is listed twice"
 
 
 def test_checker_reports_every_error_at_once() -> None:

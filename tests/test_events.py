@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from clirun import invoke
 
 import incentive
 from incentive.calendar import Calendar
@@ -135,3 +138,59 @@ def test_events_outside_the_season_and_late_events() -> None:
 def test_yaml_recursive_alias_is_a_bad_line_not_a_hang() -> None:
     (item,) = read_text("- &a {type: x, member: y, at: '2026-01-01', z: *a}\n", SHANGHAI, "yaml")
     assert isinstance(item, BadLine) and "refers to itself" in item.reason
+
+
+# A bool attribute read from CSV is text: `true`/`false` in any case, spaces around
+# allowed (reference.md, Types). Spreadsheets write TRUE and True.
+BOOL_SCHEME = """scheme "bools" {
+  events { post(featured: bool) }
+
+  rule featured {
+    on post
+    where featured
+    award 10
+    limit 1 per day
+  }
+
+  rule plain {
+    on post
+    where not featured
+    award 1
+    limit 1 per day
+  }
+}
+"""
+BOOL_CSV = (
+    "id,type,member,at,featured\n"
+    "p1,post,ana,2026-03-02T10:00:00,True\n"
+    "p2,post,bo,2026-03-02T10:00:00,TRUE\n"
+    "p3,post,cy,2026-03-02T10:00:00, false \n"
+    "p4,post,dee,2026-03-02T10:00:00,FALSE\n"
+    "p5,post,eve,2026-03-02T10:00:00,tRuE\n"
+    "p6,post,fay,2026-03-02T10:00:00,yes\n"
+)
+# ana, bo and eve are featured (10); cy and dee are not (1); `yes` is no bool.
+BOOL_PAID = {"p1": 10, "p2": 10, "p3": 1, "p4": 1, "p5": 10}
+
+
+def test_csv_bool_text_in_any_case_reads_as_a_bool() -> None:
+    program = incentive.compile(BOOL_SCHEME)
+    items = read_text(BOOL_CSV, program.calendar, "csv", "e.csv")
+    records = program.evaluate(items).records
+    paid = {r.events[0]: r.points for r in records if r.kind == "award"}
+    assert paid == BOOL_PAID
+    [bad] = [r for r in records if r.kind == "bad_event"]
+    assert bad.events == ("p6",)
+    assert bad.reason == "attribute `featured` should be true or false, got 'yes'"
+
+
+def test_incentive_run_reads_csv_bools_in_any_case(tmp_path: Path) -> None:
+    (tmp_path / "s.incentive").write_text(BOOL_SCHEME, encoding="utf-8")
+    (tmp_path / "e.csv").write_text(BOOL_CSV, encoding="utf-8")
+    code, out = invoke("run", "--quiet", str(tmp_path / "s.incentive"), str(tmp_path / "e.csv"))
+    assert code == 1  # the `yes` line is a bad event
+    records = [json.loads(line) for line in out.splitlines()]
+    paid = {r["events"][0]: r["points"] for r in records if r["kind"] == "award"}
+    assert paid == BOOL_PAID
+    balances = {r["member"]: r["balance"] for r in records if r["kind"] == "balance"}
+    assert balances == {"ana": 10, "bo": 10, "cy": 1, "dee": 1, "eve": 10}

@@ -3,6 +3,7 @@
 | test                                   | promise |
 |----------------------------------------|---------|
 | test_limits_and_caps_never_exceeded    | #3 limits and caps; #2 balance = sum of awards, >= 0 |
+| test_limits_count_only_earning_events  | #3 the other way: a limit refuses after N paying events |
 | test_duplicate_ids_never_pay_twice     | #1 an event id is paid at most once |
 | test_streaming_equals_batch            | #6 streaming = batch (= partitioned by member) |
 | test_garbage_costs_nothing_else        | #16 a bad line changes nothing for the other events |
@@ -170,6 +171,75 @@ def test_limits_and_caps_never_exceeded(data: st.DataObject) -> None:
             event(
                 f"{record.kind}: {words[0] if words[0] in ('cap', 'limit', 'once') else words[1]}"
             )
+
+
+# What a limit refusal names: `limit 2 per day reached`, `limit 1 ever reached`, `once reached`.
+LIMIT_REFUSAL = re.compile(r"^(?:limit (\d+) per (day|week)|limit (\d+) ever|once) reached$")
+
+
+def check_limits_used_only_by_earning_events(
+    scheme: SchemeT, program: incentive.Program, events: list[GenEvent], records: list[Record]
+) -> dict[str, int]:
+    """The other side of #3: a limit refuses only when it is really used up.
+
+    An event uses up a place under a rule's limits when it earns points, even if a
+    cap, a budget or the zero floor then takes them (reference.md, limit and once).
+    Limit refusals, amounts that cannot be computed and amounts of 0 do not. So when
+    a limit refuses an event, exactly N earlier events of that member and rule in the
+    limit's period earned something: the first N paying events of a period all pay.
+    """
+    calendar = program.calendar
+    instant = {e.id: e.instant for e in events}
+    rules = {r.name: r for r in scheme.rules}
+    # (member, rule, event) seen as earning, in processing order (records are in it)
+    earned: dict[tuple[str, str], list[str]] = defaultdict(list)
+    problems: list[str] = []
+    refusals = 0
+    for record in records:
+        if record.rule not in rules or not record.events or record.member is None:
+            continue
+        rule = rules[record.rule]
+        event_id = record.events[0]
+        owner = (record.member, rule.name)
+        found = LIMIT_REFUSAL.match(record.reason) if record.kind == "refused" else None
+        if record.kind in ("award", "cut") or (record.kind == "refused" and record.points):
+            if event_id not in earned[owner]:  # an award and its cut are one event
+                earned[owner].append(event_id)
+            continue
+        if found is None:
+            continue  # an amount that cannot be computed: uses up nothing
+        refusals += 1
+        day_count, period, ever_count = found.groups()
+        count = int(day_count or ever_count or 1)
+        period = period if day_count else None
+        assert (count, period) in rule.limits, (record.to_json(), rule.limits)
+        key = calendar.period_key(period, calendar.day_of(instant[event_id]))
+        before = [
+            e
+            for e in earned[owner]
+            if calendar.period_key(period, calendar.day_of(instant[e])) == key
+        ]
+        if len(before) != count:
+            problems.append(
+                f"{record.to_json()}: only {len(before)} earning events before it in "
+                f"{period or 'ever'} {key}: {before}"
+            )
+    assert not problems, "\n".join(problems[:10])
+    return {"limit refusals": refusals}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+@given(st.data())
+def test_limits_count_only_earning_events(data: st.DataObject) -> None:
+    scheme = data.draw(schemes(), label="scheme")
+    program = _program(scheme)
+    events = data.draw(event_streams(scheme, max_size=60), label="events")
+    result = program.evaluate([e.raw for e in events])
+    checked = check_limits_used_only_by_earning_events(scheme, program, events, result.records)
+    for record in result.records:  # how often the cases that must not count came up
+        if record.kind == "refused" and record.reason.startswith("the event has no"):
+            event("refused: missing attribute")
+    event(f"limit refusals: {min(checked['limit refusals'], 3)}")
 
 
 # ---- 2. a duplicate id never pays twice (#1) -------------------------------------------------
