@@ -54,7 +54,9 @@ class Ledger:
         stamp = local_time(self.program.calendar, proposal.at)
         cut = 0
         if points > 0:
-            self._add_lot(member, proposal.member, currency, points, proposal.at)
+            # The lot belongs to the day the points are for: a rank award paid at
+            # its period's close expires with that period's other points.
+            self._add_lot(member, proposal.member, currency, points, proposal.at, proposal.day)
         elif points < 0:
             taken = take(member, currency, -points)
             cut, points = -points - taken, -taken
@@ -169,9 +171,15 @@ class Ledger:
         )
 
     def _add_lot(
-        self, member: MemberState, who: str, currency: str, points: int, earned: datetime
+        self,
+        member: MemberState,
+        who: str,
+        currency: str,
+        points: int,
+        earned: datetime,
+        day: date,
     ) -> None:
-        expires = self.expiry_of(self.program.expiry.get(currency), earned)
+        expires = self.expiry_of(self.program.expiry.get(currency), day)
         lots = member.lots.setdefault(currency, [])
         if expires is None and lots and lots[-1][1] is None:
             lots[-1][0] += points  # points that never expire are one lot
@@ -184,12 +192,11 @@ class Ledger:
         if expires is not None:
             heapq.heappush(self.queue, (expires, who, currency))
 
-    def expiry_of(self, spec: ExpirySpec | None, earned: datetime) -> str | None:
-        """When points earned at an instant expire (UTC ISO), or None if never."""
+    def expiry_of(self, spec: ExpirySpec | None, day: date) -> str | None:
+        """When points earned for a day expire (UTC ISO), or None if never."""
         if spec is None:
             return None
         calendar = self.program.calendar
-        day = calendar.day_of(earned)
         known = self._expiry_ends.get((spec.currency, day))
         if known is not None:  # every lot earned on a day expires at the same instant
             return known

@@ -427,11 +427,6 @@ RANK_EXPIRY = """scheme "rank expiry" {
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rank award's lot expires by the day it is paid (its close, the next day), "
-    "not the day it pays for: Ledger.post gives _add_lot proposal.at, not proposal.day",
-)
 def test_a_rank_award_expires_with_the_points_of_the_day_it_pays_for() -> None:
     """semantics.md: rank awards belong to the period they pay for, for expiry too
     ("points for day D expire like any other points earned on D"). Day 2 March's
@@ -440,5 +435,5 @@ def test_a_rank_award_expires_with_the_points_of_the_day_it_pays_for() -> None:
     records = session.feed(_ev("c1", "checkin", "ana", "2026-03-02T08:00:00"))
     records += session.advance_to(datetime(2026, 3, 7, 0, 0))
     expiries = [(r.at, r.points) for r in records if r.kind == "expiry"]
-    # today: [("2026-03-05T00:00:00+00:00", -5), ("2026-03-06T00:00:00+00:00", -3)]
+    # (before the fix: -5 at 03-05 and the bonus's -3 a day later, at 03-06)
     assert expiries == [("2026-03-05T00:00:00+00:00", -8)]
