@@ -36,7 +36,7 @@ from incentive.program import Program, RuleSpec
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.roster import Roster
-from incentive.rules import Proposal, _award, _milestone, _streak
+from incentive.rules import Proposal, _award, _milestone, _streak, period_index
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time, open_day, remember
 
@@ -182,19 +182,17 @@ class _Generator:
         self.conditions = _Conditions(self.names, self.constants)
         self.writer = _Writer()
         self.plan: list[str] = []
-        # Rules whose awards other stages must see: those go through the interpreter's
-        # _pay (point ranks, levels, budgets, expiry); the rest are paid inline.
-        point_ranks = [
-            r for r in program.rules if r.rank is not None and r.rank.measure == "points"
-        ]
-        self._seen_by_ranks = {
-            rule.name
-            for rule in program.rules
-            for ranked in point_ranks
-            if ranked is not rule
-            and ranked.currency == rule.currency
-            and (not ranked.rank or not ranked.rank.sources or rule.name in ranked.rank.sources)
-        }
+        # rule -> the `by points` ranks and boards its awards count toward (ranks.track_points)
+        self._counted_by: dict[str, list[tuple[str, str]]] = {}
+        for rule in program.rules:
+            for ranked in program.rules:
+                rank = ranked.rank
+                if rank is None or rank.measure != "points" or ranked is rule:
+                    continue
+                if ranked.currency == rule.currency and (
+                    not rank.sources or rule.name in rank.sources
+                ):
+                    self._counted_by.setdefault(rule.name, []).append((ranked.name, rank.period))
 
     def constant(self, value: Any) -> str:
         return self.conditions.constant(value)
@@ -202,12 +200,8 @@ class _Generator:
     def inline_payment(self, rule: RuleSpec) -> bool:
         program = self.program
         levels = program.levels is not None and program.levels.currency == rule.currency
-        return not (
-            rule.budgets
-            or levels
-            or rule.currency in program.expiry
-            or rule.name in self._seen_by_ranks
-        )
+        # Budgets, levels and expiry see the award in the interpreter's _pay and ledger.
+        return not (rule.budgets or levels or rule.currency in program.expiry)
 
     # -- one function per event type ----------------------------------------------------
 
@@ -316,9 +310,14 @@ class _Generator:
             w.line(f"if {self.test(rule)}:")
             w.indent()
             if rule.streak is not None:
-                self.plan.append(f"rule `{rule.name}`: streak (the interpreter's step)")
+                self.plan.append(
+                    f"rule `{rule.name}`: streak (the interpreter's step, once per period)"
+                )
+                # Only the first matching event of a period moves a streak (rules._streak).
+                w.line(f"slot = member.counters.get({'streak:' + rule.name!r})")
+                w.line(f"if slot is None or slot[0] != s._streaks[{rule.streak.period!r}]:")
                 w.line(
-                    f"s._take(out, streak(s.program, member, event, attrs, day, {node}, "
+                    f"    s._take(out, streak(s.program, member, event, attrs, day, {node}, "
                     f"{node}.streak, s._stamp(at)))"
                 )
             elif rule.milestone is not None:
@@ -432,6 +431,19 @@ class _Generator:
         reason = f"rule `{rule.name}`"
         if inline:
             currency = rule.currency
+            counted = self._counted_by.get(rule.name, [])
+            if counted:  # ranks.track_points, inline: the rank tables see points before budgets
+                w.line("stamp = at.isoformat()")
+            for ranked, period in counted:
+                w.line(
+                    f"table = state.rank_points.setdefault({ranked!r}, {{}})"
+                    f".setdefault(s._keys[{period!r}], {{}})"
+                )
+                w.line("before = table.get(event.member)")
+                w.line(
+                    "table[event.member] = "
+                    "[granted if before is None else before[0] + granted, stamp]"
+                )
             w.line("balances = member.balances")
             w.line(f"balance = balances.get({currency!r}, 0) + granted")
             w.line(f"balances[{currency!r}] = balance")
@@ -557,6 +569,7 @@ class CompiledSession:
         self._keys: dict[ast.PeriodName | None, str] = {}
         self._advanced: date | None = None  # the latest day time was advanced into
         self._day_text = ""
+        self._streaks: dict[str, int] = {}  # streak period -> the current day's index
         self._minutes: dict[datetime, tuple[str, str]] = {}  # UTC minute -> stamp's parts
 
     @property
@@ -575,6 +588,9 @@ class CompiledSession:
         )
         self._keys = {period: calendar.period_key(period, day) for period in _periods()}
         self._day_text = day.isoformat()
+        self._streaks = {
+            p: period_index(p, day, calendar) for p in ("day", "week", "month", "year")
+        }
         return day
 
     def _stamp(self, at: datetime) -> str:

@@ -65,6 +65,7 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
     21:00 board shows the day's first-three bonuses. `day` is the day the points
     belong to (for a rank award, the last day of the period it closed).
     """
+    stamp = ""  # when the points were earned, written once for every rank that counts them
     for rule in program.rules:
         rank = rule.rank
         if rank is None or rank.measure != "points" or rule is proposal.rule:
@@ -73,10 +74,11 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
             continue  # a rank by points counts its own currency (coins and xp do not add up)
         if rank.sources and proposal.source not in rank.sources:
             continue
+        stamp = stamp or proposal.at.isoformat()
         key = program.calendar.period_key(rank.period, day)
         points = state.rank_points.setdefault(rule.name, {}).setdefault(key, {})
         before = points.get(proposal.member, [0, ""])
-        points[proposal.member] = [before[0] + proposal.points, proposal.at.isoformat()]
+        points[proposal.member] = [before[0] + proposal.points, stamp]
 
 
 @dataclass(frozen=True)

@@ -376,7 +376,7 @@ def test_explain_plan_names_what_is_inline() -> None:
     plan = explain_plan(program)
     assert "rule `homework`: award 5, inline" in plan
     assert "rule `first_three`: rank table by earliest, inline" in plan
-    assert "rule `streak`: streak (the interpreter's step)" in plan
+    assert "rule `streak`: streak (the interpreter's step, once per period)" in plan
     assert "grants `applause`" in plan
 
 
@@ -467,7 +467,7 @@ def test_cli_explain_plan() -> None:
     assert out.splitlines() == [
         "scheme `Four-rule camp`: compiled evaluator",
         "  rule `homework`: award 5, inline",
-        "  rule `streak`: streak (the interpreter's step)",
+        "  rule `streak`: streak (the interpreter's step, once per period)",
         "  rule `early`: rank table by earliest, inline",
         "  rule `chat`: award 1, inline",
     ]
