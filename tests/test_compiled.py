@@ -116,8 +116,11 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "currency coins, xp",
         f'timezone "{draw(st.sampled_from(("Asia/Shanghai", "America/New_York", "UTC")))}"',
     ]
-    if draw(st.booleans()):
-        head.append("day ends 21:00")
+    ends = draw(st.sampled_from((None, "21:00", "04:00")))
+    if ends is not None:
+        head.append(f"day ends {ends}")
+    if draw(st.integers(0, 3)) == 0:
+        head.append("week starts sunday")
     if draw(st.booleans()):
         head.append("season 2026-03-02 to 2026-03-12")
     if draw(st.booleans()):
@@ -163,18 +166,23 @@ def menu_schemes(draw: st.DrawFn) -> str:
             amount, _, rounding = amount.partition(" round ")
             rounding = f" round {rounding}" if rounding else ""
             parts = [f"on {on}{where}", f"award {amount}{currency}{rounding}"]
-            if draw(st.booleans()):
-                parts.append(f"limit {small()} per {period()}")
+            limits = draw(st.sets(st.sampled_from(("day", "week", "ever")), max_size=2))
+            for scope in sorted(limits):
+                parts.append(f"limit {small()} {'ever' if scope == 'ever' else 'per ' + scope}")
             if draw(st.booleans()):
                 parts.append(f"cap {small(2, 15)} per {period()}")
             if group and on == "message" and not currency and draw(st.booleans()):
                 parts.append("group chat")
+                if draw(st.integers(0, 3)) == 0:
+                    parts.append("uncapped")
             if draw(st.integers(0, 3)) == 0:
                 parts.append(f"budget {small(5, 30)} per {period()}")
             rules.append(f"rule {name} {{ {' '.join(parts)} }}")
             paying.append(name)
         elif kind == "penalty":
-            rules.append(f"rule {name} {{ on ad award -{small(2, 20)} }}")
+            on = draw(st.sampled_from(("ad", "ad, checkin")))
+            capped = f" cap {small(3, 9)} per day" if draw(st.booleans()) else ""
+            rules.append(f"rule {name} {{ on {on} award -{small(2, 20)}{capped} }}")
         elif kind == "once":
             rules.append(f"rule {name} {{ on post award {small(5, 20)} once }}")
         elif kind == "streak":
@@ -249,7 +257,17 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 rules.append(f"rule {name}p {{ on post award 3 limit 2 per day }}")
                 paying.append(f"{name}p")
             target = draw(st.sampled_from(paying))
-            when = draw(st.sampled_from(("on friday", 'where level == "gold"', "where words > 30")))
+            when = draw(
+                st.sampled_from(
+                    (
+                        "on friday",
+                        'where level == "gold"',
+                        "where words > 30",
+                        "from 2026-03-03 to 2026-03-05",
+                        "on monday, wednesday from 2026-03-01 to 2026-03-09",
+                    )
+                )
+            )
             if "level" in when and not levels:
                 when = "on saturday"
             if "words" in when:
@@ -359,6 +377,9 @@ def test_menu_schemes_use_every_construct() -> None:
         "budget ": "budget", "grants ": "grants", "inviter ": "referral", "inactive ": "flag",
         "random(": "random", "lottery": "lottery", "levels": "levels", "boost ": "boost",
         "team class": "teams", "cap ": "cap", "limit ": "limit", "once": "once",
+        "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
+        "on ad, checkin": "several types",
+        " ever": "limit ever", "from 2026": "boost dates",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
