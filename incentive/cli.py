@@ -386,6 +386,8 @@ def _run_records(
     from incentive.records import Record
     from incentive.runner import run_to
 
+    if out:
+        _refuse_overwriting_input(Path(out), events)
     with _stdin_copy(events) as stdin:
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" else None
@@ -424,6 +426,17 @@ def _run_records(
             elif not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
+
+
+def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
+    """--out naming an events file would empty it before it is read: refuse."""
+    for path in events:
+        if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
+            raise Failure(
+                f"--out {out} is also an events file: the records would overwrite the "
+                "events; write them to another file",
+                EXIT_USAGE,
+            )
 
 
 @contextmanager

@@ -184,3 +184,11 @@ def test_every_reporting_command_takes_table_and_json(
     for line in data.stdout.splitlines() if command[0] == "run" else [data.stdout]:
         json.loads(line)  # JSON, for tools
     assert table.output != data.output
+
+
+def test_run_refuses_to_write_over_its_events(files: Path) -> None:
+    events = files / "e.jsonl"
+    before = events.read_bytes()
+    code, out = invoke("run", str(files / "s.incentive"), str(events), "--out", str(events))
+    assert code == 2 and "also an events file" in out
+    assert events.read_bytes() == before  # the input is untouched
