@@ -115,7 +115,9 @@ class _Conditions:
             case ast.Membership(operand=operand, items=items, negated=negated):
                 subject = self._atom(operand)
                 values = [self._atom(item) for item in items]
-                if subject is None or any(v is None for v in values):
+                if subject is None or any(v is None or v[1] for v in values):
+                    # an item that reads an attribute: the interpreter stops at the first
+                    # match, so a missing attribute after it does not matter; its own test
                     return self._delegate(node, want)
                 needed = subject[1] + [n for v in values if v for n in v[1]]
                 listed = ", ".join(v[0] for v in values if v) + ("," if len(values) == 1 else "")
@@ -261,8 +263,6 @@ class _Generator:
         # time has been advanced into a day, nothing else can fall due before its end.
         w.line("if day != s._advanced:")
         w.line("    out.extend(s._advance(at))")
-        w.line("    if s._advanced is None or day > s._advanced:")
-        w.line("        s._advanced = day")
         w.line("if state.open_day is not None and day < state.open_day:")
         w.line("    out.append(s._late(event, day))")
         w.line("    return out")
@@ -273,6 +273,10 @@ class _Generator:
             w.line("    return out")
         w.line("if day != state.open_day:")
         w.line("    open_day(state, day)")
+        # Time has been advanced into the open day: until the day changes, nothing can
+        # fall due (only once the event opens its day: an event outside the season or
+        # late advances time without opening one, and a day opened later may be earlier).
+        w.line("s._advanced = day")
         if program.levels is not None and program.levels.days is not None:
             w.line("if state.levels_closed is None:")
             w.line("    state.levels_closed = (day - ONE_DAY).isoformat()")
@@ -595,9 +599,9 @@ class CompiledSession:
 
     def _stamp(self, at: datetime) -> str:
         """An instant as the records' local ISO time (state.local_time), by the minute:
-        since 1970 a zone's offset changes only at whole minutes, so one minute's
-        stamps share everything but their seconds."""
-        if at.microsecond or at.year < 1970:
+        since 1973 every zone's offset is whole minutes and changes only at whole
+        minutes, so one minute's stamps share everything but their seconds."""
+        if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
             return local_time(self.program.calendar, at)
         minute = at.replace(second=0)
         parts = self._minutes.get(minute)

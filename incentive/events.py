@@ -104,12 +104,13 @@ def content_fingerprint(
 
 
 # (zone, "YYYY-MM-DDTHH:MM") -> the zone's offset at that local minute (fold=0): every
-# naive time in one minute has the same offset (since 1970 zones change at whole minutes).
+# naive time in one minute has the same offset (since 1973 zones change at whole minutes;
+# Monrovia's 1972 change did not).
 _OFFSETS: dict[tuple[str, str], timedelta] = {}
 
 
 def _local_to_utc(moment: datetime, text: str, calendar: Calendar) -> datetime:
-    if moment.year < 1970 or len(text) < 16 or text[13] != ":":
+    if moment.year < 1973 or len(text) < 16 or text[13] != ":":
         return calendar.to_utc(moment)
     key = (calendar.zone_name, text[:16])
     offset = _OFFSETS.get(key)
@@ -213,9 +214,21 @@ def _decode_line(text: str) -> Any:
     except orjson.JSONDecodeError:
         raw = None
     else:
-        if raw.__class__ is dict and len(_KEY.findall(text)) == len(raw):
+        if raw.__class__ is dict and len(_KEY.findall(text)) == len(raw) and _flat(raw):
             return raw
     return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+
+
+def _flat(raw: dict[str, Any]) -> bool:
+    """No value orjson may read otherwise than the standard module: it turns whole
+    numbers beyond 64 bits into floats, and nested values are not checked here."""
+    for value in raw.values():
+        kind = value.__class__
+        if kind is float and not -9.2e18 < value < 9.2e18:
+            return False
+        if kind is list or kind is dict:
+            return False
+    return True
 
 
 def read_jsonl(

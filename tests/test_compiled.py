@@ -91,6 +91,8 @@ CONDITIONS = (
     "words / 2 > likes",
     "vip",
     "not vip",
+    "words in [10, likes, 30]",
+    '"expert" in [channel, "lively"]',
 )
 AMOUNTS = ("1", "5", "words / 10", "words * 0.5 round nearest", "likes - 2", "min(words, 40) / 7")
 EVENTS_BLOCK = """
@@ -534,3 +536,72 @@ def test_reading_commands_give_the_same_answer_on_both_engines(command: str) -> 
         assert code == 0, out
         outputs.append(out)
     assert outputs[0] == outputs[1] and len(outputs[0]) > 200
+
+
+def test_streaming_across_the_season_end_keeps_every_deadline() -> None:
+    """An event after the season advances time without opening its day; an earlier,
+    in-season event then makes a lot due before that time. The compiled session must
+    still expire it (found by review: it skipped time for the rest of that day)."""
+    program = incentive.compile(
+        'scheme "m" {\n season 2026-03-01 to 2026-03-10\n expire after 1 days\n'
+        " rule r { on c award 5 }\n"
+        ' rule idle { on c inactive 1 days flag "idle" }\n}\n'
+    )
+    feed = [("e1", "ana", "03-09T08:00"), ("e2", "bo", "03-15T08:00"),
+            ("e3", "cy", "03-09T12:00"), ("e4", "bo", "03-15T09:00")]  # fmt: skip
+    outputs = []
+    for engine in ("interpreter", "compiled"):
+        session = program.session(engine=engine)
+        records = []
+        for event_id, member, at in feed:
+            event = {"id": event_id, "type": "c", "member": member, "at": f"2026-{at}:00"}
+            records += session.feed(event)
+        records += session.close_all()
+        outputs.append(_lines(records + session.balance_records()))
+    assert outputs[1] == outputs[0]
+    assert any('"kind":"expiry"' in line and '"member":"cy"' in line for line in outputs[0])
+
+
+def test_record_times_where_the_offset_had_seconds() -> None:
+    """Monrovia was 44 minutes 30 seconds behind UTC until 1972: no cache by the minute."""
+    from datetime import UTC
+
+    from incentive.compiler import CompiledSession
+    from incentive.state import local_time
+
+    program = incentive.compile('scheme "z" { timezone "Africa/Monrovia" rule a { on x award 1 } }')
+    session = CompiledSession(program)
+    moment = datetime(1971, 6, 1, 12, 0, 10, tzinfo=UTC)
+    for _ in range(3000):
+        assert session._stamp(moment) == local_time(program.calendar, moment), moment
+        moment += timedelta(seconds=13_331)
+
+
+def test_naive_times_where_the_offset_had_seconds() -> None:
+    """Read in any order, each naive Monrovia time around its 1972 change means what
+    the zone says (the per-minute offset cache is not used before 1973)."""
+    from incentive.events import parse_time
+
+    program = incentive.compile('scheme "z" { timezone "Africa/Monrovia" rule a { on x award 1 } }')
+    texts = ["1972-01-07T00:44:40", "1972-01-07T00:44:10", "1972-01-06T23:59:59"]
+    for text in texts + texts[::-1]:
+        expected = program.calendar.to_utc(datetime.fromisoformat(text))
+        assert parse_time(text, program.calendar) == expected
+
+
+def test_whole_numbers_beyond_64_bits_read_as_before() -> None:
+    """orjson turns them into floats; such lines are read by the standard module."""
+    from incentive.events import BadLine, read_text
+
+    program = incentive.compile('scheme "z" { rule a { on x award 1 } }')
+    lines = [
+        '{"id": 100000000000000000000, "type": "x", "member": "a", "at": "2026-03-02T08:00:00"}',
+        '{"type": "x", "member": 18446744073709551616, "at": "2026-03-02T08:00:00"}',
+        '{"type": "x", "member": "b", "at": "2026-03-02T08:00:00", "n": -9223372036854775809}',
+    ]
+    items = read_text("\n".join(lines) + "\n", program.calendar)
+    events = [item for item in items if not isinstance(item, BadLine)]
+    assert len(events) == 3
+    assert events[0].id == "100000000000000000000"
+    assert events[1].member == "18446744073709551616"
+    assert events[2].attributes["n"] == -9223372036854775809
