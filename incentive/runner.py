@@ -124,7 +124,9 @@ def run_to(
 ) -> RunSummary:
     """Evaluate what `read()` yields and write each kept record as a JSON line to `out`.
 
-    `read` is called again, once, if the input turns out not to be in time order.
+    `read` must return a fresh iterable of Events and BadLines each time it is called
+    (the readers in `events` give them): it is called again, once, if the input turns
+    out not to be in time order.
     """
     try:
         return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
