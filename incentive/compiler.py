@@ -115,9 +115,7 @@ class _Conditions:
             case ast.Membership(operand=operand, items=items, negated=negated):
                 subject = self._atom(operand)
                 values = [self._atom(item) for item in items]
-                if subject is None or any(v is None or v[1] for v in values):
-                    # an item that reads an attribute: the interpreter stops at the first
-                    # match, so a missing attribute after it does not matter; its own test
+                if subject is None or any(v is None for v in values):
                     return self._delegate(node, want)
                 needed = subject[1] + [n for v in values if v for n in v[1]]
                 listed = ", ".join(v[0] for v in values if v) + ("," if len(values) == 1 else "")

@@ -125,10 +125,12 @@ def truth(node: ast.Expr, attrs: Mapping[str, Any]) -> bool | None:
         case ast.Membership(operand=operand, items=items, negated=negated):
             try:
                 subject = evaluate(operand, attrs)
-                found = any(subject == evaluate(item, attrs) for item in items)
+                # Every item is read, as docs/reference.md says: an item the event does
+                # not carry makes the test unknown wherever it stands in the list.
+                listed = [evaluate(item, attrs) for item in items]
             except (MissingAttribute, AmountError):
                 return None
-            return found != negated
+            return any(subject == value for value in listed) != negated
     try:
         return bool(evaluate(node, attrs))
     except (MissingAttribute, AmountError):

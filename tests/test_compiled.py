@@ -605,3 +605,19 @@ def test_whole_numbers_beyond_64_bits_read_as_before() -> None:
     assert events[0].id == "100000000000000000000"
     assert events[1].member == "18446744073709551616"
     assert events[2].attributes["n"] == -9223372036854775809
+
+
+@pytest.mark.parametrize("listed", ['["a", other]', '[other, "a"]'])
+def test_an_in_list_reading_a_missing_attribute_is_unknown(listed: str) -> None:
+    """Wherever the missing attribute stands in the list (reference.md: an `in` test
+    that reads an attribute the event does not carry is unknown)."""
+    program = incentive.compile(
+        'scheme "m" {\n events { msg(channel: text, other: text) }\n'
+        f" rule r {{ on msg where channel in {listed} award 1 }}\n}}\n"
+    )
+    event = {"id": "e1", "type": "msg", "member": "ana", "at": "2026-03-02T08:00:00"}
+    for engine in ("interpreter", "compiled"):
+        missing = program.evaluate([{**event, "channel": "a"}], engine=engine)
+        assert missing.balances == {"ana": {"points": 0}}
+        known = program.evaluate([{**event, "channel": "a", "other": "b"}], engine=engine)
+        assert known.balances == {"ana": {"points": 1}}
