@@ -31,8 +31,8 @@ from incentive import ast
 from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
-from incentive.intake import bad_event, bad_line_record, coerce
-from incentive.program import Program, RuleSpec
+from incentive.intake import bad_event, bad_line_record, coerce, mistyped
+from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.roster import Roster
@@ -626,10 +626,8 @@ class CompiledSession:
     def _repeated(self, event: Event, known: str) -> list[Record]:
         return list(self._reference._evaluate(event))  # a duplicate or a conflict
 
-    def _mistyped(self, event: Event, name: str, kind: str, err: ValueError) -> Record:
-        what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
-        reason = f"attribute `{name}` should be {what}, got {err}"
-        return bad_event(event, reason, self.program.calendar)
+    def _mistyped(self, event: Event, name: str, kind: ValueType, err: ValueError) -> Record:
+        return bad_event(event, mistyped(name, kind, err), self.program.calendar)
 
     def _late(self, event: Event, day: date) -> Record:
         return Record(

@@ -58,9 +58,14 @@ def read_attributes(program: Program, event: Event) -> dict[str, Any] | str:
         try:
             typed[name] = coerce(event.attributes[name], kind)
         except ValueError as err:
-            what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
-            return f"attribute `{name}` should be {what}, got {err}"
+            return mistyped(name, kind, err)
     return typed
+
+
+def mistyped(name: str, kind: ValueType, err: ValueError) -> str:
+    """Why an attribute's value does not fit the type the scheme reads it as."""
+    what = {"number": "a number", "text": "text", "bool": "true or false"}[kind]
+    return f"attribute `{name}` should be {what}, got {err}"
 
 
 def bad_event(event: Event, reason: str, calendar: Calendar) -> Record:

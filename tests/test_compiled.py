@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import CONDITIONS as PROPERTY_CONDITIONS
 
 import incentive
 from incentive.compiler import compile_program, explain_plan
@@ -81,12 +82,9 @@ def test_worked_schemes_give_the_same_records(
 
 MEMBERS = ("ana", "bo", "cy", "段", "lead")
 PERIODS = ("day", "week")
+# the property tests' conditions, and more that read several attributes
 CONDITIONS = (
-    "words >= 20",
-    'channel == "expert"',
-    'channel in ["lively", "expert"]',
-    "not (words < 50)",
-    'words > 10 and channel != "other"',
+    *PROPERTY_CONDITIONS,
     "words < 30 or likes >= 3",
     "words / 2 > likes",
     "vip",

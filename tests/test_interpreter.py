@@ -8,7 +8,7 @@ plausible slip in the engine would fail (issue 14: mutants the suite missed).
 | season-end ranks | a closed rank period reopened by a later close at the same instant |
 | budgets | mutmut survivors in budgets.py (1-point awards, penalties, the cut record) |
 
-Known bugs are pinned at the end with `xfail(strict=True)`: the fix makes them pass.
+A known bug is pinned with `xfail(strict=True)` until its fix makes it pass.
 """
 
 from __future__ import annotations
@@ -407,7 +407,7 @@ def test_a_budget_counts_one_point_awards_and_a_penalty_gives_nothing_back() -> 
     assert result.balances == {"ana": {"points": 1}, "bo": {"points": 1}}
 
 
-# ---- known bugs: pinned, not fixed here (the engine is being rewritten elsewhere) -------------
+# ---- rank awards and expiry ----------------------------------------------------------------
 
 RANK_EXPIRY = """scheme "rank expiry" {
   expire after 2 days
