@@ -275,16 +275,18 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
 @click.option(
     "--engine",
-    type=click.Choice(["compiled", "interpreter"]),
-    default="compiled",
+    type=click.Choice(["columnar", "compiled", "interpreter"]),
+    default="columnar",
     show_default=True,
-    help="the compiled evaluator, or the reference interpreter (the same records)",
+    help="the columnar plan where the scheme and plain JSON Lines files allow it (else "
+    "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
+    "the same records",
 )
 @click.option(
     "--explain-plan",
     is_flag=True,
-    help="print what the compiled evaluator writes inline and what it leaves to the "
-    "interpreter, then stop",
+    help="print whether the columnar plan runs the scheme, what the compiled evaluator "
+    "writes inline and what it leaves to the interpreter, then stop",
 )
 @guarded
 def run_command(
@@ -323,8 +325,10 @@ def run_command(
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
     if explain_plan:
+        from incentive.columnar import explain as columnar_plan
         from incentive.compiler import explain_plan as plan
 
+        click.echo(columnar_plan(program))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
     teams = load_roster(roster) if roster else None
@@ -333,6 +337,8 @@ def run_command(
     def keep(record: Record) -> bool:
         return (shown is None or record.kind in shown) and (not members or record.member in members)
 
+    chosen = keep if shown is not None or members else None
+
     # The run's state is plain data without reference cycles: the cyclic collector
     # would only walk millions of live objects again and again (a third of the time).
     gc.collect()
@@ -340,7 +346,7 @@ def run_command(
     gc.disable()
     try:
         summary = _run_records(
-            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet
+            program, events, events_format, fmt, out, instant, teams, engine, chosen, quiet
         )
     finally:
         gc.enable()
@@ -375,7 +381,7 @@ def _run_records(
     until: datetime | None,
     roster: Any,
     engine: str,
-    keep: Callable[[Record], bool],
+    keep: Callable[[Record], bool] | None,
     quiet: bool,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table."""
@@ -383,8 +389,9 @@ def _run_records(
 
     import msgspec
 
+    from incentive.events import guess_format
     from incentive.records import Record
-    from incentive.runner import run_to
+    from incentive.runner import run_files
 
     if out:
         _refuse_overwriting_input(Path(out), events)
@@ -398,8 +405,17 @@ def _run_records(
         else:
             target = sys.stdout.buffer
         try:
-            summary = run_to(
+            # Plain files the columnar plan may read whole (standard input goes through
+            # the stream).
+            files = [
+                path
+                for path in events
+                if path != "-"
+                and (events_format if events_format != "auto" else guess_format(path)) == "jsonl"
+            ]
+            summary = run_files(
                 program,
+                files if len(files) == len(events) else None,
                 lambda: with_progress(
                     iter_event_files(events, program, events_format, stdin), quiet
                 ),

@@ -161,7 +161,7 @@ class CompiledProgram:
     plan: tuple[str, ...]  # what is inline and what calls the interpreter, rule by rule
 
 
-def _constant_points(rule: RuleSpec) -> int | None:
+def constant_points(rule: RuleSpec) -> int | None:
     """A per-event award's points when they are one positive constant, boosts aside."""
     if rule.amount is None or rule.boosts or uses_random(rule.amount):
         return None
@@ -378,7 +378,7 @@ class _Generator:
     def award(self, rule: RuleSpec, node: str) -> None:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
         w = self.writer
-        points = _constant_points(rule)
+        points = constant_points(rule)
         if points is None:
             self.plan.append(f"rule `{rule.name}`: award (the interpreter's step)")
             w.line(

@@ -207,7 +207,7 @@ def close_rank(
         if rank.measure == "rate":
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
         where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
-        reason = f"{_ordinal(position)} of {len(order)} by {by}{shown} {where}"
+        reason = f"{ordinal(position)} of {len(order)} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:
             outcomes.append(
@@ -280,6 +280,6 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"

@@ -486,6 +486,8 @@ def test_cli_explain_plan() -> None:
     code, out = invoke("run", "--explain-plan", "bench/camp4.incentive", "-")
     assert code == 0
     assert out.splitlines() == [
+        "scheme `Four-rule camp`: columnar plan for batch runs of plain JSON Lines files "
+        "(other input: the compiled evaluator)",
         "scheme `Four-rule camp`: compiled evaluator",
         "  rule `homework`: award 5, inline",
         "  rule `streak`: streak (the interpreter's step, once per period)",

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"lints", "checker_ledger", "checker"},  # language -> program
     {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
     {"engine"},  # the reference interpreter
-    {"compiler"},  # the compiled evaluator, built on the interpreter's steps
+    {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
     {"runner"},  # choosing an evaluator; batch and bounded runs
     {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
     {"cli", "__init__"},

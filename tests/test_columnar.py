@@ -1,0 +1,426 @@
+"""The columnar plan writes the interpreter's bytes, or steps aside before writing any.
+
+`incentive.columnar` states a batch run as whole-column operations. It is proven
+here the way the compiled evaluator is: byte-identical JSON Lines against the
+reference interpreter, on random schemes drawn from every construct the plan
+takes and random plain event files; and on inputs it must not take (a bad
+line, a repeated id, an attribute missing, times out of order, ...), where it
+must decline so that the loop answers, never answer differently.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import incentive
+from incentive import columnar, runner
+from incentive.events import read_events
+from incentive.program import Program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EVENTS_BLOCK = """
+  events {
+    checkin
+    message(words: number, channel: text, likes: number, vip: bool)
+    post(words: number, likes: number)
+    ad
+  }
+"""
+CONDITIONS = (
+    "words >= 30",
+    "words < 30 or likes >= 3",
+    "vip",
+    "not vip",
+    'channel == "expert"',
+    'channel in ["lively", "expert"]',
+    'channel not in ["other"]',
+    "words in [10, 20, 30, 40]",
+    "likes != 2",
+    "words > 12.5",
+    "words <= 12.5",
+    "words == 7.5",
+    "words != 7.5",
+    '40 > words and member != "ana"',
+    "words >= likes",
+    'not (vip and channel == "lively")',
+)
+MEMBERS = ("ana", "bo", "cy", "段", "lead", "Zoë")
+ZONES = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
+
+
+@st.composite
+def plain_schemes(draw: st.DrawFn) -> str:
+    """A scheme built only from constructs the columnar plan writes."""
+    small = lambda low=1, high=4: draw(st.integers(low, high))  # noqa: E731
+    period = lambda: draw(st.sampled_from(("day", "week", "month")))  # noqa: E731
+    head = ["currency coins, xp", f'timezone "{draw(st.sampled_from(ZONES))}"']
+    ends = draw(st.sampled_from((None, "21:00", "04:00")))
+    if ends is not None:
+        head.append(f"day ends {ends}")
+    if draw(st.integers(0, 3)) == 0:
+        head.append("week starts sunday")
+    if draw(st.integers(0, 3)) == 0:
+        head.append("season 2026-02-20 to 2026-03-30")
+    rules: list[str] = []
+    kinds = draw(
+        st.lists(st.sampled_from(("award", "award", "streak", "rank")), min_size=1, max_size=6)
+    )
+    for index, kind in enumerate(kinds):
+        name = f"r{index}"
+        if kind == "award":
+            on = draw(st.sampled_from(("message", "post", "checkin", "message, post")))
+            parts = [f"on {on}"]
+            if on == "message" and draw(st.booleans()):
+                parts[0] += f" where {draw(st.sampled_from(CONDITIONS))}"
+            currency = " xp" if draw(st.integers(0, 4)) == 0 else ""
+            parts.append(f"award {small(1, 9)}{currency}")
+            limit = draw(st.sampled_from((None, "day", "week", "month", "ever")))
+            if limit == "ever":
+                parts.append(draw(st.sampled_from(("once", f"limit {small()} ever"))))
+            elif limit is not None:
+                parts.append(f"limit {small()} per {limit}")
+            if draw(st.booleans()):
+                parts.append(f"cap {small(2, 15)} per {period()}")
+            rules.append(f"rule {name} {{ {' '.join(parts)} }}")
+        elif kind == "streak":
+            on = draw(st.sampled_from(("checkin", "message where words >= 30", "post")))
+            tiers = " ".join(
+                f"at {n} award {small()}"
+                for n in sorted(draw(st.sets(st.integers(1, 5), min_size=1, max_size=3)))
+            )
+            every = f" every {small(2, 4)} award {small()}" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on {on} streak per {draw(st.sampled_from(('day', 'week')))} {tiers}{every} }}"
+            )
+        else:
+            measure = draw(st.sampled_from(("earliest", "count")))
+            side = draw(st.sampled_from(("top", "top", "bottom")))
+            places = small(1, 3)
+            pay = draw(st.sampled_from(("award 10, 5", f"award {small()}", "award 4, 0, 2")))
+            pay = f"award {small()}" if pay.count(",") >= places else pay
+            on = draw(st.sampled_from(("message", "checkin", "post", "message where vip")))
+            rules.append(
+                f"rule {name} {{ on {on} {side} {places} per {period()} by {measure} {pay} }}"
+            )
+    body = "\n  ".join(head + rules)
+    return f'scheme "plain" {{\n  {body}\n{EVENTS_BLOCK}}}\n'
+
+
+@st.composite
+def plain_events(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Two weeks of plain events in time order: unique ids, every attribute present."""
+    base = datetime(2026, 3, 1)
+    minutes = draw(st.lists(st.integers(0, 14 * 24 * 60 * 4), max_size=80))
+    if draw(st.integers(0, 4)):
+        minutes.sort()  # the usual export; else the plan sorts by time, as the loop does
+    events = []
+    for i, minute in enumerate(minutes):
+        moment = base + timedelta(seconds=minute * 15)
+        if moment.date() == datetime(2026, 3, 8).date() and moment.hour == 2:
+            moment += timedelta(hours=1)  # New York skips 02:00-03:00 that day
+        kind = draw(st.sampled_from(("checkin", "message", "message", "post", "ad")))
+        event: dict[str, Any] = {
+            "id": f"e{i}",
+            "type": kind,
+            "member": draw(st.sampled_from(MEMBERS)),
+            "at": moment.isoformat(),
+        }
+        if kind in ("message", "post"):
+            event["words"] = draw(st.integers(0, 60))
+            event["likes"] = draw(st.integers(0, 6))
+        if kind == "message":
+            event["channel"] = draw(st.sampled_from(("lively", "expert", "other")))
+            event["vip"] = draw(st.booleans())
+        events.append(event)
+    return events
+
+
+def _reference(program: Program, path: Path) -> bytes:
+    out = io.BytesIO()
+
+    def read() -> Any:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
+            yield from read_events(stream, program.calendar, "jsonl", str(path))
+
+    runner.run_to(program, read, out, engine="interpreter")
+    return out.getvalue()
+
+
+def _columnar(program: Program, path: Path) -> tuple[bytes, runner.RunSummary]:
+    out = io.BytesIO()
+
+    def read() -> Any:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
+            yield from read_events(stream, program.calendar, "jsonl", str(path))
+
+    summary = runner.run_files(program, [str(path)], read, out, engine="columnar")
+    return out.getvalue(), summary
+
+
+def _write(tmp: Path, lines: list[str]) -> Path:
+    path = tmp / "events.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    text=plain_schemes(),
+    events=plain_events(),
+    separators=st.sampled_from([(", ", ": "), (",", ":")]),
+)
+def test_random_plain_schemes_give_the_interpreters_bytes(
+    tmp_path: Path, text: str, events: list[dict[str, Any]], separators: tuple[str, str]
+) -> None:
+    program = incentive.compile(text, "plain.incentive")
+    assert columnar.why_not(program) == []
+    path = _write(
+        tmp_path, [json.dumps(e, ensure_ascii=False, separators=separators) for e in events]
+    )
+    got, summary = _columnar(program, path)
+    assert summary.columnar == bool(events)  # plain input: the plan ran it
+    assert got == _reference(program, path)
+
+
+def test_times_with_offsets_and_z(tmp_path: Path) -> None:
+    program = incentive.load(ROOT / "bench" / "camp4.incentive")
+    lines = [
+        '{"id": "a", "type": "homework", "member": "ana", "at": "2026-03-01T12:00:00Z", "words": 600}',
+        '{"id": "b", "type": "homework", "member": "bo", "at": "2026-03-01T20:30:00+08:00", "words": 600}',
+        '{"id": "c", "type": "message", "member": "bo", "at": "2026-03-01T21:10:00"}',
+        '{"id": "d", "type": "homework", "member": "ana", "at": "2026-03-02T13:30:00+00:00", "words": 700}',
+    ]
+    path = _write(tmp_path, lines)
+    got, summary = _columnar(program, path)
+    assert summary.columnar
+    assert got == _reference(program, path)
+    assert b'"rank":1' in got and b'"at":"2026-03-01T20:00:00+08:00"' in got
+
+
+NOT_PLAIN = {
+    "a line that is not JSON": ["{not json"],
+    "a repeated id": [
+        '{"id": "e1", "type": "message", "member": "ana", "at": "2026-03-01T10:05:00"}'
+    ],
+    "a repeated key": [
+        '{"id": "x", "type": "message", "member": "ana", "member": "bo", "at": "2026-03-01T10:06:00"}'
+    ],
+    "an attribute a rule reads missing": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00"}'
+    ],
+    "an attribute as text": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": "600"}'
+    ],
+    "a fraction": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": 600.5}'
+    ],
+    "an escaped character": [
+        '{"id": "x", "type": "message", "member": "an\\"a", "at": "2026-03-01T11:00:00"}'
+    ],
+    "a member as a number": [
+        '{"id": "x", "type": "message", "member": 7, "at": "2026-03-01T11:00:00"}'
+    ],
+    "a space before a colon": [
+        '{"id" : "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00"}'
+    ],
+    "an unknown type": [
+        '{"id": "x", "type": "homewrk", "member": "ana", "at": "2026-03-01T11:00:00"}'
+    ],
+    "a time with a fraction": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00.5"}'
+    ],
+    "a date without a time": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01"}'
+    ],
+    "a day that does not exist": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-02-30T11:00:00"}'
+    ],
+    "no id": ['{"type": "message", "member": "ana", "at": "2026-03-01T11:00:00"}'],
+    "an empty member": [
+        '{"id": "x", "type": "message", "member": "", "at": "2026-03-01T11:00:00"}'
+    ],
+    "a blank line": ["   "],
+    "a repeated key no rule reads": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", '
+        '"mood": 1, "mood": 2}'
+    ],
+    "a number beyond 15 digits": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", '
+        '"words": 1234567890123456}'
+    ],
+    "an exponent": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", '
+        '"words": 600, "score": 1e400}'
+    ],
+    "a number as true": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": true}'
+    ],
+}
+# Lines the plan takes all the same (and must answer as the loop does).
+PLAIN_TOO = {
+    "a time back in time": [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-02-27T10:00:00", "words": 900}'
+    ],
+    "keys no rule reads": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", "mood": 1.5, '
+        '"tags": null, "ok": true, "note": "hi: é?"}'
+    ],
+    "a number beyond 15 digits no rule reads": [
+        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", '
+        '"big": 123456789012345678901234567890}'
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_PLAIN))
+def test_input_that_is_not_plain_goes_to_the_loop(tmp_path: Path, case: str) -> None:
+    """The plan declines before writing a byte; the loop's answer is the reference's."""
+    program = incentive.load(ROOT / "bench" / "camp4.incentive")
+    lines = [
+        '{"id": "e1", "type": "homework", "member": "ana", "at": "2026-03-01T10:00:00", "words": 600}',
+        *NOT_PLAIN[case],
+        '{"id": "e2", "type": "homework", "member": "bo", "at": "2026-03-01T12:00:00", "words": 800}',
+        '{"id": "e3", "type": "message", "member": "bo", "at": "2026-03-01T12:30:00"}',
+    ]
+    path = _write(tmp_path, lines)
+    assert columnar.run_columnar(program, [path], io.BytesIO()) is None
+    got, summary = _columnar(program, path)
+    assert not summary.columnar
+    assert got == _reference(program, path)
+
+
+@pytest.mark.parametrize("case", sorted(PLAIN_TOO))
+def test_plain_input_the_plan_takes(tmp_path: Path, case: str) -> None:
+    program = incentive.load(ROOT / "bench" / "camp4.incentive")
+    lines = [
+        '{"id": "e1", "type": "homework", "member": "ana", "at": "2026-03-01T10:00:00", "words": 600}',
+        *PLAIN_TOO[case],
+        '{"id": "e2", "type": "homework", "member": "bo", "at": "2026-03-01T12:00:00", "words": 800}',
+    ]
+    path = _write(tmp_path, lines)
+    got, summary = _columnar(program, path)
+    assert summary.columnar
+    assert got == _reference(program, path)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": null}',
+        '{"id":"x","type":"message","member":"cy","at":"2026-03-01T11:00:00"}\r',
+        '{"id": "x", "type": "message", "member": "Zoë 段", "at": "2026-03-01T11:00:00"}',
+        '{"at": "2026-03-01T11:00:00", "member": "cy", "type": "message", "id": "null"}',
+    ],
+)
+def test_plain_variants_still_take_the_plan(tmp_path: Path, extra: str) -> None:
+    """Key order, compact separators, CRLF, non-ASCII names and a null attribute no rule
+    needs here are plain: the plan runs them, and writes the reference's bytes."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n rule chat { on message award 1 cap 2 per day }\n'
+        " rule hw { on homework award 3 }\n events { homework(words: number)\n message } }"
+    )
+    lines = ['{"id": "e1", "type": "message", "member": "ana", "at": "2026-03-01T10:00:00"}', extra]
+    path = _write(tmp_path, lines)
+    got, summary = _columnar(program, path)
+    assert summary.columnar
+    assert got == _reference(program, path)
+
+
+def test_a_time_daylight_saving_skips_goes_to_the_loop(tmp_path: Path) -> None:
+    program = incentive.compile(
+        'scheme "s" { currency coins\n timezone "America/New_York"\n'
+        " rule chat { on message award 1 }\n events { message } }"
+    )
+    path = _write(
+        tmp_path, ['{"id": "x", "type": "message", "member": "a", "at": "2026-03-08T02:30:00"}']
+    )
+    got, summary = _columnar(program, path)
+    assert not summary.columnar
+    assert got == _reference(program, path)
+
+
+def test_outside_the_season_goes_to_the_loop(tmp_path: Path) -> None:
+    program = incentive.compile(
+        'scheme "s" { currency coins\n season 2026-03-02 to 2026-03-05\n'
+        " rule chat { on message award 1 }\n events { message } }"
+    )
+    path = _write(
+        tmp_path, ['{"id": "x", "type": "message", "member": "a", "at": "2026-03-01T02:30:00"}']
+    )
+    got, summary = _columnar(program, path)
+    assert not summary.columnar and b"outside_season" in got
+    assert got == _reference(program, path)
+
+
+def test_why_not_names_each_construct() -> None:
+    camp = incentive.load(ROOT / "schemes" / "writing_camp.incentive")
+    reasons = columnar.why_not(camp)
+    assert "teams" in reasons and "grants" in reasons
+    assert "rule `featured`: a rank by max" in reasons
+    assert columnar.plan_for(camp) is None
+    assert columnar.why_not(incentive.load(ROOT / "bench" / "camp4.incentive")) == []
+    text = columnar.explain(camp)
+    assert text.startswith("scheme `21-day writing camp`: no columnar plan")
+    assert "  not written as columns: rule `featured`: a rank by max" in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    "rule, why",
+    [
+        ("rule a { on message award 2 limit 1 per day limit 3 per week }", "more than one limit"),
+        (
+            "rule a { on message where words / 2 > 3 award 2 }",
+            "a condition with arithmetic or calls",
+        ),
+        ("rule a { on message award words / 10 }", "an amount that is not one positive constant"),
+        ("rule a { on message award -2 }", "an amount that is not one positive constant"),
+        ("rule a { on message streak per day grace 1 at 2 award 3 }", "a streak with grace"),
+        ('rule a { on message top 1 per day by count perk "star" }', "a board or a perk"),
+        ("rule a { on message top 1 per day by sum words award 3 }", "a rank by sum"),
+        ("rule a { on message milestone count at 2 award 3 }", "a milestone"),
+    ],
+)
+def test_constructs_the_plan_does_not_write(rule: str, why: str) -> None:
+    program = incentive.compile(
+        f'scheme "s" {{ currency coins\n {rule}\n events {{ message(words: number) }} }}'
+    )
+    assert f"rule `a`: {why}" in columnar.why_not(program)
+
+
+def test_cli_run_takes_the_plan_and_writes_the_interpreters_bytes(tmp_path: Path) -> None:
+    from tests.clirun import invoke
+
+    lines = []
+    for i in range(400):
+        kind = "homework" if i % 3 else "message"
+        words = f', "words": {300 + 7 * i % 400}' if kind == "homework" else ""
+        moment = datetime(2026, 3, 1, 8) + timedelta(minutes=37 * i)
+        lines.append(
+            f'{{"id": "e{i}", "type": "{kind}", "member": "m{i % 13}", '
+            f'"at": "{moment.isoformat()}"{words}}}'
+        )
+    events = _write(tmp_path, lines)
+    outputs = {}
+    for engine in ("columnar", "compiled", "interpreter"):
+        target = tmp_path / f"{engine}.jsonl"
+        code, _ = invoke(
+            "run", "bench/camp4.incentive", str(events), "--quiet", "--engine", engine,
+            "--out", str(target),
+        )  # fmt: skip
+        assert code == 0
+        outputs[engine] = target.read_bytes()
+    assert outputs["columnar"] == outputs["interpreter"] == outputs["compiled"]
+    assert outputs["columnar"].count(b'"kind":"rank"') > 10
