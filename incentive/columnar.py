@@ -25,9 +25,12 @@ the scheme's `Calendar` once per distinct day and joined in.
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -49,11 +52,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["ColumnarPlan", "explain", "plan_for", "run_columnar", "why_not"]
-
-# Above this much input the plan would hold too much at once: the compiled loop
-# streams it in memory that grows with members, not events.
-MAX_INPUT_BYTES = 1 << 30
-
 
 # ---- what the plan can say --------------------------------------------------------------
 
@@ -359,17 +357,42 @@ def _mistyped_pattern(attributes: dict[str, ValueType]) -> str:
     return "|".join(bad)
 
 
-def _read(plan: ColumnarPlan, paths: Sequence[Path]) -> pl.DataFrame | None:
-    """Every event of the files as columns, or None when a line is not plain."""
+# A chunk of the input: about 170,000 events at a time, so that memory grows with the
+# members and the open periods, not with the events (state is carried between chunks).
+BLOCK_BYTES = 16 << 20
+
+
+def _blocks(paths: Sequence[Path]) -> Iterator[pl.DataFrame]:
+    """The files' lines as a one-column frame, a block of whole lines at a time."""
+    for path in paths:
+        with path.open("rb") as file:
+            rest = b""
+            while data := file.read(BLOCK_BYTES):
+                data = rest + data
+                cut = data.rfind(b"\n") + 1
+                rest = data[cut:]
+                if cut:
+                    yield _lines_of(data[:cut])
+            if rest:
+                yield _lines_of(rest)
+
+
+def _lines_of(data: bytes) -> pl.DataFrame:
     import polars as pl
 
-    try:
-        return _decode(plan, paths)
-    except pl.exceptions.PolarsError:
-        return None  # what Polars cannot read as a plain line, the loop reads
+    return pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        separator="\x01",  # never in a plain line: a line is one field
+        quote_char=None,
+        new_columns=["line"],
+        schema_overrides={"line": pl.String},
+        encoding="utf8",  # strict: a file in another encoding is the loop's to refuse
+    )
 
 
-def _decode(plan: ColumnarPlan, paths: Sequence[Path]) -> pl.DataFrame | None:
+def _decode(plan: ColumnarPlan, lines: pl.DataFrame) -> pl.DataFrame | None:
+    """A block's events as columns, or None when a line is not plain."""
     import polars as pl
 
     program = plan.program
@@ -378,24 +401,6 @@ def _decode(plan: ColumnarPlan, paths: Sequence[Path]) -> pl.DataFrame | None:
     dtypes = {"number": pl.Int64, "text": pl.String, "bool": pl.Boolean}
     for name, kind in attributes.items():
         fields[name] = dtypes[kind]
-    frames = []
-    for path in paths:
-        try:
-            lines = pl.read_csv(
-                path,
-                has_header=False,
-                separator="\x01",  # never in a plain line: a line is one field
-                quote_char=None,
-                new_columns=["line"],
-                schema_overrides={"line": pl.String},
-                encoding="utf8",
-            )
-        except (OSError, UnicodeError):
-            return None
-        frames.append(lines)
-    if not frames:
-        return None
-    lines = pl.concat(frames) if len(frames) > 1 else frames[0]
     if lines.height == 0 or lines["line"].null_count():
         return None
     line = pl.col("line")
@@ -444,12 +449,12 @@ def _decode(plan: ColumnarPlan, paths: Sequence[Path]) -> pl.DataFrame | None:
     known = program.known_events
     if known is not None and not events["type"].is_in(sorted(known)).all():
         return None  # an unknown type is refused by the loop with its own record
-    return _timed(program, events)
+    return events
 
 
-def _timed(program: Program, events: pl.DataFrame) -> pl.DataFrame | None:
-    """Instants (microseconds, UTC), days and record times; None when a time is
-    outside what the plan takes (not plain, not in order, outside the season)."""
+def _instants(program: Program, events: pl.DataFrame) -> pl.DataFrame | None:
+    """Each event's instant `t` (microseconds, UTC); None when a local time is one that
+    daylight saving skips (the loop's rule answers it)."""
     import polars as pl
 
     calendar = program.calendar
@@ -460,21 +465,24 @@ def _timed(program: Program, events: pl.DataFrame) -> pl.DataFrame | None:
         .dt.convert_time_zone("UTC")
     )
     instant = naive
-    if not events.select((at.str.len_bytes() == len("2026-03-01T09:00:00")).all()).item():
+    plain = at.str.len_bytes() == len("2026-03-01T09:00:00")
+    if not events.select(plain.all()).item():
         offset = (
             at.str.replace(r"Z$", "+00:00")
             .str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%:z", strict=False)
             .dt.convert_time_zone("UTC")
         )
-        instant = (
-            pl.when(at.str.len_bytes() == len("2026-03-01T09:00:00")).then(naive).otherwise(offset)
-        )
+        instant = pl.when(plain).then(naive).otherwise(offset)
     events = events.with_columns(t=instant.dt.epoch("us"))
-    if events["t"].null_count():
-        return None  # a local time daylight saving skips: the loop's rule applies
-    if not events["t"].is_sorted():
-        # By time, equal times in input order: the order the loop's sort on disk gives.
-        events = events.sort("t", maintain_order=True).with_columns(resorted=pl.lit(True))
+    return None if events["t"].null_count() else events
+
+
+def _dated(program: Program, events: pl.DataFrame) -> pl.DataFrame | None:
+    """Days, positions, member numbers and record times of time-ordered events; None
+    when a day is outside what the plan takes (far years, outside the season)."""
+    import polars as pl
+
+    calendar = program.calendar
     t = events["t"]
     first, last = _utc(int(t[0])), _utc(int(t[-1]))
     if first.year < 1973 or last.year > 2999:
@@ -521,7 +529,7 @@ def _inner(text: str) -> str:
 
 
 class _Days:
-    """Calendar answers for each distinct day of the input, mapped onto the day column:
+    """Calendar answers for each distinct day of a chunk, mapped onto the day column:
     the calendar is asked once per day, never per event."""
 
     def __init__(self, program: Program, days: list[int]) -> None:
@@ -533,28 +541,30 @@ class _Days:
         calendar = self.program.calendar
         return [calendar.period_key(period, date.fromordinal(d)) for d in self.days]
 
-    def code(self, period: Any) -> pl.Expr:
-        """The day column as a number per period (equal for days of one period)."""
-        keys = self.keys(period)
-        codes = {k: n for n, k in enumerate(dict.fromkeys(keys))}
-        return self._map([codes[k] for k in keys])
+    def last(self, period: Any) -> str:
+        """The key of the period the chunk ends in: the one later chunks may continue."""
+        return self.program.calendar.period_key(period, date.fromordinal(self.days[-1]))
+
+    def key(self, period: Any) -> pl.Expr:
+        """The day column as its period's key."""
+        import polars as pl
+
+        return pl.col("day").replace_strict(self.days, self.keys(period), return_dtype=pl.String)
 
     def index(self, period: Any) -> pl.Expr:
         """The day column as `period_index`: consecutive periods, consecutive numbers."""
-        calendar = self.program.calendar
-        return self._map([period_index(period, date.fromordinal(d), calendar) for d in self.days])
-
-    def _map(self, values: list[int]) -> pl.Expr:
         import polars as pl
 
+        calendar = self.program.calendar
+        values = [period_index(period, date.fromordinal(d), calendar) for d in self.days]
         return pl.col("day").replace_strict(self.days, values, return_dtype=pl.Int64)
 
 
 def _numbered(frame: pl.DataFrame, by: Sequence[str], name: str) -> pl.DataFrame:
-    """Sorted by `by` then time, with `name` numbering each group's rows from 0.
+    """Sorted by `by` then input order, with `name` numbering each group's rows from 0.
 
-    The same as `int_range(len).over(by)` in time order, for the price of one sort of
-    whole numbers instead of hashing every row (the records are sorted again at the end).
+    The same as `int_range(len).over(by)` in time order, for the price of one sort
+    instead of hashing every row (the records are sorted again at the end).
     """
     import polars as pl
 
@@ -565,11 +575,39 @@ def _numbered(frame: pl.DataFrame, by: Sequence[str], name: str) -> pl.DataFrame
     return frame.with_columns((row - start).alias(name))
 
 
+@dataclass
+class _Carry:
+    """What one chunk leaves to the next, keyed by member (member numbers are a
+    chunk's own): counts and totals of the periods still open, streaks, rank entries
+    of periods not yet closed, balances, the open day's ids."""
+
+    counts: dict[int, pl.DataFrame]  # rule -> member, key, used (limits) or total (caps)
+    streaks: dict[int, pl.DataFrame]  # rule -> member, p, length
+    entries: dict[int, pl.DataFrame]  # rule -> key, member, value, reached, event
+    balances: pl.DataFrame  # member, currency, balance
+    members: pl.DataFrame  # member
+    last: int | None = None  # the instant of the last event so far
+    open_day: int | None = None
+    open_ids: pl.Series | None = None
+
+
+def _empty_carry() -> _Carry:
+    import polars as pl
+
+    return _Carry(
+        {},
+        {},
+        {},
+        pl.DataFrame(schema={"member": pl.String, "currency": pl.String, "balance": pl.Int64}),
+        pl.DataFrame(schema={"member": pl.String}),
+    )
+
+
 # Columns of the record frame. Sort keys: the event (or, for a close, the first event
-# after it; the input's length for the end), 0 for closes before 1 for the event's own
+# after it; the chunk's length for the end), 0 for closes before 1 for the event's own
 # records, the close's instant, the rule's place, a record's place within its step.
-# `seq` is the event the record names (member, id, time); `form` its fixed text
-# (kind, rule, currency, a reason that does not vary) in `_Forms`.
+# `seq` is the event the record names (member, id, time); a rank award names them
+# itself. `form` is its fixed text (kind, rule, currency, a reason that does not vary).
 _KEYS = ("k_event", "k_phase", "k_end", "k_rule", "k_sub")
 _RECORD = {
     "seq": "Int64",
@@ -581,6 +619,8 @@ _RECORD = {
     "value": "String",  # JSON text
     "reason": "String",  # JSON text, when it varies
     "closed": "String",  # a rank award: its period's close as the record's time
+    "r_member": "String",  # a rank award: its member
+    "r_event": "String",  # a rank award: the event that placed it
 }
 
 
@@ -632,18 +672,29 @@ class _Forms:
         return pl.concat_str([*pieces, pl.lit(text)])
 
 
-def _records(plan: ColumnarPlan, events: pl.DataFrame) -> tuple[pl.DataFrame, _Forms]:
+@dataclass
+class _Chunk:
+    """One chunk of time-ordered events and what the stages need to know about it."""
+
+    plan: ColumnarPlan
+    events: pl.DataFrame
+    days: _Days
+    carry: _Carry
+    final: bool  # the input's last chunk: every open period closes at its end
+    forms: _Forms
+
+
+def _records(chunk: _Chunk) -> pl.DataFrame:
     import polars as pl
 
-    days = _Days(plan.program, events["day"].unique().sort().to_list())
-    forms = _Forms()
+    plan = chunk.plan
     parts: list[pl.DataFrame] = []
     for award in plan.awards:
-        parts += _award(award, events, days, forms)
+        parts += _award(award, chunk)
     for streak in plan.streaks:
-        parts += _streak(streak, events, days, forms)
+        parts += _streak(streak, chunk)
     for rank in plan.ranks:
-        parts += _rank(plan.program, rank, events, days, forms)
+        parts += _rank(rank, chunk)
     schema = {**dict.fromkeys(_KEYS, pl.Int64), **{k: getattr(pl, v) for k, v in _RECORD.items()}}
     frames = [
         p.select(
@@ -656,19 +707,19 @@ def _records(plan: ColumnarPlan, events: pl.DataFrame) -> tuple[pl.DataFrame, _F
         if p.height
     ]
     if not frames:
-        return pl.DataFrame(schema=schema), forms
-    return pl.concat(frames).sort(list(_KEYS)), forms
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).sort(list(_KEYS))
 
 
-def _matching(rule: RuleSpec, events: pl.DataFrame, kinds: dict[str, ValueType]) -> pl.DataFrame:
+def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
     import polars as pl
 
-    chosen = events.filter(pl.col("type").is_in(list(rule.events)))
+    chosen = chunk.events.filter(pl.col("type").is_in(list(rule.events)))
     if rule.condition is not None:
-        predicate = _predicate(rule.condition, kinds)
+        predicate = _predicate(rule.condition, chunk.plan.attributes)
         assert predicate is not None
         chosen = chosen.filter(predicate)
-    return chosen.select("seq", "mid", "day", "t")
+    return chosen.select("seq", "mid", "member", "day", "t", "id")
 
 
 def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
@@ -684,24 +735,63 @@ def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
     ]
 
 
-def _award(award: _Award, events: pl.DataFrame, days: _Days, forms: _Forms) -> list[pl.DataFrame]:
+def _counted(
+    chunk: _Chunk, slot: int, chosen: pl.DataFrame, period: Any, name: str
+) -> pl.DataFrame:
+    """`chosen` numbered within (member, period) from what earlier chunks counted
+    (`before`: the count or total they left, 0 for none)."""
+    import polars as pl
+
+    chosen = _numbered(chosen.with_columns(key=chunk.days.key(period)), ["mid", "key"], name)
+    before = chunk.carry.counts.get(slot)
+    if before is None:
+        return chosen.with_columns(before=pl.lit(0, pl.Int64))
+    return chosen.join(before, on=["member", "key"], how="left").with_columns(
+        pl.col("before").fill_null(0)
+    )
+
+
+def _carry_counts(
+    chunk: _Chunk, slot: int, rows: pl.DataFrame, period: Any, after: pl.Expr
+) -> None:
+    """Leave the next chunk each member's count or total in the period the chunk ends
+    in (`after`, over a member's rows of that period: the last row's value)."""
+    import polars as pl
+
+    key = chunk.days.last(period)
+    new = (
+        rows.filter(pl.col("key") == key)
+        .group_by("member")
+        .agg(key=pl.lit(key), before=after.last())
+    )
+    old = chunk.carry.counts.get(slot)
+    if old is not None:
+        old = old.filter(pl.col("key") == key).join(new, on="member", how="anti")
+        new = pl.concat([old, new.select(old.columns)])
+    chunk.carry.counts[slot] = new.select("member", "key", "before")
+
+
+def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     """A per-event award: `limit N per P` is a row number within (member, P); a cap is
     the running total within (member, P) clipped at the cap (positive constants)."""
     import polars as pl
 
-    rule = award.rule
-    chosen = _matching(rule, events, _kinds(days.program))
+    rule, forms = award.rule, chunk.forms
+    chosen = _matching(rule, chunk)
     parts = []
     if award.limit is not None:
         limit = award.limit
-        chosen = _numbered(chosen.with_columns(lk=days.code(limit.period)), ["mid", "lk"], "used")
+        slot = 2 * award.index
+        chosen = _counted(chunk, slot, chosen, limit.period, "nth")
+        used = pl.col("before") + pl.col("nth")
         refused = forms.add("refused", rule, "currency", f"{limit.describe()} reached")
         parts.append(
-            chosen.filter(pl.col("used") >= limit.count).select(
+            chosen.filter(used >= limit.count).select(
                 *_event_keys(award.index, 0), form=pl.lit(refused)
             )
         )
-        chosen = chosen.filter(pl.col("used") < limit.count)
+        _carry_counts(chunk, slot, chosen, limit.period, pl.min_horizontal(used + 1, limit.count))
+        chosen = chosen.filter(used < limit.count).drop("key", "before", "nth")
     points = award.points
     paying = forms.add("award", rule, "points currency balance", f"rule `{rule.name}`")
     if award.cap is None:
@@ -715,12 +805,13 @@ def _award(award: _Award, events: pl.DataFrame, days: _Days, forms: _Forms) -> l
         )
         return parts
     cap = award.cap
-    chosen = _numbered(chosen.with_columns(ck=days.code(cap.period)), ["mid", "ck"], "before")
-    total = (pl.col("before") + 1) * points
-    chosen = chosen.with_columns(
-        granted=pl.min_horizontal(total, pl.lit(cap.points))
-        - pl.min_horizontal(total - points, pl.lit(cap.points))
-    )
+    slot = 2 * award.index + 1
+    chosen = _counted(chunk, slot, chosen, cap.period, "nth")
+    # What the cap has counted after this event: earlier chunks' total, then this one's.
+    total = pl.min_horizontal(pl.col("before") + (pl.col("nth") + 1) * points, cap.points)
+    earlier = pl.min_horizontal(pl.col("before") + pl.col("nth") * points, cap.points)
+    chosen = chosen.with_columns(granted=total - earlier)
+    _carry_counts(chunk, slot, chosen, cap.period, total)
     reached = f"{cap.describe()} reached"
     full = forms.add("refused", rule, "points currency", reached)
     parts.append(
@@ -753,24 +844,36 @@ def _award(award: _Award, events: pl.DataFrame, days: _Days, forms: _Forms) -> l
     return parts
 
 
-def _streak(
-    streak: _Streak, events: pl.DataFrame, days: _Days, forms: _Forms
-) -> list[pl.DataFrame]:
+def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     """Consecutive periods with a matching event: a run length over each member's periods
-    in time order; the first matching event of a period is the step."""
+    in time order; the first matching event of a period is the step. A member's streak
+    from earlier chunks enters as a first row of its own (`seq` -1)."""
     import polars as pl
 
-    rule = streak.rule
+    rule, forms = streak.rule, chunk.forms
     spec = rule.streak
     assert spec is not None
-    chosen = _matching(rule, events, _kinds(days.program)).with_columns(p=days.index(spec.period))
-    chosen = _numbered(chosen, ["mid", "p"], "nth")
-    steps = chosen.filter(pl.col("nth") == 0)  # sorted by member, then period
+    chosen = _matching(rule, chunk).with_columns(p=chunk.days.index(spec.period), base=pl.lit(0))
+    before = chunk.carry.streaks.get(streak.index)
+    rows = chosen.select("seq", "mid", "member", "p", "base")
+    if before is not None:
+        who = chosen.select("member", "mid").unique()
+        earlier = before.join(who, on="member").select(
+            seq=pl.lit(-1, pl.Int64), mid="mid", member="member", p="p", base=pl.col("length") - 1
+        )
+        rows = pl.concat([earlier, rows.with_columns(pl.col("base").cast(pl.Int64))])
+    rows = _numbered(rows, ["mid", "p"], "nth")
+    steps = rows.filter(pl.col("nth") == 0)  # sorted by member, then period
     same = pl.col("mid") == pl.col("mid").shift(1)
     steps = steps.with_columns(gap=pl.when(same).then(pl.col("p") - pl.col("p").shift(1)))
-    run = (pl.col("gap") != 1).fill_null(True).cum_sum()
-    steps = steps.with_columns(run=run)
-    steps = _numbered(steps, ["run"], "length").with_columns(pl.col("length") + 1)
+    steps = steps.with_columns(run=(pl.col("gap") != 1).fill_null(True).cum_sum())
+    steps = _numbered(steps, ["run"], "length")
+    steps = steps.with_columns(length=pl.col("length") + 1 + pl.col("base").first().over("run"))
+    last = steps.group_by("member").agg(pl.col("p").last(), pl.col("length").last())
+    if before is not None:
+        last = pl.concat([before.join(last, on="member", how="anti"), last.select(before.columns)])
+    chunk.carry.streaks[streak.index] = last
+    steps = steps.filter(pl.col("seq") >= 0)
     plural = {"day": "days", "week": "weeks", "month": "months", "year": "years"}.get(
         spec.period, f"{spec.period}s"
     )
@@ -817,30 +920,56 @@ def _streak(
     return parts
 
 
-def _rank(
-    program: Program, rank_rule: _Rank, events: pl.DataFrame, days: _Days, forms: _Forms
-) -> list[pl.DataFrame]:
+def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     """A period's ranking, paid at its close: each member's entry (the first matching
     event, or the count and the last event), sorted best first, ties by when the value
-    was reached, then by member."""
+    was reached, then by member. Periods still open at the chunk's end are carried."""
     import polars as pl
 
-    rule = rank_rule.rule
+    rule, forms, events = rank_rule.rule, chunk.forms, chunk.events
     rank = rule.rank
     assert rank is not None and rank.count is not None
-    calendar = program.calendar
-    keys = days.keys(rank.period)
-    chosen = _matching(rule, events, _kinds(program)).with_columns(key=days.code(rank.period))
-    grouped = chosen.group_by("key", "mid")
-    if rank.measure == "earliest":
+    calendar = chunk.plan.program.calendar
+    chosen = _matching(rule, chunk).with_columns(key=chunk.days.key(rank.period))
+    grouped = chosen.group_by("key", "member", maintain_order=True)
+    earliest = rank.measure == "earliest"
+    if earliest:
         entries = grouped.agg(
-            value=-pl.col("t").first(), reached=pl.col("t").first(), seq=pl.col("seq").first()
+            value=-pl.col("t").first(), reached=pl.col("t").first(), event=pl.col("id").first()
         )
     else:  # count: the value moves with every event, and so does when it was reached
         entries = grouped.agg(
-            value=pl.len().cast(pl.Int64), reached=pl.col("t").last(), seq=pl.col("seq").last()
+            value=pl.len().cast(pl.Int64), reached=pl.col("t").last(), event=pl.col("id").last()
         )
-    entries = entries.with_columns(member=events["member"].gather(entries["seq"]))
+    before = chunk.carry.entries.get(rank_rule.index)
+    if before is not None:
+        both = pl.concat([before, entries]).group_by("key", "member", maintain_order=True)
+        if earliest:  # the earlier chunk's entry came first
+            entries = both.agg(pl.col("value", "reached", "event").first())
+        else:
+            entries = both.agg(
+                pl.col("value").sum(), pl.col("reached").last(), pl.col("event").last()
+            )
+    # Each period's close: its instant, its record time, the first event it precedes.
+    used = sorted(set(entries["key"].to_list()))
+    ends = [calendar.period_end(rank.period, k) for k in used]
+    end_micros = pl.Series([_micros(e) for e in ends], dtype=pl.Int64)
+    closes = pl.DataFrame(
+        {
+            "key": used,
+            "k_end": end_micros,
+            "k_event": events["t"].search_sorted(end_micros, side="left").cast(pl.Int64),
+            "closed": [local_time(calendar, e) for e in ends],
+        },
+        schema={"key": pl.String, "k_end": pl.Int64, "k_event": pl.Int64, "closed": pl.String},
+    )
+    entries = entries.join(closes, on="key", how="left")
+    if not chunk.final:  # a period no event of this chunk reached the end of stays open
+        open_ = pl.col("k_event") >= events.height
+        chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(
+            "key", "member", "value", "reached", "event"
+        )
+        entries = entries.filter(~open_)
     sign = 1 if rank.side == "bottom" else -1
     entries = entries.with_columns(order=pl.col("value") * sign).sort(
         "key", "order", "reached", "member"
@@ -853,30 +982,8 @@ def _rank(
     entries = entries.with_columns(
         points=pl.col("place").replace_strict(places, amounts, return_dtype=pl.Int64)
     ).filter(pl.col("points") != 0)
-    # Each period's close: its instant, its record time, the first event it precedes.
-    codes = list(dict.fromkeys(keys))
-    used = sorted(set(entries["key"].to_list()))
-    ends = [calendar.period_end(rank.period, codes[c]) for c in used]
-    end_micros = pl.Series([_micros(e) for e in ends], dtype=pl.Int64)
-    closes = pl.DataFrame(
-        {
-            "key": used,
-            "text": [codes[c] for c in used],
-            "k_end": end_micros,
-            "k_event": events["t"].search_sorted(end_micros, side="left").cast(pl.Int64),
-            "closed": [local_time(calendar, e) for e in ends],
-        },
-        schema={
-            "key": pl.Int64,
-            "text": pl.String,
-            "k_end": pl.Int64,
-            "k_event": pl.Int64,
-            "closed": pl.String,
-        },
-    )
-    entries = entries.join(closes, on="key", how="left")
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
-    where = pl.concat_str(pl.lit(f" ({rank.period} "), pl.col("text"), pl.lit(")"))
+    where = pl.concat_str(pl.lit(f" ({rank.period} "), pl.col("key"), pl.lit(")"))
     if rank.period == "season":
         where = pl.lit(" (the season)")
     counted = rank.measure == "count"
@@ -887,8 +994,9 @@ def _rank(
             "k_end",
             pl.lit(rank_rule.index).alias("k_rule"),
             pl.col("place").alias("k_sub"),
-            "seq",
             "closed",
+            r_member="member",
+            r_event="event",
             form=pl.lit(
                 forms.add(
                     "rank", rule, "points currency balance rank" + (" value" if counted else "")
@@ -920,91 +1028,71 @@ def _rank(
     ]
 
 
-def _kinds(program: Program) -> dict[str, ValueType]:
-    return {n: k for types in program.attribute_types.values() for n, k in types.items()}
-
-
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
-def _lines(records: pl.DataFrame, forms: _Forms, events: pl.DataFrame) -> pl.DataFrame:
+def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
+    """Each record's member and event by name, and the running balance of those that pay:
+    what earlier chunks left, plus a cumulative sum per member and currency."""
+    import polars as pl
+
+    events, carry, forms = chunk.events, chunk.carry, chunk.forms
+    seq = records["seq"].fill_null(0)
+    currency = pl.col("form").replace_strict(
+        list(range(len(forms.rows))), [r[1].currency for r in forms.rows], return_dtype=pl.String
+    )
+    records = records.with_columns(
+        member=pl.coalesce(pl.col("r_member"), events["member"].gather(seq)),
+        event=pl.coalesce(pl.col("r_event"), events["id"].gather(seq)),
+        at=pl.coalesce(pl.col("closed"), events["stamp"].gather(seq)),
+        currency=currency,
+    )
+    records = records.join(carry.balances, on=["member", "currency"], how="left")
+    paying = pl.col("paid").is_not_null()
+    records = records.with_columns(
+        balance=pl.when(paying).then(
+            pl.col("balance").fill_null(0)
+            + pl.col("paid").fill_null(0).cum_sum().over("member", "currency")
+        )
+    )
+    paid = records.filter(paying).group_by("member", "currency").agg(pl.col("balance").last())
+    carry.balances = pl.concat(
+        [carry.balances.join(paid, on=["member", "currency"], how="anti"), paid]
+    )
+    return records
+
+
+def _lines(records: pl.DataFrame, forms: _Forms) -> pl.DataFrame:
     """Every record's JSON line, in record order: each form's lines written apart (its
     fixed text as literals), then put back in order."""
     import polars as pl
 
     records = records.with_row_index("row")
-    parts = []
-    for (form,), part in records.partition_by("form", as_dict=True).items():
-        seq = part["seq"]
-        part = part.with_columns(
-            member=events["member"].gather(seq),
-            event=events["id"].gather(seq),
-            at=pl.coalesce(pl.col("closed"), events["stamp"].gather(seq)),
-        )
-        parts.append(part.select("row", forms.line(int(form)).alias("line")))
+    parts = [
+        part.select("row", forms.line(int(form)).alias("line"))
+        for (form,), part in records.partition_by("form", as_dict=True).items()
+    ]
     if not parts:
         return pl.DataFrame(schema={"line": pl.String})
     return pl.concat(parts).sort("row").select("line")
 
 
-def run_columnar(
-    program: Program, paths: Sequence[str | Path], out: IO[bytes]
-) -> tuple[Counter[str], int, bool] | None:
-    """Evaluate event files to JSON Lines in `out`, as `runner.run_to` would: the
-    records by kind, the number of members, whether the input had to be sorted by
-    time; None (and nothing written) when the scheme has no plan or the input is not
-    plain."""
+def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
+    """The final balances: every member an event named, every currency, sorted."""
     import polars as pl
 
-    plan = plan_for(program)
-    files = [Path(p) for p in paths]
-    if plan is None or not files:
-        return None
-    try:
-        if sum(f.stat().st_size for f in files) > MAX_INPUT_BYTES:
-            return None
-    except OSError:
-        return None
-    events = _read(plan, files)
-    if events is None:
-        return None
-    records, forms = _records(plan, events)
-    # Running balances: one cumulative sum per member and currency, in record order.
     currencies = sorted(program.currencies)
-    currency = pl.col("form").replace_strict(
-        list(range(len(forms.rows))), [r[1].currency for r in forms.rows], return_dtype=pl.String
-    )
-    records = records.with_columns(
-        balance=pl.when(pl.col("paid").is_not_null())
-        .then(pl.col("paid").cum_sum().over(events["mid"].gather(records["seq"]), currency))
-        .otherwise(None)
-    )
-    kinds: Counter[str] = Counter()
-    for form, count in records["form"].value_counts().iter_rows():
-        kinds[forms.rows[form][0]] += count
-    # Final balances: every member an event named, every currency, in sorted order.
-    earned = (
-        records.filter(pl.col("paid").is_not_null())
-        .select(
-            mid=events["mid"].gather(records.filter(pl.col("paid").is_not_null())["seq"]),
-            currency=currency,
-            paid="paid",
-        )
-        .group_by("mid", "currency")
-        .agg(pl.col("paid").sum())
-    )
-    members = events.group_by("mid").agg(pl.col("member").first())
     named = pl.DataFrame(
-        {
-            "order": range(len(currencies)),
-            "currency": currencies,
-            "json": [_json(c) for c in currencies],
-        },
-        schema={"order": pl.Int64, "currency": pl.String, "json": pl.String},
+        {"order": range(len(currencies)), "currency": currencies},
+        schema={"order": pl.Int64, "currency": pl.String},
+    ).with_columns(
+        json=pl.col("currency").replace_strict(currencies, [_json(c) for c in currencies])
     )
-    table = members.join(named, how="cross").join(earned, on=["mid", "currency"], how="left")
-    held = pl.col("paid").fill_null(0).cast(pl.String)
-    balances = table.sort("member", "order").select(
+    table = carry.members.join(named, how="cross").join(
+        carry.balances, on=["member", "currency"], how="left"
+    )
+    held = pl.col("balance").fill_null(0).cast(pl.String)
+    return table.sort("member", "order").select(
         pl.concat_str(
             pl.lit('{"kind":"balance","member":"'),
             pl.col("member"),
@@ -1017,7 +1105,101 @@ def run_columnar(
             pl.lit("}"),
         ).alias("line")
     )
-    for lines in (_lines(records, forms, events), balances):
+
+
+def run_columnar(
+    program: Program, paths: Sequence[str | Path], out: IO[bytes]
+) -> tuple[Counter[str], int, bool] | None:
+    """Evaluate event files to JSON Lines in `out`, as `runner.run_to` would: the
+    records by kind, the number of members, whether the input had to be sorted by
+    time; None (and nothing written) when the scheme has no plan or the input is not
+    plain. Records are spooled to a temporary file and copied out at the end, so that
+    a line found not plain late in the input still leaves `out` untouched."""
+    import polars as pl
+
+    plan = plan_for(program)
+    files = [Path(p) for p in paths]
+    if plan is None or not files:
+        return None
+    with tempfile.TemporaryFile() as spool:
+        try:
+            done = _run(plan, files, spool)
+        except (pl.exceptions.PolarsError, OSError, UnicodeError):
+            return None  # what Polars cannot read as plain, the loop reads (and reports)
+        if done is None:
+            return None
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    return done
+
+
+def _run(
+    plan: ColumnarPlan, files: list[Path], spool: IO[bytes]
+) -> tuple[Counter[str], int, bool] | None:
+    import polars as pl
+
+    program = plan.program
+    carry = _empty_carry()
+    kinds: Counter[str] = Counter()
+    resorted = False
+    blocks = _blocks(files)
+    block = next(blocks, None)
+    first = True
+    while block is not None:
+        following = next(blocks, None)
+        final = following is None
+        events = _decode(plan, block)
+        events = None if events is None else _instants(program, events)
+        if events is None:
+            return None
+        if not events["t"].is_sorted():
+            if not (first and final):
+                return None  # out of order across chunks: the loop sorts on disk
+            # By time, equal times in input order: the order the loop's sort gives.
+            events, resorted = events.sort("t", maintain_order=True), True
+        if carry.last is not None and int(events["t"][0]) < carry.last:
+            return None
+        events = _dated(program, events)
+        if events is None or not _new_ids(carry, events):
+            return None
+        chunk = _Chunk(
+            plan,
+            events,
+            _Days(program, events["day"].unique().sort().to_list()),
+            carry,
+            final,
+            _Forms(),
+        )
+        records = _balanced(chunk, _records(chunk))
+        for form, count in records["form"].value_counts().iter_rows():
+            kinds[chunk.forms.rows[form][0]] += count
+        lines = _lines(records, chunk.forms)
         if lines.height:
-            lines.write_csv(out, include_header=False, quote_style="never")
-    return kinds, members.height, "resorted" in events.columns
+            lines.write_csv(spool, include_header=False, quote_style="never")
+        carry.members = pl.concat([carry.members, events.select("member")]).unique()
+        carry.last = int(events["t"][-1])
+        block, first = following, False
+    balances = _balance_lines(program, carry)
+    if balances.height:
+        balances.write_csv(spool, include_header=False, quote_style="never")
+    return kinds, carry.members.height, resorted
+
+
+def _new_ids(carry: _Carry, events: pl.DataFrame) -> bool:
+    """No event repeats an id the loop would still remember (its day open): ids are
+    unique within a chunk (checked on reading), and against the open day's ids left by
+    the chunk before. Then carry this chunk's last day's ids."""
+    import polars as pl
+
+    if carry.open_ids is not None:
+        again = events.filter(pl.col("day") == carry.open_day).join(
+            carry.open_ids.to_frame("id"), on="id", how="semi"
+        )
+        if again.height:
+            return False
+    last_day = int(events["day"][-1])
+    ids = events.filter(pl.col("day") == last_day)["id"]
+    if carry.open_ids is not None and carry.open_day == last_day:
+        ids = pl.concat([carry.open_ids, ids])
+    carry.open_day, carry.open_ids = last_day, ids
+    return True

@@ -98,9 +98,8 @@ def plain_schemes(draw: st.DrawFn) -> str:
                 for n in sorted(draw(st.sets(st.integers(1, 5), min_size=1, max_size=3)))
             )
             every = f" every {small(2, 4)} award {small()}" if draw(st.booleans()) else ""
-            rules.append(
-                f"rule {name} {{ on {on} streak per {draw(st.sampled_from(('day', 'week')))} {tiers}{every} }}"
-            )
+            per = draw(st.sampled_from(("day", "week")))
+            rules.append(f"rule {name} {{ on {on} streak per {per} {tiers}{every} }}")
         else:
             measure = draw(st.sampled_from(("earliest", "count")))
             side = draw(st.sampled_from(("top", "top", "bottom")))
@@ -144,6 +143,12 @@ def plain_events(draw: st.DrawFn) -> list[dict[str, Any]]:
     return events
 
 
+def line(id_: str, type_: str, member: str, at: str, **attributes: Any) -> str:
+    """An event as one JSON line, the way most exports write it."""
+    event = {"id": id_, "type": type_, "member": member, "at": at, **attributes}
+    return json.dumps(event, ensure_ascii=False)
+
+
 def _reference(program: Program, path: Path) -> bytes:
     out = io.BytesIO()
 
@@ -181,27 +186,42 @@ def _write(tmp: Path, lines: list[str]) -> Path:
     text=plain_schemes(),
     events=plain_events(),
     separators=st.sampled_from([(", ", ": "), (",", ":")]),
+    block=st.sampled_from([None, 150, 700]),
 )
 def test_random_plain_schemes_give_the_interpreters_bytes(
-    tmp_path: Path, text: str, events: list[dict[str, Any]], separators: tuple[str, str]
+    tmp_path: Path,
+    text: str,
+    events: list[dict[str, Any]],
+    separators: tuple[str, str],
+    block: int | None,
 ) -> None:
+    """Read whole, or in chunks of one to a few events (limits, caps, streaks and rank
+    entries carried from chunk to chunk): the interpreter's bytes either way."""
     program = incentive.compile(text, "plain.incentive")
     assert columnar.why_not(program) == []
     path = _write(
         tmp_path, [json.dumps(e, ensure_ascii=False, separators=separators) for e in events]
     )
-    got, summary = _columnar(program, path)
-    assert summary.columnar == bool(events)  # plain input: the plan ran it
+    saved = columnar.BLOCK_BYTES
+    columnar.BLOCK_BYTES = block or saved
+    try:
+        got, summary = _columnar(program, path)
+    finally:
+        columnar.BLOCK_BYTES = saved
+    ordered = [e["at"] for e in events] == sorted(e["at"] for e in events)
+    # Plain input: the plan ran it, unless out of order across chunks (the loop sorts).
+    whole = path.stat().st_size <= (block or saved)
+    assert summary.columnar == (ordered or whole)
     assert got == _reference(program, path)
 
 
 def test_times_with_offsets_and_z(tmp_path: Path) -> None:
     program = incentive.load(ROOT / "bench" / "camp4.incentive")
     lines = [
-        '{"id": "a", "type": "homework", "member": "ana", "at": "2026-03-01T12:00:00Z", "words": 600}',
-        '{"id": "b", "type": "homework", "member": "bo", "at": "2026-03-01T20:30:00+08:00", "words": 600}',
-        '{"id": "c", "type": "message", "member": "bo", "at": "2026-03-01T21:10:00"}',
-        '{"id": "d", "type": "homework", "member": "ana", "at": "2026-03-02T13:30:00+00:00", "words": 700}',
+        line("a", "homework", "ana", "2026-03-01T12:00:00Z", words=600),
+        line("b", "homework", "bo", "2026-03-01T20:30:00+08:00", words=600),
+        line("c", "message", "bo", "2026-03-01T21:10:00"),
+        line("d", "homework", "ana", "2026-03-02T13:30:00+00:00", words=700),
     ]
     path = _write(tmp_path, lines)
     got, summary = _columnar(program, path)
@@ -212,21 +232,14 @@ def test_times_with_offsets_and_z(tmp_path: Path) -> None:
 
 NOT_PLAIN = {
     "a line that is not JSON": ["{not json"],
-    "a repeated id": [
-        '{"id": "e1", "type": "message", "member": "ana", "at": "2026-03-01T10:05:00"}'
-    ],
+    "a repeated id": [line("e1", "message", "ana", "2026-03-01T10:05:00")],
     "a repeated key": [
-        '{"id": "x", "type": "message", "member": "ana", "member": "bo", "at": "2026-03-01T10:06:00"}'
+        '{"id": "x", "type": "message", "member": "ana", "member": "bo", '
+        '"at": "2026-03-01T10:06:00"}'
     ],
-    "an attribute a rule reads missing": [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00"}'
-    ],
-    "an attribute as text": [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": "600"}'
-    ],
-    "a fraction": [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": 600.5}'
-    ],
+    "an attribute a rule reads missing": [line("x", "homework", "ana", "2026-03-01T11:00:00")],
+    "an attribute as text": [line("x", "homework", "ana", "2026-03-01T11:00:00", words="600")],
+    "a fraction": [line("x", "homework", "ana", "2026-03-01T11:00:00", words=600.5)],
     "an escaped character": [
         '{"id": "x", "type": "message", "member": "an\\"a", "at": "2026-03-01T11:00:00"}'
     ],
@@ -236,22 +249,12 @@ NOT_PLAIN = {
     "a space before a colon": [
         '{"id" : "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00"}'
     ],
-    "an unknown type": [
-        '{"id": "x", "type": "homewrk", "member": "ana", "at": "2026-03-01T11:00:00"}'
-    ],
-    "a time with a fraction": [
-        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00.5"}'
-    ],
-    "a date without a time": [
-        '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01"}'
-    ],
-    "a day that does not exist": [
-        '{"id": "x", "type": "message", "member": "ana", "at": "2026-02-30T11:00:00"}'
-    ],
+    "an unknown type": [line("x", "homewrk", "ana", "2026-03-01T11:00:00")],
+    "a time with a fraction": [line("x", "message", "ana", "2026-03-01T11:00:00.5")],
+    "a date without a time": [line("x", "message", "ana", "2026-03-01")],
+    "a day that does not exist": [line("x", "message", "ana", "2026-02-30T11:00:00")],
     "no id": ['{"type": "message", "member": "ana", "at": "2026-03-01T11:00:00"}'],
-    "an empty member": [
-        '{"id": "x", "type": "message", "member": "", "at": "2026-03-01T11:00:00"}'
-    ],
+    "an empty member": [line("x", "message", "", "2026-03-01T11:00:00")],
     "a blank line": ["   "],
     "a repeated key no rule reads": [
         '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", '
@@ -265,15 +268,11 @@ NOT_PLAIN = {
         '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", '
         '"words": 600, "score": 1e400}'
     ],
-    "a number as true": [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": true}'
-    ],
+    "a number as true": [line("x", "homework", "ana", "2026-03-01T11:00:00", words=True)],
 }
 # Lines the plan takes all the same (and must answer as the loop does).
 PLAIN_TOO = {
-    "a time back in time": [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-02-27T10:00:00", "words": 900}'
-    ],
+    "a time back in time": [line("x", "homework", "ana", "2026-02-27T10:00:00", words=900)],
     "keys no rule reads": [
         '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", "mood": 1.5, '
         '"tags": null, "ok": true, "note": "hi: é?"}'
@@ -290,10 +289,10 @@ def test_input_that_is_not_plain_goes_to_the_loop(tmp_path: Path, case: str) -> 
     """The plan declines before writing a byte; the loop's answer is the reference's."""
     program = incentive.load(ROOT / "bench" / "camp4.incentive")
     lines = [
-        '{"id": "e1", "type": "homework", "member": "ana", "at": "2026-03-01T10:00:00", "words": 600}',
+        line("e1", "homework", "ana", "2026-03-01T10:00:00", words=600),
         *NOT_PLAIN[case],
-        '{"id": "e2", "type": "homework", "member": "bo", "at": "2026-03-01T12:00:00", "words": 800}',
-        '{"id": "e3", "type": "message", "member": "bo", "at": "2026-03-01T12:30:00"}',
+        line("e2", "homework", "bo", "2026-03-01T12:00:00", words=800),
+        line("e3", "message", "bo", "2026-03-01T12:30:00"),
     ]
     path = _write(tmp_path, lines)
     assert columnar.run_columnar(program, [path], io.BytesIO()) is None
@@ -306,9 +305,9 @@ def test_input_that_is_not_plain_goes_to_the_loop(tmp_path: Path, case: str) -> 
 def test_plain_input_the_plan_takes(tmp_path: Path, case: str) -> None:
     program = incentive.load(ROOT / "bench" / "camp4.incentive")
     lines = [
-        '{"id": "e1", "type": "homework", "member": "ana", "at": "2026-03-01T10:00:00", "words": 600}',
+        line("e1", "homework", "ana", "2026-03-01T10:00:00", words=600),
         *PLAIN_TOO[case],
-        '{"id": "e2", "type": "homework", "member": "bo", "at": "2026-03-01T12:00:00", "words": 800}',
+        line("e2", "homework", "bo", "2026-03-01T12:00:00", words=800),
     ]
     path = _write(tmp_path, lines)
     got, summary = _columnar(program, path)
@@ -319,9 +318,9 @@ def test_plain_input_the_plan_takes(tmp_path: Path, case: str) -> None:
 @pytest.mark.parametrize(
     "extra",
     [
-        '{"id": "x", "type": "homework", "member": "ana", "at": "2026-03-01T11:00:00", "words": null}',
+        line("x", "homework", "ana", "2026-03-01T11:00:00", words=None),
         '{"id":"x","type":"message","member":"cy","at":"2026-03-01T11:00:00"}\r',
-        '{"id": "x", "type": "message", "member": "Zoë 段", "at": "2026-03-01T11:00:00"}',
+        line("x", "message", "Zoë 段", "2026-03-01T11:00:00"),
         '{"at": "2026-03-01T11:00:00", "member": "cy", "type": "message", "id": "null"}',
     ],
 )
@@ -332,7 +331,7 @@ def test_plain_variants_still_take_the_plan(tmp_path: Path, extra: str) -> None:
         'scheme "s" { currency coins\n rule chat { on message award 1 cap 2 per day }\n'
         " rule hw { on homework award 3 }\n events { homework(words: number)\n message } }"
     )
-    lines = ['{"id": "e1", "type": "message", "member": "ana", "at": "2026-03-01T10:00:00"}', extra]
+    lines = [line("e1", "message", "ana", "2026-03-01T10:00:00"), extra]
     path = _write(tmp_path, lines)
     got, summary = _columnar(program, path)
     assert summary.columnar
@@ -344,9 +343,7 @@ def test_a_time_daylight_saving_skips_goes_to_the_loop(tmp_path: Path) -> None:
         'scheme "s" { currency coins\n timezone "America/New_York"\n'
         " rule chat { on message award 1 }\n events { message } }"
     )
-    path = _write(
-        tmp_path, ['{"id": "x", "type": "message", "member": "a", "at": "2026-03-08T02:30:00"}']
-    )
+    path = _write(tmp_path, [line("x", "message", "a", "2026-03-08T02:30:00")])
     got, summary = _columnar(program, path)
     assert not summary.columnar
     assert got == _reference(program, path)
@@ -357,9 +354,7 @@ def test_outside_the_season_goes_to_the_loop(tmp_path: Path) -> None:
         'scheme "s" { currency coins\n season 2026-03-02 to 2026-03-05\n'
         " rule chat { on message award 1 }\n events { message } }"
     )
-    path = _write(
-        tmp_path, ['{"id": "x", "type": "message", "member": "a", "at": "2026-03-01T02:30:00"}']
-    )
+    path = _write(tmp_path, [line("x", "message", "a", "2026-03-01T02:30:00")])
     got, summary = _columnar(program, path)
     assert not summary.columnar and b"outside_season" in got
     assert got == _reference(program, path)
