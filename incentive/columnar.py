@@ -25,6 +25,7 @@ the scheme's `Calendar` once per distinct day and joined in.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import shutil
@@ -40,10 +41,20 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from incentive import ast
+from incentive.calendar import Calendar
 from incentive.compiler import constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
 from incentive.expressions import AmountError, to_points
-from incentive.program import CapSpec, LimitSpec, Program, RuleSpec, ValueType
+from incentive.program import (
+    CapSpec,
+    LimitSpec,
+    Payment,
+    Program,
+    RankSpec,
+    RuleSpec,
+    StreakSpec,
+    ValueType,
+)
 from incentive.ranks import ordinal
 from incentive.rules import period_index
 from incentive.state import local_time
@@ -88,9 +99,54 @@ class ColumnarPlan:
     attributes: dict[str, ValueType]  # every attribute a rule reads, over all event types
 
 
+# What the plan reads of each spec. Any other field must hold its default, so that a
+# construct added to the language later is declined here until the plan writes it,
+# instead of being silently ignored.
+_READ: dict[type, set[str]] = {
+    Program: {
+        "name", "currencies", "calendar", "rules", "rules_by_event", "attribute_types",
+        "known_events", "seed", "warnings", "source", "file",
+        # named in their own reasons below
+        "levels", "expiry", "redeems", "grants", "teams",
+    },
+    Calendar: {"zone_name", "day_ends", "week_start", "season"},
+    RuleSpec: {
+        "name", "events", "condition", "amount", "currency", "rounding", "limits", "caps",
+        "span", "streak", "rank", "groups",
+        # named in their own reasons below
+        "budgets", "milestone", "inactive", "inviter", "board", "perk", "boosts",
+    },
+    LimitSpec: {"count", "period"},
+    CapSpec: {"owner", "points", "period"},
+    StreakSpec: {"period", "grace", "tiers", "every"},
+    # sources: only `by points` reads them, and it is declined
+    RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
+    Payment: {"amount", "rounding", "perk"},
+}  # fmt: skip
+_PERIODS = ("day", "week", "month", "year", "season", None)
+
+
+def _unread(spec: Any) -> list[str]:
+    """Fields of `spec` the plan does not read that differ from their defaults."""
+    found = []
+    for item in dataclasses.fields(spec):
+        if item.name in _READ[type(spec)]:
+            continue
+        if item.default is not dataclasses.MISSING:
+            default = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            default = item.default_factory()
+        else:
+            found.append(item.name)
+            continue
+        if getattr(spec, item.name) != default:
+            found.append(item.name)
+    return found
+
+
 def why_not(program: Program) -> list[str]:
     """What in the scheme the columnar plan does not write (empty: it runs it all)."""
-    reasons: list[str] = []
+    reasons: list[str] = [f"`{name}`" for name in _unread(program) + _unread(program.calendar)]
     if program.levels is not None:
         reasons.append("levels")
     if program.expiry:
@@ -112,7 +168,17 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    why: list[str] = []
+    specs: list[Any] = [rule, *rule.limits, *rule.caps]
+    if rule.streak is not None:
+        specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
+        specs += [rule.streak.every[1]] if rule.streak.every else []
+    if rule.rank is not None:
+        specs.append(rule.rank)
+    why = [f"`{name}`" for spec in specs for name in _unread(spec)]
+    periods = [x.period for x in (*rule.limits, *rule.caps, rule.streak, rule.rank) if x]
+    why += [f"a period of {p}" for p in periods if p not in _PERIODS]
+    if rule.groups:
+        why.append("a group")
     if rule.budgets:
         why.append("a budget")
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:

@@ -419,3 +419,20 @@ def test_cli_run_takes_the_plan_and_writes_the_interpreters_bytes(tmp_path: Path
         outputs[engine] = target.read_bytes()
     assert outputs["columnar"] == outputs["interpreter"] == outputs["compiled"]
     assert outputs["columnar"].count(b'"kind":"rank"') > 10
+
+
+def test_a_construct_the_plan_does_not_read_is_declined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fields the plan does not read must hold their defaults: a construct added to the
+    language later is declined until the plan writes it, never silently ignored."""
+    import dataclasses
+
+    from incentive.program import RuleSpec
+
+    for spec, read in columnar._READ.items():
+        assert read <= {f.name for f in dataclasses.fields(spec)}, spec  # no stale names
+    program = incentive.load(ROOT / "bench" / "camp4.incentive")
+    assert columnar.why_not(program) == []
+    monkeypatch.setitem(columnar._READ, RuleSpec, columnar._READ[RuleSpec] - {"board"})
+    rules = tuple(dataclasses.replace(r, board=r.name == "chat") for r in program.rules)
+    changed = dataclasses.replace(program, rules=rules)
+    assert columnar.why_not(changed) == ["rule `chat`: `board`"]
