@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import json
 import os
 import sys
@@ -22,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from incentive.diagnostics import IncentiveError, SchemeError, did_you_mean
+from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, did_you_mean
 
 # Everything else is imported by the commands that use it: `check` loads neither the
 # engine nor pydantic, yaml or rich (docs/performance.md, "Start-up").
@@ -61,6 +62,9 @@ def guarded(func: F) -> F:
         except IncentiveError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_INVALID)
+        except EncodingProblem as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_USAGE)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing to report. Point stdout at
             # devnull so that Python's own flush at exit does not complain either.
@@ -95,9 +99,14 @@ def _os_message(err: Exception) -> str:
 
 
 def read_scheme_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    return Path(path).read_text(encoding="utf-8-sig")
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise Failure(
+            f"{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8", EXIT_USAGE
+        ) from None
 
 
 def load_program(path: str) -> Program:
@@ -112,26 +121,52 @@ def load_program(path: str) -> Program:
 
 
 def iter_event_files(
-    paths: tuple[str, ...], program: Program, fmt: str, stdin: str | None = None
+    paths: tuple[str, ...],
+    program: Program,
+    fmt: str,
+    stdin: str | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Event | BadLine]:
-    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it)."""
-    from incentive.events import EventFormat, guess_format, read_events
+    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it).
 
+    Text is decoded strictly (`check_inputs` has found any bad line before the run):
+    a byte that does not decode is never replaced, which would merge members."""
+    from incentive.events import EventFormat, codec_name, decode_bytes, guess_format, read_events
+
+    codec = codec_name(encoding)
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
-        if path == "-" and stdin is not None:
-            with open(stdin, encoding="utf-8-sig", errors="replace", newline="") as copy:
+        if path == "-":
+            kind: EventFormat = "jsonl" if fmt == "auto" else chosen
+            if stdin is not None:
+                with open(stdin, encoding=codec, newline="") as copy:
+                    yield from read_events(copy, program.calendar, kind, "<stdin>")
+            else:
+                text = decode_bytes(sys.stdin.buffer.read(), "<stdin>", encoding)
                 yield from read_events(
-                    copy, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
+                    io.StringIO(text, newline=""), program.calendar, kind, "<stdin>"
                 )
             continue
-        if path == "-":
-            yield from read_events(
-                sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
-            )
-            continue
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
+        with open(path, encoding=codec, newline="") as stream:
             yield from read_events(stream, program.calendar, chosen, path)
+
+
+def check_inputs(
+    paths: tuple[str, ...], encoding: str | None = None, stdin: str | None = None
+) -> None:
+    """Before any work: every events file exists and decodes, or the run stops here
+    (exit 2) naming the file, its first bad line and the encoding it looks like."""
+    from incentive.events import check_encoding, codec_name
+
+    codec = codec_name(encoding)
+    for path in paths:
+        if path == "-":
+            if stdin is not None:
+                with open(stdin, "rb") as copy:
+                    check_encoding(copy, "<stdin>", codec)
+            continue  # read whole, and checked then (decode_bytes)
+        with open(path, "rb") as file:
+            check_encoding(file, path, codec)
 
 
 def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
@@ -274,6 +309,12 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 )
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
 @click.option(
+    "--encoding",
+    metavar="CODEC",
+    help="the encoding of the events, roster and population files (default: UTF-8, "
+    "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+)
+@click.option(
     "--engine",
     type=click.Choice(["compiled", "interpreter"]),
     default="compiled",
@@ -299,6 +340,7 @@ def run_command(
     members: tuple[str, ...],
     only: str | None,
     quiet: bool,
+    encoding: str | None,
     engine: str,
     explain_plan: bool,
 ) -> None:
@@ -327,7 +369,7 @@ def run_command(
 
         click.echo(plan(program))
         sys.exit(EXIT_OK)
-    teams = load_roster(roster) if roster else None
+    teams = load_roster(roster, encoding) if roster else None
     instant = _parse_until(until, program)
 
     def keep(record: Record) -> bool:
@@ -340,7 +382,7 @@ def run_command(
     gc.disable()
     try:
         summary = _run_records(
-            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet
+            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet, encoding
         )
     finally:
         gc.enable()
@@ -377,6 +419,7 @@ def _run_records(
     engine: str,
     keep: Callable[[Record], bool],
     quiet: bool,
+    encoding: str | None = None,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table."""
     import io
@@ -389,6 +432,7 @@ def _run_records(
     if out:
         _refuse_overwriting_input(Path(out), events)
     with _stdin_copy(events) as stdin:
+        check_inputs(events, encoding, stdin)
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" else None
         if table is not None:
@@ -401,7 +445,7 @@ def _run_records(
             summary = run_to(
                 program,
                 lambda: with_progress(
-                    iter_event_files(events, program, events_format, stdin), quiet
+                    iter_event_files(events, program, events_format, stdin, encoding), quiet
                 ),
                 target,
                 until,
@@ -571,16 +615,18 @@ def _run_files(
     roster: str | None,
     until: str | None,
     engine: str = "compiled",
+    encoding: str | None = None,
 ) -> tuple[Program, Any]:
     from incentive.roster import load_roster
     from incentive.runner import run_batch
 
     program = load_program(scheme)
+    check_inputs(events, encoding)
     return program, run_batch(
         program,
-        iter_event_files(events, program, fmt),
+        iter_event_files(events, program, fmt, encoding=encoding),
         _parse_until(until, program),
-        load_roster(roster) if roster else None,
+        load_roster(roster, encoding) if roster else None,
         engine,  # type: ignore[arg-type]
     )
 
@@ -604,6 +650,12 @@ _events_options = [
         default="compiled",
         show_default=True,
         help="the compiled evaluator, or the reference interpreter (the same records)",
+    ),
+    click.option(
+        "--encoding",
+        metavar="CODEC",
+        help="the encoding of the events, roster and population files (default: UTF-8, "
+        "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
     ),
 ]
 
@@ -629,12 +681,13 @@ def explain_command(
     until: str | None,
     fmt: str,
     engine: str,
+    encoding: str | None,
 ) -> None:
     """Why did MEMBER (not) get points: every record, in order, with its reason; then
     the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
-    program, result = _run_files(scheme, events, events_format, roster, until, engine)
+    program, result = _run_files(scheme, events, events_format, roster, until, engine, encoding)
     records = member_records(result, member)
     steps = progress(program, result, member)
     balances = result.balances.get(member)
@@ -694,6 +747,7 @@ def compare_command(
     until: str | None,
     fmt: str,
     engine: str,
+    encoding: str | None,
 ) -> None:
     """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
     members who gain or lose the most. With --ab, each member is in one arm only
@@ -701,10 +755,22 @@ def compare_command(
     from incentive.analysis import compare
 
     if ab:
-        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed, html, engine)
+        _ab_test(
+            scheme_a,
+            scheme_b,
+            events,
+            events_format,
+            roster,
+            until,
+            fmt,
+            seed,
+            html,
+            engine,
+            encoding,
+        )
         return
-    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine)
-    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine)
+    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine, encoding)
+    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine, encoding)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -764,7 +830,9 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
     from incentive.roster import load_roster
 
     program = load_program(scheme)
-    listed = load_cases(Path(cases).read_text(encoding="utf-8"), cases, program)
+    from incentive.events import read_text_file
+
+    listed = load_cases(read_text_file(cases), cases, program)
     members = load_roster(roster) if roster else None
     failed = 0
     for case in listed:
@@ -811,9 +879,11 @@ def simulate_command(
     until: str | None,
     fmt: str,
     engine: str,
+    encoding: str | None,
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
+    from incentive.events import read_text_file
     from incentive.population import load_population
     from incentive.report import build_report, print_report
     from incentive.roster import load_roster
@@ -826,9 +896,9 @@ def simulate_command(
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
     members: list[str] | None = None
-    teams = load_roster(roster) if roster else None
+    teams = load_roster(roster, encoding) if roster else None
     if population:
-        described = load_population(Path(population).read_text(encoding="utf-8"), population)
+        described = load_population(read_text_file(population, encoding), population)
         if seed is not None:
             described = described.model_copy(update={"seed": seed})
         with day_progress(described.days, quiet) as progress:
@@ -862,7 +932,10 @@ def simulate_command(
             ]
             Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
-        items = with_progress(iter_event_files(events, program, events_format), quiet)
+        check_inputs(events, encoding)
+        items = with_progress(
+            iter_event_files(events, program, events_format, encoding=encoding), quiet
+        )
         result = run_batch(program, items, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
@@ -888,6 +961,7 @@ def _ab_test(
     seed: int,
     html: str | None = None,
     engine: str = "compiled",
+    encoding: str | None = None,
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
     from incentive.events import Event
@@ -896,8 +970,9 @@ def _ab_test(
     from incentive.runner import run_batch
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
-    teams = load_roster(roster) if roster else None
-    items = list(iter_event_files(events, programs["A"], events_format))
+    teams = load_roster(roster, encoding) if roster else None
+    check_inputs(events, encoding)
+    items = list(iter_event_files(events, programs["A"], events_format, encoding=encoding))
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]

@@ -6,6 +6,7 @@ number and reason, and carry on, so one broken line costs nothing else.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from incentive.calendar import Calendar
+from incentive.diagnostics import EncodingProblem
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
 RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
@@ -461,3 +463,108 @@ def read_text(
     text: str, calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
 ) -> list[Event | BadLine]:
     return list(read_events(io.StringIO(text), calendar, fmt, source))
+
+
+# ---- encodings ------------------------------------------------------------------------
+#
+# Input files are UTF-8 (a byte-order mark allowed) unless the operator names another
+# codec. Bytes that do not decode are never replaced: GBK's 张三 and 李四 would both
+# become the same `����`, merging two members. The file is refused instead, naming the
+# first bad line and the encoding it most likely is in.
+
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+def codec_name(encoding: str | None) -> str:
+    """The codec to read inputs with: UTF-8 (a BOM allowed) unless another is named;
+    an unknown name is an EncodingProblem."""
+    if encoding is None:
+        return DEFAULT_ENCODING
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise EncodingProblem(
+            f"--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
+            "shift_jis, cp1252, latin-1)"
+        ) from None
+    # A UTF-8 file from Windows Notepad starts with a BOM: skip it, as by default.
+    return DEFAULT_ENCODING if info.name == "utf-8" else info.name
+
+
+def likely_encoding(raw: bytes) -> str:
+    """A guess at the encoding of bytes that are not UTF-8, worded as the option to use."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 (use `--encoding utf-16`)"
+    high = re.findall(rb"[\x80-\xff]+", raw)
+    # Chinese and Japanese code pages write each character as two high bytes; Latin-1
+    # and Windows-1252 write one (`café`): runs of one byte mean a Western code page.
+    paired = all(len(run) % 2 == 0 for run in high)
+    if paired:
+        for codec, label in (("gb18030", "gbk"), ("big5", "big5"), ("shift_jis", "shift_jis")):
+            try:
+                raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            name = {"gbk": "GBK/GB18030 (what Excel on Chinese Windows writes)"}.get(label, label)
+            return f"{name}; use `--encoding {label}`"
+    return "Latin-1/Windows-1252; use `--encoding cp1252`"
+
+
+def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProblem:
+    if encoding == DEFAULT_ENCODING:
+        return EncodingProblem(
+            f"{source}: line {line} is not UTF-8 text; it looks like {likely_encoding(raw)}"
+        )
+    return EncodingProblem(f"{source}: line {line} is not {encoding} text")
+
+
+def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:
+    """Read a whole binary stream and raise EncodingProblem at the first line that does
+    not decode. UTF-8 is checked a megabyte at a time (fast); other codecs line by line."""
+    line = 1
+    pending = b""
+    first = True
+    while True:
+        chunk = stream.read(1 << 20)
+        data = pending + chunk
+        if not chunk:
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1  # whole lines only: a character never spans a newline
+            if cut == 0:
+                pending = data
+                continue
+        block, pending = data[:cut], data[cut:]
+        if first and encoding == DEFAULT_ENCODING and block.startswith(codecs.BOM_UTF8):
+            block = block[len(codecs.BOM_UTF8) :]
+        try:
+            block.decode(encoding)
+        except UnicodeDecodeError:
+            for number, raw in enumerate(block.split(b"\n"), start=line):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    raise _refuse(source, number, raw, encoding) from None
+            # A codec that needs more than one line to decide (UTF-16): say the block.
+            raise _refuse(source, line, block[:200], encoding) from None
+        first = False
+        line += block.count(b"\n")
+        if not chunk:
+            return
+
+
+def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> str:
+    """A whole file's bytes as text, or EncodingProblem naming the first bad line."""
+    codec = codec_name(encoding)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        check_encoding(io.BytesIO(data), source, codec)
+        # check_encoding found no bad line: the codec needs more than lines (rare)
+        raise EncodingProblem(f"{source} is not {codec} text") from None
+
+
+def read_text_file(path: str, encoding: str | None = None) -> str:
+    """A roster, population or cases file as text: UTF-8 unless `encoding` names another."""
+    with open(path, "rb") as file:
+        return decode_bytes(file.read(), path, encoding)

@@ -20,7 +20,7 @@ from typing import IO, Any
 import yaml
 
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span
-from incentive.events import load_yaml
+from incentive.events import load_yaml, read_text_file
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,11 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
     return Roster(members)
 
 
-def load_roster(path: str | Path) -> Roster:
-    """A roster file; the format comes from its extension (.yaml/.yml, else CSV)."""
+def load_roster(path: str | Path, encoding: str | None = None) -> Roster:
+    """A roster file; the format comes from its extension (.yaml/.yml, else CSV). It is
+    UTF-8 unless `encoding` names another codec; bytes that do not decode are refused
+    (EncodingProblem), never replaced: two members' names would become one."""
     name = str(path)
     fmt = "yaml" if name.endswith((".yaml", ".yml")) else "csv"
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = read_text_file(name, encoding)
     return read_roster(io.StringIO(text, newline=""), name, fmt)
