@@ -214,11 +214,22 @@ def day_progress(days: int, quiet: bool) -> Iterator[Callable[[int, int], None] 
 def _parse_until(value: str | None, program: Program) -> datetime | None:
     if value is None:
         return None
+    from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
     from incentive.events import parse_time
 
-    instant = parse_time(value, program.calendar)
-    if instant is None:
-        raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+    try:
+        instant = parse_time(value, program.calendar)
+    except (OverflowError, ValueError):
+        instant = None  # beyond year 9999 once its offset is applied
+    else:
+        if instant is None:
+            raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+    if instant is None or not in_range(instant):
+        raise Failure(
+            f"--until {value} is outside the years incentive counts in ({FIRST_YEAR} to "
+            f"{LAST_YEAR}); without --until, the end of the input closes every period",
+            EXIT_USAGE,
+        )
     return instant
 
 

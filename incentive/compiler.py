@@ -31,14 +31,14 @@ from incentive import ast
 from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
-from incentive.intake import bad_event, bad_line_record, coerce, mistyped
+from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.roster import Roster
 from incentive.rules import Proposal, _award, _milestone, _streak, period_index
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -673,10 +673,16 @@ class CompiledSession:
             item = next(events_from_dicts([item], self.program.calendar, reference.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
-        handler = self._handlers.get(item.type)
-        if handler is None:
-            return list(reference._evaluate(item))  # unknown types, types no rule reads
-        return handler(self, item)
+        known = item.id in reference.state.seen
+        try:
+            handler = self._handlers.get(item.type)
+            if handler is None:
+                return list(reference._evaluate(item))  # unknown types, types no rule reads
+            return handler(self, item)
+        except Exception as err:  # a bug costs this one event, never the run (as Session.feed)
+            if not known:
+                forget(reference.state, item.id)
+            return [failed_event(item, err, self.program.calendar)]
 
     def advance_to(self, instant: datetime) -> list[Record]:
         records = self._reference.advance_to(instant)

@@ -24,12 +24,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
+from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import (
     condition_holds,
 )
-from incentive.intake import bad_event, bad_line_record, read_attributes
+from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
@@ -37,7 +38,7 @@ from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
 __all__ = ["EngineState", "MemberState", "Session"]
 
@@ -89,7 +90,13 @@ class Session:
             item = next(events_from_dicts([item], self.program.calendar, self.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
-        return list(self._evaluate(item))
+        known = item.id in self.state.seen
+        try:
+            return list(self._evaluate(item))
+        except Exception as err:  # a bug costs this one event, never the run
+            if not known:
+                forget(self.state, item.id)
+            return [failed_event(item, err, self.program.calendar)]
 
     def _evaluate(self, event: Event) -> Iterator[Record]:
         program, state = self.program, self.state
@@ -374,6 +381,11 @@ class Session:
 
         A naive `instant` is read in the scheme's time zone, as event times are.
         """
+        if not in_range(instant):
+            raise ValueError(
+                f"{instant.isoformat()} is outside the years incentive counts in "
+                f"({FIRST_YEAR} to {LAST_YEAR})"
+            )
         if instant.tzinfo is None:
             instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)

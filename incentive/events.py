@@ -22,7 +22,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from incentive.calendar import Calendar
+from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
 from incentive.diagnostics import EncodingProblem
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
@@ -169,9 +169,16 @@ def make_event(
     if isinstance(member, bool) or not isinstance(member, str | int):
         return BadLine("`member` must be text", source, line)
     member = str(member)
-    at = parse_time(raw["at"], calendar)
+    try:
+        at = parse_time(raw["at"], calendar)
+    except (OverflowError, ValueError):
+        at = None  # a time next to year 1 or 9999 that its zone's offset pushes beyond
+        if isinstance(raw["at"], str):
+            return BadLine(_out_of_range(raw["at"]), source, line)
     if at is None:
         return BadLine(f"`at` is not an ISO 8601 time: {str(raw['at'])[:40]!r}", source, line)
+    if not in_range(at):
+        return BadLine(_out_of_range(str(raw["at"])), source, line)
     attributes = {}
     for key, value in raw.items():
         if value is None or key in RESERVED_FIELDS:
@@ -179,13 +186,35 @@ def make_event(
         if isinstance(value, float) and not math.isfinite(value):
             return BadLine(f"attribute `{key}` is not a finite number", source, line)
         attributes[key] = value
-    fingerprint = content_fingerprint(type_, member, at, attributes)
+    try:
+        fingerprint = content_fingerprint(type_, member, at, attributes)
+    except UnicodeEncodeError as err:
+        return BadLine(_not_unicode(err), source, line)
+    except (RecursionError, ValueError):
+        # nested deeper than the encoder goes (library input), or a whole number of
+        # more than 4,300 digits
+        return BadLine("an attribute's value is too large or too deeply nested", source, line)
     event_id = raw.get("id")
     if event_id is None or event_id == "":
         event_id = "h-" + fingerprint
     elif isinstance(event_id, bool) or not isinstance(event_id, str | int):
         return BadLine("`id` must be text", source, line)
+    elif isinstance(event_id, str) and not event_id.isascii():
+        try:
+            event_id.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return BadLine(_not_unicode(err), source, line)
     return Event(str(event_id), type_, member, at, attributes, fingerprint, source, line)
+
+
+def _out_of_range(text: str) -> str:
+    return f"`at` {text[:40]!r} is outside the years incentive reads ({FIRST_YEAR} to {LAST_YEAR})"
+
+
+def _not_unicode(err: UnicodeEncodeError) -> str:
+    bad = err.object[err.start : err.end] if isinstance(err.object, str) else ""
+    code = f"\\u{ord(bad[0]):04x}" if bad else "a surrogate"
+    return f"the text holds {code}, half of a surrogate pair, which is not a character"
 
 
 # ---- readers ------------------------------------------------------------------------
@@ -233,6 +262,21 @@ def _flat(raw: dict[str, Any]) -> bool:
     return True
 
 
+def _json_reason(err: ValueError) -> str:
+    """Why a line is not JSON, with the column where the decoder stopped."""
+    message = str(err)
+    if message.startswith("duplicate key"):
+        return message
+    if "integer string conversion" in message:
+        return "a whole number of more than 4,300 digits"
+    if isinstance(err, json.JSONDecodeError):
+        if not err.doc[err.pos :].strip():
+            return "not valid JSON: the line ends before the JSON value does (cut short?)"
+        what = err.msg.removesuffix(" at")  # "Invalid control character at"
+        return f"not valid JSON: {what[:1].lower()}{what[1:]} at column {err.colno}"
+    return "not valid JSON"
+
+
 def read_jsonl(
     stream: IO[str], calendar: Calendar, source: str | None
 ) -> Iterator[Event | BadLine]:
@@ -244,9 +288,11 @@ def read_jsonl(
             continue
         try:
             raw = _decode_line(text)
+        except RecursionError:
+            yield BadLine("not valid JSON: nested too deeply", source, number)
+            continue
         except ValueError as err:
-            reason = str(err) if str(err).startswith("duplicate key") else "not valid JSON"
-            yield BadLine(reason, source, number)
+            yield BadLine(_json_reason(err), source, number)
             continue
         yield make_event(raw, calendar, source, number)
 

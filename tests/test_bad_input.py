@@ -156,3 +156,178 @@ def test_a_scheme_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
     path.write_bytes(SCHEME.replace('"t"', '"班级"').encode("gbk"))
     code, out = run("check", str(path))
     assert code == 2 and f"{path}: line 1 is not UTF-8 text" in out
+
+
+# ---- no line ends a run; feed() never raises ----------------------------------------------
+
+GOOD = [
+    '{"type":"signin","member":"ana","at":"2026-03-02T09:00:00"}',
+    '{"type":"comment","member":"bo","at":"2026-03-02T10:00:00","words":7}',
+]
+DEEP = "[" * 1000 + "]" * 1000
+BAD_LINES = {
+    "year 1": '{"type":"signin","member":"cy","at":"0001-01-01T00:00:00"}',
+    "year 1 with an offset": '{"type":"signin","member":"cy","at":"0001-01-01T00:00:00+08:00"}',
+    "year 9999": '{"type":"signin","member":"cy","at":"9999-12-31T23:59:00"}',
+    "year 9999 west of UTC": '{"type":"signin","member":"cy","at":"9999-12-31T23:59:00-05:00"}',
+    "deep JSON": DEEP,
+    "deep JSON in an object": '{"type":"signin","member":"cy","at":"2026-03-02","x":' + DEEP + "}",
+    "a lone surrogate in member": '{"type":"signin","member":"\\ud800","at":"2026-03-02T09:00:00"}',
+    "a lone surrogate in an attribute": '{"type":"comment","member":"cy",'
+    '"at":"2026-03-02T09:00:00","words":7,"note":"\\udfff"}',
+    "a lone surrogate in the id": '{"id":"\\ud800","type":"signin","member":"cy",'
+    '"at":"2026-03-02T09:00:00"}',
+    "a 5,000-digit whole number": '{"type":"comment","member":"cy","at":"2026-03-02T09:00:00",'
+    '"words":' + "9" * 5000 + "}",
+}
+
+REASONS = {
+    "year 1": "outside the years incentive reads (1900 to 8999)",
+    "year 9999": "outside the years incentive reads (1900 to 8999)",
+    "deep JSON": "nested too deeply",
+    "a lone surrogate": "half of a surrogate pair",
+    "a 5,000-digit whole number": "a whole number of more than 4,300 digits",
+}
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+@pytest.mark.parametrize("name", sorted(BAD_LINES))
+def test_a_bad_line_is_one_bad_event_and_the_rest_is_paid(
+    scheme: Path, tmp_path: Path, name: str, engine: str
+) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text("\n".join([GOOD[0], BAD_LINES[name], GOOD[1]]) + "\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--engine", engine, "--quiet")
+    assert code == 1, out
+    got = records(out)
+    bad = [r for r in got if r["kind"] == "bad_event"]
+    assert len(bad) == 1 and bad[0]["line"] == 2, bad
+    assert REASONS[name.split(" in ")[0].split(" with ")[0].split(" west")[0]] in bad[0]["reason"]
+    assert [(r["member"], r["points"]) for r in got if r["kind"] == "award"] == [
+        ("ana", 10),
+        ("bo", 20),
+    ]
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_feed_never_raises_on_extreme_dicts(engine: str) -> None:
+    import incentive
+    from incentive.runner import open_session
+
+    program = incentive.compile(SCHEME, "s.incentive")
+    session = open_session(program, engine=engine)  # type: ignore[arg-type]
+    nested: list[object] = []
+    for _ in range(100_000):  # deeper than any encoder recurses
+        nested = [nested]
+    extremes: list[dict[str, object]] = [
+        {"type": "signin", "member": "a", "at": "0001-01-01T00:00:00"},
+        {"type": "signin", "member": "a", "at": "9999-12-31T23:59:59"},
+        {"type": "signin", "member": "\ud800", "at": "2026-03-02T09:00:00"},
+        {"type": "comment", "member": "a", "at": "2026-03-02T09:00:00", "words": 10**4000},
+        {"type": "comment", "member": "a", "at": "2026-03-02T09:00:00", "words": nested},
+        {"type": "comment", "member": "a", "at": "2026-03-02T09:00:00", "x": float("inf")},
+    ]
+    for raw in extremes:
+        got = session.feed(raw)
+        assert [r.kind for r in got] == ["bad_event"], (raw.get("at"), got)
+    paid = session.feed({"type": "signin", "member": "a", "at": "2026-03-02T09:00:00"})
+    assert [r.kind for r in paid] == ["award"]
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_a_failed_event_is_not_kept_as_seen(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event whose evaluation raises (a bug) is one bad_event; its id is not kept, so
+    the same event sent again after the fix is paid, not skipped as a duplicate."""
+    import incentive
+    from incentive import engine as interpreter
+    from incentive.runner import open_session
+
+    program = incentive.compile(SCHEME, "s.incentive")
+    session = open_session(program, engine=engine)  # type: ignore[arg-type]
+    event = {"id": "e1", "type": "signin", "member": "ana", "at": "2026-03-02T09:00:00"}
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    if engine == "interpreter":
+        monkeypatch.setattr(interpreter, "evaluate_rules", broken)
+    else:
+        handlers = session._handlers  # type: ignore[union-attr]
+        real = handlers["signin"]
+
+        def half_done(s: object, item: object) -> object:
+            from incentive.state import remember
+
+            remember(s._reference.state, item.id, item.fingerprint, item.at.date())  # type: ignore[attr-defined]
+            raise RuntimeError("boom")
+
+        monkeypatch.setitem(handlers, "signin", half_done)
+    failed = session.feed(event)
+    assert [r.kind for r in failed] == ["bad_event"]
+    assert "RuntimeError: boom" in failed[0].reason and failed[0].line == 1
+    assert "e1" not in session.state.seen  # type: ignore[union-attr]
+    assert all("e1" not in ids for ids in session.state.seen_on.values())  # type: ignore[union-attr]
+    monkeypatch.undo()
+    if engine == "compiled":
+        handlers["signin"] = real
+    assert [r.kind for r in session.feed(event)] == ["award"]
+
+
+def test_until_beyond_the_years_is_a_usage_error(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text(GOOD[0] + "\n", encoding="utf-8")
+    for until in ("9999-12-31", "0001-01-01", "9999-12-31T23:59:59-12:00"):
+        code, out = run("run", str(scheme), str(events), "--until", until)
+        assert code == 2, (until, out)
+        assert "outside the years incentive counts in (1900 to 8999)" in out
+
+
+# ---- the checker refuses what the runtime cannot represent -------------------------------
+
+
+@pytest.mark.parametrize(
+    "clause,code,message",
+    [
+        ("expire after 3000000 days", "E0242", "an expiry of 3,000,000 days"),
+        ("levels over 99999999 days { a 0  b 10 }", "E0242", "a level window of 99,999,999"),
+        ('rule idle { on signin inactive 99999999 days flag "idle" }', "E0242", "`inactive` of"),
+        ("season 2026-01-01 to 9999-12-31", "E0242", "`9999-12-31` is outside the years"),
+        (
+            "rule lucky { on signin award random(10, 1) limit 1 per day }",
+            "E0222",
+            "the low bound 10 is above the high bound 1",
+        ),
+        (
+            "rule half { on signin award random(0.5, 3) limit 1 per day }",
+            "E0222",
+            "the low bound 0.5 is not a whole number",
+        ),
+        (
+            "rule split { on signin award 10 / (2 - 2) limit 1 per day }",
+            "E0223",
+            "this divisor is always 0",
+        ),
+    ],
+)
+def test_check_refuses_values_the_runtime_cannot_represent(
+    clause: str, code: str, message: str
+) -> None:
+    import incentive
+
+    text = SCHEME.replace("  team class\n", f"  team class\n  {clause}\n")
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.compile(text, "s.incentive")
+    found = [(d.code, d.message) for d in caught.value.diagnostics]
+    assert any(c == code and message in m for c, m in found), found
+
+
+def test_a_hundred_years_and_a_computed_divisor_are_still_accepted() -> None:
+    import incentive
+
+    text = SCHEME.replace(
+        "  team class\n",
+        "  team class\n  expire after 36600 days\n"
+        "  rule ratio { on comment award 10 / (words - 4) limit 1 per day }\n"
+        "  rule draw { on signin award random(1, 3) limit 1 per day }\n",
+    )
+    assert incentive.compile(text, "s.incentive").name == "t"
