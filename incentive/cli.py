@@ -380,7 +380,7 @@ def run_command(
 
         click.echo(plan(program))
         sys.exit(EXIT_OK)
-    teams = load_roster(roster, encoding) if roster else None
+    teams = load_roster(roster, encoding, program.teams) if roster else None
     instant = _parse_until(until, program)
 
     def keep(record: Record) -> bool:
@@ -414,6 +414,15 @@ def run_command(
             click.echo(
                 f"{problems} event(s) could not be evaluated: see the bad_event and "
                 "conflict records",
+                err=True,
+            )
+        if summary.lacking:
+            listed = ", ".join(
+                f"`{name}` ({count})" for name, count in sorted(summary.lacking.items())
+            )
+            click.echo(
+                f"{sum(summary.lacking.values())} award(s) refused because the event lacks an "
+                f"attribute a rule reads: {listed}; a renamed column? see the refused records",
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
@@ -637,7 +646,7 @@ def _run_files(
         program,
         iter_event_files(events, program, fmt, encoding=encoding),
         _parse_until(until, program),
-        load_roster(roster, encoding) if roster else None,
+        load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
     )
 
@@ -844,7 +853,7 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
     from incentive.events import read_text_file
 
     listed = load_cases(read_text_file(cases), cases, program)
-    members = load_roster(roster) if roster else None
+    members = load_roster(roster, teams=program.teams) if roster else None
     failed = 0
     for case in listed:
         outcome = run_case(program, case, members)
@@ -907,7 +916,7 @@ def simulate_command(
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
     members: list[str] | None = None
-    teams = load_roster(roster, encoding) if roster else None
+    teams = load_roster(roster, encoding, program.teams) if roster else None
     if population:
         described = load_population(read_text_file(population, encoding), population)
         if seed is not None:
@@ -981,7 +990,7 @@ def _ab_test(
     from incentive.runner import run_batch
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
-    teams = load_roster(roster, encoding) if roster else None
+    teams = load_roster(roster, encoding, programs["A"].teams) if roster else None
     check_inputs(events, encoding)
     items = list(iter_event_files(events, programs["A"], events_format, encoding=encoding))
     arms: dict[str, dict[str, Any]] = {}

@@ -36,7 +36,7 @@ from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.roster import Roster
-from incentive.rules import Proposal, _award, _milestone, _streak, period_index
+from incentive.rules import Proposal, _award, _milestone, _streak, period_index, unread
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
@@ -331,6 +331,7 @@ class _Generator:
             else:
                 self.award(rule, node)
             w.dedent()
+            self.unread(rule, node)
         for rule in rules:
             if rule.rank is None and rule.inactive is None and rule.inviter is None:
                 continue
@@ -357,6 +358,7 @@ class _Generator:
                 self.plan.append(f"rule `{rule.name}`: referral (the interpreter's step)")
                 w.line(f"out.extend(s._refer({node}, event, attrs, day))")
             w.dedent()
+            self.unread(rule, node)
         for spend in program.redeems:
             if event_type in spend.events:
                 self.plan.append(f"redeem `{spend.name}`: the interpreter's step")
@@ -374,6 +376,15 @@ class _Generator:
 
     def test(self, rule: RuleSpec) -> str:
         return "True" if rule.condition is None else self.conditions.holds(rule.condition)
+
+    def unread(self, rule: RuleSpec, node: str) -> None:
+        """After `if holds:`, the unknown case (neither holds nor fails): an attribute
+        the `where` reads is missing, which rules.unread reports."""
+        if rule.condition is None:
+            return
+        fails = self.conditions._write(rule.condition, False)
+        self.writer.line(f"elif not {fails}:")
+        self.writer.line(f"    out.extend(unread(s.program, {node}, event, attrs, s._stamp(at)))")
 
     def award(self, rule: RuleSpec, node: str) -> None:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
@@ -516,6 +527,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "remember": remember,
         "open_day": open_day,
         "truth": truth,
+        "unread": unread,
         "track_rank": track_rank,
         "streak": _streak,
         "milestone": _milestone,

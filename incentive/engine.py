@@ -27,16 +27,14 @@ from incentive.budgets import apply_budgets
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.expressions import (
-    condition_holds,
-)
+from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
-from incentive.rules import Proposal, evaluate_rules, referral
+from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
@@ -175,8 +173,14 @@ class Session:
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if not condition_holds(rule.condition, attrs):
-                continue
+            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+                continue  # evaluate_rules' (above)
+            if rule.condition is not None:
+                holds = truth(rule.condition, attrs)
+                if holds is not True:
+                    if holds is None:
+                        yield from unread(program, rule, event, attrs, stamp)
+                    continue
             if rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
             elif rule.inactive is not None:

@@ -331,3 +331,83 @@ def test_a_hundred_years_and_a_computed_divisor_are_still_accepted() -> None:
         "  rule draw { on signin award random(1, 3) limit 1 per day }\n",
     )
     assert incentive.compile(text, "s.incentive").name == "t"
+
+
+# ---- no silent non-payment ------------------------------------------------------------------
+
+RANKED = SCHEME.replace(
+    "  rule comment {",
+    """  rule best {
+    on comment
+    where words >= 1
+    top 1 per day by sum words award 50
+  }
+
+  rule classy {
+    on signin
+    where class == "一班"
+    award 1
+    limit 1 per day
+  }
+
+  rule comment {""",
+)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_an_event_lacking_an_attribute_a_where_reads_gets_a_record(
+    tmp_path: Path, engine: str
+) -> None:
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(RANKED, encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        # `chars` instead of `words`: a renamed export column
+        '{"id":"c1","type":"comment","member":"ana","at":"2026-03-02T09:00:00","chars":9}\n'
+        '{"id":"s1","type":"signin","member":"ana","at":"2026-03-02T09:01:00"}\n',
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--engine", engine)
+    assert code == 0
+    refused = [(r["rule"], r["reason"]) for r in records(out) if r["kind"] == "refused"]
+    # `best` (a rank) and `comment` both read `words`; `classy` reads the member's team,
+    # which is not the event's to carry: no record for it
+    assert refused == [
+        ("comment", "the event has no `words`, which the rule's `where` reads"),
+        ("best", "the event has no `words`, which the rule's `where` reads"),
+    ]
+    summary = "2 award(s) refused because the event lacks an attribute a rule reads: `words` (2)"
+    assert summary in out
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter"])
+def test_a_where_that_is_false_or_decided_leaves_no_record(tmp_path: Path, engine: str) -> None:
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(
+        SCHEME.replace("where words >= 5", 'where words >= 5 or type == "comment"'),
+        encoding="utf-8",
+    )
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"type":"comment","member":"ana","at":"2026-03-02T09:00:00"}\n', encoding="utf-8"
+    )
+    code, out = run("run", str(scheme), str(events), "--engine", engine, "--quiet")
+    # `or` is decided by its right side: the missing `words` does not matter
+    assert code == 0 and [r["kind"] for r in records(out)] == ["award", "balance"]
+
+
+def test_a_roster_column_spelled_like_a_team_kind_gets_did_you_mean(
+    scheme: Path, tmp_path: Path
+) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text(signins(("ana",)), encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("member,klass\nana,一班\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--roster", str(roster))
+    assert code == 1
+    assert "error[E0401]: the roster has no `class` column" in out
+    assert "did you mean `class`? rename the column `klass` to `class`" in out
+    # a roster with the team kind may carry other columns, near or not
+    roster.write_text("member,class,klass\nana,一班,x\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--roster", str(roster), "--quiet")
+    assert code == 0, out
