@@ -7,6 +7,7 @@ the terminal unless INCENTIVE_DEBUG=1.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import io
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from incentive.records import Record
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +67,11 @@ def guarded(func: F) -> F:
         except EncodingProblem as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            # Ctrl-C: every output is written to a temporary file first and renamed at
+            # the end (write_atomically), so nothing half-written is left behind.
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing to report. Point stdout at
             # devnull so that Python's own flush at exit does not complain either.
@@ -96,6 +103,76 @@ def _os_message(err: Exception) -> str:
     if isinstance(err, UnicodeDecodeError):
         return "the file is not UTF-8 text"
     return str(err)
+
+
+# ---- outputs ----------------------------------------------------------------------------
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: tuple[str | None, ...]) -> None:
+    """Before any work: every output can be written, and none is an input.
+
+    A run of the shop's events takes 17 s; a missing folder found only then wastes
+    them, and `--out` naming the events file would empty it before it is read."""
+    named = {option: path for option, path in outputs.items() if path}
+    seen: dict[str, str] = {}
+    for option, path in named.items():
+        target = Path(path)
+        where = os.path.abspath(path)
+        if where in seen:
+            raise Failure(f"{option} and {seen[where]} name the same file {path}", EXIT_USAGE)
+        seen[where] = option
+        if target.is_dir():
+            raise Failure(f"{option} {path} is a directory, not a file", EXIT_USAGE)
+        folder = target.parent
+        if not folder.is_dir():
+            raise Failure(f"{option} {path}: the folder {folder} does not exist", EXIT_USAGE)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise Failure(f"{option} {path}: cannot write in the folder {folder}", EXIT_USAGE)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise Failure(f"{option} {path} is read-only", EXIT_USAGE)
+        for source in inputs:
+            if _same_file(target, source):
+                raise Failure(
+                    f"{option} {path} is also an input: writing it would destroy it; "
+                    "write to another file",
+                    EXIT_USAGE,
+                )
+
+
+def _same_file(target: Path, source: str | None) -> bool:
+    if not source or source == "-" or not target.exists() or not Path(source).exists():
+        return False
+    return target.samefile(source)
+
+
+@contextmanager
+def write_atomically(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
+    """A file written in full or not at all: a temporary file beside it, renamed over
+    it at the end. An error or Ctrl-C halfway leaves the old file (or none), never a
+    partial one."""
+    import tempfile
+
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, mode, **({} if "b" in mode else _TEXT)) as file:
+            yield file
+        # mkstemp makes the file private (0600): give it the mode a plain open would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": "\n"}
+
+
+def write_text_atomically(path: str, text: str) -> None:
+    with write_atomically(path, "w") as file:
+        file.write(text)
 
 
 def read_scheme_text(path: str) -> str:
@@ -372,6 +449,7 @@ def run_command(
             + ", ".join(RECORD_KINDS),
             EXIT_USAGE,
         )
+    check_outputs({"--out": out}, (scheme, *events, roster))
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
@@ -449,16 +527,14 @@ def _run_records(
     from incentive.records import Record
     from incentive.runner import run_to
 
-    if out:
-        _refuse_overwriting_input(Path(out), events)
-    with _stdin_copy(events) as stdin:
+    with _stdin_copy(events) as stdin, contextlib.ExitStack() as outputs:
         check_inputs(events, encoding, stdin)
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" else None
         if table is not None:
             target = table  # a table is drawn once every record is known
         elif out:
-            target = Path(out).open("wb")  # noqa: SIM115
+            target = outputs.enter_context(write_atomically(out))
         else:
             target = sys.stdout.buffer
         try:
@@ -477,30 +553,13 @@ def _run_records(
                 decoder = msgspec.json.Decoder(Record)
                 records = [decoder.decode(line) for line in table.getvalue().splitlines()]
                 text: IO[str] = (
-                    Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
+                    outputs.enter_context(write_atomically(out, "w")) if out else sys.stdout
                 )
-                try:
-                    _print_table(records, text)
-                finally:
-                    if out:
-                        text.close()
+                _print_table(records, text)
         finally:
-            if out and table is None:
-                target.close()
-            elif not out:
+            if not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
-
-
-def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
-    """--out naming an events file would empty it before it is read: refuse."""
-    for path in events:
-        if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
-            raise Failure(
-                f"--out {out} is also an events file: the records would overwrite the "
-                "events; write them to another file",
-                EXIT_USAGE,
-            )
 
 
 @contextmanager
@@ -521,8 +580,9 @@ def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
 
 
 def _print_table(records: list[Record], stream: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from incentive.report import console_for
 
     table = Table(show_lines=False)
     for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
@@ -537,7 +597,7 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
             "" if r.balance is None else str(r.balance),
             r.reason,
         )
-    Console(file=stream, width=160).print(table)
+    console_for(stream, 160).print(table)
 
 
 @main.command("fmt")
@@ -565,7 +625,7 @@ def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None
                 click.echo(f"{path}: not in canonical form", err=True)
         elif write and path != "-":
             if canonical != text:
-                Path(path).write_text(canonical, encoding="utf-8")
+                write_text_atomically(path, canonical)
         else:
             click.echo(canonical, nl=False)
     sys.exit(EXIT_INVALID if unformatted else EXIT_OK)
@@ -774,6 +834,7 @@ def compare_command(
     (a seeded hash of the id) and each arm is reported."""
     from incentive.analysis import compare
 
+    check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
     if ab:
         _ab_test(
             scheme_a,
@@ -801,14 +862,15 @@ def compare_command(
         page = render_compare_html(
             diff, build_report(program_a, a), build_report(program_b, b), (scheme_a, scheme_b), top
         )
-        Path(html).write_text(page, encoding="utf-8")
+        write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=sys.stdout, width=120)
+    from incentive.report import console_for
+
+    console = console_for(sys.stdout, 120)
     rules = Table(title="points per rule")
     for column in ("rule", "currency", "A", "B", "change"):
         rules.add_column(column, justify="left" if column in ("rule", "currency") else "right")
@@ -912,6 +974,10 @@ def simulate_command(
 
     if bool(events) == bool(population):
         raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
+    check_outputs(
+        {"--save-events": save_events, "--save-roster": save_roster, "--html": html},
+        (scheme, *events, roster, population),
+    )
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
@@ -941,16 +1007,16 @@ def simulate_command(
             )
         teams = run.roster
         if save_events:
-            Path(save_events).write_text(
+            write_text_atomically(
+                save_events,
                 "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
-                encoding="utf-8",
             )
         if save_roster:
             columns = list(simulated.roster[0]) if simulated.roster else ["member"]
             lines = [",".join(columns)] + [
                 ",".join(r[c] for c in columns) for r in simulated.roster
             ]
-            Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
         check_inputs(events, encoding)
         items = with_progress(
@@ -963,7 +1029,7 @@ def simulate_command(
     if html:
         from incentive.html_report import render_html
 
-        Path(html).write_text(render_html(report), encoding="utf-8")
+        write_text_atomically(html, render_html(report))
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -1005,14 +1071,15 @@ def _ab_test(
 
         names = (programs["A"].name, programs["B"].name)
         page = render_ab_html(arms, seed, names, (scheme_a, scheme_b))
-        Path(html).write_text(page, encoding="utf-8")
+        write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=sys.stdout, width=120)
+    from incentive.report import console_for
+
+    console = console_for(sys.stdout, 120)
     for currency in sorted(set(arms["A"]) & set(arms["B"])):
         grid = Table(title=f"A/B test, {currency} (seed {seed})")
         grid.add_column("measure")

@@ -299,11 +299,24 @@ def budget_summary(budget: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     )
 
 
-def print_report(report: dict[str, Any], stream: IO[str]) -> None:
+def console_for(stream: IO[str], width: int) -> Any:
+    """A rich Console on `stream` whose reader may go away (`| head -1`): rich exits 1
+    on a broken pipe; this one raises BrokenPipeError, which the command line ends
+    quietly with 0, as for every other output."""
     from rich.console import Console
+
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _PipeConsole(file=stream, width=width)
+
+
+def print_report(report: dict[str, Any], stream: IO[str]) -> None:
     from rich.table import Table
 
-    console = Console(file=stream, width=110)
+    console = console_for(stream, 110)
     console.print(f"[bold]{report['scheme']}[/bold]")
 
     def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -411,3 +411,187 @@ def test_a_roster_column_spelled_like_a_team_kind_gets_did_you_mean(
     roster.write_text("member,class,klass\nana,一班,x\n", encoding="utf-8")
     code, out = run("run", str(scheme), str(events), "--roster", str(roster), "--quiet")
     assert code == 0, out
+
+
+# ---- outputs: validated first, never an input, written whole or not at all -----------------
+
+
+def _events_file(tmp_path: Path) -> Path:
+    events = tmp_path / "e.jsonl"
+    events.write_text(signins(), encoding="utf-8")
+    return events
+
+
+@pytest.mark.parametrize(
+    "command,option",
+    [
+        ("run", "--out"),
+        ("simulate", "--html"),
+        ("compare", "--html"),
+        ("simulate-population", "--save-events"),
+        ("simulate-population", "--save-roster"),
+    ],
+)
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(
+    scheme: Path, tmp_path: Path, command: str, option: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incentive import checker
+
+    events = _events_file(tmp_path)
+    population = tmp_path / "p.yaml"
+    population.write_text(
+        "seed: 1\nstart: 2026-03-02\ndays: 2\nmembers: 3\nactivities:\n  signin: {daily: 0.5}\n",
+        encoding="utf-8",
+    )
+    checked: list[str] = []
+    real = checker.check
+    monkeypatch.setattr(checker, "check", lambda *a, **k: checked.append("x") or real(*a, **k))
+    target = str(tmp_path / "missing" / "out.file")
+    args = {
+        "run": ["run", str(scheme), str(events)],
+        "simulate": ["simulate", str(scheme), str(events)],
+        "compare": ["compare", str(scheme), str(scheme), str(events)],
+        "simulate-population": ["simulate", str(scheme), "--population", str(population)],
+    }[command]
+    code, out = run(*args, option, target)
+    assert code == 2
+    assert f"{option} {target}: the folder {tmp_path / 'missing'} does not exist" in out
+    assert checked == []  # refused before the scheme was even checked
+
+
+@pytest.mark.parametrize(
+    "option,which", [("--out", "events"), ("--out", "roster"), ("--out", "scheme")]
+)
+def test_an_output_that_is_an_input_is_refused(
+    scheme: Path, tmp_path: Path, option: str, which: str
+) -> None:
+    events = _events_file(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("member,class\n张三,一班\n", encoding="utf-8")
+    target = {"events": events, "roster": roster, "scheme": scheme}[which]
+    before = target.read_bytes()
+    code, out = run("run", str(scheme), str(events), "--roster", str(roster), option, str(target))
+    assert code == 2 and "is also an input" in out
+    assert target.read_bytes() == before
+
+
+def test_simulate_refuses_to_save_events_over_its_population(scheme: Path, tmp_path: Path) -> None:
+    population = tmp_path / "p.yaml"
+    population.write_text("seed: 1\n", encoding="utf-8")
+    code, out = run(
+        "simulate", str(scheme), "--population", str(population), "--save-events", str(population)
+    )
+    assert code == 2 and "--save-events" in out and "is also an input" in out
+    assert population.read_text(encoding="utf-8") == "seed: 1\n"
+
+
+def test_a_failed_run_leaves_the_old_output_and_no_temporary_file(
+    scheme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or any failure) halfway: exit 130, the old --out file intact, no
+    partial file and no temporary file beside it."""
+    from incentive import runner
+
+    events = _events_file(tmp_path)
+    out_file = tmp_path / "records.jsonl"
+    out_file.write_text("yesterday's records\n", encoding="utf-8")
+
+    def interrupted(program: object, read: object, out: object, *args: object) -> object:
+        out.write(b'{"kind":"award"')  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_to", interrupted)
+    code, out = run("run", str(scheme), str(events), "--out", str(out_file))
+    assert code == 130 and "interrupted" in out
+    assert out_file.read_text(encoding="utf-8") == "yesterday's records\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "records.jsonl", "s.incentive"]
+
+
+def test_ctrl_c_in_a_real_run_exits_130_and_leaves_no_file(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    with events.open("w", encoding="utf-8") as file:
+        for i in range(400_000):
+            file.write(
+                f'{{"type":"signin","member":"m{i % 5000}","at":"2026-03-02T09:{i % 60:02d}:00"}}\n'
+            )
+    out_file = tmp_path / "records.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "incentive.cli",
+            "run",
+            str(scheme),
+            str(events),
+            "--out",
+            str(out_file),
+            "--quiet",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    # wait until the run is writing (its temporary file exists), then press Ctrl-C
+    while not any(p.name.startswith(".records.jsonl") for p in tmp_path.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "s.incentive"]
+
+
+def test_a_closed_pipe_exits_0(tmp_path: Path) -> None:
+    """`simulate ... | head -1`: the reader is gone before the report is written."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    scheme = root / "schemes" / "daily_tasks.incentive"
+    events = root / "schemes" / "daily_tasks.events.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for command in (["simulate"], ["run", "--format", "table"], ["compare", str(scheme)]):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "incentive.cli",
+                command[0],
+                str(scheme),
+                *command[1:],
+                str(events),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        process.stdout.close()  # as `head` does once it has what it wants
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, (command, err)
+        assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_the_report_console_raises_broken_pipe_instead_of_exiting_1() -> None:
+    import io
+
+    from incentive.report import console_for
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    with pytest.raises(BrokenPipeError):
+        console_for(Gone(), 80).print("report")

@@ -190,5 +190,5 @@ def test_run_refuses_to_write_over_its_events(files: Path) -> None:
     events = files / "e.jsonl"
     before = events.read_bytes()
     code, out = invoke("run", str(files / "s.incentive"), str(events), "--out", str(events))
-    assert code == 2 and "also an events file" in out
+    assert code == 2 and "is also an input" in out
     assert events.read_bytes() == before  # the input is untouched
