@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
@@ -250,7 +251,7 @@ class _Checker:
             if zone_exists(tz.zone):
                 self.header.zone = tz.zone
             else:
-                hints = suggestion_hints(tz.zone, available_timezones()) or (
+                hints = zone_hints(tz.zone) or (
                     'use an IANA zone name such as "Asia/Shanghai" or "Europe/Berlin"',
                 )
                 self.bag.error("E0203", f"unknown time zone `{tz.zone}`", tz.span, *hints)
@@ -1204,6 +1205,59 @@ class _Checker:
             rule.name.span,
             "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended",
         )
+
+
+# Names operators write for a zone that IANA spells otherwise. China has one zone,
+# Asia/Shanghai; `CST` is also US Central time, so the hint names both.
+_ZONE_ALIASES = {
+    "asia/beijing": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "beijing time": "Asia/Shanghai",
+    "china": "Asia/Shanghai",
+    "china standard time": "Asia/Shanghai",
+    "prc": "Asia/Shanghai",
+    "cst": "Asia/Shanghai",
+    "asia/chongqing": "Asia/Shanghai",
+    "shanghai": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong",
+    "hongkong": "Asia/Hong_Kong",
+    "taipei": "Asia/Taipei",
+    "tokyo": "Asia/Tokyo",
+    "jst": "Asia/Tokyo",
+    "singapore": "Asia/Singapore",
+}
+# A city for a fixed offset: `UTC+8` must never become `UTC` (8 hours off).
+_OFFSET_ZONES = {
+    8: "Asia/Shanghai",
+    9: "Asia/Tokyo",
+    7: "Asia/Bangkok",
+    0: "UTC",
+    1: "Europe/Berlin",
+    -5: "America/New_York",
+}
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+def zone_hints(zone: str) -> tuple[str, ...]:
+    """What to write for an unknown zone: a known alias, a zone for a fixed offset,
+    else the nearest IANA names."""
+    alias = _ZONE_ALIASES.get(zone.strip().lower())
+    if alias is not None:
+        also = (
+            " (`CST` is also US Central time: `America/Chicago`)" if zone.upper() == "CST" else ""
+        )
+        return (f'did you mean "{alias}"?{also}',)
+    offset = _OFFSET.match(zone.strip())
+    if offset is not None:
+        hours = int(offset.group(2)) * (1 if offset.group(1) == "+" else -1)
+        city = _OFFSET_ZONES.get(hours)
+        fixed = f"Etc/GMT{-hours:+d}" if hours else "UTC"
+        where = f'a city\'s zone such as "{city}", or ' if city else ""
+        return (
+            f'a fixed offset of {hours:+d} hours: write {where}"{fixed}" '
+            "(IANA's Etc/GMT signs are inverted: Etc/GMT-8 is 8 hours ahead of UTC)",
+        )
+    return suggestion_hints(zone, available_timezones())
 
 
 def _constant(node: ast.Expr) -> Decimal | None:

@@ -595,3 +595,68 @@ def test_the_report_console_raises_broken_pipe_instead_of_exiting_1() -> None:
 
     with pytest.raises(BrokenPipeError):
         console_for(Gone(), 80).print("report")
+
+
+# ---- messages that help -----------------------------------------------------------------------
+
+RULE = "  rule a {\n    on checkin\n    award 5\n    limit 1 per day\n  }\n"
+
+
+@pytest.mark.parametrize(
+    "text,message,hint",
+    [
+        (
+            'scheme "T" {\n' + RULE.replace("per day", "per days") + "}\n",
+            "unexpected `days`: a period is written in the singular",
+            "write `per day`",
+        ),
+        (
+            'scheme "T" {\n' + RULE.replace("limit", "limt") + "}\n",
+            "unexpected `1`",
+            "`limt` is not a keyword: did you mean `limit`?",
+        ),
+        (
+            'scheme "T" {\n' + RULE.replace("award 5", "where words => 5\n    award 5") + "}\n",
+            "unexpected character `=>`",
+            "write `>=`",
+        ),
+        (
+            'scheme "T {\n' + RULE + "}\n",
+            'unexpected character `"`',
+            'this string is not closed: it needs its `"` on the same line',
+        ),
+        ('scheme "T" ｛\n' + RULE + "}\n", "unexpected character `｛`", "write the ASCII `{`"),
+        (
+            'scheme "T" {\n  events { checkin(words： number) }\n' + RULE + "}\n",
+            "unexpected character `：`",
+            "write the ASCII `:`",
+        ),
+        ("scheme “T” {\n" + RULE + "}\n", "unexpected character `“`", 'write the ASCII `"`'),
+        (
+            'scheme "T" {\n' + RULE.replace("on checkin\n    ", "on checkin\u3000") + "}\n",
+            "an ideographic (full-width) space (U+3000)",
+            "write an ordinary space",
+        ),
+    ],
+)
+def test_syntax_errors_say_what_to_write(text: str, message: str, hint: str) -> None:
+    import incentive
+
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.compile(text, "t.incentive")
+    diagnostic = caught.value.diagnostics[0]
+    assert message in diagnostic.message
+    assert any(hint in h for h in diagnostic.hints), diagnostic.hints
+
+
+@pytest.mark.parametrize("zone", ["Asia/Beijing", "Beijing", "CST", "UTC+8", "GMT+8", "utc+08:00"])
+def test_zone_hints_know_beijing_time(zone: str) -> None:
+    import incentive
+
+    text = f'scheme "T" {{\n  timezone "{zone}"\n' + RULE + "}\n"
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.compile(text, "t.incentive")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E0203"
+    assert '"Asia/Shanghai"' in diagnostic.hints[0]
+    assert "`UTC`" not in diagnostic.hints[0] and "Brunei" not in diagnostic.hints[0]
