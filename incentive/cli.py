@@ -29,7 +29,7 @@ from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, 
 # Everything else is imported by the commands that use it: `check` loads neither the
 # engine nor pydantic, yaml or rich (docs/performance.md, "Start-up").
 if TYPE_CHECKING:
-    from incentive.events import BadLine, Event
+    from incentive.events import BadLine, Event, ReadOptions
     from incentive.program import Program
     from incentive.records import Record
 
@@ -203,29 +203,61 @@ def iter_event_files(
     fmt: str,
     stdin: str | None = None,
     encoding: str | None = None,
+    options: ReadOptions | None = None,
 ) -> Iterator[Event | BadLine]:
     """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it).
 
     Text is decoded strictly (`check_inputs` has found any bad line before the run):
     a byte that does not decode is never replaced, which would merge members."""
-    from incentive.events import EventFormat, codec_name, decode_bytes, guess_format, read_events
+    from incentive.events import (
+        NO_OPTIONS,
+        EventFormat,
+        codec_name,
+        decode_bytes,
+        guess_format,
+        read_events,
+    )
 
     codec = codec_name(encoding)
+    how = options or NO_OPTIONS
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
         if path == "-":
             kind: EventFormat = "jsonl" if fmt == "auto" else chosen
             if stdin is not None:
                 with open(stdin, encoding=codec, newline="") as copy:
-                    yield from read_events(copy, program.calendar, kind, "<stdin>")
+                    yield from read_events(copy, program.calendar, kind, "<stdin>", how)
             else:
                 text = decode_bytes(sys.stdin.buffer.read(), "<stdin>", encoding)
                 yield from read_events(
-                    io.StringIO(text, newline=""), program.calendar, kind, "<stdin>"
+                    io.StringIO(text, newline=""), program.calendar, kind, "<stdin>", how
                 )
             continue
         with open(path, encoding=codec, newline="") as stream:
-            yield from read_events(stream, program.calendar, chosen, path)
+            yield from read_events(stream, program.calendar, chosen, path, how)
+
+
+def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
+    """--time-format and --columns (`类型=type,成员=member,时间=at`) as ReadOptions."""
+    from incentive.events import ReadOptions
+
+    mapping: dict[str, str] = {}
+    for pair in (columns or "").split(","):
+        if not pair.strip():
+            continue
+        export, sep, field = pair.partition("=")
+        if not sep or not export.strip() or not field.strip():
+            raise Failure(
+                f"--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns 类型=type,成员=member,"
+                "时间=at)",
+                EXIT_USAGE,
+            )
+        mapping[export.strip()] = field.strip()
+    if time_format is not None and "%" not in time_format:
+        raise Failure(
+            f"--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')", EXIT_USAGE
+        )
+    return ReadOptions(time_format, mapping or None)
 
 
 def check_inputs(
@@ -397,6 +429,16 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 )
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
 @click.option(
+    "--time-format",
+    metavar="FORMAT",
+    help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+)
+@click.option(
+    "--columns",
+    metavar="MAP",
+    help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+)
+@click.option(
     "--encoding",
     metavar="CODEC",
     help="the encoding of the events, roster and population files (default: UTF-8, "
@@ -428,6 +470,8 @@ def run_command(
     members: tuple[str, ...],
     only: str | None,
     quiet: bool,
+    time_format: str | None,
+    columns: str | None,
     encoding: str | None,
     engine: str,
     explain_plan: bool,
@@ -450,6 +494,7 @@ def run_command(
             EXIT_USAGE,
         )
     check_outputs({"--out": out}, (scheme, *events, roster))
+    how = read_options(time_format, columns)
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
@@ -471,7 +516,18 @@ def run_command(
     gc.disable()
     try:
         summary = _run_records(
-            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet, encoding
+            program,
+            events,
+            events_format,
+            fmt,
+            out,
+            instant,
+            teams,
+            engine,
+            keep,
+            quiet,
+            encoding,
+            how,
         )
     finally:
         gc.enable()
@@ -518,6 +574,7 @@ def _run_records(
     keep: Callable[[Record], bool],
     quiet: bool,
     encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table."""
     import io
@@ -541,7 +598,7 @@ def _run_records(
             summary = run_to(
                 program,
                 lambda: with_progress(
-                    iter_event_files(events, program, events_format, stdin, encoding), quiet
+                    iter_event_files(events, program, events_format, stdin, encoding, how), quiet
                 ),
                 target,
                 until,
@@ -696,6 +753,7 @@ def _run_files(
     until: str | None,
     engine: str = "compiled",
     encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> tuple[Program, Any]:
     from incentive.roster import load_roster
     from incentive.runner import run_batch
@@ -704,7 +762,7 @@ def _run_files(
     check_inputs(events, encoding)
     return program, run_batch(
         program,
-        iter_event_files(events, program, fmt, encoding=encoding),
+        iter_event_files(events, program, fmt, encoding=encoding, options=how),
         _parse_until(until, program),
         load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
@@ -730,6 +788,16 @@ _events_options = [
         default="compiled",
         show_default=True,
         help="the compiled evaluator, or the reference interpreter (the same records)",
+    ),
+    click.option(
+        "--time-format",
+        metavar="FORMAT",
+        help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+    ),
+    click.option(
+        "--columns",
+        metavar="MAP",
+        help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
     ),
     click.option(
         "--encoding",
@@ -761,13 +829,18 @@ def explain_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
     encoding: str | None,
 ) -> None:
     """Why did MEMBER (not) get points: every record, in order, with its reason; then
     the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
-    program, result = _run_files(scheme, events, events_format, roster, until, engine, encoding)
+    how = read_options(time_format, columns)
+    program, result = _run_files(
+        scheme, events, events_format, roster, until, engine, encoding, how
+    )
     records = member_records(result, member)
     steps = progress(program, result, member)
     balances = result.balances.get(member)
@@ -827,6 +900,8 @@ def compare_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
     encoding: str | None,
 ) -> None:
     """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
@@ -835,6 +910,7 @@ def compare_command(
     from incentive.analysis import compare
 
     check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
+    how = read_options(time_format, columns)
     if ab:
         _ab_test(
             scheme_a,
@@ -848,10 +924,11 @@ def compare_command(
             html,
             engine,
             encoding,
+            how,
         )
         return
-    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine, encoding)
-    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine, encoding)
+    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine, encoding, how)
+    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine, encoding, how)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -961,6 +1038,8 @@ def simulate_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
     encoding: str | None,
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
@@ -978,6 +1057,7 @@ def simulate_command(
         {"--save-events": save_events, "--save-roster": save_roster, "--html": html},
         (scheme, *events, roster, population),
     )
+    how = read_options(time_format, columns)
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
@@ -1012,15 +1092,14 @@ def simulate_command(
                 "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
             )
         if save_roster:
-            columns = list(simulated.roster[0]) if simulated.roster else ["member"]
-            lines = [",".join(columns)] + [
-                ",".join(r[c] for c in columns) for r in simulated.roster
-            ]
+            header = list(simulated.roster[0]) if simulated.roster else ["member"]
+            lines = [",".join(header)] + [",".join(r[c] for c in header) for r in simulated.roster]
             write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
         check_inputs(events, encoding)
         items = with_progress(
-            iter_event_files(events, program, events_format, encoding=encoding), quiet
+            iter_event_files(events, program, events_format, encoding=encoding, options=how),
+            quiet,
         )
         result = run_batch(program, items, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
     if teams is not None:
@@ -1048,6 +1127,7 @@ def _ab_test(
     html: str | None = None,
     engine: str = "compiled",
     encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
     from incentive.events import Event
@@ -1058,7 +1138,9 @@ def _ab_test(
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
     teams = load_roster(roster, encoding, programs["A"].teams) if roster else None
     check_inputs(events, encoding)
-    items = list(iter_event_files(events, programs["A"], events_format, encoding=encoding))
+    items = list(
+        iter_event_files(events, programs["A"], events_format, encoding=encoding, options=how)
+    )
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]

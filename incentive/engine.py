@@ -117,6 +117,8 @@ class Session:
                     member=event.member,
                     events=(event.id,),
                     reason="this event id was already used for a different event: refused",
+                    source=event.source,  # which line to look at in the export
+                    line=event.line,
                 )
             return
         if program.known_events is not None and event.type not in program.known_events:

@@ -10,6 +10,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -23,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
-from incentive.diagnostics import EncodingProblem
+from incentive.diagnostics import EncodingProblem, did_you_mean
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
 RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
@@ -54,6 +55,21 @@ class BadLine:
     reason: str
     source: str | None = None
     line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read an export that is not in the engine's own shape.
+
+    `time_format`: a `strptime` format for `at` (`%Y/%m/%d %H:%M`), tried before
+    ISO 8601. `columns`: the export's names for fields (`{"类型": "type"}`), renamed
+    before anything else reads the event."""
+
+    time_format: str | None = None
+    columns: Mapping[str, str] | None = None
+
+
+NO_OPTIONS = ReadOptions()
 
 
 class EventModel(BaseModel):
@@ -125,8 +141,18 @@ def _local_to_utc(moment: datetime, text: str, calendar: Calendar) -> datetime:
     return (moment - offset).replace(tzinfo=UTC)
 
 
-def parse_time(value: Any, calendar: Calendar) -> datetime | None:
-    """An event time as a UTC instant; naive times are local to the scheme's zone."""
+def parse_time(value: Any, calendar: Calendar, time_format: str | None = None) -> datetime | None:
+    """An event time as a UTC instant; naive times are local to the scheme's zone.
+    `time_format` (strptime) is tried first, then ISO 8601."""
+    if time_format is not None and isinstance(value, str):
+        try:
+            moment = datetime.strptime(value.strip(), time_format)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                return calendar.to_utc(moment)
+            return moment.astimezone(UTC)
     if value.__class__ is str and 0 < len(value) <= 64:
         text = value.strip()
         try:
@@ -154,11 +180,17 @@ def parse_time(value: Any, calendar: Calendar) -> datetime | None:
 
 
 def make_event(
-    raw: Any, calendar: Calendar, source: str | None = None, line: int | None = None
+    raw: Any,
+    calendar: Calendar,
+    source: str | None = None,
+    line: int | None = None,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Event | BadLine:
     """Validate one raw mapping into an Event, or say why it is not one."""
     if not isinstance(raw, dict):
         return BadLine("an event must be an object with `type`, `member` and `at`", source, line)
+    if options.columns:
+        raw = {options.columns.get(key, key): value for key, value in raw.items()}
     for name in ("type", "member", "at"):
         if raw.get(name) in (None, ""):
             return BadLine(f"missing `{name}`", source, line)
@@ -168,15 +200,19 @@ def make_event(
     member = raw["member"]
     if isinstance(member, bool) or not isinstance(member, str | int):
         return BadLine("`member` must be text", source, line)
-    member = str(member)
+    # " ana " from a hand-edited sheet is ana, not a second member
+    member = str(member).strip()
+    if not member:
+        return BadLine("missing `member`", source, line)
+    type_ = type_.strip()
     try:
-        at = parse_time(raw["at"], calendar)
+        at = parse_time(raw["at"], calendar, options.time_format)
     except (OverflowError, ValueError):
         at = None  # a time next to year 1 or 9999 that its zone's offset pushes beyond
         if isinstance(raw["at"], str):
             return BadLine(_out_of_range(raw["at"]), source, line)
     if at is None:
-        return BadLine(f"`at` is not an ISO 8601 time: {str(raw['at'])[:40]!r}", source, line)
+        return BadLine(_not_a_time(raw["at"], options.time_format), source, line)
     if not in_range(at):
         return BadLine(_out_of_range(str(raw["at"])), source, line)
     attributes = {}
@@ -205,6 +241,33 @@ def make_event(
         except UnicodeEncodeError as err:
             return BadLine(_not_unicode(err), source, line)
     return Event(str(event_id), type_, member, at, attributes, fingerprint, source, line)
+
+
+# Exports' habits, and the --time-format that reads them.
+_TIME_HABITS = (
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}:\d{2}$"), "%Y/%m/%d %H:%M:%S"),
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}$"), "%Y/%m/%d %H:%M"),
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$"), "%Y/%m/%d"),
+    (re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2} \d{1,2}:\d{2}$"), "%Y.%m.%d %H:%M"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 ?\d{1,2}:\d{2}$"), "%Y年%m月%d日 %H:%M"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "%Y年%m月%d日"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$"), "%d/%m/%Y %H:%M` or `%m/%d/%Y %H:%M"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"), "%d/%m/%Y` or `%m/%d/%Y"),
+)
+
+
+def _not_a_time(value: Any, time_format: str | None) -> str:
+    """Why `at` is not a time, with a time that works and, for a known export habit,
+    the --time-format that reads it."""
+    shown = str(value)[:40]
+    if time_format is not None:
+        return f"`at` is neither `{time_format}` (--time-format) nor ISO 8601: {shown!r}"
+    reason = f"`at` is not an ISO 8601 time: {shown!r} (write e.g. 2026-03-02T09:00:00"
+    text = shown.strip()
+    for pattern, habit in _TIME_HABITS:
+        if pattern.match(text):
+            return reason + f", or read it with `--time-format '{habit}'`)"
+    return reason + ")"
 
 
 def _out_of_range(text: str) -> str:
@@ -277,9 +340,25 @@ def _json_reason(err: ValueError) -> str:
     return "not valid JSON"
 
 
+def _other_format(text: str, err: ValueError | RecursionError) -> str | None:
+    """The first line of a .jsonl file that is not JSON but clearly another format:
+    the whole file is then that format, and one hint says so (not one per line)."""
+    stripped = text.strip()
+    if stripped.startswith("[") and not isinstance(err, RecursionError):
+        return (
+            "the file is one JSON array, not JSON Lines (one event per line): use "
+            "`--events-format yaml`, which reads a JSON array, or write one event a line"
+        )
+    cells = {cell.strip().strip('"').lower() for cell in re.split(r"[,;\t]", stripped)}
+    if {"type", "member"} <= cells or {"type", "at"} <= cells:
+        return "the file looks like CSV with a header, not JSON Lines: use `--events-format csv`"
+    return None
+
+
 def read_jsonl(
-    stream: IO[str], calendar: Calendar, source: str | None
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
 ) -> Iterator[Event | BadLine]:
+    first = True
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -288,22 +367,54 @@ def read_jsonl(
             continue
         try:
             raw = _decode_line(text)
-        except RecursionError:
-            yield BadLine("not valid JSON: nested too deeply", source, number)
+        except (RecursionError, ValueError) as err:
+            other = _other_format(text, err) if first else None
+            if other is not None:
+                yield BadLine(other, source, number)
+                return
+            if isinstance(err, RecursionError):
+                yield BadLine("not valid JSON: nested too deeply", source, number)
+            else:
+                yield BadLine(_json_reason(err), source, number)
+            first = False
             continue
-        except ValueError as err:
-            yield BadLine(_json_reason(err), source, number)
-            continue
-        yield make_event(raw, calendar, source, number)
+        if first and isinstance(raw, list) and raw and all(isinstance(x, dict) for x in raw):
+            # `[{...}, {...}]` on one line: a JSON array export
+            yield BadLine(_other_format("[", ValueError()) or "", source, number)
+            return
+        first = False
+        yield make_event(raw, calendar, source, number, options)
 
 
-def read_csv(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
-    reader = csv.reader(stream)
+def _delimiter(stream: IO[str]) -> tuple[str, IO[str] | Iterator[str]]:
+    """The delimiter of a CSV export, from its header line: `,`, or `;` (Excel where the
+    decimal separator is a comma) or a tab, when the header has those and no comma."""
+    header = stream.readline()
+    rest: Iterator[str] = itertools.chain([header], stream)
+    if header.count(",") == 0:
+        for candidate in (";", "\t", "|"):
+            if header.count(candidate) > 0:
+                return candidate, rest
+    return ",", rest
+
+
+def read_csv(
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
+) -> Iterator[Event | BadLine]:
+    delimiter, lines = _delimiter(stream)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         return
     header = [h.strip() for h in header]
+    if options.columns:
+        header = [options.columns.get(h, h) for h in header]
+    missing = [name for name in ("type", "member", "at") if name not in header]
+    if missing and len(header) > 1:
+        # Every row would be "missing `type`": say it once, about the header.
+        yield BadLine(_header_reason(header, missing), source, 1)
+        return
     duplicates = {h for h in header if header.count(h) > 1}
     if duplicates:
         yield BadLine(f"the header repeats column `{sorted(duplicates)[0]}`", source, 1)
@@ -324,7 +435,22 @@ def read_csv(stream: IO[str], calendar: Calendar, source: str | None) -> Iterato
             )
             continue
         raw = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-        yield make_event(raw, calendar, source, reader.line_num)
+        yield make_event(raw, calendar, source, reader.line_num, options)
+
+
+def _header_reason(header: list[str], missing: list[str]) -> str:
+    names = ", ".join(f"`{name}`" for name in missing)
+    shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
+    near = {name: did_you_mean(name, header) for name in missing}
+    meant = [f"{found}={name}" for name, found in near.items() if found]
+    others = [h for h in header if not h.isascii()][: len(missing)]
+    example = ",".join(meant) or ",".join(
+        f"{h}={name}" for h, name in zip(others or header, missing, strict=False)
+    )
+    return (
+        f"the header has no {names} column (it has {shown}); name the columns with "
+        f"`--columns {example}`"
+    )
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
@@ -365,8 +491,10 @@ _StrictYamlLoader.yaml_implicit_resolvers = {
 _StrictYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+# A leading zero keeps the text: member `0012` is an id, not the number 12 (nor 10,
+# YAML 1.1's octal reading).
 _StrictYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
 )
 _StrictYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -426,7 +554,9 @@ def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
         loader.dispose()
 
 
-def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+def read_yaml(
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
+) -> Iterator[Event | BadLine]:
     text = stream.read()
     if len(text) > MAX_YAML_BYTES:
         yield BadLine(f"file larger than {MAX_YAML_BYTES:,} bytes", source, 1)
@@ -468,7 +598,7 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
         except yaml.YAMLError as err:
             yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source, line)
             continue
-        yield make_event(raw, calendar, source, line)
+        yield make_event(raw, calendar, source, line, options)
     loader.dispose()
 
 
@@ -482,10 +612,14 @@ def guess_format(name: str) -> EventFormat:
 
 
 def read_events(
-    stream: IO[str], calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
+    stream: IO[str],
+    calendar: Calendar,
+    fmt: EventFormat = "jsonl",
+    source: str | None = None,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Iterator[Event | BadLine]:
     readers = {"jsonl": read_jsonl, "csv": read_csv, "yaml": read_yaml}
-    return readers[fmt](stream, calendar, source)
+    return readers[fmt](stream, calendar, source, options)
 
 
 def events_from_dicts(

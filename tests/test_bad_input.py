@@ -660,3 +660,126 @@ def test_zone_hints_know_beijing_time(zone: str) -> None:
     assert diagnostic.code == "E0203"
     assert '"Asia/Shanghai"' in diagnostic.hints[0]
     assert "`UTC`" not in diagnostic.hints[0] and "Brunei" not in diagnostic.hints[0]
+
+
+# ---- exports as spreadsheets and other tools write them ------------------------------------
+
+
+def test_a_json_array_file_is_one_bad_line_pointing_to_events_format(
+    scheme: Path, tmp_path: Path
+) -> None:
+    events = tmp_path / "export.json"
+    items = [json.loads(line) for line in signins().splitlines()]
+    events.write_text(json.dumps(items, ensure_ascii=False, indent=2), encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    got = records(out)
+    assert code == 1 and [r["kind"] for r in got] == ["bad_event"]
+    assert "one JSON array" in got[0]["reason"] and "--events-format yaml" in got[0]["reason"]
+    code, out = run("run", str(scheme), str(events), "--events-format", "yaml", "--quiet")
+    assert code == 0 and len([r for r in records(out) if r["kind"] == "award"]) == 3
+
+
+def test_csv_in_a_jsonl_file_points_to_events_format_csv(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "export.jsonl"
+    events.write_text("type,member,at\nsignin,ana,2026-03-02T09:00:00\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    (bad,) = records(out)
+    assert code == 1 and "use `--events-format csv`" in bad["reason"] and bad["line"] == 1
+
+
+def test_invalid_json_says_why_and_where(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        GOOD[0] + "\n" + '{"type":"signin",, "member":"bo"}\n' + GOOD[0][:30] + "\n",
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 1
+    reasons = [r["reason"] for r in records(out) if r["kind"] == "bad_event"]
+    assert reasons == [
+        "not valid JSON: expecting property name enclosed in double quotes at column 18",
+        "not valid JSON: the line ends before the JSON value does (cut short?)",
+    ]
+
+
+def test_a_time_that_is_not_iso_shows_what_works_and_the_time_format_that_reads_it(
+    scheme: Path, tmp_path: Path
+) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "type,member,at\nsignin,ana,2026/03/02 09:00\nsignin,bo,2026年3月2日\n", encoding="utf-8"
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 1
+    reasons = [r["reason"] for r in records(out) if r["kind"] == "bad_event"]
+    assert reasons == [
+        "`at` is not an ISO 8601 time: '2026/03/02 09:00' (write e.g. 2026-03-02T09:00:00, "
+        "or read it with `--time-format '%Y/%m/%d %H:%M'`)",
+        "`at` is not an ISO 8601 time: '2026年3月2日' (write e.g. 2026-03-02T09:00:00, "
+        "or read it with `--time-format '%Y年%m月%d日'`)",
+    ]
+    code, out = run("run", str(scheme), str(events), "--time-format", "%Y/%m/%d %H:%M", "--quiet")
+    assert code == 1  # the second line is still not a time
+    got = records(out)
+    assert [r["at"] for r in got if r["kind"] == "award"] == ["2026-03-02T09:00:00+08:00"]
+    assert [r["line"] for r in got if r["kind"] == "bad_event"] == [3]
+
+
+def test_chinese_headers_and_semicolons_read_with_columns(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text("类型;成员;时间\nsignin;张三;2026-03-02T09:00:00\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    (bad,) = records(out)
+    # one record about the header, not "missing `type`" on every row
+    assert bad["line"] == 1 and "--columns 类型=type,成员=member,时间=at" in bad["reason"]
+    code, out = run(
+        "run", str(scheme), str(events), "--columns", "类型=type,成员=member,时间=at", "--quiet"
+    )
+    assert code == 0 and [r["member"] for r in records(out) if r["kind"] == "award"] == ["张三"]
+    events.write_text("type\tmember\tat\nsignin\tana\t2026-03-02T09:00:00\n", encoding="utf-8")
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 0 and [r["member"] for r in records(out) if r["kind"] == "award"] == ["ana"]
+
+
+def test_a_bad_columns_option_is_a_usage_error(scheme: Path, tmp_path: Path) -> None:
+    code, out = run("run", str(scheme), str(_events_file(tmp_path)), "--columns", "类型")
+    assert code == 2 and "is not COLUMN=FIELD" in out
+
+
+def test_a_yaml_member_id_with_leading_zeros_stays_text(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.yaml"
+    events.write_text(
+        "- {type: signin, member: 0012, at: '2026-03-02T09:00:00'}\n"
+        "- {type: signin, member: 12, at: '2026-03-02T09:00:00'}\n"
+        "- {type: comment, member: 7, at: '2026-03-02T10:00:00', words: 007}\n",
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    paid = [(r["member"], r["points"]) for r in records(out) if r["kind"] == "award"]
+    assert code == 0 and paid == [("0012", 10), ("12", 10), ("7", 20)]
+
+
+def test_a_member_with_spaces_around_is_the_same_member(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "type,member,at\nsignin,ana,2026-03-02T09:00:00\nsignin, ana ,2026-03-02T10:00:00\n",
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 0
+    got = records(out)
+    assert [r["kind"] for r in got] == ["award", "refused", "balance"]
+    assert {r["member"] for r in got} == {"ana"}
+
+
+def test_a_conflict_record_names_its_line(scheme: Path, tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"id":"x","type":"signin","member":"ana","at":"2026-03-02T09:00:00"}\n'
+        '{"id":"x","type":"signin","member":"bo","at":"2026-03-02T09:10:00"}\n',
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 1
+    (conflict,) = [r for r in records(out) if r["kind"] == "conflict"]
+    assert conflict["source"] == str(events) and conflict["line"] == 2
