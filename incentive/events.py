@@ -213,7 +213,10 @@ def make_event(
             return BadLine(_out_of_range(raw["at"]), source, line)
     if at is None:
         return BadLine(_not_a_time(raw["at"], options.time_format), source, line)
-    if not in_range(at):
+    if not in_range(at) or (
+        # at the edges, the local date may be a year off the UTC one
+        at.year in (FIRST_YEAR, LAST_YEAR) and not in_range(calendar.day_of(at))
+    ):
         return BadLine(_out_of_range(str(raw["at"])), source, line)
     attributes = {}
     for key, value in raw.items():
@@ -533,6 +536,9 @@ def _check_expansion(root: Any) -> None:
         stack.extend((c, False) for c in children if id(c) not in sizes)
 
 
+_TOO_DEEP_YAML = "not valid YAML: lists or mappings nested too deeply"
+
+
 def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
     """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message.
 
@@ -543,13 +549,19 @@ def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
         raise ValueError(f"{what} is larger than {MAX_YAML_BYTES:,} bytes")
     loader = _StrictYamlLoader(text)
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except RecursionError:
+            raise ValueError(_TOO_DEEP_YAML) from None
         if root is None:
             return None
         _check_expansion(root)
         if item_lines is not None and isinstance(root, yaml.SequenceNode):
             item_lines.extend(node.start_mark.line + 1 for node in root.value)
-        return loader.construct_document(root)
+        try:
+            return loader.construct_document(root)
+        except RecursionError:
+            raise ValueError(_TOO_DEEP_YAML) from None
     finally:
         loader.dispose()
 
@@ -561,7 +573,14 @@ def read_yaml(
     if len(text) > MAX_YAML_BYTES:
         yield BadLine(f"file larger than {MAX_YAML_BYTES:,} bytes", source, 1)
         return
-    loader = _StrictYamlLoader(text)
+    try:
+        loader = _StrictYamlLoader(text)
+    except yaml.YAMLError as err:  # the reader checks every character at once: `\x7f`
+        mark = getattr(err, "position", 0)
+        yield BadLine(
+            f"not valid YAML: {err}".split("\n")[0], source, text.count("\n", 0, mark) + 1
+        )
+        return
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as err:
@@ -571,6 +590,11 @@ def read_yaml(
             source,
             mark.line + 1 if mark else 1,
         )
+        loader.dispose()
+        return
+    except RecursionError:
+        # PyYAML's composer recurses: ~1,000 nested `[` end it
+        yield BadLine(_TOO_DEEP_YAML, source, loader.get_mark().line + 1)
         loader.dispose()
         return
     if root is None:
@@ -597,6 +621,9 @@ def read_yaml(
             raw = loader.construct_object(node, deep=True)
         except yaml.YAMLError as err:
             yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source, line)
+            continue
+        except RecursionError:
+            yield BadLine(_TOO_DEEP_YAML, source, line)
             continue
         yield make_event(raw, calendar, source, line, options)
     loader.dispose()
