@@ -404,7 +404,8 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "json", "table"]),  # json: the same JSON Lines, as elsewhere
+    # json: the same JSON Lines, as elsewhere; csv: for spreadsheets (UTF-8 with a BOM)
+    type=click.Choice(["jsonl", "json", "table", "csv"]),
     default="jsonl",
     show_default=True,
 )
@@ -594,6 +595,8 @@ def _run_records(
             target = outputs.enter_context(write_atomically(out))
         else:
             target = sys.stdout.buffer
+        if fmt == "csv":
+            target = CsvRecords(target)  # type: ignore[assignment]
         try:
             summary = run_to(
                 program,
@@ -606,6 +609,8 @@ def _run_records(
                 engine,  # type: ignore[arg-type]
                 keep,
             )
+            if isinstance(target, CsvRecords):
+                target.close()
             if table is not None:
                 decoder = msgspec.json.Decoder(Record)
                 records = [decoder.decode(line) for line in table.getvalue().splitlines()]
@@ -634,6 +639,53 @@ def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
         with copy.open("wb") as file:
             shutil.copyfileobj(sys.stdin.buffer, file)
         yield str(copy)
+
+
+class CsvRecords:
+    """Records as CSV for spreadsheets, written as they come: `run_to` writes JSON
+    Lines (in whole records, or in chunks of its spool), each complete line becomes a
+    row. UTF-8 with a byte-order mark, which Excel needs to show Chinese rightly."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        import csv
+
+        from incentive.records import Record
+
+        self.columns = [name for name in Record.__struct_fields__]
+        self.target = target
+        self.pending = b""
+        self.text = io.StringIO()
+        self.writer = csv.writer(self.text, lineterminator="\r\n")
+        target.write("\ufeff".encode())
+        self.writer.writerow(self.columns)
+        self._flush()
+
+    def write(self, data: bytes) -> int:
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()
+        for line in lines:
+            if line:
+                row = json.loads(line)
+                self.writer.writerow([_cell(row.get(name)) for name in self.columns])
+        self._flush()
+        return len(data)
+
+    def close(self) -> None:
+        if self.pending:
+            self.write(b"\n")
+
+    def _flush(self) -> None:
+        self.target.write(self.text.getvalue().encode("utf-8"))
+        self.text.seek(0)
+        self.text.truncate()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)  # a record's event ids
+    return str(value)
 
 
 def _print_table(records: list[Record], stream: IO[str]) -> None:

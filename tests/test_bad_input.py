@@ -783,3 +783,27 @@ def test_a_conflict_record_names_its_line(scheme: Path, tmp_path: Path) -> None:
     assert code == 1
     (conflict,) = [r for r in records(out) if r["kind"] == "conflict"]
     assert conflict["source"] == str(events) and conflict["line"] == 2
+
+
+def test_records_as_csv_for_spreadsheets(scheme: Path, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    events = _events_file(tmp_path)
+    target = tmp_path / "records.csv"
+    code, _ = run("run", str(scheme), str(events), "--format", "csv", "--out", str(target))
+    assert code == 0
+    data = target.read_bytes()
+    assert data.startswith("\ufeff".encode())  # Excel reads the BOM as "this is UTF-8"
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [(r["kind"], r["member"], r["points"]) for r in rows] == [
+        ("award", "张三", "10"),
+        ("award", "李四", "10"),
+        ("award", "王五", "10"),
+        ("balance", "张三", "10"),
+        ("balance", "李四", "10"),
+        ("balance", "王五", "10"),
+    ]
+    code, out = run("run", str(scheme), str(events), "--format", "jsonl", "--quiet")
+    ids = [r["events"] for r in records(out) if r["kind"] == "award"]
+    assert [r["events"].split() for r in rows if r["kind"] == "award"] == ids
