@@ -7,6 +7,7 @@ number and reason, and carry on, so one broken line costs nothing else.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import hashlib
 import io
@@ -404,7 +405,8 @@ def _delimiter(stream: IO[str]) -> tuple[str, IO[str] | Iterator[str]]:
 def read_csv(
     stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
 ) -> Iterator[Event | BadLine]:
-    delimiter, lines = _delimiter(stream)
+    delimiter, raw_lines = _delimiter(stream)
+    lines = _Lines(raw_lines)
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
@@ -423,27 +425,75 @@ def read_csv(
         yield BadLine(f"the header repeats column `{sorted(duplicates)[0]}`", source, 1)
         return
     while True:
+        lines.taken.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            yield BadLine(f"not valid CSV: {err}", source, reader.line_num)
+            yield BadLine(f"not valid CSV: {err}", source, lines.last)
+            continue
+        taken = list(lines.taken)
+        if len(taken) > 1 and _swallows(row, len(header), delimiter):
+            # An unclosed `"` ran on into the next lines, which are rows of their own:
+            # report its line, and read the others again, each on its own.
+            yield BadLine(
+                f'an unclosed `"` runs on into the next {len(taken) - 1} line(s), which '
+                "are read on their own",
+                source,
+                taken[0][0],
+            )
+            lines.back.extendleft(reversed(taken[1:]))
             continue
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield BadLine(
-                f"expected {len(header)} columns, found {len(row)}", source, reader.line_num
-            )
+            yield BadLine(f"expected {len(header)} columns, found {len(row)}", source, lines.last)
             continue
         raw = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-        yield make_event(raw, calendar, source, reader.line_num, options)
+        yield make_event(raw, calendar, source, lines.last, options)
+
+
+class _Lines:
+    """The lines a csv.reader reads, numbered, with the lines of the last row kept and
+    lines to read again put back in front."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = iter(lines)
+        self.back: collections.deque[tuple[int, str]] = collections.deque()
+        self.taken: list[tuple[int, str]] = []
+        self.count = 0  # lines read from the file, the header's included
+        self.last = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            number, text = self.back.popleft()
+        else:
+            text = next(self.lines)
+            self.count += 1
+            number = self.count
+        self.taken.append((number, text))
+        self.last = number
+        return text
+
+
+def _swallows(row: list[str], columns: int, delimiter: str) -> bool:
+    """A cell spanning lines whose later lines hold as many delimiters as a row: rows
+    swallowed by a quote left open, not text with a line break in it."""
+    for cell in row:
+        if "\n" in cell or "\r" in cell:
+            later = cell.replace("\r", "\n").split("\n")[1:]
+            if any(part.count(delimiter) >= columns - 1 > 0 for part in later):
+                return True
+    return False
 
 
 def _header_reason(header: list[str], missing: list[str]) -> str:
     names = ", ".join(f"`{name}`" for name in missing)
-    shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
+    shown = ", ".join(h[:30] for h in header[:6]) + (", ..." if len(header) > 6 else "")
     near = {name: did_you_mean(name, header) for name in missing}
     meant = [f"{found}={name}" for name, found in near.items() if found]
     others = [h for h in header if not h.isascii()][: len(missing)]

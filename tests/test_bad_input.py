@@ -807,3 +807,26 @@ def test_records_as_csv_for_spreadsheets(scheme: Path, tmp_path: Path) -> None:
     code, out = run("run", str(scheme), str(events), "--format", "jsonl", "--quiet")
     ids = [r["events"] for r in records(out) if r["kind"] == "award"]
     assert [r["events"].split() for r in rows if r["kind"] == "award"] == ids
+
+
+def test_an_unclosed_quote_in_csv_does_not_swallow_the_next_rows(
+    scheme: Path, tmp_path: Path
+) -> None:
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "type,member,at,note\n"
+        'signin,"ana,2026-03-02T09:00:00,\n'
+        "signin,bo,2026-03-02T09:00:00,\n"
+        "signin,cy,2026-03-02T09:00:00,\n"
+        'signin,dee,2026-03-02T09:00:00,"two\nlines"\n'  # a real line break in a cell
+        "signin,eve,2026-03-02T09:00:00,\n",
+        encoding="utf-8",
+    )
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    got = records(out)
+    assert code == 1
+    assert [(r["kind"], r.get("line")) for r in got if r["kind"] == "bad_event"] == [
+        ("bad_event", 2)
+    ]
+    assert "unclosed" in got[0]["reason"]
+    assert [r["member"] for r in got if r["kind"] == "award"] == ["bo", "cy", "dee", "eve"]
