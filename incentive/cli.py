@@ -832,7 +832,13 @@ _events_options = [
     click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)"),
     click.option("--until", help="advance time to this instant after the last event"),
     click.option(
-        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+        "--format",
+        "fmt",
+        # csv: for spreadsheets, UTF-8 with a BOM (explain: its records; simulate, compare:
+        # their tables)
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
     ),
     click.option(
         "--engine",
@@ -896,6 +902,12 @@ def explain_command(
     records = member_records(result, member)
     steps = progress(program, result, member)
     balances = result.balances.get(member)
+    if fmt == "csv":
+        sink = CsvRecords(sys.stdout.buffer)
+        for record in records:
+            sink.write(record.to_json_bytes() + b"\n")
+        sys.stdout.buffer.flush()
+        return
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -994,6 +1006,18 @@ def compare_command(
         write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        from incentive.report import write_csv_tables
+
+        heads = ["currency", "A", "B", "change"]
+        write_csv_tables(
+            [
+                ("points per rule", ["rule", *heads], [list(r.values()) for r in diff.rules]),
+                ("members", ["member", *heads], [list(r.values()) for r in diff.members]),
+            ],
+            sys.stdout.buffer,
+        )
         return
     from rich.table import Table
 
@@ -1164,7 +1188,7 @@ def simulate_command(
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print_report(report, sys.stdout)
+        print_report(report, sys.stdout, fmt)
 
 
 def _ab_test(
@@ -1208,6 +1232,24 @@ def _ab_test(
         write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        from incentive.report import write_csv_tables
+
+        write_csv_tables(
+            [
+                (
+                    f"A/B test, {currency} (seed {seed})",
+                    ["measure", "A", "B"],
+                    [
+                        [m, arms["A"][currency][m], arms["B"][currency][m]]
+                        for m in arms["A"][currency]
+                    ],
+                )
+                for currency in sorted(set(arms["A"]) & set(arms["B"]))
+            ],
+            sys.stdout.buffer,
+        )
         return
     from rich.table import Table
 

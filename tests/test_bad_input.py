@@ -830,3 +830,33 @@ def test_an_unclosed_quote_in_csv_does_not_swallow_the_next_rows(
     ]
     assert "unclosed" in got[0]["reason"]
     assert [r["member"] for r in got if r["kind"] == "award"] == ["bo", "cy", "dee", "eve"]
+
+
+def test_reports_as_csv_for_spreadsheets(scheme: Path, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    events = _events_file(tmp_path)
+    runner = CliRunner()
+    outputs = {}
+    for command in (
+        ["simulate", str(scheme), str(events)],
+        ["explain", str(scheme), str(events), "--member", "张三"],
+        ["compare", str(scheme), str(scheme), str(events)],
+    ):
+        result = runner.invoke(main, [*command, "--format", "csv"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes.startswith("\ufeff".encode())
+        outputs[command[0]] = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    simulated = outputs["simulate"]
+    at = simulated.index(["paid per rule"])
+    assert simulated[at + 1 : at + 3] == [["rule", "currency", "paid"], ["signin", "points", "30"]]
+    explained = outputs["explain"]
+    assert explained[0][:3] == ["kind", "at", "member"]
+    assert [(row[0], row[2], row[5]) for row in explained[1:]] == [("award", "张三", "10")]
+    compared = outputs["compare"]
+    assert compared[:3] == [
+        ["points per rule"],
+        ["rule", "currency", "A", "B", "change"],
+        ["signin", "points", "30", "30", "0"],
+    ]
