@@ -778,6 +778,15 @@ def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProble
 def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:
     """Read a whole binary stream and raise EncodingProblem at the first line that does
     not decode. UTF-8 is checked a megabyte at a time (fast); other codecs line by line."""
+    if b"\n".decode(encoding, errors="replace") != "\n":
+        # UTF-16 and UTF-32 write a newline in more than one byte: no cutting at b"\n"
+        data = stream.read()
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as err:
+            line = data[: err.start].decode(encoding, errors="replace").count("\n") + 1
+            raise _refuse(source, line, data[err.start : err.start + 200], encoding) from None
+        return
     line = 1
     pending = b""
     first = True

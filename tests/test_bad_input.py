@@ -860,3 +860,15 @@ def test_reports_as_csv_for_spreadsheets(scheme: Path, tmp_path: Path) -> None:
         ["rule", "currency", "A", "B", "change"],
         ["signin", "points", "30", "30", "0"],
     ]
+
+
+def test_utf16_events_read_with_encoding(scheme: Path, tmp_path: Path) -> None:
+    """UTF-16 writes a newline in two bytes: the check before the run must not cut the
+    file at b"\\n" (it refused every UTF-16 file from line 2)."""
+    events = tmp_path / "e.jsonl"
+    events.write_bytes(signins().encode("utf-16"))
+    code, out = run("run", str(scheme), str(events), "--quiet")
+    assert code == 2 and "--encoding utf-16" in out
+    code, out = run("run", str(scheme), str(events), "--encoding", "utf-16", "--quiet")
+    assert code == 0, out
+    assert [r["member"] for r in records(out) if r["kind"] == "award"] == list(NAMES)
