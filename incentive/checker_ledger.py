@@ -70,7 +70,7 @@ class LedgerChecker:
                     "points of a currency expire one way",
                 )
                 continue
-            if item.days is not None and not self.checker._check_limit_like(
+            if item.days is not None and not self.checker._check_days(
                 item.days, "an expiry", item.span
             ):
                 continue
@@ -116,7 +116,7 @@ class LedgerChecker:
                 "e.g. `levels { bronze 0  silver 200  gold 1000 }`",
             )
         if decl.days is not None:
-            self.checker._check_limit_like(decl.days, "a level window", decl.span)
+            self.checker._check_days(decl.days, "a level window", decl.span)
         if currency is None or not steps:
             return None
         return LevelsSpec(currency, tuple(steps), decl.days)

@@ -508,6 +508,10 @@ def _decode(plan: ColumnarPlan, lines: pl.DataFrame) -> pl.DataFrame | None:
         unique=pl.col("id").n_unique() == pl.len(),
         present=~pl.any_horizontal(lacking).any() if lacking else pl.lit(True),
         timed=pl.col("at").str.contains(_AT).all(),
+        # " ana " is read as ana: names that need trimming are the loop's to read
+        trimmed=pl.all_horizontal(
+            (pl.col(n) == pl.col(n).str.strip_chars()).all() for n in ("member", "type")
+        ),
     ).row(0)
     if not all(ok):
         return None

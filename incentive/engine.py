@@ -24,20 +24,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
+from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.expressions import (
-    condition_holds,
-)
-from incentive.intake import bad_event, bad_line_record, read_attributes
+from incentive.expressions import truth
+from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
-from incentive.rules import Proposal, evaluate_rules, referral
+from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
 __all__ = ["EngineState", "MemberState", "Session"]
 
@@ -89,7 +88,13 @@ class Session:
             item = next(events_from_dicts([item], self.program.calendar, self.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
-        return list(self._evaluate(item))
+        known = item.id in self.state.seen
+        try:
+            return list(self._evaluate(item))
+        except Exception as err:  # a bug costs this one event, never the run
+            if not known:
+                forget(self.state, item.id)
+            return [failed_event(item, err, self.program.calendar)]
 
     def _evaluate(self, event: Event) -> Iterator[Record]:
         program, state = self.program, self.state
@@ -112,6 +117,8 @@ class Session:
                     member=event.member,
                     events=(event.id,),
                     reason="this event id was already used for a different event: refused",
+                    source=event.source,  # which line to look at in the export
+                    line=event.line,
                 )
             return
         if program.known_events is not None and event.type not in program.known_events:
@@ -168,8 +175,14 @@ class Session:
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if not condition_holds(rule.condition, attrs):
-                continue
+            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+                continue  # evaluate_rules' (above)
+            if rule.condition is not None:
+                holds = truth(rule.condition, attrs)
+                if holds is not True:
+                    if holds is None:
+                        yield from unread(program, rule, event, attrs, stamp)
+                    continue
             if rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
             elif rule.inactive is not None:
@@ -374,6 +387,11 @@ class Session:
 
         A naive `instant` is read in the scheme's time zone, as event times are.
         """
+        if not in_range(instant):
+            raise ValueError(
+                f"{instant.isoformat()} is outside the years incentive counts in "
+                f"({FIRST_YEAR} to {LAST_YEAR})"
+            )
         if instant.tzinfo is None:
             instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)

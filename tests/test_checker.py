@@ -216,6 +216,12 @@ CASES = [
         "a condition cannot use it",
     ),
     (
+        "E0242",
+        wrap('rule idle { on checkin inactive 99999999 days flag "idle" }'),
+        3,
+        "longer than the engine counts",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown
