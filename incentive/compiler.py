@@ -578,6 +578,10 @@ class CompiledSession:
     def fed(self) -> int:
         return self._reference.fed
 
+    @fed.setter
+    def fed(self, value: int) -> None:  # a resumed session carries on numbering its input
+        self._reference.fed = value
+
     # -- what the generated code calls ---------------------------------------------------
 
     def _enter_day(self, at: datetime) -> date:

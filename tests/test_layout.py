@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"program", "events", "roster"},  # the checked scheme; input
     {"lints", "checker_ledger", "checker"},  # language -> program
     {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
+    {"codec"},  # the state as versioned JSON
     {"engine"},  # the reference interpreter
     {"compiler"},  # the compiled evaluator, built on the interpreter's steps
     {"runner"},  # choosing an evaluator; batch and bounded runs
