@@ -286,6 +286,39 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="print what the compiled evaluator writes inline and what it leaves to the "
     "interpreter, then stop",
 )
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="keep the state in this store (an SQLite file, made if new) and carry on "
+    "where the last run with it stopped",
+)
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="with --state: events committed together (a crash loses none of them)",
+)
+@click.option(
+    "--close",
+    "close_periods",
+    is_flag=True,
+    help="with --state: the season is over: close every open period at the end",
+)
+@click.option(
+    "--new-input",
+    is_flag=True,
+    help="with --state: the events are new input, read from their first line",
+)
+@click.option(
+    "--on-change",
+    type=click.Choice(["refuse", "carry"]),
+    default="refuse",
+    show_default=True,
+    help="with --state: a scheme changed since the store was written is refused, or "
+    "its state is carried over",
+)
 @guarded
 def run_command(
     scheme: str,
@@ -301,6 +334,11 @@ def run_command(
     quiet: bool,
     engine: str,
     explain_plan: bool,
+    state_path: str | None,
+    commit_every: int,
+    close_periods: bool,
+    new_input: bool,
+    on_change: str,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     import gc
@@ -333,6 +371,13 @@ def run_command(
     def keep(record: Record) -> bool:
         return (shown is None or record.kind in shown) and (not members or record.member in members)
 
+    if state_path is not None:
+        _run_stored(
+            program, events, events_format, fmt, out, instant, teams, engine, keep, quiet,
+            state_path, commit_every, close_periods, new_input, on_change,
+        )  # fmt: skip
+    if close_periods or new_input or on_change != "refuse":
+        raise Failure("--close, --new-input and --on-change go with --state", EXIT_USAGE)
     # The run's state is plain data without reference cycles: the cyclic collector
     # would only walk millions of live objects again and again (a third of the time).
     gc.collect()
@@ -426,6 +471,88 @@ def _run_records(
             elif not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
+
+
+def _run_stored(
+    program: Program,
+    events: tuple[str, ...],
+    events_format: str,
+    fmt: str,
+    out: str | None,
+    until: datetime | None,
+    roster: Any,
+    engine: str,
+    keep: Callable[[Record], bool],
+    quiet: bool,
+    state_path: str,
+    commit_every: int,
+    close_periods: bool,
+    new_input: bool,
+    on_change: str,
+) -> None:
+    """`run --state`: the events fed in input order to a session kept in a store,
+    committed every `commit_every`; records as JSON Lines once committed, then the
+    balances. Exits like `run`."""
+    from incentive.live import open_live, run_stored
+    from incentive.store import StoreError
+
+    if fmt == "table":
+        raise Failure("--state writes records as JSON Lines: leave out --format table", 2)
+    if out:
+        _refuse_overwriting_input(Path(out), events)
+    counts: dict[str, int] = {}
+    try:
+        live = open_live(
+            program,
+            state_path,
+            engine=engine,  # type: ignore[arg-type]
+            roster=roster,
+            on_change=on_change,  # type: ignore[arg-type]
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    try:
+        with _stdin_copy(events) as stdin:
+            target: IO[bytes] = Path(out).open("wb") if out else sys.stdout.buffer  # noqa: SIM115
+            try:
+                run_stored(
+                    live,
+                    lambda: with_progress(
+                        iter_event_files(events, program, events_format, stdin), quiet
+                    ),
+                    target,
+                    commit_every=commit_every,
+                    until=until,
+                    close=close_periods,
+                    new_input=new_input,
+                    keep=keep,
+                    counts=counts,
+                )
+            finally:
+                if out:
+                    target.close()
+                else:
+                    sys.stdout.flush()
+        members = len(live.balances())
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    finally:
+        live.close()
+    problems = counts.get("bad_event", 0) + counts.get("conflict", 0)
+    if not quiet:
+        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        click.echo(
+            f"{program.name}: {listed or 'no records'}; {members} member(s); "
+            f"state kept in {state_path}",
+            err=True,
+        )
+        if problems:
+            click.echo(
+                f"{problems} event(s) could not be evaluated: see the bad_event and "
+                "conflict records",
+                err=True,
+            )
+    sys.exit(EXIT_INVALID if problems else EXIT_OK)
 
 
 def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:

@@ -16,7 +16,8 @@ order, and so its records, depend on it).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 import msgspec
 
@@ -88,3 +89,18 @@ def encode_value(value: Any) -> bytes:
 
 def decode_value(data: bytes | str) -> Any:
     return _ANY.decode(data)
+
+
+# The fields of the state beside `members`, each with its own typed decoder: a store
+# keeps one row per field and rewrites only the fields an event changed.
+_HINTS = get_type_hints(EngineState)
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(EngineState) if f.name != "members")
+_FIELD_DECODERS = {name: msgspec.json.Decoder(_HINTS[name]) for name in FIELDS}
+
+
+def encode_field(state: EngineState, name: str) -> bytes:
+    return _ENCODER.encode(getattr(state, name))
+
+
+def decode_field(name: str, data: bytes | str) -> Any:
+    return _FIELD_DECODERS[name].decode(data)

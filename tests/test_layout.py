@@ -24,9 +24,10 @@ LAYERS: list[set[str]] = [
     {"codec"},  # the state as versioned JSON
     {"engine"},  # the reference interpreter
     {"compiler"},  # the compiled evaluator, built on the interpreter's steps
-    {"runner"},  # choosing an evaluator; batch and bounded runs
+    {"runner", "store"},  # choosing an evaluator; batch and bounded runs; stores
     {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
-    {"cli", "__init__"},
+    {"live"},  # a session kept in a store
+    {"cli", "__init__", "__main__"},
 ]
 FACADE = {("program", "runner")}  # Program.evaluate / Program.session
 
