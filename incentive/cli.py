@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -319,6 +319,13 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="with --state: a scheme changed since the store was written is refused, or "
     "its state is carried over",
 )
+@click.option(
+    "--horizon",
+    "horizon_hours",
+    type=click.IntRange(min=1),
+    help="with --state: quarantine an event dated more than HOURS after the latest event "
+    "instead of letting it move the clock (default: no horizon for files)",
+)
 @guarded
 def run_command(
     scheme: str,
@@ -339,6 +346,7 @@ def run_command(
     close_periods: bool,
     new_input: bool,
     on_change: str,
+    horizon_hours: int | None,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     import gc
@@ -374,10 +382,10 @@ def run_command(
     if state_path is not None:
         _run_stored(
             program, events, events_format, fmt, out, instant, teams, engine, keep, quiet,
-            state_path, commit_every, close_periods, new_input, on_change,
+            state_path, commit_every, close_periods, new_input, on_change, horizon_hours,
         )  # fmt: skip
-    if close_periods or new_input or on_change != "refuse":
-        raise Failure("--close, --new-input and --on-change go with --state", EXIT_USAGE)
+    if close_periods or new_input or on_change != "refuse" or horizon_hours:
+        raise Failure("--close, --new-input, --on-change and --horizon go with --state", EXIT_USAGE)
     # The run's state is plain data without reference cycles: the cyclic collector
     # would only walk millions of live objects again and again (a third of the time).
     gc.collect()
@@ -489,6 +497,7 @@ def _run_stored(
     close_periods: bool,
     new_input: bool,
     on_change: str,
+    horizon_hours: int | None,
 ) -> None:
     """`run --state`: the events fed in input order to a session kept in a store,
     committed every `commit_every`; records as JSON Lines once committed, then the
@@ -508,6 +517,8 @@ def _run_stored(
             engine=engine,  # type: ignore[arg-type]
             roster=roster,
             on_change=on_change,  # type: ignore[arg-type]
+            # An export's gaps (a quiet weekend) are real: files get no horizon unless asked.
+            horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
         )
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None

@@ -27,7 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -42,10 +42,11 @@ from incentive.program import Program
 from incentive.records import Record
 from incentive.roster import Roster
 from incentive.runner import Engine, RunResult, open_session
-from incentive.state import EngineState
+from incentive.state import EngineState, local_time
 from incentive.store import Change, Snapshot, SQLiteStore, Store, StoreError, storage_fault
 
 OnChange = Literal["refuse", "carry"]
+HORIZON = timedelta(days=1)  # how far ahead of the latest event a live event may be
 Item = Event | BadLine | Mapping[str, Any]
 
 
@@ -137,6 +138,18 @@ def describe_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> li
     return lines or ["the scheme changed"]
 
 
+def _span(span: timedelta) -> str:
+    """`1 day`, `36 hours`: a horizon in words."""
+    seconds = int(span.total_seconds())
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day" + ("s" if days != 1 else "")
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    return str(span)
+
+
 def _prune(state: EngineState, program: Program) -> None:
     """Carry a state over to a scheme without some rules: drop what only they used
     (flags and referrals the old rules were tracking, their open rank periods)."""
@@ -167,8 +180,10 @@ class LiveSession:
         engine: Engine | None = None,
         roster: Roster | None = None,
         on_change: OnChange = "refuse",
+        horizon: timedelta | None = HORIZON,
     ) -> None:
         self.program = program
+        self.horizon = horizon
         self.store = store
         self._engine: Engine | None = engine
         self._roster = roster
@@ -312,6 +327,9 @@ class LiveSession:
         self.mark = mark_of(item)
         if isinstance(item, BadLine):
             return session.feed(item)
+        quarantined = self._quarantine(item)
+        if quarantined is not None:
+            return [quarantined]
         opened = state.open_day
         known = item.id in state.seen
         day = self.program.calendar.day_of(item.at)
@@ -333,6 +351,26 @@ class LiveSession:
             if invite is not None:
                 self._dirty.add(invite[0])
         return records
+
+    def _quarantine(self, event: Event) -> Record | None:
+        """An event too far ahead of the session's time (a mistyped year) would move the
+        clock for good, making every later real event late: hold it out instead."""
+        state, calendar = self.state, self.program.calendar
+        if self.horizon is None or state.clock is None:
+            return None
+        latest = state.clock
+        if state.open_day is not None:  # advance_to moves time on without an event
+            latest = max(latest, calendar.day_start(state.open_day))
+        if event.at <= latest + self.horizon:
+            return None
+        return Record(
+            kind="quarantined",
+            at=local_time(calendar, event.at),
+            member=event.member,
+            events=(event.id,),
+            reason=f"{local_time(calendar, event.at)} is more than {_span(self.horizon)} after the "
+            f"latest event ({local_time(calendar, latest)}): quarantined, not evaluated",
+        )
 
     def _forget_closed_days(self) -> None:
         for day in sorted(self._days - set(self.state.seen_on)):
@@ -481,9 +519,11 @@ def open_live(
     engine: Engine | None = None,
     roster: Roster | None = None,
     on_change: OnChange = "refuse",
+    horizon: timedelta | None = HORIZON,
 ) -> LiveSession:
     """A live session on a scheme (a Program or a scheme file) and a store (a Store,
-    or the path of an SQLite file, made if new)."""
+    or the path of an SQLite file, made if new). `horizon`: an event dated further
+    ahead of the latest event (or `advance_to`) is quarantined; None: no limit."""
     if not isinstance(scheme, Program):
         from incentive.checker import compile_scheme
 
@@ -491,7 +531,9 @@ def open_live(
         scheme = compile_scheme(path.read_text(encoding="utf-8"), str(path))
     kept: Store = SQLiteStore(store) if isinstance(store, str | Path) else store
     try:
-        return LiveSession(scheme, kept, engine=engine, roster=roster, on_change=on_change)
+        return LiveSession(
+            scheme, kept, engine=engine, roster=roster, on_change=on_change, horizon=horizon
+        )
     except BaseException:
         kept.close()
         raise

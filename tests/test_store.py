@@ -71,7 +71,7 @@ def test_a_stored_session_reopened_anywhere_gives_the_records_of_one_that_never_
     reference = open_session(program, engine=engine)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory(prefix="yourown-store-") as folder:
         path = Path(folder) / "menu.db"
-        live = open_live(program, path, engine=engine)  # type: ignore[arg-type]
+        live = open_live(program, path, engine=engine, horizon=None)  # type: ignore[arg-type]
         got: list[Record] = []
         expected: list[Record] = []
         start, step = 0, 0
@@ -85,7 +85,7 @@ def test_a_stored_session_reopened_anywhere_gives_the_records_of_one_that_never_
             assert encode_state(_stored_state(path)) == encode_state(reference.state)
             if reopen[step % len(reopen)]:
                 live.close()
-                live = open_live(program, path, engine=engine)  # type: ignore[arg-type]
+                live = open_live(program, path, engine=engine, horizon=None)  # type: ignore[arg-type]
             step += 1
         got += live.close_all()
         expected += reference.close_all()
@@ -365,3 +365,34 @@ def test_a_bot_queries_balance_history_level_leaderboard_and_explain(tmp_path: P
         explained = live.explain("ana")
         assert explained["balances"] == {"coins": 250}
         assert explained["records"][0]["reason"] == "rule `checkin`"
+
+
+def test_an_event_far_ahead_is_quarantined_instead_of_moving_the_clock(tmp_path: Path) -> None:
+    """A mistyped year in a live session: quarantined with its own record, and every
+    later real event is still on time (the issue: one event dated 2062 made every
+    later event `late` for good)."""
+    program = incentive.load("docs/examples/club.incentive")
+    with open_live(program, tmp_path / "club.db") as live:
+        live.feed({"id": "c1", "type": "checkin", "member": "ana", "at": "2026-03-02T08:00:00"})
+        typo = {"id": "c2", "type": "checkin", "member": "bo", "at": "2062-03-02T09:00:00"}
+        held = live.feed(typo)
+        assert [(r.kind, r.reason) for r in held] == [
+            (
+                "quarantined",
+                "2062-03-02T09:00:00+01:00 is more than 1 day after the latest event "
+                "(2026-03-02T08:00:00+01:00): quarantined, not evaluated",
+            )
+        ]
+        fixed = live.feed({**typo, "at": "2026-03-02T09:00:00"})  # the same id, corrected
+        assert [r.kind for r in fixed] == ["award"]
+        # Time moved on by a timer: the next day's events are within the horizon.
+        from datetime import UTC, datetime
+
+        live.advance_to(datetime(2026, 3, 4, 0, 0, tzinfo=UTC))
+        later = live.feed(
+            {"id": "c3", "type": "checkin", "member": "ana", "at": "2026-03-04T20:00"}
+        )
+        assert [r.kind for r in later] == ["award"]
+    with open_live(program, tmp_path / "open.db", horizon=None) as free:
+        free.feed({"id": "c1", "type": "checkin", "member": "ana", "at": "2026-03-02T08:00:00"})
+        assert [r.kind for r in free.feed(typo)] == ["award"]

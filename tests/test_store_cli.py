@@ -96,6 +96,8 @@ def test_misused_options_and_files_are_refused_plainly(tmp_path: Path) -> None:
     events.write_text(EVENTS, encoding="utf-8")
     code, output = invoke("run", "--close", CLUB, str(events))
     assert code == 2 and "go with --state" in output
+    code, output = invoke("run", "--horizon", "24", CLUB, str(events))
+    assert code == 2 and "go with --state" in output
     code, output = invoke(
         "run", "--state", str(tmp_path / "s.db"), "--format", "table", CLUB, str(events)
     )
@@ -104,3 +106,13 @@ def test_misused_options_and_files_are_refused_plainly(tmp_path: Path) -> None:
     junk.write_text("not a store" * 100, encoding="utf-8")
     code, output = invoke("run", "--state", str(junk), CLUB, str(events))
     assert code == 2 and "is not an incentive store" in output
+
+
+def test_a_horizon_quarantines_a_mistyped_year(tmp_path: Path) -> None:
+    events = tmp_path / "club.jsonl"
+    typo = '{"id": "t", "type": "checkin", "member": "cy", "at": "2062-03-03T09:00:00"}\n'
+    events.write_text(EVENTS + typo, encoding="utf-8")
+    store = str(tmp_path / "club.db")
+    code, output = invoke("run", "--quiet", "--state", store, "--horizon", "24", CLUB, str(events))
+    assert code == 0 and "quarantined" in _kinds(output)
+    assert "is more than 1 day after the latest event" in output
