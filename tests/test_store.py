@@ -279,6 +279,7 @@ def test_a_failed_write_at_every_point_stops_cleanly_and_keeps_the_store_sound(
         assert _lines([r for _, r in resumed.records()]) == expected
         assert len(rest) == len(expected) - len(_clean_run(program, events[:done]))
         resumed.close()
+    print(f"{message}: {points} failure points tried, 0 corruptions")
     assert points >= 20
 
 
