@@ -614,6 +614,73 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     Console(file=stream, width=160).print(table)
 
 
+@main.command("replay")
+@click.argument("scheme")
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the store whose input to replay (opened read-only)",
+)
+@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "interpreter"]),
+    default="compiled",
+    show_default=True,
+    help="the compiled evaluator, or the reference interpreter (the same records)",
+)
+@guarded
+def replay_command(
+    scheme: str, state_path: str, roster: str | None, fmt: str, top: int, engine: str
+) -> None:
+    """A dry run: the input kept in a --state store, evaluated again under SCHEME (a new
+    version, say), in memory; the difference per rule and per member. Writes nothing."""
+    from incentive.live import replay
+    from incentive.roster import load_roster
+    from incentive.store import StoreError
+
+    program = load_program(scheme)
+    try:
+        result = replay(
+            state_path,
+            program,
+            engine=engine,  # type: ignore[arg-type]
+            roster=load_roster(roster) if roster else None,
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    diff = result.comparison()
+    if fmt == "json":
+        data = {"changes": result.changes, **dataclasses.asdict(diff)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if result.changes:
+        click.echo("the scheme differs from the one that wrote the store:")
+        for line in result.changes:
+            click.echo(f"  - {line}")
+    else:
+        click.echo("the same scheme as the one that wrote the store")
+    click.echo("points per rule (stored -> replayed):")
+    for row in diff.rules:
+        click.echo(
+            f"  {row['rule']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
+            f"({row['change']:+,})"
+        )
+    click.echo(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
+    for row in diff.members[:top]:
+        click.echo(
+            f"  {row['member']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
+            f"({row['change']:+,})"
+        )
+    click.echo("a dry run: nothing was written")
+
+
 @main.command("fmt")
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(

@@ -26,14 +26,16 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import fields, is_dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from incentive.analysis import progress
+import msgspec
+
+from incentive.analysis import Comparison, compare, progress
 from incentive.codec import FIELDS, encode_field, encode_member
 from incentive.compiler import CompiledSession
 from incentive.engine import Session
@@ -43,9 +45,21 @@ from incentive.records import Record
 from incentive.roster import Roster
 from incentive.runner import Engine, RunResult, open_session
 from incentive.state import EngineState, local_time
-from incentive.store import Change, Snapshot, SQLiteStore, Store, StoreError, storage_fault
+from incentive.store import (
+    Change,
+    Snapshot,
+    SQLiteStore,
+    Store,
+    Stored,
+    StoreError,
+    storage_fault,
+)
 
 OnChange = Literal["refuse", "carry"]
+_ENCODE = msgspec.json.Encoder().encode
+_EVENT = msgspec.json.Decoder(Event)
+_BAD = msgspec.json.Decoder(BadLine)
+_HELD = msgspec.json.Decoder(Record)
 HORIZON = timedelta(days=1)  # how far ahead of the latest event a live event may be
 Item = Event | BadLine | Mapping[str, Any]
 
@@ -240,6 +254,7 @@ class LiveSession:
         self._reset_pending()
 
     def _reset_pending(self) -> None:
+        self._log: list[tuple[str, bytes]] = []
         self._ids: list[tuple[str, str, str] | str] = []
         self._dirty: set[str] = set()
         self._everyone = self._latest is None
@@ -287,6 +302,8 @@ class LiveSession:
         change = Change(
             ids=self._ids,
             records=records,
+            log=self._log,
+            version=self._fingerprint,
             position=self.position,
             fed=self.session.fed,
             mark=self.mark,
@@ -326,10 +343,13 @@ class LiveSession:
         self.position += 1
         self.mark = mark_of(item)
         if isinstance(item, BadLine):
+            self._log.append(("bad", _ENCODE(item)))
             return session.feed(item)
         quarantined = self._quarantine(item)
         if quarantined is not None:
+            self._log.append(("held", quarantined.to_json_bytes()))
             return [quarantined]
+        self._log.append(("event", _ENCODE(item)))
         opened = state.open_day
         known = item.id in state.seen
         day = self.program.calendar.day_of(item.at)
@@ -407,10 +427,13 @@ class LiveSession:
     def advance_to(self, instant: datetime) -> list[Record]:
         """Time has reached `instant` (a timer, when no event comes): days before it close."""
 
+        when = instant if instant.tzinfo is not None else self.program.calendar.to_utc(instant)
+
         def work() -> list[Record]:
             self._everyone = True
+            self._log.append(("advance", when.astimezone(UTC).isoformat().encode()))
             opened = self.state.open_day
-            records = self.session.advance_to(instant)
+            records = self.session.advance_to(when)
             if self.state.open_day != opened:
                 self._forget_closed_days()
             return records
@@ -422,6 +445,7 @@ class LiveSession:
 
         def work() -> list[Record]:
             self._everyone = True
+            self._log.append(("close", b""))
             return self.session.close_all()
 
         return self._transaction(work)
@@ -464,11 +488,12 @@ class LiveSession:
         """Every record that names the member, oldest first (the last `limit` of them)."""
         with self._lock:
             rows = self.store.records(member)
-        records = [record for _, record in rows]
+        records = [row.record for row in rows]
         return records[-limit:] if limit else records
 
-    def records(self, after: int = 0) -> list[tuple[int, Record]]:
-        """Every stored record after number `after`, numbered: a feed to follow."""
+    def records(self, after: int = 0) -> list[Stored]:
+        """Every stored record after number `after`, numbered, with the fingerprint of
+        the scheme that made it: a feed to follow."""
         with self._lock:
             return self.store.records(after=after)
 
@@ -608,3 +633,61 @@ def _skip_consumed(live: LiveSession, items: Iterator[Event | BadLine]) -> None:
             f"{live.position} differs): pass the same input (it may have grown), or "
             "--new-input to read new events from their first line"
         )
+
+
+# ---- replays: the stored input under another scheme, writing nothing ---------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a store paid, and what the same input pays under another scheme."""
+
+    stored: RunResult  # the store's records and balances
+    replayed: RunResult  # the same input, evaluated again in memory
+    changes: list[str]  # what changed in the scheme ([] when it is the same)
+
+    def comparison(self) -> Comparison:
+        return compare(self.stored, self.replayed)
+
+
+def replay(
+    store: str | Path,
+    program: Program,
+    *,
+    engine: Engine | None = None,
+    roster: Roster | None = None,
+) -> Replay:
+    """Feed the input a store has kept, in its order (with its `advance_to` and end of
+    season), to a fresh session of `program`, in memory. The store is opened read-only:
+    a dry run writes nothing."""
+    kept = SQLiteStore(store, read_only=True)
+    try:
+        snapshot = kept.load()
+        rows, log = kept.records(), kept.log()
+    finally:
+        kept.close()
+    session = open_session(program, roster=roster, engine=engine)
+    records: list[Record] = []
+    for kind, item in log:
+        if kind == "event":
+            records += session.feed(_EVENT.decode(item))
+        elif kind == "bad":
+            records += session.feed(_BAD.decode(item))
+        elif kind == "held":
+            records.append(_HELD.decode(item))  # held out then: held out again
+        elif kind == "advance":
+            records += session.advance_to(datetime.fromisoformat(item.decode()))
+        elif kind == "close":
+            records += session.close_all()
+    state = snapshot.state if snapshot is not None else EngineState()
+    balances = {
+        name: dict(sorted(member.balances.items()))
+        for name, member in sorted(state.members.items())
+    }
+    summary = snapshot.summary if snapshot is not None else None
+    same = snapshot is None or snapshot.scheme == scheme_fingerprint(program)
+    return Replay(
+        stored=RunResult([row.record for row in rows], balances, session),
+        replayed=RunResult(records, session.balances(), session),
+        changes=[] if same else describe_change(summary, scheme_summary(program)),
+    )

@@ -30,7 +30,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
@@ -66,6 +66,14 @@ class Snapshot:
     summary: dict[str, Any] | None  # what that scheme was (names, a hash per rule)
 
 
+class Stored(NamedTuple):
+    """A record as the store keeps it: its number, and the scheme that made it."""
+
+    seq: int
+    record: Record
+    scheme: str  # the fingerprint of the scheme that evaluated it
+
+
 @dataclass
 class Change:
     """One commit: what an event or a batch changed."""
@@ -75,6 +83,10 @@ class Change:
     # event ids, in order: (id, fingerprint, day) seen, or a day (str) whose ids go
     ids: list[tuple[str, str, str] | str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # the input, in order, for replays: ("event" | "bad" | "held", codec JSON) or
+    # ("advance", UTC ISO) or ("close", "")
+    log: list[tuple[str, bytes]] = field(default_factory=list)
+    version: str = ""  # the fingerprint of the scheme that evaluated this commit
     position: int = 0
     fed: int = 0
     mark: str = ""
@@ -107,8 +119,12 @@ class Store(Protocol):
 
     def records(
         self, member: str | None = None, after: int = 0, limit: int | None = None
-    ) -> list[tuple[int, Record]]:
-        """Stored records (number, record) in order, optionally one member's."""
+    ) -> list[Stored]:
+        """Stored records in order, optionally one member's."""
+        ...
+
+    def log(self) -> list[tuple[str, bytes]]:
+        """The input as it was fed, in order (see `Change.log`)."""
         ...
 
     def close(self) -> None: ...
@@ -122,8 +138,10 @@ CREATE TABLE IF NOT EXISTS processed (
     id TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL, day TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS processed_day ON processed (day);
 CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY, member TEXT, kind TEXT NOT NULL, record BLOB NOT NULL);
+    seq INTEGER PRIMARY KEY, member TEXT, kind TEXT NOT NULL, record BLOB NOT NULL,
+    scheme TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_member ON records (member, seq);
+CREATE TABLE IF NOT EXISTS input (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, item BLOB NOT NULL);
 """
 
 
@@ -141,8 +159,12 @@ class SQLiteStore:
         timeout: float = 60.0,
         max_page_count: int | None = None,
         connect: Callable[..., sqlite3.Connection] = sqlite3.connect,
+        read_only: bool = False,
     ) -> None:
         self.path = str(path)
+        if read_only:
+            self._open_read_only(timeout)
+            return
         try:
             # Autocommit mode: transactions are ours (BEGIN IMMEDIATE ... COMMIT).
             self._db = connect(
@@ -171,6 +193,24 @@ class SQLiteStore:
                     f"this release reads version {VERSION}"
                 )
             self._db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._abandon()
+            raise StoreError(_worded(self.path, err, "opened")) from None
+        except StoreError:
+            self._abandon()
+            raise
+
+    def _open_read_only(self, timeout: float) -> None:
+        """For dry runs: SQLite itself refuses every write (promise 17: 0 writes)."""
+        if not Path(self.path).is_file():
+            raise StoreError(f"no such store: {self.path}")
+        try:
+            uri = "file:" + Path(self.path).resolve().as_posix() + "?mode=ro"
+            self._db = sqlite3.connect(
+                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            if self._meta("format") != FORMAT:
+                raise StoreError(f"{self.path} is not an incentive store")
         except sqlite3.Error as err:
             self._abandon()
             raise StoreError(_worded(self.path, err, "opened")) from None
@@ -280,9 +320,11 @@ class SQLiteStore:
                 db.execute("INSERT INTO processed (id, fingerprint, day) VALUES (?, ?, ?)", item)
         if change.records:
             db.executemany(
-                "INSERT INTO records (member, kind, record) VALUES (?, ?, ?)",
-                [(r.member, r.kind, r.to_json_bytes()) for r in change.records],
+                "INSERT INTO records (member, kind, record, scheme) VALUES (?, ?, ?, ?)",
+                [(r.member, r.kind, r.to_json_bytes(), change.version) for r in change.records],
             )
+        if change.log:
+            db.executemany("INSERT INTO input (kind, item) VALUES (?, ?)", change.log)
         commits = int(self._meta("commits") or 0) + 1
         self._set_meta("commits", str(commits))
         self._set_meta("position", str(change.position))
@@ -302,8 +344,8 @@ class SQLiteStore:
 
     def records(
         self, member: str | None = None, after: int = 0, limit: int | None = None
-    ) -> list[tuple[int, Record]]:
-        query = "SELECT seq, record FROM records WHERE seq > ?"
+    ) -> list[Stored]:
+        query = "SELECT seq, record, scheme FROM records WHERE seq > ?"
         params: list[Any] = [after]
         if member is not None:
             query += " AND member = ?"
@@ -316,7 +358,13 @@ class SQLiteStore:
             rows = self._db.execute(query, params).fetchall()
         except sqlite3.Error as err:
             raise StoreError(_worded(self.path, err, "read")) from None
-        return [(seq, _RECORD.decode(data)) for seq, data in rows]
+        return [Stored(seq, _RECORD.decode(data), scheme) for seq, data, scheme in rows]
+
+    def log(self) -> list[tuple[str, bytes]]:
+        try:
+            return list(self._db.execute("SELECT kind, item FROM input ORDER BY seq"))
+        except sqlite3.Error as err:
+            raise StoreError(_worded(self.path, err, "read")) from None
 
     def integrity(self) -> str:
         """SQLite's own check of the file: "ok" when it is sound."""

@@ -115,7 +115,7 @@ def test_threads_sharing_one_live_session(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
-    balances = _check([r for _, r in live.records()])
+    balances = _check([row.record for row in live.records()])
     assert {m: b["coins"] for m, b in live.balances().items()} == {
         m: balances.get(m, 0) for m in live.balances()
     }
@@ -143,7 +143,7 @@ def test_threads_with_their_own_live_sessions_on_one_store(tmp_path: Path) -> No
         thread.join()
     assert failures == []
     with open_live(program, path) as live:
-        balances = _check([r for _, r in live.records()])
+        balances = _check([row.record for row in live.records()])
         assert {m: b["coins"] for m, b in live.balances().items()} == {
             m: balances.get(m, 0) for m in live.balances()
         }
@@ -169,7 +169,7 @@ def test_processes_feeding_and_redeeming_against_one_store(tmp_path: Path) -> No
         worker.join(timeout=300)
     assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
     with open_live(program, path) as live:
-        records = [r for _, r in live.records()]
+        records = [row.record for row in live.records()]
         balances = _check(records)
         assert {m: b["coins"] for m, b in live.balances().items()} == {
             m: balances.get(m, 0) for m in live.balances()
