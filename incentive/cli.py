@@ -681,6 +681,83 @@ def replay_command(
     click.echo("a dry run: nothing was written")
 
 
+@main.command("serve")
+@click.argument("scheme")
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the store (an SQLite file, made if new)",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option(
+    "--horizon",
+    "horizon_hours",
+    type=click.IntRange(min=0),
+    default=24,
+    show_default=True,
+    help="quarantine an event dated more than HOURS after the latest event (0: never)",
+)
+@click.option(
+    "--on-change",
+    type=click.Choice(["refuse", "carry"]),
+    default="refuse",
+    show_default=True,
+    help="a scheme changed since the store was written is refused, or its state carried over",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "interpreter"]),
+    default="compiled",
+    show_default=True,
+)
+@guarded
+def serve_command(
+    scheme: str,
+    state_path: str,
+    host: str,
+    port: int,
+    roster: str | None,
+    horizon_hours: int,
+    on_change: str,
+    engine: str,
+) -> None:
+    """Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem,
+    GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."""
+    try:
+        import uvicorn
+
+        from incentive.serve import create_app
+    except ImportError:
+        raise Failure(
+            "incentive serve needs the `serve` extra: pip install 'incentive[serve]'", EXIT_USAGE
+        ) from None
+    from incentive.live import open_live
+    from incentive.roster import load_roster
+    from incentive.store import StoreError
+
+    program = load_program(scheme)
+    try:
+        live = open_live(
+            program,
+            state_path,
+            engine=engine,  # type: ignore[arg-type]
+            roster=load_roster(roster) if roster else None,
+            on_change=on_change,  # type: ignore[arg-type]
+            horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    click.echo(f"{program.name}: serving on http://{host}:{port} (state in {state_path})", err=True)
+    try:
+        uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
+    finally:
+        live.close()
+
+
 @main.command("fmt")
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
