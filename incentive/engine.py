@@ -84,6 +84,8 @@ class Session:
         # (due UTC ISO, rule index, member): inactivity flags to raise; rebuilt from state
         self._flags: list[tuple[str, int, str]] = []
         for name, members in self.state.activity.items():
+            if name not in self._rule_index:
+                continue  # a state carried over from a scheme that had this rule
             rule = program.rules[self._rule_index[name]]
             for member, (last, flagged) in members.items():
                 if not flagged and rule.inactive is not None:

@@ -96,3 +96,29 @@ def test_the_envelope_names_format_and_version() -> None:
 def test_what_is_not_a_state_is_refused_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(StateFormatError, match=message):
         decode_state(data)
+
+
+def test_a_state_from_a_scheme_with_a_renamed_inactive_rule_loads() -> None:
+    """The issue: renaming an `inactive` rule made resuming raise a bare KeyError."""
+    scheme = """
+scheme "Club" {
+  rule idle {
+    on checkin
+    inactive 3 days
+    flag "quiet"
+  }
+}
+"""
+    old = incentive.compile(scheme, "club.incentive")
+    session = old.session()
+    session.feed({"id": "c1", "type": "checkin", "member": "ana", "at": "2026-03-02T08:00:00"})
+    state = decode_state(encode_state(session.state))
+    new = incentive.compile(scheme.replace("rule idle", "rule away"), "club.incentive")
+    for engine in ("compiled", "interpreter"):
+        resumed = open_session(new, decode_state(encode_state(state)), engine=engine)  # type: ignore[arg-type]
+        assert (
+            resumed.feed(
+                {"id": "c2", "type": "checkin", "member": "bo", "at": "2026-03-03T08:00:00"}
+            )
+            == []
+        )
