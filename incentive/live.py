@@ -491,11 +491,11 @@ class LiveSession:
         records = [row.record for row in rows]
         return records[-limit:] if limit else records
 
-    def records(self, after: int = 0) -> list[Stored]:
-        """Every stored record after number `after`, numbered, with the fingerprint of
-        the scheme that made it: a feed to follow."""
+    def records(self, after: int = 0, kinds: tuple[str, ...] = ()) -> list[Stored]:
+        """Every stored record after number `after` (of these kinds only, if given),
+        numbered, with the fingerprint of the scheme that made it: a feed to follow."""
         with self._lock:
-            return self.store.records(after=after)
+            return self.store.records(after=after, kinds=kinds)
 
     def leaderboard(self, currency: str | None = None, top: int = 10) -> list[tuple[str, int]]:
         """Members by balance in a currency, highest first (ties by member id)."""

@@ -100,11 +100,8 @@ def create_app(live: LiveSession) -> FastAPI:
             near = did_you_mean(name, [*boards, *program.currencies])
             hint = f" (did you mean `{near}`?)" if near else ""
             raise HTTPException(404, f"no board or currency `{name}`{hint}")
-        lines = [
-            row.record
-            for row in live.records()
-            if row.record.rule == name and row.record.kind in ("board", "rank", "perk", "badge")
-        ]
+        published = live.records(kinds=("board", "rank", "perk", "badge"))
+        lines = [row.record for row in published if row.record.rule == name]
         latest = [r for r in lines if lines and r.at == lines[-1].at]
         return {"board": name, "lines": [r.to_dict() for r in latest[:top]]}
 

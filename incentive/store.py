@@ -118,9 +118,13 @@ class Store(Protocol):
     def rollback(self) -> None: ...
 
     def records(
-        self, member: str | None = None, after: int = 0, limit: int | None = None
+        self,
+        member: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+        kinds: tuple[str, ...] = (),
     ) -> list[Stored]:
-        """Stored records in order, optionally one member's."""
+        """Stored records in order, optionally one member's, or of some kinds only."""
         ...
 
     def log(self) -> list[tuple[str, bytes]]:
@@ -141,6 +145,7 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY, member TEXT, kind TEXT NOT NULL, record BLOB NOT NULL,
     scheme TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_member ON records (member, seq);
+CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq);
 CREATE TABLE IF NOT EXISTS input (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, item BLOB NOT NULL);
 """
 
@@ -343,13 +348,20 @@ class SQLiteStore:
             self._db.execute("ROLLBACK")
 
     def records(
-        self, member: str | None = None, after: int = 0, limit: int | None = None
+        self,
+        member: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+        kinds: tuple[str, ...] = (),
     ) -> list[Stored]:
         query = "SELECT seq, record, scheme FROM records WHERE seq > ?"
         params: list[Any] = [after]
         if member is not None:
             query += " AND member = ?"
             params.append(member)
+        if kinds:
+            query += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
         query += " ORDER BY seq"
         if limit is not None:
             query += " LIMIT ?"
