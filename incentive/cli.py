@@ -320,6 +320,14 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     "its state is carried over",
 )
 @click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
+    "caps, progress and balances carry over (repeat for several)",
+)
+@click.option(
     "--horizon",
     "horizon_hours",
     type=click.IntRange(min=1),
@@ -346,6 +354,7 @@ def run_command(
     close_periods: bool,
     new_input: bool,
     on_change: str,
+    renames: tuple[str, ...],
     horizon_hours: int | None,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
@@ -382,10 +391,14 @@ def run_command(
     if state_path is not None:
         _run_stored(
             program, events, events_format, fmt, out, instant, teams, engine, keep, quiet,
-            state_path, commit_every, close_periods, new_input, on_change, horizon_hours,
+            state_path, commit_every, close_periods, new_input, on_change,
+            _renames(renames), horizon_hours,
         )  # fmt: skip
-    if close_periods or new_input or on_change != "refuse" or horizon_hours:
-        raise Failure("--close, --new-input, --on-change and --horizon go with --state", EXIT_USAGE)
+    if close_periods or new_input or on_change != "refuse" or horizon_hours or renames:
+        raise Failure(
+            "--close, --new-input, --on-change, --rename and --horizon go with --state",
+            EXIT_USAGE,
+        )
     # The run's state is plain data without reference cycles: the cyclic collector
     # would only walk millions of live objects again and again (a third of the time).
     gc.collect()
@@ -497,6 +510,7 @@ def _run_stored(
     close_periods: bool,
     new_input: bool,
     on_change: str,
+    renames: dict[str, str],
     horizon_hours: int | None,
 ) -> None:
     """`run --state`: the events fed in input order to a session kept in a store,
@@ -519,6 +533,7 @@ def _run_stored(
             on_change=on_change,  # type: ignore[arg-type]
             # An export's gaps (a quiet weekend) are real: files get no horizon unless asked.
             horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
+            renames=renames,
         )
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None
@@ -564,6 +579,17 @@ def _run_stored(
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+def _renames(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--rename OLD=NEW` options as a mapping."""
+    renames = {}
+    for pair in pairs:
+        old, equals, new = pair.partition("=")
+        if not equals or not old.strip() or not new.strip():
+            raise Failure(f"--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)", 2)
+        renames[old.strip()] = new.strip()
+    return renames
 
 
 def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
@@ -709,6 +735,13 @@ def replay_command(
     help="a scheme changed since the store was written is refused, or its state carried over",
 )
 @click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="with --on-change carry: a rule, redeem, grants or currency renamed",
+)
+@click.option(
     "--engine",
     type=click.Choice(["compiled", "interpreter"]),
     default="compiled",
@@ -723,6 +756,7 @@ def serve_command(
     roster: str | None,
     horizon_hours: int,
     on_change: str,
+    renames: tuple[str, ...],
     engine: str,
 ) -> None:
     """Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem,
@@ -748,6 +782,7 @@ def serve_command(
             roster=load_roster(roster) if roster else None,
             on_change=on_change,  # type: ignore[arg-type]
             horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
+            renames=_renames(renames),
         )
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None

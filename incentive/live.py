@@ -115,29 +115,43 @@ def scheme_fingerprint(program: Program) -> str:
     return _digest(scheme_summary(program))
 
 
-def describe_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
-    """What changed between two scheme summaries, one line each."""
+def describe_change(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    renames: Mapping[str, str] | None = None,
+) -> list[str]:
+    """What changed between two scheme summaries, one line each (`renames`: old name
+    -> new name, for rules, redeem and grants blocks, and currencies)."""
     if old is None:
         return ["the store does not say which scheme wrote it"]
+    renames = renames or {}
     lines: list[str] = []
     before, after = list(old.get("currencies", [])), list(new.get("currencies", []))
     for currency in before:
-        if currency not in after:
+        if renames.get(currency) in after and currency not in after:
+            lines.append(f"currency `{currency}` renamed to `{renames[currency]}`")
+        elif currency not in after:
             lines.append(f"currency `{currency}` removed or renamed (its balances would not show)")
+    carried = {renames[c] for c in before if c in renames}
     for currency in after:
-        if currency not in before:
+        if currency not in before and currency not in carried:
             lines.append(f"currency `{currency}` added")
     for part, label in (("rules", "rule"), ("redeems", "redeem"), ("grants", "grants")):
         was, now = dict(old.get(part, {})), dict(new.get(part, {}))
+        arrived = {renames[n] for n in was if renames.get(n) in now and n not in now}
         for name in was:
-            if name not in now:
+            if name not in now and renames.get(name) in now:
+                lines.append(f"{label} `{name}` renamed to `{renames[name]}`")
+            elif name not in now:
                 lines.append(
                     f"{label} `{name}` removed or renamed (its limits, caps and progress "
                     "would start again under a new name)"
                 )
             elif was[name] != now[name]:
                 lines.append(f"{label} `{name}` changed")
-        lines.extend(f"{label} `{name}` added" for name in now if name not in was)
+        lines.extend(
+            f"{label} `{name}` added" for name in now if name not in was and name not in arrived
+        )
     for part, label in (
         ("name", "the scheme's name"),
         ("calendar", "the time zone, day boundary, week start or season"),
@@ -162,6 +176,55 @@ def _span(span: timedelta) -> str:
         hours = seconds // 3600
         return f"{hours} hour" + ("s" if hours != 1 else "")
     return str(span)
+
+
+def _renamed(key: str, names: Mapping[str, str], at: tuple[int, ...]) -> str:
+    """`key` with its `:`-separated parts at the positions `at` renamed."""
+    parts = key.split(":")
+    for index in at:
+        if index < len(parts) and parts[index] in names:
+            parts[index] = names[parts[index]]
+    return ":".join(parts)
+
+
+def _move(table: dict[str, Any], names: Mapping[str, str]) -> None:
+    """Entries keyed by an old name move to the new name."""
+    for old, new in names.items():
+        if old in table:
+            table[new] = table.pop(old)
+
+
+def rename_state(
+    state: EngineState, rules: Mapping[str, str], currencies: Mapping[str, str]
+) -> None:
+    """Carry a state over renamed rules (and redeem and grants blocks) and currencies:
+    limits, caps, streaks, milestones, ranks, flags, referrals, budgets, allowances
+    and balances keep going under the new names, so a renamed rule does not pay
+    again what its old name already paid today."""
+    for member in state.members.values():
+        counters: dict[str, list[Any]] = {}
+        for key, slot in member.counters.items():
+            # limit:<rule>:<period>, streak:<rule>, milestone:<rule>, cap:rule:<rule>:<period>
+            at = (2,) if key.startswith("cap:rule:") else () if key.startswith("cap:") else (1,)
+            counters[_renamed(key, rules, at)] = slot
+        member.counters = counters
+        for table in (member.balances, member.lots, member.earned):
+            _move(table, currencies)
+    for by_rule in (state.ranks, state.rank_points, state.activity, state.invites):
+        _move(by_rule, rules)
+    closed: dict[str, bool] = {}
+    for key, paid in state.closed_ranks.items():  # <rule>|<period>
+        rule, bar, period = key.partition("|")
+        closed[rules.get(rule, rule) + bar + period] = paid
+    state.closed_ranks = closed
+    budgets: dict[str, list[Any]] = {}
+    for key, slot in state.budgets.items():  # scheme:<currency>:<period>, rule:<rule>:<period>
+        if key.startswith("scheme:"):
+            budgets[_renamed(key, currencies, (1,))] = slot
+        else:
+            budgets[_renamed(key, rules, (1,) if key.startswith("rule:") else ())] = slot
+    state.budgets = budgets
+    state.allowances = {_renamed(k, rules, (0,)): v for k, v in state.allowances.items()}
 
 
 def _prune(state: EngineState, program: Program) -> None:
@@ -195,6 +258,7 @@ class LiveSession:
         roster: Roster | None = None,
         on_change: OnChange = "refuse",
         horizon: timedelta | None = HORIZON,
+        renames: Mapping[str, str] | None = None,
     ) -> None:
         self.program = program
         self.horizon = horizon
@@ -213,7 +277,7 @@ class LiveSession:
         if snapshot is None or snapshot.scheme is None:
             self._pending_scheme = (self._fingerprint, self._summary)
         elif snapshot.scheme != self._fingerprint:
-            self.changes = describe_change(snapshot.summary, self._summary)
+            self.changes = describe_change(snapshot.summary, self._summary, renames)
             if on_change != "carry":
                 store_name = getattr(store, "path", "the store")
                 raise StoreError(
@@ -223,9 +287,34 @@ class LiveSession:
                     'this one (`--on-change carry`, `on_change="carry"`)'
                 )
             self._pending_scheme = (self._fingerprint, self._summary)
+            if renames:
+                self._rename(snapshot, renames)
+        elif renames:
+            raise StoreError("renames go with a changed scheme: the store's scheme is this one")
         self._install(snapshot)
         if self._pending_scheme is not None:
             self._transaction(list)  # the scheme's fingerprint, and a carried-over state
+
+    def _rename(self, snapshot: Snapshot, renames: Mapping[str, str]) -> None:
+        """Check each rename against both schemes, then rename the loaded state (the
+        first commit writes it, with the new scheme's fingerprint)."""
+        old = snapshot.summary or {}
+        new = self._summary
+        kinds = ("rules", "redeems", "grants")
+        old_rules = {n for kind in kinds for n in old.get(kind, {})}
+        new_rules = {n for kind in kinds for n in new.get(kind, {})}
+        rules, currencies = {}, {}
+        for before, after in renames.items():
+            if before in old_rules and after in new_rules:
+                rules[before] = after
+            elif before in old.get("currencies", []) and after in new["currencies"]:
+                currencies[before] = after
+            else:
+                raise StoreError(
+                    f"rename {before}={after}: `{before}` must be a rule, redeem, grants or "
+                    f"currency of the store's scheme, and `{after}` one of this scheme"
+                )
+        rename_state(snapshot.state, rules, currencies)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -545,6 +634,7 @@ def open_live(
     roster: Roster | None = None,
     on_change: OnChange = "refuse",
     horizon: timedelta | None = HORIZON,
+    renames: Mapping[str, str] | None = None,
 ) -> LiveSession:
     """A live session on a scheme (a Program or a scheme file) and a store (a Store,
     or the path of an SQLite file, made if new). `horizon`: an event dated further
@@ -557,7 +647,13 @@ def open_live(
     kept: Store = SQLiteStore(store) if isinstance(store, str | Path) else store
     try:
         return LiveSession(
-            scheme, kept, engine=engine, roster=roster, on_change=on_change, horizon=horizon
+            scheme,
+            kept,
+            engine=engine,
+            roster=roster,
+            on_change=on_change,
+            horizon=horizon,
+            renames=renames,
         )
     except BaseException:
         kept.close()

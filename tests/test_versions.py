@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clirun import invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,3 +131,48 @@ def test_records_name_the_scheme_that_paid_them_and_a_new_version_pays_nothing_t
     # Layout and comments are not the scheme: the fingerprint stays.
     spaced = incentive.compile("# a comment\n" + text.replace("\n", "\n\n"), "other.incentive")
     assert scheme_fingerprint(spaced) == scheme_fingerprint(old)
+
+
+def test_renames_carry_limits_caps_and_balances_over(tmp_path: Path) -> None:
+    """The issue: renaming a rule reset its limit (a member paid twice the same day) and
+    renaming the currency showed every balance as 0. With renames, neither."""
+    text = CLUB.read_text(encoding="utf-8")
+    old = incentive.load(CLUB)
+    new = incentive.compile(
+        text.replace("rule chat", "rule messages").replace("currency points", "currency stars"),
+        "club.incentive",
+    )
+    chat = [
+        {
+            "id": f"m{i}",
+            "type": "message",
+            "member": "bo",
+            "at": f"2026-03-02T10:0{i}:00",
+            "words": 9,
+        }
+        for i in range(4)
+    ]
+    for renames, paid in (({"chat": "messages", "points": "stars"}, 0), (None, 1)):
+        store = tmp_path / f"club{paid}.db"
+        with open_live(old, store) as live:
+            live.feed_many(chat[:3])  # the day's cap of 3 is reached
+        with open_live(new, store, on_change="carry", renames=renames) as live:
+            records = live.feed(chat[3])
+            assert sum(r.points or 0 for r in records if r.kind == "award") == paid
+            if renames:
+                assert [(r.kind, r.reason) for r in records] == [
+                    ("refused", "cap 3 per day on rule `messages` reached")
+                ]
+                assert live.balance("bo") == 3  # in stars now
+                assert live.changes == [
+                    "currency `points` renamed to `stars`",
+                    "rule `chat` renamed to `messages`",
+                    "rule `checkin` changed",  # it pays in stars now
+                ]
+    with pytest.raises(incentive.StoreError, match="renames go with a changed scheme"):
+        open_live(new, tmp_path / "club0.db", on_change="carry", renames={"nope": "messages"})
+    code, output = invoke(
+        "run", "--state", str(tmp_path / "club1.db"), "--on-change", "carry",
+        "--rename", "chat=nothing", str(CLUB), str(EVENTS),
+    )  # fmt: skip
+    assert code == 2 and "rename chat=nothing: `chat` must be a rule, redeem" in output
