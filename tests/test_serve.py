@@ -190,10 +190,18 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(
             break
         with _server(scheme, store) as (url, process):
             killer = None
-            if life < 4:  # SIGKILL at a random moment, whatever the server is doing
-                killer = threading.Timer(
-                    draw.uniform(0.05, 0.5), process.send_signal, [signal.SIGKILL]
-                )
+            if life < 4:  # SIGKILL while the client streams, after a random number of events
+                target = acknowledged + draw.randrange(1, (len(events) - acknowledged) // 2)
+                pause = draw.uniform(0, 0.01)  # anywhere in a request, or between two
+
+                def kill(target: int = target, pause: float = pause) -> None:
+                    # the client's position, read live on purpose
+                    while acknowledged < target and process.poll() is None:  # noqa: B023
+                        time.sleep(0.001)
+                    time.sleep(pause)
+                    process.send_signal(signal.SIGKILL)
+
+                killer = threading.Thread(target=kill)
                 killer.start()
             with httpx.Client(timeout=10) as client:
                 while acknowledged < len(events):
@@ -209,7 +217,7 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(
                 killer.join()
                 process.wait()
     assert acknowledged == len(events)
-    assert midway >= 3
+    assert midway == 4
     program = incentive.compile(SHOP, "shop.incentive")
     expected = program.session()
     paid = [r for e in events for r in expected.feed(e) if r.kind in LEDGER_KINDS]
