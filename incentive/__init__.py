@@ -5,6 +5,7 @@
     result = program.evaluate(events)          # batch: an iterable of dicts or Events
     session = program.session()                # streaming: one event at a time
     records = session.feed({"type": "checkin", "member": "ana", "at": "2026-03-01T08:00"})
+    live = incentive.open(program, store="camp.db")   # state kept: restarts, crashes, threads
 
 Stages (docs/architecture.md): parse -> check -> evaluate -> records.
 """
