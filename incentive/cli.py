@@ -541,7 +541,7 @@ def _run_stored(
         with _stdin_copy(events) as stdin:
             target: IO[bytes] = Path(out).open("wb") if out else sys.stdout.buffer  # noqa: SIM115
             try:
-                run_stored(
+                left = run_stored(
                     live,
                     lambda: with_progress(
                         iter_event_files(events, program, events_format, stdin), quiet
@@ -553,6 +553,7 @@ def _run_stored(
                     new_input=new_input,
                     keep=keep,
                     counts=counts,
+                    torn=_torn(events[-1]),
                 )
             finally:
                 if out:
@@ -566,6 +567,12 @@ def _run_stored(
         live.close()
     problems = counts.get("bad_event", 0) + counts.get("conflict", 0)
     if not quiet:
+        if left:
+            click.echo(
+                f"the last line of {events[-1]} has no end yet and cannot be read: it is "
+                "left for the next run",
+                err=True,
+            )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
         click.echo(
             f"{program.name}: {listed or 'no records'}; {members} member(s); "
@@ -579,6 +586,17 @@ def _run_stored(
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+def _torn(path: str) -> bool:
+    """Whether a file's last line has no end yet: an exporter may be writing it."""
+    if path == "-":
+        return False
+    with open(path, "rb") as file:
+        if file.seek(0, os.SEEK_END) == 0:
+            return False
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) != b"\n"
 
 
 def _renames(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -674,11 +674,14 @@ def run_stored(
     new_input: bool = False,
     keep: Callable[[Record], bool] | None = None,
     counts: dict[str, int] | None = None,
-) -> None:
+    torn: bool = False,
+) -> bool:
     """Feed what `read()` yields to a live session, in input order, committing every
     `commit_every` items: a run stopped at any point (even killed) and started again
     on the same input carries on after the last committed item. Records are written
-    to `out` once committed; then the balances."""
+    to `out` once committed; then the balances. `torn`: the input's last line has no
+    end yet (a file being written): if it cannot be read it is left for the next run
+    (the result says whether it was)."""
     kinds = counts if counts is not None else {}
 
     def write(records: list[Record]) -> None:
@@ -694,11 +697,17 @@ def run_stored(
     else:
         _skip_consumed(live, items)
     batch: list[Event | BadLine] = []
+    held: Event | BadLine | None = None  # one item behind: the last may be torn
     for item in items:
-        batch.append(item)
+        if held is not None:
+            batch.append(held)
+        held = item
         if len(batch) >= commit_every:
             write(live.feed_many(batch))
             batch = []
+    left = torn and isinstance(held, BadLine)
+    if held is not None and not left:
+        batch.append(held)
     if batch:
         write(live.feed_many(batch))
     if until is not None:
@@ -709,6 +718,7 @@ def run_stored(
         if keep is None or keep(record):
             out.write(record.to_json_bytes() + b"\n")
     out.flush()
+    return left
 
 
 def _skip_consumed(live: LiveSession, items: Iterator[Event | BadLine]) -> None:

@@ -116,3 +116,22 @@ def test_a_horizon_quarantines_a_mistyped_year(tmp_path: Path) -> None:
     code, output = invoke("run", "--quiet", "--state", store, "--horizon", "24", CLUB, str(events))
     assert code == 0 and "quarantined" in _kinds(output)
     assert "is more than 1 day after the latest event" in output
+
+
+def test_a_torn_last_line_waits_for_the_next_run(tmp_path: Path) -> None:
+    """An exporter is writing the file: its last line has no end yet. It is not read as
+    a bad line; the next run reads it whole, and nothing is lost or repeated."""
+    lines = EVENTS.splitlines(keepends=True)
+    events = tmp_path / "club.jsonl"
+    events.write_text("".join(lines[:5]) + lines[5][:20], encoding="utf-8")
+    store = str(tmp_path / "club.db")
+    code, told = invoke("run", "--state", str(tmp_path / "told.db"), CLUB, str(events))
+    assert "has no end yet and cannot be read: it is left for the next run" in told
+    code, first = invoke("run", "--quiet", "--state", store, CLUB, str(events))
+    assert code == 0 and "bad_event" not in _kinds(first)
+    events.write_text(EVENTS, encoding="utf-8")
+    code, second = invoke("run", "--quiet", "--state", store, CLUB, str(events))
+    assert code == 0
+    code, whole = invoke("run", "--quiet", "--state", str(tmp_path / "one.db"), CLUB, str(events))
+    records = [line for line in first.splitlines() if '"kind":"balance"' not in line]
+    assert records + second.splitlines() == whole.splitlines()
