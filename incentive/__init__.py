@@ -5,6 +5,7 @@
     result = program.evaluate(events)          # batch: an iterable of dicts or Events
     session = program.session()                # streaming: one event at a time
     records = session.feed({"type": "checkin", "member": "ana", "at": "2026-03-01T08:00"})
+    live = incentive.open(program, store="camp.db")   # state kept: restarts, crashes, threads
 
 Stages (docs/architecture.md): parse -> check -> evaluate -> records.
 """
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
     from incentive.engine import EngineState, MemberState, Session
     from incentive.events import BadLine, Event, read_events
     from incentive.formatter import format_scheme
+    from incentive.live import LiveSession
     from incentive.parser import parse
     from incentive.program import Program
     from incentive.records import Record
     from incentive.roster import Roster, load_roster, read_roster
     from incentive.runner import RunResult, run_batch
+    from incentive.store import SQLiteStore, Store, StoreError
 
 __version__ = "0.1.0"
 
@@ -46,16 +49,20 @@ _LAZY = {
     "EngineState": "incentive.engine",
     "Event": "incentive.events",
     "IncentiveError": "incentive.diagnostics",
+    "LiveSession": "incentive.live",
     "InputError": "incentive.diagnostics",
     "MemberState": "incentive.engine",
     "Program": "incentive.program",
     "Record": "incentive.records",
     "Roster": "incentive.roster",
+    "SQLiteStore": "incentive.store",
     "RunResult": "incentive.runner",
     "SchemeError": "incentive.diagnostics",
     "Session": "incentive.engine",
     "Severity": "incentive.diagnostics",
     "Span": "incentive.diagnostics",
+    "Store": "incentive.store",
+    "StoreError": "incentive.store",
     "check": "incentive.checker",
     "format_scheme": "incentive.formatter",
     "load_roster": "incentive.roster",
@@ -94,6 +101,15 @@ def load(path: str | Path) -> Program:
     return compile_scheme(path.read_text(encoding="utf-8"), str(path))
 
 
+def open(scheme: Program | str | Path, store: str | Path | Store, **options: Any) -> LiveSession:
+    """A live session whose state is kept in a store (an SQLite file path, or a Store):
+    every feed is committed with its records; a restart carries on exactly.
+    Options: `engine`, `roster`, `on_change` ("refuse" or "carry")."""
+    from incentive.live import open_live
+
+    return open_live(scheme, store, **options)
+
+
 def fmt(text: str, file: str = "<scheme>") -> str:
     """The canonical form of scheme text (comments kept)."""
     from incentive.formatter import format_scheme
@@ -110,21 +126,26 @@ __all__ = [
     "Event",
     "IncentiveError",
     "InputError",
+    "LiveSession",
     "MemberState",
     "Program",
     "Record",
     "Roster",
     "RunResult",
+    "SQLiteStore",
     "SchemeError",
     "Session",
     "Severity",
     "Span",
+    "Store",
+    "StoreError",
     "check",
     "compile",
     "fmt",
     "format_scheme",
     "load",
     "load_roster",
+    "open",
     "parse",
     "read_events",
     "read_roster",

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -460,6 +460,54 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="print whether the columnar plan runs the scheme, what the compiled evaluator "
     "writes inline and what it leaves to the interpreter, then stop",
 )
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="keep the state in this store (an SQLite file, made if new) and carry on "
+    "where the last run with it stopped",
+)
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="with --state: events committed together (a crash loses none of them)",
+)
+@click.option(
+    "--close",
+    "close_periods",
+    is_flag=True,
+    help="with --state: the season is over: close every open period at the end",
+)
+@click.option(
+    "--new-input",
+    is_flag=True,
+    help="with --state: the events are new input, read from their first line",
+)
+@click.option(
+    "--on-change",
+    type=click.Choice(["refuse", "carry"]),
+    default="refuse",
+    show_default=True,
+    help="with --state: a scheme changed since the store was written is refused, or "
+    "its state is carried over",
+)
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
+    "caps, progress and balances carry over (repeat for several)",
+)
+@click.option(
+    "--horizon",
+    "horizon_hours",
+    type=click.IntRange(min=1),
+    help="with --state: quarantine an event dated more than HOURS after the latest event "
+    "instead of letting it move the clock (default: no horizon for files)",
+)
 @guarded
 def run_command(
     scheme: str,
@@ -478,6 +526,13 @@ def run_command(
     encoding: str | None,
     engine: str,
     explain_plan: bool,
+    state_path: str | None,
+    commit_every: int,
+    close_periods: bool,
+    new_input: bool,
+    on_change: str,
+    renames: tuple[str, ...],
+    horizon_hours: int | None,
 ) -> None:
     """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     import gc
@@ -516,6 +571,19 @@ def run_command(
 
     chosen = keep if shown is not None or members else None
 
+    if state_path is not None:
+        _run_stored(
+            program, events, events_format, fmt, out, instant, teams,
+            "compiled" if engine == "columnar" else engine,  # a live stream: no plan
+            keep, quiet,
+            state_path, commit_every, close_periods, new_input, on_change,
+            _renames(renames), horizon_hours,
+        )  # fmt: skip
+    if close_periods or new_input or on_change != "refuse" or horizon_hours or renames:
+        raise Failure(
+            "--close, --new-input, --on-change, --rename and --horizon go with --state",
+            EXIT_USAGE,
+        )
     # The run's state is plain data without reference cycles: the cyclic collector
     # would only walk millions of live objects again and again (a third of the time).
     gc.collect()
@@ -642,6 +710,133 @@ def _run_records(
     return summary
 
 
+def _run_stored(
+    program: Program,
+    events: tuple[str, ...],
+    events_format: str,
+    fmt: str,
+    out: str | None,
+    until: datetime | None,
+    roster: Any,
+    engine: str,
+    keep: Callable[[Record], bool],
+    quiet: bool,
+    state_path: str,
+    commit_every: int,
+    close_periods: bool,
+    new_input: bool,
+    on_change: str,
+    renames: dict[str, str],
+    horizon_hours: int | None,
+) -> None:
+    """`run --state`: the events fed in input order to a session kept in a store,
+    committed every `commit_every`; records as JSON Lines once committed, then the
+    balances. Exits like `run`."""
+    from incentive.live import open_live, run_stored
+    from incentive.store import StoreError
+
+    if fmt == "table":
+        raise Failure("--state writes records as JSON Lines: leave out --format table", 2)
+    if out:
+        _refuse_overwriting_input(Path(out), events)
+    counts: dict[str, int] = {}
+    try:
+        live = open_live(
+            program,
+            state_path,
+            engine=engine,  # type: ignore[arg-type]
+            roster=roster,
+            on_change=on_change,  # type: ignore[arg-type]
+            # An export's gaps (a quiet weekend) are real: files get no horizon unless asked.
+            horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
+            renames=renames,
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    try:
+        with _stdin_copy(events) as stdin:
+            target: IO[bytes] = Path(out).open("wb") if out else sys.stdout.buffer  # noqa: SIM115
+            try:
+                left = run_stored(
+                    live,
+                    lambda: with_progress(
+                        iter_event_files(events, program, events_format, stdin), quiet
+                    ),
+                    target,
+                    commit_every=commit_every,
+                    until=until,
+                    close=close_periods,
+                    new_input=new_input,
+                    keep=keep,
+                    counts=counts,
+                    torn=_torn(events[-1]),
+                )
+            finally:
+                if out:
+                    target.close()
+                else:
+                    sys.stdout.flush()
+        members = len(live.balances())
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    finally:
+        live.close()
+    problems = counts.get("bad_event", 0) + counts.get("conflict", 0)
+    if not quiet:
+        if left:
+            click.echo(
+                f"the last line of {events[-1]} has no end yet and cannot be read: it is "
+                "left for the next run",
+                err=True,
+            )
+        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        click.echo(
+            f"{program.name}: {listed or 'no records'}; {members} member(s); "
+            f"state kept in {state_path}",
+            err=True,
+        )
+        if problems:
+            click.echo(
+                f"{problems} event(s) could not be evaluated: see the bad_event and "
+                "conflict records",
+                err=True,
+            )
+    sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+def _torn(path: str) -> bool:
+    """Whether a file's last line has no end yet: an exporter may be writing it."""
+    if path == "-":
+        return False
+    with open(path, "rb") as file:
+        if file.seek(0, os.SEEK_END) == 0:
+            return False
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) != b"\n"
+
+
+def _renames(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--rename OLD=NEW` options as a mapping."""
+    renames = {}
+    for pair in pairs:
+        old, equals, new = pair.partition("=")
+        if not equals or not old.strip() or not new.strip():
+            raise Failure(f"--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)", 2)
+        renames[old.strip()] = new.strip()
+    return renames
+
+
+def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
+    """--out naming an events file would empty it before it is read: refuse."""
+    for path in events:
+        if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
+            raise Failure(
+                f"--out {out} is also an events file: the records would overwrite the "
+                "events; write them to another file",
+                EXIT_USAGE,
+            )
+
+
 @contextmanager
 def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
     """Standard input copied to a temporary file, when it is among the inputs: a run
@@ -725,6 +920,159 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
             r.reason,
         )
     console_for(stream, 160).print(table)
+
+
+@main.command("replay")
+@click.argument("scheme")
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the store whose input to replay (opened read-only)",
+)
+@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "interpreter"]),
+    default="compiled",
+    show_default=True,
+    help="the compiled evaluator, or the reference interpreter (the same records)",
+)
+@guarded
+def replay_command(
+    scheme: str, state_path: str, roster: str | None, fmt: str, top: int, engine: str
+) -> None:
+    """A dry run: the input kept in a --state store, evaluated again under SCHEME (a new
+    version, say), in memory; the difference per rule and per member. Writes nothing."""
+    from incentive.live import replay
+    from incentive.roster import load_roster
+    from incentive.store import StoreError
+
+    program = load_program(scheme)
+    try:
+        result = replay(
+            state_path,
+            program,
+            engine=engine,  # type: ignore[arg-type]
+            roster=load_roster(roster) if roster else None,
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    diff = result.comparison()
+    if fmt == "json":
+        data = {"changes": result.changes, **dataclasses.asdict(diff)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if result.changes:
+        click.echo("the scheme differs from the one that wrote the store:")
+        for line in result.changes:
+            click.echo(f"  - {line}")
+    else:
+        click.echo("the same scheme as the one that wrote the store")
+    click.echo("points per rule (stored -> replayed):")
+    for row in diff.rules:
+        click.echo(
+            f"  {row['rule']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
+            f"({row['change']:+,})"
+        )
+    click.echo(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
+    for row in diff.members[:top]:
+        click.echo(
+            f"  {row['member']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
+            f"({row['change']:+,})"
+        )
+    click.echo("a dry run: nothing was written")
+
+
+@main.command("serve")
+@click.argument("scheme")
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the store (an SQLite file, made if new)",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option(
+    "--horizon",
+    "horizon_hours",
+    type=click.IntRange(min=0),
+    default=24,
+    show_default=True,
+    help="quarantine an event dated more than HOURS after the latest event (0: never)",
+)
+@click.option(
+    "--on-change",
+    type=click.Choice(["refuse", "carry"]),
+    default="refuse",
+    show_default=True,
+    help="a scheme changed since the store was written is refused, or its state carried over",
+)
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="with --on-change carry: a rule, redeem, grants or currency renamed",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["compiled", "interpreter"]),
+    default="compiled",
+    show_default=True,
+)
+@guarded
+def serve_command(
+    scheme: str,
+    state_path: str,
+    host: str,
+    port: int,
+    roster: str | None,
+    horizon_hours: int,
+    on_change: str,
+    renames: tuple[str, ...],
+    engine: str,
+) -> None:
+    """Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem,
+    GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."""
+    try:
+        import uvicorn
+
+        from incentive.serve import create_app
+    except ImportError:
+        raise Failure(
+            "incentive serve needs the `serve` extra: pip install 'incentive[serve]'", EXIT_USAGE
+        ) from None
+    from incentive.live import open_live
+    from incentive.roster import load_roster
+    from incentive.store import StoreError
+
+    program = load_program(scheme)
+    try:
+        live = open_live(
+            program,
+            state_path,
+            engine=engine,  # type: ignore[arg-type]
+            roster=load_roster(roster) if roster else None,
+            on_change=on_change,  # type: ignore[arg-type]
+            horizon=timedelta(hours=horizon_hours) if horizon_hours else None,
+            renames=_renames(renames),
+        )
+    except StoreError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
+    click.echo(f"{program.name}: serving on http://{host}:{port} (state in {state_path})", err=True)
+    try:
+        uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
+    finally:
+        live.close()
 
 
 @main.command("fmt")

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from incentive import ast
-from incentive.engine import Session
+from incentive.engine import Session, SessionInUse
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
@@ -590,6 +590,10 @@ class CompiledSession:
     def fed(self) -> int:
         return self._reference.fed
 
+    @fed.setter
+    def fed(self, value: int) -> None:  # a resumed session carries on numbering its input
+        self._reference.fed = value
+
     # -- what the generated code calls ---------------------------------------------------
 
     def _enter_day(self, at: datetime) -> date:
@@ -678,23 +682,32 @@ class CompiledSession:
     # -- the Session interface -----------------------------------------------------------
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
-        """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
+        """Evaluate one event (an Event or a dict as in a JSON line); never raises (but
+        SessionInUse when another thread is using the session)."""
         reference = self._reference
-        reference.fed += 1
-        if not isinstance(item, Event | BadLine):
-            item = next(events_from_dicts([item], self.program.calendar, reference.fed))
-        if isinstance(item, BadLine):
-            return [bad_line_record(item)]
-        known = item.id in reference.state.seen
+        busy = reference.busy  # one lock for the state both sessions share
+        if not busy.acquire(blocking=False):
+            raise SessionInUse
         try:
-            handler = self._handlers.get(item.type)
-            if handler is None:
-                return list(reference._evaluate(item))  # unknown types, types no rule reads
-            return handler(self, item)
-        except Exception as err:  # a bug costs this one event, never the run (as Session.feed)
-            if not known:
-                forget(reference.state, item.id)
-            return [failed_event(item, err, self.program.calendar)]
+            reference.fed += 1
+            if not isinstance(item, Event | BadLine):
+                item = next(events_from_dicts([item], self.program.calendar, reference.fed))
+            if isinstance(item, BadLine):
+                return [bad_line_record(item)]
+            known = item.id in reference.state.seen
+            try:
+                handler = self._handlers.get(item.type)
+                if handler is None:
+                    return list(reference._evaluate(item))  # unknown types, types no rule reads
+                return handler(self, item)
+            except Exception as err:  # a bug costs this one event, never the run
+                if reference.raise_failures:
+                    raise
+                if not known:
+                    forget(reference.state, item.id)
+                return [failed_event(item, err, self.program.calendar)]
+        finally:
+            busy.release()
 
     def advance_to(self, instant: datetime) -> list[Record]:
         records = self._reference.advance_to(instant)

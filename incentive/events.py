@@ -363,19 +363,30 @@ def read_jsonl(
     stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
 ) -> Iterator[Event | BadLine]:
     first = True
+    hint: str | None = None  # the first line says the file is in another format
+    hinted = 0
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
+        if first:
+            hinted = number
         if len(text) > MAX_LINE_BYTES:
             yield BadLine(f"line longer than {MAX_LINE_BYTES:,} characters", source, number)
             continue
         try:
             raw = _decode_line(text)
         except (RecursionError, ValueError) as err:
-            other = _other_format(text, err) if first else None
-            if other is not None:
-                yield BadLine(other, source, number)
-                return
+            if first:
+                hint = _other_format(text, err)
+                first = False
+                if hint is not None:
+                    # The hint on the first line; the lines after it are still read, so
+                    # that a stray `[` first costs no good line below it.
+                    yield BadLine(hint, source, number)
+                    continue
+            if hint is not None:
+                yield BadLine(f"not JSON Lines either (see line {hinted})", source, number)
+                continue
             if isinstance(err, RecursionError):
                 yield BadLine("not valid JSON: nested too deeply", source, number)
             else:
@@ -384,8 +395,10 @@ def read_jsonl(
             continue
         if first and isinstance(raw, list) and raw and all(isinstance(x, dict) for x in raw):
             # `[{...}, {...}]` on one line: a JSON array export
-            yield BadLine(_other_format("[", ValueError()) or "", source, number)
-            return
+            hint = _other_format("[", ValueError())
+            yield BadLine(hint or "", source, number)
+            first = False
+            continue
         first = False
         yield make_event(raw, calendar, source, number, options)
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from incentive.engine import Session
     from incentive.roster import Roster
     from incentive.runner import Engine, RunResult
+    from incentive.state import EngineState
 
 ValueType = Literal["number", "text", "bool"]
 VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
@@ -248,16 +249,19 @@ class Program:
         return self.currencies[0]
 
     def session(
-        self, roster: Roster | None = None, engine: Engine | None = None
+        self,
+        roster: Roster | None = None,
+        engine: Engine | None = None,
+        state: EngineState | None = None,
     ) -> Session | CompiledSession:
         """A streaming session: `feed(event)` returns the records that event produces.
 
         `engine`: "compiled" (the default) or "interpreter" (the reference); both give
-        the same records.
+        the same records. `state`: carry on from a saved state (`incentive.codec`).
         """
         from incentive.runner import open_session
 
-        return open_session(self, roster=roster, engine=engine)
+        return open_session(self, state=state, roster=roster, engine=engine)
 
     def evaluate(
         self,

@@ -21,6 +21,7 @@ RecordKind = Literal[
     "bad_event",  # a line that cannot be read or does not fit the scheme: skipped
     "late",  # an event whose day had already closed when it arrived (streaming)
     "outside_season",  # an event before the season's first day or after its last
+    "quarantined",  # a live session's event too far ahead of the clock: not evaluated
     "rank",  # a rank award paid at a period's close; moves the balance
     "streak",  # a member's streak grew, broke or started (once per period)
     "perk",  # a non-point outcome for a member or a team ("top class", "coaching")

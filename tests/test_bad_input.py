@@ -665,16 +665,20 @@ def test_zone_hints_know_beijing_time(zone: str) -> None:
 # ---- exports as spreadsheets and other tools write them ------------------------------------
 
 
-def test_a_json_array_file_is_one_bad_line_pointing_to_events_format(
+def test_a_json_array_file_points_to_events_format_on_its_first_line(
     scheme: Path, tmp_path: Path
 ) -> None:
+    """The first line says what the file is and what to use; the lines after it are
+    still read (a stray `[` must cost no good line) and point back to it."""
     events = tmp_path / "export.json"
     items = [json.loads(line) for line in signins().splitlines()]
     events.write_text(json.dumps(items, ensure_ascii=False, indent=2), encoding="utf-8")
     code, out = run("run", str(scheme), str(events), "--quiet")
     got = records(out)
-    assert code == 1 and [r["kind"] for r in got] == ["bad_event"]
+    assert code == 1 and {r["kind"] for r in got} == {"bad_event"}
     assert "one JSON array" in got[0]["reason"] and "--events-format yaml" in got[0]["reason"]
+    assert all(r["reason"] == "not JSON Lines either (see line 1)" for r in got[1:])
+    assert len(got) == len(events.read_text(encoding="utf-8").splitlines())
     code, out = run("run", str(scheme), str(events), "--events-format", "yaml", "--quiet")
     assert code == 0 and len([r for r in records(out) if r["kind"] == "award"]) == 3
 
@@ -683,8 +687,9 @@ def test_csv_in_a_jsonl_file_points_to_events_format_csv(scheme: Path, tmp_path:
     events = tmp_path / "export.jsonl"
     events.write_text("type,member,at\nsignin,ana,2026-03-02T09:00:00\n", encoding="utf-8")
     code, out = run("run", str(scheme), str(events), "--quiet")
-    (bad,) = records(out)
+    bad, row = records(out)
     assert code == 1 and "use `--events-format csv`" in bad["reason"] and bad["line"] == 1
+    assert row["reason"] == "not JSON Lines either (see line 1)" and row["line"] == 2
 
 
 def test_invalid_json_says_why_and_where(scheme: Path, tmp_path: Path) -> None:

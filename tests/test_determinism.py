@@ -85,3 +85,32 @@ def _first_difference(a: bytes, b: bytes) -> str:
         if x != y:
             return f"line {number} differs:\n  {x!r}\n  {y!r}"
     return f"lengths differ: {len(a)} and {len(b)} bytes"
+
+
+def test_a_store_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    """The same with `--state`: the stores' records and members' state, byte for byte."""
+    import sqlite3
+
+    scheme, events = "schemes/community.incentive", "schemes/community.events.jsonl"
+    processes = []
+    for seed in SEEDS:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [*_cli(), "run", "--quiet", "--close", "--state", str(tmp_path / f"{seed}.db")]
+        processes.append(
+            subprocess.Popen([*command, scheme, events], stdout=subprocess.PIPE, cwd=ROOT, env=env)
+        )
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert outputs[0] == outputs[1], _first_difference(outputs[0], outputs[1])
+    tables = []
+    for seed in SEEDS:
+        db = sqlite3.connect(tmp_path / f"{seed}.db")
+        tables.append(
+            (
+                list(db.execute("SELECT seq, record FROM records ORDER BY seq")),
+                list(db.execute("SELECT member, state FROM members ORDER BY rowid")),
+                list(db.execute("SELECT name, value FROM fields ORDER BY name")),
+            )
+        )
+        db.close()
+    assert len(tables[0][0]) > 100
+    assert tables[0] == tables[1]

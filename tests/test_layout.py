@@ -21,11 +21,14 @@ LAYERS: list[set[str]] = [
     {"program", "events", "roster"},  # the checked scheme; input
     {"lints", "checker_ledger", "checker"},  # language -> program
     {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
+    {"codec"},  # the state as versioned JSON
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
-    {"runner"},  # choosing an evaluator; batch and bounded runs
+    {"runner", "store"},  # choosing an evaluator; batch and bounded runs; stores
     {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
-    {"cli", "__init__"},
+    {"live"},  # a session kept in a store
+    {"serve"},  # the HTTP service over a live session
+    {"cli", "__init__", "__main__"},
 ]
 FACADE = {("program", "runner")}  # Program.evaluate / Program.session
 
