@@ -391,6 +391,36 @@ class GrantsDecl(Node):
 
 
 @dataclass(frozen=True)
+class By(Node):
+    """`by order`: the attribute naming the event to reverse."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Within(Node):
+    """`within 30 days`: how long what an event paid stays reversible."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class Debt(Node):
+    """`debt`: what a reversal cannot take back is owed, not written off."""
+
+
+ReverseClause: TypeAlias = On | By | Within | Debt
+
+
+@dataclass(frozen=True)
+class ReverseDecl(Node):
+    """`reverse refunds { on refund  by order  within 30 days }`."""
+
+    name: Name
+    clauses: tuple[ReverseClause, ...]
+
+
+@dataclass(frozen=True)
 class RuleDecl(Node):
     name: Name
     clauses: tuple[RuleClause, ...]
@@ -460,6 +490,7 @@ Item: TypeAlias = (
     | Budget
     | RedeemDecl
     | GrantsDecl
+    | ReverseDecl
     | LevelsDecl
     | SeedDecl
 )

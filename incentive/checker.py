@@ -41,6 +41,7 @@ from incentive.program import (
     Program,
     RankSpec,
     RedeemSpec,
+    ReversalSpec,
     RuleSpec,
     StreakSpec,
     ValueType,
@@ -125,6 +126,7 @@ class _Checker:
         self.levels_decl: ast.LevelsDecl | None = levels[0] if levels else None
         self.redeems: list[RedeemSpec] = []
         self.grant_specs: list[GrantsSpec] = []
+        self.reversal_specs: list[ReversalSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -213,6 +215,7 @@ class _Checker:
             seed=seed,
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
+            reversals=tuple(self.reversal_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -467,17 +470,21 @@ class _Checker:
             for budget in budgets:
                 self.ledger.budget(budget, f"group:{group}", paid)
         for item in self.scheme.items:
-            if isinstance(item, ast.RedeemDecl | ast.GrantsDecl):
+            if isinstance(item, ast.RedeemDecl | ast.GrantsDecl | ast.ReverseDecl):
                 name = item.name.value
                 if name in self.rule_names or name in self.ledger_names:
                     self.bag.error(
                         "E0201",
-                        f"`{name}` is already the name of a rule, redeem or grants",
+                        f"`{name}` is already the name of a rule, redeem, grants or reverse",
                         item.name.span,
                     )
                     continue
                 self.ledger_names.add(name)
-                if isinstance(item, ast.RedeemDecl):
+                if isinstance(item, ast.ReverseDecl):
+                    reversal = self.ledger.reversal(item)
+                    if reversal is not None:
+                        self.reversal_specs.append(reversal)
+                elif isinstance(item, ast.RedeemDecl):
                     redeem = self.ledger.redeem(item)
                     if redeem is not None:
                         self.redeems.append(redeem)

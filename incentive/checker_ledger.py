@@ -19,6 +19,7 @@ from incentive.program import (
     LevelsSpec,
     LimitSpec,
     RedeemSpec,
+    ReversalSpec,
 )
 
 if TYPE_CHECKING:
@@ -305,6 +306,57 @@ class LedgerChecker:
             return None
         return GrantsSpec(name, tuple(events), currency, tuple(specs))
 
+    # ---- reversals ----------------------------------------------------------------------
+
+    def reversal(self, decl: ast.ReverseDecl) -> ReversalSpec | None:
+        name = decl.name.value
+        clauses: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            clauses.setdefault(type(clause), []).append(clause)
+        for extras in clauses.values():
+            for extra in extras[1:]:
+                self.bag.error(
+                    "E0212",
+                    f"reverse `{name}` has more than one `{_word(extra)}` clause",
+                    extra.span,
+                    "keep one of them",
+                )
+        on = _one(clauses, ast.On)
+        if on is None:
+            self.bag.error(
+                "E0210",
+                f"reverse `{name}` does not say which events reverse",
+                decl.name.span,
+                "add an `on` clause: `on refund`",
+            )
+        by, within = _one(clauses, ast.By), _one(clauses, ast.Within)
+        if by is None:
+            self.bag.error(
+                "E0242",
+                f"reverse `{name}` does not say which attribute names the event to reverse",
+                decl.name.span,
+                "add `by order` (the event's `order` attribute holds the id)",
+            )
+        if within is None:
+            self.bag.error(
+                "E0242",
+                f"reverse `{name}` does not say how long an event stays reversible",
+                decl.name.span,
+                "add `within 30 days`: what an event paid is kept that long",
+            )
+        elif not self.checker._check_limit_like(within.days, "a reversal window", within.span):
+            within = None
+        events = self.checker._rule_events(on) if on is not None else []
+        if by is not None:
+            self.checker._typer(events).expect(
+                ast.Attribute(by.attribute.value, span=by.attribute.span), "text", "`by`"
+            )
+        if on is None or by is None or within is None:
+            return None
+        return ReversalSpec(
+            name, tuple(events), by.attribute.value, within.days, ast.Debt in clauses
+        )
+
 
 def _one(clauses: dict[type, list[ast.Node]], kind: type[_NodeT]) -> _NodeT | None:
     found = clauses.get(kind)
@@ -324,4 +376,7 @@ def _word(clause: ast.Node) -> str:
         ast.Maximum: "maximum",
         ast.Multiple: "multiple",
         ast.Threshold: "threshold",
+        ast.By: "by",
+        ast.Within: "within",
+        ast.Debt: "debt",
     }.get(type(clause), type(clause).__name__.lower())

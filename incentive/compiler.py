@@ -35,6 +35,7 @@ from incentive.intake import bad_event, bad_line_record, coerce, mistyped
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
+from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, _award, _milestone, _streak, period_index
 from incentive.spending import grant, redeem
@@ -200,8 +201,9 @@ class _Generator:
     def inline_payment(self, rule: RuleSpec) -> bool:
         program = self.program
         levels = program.levels is not None and program.levels.currency == rule.currency
-        # Budgets, levels and expiry see the award in the interpreter's _pay and ledger.
-        return not (rule.budgets or levels or rule.currency in program.expiry)
+        # Budgets, levels and expiry see the award in the interpreter's _pay and ledger;
+        # with reversals, a debt may have to be repaid before a lot is made.
+        return not (rule.budgets or levels or rule.currency in program.expiry or program.reversals)
 
     # -- one function per event type ----------------------------------------------------
 
@@ -211,6 +213,7 @@ class _Generator:
         types |= {e for spec in program.redeems for e in spec.events}
         types |= {e for spec in program.grants for e in spec.events}
         types |= {r.inviter[0] for r in program.rules if r.inviter is not None}
+        types |= {e for spec in program.reversals for e in spec.events}
         if program.known_events is not None:
             types &= program.known_events  # the rest are refused by the interpreter's path
         functions: dict[str, str] = {}
@@ -295,7 +298,18 @@ class _Generator:
             w.line("s._note_invites(event, attrs, day)")
         for attribute, local in self.names.items():
             w.line(f"{local} = attrs.get({attribute!r}, MISSING)")
+        reversing = [spec for spec in program.reversals if event_type in spec.events]
+        if reversing:
+            # A reversing event reverses first, then meets the rules (engine._reversible).
+            self.plan.append(f"events {event_type!r}: reversal (the interpreter's step)")
+            w.line("out.extend(s._reverse(event, attrs, day))")
+        elif program.reversals:
+            # What the event paid and counted is kept, to be reversed later.
+            w.line("was = s._before(member)")
+            w.line("mark = len(out)")
         w.lines.extend(body.lines)
+        if program.reversals and not reversing:
+            w.line("s._note_paid(event, member, was, out[mark:], day)")
         w.line("return out")
         w.dedent()
         w.line("")
@@ -651,6 +665,20 @@ class CompiledSession:
 
     def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
         return self._reference._place_in_teams(event, attrs)
+
+    def _reverse(self, event: Event, attrs: dict[str, Any], day: date) -> Iterator[Record]:
+        reference = self._reference
+        for spec in reference._reversing.get(event.type, ()):
+            yield from reverse(self.program, self.ledger, self.state, spec, event, attrs, day)
+
+    def _before(self, member: MemberState) -> Before:
+        return before(self.state, member, self._reference._redeem_names)
+
+    def _note_paid(
+        self, event: Event, member: MemberState, was: Before, records: list[Record], day: date
+    ) -> None:
+        names = self._reference._redeem_names
+        note_paid(self.program, self.state, event, member, was, records, day, names)
 
     def _note_invites(self, event: Event, attrs: Mapping[str, Any], day: date) -> None:
         self._reference._note_invites(event, attrs, day)

@@ -34,6 +34,7 @@ from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
+from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
@@ -81,6 +82,10 @@ class Session:
         heapq.heapify(self._flags)
         self._redeems = {e: [r for r in program.redeems if e in r.events] for e in _types(program)}
         self._grants = {e: [g for g in program.grants if e in g.events] for e in _types(program)}
+        self._reversing = {
+            e: [r for r in program.reversals if e in r.events] for e in _types(program)
+        }
+        self._redeem_names = frozenset(spec.name for spec in program.redeems)
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
         """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
@@ -162,6 +167,32 @@ class Session:
             if level is not None:
                 attrs["level"] = level  # the member's level, readable by conditions
         self._note_invites(event, attrs, day)
+        if program.reversals:
+            yield from self._reversible(event, attrs, day, member)
+        else:
+            yield from self._stages(event, attrs, day, member)
+
+    def _reversible(
+        self, event: Event, attrs: dict[str, Any], day: date, member: MemberState
+    ) -> Iterator[Record]:
+        """A scheme with reversals: a reversing event reverses; any other keeps what it
+        paid and counted (reversals.py)."""
+        reversing = self._reversing.get(event.type)
+        if reversing:
+            for spec in reversing:
+                yield from reverse(self.program, self.ledger, self.state, spec, event, attrs, day)
+            yield from self._stages(event, attrs, day, member)
+            return
+        was = before(self.state, member, self._redeem_names)
+        records = list(self._stages(event, attrs, day, member))
+        note_paid(self.program, self.state, event, member, was, records, day, self._redeem_names)
+        yield from records
+
+    def _stages(
+        self, event: Event, attrs: dict[str, Any], day: date, member: MemberState
+    ) -> Iterator[Record]:
+        """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
+        program, state = self.program, self.state
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
@@ -267,7 +298,7 @@ class Session:
             # A penalty counts for what the ledger can take (a balance stops at zero).
             member = self.state.members.get(proposal.member)
             balance = member.balances.get(proposal.currency, 0) if member else 0
-            seen = replace(proposal, points=-min(-proposal.points, balance))
+            seen = replace(proposal, points=-min(-proposal.points, max(0, balance)))
         track_points(self.state, self.program, seen, proposal.day)
         levels = self.ledger.count_earned(proposal)  # levels see points before budgets
         granted, notes = apply_budgets(self.state, self.program, proposal)
@@ -406,4 +437,5 @@ class Session:
 def _types(program: Program) -> set[str]:
     """Every event type a redeem or grants block reacts to."""
     redeemed = {e for spec in program.redeems for e in spec.events}
-    return redeemed | {e for spec in program.grants for e in spec.events}
+    reversing = {e for spec in program.reversals for e in spec.events}
+    return redeemed | reversing | {e for spec in program.grants for e in spec.events}

@@ -108,7 +108,12 @@ def format_expr(node: ast.Expr) -> str:
 
 
 def format_clause(
-    clause: ast.RuleClause | ast.BoostClause | ast.Cap | ast.RedeemClause | ast.Allowance,
+    clause: ast.RuleClause
+    | ast.BoostClause
+    | ast.Cap
+    | ast.RedeemClause
+    | ast.Allowance
+    | ast.ReverseClause,
 ) -> str:
     match clause:
         case ast.On(events=events):
@@ -160,6 +165,12 @@ def format_clause(
             text = f"allowance {points}" + (f" {currency.value}" if currency else "")
             text += f" per {period}"
             return text + (" for " + ", ".join(quote(g) for g in granters) if granters else "")
+        case ast.By(attribute=attribute):
+            return f"by {attribute.value}"
+        case ast.Within(days=days):
+            return f"within {days} days"
+        case ast.Debt():
+            return "debt"
         case ast.Inactive(days=days):
             return f"inactive {days} days"
         case ast.Inviter(event=event, attribute=attribute, days=days):
@@ -226,6 +237,7 @@ def format_scheme(scheme: ast.Scheme) -> str:
             | ast.BoostDecl
             | ast.RedeemDecl
             | ast.GrantsDecl
+            | ast.ReverseDecl
             | ast.LevelsDecl,
         )
         if index > 0 and (block or previous_block):
@@ -269,6 +281,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 f"grants {name.value}",
                 item.span,
                 [(format_clause(c), c.span) for c in grant_clauses],
+            )
+        case ast.ReverseDecl(name=name, clauses=reverse_clauses):
+            _block(
+                out,
+                f"reverse {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in reverse_clauses],
             )
         case ast.LevelsDecl(currency=currency, steps=steps):
             _block(

@@ -179,6 +179,16 @@ class Ledger:
         earned: datetime,
         day: date,
     ) -> None:
+        member.balances[currency] = member.balances.get(currency, 0) + points
+        owed = member.debts.get(currency, 0)
+        if owed:  # a debt left by a reversal is repaid first: only the rest is a lot
+            repaid = min(owed, points)
+            member.debts[currency] = owed - repaid
+            if owed == repaid:
+                del member.debts[currency]
+            points -= repaid
+            if points == 0:
+                return
         expires = self.expiry_of(self.program.expiry.get(currency), day)
         lots = member.lots.setdefault(currency, [])
         if expires is None and lots and lots[-1][1] is None:
@@ -188,7 +198,6 @@ class Ledger:
             lots.append(lot)
             if len(lots) > 1 and _spending_order(lots[-2]) > _spending_order(lot):
                 lots.sort(key=_spending_order)  # rare: an earlier expiry earned later
-        member.balances[currency] = member.balances.get(currency, 0) + points
         if expires is not None:
             heapq.heappush(self.queue, (expires, who, currency))
 
@@ -207,6 +216,12 @@ class Ledger:
             end = calendar.period_end(spec.period, calendar.period_key(spec.period, day))
         stamp = self._expiry_ends[(spec.currency, day)] = end.astimezone(UTC).isoformat()
         return stamp
+
+    def credit(self, who: str, currency: str, points: int, at: datetime, day: date) -> int:
+        """Give points back (a reversed penalty): a new lot of `day`; the new balance."""
+        member = self.state.members.setdefault(who, MemberState())
+        self._add_lot(member, who, currency, points, at, day)
+        return member.balances[currency]
 
     # ---- expiry ---------------------------------------------------------------------
 

@@ -270,6 +270,7 @@ _KEYWORD_GROUPS = (
                 "budget",
                 "redeem",
                 "grants",
+                "reverse",
                 "levels",
                 "seed",
             }
@@ -667,6 +668,19 @@ class _ToAst:
             tuple(_unquote(g) for g in granters if g is not None),
             span=span,
         )
+
+    def reverse_decl(self, span: Span, children: list[Any]) -> ast.ReverseDecl:
+        name, *clauses = children
+        return ast.ReverseDecl(_name(name), tuple(clauses), span=span)
+
+    def by_clause(self, span: Span, children: list[Token]) -> ast.By:
+        return ast.By(_name(children[0]), span=span)
+
+    def within_clause(self, span: Span, children: list[Token]) -> ast.Within:
+        return ast.Within(_int(children[0]), span=span)
+
+    def debt_clause(self, span: Span, children: list[Any]) -> ast.Debt:
+        return ast.Debt(span=span)
 
     def levels_decl(self, span: Span, children: list[Any]) -> ast.LevelsDecl:
         currency = children[0]

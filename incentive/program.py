@@ -122,6 +122,17 @@ class GrantsSpec:
 
 
 @dataclass(frozen=True)
+class ReversalSpec:
+    """Events that take back what an earlier event paid, named by id in `attribute`."""
+
+    name: str
+    events: tuple[str, ...]
+    attribute: str
+    days: int  # what an event paid is kept (reversible) this many days after its day
+    debt: bool = False  # what cannot be taken back is owed; else it is written off
+
+
+@dataclass(frozen=True)
 class LevelsSpec:
     """Levels by points earned in a currency, in all or in a rolling window; ascending."""
 
@@ -237,6 +248,7 @@ class Program:
     expiry: dict[str, ExpirySpec] = field(default_factory=dict)  # currency -> its expiry
     redeems: tuple[RedeemSpec, ...] = ()
     grants: tuple[GrantsSpec, ...] = ()
+    reversals: tuple[ReversalSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)

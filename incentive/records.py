@@ -28,6 +28,7 @@ RecordKind = Literal[
     "board",  # one line of a leaderboard at a period's close (pays nothing)
     "grant",  # points given from a granter's allowance; moves the balance
     "redeem",  # points spent (negative); moves the balance
+    "reversal",  # points an earlier event paid, taken back (or a penalty given back)
     "expiry",  # points that expired (negative), dated at the expiry; moves the balance
     "level",  # a member reached a new level
     "flag",  # a member flagged: inactive for N days, or an offence counted
@@ -36,7 +37,7 @@ RecordKind = Literal[
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
-LEDGER_KINDS = frozenset({"award", "rank", "grant", "redeem", "expiry"})
+LEDGER_KINDS = frozenset({"award", "rank", "grant", "redeem", "expiry", "reversal"})
 
 
 def _doc(description: str) -> msgspec.Meta:

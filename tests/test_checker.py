@@ -216,6 +216,12 @@ CASES = [
         "a condition cannot use it",
     ),
     (
+        "E0242",
+        wrap("rule buy { on order award 1 once }\nreverse refunds { on refund by order }"),
+        4,
+        "how long an event stays reversible",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

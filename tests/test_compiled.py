@@ -103,6 +103,7 @@ EVENTS_BLOCK = """
     order
     redeem(points: number)
     grant(by: text, points: number, reason: text)
+    refund(order: text)
   }
 """
 
@@ -147,11 +148,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
+        "reverse",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = False
+    levels = reverses = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -246,6 +248,10 @@ def menu_schemes(draw: st.DrawFn) -> str:
             )
         elif kind == "lottery":
             rules.append(f"rule {name} {{ on checkin top 1 per {period()} by lottery award 7 }}")
+        elif kind == "reverse" and not reverses:
+            reverses = True  # one block: a refund reverses by one attribute
+            debt = " debt" if draw(st.booleans()) else ""
+            rules.append(f"reverse {name} {{ on refund by order within {small(1, 5)} days{debt} }}")
         elif kind == "levels" and not levels:
             levels = True
             window = f" over {small(2, 4)} days" if draw(st.booleans()) else ""
@@ -297,6 +303,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
                     "order",
                     "redeem",
                     "grant",
+                    "refund",
+                    "refund",
                     "other",
                 )
             )
@@ -322,6 +330,13 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
         if kind == "grant":
             event.update(by=draw(st.sampled_from(("lead", "bo"))), points=draw(st.integers(1, 40)))
             event["reason"] = "help"
+        paying = [e for e in events if e["type"] in ("message", "post", "checkin", "ad", "grant")]
+        if kind == "refund" and paying and draw(st.integers(0, 5)):
+            earlier = draw(st.sampled_from(paying))  # most refunds name an event that may pay
+            later = datetime.fromisoformat(earlier["at"]) + timedelta(
+                minutes=draw(st.integers(1, 4 * 24 * 60))  # within or beyond the window
+            )
+            event.update(order=earlier["id"], member=earlier["member"], at=later.isoformat())
         if draw(st.integers(0, 3)) == 0:
             event["class"] = draw(st.sampled_from(("red", "blue")))
         if draw(st.integers(0, 15)) == 0 and events:
@@ -379,7 +394,8 @@ def test_menu_schemes_use_every_construct() -> None:
         "team class": "teams", "cap ": "cap", "limit ": "limit", "once": "once",
         "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
         "on ad, checkin": "several types",
-        " ever": "limit ever", "from 2026": "boost dates",
+        " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
+        " debt": "debt",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)

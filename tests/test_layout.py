@@ -20,7 +20,16 @@ LAYERS: list[set[str]] = [
     {"parser", "formatter", "calendar", "expressions"},
     {"program", "events", "roster"},  # the checked scheme; input
     {"lints", "checker_ledger", "checker"},  # language -> program
-    {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
+    {
+        "state",
+        "intake",
+        "rules",
+        "ranks",
+        "budgets",
+        "ledger",
+        "spending",
+        "reversals",
+    },  # engine stages
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
     {"runner"},  # choosing an evaluator; batch and bounded runs

@@ -8,21 +8,26 @@ clock (minutes to days, and onto local midnights and Mondays, so that lots
 expire and days and weeks turn over often), sometimes telling the session with
 `advance_to` and sometimes leaving the next event to carry the time; restart
 the session from a copy of its state; and feed earning events, penalties,
-redemptions (some invalid) and grants (from a few granters, some invalid) for
-three members.
+redemptions (some invalid), grants (from a few granters, some invalid) and
+refunds (`reverse` blocks: of recent events, some twice, some by another member,
+some of ids never seen, some after the points were spent or expired; scheme A
+writes off what cannot be taken back, scheme B keeps it as a debt) for three
+members.
 
 After every step:
 
 - #2: each member's balance equals the sum of their ledger records (award,
-  rank, grant, redeem, expiry; each record's `balance` is the running sum),
-  equals the sum of their lots, and is never negative;
+  rank, grant, redeem, expiry, reversal; each record's `balance` is the running
+  sum), equals the sum of their lots less what they owe, and is never negative
+  unless the scheme keeps debts (then a debt is owed only with no lots left);
 - #4: the engine's lots equal the model's, which spends the soonest-expiring
   lots first; every lot expires when the scheme says it does, lots are kept in
   spending order, and no lot that expires at or before the time the session was
   told is left;
 - #3: no budget is exceeded in any period, no cap, no granter's allowance, and
   no redemption limit (periods computed here with zoneinfo: the scheme's zone,
-  weeks from Monday);
+  weeks from Monday; a reversal gives back what its event counted, and so do
+  the tallies here; it never takes back more than the event paid);
 - a refused redemption changes no lot and no balance; a paid one takes exactly
   its points, from the soonest-expiring lots; the same redemption asked up to four
   times at once (a double POST, sequentially: not #9's concurrency) never
@@ -56,7 +61,7 @@ from incentive.records import Record
 CURRENCY = "coins"
 MEMBERS = ("ana", "bo", "cy")
 GRANTERS = ("wang", "li", "leader")
-LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry")
+LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry", "reversal")
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 Period = tuple[int, str]  # (points or count, "day" | "week" | "season")
@@ -123,6 +128,8 @@ class SchemeT:
     allowances: dict[str, Period]  # named granters'
     starts: tuple[datetime, ...]  # local wall-clock times the clock may start from
     season: tuple[date, date] | None = None
+    reverse_days: int = 3  # `reverse refunds { on refund  by order  within N days }`
+    debt: bool = False  # what a reversal cannot take back is owed (else written off)
 
     def text(self) -> str:
         kind, days = self.expiry
@@ -155,7 +162,10 @@ class SchemeT:
         text += f"{self.allowance[1]}\n"
         for who, (points, period) in self.allowances.items():
             text += f'    allowance {points} per {period} for "{who}"\n'
-        return text + "  }\n}\n"
+        text += "  }\n"
+        text += "  reverse refunds {\n    on refund\n    by order\n"
+        text += f"    within {self.reverse_days} days\n"
+        return text + ("    debt\n" if self.debt else "") + "  }\n}\n"
 
     def rule(self, name: str) -> RuleT:
         return next(r for r in self.rules if r.name == name)
@@ -235,6 +245,8 @@ SCHEME_B = SchemeT(
     allowances={"leader": (100, "season"), "li": (15, "day")},
     starts=(datetime(2026, 3, 5, 20), datetime(2026, 10, 29, 20)),
     season=(date(2026, 3, 1), date(2026, 11, 15)),
+    reverse_days=2,
+    debt=True,
 )
 
 SCHEMES = (SCHEME_A, SCHEME_B)
@@ -288,9 +300,12 @@ class Model:
         self.used: Counter[tuple[str, ...]] = Counter()  # limits, caps, budgets, allowances
         self.ranks: dict[tuple[str, date], dict[str, datetime]] = {}  # (rule, day) -> first
         self.told: datetime | None = None
+        self.debt: Counter[str] = Counter()  # member -> points owed after a reversal
+        # event id -> what it paid and counted: member, day, points, counters, reversed
+        self.paid: dict[str, dict[str, Any]] = {}
 
     def balance(self, member: str) -> int:
-        return sum(lot[0] for lot in self.lots[member])
+        return sum(lot[0] for lot in self.lots[member]) - self.debt[member]
 
     def spending_order(self, member: str) -> list[list[Any]]:
         """A member's lots as [points, expires, earned], soonest-expiring first."""
@@ -379,8 +394,7 @@ class Model:
         self, kind: str, source: str, member: str, points: int, at: datetime, day: date
     ) -> list[Rec]:
         if points > 0:
-            self.lots[member].append([points, self.expires(day), at, self.added])
-            self.added += 1
+            self.credit(member, points, at, day)
             return [(kind, member, source, points)]
         taken = self.take(member, -points)
         cut = -points - taken
@@ -389,6 +403,46 @@ class Model:
             out.append((kind, member, source, -taken))
         if cut:
             out.append(("cut", member, source, cut))
+        return out
+
+    def credit(self, member: str, points: int, at: datetime, day: date) -> None:
+        """A new lot, once what the member owes is repaid."""
+        repaid = min(points, self.debt[member])
+        self.debt[member] -= repaid
+        if points > repaid:
+            self.lots[member].append([points - repaid, self.expires(day), at, self.added])
+            self.added += 1
+
+    def reverse(self, member: str, target: Any, at: datetime, day: date) -> list[Rec]:
+        """A refund: what the event `target` paid taken back, what it counted given back."""
+        entry = self.paid.get(target) if isinstance(target, str) else None
+        if not isinstance(target, str) or not target:
+            return [("refused", member, "refunds", None)]
+        if entry is None or entry["day"] < day - timedelta(days=self.s.reverse_days):
+            return [("refused", member, "refunds", None)]
+        if entry["reversed"] or entry["member"] != member:
+            return [("refused", member, "refunds", None)]
+        entry["reversed"] = True
+        for key, delta in entry["used"].items():
+            self.used[key] -= delta
+        if not entry["points"]:
+            return [("reversal", member, "refunds", 0)]
+        out: list[Rec] = []
+        for who, _, points in entry["points"]:
+            if points < 0:  # a penalty given back
+                self.credit(who, -points, at, day)
+                out.append(("reversal", who, "refunds", -points))
+                continue
+            taken = self.take(who, points)
+            short = points - taken
+            if short and self.s.debt:
+                self.debt[who] += short
+                out.append(("reversal", who, "refunds", -points))
+                continue
+            if taken or not short:
+                out.append(("reversal", who, "refunds", -taken))
+            if short:
+                out.append(("cut", who, "refunds", short))
         return out
 
     def _k(self, period: str, day: date) -> str:
@@ -412,7 +466,10 @@ class Model:
         out: list[Rec] = []
         if self.s.season is not None and not self.s.season[0] <= day <= self.s.season[1]:
             out.append(("outside_season", member, None, None))
+        elif kind == "refund":
+            out += self.reverse(member, fields.get("order"), at, day)
         else:
+            used = Counter(self.used)
             for rule_t in self.s.rules:
                 if rule_t.on == kind:
                     out += self.earn(rule_t, member, fields, at, day)
@@ -420,6 +477,17 @@ class Model:
                 out += self.spend(member, _number(fields.get("points")), day)
             if kind == "grant":
                 out += self.grant(member, fields.get("by"), _number(fields.get("points")), at, day)
+            self.paid[fields["id"]] = {
+                "member": member,
+                "day": day,
+                "reversed": False,
+                "points": [(m, src, p) for k, m, src, p in out if k in ("award", "grant") and p],
+                "used": {
+                    key: self.used[key] - used[key]
+                    for key in set(self.used) | set(used)
+                    if key[0] != "redeem" and self.used[key] != used[key]
+                },
+            }
         return dated + [(*r, at) for r in out]
 
     def earn(self, rule: RuleT, member: str, fields: dict[str, Any], at: datetime, day: date):
@@ -443,7 +511,7 @@ class Model:
                 granted = min(granted, room)
             counted = granted
         else:
-            counted = -min(-points, self.balance(member))  # only what is really taken
+            counted = -min(-points, max(0, self.balance(member)))  # only what is really taken
         for owner, _, period in caps:
             self.used["cap", owner, member, self._k(period, day)] += counted
         if granted == 0:
@@ -597,7 +665,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert record.balance == self.ledger[record.member], (
                     f"{record.to_json()}: the ledger sums to {self.ledger[record.member]}"
                 )
-                assert record.balance >= 0, record.to_json()
+                assert record.balance >= 0 or self.s.debt, record.to_json()
             if record.kind in ("award", "rank", "grant") and record.points and record.points > 0:
                 if record.kind == "rank":
                     assert record.at is not None
@@ -759,7 +827,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert aggregate(self.lots(m)) == aggregate(want), (
                 f"{what}: {m}'s lots are {self.lots(m)}, expected {want}"
             )
-            assert self.session.balance(m, CURRENCY) == sum(lot[0] for lot in want)
+            owed = self.model.debt[m]
+            assert self.session.balance(m, CURRENCY) == sum(lot[0] for lot in want) - owed
 
     @rule(
         member=st.sampled_from(MEMBERS),
@@ -778,6 +847,34 @@ class LedgerMachine(RuleBasedStateMachine):
             self.allowance_used[key] += accepted
             assert self.allowance_used[key] <= limit, f"allowance passed: {key}"
 
+    @rule(pick=st.integers(0, 10_000), how=st.sampled_from(["own"] * 6 + ["other", "unknown"]))
+    def refund(self, pick: int, how: str) -> None:
+        """A refund of an earlier event: its own member's (mostly), another's, or an id
+        never seen; some events are refunded twice, some after their points were spent
+        or expired, some after the window."""
+        ids = sorted(self.model.paid, key=lambda i: int(i[1:]))
+        if not ids or how == "unknown":
+            target, member = "e0", MEMBERS[pick % len(MEMBERS)]
+        else:
+            target = ids[-1 - pick % min(len(ids), 8)]  # mostly recent events
+            member = self.model.paid[target]["member"]
+            if how == "other":
+                member = next(m for m in MEMBERS if m != member)
+        entry = self.model.paid.get(target)
+        fresh = entry is not None and not entry["reversed"]
+        records = self.feed({"member": member, "type": "refund", "order": target})
+        if fresh and entry is not None and entry["reversed"]:
+            # What the event counted is given back: so are the checks' own tallies.
+            for key, delta in entry["used"].items():
+                if key[0] == "budget":
+                    self.budget_paid[key[1], key[2]] -= delta
+                elif key[0] == "cap":
+                    self.cap_net[key[1], key[2], key[3]] -= delta
+                elif key[0] == "allowance":
+                    self.allowance_used[key[1], key[2]] -= delta
+            taken = sum(r.points or 0 for r in records if r.kind == "reversal")
+            assert -taken <= sum(p for _, _, p in entry["points"]), "taken back more than paid"
+
     # -- helpers for the checks --
 
     def check_caps(self, rule_t: RuleT, member: str, records: list[Record]) -> None:
@@ -794,9 +891,12 @@ class LedgerMachine(RuleBasedStateMachine):
         for member in MEMBERS:
             lots = self.lots(member)
             balance = self.session.balance(member, CURRENCY)
-            assert balance >= 0
+            state = self.session.state.members.get(member)
+            owed = state.debts.get(CURRENCY, 0) if state is not None else 0
+            assert balance >= 0 or self.s.debt
+            assert owed == 0 or (self.s.debt and not lots), f"{member}: owes {owed} with {lots}"
             assert balance == self.ledger[member], f"{member}: balance {balance} != ledger"
-            assert balance == sum(lot[0] for lot in lots), f"{member}: balance != lots {lots}"
+            assert balance == sum(lot[0] for lot in lots) - owed, f"{member}: != lots {lots}"
             assert balance == self.model.balance(member), f"{member}: balance != model"
 
     @invariant()
