@@ -274,6 +274,13 @@ class Inactive(Node):
 
 
 @dataclass(frozen=True)
+class Pending(Node):
+    """`pending 7 days`: the rule's points are held that long before they can be spent."""
+
+    days: int
+
+
+@dataclass(frozen=True)
 class Inviter(Node):
     """`inviter from invite.invitee within 7 days`: pay whoever invited this member."""
 
@@ -301,6 +308,7 @@ RuleClause: TypeAlias = (
     | Budget
     | Inactive
     | Inviter
+    | Pending
 )
 
 
@@ -421,6 +429,41 @@ class ReverseDecl(Node):
 
 
 @dataclass(frozen=True)
+class To(Node):
+    """`to receiver`: the attribute naming the member who receives a transfer."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Receive(Node):
+    """`receive 300 per day`: at most this many points to one receiver per period."""
+
+    points: int
+    period: PeriodName
+
+
+@dataclass(frozen=True)
+class Keep(Node):
+    """`keep 100`: the balance a sender must keep after a transfer."""
+
+    points: int
+
+
+TransferClause: TypeAlias = (
+    On | Where | To | Amount | Minimum | Maximum | Limit | Cap | Receive | Keep
+)
+
+
+@dataclass(frozen=True)
+class TransferDecl(Node):
+    """`transfer tips { on tip  to receiver  amount points }`."""
+
+    name: Name
+    clauses: tuple[TransferClause, ...]
+
+
+@dataclass(frozen=True)
 class RuleDecl(Node):
     name: Name
     clauses: tuple[RuleClause, ...]
@@ -491,6 +534,7 @@ Item: TypeAlias = (
     | RedeemDecl
     | GrantsDecl
     | ReverseDecl
+    | TransferDecl
     | LevelsDecl
     | SeedDecl
 )

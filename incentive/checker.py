@@ -44,6 +44,7 @@ from incentive.program import (
     ReversalSpec,
     RuleSpec,
     StreakSpec,
+    TransferSpec,
     ValueType,
 )
 
@@ -127,6 +128,7 @@ class _Checker:
         self.redeems: list[RedeemSpec] = []
         self.grant_specs: list[GrantsSpec] = []
         self.reversal_specs: list[ReversalSpec] = []
+        self.transfer_specs: list[TransferSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -216,6 +218,7 @@ class _Checker:
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             reversals=tuple(self.reversal_specs),
+            transfers=tuple(self.transfer_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -470,17 +473,24 @@ class _Checker:
             for budget in budgets:
                 self.ledger.budget(budget, f"group:{group}", paid)
         for item in self.scheme.items:
-            if isinstance(item, ast.RedeemDecl | ast.GrantsDecl | ast.ReverseDecl):
+            if isinstance(
+                item, ast.RedeemDecl | ast.GrantsDecl | ast.ReverseDecl | ast.TransferDecl
+            ):
                 name = item.name.value
                 if name in self.rule_names or name in self.ledger_names:
                     self.bag.error(
                         "E0201",
-                        f"`{name}` is already the name of a rule, redeem, grants or reverse",
+                        f"`{name}` is already the name of a rule, redeem, grants, reverse "
+                        "or transfer",
                         item.name.span,
                     )
                     continue
                 self.ledger_names.add(name)
-                if isinstance(item, ast.ReverseDecl):
+                if isinstance(item, ast.TransferDecl):
+                    transfer = self.ledger.transfer(item)
+                    if transfer is not None:
+                        self.transfer_specs.append(transfer)
+                elif isinstance(item, ast.ReverseDecl):
                     reversal = self.ledger.reversal(item)
                     if reversal is not None:
                         self.reversal_specs.append(reversal)
@@ -520,6 +530,7 @@ class _Checker:
             (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
             (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
             (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
+            (ast.Pending, "pending", "keep one: `pending 7 days`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -715,6 +726,16 @@ class _Checker:
     def _check_flags_and_referrals(
         self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
     ) -> None:
+        pending = _first(rule, ast.Pending)
+        if pending is not None:
+            self._check_limit_like(pending.days, "a pending window", pending.span)
+            if not _payments(rule) or rule.name.value in self.boards:
+                self.bag.error(
+                    "E0243",
+                    f"rule `{rule.name.value}` pays no points to hold: `pending` has no effect",
+                    pending.span,
+                    "`pending 7 days` holds the points a rule awards; remove it here",
+                )
         inactive = _first(rule, ast.Inactive)
         if inactive is not None:
             self._check_limit_like(inactive.days, "`inactive`", inactive.span)
@@ -1102,6 +1123,7 @@ class _Checker:
             if (inviter := _first(rule, ast.Inviter))
             else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
+            pending=pending.days if (pending := _first(rule, ast.Pending)) else None,
         )
 
     @staticmethod

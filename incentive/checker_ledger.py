@@ -20,6 +20,7 @@ from incentive.program import (
     LimitSpec,
     RedeemSpec,
     ReversalSpec,
+    TransferSpec,
 )
 
 if TYPE_CHECKING:
@@ -357,6 +358,112 @@ class LedgerChecker:
             name, tuple(events), by.attribute.value, within.days, ast.Debt in clauses
         )
 
+    # ---- transfers ----------------------------------------------------------------------
+
+    def transfer(self, decl: ast.TransferDecl) -> TransferSpec | None:
+        name = decl.name.value
+        clauses: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            clauses.setdefault(type(clause), []).append(clause)
+        for kind, extras in clauses.items():
+            if kind in (ast.Limit, ast.Cap, ast.Receive):
+                continue  # one per period: checked below
+            for extra in extras[1:]:
+                self.bag.error(
+                    "E0212",
+                    f"transfer `{name}` has more than one `{_word(extra)}` clause",
+                    extra.span,
+                    "keep one of them",
+                )
+        on = _one(clauses, ast.On)
+        if on is None:
+            self.bag.error(
+                "E0210",
+                f"transfer `{name}` does not say which events are transfers",
+                decl.name.span,
+                "add an `on` clause: `on tip`",
+            )
+        to, amount = _one(clauses, ast.To), _one(clauses, ast.Amount)
+        for missing, what, hint in (
+            (to is None, "which attribute names the receiver", "add `to receiver`"),
+            (amount is None, "which attribute holds the points", "add `amount points`"),
+        ):
+            if missing:
+                self.bag.error(
+                    "E0244", f"transfer `{name}` does not say {what}", decl.name.span, hint
+                )
+        low, high = _one(clauses, ast.Minimum), _one(clauses, ast.Maximum)
+        for bound in (low, high):
+            if bound is not None:
+                self.checker._check_limit_like(bound.points, f"`{_word(bound)}`", bound.span)
+        if low is not None and high is not None and low.points > high.points:
+            self.bag.error(
+                "E0214",
+                f"transfer `{name}` has a minimum ({low.points}) above its maximum ({high.points})",
+                high.span,
+                "no transfer could pass both",
+            )
+        limits: list[LimitSpec] = []
+        sent: list[tuple[int, ast.PeriodName]] = []
+        received: list[tuple[int, ast.PeriodName]] = []
+        seen: dict[tuple[type, str | None], ast.Node] = {}
+        for clause in decl.clauses:
+            if not isinstance(clause, ast.Limit | ast.Cap | ast.Receive):
+                continue
+            key = (type(clause), clause.period)
+            if key in seen:
+                self.bag.error(
+                    "E0214",
+                    f"transfer `{name}` has two `{_word(clause)}` clauses per {clause.period}",
+                    clause.span,
+                    f"the first is on line {seen[key].span.line}",
+                )
+                continue
+            seen[key] = clause
+            count = clause.count if isinstance(clause, ast.Limit) else clause.points
+            if not self.checker._check_limit_like(count, f"`{_word(clause)}`", clause.span):
+                continue
+            if not self.checker._check_period(clause.period, clause.span):
+                continue
+            if isinstance(clause, ast.Limit):
+                limits.append(LimitSpec(clause.count, clause.period))
+            elif isinstance(clause, ast.Cap):
+                sent.append((clause.points, clause.period))
+            else:
+                assert clause.period is not None
+                received.append((clause.points, clause.period))
+        events = self.checker._rule_events(on) if on is not None else []
+        typer = self.checker._typer(events)
+        where = _one(clauses, ast.Where)
+        if where is not None:
+            typer.expect(where.condition, "bool", "a condition")
+        if to is not None:
+            typer.expect(ast.Attribute(to.attribute.value, span=to.attribute.span), "text", "`to`")
+        if amount is not None:
+            typer.expect(
+                ast.Attribute(amount.attribute.value, span=amount.attribute.span),
+                "number",
+                "`amount`",
+            )
+        currency = self.currency(amount.currency if amount else None)
+        keep = _one(clauses, ast.Keep)
+        if on is None or to is None or amount is None or currency is None:
+            return None
+        return TransferSpec(
+            name=name,
+            events=tuple(events),
+            condition=where.condition if where else None,
+            to=to.attribute.value,
+            attribute=amount.attribute.value,
+            currency=currency,
+            minimum=low.points if low else None,
+            maximum=high.points if high else None,
+            limits=tuple(limits),
+            sent=tuple(sent),
+            received=tuple(received),
+            keep=keep.points if keep else 0,
+        )
+
 
 def _one(clauses: dict[type, list[ast.Node]], kind: type[_NodeT]) -> _NodeT | None:
     found = clauses.get(kind)
@@ -379,4 +486,9 @@ def _word(clause: ast.Node) -> str:
         ast.By: "by",
         ast.Within: "within",
         ast.Debt: "debt",
+        ast.To: "to",
+        ast.Receive: "receive",
+        ast.Keep: "keep",
+        ast.Limit: "limit",
+        ast.Cap: "cap",
     }.get(type(clause), type(clause).__name__.lower())

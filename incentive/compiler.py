@@ -40,6 +40,7 @@ from incentive.roster import Roster
 from incentive.rules import Proposal, _award, _milestone, _streak, period_index
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.transfers import transfer
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -202,8 +203,15 @@ class _Generator:
         program = self.program
         levels = program.levels is not None and program.levels.currency == rule.currency
         # Budgets, levels and expiry see the award in the interpreter's _pay and ledger;
-        # with reversals, a debt may have to be repaid before a lot is made.
-        return not (rule.budgets or levels or rule.currency in program.expiry or program.reversals)
+        # with reversals, a debt may have to be repaid before a lot is made; pending
+        # points are held by the ledger before they make a lot.
+        return not (
+            rule.budgets
+            or levels
+            or rule.currency in program.expiry
+            or program.reversals
+            or rule.pending is not None
+        )
 
     # -- one function per event type ----------------------------------------------------
 
@@ -214,6 +222,7 @@ class _Generator:
         types |= {e for spec in program.grants for e in spec.events}
         types |= {r.inviter[0] for r in program.rules if r.inviter is not None}
         types |= {e for spec in program.reversals for e in spec.events}
+        types |= {e for spec in program.transfers for e in spec.events}
         if program.known_events is not None:
             types &= program.known_events  # the rest are refused by the interpreter's path
         functions: dict[str, str] = {}
@@ -301,7 +310,7 @@ class _Generator:
         reversing = [spec for spec in program.reversals if event_type in spec.events]
         if reversing:
             # A reversing event reverses first, then meets the rules (engine._reversible).
-            self.plan.append(f"events {event_type!r}: reversal (the interpreter's step)")
+            self.plan.append(f"events `{event_type}`: reversal (the interpreter's step)")
             w.line("out.extend(s._reverse(event, attrs, day))")
         elif program.reversals:
             # What the event paid and counted is kept, to be reversed later.
@@ -384,6 +393,13 @@ class _Generator:
                 w.line(
                     f"s._take(out, [grant(s.program, state, {self.constant(grants)}, event, "
                     "attrs, day)])"
+                )
+        for spec in program.transfers:
+            if event_type in spec.events:
+                self.plan.append(f"transfer `{spec.name}`: the interpreter's step")
+                w.line(
+                    f"out.extend(transfer(s.program, s.ledger, {self.constant(spec)}, event, "
+                    "attrs, day))"
                 )
 
     def test(self, rule: RuleSpec) -> str:
@@ -536,6 +552,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "award": _award,
         "redeem": redeem,
         "grant": grant,
+        "transfer": transfer,
         "Decimal": Decimal,
         **generator.constants,
     }
@@ -725,6 +742,9 @@ class CompiledSession:
 
     def balances(self) -> dict[str, dict[str, int]]:
         return self._reference.balances()
+
+    def pending(self, member: str, currency: str | None = None) -> int:
+        return self._reference.pending(member, currency)
 
     def balance_records(self) -> list[Record]:
         return self._reference.balance_records()

@@ -30,7 +30,7 @@ from incentive.expressions import (
     condition_holds,
 )
 from incentive.intake import bad_event, bad_line_record, read_attributes
-from incentive.ledger import Ledger
+from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
@@ -39,6 +39,7 @@ from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.transfers import transfer
 
 __all__ = ["EngineState", "MemberState", "Session"]
 
@@ -85,7 +86,12 @@ class Session:
         self._reversing = {
             e: [r for r in program.reversals if e in r.events] for e in _types(program)
         }
-        self._redeem_names = frozenset(spec.name for spec in program.redeems)
+        self._transfers = {
+            e: [t for t in program.transfers if e in t.events] for e in _types(program)
+        }
+        # blocks whose counters a reversal leaves alone: spending and transfers are not undone
+        names = [spec.name for spec in program.redeems] + [t.name for t in program.transfers]
+        self._redeem_names = frozenset(names)
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
         """Evaluate one event (an Event or a dict as in a JSON line); never raises."""
@@ -215,6 +221,8 @@ class Session:
                 yield from self._pay(given)
             else:
                 yield given
+        for spec in self._transfers.get(event.type, ()):
+            yield from transfer(program, self.ledger, spec, event, attrs, day)
 
     # ---- flags and referrals: rules that span time or members ----------------------------
 
@@ -351,6 +359,7 @@ class Session:
             until = instant if instant is not None else self._horizon()
             expiry = self.ledger.next_expiry(until)
             flag = self._next_flag(until)
+            release = self.ledger.next_release(until)
             if self._rolling_levels and state.levels_closed is not None:
                 # A day's close re-checks rolling levels, before anything later.
                 closing = date.fromisoformat(state.levels_closed) + timedelta(days=1)
@@ -358,12 +367,18 @@ class Session:
                 if (
                     until is not None
                     and moment <= until
-                    and all(t is None or moment <= t for t in (expiry, flag))
+                    and all(t is None or moment <= t for t in (expiry, flag, release))
                     and (due is None or moment <= due[0])
                 ):
                     state.levels_closed = closing.isoformat()
                     yield from self.ledger.drop_levels(closing)
                     continue
+            if release is not None and all(
+                t is None or release <= t for t in (expiry, flag, due[0] if due else None)
+            ):
+                # Held points are released before lots expire at the same instant.
+                yield from self.ledger.release(release)
+                continue
             # At one instant: expiries, then flags, then rank closes (in file order).
             if (
                 expiry is not None
@@ -426,9 +441,21 @@ class Session:
             for member, state in sorted(self.state.members.items())
         }
 
+    def pending(self, member: str, currency: str | None = None) -> int:
+        """The points a member has earned but that are held (`pending N days`)."""
+        state = self.state.members.get(member)
+        return 0 if state is None else held_points(state, currency or self.program.default_currency)
+
     def balance_records(self) -> list[Record]:
         return [
-            Record(kind="balance", member=member, currency=currency, points=points, balance=points)
+            Record(
+                kind="balance",
+                member=member,
+                currency=currency,
+                points=points,
+                balance=points,
+                pending=self.pending(member, currency) or None,
+            )
             for member, by_currency in self.balances().items()
             for currency, points in by_currency.items()
         ]
@@ -438,4 +465,5 @@ def _types(program: Program) -> set[str]:
     """Every event type a redeem or grants block reacts to."""
     redeemed = {e for spec in program.redeems for e in spec.events}
     reversing = {e for spec in program.reversals for e in spec.events}
+    reversing |= {e for spec in program.transfers for e in spec.events}
     return redeemed | reversing | {e for spec in program.grants for e in spec.events}

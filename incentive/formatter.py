@@ -113,7 +113,8 @@ def format_clause(
     | ast.Cap
     | ast.RedeemClause
     | ast.Allowance
-    | ast.ReverseClause,
+    | ast.ReverseClause
+    | ast.TransferClause,
 ) -> str:
     match clause:
         case ast.On(events=events):
@@ -171,6 +172,14 @@ def format_clause(
             return f"within {days} days"
         case ast.Debt():
             return "debt"
+        case ast.To(attribute=attribute):
+            return f"to {attribute.value}"
+        case ast.Receive(points=points, period=period):
+            return f"receive {points} per {period}"
+        case ast.Keep(points=points):
+            return f"keep {points}"
+        case ast.Pending(days=days):
+            return f"pending {days} days"
         case ast.Inactive(days=days):
             return f"inactive {days} days"
         case ast.Inviter(event=event, attribute=attribute, days=days):
@@ -238,6 +247,7 @@ def format_scheme(scheme: ast.Scheme) -> str:
             | ast.RedeemDecl
             | ast.GrantsDecl
             | ast.ReverseDecl
+            | ast.TransferDecl
             | ast.LevelsDecl,
         )
         if index > 0 and (block or previous_block):
@@ -288,6 +298,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 f"reverse {name.value}",
                 item.span,
                 [(format_clause(c), c.span) for c in reverse_clauses],
+            )
+        case ast.TransferDecl(name=name, clauses=transfer_clauses):
+            _block(
+                out,
+                f"transfer {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in transfer_clauses],
             )
         case ast.LevelsDecl(currency=currency, steps=steps):
             _block(

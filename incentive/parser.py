@@ -248,6 +248,7 @@ _KEYWORD_GROUPS = (
                 "inactive",
                 "inviter",
                 "flag",
+                "pending",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -271,6 +272,7 @@ _KEYWORD_GROUPS = (
                 "redeem",
                 "grants",
                 "reverse",
+                "transfer",
                 "levels",
                 "seed",
             }
@@ -682,6 +684,19 @@ class _ToAst:
     def debt_clause(self, span: Span, children: list[Any]) -> ast.Debt:
         return ast.Debt(span=span)
 
+    def transfer_decl(self, span: Span, children: list[Any]) -> ast.TransferDecl:
+        name, *clauses = children
+        return ast.TransferDecl(_name(name), tuple(clauses), span=span)
+
+    def to_clause(self, span: Span, children: list[Token]) -> ast.To:
+        return ast.To(_name(children[0]), span=span)
+
+    def receive_clause(self, span: Span, children: list[Token]) -> ast.Receive:
+        return ast.Receive(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
+
+    def keep_clause(self, span: Span, children: list[Token]) -> ast.Keep:
+        return ast.Keep(_int(children[0]), span=span)
+
     def levels_decl(self, span: Span, children: list[Any]) -> ast.LevelsDecl:
         currency = children[0]
         window = next((c for c in children[1:] if isinstance(c, int)), None)
@@ -701,6 +716,9 @@ class _ToAst:
 
     def inactive_clause(self, span: Span, children: list[Token]) -> ast.Inactive:
         return ast.Inactive(_int(children[0]), span=span)
+
+    def pending_clause(self, span: Span, children: list[Token]) -> ast.Pending:
+        return ast.Pending(_int(children[0]), span=span)
 
     def inviter_clause(self, span: Span, children: list[Token]) -> ast.Inviter:
         event, attribute, days = children

@@ -133,6 +133,24 @@ class ReversalSpec:
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """Transfers: the event's member sends the points in `attribute` to the member in `to`."""
+
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    to: str
+    attribute: str
+    currency: str
+    minimum: int | None = None
+    maximum: int | None = None
+    limits: tuple[LimitSpec, ...] = ()  # transfers per sender per period
+    sent: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per sender per period
+    received: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per receiver per period
+    keep: int = 0  # the balance a sender keeps
+
+
+@dataclass(frozen=True)
 class LevelsSpec:
     """Levels by points earned in a currency, in all or in a rolling window; ascending."""
 
@@ -230,6 +248,7 @@ class RuleSpec:
     budgets: tuple[BudgetSpec, ...] = ()  # the rule's, its groups', then the scheme's
     inactive: int | None = None  # flag after this many days without a matching event
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
+    pending: int | None = None  # points held this many days before they can be spent
 
 
 @dataclass(frozen=True)
@@ -249,6 +268,7 @@ class Program:
     redeems: tuple[RedeemSpec, ...] = ()
     grants: tuple[GrantsSpec, ...] = ()
     reversals: tuple[ReversalSpec, ...] = ()
+    transfers: tuple[TransferSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from incentive.events import Event
-from incentive.ledger import Ledger, take
+from incentive.ledger import Ledger, held_points, take
 from incentive.program import Program, ReversalSpec
 from incentive.records import Record
 from incentive.state import EngineState, MemberState, local_time
@@ -80,7 +80,7 @@ def note_paid(
     points = [
         [r.member, r.currency, r.points, r.rule]
         for r in records
-        if r.kind in ("award", "grant") and r.points and event.id in r.events
+        if r.kind in ("award", "grant", "pending") and r.points and event.id in r.events
     ]
     now = {
         key: slot
@@ -253,13 +253,28 @@ def _take_back(
             reason=f"{what}: the {-points} {currency} `{source}` took are given back",
         )
         return
-    taken = take(member, currency, points)
-    short = points - taken
     member.earned[currency] = member.earned.get(currency, 0) - points
     if program.levels is not None and program.levels.days is not None:
         earned_on = state.paid.get(target, {}).get("day")
         if earned_on in member.window:
             member.window[earned_on] -= points
+    held = ledger.cancel(who, currency, source, target)
+    if held is not None:  # still pending: cancelled, it never reaches the balance
+        yield Record(
+            kind="cancelled",
+            at=stamp,
+            member=who,
+            rule=spec.name,
+            points=held,
+            currency=currency,
+            balance=member.balances.get(currency, 0),
+            pending=held_points(member, currency),
+            events=events,
+            reason=f"{what} held {held} {currency} from `{source}`: cancelled before release",
+        )
+        return
+    taken = take(member, currency, points)
+    short = points - taken
     what = f"{what} paid {points} {currency} from `{source}`"
     if short and spec.debt:
         member.debts[currency] = member.debts.get(currency, 0) + short

@@ -28,6 +28,9 @@ class MemberState:
     # currency -> points owed: a reversal took back more than the lots held (`debt`);
     # the balance is the lots' sum minus this, and later awards repay it first
     debts: dict[str, int] = field(default_factory=dict)
+    # currency -> points held (`pending N days`), in release order:
+    # [points, released at (UTC ISO), earned at (UTC ISO), rule, event ids]
+    pending: dict[str, list[list[Any]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -222,6 +222,18 @@ CASES = [
         "how long an event stays reversible",
     ),
     (
+        "E0243",
+        wrap('rule idle { on message inactive 14 days flag "idle" pending 7 days }'),
+        3,
+        "pays no points to hold",
+    ),
+    (
+        "E0244",
+        wrap("transfer tips { on tip amount points }"),
+        3,
+        "which attribute names the receiver",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

@@ -179,6 +179,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
                     parts.append("uncapped")
             if draw(st.integers(0, 3)) == 0:
                 parts.append(f"budget {small(5, 30)} per {period()}")
+            if draw(st.integers(0, 3)) == 0:
+                parts.append(f"pending {small(1, 3)} days")
             rules.append(f"rule {name} {{ {' '.join(parts)} }}")
             paying.append(name)
         elif kind == "penalty":
@@ -198,9 +200,10 @@ def menu_schemes(draw: st.DrawFn) -> str:
             what = draw(st.sampled_from(("count", "sum words")))
             scope = f" per {period()}" if draw(st.booleans()) else ""
             low = 2 if what == "count" else 60
+            held = " pending 1 days" if draw(st.integers(0, 3)) == 0 else ""
             rules.append(
                 f"rule {name} {{ on post milestone {what}{scope} at {low} award {small()} "
-                f'at {low * 2} flag "busy" }}'
+                f'at {low * 2} flag "busy"{held} }}'
             )
         elif kind == "rank":
             measure = draw(
@@ -395,7 +398,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
-        " debt": "debt",
+        " debt": "debt", "pending ": "pending",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)

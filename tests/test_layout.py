@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
         "ledger",
         "spending",
         "reversals",
+        "transfers",
     },  # engine stages
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan

@@ -12,7 +12,10 @@ redemptions (some invalid), grants (from a few granters, some invalid) and
 refunds (`reverse` blocks: of recent events, some twice, some by another member,
 some of ids never seen, some after the points were spent or expired; scheme A
 writes off what cannot be taken back, scheme B keeps it as a debt) for three
-members.
+members. Each scheme has an order rule whose points are held (`pending N days`):
+the model holds them too, releases them at the end of the day N days on (before
+the lots that expire at that instant), and a refund before the release cancels
+them.
 
 After every step:
 
@@ -61,7 +64,7 @@ from incentive.records import Record
 CURRENCY = "coins"
 MEMBERS = ("ana", "bo", "cy")
 GRANTERS = ("wang", "li", "leader")
-LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry", "reversal")
+LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry", "reversal", "release")
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 Period = tuple[int, str]  # (points or count, "day" | "week" | "season")
@@ -80,6 +83,7 @@ class RuleT:
     group: str | None = None
     budget: Period | None = None
     top: tuple[int, tuple[int, ...]] | None = None  # top N per day by earliest, amounts
+    pending: int | None = None  # `pending N days`: held until the end of day + N
 
     def text(self) -> str:
         lines = [f"on {self.on}"]
@@ -96,6 +100,8 @@ class RuleT:
             lines.append(f"group {self.group}")
         if self.budget is not None:
             lines.append(f"budget {self.budget[0]} per {self.budget[1]}")
+        if self.pending is not None:
+            lines.append(f"pending {self.pending} days")
         return f"  rule {self.name} {{\n" + "".join(f"    {line}\n" for line in lines) + "  }\n"
 
 
@@ -218,6 +224,7 @@ SCHEME_A = SchemeT(
         RuleT("post", "post", None, budget=(50, "week")),
         RuleT("spam", "ad", -25),
         RuleT("rude", "rude", -6, group="social"),  # a penalty that makes room under the cap
+        RuleT("buy", "order", 12, cap=(30, "day"), pending=1),  # held through the next day
     ),
     redeem=RedeemT(minimum=10, maximum=60, multiple=5, threshold=20, limit=(2, "day")),
     allowance=(30, "week"),
@@ -239,6 +246,7 @@ SCHEME_B = SchemeT(
         RuleT("chat", "message", 7, cap=(20, "day")),
         RuleT("post", "post", None, group="writing", budget=(30, "day")),
         RuleT("spam", "ad", -25),
+        RuleT("buy", "order", 9, limit=(2, "day"), budget=(20, "day"), pending=2),
     ),
     redeem=RedeemT(minimum=5, maximum=40, multiple=None, threshold=10, limit=(3, "week")),
     allowance=(40, "season"),
@@ -301,6 +309,9 @@ class Model:
         self.ranks: dict[tuple[str, date], dict[str, datetime]] = {}  # (rule, day) -> first
         self.told: datetime | None = None
         self.debt: Counter[str] = Counter()  # member -> points owed after a reversal
+        # member -> held points [points, released at (UTC), rule, event id], as added
+        self.held: dict[str, list[list[Any]]] = defaultdict(list)
+        self.event_id = ""  # the event being fed: what a held award is for
         # event id -> what it paid and counted: member, day, points, counters, reversed
         self.paid: dict[str, dict[str, Any]] = {}
 
@@ -350,7 +361,20 @@ class Model:
                 ((self.cal.start(day + timedelta(days=1)), name, day) for name, day in self.ranks),
                 default=None,
             )
-            if expiry is not None and expiry <= instant and (close is None or expiry <= close[0]):
+            release = min((entry[1] for held in self.held.values() for entry in held), default=None)
+            if (
+                release is not None
+                and release <= instant
+                and (expiry is None or release <= expiry)
+                and (close is None or release <= close[0])
+            ):
+                # Held points are released before lots expire at the same instant.
+                for member in sorted(self.held):
+                    for entry in [e for e in self.held[member] if e[1] == release]:
+                        self.held[member].remove(entry)
+                        self.credit(member, entry[0], release, self.cal.day(release))
+                        out.append(("release", member, entry[2], entry[0], release))
+            elif expiry is not None and expiry <= instant and (close is None or expiry <= close[0]):
                 for member in sorted(self.lots):
                     gone = sum(lot[0] for lot in self.lots[member] if lot[1] == expiry)
                     self.lots[member] = [lot for lot in self.lots[member] if lot[1] != expiry]
@@ -393,6 +417,11 @@ class Model:
     def post(
         self, kind: str, source: str, member: str, points: int, at: datetime, day: date
     ) -> list[Rec]:
+        rule = next((r for r in self.s.rules if r.name == source), None)
+        if points > 0 and rule is not None and rule.pending is not None:
+            release = self.cal.start(day + timedelta(days=rule.pending + 1))
+            self.held[member].append([points, release, source, self.event_id])
+            return [("pending", member, source, points)]
         if points > 0:
             self.credit(member, points, at, day)
             return [(kind, member, source, points)]
@@ -428,7 +457,12 @@ class Model:
         if not entry["points"]:
             return [("reversal", member, "refunds", 0)]
         out: list[Rec] = []
-        for who, _, points in entry["points"]:
+        for who, source, points in entry["points"]:
+            held = [e for e in self.held[who] if e[2] == source and e[3] == target]
+            if held:  # still held: cancelled, never spendable
+                self.held[who].remove(held[0])
+                out.append(("cancelled", who, "refunds", held[0][0]))
+                continue
             if points < 0:  # a penalty given back
                 self.credit(who, -points, at, day)
                 out.append(("reversal", who, "refunds", -points))
@@ -462,6 +496,7 @@ class Model:
             return [("bad_event", member, None, None, at)]  # not read: time does not move
         dated = self.tell(at)
         told()
+        self.event_id = fields["id"]
         day = self.cal.day(at)
         out: list[Rec] = []
         if self.s.season is not None and not self.s.season[0] <= day <= self.s.season[1]:
@@ -481,7 +516,9 @@ class Model:
                 "member": member,
                 "day": day,
                 "reversed": False,
-                "points": [(m, src, p) for k, m, src, p in out if k in ("award", "grant") and p],
+                "points": [
+                    (m, src, p) for k, m, src, p in out if k in ("award", "grant", "pending") and p
+                ],
                 "used": {
                     key: self.used[key] - used[key]
                     for key in set(self.used) | set(used)
@@ -666,7 +703,11 @@ class LedgerMachine(RuleBasedStateMachine):
                     f"{record.to_json()}: the ledger sums to {self.ledger[record.member]}"
                 )
                 assert record.balance >= 0 or self.s.debt, record.to_json()
-            if record.kind in ("award", "rank", "grant") and record.points and record.points > 0:
+            if (
+                record.kind in ("award", "rank", "grant", "pending")
+                and record.points
+                and record.points > 0
+            ):
                 if record.kind == "rank":
                     assert record.at is not None
                     day = self.cal.day(datetime.fromisoformat(record.at) - timedelta(seconds=1))
@@ -704,7 +745,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def pre_budget(self, records: list[Record], source: str) -> int:
         """What a source earned before budgets: paid, plus what budgets cut or refused."""
-        paid = sum(r.points or 0 for r in records if r.rule == source and r.kind in LEDGER_KINDS)
+        paid = sum(
+            r.points or 0
+            for r in records
+            if r.rule == source and (r.kind in LEDGER_KINDS or r.kind == "pending")
+        )
         return paid + sum(
             r.points or 0
             for r in records
@@ -898,6 +943,17 @@ class LedgerMachine(RuleBasedStateMachine):
             assert balance == self.ledger[member], f"{member}: balance {balance} != ledger"
             assert balance == sum(lot[0] for lot in lots) - owed, f"{member}: != lots {lots}"
             assert balance == self.model.balance(member), f"{member}: balance != model"
+
+    @invariant()
+    def held_points_match_the_model(self) -> None:
+        for member in MEMBERS:
+            state = self.session.state.members.get(member)
+            held = state.pending.get(CURRENCY, []) if state is not None else []
+            mine = sorted((e[0], datetime.fromisoformat(e[1]), e[3], tuple(e[4])) for e in held)
+            model = sorted((e[0], e[1], e[2], (e[3],)) for e in self.model.held[member])
+            assert mine == model, f"{member}: the engine holds {held}, the model {model}"
+            if self.told is not None:  # nothing held past its release once time is told
+                assert all(release > self.told for _, release, _, _ in mine), held
 
     @invariant()
     def lots_match_the_model(self) -> None:
