@@ -104,6 +104,7 @@ EVENTS_BLOCK = """
     redeem(points: number)
     grant(by: text, points: number, reason: text)
     refund(order: text)
+    tip(receiver: text, points: number)
   }
 """
 
@@ -148,12 +149,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
-        "reverse",
+        "reverse", "transfer",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = reverses = False
+    levels = reverses = transfers = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -255,6 +256,17 @@ def menu_schemes(draw: st.DrawFn) -> str:
             reverses = True  # one block: a refund reverses by one attribute
             debt = " debt" if draw(st.booleans()) else ""
             rules.append(f"reverse {name} {{ on refund by order within {small(1, 5)} days{debt} }}")
+        elif kind == "transfer" and not transfers:
+            transfers = True  # one block: every tip would pass through each
+            bounds = draw(
+                st.sampled_from(
+                    ("", f" limit {small(1, 2)} per {period()}", f" cap {small(5, 20)} per day")
+                )
+            )
+            rules.append(
+                f"transfer {name} {{ on tip to receiver amount points keep {small(0, 5)}"
+                f" receive {small(5, 30)} per {period()}{bounds} }}"
+            )
         elif kind == "levels" and not levels:
             levels = True
             window = f" over {small(2, 4)} days" if draw(st.booleans()) else ""
@@ -308,6 +320,7 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
                     "grant",
                     "refund",
                     "refund",
+                    "tip",
                     "other",
                 )
             )
@@ -333,6 +346,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
         if kind == "grant":
             event.update(by=draw(st.sampled_from(("lead", "bo"))), points=draw(st.integers(1, 40)))
             event["reason"] = "help"
+        if kind == "tip":
+            event.update(receiver=draw(st.sampled_from(MEMBERS)), points=draw(st.integers(0, 25)))
         paying = [e for e in events if e["type"] in ("message", "post", "checkin", "ad", "grant")]
         if kind == "refund" and paying and draw(st.integers(0, 5)):
             earlier = draw(st.sampled_from(paying))  # most refunds name an event that may pay
@@ -398,7 +413,8 @@ def test_menu_schemes_use_every_construct() -> None:
         "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
-        " debt": "debt", "pending ": "pending",
+        " debt": "debt", "pending ": "pending", "transfer ": "transfer", "receive ": "receive",
+        "keep ": "keep",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)

@@ -15,7 +15,10 @@ writes off what cannot be taken back, scheme B keeps it as a debt) for three
 members. Each scheme has an order rule whose points are held (`pending N days`):
 the model holds them too, releases them at the end of the day N days on (before
 the lots that expire at that instant), and a refund before the release cancels
-them.
+them. Tips (`transfer` blocks, some sent twice at once, to oneself, to nobody,
+to a member outside the three, of all the sender can give) move points from
+the sender's soonest-expiring lots to a new lot of the receiver's, both records
+or none, never leaving the sender below what the scheme says to keep.
 
 After every step:
 
@@ -64,7 +67,7 @@ from incentive.records import Record
 CURRENCY = "coins"
 MEMBERS = ("ana", "bo", "cy")
 GRANTERS = ("wang", "li", "leader")
-LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry", "reversal", "release")
+LEDGER_KINDS = ("award", "rank", "grant", "redeem", "expiry", "reversal", "release", "transfer")
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 Period = tuple[int, str]  # (points or count, "day" | "week" | "season")
@@ -113,6 +116,15 @@ class GroupT:
 
 
 @dataclass(frozen=True)
+class TransferT:
+    """`transfer tips { on tip  to receiver  amount points  limit ...  receive ...  keep N }`"""
+
+    limit: Period  # transfers per sender
+    receive: Period  # points per receiver
+    keep: int  # the balance a sender keeps
+
+
+@dataclass(frozen=True)
 class RedeemT:
     minimum: int
     maximum: int
@@ -134,6 +146,7 @@ class SchemeT:
     allowances: dict[str, Period]  # named granters'
     starts: tuple[datetime, ...]  # local wall-clock times the clock may start from
     season: tuple[date, date] | None = None
+    transfer: TransferT = TransferT((3, "day"), (40, "day"), 5)
     reverse_days: int = 3  # `reverse refunds { on refund  by order  within N days }`
     debt: bool = False  # what a reversal cannot take back is owed (else written off)
 
@@ -169,6 +182,12 @@ class SchemeT:
         for who, (points, period) in self.allowances.items():
             text += f'    allowance {points} per {period} for "{who}"\n'
         text += "  }\n"
+        tips = self.transfer
+        text += (
+            "  transfer tips {\n    on tip\n    to receiver\n    amount points\n"
+            f"    limit {tips.limit[0]} per {tips.limit[1]}\n"
+            f"    receive {tips.receive[0]} per {tips.receive[1]}\n    keep {tips.keep}\n  }}\n"
+        )
         text += "  reverse refunds {\n    on refund\n    by order\n"
         text += f"    within {self.reverse_days} days\n"
         return text + ("    debt\n" if self.debt else "") + "  }\n}\n"
@@ -253,6 +272,7 @@ SCHEME_B = SchemeT(
     allowances={"leader": (100, "season"), "li": (15, "day")},
     starts=(datetime(2026, 3, 5, 20), datetime(2026, 10, 29, 20)),
     season=(date(2026, 3, 1), date(2026, 11, 15)),
+    transfer=TransferT((2, "week"), (30, "week"), 0),
     reverse_days=2,
     debt=True,
 )
@@ -489,14 +509,15 @@ class Model:
     ) -> list[Dated]:
         """One event's records, dated; `told` is called once its time has been processed."""
         member, kind = fields["member"], fields["type"]
-        number = {"post": "words", "redeem": "points", "grant": "points"}.get(kind)
+        number = {"post": "words", "redeem": "points", "grant": "points", "tip": "points"}.get(kind)
+        text = {"grant": "by", "tip": "receiver"}.get(kind)
         if (number in fields and _number(fields[number]) is None) or (
-            kind == "grant" and "by" in fields and not isinstance(fields["by"], str)
+            text in fields and not isinstance(fields[text], str)
         ):
             return [("bad_event", member, None, None, at)]  # not read: time does not move
         dated = self.tell(at)
         told()
-        self.event_id = fields["id"]
+        self.event_id, self.now = fields["id"], at
         day = self.cal.day(at)
         out: list[Rec] = []
         if self.s.season is not None and not self.s.season[0] <= day <= self.s.season[1]:
@@ -512,6 +533,8 @@ class Model:
                 out += self.spend(member, _number(fields.get("points")), day)
             if kind == "grant":
                 out += self.grant(member, fields.get("by"), _number(fields.get("points")), at, day)
+            if kind == "tip":
+                out += self.tip(member, fields.get("receiver"), _number(fields.get("points")), day)
             self.paid[fields["id"]] = {
                 "member": member,
                 "day": day,
@@ -522,7 +545,7 @@ class Model:
                 "used": {
                     key: self.used[key] - used[key]
                     for key in set(self.used) | set(used)
-                    if key[0] != "redeem" and self.used[key] != used[key]
+                    if key[0] not in ("redeem", "sent", "received") and self.used[key] != used[key]
                 },
             }
         return dated + [(*r, at) for r in out]
@@ -591,6 +614,26 @@ class Model:
             return [("refused", member, "applause", points)]
         self.used[slot] += points
         return self.pay("grant", "applause", member, points, at, day)
+
+    def tip(self, member: str, receiver: Any, asked: Decimal | None, day: date) -> list[Rec]:
+        """A transfer: every check first, then both sides move, or nothing does."""
+        spec = self.s.transfer
+        whole = asked is not None and asked == asked.to_integral_value()
+        points = int(asked) if asked is not None and whole else 0
+        refused = [("refused", member, "tips", points or None)]
+        if not receiver or receiver == member or points <= 0:
+            return refused
+        if self.balance(member) - points < spec.keep:
+            return refused
+        sent = ("sent", member, self._k(spec.limit[1], day))
+        received = ("received", receiver, self._k(spec.receive[1], day))
+        if self.used[sent] >= spec.limit[0] or self.used[received] + points > spec.receive[0]:
+            return refused
+        self.used[sent] += 1
+        self.used[received] += points
+        assert self.take(member, points) == points
+        self.credit(receiver, points, self.now, day)
+        return [("transfer", member, "tips", -points), ("transfer", receiver, "tips", points)]
 
 
 def _number(value: Any) -> Decimal | None:
@@ -748,7 +791,8 @@ class LedgerMachine(RuleBasedStateMachine):
         paid = sum(
             r.points or 0
             for r in records
-            if r.rule == source and (r.kind in LEDGER_KINDS or r.kind == "pending")
+            # a release pays what was earned (and counted) on an earlier day
+            if r.rule == source and r.kind in ("award", "rank", "grant", "redeem", "pending")
         )
         return paid + sum(
             r.points or 0
@@ -891,6 +935,26 @@ class LedgerMachine(RuleBasedStateMachine):
             key = (by, self.cal.key(period, self.cal.day(self.clock)))
             self.allowance_used[key] += accepted
             assert self.allowance_used[key] <= limit, f"allowance passed: {key}"
+
+    @rule(
+        member=st.sampled_from(MEMBERS),
+        receiver=st.one_of(st.sampled_from(MEMBERS), st.sampled_from([None, "", "dee", 7])),
+        points=st.one_of(st.integers(1, 45), st.sampled_from([0, -3, 2.5, "x", "9", FIT])),
+        times=st.integers(1, 3),
+    )
+    def tip(self, member: str, receiver: Any, points: Any, times: int) -> None:
+        """A tip, sometimes sent again at once (a double POST): the points leave the
+        sender and reach the receiver together, or neither moves."""
+        if points == FIT:  # all the sender can give
+            points = max(1, self.session.balance(member, CURRENCY) - self.s.transfer.keep)
+        for _ in range(times):
+            fields = {"member": member, "type": "tip", "receiver": receiver, "points": points}
+            records = self.feed(fields)
+            moved = [r for r in records if r.kind == "transfer"]
+            assert len(moved) in (0, 2) and sum(r.points or 0 for r in moved) == 0, moved
+            if moved:
+                assert moved[0].member == member and moved[1].member == receiver
+                assert (moved[0].balance or 0) >= self.s.transfer.keep
 
     @rule(pick=st.integers(0, 10_000), how=st.sampled_from(["own"] * 6 + ["other", "unknown"]))
     def refund(self, pick: int, how: str) -> None:
