@@ -464,6 +464,44 @@ class TransferDecl(Node):
 
 
 @dataclass(frozen=True)
+class ItemAttr(Node):
+    """`item gift`: the attribute naming the gift a redemption asks for."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Stock(Node):
+    """`stock 50` (in all) or `stock 10 per week` (each period)."""
+
+    count: int
+    period: PeriodName | None
+
+
+@dataclass(frozen=True)
+class Price(Node):
+    points: int
+    currency: Name | None
+
+
+@dataclass(frozen=True)
+class GiftDecl(Node):
+    """`gift mug { price 200  stock 50  limit 1 per month }`."""
+
+    name: Name
+    clauses: tuple[Price | Stock | Limit, ...]
+
+
+CatalogueClause: TypeAlias = On | Where | ItemAttr | Limit | Stock | Budget | GiftDecl
+
+
+@dataclass(frozen=True)
+class CatalogueDecl(Node):
+    name: Name
+    clauses: tuple[CatalogueClause, ...]
+
+
+@dataclass(frozen=True)
 class RuleDecl(Node):
     name: Name
     clauses: tuple[RuleClause, ...]
@@ -535,6 +573,7 @@ Item: TypeAlias = (
     | GrantsDecl
     | ReverseDecl
     | TransferDecl
+    | CatalogueDecl
     | LevelsDecl
     | SeedDecl
 )

@@ -34,6 +34,7 @@ from incentive.program import (
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
+    CatalogueSpec,
     GrantsSpec,
     LimitSpec,
     MilestoneSpec,
@@ -129,6 +130,7 @@ class _Checker:
         self.grant_specs: list[GrantsSpec] = []
         self.reversal_specs: list[ReversalSpec] = []
         self.transfer_specs: list[TransferSpec] = []
+        self.catalogue_specs: list[CatalogueSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -219,6 +221,7 @@ class _Checker:
             grants=tuple(self.grant_specs),
             reversals=tuple(self.reversal_specs),
             transfers=tuple(self.transfer_specs),
+            catalogues=tuple(self.catalogue_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -474,19 +477,28 @@ class _Checker:
                 self.ledger.budget(budget, f"group:{group}", paid)
         for item in self.scheme.items:
             if isinstance(
-                item, ast.RedeemDecl | ast.GrantsDecl | ast.ReverseDecl | ast.TransferDecl
+                item,
+                ast.RedeemDecl
+                | ast.GrantsDecl
+                | ast.ReverseDecl
+                | ast.TransferDecl
+                | ast.CatalogueDecl,
             ):
                 name = item.name.value
                 if name in self.rule_names or name in self.ledger_names:
                     self.bag.error(
                         "E0201",
-                        f"`{name}` is already the name of a rule, redeem, grants, reverse "
-                        "or transfer",
+                        f"`{name}` is already the name of a rule, redeem, grants, reverse, "
+                        "transfer or catalogue",
                         item.name.span,
                     )
                     continue
                 self.ledger_names.add(name)
-                if isinstance(item, ast.TransferDecl):
+                if isinstance(item, ast.CatalogueDecl):
+                    catalogue = self.ledger.catalogue(item)
+                    if catalogue is not None:
+                        self.catalogue_specs.append(catalogue)
+                elif isinstance(item, ast.TransferDecl):
                     transfer = self.ledger.transfer(item)
                     if transfer is not None:
                         self.transfer_specs.append(transfer)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from incentive import ast
+from incentive.catalogues import shop, unmatched
 from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
@@ -223,6 +224,7 @@ class _Generator:
         types |= {r.inviter[0] for r in program.rules if r.inviter is not None}
         types |= {e for spec in program.reversals for e in spec.events}
         types |= {e for spec in program.transfers for e in spec.events}
+        types |= {e for spec in program.catalogues for e in spec.events}
         if program.known_events is not None:
             types &= program.known_events  # the rest are refused by the interpreter's path
         functions: dict[str, str] = {}
@@ -385,6 +387,18 @@ class _Generator:
                 self.plan.append(f"redeem `{spend.name}`: the interpreter's step")
                 w.line(
                     f"out.extend(redeem(s.program, s.ledger, member, {self.constant(spend)}, "
+                    "event, attrs, day))"
+                )
+        spends = [spend for spend in program.redeems if event_type in spend.events]
+        if spends:  # a redemption no block lets through is refused, not silent
+            w.line(f"refused = unmatched(s.program, {self.constant(spends)}, event, attrs)")
+            w.line("if refused is not None:")
+            w.line("    out.append(refused)")
+        for catalogue in program.catalogues:
+            if event_type in catalogue.events:
+                self.plan.append(f"catalogue `{catalogue.name}`: the interpreter's step")
+                w.line(
+                    f"out.extend(shop(s.program, s.ledger, member, {self.constant(catalogue)}, "
                     "event, attrs, day))"
                 )
         for grants in program.grants:
@@ -553,6 +567,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,
+        "shop": shop,
+        "unmatched": unmatched,
         "Decimal": Decimal,
         **generator.constants,
     }

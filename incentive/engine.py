@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
+from incentive.catalogues import shop, unmatched
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import (
@@ -90,7 +91,11 @@ class Session:
             e: [t for t in program.transfers if e in t.events] for e in _types(program)
         }
         # blocks whose counters a reversal leaves alone: spending and transfers are not undone
+        self._catalogues = {
+            e: [c for c in program.catalogues if e in c.events] for e in _types(program)
+        }
         names = [spec.name for spec in program.redeems] + [t.name for t in program.transfers]
+        names += [c.name for c in program.catalogues]
         self._redeem_names = frozenset(names)
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
@@ -213,8 +218,14 @@ class Session:
                 self._note_activity(rule, event.member, day)
             elif rule.inviter is not None:
                 yield from self._refer(rule, event, attrs, day)
-        for spend in self._redeems.get(event.type, ()):
+        spends = self._redeems.get(event.type, [])
+        for spend in spends:
             yield from redeem(program, self.ledger, member, spend, event, attrs, day)
+        refused = unmatched(program, spends, event, attrs)
+        if refused is not None:
+            yield refused
+        for catalogue in self._catalogues.get(event.type, ()):
+            yield from shop(program, self.ledger, member, catalogue, event, attrs, day)
         for grants in self._grants.get(event.type, ()):
             given = grant(program, state, grants, event, attrs, day)
             if isinstance(given, Proposal):
@@ -466,4 +477,5 @@ def _types(program: Program) -> set[str]:
     redeemed = {e for spec in program.redeems for e in spec.events}
     reversing = {e for spec in program.reversals for e in spec.events}
     reversing |= {e for spec in program.transfers for e in spec.events}
+    reversing |= {e for spec in program.catalogues for e in spec.events}
     return redeemed | reversing | {e for spec in program.grants for e in spec.events}

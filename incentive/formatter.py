@@ -114,7 +114,9 @@ def format_clause(
     | ast.RedeemClause
     | ast.Allowance
     | ast.ReverseClause
-    | ast.TransferClause,
+    | ast.TransferClause
+    | ast.CatalogueClause
+    | ast.Price,
 ) -> str:
     match clause:
         case ast.On(events=events):
@@ -178,6 +180,15 @@ def format_clause(
             return f"receive {points} per {period}"
         case ast.Keep(points=points):
             return f"keep {points}"
+        case ast.ItemAttr(attribute=attribute):
+            return f"item {attribute.value}"
+        case ast.Stock(count=count, period=period):
+            return f"stock {count}" + (f" per {period}" if period else "")
+        case ast.Price(points=points, currency=currency):
+            return f"price {points}" + (f" {currency.value}" if currency else "")
+        case ast.GiftDecl(name=name, clauses=gift_clauses):
+            inner = "  ".join(format_clause(c) for c in gift_clauses)
+            return f"gift {name_text(name.value)} {{ {inner} }}"
         case ast.Pending(days=days):
             return f"pending {days} days"
         case ast.Inactive(days=days):
@@ -248,6 +259,7 @@ def format_scheme(scheme: ast.Scheme) -> str:
             | ast.GrantsDecl
             | ast.ReverseDecl
             | ast.TransferDecl
+            | ast.CatalogueDecl
             | ast.LevelsDecl,
         )
         if index > 0 and (block or previous_block):
@@ -305,6 +317,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 f"transfer {name.value}",
                 item.span,
                 [(format_clause(c), c.span) for c in transfer_clauses],
+            )
+        case ast.CatalogueDecl(name=name, clauses=catalogue_clauses):
+            _block(
+                out,
+                f"catalogue {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in catalogue_clauses],
             )
         case ast.LevelsDecl(currency=currency, steps=steps):
             _block(

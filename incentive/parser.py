@@ -273,6 +273,7 @@ _KEYWORD_GROUPS = (
                 "grants",
                 "reverse",
                 "transfer",
+                "catalogue",
                 "levels",
                 "seed",
             }
@@ -693,6 +694,25 @@ class _ToAst:
 
     def receive_clause(self, span: Span, children: list[Token]) -> ast.Receive:
         return ast.Receive(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
+
+    def catalogue_decl(self, span: Span, children: list[Any]) -> ast.CatalogueDecl:
+        name, *clauses = children
+        return ast.CatalogueDecl(_name(name), tuple(clauses), span=span)
+
+    def item_clause(self, span: Span, children: list[Token]) -> ast.ItemAttr:
+        return ast.ItemAttr(_name(children[0]), span=span)
+
+    def stock_clause(self, span: Span, children: list[Any]) -> ast.Stock:
+        count, period = children
+        return ast.Stock(_int(count), period, span=span)
+
+    def gift_decl(self, span: Span, children: list[Any]) -> ast.GiftDecl:
+        name, *clauses = children
+        return ast.GiftDecl(_name(name), tuple(clauses), span=span)
+
+    def price_clause(self, span: Span, children: list[Any]) -> ast.Price:
+        points, currency = children
+        return ast.Price(_int(points), _name(currency) if currency is not None else None, span=span)
 
     def keep_clause(self, span: Span, children: list[Token]) -> ast.Keep:
         return ast.Keep(_int(children[0]), span=span)

@@ -151,6 +151,33 @@ class TransferSpec:
 
 
 @dataclass(frozen=True)
+class GiftSpec:
+    name: str
+    price: int
+    stock: int | None = None  # None: no stock kept
+    stock_period: ast.PeriodName | None = None  # None: the stock is for all time
+    limits: tuple[LimitSpec, ...] = ()  # redemptions of this gift per member per period
+
+
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """A gift catalogue: a matching event asks for the gift named in `attribute`."""
+
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    attribute: str
+    currency: str
+    gifts: tuple[GiftSpec, ...]
+    limits: tuple[LimitSpec, ...] = ()  # redemptions per member per period, all gifts
+    stock: tuple[tuple[int, ast.PeriodName], ...] = ()  # items per period, all gifts
+    budgets: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per period, all gifts
+
+    def gift(self, name: str) -> GiftSpec | None:
+        return next((g for g in self.gifts if g.name == name), None)
+
+
+@dataclass(frozen=True)
 class LevelsSpec:
     """Levels by points earned in a currency, in all or in a rolling window; ascending."""
 
@@ -269,6 +296,7 @@ class Program:
     grants: tuple[GrantsSpec, ...] = ()
     reversals: tuple[ReversalSpec, ...] = ()
     transfers: tuple[TransferSpec, ...] = ()
+    catalogues: tuple[CatalogueSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)

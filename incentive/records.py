@@ -76,6 +76,9 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
         int | None,
         _doc("for pending, release, cancelled and balance: the member's points still held"),
     ] = None
+    item: Annotated[str | None, _doc("for a catalogue's redeem and refused records: the gift")] = (
+        None
+    )
     events: Annotated[tuple[str, ...], _doc("ids of the events that caused it")] = ()
     reason: str = ""
     source: Annotated[str | None, _doc("file of a bad line")] = None

@@ -64,6 +64,9 @@ class EngineState:
     # (reversals.py; only when the scheme has `reverse` blocks)
     paid: dict[str, dict[str, Any]] = field(default_factory=dict)
     paid_on: dict[str, list[str]] = field(default_factory=dict)  # day (ISO) -> ids in `paid`
+    # "<catalogue>:<gift>", "<catalogue>:items:<period>", "<catalogue>:points:<period>"
+    # -> [period key ("" for all time), gifts or points taken]: catalogue stock and budgets
+    stock: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def remember(state: EngineState, event_id: str, fingerprint: str, day: date) -> None:

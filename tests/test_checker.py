@@ -234,6 +234,12 @@ CASES = [
         "which attribute names the receiver",
     ),
     (
+        "E0245",
+        wrap("catalogue shop { on redeem item gift gift mug { stock 50 } }"),
+        3,
+        "has no price",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

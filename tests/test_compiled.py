@@ -101,7 +101,7 @@ EVENTS_BLOCK = """
     ad
     invite(invitee: text)
     order
-    redeem(points: number)
+    redeem(points: number, gift: text)
     grant(by: text, points: number, reason: text)
     refund(order: text)
     tip(receiver: text, points: number)
@@ -149,12 +149,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
-        "reverse", "transfer",
+        "reverse", "transfer", "catalogue",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = reverses = transfers = False
+    levels = reverses = transfers = catalogues = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -267,6 +267,15 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"transfer {name} {{ on tip to receiver amount points keep {small(0, 5)}"
                 f" receive {small(5, 30)} per {period()}{bounds} }}"
             )
+        elif kind == "catalogue" and not catalogues:
+            catalogues = True
+            where = ' where gift != "hat"' if draw(st.booleans()) else ""
+            rules.append(
+                f"catalogue {name} {{ on redeem item gift{where} limit {small(1, 3)} per day "
+                f"stock {small(1, 4)} per {period()} budget {small(5, 30)} per {period()} "
+                f"gift mug {{ price {small(2, 9)} stock {small(1, 3)} }} "
+                f'gift "pen" {{ price {small(1, 3)} stock 1 per day limit 1 per week }} }}'
+            )
         elif kind == "levels" and not levels:
             levels = True
             window = f" over {small(2, 4)} days" if draw(st.booleans()) else ""
@@ -343,6 +352,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
             event["invitee"] = draw(st.sampled_from(MEMBERS))
         if kind == "redeem":
             event["points"] = draw(st.integers(0, 30))
+            if draw(st.integers(0, 4)):
+                event["gift"] = draw(st.sampled_from(("mug", "pen", "pen", "hat")))
         if kind == "grant":
             event.update(by=draw(st.sampled_from(("lead", "bo"))), points=draw(st.integers(1, 40)))
             event["reason"] = "help"
@@ -414,7 +425,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
         " debt": "debt", "pending ": "pending", "transfer ": "transfer", "receive ": "receive",
-        "keep ": "keep",
+        "keep ": "keep", "catalogue ": "catalogue", "stock ": "stock",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)

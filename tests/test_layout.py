@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
         "spending",
         "reversals",
         "transfers",
+        "catalogues",
     },  # engine stages
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
