@@ -281,6 +281,13 @@ class Pending(Node):
 
 
 @dataclass(frozen=True)
+class Reason(Node):
+    """`reason note`: the event's `note` attribute goes into the award's record."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
 class Inviter(Node):
     """`inviter from invite.invitee within 7 days`: pay whoever invited this member."""
 
@@ -309,6 +316,7 @@ RuleClause: TypeAlias = (
     | Inactive
     | Inviter
     | Pending
+    | Reason
 )
 
 
@@ -323,8 +331,10 @@ class ExpireDecl(Node):
     """`expire after 90 days` or `expire xp at end of year`."""
 
     currency: Name | None
-    days: int | None
+    days: int | None  # the span's count, in `unit`s
     period: PeriodName | None
+    unit: str = "day"  # day, week, month or year (`after 2 months`)
+    rounded: PeriodName | None = None  # `... at end of year`: the span rounded up
 
 
 @dataclass(frozen=True)

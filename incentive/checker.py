@@ -543,6 +543,7 @@ class _Checker:
             (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
             (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
             (ast.Pending, "pending", "keep one: `pending 7 days`"),
+            (ast.Reason, "reason", "keep one: `reason note`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -738,6 +739,21 @@ class _Checker:
     def _check_flags_and_referrals(
         self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
     ) -> None:
+        why = _first(rule, ast.Reason)
+        if why is not None:
+            on = _first(rule, ast.On)
+            events = self._rule_events(on) if on is not None else []
+            self._typer(events).expect(
+                ast.Attribute(why.attribute.value, span=why.attribute.span), "text", "`reason`"
+            )
+            if award is None or _first(rule, ast.Rank) is not None:
+                self.bag.error(
+                    "E0246",
+                    f"rule `{rule.name.value}` has a `reason` but no per-event award",
+                    why.span,
+                    "`reason note` puts the event's note into the record of what it pays; "
+                    "use it on a rule with `award`",
+                )
         pending = _first(rule, ast.Pending)
         if pending is not None:
             self._check_limit_like(pending.days, "a pending window", pending.span)
@@ -1136,6 +1152,7 @@ class _Checker:
             else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
             pending=pending.days if (pending := _first(rule, ast.Pending)) else None,
+            reason=why.attribute.value if (why := _first(rule, ast.Reason)) else None,
         )
 
     @staticmethod

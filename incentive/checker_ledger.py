@@ -80,7 +80,9 @@ class LedgerChecker:
                 continue
             if item.period is not None and not self.checker._check_period(item.period, item.span):
                 continue
-            specs[currency] = ExpirySpec(currency, item.days, item.period)
+            if item.rounded is not None and not self.checker._check_period(item.rounded, item.span):
+                continue
+            specs[currency] = ExpirySpec(currency, item.days, item.period, item.unit, item.rounded)
         return specs
 
     # ---- levels and the seed -----------------------------------------------------------

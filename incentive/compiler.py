@@ -166,8 +166,8 @@ class CompiledProgram:
 
 def constant_points(rule: RuleSpec) -> int | None:
     """A per-event award's points when they are one positive constant, boosts aside."""
-    if rule.amount is None or rule.boosts or uses_random(rule.amount):
-        return None
+    if rule.amount is None or rule.boosts or uses_random(rule.amount) or rule.reason:
+        return None  # `reason`: the record's reason is the event's, made by the step
     if not isinstance(rule.amount, ast.Number):
         return None
     try:

@@ -189,6 +189,8 @@ def format_clause(
         case ast.GiftDecl(name=name, clauses=gift_clauses):
             inner = "  ".join(format_clause(c) for c in gift_clauses)
             return f"gift {name_text(name.value)} {{ {inner} }}"
+        case ast.Reason(attribute=attribute):
+            return f"reason {attribute.value}"
         case ast.Pending(days=days):
             return f"pending {days} days"
         case ast.Inactive(days=days):
@@ -286,7 +288,12 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, f"season {first} to {last}", item.span)
         case ast.ExpireDecl(currency=currency, days=days, period=period):
             text = "expire" + (f" {currency.value}" if currency else "")
-            text += f" after {days} days" if days is not None else f" at end of {period}"
+            if days is None:
+                text += f" at end of {period}"
+            else:
+                unit = f"{item.unit}s"
+                text += f" after {days} {unit}"
+                text += f" at end of {item.rounded}" if item.rounded else ""
             out.emit(ind, text, item.span)
         case ast.Budget():
             out.emit(ind, format_clause(item), item.span)

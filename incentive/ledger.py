@@ -311,7 +311,12 @@ class Ledger:
         if known is not None:  # every lot earned on a day expires at the same instant
             return known
         if spec.days is not None:
-            end = calendar.day_end(day + timedelta(days=spec.days))
+            horizon = later(day, spec.days, spec.unit)
+            if spec.rounded is not None:  # `after 1 year at end of year`: rounded up
+                key = calendar.period_key(spec.rounded, horizon)
+                end = calendar.period_end(spec.rounded, key)
+            else:
+                end = calendar.day_end(horizon)
         else:
             assert spec.period is not None
             end = calendar.period_end(spec.period, calendar.period_key(spec.period, day))
@@ -387,6 +392,20 @@ def take(member: MemberState, currency: str, points: int) -> int:
     taken = points - wanted
     member.balances[currency] = member.balances.get(currency, 0) - taken
     return taken
+
+
+def later(day: date, count: int, unit: str) -> date:
+    """`count` days, weeks, months or years after `day`, by the calendar (the 31st of
+    a month one month on is the last day of the next, 29 February a year on is 28)."""
+    if unit == "day":
+        return day + timedelta(days=count)
+    if unit == "week":
+        return day + timedelta(weeks=count)
+    months = count * (12 if unit == "year" else 1)
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    last = (date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month + 1, min(day.day, last))
 
 
 def held_points(member: MemberState, currency: str) -> int:

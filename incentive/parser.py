@@ -249,6 +249,7 @@ _KEYWORD_GROUPS = (
                 "inviter",
                 "flag",
                 "pending",
+                "reason",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -613,10 +614,28 @@ class _ToAst:
 
     # the ledger
     def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
-        currency, days = children
+        currency, days, unit, *rest = children
+        rounded = rest[-1] if rest and rest[-1] is not None else None
         return ast.ExpireDecl(
-            _name(currency) if currency is not None else None, _int(days), None, span=span
+            _name(currency) if currency is not None else None,
+            _int(days),
+            None,
+            unit,
+            str(rounded) if rounded is not None else None,  # type: ignore[arg-type]
+            span=span,
         )
+
+    def unit_days(self, span: Span, children: list[Any]) -> str:
+        return "day"
+
+    def unit_weeks(self, span: Span, children: list[Any]) -> str:
+        return "week"
+
+    def unit_months(self, span: Span, children: list[Any]) -> str:
+        return "month"
+
+    def unit_years(self, span: Span, children: list[Any]) -> str:
+        return "year"
 
     def expire_at_end(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, period = children
@@ -736,6 +755,9 @@ class _ToAst:
 
     def inactive_clause(self, span: Span, children: list[Token]) -> ast.Inactive:
         return ast.Inactive(_int(children[0]), span=span)
+
+    def reason_clause(self, span: Span, children: list[Token]) -> ast.Reason:
+        return ast.Reason(_name(children[0]), span=span)
 
     def pending_clause(self, span: Span, children: list[Token]) -> ast.Pending:
         return ast.Pending(_int(children[0]), span=span)

@@ -74,13 +74,18 @@ class ExpirySpec:
     """Points of a currency expire N days after they were earned, or at a period's end."""
 
     currency: str
-    days: int | None
+    days: int | None  # the span's count, in `unit`s
     period: ast.PeriodName | None
+    unit: str = "day"  # day, week, month or year
+    rounded: ast.PeriodName | None = None  # the span rounded up to this period's end
 
     def describe(self) -> str:
-        if self.days is not None:
-            return f"expire after {self.days} days"
-        return f"expire at end of {self.period}"
+        if self.days is None:
+            return f"expire at end of {self.period}"
+        unit = f"{self.unit}s"
+        return f"expire after {self.days} {unit}" + (
+            f" at end of {self.rounded}" if self.rounded else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -276,6 +281,7 @@ class RuleSpec:
     inactive: int | None = None  # flag after this many days without a matching event
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
     pending: int | None = None  # points held this many days before they can be spent
+    reason: str | None = None  # the event attribute whose text goes into the award's reason
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ def _award(
         return
     if earned is None:
         return  # an amount of 0 is no award and does not use up a limit
+    note = attrs.get(rule.reason) if rule.reason is not None else None
+    if isinstance(note, str) and note:  # a moderator's note goes into the record
+        earned = (earned[0], f"{earned[1]}: {note}")
     # Only an event that earns something counts toward the rule's limits.
     use_limits(member, rule.name, rule.limits, calendar, day)
     yield from _capped(program, member, event, day, rule, earned, stamp, who)

@@ -240,6 +240,12 @@ CASES = [
         "has no price",
     ),
     (
+        "E0246",
+        wrap("rule best { on answer top 3 per week by count award 10 reason note }"),
+        3,
+        "has a `reason` but no per-event award",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

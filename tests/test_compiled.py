@@ -98,7 +98,7 @@ EVENTS_BLOCK = """
     checkin
     message(words: number, channel: text, likes: number, vip: bool)
     post(words: number, likes: number)
-    ad
+    ad(note: text)
     invite(invitee: text)
     order
     redeem(points: number, gift: text)
@@ -131,7 +131,13 @@ def menu_schemes(draw: st.DrawFn) -> str:
         head.append(
             draw(
                 st.sampled_from(
-                    ("expire after 2 days", "expire after 1 days", "expire at end of week")
+                    (
+                        "expire after 2 days",
+                        "expire after 1 days",
+                        "expire at end of week",
+                        "expire after 1 weeks at end of week",
+                        "expire after 1 months",
+                    )
                 )
             )
         )
@@ -176,7 +182,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 parts.append(f"cap {small(2, 15)} per {period()}")
             if group and on == "message" and not currency and draw(st.booleans()):
                 parts.append("group chat")
-                if draw(st.integers(0, 3)) == 0:
+                if draw(st.booleans()):
                     parts.append("uncapped")
             if draw(st.integers(0, 3)) == 0:
                 parts.append(f"budget {small(5, 30)} per {period()}")
@@ -187,7 +193,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
         elif kind == "penalty":
             on = draw(st.sampled_from(("ad", "ad, checkin")))
             capped = f" cap {small(3, 9)} per day" if draw(st.booleans()) else ""
-            rules.append(f"rule {name} {{ on {on} award -{small(2, 20)}{capped} }}")
+            why = " reason note" if draw(st.booleans()) else ""
+            rules.append(f"rule {name} {{ on {on} award -{small(2, 20)}{capped}{why} }}")
         elif kind == "once":
             rules.append(f"rule {name} {{ on post award {small(5, 20)} once }}")
         elif kind == "streak":
@@ -247,8 +254,9 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f'rule {name} {{ on message, checkin inactive {small(1, 3)} days flag "idle" }}'
             )
         elif kind == "random":
+            loose = " uncapped" if draw(st.booleans()) else ""  # the operator's word for it
             rules.append(
-                f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day }}"
+                f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day{loose} }}"
             )
         elif kind == "lottery":
             rules.append(f"rule {name} {{ on checkin top 1 per {period()} by lottery award 7 }}")
@@ -357,6 +365,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
         if kind == "grant":
             event.update(by=draw(st.sampled_from(("lead", "bo"))), points=draw(st.integers(1, 40)))
             event["reason"] = "help"
+        if kind == "ad" and draw(st.booleans()):
+            event["note"] = draw(st.sampled_from(("spam", "an ad without a red packet")))
         if kind == "tip":
             event.update(receiver=draw(st.sampled_from(MEMBERS)), points=draw(st.integers(0, 25)))
         paying = [e for e in events if e["type"] in ("message", "post", "checkin", "ad", "grant")]
@@ -425,7 +435,8 @@ def test_menu_schemes_use_every_construct() -> None:
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
         " debt": "debt", "pending ": "pending", "transfer ": "transfer", "receive ": "receive",
-        "keep ": "keep", "catalogue ": "catalogue", "stock ": "stock",
+        "keep ": "keep", "catalogue ": "catalogue", "stock ": "stock", " reason ": "reason",
+        "weeks at end of": "rounded expiry", "months": "expiry in months",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
