@@ -115,6 +115,19 @@ def run(lines: Iterable[bytes | str], out: IO[bytes]) -> dict[str, Any]:
                 else:
                     homework_day[member] = day
                     pay("award", at, member, "homework", 5, events=ids)
+            elif words is None:
+                # the condition cannot be decided: the engine says which attribute is missing
+                emit(
+                    {
+                        "kind": "refused",
+                        "at": at,
+                        "member": member,
+                        "rule": "homework",
+                        "currency": CURRENCY,
+                        "events": ids,
+                        "reason": "the event has no `words`, which the rule's `where` reads",
+                    }
+                )
             # early: every homework enters the day's ranking, the first one counts
             if member not in early:
                 early[member] = (at, event["id"])

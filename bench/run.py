@@ -131,13 +131,13 @@ class Child:
     stderr: str
 
 
-def run_child(cmd: list[str]) -> Child:
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     """Run a command; its own CPU time and peak RSS come from wait4 (getrusage
     of RUSAGE_CHILDREN would give the largest RSS of every child so far)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, env=CHILD_ENV, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            cmd, env={**CHILD_ENV, **(env or {})}, stdout=out, stderr=err, stdin=subprocess.DEVNULL
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -309,20 +309,27 @@ def incentive_runs(
     """`incentive run` per engine and jobs value: file -> records, as a subprocess."""
     rows: list[Row] = []
     outs: dict[str, Path] = {}
+    # The columnar plan runs on Polars' threads (every core): once more on one thread,
+    # which is what "one process, one core" means for it.
+    threads: list[int | None] = [None, 1]
     for engine in engines:
         for job_count in jobs:
-            label = engine_label(engine, job_count)
-            out = out_dir / f"{part}-{engine or 'default'}-j{job_count or 0}.jsonl"
-            cmd = [*CLI, "run", str(scheme), str(events_path), "--out", str(out), "--quiet"]
-            cmd += ["--roster", str(roster)] if roster else []
-            cmd += ["--engine", engine] if engine else []
-            cmd += ["--jobs", str(job_count)] if job_count else []
-            print(f"  incentive run {label} ...", file=sys.stderr, flush=True)
-            child = checked(run_child(cmd), f"incentive run {label}")
-            rows.append(
-                Row(part, f"incentive run {label}", events, child.wall, child.cpu, child.rss_mb)
-            )
-            outs[label] = out
+            for thread_count in threads if engine == "columnar" else [None]:
+                label = engine_label(engine, job_count)
+                label += f", {thread_count} thread" if thread_count else ""
+                name = f"{part}-{engine or 'default'}-j{job_count or 0}-t{thread_count or 0}"
+                out = out_dir / f"{name}.jsonl"
+                cmd = [*CLI, "run", str(scheme), str(events_path), "--out", str(out), "--quiet"]
+                cmd += ["--roster", str(roster)] if roster else []
+                cmd += ["--engine", engine] if engine else []
+                cmd += ["--jobs", str(job_count)] if job_count else []
+                env = {"POLARS_MAX_THREADS": str(thread_count)} if thread_count else None
+                print(f"  incentive run {label} ...", file=sys.stderr, flush=True)
+                child = checked(run_child(cmd, env), f"incentive run {label}")
+                rows.append(
+                    Row(part, f"incentive run {label}", events, child.wall, child.cpu, child.rss_mb)
+                )
+                outs[label] = out
     return rows, outs
 
 

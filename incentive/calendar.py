@@ -16,6 +16,19 @@ from zoneinfo import ZoneInfo
 
 from incentive.ast import PeriodName
 
+# What the engine can count in: event times, --until and scheme dates between these
+# years, and windows (expiry, inactivity, rolling levels, referrals) up to MAX_DAYS.
+# Together they keep every date the engine computes (a window's end, a period's
+# close) well inside Python's years 1 to 9999: year 0001 or 9999 raised OverflowError.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+MAX_DAYS = 36_600  # about a hundred years
+
+
+def in_range(moment: date) -> bool:
+    """Whether a date (or a datetime) lies in the years the engine reads."""
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

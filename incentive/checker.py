@@ -7,15 +7,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import available_timezones
 
 from incentive import ast
-from incentive.calendar import WEEKDAYS, Calendar, zone_exists
+from incentive.calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DAYS,
+    WEEKDAYS,
+    Calendar,
+    in_range,
+    zone_exists,
+)
 from incentive.checker_ledger import LedgerChecker
 from incentive.diagnostics import (
     Diagnostic,
@@ -156,7 +165,7 @@ class _Checker:
 
     def _date(self, text: str, span: Span) -> date | None:
         try:
-            return date.fromisoformat(text)
+            value = date.fromisoformat(text)
         except ValueError:
             self.bag.error(
                 "E0206",
@@ -165,6 +174,14 @@ class _Checker:
                 "write dates as YYYY-MM-DD, e.g. 2026-03-01",
             )
             return None
+        if not in_range(value):
+            self.bag.error(
+                "E0242",
+                f"`{text}` is outside the years the engine counts in ({FIRST_YEAR} to {LAST_YEAR})",
+                span,
+            )
+            return None
+        return value
 
     # ---- passes -----------------------------------------------------------------
 
@@ -243,7 +260,7 @@ class _Checker:
             if zone_exists(tz.zone):
                 self.header.zone = tz.zone
             else:
-                hints = suggestion_hints(tz.zone, available_timezones()) or (
+                hints = zone_hints(tz.zone) or (
                     'use an IANA zone name such as "Asia/Shanghai" or "Europe/Berlin"',
                 )
                 self.bag.error("E0203", f"unknown time zone `{tz.zone}`", tz.span, *hints)
@@ -330,6 +347,24 @@ class _Checker:
                 f"{what} must be at least 1",
                 span,
                 "to switch a rule off, remove it or comment it out with `#`",
+            )
+            return False
+        return True
+
+    def _check_days(self, days: int, what: str, span: Span) -> bool:
+        """A number of days the engine can count: at least 1, at most MAX_DAYS (a window
+        of 3,000,000 days ends after the year 9999, which no date can name)."""
+        if not self._check_limit_like(days, what, span):
+            return False
+        if days > MAX_DAYS:
+            self.bag.error(
+                "E0242",
+                f"{what} of {days:,} days is longer than the engine counts ({MAX_DAYS:,} days, "
+                "about a hundred years)",
+                span,
+                "for points that never expire, leave out `expire`"
+                if what == "an expiry"
+                else f"write at most {MAX_DAYS:,} days",
             )
             return False
         return True
@@ -748,7 +783,7 @@ class _Checker:
             )
             if award is None or _first(rule, ast.Rank) is not None:
                 self.bag.error(
-                    "E0246",
+                    "E0247",
                     f"rule `{rule.name.value}` has a `reason` but no per-event award",
                     why.span,
                     "`reason note` puts the event's note into the record of what it pays; "
@@ -759,14 +794,14 @@ class _Checker:
             self._check_limit_like(pending.days, "a pending window", pending.span)
             if not _payments(rule) or rule.name.value in self.boards:
                 self.bag.error(
-                    "E0243",
+                    "E0244",
                     f"rule `{rule.name.value}` pays no points to hold: `pending` has no effect",
                     pending.span,
                     "`pending 7 days` holds the points a rule awards; remove it here",
                 )
         inactive = _first(rule, ast.Inactive)
         if inactive is not None:
-            self._check_limit_like(inactive.days, "`inactive`", inactive.span)
+            self._check_days(inactive.days, "`inactive`", inactive.span)
             if award is not None or perk is None:
                 self.bag.error(
                     "E0240",
@@ -777,7 +812,7 @@ class _Checker:
         inviter = _first(rule, ast.Inviter)
         if inviter is None:
             return
-        self._check_limit_like(inviter.days, "a referral window", inviter.span)
+        self._check_days(inviter.days, "a referral window", inviter.span)
         event = inviter.event.value
         if self.declared_events is not None and event not in self.declared_events:
             self.bag.error(
@@ -1230,6 +1265,83 @@ class _Checker:
         )
 
 
+# Names operators write for a zone that IANA spells otherwise. China has one zone,
+# Asia/Shanghai; `CST` is also US Central time, so the hint names both.
+_ZONE_ALIASES = {
+    "asia/beijing": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "beijing time": "Asia/Shanghai",
+    "china": "Asia/Shanghai",
+    "china standard time": "Asia/Shanghai",
+    "prc": "Asia/Shanghai",
+    "cst": "Asia/Shanghai",
+    "asia/chongqing": "Asia/Shanghai",
+    "shanghai": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong",
+    "hongkong": "Asia/Hong_Kong",
+    "taipei": "Asia/Taipei",
+    "tokyo": "Asia/Tokyo",
+    "jst": "Asia/Tokyo",
+    "singapore": "Asia/Singapore",
+}
+# A city for a fixed offset: `UTC+8` must never become `UTC` (8 hours off).
+_OFFSET_ZONES = {
+    8: "Asia/Shanghai",
+    9: "Asia/Tokyo",
+    7: "Asia/Bangkok",
+    0: "UTC",
+    1: "Europe/Berlin",
+    -5: "America/New_York",
+}
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+def zone_hints(zone: str) -> tuple[str, ...]:
+    """What to write for an unknown zone: a known alias, a zone for a fixed offset,
+    else the nearest IANA names."""
+    alias = _ZONE_ALIASES.get(zone.strip().lower())
+    if alias is not None:
+        also = (
+            " (`CST` is also US Central time: `America/Chicago`)" if zone.upper() == "CST" else ""
+        )
+        return (f'did you mean "{alias}"?{also}',)
+    offset = _OFFSET.match(zone.strip())
+    if offset is not None:
+        hours = int(offset.group(2)) * (1 if offset.group(1) == "+" else -1)
+        city = _OFFSET_ZONES.get(hours)
+        fixed = f"Etc/GMT{-hours:+d}" if hours else "UTC"
+        where = f'a city\'s zone such as "{city}", or ' if city else ""
+        return (
+            f'a fixed offset of {hours:+d} hours: write {where}"{fixed}" '
+            "(IANA's Etc/GMT signs are inverted: Etc/GMT-8 is 8 hours ahead of UTC)",
+        )
+    return suggestion_hints(zone, available_timezones())
+
+
+def _constant(node: ast.Expr) -> Decimal | None:
+    """The value of an amount that reads no attribute and draws nothing, else None."""
+    if uses_random(node) or any(isinstance(n, ast.Attribute) for n in _walk(node)):
+        return None
+    try:
+        value = evaluate(node, {})
+    except (AmountError, ArithmeticError, TypeError, ValueError):
+        return None
+    return value if isinstance(value, Decimal) else None
+
+
+def _walk(node: ast.Node) -> Iterator[ast.Node]:
+    stack: list[ast.Node] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for f in fields(current):
+            value = getattr(current, f.name)
+            if isinstance(value, ast.Node):
+                stack.append(value)
+            elif isinstance(value, tuple):
+                stack.extend(v for v in value if isinstance(v, ast.Node))
+
+
 class _Typer:
     """Infers and checks the types of a rule's expressions.
 
@@ -1294,6 +1406,25 @@ class _Typer:
                 self.checker.read_attributes.setdefault(event, {})[name] = result
         return result
 
+    def _check_random_bounds(self, node: ast.Call, args: tuple[ast.Expr, ...]) -> None:
+        """`random(10, 1)` refuses every award at run time: when both bounds are known
+        now, they must be whole numbers, low to high."""
+        low, high = _constant(args[0]), _constant(args[1])
+        if low is None or high is None:
+            return
+        if low != low.to_integral_value():
+            problem = f"the low bound {low} is not a whole number"
+        elif low > high:
+            problem = f"the low bound {low} is above the high bound {high}"
+        else:
+            return
+        self.checker.bag.error(
+            "E0222",
+            f"`random` draws a whole number from low to high: {problem}",
+            node.span,
+            *((f"write `random({high}, {low})`",) if low > high else ()),
+        )
+
     def expect(self, node: ast.Expr, want: ValueType, context: str) -> None:
         got = self.infer(node, want)
         if got is not None and got != want:
@@ -1328,7 +1459,7 @@ class _Typer:
                         node.span,
                         *(
                             suggestion_hints(function, FUNCTIONS)
-                            or ("the functions are `min` and `max`",)
+                            or ("the functions are `min`, `max` and `random`",)
                         ),
                     )
                     return None
@@ -1339,6 +1470,8 @@ class _Typer:
                     )
                 for arg in args:
                     self.expect(arg, "number", f"`{function}`")
+                if function == "random" and len(args) == 2:
+                    self._check_random_bounds(node, args)
                 return "number"
             case ast.Binary(op=op, left=left, right=right) if op in ("and", "or"):
                 self.expect(left, "bool", f"`{op}`")
@@ -1349,6 +1482,11 @@ class _Typer:
                 self.expect(right, "number", f"`{op}`")
                 if op == "/" and isinstance(right, ast.Number) and right.value == 0:
                     self.checker.bag.error("E0223", "division by zero", right.span)
+                elif op == "/" and _constant(right) == 0:
+                    # `10 / (2 - 2)`: refused on every event at run time; say it now.
+                    self.checker.bag.error(
+                        "E0223", "division by zero: this divisor is always 0", right.span
+                    )
                 return "number"
             case ast.Binary(op=op, left=left, right=right):
                 if op in ("<", "<=", ">", ">="):

@@ -74,7 +74,7 @@ class LedgerChecker:
                     "points of a currency expire one way",
                 )
                 continue
-            if item.days is not None and not self.checker._check_limit_like(
+            if item.days is not None and not self.checker._check_days(
                 item.days, "an expiry", item.span
             ):
                 continue
@@ -122,7 +122,7 @@ class LedgerChecker:
                 "e.g. `levels { bronze 0  silver 200  gold 1000 }`",
             )
         if decl.days is not None:
-            self.checker._check_limit_like(decl.days, "a level window", decl.span)
+            self.checker._check_days(decl.days, "a level window", decl.span)
         if currency is None or not steps:
             return None
         return LevelsSpec(currency, tuple(steps), decl.days)
@@ -337,14 +337,14 @@ class LedgerChecker:
         by, within = _one(clauses, ast.By), _one(clauses, ast.Within)
         if by is None:
             self.bag.error(
-                "E0242",
+                "E0243",
                 f"reverse `{name}` does not say which attribute names the event to reverse",
                 decl.name.span,
                 "add `by order` (the event's `order` attribute holds the id)",
             )
         if within is None:
             self.bag.error(
-                "E0242",
+                "E0243",
                 f"reverse `{name}` does not say how long an event stays reversible",
                 decl.name.span,
                 "add `within 30 days`: what an event paid is kept that long",
@@ -394,7 +394,7 @@ class LedgerChecker:
         ):
             if missing:
                 self.bag.error(
-                    "E0244", f"transfer `{name}` does not say {what}", decl.name.span, hint
+                    "E0245", f"transfer `{name}` does not say {what}", decl.name.span, hint
                 )
         low, high = _one(clauses, ast.Minimum), _one(clauses, ast.Maximum)
         for bound in (low, high):
@@ -493,7 +493,7 @@ class LedgerChecker:
             )
         if item is None:
             self.bag.error(
-                "E0245",
+                "E0246",
                 f"catalogue `{name}` does not say which attribute names the gift",
                 decl.name.span,
                 "add `item gift` (the event's `gift` attribute names it)",
@@ -506,7 +506,7 @@ class LedgerChecker:
                 gifts.append(spec)
         if not any(isinstance(c, ast.GiftDecl) for c in decl.clauses):
             self.bag.error(
-                "E0245",
+                "E0246",
                 f"catalogue `{name}` lists no gift",
                 decl.name.span,
                 "add one: `gift mug { price 200  stock 50 }`",
@@ -529,7 +529,7 @@ class LedgerChecker:
         for c in decl.clauses:
             if isinstance(c, ast.Stock) and c.period is None:
                 self.bag.error(
-                    "E0245",
+                    "E0246",
                     f"catalogue `{name}`'s stock needs a period: `stock {c.count} per day`",
                     c.span,
                     "a stock for all time belongs to a gift: `gift mug { stock 50 }`",
@@ -589,7 +589,7 @@ class LedgerChecker:
             )
         if not prices:
             self.bag.error(
-                "E0245",
+                "E0246",
                 f"gift `{name}` has no price",
                 gift.name.span,
                 f"add one: `gift {name} {{ price 200 }}`",

@@ -7,8 +7,10 @@ the terminal unless INCENTIVE_DEBUG=1.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import json
 import os
 import sys
@@ -22,16 +24,17 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from incentive.diagnostics import IncentiveError, SchemeError, did_you_mean
+from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, did_you_mean
 
 # Everything else is imported by the commands that use it: `check` loads neither the
 # engine nor pydantic, yaml or rich (docs/performance.md, "Start-up").
 if TYPE_CHECKING:
-    from incentive.events import BadLine, Event
+    from incentive.events import BadLine, Event, ReadOptions
     from incentive.program import Program
     from incentive.records import Record
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +64,14 @@ def guarded(func: F) -> F:
         except IncentiveError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_INVALID)
+        except EncodingProblem as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            # Ctrl-C: every output is written to a temporary file first and renamed at
+            # the end (write_atomically), so nothing half-written is left behind.
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing to report. Point stdout at
             # devnull so that Python's own flush at exit does not complain either.
@@ -94,10 +105,85 @@ def _os_message(err: Exception) -> str:
     return str(err)
 
 
+# ---- outputs ----------------------------------------------------------------------------
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: tuple[str | None, ...]) -> None:
+    """Before any work: every output can be written, and none is an input.
+
+    A run of the shop's events takes 17 s; a missing folder found only then wastes
+    them, and `--out` naming the events file would empty it before it is read."""
+    named = {option: path for option, path in outputs.items() if path}
+    seen: dict[str, str] = {}
+    for option, path in named.items():
+        target = Path(path)
+        where = os.path.abspath(path)
+        if where in seen:
+            raise Failure(f"{option} and {seen[where]} name the same file {path}", EXIT_USAGE)
+        seen[where] = option
+        if target.is_dir():
+            raise Failure(f"{option} {path} is a directory, not a file", EXIT_USAGE)
+        folder = target.parent
+        if not folder.is_dir():
+            raise Failure(f"{option} {path}: the folder {folder} does not exist", EXIT_USAGE)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise Failure(f"{option} {path}: cannot write in the folder {folder}", EXIT_USAGE)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise Failure(f"{option} {path} is read-only", EXIT_USAGE)
+        for source in inputs:
+            if _same_file(target, source):
+                raise Failure(
+                    f"{option} {path} is also an input: writing it would destroy it; "
+                    "write to another file",
+                    EXIT_USAGE,
+                )
+
+
+def _same_file(target: Path, source: str | None) -> bool:
+    if not source or source == "-" or not target.exists() or not Path(source).exists():
+        return False
+    return target.samefile(source)
+
+
+@contextmanager
+def write_atomically(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
+    """A file written in full or not at all: a temporary file beside it, renamed over
+    it at the end. An error or Ctrl-C halfway leaves the old file (or none), never a
+    partial one."""
+    import tempfile
+
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, mode, **({} if "b" in mode else _TEXT)) as file:
+            yield file
+        # mkstemp makes the file private (0600): give it the mode a plain open would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": "\n"}
+
+
+def write_text_atomically(path: str, text: str) -> None:
+    with write_atomically(path, "w") as file:
+        file.write(text)
+
+
 def read_scheme_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    return Path(path).read_text(encoding="utf-8-sig")
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise Failure(
+            f"{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8", EXIT_USAGE
+        ) from None
 
 
 def load_program(path: str) -> Program:
@@ -112,26 +198,84 @@ def load_program(path: str) -> Program:
 
 
 def iter_event_files(
-    paths: tuple[str, ...], program: Program, fmt: str, stdin: str | None = None
+    paths: tuple[str, ...],
+    program: Program,
+    fmt: str,
+    stdin: str | None = None,
+    encoding: str | None = None,
+    options: ReadOptions | None = None,
 ) -> Iterator[Event | BadLine]:
-    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it)."""
-    from incentive.events import EventFormat, guess_format, read_events
+    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it).
 
+    Text is decoded strictly (`check_inputs` has found any bad line before the run):
+    a byte that does not decode is never replaced, which would merge members."""
+    from incentive.events import (
+        NO_OPTIONS,
+        EventFormat,
+        codec_name,
+        decode_bytes,
+        guess_format,
+        read_events,
+    )
+
+    codec = codec_name(encoding)
+    how = options or NO_OPTIONS
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
-        if path == "-" and stdin is not None:
-            with open(stdin, encoding="utf-8-sig", errors="replace", newline="") as copy:
+        if path == "-":
+            kind: EventFormat = "jsonl" if fmt == "auto" else chosen
+            if stdin is not None:
+                with open(stdin, encoding=codec, newline="") as copy:
+                    yield from read_events(copy, program.calendar, kind, "<stdin>", how)
+            else:
+                text = decode_bytes(sys.stdin.buffer.read(), "<stdin>", encoding)
                 yield from read_events(
-                    copy, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
+                    io.StringIO(text, newline=""), program.calendar, kind, "<stdin>", how
                 )
             continue
-        if path == "-":
-            yield from read_events(
-                sys.stdin, program.calendar, "jsonl" if fmt == "auto" else chosen, "<stdin>"
-            )
+        with open(path, encoding=codec, newline="") as stream:
+            yield from read_events(stream, program.calendar, chosen, path, how)
+
+
+def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
+    """--time-format and --columns (`类型=type,成员=member,时间=at`) as ReadOptions."""
+    from incentive.events import ReadOptions
+
+    mapping: dict[str, str] = {}
+    for pair in (columns or "").split(","):
+        if not pair.strip():
             continue
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
-            yield from read_events(stream, program.calendar, chosen, path)
+        export, sep, field = pair.partition("=")
+        if not sep or not export.strip() or not field.strip():
+            raise Failure(
+                f"--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns 类型=type,成员=member,"
+                "时间=at)",
+                EXIT_USAGE,
+            )
+        mapping[export.strip()] = field.strip()
+    if time_format is not None and "%" not in time_format:
+        raise Failure(
+            f"--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')", EXIT_USAGE
+        )
+    return ReadOptions(time_format, mapping or None)
+
+
+def check_inputs(
+    paths: tuple[str, ...], encoding: str | None = None, stdin: str | None = None
+) -> None:
+    """Before any work: every events file exists and decodes, or the run stops here
+    (exit 2) naming the file, its first bad line and the encoding it looks like."""
+    from incentive.events import check_encoding, codec_name
+
+    codec = codec_name(encoding)
+    for path in paths:
+        if path == "-":
+            if stdin is not None:
+                with open(stdin, "rb") as copy:
+                    check_encoding(copy, "<stdin>", codec)
+            continue  # read whole, and checked then (decode_bytes)
+        with open(path, "rb") as file:
+            check_encoding(file, path, codec)
 
 
 def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
@@ -179,11 +323,22 @@ def day_progress(days: int, quiet: bool) -> Iterator[Callable[[int, int], None] 
 def _parse_until(value: str | None, program: Program) -> datetime | None:
     if value is None:
         return None
+    from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
     from incentive.events import parse_time
 
-    instant = parse_time(value, program.calendar)
-    if instant is None:
-        raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+    try:
+        instant = parse_time(value, program.calendar)
+    except (OverflowError, ValueError):
+        instant = None  # beyond year 9999 once its offset is applied
+    else:
+        if instant is None:
+            raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+    if instant is None or not in_range(instant):
+        raise Failure(
+            f"--until {value} is outside the years incentive counts in ({FIRST_YEAR} to "
+            f"{LAST_YEAR}); without --until, the end of the input closes every period",
+            EXIT_USAGE,
+        )
     return instant
 
 
@@ -249,7 +404,8 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "json", "table"]),  # json: the same JSON Lines, as elsewhere
+    # json: the same JSON Lines, as elsewhere; csv: for spreadsheets (UTF-8 with a BOM)
+    type=click.Choice(["jsonl", "json", "table", "csv"]),
     default="jsonl",
     show_default=True,
 )
@@ -273,6 +429,22 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     help="print only records of these kinds, comma-separated (e.g. perk,board)",
 )
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
+@click.option(
+    "--time-format",
+    metavar="FORMAT",
+    help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+)
+@click.option(
+    "--columns",
+    metavar="MAP",
+    help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+)
+@click.option(
+    "--encoding",
+    metavar="CODEC",
+    help="the encoding of the events, roster and population files (default: UTF-8, "
+    "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+)
 @click.option(
     "--engine",
     type=click.Choice(["columnar", "compiled", "interpreter"]),
@@ -301,6 +473,9 @@ def run_command(
     members: tuple[str, ...],
     only: str | None,
     quiet: bool,
+    time_format: str | None,
+    columns: str | None,
+    encoding: str | None,
     engine: str,
     explain_plan: bool,
 ) -> None:
@@ -321,6 +496,8 @@ def run_command(
             + ", ".join(RECORD_KINDS),
             EXIT_USAGE,
         )
+    check_outputs({"--out": out}, (scheme, *events, roster))
+    how = read_options(time_format, columns)
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
@@ -331,7 +508,7 @@ def run_command(
         click.echo(columnar_plan(program))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
-    teams = load_roster(roster) if roster else None
+    teams = load_roster(roster, encoding, program.teams) if roster else None
     instant = _parse_until(until, program)
 
     def keep(record: Record) -> bool:
@@ -346,7 +523,18 @@ def run_command(
     gc.disable()
     try:
         summary = _run_records(
-            program, events, events_format, fmt, out, instant, teams, engine, chosen, quiet
+            program,
+            events,
+            events_format,
+            fmt,
+            out,
+            instant,
+            teams,
+            engine,
+            chosen,
+            quiet,
+            encoding,
+            how,
         )
     finally:
         gc.enable()
@@ -369,6 +557,15 @@ def run_command(
                 "conflict records",
                 err=True,
             )
+        if summary.lacking:
+            listed = ", ".join(
+                f"`{name}` ({count})" for name, count in sorted(summary.lacking.items())
+            )
+            click.echo(
+                f"{sum(summary.lacking.values())} award(s) refused because the event lacks an "
+                f"attribute a rule reads: {listed}; a renamed column? see the refused records",
+                err=True,
+            )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
 
 
@@ -383,6 +580,8 @@ def _run_records(
     engine: str,
     keep: Callable[[Record], bool] | None,
     quiet: bool,
+    encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table."""
     import io
@@ -393,17 +592,18 @@ def _run_records(
     from incentive.records import Record
     from incentive.runner import run_files
 
-    if out:
-        _refuse_overwriting_input(Path(out), events)
-    with _stdin_copy(events) as stdin:
+    with _stdin_copy(events) as stdin, contextlib.ExitStack() as outputs:
+        check_inputs(events, encoding, stdin)
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" else None
         if table is not None:
             target = table  # a table is drawn once every record is known
         elif out:
-            target = Path(out).open("wb")  # noqa: SIM115
+            target = outputs.enter_context(write_atomically(out))
         else:
             target = sys.stdout.buffer
+        if fmt == "csv":
+            target = CsvRecords(target)  # type: ignore[assignment]
         try:
             # Plain files the columnar plan may read whole (standard input goes through
             # the stream).
@@ -413,11 +613,13 @@ def _run_records(
                 if path != "-"
                 and (events_format if events_format != "auto" else guess_format(path)) == "jsonl"
             ]
+            if encoding is not None or (how is not None and (how.time_format or how.columns)):
+                files = []  # read as told: the stream's readers know encodings and maps
             summary = run_files(
                 program,
                 files if len(files) == len(events) else None,
                 lambda: with_progress(
-                    iter_event_files(events, program, events_format, stdin), quiet
+                    iter_event_files(events, program, events_format, stdin, encoding, how), quiet
                 ),
                 target,
                 until,
@@ -425,34 +627,19 @@ def _run_records(
                 engine,  # type: ignore[arg-type]
                 keep,
             )
+            if isinstance(target, CsvRecords):
+                target.close()
             if table is not None:
                 decoder = msgspec.json.Decoder(Record)
                 records = [decoder.decode(line) for line in table.getvalue().splitlines()]
                 text: IO[str] = (
-                    Path(out).open("w", encoding="utf-8", newline="\n") if out else sys.stdout  # noqa: SIM115
+                    outputs.enter_context(write_atomically(out, "w")) if out else sys.stdout
                 )
-                try:
-                    _print_table(records, text)
-                finally:
-                    if out:
-                        text.close()
+                _print_table(records, text)
         finally:
-            if out and table is None:
-                target.close()
-            elif not out:
+            if not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
-
-
-def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
-    """--out naming an events file would empty it before it is read: refuse."""
-    for path in events:
-        if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
-            raise Failure(
-                f"--out {out} is also an events file: the records would overwrite the "
-                "events; write them to another file",
-                EXIT_USAGE,
-            )
 
 
 @contextmanager
@@ -472,9 +659,57 @@ def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
         yield str(copy)
 
 
+class CsvRecords:
+    """Records as CSV for spreadsheets, written as they come: `run_to` writes JSON
+    Lines (in whole records, or in chunks of its spool), each complete line becomes a
+    row. UTF-8 with a byte-order mark, which Excel needs to show Chinese rightly."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        import csv
+
+        from incentive.records import Record
+
+        self.columns = [name for name in Record.__struct_fields__]
+        self.target = target
+        self.pending = b""
+        self.text = io.StringIO()
+        self.writer = csv.writer(self.text, lineterminator="\r\n")
+        target.write("\ufeff".encode())
+        self.writer.writerow(self.columns)
+        self._flush()
+
+    def write(self, data: bytes) -> int:
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()
+        for line in lines:
+            if line:
+                row = json.loads(line)
+                self.writer.writerow([_cell(row.get(name)) for name in self.columns])
+        self._flush()
+        return len(data)
+
+    def close(self) -> None:
+        if self.pending:
+            self.write(b"\n")
+
+    def _flush(self) -> None:
+        self.target.write(self.text.getvalue().encode("utf-8"))
+        self.text.seek(0)
+        self.text.truncate()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)  # a record's event ids
+    return str(value)
+
+
 def _print_table(records: list[Record], stream: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from incentive.report import console_for
 
     table = Table(show_lines=False)
     for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
@@ -489,7 +724,7 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
             "" if r.balance is None else str(r.balance),
             r.reason,
         )
-    Console(file=stream, width=160).print(table)
+    console_for(stream, 160).print(table)
 
 
 @main.command("fmt")
@@ -517,7 +752,7 @@ def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None
                 click.echo(f"{path}: not in canonical form", err=True)
         elif write and path != "-":
             if canonical != text:
-                Path(path).write_text(canonical, encoding="utf-8")
+                write_text_atomically(path, canonical)
         else:
             click.echo(canonical, nl=False)
     sys.exit(EXIT_INVALID if unformatted else EXIT_OK)
@@ -587,16 +822,19 @@ def _run_files(
     roster: str | None,
     until: str | None,
     engine: str = "compiled",
+    encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> tuple[Program, Any]:
     from incentive.roster import load_roster
     from incentive.runner import run_batch
 
     program = load_program(scheme)
+    check_inputs(events, encoding)
     return program, run_batch(
         program,
-        iter_event_files(events, program, fmt),
+        iter_event_files(events, program, fmt, encoding=encoding, options=how),
         _parse_until(until, program),
-        load_roster(roster) if roster else None,
+        load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
     )
 
@@ -612,7 +850,13 @@ _events_options = [
     click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)"),
     click.option("--until", help="advance time to this instant after the last event"),
     click.option(
-        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+        "--format",
+        "fmt",
+        # csv: for spreadsheets, UTF-8 with a BOM (explain: its records; simulate, compare:
+        # their tables)
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
     ),
     click.option(
         "--engine",
@@ -620,6 +864,22 @@ _events_options = [
         default="compiled",
         show_default=True,
         help="the compiled evaluator, or the reference interpreter (the same records)",
+    ),
+    click.option(
+        "--time-format",
+        metavar="FORMAT",
+        help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+    ),
+    click.option(
+        "--columns",
+        metavar="MAP",
+        help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+    ),
+    click.option(
+        "--encoding",
+        metavar="CODEC",
+        help="the encoding of the events, roster and population files (default: UTF-8, "
+        "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
     ),
 ]
 
@@ -645,15 +905,27 @@ def explain_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
+    encoding: str | None,
 ) -> None:
     """Why did MEMBER (not) get points: every record, in order, with its reason; then
     the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
-    program, result = _run_files(scheme, events, events_format, roster, until, engine)
+    how = read_options(time_format, columns)
+    program, result = _run_files(
+        scheme, events, events_format, roster, until, engine, encoding, how
+    )
     records = member_records(result, member)
     steps = progress(program, result, member)
     balances = result.balances.get(member)
+    if fmt == "csv":
+        sink = CsvRecords(sys.stdout.buffer)
+        for record in records:
+            sink.write(record.to_json_bytes() + b"\n")
+        sys.stdout.buffer.flush()
+        return
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -710,17 +982,35 @@ def compare_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
+    encoding: str | None,
 ) -> None:
     """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
     members who gain or lose the most. With --ab, each member is in one arm only
     (a seeded hash of the id) and each arm is reported."""
     from incentive.analysis import compare
 
+    check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
+    how = read_options(time_format, columns)
     if ab:
-        _ab_test(scheme_a, scheme_b, events, events_format, roster, until, fmt, seed, html, engine)
+        _ab_test(
+            scheme_a,
+            scheme_b,
+            events,
+            events_format,
+            roster,
+            until,
+            fmt,
+            seed,
+            html,
+            engine,
+            encoding,
+            how,
+        )
         return
-    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine)
-    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine)
+    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine, encoding, how)
+    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine, encoding, how)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -731,14 +1021,27 @@ def compare_command(
         page = render_compare_html(
             diff, build_report(program_a, a), build_report(program_b, b), (scheme_a, scheme_b), top
         )
-        Path(html).write_text(page, encoding="utf-8")
+        write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
+    if fmt == "csv":
+        from incentive.report import write_csv_tables
+
+        heads = ["currency", "A", "B", "change"]
+        write_csv_tables(
+            [
+                ("points per rule", ["rule", *heads], [list(r.values()) for r in diff.rules]),
+                ("members", ["member", *heads], [list(r.values()) for r in diff.members]),
+            ],
+            sys.stdout.buffer,
+        )
+        return
     from rich.table import Table
 
-    console = Console(file=sys.stdout, width=120)
+    from incentive.report import console_for
+
+    console = console_for(sys.stdout, 120)
     rules = Table(title="points per rule")
     for column in ("rule", "currency", "A", "B", "change"):
         rules.add_column(column, justify="left" if column in ("rule", "currency") else "right")
@@ -780,8 +1083,10 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
     from incentive.roster import load_roster
 
     program = load_program(scheme)
-    listed = load_cases(Path(cases).read_text(encoding="utf-8"), cases, program)
-    members = load_roster(roster) if roster else None
+    from incentive.events import read_text_file
+
+    listed = load_cases(read_text_file(cases), cases, program)
+    members = load_roster(roster, teams=program.teams) if roster else None
     failed = 0
     for case in listed:
         outcome = run_case(program, case, members)
@@ -827,9 +1132,13 @@ def simulate_command(
     until: str | None,
     fmt: str,
     engine: str,
+    time_format: str | None,
+    columns: str | None,
+    encoding: str | None,
 ) -> None:
     """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
     report what it gives out, to whom, and what it costs."""
+    from incentive.events import read_text_file
     from incentive.population import load_population
     from incentive.report import build_report, print_report
     from incentive.roster import load_roster
@@ -838,13 +1147,18 @@ def simulate_command(
 
     if bool(events) == bool(population):
         raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
+    check_outputs(
+        {"--save-events": save_events, "--save-roster": save_roster, "--html": html},
+        (scheme, *events, roster, population),
+    )
+    how = read_options(time_format, columns)
     program = load_program(scheme)
     if seed is not None:
         program = dataclasses.replace(program, seed=seed)
     members: list[str] | None = None
-    teams = load_roster(roster) if roster else None
+    teams = load_roster(roster, encoding, program.teams) if roster else None
     if population:
-        described = load_population(Path(population).read_text(encoding="utf-8"), population)
+        described = load_population(read_text_file(population, encoding), population)
         if seed is not None:
             described = described.model_copy(update={"seed": seed})
         with day_progress(described.days, quiet) as progress:
@@ -867,18 +1181,20 @@ def simulate_command(
             )
         teams = run.roster
         if save_events:
-            Path(save_events).write_text(
+            write_text_atomically(
+                save_events,
                 "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in simulated.events),
-                encoding="utf-8",
             )
         if save_roster:
-            columns = list(simulated.roster[0]) if simulated.roster else ["member"]
-            lines = [",".join(columns)] + [
-                ",".join(r[c] for c in columns) for r in simulated.roster
-            ]
-            Path(save_roster).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            header = list(simulated.roster[0]) if simulated.roster else ["member"]
+            lines = [",".join(header)] + [",".join(r[c] for c in header) for r in simulated.roster]
+            write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
-        items = with_progress(iter_event_files(events, program, events_format), quiet)
+        check_inputs(events, encoding)
+        items = with_progress(
+            iter_event_files(events, program, events_format, encoding=encoding, options=how),
+            quiet,
+        )
         result = run_batch(program, items, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
@@ -886,11 +1202,11 @@ def simulate_command(
     if html:
         from incentive.html_report import render_html
 
-        Path(html).write_text(render_html(report), encoding="utf-8")
+        write_text_atomically(html, render_html(report))
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print_report(report, sys.stdout)
+        print_report(report, sys.stdout, fmt)
 
 
 def _ab_test(
@@ -904,6 +1220,8 @@ def _ab_test(
     seed: int,
     html: str | None = None,
     engine: str = "compiled",
+    encoding: str | None = None,
+    how: ReadOptions | None = None,
 ) -> None:
     from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
     from incentive.events import Event
@@ -912,8 +1230,11 @@ def _ab_test(
     from incentive.runner import run_batch
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
-    teams = load_roster(roster) if roster else None
-    items = list(iter_event_files(events, programs["A"], events_format))
+    teams = load_roster(roster, encoding, programs["A"].teams) if roster else None
+    check_inputs(events, encoding)
+    items = list(
+        iter_event_files(events, programs["A"], events_format, encoding=encoding, options=how)
+    )
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]
@@ -926,14 +1247,33 @@ def _ab_test(
 
         names = (programs["A"].name, programs["B"].name)
         page = render_ab_html(arms, seed, names, (scheme_a, scheme_b))
-        Path(html).write_text(page, encoding="utf-8")
+        write_text_atomically(html, page)
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
+    if fmt == "csv":
+        from incentive.report import write_csv_tables
+
+        write_csv_tables(
+            [
+                (
+                    f"A/B test, {currency} (seed {seed})",
+                    ["measure", "A", "B"],
+                    [
+                        [m, arms["A"][currency][m], arms["B"][currency][m]]
+                        for m in arms["A"][currency]
+                    ],
+                )
+                for currency in sorted(set(arms["A"]) & set(arms["B"]))
+            ],
+            sys.stdout.buffer,
+        )
+        return
     from rich.table import Table
 
-    console = Console(file=sys.stdout, width=120)
+    from incentive.report import console_for
+
+    console = console_for(sys.stdout, 120)
     for currency in sorted(set(arms["A"]) & set(arms["B"])):
         grid = Table(title=f"A/B test, {currency} (seed {seed})")
         grid.add_column("measure")

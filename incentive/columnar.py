@@ -508,6 +508,10 @@ def _decode(plan: ColumnarPlan, lines: pl.DataFrame) -> pl.DataFrame | None:
         unique=pl.col("id").n_unique() == pl.len(),
         present=~pl.any_horizontal(lacking).any() if lacking else pl.lit(True),
         timed=pl.col("at").str.contains(_AT).all(),
+        # " ana " is read as ana: names that need trimming are the loop's to read
+        trimmed=pl.all_horizontal(
+            (pl.col(n) == pl.col(n).str.strip_chars()).all() for n in ("member", "type")
+        ),
     ).row(0)
     if not all(ok):
         return None
@@ -560,7 +564,7 @@ def _dated(program: Program, events: pl.DataFrame) -> pl.DataFrame | None:
     events = events.with_columns(
         day=pl.lit(d0.toordinal(), pl.Int32) + index.cast(pl.Int32),
         seq=pl.int_range(pl.len(), dtype=pl.Int64),
-        mid=pl.col("member").cast(pl.Categorical).to_physical().cast(pl.Int64),
+        local=pl.col("member").cast(pl.Categorical).to_physical().cast(pl.Int64),
         stamp=pl.from_epoch("t", "us")
         .dt.replace_time_zone("UTC")
         .dt.convert_time_zone(calendar.zone_name)
@@ -643,15 +647,16 @@ def _numbered(frame: pl.DataFrame, by: Sequence[str], name: str) -> pl.DataFrame
 
 @dataclass
 class _Carry:
-    """What one chunk leaves to the next, keyed by member (member numbers are a
-    chunk's own): counts and totals of the periods still open, streaks, rank entries
-    of periods not yet closed, balances, the open day's ids."""
+    """What one chunk leaves to the next, keyed by member number (`mid`, given in order
+    of first appearance and kept for the whole run): counts and totals of the periods
+    still open, streaks, rank entries of periods not yet closed, balances, the open
+    day's ids."""
 
-    counts: dict[int, pl.DataFrame]  # rule -> member, key, used (limits) or total (caps)
-    streaks: dict[int, pl.DataFrame]  # rule -> member, p, length
-    entries: dict[int, pl.DataFrame]  # rule -> key, member, value, reached, event
-    balances: pl.DataFrame  # member, currency, balance
-    members: pl.DataFrame  # member
+    counts: dict[int, pl.DataFrame]  # rule -> mid, key, used (limits) or total (caps)
+    streaks: dict[int, pl.DataFrame]  # rule -> mid, p, length
+    entries: dict[int, pl.DataFrame]  # rule -> key, mid, value, reached, event
+    balances: pl.DataFrame  # mid, currency (its place in the scheme), balance
+    members: pl.DataFrame  # member, mid: every member so far and its number
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -664,8 +669,8 @@ def _empty_carry() -> _Carry:
         {},
         {},
         {},
-        pl.DataFrame(schema={"member": pl.String, "currency": pl.String, "balance": pl.Int64}),
-        pl.DataFrame(schema={"member": pl.String}),
+        pl.DataFrame(schema={"mid": pl.Int64, "currency": pl.Int64, "balance": pl.Int64}),
+        pl.DataFrame(schema={"member": pl.String, "mid": pl.Int64}),
     )
 
 
@@ -687,6 +692,7 @@ _RECORD = {
     "closed": "String",  # a rank award: its period's close as the record's time
     "r_member": "String",  # a rank award: its member
     "r_event": "String",  # a rank award: the event that placed it
+    "r_mid": "Int64",  # a rank award: its member's number
 }
 
 
@@ -785,7 +791,7 @@ def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
         predicate = _predicate(rule.condition, chunk.plan.attributes)
         assert predicate is not None
         chosen = chosen.filter(predicate)
-    return chosen.select("seq", "mid", "member", "day", "t", "id")
+    return chosen.select("seq", "mid", "day", "t", "id")
 
 
 def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
@@ -812,7 +818,7 @@ def _counted(
     before = chunk.carry.counts.get(slot)
     if before is None:
         return chosen.with_columns(before=pl.lit(0, pl.Int64))
-    return chosen.join(before, on=["member", "key"], how="left").with_columns(
+    return chosen.join(before, on=["mid", "key"], how="left").with_columns(
         pl.col("before").fill_null(0)
     )
 
@@ -826,15 +832,13 @@ def _carry_counts(
 
     key = chunk.days.last(period)
     new = (
-        rows.filter(pl.col("key") == key)
-        .group_by("member")
-        .agg(key=pl.lit(key), before=after.last())
+        rows.filter(pl.col("key") == key).group_by("mid").agg(key=pl.lit(key), before=after.last())
     )
     old = chunk.carry.counts.get(slot)
     if old is not None:
-        old = old.filter(pl.col("key") == key).join(new, on="member", how="anti")
+        old = old.filter(pl.col("key") == key).join(new, on="mid", how="anti")
         new = pl.concat([old, new.select(old.columns)])
-    chunk.carry.counts[slot] = new.select("member", "key", "before")
+    chunk.carry.counts[slot] = new.select("mid", "key", "before")
 
 
 def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
@@ -921,11 +925,11 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     assert spec is not None
     chosen = _matching(rule, chunk).with_columns(p=chunk.days.index(spec.period), base=pl.lit(0))
     before = chunk.carry.streaks.get(streak.index)
-    rows = chosen.select("seq", "mid", "member", "p", "base")
+    rows = chosen.select("seq", "mid", "p", "base")
     if before is not None:
-        who = chosen.select("member", "mid").unique()
-        earlier = before.join(who, on="member").select(
-            seq=pl.lit(-1, pl.Int64), mid="mid", member="member", p="p", base=pl.col("length") - 1
+        who = chosen.select("mid").unique()
+        earlier = before.join(who, on="mid").select(
+            seq=pl.lit(-1, pl.Int64), mid="mid", p="p", base=pl.col("length") - 1
         )
         rows = pl.concat([earlier, rows.with_columns(pl.col("base").cast(pl.Int64))])
     rows = _numbered(rows, ["mid", "p"], "nth")
@@ -935,9 +939,9 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     steps = steps.with_columns(run=(pl.col("gap") != 1).fill_null(True).cum_sum())
     steps = _numbered(steps, ["run"], "length")
     steps = steps.with_columns(length=pl.col("length") + 1 + pl.col("base").first().over("run"))
-    last = steps.group_by("member").agg(pl.col("p").last(), pl.col("length").last())
+    last = steps.group_by("mid").agg(pl.col("p").last(), pl.col("length").last())
     if before is not None:
-        last = pl.concat([before.join(last, on="member", how="anti"), last.select(before.columns)])
+        last = pl.concat([before.join(last, on="mid", how="anti"), last.select(before.columns)])
     chunk.carry.streaks[streak.index] = last
     steps = steps.filter(pl.col("seq") >= 0)
     plural = {"day": "days", "week": "weeks", "month": "months", "year": "years"}.get(
@@ -997,7 +1001,7 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     assert rank is not None and rank.count is not None
     calendar = chunk.plan.program.calendar
     chosen = _matching(rule, chunk).with_columns(key=chunk.days.key(rank.period))
-    grouped = chosen.group_by("key", "member", maintain_order=True)
+    grouped = chosen.group_by("key", "mid", maintain_order=True)
     earliest = rank.measure == "earliest"
     if earliest:
         entries = grouped.agg(
@@ -1009,13 +1013,14 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
         )
     before = chunk.carry.entries.get(rank_rule.index)
     if before is not None:
-        both = pl.concat([before, entries]).group_by("key", "member", maintain_order=True)
+        both = pl.concat([before, entries]).group_by("key", "mid", maintain_order=True)
         if earliest:  # the earlier chunk's entry came first
             entries = both.agg(pl.col("value", "reached", "event").first())
         else:
             entries = both.agg(
                 pl.col("value").sum(), pl.col("reached").last(), pl.col("event").last()
             )
+    entries = entries.join(chunk.carry.members, on="mid", how="left")  # ties go by name
     # Each period's close: its instant, its record time, the first event it precedes.
     used = sorted(set(entries["key"].to_list()))
     ends = [calendar.period_end(rank.period, k) for k in used]
@@ -1033,7 +1038,7 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     if not chunk.final:  # a period no event of this chunk reached the end of stays open
         open_ = pl.col("k_event") >= events.height
         chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(
-            "key", "member", "value", "reached", "event"
+            "key", "mid", "value", "reached", "event"
         )
         entries = entries.filter(~open_)
     sign = 1 if rank.side == "bottom" else -1
@@ -1062,6 +1067,7 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
             pl.col("place").alias("k_sub"),
             "closed",
             r_member="member",
+            r_mid="mid",
             r_event="event",
             form=pl.lit(
                 forms.add(
@@ -1104,26 +1110,30 @@ def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
 
     events, carry, forms = chunk.events, chunk.carry, chunk.forms
     seq = records["seq"].fill_null(0)
+    currencies = chunk.plan.program.currencies
     currency = pl.col("form").replace_strict(
-        list(range(len(forms.rows))), [r[1].currency for r in forms.rows], return_dtype=pl.String
+        list(range(len(forms.rows))),
+        [currencies.index(r[1].currency) for r in forms.rows],
+        return_dtype=pl.Int64,
     )
     records = records.with_columns(
         member=pl.coalesce(pl.col("r_member"), events["member"].gather(seq)),
         event=pl.coalesce(pl.col("r_event"), events["id"].gather(seq)),
         at=pl.coalesce(pl.col("closed"), events["stamp"].gather(seq)),
+        mid=pl.coalesce(pl.col("r_mid"), events["mid"].gather(seq)),
         currency=currency,
     )
-    records = records.join(carry.balances, on=["member", "currency"], how="left")
+    records = records.join(carry.balances, on=["mid", "currency"], how="left")
     paying = pl.col("paid").is_not_null()
     records = records.with_columns(
         balance=pl.when(paying).then(
             pl.col("balance").fill_null(0)
-            + pl.col("paid").fill_null(0).cum_sum().over("member", "currency")
+            + pl.col("paid").fill_null(0).cum_sum().over("mid", "currency")
         )
     )
-    paid = records.filter(paying).group_by("member", "currency").agg(pl.col("balance").last())
+    paid = records.filter(paying).group_by("mid", "currency").agg(pl.col("balance").last())
     carry.balances = pl.concat(
-        [carry.balances.join(paid, on=["member", "currency"], how="anti"), paid]
+        [carry.balances.join(paid, on=["mid", "currency"], how="anti"), paid]
     )
     return records
 
@@ -1147,15 +1157,17 @@ def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
     """The final balances: every member an event named, every currency, sorted."""
     import polars as pl
 
-    currencies = sorted(program.currencies)
+    names = sorted(program.currencies)
     named = pl.DataFrame(
-        {"order": range(len(currencies)), "currency": currencies},
-        schema={"order": pl.Int64, "currency": pl.String},
-    ).with_columns(
-        json=pl.col("currency").replace_strict(currencies, [_json(c) for c in currencies])
+        {
+            "order": range(len(names)),
+            "currency": [program.currencies.index(c) for c in names],
+            "json": [_json(c) for c in names],
+        },
+        schema={"order": pl.Int64, "currency": pl.Int64, "json": pl.String},
     )
     table = carry.members.join(named, how="cross").join(
-        carry.balances, on=["member", "currency"], how="left"
+        carry.balances, on=["mid", "currency"], how="left"
     )
     held = pl.col("balance").fill_null(0).cast(pl.String)
     return table.sort("member", "order").select(
@@ -1202,7 +1214,6 @@ def run_columnar(
 def _run(
     plan: ColumnarPlan, files: list[Path], spool: IO[bytes]
 ) -> tuple[Counter[str], int, bool] | None:
-    import polars as pl
 
     program = plan.program
     carry = _empty_carry()
@@ -1228,6 +1239,7 @@ def _run(
         events = _dated(program, events)
         if events is None or not _new_ids(carry, events):
             return None
+        events = _numbered_members(carry, events)
         chunk = _Chunk(
             plan,
             events,
@@ -1242,13 +1254,27 @@ def _run(
         lines = _lines(records, chunk.forms)
         if lines.height:
             lines.write_csv(spool, include_header=False, quote_style="never")
-        carry.members = pl.concat([carry.members, events.select("member")]).unique()
         carry.last = int(events["t"][-1])
         block, first = following, False
     balances = _balance_lines(program, carry)
     if balances.height:
         balances.write_csv(spool, include_header=False, quote_style="never")
     return kinds, carry.members.height, resorted
+
+
+def _numbered_members(carry: _Carry, events: pl.DataFrame) -> pl.DataFrame:
+    """Each event's member number `mid` for the whole run: members met before keep
+    theirs, new ones are numbered on (carried state is keyed by these numbers)."""
+    import polars as pl
+
+    local = events.select("member", "local").unique("local", maintain_order=True)
+    known = local.join(carry.members, on="member", how="left")
+    new = known.filter(pl.col("mid").is_null()).with_columns(
+        mid=pl.int_range(pl.len(), dtype=pl.Int64) + carry.members.height
+    )
+    carry.members = pl.concat([carry.members, new.select("member", "mid")])
+    codes = pl.concat([known.filter(pl.col("mid").is_not_null()), new])
+    return events.join(codes.select("local", "mid"), on="local", how="left").drop("local")
 
 
 def _new_ids(carry: _Carry, events: pl.DataFrame) -> bool:

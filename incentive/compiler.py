@@ -32,15 +32,15 @@ from incentive.catalogues import shop, unmatched
 from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
-from incentive.intake import bad_event, bad_line_record, coerce, mistyped
+from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
-from incentive.rules import Proposal, _award, _milestone, _streak, period_index
+from incentive.rules import Proposal, _award, _milestone, _streak, period_index, unread
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
@@ -356,6 +356,7 @@ class _Generator:
             else:
                 self.award(rule, node)
             w.dedent()
+            self.unread(rule, node)
         for rule in rules:
             if rule.rank is None and rule.inactive is None and rule.inviter is None:
                 continue
@@ -382,6 +383,7 @@ class _Generator:
                 self.plan.append(f"rule `{rule.name}`: referral (the interpreter's step)")
                 w.line(f"out.extend(s._refer({node}, event, attrs, day))")
             w.dedent()
+            self.unread(rule, node)
         for spend in program.redeems:
             if event_type in spend.events:
                 self.plan.append(f"redeem `{spend.name}`: the interpreter's step")
@@ -418,6 +420,15 @@ class _Generator:
 
     def test(self, rule: RuleSpec) -> str:
         return "True" if rule.condition is None else self.conditions.holds(rule.condition)
+
+    def unread(self, rule: RuleSpec, node: str) -> None:
+        """After `if holds:`, the unknown case (neither holds nor fails): an attribute
+        the `where` reads is missing, which rules.unread reports."""
+        if rule.condition is None:
+            return
+        fails = self.conditions._write(rule.condition, False)
+        self.writer.line(f"elif not {fails}:")
+        self.writer.line(f"    out.extend(unread(s.program, {node}, event, attrs, s._stamp(at)))")
 
     def award(self, rule: RuleSpec, node: str) -> None:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
@@ -560,6 +571,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "remember": remember,
         "open_day": open_day,
         "truth": truth,
+        "unread": unread,
         "track_rank": track_rank,
         "streak": _streak,
         "milestone": _milestone,
@@ -734,10 +746,16 @@ class CompiledSession:
             item = next(events_from_dicts([item], self.program.calendar, reference.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
-        handler = self._handlers.get(item.type)
-        if handler is None:
-            return list(reference._evaluate(item))  # unknown types, types no rule reads
-        return handler(self, item)
+        known = item.id in reference.state.seen
+        try:
+            handler = self._handlers.get(item.type)
+            if handler is None:
+                return list(reference._evaluate(item))  # unknown types, types no rule reads
+            return handler(self, item)
+        except Exception as err:  # a bug costs this one event, never the run (as Session.feed)
+            if not known:
+                forget(reference.state, item.id)
+            return [failed_event(item, err, self.program.calendar)]
 
     def advance_to(self, instant: datetime) -> list[Record]:
         records = self._reference.advance_to(instant)

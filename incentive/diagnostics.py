@@ -142,6 +142,11 @@ class InputError(IncentiveError):
     """
 
 
+class EncodingProblem(Exception):
+    """An input file that is not text in the expected encoding: a usage error (the
+    command line exits 2), not an invalid input, because no line of it can be trusted."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The nearest candidate to a misspelt name, if one is near enough."""
     pool = sorted(set(candidates))

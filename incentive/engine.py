@@ -24,22 +24,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
+from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
 from incentive.catalogues import shop, unmatched
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.expressions import (
-    condition_holds,
-)
-from incentive.intake import bad_event, bad_line_record, read_attributes
+from incentive.expressions import truth
+from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
-from incentive.rules import Proposal, evaluate_rules, referral
+from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, local_time, open_day, remember
+from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
 
 __all__ = ["EngineState", "MemberState", "Session"]
@@ -105,7 +104,13 @@ class Session:
             item = next(events_from_dicts([item], self.program.calendar, self.fed))
         if isinstance(item, BadLine):
             return [bad_line_record(item)]
-        return list(self._evaluate(item))
+        known = item.id in self.state.seen
+        try:
+            return list(self._evaluate(item))
+        except Exception as err:  # a bug costs this one event, never the run
+            if not known:
+                forget(self.state, item.id)
+            return [failed_event(item, err, self.program.calendar)]
 
     def _evaluate(self, event: Event) -> Iterator[Record]:
         program, state = self.program, self.state
@@ -128,6 +133,8 @@ class Session:
                     member=event.member,
                     events=(event.id,),
                     reason="this event id was already used for a different event: refused",
+                    source=event.source,  # which line to look at in the export
+                    line=event.line,
                 )
             return
         if program.known_events is not None and event.type not in program.known_events:
@@ -204,14 +211,21 @@ class Session:
     ) -> Iterator[Record]:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
+        stamp = local_time(program.calendar, event.at)
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if not condition_holds(rule.condition, attrs):
-                continue
+            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+                continue  # evaluate_rules' (above)
+            if rule.condition is not None:
+                holds = truth(rule.condition, attrs)
+                if holds is not True:
+                    if holds is None:
+                        yield from unread(program, rule, event, attrs, stamp)
+                    continue
             if rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
             elif rule.inactive is not None:
@@ -431,6 +445,11 @@ class Session:
 
         A naive `instant` is read in the scheme's time zone, as event times are.
         """
+        if not in_range(instant):
+            raise ValueError(
+                f"{instant.isoformat()} is outside the years incentive counts in "
+                f"({FIRST_YEAR} to {LAST_YEAR})"
+            )
         if instant.tzinfo is None:
             instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)

@@ -6,9 +6,12 @@ number and reason, and carry on, so one broken line costs nothing else.
 
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -21,7 +24,8 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from incentive.calendar import Calendar
+from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
+from incentive.diagnostics import EncodingProblem, did_you_mean
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
 RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
@@ -52,6 +56,21 @@ class BadLine:
     reason: str
     source: str | None = None
     line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read an export that is not in the engine's own shape.
+
+    `time_format`: a `strptime` format for `at` (`%Y/%m/%d %H:%M`), tried before
+    ISO 8601. `columns`: the export's names for fields (`{"类型": "type"}`), renamed
+    before anything else reads the event."""
+
+    time_format: str | None = None
+    columns: Mapping[str, str] | None = None
+
+
+NO_OPTIONS = ReadOptions()
 
 
 class EventModel(BaseModel):
@@ -123,8 +142,18 @@ def _local_to_utc(moment: datetime, text: str, calendar: Calendar) -> datetime:
     return (moment - offset).replace(tzinfo=UTC)
 
 
-def parse_time(value: Any, calendar: Calendar) -> datetime | None:
-    """An event time as a UTC instant; naive times are local to the scheme's zone."""
+def parse_time(value: Any, calendar: Calendar, time_format: str | None = None) -> datetime | None:
+    """An event time as a UTC instant; naive times are local to the scheme's zone.
+    `time_format` (strptime) is tried first, then ISO 8601."""
+    if time_format is not None and isinstance(value, str):
+        try:
+            moment = datetime.strptime(value.strip(), time_format)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                return calendar.to_utc(moment)
+            return moment.astimezone(UTC)
     if value.__class__ is str and 0 < len(value) <= 64:
         text = value.strip()
         try:
@@ -152,11 +181,17 @@ def parse_time(value: Any, calendar: Calendar) -> datetime | None:
 
 
 def make_event(
-    raw: Any, calendar: Calendar, source: str | None = None, line: int | None = None
+    raw: Any,
+    calendar: Calendar,
+    source: str | None = None,
+    line: int | None = None,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Event | BadLine:
     """Validate one raw mapping into an Event, or say why it is not one."""
     if not isinstance(raw, dict):
         return BadLine("an event must be an object with `type`, `member` and `at`", source, line)
+    if options.columns:
+        raw = {options.columns.get(key, key): value for key, value in raw.items()}
     for name in ("type", "member", "at"):
         if raw.get(name) in (None, ""):
             return BadLine(f"missing `{name}`", source, line)
@@ -166,10 +201,24 @@ def make_event(
     member = raw["member"]
     if isinstance(member, bool) or not isinstance(member, str | int):
         return BadLine("`member` must be text", source, line)
-    member = str(member)
-    at = parse_time(raw["at"], calendar)
+    # " ana " from a hand-edited sheet is ana, not a second member
+    member = str(member).strip()
+    if not member:
+        return BadLine("missing `member`", source, line)
+    type_ = type_.strip()
+    try:
+        at = parse_time(raw["at"], calendar, options.time_format)
+    except (OverflowError, ValueError):
+        at = None  # a time next to year 1 or 9999 that its zone's offset pushes beyond
+        if isinstance(raw["at"], str):
+            return BadLine(_out_of_range(raw["at"]), source, line)
     if at is None:
-        return BadLine(f"`at` is not an ISO 8601 time: {str(raw['at'])[:40]!r}", source, line)
+        return BadLine(_not_a_time(raw["at"], options.time_format), source, line)
+    if not in_range(at) or (
+        # at the edges, the local date may be a year off the UTC one
+        at.year in (FIRST_YEAR, LAST_YEAR) and not in_range(calendar.day_of(at))
+    ):
+        return BadLine(_out_of_range(str(raw["at"])), source, line)
     attributes = {}
     for key, value in raw.items():
         if value is None or key in RESERVED_FIELDS:
@@ -177,13 +226,62 @@ def make_event(
         if isinstance(value, float) and not math.isfinite(value):
             return BadLine(f"attribute `{key}` is not a finite number", source, line)
         attributes[key] = value
-    fingerprint = content_fingerprint(type_, member, at, attributes)
+    try:
+        fingerprint = content_fingerprint(type_, member, at, attributes)
+    except UnicodeEncodeError as err:
+        return BadLine(_not_unicode(err), source, line)
+    except (RecursionError, ValueError):
+        # nested deeper than the encoder goes (library input), or a whole number of
+        # more than 4,300 digits
+        return BadLine("an attribute's value is too large or too deeply nested", source, line)
     event_id = raw.get("id")
     if event_id is None or event_id == "":
         event_id = "h-" + fingerprint
     elif isinstance(event_id, bool) or not isinstance(event_id, str | int):
         return BadLine("`id` must be text", source, line)
+    elif isinstance(event_id, str) and not event_id.isascii():
+        try:
+            event_id.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return BadLine(_not_unicode(err), source, line)
     return Event(str(event_id), type_, member, at, attributes, fingerprint, source, line)
+
+
+# Exports' habits, and the --time-format that reads them.
+_TIME_HABITS = (
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}:\d{2}$"), "%Y/%m/%d %H:%M:%S"),
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}$"), "%Y/%m/%d %H:%M"),
+    (re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$"), "%Y/%m/%d"),
+    (re.compile(r"^\d{4}\.\d{1,2}\.\d{1,2} \d{1,2}:\d{2}$"), "%Y.%m.%d %H:%M"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 ?\d{1,2}:\d{2}$"), "%Y年%m月%d日 %H:%M"),
+    (re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"), "%Y年%m月%d日"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}$"), "%d/%m/%Y %H:%M` or `%m/%d/%Y %H:%M"),
+    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"), "%d/%m/%Y` or `%m/%d/%Y"),
+)
+
+
+def _not_a_time(value: Any, time_format: str | None) -> str:
+    """Why `at` is not a time, with a time that works and, for a known export habit,
+    the --time-format that reads it."""
+    shown = str(value)[:40]
+    if time_format is not None:
+        return f"`at` is neither `{time_format}` (--time-format) nor ISO 8601: {shown!r}"
+    reason = f"`at` is not an ISO 8601 time: {shown!r} (write e.g. 2026-03-02T09:00:00"
+    text = shown.strip()
+    for pattern, habit in _TIME_HABITS:
+        if pattern.match(text):
+            return reason + f", or read it with `--time-format '{habit}'`)"
+    return reason + ")"
+
+
+def _out_of_range(text: str) -> str:
+    return f"`at` {text[:40]!r} is outside the years incentive reads ({FIRST_YEAR} to {LAST_YEAR})"
+
+
+def _not_unicode(err: UnicodeEncodeError) -> str:
+    bad = err.object[err.start : err.end] if isinstance(err.object, str) else ""
+    code = f"\\u{ord(bad[0]):04x}" if bad else "a surrogate"
+    return f"the text holds {code}, half of a surrogate pair, which is not a character"
 
 
 # ---- readers ------------------------------------------------------------------------
@@ -231,9 +329,40 @@ def _flat(raw: dict[str, Any]) -> bool:
     return True
 
 
+def _json_reason(err: ValueError) -> str:
+    """Why a line is not JSON, with the column where the decoder stopped."""
+    message = str(err)
+    if message.startswith("duplicate key"):
+        return message
+    if "integer string conversion" in message:
+        return "a whole number of more than 4,300 digits"
+    if isinstance(err, json.JSONDecodeError):
+        if not err.doc[err.pos :].strip():
+            return "not valid JSON: the line ends before the JSON value does (cut short?)"
+        what = err.msg.removesuffix(" at")  # "Invalid control character at"
+        return f"not valid JSON: {what[:1].lower()}{what[1:]} at column {err.colno}"
+    return "not valid JSON"
+
+
+def _other_format(text: str, err: ValueError | RecursionError) -> str | None:
+    """The first line of a .jsonl file that is not JSON but clearly another format:
+    the whole file is then that format, and one hint says so (not one per line)."""
+    stripped = text.strip()
+    if stripped.startswith("[") and not isinstance(err, RecursionError):
+        return (
+            "the file is one JSON array, not JSON Lines (one event per line): use "
+            "`--events-format yaml`, which reads a JSON array, or write one event a line"
+        )
+    cells = {cell.strip().strip('"').lower() for cell in re.split(r"[,;\t]", stripped)}
+    if {"type", "member"} <= cells or {"type", "at"} <= cells:
+        return "the file looks like CSV with a header, not JSON Lines: use `--events-format csv`"
+    return None
+
+
 def read_jsonl(
-    stream: IO[str], calendar: Calendar, source: str | None
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
 ) -> Iterator[Event | BadLine]:
+    first = True
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -242,41 +371,139 @@ def read_jsonl(
             continue
         try:
             raw = _decode_line(text)
-        except ValueError as err:
-            reason = str(err) if str(err).startswith("duplicate key") else "not valid JSON"
-            yield BadLine(reason, source, number)
+        except (RecursionError, ValueError) as err:
+            other = _other_format(text, err) if first else None
+            if other is not None:
+                yield BadLine(other, source, number)
+                return
+            if isinstance(err, RecursionError):
+                yield BadLine("not valid JSON: nested too deeply", source, number)
+            else:
+                yield BadLine(_json_reason(err), source, number)
+            first = False
             continue
-        yield make_event(raw, calendar, source, number)
+        if first and isinstance(raw, list) and raw and all(isinstance(x, dict) for x in raw):
+            # `[{...}, {...}]` on one line: a JSON array export
+            yield BadLine(_other_format("[", ValueError()) or "", source, number)
+            return
+        first = False
+        yield make_event(raw, calendar, source, number, options)
 
 
-def read_csv(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
-    reader = csv.reader(stream)
+def _delimiter(stream: IO[str]) -> tuple[str, IO[str] | Iterator[str]]:
+    """The delimiter of a CSV export, from its header line: `,`, or `;` (Excel where the
+    decimal separator is a comma) or a tab, when the header has those and no comma."""
+    header = stream.readline()
+    rest: Iterator[str] = itertools.chain([header], stream)
+    if header.count(",") == 0:
+        for candidate in (";", "\t", "|"):
+            if header.count(candidate) > 0:
+                return candidate, rest
+    return ",", rest
+
+
+def read_csv(
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
+) -> Iterator[Event | BadLine]:
+    delimiter, raw_lines = _delimiter(stream)
+    lines = _Lines(raw_lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         return
     header = [h.strip() for h in header]
+    if options.columns:
+        header = [options.columns.get(h, h) for h in header]
+    missing = [name for name in ("type", "member", "at") if name not in header]
+    if missing and len(header) > 1:
+        # Every row would be "missing `type`": say it once, about the header.
+        yield BadLine(_header_reason(header, missing), source, 1)
+        return
     duplicates = {h for h in header if header.count(h) > 1}
     if duplicates:
         yield BadLine(f"the header repeats column `{sorted(duplicates)[0]}`", source, 1)
         return
     while True:
+        lines.taken.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            yield BadLine(f"not valid CSV: {err}", source, reader.line_num)
+            yield BadLine(f"not valid CSV: {err}", source, lines.last)
+            continue
+        taken = list(lines.taken)
+        if len(taken) > 1 and _swallows(row, len(header), delimiter):
+            # An unclosed `"` ran on into the next lines, which are rows of their own:
+            # report its line, and read the others again, each on its own.
+            yield BadLine(
+                f'an unclosed `"` runs on into the next {len(taken) - 1} line(s), which '
+                "are read on their own",
+                source,
+                taken[0][0],
+            )
+            lines.back.extendleft(reversed(taken[1:]))
             continue
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield BadLine(
-                f"expected {len(header)} columns, found {len(row)}", source, reader.line_num
-            )
+            yield BadLine(f"expected {len(header)} columns, found {len(row)}", source, lines.last)
             continue
         raw = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-        yield make_event(raw, calendar, source, reader.line_num)
+        yield make_event(raw, calendar, source, lines.last, options)
+
+
+class _Lines:
+    """The lines a csv.reader reads, numbered, with the lines of the last row kept and
+    lines to read again put back in front."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = iter(lines)
+        self.back: collections.deque[tuple[int, str]] = collections.deque()
+        self.taken: list[tuple[int, str]] = []
+        self.count = 0  # lines read from the file, the header's included
+        self.last = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            number, text = self.back.popleft()
+        else:
+            text = next(self.lines)
+            self.count += 1
+            number = self.count
+        self.taken.append((number, text))
+        self.last = number
+        return text
+
+
+def _swallows(row: list[str], columns: int, delimiter: str) -> bool:
+    """A cell spanning lines whose later lines hold as many delimiters as a row: rows
+    swallowed by a quote left open, not text with a line break in it."""
+    for cell in row:
+        if "\n" in cell or "\r" in cell:
+            later = cell.replace("\r", "\n").split("\n")[1:]
+            if any(part.count(delimiter) >= columns - 1 > 0 for part in later):
+                return True
+    return False
+
+
+def _header_reason(header: list[str], missing: list[str]) -> str:
+    names = ", ".join(f"`{name}`" for name in missing)
+    shown = ", ".join(h[:30] for h in header[:6]) + (", ..." if len(header) > 6 else "")
+    near = {name: did_you_mean(name, header) for name in missing}
+    meant = [f"{found}={name}" for name, found in near.items() if found]
+    others = [h for h in header if not h.isascii()][: len(missing)]
+    example = ",".join(meant) or ",".join(
+        f"{h}={name}" for h, name in zip(others or header, missing, strict=False)
+    )
+    return (
+        f"the header has no {names} column (it has {shown}); name the columns with "
+        f"`--columns {example}`"
+    )
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
@@ -317,8 +544,10 @@ _StrictYamlLoader.yaml_implicit_resolvers = {
 _StrictYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+# A leading zero keeps the text: member `0012` is an id, not the number 12 (nor 10,
+# YAML 1.1's octal reading).
 _StrictYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
 )
 _StrictYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -357,6 +586,9 @@ def _check_expansion(root: Any) -> None:
         stack.extend((c, False) for c in children if id(c) not in sizes)
 
 
+_TOO_DEEP_YAML = "not valid YAML: lists or mappings nested too deeply"
+
+
 def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
     """safe_load with our limits; raises yaml.YAMLError or ValueError with a readable message.
 
@@ -367,23 +599,38 @@ def load_yaml(text: str, what: str, item_lines: list[int] | None = None) -> Any:
         raise ValueError(f"{what} is larger than {MAX_YAML_BYTES:,} bytes")
     loader = _StrictYamlLoader(text)
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except RecursionError:
+            raise ValueError(_TOO_DEEP_YAML) from None
         if root is None:
             return None
         _check_expansion(root)
         if item_lines is not None and isinstance(root, yaml.SequenceNode):
             item_lines.extend(node.start_mark.line + 1 for node in root.value)
-        return loader.construct_document(root)
+        try:
+            return loader.construct_document(root)
+        except RecursionError:
+            raise ValueError(_TOO_DEEP_YAML) from None
     finally:
         loader.dispose()
 
 
-def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterator[Event | BadLine]:
+def read_yaml(
+    stream: IO[str], calendar: Calendar, source: str | None, options: ReadOptions = NO_OPTIONS
+) -> Iterator[Event | BadLine]:
     text = stream.read()
     if len(text) > MAX_YAML_BYTES:
         yield BadLine(f"file larger than {MAX_YAML_BYTES:,} bytes", source, 1)
         return
-    loader = _StrictYamlLoader(text)
+    try:
+        loader = _StrictYamlLoader(text)
+    except yaml.YAMLError as err:  # the reader checks every character at once: `\x7f`
+        mark = getattr(err, "position", 0)
+        yield BadLine(
+            f"not valid YAML: {err}".split("\n")[0], source, text.count("\n", 0, mark) + 1
+        )
+        return
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as err:
@@ -393,6 +640,11 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
             source,
             mark.line + 1 if mark else 1,
         )
+        loader.dispose()
+        return
+    except RecursionError:
+        # PyYAML's composer recurses: ~1,000 nested `[` end it
+        yield BadLine(_TOO_DEEP_YAML, source, loader.get_mark().line + 1)
         loader.dispose()
         return
     if root is None:
@@ -420,7 +672,10 @@ def read_yaml(stream: IO[str], calendar: Calendar, source: str | None) -> Iterat
         except yaml.YAMLError as err:
             yield BadLine(f"not valid YAML: {getattr(err, 'problem', None) or err}", source, line)
             continue
-        yield make_event(raw, calendar, source, line)
+        except RecursionError:
+            yield BadLine(_TOO_DEEP_YAML, source, line)
+            continue
+        yield make_event(raw, calendar, source, line, options)
     loader.dispose()
 
 
@@ -434,10 +689,14 @@ def guess_format(name: str) -> EventFormat:
 
 
 def read_events(
-    stream: IO[str], calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
+    stream: IO[str],
+    calendar: Calendar,
+    fmt: EventFormat = "jsonl",
+    source: str | None = None,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Iterator[Event | BadLine]:
     readers = {"jsonl": read_jsonl, "csv": read_csv, "yaml": read_yaml}
-    return readers[fmt](stream, calendar, source)
+    return readers[fmt](stream, calendar, source, options)
 
 
 def events_from_dicts(
@@ -461,3 +720,117 @@ def read_text(
     text: str, calendar: Calendar, fmt: EventFormat = "jsonl", source: str | None = None
 ) -> list[Event | BadLine]:
     return list(read_events(io.StringIO(text), calendar, fmt, source))
+
+
+# ---- encodings ------------------------------------------------------------------------
+#
+# Input files are UTF-8 (a byte-order mark allowed) unless the operator names another
+# codec. Bytes that do not decode are never replaced: GBK's 张三 and 李四 would both
+# become the same `����`, merging two members. The file is refused instead, naming the
+# first bad line and the encoding it most likely is in.
+
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+def codec_name(encoding: str | None) -> str:
+    """The codec to read inputs with: UTF-8 (a BOM allowed) unless another is named;
+    an unknown name is an EncodingProblem."""
+    if encoding is None:
+        return DEFAULT_ENCODING
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise EncodingProblem(
+            f"--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
+            "shift_jis, cp1252, latin-1)"
+        ) from None
+    # A UTF-8 file from Windows Notepad starts with a BOM: skip it, as by default.
+    return DEFAULT_ENCODING if info.name == "utf-8" else info.name
+
+
+def likely_encoding(raw: bytes) -> str:
+    """A guess at the encoding of bytes that are not UTF-8, worded as the option to use."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 (use `--encoding utf-16`)"
+    high = re.findall(rb"[\x80-\xff]+", raw)
+    # Chinese and Japanese code pages write each character as two high bytes; Latin-1
+    # and Windows-1252 write one (`café`): runs of one byte mean a Western code page.
+    paired = all(len(run) % 2 == 0 for run in high)
+    if paired:
+        for codec, label in (("gb18030", "gbk"), ("big5", "big5"), ("shift_jis", "shift_jis")):
+            try:
+                raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            name = {"gbk": "GBK/GB18030 (what Excel on Chinese Windows writes)"}.get(label, label)
+            return f"{name}; use `--encoding {label}`"
+    return "Latin-1/Windows-1252; use `--encoding cp1252`"
+
+
+def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProblem:
+    if encoding == DEFAULT_ENCODING:
+        return EncodingProblem(
+            f"{source}: line {line} is not UTF-8 text; it looks like {likely_encoding(raw)}"
+        )
+    return EncodingProblem(f"{source}: line {line} is not {encoding} text")
+
+
+def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:
+    """Read a whole binary stream and raise EncodingProblem at the first line that does
+    not decode. UTF-8 is checked a megabyte at a time (fast); other codecs line by line."""
+    if b"\n".decode(encoding, errors="replace") != "\n":
+        # UTF-16 and UTF-32 write a newline in more than one byte: no cutting at b"\n"
+        data = stream.read()
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as err:
+            line = data[: err.start].decode(encoding, errors="replace").count("\n") + 1
+            raise _refuse(source, line, data[err.start : err.start + 200], encoding) from None
+        return
+    line = 1
+    pending = b""
+    first = True
+    while True:
+        chunk = stream.read(1 << 20)
+        data = pending + chunk
+        if not chunk:
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1  # whole lines only: a character never spans a newline
+            if cut == 0:
+                pending = data
+                continue
+        block, pending = data[:cut], data[cut:]
+        if first and encoding == DEFAULT_ENCODING and block.startswith(codecs.BOM_UTF8):
+            block = block[len(codecs.BOM_UTF8) :]
+        try:
+            block.decode(encoding)
+        except UnicodeDecodeError:
+            for number, raw in enumerate(block.split(b"\n"), start=line):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    raise _refuse(source, number, raw, encoding) from None
+            # A codec that needs more than one line to decide (UTF-16): say the block.
+            raise _refuse(source, line, block[:200], encoding) from None
+        first = False
+        line += block.count(b"\n")
+        if not chunk:
+            return
+
+
+def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> str:
+    """A whole file's bytes as text, or EncodingProblem naming the first bad line."""
+    codec = codec_name(encoding)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        check_encoding(io.BytesIO(data), source, codec)
+        # check_encoding found no bad line: the codec needs more than lines (rare)
+        raise EncodingProblem(f"{source} is not {codec} text") from None
+
+
+def read_text_file(path: str, encoding: str | None = None) -> str:
+    """A roster, population or cases file as text: UTF-8 unless `encoding` names another."""
+    with open(path, "rb") as file:
+        return decode_bytes(file.read(), path, encoding)

@@ -194,3 +194,35 @@ def _draws(node: ast.Expr) -> bool:
         case ast.Membership(operand=operand, items=items):
             return _draws(operand) or any(_draws(i) for i in items)
     return False
+
+
+# id(node) -> (node, the attributes it reads in source order), as for _RANDOM_USE.
+_READS: dict[int, tuple[ast.Expr, tuple[str, ...]]] = {}
+
+
+def attributes_read(node: ast.Expr) -> tuple[str, ...]:
+    """The attributes an expression reads, each once, left to right."""
+    known = _READS.get(id(node))
+    if known is None:
+        found: dict[str, None] = {}
+        _collect(node, found)
+        known = _READS[id(node)] = (node, tuple(found))
+    return known[1]
+
+
+def _collect(node: ast.Expr, found: dict[str, None]) -> None:
+    match node:
+        case ast.Attribute(name=name):
+            found.setdefault(name)
+        case ast.Call(args=args):
+            for arg in args:
+                _collect(arg, found)
+        case ast.Negate(operand=operand) | ast.Not(operand=operand):
+            _collect(operand, found)
+        case ast.Binary(left=left, right=right):
+            _collect(left, found)
+            _collect(right, found)
+        case ast.Membership(operand=operand, items=items):
+            _collect(operand, found)
+            for item in items:
+                _collect(item, found)

@@ -80,5 +80,24 @@ def bad_event(event: Event, reason: str, calendar: Calendar) -> Record:
     )
 
 
+def failed_event(event: Event, err: Exception, calendar: Calendar) -> Record:
+    """The record of an event whose evaluation raised: a bug in incentive, but one that
+    costs this event only, never the run (`feed` never raises)."""
+    try:
+        at: str | None = local_time(calendar, event.at)
+    except (OverflowError, ValueError):
+        at = None
+    return Record(
+        kind="bad_event",
+        at=at,
+        member=event.member,
+        events=(event.id,),
+        reason=f"could not be evaluated ({type(err).__name__}: {str(err)[:200]}); "
+        "this is a bug in incentive: please report it",
+        source=event.source,
+        line=event.line,
+    )
+
+
 def bad_line_record(bad: BadLine) -> Record:
     return Record(kind="bad_event", reason=bad.reason, source=bad.source, line=bad.line)

@@ -355,6 +355,83 @@ def _fraction_error(
     )
 
 
+# Characters a Chinese or Japanese input method (or a word processor) types in place of
+# the ASCII ones the language uses: each names the character to write instead.
+_LOOKALIKES = {
+    "｛": "{",
+    "｝": "}",
+    "（": "(",
+    "）": ")",
+    "［": "[",
+    "］": "]",
+    "：": ":",
+    "，": ",",
+    "；": ";",
+    "＝": "=",
+    "＞": ">",
+    "＜": "<",
+    "＋": "+",
+    "－": "-",
+    "＊": "*",
+    "／": "/",
+    "．": ".",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "＂": '"',
+    "‘": "'",
+    "’": "'",
+    "\u3000": " ",
+    "\u00a0": " ",
+}
+_SPACES = {"\u3000": "an ideographic (full-width) space", "\u00a0": "a no-break space"}
+_PLURAL_PERIODS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
+_PLURAL_PERIODS["seasons"] = "season"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _character_hints(text: str, position: int) -> tuple[str, list[str]]:
+    """How to name an unexpected character, and what to write instead."""
+    char = text[position] if position < len(text) else ""
+    after = text[position + 1 : position + 2]
+    if char in _SPACES:
+        return f"{_SPACES[char]} (U+{ord(char):04X})", ["write an ordinary space"]
+    if char in _LOOKALIKES:
+        ascii_char = _LOOKALIKES[char]
+        hint = f"`{char}` is a full-width or typographic character: write the ASCII `{ascii_char}`"
+        if ascii_char == '"':
+            hint += ' (strings are written in straight double quotes: "...")'
+        return f"`{char}`", [hint]
+    if char == "'":
+        return "`'`", ['strings are written in double quotes: "..."']
+    if char == "=" and after == ">":
+        return "`=>`", ["`=>` is not an operator: write `>=` (at least)"]
+    if char == "=" and after == "<":
+        return "`=<`", ["`=<` is not an operator: write `<=` (at most)"]
+    if char == "=":
+        return "`=`", ["to compare, write `==`"]
+    if char == '"':
+        return '`"`', ['this string is not closed: it needs its `"` on the same line']
+    return f"`{char}`", []
+
+
+def _word_at(text: str, start: int) -> tuple[str, int]:
+    """The whole word a token is part of (`days` when the lexer stopped at `s`)."""
+    begin = start
+    while begin > 0 and (text[begin - 1].isalnum() or text[begin - 1] == "_"):
+        begin -= 1
+    match = _WORD.match(text, begin)
+    return (match.group(), begin) if match else ("", start)
+
+
+def _previous_word(text: str, start: int) -> str:
+    words = _WORD.findall(text[max(0, start - 60) : start])
+    return words[-1] if words else ""
+
+
+_KEYWORDS = frozenset().union(*(group for group, _ in _KEYWORD_GROUPS))
+
+
 def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
@@ -370,11 +447,10 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
         hints.extend(extra)
     elif isinstance(err, UnexpectedCharacters):
         position = err.pos_in_stream or 0
-        char = text[position] if position < len(text) else ""
         code = "E0102"
-        message = f"unexpected character `{char}`"
-        if char == "'":
-            hints.append('strings are written in double quotes: "..."')
+        named, advice = _character_hints(text, position)
+        message = f"unexpected character {named}"
+        hints.extend(advice)
         span = Span.point(line, column)
     elif isinstance(err, UnexpectedToken) and err.token.type != "$END":
         token = err.token
@@ -387,6 +463,20 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
                 hints.append(f"did you mean `{near}`?")
         end_col = (token.end_column or column + 1) if token.end_line == token.line else column + 1
         span = Span(line, column, line, end_col)
+        start = token.start_pos or 0
+        word, begin = _word_at(text, start)
+        previous = _previous_word(text, start)
+        if word.lower() in _PLURAL_PERIODS:
+            # `per days`: the lexer read `day` and stopped at `s`
+            message = f"unexpected `{word}`: a period is written in the singular"
+            hints[:] = [f"write `per {_PLURAL_PERIODS[word.lower()]}`"]
+            span = Span(line, column - (start - begin), line, column - (start - begin) + len(word))
+        elif not hints and previous and previous not in _KEYWORDS:
+            # `limt 1 per day`: the misspelt keyword was read as something else (a
+            # currency after `award 5`); the token after it is where parsing stopped
+            near = did_you_mean(previous, _KEYWORDS)
+            if near:
+                hints.append(f"`{previous}` is not a keyword: did you mean `{near}`?")
     else:
         expected_set: set[str] = set(getattr(err, "expected", ()) or ())
         code = "E0103"

@@ -299,14 +299,55 @@ def budget_summary(budget: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     )
 
 
-def print_report(report: dict[str, Any], stream: IO[str]) -> None:
+def console_for(stream: IO[str], width: int) -> Any:
+    """A rich Console on `stream` whose reader may go away (`| head -1`): rich exits 1
+    on a broken pipe; this one raises BrokenPipeError, which the command line ends
+    quietly with 0, as for every other output."""
     from rich.console import Console
+
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _PipeConsole(file=stream, width=width)
+
+
+def write_csv_tables(
+    tables: list[tuple[str, list[str], list[list[Any]]]], stream: IO[bytes]
+) -> None:
+    """Tables as one CSV for spreadsheets: each a title row, a header row, its rows and
+    a blank row; UTF-8 with a byte-order mark, which Excel needs to show Chinese."""
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    for index, (title, columns, rows) in enumerate(tables):
+        if index:
+            writer.writerow([])
+        writer.writerow([title])
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    stream.write("\ufeff".encode() + text.getvalue().encode("utf-8"))
+    stream.flush()
+
+
+def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") -> None:
+    """The report as tables for people, or (fmt "csv") as CSV for spreadsheets."""
     from rich.table import Table
 
-    console = Console(file=stream, width=110)
-    console.print(f"[bold]{report['scheme']}[/bold]")
+    console = console_for(stream, 110)
+    collected: list[tuple[str, list[str], list[list[Any]]]] = []
+    if fmt == "csv":
+        collected.append(("scheme", ["name"], [[report["scheme"]]]))
+    else:
+        console.print(f"[bold]{report['scheme']}[/bold]")
 
     def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        if fmt == "csv":
+            collected.append((title, columns, rows))
+            return
         console.print(f"\n[bold]{title}[/bold]")
         grid = Table()
         for index, column in enumerate(columns):
@@ -394,3 +435,6 @@ def print_report(report: dict[str, Any], stream: IO[str]) -> None:
             ["kind", "rule", "reason", "count"],
             [[r["kind"], r["rule"], r["reason"], r["count"]] for r in report["refusals"][:15]],
         )
+    if fmt == "csv":
+        stream.flush()  # then the bytes: UTF-8 with its BOM, whatever the terminal's encoding
+        write_csv_tables(collected, stream.buffer)  # type: ignore[attr-defined]

@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import yaml
 
-from incentive.diagnostics import Diagnostic, InputError, Severity, Span
-from incentive.events import load_yaml
+from incentive.diagnostics import Diagnostic, InputError, Severity, Span, did_you_mean
+from incentive.events import load_yaml, read_text_file
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,35 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
     return Roster(members)
 
 
-def load_roster(path: str | Path) -> Roster:
-    """A roster file; the format comes from its extension (.yaml/.yml, else CSV)."""
+def load_roster(
+    path: str | Path, encoding: str | None = None, teams: tuple[str, ...] | list[str] = ()
+) -> Roster:
+    """A roster file; the format comes from its extension (.yaml/.yml, else CSV). It is
+    UTF-8 unless `encoding` names another codec; bytes that do not decode are refused
+    (EncodingProblem), never replaced: two members' names would become one.
+
+    `teams`, the scheme's team kinds: a kind the roster lacks while one of its columns
+    is spelled nearly like it (`klass` for `class`) is refused with "did you mean" —
+    ignored, it would leave every member out of their team."""
     name = str(path)
     fmt = "yaml" if name.endswith((".yaml", ".yml")) else "csv"
-    text = Path(path).read_text(encoding="utf-8-sig")
-    return read_roster(io.StringIO(text, newline=""), name, fmt)
+    text = read_text_file(name, encoding)
+    roster = read_roster(io.StringIO(text, newline=""), name, fmt)
+    check_team_columns(roster, teams, name)
+    return roster
+
+
+def check_team_columns(roster: Roster, teams: tuple[str, ...] | list[str], source: str) -> None:
+    columns = {column for row in roster.members.values() for column in row}
+    for kind in teams:
+        if kind in columns:
+            continue
+        near = did_you_mean(kind, sorted(columns - set(teams)))
+        if near is not None:
+            raise _fail(
+                source,
+                1,
+                f"the roster has no `{kind}` column, which the scheme's `team {kind}` reads; "
+                f"it has `{near}`",
+                f"did you mean `{kind}`? rename the column `{near}` to `{kind}`",
+            )

@@ -18,9 +18,11 @@ from incentive.expressions import (
     RANDOM_DRAW,
     AmountError,
     MissingAttribute,
+    attributes_read,
     condition_holds,
     evaluate,
     to_points,
+    truth,
     uses_random,
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
@@ -61,8 +63,12 @@ def evaluate_rules(
     for rule in program.rules_by_event.get(event.type, ()):
         if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
             continue  # ranks, flags and referrals are the session's: they span members or time
-        if not condition_holds(rule.condition, attrs):
-            continue
+        if rule.condition is not None:
+            known = truth(rule.condition, attrs)
+            if known is not True:
+                if known is None:
+                    yield from unread(program, rule, event, attrs, stamp)
+                continue
         if rule.streak is not None:
             yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
             continue
@@ -71,6 +77,22 @@ def evaluate_rules(
             continue
 
         yield from _award(program, member, event.member, event, attrs, day, rule, stamp)
+
+
+def unread(
+    program: Program, rule: RuleSpec, event: Event, attrs: Mapping[str, Any], stamp: str
+) -> Iterator[Record]:
+    """A rule's `where` could not be decided because the event lacks an attribute it
+    reads (a renamed export column): say which, rather than pay nothing silently.
+    Teams and the level are the member's, not the event's: a member in no team is
+    simply not in the team a condition names."""
+    assert rule.condition is not None
+    for name in attributes_read(rule.condition):
+        if name not in attrs and name not in program.teams and name != "level":
+            yield _refused(
+                rule, event, stamp, f"the event has no `{name}`, which the rule's `where` reads"
+            )
+            return
 
 
 def referral(

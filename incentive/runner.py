@@ -102,6 +102,8 @@ def run_batch(
     return RunResult(records, session.balances(), session)
 
 
+LACKING = "the event has no `"  # how rules word a refusal for a missing attribute
+
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
 
 
@@ -111,6 +113,9 @@ class RunSummary:
     members: int = 0
     resorted: bool = False  # the input was not in time order: read twice, sorted
     spilled: int = 0  # sorted runs written to disk (0: the sort fitted in memory)
+    # refusals because an event lacks an attribute a rule reads (a renamed export
+    # column pays nothing): counted apart so that the summary can say so
+    lacking: Counter[str] = field(default_factory=Counter)  # attribute -> refusals
     columnar: bool = False  # the columnar plan ran it (else the chosen evaluator)
 
 
@@ -187,6 +192,8 @@ def _run_once(
         def write(records: list[Record], into: IO[bytes]) -> None:
             for record in records:
                 kinds[record.kind] += 1
+                if record.kind == "refused" and record.reason.startswith(LACKING):
+                    summary.lacking[record.reason.split("`")[1]] += 1
                 if keep is None or keep(record):
                     into.write(record.to_json_bytes() + b"\n")
 

@@ -75,6 +75,19 @@ def remember(state: EngineState, event_id: str, fingerprint: str, day: date) -> 
     state.seen_on.setdefault(day.isoformat(), []).append(event_id)
 
 
+def forget(state: EngineState, event_id: str) -> None:
+    """An event that failed is not kept as seen: sent again (fixed), it is evaluated."""
+    if state.seen.pop(event_id, None) is None:
+        return
+    for ids in reversed(state.seen_on.values()):
+        if ids and ids[-1] == event_id:  # remembered last, almost always
+            ids.pop()
+            return
+        if event_id in ids:
+            ids.remove(event_id)
+            return
+
+
 def open_day(state: EngineState, day: date) -> None:
     """`day` is the open day from now on: forget the ids of the days before it."""
     if state.open_day == day:

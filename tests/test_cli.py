@@ -94,7 +94,7 @@ def test_run_bad_line_exits_1_and_still_evaluates(files: Path) -> None:
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert lines[0] == {
         "kind": "bad_event",
-        "reason": "not valid JSON",
+        "reason": "not valid JSON: expecting property name enclosed in double quotes at column 2",
         "source": str(events),
         "line": 2,
     }
@@ -190,5 +190,5 @@ def test_run_refuses_to_write_over_its_events(files: Path) -> None:
     events = files / "e.jsonl"
     before = events.read_bytes()
     code, out = invoke("run", str(files / "s.incentive"), str(events), "--out", str(events))
-    assert code == 2 and "also an events file" in out
+    assert code == 2 and "is also an input" in out
     assert events.read_bytes() == before  # the input is untouched

@@ -256,6 +256,11 @@ NOT_PLAIN = {
     "no id": ['{"type": "message", "member": "ana", "at": "2026-03-01T11:00:00"}'],
     "an empty member": [line("x", "message", "", "2026-03-01T11:00:00")],
     "a blank line": ["   "],
+    "a member to trim": [line("x", "message", " ana ", "2026-03-01T11:00:00")],
+    "a type to trim": [line("x", "message ", "ana", "2026-03-01T11:00:00")],
+    "a member to trim, ideographic space": [
+        line("x", "message", "ana\u3000", "2026-03-01T11:00:00")
+    ],
     "a repeated key no rule reads": [
         '{"id": "x", "type": "message", "member": "ana", "at": "2026-03-01T11:00:00", '
         '"mood": 1, "mood": 2}'

@@ -123,8 +123,8 @@ def test_a_penalty_carries_the_moderators_reason_into_its_record() -> None:
     ("rule", "code"),
     [
         ("rule r { on x award 5 reason a reason b }", "E0212"),
-        ("rule r { on x top 3 per day by count award 5 reason note }", "E0246"),
-        ("rule r { on x milestone count at 3 award 5 reason note }", "E0246"),
+        ("rule r { on x top 3 per day by count award 5 reason note }", "E0247"),
+        ("rule r { on x milestone count at 3 award 5 reason note }", "E0247"),
     ],
 )
 def test_reason_is_checked(rule: str, code: str) -> None:

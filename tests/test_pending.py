@@ -179,7 +179,7 @@ def test_a_constant_award_held_goes_through_the_ledger_on_both_evaluators() -> N
     [
         ("rule r { on checkin award 5 pending 0 days }", "E0213"),
         ("rule r { on checkin award 5 pending 2 days pending 3 days }", "E0212"),
-        ('rule r { on checkin inactive 3 days flag "idle" pending 2 days }', "E0243"),
+        ('rule r { on checkin inactive 3 days flag "idle" pending 2 days }', "E0244"),
     ],
 )
 def test_pending_is_checked(rule: str, code: str) -> None:

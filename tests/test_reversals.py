@@ -242,8 +242,8 @@ def test_what_events_paid_is_forgotten_after_the_window() -> None:
     ("block", "code"),
     [
         ("reverse r { by order within 3 days }", "E0210"),
-        ("reverse r { on refund within 3 days }", "E0242"),
-        ("reverse r { on refund by order }", "E0242"),
+        ("reverse r { on refund within 3 days }", "E0243"),
+        ("reverse r { on refund by order }", "E0243"),
         ("reverse r { on refund by order within 3 days within 4 days }", "E0212"),
         ("reverse buy { on refund by order within 3 days }", "E0201"),
         ("reverse r { on refund by order within 0 days }", "E0213"),

@@ -157,7 +157,7 @@ def test_daily_bad_lines() -> None:
     assert bad == [
         "attribute `words` should be a number, got '很多'",
         "missing `at`",
-        "not valid JSON",
+        "not valid JSON: the line ends before the JSON value does (cut short?)",
     ]
 
 
@@ -273,7 +273,7 @@ def test_community_outside_the_season_and_bad_lines() -> None:
     assert bad == [
         "attribute `words` should be a number, got '十几'",
         "missing `member`",
-        "not valid JSON",
+        "not valid JSON: the line ends before the JSON value does (cut short?)",
         "unknown event type `red_packet`",
     ]
 

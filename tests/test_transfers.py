@@ -166,8 +166,8 @@ def test_the_receiver_gets_a_lot_of_the_transfer_day_and_the_sender_spends_oldes
     ("block", "code"),
     [
         ("transfer t { to receiver amount points }", "E0210"),
-        ("transfer t { on tip amount points }", "E0244"),
-        ("transfer t { on tip to receiver }", "E0244"),
+        ("transfer t { on tip amount points }", "E0245"),
+        ("transfer t { on tip to receiver }", "E0245"),
         ("transfer t { on tip to receiver amount points keep 1 keep 2 }", "E0212"),
         ("transfer t { on tip to r amount p cap 5 per day cap 6 per day }", "E0214"),
         ("transfer t { on tip to r amount p minimum 9 maximum 3 }", "E0214"),
