@@ -235,3 +235,22 @@ def test_a_catalogue_formats_and_parses_back() -> None:
     text = incentive.fmt(SHOP)
     assert '    gift "tote bag" { price 500  stock 1 per day }\n' in text
     assert incentive.fmt(text) == text
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ("reverse r { on refund by order within 3 days }", "`reversals`"),
+        ("transfer t { on tip to receiver amount points }", "`transfers`"),
+        ("catalogue c { on redeem item gift gift mug { price 5 } }", "`catalogues`"),
+        ("rule p { on x award 5 pending 2 days }", "rule `p`: `pending`"),
+        ("rule q { on x award 5 reason note }", "rule `q`: `reason`"),
+    ],
+)
+def test_the_columnar_plan_declines_the_shop_constructs(block: str, reason: str) -> None:
+    """Batch runs take the compiled evaluator for these (their fields hold a value
+    the plan does not read), never a plan that would ignore them."""
+    from incentive.columnar import why_not
+
+    program = incentive.compile(f'scheme "s" {{\n  rule a {{ on y award 1 }}\n  {block}\n}}\n')
+    assert reason in why_not(program)
