@@ -18,7 +18,10 @@ the lots that expire at that instant), and a refund before the release cancels
 them. Tips (`transfer` blocks, some sent twice at once, to oneself, to nobody,
 to a member outside the three, of all the sender can give) move points from
 the sender's soonest-expiring lots to a new lot of the receiver's, both records
-or none, never leaving the sender below what the scheme says to keep.
+or none, never leaving the sender below what the scheme says to keep. Claims
+from a gift catalogue (known gifts, unknown ones, none, of the wrong type; some
+asked again at once) spend a gift's price, and no gift's stock, the catalogue's
+stock per day or its budget per week is ever passed.
 
 After every step:
 
@@ -125,6 +128,33 @@ class TransferT:
 
 
 @dataclass(frozen=True)
+class GiftT:
+    price: int
+    stock: int
+    stock_period: str | None  # None: the stock is for all time
+    limit: int | None = None  # per member per day
+
+
+@dataclass(frozen=True)
+class ShopT:
+    """`catalogue shop { on claim  item gift  limit N per day  stock N per day
+    budget N per week  gift ... }`"""
+
+    limit: int  # claims per member per day
+    stock: int  # gifts per day, all members
+    budget: int  # points per week, all members
+    gifts: dict[str, GiftT]
+
+
+SHOP_T = ShopT(
+    limit=2,
+    stock=3,
+    budget=30,
+    gifts={"mug": GiftT(10, 2, None), "pen": GiftT(5, 2, "day", limit=1)},
+)
+
+
+@dataclass(frozen=True)
 class RedeemT:
     minimum: int
     maximum: int
@@ -188,6 +218,17 @@ class SchemeT:
             f"    limit {tips.limit[0]} per {tips.limit[1]}\n"
             f"    receive {tips.receive[0]} per {tips.receive[1]}\n    keep {tips.keep}\n  }}\n"
         )
+        shop = SHOP_T
+        text += (
+            "  catalogue shop {\n    on claim\n    item gift\n"
+            f"    limit {shop.limit} per day\n    stock {shop.stock} per day\n"
+            f"    budget {shop.budget} per week\n"
+        )
+        for name, gift in shop.gifts.items():
+            per = f" per {gift.stock_period}" if gift.stock_period else ""
+            limit = f"  limit {gift.limit} per day" if gift.limit else ""
+            text += f"    gift {name} {{ price {gift.price}  stock {gift.stock}{per}{limit} }}\n"
+        text += "  }\n"
         text += "  reverse refunds {\n    on refund\n    by order\n"
         text += f"    within {self.reverse_days} days\n"
         return text + ("    debt\n" if self.debt else "") + "  }\n}\n"
@@ -510,7 +551,7 @@ class Model:
         """One event's records, dated; `told` is called once its time has been processed."""
         member, kind = fields["member"], fields["type"]
         number = {"post": "words", "redeem": "points", "grant": "points", "tip": "points"}.get(kind)
-        text = {"grant": "by", "tip": "receiver"}.get(kind)
+        text = {"grant": "by", "tip": "receiver", "claim": "gift"}.get(kind)
         if (number in fields and _number(fields[number]) is None) or (
             text in fields and not isinstance(fields[text], str)
         ):
@@ -533,6 +574,8 @@ class Model:
                 out += self.spend(member, _number(fields.get("points")), day)
             if kind == "grant":
                 out += self.grant(member, fields.get("by"), _number(fields.get("points")), at, day)
+            if kind == "claim":
+                out += self.claim(member, fields.get("gift"), day)
             if kind == "tip":
                 out += self.tip(member, fields.get("receiver"), _number(fields.get("points")), day)
             self.paid[fields["id"]] = {
@@ -545,7 +588,7 @@ class Model:
                 "used": {
                     key: self.used[key] - used[key]
                     for key in set(self.used) | set(used)
-                    if key[0] not in ("redeem", "sent", "received") and self.used[key] != used[key]
+                    if key[0] not in UNDONE and self.used[key] != used[key]
                 },
             }
         return dated + [(*r, at) for r in out]
@@ -615,6 +658,32 @@ class Model:
         self.used[slot] += points
         return self.pay("grant", "applause", member, points, at, day)
 
+    def claim(self, member: str, name: Any, day: date) -> list[Rec]:
+        """A gift from the catalogue: every check first; stock and budget shared."""
+        shop = SHOP_T
+        gift = shop.gifts.get(name) if isinstance(name, str) else None
+        if gift is None:
+            return [("refused", member, "shop", None)]
+        refused = [("refused", member, "shop", gift.price)]
+        today, week = self._k("day", day), self._k("week", day)
+        stock_key = ("gift stock", name, today if gift.stock_period else "")
+        if (
+            gift.price > self.balance(member)
+            or self.used["claims", member, today] >= shop.limit
+            or (gift.limit and self.used["gift claims", member, name, today] >= gift.limit)
+            or self.used[stock_key] >= gift.stock
+            or self.used["shop stock", today] >= shop.stock
+            or self.used["shop budget", week] + gift.price > shop.budget
+        ):
+            return refused
+        for key in (("claims", member, today), ("gift claims", member, name, today)):
+            self.used[key] += 1
+        self.used[stock_key] += 1
+        self.used["shop stock", today] += 1
+        self.used["shop budget", week] += gift.price
+        assert self.take(member, gift.price) == gift.price
+        return [("redeem", member, "shop", -gift.price)]
+
     def tip(self, member: str, receiver: Any, asked: Decimal | None, day: date) -> list[Rec]:
         """A transfer: every check first, then both sides move, or nothing does."""
         spec = self.s.transfer
@@ -634,6 +703,11 @@ class Model:
         assert self.take(member, points) == points
         self.credit(receiver, points, self.now, day)
         return [("transfer", member, "tips", -points), ("transfer", receiver, "tips", points)]
+
+
+# What a reversal does not give back: spending, tips and the catalogue's counts.
+UNDONE = ("redeem", "sent", "received", "claims", "gift claims", "gift stock", "shop stock")
+UNDONE += ("shop budget",)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -717,6 +791,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.cap_net: Counter[tuple[str, str, str]] = Counter()
         self.allowance_used: Counter[tuple[str, str]] = Counter()
         self.redeemed: Counter[tuple[str, str]] = Counter()
+        self.claimed: Counter[tuple[str, str]] = Counter()  # gifts and points taken
         self.act(activity)
 
     # -- helpers --
@@ -955,6 +1030,33 @@ class LedgerMachine(RuleBasedStateMachine):
             if moved:
                 assert moved[0].member == member and moved[1].member == receiver
                 assert (moved[0].balance or 0) >= self.s.transfer.keep
+
+    @rule(
+        member=st.sampled_from((*MEMBERS, RICHEST)),
+        gift=st.sampled_from(["mug", "mug", "pen", "pen", "hat", None, 7]),
+        times=st.integers(1, 3),
+    )
+    def claim(self, member: str, gift: Any, times: int) -> None:
+        """A gift from the catalogue, sometimes asked again at once: the stock of each
+        gift, the catalogue's stock per day and its budget per week are never passed."""
+        if member == RICHEST:
+            member = max(MEMBERS, key=lambda m: (self.session.balance(m, CURRENCY), m))
+        for _ in range(times):
+            records = self.feed({"member": member, "type": "claim", "gift": gift})
+            for record in records:
+                if record.kind == "redeem" and record.rule == "shop":
+                    day = self.cal.day(self.clock)
+                    spec = SHOP_T.gifts[record.item or ""]
+                    per = self.cal.key("day", day) if spec.stock_period else ""
+                    for key, most in (
+                        ((record.item or "", per), spec.stock),
+                        (("*", self.cal.key("day", day)), SHOP_T.stock),
+                    ):
+                        self.claimed[key] += 1
+                        assert self.claimed[key] <= most, f"stock passed: {key}"
+                    week = ("points", self.cal.key("week", day))
+                    self.claimed[week] -= record.points or 0
+                    assert self.claimed[week] <= SHOP_T.budget, f"budget passed: {week}"
 
     @rule(pick=st.integers(0, 10_000), how=st.sampled_from(["own"] * 6 + ["other", "unknown"]))
     def refund(self, pick: int, how: str) -> None:
