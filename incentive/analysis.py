@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ class Progress:
     """How far a member is from the next step of something."""
 
     rule: str
-    what: str  # "streak", "milestone", "level"
+    what: str  # "streak", "milestone", "level", "pending"
     now: str
     next: str
 
@@ -71,6 +72,14 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
                     f"{thresholds[0]} ({thresholds[0] - total} more)"
                     if thresholds
                     else "every threshold reached",
+                )
+            )
+    for currency, held in sorted(state.pending.items()):
+        for points, release, _, rule_name, _ in held:  # `pending N days`: when it is spendable
+            spendable = program.calendar.to_local(datetime.fromisoformat(release)).isoformat()
+            found.append(
+                Progress(
+                    rule_name, "pending", f"{points} {currency} held", f"spendable from {spendable}"
                 )
             )
     levels = program.levels

@@ -274,6 +274,20 @@ class Inactive(Node):
 
 
 @dataclass(frozen=True)
+class Pending(Node):
+    """`pending 7 days`: the rule's points are held that long before they can be spent."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class Reason(Node):
+    """`reason note`: the event's `note` attribute goes into the award's record."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
 class Inviter(Node):
     """`inviter from invite.invitee within 7 days`: pay whoever invited this member."""
 
@@ -301,6 +315,8 @@ RuleClause: TypeAlias = (
     | Budget
     | Inactive
     | Inviter
+    | Pending
+    | Reason
 )
 
 
@@ -315,8 +331,10 @@ class ExpireDecl(Node):
     """`expire after 90 days` or `expire xp at end of year`."""
 
     currency: Name | None
-    days: int | None
+    days: int | None  # the span's count, in `unit`s
     period: PeriodName | None
+    unit: str = "day"  # day, week, month or year (`after 2 months`)
+    rounded: PeriodName | None = None  # `... at end of year`: the span rounded up
 
 
 @dataclass(frozen=True)
@@ -391,6 +409,109 @@ class GrantsDecl(Node):
 
 
 @dataclass(frozen=True)
+class By(Node):
+    """`by order`: the attribute naming the event to reverse."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Within(Node):
+    """`within 30 days`: how long what an event paid stays reversible."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class Debt(Node):
+    """`debt`: what a reversal cannot take back is owed, not written off."""
+
+
+ReverseClause: TypeAlias = On | By | Within | Debt
+
+
+@dataclass(frozen=True)
+class ReverseDecl(Node):
+    """`reverse refunds { on refund  by order  within 30 days }`."""
+
+    name: Name
+    clauses: tuple[ReverseClause, ...]
+
+
+@dataclass(frozen=True)
+class To(Node):
+    """`to receiver`: the attribute naming the member who receives a transfer."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Receive(Node):
+    """`receive 300 per day`: at most this many points to one receiver per period."""
+
+    points: int
+    period: PeriodName
+
+
+@dataclass(frozen=True)
+class Keep(Node):
+    """`keep 100`: the balance a sender must keep after a transfer."""
+
+    points: int
+
+
+TransferClause: TypeAlias = (
+    On | Where | To | Amount | Minimum | Maximum | Limit | Cap | Receive | Keep
+)
+
+
+@dataclass(frozen=True)
+class TransferDecl(Node):
+    """`transfer tips { on tip  to receiver  amount points }`."""
+
+    name: Name
+    clauses: tuple[TransferClause, ...]
+
+
+@dataclass(frozen=True)
+class ItemAttr(Node):
+    """`item gift`: the attribute naming the gift a redemption asks for."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
+class Stock(Node):
+    """`stock 50` (in all) or `stock 10 per week` (each period)."""
+
+    count: int
+    period: PeriodName | None
+
+
+@dataclass(frozen=True)
+class Price(Node):
+    points: int
+    currency: Name | None
+
+
+@dataclass(frozen=True)
+class GiftDecl(Node):
+    """`gift mug { price 200  stock 50  limit 1 per month }`."""
+
+    name: Name
+    clauses: tuple[Price | Stock | Limit, ...]
+
+
+CatalogueClause: TypeAlias = On | Where | ItemAttr | Limit | Stock | Budget | GiftDecl
+
+
+@dataclass(frozen=True)
+class CatalogueDecl(Node):
+    name: Name
+    clauses: tuple[CatalogueClause, ...]
+
+
+@dataclass(frozen=True)
 class RuleDecl(Node):
     name: Name
     clauses: tuple[RuleClause, ...]
@@ -460,6 +581,9 @@ Item: TypeAlias = (
     | Budget
     | RedeemDecl
     | GrantsDecl
+    | ReverseDecl
+    | TransferDecl
+    | CatalogueDecl
     | LevelsDecl
     | SeedDecl
 )

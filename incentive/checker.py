@@ -43,6 +43,7 @@ from incentive.program import (
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
+    CatalogueSpec,
     GrantsSpec,
     LimitSpec,
     MilestoneSpec,
@@ -50,8 +51,10 @@ from incentive.program import (
     Program,
     RankSpec,
     RedeemSpec,
+    ReversalSpec,
     RuleSpec,
     StreakSpec,
+    TransferSpec,
     ValueType,
 )
 
@@ -134,6 +137,9 @@ class _Checker:
         self.levels_decl: ast.LevelsDecl | None = levels[0] if levels else None
         self.redeems: list[RedeemSpec] = []
         self.grant_specs: list[GrantsSpec] = []
+        self.reversal_specs: list[ReversalSpec] = []
+        self.transfer_specs: list[TransferSpec] = []
+        self.catalogue_specs: list[CatalogueSpec] = []
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
@@ -230,6 +236,9 @@ class _Checker:
             seed=seed,
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
+            reversals=tuple(self.reversal_specs),
+            transfers=tuple(self.transfer_specs),
+            catalogues=tuple(self.catalogue_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
             source=self.source,
             file=self.file,
@@ -502,17 +511,37 @@ class _Checker:
             for budget in budgets:
                 self.ledger.budget(budget, f"group:{group}", paid)
         for item in self.scheme.items:
-            if isinstance(item, ast.RedeemDecl | ast.GrantsDecl):
+            if isinstance(
+                item,
+                ast.RedeemDecl
+                | ast.GrantsDecl
+                | ast.ReverseDecl
+                | ast.TransferDecl
+                | ast.CatalogueDecl,
+            ):
                 name = item.name.value
                 if name in self.rule_names or name in self.ledger_names:
                     self.bag.error(
                         "E0201",
-                        f"`{name}` is already the name of a rule, redeem or grants",
+                        f"`{name}` is already the name of a rule, redeem, grants, reverse, "
+                        "transfer or catalogue",
                         item.name.span,
                     )
                     continue
                 self.ledger_names.add(name)
-                if isinstance(item, ast.RedeemDecl):
+                if isinstance(item, ast.CatalogueDecl):
+                    catalogue = self.ledger.catalogue(item)
+                    if catalogue is not None:
+                        self.catalogue_specs.append(catalogue)
+                elif isinstance(item, ast.TransferDecl):
+                    transfer = self.ledger.transfer(item)
+                    if transfer is not None:
+                        self.transfer_specs.append(transfer)
+                elif isinstance(item, ast.ReverseDecl):
+                    reversal = self.ledger.reversal(item)
+                    if reversal is not None:
+                        self.reversal_specs.append(reversal)
+                elif isinstance(item, ast.RedeemDecl):
                     redeem = self.ledger.redeem(item)
                     if redeem is not None:
                         self.redeems.append(redeem)
@@ -548,6 +577,8 @@ class _Checker:
             (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
             (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
             (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
+            (ast.Pending, "pending", "keep one: `pending 7 days`"),
+            (ast.Reason, "reason", "keep one: `reason note`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -743,6 +774,31 @@ class _Checker:
     def _check_flags_and_referrals(
         self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
     ) -> None:
+        why = _first(rule, ast.Reason)
+        if why is not None:
+            on = _first(rule, ast.On)
+            events = self._rule_events(on) if on is not None else []
+            self._typer(events).expect(
+                ast.Attribute(why.attribute.value, span=why.attribute.span), "text", "`reason`"
+            )
+            if award is None or _first(rule, ast.Rank) is not None:
+                self.bag.error(
+                    "E0247",
+                    f"rule `{rule.name.value}` has a `reason` but no per-event award",
+                    why.span,
+                    "`reason note` puts the event's note into the record of what it pays; "
+                    "use it on a rule with `award`",
+                )
+        pending = _first(rule, ast.Pending)
+        if pending is not None:
+            self._check_limit_like(pending.days, "a pending window", pending.span)
+            if not _payments(rule) or rule.name.value in self.boards:
+                self.bag.error(
+                    "E0244",
+                    f"rule `{rule.name.value}` pays no points to hold: `pending` has no effect",
+                    pending.span,
+                    "`pending 7 days` holds the points a rule awards; remove it here",
+                )
         inactive = _first(rule, ast.Inactive)
         if inactive is not None:
             self._check_days(inactive.days, "`inactive`", inactive.span)
@@ -1130,6 +1186,8 @@ class _Checker:
             if (inviter := _first(rule, ast.Inviter))
             else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
+            pending=pending.days if (pending := _first(rule, ast.Pending)) else None,
+            reason=why.attribute.value if (why := _first(rule, ast.Reason)) else None,
         )
 
     @staticmethod

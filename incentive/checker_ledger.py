@@ -14,11 +14,15 @@ from incentive.diagnostics import suggestion_hints
 from incentive.program import (
     AllowanceSpec,
     BudgetSpec,
+    CatalogueSpec,
     ExpirySpec,
+    GiftSpec,
     GrantsSpec,
     LevelsSpec,
     LimitSpec,
     RedeemSpec,
+    ReversalSpec,
+    TransferSpec,
 )
 
 if TYPE_CHECKING:
@@ -76,7 +80,9 @@ class LedgerChecker:
                 continue
             if item.period is not None and not self.checker._check_period(item.period, item.span):
                 continue
-            specs[currency] = ExpirySpec(currency, item.days, item.period)
+            if item.rounded is not None and not self.checker._check_period(item.rounded, item.span):
+                continue
+            specs[currency] = ExpirySpec(currency, item.days, item.period, item.unit, item.rounded)
         return specs
 
     # ---- levels and the seed -----------------------------------------------------------
@@ -305,6 +311,326 @@ class LedgerChecker:
             return None
         return GrantsSpec(name, tuple(events), currency, tuple(specs))
 
+    # ---- reversals ----------------------------------------------------------------------
+
+    def reversal(self, decl: ast.ReverseDecl) -> ReversalSpec | None:
+        name = decl.name.value
+        clauses: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            clauses.setdefault(type(clause), []).append(clause)
+        for extras in clauses.values():
+            for extra in extras[1:]:
+                self.bag.error(
+                    "E0212",
+                    f"reverse `{name}` has more than one `{_word(extra)}` clause",
+                    extra.span,
+                    "keep one of them",
+                )
+        on = _one(clauses, ast.On)
+        if on is None:
+            self.bag.error(
+                "E0210",
+                f"reverse `{name}` does not say which events reverse",
+                decl.name.span,
+                "add an `on` clause: `on refund`",
+            )
+        by, within = _one(clauses, ast.By), _one(clauses, ast.Within)
+        if by is None:
+            self.bag.error(
+                "E0243",
+                f"reverse `{name}` does not say which attribute names the event to reverse",
+                decl.name.span,
+                "add `by order` (the event's `order` attribute holds the id)",
+            )
+        if within is None:
+            self.bag.error(
+                "E0243",
+                f"reverse `{name}` does not say how long an event stays reversible",
+                decl.name.span,
+                "add `within 30 days`: what an event paid is kept that long",
+            )
+        elif not self.checker._check_limit_like(within.days, "a reversal window", within.span):
+            within = None
+        events = self.checker._rule_events(on) if on is not None else []
+        if by is not None:
+            self.checker._typer(events).expect(
+                ast.Attribute(by.attribute.value, span=by.attribute.span), "text", "`by`"
+            )
+        if on is None or by is None or within is None:
+            return None
+        return ReversalSpec(
+            name, tuple(events), by.attribute.value, within.days, ast.Debt in clauses
+        )
+
+    # ---- transfers ----------------------------------------------------------------------
+
+    def transfer(self, decl: ast.TransferDecl) -> TransferSpec | None:
+        name = decl.name.value
+        clauses: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            clauses.setdefault(type(clause), []).append(clause)
+        for kind, extras in clauses.items():
+            if kind in (ast.Limit, ast.Cap, ast.Receive):
+                continue  # one per period: checked below
+            for extra in extras[1:]:
+                self.bag.error(
+                    "E0212",
+                    f"transfer `{name}` has more than one `{_word(extra)}` clause",
+                    extra.span,
+                    "keep one of them",
+                )
+        on = _one(clauses, ast.On)
+        if on is None:
+            self.bag.error(
+                "E0210",
+                f"transfer `{name}` does not say which events are transfers",
+                decl.name.span,
+                "add an `on` clause: `on tip`",
+            )
+        to, amount = _one(clauses, ast.To), _one(clauses, ast.Amount)
+        for missing, what, hint in (
+            (to is None, "which attribute names the receiver", "add `to receiver`"),
+            (amount is None, "which attribute holds the points", "add `amount points`"),
+        ):
+            if missing:
+                self.bag.error(
+                    "E0245", f"transfer `{name}` does not say {what}", decl.name.span, hint
+                )
+        low, high = _one(clauses, ast.Minimum), _one(clauses, ast.Maximum)
+        for bound in (low, high):
+            if bound is not None:
+                self.checker._check_limit_like(bound.points, f"`{_word(bound)}`", bound.span)
+        if low is not None and high is not None and low.points > high.points:
+            self.bag.error(
+                "E0214",
+                f"transfer `{name}` has a minimum ({low.points}) above its maximum ({high.points})",
+                high.span,
+                "no transfer could pass both",
+            )
+        limits: list[LimitSpec] = []
+        sent: list[tuple[int, ast.PeriodName]] = []
+        received: list[tuple[int, ast.PeriodName]] = []
+        seen: dict[tuple[type, str | None], ast.Node] = {}
+        for clause in decl.clauses:
+            if not isinstance(clause, ast.Limit | ast.Cap | ast.Receive):
+                continue
+            key = (type(clause), clause.period)
+            if key in seen:
+                self.bag.error(
+                    "E0214",
+                    f"transfer `{name}` has two `{_word(clause)}` clauses per {clause.period}",
+                    clause.span,
+                    f"the first is on line {seen[key].span.line}",
+                )
+                continue
+            seen[key] = clause
+            count = clause.count if isinstance(clause, ast.Limit) else clause.points
+            if not self.checker._check_limit_like(count, f"`{_word(clause)}`", clause.span):
+                continue
+            if not self.checker._check_period(clause.period, clause.span):
+                continue
+            if isinstance(clause, ast.Limit):
+                limits.append(LimitSpec(clause.count, clause.period))
+            elif isinstance(clause, ast.Cap):
+                sent.append((clause.points, clause.period))
+            else:
+                assert clause.period is not None
+                received.append((clause.points, clause.period))
+        events = self.checker._rule_events(on) if on is not None else []
+        typer = self.checker._typer(events)
+        where = _one(clauses, ast.Where)
+        if where is not None:
+            typer.expect(where.condition, "bool", "a condition")
+        if to is not None:
+            typer.expect(ast.Attribute(to.attribute.value, span=to.attribute.span), "text", "`to`")
+        if amount is not None:
+            typer.expect(
+                ast.Attribute(amount.attribute.value, span=amount.attribute.span),
+                "number",
+                "`amount`",
+            )
+        currency = self.currency(amount.currency if amount else None)
+        keep = _one(clauses, ast.Keep)
+        if on is None or to is None or amount is None or currency is None:
+            return None
+        return TransferSpec(
+            name=name,
+            events=tuple(events),
+            condition=where.condition if where else None,
+            to=to.attribute.value,
+            attribute=amount.attribute.value,
+            currency=currency,
+            minimum=low.points if low else None,
+            maximum=high.points if high else None,
+            limits=tuple(limits),
+            sent=tuple(sent),
+            received=tuple(received),
+            keep=keep.points if keep else 0,
+        )
+
+    # ---- catalogues ---------------------------------------------------------------------
+
+    def catalogue(self, decl: ast.CatalogueDecl) -> CatalogueSpec | None:
+        name = decl.name.value
+        clauses: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            clauses.setdefault(type(clause), []).append(clause)
+        for kind in (ast.On, ast.Where, ast.ItemAttr):
+            for extra in clauses.get(kind, [])[1:]:
+                self.bag.error(
+                    "E0212",
+                    f"catalogue `{name}` has more than one `{_word(extra)}` clause",
+                    extra.span,
+                    "keep one of them",
+                )
+        on, item = _one(clauses, ast.On), _one(clauses, ast.ItemAttr)
+        if on is None:
+            self.bag.error(
+                "E0210",
+                f"catalogue `{name}` does not say which events ask for a gift",
+                decl.name.span,
+                "add an `on` clause: `on redeem`",
+            )
+        if item is None:
+            self.bag.error(
+                "E0246",
+                f"catalogue `{name}` does not say which attribute names the gift",
+                decl.name.span,
+                "add `item gift` (the event's `gift` attribute names it)",
+            )
+        gifts: list[GiftSpec] = []
+        currencies: set[str] = set()
+        for gift in (c for c in decl.clauses if isinstance(c, ast.GiftDecl)):
+            spec = self._gift(name, gift, gifts, currencies)
+            if spec is not None:
+                gifts.append(spec)
+        if not any(isinstance(c, ast.GiftDecl) for c in decl.clauses):
+            self.bag.error(
+                "E0246",
+                f"catalogue `{name}` lists no gift",
+                decl.name.span,
+                "add one: `gift mug { price 200  stock 50 }`",
+            )
+        if len(currencies) > 1:
+            self.bag.error(
+                "E0226",
+                f"catalogue `{name}` prices gifts in more than one currency",
+                decl.name.span,
+                "one `catalogue` block per currency",
+            )
+        currency = next(iter(currencies)) if currencies else self.checker.header.currencies[0]
+        limits = self._periodic(name, [c for c in decl.clauses if isinstance(c, ast.Limit)])
+        stock = [
+            (c.count, c.period)
+            for c in decl.clauses
+            if isinstance(c, ast.Stock)
+            and self.checker._check_limit_like(c.count, "a stock", c.span)
+        ]
+        for c in decl.clauses:
+            if isinstance(c, ast.Stock) and c.period is None:
+                self.bag.error(
+                    "E0246",
+                    f"catalogue `{name}`'s stock needs a period: `stock {c.count} per day`",
+                    c.span,
+                    "a stock for all time belongs to a gift: `gift mug { stock 50 }`",
+                )
+        budgets: list[tuple[int, ast.PeriodName]] = []
+        for budget in (c for c in decl.clauses if isinstance(c, ast.Budget)):
+            paid = self.currency(budget.currency)
+            if paid is not None and paid != currency:
+                self.bag.error(
+                    "E0226",
+                    f"catalogue `{name}`'s budget is in `{paid}`, its prices in `{currency}`",
+                    budget.span,
+                    "a budget counts the points its redemptions spend",
+                )
+            elif self.checker._check_limit_like(budget.points, "a budget", budget.span):
+                budgets.append((budget.points, budget.period))
+        events = self.checker._rule_events(on) if on is not None else []
+        typer = self.checker._typer(events)
+        where = _one(clauses, ast.Where)
+        if where is not None:
+            typer.expect(where.condition, "bool", "a condition")
+        if item is not None:
+            typer.expect(
+                ast.Attribute(item.attribute.value, span=item.attribute.span), "text", "`item`"
+            )
+        if on is None or item is None or not gifts:
+            return None
+        return CatalogueSpec(
+            name=name,
+            events=tuple(events),
+            condition=where.condition if where else None,
+            attribute=item.attribute.value,
+            currency=currency,
+            gifts=tuple(gifts),
+            limits=tuple(limits),
+            stock=tuple((count, period) for count, period in stock if period is not None),
+            budgets=tuple(budgets),
+        )
+
+    def _gift(
+        self, catalogue: str, gift: ast.GiftDecl, seen: list[GiftSpec], currencies: set[str]
+    ) -> GiftSpec | None:
+        name = gift.name.value
+        if any(g.name == name for g in seen):
+            self.bag.error(
+                "E0209", f"gift `{name}` is listed twice in catalogue `{catalogue}`", gift.span
+            )
+            return None
+        prices = [c for c in gift.clauses if isinstance(c, ast.Price)]
+        stocks = [c for c in gift.clauses if isinstance(c, ast.Stock)]
+        for extra in prices[1:] + stocks[1:]:
+            self.bag.error(
+                "E0212",
+                f"gift `{name}` has more than one `{_word(extra)}` clause",
+                extra.span,
+                "keep one of them",
+            )
+        if not prices:
+            self.bag.error(
+                "E0246",
+                f"gift `{name}` has no price",
+                gift.name.span,
+                f"add one: `gift {name} {{ price 200 }}`",
+            )
+            return None
+        price = prices[0]
+        currency = self.currency(price.currency)
+        if currency is not None:
+            currencies.add(currency)
+        if not self.checker._check_limit_like(price.points, "a price", price.span):
+            return None
+        stock = stocks[0] if stocks else None
+        if stock is not None and not self.checker._check_limit_like(
+            stock.count, "a stock", stock.span
+        ):
+            return None
+        limits = self._periodic(name, [c for c in gift.clauses if isinstance(c, ast.Limit)])
+        return GiftSpec(
+            name,
+            price.points,
+            stock.count if stock else None,
+            stock.period if stock else None,
+            tuple(limits),
+        )
+
+    def _periodic(self, owner: str, limits: list[ast.Limit]) -> list[LimitSpec]:
+        found: list[LimitSpec] = []
+        for limit in limits:
+            if any(known.period == limit.period for known in found):
+                self.bag.error(
+                    "E0214",
+                    f"`{owner}` has two limits per {limit.period or 'ever'}",
+                    limit.span,
+                    "keep one",
+                )
+            elif self.checker._check_limit_like(
+                limit.count, "a limit", limit.span
+            ) and self.checker._check_period(limit.period, limit.span):
+                found.append(LimitSpec(limit.count, limit.period))
+        return found
+
 
 def _one(clauses: dict[type, list[ast.Node]], kind: type[_NodeT]) -> _NodeT | None:
     found = clauses.get(kind)
@@ -324,4 +650,15 @@ def _word(clause: ast.Node) -> str:
         ast.Maximum: "maximum",
         ast.Multiple: "multiple",
         ast.Threshold: "threshold",
+        ast.By: "by",
+        ast.Within: "within",
+        ast.Debt: "debt",
+        ast.To: "to",
+        ast.Receive: "receive",
+        ast.Keep: "keep",
+        ast.ItemAttr: "item",
+        ast.Stock: "stock",
+        ast.Price: "price",
+        ast.Limit: "limit",
+        ast.Cap: "cap",
     }.get(type(clause), type(clause).__name__.lower())

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from incentive import ast
+from incentive.catalogues import shop, unmatched
 from incentive.engine import Session, SessionInUse
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
@@ -35,10 +36,12 @@ from incentive.intake import bad_event, bad_line_record, coerce, failed_event, m
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
+from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, _award, _milestone, _streak, period_index, unread
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
+from incentive.transfers import transfer
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -163,8 +166,8 @@ class CompiledProgram:
 
 def constant_points(rule: RuleSpec) -> int | None:
     """A per-event award's points when they are one positive constant, boosts aside."""
-    if rule.amount is None or rule.boosts or uses_random(rule.amount):
-        return None
+    if rule.amount is None or rule.boosts or uses_random(rule.amount) or rule.reason:
+        return None  # `reason`: the record's reason is the event's, made by the step
     if not isinstance(rule.amount, ast.Number):
         return None
     try:
@@ -200,8 +203,16 @@ class _Generator:
     def inline_payment(self, rule: RuleSpec) -> bool:
         program = self.program
         levels = program.levels is not None and program.levels.currency == rule.currency
-        # Budgets, levels and expiry see the award in the interpreter's _pay and ledger.
-        return not (rule.budgets or levels or rule.currency in program.expiry)
+        # Budgets, levels and expiry see the award in the interpreter's _pay and ledger;
+        # with reversals, a debt may have to be repaid before a lot is made; pending
+        # points are held by the ledger before they make a lot.
+        return not (
+            rule.budgets
+            or levels
+            or rule.currency in program.expiry
+            or program.reversals
+            or rule.pending is not None
+        )
 
     # -- one function per event type ----------------------------------------------------
 
@@ -211,6 +222,9 @@ class _Generator:
         types |= {e for spec in program.redeems for e in spec.events}
         types |= {e for spec in program.grants for e in spec.events}
         types |= {r.inviter[0] for r in program.rules if r.inviter is not None}
+        types |= {e for spec in program.reversals for e in spec.events}
+        types |= {e for spec in program.transfers for e in spec.events}
+        types |= {e for spec in program.catalogues for e in spec.events}
         if program.known_events is not None:
             types &= program.known_events  # the rest are refused by the interpreter's path
         functions: dict[str, str] = {}
@@ -295,7 +309,18 @@ class _Generator:
             w.line("s._note_invites(event, attrs, day)")
         for attribute, local in self.names.items():
             w.line(f"{local} = attrs.get({attribute!r}, MISSING)")
+        reversing = [spec for spec in program.reversals if event_type in spec.events]
+        if reversing:
+            # A reversing event reverses first, then meets the rules (engine._reversible).
+            self.plan.append(f"events `{event_type}`: reversal (the interpreter's step)")
+            w.line("out.extend(s._reverse(event, attrs, day))")
+        elif program.reversals:
+            # What the event paid and counted is kept, to be reversed later.
+            w.line("was = s._before(member)")
+            w.line("mark = len(out)")
         w.lines.extend(body.lines)
+        if program.reversals and not reversing:
+            w.line("s._note_paid(event, member, was, out[mark:], day)")
         w.line("return out")
         w.dedent()
         w.line("")
@@ -366,12 +391,31 @@ class _Generator:
                     f"out.extend(redeem(s.program, s.ledger, member, {self.constant(spend)}, "
                     "event, attrs, day))"
                 )
+        spends = [spend for spend in program.redeems if event_type in spend.events]
+        if spends:  # a redemption no block lets through is refused, not silent
+            w.line(f"refused = unmatched(s.program, {self.constant(spends)}, event, attrs)")
+            w.line("if refused is not None:")
+            w.line("    out.append(refused)")
+        for catalogue in program.catalogues:
+            if event_type in catalogue.events:
+                self.plan.append(f"catalogue `{catalogue.name}`: the interpreter's step")
+                w.line(
+                    f"out.extend(shop(s.program, s.ledger, member, {self.constant(catalogue)}, "
+                    "event, attrs, day))"
+                )
         for grants in program.grants:
             if event_type in grants.events:
                 self.plan.append(f"grants `{grants.name}`: the interpreter's step")
                 w.line(
                     f"s._take(out, [grant(s.program, state, {self.constant(grants)}, event, "
                     "attrs, day)])"
+                )
+        for spec in program.transfers:
+            if event_type in spec.events:
+                self.plan.append(f"transfer `{spec.name}`: the interpreter's step")
+                w.line(
+                    f"out.extend(transfer(s.program, s.ledger, {self.constant(spec)}, event, "
+                    "attrs, day))"
                 )
 
     def test(self, rule: RuleSpec) -> str:
@@ -534,6 +578,9 @@ def compile_program(program: Program) -> CompiledProgram:
         "award": _award,
         "redeem": redeem,
         "grant": grant,
+        "transfer": transfer,
+        "shop": shop,
+        "unmatched": unmatched,
         "Decimal": Decimal,
         **generator.constants,
     }
@@ -668,6 +715,20 @@ class CompiledSession:
     def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
         return self._reference._place_in_teams(event, attrs)
 
+    def _reverse(self, event: Event, attrs: dict[str, Any], day: date) -> Iterator[Record]:
+        reference = self._reference
+        for spec in reference._reversing.get(event.type, ()):
+            yield from reverse(self.program, self.ledger, self.state, spec, event, attrs, day)
+
+    def _before(self, member: MemberState) -> Before:
+        return before(self.state, member, self._reference._redeem_names)
+
+    def _note_paid(
+        self, event: Event, member: MemberState, was: Before, records: list[Record], day: date
+    ) -> None:
+        names = self._reference._redeem_names
+        note_paid(self.program, self.state, event, member, was, records, day, names)
+
     def _note_invites(self, event: Event, attrs: Mapping[str, Any], day: date) -> None:
         self._reference._note_invites(event, attrs, day)
 
@@ -728,6 +789,9 @@ class CompiledSession:
 
     def balances(self) -> dict[str, dict[str, int]]:
         return self._reference.balances()
+
+    def pending(self, member: str, currency: str | None = None) -> int:
+        return self._reference.pending(member, currency)
 
     def balance_records(self) -> list[Record]:
         return self._reference.balance_records()

@@ -26,18 +26,21 @@ from typing import Any
 
 from incentive.budgets import apply_budgets
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
+from incentive.catalogues import shop, unmatched
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
-from incentive.ledger import Ledger
+from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import close_rank, track_points, track_rank
 from incentive.records import Record, outcome_kind
+from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
+from incentive.transfers import transfer
 
 __all__ = ["EngineState", "MemberState", "Session", "SessionInUse"]
 
@@ -94,6 +97,19 @@ class Session:
         heapq.heapify(self._flags)
         self._redeems = {e: [r for r in program.redeems if e in r.events] for e in _types(program)}
         self._grants = {e: [g for g in program.grants if e in g.events] for e in _types(program)}
+        self._reversing = {
+            e: [r for r in program.reversals if e in r.events] for e in _types(program)
+        }
+        self._transfers = {
+            e: [t for t in program.transfers if e in t.events] for e in _types(program)
+        }
+        # blocks whose counters a reversal leaves alone: spending and transfers are not undone
+        self._catalogues = {
+            e: [c for c in program.catalogues if e in c.events] for e in _types(program)
+        }
+        names = [spec.name for spec in program.redeems] + [t.name for t in program.transfers]
+        names += [c.name for c in program.catalogues]
+        self._redeem_names = frozenset(names)
         # Held while an event is evaluated or time advanced: a second thread is refused
         # (SessionInUse) instead of interleaving with the first (8 threads on one session
         # used to pay 4 awards under `cap 3`).
@@ -198,6 +214,33 @@ class Session:
             if level is not None:
                 attrs["level"] = level  # the member's level, readable by conditions
         self._note_invites(event, attrs, day)
+        if program.reversals:
+            yield from self._reversible(event, attrs, day, member)
+        else:
+            yield from self._stages(event, attrs, day, member)
+
+    def _reversible(
+        self, event: Event, attrs: dict[str, Any], day: date, member: MemberState
+    ) -> Iterator[Record]:
+        """A scheme with reversals: a reversing event reverses; any other keeps what it
+        paid and counted (reversals.py)."""
+        reversing = self._reversing.get(event.type)
+        if reversing:
+            for spec in reversing:
+                yield from reverse(self.program, self.ledger, self.state, spec, event, attrs, day)
+            yield from self._stages(event, attrs, day, member)
+            return
+        was = before(self.state, member, self._redeem_names)
+        records = list(self._stages(event, attrs, day, member))
+        note_paid(self.program, self.state, event, member, was, records, day, self._redeem_names)
+        yield from records
+
+    def _stages(
+        self, event: Event, attrs: dict[str, Any], day: date, member: MemberState
+    ) -> Iterator[Record]:
+        """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
+        program, state = self.program, self.state
+        stamp = local_time(program.calendar, event.at)
         for outcome in evaluate_rules(program, member, event, attrs, day):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
@@ -218,14 +261,22 @@ class Session:
                 self._note_activity(rule, event.member, day)
             elif rule.inviter is not None:
                 yield from self._refer(rule, event, attrs, day)
-        for spend in self._redeems.get(event.type, ()):
+        spends = self._redeems.get(event.type, [])
+        for spend in spends:
             yield from redeem(program, self.ledger, member, spend, event, attrs, day)
+        refused = unmatched(program, spends, event, attrs)
+        if refused is not None:
+            yield refused
+        for catalogue in self._catalogues.get(event.type, ()):
+            yield from shop(program, self.ledger, member, catalogue, event, attrs, day)
         for grants in self._grants.get(event.type, ()):
             given = grant(program, state, grants, event, attrs, day)
             if isinstance(given, Proposal):
                 yield from self._pay(given)
             else:
                 yield given
+        for spec in self._transfers.get(event.type, ()):
+            yield from transfer(program, self.ledger, spec, event, attrs, day)
 
     # ---- flags and referrals: rules that span time or members ----------------------------
 
@@ -309,7 +360,7 @@ class Session:
             # A penalty counts for what the ledger can take (a balance stops at zero).
             member = self.state.members.get(proposal.member)
             balance = member.balances.get(proposal.currency, 0) if member else 0
-            seen = replace(proposal, points=-min(-proposal.points, balance))
+            seen = replace(proposal, points=-min(-proposal.points, max(0, balance)))
         track_points(self.state, self.program, seen, proposal.day)
         levels = self.ledger.count_earned(proposal)  # levels see points before budgets
         granted, notes = apply_budgets(self.state, self.program, proposal)
@@ -362,6 +413,7 @@ class Session:
             until = instant if instant is not None else self._horizon()
             expiry = self.ledger.next_expiry(until)
             flag = self._next_flag(until)
+            release = self.ledger.next_release(until)
             if self._rolling_levels and state.levels_closed is not None:
                 # A day's close re-checks rolling levels, before anything later.
                 closing = date.fromisoformat(state.levels_closed) + timedelta(days=1)
@@ -369,12 +421,18 @@ class Session:
                 if (
                     until is not None
                     and moment <= until
-                    and all(t is None or moment <= t for t in (expiry, flag))
+                    and all(t is None or moment <= t for t in (expiry, flag, release))
                     and (due is None or moment <= due[0])
                 ):
                     state.levels_closed = closing.isoformat()
                     yield from self.ledger.drop_levels(closing)
                     continue
+            if release is not None and all(
+                t is None or release <= t for t in (expiry, flag, due[0] if due else None)
+            ):
+                # Held points are released before lots expire at the same instant.
+                yield from self.ledger.release(release)
+                continue
             # At one instant: expiries, then flags, then rank closes (in file order).
             if (
                 expiry is not None
@@ -452,9 +510,21 @@ class Session:
             for member, state in sorted(self.state.members.items())
         }
 
+    def pending(self, member: str, currency: str | None = None) -> int:
+        """The points a member has earned but that are held (`pending N days`)."""
+        state = self.state.members.get(member)
+        return 0 if state is None else held_points(state, currency or self.program.default_currency)
+
     def balance_records(self) -> list[Record]:
         return [
-            Record(kind="balance", member=member, currency=currency, points=points, balance=points)
+            Record(
+                kind="balance",
+                member=member,
+                currency=currency,
+                points=points,
+                balance=points,
+                pending=self.pending(member, currency) or None,
+            )
             for member, by_currency in self.balances().items()
             for currency, points in by_currency.items()
         ]
@@ -463,4 +533,7 @@ class Session:
 def _types(program: Program) -> set[str]:
     """Every event type a redeem or grants block reacts to."""
     redeemed = {e for spec in program.redeems for e in spec.events}
-    return redeemed | {e for spec in program.grants for e in spec.events}
+    reversing = {e for spec in program.reversals for e in spec.events}
+    reversing |= {e for spec in program.transfers for e in spec.events}
+    reversing |= {e for spec in program.catalogues for e in spec.events}
+    return redeemed | reversing | {e for spec in program.grants for e in spec.events}

@@ -108,7 +108,15 @@ def format_expr(node: ast.Expr) -> str:
 
 
 def format_clause(
-    clause: ast.RuleClause | ast.BoostClause | ast.Cap | ast.RedeemClause | ast.Allowance,
+    clause: ast.RuleClause
+    | ast.BoostClause
+    | ast.Cap
+    | ast.RedeemClause
+    | ast.Allowance
+    | ast.ReverseClause
+    | ast.TransferClause
+    | ast.CatalogueClause
+    | ast.Price,
 ) -> str:
     match clause:
         case ast.On(events=events):
@@ -160,6 +168,31 @@ def format_clause(
             text = f"allowance {points}" + (f" {currency.value}" if currency else "")
             text += f" per {period}"
             return text + (" for " + ", ".join(quote(g) for g in granters) if granters else "")
+        case ast.By(attribute=attribute):
+            return f"by {attribute.value}"
+        case ast.Within(days=days):
+            return f"within {days} days"
+        case ast.Debt():
+            return "debt"
+        case ast.To(attribute=attribute):
+            return f"to {attribute.value}"
+        case ast.Receive(points=points, period=period):
+            return f"receive {points} per {period}"
+        case ast.Keep(points=points):
+            return f"keep {points}"
+        case ast.ItemAttr(attribute=attribute):
+            return f"item {attribute.value}"
+        case ast.Stock(count=count, period=period):
+            return f"stock {count}" + (f" per {period}" if period else "")
+        case ast.Price(points=points, currency=currency):
+            return f"price {points}" + (f" {currency.value}" if currency else "")
+        case ast.GiftDecl(name=name, clauses=gift_clauses):
+            inner = "  ".join(format_clause(c) for c in gift_clauses)
+            return f"gift {name_text(name.value)} {{ {inner} }}"
+        case ast.Reason(attribute=attribute):
+            return f"reason {attribute.value}"
+        case ast.Pending(days=days):
+            return f"pending {days} days"
         case ast.Inactive(days=days):
             return f"inactive {days} days"
         case ast.Inviter(event=event, attribute=attribute, days=days):
@@ -226,6 +259,9 @@ def format_scheme(scheme: ast.Scheme) -> str:
             | ast.BoostDecl
             | ast.RedeemDecl
             | ast.GrantsDecl
+            | ast.ReverseDecl
+            | ast.TransferDecl
+            | ast.CatalogueDecl
             | ast.LevelsDecl,
         )
         if index > 0 and (block or previous_block):
@@ -252,7 +288,12 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, f"season {first} to {last}", item.span)
         case ast.ExpireDecl(currency=currency, days=days, period=period):
             text = "expire" + (f" {currency.value}" if currency else "")
-            text += f" after {days} days" if days is not None else f" at end of {period}"
+            if days is None:
+                text += f" at end of {period}"
+            else:
+                unit = f"{item.unit}s"
+                text += f" after {days} {unit}"
+                text += f" at end of {item.rounded}" if item.rounded else ""
             out.emit(ind, text, item.span)
         case ast.Budget():
             out.emit(ind, format_clause(item), item.span)
@@ -269,6 +310,27 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 f"grants {name.value}",
                 item.span,
                 [(format_clause(c), c.span) for c in grant_clauses],
+            )
+        case ast.ReverseDecl(name=name, clauses=reverse_clauses):
+            _block(
+                out,
+                f"reverse {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in reverse_clauses],
+            )
+        case ast.TransferDecl(name=name, clauses=transfer_clauses):
+            _block(
+                out,
+                f"transfer {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in transfer_clauses],
+            )
+        case ast.CatalogueDecl(name=name, clauses=catalogue_clauses):
+            _block(
+                out,
+                f"catalogue {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in catalogue_clauses],
             )
         case ast.LevelsDecl(currency=currency, steps=steps):
             _block(

@@ -42,6 +42,14 @@ class Ledger:
                     if lot[1] is not None:
                         self.queue.append((lot[1], member, currency))
         heapq.heapify(self.queue)
+        # (released at UTC ISO, member, currency): held points to release, like `queue`
+        self.releases: list[tuple[str, str, str]] = [
+            (entry[1], who, currency)
+            for who, member_state in state.members.items()
+            for currency, held in member_state.pending.items()
+            for entry in held
+        ]
+        heapq.heapify(self.releases)
 
     # ---- awards --------------------------------------------------------------------
 
@@ -53,6 +61,10 @@ class Ledger:
         points = proposal.points
         stamp = local_time(self.program.calendar, proposal.at)
         cut = 0
+        rule = proposal.rule
+        if points > 0 and rule is not None and rule.pending is not None:
+            yield self._hold(member, proposal, rule.pending)
+            return
         if points > 0:
             # The lot belongs to the day the points are for: a rank award paid at
             # its period's close expires with that period's other points.
@@ -91,6 +103,95 @@ class Ledger:
                 events=proposal.events,
                 reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
             )
+
+    # ---- pending points ----------------------------------------------------------------
+
+    def _hold(self, member: MemberState, proposal: Proposal, days: int) -> Record:
+        """Points held until the end of the day N days after the day they are for."""
+        calendar = self.program.calendar
+        moment = calendar.day_end(proposal.day + timedelta(days=days))
+        release = moment.astimezone(UTC).isoformat()
+        held = member.pending.setdefault(proposal.currency, [])
+        entry = [
+            proposal.points,
+            release,
+            proposal.at.isoformat(),
+            proposal.source,
+            list(proposal.events),
+        ]
+        held.append(entry)
+        if len(held) > 1 and held[-2][1] > release:
+            held.sort(key=lambda e: e[1])  # rare: a rank award for an earlier day
+        heapq.heappush(self.releases, (release, proposal.member, proposal.currency))
+        return Record(
+            kind="pending",
+            at=local_time(calendar, proposal.at),
+            member=proposal.member,
+            team=proposal.team,
+            rule=proposal.source,
+            points=proposal.points,
+            currency=proposal.currency,
+            balance=member.balances.get(proposal.currency, 0),
+            pending=held_points(member, proposal.currency),
+            rank=proposal.rank,
+            value=proposal.value,
+            events=proposal.events,
+            reason=f"{proposal.reason}: spendable from {local_time(calendar, moment)} "
+            f"(pending {days} days)",
+        )
+
+    def next_release(self, instant: datetime | None) -> datetime | None:
+        """The earliest release of held points at or before `instant` (any, when None)."""
+        while self.releases:
+            release, who, currency = self.releases[0]
+            held = self.state.members[who].pending.get(currency, [])
+            if any(entry[1] == release for entry in held):
+                moment = datetime.fromisoformat(release)
+                return moment if instant is None or moment <= instant else None
+            heapq.heappop(self.releases)  # stale: those points were cancelled
+        return None
+
+    def release(self, moment: datetime) -> Iterator[Record]:
+        """Points held until `moment` become lots, one record per award released."""
+        due = moment.astimezone(UTC).isoformat()
+        owners: set[tuple[str, str]] = set()
+        while self.releases and self.releases[0][0] == due:
+            _, who, currency = heapq.heappop(self.releases)
+            owners.add((who, currency))
+        calendar = self.program.calendar
+        day = calendar.day_of(moment)
+        for who, currency in sorted(owners):
+            member = self.state.members[who]
+            held = member.pending.get(currency, [])
+            member.pending[currency] = [entry for entry in held if entry[1] != due]
+            if not member.pending[currency]:
+                del member.pending[currency]
+            for points, _, earned, rule, events in (e for e in held if e[1] == due):
+                self._add_lot(member, who, currency, points, moment, day)
+                yield Record(
+                    kind="release",
+                    at=local_time(calendar, moment),
+                    member=who,
+                    rule=rule,
+                    points=points,
+                    currency=currency,
+                    balance=member.balances[currency],
+                    pending=held_points(member, currency),
+                    events=tuple(events),
+                    reason=f"{points} {currency} held since "
+                    f"{local_time(calendar, datetime.fromisoformat(earned))} are spendable",
+                )
+
+    def cancel(self, who: str, currency: str, rule: str, event_id: str) -> int | None:
+        """Cancel the points `rule` holds for an event (a reversal): how many, or None
+        when they were already released."""
+        member = self.state.members.get(who)
+        held = member.pending.get(currency, []) if member is not None else []
+        for index, entry in enumerate(held):
+            if entry[3] == rule and event_id in entry[4]:
+                del held[index]
+                return int(entry[0])
+        return None
 
     def count_earned(self, proposal: Proposal) -> list[Record]:
         """Points earned count toward levels as earned, before budgets (semantics.md:
@@ -179,6 +280,16 @@ class Ledger:
         earned: datetime,
         day: date,
     ) -> None:
+        member.balances[currency] = member.balances.get(currency, 0) + points
+        owed = member.debts.get(currency, 0)
+        if owed:  # a debt left by a reversal is repaid first: only the rest is a lot
+            repaid = min(owed, points)
+            member.debts[currency] = owed - repaid
+            if owed == repaid:
+                del member.debts[currency]
+            points -= repaid
+            if points == 0:
+                return
         expires = self.expiry_of(self.program.expiry.get(currency), day)
         lots = member.lots.setdefault(currency, [])
         if expires is None and lots and lots[-1][1] is None:
@@ -188,7 +299,6 @@ class Ledger:
             lots.append(lot)
             if len(lots) > 1 and _spending_order(lots[-2]) > _spending_order(lot):
                 lots.sort(key=_spending_order)  # rare: an earlier expiry earned later
-        member.balances[currency] = member.balances.get(currency, 0) + points
         if expires is not None:
             heapq.heappush(self.queue, (expires, who, currency))
 
@@ -201,12 +311,23 @@ class Ledger:
         if known is not None:  # every lot earned on a day expires at the same instant
             return known
         if spec.days is not None:
-            end = calendar.day_end(day + timedelta(days=spec.days))
+            horizon = later(day, spec.days, spec.unit)
+            if spec.rounded is not None:  # `after 1 year at end of year`: rounded up
+                key = calendar.period_key(spec.rounded, horizon)
+                end = calendar.period_end(spec.rounded, key)
+            else:
+                end = calendar.day_end(horizon)
         else:
             assert spec.period is not None
             end = calendar.period_end(spec.period, calendar.period_key(spec.period, day))
         stamp = self._expiry_ends[(spec.currency, day)] = end.astimezone(UTC).isoformat()
         return stamp
+
+    def credit(self, who: str, currency: str, points: int, at: datetime, day: date) -> int:
+        """Give points back (a reversed penalty): a new lot of `day`; the new balance."""
+        member = self.state.members.setdefault(who, MemberState())
+        self._add_lot(member, who, currency, points, at, day)
+        return member.balances[currency]
 
     # ---- expiry ---------------------------------------------------------------------
 
@@ -271,6 +392,25 @@ def take(member: MemberState, currency: str, points: int) -> int:
     taken = points - wanted
     member.balances[currency] = member.balances.get(currency, 0) - taken
     return taken
+
+
+def later(day: date, count: int, unit: str) -> date:
+    """`count` days, weeks, months or years after `day`, by the calendar (the 31st of
+    a month one month on is the last day of the next, 29 February a year on is 28)."""
+    if unit == "day":
+        return day + timedelta(days=count)
+    if unit == "week":
+        return day + timedelta(weeks=count)
+    months = count * (12 if unit == "year" else 1)
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    last = (date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month + 1, min(day.day, last))
+
+
+def held_points(member: MemberState, currency: str) -> int:
+    """The points a member has held (pending) in a currency."""
+    return sum(entry[0] for entry in member.pending.get(currency, []))
 
 
 def _rank(steps: tuple[tuple[str, int], ...], level: str | None) -> int:

@@ -248,6 +248,8 @@ _KEYWORD_GROUPS = (
                 "inactive",
                 "inviter",
                 "flag",
+                "pending",
+                "reason",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -270,6 +272,9 @@ _KEYWORD_GROUPS = (
                 "budget",
                 "redeem",
                 "grants",
+                "reverse",
+                "transfer",
+                "catalogue",
                 "levels",
                 "seed",
             }
@@ -699,10 +704,28 @@ class _ToAst:
 
     # the ledger
     def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
-        currency, days = children
+        currency, days, unit, *rest = children
+        rounded = rest[-1] if rest and rest[-1] is not None else None
         return ast.ExpireDecl(
-            _name(currency) if currency is not None else None, _int(days), None, span=span
+            _name(currency) if currency is not None else None,
+            _int(days),
+            None,
+            unit,
+            str(rounded) if rounded is not None else None,  # type: ignore[arg-type]
+            span=span,
         )
+
+    def unit_days(self, span: Span, children: list[Any]) -> str:
+        return "day"
+
+    def unit_weeks(self, span: Span, children: list[Any]) -> str:
+        return "week"
+
+    def unit_months(self, span: Span, children: list[Any]) -> str:
+        return "month"
+
+    def unit_years(self, span: Span, children: list[Any]) -> str:
+        return "year"
 
     def expire_at_end(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, period = children
@@ -758,6 +781,51 @@ class _ToAst:
             span=span,
         )
 
+    def reverse_decl(self, span: Span, children: list[Any]) -> ast.ReverseDecl:
+        name, *clauses = children
+        return ast.ReverseDecl(_name(name), tuple(clauses), span=span)
+
+    def by_clause(self, span: Span, children: list[Token]) -> ast.By:
+        return ast.By(_name(children[0]), span=span)
+
+    def within_clause(self, span: Span, children: list[Token]) -> ast.Within:
+        return ast.Within(_int(children[0]), span=span)
+
+    def debt_clause(self, span: Span, children: list[Any]) -> ast.Debt:
+        return ast.Debt(span=span)
+
+    def transfer_decl(self, span: Span, children: list[Any]) -> ast.TransferDecl:
+        name, *clauses = children
+        return ast.TransferDecl(_name(name), tuple(clauses), span=span)
+
+    def to_clause(self, span: Span, children: list[Token]) -> ast.To:
+        return ast.To(_name(children[0]), span=span)
+
+    def receive_clause(self, span: Span, children: list[Token]) -> ast.Receive:
+        return ast.Receive(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
+
+    def catalogue_decl(self, span: Span, children: list[Any]) -> ast.CatalogueDecl:
+        name, *clauses = children
+        return ast.CatalogueDecl(_name(name), tuple(clauses), span=span)
+
+    def item_clause(self, span: Span, children: list[Token]) -> ast.ItemAttr:
+        return ast.ItemAttr(_name(children[0]), span=span)
+
+    def stock_clause(self, span: Span, children: list[Any]) -> ast.Stock:
+        count, period = children
+        return ast.Stock(_int(count), period, span=span)
+
+    def gift_decl(self, span: Span, children: list[Any]) -> ast.GiftDecl:
+        name, *clauses = children
+        return ast.GiftDecl(_name(name), tuple(clauses), span=span)
+
+    def price_clause(self, span: Span, children: list[Any]) -> ast.Price:
+        points, currency = children
+        return ast.Price(_int(points), _name(currency) if currency is not None else None, span=span)
+
+    def keep_clause(self, span: Span, children: list[Token]) -> ast.Keep:
+        return ast.Keep(_int(children[0]), span=span)
+
     def levels_decl(self, span: Span, children: list[Any]) -> ast.LevelsDecl:
         currency = children[0]
         window = next((c for c in children[1:] if isinstance(c, int)), None)
@@ -777,6 +845,12 @@ class _ToAst:
 
     def inactive_clause(self, span: Span, children: list[Token]) -> ast.Inactive:
         return ast.Inactive(_int(children[0]), span=span)
+
+    def reason_clause(self, span: Span, children: list[Token]) -> ast.Reason:
+        return ast.Reason(_name(children[0]), span=span)
+
+    def pending_clause(self, span: Span, children: list[Token]) -> ast.Pending:
+        return ast.Pending(_int(children[0]), span=span)
 
     def inviter_clause(self, span: Span, children: list[Token]) -> ast.Inviter:
         event, attribute, days = children

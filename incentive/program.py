@@ -75,13 +75,18 @@ class ExpirySpec:
     """Points of a currency expire N days after they were earned, or at a period's end."""
 
     currency: str
-    days: int | None
+    days: int | None  # the span's count, in `unit`s
     period: ast.PeriodName | None
+    unit: str = "day"  # day, week, month or year
+    rounded: ast.PeriodName | None = None  # the span rounded up to this period's end
 
     def describe(self) -> str:
-        if self.days is not None:
-            return f"expire after {self.days} days"
-        return f"expire at end of {self.period}"
+        if self.days is None:
+            return f"expire at end of {self.period}"
+        unit = f"{self.unit}s"
+        return f"expire after {self.days} {unit}" + (
+            f" at end of {self.rounded}" if self.rounded else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,62 @@ class GrantsSpec:
     def allowance_of(self, granter: str) -> AllowanceSpec | None:
         listed = next((a for a in self.allowances if granter in a.granters), None)
         return listed or next((a for a in self.allowances if not a.granters), None)
+
+
+@dataclass(frozen=True)
+class ReversalSpec:
+    """Events that take back what an earlier event paid, named by id in `attribute`."""
+
+    name: str
+    events: tuple[str, ...]
+    attribute: str
+    days: int  # what an event paid is kept (reversible) this many days after its day
+    debt: bool = False  # what cannot be taken back is owed; else it is written off
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """Transfers: the event's member sends the points in `attribute` to the member in `to`."""
+
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    to: str
+    attribute: str
+    currency: str
+    minimum: int | None = None
+    maximum: int | None = None
+    limits: tuple[LimitSpec, ...] = ()  # transfers per sender per period
+    sent: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per sender per period
+    received: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per receiver per period
+    keep: int = 0  # the balance a sender keeps
+
+
+@dataclass(frozen=True)
+class GiftSpec:
+    name: str
+    price: int
+    stock: int | None = None  # None: no stock kept
+    stock_period: ast.PeriodName | None = None  # None: the stock is for all time
+    limits: tuple[LimitSpec, ...] = ()  # redemptions of this gift per member per period
+
+
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """A gift catalogue: a matching event asks for the gift named in `attribute`."""
+
+    name: str
+    events: tuple[str, ...]
+    condition: ast.Expr | None
+    attribute: str
+    currency: str
+    gifts: tuple[GiftSpec, ...]
+    limits: tuple[LimitSpec, ...] = ()  # redemptions per member per period, all gifts
+    stock: tuple[tuple[int, ast.PeriodName], ...] = ()  # items per period, all gifts
+    budgets: tuple[tuple[int, ast.PeriodName], ...] = ()  # points per period, all gifts
+
+    def gift(self, name: str) -> GiftSpec | None:
+        return next((g for g in self.gifts if g.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -220,6 +281,8 @@ class RuleSpec:
     budgets: tuple[BudgetSpec, ...] = ()  # the rule's, its groups', then the scheme's
     inactive: int | None = None  # flag after this many days without a matching event
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
+    pending: int | None = None  # points held this many days before they can be spent
+    reason: str | None = None  # the event attribute whose text goes into the award's reason
 
 
 @dataclass(frozen=True)
@@ -238,6 +301,9 @@ class Program:
     expiry: dict[str, ExpirySpec] = field(default_factory=dict)  # currency -> its expiry
     redeems: tuple[RedeemSpec, ...] = ()
     grants: tuple[GrantsSpec, ...] = ()
+    reversals: tuple[ReversalSpec, ...] = ()
+    transfers: tuple[TransferSpec, ...] = ()
+    catalogues: tuple[CatalogueSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)

@@ -29,6 +29,11 @@ RecordKind = Literal[
     "board",  # one line of a leaderboard at a period's close (pays nothing)
     "grant",  # points given from a granter's allowance; moves the balance
     "redeem",  # points spent (negative); moves the balance
+    "reversal",  # points an earlier event paid, taken back (or a penalty given back)
+    "pending",  # points earned but held (`pending N days`): not yet in the balance
+    "release",  # held points become spendable; moves the balance
+    "cancelled",  # held points reversed before their release: never spendable
+    "transfer",  # points sent (negative, the sender) or received; moves the balance
     "expiry",  # points that expired (negative), dated at the expiry; moves the balance
     "level",  # a member reached a new level
     "flag",  # a member flagged: inactive for N days, or an offence counted
@@ -37,7 +42,9 @@ RecordKind = Literal[
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
-LEDGER_KINDS = frozenset({"award", "rank", "grant", "redeem", "expiry"})
+LEDGER_KINDS = frozenset(
+    {"award", "rank", "grant", "redeem", "expiry", "reversal", "release", "transfer"}
+)
 
 
 def _doc(description: str) -> msgspec.Meta:
@@ -66,6 +73,13 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
     value: Annotated[
         str | None, _doc("for board and rank: the measure ranked by (a decimal number)")
     ] = None
+    pending: Annotated[
+        int | None,
+        _doc("for pending, release, cancelled and balance: the member's points still held"),
+    ] = None
+    item: Annotated[str | None, _doc("for a catalogue's redeem and refused records: the gift")] = (
+        None
+    )
     events: Annotated[tuple[str, ...], _doc("ids of the events that caused it")] = ()
     reason: str = ""
     source: Annotated[str | None, _doc("file of a bad line")] = None

@@ -145,6 +145,9 @@ def _award(
         return
     if earned is None:
         return  # an amount of 0 is no award and does not use up a limit
+    note = attrs.get(rule.reason) if rule.reason is not None else None
+    if isinstance(note, str) and note:  # a moderator's note goes into the record
+        earned = (earned[0], f"{earned[1]}: {note}")
     # Only an event that earns something counts toward the rule's limits.
     use_limits(member, rule.name, rule.limits, calendar, day)
     yield from _capped(program, member, event, day, rule, earned, stamp, who)
@@ -234,7 +237,7 @@ def _capped(
     granted, binding = points, None
     counted = points  # what the caps' counters move by
     if points < 0:
-        counted = -min(-points, member.balances.get(rule.currency, 0))
+        counted = -min(-points, max(0, member.balances.get(rule.currency, 0)))
     if points > 0:
         for cap in rule.caps:
             used = count(
@@ -423,8 +426,13 @@ def _milestone(
     slot[1], slot[2] = str(total), str(after)
     what = "matching events" if milestone.attribute is None else f"`{milestone.attribute}`"
     scope = "" if milestone.period is None else f" this {milestone.period}"
+    # Thresholds a reversed event had reached (reversals.py) pay again when reached again.
+    reopened: list[str] = slot[3] if len(slot) > 3 else []
     for threshold, payment in milestone.tiers:
-        if before < threshold <= after:
+        again = str(threshold) in reopened and threshold <= total
+        if again:
+            reopened.remove(str(threshold))
+        if again or before < threshold <= after:
             yield from _pay(
                 program,
                 member,

@@ -25,6 +25,12 @@ class MemberState:
     earned: dict[str, int] = field(default_factory=dict)  # currency -> lifetime points earned
     level: str | None = None  # None: the level for 0 points
     window: dict[str, int] = field(default_factory=dict)  # day (ISO) -> points, rolling levels
+    # currency -> points owed: a reversal took back more than the lots held (`debt`);
+    # the balance is the lots' sum minus this, and later awards repay it first
+    debts: dict[str, int] = field(default_factory=dict)
+    # currency -> points held (`pending N days`), in release order:
+    # [points, released at (UTC ISO), earned at (UTC ISO), rule, event ids]
+    pending: dict[str, list[list[Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,6 +60,13 @@ class EngineState:
     allowances: dict[str, list[Any]] = field(default_factory=dict)
     # team kind -> members the roster places (an event attribute does not move them)
     rostered: dict[str, list[str]] = field(default_factory=dict)
+    # event id -> what it paid and counted, kept while it may be reversed
+    # (reversals.py; only when the scheme has `reverse` blocks)
+    paid: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paid_on: dict[str, list[str]] = field(default_factory=dict)  # day (ISO) -> ids in `paid`
+    # "<catalogue>:<gift>", "<catalogue>:items:<period>", "<catalogue>:points:<period>"
+    # -> [period key ("" for all time), gifts or points taken]: catalogue stock and budgets
+    stock: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def remember(state: EngineState, event_id: str, fingerprint: str, day: date) -> None:

@@ -222,6 +222,36 @@ CASES = [
         "longer than the engine counts",
     ),
     (
+        "E0243",
+        wrap("rule buy { on order award 1 once }\nreverse refunds { on refund by order }"),
+        4,
+        "how long an event stays reversible",
+    ),
+    (
+        "E0244",
+        wrap('rule idle { on message inactive 14 days flag "idle" pending 7 days }'),
+        3,
+        "pays no points to hold",
+    ),
+    (
+        "E0245",
+        wrap("transfer tips { on tip amount points }"),
+        3,
+        "which attribute names the receiver",
+    ),
+    (
+        "E0246",
+        wrap("catalogue shop { on redeem item gift gift mug { stock 50 } }"),
+        3,
+        "has no price",
+    ),
+    (
+        "E0247",
+        wrap("rule best { on answer top 3 per week by count award 10 reason note }"),
+        3,
+        "has a `reason` but no per-event award",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

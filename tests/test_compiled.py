@@ -98,11 +98,13 @@ EVENTS_BLOCK = """
     checkin
     message(words: number, channel: text, likes: number, vip: bool)
     post(words: number, likes: number)
-    ad
+    ad(note: text)
     invite(invitee: text)
     order
-    redeem(points: number)
+    redeem(points: number, gift: text)
     grant(by: text, points: number, reason: text)
+    refund(order: text)
+    tip(receiver: text, points: number)
   }
 """
 
@@ -129,7 +131,13 @@ def menu_schemes(draw: st.DrawFn) -> str:
         head.append(
             draw(
                 st.sampled_from(
-                    ("expire after 2 days", "expire after 1 days", "expire at end of week")
+                    (
+                        "expire after 2 days",
+                        "expire after 1 days",
+                        "expire at end of week",
+                        "expire after 1 weeks at end of week",
+                        "expire after 1 months",
+                    )
                 )
             )
         )
@@ -147,11 +155,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
+        "reverse", "transfer", "catalogue",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = False
+    levels = reverses = transfers = catalogues = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -173,16 +182,19 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 parts.append(f"cap {small(2, 15)} per {period()}")
             if group and on == "message" and not currency and draw(st.booleans()):
                 parts.append("group chat")
-                if draw(st.integers(0, 3)) == 0:
+                if draw(st.booleans()):
                     parts.append("uncapped")
             if draw(st.integers(0, 3)) == 0:
                 parts.append(f"budget {small(5, 30)} per {period()}")
+            if draw(st.integers(0, 3)) == 0:
+                parts.append(f"pending {small(1, 3)} days")
             rules.append(f"rule {name} {{ {' '.join(parts)} }}")
             paying.append(name)
         elif kind == "penalty":
             on = draw(st.sampled_from(("ad", "ad, checkin")))
             capped = f" cap {small(3, 9)} per day" if draw(st.booleans()) else ""
-            rules.append(f"rule {name} {{ on {on} award -{small(2, 20)}{capped} }}")
+            why = " reason note" if draw(st.booleans()) else ""
+            rules.append(f"rule {name} {{ on {on} award -{small(2, 20)}{capped}{why} }}")
         elif kind == "once":
             rules.append(f"rule {name} {{ on post award {small(5, 20)} once }}")
         elif kind == "streak":
@@ -196,9 +208,10 @@ def menu_schemes(draw: st.DrawFn) -> str:
             what = draw(st.sampled_from(("count", "sum words")))
             scope = f" per {period()}" if draw(st.booleans()) else ""
             low = 2 if what == "count" else 60
+            held = " pending 1 days" if draw(st.integers(0, 3)) == 0 else ""
             rules.append(
                 f"rule {name} {{ on post milestone {what}{scope} at {low} award {small()} "
-                f'at {low * 2} flag "busy" }}'
+                f'at {low * 2} flag "busy"{held} }}'
             )
         elif kind == "rank":
             measure = draw(
@@ -241,11 +254,36 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f'rule {name} {{ on message, checkin inactive {small(1, 3)} days flag "idle" }}'
             )
         elif kind == "random":
+            loose = " uncapped" if draw(st.booleans()) else ""  # the operator's word for it
             rules.append(
-                f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day }}"
+                f"rule {name} {{ on post award random(1, {small(2, 9)}) limit 2 per day{loose} }}"
             )
         elif kind == "lottery":
             rules.append(f"rule {name} {{ on checkin top 1 per {period()} by lottery award 7 }}")
+        elif kind == "reverse" and not reverses:
+            reverses = True  # one block: a refund reverses by one attribute
+            debt = " debt" if draw(st.booleans()) else ""
+            rules.append(f"reverse {name} {{ on refund by order within {small(1, 5)} days{debt} }}")
+        elif kind == "transfer" and not transfers:
+            transfers = True  # one block: every tip would pass through each
+            bounds = draw(
+                st.sampled_from(
+                    ("", f" limit {small(1, 2)} per {period()}", f" cap {small(5, 20)} per day")
+                )
+            )
+            rules.append(
+                f"transfer {name} {{ on tip to receiver amount points keep {small(0, 5)}"
+                f" receive {small(5, 30)} per {period()}{bounds} }}"
+            )
+        elif kind == "catalogue" and not catalogues:
+            catalogues = True
+            where = ' where gift != "hat"' if draw(st.booleans()) else ""
+            rules.append(
+                f"catalogue {name} {{ on redeem item gift{where} limit {small(1, 3)} per day "
+                f"stock {small(1, 4)} per {period()} budget {small(5, 30)} per {period()} "
+                f"gift mug {{ price {small(2, 9)} stock {small(1, 3)} }} "
+                f'gift "pen" {{ price {small(1, 3)} stock 1 per day limit 1 per week }} }}'
+            )
         elif kind == "levels" and not levels:
             levels = True
             window = f" over {small(2, 4)} days" if draw(st.booleans()) else ""
@@ -297,6 +335,9 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
                     "order",
                     "redeem",
                     "grant",
+                    "refund",
+                    "refund",
+                    "tip",
                     "other",
                 )
             )
@@ -319,9 +360,22 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
             event["invitee"] = draw(st.sampled_from(MEMBERS))
         if kind == "redeem":
             event["points"] = draw(st.integers(0, 30))
+            if draw(st.integers(0, 4)):
+                event["gift"] = draw(st.sampled_from(("mug", "pen", "pen", "hat")))
         if kind == "grant":
             event.update(by=draw(st.sampled_from(("lead", "bo"))), points=draw(st.integers(1, 40)))
             event["reason"] = "help"
+        if kind == "ad" and draw(st.booleans()):
+            event["note"] = draw(st.sampled_from(("spam", "an ad without a red packet")))
+        if kind == "tip":
+            event.update(receiver=draw(st.sampled_from(MEMBERS)), points=draw(st.integers(0, 25)))
+        paying = [e for e in events if e["type"] in ("message", "post", "checkin", "ad", "grant")]
+        if kind == "refund" and paying and draw(st.integers(0, 5)):
+            earlier = draw(st.sampled_from(paying))  # most refunds name an event that may pay
+            later = datetime.fromisoformat(earlier["at"]) + timedelta(
+                minutes=draw(st.integers(1, 4 * 24 * 60))  # within or beyond the window
+            )
+            event.update(order=earlier["id"], member=earlier["member"], at=later.isoformat())
         if draw(st.integers(0, 3)) == 0:
             event["class"] = draw(st.sampled_from(("red", "blue")))
         if draw(st.integers(0, 15)) == 0 and events:
@@ -379,7 +433,10 @@ def test_menu_schemes_use_every_construct() -> None:
         "team class": "teams", "cap ": "cap", "limit ": "limit", "once": "once",
         "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
         "on ad, checkin": "several types",
-        " ever": "limit ever", "from 2026": "boost dates",
+        " ever": "limit ever", "from 2026": "boost dates", "reverse ": "reversal",
+        " debt": "debt", "pending ": "pending", "transfer ": "transfer", "receive ": "receive",
+        "keep ": "keep", "catalogue ": "catalogue", "stock ": "stock", " reason ": "reason",
+        "weeks at end of": "rounded expiry", "months": "expiry in months",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)

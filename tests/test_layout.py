@@ -20,7 +20,18 @@ LAYERS: list[set[str]] = [
     {"parser", "formatter", "calendar", "expressions"},
     {"program", "events", "roster"},  # the checked scheme; input
     {"lints", "checker_ledger", "checker"},  # language -> program
-    {"state", "intake", "rules", "ranks", "budgets", "ledger", "spending"},  # engine stages
+    {
+        "state",
+        "intake",
+        "rules",
+        "ranks",
+        "budgets",
+        "ledger",
+        "spending",
+        "reversals",
+        "transfers",
+        "catalogues",
+    },  # engine stages
     {"codec"},  # the state as versioned JSON
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
