@@ -78,6 +78,9 @@ class Binary(Node):
     op: BinaryOp
     left: Expr
     right: Expr
+    # How the author wrote it, for the formatter only: `weekday is saturday` is
+    # `weekday == "saturday"` and `x between a and b` is `x >= a and x <= b`.
+    written: Literal["", "is", "between"] = field(default="", compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from incentive.lints import lint
 from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
+    CLOCK_ATTRIBUTES,
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
@@ -137,6 +138,7 @@ class _Checker:
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
+        self.clock_reads: set[str] = set()  # `weekday`, `hour`: computed per event
         # Comparisons between attributes of unknown type, with the rule's event types:
         # a later rule may still fix a type, so they are looked at after every rule.
         self.untyped: list[tuple[list[str], ast.Binary | ast.Membership]] = []
@@ -228,6 +230,7 @@ class _Checker:
             expiry=expiry,
             levels=levels,
             seed=seed,
+            clock=tuple(sorted(self.clock_reads)),
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             warnings=tuple(d for d in self.bag.sorted() if not d.is_error),
@@ -316,6 +319,16 @@ class _Checker:
                             f"attribute `{attr.name.value}` is declared twice",
                             attr.name.span,
                         )
+                    if attr.name.value in CLOCK_ATTRIBUTES:
+                        # the engines compute it from the event's time: it would hide this
+                        self.bag.error(
+                            "E0209",
+                            f"`{attr.name.value}` is already an attribute of every event",
+                            attr.name.span,
+                            "it is read from the event's time in the scheme's zone; "
+                            "name the attribute differently",
+                        )
+                        continue
                     if type_name not in VALUE_TYPES:
                         self.bag.error(
                             "E0218",
@@ -414,8 +427,10 @@ class _Checker:
         for decl in self._items(ast.TeamDecl):
             assert isinstance(decl, ast.TeamDecl)
             for name in decl.names:
-                if name.value in BUILTIN_ATTRIBUTES or (
-                    name.value == "level" and self.levels_decl is not None
+                if (
+                    name.value in BUILTIN_ATTRIBUTES
+                    or name.value in CLOCK_ATTRIBUTES
+                    or (name.value == "level" and self.levels_decl is not None)
                 ):
                     self.bag.error(
                         "E0209",
@@ -1310,6 +1325,9 @@ class _Typer:
         name = node.name
         if name in BUILTIN_ATTRIBUTES:
             return BUILTIN_ATTRIBUTES[name]
+        if name in CLOCK_ATTRIBUTES:
+            self.checker.clock_reads.add(name)  # the engines compute it from the event's time
+            return CLOCK_ATTRIBUTES[name]
         if name in self.checker.teams:
             return "text"  # a team is a name: from the roster or the event
         if name == "level" and self.checker.levels_decl is not None:
@@ -1436,6 +1454,7 @@ class _Typer:
                     self.expect(right, "number", f"`{op}`")
                     return "bool"
                 self._same_type(node, left, right, op)
+                self._check_weekdays(left, (right,))
                 return "bool"
             case ast.Membership(operand=operand, items=items):
                 before = len(self.checker.bag.items)
@@ -1448,8 +1467,25 @@ class _Typer:
                         self.expect(item, got, "a list after `in`")
                 elif items and len(self.checker.bag.items) == before:
                     self.untyped.append(node)
+                self._check_weekdays(operand, items)
                 return "bool"
         raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
+
+    def _check_weekdays(self, subject: ast.Expr, values: tuple[ast.Expr, ...]) -> None:
+        """`weekday is satruday` would never be true: name the weekday it meant."""
+        if not (isinstance(subject, ast.Attribute) and subject.name == "weekday"):
+            return
+        for value in values:
+            if isinstance(value, ast.String) and value.value not in WEEKDAYS:
+                self.checker.bag.error(
+                    "E0205",
+                    f"unknown weekday `{value.value}`",
+                    value.span,
+                    *(
+                        suggestion_hints(value.value.lower(), WEEKDAYS)
+                        or ("weekdays are `monday` ... `sunday`, in lower case",)
+                    ),
+                )
 
     def _same_type(self, node: ast.Binary, left: ast.Expr, right: ast.Expr, op: str) -> None:
         before = len(self.checker.bag.items)

@@ -244,6 +244,9 @@ class _Generator:
             w.line(f"        attrs[{attribute!r}] = coerce(v, {kind!r})")
             w.line("    except ValueError as err:")
             w.line(f"        return [s._mistyped(event, {attribute!r}, {kind!r}, err)]")
+        if program.clock:
+            # `weekday` and `hour` as the interpreter's read_attributes computes them
+            w.line(f"attrs.update(s.program.calendar.clock(event.at, {program.clock!r}))")
         w.line("at = event.at")
         w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
         w.line("    day = s._day")

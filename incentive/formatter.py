@@ -60,6 +60,8 @@ def name_text(name: str) -> str:
 
 def _prec(node: ast.Expr) -> int:
     match node:
+        case ast.Binary(written="between"):
+            return _PREC["compare"]
         case ast.Binary(op=op) if op in ("or", "and", "+", "-", "*", "/"):
             return _PREC[op]
         case ast.Binary() | ast.Membership():
@@ -98,6 +100,17 @@ def format_expr(node: ast.Expr) -> str:
                 + ", ".join(format_expr(i) for i in items)
                 + "]"
             )
+        case ast.Binary(
+            written="between",
+            left=ast.Binary(left=subject, right=low),
+            right=ast.Binary(right=high),
+        ):
+            least = _PREC["+"]
+            return f"{wrap(subject, least)} between {wrap(low, least)} and {wrap(high, least)}"
+        case ast.Binary(
+            written="is", op=op, left=ast.Attribute(name=name), right=ast.String() as word
+        ):
+            return f"{name} is {'not ' if op == '!=' else ''}{word.value}"
         case ast.Binary(op=op, left=left, right=right):
             p = _prec(node)
             if p == _PREC["compare"]:

@@ -897,6 +897,29 @@ class _ToAst:
     def not_in(self, span: Span, children: list[Any]) -> ast.Membership:
         return ast.Membership(children[0], children[1], True, span=span)
 
+    def between(self, span: Span, children: list[Any]) -> ast.Binary:
+        # `x between a and b` is `x >= a and x <= b`: the engines and the checker need
+        # nothing new, and three-valued logic comes with it
+        subject, low, high = children
+        return ast.Binary(
+            "and",
+            ast.Binary(">=", subject, low, span=span),
+            ast.Binary("<=", subject, high, span=span),
+            span=span,
+            written="between",
+        )
+
+    def is_(self, span: Span, children: list[Token]) -> ast.Binary:
+        # `weekday is saturday`: a bare word compared as text, as an operator says it
+        subject, word = children
+        value = ast.String(_bare_name(word), span=_token_span(word))
+        return ast.Binary("==", self.attribute(span, [subject]), value, span=span, written="is")
+
+    def is_not(self, span: Span, children: list[Token]) -> ast.Binary:
+        subject, word = children
+        value = ast.String(_bare_name(word), span=_token_span(word))
+        return ast.Binary("!=", self.attribute(span, [subject]), value, span=span, written="is")
+
     def value_list(self, span: Span, children: list[Any]) -> tuple[ast.Expr, ...]:
         return tuple(c for c in children if c is not None)
 

@@ -28,6 +28,9 @@ VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
 
 # Attributes every event has, readable by conditions.
 BUILTIN_ATTRIBUTES: dict[str, ValueType] = {"member": "text", "type": "text"}
+# Attributes read from the event's time in the scheme's zone (Calendar.clock); computed
+# only for schemes that read them, so that other schemes pay nothing for them.
+CLOCK_ATTRIBUTES: dict[str, ValueType] = {"weekday": "text", "hour": "number"}
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,7 @@ class Program:
     grants: tuple[GrantsSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
+    clock: tuple[str, ...] = ()  # the CLOCK_ATTRIBUTES some condition reads; (): none
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

@@ -91,6 +91,8 @@ CONDITIONS = (
     "not vip",
     "words in [10, likes, 30]",
     '"expert" in [channel, "lively"]',
+    "weekday is sunday or hour between 20 and 23",
+    'weekday not in ["monday", "tuesday"] and hour < 12',
 )
 AMOUNTS = ("1", "5", "words / 10", "words * 0.5 round nearest", "likes - 2", "min(words, 40) / 7")
 EVENTS_BLOCK = """
@@ -380,6 +382,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "uncapped": "uncapped", "week starts": "week starts", "day ends 04": "early day end",
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates",
+        "weekday ": "weekday", "hour between": "hour",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
