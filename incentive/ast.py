@@ -170,15 +170,23 @@ class Award(Node):
 
 @dataclass(frozen=True)
 class Limit(Node):
-    """`limit 3 per day`; `period` is None for `limit 3 ever`."""
+    """`limit 3 per day`; `period` is None for `limit 3 ever`; `key`: `for each album`."""
 
     count: int
     period: PeriodName | None
+    key: Name | None = None
 
 
 @dataclass(frozen=True)
 class Once(Node):
-    pass
+    key: Name | None = None  # `once for each album`
+
+
+@dataclass(frozen=True)
+class Credit(Node):
+    """`credit candidate`: the award goes to the member the event's attribute names."""
+
+    attribute: Name
 
 
 @dataclass(frozen=True)
@@ -304,6 +312,7 @@ RuleClause: TypeAlias = (
     | Budget
     | Inactive
     | Inviter
+    | Credit
 )
 
 

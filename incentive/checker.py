@@ -563,6 +563,7 @@ class _Checker:
             (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
             (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
             (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
+            (ast.Credit, "credit", "an award goes to one member: keep one `credit`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -632,7 +633,8 @@ class _Checker:
             for c in rule.clauses
             if isinstance(c, ast.Limit) or (isinstance(c, ast.Once) and c is first_once)
         ]
-        by_period: dict[str | None, ast.Limit | ast.Once] = {}
+        # a limit `for each` attribute counts apart from the limits of its period
+        by_period: dict[tuple[str | None, str | None], ast.Limit | ast.Once] = {}
         bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
         for clause in limits:
             count, period = (
@@ -641,11 +643,13 @@ class _Checker:
             if not self._check_limit_like(count, "a limit", clause.span):
                 continue
             self._check_period(period, clause.span)
-            if period in by_period:
+            key = clause.key.value if clause.key else None
+            if (period, key) in by_period:
                 # Each limit counts every award under the same counter, so two limits
                 # for one period count each award twice (even when they are equal).
-                first = by_period[period]
+                first = by_period[(period, key)]
                 label = "ever" if period is None else f"per {period}"
+                label += f" for each {key}" if key else ""
                 self.bag.error(
                     "E0214",
                     f"rule `{name}` has two limits {label}",
@@ -654,8 +658,9 @@ class _Checker:
                     "keep one of them: together they would count each award twice",
                 )
                 continue
-            by_period[period] = clause
-            bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
+            by_period[(period, key)] = clause
+            if key is None:  # a limit per value never binds under one over all values
+                bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
         self._warn_never_binds(bounds)
         self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")
 
@@ -700,8 +705,31 @@ class _Checker:
                 "number",
                 "`milestone sum`",
             )
+        for clause in limits:
+            if clause.key is not None:
+                # text unless declared: ids and names (a number needs `album: number`)
+                typer.infer(ast.Attribute(clause.key.value, span=clause.key.span), "text")
+        self._check_credit(rule, typer)
         if events:
             self.untyped.extend((events, node) for node in typer.untyped)
+
+    def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
+        credit = _first(rule, ast.Credit)
+        if credit is None:
+            return
+        typer.expect(
+            ast.Attribute(credit.attribute.value, span=credit.attribute.span),
+            "text",
+            "`credit`",
+        )
+        kinds = (ast.Rank, ast.Streak, ast.Milestone, ast.Inactive, ast.Inviter)
+        if any(_first(rule, kind) for kind in kinds) or _first(rule, ast.Award) is None:
+            self.bag.error(
+                "E0229",
+                "`credit` belongs to a rule that pays an `award` per event",
+                credit.span,
+                "write `award 1  credit candidate`: the candidate an event names is paid",
+            )
 
     def _check_untyped_comparisons(self) -> None:
         """Warn about comparisons whose sides no declaration or use has typed.
@@ -1105,9 +1133,10 @@ class _Checker:
         limits: list[LimitSpec] = []
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
-                limits.append(LimitSpec(1, None))
+                limits.append(LimitSpec(1, None, clause.key.value if clause.key else None))
             elif isinstance(clause, ast.Limit):
-                limits.append(LimitSpec(clause.count, clause.period))
+                key = clause.key.value if clause.key else None
+                limits.append(LimitSpec(clause.count, clause.period, key))
         groups = tuple(
             dict.fromkeys(c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef))
         )
@@ -1145,6 +1174,7 @@ class _Checker:
             if (inviter := _first(rule, ast.Inviter))
             else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
+            credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
         )
 
     @staticmethod
@@ -1206,7 +1236,9 @@ class _Checker:
                 message = f"rule `{spec.name}` has {bound}"
                 hint = "remove `uncapped`, or remove the cap if the rule should pay without bound"
             self.bag.warning("W0306", f"`uncapped` has no effect: {message}", uncapped.span, hint)
-        if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
+        # a limit `for each album` bounds nothing: every new value pays again
+        bounded = any(limit.key is None for limit in spec.limits)
+        if bounded or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
@@ -1214,9 +1246,11 @@ class _Checker:
             return  # pays no points (a flag)
         if _never_positive(spec.amount):
             return  # penalties and zero awards cannot run away
+        keyed = [limit.key for limit in spec.limits if limit.key]
         self.bag.warning(
             "W0301",
-            f"rule `{spec.name}` can pay without limit",
+            f"rule `{spec.name}` can pay without limit"
+            + (f": each new `{keyed[0]}` pays again" if keyed else ""),
             rule.name.span,
             "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended",
         )

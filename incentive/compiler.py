@@ -36,7 +36,15 @@ from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.roster import Roster
-from incentive.rules import Proposal, _award, _milestone, _streak, period_index, unread
+from incentive.rules import (
+    Proposal,
+    _award,
+    _milestone,
+    _streak,
+    credited,
+    period_index,
+    unread,
+)
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
@@ -392,8 +400,16 @@ class _Generator:
     def award(self, rule: RuleSpec, node: str) -> None:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
         w = self.writer
+        if rule.credit is not None:
+            self.plan.append(f"rule `{rule.name}`: award credited (the interpreter's step)")
+            w.line(
+                f"s._take(out, credited(s.program, state.members, member, event, attrs, day, "
+                f"{node}, s._stamp(at)))"
+            )
+            return
         points = constant_points(rule)
-        if points is None:
+        if points is None or any(limit.key is not None for limit in rule.limits):
+            # a limit `for each` attribute counts per value: the interpreter's step does it
             self.plan.append(f"rule `{rule.name}`: award (the interpreter's step)")
             w.line(
                 f"s._take(out, award(s.program, member, event.member, event, attrs, day, "
@@ -535,6 +551,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,
+        "credited": credited,
         "redeem": redeem,
         "grant": grant,
         "Decimal": Decimal,

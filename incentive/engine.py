@@ -169,7 +169,7 @@ class Session:
             if level is not None:
                 attrs["level"] = level  # the member's level, readable by conditions
         self._note_invites(event, attrs, day)
-        for outcome in evaluate_rules(program, member, event, attrs, day):
+        for outcome in evaluate_rules(program, member, event, attrs, day, state.members):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:

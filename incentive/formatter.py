@@ -135,10 +135,13 @@ def format_clause(
             if rounding is not None:
                 text += " round " + rounding
             return text
-        case ast.Limit(count=count, period=period):
-            return f"limit {count} " + (f"per {period}" if period else "ever")
-        case ast.Once():
-            return "once"
+        case ast.Limit(count=count, period=period, key=key):
+            text = f"limit {count} " + (f"per {period}" if period else "ever")
+            return text + (f" for each {key.value}" if key else "")
+        case ast.Once(key=key):
+            return "once" + (f" for each {key.value}" if key else "")
+        case ast.Credit(attribute=attribute):
+            return f"credit {attribute.value}"
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):

@@ -248,6 +248,7 @@ _KEYWORD_GROUPS = (
                 "inactive",
                 "inviter",
                 "flag",
+                "credit",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -820,7 +821,13 @@ class _ToAst:
         return str(children[0])
 
     def limit_clause(self, span: Span, children: list[Any]) -> ast.Limit:
-        return ast.Limit(_int(children[0]), children[1], span=span)
+        return ast.Limit(_int(children[0]), children[1], children[2], span=span)
+
+    def for_each(self, span: Span, children: list[Token]) -> ast.Name:
+        return _name(children[0])
+
+    def credit_clause(self, span: Span, children: list[Token]) -> ast.Credit:
+        return ast.Credit(_name(children[0]), span=span)
 
     def per_period(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
@@ -829,7 +836,7 @@ class _ToAst:
         return None
 
     def once_clause(self, span: Span, children: list[Any]) -> ast.Once:
-        return ast.Once(span=span)
+        return ast.Once(children[0] if children else None, span=span)
 
     def cap_clause(self, span: Span, children: list[Token]) -> ast.Cap:
         return ast.Cap(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ this plain, immutable data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,11 +37,26 @@ CLOCK_ATTRIBUTES: dict[str, ValueType] = {"weekday": "text", "hour": "number"}
 class LimitSpec:
     count: int
     period: ast.PeriodName | None  # None: ever
+    key: str | None = None  # `for each album`: a count per value of this attribute
 
     def describe(self) -> str:
         if self.period is None:
-            return "once" if self.count == 1 else f"limit {self.count} ever"
-        return f"limit {self.count} per {self.period}"
+            text = "once" if self.count == 1 else f"limit {self.count} ever"
+        else:
+            text = f"limit {self.count} per {self.period}"
+        return text + (f" for each {self.key}" if self.key else "")
+
+    def counter(self, rule: str, attrs: Mapping[str, Any]) -> str:
+        """The member's counter this limit uses for an event (state.MemberState.counters).
+
+        A keyed limit counts per value; the caller has made sure the event carries it."""
+        base = f"limit:{rule}:{self.period}"
+        if self.key is None:
+            return base
+        value = attrs[self.key]
+        # equal numbers (5 and 5.0) are one value
+        text = str(value.normalize()) if isinstance(value, Decimal) else str(value)
+        return f"{base}:{self.key}={text}"
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,7 @@ class RuleSpec:
     budgets: tuple[BudgetSpec, ...] = ()  # the rule's, its groups', then the scheme's
     inactive: int | None = None  # flag after this many days without a matching event
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
+    credit: str | None = None  # pay the member this attribute names; None: the sender
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
+        "keyed", "credit", "clock",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board"]
@@ -216,6 +217,23 @@ def menu_schemes(draw: st.DrawFn) -> str:
             )
         elif kind == "board":
             rules.append(f"board {name} {{ top {small(1, 3)} per {period()} by points }}")
+        elif kind == "keyed":
+            scope = draw(st.sampled_from(("once", f"limit {small(1, 2)} per {period()}")))
+            cap = f" cap {small(3, 9)} per {period()}" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on message award {small(1, 5)} {scope} for each channel "
+                f"limit {small(2, 4)} per {period()}{cap} }}"
+            )
+        elif kind == "clock":
+            when = draw(st.sampled_from(CONDITIONS[-2:]))
+            rules.append(f"rule {name} {{ on checkin where {when} award 2 limit 1 per day }}")
+        elif kind == "credit":
+            keyed = " for each invitee" if draw(st.booleans()) else ""
+            cap = f" cap {small(2, 9)} per {period()}" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on invite award {draw(st.sampled_from(('3', '-2')))} "
+                f"credit invitee limit {small(1, 2)} per {period()}{keyed}{cap} }}"
+            )
         elif kind == "team_rank":
             measure = draw(st.sampled_from(("active", "rate", "points", "count")))
             rules.append(
@@ -383,6 +401,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates",
         "weekday ": "weekday", "hour between": "hour",
+        "for each": "limit for each", "credit ": "credit",
     }  # fmt: skip
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
