@@ -183,6 +183,13 @@ class Once(Node):
 
 
 @dataclass(frozen=True)
+class Posts(Node):
+    """`each day` on a board: post the standings so far at each day's close."""
+
+    period: PeriodName
+
+
+@dataclass(frozen=True)
 class Credit(Node):
     """`credit candidate`: the award goes to the member the event's attribute names."""
 
@@ -313,6 +320,7 @@ RuleClause: TypeAlias = (
     | Inactive
     | Inviter
     | Credit
+    | Posts
 )
 
 

@@ -584,6 +584,7 @@ class _Checker:
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_flags_and_referrals(rule, award, perk)
+        self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
             if rank is None:
                 self.bag.error(
@@ -712,6 +713,25 @@ class _Checker:
         self._check_credit(rule, typer)
         if events:
             self.untyped.extend((events, node) for node in typer.untyped)
+
+    def _check_posts(self, rule: ast.RuleDecl, rank: ast.Rank | None, board: bool) -> None:
+        """`each day` posts a board's standings so far: only a board, and only a period
+        that lies inside the board's own (a day inside the season, not a week in a month)."""
+        posts = _first(rule, ast.Posts)
+        for extra in [c for c in rule.clauses if isinstance(c, ast.Posts)][1:]:
+            self.bag.error(
+                "E0212", f"rule `{rule.name.value}` has more than one `each` clause", extra.span
+            )
+        # (the grammar has `each` in boards only)
+        if posts is None or not board:
+            return
+        if rank is not None and (posts.period, rank.period) not in _NESTED_PERIODS:
+            self.bag.error(
+                "E0243",
+                f"a board ranked per {rank.period} cannot be posted each {posts.period}",
+                posts.span,
+                f"post it each shorter period inside a {rank.period}: `each day`",
+            )
 
     def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
         credit = _first(rule, ast.Credit)
@@ -1175,6 +1195,7 @@ class _Checker:
             else None,
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
+            posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
         )
 
     @staticmethod

@@ -306,17 +306,47 @@ class Session:
                 attrs[kind] = placed[event.member]
         return attrs
 
-    def _all_due(self) -> Iterator[tuple[datetime, int, str, RuleSpec]]:
-        """Every open rank period: (its end, the rule's place in the file, key, rule)."""
+    def _all_due(self) -> Iterator[tuple[datetime, int, str, RuleSpec, str | None]]:
+        """Every open rank period: (its end, the rule's place in the file, key, rule,
+        None); and a board's next running post: (its time, ..., the day posted)."""
         program, state = self.program, self.state
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
             keys = set(state.ranks.get(rule.name, {})) | set(state.rank_points.get(rule.name, {}))
             for key in keys:
-                yield program.calendar.period_end(rule.rank.period, key), index, key, rule
+                end = program.calendar.period_end(rule.rank.period, key)
+                yield end, index, key, rule, None
+                post = self._next_post(rule, key, end)
+                if post is not None:
+                    yield post[0], index, key, rule, post[1]
 
-    def _next_due(self, instant: datetime | None) -> tuple[datetime, int, str, RuleSpec] | None:
+    def _next_post(self, rule: RuleSpec, key: str, end: datetime) -> tuple[datetime, str] | None:
+        """A board posted `each day`: the close of the next day (week, ...) to post, from
+        the open day on; None when it is the period's own close (which posts it)."""
+        if rule.posts is None:
+            return None
+        calendar, state = self.program.calendar, self.state
+        last = state.posted.get(f"{rule.name}|{key}")
+        if last is None:
+            # from the first day anything counted in the period: its earliest entry
+            entries = [
+                *state.ranks.get(rule.name, {}).get(key, {}).values(),
+                *state.rank_points.get(rule.name, {}).get(key, {}).values(),
+            ]
+            first = min((e[1] for e in entries if e[1]), default=None)
+            if first is None:
+                return None
+            day = calendar.day_of(datetime.fromisoformat(first))
+        else:  # the day that starts when the last posted one closed
+            day = calendar.day_of(calendar.period_end(rule.posts, last))
+        post = calendar.period_key(rule.posts, day)
+        closes = calendar.period_end(rule.posts, post)
+        return (closes, post) if closes < end else None
+
+    def _next_due(
+        self, instant: datetime | None
+    ) -> tuple[datetime, int, str, RuleSpec, str | None] | None:
         """The earliest rank period that has ended by `instant` (any, when None)."""
         due = [d for d in self._all_due() if instant is None or d[0] <= instant]
         return min(due, key=lambda d: (d[0], d[1], d[2])) if due else None
@@ -359,7 +389,14 @@ class Session:
                 continue
             if due is None:
                 return
-            end, _, key, rule = due
+            end, _, key, rule, post = due
+            if post is not None:
+                state.posted[f"{rule.name}|{key}"] = post
+                for outcome in close_rank(state, program, rule, key, end, so_far=post):
+                    assert isinstance(outcome, Record)  # a board pays nothing
+                    yield outcome
+                continue
+            state.posted.pop(f"{rule.name}|{key}", None)  # the close is the last post
             if state.closed_ranks.get(f"{rule.name}|{key}"):
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)

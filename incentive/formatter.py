@@ -142,6 +142,8 @@ def format_clause(
             return "once" + (f" for each {key.value}" if key else "")
         case ast.Credit(attribute=attribute):
             return f"credit {attribute.value}"
+        case ast.Posts(period=period):
+            return f"each {period}"
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):

@@ -826,6 +826,9 @@ class _ToAst:
     def for_each(self, span: Span, children: list[Token]) -> ast.Name:
         return _name(children[0])
 
+    def posts_clause(self, span: Span, children: list[Token]) -> ast.Posts:
+        return ast.Posts(str(children[0]), span=span)  # type: ignore[arg-type]
+
     def credit_clause(self, span: Span, children: list[Token]) -> ast.Credit:
         return ast.Credit(_name(children[0]), span=span)
 

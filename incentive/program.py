@@ -238,6 +238,7 @@ class RuleSpec:
     inactive: int | None = None  # flag after this many days without a matching event
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
     credit: str | None = None  # pay the member this attribute names; None: the sender
+    posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
 
 
 @dataclass(frozen=True)

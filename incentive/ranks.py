@@ -161,15 +161,27 @@ def team_standings(
 
 
 def close_rank(
-    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    key: str,
+    closes: datetime,
+    so_far: str | None = None,
 ) -> list[Proposal | Record]:
     """Rank one period's members or teams, dated at the close: rank awards to
-    propose, perk records, or board lines."""
+    propose, perk records, or board lines.
+
+    `so_far`: a board's running post (`each day`) at the close of that day (week, ...)
+    inside the still open period; the period's tables stay for the rest of it."""
     rank = rule.rank
     assert rank is not None
-    table = state.ranks.get(rule.name, {}).pop(key, {})
-    points = state.rank_points.get(rule.name, {}).pop(key, {})
-    state.closed_ranks[f"{rule.name}|{key}"] = True
+    if so_far is None:
+        table = state.ranks.get(rule.name, {}).pop(key, {})
+        points = state.rank_points.get(rule.name, {}).pop(key, {})
+        state.closed_ranks[f"{rule.name}|{key}"] = True
+    else:
+        table = state.ranks.get(rule.name, {}).get(key, {})
+        points = state.rank_points.get(rule.name, {}).get(key, {})
     has_events = bool(rule.events)
     if rank.team is None:
         standings = member_standings(rank, table, points, has_events)
@@ -207,6 +219,8 @@ def close_rank(
         if rank.measure == "rate":
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
         where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
+        if so_far is not None:
+            where = where[:-1] + f" so far, at the close of {rule.posts} {so_far})"
         reason = f"{ordinal(position)} of {len(order)} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:

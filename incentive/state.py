@@ -45,6 +45,8 @@ class EngineState:
     # rank rule -> period key -> member -> [points earned, last earned at]
     rank_points: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
     closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
+    # "board|period" -> the key of the last day (week, ...) its standings were posted for
+    posted: dict[str, str] = field(default_factory=dict)
     # team kind -> member -> team (from the roster, else the latest event attribute)
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     # "<owner>:<period>" -> [period key, points given]: budgets, shared by every member

@@ -216,7 +216,9 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"rule {name} {{ on message {side} {places} per {period()} by {measure} {pay} }}"
             )
         elif kind == "board":
-            rules.append(f"board {name} {{ top {small(1, 3)} per {period()} by points }}")
+            ranked = period()
+            posts = " each day" if ranked == "week" and draw(st.booleans()) else ""
+            rules.append(f"board {name} {{ top {small(1, 3)} per {ranked} by points{posts} }}")
         elif kind == "keyed":
             scope = draw(st.sampled_from(("once", f"limit {small(1, 2)} per {period()}")))
             cap = f" cap {small(3, 9)} per {period()}" if draw(st.booleans()) else ""
@@ -240,7 +242,9 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
             )
         elif kind == "team_board":
-            rules.append(f"board {name} {{ class per {period()} by points }}")
+            ranked = period()
+            posts = " each day" if ranked == "week" and draw(st.booleans()) else ""
+            rules.append(f"board {name} {{ class per {ranked} by points{posts} }}")
         elif kind == "redeem":
             rules.append(
                 f"redeem {name} {{ on redeem amount points minimum {small(1, 5)} "
@@ -401,10 +405,10 @@ def test_menu_schemes_use_every_construct() -> None:
         "on ad, checkin": "several types",
         " ever": "limit ever", "from 2026": "boost dates",
         "weekday ": "weekday", "hour between": "hour",
-        "for each": "limit for each", "credit ": "credit",
+        "for each": "limit for each", "credit ": "credit", "each day": "running board",
     }  # fmt: skip
 
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=600, deadline=None, derandomize=True, database=None)
     @given(text=menu_schemes())
     def collect(text: str) -> None:
         _program(text)  # every drawn scheme is valid
