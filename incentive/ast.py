@@ -260,7 +260,9 @@ class Every(Node):
     award: Award | Perk
 
 
-RankMeasure = Literal["earliest", "count", "sum", "max", "points", "active", "rate", "lottery"]
+RankMeasure = Literal[
+    "earliest", "count", "sum", "max", "points", "active", "rate", "lottery", "missing"
+]
 
 
 @dataclass(frozen=True)

@@ -904,6 +904,16 @@ class _Checker:
                     or (f"declare it: `team {rank.team.value}`",)
                 ),
             )
+        if rank.measure == "missing" and (
+            name not in self.boards or rank.count is not None or _first(rule, ast.Posts)
+        ):
+            self.bag.error(
+                "E0229",
+                "`by missing` lists everyone without a matching event: it belongs to a board "
+                "with no `top N` and no `each`",
+                rank.span,
+                "write `board not_yet { on homework  group per day by missing }`",
+            )
         if rank.team is None and rank.measure in ("active", "rate"):
             self.bag.error(
                 "E0234",

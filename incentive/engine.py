@@ -31,7 +31,7 @@ from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger
 from incentive.program import Program, RuleSpec
-from incentive.ranks import close_rank, track_points, track_rank
+from incentive.ranks import close_rank, missing_list, track_points, track_rank
 from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
@@ -39,6 +39,9 @@ from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 
 __all__ = ["EngineState", "MemberState", "Session"]
+
+# The fifth element of a due entry for a `by missing` board's close (see _all_due).
+_MISSING = "\x00missing"
 
 
 class Session:
@@ -63,6 +66,8 @@ class Session:
         self.ledger = Ledger(program, self.state)
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
+        # `by missing` boards close every period, whether anyone acted in it or not
+        self._missing = [r for r in program.rules if r.rank and r.rank.measure == "missing"]
         # invite event type -> the referral rules it feeds
         self._inviting: dict[str, list[RuleSpec]] = {}
         for rule in program.rules:
@@ -313,6 +318,11 @@ class Session:
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
+            if rule.rank.measure == "missing":
+                missing = self._next_missing(rule)
+                if missing is not None:
+                    yield missing[0], index, missing[1], rule, _MISSING
+                continue
             keys = set(state.ranks.get(rule.name, {})) | set(state.rank_points.get(rule.name, {}))
             for key in keys:
                 end = program.calendar.period_end(rule.rank.period, key)
@@ -320,6 +330,30 @@ class Session:
                 post = self._next_post(rule, key, end)
                 if post is not None:
                     yield post[0], index, key, rule, post[1]
+
+    def _note_missing_start(self) -> None:
+        """A `by missing` board counts from the first day the session opened."""
+        if self.state.open_day is not None:
+            for rule in self._missing:
+                self.state.posted.setdefault(f"{rule.name}|from", self.state.open_day.isoformat())
+
+    def _next_missing(self, rule: RuleSpec) -> tuple[datetime, str] | None:
+        """The close of the next period a `by missing` board lists: the one after the last
+        listed, from the first day the session opened; none past the season."""
+        assert rule.rank is not None
+        calendar, period = self.program.calendar, rule.rank.period
+        last = self.state.posted.get(f"{rule.name}|missing")
+        if last is None:
+            first = self.state.posted.get(f"{rule.name}|from")
+            if first is None:
+                return None
+            day = date.fromisoformat(first)
+        else:
+            day = calendar.day_of(calendar.period_end(period, last))
+        if not calendar.in_season(day):
+            return None
+        key = calendar.period_key(period, day)
+        return calendar.period_end(period, key), key
 
     def _next_post(self, rule: RuleSpec, key: str, end: datetime) -> tuple[datetime, str] | None:
         """A board posted `each day`: the close of the next day (week, ...) to post, from
@@ -356,11 +390,13 @@ class Session:
         open, when None), in time order: expiries before closes at the same instant,
         closes in file order."""
         program, state = self.program, self.state
+        self._note_missing_start()
         # One at a time: a rank award counts toward ranks after it in the same period,
         # which may open a period that is due too; and it may make a new lot.
         while True:
-            due = self._next_due(instant)
             until = instant if instant is not None else self._horizon()
+            # (a `by missing` board always has a next period: only those due by `until`)
+            due = self._next_due(until) if until is not None else None
             expiry = self.ledger.next_expiry(until)
             flag = self._next_flag(until)
             if self._rolling_levels and state.levels_closed is not None:
@@ -390,6 +426,10 @@ class Session:
             if due is None:
                 return
             end, _, key, rule, post = due
+            if post == _MISSING:
+                state.posted[f"{rule.name}|missing"] = key
+                yield from missing_list(state, program, rule, key, end)
+                continue
             if post is not None:
                 state.posted[f"{rule.name}|{key}"] = post
                 for outcome in close_rank(state, program, rule, key, end, so_far=post):
@@ -410,9 +450,15 @@ class Session:
 
     def _horizon(self) -> datetime | None:
         """End of input: the end of the last open period (rank periods, the open day)."""
-        ends = [due[0] for due in self._all_due()]
-        if self.state.open_day is not None:
-            ends.append(self.program.calendar.day_end(self.state.open_day))
+        ends = [due[0] for due in self._all_due() if due[4] != _MISSING]
+        calendar, open_ = self.program.calendar, self.state.open_day
+        if open_ is not None:
+            ends.append(calendar.day_end(open_))
+            for rule in self._missing:  # up to the end of the open period, not beyond
+                assert rule.rank is not None
+                if calendar.in_season(open_):
+                    key = calendar.period_key(rule.rank.period, open_)
+                    ends.append(calendar.period_end(rule.rank.period, key))
         return max(ends, default=None)
 
     def close_all(self) -> list[Record]:
@@ -432,6 +478,7 @@ class Session:
         if instant.tzinfo is None:
             instant = self.program.calendar.to_utc(instant)
         day = self.program.calendar.day_of(instant)
+        self._note_missing_start()  # before the open day moves on
         if self.state.open_day is None or day > self.state.open_day:
             open_day(self.state, day)
         return list(self._advance(instant))

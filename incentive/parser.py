@@ -786,6 +786,9 @@ class _ToAst:
     def by_lottery(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("lottery", None, ())
 
+    def by_missing(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("missing", None, ())
+
     def team_decl(self, span: Span, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=span)
 

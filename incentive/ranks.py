@@ -277,6 +277,39 @@ def close_rank(
     return outcomes
 
 
+def missing_list(
+    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+) -> list[Record]:
+    """A `by missing` board at its period's close: every member known by then (from the
+    roster, a team attribute or any event) with no matching event in the period, by team
+    then member. A period in which nobody acted closes too (the engine's own schedule)."""
+    rank = rule.rank
+    assert rank is not None
+    acted = state.ranks.get(rule.name, {}).pop(key, {})
+    state.closed_ranks[f"{rule.name}|{key}"] = True
+    rows: list[tuple[str | None, str]]
+    if rank.team is not None:
+        placed = state.teams.get(rank.team, {})
+        rows = sorted((team, member) for member, team in placed.items() if member not in acted)
+    else:
+        known = set(state.members).union(*(placed for placed in state.teams.values()))
+        rows = [(None, member) for member in sorted(known - set(acted))]
+    stamp = local_time(program.calendar, closes)
+    where = f"{rank.period} {key}" if rank.period != "season" else "the season"
+    return [
+        Record(
+            kind="board",
+            at=stamp,
+            member=member,
+            team=team,
+            rule=rule.name,
+            reason=f"board `{rule.name}`: no matching event ({where})"
+            + (f" in {rank.team} `{team}`" if team is not None else ""),
+        )
+        for team, member in rows
+    ]
+
+
 def _lottery(seed: int, rule: str, key: str, who: str) -> Decimal:
     return Decimal(str(random.Random(f"{seed}|{rule}|{key}|{who}").random()))
 

@@ -152,7 +152,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "keyed", "credit", "clock",
     ]  # fmt: skip
     if teams:
-        menu += ["team_rank", "team_board"]
+        menu += ["team_rank", "team_board", "team_missing"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
     levels = False
     for index, kind in enumerate(picks):
@@ -176,7 +176,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 parts.append(f"cap {small(2, 15)} per {period()}")
             if group and on == "message" and not currency and draw(st.booleans()):
                 parts.append("group chat")
-                if draw(st.integers(0, 3)) == 0:
+                if draw(st.booleans()):
                     parts.append("uncapped")
             if draw(st.integers(0, 3)) == 0:
                 parts.append(f"budget {small(5, 30)} per {period()}")
@@ -241,6 +241,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
             )
+        elif kind == "team_missing":
+            rules.append(f"board {name} {{ class per {period()} by missing on checkin }}")
         elif kind == "team_board":
             ranked = period()
             posts = " each day" if ranked == "week" and draw(st.booleans()) else ""
@@ -406,6 +408,7 @@ def test_menu_schemes_use_every_construct() -> None:
         " ever": "limit ever", "from 2026": "boost dates",
         "weekday ": "weekday", "hour between": "hour",
         "for each": "limit for each", "credit ": "credit", "each day": "running board",
+        "by missing": "missing board",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

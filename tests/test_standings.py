@@ -82,3 +82,49 @@ def test_read_events_still_reads_the_case() -> None:
     program, _, _ = _case()
     with (CASE / "events.jsonl").open(encoding="utf-8") as stream:
         assert len(list(read_events(stream, program.calendar))) == 5
+
+
+NOT_YET = Path(__file__).resolve().parent / "golden" / "not_yet"
+
+
+def test_by_missing_is_the_same_from_both_evaluators_and_from_a_stream() -> None:
+    program = incentive.load(NOT_YET / "scheme.incentive")
+    roster = incentive.load_roster(NOT_YET / "roster.csv")
+    lines = (NOT_YET / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines]
+    runs = [
+        [r.to_json() for r in program.evaluate(events, roster=roster, engine=engine).records]  # type: ignore[arg-type]
+        for engine in ("interpreter", "compiled")
+    ]
+    assert runs[0] == runs[1]
+    session = program.session(roster=roster)
+    streamed = [r.to_json() for e in events for r in session.feed(e)]
+    streamed += [r.to_json() for r in session.close_all()]
+    assert streamed == runs[0]
+
+
+def test_a_day_nobody_acted_lists_everyone_when_time_is_advanced() -> None:
+    program = incentive.load(NOT_YET / "scheme.incentive")
+    session = program.session(roster=incentive.load_roster(NOT_YET / "roster.csv"))
+    session.feed({"type": "checkin", "member": "ana", "at": "2026-03-02T10:00:00"})
+    listed = session.advance_to(datetime(2026, 3, 3, 21, 0))
+    assert [(r.at[:10], r.member) for r in listed] == [
+        (day, member)
+        for day in ("2026-03-02", "2026-03-03")
+        for member in ("ana", "bo", "cy", "eve")
+    ]
+    assert session.advance_to(datetime(2026, 3, 3, 21, 0)) == []  # listed once
+
+
+def test_by_missing_belongs_to_a_plain_board() -> None:
+    head = 'scheme "s" { team group '
+    message = (
+        "`by missing` lists everyone without a matching event: it belongs to a board "
+        "with no `top N` and no `each`"
+    )
+    for body in (
+        "board b { top 3 group per day by missing on homework }",
+        "rule r { on homework top 3 per day by missing award 5 }",
+    ):
+        assert ("E0229", message) in _errors(head + body + " }")
+    assert _errors(head + "board b { group per day by missing on homework } }") == []
