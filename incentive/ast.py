@@ -78,6 +78,9 @@ class Binary(Node):
     op: BinaryOp
     left: Expr
     right: Expr
+    # How the author wrote it, for the formatter only: `weekday is saturday` is
+    # `weekday == "saturday"` and `x between a and b` is `x >= a and x <= b`.
+    written: Literal["", "is", "between"] = field(default="", compare=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -167,15 +170,30 @@ class Award(Node):
 
 @dataclass(frozen=True)
 class Limit(Node):
-    """`limit 3 per day`; `period` is None for `limit 3 ever`."""
+    """`limit 3 per day`; `period` is None for `limit 3 ever`; `key`: `for each album`."""
 
     count: int
     period: PeriodName | None
+    key: Name | None = None
 
 
 @dataclass(frozen=True)
 class Once(Node):
-    pass
+    key: Name | None = None  # `once for each album`
+
+
+@dataclass(frozen=True)
+class Posts(Node):
+    """`each day` on a board: post the standings so far at each day's close."""
+
+    period: PeriodName
+
+
+@dataclass(frozen=True)
+class Credit(Node):
+    """`credit candidate`: the award goes to the member the event's attribute names."""
+
+    attribute: Name
 
 
 @dataclass(frozen=True)
@@ -242,7 +260,9 @@ class Every(Node):
     award: Award | Perk
 
 
-RankMeasure = Literal["earliest", "count", "sum", "max", "points", "active", "rate", "lottery"]
+RankMeasure = Literal[
+    "earliest", "count", "sum", "max", "points", "active", "rate", "lottery", "missing"
+]
 
 
 @dataclass(frozen=True)
@@ -317,6 +337,8 @@ RuleClause: TypeAlias = (
     | Inviter
     | Pending
     | Reason
+    | Credit
+    | Posts
 )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cached_property, lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from incentive.ast import PeriodName
@@ -123,6 +125,21 @@ class Calendar:
             return self.day_start(date(int(key) + 1, 1, 1))
         assert self.season is not None
         return self.day_end(self.season[1])
+
+    def clock(self, instant: datetime, names: tuple[str, ...]) -> dict[str, Any]:
+        """The time attributes conditions read (`weekday`, `hour`) for an instant.
+
+        `weekday` names the scheme's day the instant belongs to, as a boost's `on`
+        does (with `day ends 21:00`, Saturday runs from Friday 21:00); `hour` is the
+        local wall clock's hour, 0 to 23, daylight saving included.
+        """
+        found: dict[str, Any] = {}
+        for name in names:
+            if name == "weekday":
+                found[name] = WEEKDAYS[self.day_of(instant).weekday()]
+            elif name == "hour":
+                found[name] = Decimal(instant.astimezone(self.zone).hour)
+        return found
 
     def in_season(self, day: date) -> bool:
         return self.season is None or self.season[0] <= day <= self.season[1]

@@ -40,6 +40,7 @@ from incentive.lints import lint
 from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
+    CLOCK_ATTRIBUTES,
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
@@ -143,6 +144,7 @@ class _Checker:
         # event type -> attribute -> type (declared or inferred from use)
         self.attribute_types: dict[str, dict[str, ValueType]] = {}
         self.read_attributes: dict[str, dict[str, ValueType]] = {}
+        self.clock_reads: set[str] = set()  # `weekday`, `hour`: computed per event
         # Comparisons between attributes of unknown type, with the rule's event types:
         # a later rule may still fix a type, so they are looked at after every rule.
         self.untyped: list[tuple[list[str], ast.Binary | ast.Membership]] = []
@@ -234,6 +236,7 @@ class _Checker:
             expiry=expiry,
             levels=levels,
             seed=seed,
+            clock=tuple(sorted(self.clock_reads)),
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             reversals=tuple(self.reversal_specs),
@@ -325,6 +328,16 @@ class _Checker:
                             f"attribute `{attr.name.value}` is declared twice",
                             attr.name.span,
                         )
+                    if attr.name.value in CLOCK_ATTRIBUTES:
+                        # the engines compute it from the event's time: it would hide this
+                        self.bag.error(
+                            "E0209",
+                            f"`{attr.name.value}` is already an attribute of every event",
+                            attr.name.span,
+                            "it is read from the event's time in the scheme's zone; "
+                            "name the attribute differently",
+                        )
+                        continue
                     if type_name not in VALUE_TYPES:
                         self.bag.error(
                             "E0218",
@@ -423,8 +436,10 @@ class _Checker:
         for decl in self._items(ast.TeamDecl):
             assert isinstance(decl, ast.TeamDecl)
             for name in decl.names:
-                if name.value in BUILTIN_ATTRIBUTES or (
-                    name.value == "level" and self.levels_decl is not None
+                if (
+                    name.value in BUILTIN_ATTRIBUTES
+                    or name.value in CLOCK_ATTRIBUTES
+                    or (name.value == "level" and self.levels_decl is not None)
                 ):
                     self.bag.error(
                         "E0209",
@@ -579,6 +594,7 @@ class _Checker:
             (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
             (ast.Pending, "pending", "keep one: `pending 7 days`"),
             (ast.Reason, "reason", "keep one: `reason note`"),
+            (ast.Credit, "credit", "an award goes to one member: keep one `credit`"),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
@@ -599,6 +615,7 @@ class _Checker:
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_flags_and_referrals(rule, award, perk)
+        self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
             if rank is None:
                 self.bag.error(
@@ -648,7 +665,8 @@ class _Checker:
             for c in rule.clauses
             if isinstance(c, ast.Limit) or (isinstance(c, ast.Once) and c is first_once)
         ]
-        by_period: dict[str | None, ast.Limit | ast.Once] = {}
+        # a limit `for each` attribute counts apart from the limits of its period
+        by_period: dict[tuple[str | None, str | None], ast.Limit | ast.Once] = {}
         bounds: list[tuple[int, ast.PeriodName | None, Span, str]] = []
         for clause in limits:
             count, period = (
@@ -657,11 +675,13 @@ class _Checker:
             if not self._check_limit_like(count, "a limit", clause.span):
                 continue
             self._check_period(period, clause.span)
-            if period in by_period:
+            key = clause.key.value if clause.key else None
+            if (period, key) in by_period:
                 # Each limit counts every award under the same counter, so two limits
                 # for one period count each award twice (even when they are equal).
-                first = by_period[period]
+                first = by_period[(period, key)]
                 label = "ever" if period is None else f"per {period}"
+                label += f" for each {key}" if key else ""
                 self.bag.error(
                     "E0214",
                     f"rule `{name}` has two limits {label}",
@@ -670,8 +690,9 @@ class _Checker:
                     "keep one of them: together they would count each award twice",
                 )
                 continue
-            by_period[period] = clause
-            bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
+            by_period[(period, key)] = clause
+            if key is None:  # a limit per value never binds under one over all values
+                bounds.append((count, period, clause.span, LimitSpec(count, period).describe()))
         self._warn_never_binds(bounds)
         self._check_caps([c for c in rule.clauses if isinstance(c, ast.Cap)], f"rule:{name}")
 
@@ -716,8 +737,50 @@ class _Checker:
                 "number",
                 "`milestone sum`",
             )
+        for clause in limits:
+            if clause.key is not None:
+                # text unless declared: ids and names (a number needs `album: number`)
+                typer.infer(ast.Attribute(clause.key.value, span=clause.key.span), "text")
+        self._check_credit(rule, typer)
         if events:
             self.untyped.extend((events, node) for node in typer.untyped)
+
+    def _check_posts(self, rule: ast.RuleDecl, rank: ast.Rank | None, board: bool) -> None:
+        """`each day` posts a board's standings so far: only a board, and only a period
+        that lies inside the board's own (a day inside the season, not a week in a month)."""
+        posts = _first(rule, ast.Posts)
+        for extra in [c for c in rule.clauses if isinstance(c, ast.Posts)][1:]:
+            self.bag.error(
+                "E0212", f"rule `{rule.name.value}` has more than one `each` clause", extra.span
+            )
+        # (the grammar has `each` in boards only)
+        if posts is None or not board:
+            return
+        if rank is not None and (posts.period, rank.period) not in _NESTED_PERIODS:
+            self.bag.error(
+                "E0248",
+                f"a board ranked per {rank.period} cannot be posted each {posts.period}",
+                posts.span,
+                f"post it each shorter period inside a {rank.period}: `each day`",
+            )
+
+    def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
+        credit = _first(rule, ast.Credit)
+        if credit is None:
+            return
+        typer.expect(
+            ast.Attribute(credit.attribute.value, span=credit.attribute.span),
+            "text",
+            "`credit`",
+        )
+        kinds = (ast.Rank, ast.Streak, ast.Milestone, ast.Inactive, ast.Inviter)
+        if any(_first(rule, kind) for kind in kinds) or _first(rule, ast.Award) is None:
+            self.bag.error(
+                "E0229",
+                "`credit` belongs to a rule that pays an `award` per event",
+                credit.span,
+                "write `award 1  credit candidate`: the candidate an event names is paid",
+            )
 
     def _check_untyped_comparisons(self) -> None:
         """Warn about comparisons whose sides no declaration or use has typed.
@@ -896,6 +959,16 @@ class _Checker:
                     suggestion_hints(rank.team.value, self.teams)
                     or (f"declare it: `team {rank.team.value}`",)
                 ),
+            )
+        if rank.measure == "missing" and (
+            name not in self.boards or rank.count is not None or _first(rule, ast.Posts)
+        ):
+            self.bag.error(
+                "E0229",
+                "`by missing` lists everyone without a matching event: it belongs to a board "
+                "with no `top N` and no `each`",
+                rank.span,
+                "write `board not_yet { on homework  group per day by missing }`",
             )
         if rank.team is None and rank.measure in ("active", "rate"):
             self.bag.error(
@@ -1146,9 +1219,10 @@ class _Checker:
         limits: list[LimitSpec] = []
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
-                limits.append(LimitSpec(1, None))
+                limits.append(LimitSpec(1, None, clause.key.value if clause.key else None))
             elif isinstance(clause, ast.Limit):
-                limits.append(LimitSpec(clause.count, clause.period))
+                key = clause.key.value if clause.key else None
+                limits.append(LimitSpec(clause.count, clause.period, key))
         groups = tuple(
             dict.fromkeys(c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef))
         )
@@ -1188,6 +1262,8 @@ class _Checker:
             budgets=self.ledger.budgets_of(name, groups, self._rule_currency(_payments(rule))),
             pending=pending.days if (pending := _first(rule, ast.Pending)) else None,
             reason=why.attribute.value if (why := _first(rule, ast.Reason)) else None,
+            credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
+            posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
         )
 
     @staticmethod
@@ -1249,7 +1325,9 @@ class _Checker:
                 message = f"rule `{spec.name}` has {bound}"
                 hint = "remove `uncapped`, or remove the cap if the rule should pay without bound"
             self.bag.warning("W0306", f"`uncapped` has no effect: {message}", uncapped.span, hint)
-        if spec.limits or spec.caps or _first(rule, ast.Uncapped) is not None:
+        # a limit `for each album` bounds nothing: every new value pays again
+        bounded = any(limit.key is None for limit in spec.limits)
+        if bounded or spec.caps or _first(rule, ast.Uncapped) is not None:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
@@ -1257,9 +1335,11 @@ class _Checker:
             return  # pays no points (a flag)
         if _never_positive(spec.amount):
             return  # penalties and zero awards cannot run away
+        keyed = [limit.key for limit in spec.limits if limit.key]
         self.bag.warning(
             "W0301",
-            f"rule `{spec.name}` can pay without limit",
+            f"rule `{spec.name}` can pay without limit"
+            + (f": each new `{keyed[0]}` pays again" if keyed else ""),
             rule.name.span,
             "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended",
         )
@@ -1368,6 +1448,9 @@ class _Typer:
         name = node.name
         if name in BUILTIN_ATTRIBUTES:
             return BUILTIN_ATTRIBUTES[name]
+        if name in CLOCK_ATTRIBUTES:
+            self.checker.clock_reads.add(name)  # the engines compute it from the event's time
+            return CLOCK_ATTRIBUTES[name]
         if name in self.checker.teams:
             return "text"  # a team is a name: from the roster or the event
         if name == "level" and self.checker.levels_decl is not None:
@@ -1494,6 +1577,7 @@ class _Typer:
                     self.expect(right, "number", f"`{op}`")
                     return "bool"
                 self._same_type(node, left, right, op)
+                self._check_weekdays(left, (right,))
                 return "bool"
             case ast.Membership(operand=operand, items=items):
                 before = len(self.checker.bag.items)
@@ -1506,8 +1590,25 @@ class _Typer:
                         self.expect(item, got, "a list after `in`")
                 elif items and len(self.checker.bag.items) == before:
                     self.untyped.append(node)
+                self._check_weekdays(operand, items)
                 return "bool"
         raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
+
+    def _check_weekdays(self, subject: ast.Expr, values: tuple[ast.Expr, ...]) -> None:
+        """`weekday is satruday` would never be true: name the weekday it meant."""
+        if not (isinstance(subject, ast.Attribute) and subject.name == "weekday"):
+            return
+        for value in values:
+            if isinstance(value, ast.String) and value.value not in WEEKDAYS:
+                self.checker.bag.error(
+                    "E0205",
+                    f"unknown weekday `{value.value}`",
+                    value.span,
+                    *(
+                        suggestion_hints(value.value.lower(), WEEKDAYS)
+                        or ("weekdays are `monday` ... `sunday`, in lower case",)
+                    ),
+                )
 
     def _same_type(self, node: ast.Binary, left: ast.Expr, right: ast.Expr, op: str) -> None:
         before = len(self.checker.bag.items)

@@ -225,7 +225,14 @@ class LedgerChecker:
         limits: list[LimitSpec] = []
         for limit in clauses.get(ast.Limit, []):
             assert isinstance(limit, ast.Limit)
-            if self.checker._check_limit_like(limit.count, "a limit", limit.span):
+            if limit.key is not None:
+                self.checker.bag.error(
+                    "E0229",
+                    "a redemption's limit counts the member's redemptions, not `for each` value",
+                    limit.key.span,
+                    f"remove `for each {limit.key.value}`",
+                )
+            elif self.checker._check_limit_like(limit.count, "a limit", limit.span):
                 self.checker._check_period(limit.period, limit.span)
                 limits.append(LimitSpec(limit.count, limit.period))
         events = self.checker._rule_events(on) if on is not None else []

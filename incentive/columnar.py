@@ -107,7 +107,7 @@ _READ: dict[type, set[str]] = {
         "name", "currencies", "calendar", "rules", "rules_by_event", "attribute_types",
         "known_events", "seed", "warnings", "source", "file",
         # named in their own reasons below
-        "levels", "expiry", "redeems", "grants", "teams",
+        "levels", "expiry", "redeems", "grants", "teams", "clock",
     },
     Calendar: {"zone_name", "day_ends", "week_start", "season"},
     RuleSpec: {
@@ -157,6 +157,8 @@ def why_not(program: Program) -> list[str]:
         reasons.append("grants")
     if program.teams:
         reasons.append("teams")
+    if program.clock:
+        reasons.append("a condition on the time of day or the weekday")
     kinds: dict[str, ValueType] = {}
     for types in program.attribute_types.values():
         for name, kind in types.items():

@@ -38,7 +38,15 @@ from incentive.ranks import track_rank
 from incentive.records import Record
 from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
-from incentive.rules import Proposal, _award, _milestone, _streak, period_index, unread
+from incentive.rules import (
+    Proposal,
+    _award,
+    _milestone,
+    _streak,
+    credited,
+    period_index,
+    unread,
+)
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
@@ -258,6 +266,9 @@ class _Generator:
             w.line(f"        attrs[{attribute!r}] = coerce(v, {kind!r})")
             w.line("    except ValueError as err:")
             w.line(f"        return [s._mistyped(event, {attribute!r}, {kind!r}, err)]")
+        if program.clock:
+            # `weekday` and `hour` as the interpreter's read_attributes computes them
+            w.line(f"attrs.update(s.program.calendar.clock(event.at, {program.clock!r}))")
         w.line("at = event.at")
         w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
         w.line("    day = s._day")
@@ -433,8 +444,16 @@ class _Generator:
     def award(self, rule: RuleSpec, node: str) -> None:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
         w = self.writer
+        if rule.credit is not None:
+            self.plan.append(f"rule `{rule.name}`: award credited (the interpreter's step)")
+            w.line(
+                f"s._take(out, credited(s.program, state.members, member, event, attrs, day, "
+                f"{node}, s._stamp(at)))"
+            )
+            return
         points = constant_points(rule)
-        if points is None:
+        if points is None or any(limit.key is not None for limit in rule.limits):
+            # a limit `for each` attribute counts per value: the interpreter's step does it
             self.plan.append(f"rule `{rule.name}`: award (the interpreter's step)")
             w.line(
                 f"s._take(out, award(s.program, member, event.member, event, attrs, day, "
@@ -576,6 +595,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,
+        "credited": credited,
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,

@@ -33,7 +33,7 @@ from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
-from incentive.ranks import close_rank, track_points, track_rank
+from incentive.ranks import close_rank, missing_list, track_points, track_rank
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
@@ -54,6 +54,10 @@ class SessionInUse(RuntimeError):
             "time (share a live session from incentive.open(), which serialises its "
             "callers, or give each thread its own)"
         )
+
+
+# The fifth element of a due entry for a `by missing` board's close (see _all_due).
+_MISSING = "\x00missing"
 
 
 class Session:
@@ -78,6 +82,8 @@ class Session:
         self.ledger = Ledger(program, self.state)
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
+        # `by missing` boards close every period, whether anyone acted in it or not
+        self._missing = [r for r in program.rules if r.rank and r.rank.measure == "missing"]
         # invite event type -> the referral rules it feeds
         self._inviting: dict[str, list[RuleSpec]] = {}
         for rule in program.rules:
@@ -241,7 +247,7 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        for outcome in evaluate_rules(program, member, event, attrs, day):
+        for outcome in evaluate_rules(program, member, event, attrs, day, state.members):
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:
@@ -386,17 +392,76 @@ class Session:
                 attrs[kind] = placed[event.member]
         return attrs
 
-    def _all_due(self) -> Iterator[tuple[datetime, int, str, RuleSpec]]:
-        """Every open rank period: (its end, the rule's place in the file, key, rule)."""
+    def _all_due(self) -> Iterator[tuple[datetime, int, str, RuleSpec, str | None]]:
+        """Every open rank period: (its end, the rule's place in the file, key, rule,
+        None); and a board's next running post: (its time, ..., the day posted)."""
         program, state = self.program, self.state
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
+            if rule.rank.measure == "missing":
+                missing = self._next_missing(rule)
+                if missing is not None:
+                    yield missing[0], index, missing[1], rule, _MISSING
+                continue
             keys = set(state.ranks.get(rule.name, {})) | set(state.rank_points.get(rule.name, {}))
             for key in keys:
-                yield program.calendar.period_end(rule.rank.period, key), index, key, rule
+                end = program.calendar.period_end(rule.rank.period, key)
+                yield end, index, key, rule, None
+                post = self._next_post(rule, key, end)
+                if post is not None:
+                    yield post[0], index, key, rule, post[1]
 
-    def _next_due(self, instant: datetime | None) -> tuple[datetime, int, str, RuleSpec] | None:
+    def _note_missing_start(self) -> None:
+        """A `by missing` board counts from the first day the session opened."""
+        if self.state.open_day is not None:
+            for rule in self._missing:
+                self.state.posted.setdefault(f"{rule.name}|from", self.state.open_day.isoformat())
+
+    def _next_missing(self, rule: RuleSpec) -> tuple[datetime, str] | None:
+        """The close of the next period a `by missing` board lists: the one after the last
+        listed, from the first day the session opened; none past the season."""
+        assert rule.rank is not None
+        calendar, period = self.program.calendar, rule.rank.period
+        last = self.state.posted.get(f"{rule.name}|missing")
+        if last is None:
+            first = self.state.posted.get(f"{rule.name}|from")
+            if first is None:
+                return None
+            day = date.fromisoformat(first)
+        else:
+            day = calendar.day_of(calendar.period_end(period, last))
+        if not calendar.in_season(day):
+            return None
+        key = calendar.period_key(period, day)
+        return calendar.period_end(period, key), key
+
+    def _next_post(self, rule: RuleSpec, key: str, end: datetime) -> tuple[datetime, str] | None:
+        """A board posted `each day`: the close of the next day (week, ...) to post, from
+        the open day on; None when it is the period's own close (which posts it)."""
+        if rule.posts is None:
+            return None
+        calendar, state = self.program.calendar, self.state
+        last = state.posted.get(f"{rule.name}|{key}")
+        if last is None:
+            # from the first day anything counted in the period: its earliest entry
+            entries = [
+                *state.ranks.get(rule.name, {}).get(key, {}).values(),
+                *state.rank_points.get(rule.name, {}).get(key, {}).values(),
+            ]
+            first = min((e[1] for e in entries if e[1]), default=None)
+            if first is None:
+                return None
+            day = calendar.day_of(datetime.fromisoformat(first))
+        else:  # the day that starts when the last posted one closed
+            day = calendar.day_of(calendar.period_end(rule.posts, last))
+        post = calendar.period_key(rule.posts, day)
+        closes = calendar.period_end(rule.posts, post)
+        return (closes, post) if closes < end else None
+
+    def _next_due(
+        self, instant: datetime | None
+    ) -> tuple[datetime, int, str, RuleSpec, str | None] | None:
         """The earliest rank period that has ended by `instant` (any, when None)."""
         due = [d for d in self._all_due() if instant is None or d[0] <= instant]
         return min(due, key=lambda d: (d[0], d[1], d[2])) if due else None
@@ -406,11 +471,13 @@ class Session:
         open, when None), in time order: expiries before closes at the same instant,
         closes in file order."""
         program, state = self.program, self.state
+        self._note_missing_start()
         # One at a time: a rank award counts toward ranks after it in the same period,
         # which may open a period that is due too; and it may make a new lot.
         while True:
-            due = self._next_due(instant)
             until = instant if instant is not None else self._horizon()
+            # (a `by missing` board always has a next period: only those due by `until`)
+            due = self._next_due(until) if until is not None else None
             expiry = self.ledger.next_expiry(until)
             flag = self._next_flag(until)
             release = self.ledger.next_release(until)
@@ -446,7 +513,18 @@ class Session:
                 continue
             if due is None:
                 return
-            end, _, key, rule = due
+            end, _, key, rule, post = due
+            if post == _MISSING:
+                state.posted[f"{rule.name}|missing"] = key
+                yield from missing_list(state, program, rule, key, end)
+                continue
+            if post is not None:
+                state.posted[f"{rule.name}|{key}"] = post
+                for outcome in close_rank(state, program, rule, key, end, so_far=post):
+                    assert isinstance(outcome, Record)  # a board pays nothing
+                    yield outcome
+                continue
+            state.posted.pop(f"{rule.name}|{key}", None)  # the close is the last post
             if state.closed_ranks.get(f"{rule.name}|{key}"):
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)
@@ -460,9 +538,15 @@ class Session:
 
     def _horizon(self) -> datetime | None:
         """End of input: the end of the last open period (rank periods, the open day)."""
-        ends = [due[0] for due in self._all_due()]
-        if self.state.open_day is not None:
-            ends.append(self.program.calendar.day_end(self.state.open_day))
+        ends = [due[0] for due in self._all_due() if due[4] != _MISSING]
+        calendar, open_ = self.program.calendar, self.state.open_day
+        if open_ is not None:
+            ends.append(calendar.day_end(open_))
+            for rule in self._missing:  # up to the end of the open period, not beyond
+                assert rule.rank is not None
+                if calendar.in_season(open_):
+                    key = calendar.period_key(rule.rank.period, open_)
+                    ends.append(calendar.period_end(rule.rank.period, key))
         return max(ends, default=None)
 
     def close_all(self) -> list[Record]:
@@ -490,6 +574,7 @@ class Session:
             raise SessionInUse
         try:
             day = self.program.calendar.day_of(instant)
+            self._note_missing_start()  # before the open day moves on
             if self.state.open_day is None or day > self.state.open_day:
                 open_day(self.state, day)
             return list(self._advance(instant))

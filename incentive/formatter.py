@@ -60,6 +60,8 @@ def name_text(name: str) -> str:
 
 def _prec(node: ast.Expr) -> int:
     match node:
+        case ast.Binary(written="between"):
+            return _PREC["compare"]
         case ast.Binary(op=op) if op in ("or", "and", "+", "-", "*", "/"):
             return _PREC[op]
         case ast.Binary() | ast.Membership():
@@ -98,6 +100,17 @@ def format_expr(node: ast.Expr) -> str:
                 + ", ".join(format_expr(i) for i in items)
                 + "]"
             )
+        case ast.Binary(
+            written="between",
+            left=ast.Binary(left=subject, right=low),
+            right=ast.Binary(right=high),
+        ):
+            least = _PREC["+"]
+            return f"{wrap(subject, least)} between {wrap(low, least)} and {wrap(high, least)}"
+        case ast.Binary(
+            written="is", op=op, left=ast.Attribute(name=name), right=ast.String() as word
+        ):
+            return f"{name} is {'not ' if op == '!=' else ''}{word.value}"
         case ast.Binary(op=op, left=left, right=right):
             p = _prec(node)
             if p == _PREC["compare"]:
@@ -130,10 +143,15 @@ def format_clause(
             if rounding is not None:
                 text += " round " + rounding
             return text
-        case ast.Limit(count=count, period=period):
-            return f"limit {count} " + (f"per {period}" if period else "ever")
-        case ast.Once():
-            return "once"
+        case ast.Limit(count=count, period=period, key=key):
+            text = f"limit {count} " + (f"per {period}" if period else "ever")
+            return text + (f" for each {key.value}" if key else "")
+        case ast.Once(key=key):
+            return "once" + (f" for each {key.value}" if key else "")
+        case ast.Credit(attribute=attribute):
+            return f"credit {attribute.value}"
+        case ast.Posts(period=period):
+            return f"each {period}"
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):

@@ -242,7 +242,8 @@ def render_html(report: dict[str, Any]) -> str:
         )
     for board, lines in report["boards"].items():
         out.append(f"<h2>Board {escape(board)} (its last period)</h2>")
-        places = [[ln["rank"], ln["who"], ln["value"]] for ln in lines]
+        # a `by missing` board has neither rank nor value: show blanks, not "None"
+        places = [[_shown(ln["rank"]), ln["who"], _shown(ln["value"])] for ln in lines]
         out.append(html_table(["rank", "who", "value"], places))
     if report["refusals"]:
         out.append("<h2>Refused and cut</h2>")
@@ -254,3 +255,7 @@ def render_html(report: dict[str, Any]) -> str:
         )
     out.append("</body></html>\n")
     return "".join(out)
+
+
+def _shown(value: Any) -> Any:
+    return "" if value is None else value

@@ -59,6 +59,8 @@ def read_attributes(program: Program, event: Event) -> dict[str, Any] | str:
             typed[name] = coerce(event.attributes[name], kind)
         except ValueError as err:
             return mistyped(name, kind, err)
+    if program.clock:
+        typed.update(program.calendar.clock(event.at, program.clock))
     return typed
 
 

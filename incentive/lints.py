@@ -154,7 +154,14 @@ def _cap_never_binds(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnos
         cap = next(c for c in members[0].caps if c.owner == owner)
         most = Decimal(0)
         for rule in members:
-            limit = next((lim for lim in rule.limits if lim.period == cap.period), None)
+            # a limit per value, or one counted on the sender of a credited award, does not
+            # bound what the capped member earns
+            limit = next(
+                (lim for lim in rule.limits if lim.period == cap.period and lim.key is None),
+                None,
+            )
+            if rule.credit is not None:
+                limit = None
             amount = rule.amount
             if limit is None or not _per_event(rule) or amount is None:
                 break

@@ -250,6 +250,7 @@ _KEYWORD_GROUPS = (
                 "flag",
                 "pending",
                 "reason",
+                "credit",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -859,6 +860,9 @@ class _ToAst:
     def by_lottery(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("lottery", None, ())
 
+    def by_missing(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
+        return ("missing", None, ())
+
     def team_decl(self, span: Span, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=span)
 
@@ -894,7 +898,16 @@ class _ToAst:
         return str(children[0])
 
     def limit_clause(self, span: Span, children: list[Any]) -> ast.Limit:
-        return ast.Limit(_int(children[0]), children[1], span=span)
+        return ast.Limit(_int(children[0]), children[1], children[2], span=span)
+
+    def for_each(self, span: Span, children: list[Token]) -> ast.Name:
+        return _name(children[0])
+
+    def posts_clause(self, span: Span, children: list[Token]) -> ast.Posts:
+        return ast.Posts(str(children[0]), span=span)  # type: ignore[arg-type]
+
+    def credit_clause(self, span: Span, children: list[Token]) -> ast.Credit:
+        return ast.Credit(_name(children[0]), span=span)
 
     def per_period(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
@@ -903,7 +916,7 @@ class _ToAst:
         return None
 
     def once_clause(self, span: Span, children: list[Any]) -> ast.Once:
-        return ast.Once(span=span)
+        return ast.Once(children[0] if children else None, span=span)
 
     def cap_clause(self, span: Span, children: list[Token]) -> ast.Cap:
         return ast.Cap(_int(children[0]), str(children[1]), span=span)  # type: ignore[arg-type]
@@ -970,6 +983,29 @@ class _ToAst:
 
     def not_in(self, span: Span, children: list[Any]) -> ast.Membership:
         return ast.Membership(children[0], children[1], True, span=span)
+
+    def between(self, span: Span, children: list[Any]) -> ast.Binary:
+        # `x between a and b` is `x >= a and x <= b`: the engines and the checker need
+        # nothing new, and three-valued logic comes with it
+        subject, low, high = children
+        return ast.Binary(
+            "and",
+            ast.Binary(">=", subject, low, span=span),
+            ast.Binary("<=", subject, high, span=span),
+            span=span,
+            written="between",
+        )
+
+    def is_(self, span: Span, children: list[Token]) -> ast.Binary:
+        # `weekday is saturday`: a bare word compared as text, as an operator says it
+        subject, word = children
+        value = ast.String(_bare_name(word), span=_token_span(word))
+        return ast.Binary("==", self.attribute(span, [subject]), value, span=span, written="is")
+
+    def is_not(self, span: Span, children: list[Token]) -> ast.Binary:
+        subject, word = children
+        value = ast.String(_bare_name(word), span=_token_span(word))
+        return ast.Binary("!=", self.attribute(span, [subject]), value, span=span, written="is")
 
     def value_list(self, span: Span, children: list[Any]) -> tuple[ast.Expr, ...]:
         return tuple(c for c in children if c is not None)

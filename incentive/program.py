@@ -7,7 +7,7 @@ this plain, immutable data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,17 +29,35 @@ VALUE_TYPES: tuple[ValueType, ...] = ("number", "text", "bool")
 
 # Attributes every event has, readable by conditions.
 BUILTIN_ATTRIBUTES: dict[str, ValueType] = {"member": "text", "type": "text"}
+# Attributes read from the event's time in the scheme's zone (Calendar.clock); computed
+# only for schemes that read them, so that other schemes pay nothing for them.
+CLOCK_ATTRIBUTES: dict[str, ValueType] = {"weekday": "text", "hour": "number"}
 
 
 @dataclass(frozen=True)
 class LimitSpec:
     count: int
     period: ast.PeriodName | None  # None: ever
+    key: str | None = None  # `for each album`: a count per value of this attribute
 
     def describe(self) -> str:
         if self.period is None:
-            return "once" if self.count == 1 else f"limit {self.count} ever"
-        return f"limit {self.count} per {self.period}"
+            text = "once" if self.count == 1 else f"limit {self.count} ever"
+        else:
+            text = f"limit {self.count} per {self.period}"
+        return text + (f" for each {self.key}" if self.key else "")
+
+    def counter(self, rule: str, attrs: Mapping[str, Any]) -> str:
+        """The member's counter this limit uses for an event (state.MemberState.counters).
+
+        A keyed limit counts per value; the caller has made sure the event carries it."""
+        base = f"limit:{rule}:{self.period}"
+        if self.key is None:
+            return base
+        value = attrs[self.key]
+        # equal numbers (5 and 5.0) are one value
+        text = str(value.normalize()) if isinstance(value, Decimal) else str(value)
+        return f"{base}:{self.key}={text}"
 
 
 @dataclass(frozen=True)
@@ -283,6 +301,8 @@ class RuleSpec:
     inviter: tuple[str, str, int] | None = None  # (invite event, invitee attribute, days)
     pending: int | None = None  # points held this many days before they can be spent
     reason: str | None = None  # the event attribute whose text goes into the award's reason
+    credit: str | None = None  # pay the member this attribute names; None: the sender
+    posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
 
 
 @dataclass(frozen=True)
@@ -306,6 +326,7 @@ class Program:
     catalogues: tuple[CatalogueSpec, ...] = ()
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
+    clock: tuple[str, ...] = ()  # the CLOCK_ATTRIBUTES some condition reads; (): none
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

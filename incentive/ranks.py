@@ -161,15 +161,27 @@ def team_standings(
 
 
 def close_rank(
-    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    key: str,
+    closes: datetime,
+    so_far: str | None = None,
 ) -> list[Proposal | Record]:
     """Rank one period's members or teams, dated at the close: rank awards to
-    propose, perk records, or board lines."""
+    propose, perk records, or board lines.
+
+    `so_far`: a board's running post (`each day`) at the close of that day (week, ...)
+    inside the still open period; the period's tables stay for the rest of it."""
     rank = rule.rank
     assert rank is not None
-    table = state.ranks.get(rule.name, {}).pop(key, {})
-    points = state.rank_points.get(rule.name, {}).pop(key, {})
-    state.closed_ranks[f"{rule.name}|{key}"] = True
+    if so_far is None:
+        table = state.ranks.get(rule.name, {}).pop(key, {})
+        points = state.rank_points.get(rule.name, {}).pop(key, {})
+        state.closed_ranks[f"{rule.name}|{key}"] = True
+    else:
+        table = state.ranks.get(rule.name, {}).get(key, {})
+        points = state.rank_points.get(rule.name, {}).get(key, {})
     has_events = bool(rule.events)
     if rank.team is None:
         standings = member_standings(rank, table, points, has_events)
@@ -207,6 +219,8 @@ def close_rank(
         if rank.measure == "rate":
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
         where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
+        if so_far is not None:
+            where = where[:-1] + f" so far, at the close of {rule.posts} {so_far})"
         reason = f"{ordinal(position)} of {len(order)} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:
@@ -261,6 +275,39 @@ def close_rank(
                     )
                 )
     return outcomes
+
+
+def missing_list(
+    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+) -> list[Record]:
+    """A `by missing` board at its period's close: every member known by then (from the
+    roster, a team attribute or any event) with no matching event in the period, by team
+    then member. A period in which nobody acted closes too (the engine's own schedule)."""
+    rank = rule.rank
+    assert rank is not None
+    acted = state.ranks.get(rule.name, {}).pop(key, {})
+    state.closed_ranks[f"{rule.name}|{key}"] = True
+    rows: list[tuple[str | None, str]]
+    if rank.team is not None:
+        placed = state.teams.get(rank.team, {})
+        rows = sorted((team, member) for member, team in placed.items() if member not in acted)
+    else:
+        known = set(state.members).union(*(placed for placed in state.teams.values()))
+        rows = [(None, member) for member in sorted(known - set(acted))]
+    stamp = local_time(program.calendar, closes)
+    where = f"{rank.period} {key}" if rank.period != "season" else "the season"
+    return [
+        Record(
+            kind="board",
+            at=stamp,
+            member=member,
+            team=team,
+            rule=rule.name,
+            reason=f"board `{rule.name}`: no matching event ({where})"
+            + (f" in {rank.team} `{team}`" if team is not None else ""),
+        )
+        for team, member in rows
+    ]
 
 
 def _lottery(seed: int, rule: str, key: str, who: str) -> Decimal:

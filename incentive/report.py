@@ -427,7 +427,11 @@ def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") ->
         table(
             f"board {board} (last period)",
             ["rank", "who", "value"],
-            [[line["rank"], line["who"], line["value"]] for line in lines[:10]],
+            # a `by missing` board has neither rank nor value: blanks, not "None"
+            [
+                ["" if line[k] is None else line[k] for k in ("rank", "who", "value")]
+                for line in lines[:10]
+            ],
         )
     if report["refusals"]:
         table(

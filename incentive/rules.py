@@ -55,7 +55,12 @@ class Proposal:
 
 
 def evaluate_rules(
-    program: Program, member: MemberState, event: Event, attrs: Mapping[str, Any], day: date
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    members: dict[str, MemberState] | None = None,
 ) -> Iterator[Proposal | Record]:
     """Stage 2 for one event: every rule on its type, in file order."""
     calendar = program.calendar
@@ -75,8 +80,40 @@ def evaluate_rules(
         if rule.milestone is not None:
             yield from _milestone(program, member, event, attrs, day, rule, rule.milestone, stamp)
             continue
-
+        if rule.credit is not None:
+            assert members is not None, "a rule that credits another member needs them all"
+            yield from credited(program, members, member, event, attrs, day, rule, stamp)
+            continue
         yield from _award(program, member, event.member, event, attrs, day, rule, stamp)
+
+
+def credited(
+    program: Program,
+    members: dict[str, MemberState],
+    sender: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`credit candidate`: pay the member the event names. The sender's limits count
+    (one vote per candidate is the voter's), the payee's caps bound what it earns."""
+    assert rule.credit is not None
+    payee = attrs.get(rule.credit)
+    if not isinstance(payee, str) or not payee.strip():
+        reason = f"the event has no `{rule.credit}`, which the rule's `credit` reads"
+        yield _refused(rule, event, stamp, reason)
+        return
+    if payee == event.member:
+        reason = f"`{rule.credit}` names the sender: no member is credited for their own event"
+        yield _refused(rule, event, stamp, reason)
+        return
+    account = members.get(payee)
+    if account is None:
+        account = members[payee] = MemberState()  # a candidate who never acted is paid too
+    why = f"from `{event.member}`"
+    yield from _award(program, sender, payee, event, attrs, day, rule, stamp, why, account)
 
 
 def unread(
@@ -121,13 +158,21 @@ def _award(
     rule: RuleSpec,
     stamp: str,
     why: str = "",
+    payee: MemberState | None = None,
 ) -> Iterator[Proposal | Record]:
-    """A per-event award to `who`: limits, amount, boosts, then caps."""
+    """A per-event award to `who`: limits (on `member`), amount, boosts, then caps (on
+    `payee`, the member paid when the rule credits someone else; else `member`)."""
     calendar = program.calendar
+    for limit in rule.limits:
+        if limit.key is not None and limit.key not in attrs:
+            reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
+            yield _refused(rule, event, stamp, reason, who=who)
+            return
     # Limits: only the first N matching events per period count.
-    full = limit_reached(member, rule.name, rule.limits, calendar, day)
+    full = limit_reached(member, rule.name, rule.limits, calendar, day, attrs)
     if full is not None:
-        yield _refused(rule, event, stamp, f"{full.describe()} reached", who=who)
+        reason = f"{full.describe()} reached" + (f": {why}" if rule.credit else "")
+        yield _refused(rule, event, stamp, reason, who=who)
         return
     assert rule.amount is not None
     earned = _points(
@@ -149,8 +194,8 @@ def _award(
     if isinstance(note, str) and note:  # a moderator's note goes into the record
         earned = (earned[0], f"{earned[1]}: {note}")
     # Only an event that earns something counts toward the rule's limits.
-    use_limits(member, rule.name, rule.limits, calendar, day)
-    yield from _capped(program, member, event, day, rule, earned, stamp, who)
+    use_limits(member, rule.name, rule.limits, calendar, day, attrs)
+    yield from _capped(program, payee or member, event, day, rule, earned, stamp, who)
 
 
 def _refused(

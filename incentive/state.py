@@ -6,19 +6,23 @@ strings and numbers, so it can be saved, restored, or split by member.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from incentive.calendar import Calendar
 from incentive.program import LimitSpec
 
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+
 
 @dataclass
 class MemberState:
     balances: dict[str, int] = field(default_factory=dict)
-    # "limit:<rule>:<period>" or "cap:<owner>:<period>" -> [period key, used]
+    # "limit:<rule>:<period>[:<attribute>=<value>]" or "cap:<owner>:<period>"
+    #   -> [period key, used]
     counters: dict[str, list[Any]] = field(default_factory=dict)
     # currency -> lots in spending order: [points left, expires at (UTC ISO) or None, earned at]
     lots: dict[str, list[list[Any]]] = field(default_factory=dict)
@@ -47,6 +51,8 @@ class EngineState:
     # rank rule -> period key -> member -> [points earned, last earned at]
     rank_points: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
     closed_ranks: dict[str, bool] = field(default_factory=dict)  # "rule|period" already paid
+    # "board|period" -> the key of the last day (week, ...) its standings were posted for
+    posted: dict[str, str] = field(default_factory=dict)
     # team kind -> member -> team (from the roster, else the latest event attribute)
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     # "<owner>:<period>" -> [period key, points given]: budgets, shared by every member
@@ -100,22 +106,34 @@ def open_day(state: EngineState, day: date) -> None:
 
 
 def limit_reached(
-    member: MemberState, name: str, limits: Iterable[LimitSpec], calendar: Calendar, day: date
+    member: MemberState,
+    name: str,
+    limits: Iterable[LimitSpec],
+    calendar: Calendar,
+    day: date,
+    attrs: Mapping[str, Any] = _NO_ATTRIBUTES,
 ) -> LimitSpec | None:
-    """The first of a rule's (or redemption's) limits already used up on `day`, if any."""
+    """The first of a rule's (or redemption's) limits already used up on `day`, if any.
+
+    `attrs`: the event's, for a limit `for each` attribute (which the event carries)."""
     for limit in limits:
-        used = count(member, f"limit:{name}:{limit.period}", calendar.period_key(limit.period, day))
+        used = count(member, limit.counter(name, attrs), calendar.period_key(limit.period, day))
         if used >= limit.count:
             return limit
     return None
 
 
 def use_limits(
-    member: MemberState, name: str, limits: Iterable[LimitSpec], calendar: Calendar, day: date
+    member: MemberState,
+    name: str,
+    limits: Iterable[LimitSpec],
+    calendar: Calendar,
+    day: date,
+    attrs: Mapping[str, Any] = _NO_ATTRIBUTES,
 ) -> None:
     """One more paid event against each of the limits on `day`."""
     for limit in limits:
-        bump(member, f"limit:{name}:{limit.period}", calendar.period_key(limit.period, day), 1)
+        bump(member, limit.counter(name, attrs), calendar.period_key(limit.period, day), 1)
 
 
 def count(member: MemberState, key: str, period_key: str) -> int:

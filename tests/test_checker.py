@@ -252,6 +252,18 @@ CASES = [
         "has a `reason` but no per-event award",
     ),
     (
+        "E0248",
+        wrap("board b { per month by points each week }"),
+        3,
+        "cannot be posted each week",
+    ),
+    (
+        "E0205",
+        wrap("rule ad { on ad where weekday is satruday award 5 once }"),
+        3,
+        "did you mean `saturday`?",
+    ),
+    (
         "E0299",
         wrap("rule checkin { on checkin award 5 once }\n" * 250),
         204,  # the 201st copy: the first error not shown

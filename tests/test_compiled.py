@@ -91,6 +91,8 @@ CONDITIONS = (
     "not vip",
     "words in [10, likes, 30]",
     '"expert" in [channel, "lively"]',
+    "weekday is sunday or hour between 20 and 23",
+    'weekday not in ["monday", "tuesday"] and hour < 12',
 )
 AMOUNTS = ("1", "5", "words / 10", "words * 0.5 round nearest", "likes - 2", "min(words, 40) / 7")
 EVENTS_BLOCK = """
@@ -155,10 +157,10 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
-        "reverse", "transfer", "catalogue",
+        "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
     ]  # fmt: skip
     if teams:
-        menu += ["team_rank", "team_board"]
+        menu += ["team_rank", "team_board", "team_missing"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
     levels = reverses = transfers = catalogues = False
     for index, kind in enumerate(picks):
@@ -226,14 +228,37 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"rule {name} {{ on message {side} {places} per {period()} by {measure} {pay} }}"
             )
         elif kind == "board":
-            rules.append(f"board {name} {{ top {small(1, 3)} per {period()} by points }}")
+            ranked = period()
+            posts = " each day" if ranked == "week" and draw(st.booleans()) else ""
+            rules.append(f"board {name} {{ top {small(1, 3)} per {ranked} by points{posts} }}")
+        elif kind == "keyed":
+            scope = draw(st.sampled_from(("once", f"limit {small(1, 2)} per {period()}")))
+            cap = f" cap {small(3, 9)} per {period()}" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on message award {small(1, 5)} {scope} for each channel "
+                f"limit {small(2, 4)} per {period()}{cap} }}"
+            )
+        elif kind == "clock":
+            when = draw(st.sampled_from(CONDITIONS[-2:]))
+            rules.append(f"rule {name} {{ on checkin where {when} award 2 limit 1 per day }}")
+        elif kind == "credit":
+            keyed = " for each invitee" if draw(st.booleans()) else ""
+            cap = f" cap {small(2, 9)} per {period()}" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on invite award {draw(st.sampled_from(('3', '-2')))} "
+                f"credit invitee limit {small(1, 2)} per {period()}{keyed}{cap} }}"
+            )
         elif kind == "team_rank":
             measure = draw(st.sampled_from(("active", "rate", "points", "count")))
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
             )
+        elif kind == "team_missing":
+            rules.append(f"board {name} {{ class per {period()} by missing on checkin }}")
         elif kind == "team_board":
-            rules.append(f"board {name} {{ class per {period()} by points }}")
+            ranked = period()
+            posts = " each day" if ranked == "week" and draw(st.booleans()) else ""
+            rules.append(f"board {name} {{ class per {ranked} by points{posts} }}")
         elif kind == "redeem":
             rules.append(
                 f"redeem {name} {{ on redeem amount points minimum {small(1, 5)} "
@@ -437,9 +462,12 @@ def test_menu_schemes_use_every_construct() -> None:
         " debt": "debt", "pending ": "pending", "transfer ": "transfer", "receive ": "receive",
         "keep ": "keep", "catalogue ": "catalogue", "stock ": "stock", " reason ": "reason",
         "weeks at end of": "rounded expiry", "months": "expiry in months",
+        "weekday ": "weekday", "hour between": "hour",
+        "for each": "limit for each", "credit ": "credit", "each day": "running board",
+        "by missing": "missing board",
     }  # fmt: skip
 
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=600, deadline=None, derandomize=True, database=None)
     @given(text=menu_schemes())
     def collect(text: str) -> None:
         _program(text)  # every drawn scheme is valid

@@ -12,6 +12,9 @@ and ambiguous local times) of /work/shared/design/reliability.md.
 |                                          | day/week by points, count, active, rate`        |
 | test_streaks_equal_calendar_days         | every record of `streak per day/week [grace G]  |
 |                                          | at K award P  every E award Q`                  |
+| test_clock_conditions_and_limits_per_   | `award`/`refused` of `where weekday is W`,      |
+| key_equal_brute_force                    | `hour between H and H`, `limit N per day/week   |
+|                                          | for each x`, by both evaluators                 |
 | test_each_period_pays_once               | replayed `advance_to` and `close_all` never pay |
 |                                          | a (rule, period) twice                          |
 | test_streaming_with_advance_equals_batch | a Session fed in time order and told the time   |
@@ -792,6 +795,76 @@ def test_streaks_equal_calendar_days(data: st.DataObject) -> None:
     assert [g[:8] for g in got] == [w[:8] for w in want]
     for g, w in zip(got, want, strict=True):
         assert g[8] == w[8] if g[0] == "streak" else g[8].startswith(w[8]), (g, w)
+
+
+# ---- time of day, weekday and limits per key (issue 18) -----------------------------------------
+
+
+@st.composite
+def clock_key_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], Any, int, str]:
+    """A scheme paying `a` events on a weekday or in an hour window, limited per member,
+    period and value of `x`; its clock; the events; the condition as a function."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    week_start = draw(st.sampled_from(("monday", "sunday")))
+    clock = OracleClock(zone, day_ends, week_start)
+    days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
+    low = draw(st.integers(0, 23))
+    high = draw(st.integers(low, 23))
+    form = draw(st.sampled_from(("weekday", "hour", "both")))
+    listed = ", ".join(f'"{d}"' for d in days)
+    text = {
+        "weekday": f"weekday in [{listed}]" if len(days) > 1 else f"weekday is {days[0]}",
+        "hour": f"hour between {low} and {high}",
+        "both": f"weekday is not {days[0]} and hour between {low} and {high}",
+    }[form]
+
+    def condition(event: Ev) -> bool:
+        # the oracle's own reading: the weekday of the named day, the wall clock's hour
+        weekday = WEEKDAYS[clock.day_of(event.instant).weekday()]
+        hour = event.instant.astimezone(clock.zone).hour
+        in_hours = low <= hour <= high
+        if form == "weekday":
+            return weekday in days
+        if form == "hour":
+            return in_hours
+        return weekday != days[0] and in_hours
+
+    count = draw(st.integers(1, 2))
+    period = draw(st.sampled_from(("day", "week")))
+    scheme = (
+        f'scheme "clock" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  week starts {week_start}\n  events {{ a(x: number) b(x: number) }}\n"
+        f"  rule r {{ on a where {text} award 1 limit {count} per {period} for each x }}\n}}\n"
+    )
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    events = draw(event_streams(clock, centre - timedelta(days=4), 9))
+    return scheme, clock, events, condition, count, period
+
+
+@SETTINGS
+@given(clock_key_cases())
+def test_clock_conditions_and_limits_per_key_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], Any, int, str],
+) -> None:
+    scheme, clock, events, condition, count, period = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    used: Counter[tuple[str, date, int]] = Counter()
+    want = []
+    for e in in_order(events):
+        if e.type != "a" or not condition(e):
+            continue
+        key = (e.member, clock.key(period, clock.day_of(e.instant)), e.x)
+        if used[key] < count:
+            used[key] += 1
+            want.append(("award", e.id))
+        else:
+            want.append(("refused", e.id))
+    program = incentive.compile(scheme)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        assert [(r.kind, r.events[0]) for r in records] == want
 
 
 # ---- closes: each period pays once; streaming with advance_to == batch -------------------------
