@@ -42,9 +42,8 @@ import msgspec
 
 from incentive import ast
 from incentive.calendar import Calendar
-from incentive.compiler import constant_points
+from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
-from incentive.expressions import AmountError, to_points
 from incentive.program import (
     CapSpec,
     LimitSpec,
@@ -208,7 +207,7 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         if rule.caps or rule.limits or rule.boosts:
             why.append("a streak with caps, limits or boosts")
         payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
-        if any(_constant(p.amount, p.rounding) is None or p.perk for p in payments):
+        if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
             why.append("a streak paying a perk or a computed amount")
     else:
         if constant_points(rule) is None:
@@ -231,11 +230,11 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             ranks.append(_Rank(rule, index))
         elif rule.streak is not None:
             spec = rule.streak
-            tiers = tuple((n, _constant(p.amount, p.rounding) or 0) for n, p in spec.tiers)
+            tiers = tuple((n, constant_amount(p.amount, p.rounding) or 0) for n, p in spec.tiers)
             every = None
             if spec.every is not None:
                 payment = spec.every[1]
-                every = (spec.every[0], _constant(payment.amount, payment.rounding) or 0)
+                every = (spec.every[0], constant_amount(payment.amount, payment.rounding) or 0)
             streaks.append(_Streak(rule, index, tiers, every))
         else:
             points = constant_points(rule)
@@ -257,16 +256,6 @@ def explain(program: Program) -> str:
     lines = [f"scheme `{program.name}`: no columnar plan (batch runs use the compiled evaluator)"]
     lines += [f"  not written as columns: {why}" for why in dict.fromkeys(reasons)]
     return "\n".join(lines)
-
-
-def _constant(amount: ast.Expr | None, rounding: ast.RoundingMode) -> int | None:
-    if not isinstance(amount, ast.Number):
-        return None
-    try:
-        points = to_points(amount.value, rounding)
-    except AmountError:
-        return None
-    return points if points > 0 else None
 
 
 # ---- conditions as column expressions -------------------------------------------------------

@@ -176,10 +176,15 @@ def constant_points(rule: RuleSpec) -> int | None:
     """A per-event award's points when they are one positive constant, boosts aside."""
     if rule.amount is None or rule.boosts or uses_random(rule.amount) or rule.reason:
         return None  # `reason`: the record's reason is the event's, made by the step
-    if not isinstance(rule.amount, ast.Number):
+    return constant_amount(rule.amount, rule.rounding)
+
+
+def constant_amount(amount: ast.Expr | None, rounding: ast.RoundingMode) -> int | None:
+    """An amount's points when it is one positive constant (a number, rounded)."""
+    if not isinstance(amount, ast.Number):
         return None
     try:
-        points = to_points(rule.amount.value, rule.rounding)
+        points = to_points(amount.value, rounding)
     except AmountError:
         return None
     return points if points > 0 else None

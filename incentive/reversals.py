@@ -276,33 +276,28 @@ def _take_back(
     taken = take(member, currency, points)
     short = points - taken
     what = f"{what} paid {points} {currency} from `{source}`"
+
+    def taken_back(moved: int, reason: str) -> Record:
+        return Record(
+            kind="reversal",
+            at=stamp,
+            member=who,
+            rule=spec.name,
+            points=moved,
+            currency=currency,
+            balance=member.balances[currency],
+            events=events,
+            reason=reason,
+        )
+
     if short and spec.debt:
         member.debts[currency] = member.debts.get(currency, 0) + short
         member.balances[currency] -= short
-        yield Record(
-            kind="reversal",
-            at=stamp,
-            member=who,
-            rule=spec.name,
-            points=-points,
-            currency=currency,
-            balance=member.balances[currency],
-            events=events,
-            reason=f"{what}: taken back; {short} already spent or expired, now owed",
-        )
+        yield taken_back(-points, f"{what}: taken back; {short} already spent or expired, now owed")
         return
     if taken or not short:
-        yield Record(
-            kind="reversal",
-            at=stamp,
-            member=who,
-            rule=spec.name,
-            points=-taken,
-            currency=currency,
-            balance=member.balances[currency],
-            events=events,
-            reason=f"{what}: taken back" if not short else f"{what}: {taken} left, taken back",
-        )
+        reason = f"{what}: taken back" if not short else f"{what}: {taken} left, taken back"
+        yield taken_back(-taken, reason)
     if short:
         yield Record(
             kind="cut",
