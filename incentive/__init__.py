@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from incentive.checker import CheckResult, check
@@ -110,12 +110,12 @@ def open(scheme: Program | str | Path, store: str | Path | Store, **options: Any
     return open_live(scheme, store, **options)
 
 
-def fmt(text: str, file: str = "<scheme>") -> str:
-    """The canonical form of scheme text (comments kept)."""
-    from incentive.formatter import format_scheme
-    from incentive.parser import parse
+def fmt(text: str, file: str = "<scheme>", lang: Literal["en", "zh"] | None = None) -> str:
+    """The canonical form of scheme text (comments kept), in its own spelling or, with
+    `lang`, in English (`"en"`) or Chinese (`"zh"`) keywords."""
+    from incentive.formatter import format_source
 
-    return format_scheme(parse(text, file))
+    return format_source(text, file, lang)
 
 
 __all__ = [

@@ -1084,16 +1084,22 @@ def serve_command(
     help="exit 1 if a file is not in canonical form; change nothing",
 )
 @click.option("--write", is_flag=True, help="rewrite the files in place")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="write the keywords in English (en) or Chinese (zh); default: the file's own",
+)
 @guarded
-def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None:
-    """Print schemes in canonical form (comments are kept)."""
-    from incentive.formatter import format_scheme
-    from incentive.parser import parse
+def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool, lang: str | None) -> None:
+    """Print schemes in canonical form (comments are kept), or convert them between
+    the English and the Chinese spelling (`--lang zh`, `--lang en`)."""
+    from incentive.formatter import format_source
 
     unformatted = []
     for path in schemes:
         text = read_scheme_text(path)
-        canonical = format_scheme(parse(text, path))
+        canonical = format_source(text, path, lang)  # type: ignore[arg-type]
         if check_only:
             if canonical != text:
                 unformatted.append(path)

@@ -10,6 +10,7 @@ import bisect
 import difflib
 import functools
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -60,6 +61,14 @@ def line_of(source: str, offset: int) -> tuple[int, int]:
     return line, offset - starts[line - 1] + 1
 
 
+def display_width(text: str) -> int:
+    """How many terminal cells `text` takes: East Asian wide and full-width characters
+    take two (a character of ASCII only one)."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
@@ -98,7 +107,13 @@ class Diagnostic:
                 width = max(1, min(width, len(shown) - col + 2, 40))
                 gutter = f"{self.span.line:>4} | "
                 out.append(gutter + shown)
-                out.append(" " * (len(gutter) + col - 1) + "^" * width)
+                # Columns count characters; a terminal shows a CJK character (`规则`)
+                # or a full-width one (`｛`) two cells wide: pad and underline by cells
+                # so that the caret stands under the character the column names.
+                before = display_width(shown[: col - 1]) + max(0, col - 1 - len(shown))
+                under = display_width(shown[col - 1 : col - 1 + width])
+                under += max(0, width - len(shown[col - 1 : col - 1 + width]))
+                out.append(" " * (len(gutter) + before) + "^" * max(1, under))
         out.extend(f"  = help: {hint}" for hint in self.hints)
         return "\n".join(out)
 

@@ -7,9 +7,23 @@ top-level blocks, minimal parentheses, items in the order written.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from incentive import ast
 from incentive.diagnostics import Span
+from incentive.spelling import (
+    MEASURES_ZH,
+    PERIOD_ENDS_ZH,
+    PERIODS_ZH,
+    PERK_KINDS_ZH,
+    ROUNDING_ZH,
+    SIDES_ZH,
+    TYPES_ZH,
+    UNITS_ZH,
+    WEEKDAYS_ZH,
+    Spelling,
+    zh_name_text,
+)
 
 _NAME = re.compile(r"[^\W\d]\w*")
 
@@ -73,9 +87,43 @@ def _prec(node: ast.Expr) -> int:
     return _PREC["atom"]
 
 
-def format_expr(node: ast.Expr) -> str:
+# The words of expressions in each spelling.
+_EXPR_WORDS = {
+    "en": {
+        "true": "true",
+        "false": "false",
+        "not": "not ",
+        "in": "in",
+        "not in": "not in",
+        "between": "between",
+        "between-and": "and",
+        "is": "is",
+        "is not": "is not",
+        "or": "or",
+        "and": "and",
+    },
+    "zh": {
+        "true": "真",
+        "false": "假",
+        "not": "非 ",
+        "in": "属于",
+        "not in": "不属于",
+        "between": "介于",
+        "between-and": "至",
+        "is": "是",
+        "is not": "不是",
+        "or": "或者",
+        "and": "并且",
+    },
+}
+
+
+def format_expr(node: ast.Expr, spelling: Spelling = "en") -> str:
+    words = _EXPR_WORDS[spelling]
+    named = name_zh if spelling == "zh" else _same
+
     def wrap(child: ast.Expr, least: int) -> str:
-        text = format_expr(child)
+        text = format_expr(child, spelling)
         return f"({text})" if _prec(child) < least else text
 
     match node:
@@ -84,20 +132,20 @@ def format_expr(node: ast.Expr) -> str:
         case ast.String(value=value):
             return quote(value)
         case ast.Boolean(value=value):
-            return "true" if value else "false"
+            return words["true"] if value else words["false"]
         case ast.Attribute(name=name):
-            return name
+            return named(name)
         case ast.Call(function=function, args=args):
-            return f"{function}(" + ", ".join(format_expr(a) for a in args) + ")"
+            return f"{named(function)}(" + ", ".join(format_expr(a, spelling) for a in args) + ")"
         case ast.Negate(operand=operand):
             return "-" + wrap(operand, _PREC["neg"])
         case ast.Not(operand=operand):
-            return "not " + wrap(operand, _PREC["not"])
+            return words["not"] + wrap(operand, _PREC["not"])
         case ast.Membership(operand=operand, items=items, negated=negated):
-            word = "not in" if negated else "in"
+            word = words["not in"] if negated else words["in"]
             return (
                 f"{wrap(operand, _PREC['+'])} {word} ["
-                + ", ".join(format_expr(i) for i in items)
+                + ", ".join(format_expr(i, spelling) for i in items)
                 + "]"
             )
         case ast.Binary(
@@ -106,18 +154,26 @@ def format_expr(node: ast.Expr) -> str:
             right=ast.Binary(right=high),
         ):
             least = _PREC["+"]
-            return f"{wrap(subject, least)} between {wrap(low, least)} and {wrap(high, least)}"
+            return (
+                f"{wrap(subject, least)} {words['between']} {wrap(low, least)} "
+                f"{words['between-and']} {wrap(high, least)}"
+            )
         case ast.Binary(
             written="is", op=op, left=ast.Attribute(name=name), right=ast.String() as word
         ):
-            return f"{name} is {'not ' if op == '!=' else ''}{word.value}"
+            return f"{named(name)} {words['is not' if op == '!=' else 'is']} {named(word.value)}"
         case ast.Binary(op=op, left=left, right=right):
             p = _prec(node)
+            shown = words.get(op, op)
             if p == _PREC["compare"]:
-                return f"{wrap(left, p + 1)} {op} {wrap(right, p + 1)}"
+                return f"{wrap(left, p + 1)} {shown} {wrap(right, p + 1)}"
             # Left-associative: the right operand must bind tighter to keep the same tree.
-            return f"{wrap(left, p)} {op} {wrap(right, p + 1)}"
+            return f"{wrap(left, p)} {shown} {wrap(right, p + 1)}"
     raise AssertionError(f"unknown expression {node!r}")  # pragma: no cover
+
+
+def _same(name: str) -> str:
+    return name
 
 
 def format_clause(
@@ -239,6 +295,134 @@ def format_clause(
     raise AssertionError(f"unknown clause {clause!r}")  # pragma: no cover
 
 
+def name_zh(name: str) -> str:
+    return zh_name_text(name)
+
+
+def _event_zh(name: str) -> str:
+    """An event name in the Chinese spelling: bare, bracketed, or quoted (`"page-view"`)."""
+    if _NAME.fullmatch(name):
+        return zh_name_text(name)
+    return quote(name)
+
+
+def _period_zh(period: str | None) -> str:
+    return PERIODS_ZH[period] if period else "总共"
+
+
+def format_clause_zh(clause: object) -> str:
+    """A clause in the Chinese spelling, in the order an operator says it."""
+    n = name_zh
+    match clause:
+        case ast.On(events=events):
+            return "当 " + ", ".join(_event_zh(e.value) for e in events)
+        case ast.Where(condition=condition):
+            return "条件 " + format_expr(condition, "zh")
+        case ast.Award(currency=currency, rounding=rounding):
+            text = "奖励 " + ", ".join(format_expr(a, "zh") for a in clause.amounts)
+            if currency is not None:
+                text += " " + n(currency.value)
+            if rounding is not None:
+                text += " " + ROUNDING_ZH[rounding]
+            return text
+        case ast.Limit(count=count, period=period, key=key):
+            text = f"{_period_zh(period)}限{count}次"
+            return text + (f" 每个 {n(key.value)}" if key else "")
+        case ast.Once(key=key):
+            return "仅一次" + (f" 每个 {n(key.value)}" if key else "")
+        case ast.Credit(attribute=attribute):
+            return f"记给 {n(attribute.value)}"
+        case ast.Posts(period=period):
+            return f"{PERIODS_ZH[period]}公布"
+        case ast.Cap(points=points, period=period):
+            return f"{PERIODS_ZH[period]}上限 {points}"
+        case ast.GroupRef(name=name):
+            return f"额度组 {n(name.value)}"
+        case ast.Uncapped():
+            return "不设上限"
+        case ast.Rank():
+            text = f"{PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
+            if clause.attribute is not None:
+                text += f" {n(clause.attribute.value)}"
+            if clause.sources:
+                text += " 来自 " + ", ".join(n(s.value) for s in clause.sources)
+            if clause.team is not None:
+                text += f" {n(clause.team.value)}"
+            if clause.count is not None:
+                text += f" {SIDES_ZH[clause.side]}{clause.count}名"
+            return text
+        case ast.Budget(points=points, currency=currency, period=period):
+            return f"{PERIODS_ZH[period]}预算 {points}" + (
+                f" {n(currency.value)}" if currency else ""
+            )
+        case ast.Amount(attribute=attribute, currency=currency):
+            return f"数额 {n(attribute.value)}" + (f" {n(currency.value)}" if currency else "")
+        case ast.Minimum(points=points):
+            return f"最低 {points}"
+        case ast.Maximum(points=points):
+            return f"最高 {points}"
+        case ast.Multiple(points=points):
+            return f"整倍数 {points}"
+        case ast.Threshold(points=points):
+            return f"门槛 {points}"
+        case ast.Allowance(points=points, currency=currency, period=period, granters=granters):
+            text = f"{PERIODS_ZH[period]}额度 {points}" + (
+                f" {n(currency.value)}" if currency else ""
+            )
+            return text + (" 给 " + ", ".join(quote(g) for g in granters) if granters else "")
+        case ast.By(attribute=attribute):
+            return f"依据 {n(attribute.value)}"
+        case ast.Within(days=days):
+            return f"{days}天内"
+        case ast.Debt():
+            return "允许欠款"
+        case ast.To(attribute=attribute):
+            return f"转给 {n(attribute.value)}"
+        case ast.Receive(points=points, period=period):
+            return f"{PERIODS_ZH[period]}接收上限 {points}"
+        case ast.Keep(points=points):
+            return f"保留 {points}"
+        case ast.ItemAttr(attribute=attribute):
+            return f"品名 {n(attribute.value)}"
+        case ast.Stock(count=count, period=period):
+            return (f"{PERIODS_ZH[period]}" if period else "") + f"库存 {count}"
+        case ast.Price(points=points, currency=currency):
+            return f"价格 {points}" + (f" {n(currency.value)}" if currency else "")
+        case ast.GiftDecl(name=name, clauses=gift_clauses):
+            inner = "  ".join(format_clause_zh(c) for c in gift_clauses)
+            return f"兑换品 {_event_zh(name.value)} {{ {inner} }}"
+        case ast.Reason(attribute=attribute):
+            return f"原因 {n(attribute.value)}"
+        case ast.Pending(days=days):
+            return f"冻结 {days}天"
+        case ast.Inactive(days=days):
+            return f"未活跃 {days}天"
+        case ast.Inviter(event=event, attribute=attribute, days=days):
+            return f"邀请人 来自 {_event_zh(event.value)}.{n(attribute.value)} {days}天内"
+        case ast.Perk(kind=kind, name=name):
+            return f"{PERK_KINDS_ZH[kind]} {quote(name)}"
+        case ast.Streak(period=period):
+            return f"{PERIODS_ZH[period]}连续"
+        case ast.Grace(count=count):
+            return f"宽限 {count}"
+        case ast.Milestone(attribute=attribute, period=period):
+            text = PERIODS_ZH[period] if period else ""
+            return text + ("累计次数" if attribute is None else f"累计总和 {n(attribute.value)}")
+        case ast.Tier(threshold=threshold, award=award):
+            return f"达到 {threshold} " + format_clause_zh(award)
+        case ast.Every(interval=interval, award=award):
+            return f"每满 {interval} " + format_clause_zh(award)
+        case ast.Times(factor=factor):
+            return f"倍率 {factor}"
+        case ast.Weekdays(days=days):
+            return "逢 " + ", ".join(WEEKDAYS_ZH.get(d.value, n(d.value)) for d in days)
+        case ast.Dates(first=first, last=last):
+            return f"从 {first} 至 {last}"
+        case ast.For(targets=targets):
+            return "适用 " + ", ".join(n(t.value) for t in targets)
+    raise AssertionError(f"unknown clause {clause!r}")  # pragma: no cover
+
+
 class _Writer:
     def __init__(self, comments: tuple[ast.Comment, ...]) -> None:
         self.lines: list[str] = []
@@ -262,10 +446,11 @@ class _Writer:
             self.lines.append(indent + self.pending.pop(0).text)
 
 
-def format_scheme(scheme: ast.Scheme) -> str:
+def format_scheme(scheme: ast.Scheme, spelling: Spelling = "en") -> str:
+    """The canonical text of a scheme, in English keywords or (`spelling="zh"`) Chinese."""
     out = _Writer(scheme.comments)
     out.leading(scheme.span.line + 1 if scheme.span.line else 1, "")
-    out.lines.append(f"scheme {quote(scheme.name)} {{")
+    out.lines.append(f"{'方案' if spelling == 'zh' else 'scheme'} {quote(scheme.name)} {{")
     previous_block = False
     for index, item in enumerate(scheme.items):
         block = isinstance(
@@ -285,7 +470,10 @@ def format_scheme(scheme: ast.Scheme) -> str:
         if index > 0 and (block or previous_block):
             out.lines.append("")
         previous_block = block
-        _format_item(out, item)
+        if spelling == "zh":
+            _format_item_zh(out, item)
+        else:
+            _format_item(out, item)
     out.rest("  ")
     out.lines.append("}")
     return "\n".join(out.lines) + "\n"
@@ -404,6 +592,100 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             )
 
 
+def _format_item_zh(out: _Writer, item: ast.Item) -> None:
+    ind = "  "
+    n = name_zh
+    clause = format_clause_zh
+    match item:
+        case ast.CurrencyDecl(names=names):
+            out.emit(ind, "货币 " + ", ".join(n(x.value) for x in names), item.span)
+        case ast.TimezoneDecl(zone=zone):
+            out.emit(ind, f"时区 {quote(zone)}", item.span)
+        case ast.DayDecl(ends=ends):
+            out.emit(ind, f"每天截止 {ends}", item.span)
+        case ast.WeekDecl(starts=starts):
+            out.emit(ind, f"每周始于 {WEEKDAYS_ZH.get(starts.value, n(starts.value))}", item.span)
+        case ast.SeasonDecl(first=first, last=last):
+            out.emit(ind, f"赛季 {first} 至 {last}", item.span)
+        case ast.ExpireDecl(currency=currency, days=days, period=period):
+            text = "过期" + (f" {n(currency.value)}" if currency else "")
+            if days is None:
+                text += f" {PERIOD_ENDS_ZH[period or 'day']}"
+            else:
+                text += f" {days}{UNITS_ZH[item.unit]}"
+                text += f" {PERIOD_ENDS_ZH[item.rounded]}" if item.rounded else ""
+            out.emit(ind, text, item.span)
+        case ast.Budget():
+            out.emit(ind, clause(item), item.span)
+        case ast.EventsDecl(events=events):
+            _block(
+                out,
+                "事件",
+                item.span,
+                [
+                    (
+                        _event_zh(e.name.value)
+                        + (
+                            "("
+                            + ", ".join(
+                                f"{n(a.name.value)}: {TYPES_ZH.get(a.type.value, n(a.type.value))}"
+                                for a in e.attributes
+                            )
+                            + ")"
+                            if e.attributes
+                            else ""
+                        ),
+                        e.span,
+                    )
+                    for e in events
+                ],
+            )
+        case ast.LevelsDecl(currency=currency, steps=steps):
+            _block(
+                out,
+                "等级"
+                + (f" {n(currency.value)}" if currency else "")
+                + (f" 最近 {item.days}天" if item.days is not None else ""),
+                item.span,
+                [(f"{n(step.name.value)} {step.points}", step.span) for step in steps],
+            )
+        case ast.SeedDecl(seed=seed):
+            out.emit(ind, f"随机种子 {seed}", item.span)
+        case ast.TeamDecl(names=names):
+            out.emit(ind, "团队 " + ", ".join(n(x.value) for x in names), item.span)
+        case ast.GroupDecl(name=name, caps=caps):
+            _block(out, f"额度组 {n(name.value)}", item.span, [(clause(c), c.span) for c in caps])
+        case (
+            ast.RuleDecl()
+            | ast.BoardDecl()
+            | ast.BoostDecl()
+            | ast.RedeemDecl()
+            | ast.GrantsDecl()
+            | ast.ReverseDecl()
+            | ast.TransferDecl()
+            | ast.CatalogueDecl()
+        ):
+            body: tuple[Any, ...] = item.clauses
+            _block(
+                out,
+                f"{_BLOCKS_ZH[type(item)]} {n(item.name.value)}",
+                item.span,
+                [(clause(c), c.span) for c in body],
+            )
+
+
+_BLOCKS_ZH: dict[type, str] = {
+    ast.RuleDecl: "规则",
+    ast.BoardDecl: "榜单",
+    ast.BoostDecl: "加成",
+    ast.RedeemDecl: "兑换规则",
+    ast.GrantsDecl: "发放额度",
+    ast.ReverseDecl: "撤销规则",
+    ast.TransferDecl: "转账规则",
+    ast.CatalogueDecl: "礼品目录",
+}
+
+
 def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) -> None:
     out.leading(span.line, "  ")
     if not body:
@@ -414,3 +696,44 @@ def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) ->
         out.emit("    ", text, clause_span)
     out.leading(span.end_line, "    ")
     out.lines.append("  }")
+
+
+def format_source(text: str, file: str = "<scheme>", spelling: Spelling | None = None) -> str:
+    """The canonical form of scheme text in `spelling` (by default the file's own).
+
+    Converting checks that the result reads back as the same scheme: a name of one
+    spelling may be a keyword of the other (a rule named `rule` in a Chinese scheme),
+    and that is an error (E0113) rather than a file that no longer parses.
+    """
+    from incentive.diagnostics import NO_SPAN, Diagnostic, SchemeError, Severity
+    from incentive.parser import parse
+    from incentive.spelling import spelling_of
+
+    scheme = parse(text, file)
+    target = spelling or spelling_of(text)
+    result = format_scheme(scheme, target)
+    if target == spelling_of(text):
+        return result
+    try:
+        converted = parse(result, file)
+    except SchemeError as err:
+        problem = err.diagnostics[0]
+        language = "English" if target == "en" else "Chinese"
+        raise SchemeError(
+            [
+                Diagnostic(
+                    "E0113",
+                    Severity.ERROR,
+                    f"this scheme cannot be written in the {language} spelling: {problem.message}",
+                    NO_SPAN,
+                    file,
+                    (
+                        "a name of one spelling may be a keyword of the other: rename it "
+                        "and convert again",
+                    ),
+                )
+            ]
+        ) from None
+    if converted != scheme:  # pragma: no cover - a formatter bug, not an input error
+        raise AssertionError(f"{file}: converting to {target} changed the scheme")
+    return result

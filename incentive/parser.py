@@ -30,6 +30,21 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from incentive import ast
 from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
+from incentive.spelling import (
+    KEYWORDS_EN_TO_ZH,
+    PERIOD_END_FROM_ZH,
+    PERIOD_FROM_ZH,
+    PERK_KIND_FROM_ZH,
+    ROUNDING_FROM_ZH,
+    SIDE_FROM_ZH,
+    TYPE_FROM_ZH,
+    WEEKDAY_FROM_ZH,
+    Spelling,
+    spelling_of,
+    zh_grammar_text,
+    zh_keyword_prefix,
+    zh_keyword_set,
+)
 
 # Limits that keep a hostile or broken file from hanging or crashing the parser
 # (reliability.md #12). Each has its own error code and message.
@@ -75,6 +90,17 @@ def build_lark_parser() -> lark.Lark:
         )
 
 
+def build_lark_parser_zh() -> lark.Lark:
+    """Build the parser of the Chinese spelling (grammar/incentive_zh.lark)."""
+    with no_cyclic_gc():
+        return lark.Lark(
+            zh_grammar_text(),
+            **LARK_OPTIONS,
+            transformer=_callbacks(_ToAstZh),
+            lexer_callbacks=_ZH_LEXER_CALLBACKS,
+        )
+
+
 @functools.cache
 def lark_parser() -> lark.Lark:
     """The parser, once per process: from the cache file when it holds this grammar's
@@ -90,6 +116,26 @@ def lark_parser() -> lark.Lark:
     if path is not None:
         save_cached_parser(parser, path, grammar)
     return parser
+
+
+@functools.cache
+def lark_parser_zh() -> lark.Lark:
+    """The parser of the Chinese spelling, built or loaded only when a scheme written
+    in it is read (an English scheme never pays for it), and cached the same way."""
+    grammar = zh_grammar_text()
+    path = parser_cache_file(grammar)
+    if path is not None:
+        cached = load_cached_parser(path, grammar, "zh")
+        if cached is not None:
+            return cached
+    parser = build_lark_parser_zh()
+    if path is not None:
+        save_cached_parser(parser, path, grammar)
+    return parser
+
+
+def parser_for(spelling: Spelling) -> lark.Lark:
+    return lark_parser_zh() if spelling == "zh" else lark_parser()
 
 
 # ---- the parser cache -----------------------------------------------------------
@@ -139,7 +185,7 @@ def parser_cache_file(grammar: str) -> Path | None:
     return None if folder is None else folder / f"parser-{cache_key(grammar)[:24]}.cache"
 
 
-def load_cached_parser(path: Path, grammar: str) -> lark.Lark | None:
+def load_cached_parser(path: Path, grammar: str, spelling: Spelling = "en") -> lark.Lark | None:
     """The parser saved in `path` for this grammar, or None (missing, stale, corrupt)."""
     try:
         data = path.read_bytes()
@@ -160,6 +206,12 @@ def load_cached_parser(path: Path, grammar: str) -> lark.Lark | None:
             # Lark.load() takes no transformer; _load() is what it and lark's own cache
             # call. Any failure (say, a lark whose format moved) means building instead.
             parser = lark.Lark.__new__(lark.Lark)
+            if spelling == "zh":
+                return parser._load(
+                    io.BytesIO(payload),
+                    transformer=_callbacks(_ToAstZh),
+                    lexer_callbacks=_ZH_LEXER_CALLBACKS,
+                )
             return parser._load(io.BytesIO(payload), transformer=_callbacks())
     except Exception:
         return None
@@ -171,7 +223,8 @@ def save_cached_parser(parser: lark.Lark, path: Path, grammar: str) -> None:
     temporary = None
     try:
         buffer = io.BytesIO()
-        parser.save(buffer, exclude_options=("transformer",))  # callbacks are bound on load
+        # callbacks are bound on load
+        parser.save(buffer, exclude_options=("transformer", "lexer_callbacks"))
         payload = buffer.getvalue()
         digest = hashlib.sha256(payload).hexdigest().encode()
         header = b"\n".join([CACHE_FORMAT, cache_key(grammar).encode(), digest, b""])
@@ -209,12 +262,14 @@ _TERMINAL_CHOICES = {
 }
 
 
-def _terminal_word(name: str) -> tuple[str, tuple[str, ...]]:
+def _terminal_word(name: str, spelling: Spelling = "en") -> tuple[str, tuple[str, ...]]:
     """How to say a terminal in an error, and the literal words it stands for."""
+    if spelling == "zh" and name in _TERMINAL_WORDS_ZH:
+        return _TERMINAL_WORDS_ZH[name], _TERMINAL_CHOICES_ZH.get(name, ())
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name], _TERMINAL_CHOICES.get(name, ())
     try:
-        pattern = lark_parser().get_terminal(name).pattern
+        pattern = parser_for(spelling).get_terminal(name).pattern
     except KeyError:
         return name.lower(), ()
     if isinstance(pattern, lark.lexer.PatternStr):
@@ -285,19 +340,69 @@ _KEYWORD_GROUPS = (
 )
 
 
-def _expected_words(expected: set[str]) -> tuple[str, list[str]]:
+# The Chinese spelling's terminals in words, and its groups of keywords.
+_TERMINAL_WORDS_ZH = {
+    "PERIOD": "a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)",
+    "PERIOD_END": "the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)",
+    "ROUNDING_MODE": "`向下取整`, `向上取整` or `四舍五入`",
+    "TOP": "`前`",
+    "BOTTOM": "`倒数`",
+    "PERK": "`权益`",
+    "BADGE": "`徽章`",
+    "FLAG": "`标记`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "COLON": "`:`",
+    "COMMA": "`,`",
+    "DOT": "`.`",
+    "MINUS": "`-`",
+    "NAME": "a name",
+}
+_TERMINAL_CHOICES_ZH = {
+    "PERIOD": ("每天", "每周", "每月", "每年", "每赛季"),
+    "ROUNDING_MODE": ("向下取整", "向上取整", "四舍五入"),
+    "TOP": ("前",),
+    "BOTTOM": ("倒数",),
+    "PERK": ("权益",),
+    "BADGE": ("徽章",),
+    "FLAG": ("标记",),
+}
+_KEYWORD_GROUPS_ZH = (
+    (
+        frozenset(
+            {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
+            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给"}
+        ),
+        "a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)",
+    ),
+    (
+        frozenset(
+            {"货币", "时区", "每天截止", "每周始于", "赛季", "事件", "团队", "额度组", "规则"}
+            | {"榜单", "加成", "过期", "兑换规则", "发放额度", "撤销规则", "转账规则"}
+            | {"礼品目录", "等级", "随机种子"}
+        ),
+        "a declaration (`规则`, `额度组`, `榜单`, `团队`, `加成`, `货币`, ...)",
+    ),
+)
+
+
+def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str, list[str]]:
     words: list[str] = []
     literals: list[str] = []
     for name in expected:
-        _, choices = _terminal_word(name)
+        _, choices = _terminal_word(name, spelling)
         literals.extend(c for c in choices if c.isidentifier())
     keywords = set(literals)
-    for group, phrase in _KEYWORD_GROUPS:
+    for group, phrase in _KEYWORD_GROUPS_ZH if spelling == "zh" else _KEYWORD_GROUPS:
         if group <= keywords:
             words.append(phrase)
-            expected = {n for n in expected if not (set(_terminal_word(n)[1]) & group)}
+            expected = {n for n in expected if not (set(_terminal_word(n, spelling)[1]) & group)}
     for name in expected:
-        words.append(_terminal_word(name)[0])
+        words.append(_terminal_word(name, spelling)[0])
     # Keywords first, in alphabetical order, then descriptions: stable and readable.
     words = sorted(set(words), key=lambda w: (not w.startswith("`"), w))
     if len(words) == 1:
@@ -311,9 +416,12 @@ def _expected_words(expected: set[str]) -> tuple[str, list[str]]:
     return text, literals
 
 
-def _describe_token(token: Token) -> str:
+def _describe_token(token: Token, text: str = "") -> str:
     if token.type == "$END":
         return "the end of the file"
+    if text and token.start_pos is not None and token.end_pos is not None:
+        # as written: a Chinese word's value is its English form (`每天` is `day`)
+        token = Token.new_borrow_pos(token.type, text[token.start_pos : token.end_pos], token)
     if token.type in ("NAME", "NUMBER", "INT", "DATE", "TIME"):
         return f"`{token.value}`"
     if token.type == "STRING":
@@ -368,6 +476,13 @@ _LOOKALIKES = {
     "：": ":",
     "，": ",",
     "；": ";",
+    "、": ",",
+    "。": ".",
+    "【": "[",
+    "】": "]",
+    "！": "!",
+    "？": "?",
+    "～": "~",
     "＝": "=",
     "＞": ">",
     "＜": "<",
@@ -433,11 +548,96 @@ def _previous_word(text: str, start: int) -> str:
 _KEYWORDS = frozenset().union(*(group for group, _ in _KEYWORD_GROUPS))
 
 
-def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
+_KEYWORDS_ZH_TO_EN: dict[str, str] = {}
+for _en, _zh in KEYWORDS_EN_TO_ZH.items():
+    _KEYWORDS_ZH_TO_EN.setdefault(_zh, _en)
+_WORD_CHARS = re.compile(r"\w+")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+_CHINESE_NUMERALS = frozenset("零一二两三四五六七八九十百千万")
+
+
+def _spelling_error(
+    err: UnexpectedInput, text: str, spelling: Spelling, line: int, column: int
+) -> tuple[str, str, Span, tuple[str, ...]] | None:
+    """A keyword of the other spelling (E0111), or in a Chinese scheme a keyword where a
+    name belongs (E0112): the parser stopped at it, so say so in those words."""
+    if not isinstance(err, UnexpectedToken) or err.token.type == "$END":
+        return None
+    token = err.token
+    start = token.start_pos or 0
+    written = text[start : token.end_pos or start]
+    if spelling == "en":
+        keyword = zh_keyword_prefix(written) if token.type == "NAME" else None
+        if keyword is None and token.type == "NAME" and written[:1] == "当":
+            keyword = "当"
+        if keyword is None:
+            return None
+        english = _KEYWORDS_ZH_TO_EN.get(keyword)
+        instead = f" (`{keyword}` is `{english}`)" if english else ""
+        return (
+            "E0111",
+            f"`{keyword}` is a keyword of the Chinese spelling, but this scheme is written "
+            "in English keywords (its first word is `scheme`)",
+            Span(line, column, line, column + len(keyword)),
+            (
+                f"write the English keyword here{instead}; a scheme is written in one spelling",
+                "to write it in Chinese, begin it with `方案`: `incentive fmt --lang zh` "
+                "converts a whole English scheme",
+            ),
+        )
+    if token.type == "NAME" and written in KEYWORDS_EN_TO_ZH:
+        return (
+            "E0111",
+            f"`{written}` is a keyword of the English spelling, but this scheme is written "
+            "in Chinese keywords (its first word is `方案`)",
+            Span(line, column, line, column + len(written)),
+            (
+                f"write the Chinese keyword here (`{written}` is `{KEYWORDS_EN_TO_ZH[written]}`); "
+                "a scheme is written in one spelling",
+                "to write it in English, begin it with `scheme`: `incentive fmt --lang en` "
+                "converts a whole Chinese scheme",
+            ),
+        )
+    if token.type == "NAME" or written not in zh_keyword_set():
+        return None
+    begin = start
+    while begin > 0 and _is_word_char(text[begin - 1]):
+        begin -= 1
+    glued = (
+        begin < start and not text[begin].isdigit() and text[begin:start] not in zh_keyword_set()
+    )
+    if "NAME" in err.expected or glued:
+        # a keyword where a name belongs (`规则 奖励`), or inside one (`被邀请人` holds
+        # `邀请人`: the name ended before it)
+        word_match = _WORD_CHARS.match(text, start)
+        word = text[begin:start] + (word_match.group() if word_match else written)
+        english = _KEYWORDS_ZH_TO_EN.get(written)
+        meaning = f" (`{english}`)" if english else ""
+        return (
+            "E0112",
+            f"`{written}` is a keyword{meaning}: it cannot begin or be part of a name",
+            Span(line, column, line, column + len(written)),
+            (f"a name that is or holds a keyword is written in corner brackets: `「{word}」`",),
+        )
+    return None
+
+
+def _syntax_error(
+    err: UnexpectedInput, text: str, file: str, spelling: Spelling = "en"
+) -> SchemeError:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
     hints: list[str] = []
     fraction = None
+    spelled = _spelling_error(err, text, spelling, line, column)
+    if spelled is not None:
+        code, message, span, extra = spelled
+        return SchemeError([Diagnostic(code, Severity.ERROR, message, span, file, extra)], text)
     if isinstance(err, UnexpectedCharacters) and text[err.pos_in_stream or 0 :][:1] == ".":
         fraction = _fraction_error(text, err.pos_in_stream or 0, line, column)
     elif isinstance(err, UnexpectedToken) and err.token.value == ".":
@@ -455,9 +655,9 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
         span = Span.point(line, column)
     elif isinstance(err, UnexpectedToken) and err.token.type != "$END":
         token = err.token
-        expected, literals = _expected_words(set(err.expected))
+        expected, literals = _expected_words(set(err.expected), spelling)
         code = "E0101"
-        message = f"unexpected {_describe_token(token)}: expected {expected}"
+        message = f"unexpected {_describe_token(token, text)}: expected {expected}"
         if token.type in ("NAME", "PERIOD", "ROUNDING_MODE") or str(token.value).isidentifier():
             near = did_you_mean(str(token.value), literals)
             if near and near != token.value:
@@ -465,6 +665,12 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
         end_col = (token.end_column or column + 1) if token.end_line == token.line else column + 1
         span = Span(line, column, line, end_col)
         start = token.start_pos or 0
+        if (
+            spelling == "zh"
+            and {"INT", "NUMBER"} & set(err.expected)
+            and text[start : start + 1] in _CHINESE_NUMERALS
+        ):
+            hints.append("numbers are written in digits: `3`, not `三`")
         word, begin = _word_at(text, start)
         previous = _previous_word(text, start)
         if word.lower() in _PLURAL_PERIODS:
@@ -483,8 +689,8 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> SchemeError:
         code = "E0103"
         message = "the file ended before the scheme was complete"
         if 0 < len(expected_set) <= 3:
-            message += ": expected " + _expected_words(expected_set)[0]
-        if text.count("{") > text.count("}"):
+            message += ": expected " + _expected_words(expected_set, spelling)[0]
+        if text.count("{") + text.count("｛") > text.count("}") + text.count("｝"):
             hints.append("a `{` is still open: every `{` needs its `}`")
         lines = text.rstrip().split("\n")
         line = len(lines)
@@ -581,8 +787,11 @@ def _int(token: Token) -> int:
 
 
 def _bare_name(token: Token) -> str:
-    """A NAME token's text; a name longer than MAX_NAME_LENGTH is an error (E0109)."""
+    """A NAME token's text; a name longer than MAX_NAME_LENGTH is an error (E0109).
+    `「连续打卡」` (the Chinese spelling's name that holds a keyword) is `连续打卡`."""
     value = str(token)
+    if value[:1] == "「":
+        value = value[1:-1]
     if len(value) > MAX_NAME_LENGTH:
         raise _LimitExceeded(
             "E0109",
@@ -1037,6 +1246,96 @@ class _ToAst:
         return ast.Call(_bare_name(name), tuple(args), span=span)
 
 
+class _ToAstZh(_ToAst):
+    """The same tree from the Chinese spelling: the rules whose parts an operator says
+    in another order (`每天上限 20` for `cap 20 per day`) put them back in the English
+    order; the words that are values (the days of the week, attribute types) become
+    the English words the checker and the engines know."""
+
+    def limit_clause_zh(self, span: Span, children: list[Any]) -> ast.Limit:
+        period, count, key = children
+        return self.limit_clause(span, [count, period, key])
+
+    def cap_clause_zh(self, span: Span, children: list[Token]) -> ast.Cap:
+        period, points = children
+        return self.cap_clause(span, [points, period])
+
+    def rank_clause_zh(self, span: Span, children: list[Any]) -> ast.Rank:
+        period, measure, team, side, count = children
+        return self.rank_clause(span, [side, count, team, period, measure])
+
+    def ranking_clause_zh(self, span: Span, children: list[Any]) -> ast.Rank:
+        period, measure, team = children
+        return self.ranking_clause(span, [team, period, measure])
+
+    def milestone_sum_zh(self, span: Span, children: list[Any]) -> ast.Milestone:
+        period, attribute = children
+        return self.milestone_sum(span, [attribute, period])
+
+    def stock_clause_zh(self, span: Span, children: list[Any]) -> ast.Stock:
+        period, count = children
+        return self.stock_clause(span, [count, period])
+
+    def expire_after_zh(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
+        return self.expire_after(span, children)
+
+    def budget_clause_zh(self, span: Span, children: list[Any]) -> ast.Budget:
+        period, points, currency = children
+        return self.budget_clause(span, [points, currency, period])
+
+    def allowance_clause_zh(self, span: Span, children: list[Any]) -> ast.Allowance:
+        period, points, currency, *granters = children
+        return self.allowance_clause(span, [points, currency, period, *granters])
+
+    def receive_clause_zh(self, span: Span, children: list[Token]) -> ast.Receive:
+        period, points = children
+        return self.receive_clause(span, [points, period])
+
+    def week_decl(self, span: Span, children: list[Token]) -> ast.WeekDecl:
+        return ast.WeekDecl(_value_name(children[0], WEEKDAY_FROM_ZH), span=span)
+
+    def weekdays_clause(self, span: Span, children: list[Token]) -> ast.Weekdays:
+        days = tuple(_value_name(t, WEEKDAY_FROM_ZH) for t in children if t is not None)
+        return ast.Weekdays(days, span=span)
+
+    def attr_decl(self, span: Span, children: list[Token]) -> ast.AttributeDecl:
+        return ast.AttributeDecl(
+            _name(children[0]), _value_name(children[1], TYPE_FROM_ZH), span=span
+        )
+
+
+def _value_name(token: Token, table: dict[str, str]) -> ast.Name:
+    """A name that stands for a word of the language (`周一`), in its English form."""
+    name = _name(token)
+    return ast.Name(table.get(name.value, name.value), span=name.span)
+
+
+def _zh_value(table: dict[str, str]) -> Any:
+    """A lexer callback: the token's Chinese word becomes its English value (`每天` is
+    `day`); its position, and so every span, stays that of the Chinese text."""
+
+    def translate(token: Token) -> Token:
+        return Token.new_borrow_pos(token.type, table.get(str(token), str(token)), token)
+
+    return translate
+
+
+# (No callback for NAME: lark 1.3 chains a terminal's own "unless" callback with the
+# user's under a condition that names the last terminal of this table, so a callback
+# for NAME would be skipped wherever a one-character keyword can stand; _bare_name
+# takes the corner brackets off instead.)
+_ZH_LEXER_CALLBACKS = {
+    "PERIOD": _zh_value(PERIOD_FROM_ZH),
+    "PERIOD_END": _zh_value(PERIOD_END_FROM_ZH),
+    "ROUNDING_MODE": _zh_value(ROUNDING_FROM_ZH),
+    "TOP": _zh_value(SIDE_FROM_ZH),
+    "BOTTOM": _zh_value(SIDE_FROM_ZH),
+    "PERK": _zh_value(PERK_KIND_FROM_ZH),
+    "BADGE": _zh_value(PERK_KIND_FROM_ZH),
+    "FLAG": _zh_value(PERK_KIND_FROM_ZH),
+}
+
+
 # Terminals that carry meaning; every other token is a keyword or punctuation.
 _MEANINGFUL_TOKENS = frozenset(
     {
@@ -1050,6 +1349,7 @@ _MEANINGFUL_TOKENS = frozenset(
         "ADD_OP",
         "MUL_OP",
         "PERIOD",
+        "PERIOD_END",
         "ROUNDING_MODE",
     }
 )
@@ -1114,11 +1414,12 @@ def _reducer(method: Any, keep_all: bool) -> Any:
     return reduce
 
 
-def _callbacks() -> Any:
+def _callbacks(kind: type[_ToAst] | None = None) -> Any:
     """An object with a callback for every rule and alias of the grammar."""
-    builder = _ToAst()
+    kind = kind or _ToAst
+    builder = kind()
     callbacks = type("_Callbacks", (), {})()
-    for name in dir(_ToAst):
+    for name in dir(kind):
         if not name.startswith("_"):
             setattr(callbacks, name, _reducer(getattr(builder, name), name in _KEEP_ALL_TOKENS))
     return callbacks
@@ -1193,11 +1494,12 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
             "a scheme is a page of rules; event data belongs in an events file",
         )
     _count_tokens(text, file)
+    spelling = spelling_of(text)
     try:
         with no_cyclic_gc():
-            root = lark_parser().parse(text)
+            root = (lark_parser_zh() if spelling == "zh" else lark_parser()).parse(text)
     except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
-        raise _syntax_error(err, text, file) from None
+        raise _syntax_error(err, text, file, spelling) from None
     except _LimitExceeded as err:
         raise _limit_error(err.code, err.message, err.span, file, text, err.hint) from None
     assert isinstance(root, _Reduced)

@@ -24,18 +24,27 @@ def _cases() -> list[tuple[str, Path, Path, Path]]:
     for folder in sorted(p for p in GOLDEN.iterdir() if p.is_dir()):
         events = next(iter(sorted(folder.glob("events.*"))))
         cases.append((folder.name, folder / "scheme.incentive", events, folder / "expected.jsonl"))
-    # Every worked scheme with an events file and expected records is a golden case too.
+    # Every worked scheme with an events file and expected records is a golden case too;
+    # a scheme in Chinese keywords (<stem>_zh) runs on its English twin's events and
+    # must give the very same records.
     for scheme in sorted(SCHEMES.glob("*.incentive")):
         stem = scheme.name.removesuffix(".incentive")
-        expected = SCHEMES / f"{stem}.expected.jsonl"
-        for events in sorted(SCHEMES.glob(f"{stem}.events.*")):
+        data = _twin(stem)
+        expected = SCHEMES / f"{data}.expected.jsonl"
+        for events in sorted(SCHEMES.glob(f"{data}.events.*")):
             cases.append((f"schemes/{stem}", scheme, events, expected))
     return cases
 
 
+def _twin(stem: str) -> str:
+    """The scheme whose events, roster and records a Chinese-spelled scheme shares."""
+    twin = stem.removesuffix("_zh")
+    return twin if twin != stem and (SCHEMES / f"{twin}.incentive").exists() else stem
+
+
 def _roster(scheme: Path) -> incentive.Roster | None:
     """A case's roster: roster.csv beside a golden scheme, or <stem>.roster.csv."""
-    stem = scheme.name.removesuffix(".incentive")
+    stem = _twin(scheme.name.removesuffix(".incentive"))
     name = "roster.csv" if stem == "scheme" else f"{stem}.roster.csv"
     path = scheme.parent / name
     return incentive.load_roster(path) if path.exists() else None

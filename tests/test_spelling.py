@@ -1,0 +1,478 @@
+"""The Chinese spelling of the language (issue 19): Chinese keywords beside the English
+ones, full-width punctuation, mixed files, and `fmt --lang` converting both ways.
+
+The promises tested here:
+- both spellings build the same syntax tree, so a scheme converted to Chinese runs
+  to byte-identical records (every bundled scheme with events);
+- `fmt --lang zh` then `--lang en` gives back `fmt` of the English text, and the
+  other way round, for every scheme in schemes/ and docs/ (comments kept);
+- Chinese is written without spaces (`每天上限20`, `前3名`, `当打卡奖励5`);
+- errors point at the right line and column, counted in characters, and the caret
+  stands under the character in a terminal (CJK characters are two cells wide);
+- a file that mixes the spellings is refused, naming the first keyword of the other
+  spelling; a keyword used as a name is refused with the bracketed name to write.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+import incentive
+from incentive import ast, parser
+from incentive.cli import main as cli
+from incentive.diagnostics import display_width
+from incentive.events import guess_format, read_events
+from incentive.formatter import format_expr, format_scheme
+from incentive.runner import run_batch
+from incentive.spelling import spelling_of, zh_grammar_text, zh_keywords, zh_name_text
+from tests.strategies import exprs
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMES = ROOT / "schemes"
+
+
+def _scheme_texts() -> list[tuple[str, str]]:
+    """Every scheme in schemes/ and every scheme block in docs/ that parses."""
+    found = []
+    for path in sorted(SCHEMES.glob("*.incentive")) + sorted(ROOT.glob("docs/**/*.incentive")):
+        found.append((str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")))
+    fence = re.compile(r"^```incentive[^\n]*\n(.*?)^```", re.S | re.M)
+    for page in sorted(ROOT.glob("docs/**/*.md")):
+        for number, match in enumerate(fence.finditer(page.read_text(encoding="utf-8")), 1):
+            found.append((f"{page.relative_to(ROOT)}#{number}", match.group(1)))
+    usable = []
+    for name, text in found:
+        try:
+            incentive.parse(text)
+        except incentive.SchemeError:
+            continue  # a syntax-error example
+        usable.append((name, text))
+    return usable
+
+
+SCHEME_TEXTS = _scheme_texts()
+
+
+# ---- round trips ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,text", SCHEME_TEXTS, ids=[n for n, _ in SCHEME_TEXTS])
+def test_converting_there_and_back_gives_fmt_in_both_spellings(name: str, text: str) -> None:
+    tree = incentive.parse(text)
+    en = incentive.fmt(text, lang="en")
+    zh = incentive.fmt(text, lang="zh")
+    assert spelling_of(en) == "en" and spelling_of(zh) == "zh"
+    assert incentive.parse(zh) == tree, zh
+    assert incentive.fmt(zh, lang="en") == en  # en -> zh -> en
+    assert incentive.fmt(en, lang="zh") == zh  # zh -> en -> zh
+    assert incentive.fmt(zh) == zh  # fmt keeps the file's spelling, and is idempotent
+    assert incentive.fmt(text) == incentive.fmt(text, lang=spelling_of(text))
+    # comments are kept, in order
+    assert [c.text for c in incentive.parse(zh).comments] == [c.text for c in tree.comments]
+
+
+def _where(condition: str, spelling: str) -> str:
+    if spelling == "zh":
+        return f'方案 "e" {{\n  规则 r {{\n    当 a\n    条件 {condition}\n    奖励 1\n  }}\n}}\n'
+    return f'scheme "e" {{\n  rule r {{\n    on a\n    where {condition}\n    award 1\n  }}\n}}\n'
+
+
+@settings(max_examples=200, deadline=None)
+@given(exprs())
+def test_generated_expressions_read_back_in_chinese(expr: ast.Expr) -> None:
+    text = _where(format_expr(expr, "zh"), "zh")
+    note(text)
+    rule = incentive.parse(text).items[0]
+    assert isinstance(rule, ast.RuleDecl)
+    where = rule.clauses[1]
+    assert isinstance(where, ast.Where) and where.condition == expr
+    assert incentive.fmt(text) == text
+    assert incentive.fmt(incentive.fmt(text, lang="en"), lang="zh") == text
+
+
+# Names built from pieces that are, hold or border on keywords: the formatter must
+# bracket exactly those a Chinese scheme cannot write bare.
+NAME_PIECES = (
+    "打卡", "连续", "当", "前", "3", "名", "奖励", "积分", "是", "真", "每天", "上限",
+    "作业", "x", "_", "规则", "限", "次", "前端", "兑换", "或者", "a1",
+)  # fmt: skip
+names = (
+    st.lists(st.sampled_from(NAME_PIECES), min_size=1, max_size=4)
+    .map("".join)
+    .filter(lambda n: not n[0].isdigit())
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names, names, names, names)
+def test_any_chinese_name_reads_back(rule: str, event: str, attribute: str, currency: str) -> None:
+    scheme = ast.Scheme(
+        "名字",
+        (
+            ast.CurrencyDecl((ast.Name(currency),)),
+            ast.RuleDecl(
+                ast.Name(rule),
+                (
+                    ast.On((ast.Name(event),)),
+                    ast.Where(ast.Binary(">=", ast.Attribute(attribute), ast.Number(1))),
+                    ast.Award(ast.Attribute(attribute), ast.Name(currency), None),
+                    ast.Limit(1, "day", ast.Name(attribute)),
+                ),
+            ),
+        ),
+    )
+    text = format_scheme(scheme, "zh")
+    note(text)
+    assert incentive.parse(text) == scheme
+    assert format_scheme(incentive.parse(text), "zh") == text
+
+
+def test_a_name_that_holds_a_keyword_is_bracketed() -> None:
+    assert zh_name_text("打卡") == "打卡"
+    assert zh_name_text("前三") == "前三"
+    assert zh_name_text("连续打卡") == "「连续打卡」"  # begins with 连续 (streak)
+    assert zh_name_text("每日奖励") == "「每日奖励」"  # holds 奖励 (award)
+    assert zh_name_text("当前") == "「当前」"  # begins with 当 (on)
+    assert zh_name_text("真") == "「真」"  # is 真 (true)
+    assert zh_name_text("前3") == "「前3」"  # reads as 前3名 (top 3)
+    scheme = incentive.parse('方案 "x" {\n  规则 「连续打卡」 { 当 「每日奖励」 奖励 5 }\n}\n')
+    rule = scheme.items[0]
+    assert isinstance(rule, ast.RuleDecl) and rule.name.value == "连续打卡"
+    assert rule.clauses[0] == ast.On((ast.Name("每日奖励"),))
+
+
+# ---- the same scheme, the same records -----------------------------------------------
+
+
+def _records(scheme: incentive.Program, events: Path, roster: Path) -> str:
+    with events.open(encoding="utf-8", newline="") as stream:
+        items = list(read_events(stream, scheme.calendar, guess_format(events.name), events.name))
+    loaded = incentive.load_roster(roster) if roster.exists() else None
+    result = run_batch(scheme, items, roster=loaded)
+    records = [*result.records, *result.session.balance_records()]
+    return "".join(r.to_json() + "\n" for r in records)
+
+
+WITH_EVENTS = sorted(
+    p for p in SCHEMES.glob("*.incentive") if list(SCHEMES.glob(p.stem + ".events.*"))
+)
+
+
+@pytest.mark.parametrize("path", WITH_EVENTS, ids=lambda p: p.stem)
+def test_the_chinese_spelling_gives_byte_identical_records(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    english = incentive.compile(text, str(path))
+    chinese = incentive.compile(incentive.fmt(text, lang="zh"), str(path))
+    roster = SCHEMES / f"{path.stem}.roster.csv"
+    for events in sorted(SCHEMES.glob(path.stem + ".events.*")):
+        assert _records(chinese, events, roster) == _records(english, events, roster)
+
+
+def test_the_chinese_writing_camp_is_the_writing_camp() -> None:
+    english = (SCHEMES / "writing_camp.incentive").read_text(encoding="utf-8")
+    chinese = (SCHEMES / "writing_camp_zh.incentive").read_text(encoding="utf-8")
+    assert spelling_of(chinese) == "zh"
+    assert incentive.parse(chinese).items == incentive.parse(english).items
+    assert incentive.fmt(chinese) == chinese
+
+
+# ---- writing without spaces ----------------------------------------------------------
+
+
+def _rule_clauses(text: str) -> tuple[object, ...]:
+    rule = incentive.parse(text).items[-1]
+    assert isinstance(rule, ast.RuleDecl | ast.BoardDecl)
+    return rule.clauses
+
+
+def test_chinese_is_read_without_spaces() -> None:
+    glued = _rule_clauses(
+        '方案 "x" {\n  规则 打卡 {当打卡条件字数>=500奖励5每天上限20每天限1次}\n'
+        "  规则 早 {当打卡每天按最早前3名奖励5}\n}\n"
+    )
+    spaced = _rule_clauses(
+        'scheme "x" {\n  rule 打卡 { on 打卡 where 字数 >= 500 award 5 cap 20 per day'
+        " limit 1 per day }\n  rule 早 { on 打卡 top 3 per day by earliest award 5 }\n}\n"
+    )
+    assert glued == spaced
+    featured = _rule_clauses('方案 "x" {\n  规则 精选 { 当作业 每天按最高点赞前3名 奖励5 }\n}\n')
+    assert featured[1] == ast.Rank("top", 3, "day", "max", ast.Name("点赞"), (), None)
+
+
+def test_every_construct_reads_alike_in_both_spellings() -> None:
+    """Each clause of the keyword table, written in Chinese, builds its English node."""
+    pairs = [
+        ("每周限2次 每个 候选人", "limit 2 per week for each 候选人"),
+        ("总共限1次", "limit 1 ever"),
+        ("仅一次 每个 候选人", "once for each 候选人"),
+        ("记给 候选人", "credit 候选人"),
+        ("每月上限 300", "cap 300 per month"),
+        ("额度组 聊天", "group 聊天"),
+        ("不设上限", "uncapped"),
+        ("每周连续 宽限 1", "streak per week grace 1"),
+        ("每天累计次数 达到 10 奖励 50", "milestone count per day at 10 award 50"),
+        ("累计总和 字数 每满 1000 徽章 \"笔耕\"", 'milestone sum 字数 every 1000 badge "笔耕"'),
+        ("每赛季 按积分 来自 金币, 积分 班级 倒数1名",
+         "bottom 1 班级 per season by points from 金币, 积分"),
+        ("每周预算 1923", "budget 1923 per week"),
+        ("未活跃 14天 标记 \"不活跃\"", 'inactive 14 days flag "不活跃"'),
+        ("邀请人 来自 邀请.新人 7天内", "inviter from 邀请.新人 within 7 days"),
+        ("冻结 7天 原因 备注", "pending 7 days reason 备注"),
+        ("奖励 金额 / 10 金币 四舍五入", "award 金额 / 10 金币 round nearest"),
+        ("条件 渠道 是 广告 或者 非 会员", "where 渠道 is 广告 or not 会员"),
+        ("条件 小时 介于 20 至 22 并且 渠道 不属于 [\"a\"]",
+         'where 小时 between 20 and 22 and 渠道 not in ["a"]'),
+        ("条件 渠道 不是 广告 并且 会员 == 真", "where 渠道 is not 广告 and 会员 == true"),
+    ]  # fmt: skip
+    for chinese, english in pairs:
+        zh = _rule_clauses(f'方案 "x" {{\n  规则 r {{ 当 a {chinese} }}\n}}\n')
+        en = _rule_clauses(f'scheme "x" {{\n  rule r {{ on a {english} }}\n}}\n')
+        assert zh == en, chinese
+    header_zh = incentive.parse(
+        '方案 "x" {\n  每周始于 周一\n  过期 积分 1年后 到年末\n  过期 金币 到月末\n'
+        "  随机种子 7\n  等级 最近 30天 { 活跃 100 }\n"
+        "  加成 会员日 { 倍率 2 逢 周五、星期六 从 2026-01-01 至 2026-01-31 适用 签到 }\n}\n"
+    )
+    header_en = incentive.parse(
+        'scheme "x" {\n  week starts monday\n  expire 积分 after 1 years at end of year\n'
+        "  expire 金币 at end of month\n  seed 7\n  levels over 30 days { 活跃 100 }\n"
+        "  boost 会员日 { times 2 on friday, saturday from 2026-01-01 to 2026-01-31"
+        " for 签到 }\n}\n"
+    )
+    assert header_zh.items == header_en.items
+
+
+# ---- full-width punctuation ----------------------------------------------------------
+
+
+def test_full_width_punctuation_is_accepted_in_a_chinese_scheme() -> None:
+    full = (
+        "方案 “全角” ｛\n\u3000货币 金币，积分\n\u3000事件 ｛ 打卡（字数：数字） ｝\n"
+        "\u3000规则 打卡 ｛ 当打卡、签到 条件 字数 >= ５００ 奖励 ５ 每天限１次 ｝\n"
+        "\u3000规则 标签 ｛ 当打卡 条件 渠道 属于 ［‘甲’，“乙”］ 奖励 1 ｝\n｝\n"
+    )
+    ascii_ = (
+        '方案 "全角" {\n  货币 金币, 积分\n  事件 { 打卡(字数: 数字) }\n'
+        "  规则 打卡 { 当打卡, 签到 条件 字数 >= 500 奖励 5 每天限1次 }\n"
+        '  规则 标签 { 当打卡 条件 渠道 属于 ["甲", "乙"] 奖励 1 }\n}\n'
+    )
+    assert incentive.parse(full) == incentive.parse(ascii_)
+    assert incentive.fmt(full) == incentive.fmt(ascii_)  # fmt writes the ASCII forms
+
+
+@pytest.mark.parametrize(
+    "char,ascii_",
+    [("｛", "{"), ("｝", "}"), ("（", "("), ("）", ")"), ("：", ":"), ("，", ","), ("“", '"'),
+     ("”", '"'), ("‘", "'"), ("’", "'"), ("；", ";"), ("、", ","), ("。", "."), ("【", "["),
+     ("】", "]"), ("！", "!")],
+)  # fmt: skip
+def test_full_width_punctuation_in_an_english_scheme_names_the_ascii_character(
+    char: str, ascii_: str
+) -> None:
+    text = f'scheme "x" {{\n  rule a {{ on x {char} award 5 }}\n}}\n'
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.parse(text)
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E0102"
+    assert (problem.span.line, problem.span.column) == (2, 17)
+    assert any(f"ASCII `{ascii_}`" in hint for hint in problem.hints), problem.hints
+
+
+def test_an_ideographic_space_in_an_english_scheme_is_named() -> None:
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.parse('scheme "x" {\n\u3000rule a { on x award 5 }\n}\n')
+    (problem,) = caught.value.diagnostics
+    assert "ideographic" in problem.message and problem.hints == ("write an ordinary space",)
+
+
+# ---- errors: where, and in what words -------------------------------------------------
+
+
+def _error(text: str) -> tuple[incentive.Diagnostic, str]:
+    with pytest.raises(incentive.SchemeError) as caught:
+        incentive.compile(text, "营.incentive")
+    return caught.value.diagnostics[0], caught.value.render()
+
+
+def _caret_cell(rendered: str, line: int) -> tuple[str, str]:
+    """The source line as shown (without its gutter) and the caret line below it (idem)."""
+    lines = rendered.split("\n")
+    gutter = f"{line:>4} | "
+    index = next(i for i, text in enumerate(lines) if text.startswith(gutter))
+    return lines[index][len(gutter) :], lines[index + 1][len(gutter) :]
+
+
+def test_a_syntax_error_in_a_chinese_scheme_points_at_its_character() -> None:
+    source = '方案 "x" {\n  规则 打卡 { 当打卡 奖励 5 每天限一次 }\n}\n'
+    problem, rendered = _error(source)
+    column = source.split("\n")[1].index("一次") + 1  # columns count characters
+    assert (problem.code, problem.span.line, problem.span.column) == ("E0101", 2, column)
+    assert column == 23
+    assert "unexpected `一次`" in problem.message
+    assert any("digits" in hint for hint in problem.hints)
+    shown, caret = _caret_cell(rendered, 2)
+    # The caret stands under `一次` in a terminal: as many cells in as the text before it.
+    assert caret.index("^") == display_width(shown[: shown.index("一次")])
+    assert caret.strip() == "^" * display_width("一次")
+
+
+def test_a_checker_error_in_a_chinese_scheme_points_at_its_name() -> None:
+    problem, rendered = _error(
+        '方案 "x" {\n  货币 金币\n  规则 签到 { 当打卡 奖励 5 钻石 每天限1次 }\n}\n'
+    )
+    assert (problem.code, problem.span.line, problem.span.column) == ("E0207", 3, 20)
+    assert (problem.span.end_line, problem.span.end_column) == (3, 22)
+    shown, caret = _caret_cell(rendered, 3)
+    assert caret.index("^") == display_width(shown[: shown.index("钻石")])
+    assert caret.strip() == "^^^^"
+
+
+def test_a_keyword_as_a_name_is_refused_with_the_bracketed_name() -> None:
+    problem, _ = _error('方案 "x" {\n  规则 连续打卡 { 当打卡 奖励 5 }\n}\n')
+    assert (problem.code, problem.span.line, problem.span.column) == ("E0112", 2, 6)
+    assert "`连续` is a keyword (`streak`)" in problem.message
+    assert problem.hints == (
+        "a name that is or holds a keyword is written in corner brackets: `「连续打卡」`",
+    )
+    problem, _ = _error('方案 "x" {\n  规则 奖励 { 当打卡 奖励 5 }\n}\n')
+    assert problem.code == "E0112" and "`「奖励」`" in problem.hints[0]
+
+
+def test_an_english_keyword_in_a_chinese_scheme_is_refused() -> None:
+    problem, rendered = _error('方案 "x" {\n  规则 a {\n    当打卡\n    award 5\n  }\n}\n')
+    assert (problem.code, problem.span.line, problem.span.column) == ("E0111", 4, 5)
+    assert (problem.span.end_column) == 10
+    assert "`award` is a keyword of the English spelling" in problem.message
+    assert "`award` is `奖励`" in problem.hints[0]
+    assert "incentive fmt --lang en" in problem.hints[1]
+    assert _caret_cell(rendered, 4)[1].endswith("    ^^^^^")
+
+
+@pytest.mark.parametrize(
+    "line,column,keyword,english",
+    [
+        ("  规则 b { 当 x 奖励 5 }", 3, "规则", "rule"),
+        ("  rule b { on x 奖励5 }", 17, "奖励", "award"),
+        ("  rule b { on x award 5 }  每天上限20", 28, "每天", "per"),
+        ("  rule b { 当打卡 award 5 }", 12, "当", "on"),
+    ],
+)
+def test_a_chinese_keyword_in_an_english_scheme_is_refused(
+    line: str, column: int, keyword: str, english: str
+) -> None:
+    problem, rendered = _error(f'scheme "x" {{\n  rule a {{ on x award 1 }}\n{line}\n}}\n')
+    assert (problem.code, problem.span.line, problem.span.column) == ("E0111", 3, column)
+    assert problem.span.end_column == column + len(keyword)
+    assert f"`{keyword}` is a keyword of the Chinese spelling" in problem.message
+    assert f"(`{keyword}` is `{english}`)" in problem.hints[0]
+    assert "incentive fmt --lang zh" in problem.hints[1]
+    shown, caret = _caret_cell(rendered, 3)
+    assert caret.index("^") == display_width(shown[: column - 1])
+    assert caret.strip() == "^" * display_width(keyword)
+
+
+def test_a_name_that_runs_into_a_keyword_is_refused_with_the_bracketed_name() -> None:
+    problem, _ = _error('方案 "x" {\n  规则 r { 当 邀请 邀请人 来自 邀请.被邀请人 7天内 }\n}\n')
+    assert (problem.code, problem.span.column) == ("E0112", 26)  # at the keyword
+    assert "`邀请人` is a keyword (`inviter`)" in problem.message
+    assert "`「被邀请人」`" in problem.hints[0]
+
+
+def test_english_keywords_are_names_in_a_chinese_scheme_and_back() -> None:
+    """A word is a keyword of the scheme's own spelling only: `redeem` may name an event
+    in a Chinese scheme, `兑换` in an English one."""
+    zh = incentive.parse('方案 "x" {\n  规则 rule { 当 redeem 奖励 5 points }\n}\n')
+    en = 'scheme "x" {\n  rule 兑换 { on 兑换 award 5 积分 }\n}\n'
+    assert zh.items[0] == ast.RuleDecl(
+        ast.Name("rule"),
+        (ast.On((ast.Name("redeem"),)), ast.Award(ast.Number(5), ast.Name("points"), None)),
+    )
+    assert incentive.fmt(incentive.fmt(en, lang="zh"), lang="en") == incentive.fmt(en)
+
+
+# ---- fmt --lang -------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_fmt_lang_converts_both_ways_and_keeps_the_spelling_without_it(tmp_path: Path) -> None:
+    camp = str(SCHEMES / "writing_camp.incentive")
+    code, chinese = _cli("fmt", "--lang", "zh", camp)
+    assert code == 0 and chinese.startswith("#") and '方案 "21-day writing camp" {' in chinese
+    path = tmp_path / "camp.incentive"
+    path.write_text(chinese, encoding="utf-8")
+    assert _cli("fmt", str(path)) == (0, chinese)  # its own spelling
+    assert _cli("fmt", "--check", str(path)) == (0, "")
+    assert _cli("fmt", "--lang", "en", str(path)) == (0, Path(camp).read_text(encoding="utf-8"))
+    code, output = _cli("fmt", "--check", "--lang", "en", str(path))
+    assert code == 1 and "not in canonical form" in output
+    assert _cli("fmt", "--write", "--lang", "en", str(path))[0] == 0
+    assert path.read_text(encoding="utf-8") == Path(camp).read_text(encoding="utf-8")
+
+
+def test_fmt_lang_refuses_a_name_the_other_spelling_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "x.incentive"
+    # `where` names a currency in Chinese; in English it would begin a clause
+    path.write_text('方案 "x" {\n  规则 a { 当 打卡 奖励 5 where }\n}\n', encoding="utf-8")
+    code, output = _cli("fmt", "--lang", "en", str(path))
+    assert code == 1
+    assert "error[E0113]: this scheme cannot be written in the English spelling" in output
+
+
+# ---- the parser of the Chinese spelling ------------------------------------------------
+
+
+def test_every_rule_of_the_chinese_grammar_builds_its_node() -> None:
+    for rule in parser.lark_parser_zh().rules:
+        name = str(rule.alias or rule.origin.name)
+        if name.startswith("_") or hasattr(parser._ToAstZh, name):
+            continue
+        assert rule.options.expand1 and len(rule.expansion) == 1, f"no _ToAstZh.{name} for {rule}"
+
+
+def test_the_name_terminal_is_written_from_the_grammar_s_own_keywords() -> None:
+    grammar = zh_grammar_text()
+    assert "@NAME@" not in grammar.split("\n// ---- terminals")[-1]
+    keywords = zh_keywords(grammar)
+    assert {"规则", "奖励", "每天", "上限", "连续", "前", "名", "到年末", "向下取整"} <= set(
+        keywords
+    )
+    assert "每日任务" not in keywords  # words in comments are not keywords
+
+
+def test_the_chinese_parser_is_cached_and_loads_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCENTIVE_CACHE_DIR", str(tmp_path))
+    built = parser.lark_parser_zh.__wrapped__()
+    path = parser.parser_cache_file(zh_grammar_text())
+    assert path is not None and path.is_file()
+    loaded = parser.load_cached_parser(path, zh_grammar_text(), "zh")
+    assert loaded is not None and loaded is not built
+    text = (SCHEMES / "writing_camp_zh.incentive").read_text(encoding="utf-8")
+    monkeypatch.setattr(parser, "lark_parser_zh", lambda: loaded)
+    from_cache = parser.parse(text)
+    monkeypatch.setattr(parser, "lark_parser_zh", lambda: built)
+    assert parser.parse(text) == from_cache
+
+
+def test_checking_an_english_scheme_never_builds_the_chinese_parser(tmp_path: Path) -> None:
+    env = {**os.environ, "INCENTIVE_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "incentive", "check", str(SCHEMES / "writing_camp.incentive")]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    assert len(list(tmp_path.glob("parser-*.cache"))) == 1  # the English parser's only
+    chinese = [*command[:-1], str(SCHEMES / "writing_camp_zh.incentive")]
+    subprocess.run(chinese, env=env, check=True, capture_output=True)
+    assert len(list(tmp_path.glob("parser-*.cache"))) == 2
