@@ -32,6 +32,7 @@ from incentive.diagnostics import (
     SchemeError,
     Span,
     did_you_mean,
+    line_starts,
     suggestion_hints,
 )
 from incentive.expressions import AmountError, evaluate, to_points, uses_random
@@ -100,7 +101,42 @@ def compile_scheme(text: str, file: str = "<scheme>") -> Program:
 
 def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> CheckResult:
     with no_cyclic_gc():
-        return _Checker(scheme, file, source).run()
+        result = _Checker(scheme, file, source).run()
+    if result.program is None and source and not source.isascii():
+        result = CheckResult(_mixed_spelling_hints(result.diagnostics, source), None)
+    return result
+
+
+def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
+    """In an English scheme, a Chinese keyword where a name may stand is read as a name
+    (`award 5 每天上限20` names a currency `每天上限20`): the checker then finds no such
+    currency, event or attribute. Say that the name begins with a keyword of the other
+    spelling (the parser's E0111 says it where no name may stand)."""
+    from incentive.spelling import KEYWORDS_EN_TO_ZH, spelling_of, zh_keyword_prefix
+
+    if spelling_of(source) != "en":
+        return diagnostics
+    english = {zh: en for en, zh in reversed(KEYWORDS_EN_TO_ZH.items())}
+    out = []
+    starts = line_starts(source)
+    for diagnostic in diagnostics:
+        span = diagnostic.span
+        keyword = None
+        if diagnostic.is_error and 0 < span.line <= len(starts) and span.end_line == span.line:
+            begin = starts[span.line - 1] + span.column - 1
+            written = source[begin : starts[span.line - 1] + span.end_column - 1]
+            keyword = zh_keyword_prefix(written) or ("当" if written[:1] == "当" else None)
+        if keyword is None:
+            out.append(diagnostic)
+            continue
+        meaning = f" (`{keyword}` is `{english[keyword]}`)" if keyword in english else ""
+        hint = (
+            f"`{keyword}` is a keyword of the Chinese spelling, but this scheme is written in "
+            f"English keywords: write the English keyword{meaning}, or convert the whole "
+            "scheme with `incentive fmt --lang zh`"
+        )
+        out.append(replace(diagnostic, hints=(*diagnostic.hints, hint)))
+    return out
 
 
 def _describe_type(t: ValueType) -> str:

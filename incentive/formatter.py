@@ -719,21 +719,50 @@ def format_source(text: str, file: str = "<scheme>", spelling: Spelling | None =
     except SchemeError as err:
         problem = err.diagnostics[0]
         language = "English" if target == "en" else "Chinese"
+        shown = result.split("\n")[problem.span.line - 1].strip() if problem.span.line else ""
+        keywords = sorted(_names(scheme) & _keywords_of(target))
+        hint = (
+            "a name of one spelling may be a keyword of the other: rename "
+            + ", ".join(f"`{k}`" for k in keywords)
+            if keywords
+            else "a name of one spelling may be a keyword of the other: rename it"
+        )
         raise SchemeError(
             [
                 Diagnostic(
                     "E0113",
                     Severity.ERROR,
-                    f"this scheme cannot be written in the {language} spelling: {problem.message}",
+                    f"this scheme cannot be written in the {language} spelling: converted, "
+                    f"line {problem.span.line} would read `{shown}` ({problem.message})",
                     NO_SPAN,
                     file,
-                    (
-                        "a name of one spelling may be a keyword of the other: rename it "
-                        "and convert again",
-                    ),
+                    (f"{hint}, and convert again",),
                 )
             ]
         ) from None
     if converted != scheme:  # pragma: no cover - a formatter bug, not an input error
         raise AssertionError(f"{file}: converting to {target} changed the scheme")
     return result
+
+
+def _names(node: object) -> set[str]:
+    """Every name a scheme uses (rules, events, attributes, currencies, ...)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Name):
+            found.add(item.value)
+        elif isinstance(item, ast.Attribute):
+            found.add(item.name)
+        if isinstance(item, tuple):
+            stack.extend(item)
+        elif isinstance(item, ast.Node):
+            stack.extend(getattr(item, f) for f in item.__dataclass_fields__ if f != "span")
+    return found
+
+
+def _keywords_of(spelling: Spelling) -> frozenset[str]:
+    from incentive.spelling import KEYWORDS_EN_TO_ZH, zh_keyword_set
+
+    return frozenset(KEYWORDS_EN_TO_ZH) if spelling == "en" else zh_keyword_set()

@@ -344,6 +344,7 @@ _KEYWORD_GROUPS = (
 _TERMINAL_WORDS_ZH = {
     "PERIOD": "a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)",
     "PERIOD_END": "the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)",
+    "STREAK_ZH": "a streak (`每天连续`, `每周连续`, ...)",
     "ROUNDING_MODE": "`向下取整`, `向上取整` or `四舍五入`",
     "TOP": "`前`",
     "BOTTOM": "`倒数`",
@@ -1327,6 +1328,7 @@ def _zh_value(table: dict[str, str]) -> Any:
 _ZH_LEXER_CALLBACKS = {
     "PERIOD": _zh_value(PERIOD_FROM_ZH),
     "PERIOD_END": _zh_value(PERIOD_END_FROM_ZH),
+    "STREAK_ZH": _zh_value({f"{zh}连续": en for zh, en in PERIOD_FROM_ZH.items()}),
     "ROUNDING_MODE": _zh_value(ROUNDING_FROM_ZH),
     "TOP": _zh_value(SIDE_FROM_ZH),
     "BOTTOM": _zh_value(SIDE_FROM_ZH),
@@ -1351,6 +1353,7 @@ _MEANINGFUL_TOKENS = frozenset(
         "PERIOD",
         "PERIOD_END",
         "ROUNDING_MODE",
+        "STREAK_ZH",
     }
 )
 # The `!` rules of the grammar: their keywords are their values.

@@ -124,7 +124,7 @@ KEYWORDS_EN_TO_ZH = {
     "once": "仅一次",
     "cap": "上限",
     "uncapped": "不设上限",
-    "streak": "连续",
+    "streak": "每天连续",
     "grace": "宽限",
     "milestone": "累计次数",
     "at": "达到",

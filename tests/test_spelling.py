@@ -60,6 +60,8 @@ def _scheme_texts() -> list[tuple[str, str]]:
 
 
 SCHEME_TEXTS = _scheme_texts()
+# The example of E0113 in docs/errors.md: a currency named `where` has no English spelling.
+UNCONVERTIBLE = "docs/examples/reference/E0113.incentive"
 
 
 # ---- round trips ---------------------------------------------------------------------
@@ -68,6 +70,11 @@ SCHEME_TEXTS = _scheme_texts()
 @pytest.mark.parametrize("name,text", SCHEME_TEXTS, ids=[n for n, _ in SCHEME_TEXTS])
 def test_converting_there_and_back_gives_fmt_in_both_spellings(name: str, text: str) -> None:
     tree = incentive.parse(text)
+    if name == UNCONVERTIBLE:
+        with pytest.raises(incentive.SchemeError) as caught:
+            incentive.fmt(text, lang="en")
+        assert [d.code for d in caught.value.diagnostics] == ["E0113"]
+        return
     en = incentive.fmt(text, lang="en")
     zh = incentive.fmt(text, lang="zh")
     assert spelling_of(en) == "en" and spelling_of(zh) == "zh"
@@ -102,7 +109,7 @@ def test_generated_expressions_read_back_in_chinese(expr: ast.Expr) -> None:
 # Names built from pieces that are, hold or border on keywords: the formatter must
 # bracket exactly those a Chinese scheme cannot write bare.
 NAME_PIECES = (
-    "打卡", "连续", "当", "前", "3", "名", "奖励", "积分", "是", "真", "每天", "上限",
+    "打卡", "连续", "每周连续", "当", "前", "3", "名", "奖励", "积分", "是", "真", "每天", "上限",
     "作业", "x", "_", "规则", "限", "次", "前端", "兑换", "或者", "a1",
 )  # fmt: skip
 names = (
@@ -139,7 +146,8 @@ def test_any_chinese_name_reads_back(rule: str, event: str, attribute: str, curr
 def test_a_name_that_holds_a_keyword_is_bracketed() -> None:
     assert zh_name_text("打卡") == "打卡"
     assert zh_name_text("前三") == "前三"
-    assert zh_name_text("连续打卡") == "「连续打卡」"  # begins with 连续 (streak)
+    assert zh_name_text("连续打卡") == "连续打卡"  # 连续 alone is no keyword: 每天连续 is
+    assert zh_name_text("奖励加倍") == "「奖励加倍」"  # begins with 奖励 (award)
     assert zh_name_text("每日奖励") == "「每日奖励」"  # holds 奖励 (award)
     assert zh_name_text("当前") == "「当前」"  # begins with 当 (on)
     assert zh_name_text("真") == "「真」"  # is 真 (true)
@@ -337,11 +345,11 @@ def test_a_checker_error_in_a_chinese_scheme_points_at_its_name() -> None:
 
 
 def test_a_keyword_as_a_name_is_refused_with_the_bracketed_name() -> None:
-    problem, _ = _error('方案 "x" {\n  规则 连续打卡 { 当打卡 奖励 5 }\n}\n')
+    problem, _ = _error('方案 "x" {\n  规则 奖励加倍 { 当打卡 奖励 5 }\n}\n')
     assert (problem.code, problem.span.line, problem.span.column) == ("E0112", 2, 6)
-    assert "`连续` is a keyword (`streak`)" in problem.message
+    assert "`奖励` is a keyword (`award`)" in problem.message
     assert problem.hints == (
-        "a name that is or holds a keyword is written in corner brackets: `「连续打卡」`",
+        "a name that is or holds a keyword is written in corner brackets: `「奖励加倍」`",
     )
     problem, _ = _error('方案 "x" {\n  规则 奖励 { 当打卡 奖励 5 }\n}\n')
     assert problem.code == "E0112" and "`「奖励」`" in problem.hints[0]
@@ -446,7 +454,7 @@ def test_the_name_terminal_is_written_from_the_grammar_s_own_keywords() -> None:
     grammar = zh_grammar_text()
     assert "@NAME@" not in grammar.split("\n// ---- terminals")[-1]
     keywords = zh_keywords(grammar)
-    assert {"规则", "奖励", "每天", "上限", "连续", "前", "名", "到年末", "向下取整"} <= set(
+    assert {"规则", "奖励", "每天", "上限", "每天连续", "前", "名", "到年末", "向下取整"} <= set(
         keywords
     )
     assert "每日任务" not in keywords  # words in comments are not keywords
