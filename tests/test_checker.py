@@ -144,6 +144,10 @@ CASES = [
         4,
         "outside the season",
     ),
+    # ---- the Chinese spelling (tests/test_spelling.py has the rest) ----
+    ("E0111", wrap("rule a { on x award 1 once }\n规则 b { 当 x 奖励 1 }"), 4, "`规则` is `rule`"),
+    ("E0111", '方案 "t" {\n  rule a { 当 x 奖励 1 }\n}\n', 2, "`rule` is `规则`"),
+    ("E0112", '方案 "t" {\n  规则 奖励加倍 { 当 x 奖励 1 }\n}\n', 2, "`「奖励加倍」`"),
     # ---- the rest of errors.md: every code has a case, so its severity is checked ----
     ("E0108", wrap("  # padding padding padding padding\n" * 30_000), 1, "the limit is 1,000,000"),
     ("E0109", wrap("rule " + "r" * 101 + " { on x award 1 once }"), 3, "longer than 100"),
@@ -321,7 +325,21 @@ def test_every_documented_code_has_a_case_that_checks_its_severity() -> None:
     documented = re.findall(r"^### ([EW]\d{4}) ", ERRORS_MD.read_text(encoding="utf-8"), re.M)
     assert len(documented) > 40
     covered = {case[0] for case in CASES}
+    covered.add("E0113")  # fmt's when converting, not the checker's: see test_e0113 below
     assert [c for c in documented if c not in covered and not c.startswith("E04")] == []
+
+
+def test_e0113_a_scheme_that_cannot_be_converted_is_an_error() -> None:
+    text = '方案 "t" {\n  规则 a { 当 x 奖励 1 where }\n}\n'
+    with pytest.raises(SchemeError) as caught:
+        incentive.fmt(text, "t.incentive", lang="en")
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.severity.value, diagnostic.is_error) == (
+        "E0113",
+        "error",
+        True,
+    )
+    assert "rename `where`" in diagnostic.hints[0]
 
 
 def test_a_roster_that_cannot_be_used_is_an_error() -> None:

@@ -34,7 +34,7 @@ from incentive.events import guess_format, read_events
 from incentive.formatter import format_expr, format_scheme
 from incentive.runner import run_batch
 from incentive.spelling import spelling_of, zh_grammar_text, zh_keywords, zh_name_text
-from tests.strategies import exprs
+from tests.strategies import SchemeT, event_streams, exprs, schemes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ROOT / "schemes"
@@ -183,6 +183,23 @@ def test_the_chinese_spelling_gives_byte_identical_records(path: Path) -> None:
     roster = SCHEMES / f"{path.stem}.roster.csv"
     for events in sorted(SCHEMES.glob(path.stem + ".events.*")):
         assert _records(chinese, events, roster) == _records(english, events, roster)
+
+
+@settings(max_examples=60, deadline=None)
+@given(schemes(max_rules=5), st.booleans(), st.data())
+def test_generated_schemes_run_alike_in_chinese(
+    scheme: SchemeT, oneline: bool, data: st.DataObject
+) -> None:
+    text = scheme.text()
+    chinese = incentive.fmt(text, lang="zh")
+    if oneline:  # Chinese without line breaks: the clauses still part where they should
+        chinese = " ".join(chinese.split())
+    note(chinese)
+    assert incentive.parse(chinese) == incentive.parse(text)
+    events = [e.raw for e in data.draw(event_streams(scheme, max_size=40), label="events")]
+    english_run = incentive.compile(text).evaluate(events)
+    chinese_run = incentive.compile(chinese).evaluate(events)
+    assert [r.to_json() for r in chinese_run.records] == [r.to_json() for r in english_run.records]
 
 
 def test_the_chinese_writing_camp_is_the_writing_camp() -> None:
