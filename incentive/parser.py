@@ -442,24 +442,38 @@ _WHOLE_NUMBER_CLAUSES = {
 }
 _COUNT_BEFORE_POINT = re.compile(r"\b(" + "|".join(_WHOLE_NUMBER_CLAUSES) + r")\s+(\d+)$")
 _FRACTION = re.compile(r"\.\d+")
+# The same counts in the Chinese spelling (`每天限1.5次`, `前2.5名`, `达到 1.5`).
+_COUNT_BEFORE_POINT_ZH = re.compile(r"(限|上限|前|倒数|达到|每满|宽限)\s*(\d+)$")
 
 
 def _fraction_error(
     text: str, position: int, line: int, column: int
 ) -> tuple[str, str, Span, tuple[str, ...]] | None:
-    """`limit 1.5 per day`: the lexer stops at the `.` of a count that must be whole."""
-    before = _COUNT_BEFORE_POINT.search(text, max(0, position - 40), position)
+    """`limit 1.5 per day` (`每天限1.5次`): the lexer stops at the `.` of a count that
+    must be whole."""
     after = _FRACTION.match(text, position)
-    if before is None or after is None:
+    if after is None:
+        return None
+    before = _COUNT_BEFORE_POINT.search(text, max(0, position - 40), position)
+    space, what = " ", ""
+    if before is None:
+        before = _COUNT_BEFORE_POINT_ZH.search(text, max(0, position - 40), position)
+        space, what = "", "a count"
+    if before is None:
         return None
     keyword, whole = before.group(1), before.group(2)
+    what = what or _WHOLE_NUMBER_CLAUSES[keyword]
     written = whole + after.group()
     start = column - len(whole)
     lower = int(whole)
-    options = f"`{keyword} {lower}` or `{keyword} {lower + 1}`" if lower else f"`{keyword} 1`"
+    options = (
+        f"`{keyword}{space}{lower}` or `{keyword}{space}{lower + 1}`"
+        if lower
+        else f"`{keyword}{space}1`"
+    )
     return (
         "E0101",
-        f"unexpected `{written}`: {_WHOLE_NUMBER_CLAUSES[keyword]} needs a whole number",
+        f"unexpected `{written}`: {what} needs a whole number",
         Span(line, start, line, column + len(after.group())),
         (f"write {options}",),
     )

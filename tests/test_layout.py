@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
 
 LAYERS: list[set[str]] = [
     {"diagnostics", "records"},
-    {"ast"},
+    {"ast", "spelling"},
     {"parser", "formatter", "calendar", "expressions"},
     {"program", "events", "roster"},  # the checked scheme; input
     {"lints", "checker_ledger", "checker"},  # language -> program

@@ -350,6 +350,13 @@ def test_a_syntax_error_in_a_chinese_scheme_points_at_its_character() -> None:
     assert caret.strip() == "^" * display_width("一次")
 
 
+def test_a_fraction_where_a_count_belongs_in_a_chinese_scheme() -> None:
+    problem, _ = _error('方案 "x" {\n  规则 打卡 { 当打卡 奖励 5 每天限1.5次 }\n}\n')
+    assert (problem.code, problem.span.column, problem.span.end_column) == ("E0101", 23, 26)
+    assert problem.message == "unexpected `1.5`: a count needs a whole number"
+    assert problem.hints == ("write `限1` or `限2`",)
+
+
 def test_a_checker_error_in_a_chinese_scheme_points_at_its_name() -> None:
     problem, rendered = _error(
         '方案 "x" {\n  货币 金币\n  规则 签到 { 当打卡 奖励 5 钻石 每天限1次 }\n}\n'
