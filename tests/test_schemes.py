@@ -26,10 +26,17 @@ SEASON = (date(2026, 3, 2), date(2026, 3, 29))
 EXPERT_RULES = ("expert_message", "expert_question")
 
 
+def twin(stem: str) -> str:
+    """Whose events and roster a scheme runs on: a scheme in Chinese keywords
+    (`writing_camp_zh`) runs on its English twin's."""
+    english = stem.removesuffix("_zh")
+    return english if (SCHEMES / f"{english}.incentive").exists() else stem
+
+
 @cache
 def run(stem: str) -> tuple[dict[str, Any], ...]:
     program = incentive.load(SCHEMES / f"{stem}.incentive")
-    path = SCHEMES / f"{stem}.events.jsonl"
+    path = SCHEMES / f"{twin(stem)}.events.jsonl"
     with path.open(encoding="utf-8") as stream:
         result = run_batch(program, list(read_events(stream, program.calendar, "jsonl", path.name)))
     records = [*result.records, *result.session.balance_records()]
@@ -280,12 +287,18 @@ def test_community_outside_the_season_and_bad_lines() -> None:
 
 # ---- every worked scheme ---------------------------------------------------------------
 
+
+def test_the_writing_camp_in_chinese_keywords_pays_what_the_writing_camp_pays() -> None:
+    chinese, english = run("writing_camp_zh"), run("writing_camp")
+    assert len(chinese) > 1000 and chinese == english
+
+
 LEDGER = {"award", "rank", "grant", "redeem", "expiry"}
 
 
 def test_every_worked_schemes_ledger_adds_up_and_never_goes_negative() -> None:
     for path in sorted(SCHEMES.glob("*.incentive")):
-        stem = path.name.removesuffix(".incentive")
+        stem = twin(path.name.removesuffix(".incentive"))
         program = incentive.load(path)
         roster_path = SCHEMES / f"{stem}.roster.csv"
         roster = incentive.load_roster(roster_path) if roster_path.exists() else None
