@@ -237,9 +237,10 @@ class Grace(Node):
 
 @dataclass(frozen=True)
 class Milestone(Node):
-    """`milestone count` or `milestone sum words [per week]`: pays when thresholds are reached."""
+    """`milestone count`, `milestone sum words [per week]` or `milestone distinct invitee`:
+    pays when thresholds are reached."""
 
-    measure: Literal["count", "sum"]
+    measure: Literal["count", "sum", "distinct"]
     attribute: Name | None
     period: PeriodName | None  # None: ever
 

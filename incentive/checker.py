@@ -732,11 +732,11 @@ class _Checker:
             )
         milestone = _first(rule, ast.Milestone)
         if milestone is not None and milestone.attribute is not None:
-            typer.expect(
-                ast.Attribute(milestone.attribute.value, span=milestone.attribute.span),
-                "number",
-                "`milestone sum`",
-            )
+            read = ast.Attribute(milestone.attribute.value, span=milestone.attribute.span)
+            if milestone.measure == "distinct":
+                typer.infer(read, "text")  # member ids, names: text unless declared
+            else:
+                typer.expect(read, "number", "`milestone sum`")
         for clause in limits:
             if clause.key is not None:
                 # text unless declared: ids and names (a number needs `album: number`)
@@ -1310,7 +1310,8 @@ class _Checker:
         if milestone is None:
             return None
         attribute = milestone.attribute.value if milestone.attribute else None
-        return MilestoneSpec(attribute, milestone.period, self._tiers(rule))
+        distinct = milestone.measure == "distinct"
+        return MilestoneSpec(attribute, milestone.period, self._tiers(rule), distinct)
 
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
         uncapped = _first(rule, ast.Uncapped)

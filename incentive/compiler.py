@@ -367,7 +367,7 @@ class _Generator:
                 self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
                 w.line(
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
-                    f"{node}.milestone, s._stamp(at)))"
+                    f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
             else:
                 self.award(rule, node)

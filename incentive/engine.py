@@ -247,7 +247,8 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        for outcome in evaluate_rules(program, member, event, attrs, day, state.members):
+        outcomes = evaluate_rules(program, member, event, attrs, day, state.members, state.invites)
+        for outcome in outcomes:
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:

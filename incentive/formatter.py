@@ -221,8 +221,8 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
-        case ast.Milestone(attribute=attribute, period=period):
-            text = "milestone count" if attribute is None else f"milestone sum {attribute.value}"
+        case ast.Milestone(measure=measure, attribute=attribute, period=period):
+            text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
         case ast.Tier(threshold=threshold, award=award):
             return f"at {threshold} " + format_clause(award)

@@ -939,6 +939,9 @@ class _ToAst:
     def milestone_sum(self, span: Span, children: list[Any]) -> ast.Milestone:
         return ast.Milestone("sum", _name(children[0]), children[1], span=span)
 
+    def milestone_distinct(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("distinct", _name(children[0]), children[1], span=span)
+
     def tier_clause(self, span: Span, children: list[Any]) -> ast.Tier:
         return ast.Tier(_int(children[0]), children[1], span=span)
 

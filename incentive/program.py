@@ -250,9 +250,12 @@ class StreakSpec:
 
 @dataclass(frozen=True)
 class MilestoneSpec:
-    attribute: str | None  # None: count events; else sum this attribute
+    attribute: str | None  # None: count events; else sum (or count distinct) this attribute
     period: ast.PeriodName | None  # None: ever
     tiers: tuple[tuple[int, Payment], ...]  # (threshold, payment), ascending
+    # count each value of `attribute` once, for the first member whose event names it
+    # (state.invites[rule][value]); the member's own name never counts
+    distinct: bool = False
 
 
 @dataclass(frozen=True)
