@@ -1198,7 +1198,7 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     _count_tokens(text, file)
     try:
         with no_cyclic_gc():
-            root = lark_parser().parse(text)
+            root = lark_parser().parse(text, on_error=_keyword_as_name)
     except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
         raise _syntax_error(err, text, file) from None
     except _LimitExceeded as err:
@@ -1217,6 +1217,24 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     result = root.value
     assert isinstance(result, ast.Scheme)
     return dataclasses.replace(result, comments=find_comments(text))
+
+
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def _keyword_as_name(err: UnexpectedInput) -> bool:
+    """A keyword where only a name can go is that name: `on homework  group per day`
+    names the team kind `group`. (LALR merges the state after an event name in a rule,
+    where `group` starts a clause, with the same state in a board, so the lexer reads
+    the keyword; the board then has no use for it.) False: a real syntax error."""
+    if not isinstance(err, UnexpectedToken) or "NAME" not in err.expected:
+        return False
+    token = err.token
+    if token.type in ("NAME", "$END") or not _NAME.fullmatch(str(token.value)):
+        return False
+    assert err.interactive_parser is not None
+    err.interactive_parser.feed_token(Token.new_borrow_pos("NAME", token.value, token))
+    return True
 
 
 def find_comments(text: str) -> tuple[ast.Comment, ...]:

@@ -140,3 +140,25 @@ def test_cli_roster_errors_exit_1_and_missing_roster_exits_2(tmp_path: Path) -> 
     assert result.exit_code == 2 and "no such file" in result.output
     result = runner.invoke(cli, ["run", str(scheme), str(events), "--only", "bord"])
     assert result.exit_code == 2 and "did you mean `board`?" in result.output
+
+
+@pytest.mark.parametrize(
+    "board",
+    [
+        "board b { on homework  group per day by missing }",
+        "board b { on homework  where chars >= 500  group per day by count }",
+        "board b { on homework, checkin  group per season by points  each day }",
+    ],
+)
+def test_a_team_named_group_after_on_or_where_in_a_board(board: str) -> None:
+    """`group` is a keyword (a rule's `group shared`); after an event name or a
+    condition in a board it can only be the team kind (issue 18's parse bug)."""
+    text = f'scheme "s" {{ season 2026-03-02 to 2026-03-08  team group  {board} }}'
+    program = incentive.compile(text)
+    (rule,) = program.rules
+    assert rule.rank is not None and rule.rank.team == "group"
+    assert incentive.compile(incentive.fmt(text)).rules == program.rules
+
+
+def test_a_keyword_that_is_a_real_syntax_error_still_is_one() -> None:
+    assert codes("rule r { on a award 5 limit group }") == ["E0101"]
