@@ -190,6 +190,17 @@ class Posts(Node):
 
 
 @dataclass(frozen=True)
+class Post(Node):
+    """`post "heading" line "{rank}. {name} {value}" join "、" at 9:00` on a board: how
+    `incentive run --post` writes it for a chat group (posts.py)."""
+
+    heading: str
+    line: str | None
+    join: str | None
+    at: str | None  # a local time as written ("9:00"); None: at the board's close
+
+
+@dataclass(frozen=True)
 class Credit(Node):
     """`credit candidate`: the award goes to the member the event's attribute names."""
 
@@ -340,6 +351,7 @@ RuleClause: TypeAlias = (
     | Reason
     | Credit
     | Posts
+    | Post
 )
 
 

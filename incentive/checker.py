@@ -41,6 +41,9 @@ from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
     CLOCK_ATTRIBUTES,
+    HEADING_FIELDS,
+    LINE_FIELDS,
+    MISSING_LINE_FIELDS,
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
@@ -49,6 +52,7 @@ from incentive.program import (
     LimitSpec,
     MilestoneSpec,
     Payment,
+    PostSpec,
     Program,
     RankSpec,
     RedeemSpec,
@@ -57,6 +61,7 @@ from incentive.program import (
     StreakSpec,
     TransferSpec,
     ValueType,
+    template_problem,
 )
 
 # name -> (min args, max args); random(a, b): a whole number from a to b, drawn from the seed
@@ -753,6 +758,7 @@ class _Checker:
             self.bag.error(
                 "E0212", f"rule `{rule.name.value}` has more than one `each` clause", extra.span
             )
+        self._check_post(rule, rank)
         # (the grammar has `each` in boards only)
         if posts is None or not board:
             return
@@ -762,6 +768,43 @@ class _Checker:
                 f"a board ranked per {rank.period} cannot be posted each {posts.period}",
                 posts.span,
                 f"post it each shorter period inside a {rank.period}: `each day`",
+            )
+
+    def _check_post(self, rule: ast.RuleDecl, rank: ast.Rank | None) -> None:
+        """A board's `post`: templates with known placeholders, a time of day."""
+        clauses = [c for c in rule.clauses if isinstance(c, ast.Post)]
+        for extra in clauses[1:]:
+            self.bag.error(
+                "E0212", f"rule `{rule.name.value}` has more than one `post` clause", extra.span
+            )
+        if not clauses:
+            return
+        post = clauses[0]
+        missing = rank is not None and rank.measure == "missing"
+        templates = [("heading", post.heading, HEADING_FIELDS)]
+        if post.line is not None:
+            templates.append(("line", post.line, MISSING_LINE_FIELDS if missing else LINE_FIELDS))
+        for what, text, allowed in templates:
+            problem = template_problem(text, allowed)
+            if problem is not None:
+                self.bag.error(
+                    "E0249",
+                    f"the post's {what} cannot be written: {problem}",
+                    post.span,
+                    "placeholders are names in braces: `{rank}. {name} {value}`",
+                )
+        if post.join is not None and not missing:
+            self.bag.error(
+                "E0249",
+                "`join` goes between the members of a team: only a `by missing` board lists them",
+                post.span,
+            )
+        if post.at is not None and _time_of_day(post.at) is None:
+            self.bag.error(
+                "E0204",
+                f"`{post.at}` is not a time of day",
+                post.span,
+                "write times as HH:MM between 00:00 and 23:59",
             )
 
     def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
@@ -1264,6 +1307,7 @@ class _Checker:
             reason=why.attribute.value if (why := _first(rule, ast.Reason)) else None,
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
+            post=_post_spec(_first(rule, ast.Post)),
         )
 
     @staticmethod
@@ -1756,3 +1800,15 @@ def _first(rule: ast.RuleDecl, kind: type[_ClauseT]) -> _ClauseT | None:
         if isinstance(clause, kind):
             return clause
     return None
+
+
+def _time_of_day(text: str) -> time | None:
+    hour, _, minute = text.partition(":")
+    return time(int(hour), int(minute)) if int(hour) <= 23 and int(minute) <= 59 else None
+
+
+def _post_spec(post: ast.Post | None) -> PostSpec | None:
+    if post is None:
+        return None
+    at = None if post.at is None else _time_of_day(post.at)
+    return PostSpec(post.heading, post.line, post.join, at)

@@ -152,6 +152,11 @@ def format_clause(
             return f"credit {attribute.value}"
         case ast.Posts(period=period):
             return f"each {period}"
+        case ast.Post(heading=heading, line=line, join=join, at=at):
+            text = f"post {quote(heading)}"
+            text += f" line {quote(line)}" if line is not None else ""
+            text += f" join {quote(join)}" if join is not None else ""
+            return text + (f" at {at}" if at is not None else "")
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):

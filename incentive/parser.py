@@ -903,6 +903,19 @@ class _ToAst:
     def for_each(self, span: Span, children: list[Token]) -> ast.Name:
         return _name(children[0])
 
+    def post_clause(self, span: Span, children: list[Any]) -> ast.Post:
+        heading, line, join, at = children
+        return ast.Post(_unquote(heading), line, join, at, span=span)
+
+    def post_line(self, span: Span, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def post_join(self, span: Span, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def post_at(self, span: Span, children: list[Token]) -> str:
+        return str(children[0])
+
     def posts_clause(self, span: Span, children: list[Token]) -> ast.Posts:
         return ast.Posts(str(children[0]), span=span)  # type: ignore[arg-type]
 

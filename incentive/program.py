@@ -7,9 +7,10 @@ this plain, immutable data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -281,6 +282,41 @@ class RankSpec:
         return f"{who}per {self.period} by {by}"
 
 
+# A board post's templates (posts.py): the placeholders each may use, the defaults.
+HEADING_FIELDS: tuple[str, ...] = ("board", "day", "date", "time", "count")
+LINE_FIELDS: tuple[str, ...] = ("rank", "name", "team", "member", "value", "percent")
+MISSING_LINE_FIELDS: tuple[str, ...] = ("team", "members", "count")
+
+DEFAULT_LINE = "{rank}. {name} {value}"
+DEFAULT_MISSING_LINE = "{team}: {members}"
+DEFAULT_JOIN = ", "
+
+
+def template_problem(text: str, allowed: Sequence[str]) -> str | None:
+    """Why a template cannot be filled in (an unknown placeholder, a stray brace)."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as err:
+        return f"{err}: write a literal brace as `{{{{` or `}}}}`"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            shown = ", ".join(f"{{{f}}}" for f in allowed)
+            return f"`{{{name}}}` is not a placeholder here; these are: {shown}"
+    return None
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    """How a board is written as a chat post (`post "..." line "..."`; posts.py)."""
+
+    heading: str
+    line: str | None  # None: the default line for the board's kind
+    join: str | None  # between the members of a team (`by missing`); None: ", "
+    at: time | None  # the local time it goes out after the close; None: at the close
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     name: str
@@ -306,6 +342,7 @@ class RuleSpec:
     reason: str | None = None  # the event attribute whose text goes into the award's reason
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
+    post: PostSpec | None = None  # a board's chat post (does not change its records)
 
 
 @dataclass(frozen=True)
