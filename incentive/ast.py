@@ -273,7 +273,16 @@ class Every(Node):
 
 
 RankMeasure = Literal[
-    "earliest", "count", "sum", "max", "points", "active", "rate", "lottery", "missing"
+    "earliest",
+    "count",
+    "sum",
+    "max",
+    "points",
+    "active",
+    "rate",
+    "lottery",
+    "missing",
+    "reached",
 ]
 
 

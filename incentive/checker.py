@@ -607,7 +607,7 @@ class _Checker:
                 )
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
-        by_points = rank is not None and rank.measure == "points"
+        by_points = rank is not None and rank.measure in ("points", "reached")
         if on is None and not by_points:
             self.bag.error(
                 "E0210",
@@ -729,7 +729,7 @@ class _Checker:
                     payment.amount.span,
                 )
         rank = _first(rule, ast.Rank)
-        if rank is not None and rank.attribute is not None:
+        if rank is not None and rank.attribute is not None and rank.measure != "reached":
             typer.expect(
                 ast.Attribute(rank.attribute.value, span=rank.attribute.span),
                 "number",
@@ -940,6 +940,34 @@ class _Checker:
                 inviter.span,
             )
 
+    def _check_reached(self, rule: ast.RuleDecl, rank: ast.Rank) -> None:
+        """`by reached full`: `full` is a streak or milestone rule; the rank takes no `on`
+        or `where` (its members are those the rule paid a tier)."""
+        assert rank.attribute is not None
+        target = rank.attribute.value
+        tiered = {
+            r.name.value
+            for r in self.scheme.items
+            if isinstance(r, ast.RuleDecl)
+            and (_first(r, ast.Streak) is not None or _first(r, ast.Milestone) is not None)
+        }
+        if target not in tiered:
+            self.bag.error(
+                "E0229",
+                f"`by reached` names a streak or milestone rule; `{target}` is not one",
+                rank.attribute.span,
+                *(suggestion_hints(target, tiered) or ("e.g. `by reached full_attendance`",)),
+            )
+        for clause in rule.clauses:
+            if isinstance(clause, ast.On | ast.Where):
+                self.bag.error(
+                    "E0229",
+                    "`by reached` counts who the rule it names paid a tier: it takes no "
+                    "`on` or `where`",
+                    clause.span,
+                    "put the condition on the streak or milestone rule",
+                )
+
     def _rule_events(self, on: ast.On) -> list[str]:
         """The event types an `on` clause names, checked against the declared list."""
         events: list[str] = []
@@ -1013,7 +1041,9 @@ class _Checker:
                 rank.span,
                 "write `board not_yet { on homework  group per day by missing }`",
             )
-        if rank.team is None and rank.measure in ("active", "rate"):
+        if rank.measure == "reached":
+            self._check_reached(rule, rank)
+        if rank.team is None and rank.measure in ("active", "rate", "reached"):
             self.bag.error(
                 "E0234",
                 f"`by {rank.measure}` ranks teams: say which kind of team",

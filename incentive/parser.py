@@ -873,6 +873,9 @@ class _ToAst:
     def by_active(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("active", None, ())
 
+    def by_reached(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+        return ("reached", _name(children[0]), ())
+
     def by_rate(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("rate", None, ())
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from incentive import ast
@@ -370,6 +371,16 @@ class Program:
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)
+
+    @cached_property
+    def reaching(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """Streak or milestone rule -> the `by reached` ranks and boards that name it."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.rank is not None and rule.rank.measure == "reached":
+                assert rule.rank.attribute is not None
+                found.setdefault(rule.rank.attribute, []).append(rule)
+        return {name: tuple(rules) for name, rules in found.items()}
 
     @property
     def default_currency(self) -> str:

@@ -32,6 +32,14 @@ def codes(body: str) -> list[str]:
         ("rule r { on a top 1 per day by count }", "E0211"),
         ("rule r { top 1 per day by count award 5 }", "E0210"),
         ("team class, class", "E0209"),
+        # `by reached` names a streak or milestone rule, takes no `on`, ranks teams
+        ("team class board b { class per day by reached r } rule r { on a award 1 }", "E0229"),
+        (
+            "team class board b { on a class per day by reached r } "
+            "rule r { on a streak per day at 2 award 1 }",
+            "E0229",
+        ),
+        ("board b { per day by reached r } rule r { on a milestone count at 2 award 1 }", "E0234"),
     ],
 )
 def test_checker_refuses(body: str, code: str) -> None:
@@ -162,3 +170,10 @@ def test_a_team_named_group_after_on_or_where_in_a_board(board: str) -> None:
 
 def test_a_keyword_that_is_a_real_syntax_error_still_is_one() -> None:
     assert codes("rule r { on a award 5 limit group }") == ["E0101"]
+
+
+def test_by_reached_accepts_a_streak_or_milestone_rule_before_or_after_it() -> None:
+    streak = 'rule r { on a streak per day at 2 badge "two" }'
+    board = "board b { class per season by reached r }"
+    assert codes(f"team class season 2026-03-02 to 2026-03-08 {board} {streak}") == []
+    assert codes(f"team class season 2026-03-02 to 2026-03-08 {streak} {board}") == []
