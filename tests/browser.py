@@ -84,7 +84,7 @@ frame.addEventListener("load", () => {
   );
   document.body.dataset.measured = JSON.stringify({
     view, scroll: root.scrollWidth, outside, charts, tables,
-    smallest_chart_text: Math.min(...texts),
+    smallest_chart_text: texts.length ? Math.min(...texts) : null,
   });
 });
 document.body.append(frame);
@@ -97,7 +97,8 @@ def measured_at_width(page: Path, profile: Path, width: int = 390) -> dict[str, 
     sideways), `outside` (elements that reach past the view, tables' boxes aside),
     each chart's edges, each table box (whether it is wider than its box, how far
     its first column moved when the box was scrolled to its end, its last column's
-    right edge against the box's) and the smallest text drawn in a chart (px)."""
+    right edge against the box's) and the smallest text drawn in a chart (px; None
+    without charts)."""
     harness = profile.with_name(profile.name + "-harness.html")
     text = json.dumps(page.read_text(encoding="utf-8")).replace("</", "<\\/")  # in a script
     script = _MEASURE.replace("WIDTH", str(width)).replace("PAGE", text)

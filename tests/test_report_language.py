@@ -343,6 +343,7 @@ def test_the_english_simulate_page_says_what_it_said(pages: dict[str, Path]) -> 
 def test_the_chinese_compare_page(pages: dict[str, Path]) -> None:
     html = pages["compare-zh"].read_text(encoding="utf-8")
     assert "<h1>21-day writing camp：两个版本</h1>" in html
+    assert "<title>21-day writing camp：两个版本（方案对比）</title>" in html
     assert "<th>规则</th><th>积分类型</th><th>A</th><th>B</th><th>变化</th>" in html
     cost = chart(html, "cost-compare")
     assert ticks(cost, "x") == ["3月2日", "3月9日", "3月16日"]
@@ -428,7 +429,8 @@ def assert_fits_a_phone(measured: dict[str, Any]) -> None:
     for drawn in measured["charts"]:  # each chart scaled to the width, not cut off
         assert drawn["left"] >= 0 and drawn["right"] <= view, drawn
         assert drawn["right"] - drawn["left"] > view * 0.8, drawn
-    assert measured["smallest_chart_text"] >= 9, "chart text too small to read on a phone"
+    if measured["charts"]:
+        assert measured["smallest_chart_text"] >= 9, "chart text too small to read on a phone"
     for table in measured["tables"]:
         # a table wider than the screen scrolls in its own box, its first column held
         assert table["first_column_moved"] == pytest.approx(0, abs=1), table
@@ -436,7 +438,7 @@ def assert_fits_a_phone(measured: dict[str, Any]) -> None:
 
 
 @needs_browser
-@pytest.mark.parametrize("page", ["simulate", "compare"])
+@pytest.mark.parametrize("page", ["simulate", "compare", "ab"])
 def test_the_chinese_page_fits_a_phone(pages: dict[str, Path], page: str, tmp_path: Path) -> None:
     measured = measured_at_width(pages[f"{page}-zh"], tmp_path / "profile")
     assert_fits_a_phone(measured)
