@@ -331,7 +331,9 @@ def test_the_english_simulate_page_says_what_it_said(pages: dict[str, Path]) -> 
     assert re.findall(r"<h2>([^<]*)</h2>", html) == [
         "Points", "Cost over time, coins", "Per rule, coins", "Who earns coins", "Teams: class",
         "Teams: group", "Perks, badges and flags", "Board groups (its last period)",
-        "Board classes (its last period)", "Refused and cut",
+        "Board classes (its last period)", "Board group_coins (its last period)",
+        "Board class_coins (its last period)", "Board class_rate (its last period)",
+        "Board not_yet (its last period)", "Board morning (its last period)", "Refused and cut",
     ]  # fmt: skip
     assert "<title>21-day writing camp: dry run</title>" in html
     assert "<figcaption>coins paid per day</figcaption>" in html
