@@ -33,7 +33,7 @@ from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
-from incentive.ranks import close_rank, missing_list, track_points, track_rank
+from incentive.ranks import close_rank, missing_list, track_points, track_rank, track_reached
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
@@ -247,7 +247,10 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        for outcome in evaluate_rules(program, member, event, attrs, day, state.members):
+        outcomes = evaluate_rules(program, member, event, attrs, day, state.members, state.invites)
+        for outcome in outcomes:
+            if program.reaching:
+                track_reached(state, program, outcome)
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:

@@ -208,6 +208,11 @@ def format_clause(
             return f"credit {attribute.value}"
         case ast.Posts(period=period):
             return f"each {period}"
+        case ast.Post(heading=heading, line=line, join=join, at=at):
+            text = f"post {quote(heading)}"
+            text += f" line {quote(line)}" if line is not None else ""
+            text += f" join {quote(join)}" if join is not None else ""
+            return text + (f" at {at}" if at is not None else "")
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):
@@ -277,8 +282,8 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
-        case ast.Milestone(attribute=attribute, period=period):
-            text = "milestone count" if attribute is None else f"milestone sum {attribute.value}"
+        case ast.Milestone(measure=measure, attribute=attribute, period=period):
+            text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
         case ast.Tier(threshold=threshold, award=award):
             return f"at {threshold} " + format_clause(award)
@@ -334,6 +339,11 @@ def format_clause_zh(clause: object) -> str:
             return f"记给 {n(attribute.value)}"
         case ast.Posts(period=period):
             return f"{PERIODS_ZH[period]}公布"
+        case ast.Post(heading=heading, line=line, join=join, at=at):
+            text = f"播报 {quote(heading)}"
+            text += f" 每行 {quote(line)}" if line is not None else ""
+            text += f" 分隔 {quote(join)}" if join is not None else ""
+            return text + (f" 定时 {at}" if at is not None else "")
         case ast.Cap(points=points, period=period):
             return f"{PERIODS_ZH[period]}上限 {points}"
         case ast.GroupRef(name=name):
@@ -405,9 +415,12 @@ def format_clause_zh(clause: object) -> str:
             return f"{PERIODS_ZH[period]}连续"
         case ast.Grace(count=count):
             return f"宽限 {count}"
-        case ast.Milestone(attribute=attribute, period=period):
+        case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = PERIODS_ZH[period] if period else ""
-            return text + ("累计次数" if attribute is None else f"累计总和 {n(attribute.value)}")
+            if attribute is None:
+                return text + "累计次数"
+            word = "累计不重复" if measure == "distinct" else "累计总和"
+            return text + f"{word} {n(attribute.value)}"
         case ast.Tier(threshold=threshold, award=award):
             return f"达到 {threshold} " + format_clause_zh(award)
         case ast.Every(interval=interval, award=award):

@@ -55,6 +55,7 @@ MEASURES_ZH = {
     "rate": "按比率",
     "lottery": "按抽签",
     "missing": "按未完成",
+    "reached": "按达成率",
 }
 # Words that are values, not keywords, but that a Chinese scheme writes in Chinese:
 # the days of the week (`每周始于 周一`, a boost's `逢 周五`) and attribute types.
@@ -127,6 +128,11 @@ KEYWORDS_EN_TO_ZH = {
     "streak": "每天连续",
     "grace": "宽限",
     "milestone": "累计次数",
+    "distinct": "累计不重复",
+    "reached": "按达成率",
+    "post": "播报",
+    "line": "每行",
+    "join": "分隔",
     "at": "达到",
     "every": "每满",
     "top": "前",

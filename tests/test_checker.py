@@ -262,6 +262,12 @@ CASES = [
         "cannot be posted each week",
     ),
     (
+        "E0249",
+        wrap('board b { per day by points post "x" line "{rank} {who}" }'),
+        3,
+        "`{who}` is not a placeholder here",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,

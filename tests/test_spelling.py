@@ -246,6 +246,9 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         ("每周连续 宽限 1", "streak per week grace 1"),
         ("每天累计次数 达到 10 奖励 50", "milestone count per day at 10 award 50"),
         ("累计总和 字数 每满 1000 徽章 \"笔耕\"", 'milestone sum 字数 every 1000 badge "笔耕"'),
+        ("每周累计不重复 好友 达到 5 权益 \"高级群\"",
+         'milestone distinct 好友 per week at 5 perk "高级群"'),
+        ("每赛季 按达成率 全勤 班级 前1名", "top 1 班级 per season by reached 全勤"),
         ("每赛季 按积分 来自 金币, 积分 班级 倒数1名",
          "bottom 1 班级 per season by points from 金币, 积分"),
         ("每周预算 1923", "budget 1923 per week"),
@@ -274,6 +277,36 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         " for 签到 }\n}\n"
     )
     assert header_zh.items == header_en.items
+    board_zh = incentive.parse(
+        '方案 "x" {\n  榜单 b { 每赛季 按积分 小组 每天公布\n'
+        '    播报 "各组金币" 每行 "{rank}. {name}" 分隔 "、" 定时 9:00 }\n'
+        '  榜单 c { 每周 按达成率 全勤 班级 播报 "完成率" }\n}\n'
+    )
+    board_en = incentive.parse(
+        'scheme "x" {\n  board b { 小组 per season by points each day\n'
+        '    post "各组金币" line "{rank}. {name}" join "、" at 9:00 }\n'
+        '  board c { 班级 per week by reached 全勤 post "完成率" }\n}\n'
+    )
+    assert board_zh.items == board_en.items
+
+
+def _grammar_rules(path: Path) -> set[str]:
+    """The rules and aliases a grammar builds nodes from (a `_zh` alias is the Chinese
+    order of the English rule of the same name)."""
+    code = "\n".join(line.split("//", 1)[0] for line in path.read_text("utf-8").split("\n"))
+    names = set(re.findall(r"^[?!]?([a-z_]+):", code, re.M)) | set(
+        re.findall(r"->\s*([a-z_]+)", code)
+    )
+    return {name.removesuffix("_zh") for name in names}
+
+
+def test_every_construct_of_the_reference_grammar_has_a_chinese_form() -> None:
+    """A construct added to grammar/incentive.lark without its Chinese form is caught
+    here, not by an operator whose Chinese scheme cannot say it."""
+    grammar = Path(__file__).resolve().parent.parent / "grammar"
+    english = _grammar_rules(grammar / "incentive.lark")
+    chinese = _grammar_rules(grammar / "incentive_zh.lark")
+    assert english - chinese == set()
 
 
 # ---- full-width punctuation ----------------------------------------------------------
