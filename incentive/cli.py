@@ -24,8 +24,9 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from incentive.clihelp import TranslatedGroup
 from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, did_you_mean
-from incentive.i18n import LANGUAGES, _, language
+from incentive.i18n import LANGUAGES, N_, _, language
 from incentive.i18n import resolve as resolve_language
 
 # Everything else is imported by the commands that use it: `check` loads neither the
@@ -344,22 +345,34 @@ def _parse_until(value: str | None, program: Program) -> datetime | None:
     return instant
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=TranslatedGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_("Write, check and dry-run engagement incentive schemes."),
+)
 @click.version_option(package_name="incentive")
 @click.option(
     "--lang",
     type=click.Choice(LANGUAGES),
     default=None,
-    help="Language of messages, reasons and reports (default: from the locale, LANG).",
+    is_eager=True,  # before --help, so that `--lang zh --help` is in Chinese
+    expose_value=False,
+    callback=lambda ctx, _param, lang: _choose_language(ctx, lang),
+    help=N_("Language of messages, reasons and reports (default: from the locale, LANG)."),
 )
-@click.pass_context
-def main(ctx: click.Context, lang: str | None) -> None:
-    """Write, check and dry-run engagement incentive schemes."""
+def main() -> None:
+    pass
+
+
+def _choose_language(ctx: click.Context, lang: str | None) -> None:
     # for this command only: the language is put back when it ends (tests run many)
     ctx.with_resource(language(resolve_language(lang)))
 
 
-@main.command("check")
+@main.command(
+    "check",
+    help=N_("Check scheme files: every error and warning, with line and column."),
+)
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
     "--format",
@@ -370,7 +383,6 @@ def main(ctx: click.Context, lang: str | None) -> None:
 )
 @guarded
 def check_command(schemes: tuple[str, ...], fmt: str) -> None:
-    """Check scheme files: every error and warning, with line and column."""
     from incentive.checker import check
     from incentive.parser import parse
 
@@ -407,7 +419,10 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-@main.command("run")
+@main.command(
+    "run",
+    help=N_("Evaluate SCHEME over EVENTS files and print the records, then final balances."),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1, required=True)
 @click.option(
@@ -415,7 +430,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
     default="auto",
     show_default=True,
-    help="auto: by file extension; `-` is JSON Lines",
+    help=N_("auto: by file extension; `-` is JSON Lines"),
 )
 @click.option(
     "--format",
@@ -425,104 +440,118 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     default="jsonl",
     show_default=True,
 )
-@click.option("--until", help="advance time to this instant after the last event")
+@click.option("--until", help=N_("advance time to this instant after the last event"))
 @click.option(
     "--roster",
     type=click.Path(dir_okay=False),
-    help="members' teams: CSV with a header (member, class, ...) or a YAML list",
+    help=N_("members' teams: CSV with a header (member, class, ...) or a YAML list"),
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),
-    help="write records here instead of standard output",
+    help=N_("write records here instead of standard output"),
 )
-@click.option("--seed", type=int, help="seed for random draws (overrides the scheme's `seed`)")
-@click.option("--member", "members", multiple=True, help="print only this member's records")
+@click.option("--seed", type=int, help=N_("seed for random draws (overrides the scheme's `seed`)"))
+@click.option("--member", "members", multiple=True, help=N_("print only this member's records"))
 @click.option(
     "--only",
     "only",
     metavar="KINDS",
-    help="print only records of these kinds, comma-separated (e.g. perk,board)",
+    help=N_("print only records of these kinds, comma-separated (e.g. perk,board)"),
 )
-@click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
+@click.option("--quiet", is_flag=True, help=N_("no progress or summary on standard error"))
 @click.option(
     "--time-format",
     metavar="FORMAT",
-    help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+    help=N_("how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'"),
 )
 @click.option(
     "--columns",
     metavar="MAP",
-    help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+    help=N_("the export's names for fields, e.g. 类型=type,成员=member,时间=at"),
 )
 @click.option(
     "--encoding",
     metavar="CODEC",
-    help="the encoding of the events, roster and population files (default: UTF-8, "
-    "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+    help=N_(
+        "the encoding of the events, roster and population files (default: UTF-8, "
+        "a BOM allowed); e.g. gbk for Excel on Chinese Windows"
+    ),
 )
 @click.option(
     "--engine",
     type=click.Choice(["columnar", "compiled", "interpreter"]),
     default="columnar",
     show_default=True,
-    help="the columnar plan where the scheme and plain JSON Lines files allow it (else "
-    "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
-    "the same records",
+    help=N_(
+        "the columnar plan where the scheme and plain JSON Lines files allow it (else "
+        "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
+        "the same records"
+    ),
 )
 @click.option(
     "--explain-plan",
     is_flag=True,
-    help="print whether the columnar plan runs the scheme, what the compiled evaluator "
-    "writes inline and what it leaves to the interpreter, then stop",
+    help=N_(
+        "print whether the columnar plan runs the scheme, what the compiled evaluator "
+        "writes inline and what it leaves to the interpreter, then stop"
+    ),
 )
 @click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
-    help="keep the state in this store (an SQLite file, made if new) and carry on "
-    "where the last run with it stopped",
+    help=N_(
+        "keep the state in this store (an SQLite file, made if new) and carry on "
+        "where the last run with it stopped"
+    ),
 )
 @click.option(
     "--commit-every",
     type=click.IntRange(min=1),
     default=500,
     show_default=True,
-    help="with --state: events committed together (a crash loses none of them)",
+    help=N_("with --state: events committed together (a crash loses none of them)"),
 )
 @click.option(
     "--close",
     "close_periods",
     is_flag=True,
-    help="with --state: the season is over: close every open period at the end",
+    help=N_("with --state: the season is over: close every open period at the end"),
 )
 @click.option(
     "--new-input",
     is_flag=True,
-    help="with --state: the events are new input, read from their first line",
+    help=N_("with --state: the events are new input, read from their first line"),
 )
 @click.option(
     "--on-change",
     type=click.Choice(["refuse", "carry"]),
     default="refuse",
     show_default=True,
-    help="with --state: a scheme changed since the store was written is refused, or "
-    "its state is carried over",
+    help=N_(
+        "with --state: a scheme changed since the store was written is refused, or "
+        "its state is carried over"
+    ),
 )
 @click.option(
     "--rename",
     "renames",
     multiple=True,
     metavar="OLD=NEW",
-    help="with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
-    "caps, progress and balances carry over (repeat for several)",
+    help=N_(
+        "with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
+        "caps, progress and balances carry over (repeat for several)"
+    ),
 )
 @click.option(
     "--horizon",
     "horizon_hours",
     type=click.IntRange(min=1),
-    help="with --state: quarantine an event dated more than HOURS after the latest event "
-    "instead of letting it move the clock (default: no horizon for files)",
+    help=N_(
+        "with --state: quarantine an event dated more than HOURS after the latest event "
+        "instead of letting it move the clock (default: no horizon for files)"
+    ),
 )
 @guarded
 def run_command(
@@ -550,7 +579,6 @@ def run_command(
     renames: tuple[str, ...],
     horizon_hours: int | None,
 ) -> None:
-    """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     import gc
 
     from incentive.records import RECORD_KINDS
@@ -938,33 +966,38 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     console_for(stream, 160).print(table)
 
 
-@main.command("replay")
+@main.command(
+    "replay",
+    help=N_(
+        "A dry run: the input kept in a --state store, evaluated again under SCHEME (a "
+        "new version, say), in memory; the difference per rule and per member. Writes "
+        "nothing."
+    ),
+)
 @click.argument("scheme")
 @click.option(
     "--state",
     "state_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="the store whose input to replay (opened read-only)",
+    help=N_("the store whose input to replay (opened read-only)"),
 )
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@click.option("--top", type=int, default=10, show_default=True, help=N_("members to list"))
 @click.option(
     "--engine",
     type=click.Choice(["compiled", "interpreter"]),
     default="compiled",
     show_default=True,
-    help="the compiled evaluator, or the reference interpreter (the same records)",
+    help=N_("the compiled evaluator, or the reference interpreter (the same records)"),
 )
 @guarded
 def replay_command(
     scheme: str, state_path: str, roster: str | None, fmt: str, top: int, engine: str
 ) -> None:
-    """A dry run: the input kept in a --state store, evaluated again under SCHEME (a new
-    version, say), in memory; the difference per rule and per member. Writes nothing."""
     from incentive.live import replay
     from incentive.roster import load_roster
     from incentive.store import StoreError
@@ -1005,39 +1038,45 @@ def replay_command(
     click.echo("a dry run: nothing was written")
 
 
-@main.command("serve")
+@main.command(
+    "serve",
+    help=N_(
+        "Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem, "
+        "GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."
+    ),
+)
 @click.argument("scheme")
 @click.option(
     "--state",
     "state_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="the store (an SQLite file, made if new)",
+    help=N_("the store (an SQLite file, made if new)"),
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("the address to listen on"))
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @click.option(
     "--horizon",
     "horizon_hours",
     type=click.IntRange(min=0),
     default=24,
     show_default=True,
-    help="quarantine an event dated more than HOURS after the latest event (0: never)",
+    help=N_("quarantine an event dated more than HOURS after the latest event (0: never)"),
 )
 @click.option(
     "--on-change",
     type=click.Choice(["refuse", "carry"]),
     default="refuse",
     show_default=True,
-    help="a scheme changed since the store was written is refused, or its state carried over",
+    help=N_("a scheme changed since the store was written is refused, or its state carried over"),
 )
 @click.option(
     "--rename",
     "renames",
     multiple=True,
     metavar="OLD=NEW",
-    help="with --on-change carry: a rule, redeem, grants or currency renamed",
+    help=N_("with --on-change carry: a rule, redeem, grants or currency renamed"),
 )
 @click.option(
     "--engine",
@@ -1057,8 +1096,6 @@ def serve_command(
     renames: tuple[str, ...],
     engine: str,
 ) -> None:
-    """Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem,
-    GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."""
     try:
         import uvicorn
 
@@ -1091,18 +1128,20 @@ def serve_command(
         live.close()
 
 
-@main.command("fmt")
+@main.command(
+    "fmt",
+    help=N_("Print schemes in canonical form (comments are kept)."),
+)
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
     "--check",
     "check_only",
     is_flag=True,
-    help="exit 1 if a file is not in canonical form; change nothing",
+    help=N_("exit 1 if a file is not in canonical form; change nothing"),
 )
-@click.option("--write", is_flag=True, help="rewrite the files in place")
+@click.option("--write", is_flag=True, help=N_("rewrite the files in place"))
 @guarded
 def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None:
-    """Print schemes in canonical form (comments are kept)."""
     from incentive.formatter import format_scheme
     from incentive.parser import parse
 
@@ -1144,14 +1183,16 @@ def ast_to_data(node: Any) -> Any:
     return node
 
 
-@main.command("parse")
+@main.command(
+    "parse",
+    help=N_("Print the syntax tree of a scheme for tools (JSON or YAML)."),
+)
 @click.argument("scheme")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True
 )
 @guarded
 def parse_command(scheme: str, fmt: str) -> None:
-    """Print the syntax tree of a scheme for tools (JSON or YAML)."""
     from incentive.parser import parse
 
     text = read_scheme_text(scheme)
@@ -1164,11 +1205,13 @@ def parse_command(scheme: str, fmt: str) -> None:
         click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
 
 
-@main.command("schema")
+@main.command(
+    "schema",
+    help=N_("Print the JSON Schema of an event or a record."),
+)
 @click.argument("model", type=click.Choice(["events", "records"]))
 @guarded
 def schema_command(model: str) -> None:
-    """Print the JSON Schema of an event or a record."""
     from incentive.events import EventModel
     from incentive.records import record_schema
 
@@ -1209,10 +1252,12 @@ _events_options = [
         type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
         default="auto",
         show_default=True,
-        help="auto: by file extension; `-` is JSON Lines",
+        help=N_("auto: by file extension; `-` is JSON Lines"),
     ),
-    click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)"),
-    click.option("--until", help="advance time to this instant after the last event"),
+    click.option(
+        "--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)")
+    ),
+    click.option("--until", help=N_("advance time to this instant after the last event")),
     click.option(
         "--format",
         "fmt",
@@ -1227,23 +1272,25 @@ _events_options = [
         type=click.Choice(["compiled", "interpreter"]),
         default="compiled",
         show_default=True,
-        help="the compiled evaluator, or the reference interpreter (the same records)",
+        help=N_("the compiled evaluator, or the reference interpreter (the same records)"),
     ),
     click.option(
         "--time-format",
         metavar="FORMAT",
-        help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+        help=N_("how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'"),
     ),
     click.option(
         "--columns",
         metavar="MAP",
-        help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+        help=N_("the export's names for fields, e.g. 类型=type,成员=member,时间=at"),
     ),
     click.option(
         "--encoding",
         metavar="CODEC",
-        help="the encoding of the events, roster and population files (default: UTF-8, "
-        "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+        help=N_(
+            "the encoding of the events, roster and population files (default: UTF-8, "
+            "a BOM allowed); e.g. gbk for Excel on Chinese Windows"
+        ),
     ),
 ]
 
@@ -1254,10 +1301,16 @@ def _with_events_options(func: F) -> F:
     return func
 
 
-@main.command("explain")
+@main.command(
+    "explain",
+    help=N_(
+        "Why did MEMBER (not) get points: every record, in order, with its reason; then "
+        "the balance and progress toward the next streak tier, milestone and level."
+    ),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--member", required=True, help="the member to explain")
+@click.option("--member", required=True, help=N_("the member to explain"))
 @_with_events_options
 @guarded
 def explain_command(
@@ -1273,8 +1326,6 @@ def explain_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """Why did MEMBER (not) get points: every record, in order, with its reason; then
-    the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
     how = read_options(time_format, columns)
@@ -1321,15 +1372,22 @@ def explain_command(
         click.echo(step.text())
 
 
-@main.command("compare")
+@main.command(
+    "compare",
+    help=N_(
+        "The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the "
+        "members who gain or lose the most. With --ab, each member is in one arm only (a "
+        "seeded hash of the id) and each arm is reported."
+    ),
+)
 @click.argument("scheme_a")
 @click.argument("scheme_b")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--top", type=int, default=10, show_default=True, help="members to list")
-@click.option("--ab", is_flag=True, help="an A/B test: split members into two arms")
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the A/B split")
+@click.option("--top", type=int, default=10, show_default=True, help=N_("members to list"))
+@click.option("--ab", is_flag=True, help=N_("an A/B test: split members into two arms"))
+@click.option("--seed", type=int, default=0, show_default=True, help=N_("seed of the A/B split"))
 @click.option(
-    "--html", type=click.Path(dir_okay=False), help="also write the comparison as an HTML page"
+    "--html", type=click.Path(dir_okay=False), help=N_("also write the comparison as an HTML page")
 )
 @_with_events_options
 @guarded
@@ -1350,9 +1408,6 @@ def compare_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
-    members who gain or lose the most. With --ab, each member is in one arm only
-    (a seeded hash of the id) and each arm is reported."""
     from incentive.analysis import compare
 
     check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
@@ -1436,13 +1491,15 @@ def compare_command(
         console.print(movers)
 
 
-@main.command("test")
+@main.command(
+    "test",
+    help=N_("Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."),
+)
 @click.argument("scheme")
 @click.argument("cases")
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @guarded
 def test_command(scheme: str, cases: str, roster: str | None) -> None:
-    """Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."""
     from incentive.cases import load_cases, run_case
     from incentive.roster import load_roster
 
@@ -1465,21 +1522,31 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-@main.command("simulate")
+@main.command(
+    "simulate",
+    help=N_(
+        "Dry-run SCHEME on real activity (EVENTS) or a simulated population, and report "
+        "what it gives out, to whom, and what it costs."
+    ),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1)
 @click.option(
     "--population",
     type=click.Path(dir_okay=False),
-    help="a synthetic population (YAML) instead of EVENTS files",
+    help=N_("a synthetic population (YAML) instead of EVENTS files"),
 )
-@click.option("--seed", type=int, help="seed for the population and for random draws")
-@click.option("--save-events", type=click.Path(dir_okay=False), help="write the simulated events")
-@click.option("--save-roster", type=click.Path(dir_okay=False), help="write the simulated roster")
+@click.option("--seed", type=int, help=N_("seed for the population and for random draws"))
 @click.option(
-    "--html", type=click.Path(dir_okay=False), help="also write the report as an HTML page"
+    "--save-events", type=click.Path(dir_okay=False), help=N_("write the simulated events")
 )
-@click.option("--quiet", is_flag=True, help="no progress on standard error")
+@click.option(
+    "--save-roster", type=click.Path(dir_okay=False), help=N_("write the simulated roster")
+)
+@click.option(
+    "--html", type=click.Path(dir_okay=False), help=N_("also write the report as an HTML page")
+)
+@click.option("--quiet", is_flag=True, help=N_("no progress on standard error"))
 @_with_events_options
 @guarded
 def simulate_command(
@@ -1500,8 +1567,6 @@ def simulate_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
-    report what it gives out, to whom, and what it costs."""
     from incentive.events import read_text_file
     from incentive.population import load_population
     from incentive.report import build_report, print_report

@@ -21,9 +21,7 @@ def test_the_docs_list_every_code_once() -> None:
     text = (ROOT / "docs" / "embedding.md").read_text(encoding="utf-8")
     table = text.split("### Reason codes", 1)[1].split("\n\n")[2]
     documented = [
-        code
-        for row in table.splitlines()[2:]
-        for code in re.findall(r"`(\w+)`", row.split("|")[1])
+        code for row in table.splitlines()[2:] for code in re.findall(r"`(\w+)`", row.split("|")[1])
     ]
     assert sorted(documented) == sorted(RECORD_CODES)
     assert len(documented) == len(set(documented))
