@@ -62,18 +62,18 @@ def guarded(func: F) -> F:
         except click.ClickException:
             raise
         except Failure as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(_("error: {message}").format(message=err), err=True)
             sys.exit(err.code)
         except IncentiveError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_INVALID)
         except EncodingProblem as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(_("error: {message}").format(message=err), err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             # Ctrl-C: every output is written to a temporary file first and renamed at
             # the end (write_atomically), so nothing half-written is left behind.
-            click.echo("interrupted: nothing was written", err=True)
+            click.echo(_("interrupted: nothing was written"), err=True)
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing to report. Point stdout at
@@ -81,14 +81,16 @@ def guarded(func: F) -> F:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)
         except (OSError, UnicodeDecodeError) as err:
-            click.echo(f"error: {_os_message(err)}", err=True)
+            click.echo(_("error: {message}").format(message=_os_message(err)), err=True)
             sys.exit(EXIT_USAGE)
         except Exception as err:  # a bug: say so plainly
             if os.environ.get("INCENTIVE_DEBUG"):
                 raise
             click.echo(
-                f"internal error: {type(err).__name__}: {err}\n"
-                "this is a bug in incentive; rerun with INCENTIVE_DEBUG=1 for details",
+                _(
+                    "internal error: {name__}: {err}\nthis is a bug in incentive; rerun with "
+                    "INCENTIVE_DEBUG=1 for details"
+                ).format(name__=type(err).__name__, err=err),
                 err=True,
             )
             sys.exit(EXIT_INTERNAL)
@@ -98,13 +100,13 @@ def guarded(func: F) -> F:
 
 def _os_message(err: Exception) -> str:
     if isinstance(err, FileNotFoundError):
-        return f"no such file: {err.filename}"
+        return _("no such file: {file}").format(file=err.filename)
     if isinstance(err, IsADirectoryError):
-        return f"is a directory, not a file: {err.filename}"
+        return _("is a directory, not a file: {file}").format(file=err.filename)
     if isinstance(err, PermissionError):
-        return f"permission denied: {err.filename}"
+        return _("permission denied: {file}").format(file=err.filename)
     if isinstance(err, UnicodeDecodeError):
-        return "the file is not UTF-8 text"
+        return _("the file is not UTF-8 text")
     return str(err)
 
 
@@ -122,22 +124,44 @@ def check_outputs(outputs: dict[str, str | None], inputs: tuple[str | None, ...]
         target = Path(path)
         where = os.path.abspath(path)
         if where in seen:
-            raise Failure(f"{option} and {seen[where]} name the same file {path}", EXIT_USAGE)
+            raise Failure(
+                _("{option} and {value} name the same file {path}").format(
+                    option=option, value=seen[where], path=path
+                ),
+                EXIT_USAGE,
+            )
         seen[where] = option
         if target.is_dir():
-            raise Failure(f"{option} {path} is a directory, not a file", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path} is a directory, not a file").format(option=option, path=path),
+                EXIT_USAGE,
+            )
         folder = target.parent
         if not folder.is_dir():
-            raise Failure(f"{option} {path}: the folder {folder} does not exist", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path}: the folder {folder} does not exist").format(
+                    option=option, path=path, folder=folder
+                ),
+                EXIT_USAGE,
+            )
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise Failure(f"{option} {path}: cannot write in the folder {folder}", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path}: cannot write in the folder {folder}").format(
+                    option=option, path=path, folder=folder
+                ),
+                EXIT_USAGE,
+            )
         if target.exists() and not os.access(target, os.W_OK):
-            raise Failure(f"{option} {path} is read-only", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path} is read-only").format(option=option, path=path), EXIT_USAGE
+            )
         for source in inputs:
             if _same_file(target, source):
                 raise Failure(
-                    f"{option} {path} is also an input: writing it would destroy it; "
-                    "write to another file",
+                    _(
+                        "{option} {path} is also an input: writing it would destroy it; write to "
+                        "another file"
+                    ).format(option=option, path=path),
                     EXIT_USAGE,
                 )
 
@@ -185,7 +209,10 @@ def read_scheme_text(path: str) -> str:
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise Failure(
-            f"{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8", EXIT_USAGE
+            _("{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8").format(
+                path=path, line=line
+            ),
+            EXIT_USAGE,
         ) from None
 
 
@@ -251,14 +278,19 @@ def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
         export, sep, field = pair.partition("=")
         if not sep or not export.strip() or not field.strip():
             raise Failure(
-                f"--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns 类型=type,成员=member,"
-                "时间=at)",
+                _(
+                    "--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns "
+                    "类型=type,成员=member,时间=at)"
+                ).format(pair=pair),
                 EXIT_USAGE,
             )
         mapping[export.strip()] = field.strip()
     if time_format is not None and "%" not in time_format:
         raise Failure(
-            f"--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')", EXIT_USAGE
+            _("--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')").format(
+                time_format=time_format
+            ),
+            EXIT_USAGE,
         )
     return ReadOptions(time_format, mapping or None)
 
@@ -335,11 +367,16 @@ def _parse_until(value: str | None, program: Program) -> datetime | None:
         instant = None  # beyond year 9999 once its offset is applied
     else:
         if instant is None:
-            raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+            raise Failure(
+                _("--until is not an ISO 8601 time: {value!r}").format(value=value), EXIT_USAGE
+            )
     if instant is None or not in_range(instant):
         raise Failure(
-            f"--until {value} is outside the years incentive counts in ({FIRST_YEAR} to "
-            f"{LAST_YEAR}); without --until, the end of the input closes every period",
+            _(
+                "--until {value} is outside the years incentive counts in ({FIRST_YEAR} "
+                "to {LAST_YEAR}); without --until, the end of the input closes every "
+                "period"
+            ).format(value=value, FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR),
             EXIT_USAGE,
         )
     return instant
@@ -589,9 +626,9 @@ def run_command(
     if unknown:
         near = did_you_mean(unknown[0], RECORD_KINDS)
         raise Failure(
-            f"--only: unknown record kind `{unknown[0]}`"
-            + (f" (did you mean `{near}`?)" if near else "")
-            + "; the kinds are "
+            _("--only: unknown record kind `{value}`").format(value=unknown[0])
+            + (_(" (did you mean `{near}`?)").format(near=near) if near else "")
+            + _("; the kinds are ")
             + ", ".join(RECORD_KINDS),
             EXIT_USAGE,
         )
@@ -625,7 +662,7 @@ def run_command(
         )  # fmt: skip
     if close_periods or new_input or on_change != "refuse" or horizon_hours or renames:
         raise Failure(
-            "--close, --new-input, --on-change, --rename and --horizon go with --state",
+            _("--close, --new-input, --on-change, --rename and --horizon go with --state"),
             EXIT_USAGE,
         )
     # The run's state is plain data without reference cycles: the cyclic collector
@@ -655,8 +692,10 @@ def run_command(
     if not quiet:
         if summary.spilled:
             click.echo(
-                "the events were not in time order: they were read twice and sorted on "
-                "disk; sort them by `at` first for a single pass",
+                _(
+                    "the events were not in time order: they were read twice and sorted on "
+                    "disk; sort them by `at` first for a single pass"
+                ),
                 err=True,
             )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(summary.kinds.items()))
@@ -665,8 +704,10 @@ def run_command(
         )
         if problems:
             click.echo(
-                f"{problems} event(s) could not be evaluated: see the bad_event and "
-                "conflict records",
+                _(
+                    "{problems} event(s) could not be evaluated: see the bad_event and "
+                    "conflict records"
+                ).format(problems=problems),
                 err=True,
             )
         if summary.lacking:
@@ -674,8 +715,10 @@ def run_command(
                 f"`{name}` ({count})" for name, count in sorted(summary.lacking.items())
             )
             click.echo(
-                f"{sum(summary.lacking.values())} award(s) refused because the event lacks an "
-                f"attribute a rule reads: {listed}; a renamed column? see the refused records",
+                _(
+                    "{value} award(s) refused because the event lacks an attribute a rule "
+                    "reads: {listed}; a renamed column? see the refused records"
+                ).format(value=sum(summary.lacking.values()), listed=listed),
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
@@ -780,7 +823,7 @@ def _run_stored(
     from incentive.store import StoreError
 
     if fmt == "table":
-        raise Failure("--state writes records as JSON Lines: leave out --format table", 2)
+        raise Failure(_("--state writes records as JSON Lines: leave out --format table"), 2)
     if out:
         _refuse_overwriting_input(Path(out), events)
     counts: dict[str, int] = {}
@@ -829,20 +872,28 @@ def _run_stored(
     if not quiet:
         if left:
             click.echo(
-                f"the last line of {events[-1]} has no end yet and cannot be read: it is "
-                "left for the next run",
+                _(
+                    "the last line of {value} has no end yet and cannot be read: it is left "
+                    "for the next run"
+                ).format(value=events[-1]),
                 err=True,
             )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
         click.echo(
-            f"{program.name}: {listed or 'no records'}; {members} member(s); "
-            f"state kept in {state_path}",
+            _("{program}: {value}; {members} member(s); state kept in {state_path}").format(
+                program=program.name,
+                value=listed or "no records",
+                members=members,
+                state_path=state_path,
+            ),
             err=True,
         )
         if problems:
             click.echo(
-                f"{problems} event(s) could not be evaluated: see the bad_event and "
-                "conflict records",
+                _(
+                    "{problems} event(s) could not be evaluated: see the bad_event and "
+                    "conflict records"
+                ).format(problems=problems),
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
@@ -865,7 +916,10 @@ def _renames(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         old, equals, new = pair.partition("=")
         if not equals or not old.strip() or not new.strip():
-            raise Failure(f"--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)", 2)
+            raise Failure(
+                _("--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)").format(pair=pair),
+                2,
+            )
         renames[old.strip()] = new.strip()
     return renames
 
@@ -875,8 +929,10 @@ def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
     for path in events:
         if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
             raise Failure(
-                f"--out {out} is also an events file: the records would overwrite the "
-                "events; write them to another file",
+                _(
+                    "--out {out} is also an events file: the records would overwrite the "
+                    "events; write them to another file"
+                ).format(out=out),
                 EXIT_USAGE,
             )
 
@@ -1018,24 +1074,28 @@ def replay_command(
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if result.changes:
-        click.echo("the scheme differs from the one that wrote the store:")
+        click.echo(_("the scheme differs from the one that wrote the store:"))
         for line in result.changes:
             click.echo(f"  - {line}")
     else:
-        click.echo("the same scheme as the one that wrote the store")
-    click.echo("points per rule (stored -> replayed):")
+        click.echo(_("the same scheme as the one that wrote the store"))
+    click.echo(_("points per rule (stored -> replayed):"))
     for row in diff.rules:
         click.echo(
             f"  {row['rule']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
             f"({row['change']:+,})"
         )
-    click.echo(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
+    click.echo(
+        _("members: {gainers} gain, {losers} lose, {same} unchanged").format(
+            gainers=diff.gainers, losers=diff.losers, same=diff.same
+        )
+    )
     for row in diff.members[:top]:
         click.echo(
             f"  {row['member']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
             f"({row['change']:+,})"
         )
-    click.echo("a dry run: nothing was written")
+    click.echo(_("a dry run: nothing was written"))
 
 
 @main.command(
@@ -1102,7 +1162,7 @@ def serve_command(
         from incentive.serve import create_app
     except ImportError:
         raise Failure(
-            "incentive serve needs the `serve` extra: pip install 'incentive[serve]'", EXIT_USAGE
+            _("incentive serve needs the `serve` extra: pip install 'incentive[serve]'"), EXIT_USAGE
         ) from None
     from incentive.live import open_live
     from incentive.roster import load_roster
@@ -1121,7 +1181,12 @@ def serve_command(
         )
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None
-    click.echo(f"{program.name}: serving on http://{host}:{port} (state in {state_path})", err=True)
+    click.echo(
+        _("{program}: serving on http://{host}:{port} (state in {state_path})").format(
+            program=program.name, host=host, port=port, state_path=state_path
+        ),
+        err=True,
+    )
     try:
         uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
     finally:
@@ -1152,7 +1217,7 @@ def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool) -> None
         if check_only:
             if canonical != text:
                 unformatted.append(path)
-                click.echo(f"{path}: not in canonical form", err=True)
+                click.echo(_("{path}: not in canonical form").format(path=path), err=True)
         elif write and path != "-":
             if canonical != text:
                 write_text_atomically(path, canonical)
@@ -1359,9 +1424,9 @@ def explain_command(
         known = sorted(result.balances)
         near = did_you_mean(member, known)
         click.echo(
-            f"no record names `{member}`"
-            + (f" (did you mean `{near}`?)" if near else "")
-            + f": {len(known)} member(s) took part",
+            _("no record names `{member}`").format(member=member)
+            + (_(" (did you mean `{near}`?)").format(near=near) if near else "")
+            + _(": {value} member(s) took part").format(value=len(known)),
             err=True,
         )
         sys.exit(EXIT_INVALID)
@@ -1518,7 +1583,9 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
         click.echo(f"FAIL  {case.name}")
         for problem in outcome.problems:
             click.echo(f"  - {problem}")
-    click.echo(f"{len(listed) - failed} passed, {failed} failed")
+    click.echo(
+        _("{value} passed, {failed} failed").format(value=len(listed) - failed, failed=failed)
+    )
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
@@ -1575,7 +1642,7 @@ def simulate_command(
     from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
-        raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
+        raise Failure(_("give either EVENTS files or --population, not both"), EXIT_USAGE)
     check_outputs(
         {"--save-events": save_events, "--save-roster": save_roster, "--html": html},
         (scheme, *events, roster, population),
@@ -1604,8 +1671,10 @@ def simulate_command(
         members = [row["member"] for row in simulated.roster]
         if teams is not None and not set(members) & set(teams.members):
             click.echo(
-                f"warning: the roster {roster} names none of the population's members "
-                f"({members[0]}, ...): no one is in a team",
+                _(
+                    "warning: the roster {roster} names none of the population's members "
+                    "({value}, ...): no one is in a team"
+                ).format(roster=roster, value=members[0]),
                 err=True,
             )
         teams = run.roster

@@ -172,3 +172,13 @@ def test_usage_errors_in_the_chosen_language() -> None:
     assert "查看帮助" in result.output
     english = run_cli(["--lang", "en", "chek"])
     assert "Error: No such command 'chek'." in english.output
+
+
+def test_command_line_errors_in_the_chosen_language(tmp_path: Path) -> None:
+    scheme = ROOT / "schemes" / "writing_camp.incentive"
+    missing = tmp_path / "nowhere.jsonl"
+    zh = run_cli(["--lang", "zh", "run", str(scheme), str(missing)])
+    assert zh.exit_code == 2
+    assert f"错误：没有这个文件：{missing}" in zh.output
+    en = run_cli(["--lang", "en", "run", str(scheme), str(missing)])
+    assert f"error: no such file: {missing}" in en.output
