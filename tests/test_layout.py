@@ -40,7 +40,7 @@ LAYERS: list[set[str]] = [
     {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
     {"live"},  # a session kept in a store
     {"serve"},  # the HTTP service over a live session
-    {"cli", "__init__", "__main__"},
+    {"cli", "clihelp", "__init__", "__main__"},
 ]
 FACADE = {("program", "runner")}  # Program.evaluate / Program.session
 
