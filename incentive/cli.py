@@ -700,7 +700,10 @@ def run_command(
             )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(summary.kinds.items()))
         click.echo(
-            f"{program.name}: {listed or 'no records'}; {summary.members} member(s)", err=True
+            _("{program}: {records}; {members} member(s)").format(
+                program=program.name, records=listed or _("no records"), members=summary.members
+            ),
+            err=True,
         )
         if problems:
             click.echo(
@@ -882,7 +885,7 @@ def _run_stored(
         click.echo(
             _("{program}: {value}; {members} member(s); state kept in {state_path}").format(
                 program=program.name,
-                value=listed or "no records",
+                value=listed or _("no records"),
                 members=members,
                 state_path=state_path,
             ),
@@ -1432,7 +1435,7 @@ def explain_command(
         sys.exit(EXIT_INVALID)
     _print_table(records, sys.stdout)
     shown = ", ".join(f"{points} {currency}" for currency, points in (balances or {}).items())
-    click.echo(f"balance: {shown or 'nothing'}")
+    click.echo(_("balance: {balance}").format(balance=shown or _("nothing")))
     for step in steps:
         click.echo(step.text())
 
