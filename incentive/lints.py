@@ -11,7 +11,7 @@ from decimal import Decimal
 from incentive import ast
 from incentive.diagnostics import Diagnostic, Severity, Span
 from incentive.formatter import format_expr
-from incentive.i18n import _, unit
+from incentive.i18n import N_, _, unit
 from incentive.program import RuleSpec
 
 
@@ -19,6 +19,10 @@ def lint(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
     yield from _never_fires(rules, file)
     yield from _pays_twice(rules, file)
     yield from _cap_never_binds(rules, file)
+
+
+# How a cap's owner is named in a sentence (CapSpec.owner is "rule:<name>" or "group:<name>").
+_OWNER_WORDS = {"rule": N_("rule"), "group": N_("group")}
 
 
 def _warning(code: str, message: str, span: Span, file: str, hint: str) -> Diagnostic:
@@ -182,8 +186,15 @@ def _cap_never_binds(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnos
                 reported.add(owner)
                 yield _warning(
                     "W0310",
-                    _("{value} can never bind: its rules pay at most {most} per {period}").format(
-                        value=cap.describe(), most=most, period=unit(cap.period)
+                    _(
+                        "cap {points} per {period} on {kind} `{name}` can never bind: its rules "
+                        "pay at most {most} per {period}"
+                    ).format(
+                        points=cap.points,
+                        period=unit(cap.period),
+                        kind=_(_OWNER_WORDS[owner.partition(":")[0]]),
+                        name=owner.partition(":")[2],
+                        most=most,
                     ),
                     members[0].span,
                     file,

@@ -42,7 +42,14 @@ def error_examples() -> list[tuple[str, str]]:
     return found
 
 
-EXAMPLES = error_examples()
+def checker_cases() -> list[tuple[str, str]]:
+    """The broken schemes of tests/test_checker.py, one for each code."""
+    from test_checker import CASES
+
+    return [(f"test_checker {code}-{index}", text) for index, (code, text, *_) in enumerate(CASES)]
+
+
+EXAMPLES = error_examples() + checker_cases()
 
 
 def diagnostics_of(text: str) -> list[str]:
@@ -54,7 +61,7 @@ def diagnostics_of(text: str) -> list[str]:
 
 
 def test_there_are_examples_to_check() -> None:
-    assert len(EXAMPLES) >= 50
+    assert len(EXAMPLES) >= 140  # 55 in docs/errors.md, 87 in tests/test_checker.py
 
 
 @pytest.mark.parametrize(("where", "text"), EXAMPLES, ids=[w for w, _ in EXAMPLES])
