@@ -1512,51 +1512,9 @@ def compare_command(
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
         return
-    if fmt == "csv":
-        from incentive.report import write_csv_tables
+    from incentive.report import print_comparison
 
-        heads = ["currency", "A", "B", "change"]
-        write_csv_tables(
-            [
-                ("points per rule", ["rule", *heads], [list(r.values()) for r in diff.rules]),
-                ("members", ["member", *heads], [list(r.values()) for r in diff.members]),
-            ],
-            sys.stdout.buffer,
-        )
-        return
-    from rich.table import Table
-
-    from incentive.report import console_for
-
-    console = console_for(sys.stdout, 120)
-    rules = Table(title="points per rule")
-    for column in ("rule", "currency", "A", "B", "change"):
-        rules.add_column(column, justify="left" if column in ("rule", "currency") else "right")
-    for row in diff.rules:
-        rules.add_row(
-            row["rule"],
-            row["currency"],
-            *(f"{row[k]:+,}" if k == "change" else f"{row[k]:,}" for k in ("a", "b", "change")),
-        )
-    console.print(rules)
-    for currency, cost in diff.cost.items():
-        console.print(f"cost in {currency}: A {cost['a']:,}, B {cost['b']:,} ({cost['change']:+,})")
-    console.print(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
-    if diff.members:
-        movers = Table(title=f"the {min(top, len(diff.members))} biggest changes")
-        for column in ("member", "currency", "A", "B", "change"):
-            movers.add_column(
-                column, justify="left" if column in ("member", "currency") else "right"
-            )
-        for row in diff.members[:top]:
-            movers.add_row(
-                row["member"],
-                row["currency"],
-                f"{row['a']:,}",
-                f"{row['b']:,}",
-                f"{row['change']:+,}",
-            )
-        console.print(movers)
+    print_comparison(diff, sys.stdout, top, fmt)
 
 
 @main.command(
@@ -1724,7 +1682,7 @@ def _ab_test(
     encoding: str | None = None,
     how: ReadOptions | None = None,
 ) -> None:
-    from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
+    from incentive.analysis import ab_metrics, arm_of
     from incentive.events import Event
     from incentive.report import build_report
     from incentive.roster import load_roster
@@ -1752,45 +1710,9 @@ def _ab_test(
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
         return
-    if fmt == "csv":
-        from incentive.report import write_csv_tables
+    from incentive.report import print_ab
 
-        write_csv_tables(
-            [
-                (
-                    f"A/B test, {currency} (seed {seed})",
-                    ["measure", "A", "B"],
-                    [
-                        [m, arms["A"][currency][m], arms["B"][currency][m]]
-                        for m in arms["A"][currency]
-                    ],
-                )
-                for currency in sorted(set(arms["A"]) & set(arms["B"]))
-            ],
-            sys.stdout.buffer,
-        )
-        return
-    from rich.table import Table
-
-    from incentive.report import console_for
-
-    console = console_for(sys.stdout, 120)
-    for currency in sorted(set(arms["A"]) & set(arms["B"])):
-        grid = Table(title=f"A/B test, {currency} (seed {seed})")
-        grid.add_column("measure")
-        grid.add_column("A", justify="right")
-        grid.add_column("B", justify="right")
-        for measure in arms["A"][currency]:
-            grid.add_row(
-                measure, str(arms["A"][currency][measure]), str(arms["B"][currency][measure])
-            )
-        console.print(grid)
-    smaller = min(metrics["members"] for arm in arms.values() for metrics in arm.values())
-    if smaller < AB_ARM_MEMBERS:
-        console.print(
-            f"note: an arm has {smaller} members; the field's rule of thumb is at least "
-            f"{AB_ARM_MEMBERS:,}"
-        )
+    print_ab(arms, seed, sys.stdout, fmt)
 
 
 if __name__ == "__main__":  # pragma: no cover
