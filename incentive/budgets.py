@@ -51,6 +51,7 @@ def apply_budgets(
             points=proposal.points,
             currency=proposal.currency,
             events=proposal.events,
+            code="budget_reached",
             reason=why,
         )
         return None, [refused]
@@ -62,6 +63,7 @@ def apply_budgets(
         points=proposal.points - granted,
         currency=proposal.currency,
         events=proposal.events,
+        code="budget_reached",
         reason=f"{why}: {granted} of {proposal.points} paid",
     )
     return replace(proposal, points=granted), [cut]

@@ -20,7 +20,7 @@ from incentive.events import Event
 from incentive.expressions import condition_holds
 from incentive.ledger import Ledger
 from incentive.program import CatalogueSpec, Program, RedeemSpec
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.state import EngineState, MemberState, limit_reached, local_time, use_limits
 
 
@@ -53,7 +53,7 @@ def shop(
     asked = attrs.get(spec.attribute)
     gift = spec.gift(asked) if isinstance(asked, str) else None
 
-    def refuse(reason: str) -> Record:
+    def refuse(reason: str, code: RecordCode) -> Record:
         return Record(
             kind="refused",
             at=stamp,
@@ -63,32 +63,40 @@ def shop(
             currency=spec.currency,
             item=gift.name if gift is not None else None,
             events=(event.id,),
+            code=code,
             reason=reason,
         )
 
     if not condition_holds(spec.condition, attrs):
-        yield refuse(f"catalogue `{spec.name}`: its `where` condition does not hold")
+        yield refuse(
+            f"catalogue `{spec.name}`: its `where` condition does not hold", "condition_false"
+        )
         return
     if not isinstance(asked, str) or not asked:
-        yield refuse(f"the event has no `{spec.attribute}`: which gift to redeem")
+        yield refuse(
+            f"the event has no `{spec.attribute}`: which gift to redeem", "missing_attribute"
+        )
         return
     if gift is None:
         near = did_you_mean(asked, [g.name for g in spec.gifts])
         yield refuse(
             f"no gift `{asked}` in catalogue `{spec.name}`"
-            + (f" (did you mean `{near}`?)" if near else "")
+            + (f" (did you mean `{near}`?)" if near else ""),
+            "no_such_gift",
         )
         return
     balance = member.balances.get(spec.currency, 0)
     stock_key = f"{spec.name}:{gift.name}"
     stock_period = calendar.period_key(gift.stock_period, day) if gift.stock_period else ""
-    problem = None
+    problem: str | None = None
+    code: RecordCode = "out_of_stock"
     if gift.price > balance:
         problem = f"`{gift.name}` costs {gift.price}; the balance is {balance}"
+        code = "balance_too_low"
     elif (full := limit_reached(member, spec.name, spec.limits, calendar, day)) is not None:
-        problem = f"{full.describe()} reached"
+        problem, code = f"{full.describe()} reached", "limit_reached"
     elif (full := limit_reached(member, stock_key, gift.limits, calendar, day)) is not None:
-        problem = f"{full.describe()} reached for `{gift.name}`"
+        problem, code = f"{full.describe()} reached for `{gift.name}`", "limit_reached"
     elif gift.stock is not None and _used(state, stock_key, stock_period) >= gift.stock:
         per = f" per {gift.stock_period}" if gift.stock_period else ""
         problem = f"`{gift.name}` is out of stock ({gift.stock}{per})"
@@ -108,9 +116,10 @@ def shop(
                     f"budget {points} {spec.currency} per {period} for catalogue "
                     f"`{spec.name}` reached: {points - used} left"
                 )
+                code = "budget_reached"
                 break
     if problem is not None:
-        yield refuse(problem)
+        yield refuse(problem, code)
         return
     use_limits(member, spec.name, spec.limits, calendar, day)
     use_limits(member, stock_key, gift.limits, calendar, day)
@@ -134,6 +143,7 @@ def shop(
         balance=ledger.spend(event.member, spec.currency, gift.price),
         item=gift.name,
         events=(event.id,),
+        code="redeemed",
         reason=f"catalogue `{spec.name}`: `{gift.name}` for {gift.price} {spec.currency}{left}",
     )
 
@@ -153,5 +163,6 @@ def unmatched(
         rule=specs[0].name,
         currency=specs[0].currency,
         events=(event.id,),
+        code="condition_false",
         reason=f"no redeem block takes this event: the `where` of {names} does not hold",
     )

@@ -37,6 +37,7 @@ from incentive.diagnostics import (
 )
 from incentive.expressions import AmountError, evaluate, to_points, uses_random
 from incentive.formatter import format_clause, format_expr, name_text
+from incentive.i18n import N_, _, unit
 from incentive.lints import lint
 from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
@@ -144,8 +145,11 @@ def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Di
     return out
 
 
+_TYPE_WORDS = {"number": N_("a number"), "text": N_("text"), "bool": N_("true or false")}
+
+
 def _describe_type(t: ValueType) -> str:
-    return {"number": "a number", "text": "text", "bool": "true or false"}[t]
+    return _(_TYPE_WORDS[t])
 
 
 @dataclass
@@ -200,9 +204,9 @@ class _Checker:
         for extra in found[1:]:
             self.bag.error(
                 "E0202",
-                f"`{what}` is declared more than once",
+                _("`{what}` is declared more than once").format(what=what),
                 extra.span,
-                f"the first is on line {found[0].span.line}",
+                _("the first is on line {line}").format(line=found[0].span.line),
             )
         return found[0] if found else None
 
@@ -212,15 +216,18 @@ class _Checker:
         except ValueError:
             self.bag.error(
                 "E0206",
-                f"`{text}` is not a calendar date",
+                _("`{text}` is not a calendar date").format(text=text),
                 span,
-                "write dates as YYYY-MM-DD, e.g. 2026-03-01",
+                _("write dates as YYYY-MM-DD, e.g. 2026-03-01"),
             )
             return None
         if not in_range(value):
             self.bag.error(
                 "E0242",
-                f"`{text}` is outside the years the engine counts in ({FIRST_YEAR} to {LAST_YEAR})",
+                _(
+                    "`{text}` is outside the years the engine counts in ({FIRST_YEAR} to "
+                    "{LAST_YEAR})"
+                ).format(text=text, FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR),
                 span,
             )
             return None
@@ -243,9 +250,11 @@ class _Checker:
             if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
                     "W0303",
-                    f"group `{group_name}` has no rules",
+                    _("group `{group_name}` has no rules").format(group_name=group_name),
                     group.name.span,
-                    f"add `group {group_name}` to the rules it should cap",
+                    _("add `group {group_name}` to the rules it should cap").format(
+                        group_name=group_name
+                    ),
                 )
         expiry, levels, seed = self.ledger.expiry(), self.ledger.levels(), self.ledger.seed()
         if self.bag.has_errors:
@@ -295,7 +304,11 @@ class _Checker:
         for decl in currency_decls:
             for name in decl.names:
                 if name.value in seen:
-                    self.bag.error("E0209", f"currency `{name.value}` is declared twice", name.span)
+                    self.bag.error(
+                        "E0209",
+                        _("currency `{name}` is declared twice").format(name=name.value),
+                        name.span,
+                    )
                 seen[name.value] = name
         self.header.currencies = list(seen) or [DEFAULT_CURRENCY]
 
@@ -307,19 +320,21 @@ class _Checker:
                 hints = zone_hints(tz.zone) or (
                     'use an IANA zone name such as "Asia/Shanghai" or "Europe/Berlin"',
                 )
-                self.bag.error("E0203", f"unknown time zone `{tz.zone}`", tz.span, *hints)
+                self.bag.error(
+                    "E0203", _("unknown time zone `{zone}`").format(zone=tz.zone), tz.span, *hints
+                )
 
         day = self._single(ast.DayDecl, "day ends")
         if isinstance(day, ast.DayDecl):
-            hour, _, minute = day.ends.partition(":")
+            hour, _sep, minute = day.ends.partition(":")
             if int(hour) <= 23 and int(minute) <= 59:
                 self.header.day_ends = time(int(hour), int(minute))
             else:
                 self.bag.error(
                     "E0204",
-                    f"`{day.ends}` is not a time of day",
+                    _("`{ends}` is not a time of day").format(ends=day.ends),
                     day.span,
-                    "write times as HH:MM between 00:00 and 23:59",
+                    _("write times as HH:MM between 00:00 and 23:59"),
                 )
 
         week = self._single(ast.WeekDecl, "week starts")
@@ -330,7 +345,7 @@ class _Checker:
             else:
                 self.bag.error(
                     "E0205",
-                    f"unknown weekday `{week.starts.value}`",
+                    _("unknown weekday `{starts}`").format(starts=week.starts.value),
                     week.starts.span,
                     *suggestion_hints(weekday, WEEKDAYS),
                 )
@@ -342,7 +357,11 @@ class _Checker:
             if first and last:
                 if last < first:
                     self.bag.error(
-                        "E0206", f"the season ends ({last}) before it starts ({first})", season.span
+                        "E0206",
+                        _("the season ends ({last}) before it starts ({first})").format(
+                            last=last, first=first
+                        ),
+                        season.span,
                     )
                 else:
                     self.header.season = (first, last)
@@ -357,7 +376,7 @@ class _Checker:
                 if event.name.value in self.declared_events:
                     self.bag.error(
                         "E0209",
-                        f"event type `{event.name.value}` is declared twice",
+                        _("event type `{event}` is declared twice").format(event=event.name.value),
                         event.name.span,
                     )
                 attrs: dict[str, ValueType] = {}
@@ -366,27 +385,31 @@ class _Checker:
                     if attr.name.value in attrs:
                         self.bag.error(
                             "E0209",
-                            f"attribute `{attr.name.value}` is declared twice",
+                            _("attribute `{attr}` is declared twice").format(attr=attr.name.value),
                             attr.name.span,
                         )
                     if attr.name.value in CLOCK_ATTRIBUTES:
                         # the engines compute it from the event's time: it would hide this
                         self.bag.error(
                             "E0209",
-                            f"`{attr.name.value}` is already an attribute of every event",
+                            _("`{attr}` is already an attribute of every event").format(
+                                attr=attr.name.value
+                            ),
                             attr.name.span,
-                            "it is read from the event's time in the scheme's zone; "
-                            "name the attribute differently",
+                            _(
+                                "it is read from the event's time in the scheme's zone; name the "
+                                "attribute differently"
+                            ),
                         )
                         continue
                     if type_name not in VALUE_TYPES:
                         self.bag.error(
                             "E0218",
-                            f"unknown attribute type `{type_name}`",
+                            _("unknown attribute type `{type_name}`").format(type_name=type_name),
                             attr.type.span,
                             *(
                                 suggestion_hints(type_name, VALUE_TYPES)
-                                or ("the types are `number`, `text` and `bool`",)
+                                or (_("the types are `number`, `text` and `bool`"),)
                             ),
                         )
                         continue
@@ -398,9 +421,9 @@ class _Checker:
         if count <= 0:
             self.bag.error(
                 "E0213",
-                f"{what} must be at least 1",
+                _("{what} must be at least 1").format(what=what),
                 span,
-                "to switch a rule off, remove it or comment it out with `#`",
+                _("to switch a rule off, remove it or comment it out with `#`"),
             )
             return False
         return True
@@ -413,12 +436,14 @@ class _Checker:
         if days > MAX_DAYS:
             self.bag.error(
                 "E0242",
-                f"{what} of {days:,} days is longer than the engine counts ({MAX_DAYS:,} days, "
-                "about a hundred years)",
+                _(
+                    "{what} of {days:,} days is longer than the engine counts ({MAX_DAYS:,} "
+                    "days, about a hundred years)"
+                ).format(what=what, days=days, MAX_DAYS=MAX_DAYS),
                 span,
-                "for points that never expire, leave out `expire`"
-                if what == "an expiry"
-                else f"write at most {MAX_DAYS:,} days",
+                _("for points that never expire, leave out `expire`")
+                if what == _("an expiry")
+                else _("write at most {MAX_DAYS:,} days").format(MAX_DAYS=MAX_DAYS),
             )
             return False
         return True
@@ -427,9 +452,9 @@ class _Checker:
         if period == "season" and self.header.season is None:
             self.bag.error(
                 "E0215",
-                "`per season` needs a season",
+                _("`per season` needs a season"),
                 span,
-                "declare one in the header: `season 2026-03-01 to 2026-03-21`",
+                _("declare one in the header: `season 2026-03-01 to 2026-03-21`"),
             )
             return False
         return True
@@ -443,9 +468,13 @@ class _Checker:
             if cap.period in by_period:
                 self.bag.error(
                     "E0214",
-                    f"two caps per {cap.period} ({by_period[cap.period].points} and {cap.points})",
+                    _("two caps per {period} ({points} and {points2})").format(
+                        period=unit(cap.period),
+                        points=by_period[cap.period].points,
+                        points2=cap.points,
+                    ),
                     cap.span,
-                    "keep one of them",
+                    _("keep one of them"),
                 )
                 ok = False
             by_period[cap.period] = cap
@@ -463,13 +492,15 @@ class _Checker:
     def _warn_never_binds(self, items: list[tuple[int, ast.PeriodName | None, Span, str]]) -> None:
         """A bound over a period at or above a bound over a period it lies in never binds."""
         for count, period, span, text in items:
-            for other_count, other_period, _, other_text in items:
+            for other_count, other_period, _other, other_text in items:
                 if (period, other_period) in _NESTED_PERIODS and other_count <= count:
                     self.bag.warning(
                         "W0302",
-                        f"`{text}` can never bind under `{other_text}`",
+                        _("`{text}` can never bind under `{other_text}`").format(
+                            text=text, other_text=other_text
+                        ),
                         span,
-                        "remove it, or raise the longer period's bound",
+                        _("remove it, or raise the longer period's bound"),
                     )
                     break
 
@@ -484,13 +515,19 @@ class _Checker:
                 ):
                     self.bag.error(
                         "E0209",
-                        f"`{name.value}` is already an attribute of every event",
+                        _("`{name}` is already an attribute of every event").format(
+                            name=name.value
+                        ),
                         name.span,
-                        "name the team kind differently, e.g. `team cohort`",
+                        _("name the team kind differently, e.g. `team cohort`"),
                     )
                     continue
                 if name.value in self.teams:
-                    self.bag.error("E0209", f"team `{name.value}` is declared twice", name.span)
+                    self.bag.error(
+                        "E0209",
+                        _("team `{name}` is declared twice").format(name=name.value),
+                        name.span,
+                    )
                     continue
                 self.teams[name.value] = name
 
@@ -499,7 +536,11 @@ class _Checker:
             assert isinstance(group, ast.GroupDecl)
             name = group.name.value
             if name in self.groups:
-                self.bag.error("E0209", f"group `{name}` is declared twice", group.name.span)
+                self.bag.error(
+                    "E0209",
+                    _("group `{name}` is declared twice").format(name=name),
+                    group.name.span,
+                )
                 continue
             self.groups[name] = group
             caps = [c for c in group.caps if isinstance(c, ast.Cap)]
@@ -522,13 +563,17 @@ class _Checker:
             if name in self.rule_names:
                 self.bag.error(
                     "E0201",
-                    f"rule `{name}` is declared twice",
+                    _("rule `{name}` is declared twice").format(name=name),
                     rule.name.span,
-                    f"the first is on line {self.rule_names[name].span.line}",
+                    _("the first is on line {line}").format(line=self.rule_names[name].span.line),
                 )
                 continue
             if name in self.groups:
-                self.bag.error("E0209", f"`{name}` is already the name of a group", rule.name.span)
+                self.bag.error(
+                    "E0209",
+                    _("`{name}` is already the name of a group").format(name=name),
+                    rule.name.span,
+                )
             self.rule_names[name] = rule
             rules.append(rule)
             self._check_rule(rule)
@@ -541,11 +586,13 @@ class _Checker:
                     meant = did_you_mean(group, self.groups)
                     self.bag.error(
                         "E0208",
-                        f"unknown group `{group}`",
+                        _("unknown group `{group}`").format(group=group),
                         ref.name.span,
-                        f"did you mean `{meant}`?"
+                        _("did you mean `{meant}`?").format(meant=meant)
                         if meant
-                        else f"declare it: `group {group} {{ cap 20 per day }}`",
+                        else _("declare it: `group {group} {{ cap 20 per day }}`").format(
+                            group=group
+                        ),
                     )
                     if meant is not None:
                         self.meant_groups.add(meant)  # no W0303 for it on top of E0208
@@ -555,11 +602,19 @@ class _Checker:
                     other = group_currency[group][1].name.value
                     self.bag.error(
                         "E0226",
-                        f"group `{group}` mixes currencies: rule `{name}` pays "
-                        f"`{currency}`, rule `{other}` pays "
-                        f"`{group_currency[group][0]}`",
+                        _(
+                            "group `{group}` mixes currencies: rule "
+                            "`{name}` pays `{currency}`, rule "
+                            "`{other}` pays `{value}`"
+                        ).format(
+                            group=group,
+                            name=name,
+                            currency=currency,
+                            other=other,
+                            value=group_currency[group][0],
+                        ),
                         ref.span,
-                        "a cap counts one currency; use one group per currency",
+                        _("a cap counts one currency; use one group per currency"),
                     )
                 group_currency.setdefault(group, (currency, rule))
         for group, budgets in self.group_budgets.items():
@@ -579,8 +634,10 @@ class _Checker:
                 if name in self.rule_names or name in self.ledger_names:
                     self.bag.error(
                         "E0201",
-                        f"`{name}` is already the name of a rule, redeem, grants, reverse, "
-                        "transfer or catalogue",
+                        _(
+                            "`{name}` is already the name of a rule, redeem, grants, reverse, "
+                            "transfer or catalogue"
+                        ).format(name=name),
                         item.name.span,
                     )
                     continue
@@ -619,27 +676,42 @@ class _Checker:
         for clause in rule.clauses:
             counts.setdefault(type(clause), []).append(clause)
         for kind, word, hint in (
-            (ast.On, "on", "combine them: `on a, b`"),
-            (ast.Where, "where", "combine them: `where x and y`"),
+            (ast.On, "on", N_("combine them: `on a, b`")),
+            (ast.Where, "where", N_("combine them: `where x and y`")),
             (
                 ast.Award,
                 "award",
-                "a rule pays one amount per event: add them up (`award 5 + 3`), "
-                "or write a second rule for a second award",
+                N_(
+                    "a rule pays one amount per event: add them up (`award 5 + 3`), "
+                    "or write a second rule for a second award"
+                ),
             ),
-            (ast.Once, "once", "remove it: one `once` already pays at most once ever"),
-            (ast.Uncapped, "uncapped", "remove it: one `uncapped` is enough"),
-            (ast.Streak, "streak", "a rule counts one streak: write one rule per period"),
-            (ast.Milestone, "milestone", "a rule counts one milestone: write one rule per measure"),
-            (ast.Grace, "grace", "keep one: `grace 2` lets a streak survive two missed periods"),
-            (ast.Every, "every", "keep one `every`; pay other lengths with `at N award X`"),
-            (ast.Pending, "pending", "keep one: `pending 7 days`"),
-            (ast.Reason, "reason", "keep one: `reason note`"),
-            (ast.Credit, "credit", "an award goes to one member: keep one `credit`"),
+            (ast.Once, "once", N_("remove it: one `once` already pays at most once ever")),
+            (ast.Uncapped, "uncapped", N_("remove it: one `uncapped` is enough")),
+            (ast.Streak, "streak", N_("a rule counts one streak: write one rule per period")),
+            (
+                ast.Milestone,
+                "milestone",
+                N_("a rule counts one milestone: write one rule per measure"),
+            ),
+            (
+                ast.Grace,
+                "grace",
+                N_("keep one: `grace 2` lets a streak survive two missed periods"),
+            ),
+            (ast.Every, "every", N_("keep one `every`; pay other lengths with `at N award X`")),
+            (ast.Pending, "pending", N_("keep one: `pending 7 days`")),
+            (ast.Reason, "reason", N_("keep one: `reason note`")),
+            (ast.Credit, "credit", N_("an award goes to one member: keep one `credit`")),
         ):
             for extra in counts.get(kind, [])[1:]:
                 self.bag.error(
-                    "E0212", f"rule `{name}` has more than one `{word}` clause", extra.span, hint
+                    "E0212",
+                    _("rule `{name}` has more than one `{word}` clause").format(
+                        name=name, word=word
+                    ),
+                    extra.span,
+                    _(hint),
                 )
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
@@ -647,9 +719,9 @@ class _Checker:
         if on is None and not by_points:
             self.bag.error(
                 "E0210",
-                f"rule `{name}` does not say which events it reacts to",
+                _("rule `{name}` does not say which events it reacts to").format(name=name),
                 rule.name.span,
-                "add an `on` clause: `on checkin`",
+                _("add an `on` clause: `on checkin`"),
             )
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
@@ -661,16 +733,16 @@ class _Checker:
             if rank is None:
                 self.bag.error(
                     "E0235",
-                    f"board `{name}` does not say how to rank",
+                    _("board `{name}` does not say how to rank").format(name=name),
                     rule.name.span,
-                    "add a ranking: `per day by points`, or `class per day by points`",
+                    _("add a ranking: `per day by points`, or `class per day by points`"),
                 )
         elif award is None and not tiered and perk is None:
             self.bag.error(
                 "E0211",
-                f"rule `{name}` does not award anything",
+                _("rule `{name}` does not award anything").format(name=name),
                 rule.name.span,
-                "add an `award` clause: `award 5`",
+                _("add an `award` clause: `award 5`"),
             )
         payments = _payments(rule)
         for payment in payments:
@@ -680,22 +752,24 @@ class _Checker:
             ):
                 self.bag.error(
                     "E0207",
-                    f"unknown currency `{payment.currency.value}`",
+                    _("unknown currency `{currency}`").format(currency=payment.currency.value),
                     payment.currency.span,
                     *(
                         suggestion_hints(payment.currency.value, self.header.currencies)
                         or (
-                            f"declare it: `currency {', '.join(self.header.currencies)}, "
-                            f"{payment.currency.value}`",
+                            _("declare it: {code}").format(
+                                code=f"`currency {', '.join(self.header.currencies)}, "
+                                f"{payment.currency.value}`"
+                            ),
                         )
                     ),
                 )
         if len({self._rule_currency([p]) for p in payments}) > 1:
             self.bag.error(
                 "E0226",
-                f"rule `{name}` pays in more than one currency",
+                _("rule `{name}` pays in more than one currency").format(name=name),
                 rule.name.span,
-                "a rule pays one currency; write one rule per currency",
+                _("a rule pays one currency; write one rule per currency"),
             )
 
         # limits
@@ -721,14 +795,18 @@ class _Checker:
                 # Each limit counts every award under the same counter, so two limits
                 # for one period count each award twice (even when they are equal).
                 first = by_period[(period, key)]
-                label = "ever" if period is None else f"per {period}"
-                label += f" for each {key}" if key else ""
+                label = (
+                    _("ever") if period is None else _("per {period}").format(period=unit(period))
+                )
+                label += _(" for each {key}").format(key=key) if key else ""
                 self.bag.error(
                     "E0214",
-                    f"rule `{name}` has two limits {label}",
+                    _("rule `{name}` has two limits {label}").format(name=name, label=label),
                     clause.span,
-                    f"the first is `{format_clause(first)}` on line {first.span.line}; "
-                    "keep one of them: together they would count each award twice",
+                    _(
+                        "the first is `{value}` on line {line}; keep one of them: together they "
+                        "would count each award twice"
+                    ).format(value=format_clause(first), line=first.span.line),
                 )
                 continue
             by_period[(period, key)] = clause
@@ -743,25 +821,27 @@ class _Checker:
         if where is not None and uses_random(where.condition):
             self.bag.error(
                 "E0241",
-                "`random(...)` draws an amount; a condition cannot use it",
+                _("`random(...)` draws an amount; a condition cannot use it"),
                 where.condition.span,
-                "for a lottery, rank by it: `top 3 per week by lottery`",
+                _("for a lottery, rank by it: `top 3 per week by lottery`"),
             )
         if where is not None:
             got = typer.infer(where.condition, "bool")
             if got is not None and got != "bool":
                 self.bag.error(
                     "E0220",
-                    f"a condition must be true or false, not {_describe_type(got)}",
+                    _("a condition must be true or false, not {value}").format(
+                        value=_describe_type(got)
+                    ),
                     where.condition.span,
-                    "compare it, e.g. `words > 0`",
+                    _("compare it, e.g. `words > 0`"),
                 )
         for payment in payments:
             got = typer.infer(payment.amount, "number")
             if got is not None and got != "number":
                 self.bag.error(
                     "E0221",
-                    f"an award must be a number, not {_describe_type(got)}",
+                    _("an award must be a number, not {value}").format(value=_describe_type(got)),
                     payment.amount.span,
                 )
         rank = _first(rule, ast.Rank)
@@ -792,7 +872,9 @@ class _Checker:
         posts = _first(rule, ast.Posts)
         for extra in [c for c in rule.clauses if isinstance(c, ast.Posts)][1:]:
             self.bag.error(
-                "E0212", f"rule `{rule.name.value}` has more than one `each` clause", extra.span
+                "E0212",
+                _("rule `{rule}` has more than one `each` clause").format(rule=rule.name.value),
+                extra.span,
             )
         self._check_post(rule, rank)
         # (the grammar has `each` in boards only)
@@ -801,9 +883,13 @@ class _Checker:
         if rank is not None and (posts.period, rank.period) not in _NESTED_PERIODS:
             self.bag.error(
                 "E0248",
-                f"a board ranked per {rank.period} cannot be posted each {posts.period}",
+                _("a board ranked per {period} cannot be posted each {period2}").format(
+                    period=unit(rank.period), period2=unit(posts.period)
+                ),
                 posts.span,
-                f"post it each shorter period inside a {rank.period}: `each day`",
+                _("post it each shorter period inside a {period}: `each day`").format(
+                    period=unit(rank.period)
+                ),
             )
 
     def _check_post(self, rule: ast.RuleDecl, rank: ast.Rank | None) -> None:
@@ -811,36 +897,44 @@ class _Checker:
         clauses = [c for c in rule.clauses if isinstance(c, ast.Post)]
         for extra in clauses[1:]:
             self.bag.error(
-                "E0212", f"rule `{rule.name.value}` has more than one `post` clause", extra.span
+                "E0212",
+                _("rule `{rule}` has more than one `post` clause").format(rule=rule.name.value),
+                extra.span,
             )
         if not clauses:
             return
         post = clauses[0]
         missing = rank is not None and rank.measure == "missing"
-        templates = [("heading", post.heading, HEADING_FIELDS)]
+        templates = [(N_("heading"), post.heading, HEADING_FIELDS)]
         if post.line is not None:
-            templates.append(("line", post.line, MISSING_LINE_FIELDS if missing else LINE_FIELDS))
+            fields = MISSING_LINE_FIELDS if missing else LINE_FIELDS
+            templates.append((N_("line"), post.line, fields))
         for what, text, allowed in templates:
             problem = template_problem(text, allowed)
             if problem is not None:
                 self.bag.error(
                     "E0249",
-                    f"the post's {what} cannot be written: {problem}",
+                    _("the post's {what} cannot be written: {problem}").format(
+                        what=_(what), problem=problem
+                    ),
                     post.span,
-                    "placeholders are names in braces: `{rank}. {name} {value}`",
+                    _("placeholders are names in braces: `{rank}. {name} {value}`"),
                 )
         if post.join is not None and not missing:
             self.bag.error(
                 "E0249",
-                "`join` goes between the members of a team: only a `by missing` board lists them",
+                _(
+                    "`join` goes between the members of a team: only a `by missing` board "
+                    "lists them"
+                ),
                 post.span,
             )
         if post.at is not None and _time_of_day(post.at) is None:
             self.bag.error(
                 "E0204",
-                f"`{post.at}` is not a time of day",
+                _("`{text}` is not a time of day").format(text=post.at),
                 post.span,
-                "write times as HH:MM between 00:00 and 23:59",
+                _("write times as HH:MM between 00:00 and 23:59"),
             )
 
     def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
@@ -856,9 +950,9 @@ class _Checker:
         if any(_first(rule, kind) for kind in kinds) or _first(rule, ast.Award) is None:
             self.bag.error(
                 "E0229",
-                "`credit` belongs to a rule that pays an `award` per event",
+                _("`credit` belongs to a rule that pays an `award` per event"),
                 credit.span,
-                "write `award 1  credit candidate`: the candidate an event names is paid",
+                _("write `award 1  credit candidate`: the candidate an event names is paid"),
             )
 
     def _check_untyped_comparisons(self) -> None:
@@ -875,17 +969,25 @@ class _Checker:
                 continue  # another rule fixed the types (or a type error was reported)
             names = [f"`{n}`" for n in dict.fromkeys(a.name for a in _attributes(node))]
             if len(names) == 1:
-                what = f"the type of {names[0]} is unknown, so the rule never reads it"
+                what = _("the type of {name} is unknown, so the rule never reads it").format(
+                    name=names[0]
+                )
             else:
-                shown = ", ".join(names[:-1]) + " and " + names[-1]
-                what = f"the types of {shown} are unknown, so the rule never reads them"
+                shown = _("{some} and {last}").format(some=", ".join(names[:-1]), last=names[-1])
+                what = _("the types of {names} are unknown, so the rule never reads them").format(
+                    names=shown
+                )
             attributes = ", ".join(f"{n.strip('`')}: text" for n in names)
             declaration = " ".join(f"{name_text(e)}({attributes})" for e in events)
             self.bag.warning(
                 "W0307",
-                f"{_describe_comparison(node)} is always false: {what}",
+                _("{value} is always false: {what}").format(
+                    value=_describe_comparison(node), what=what
+                ),
                 node.span,
-                f"declare the types in `events {{ ... }}`, e.g. `events {{ {declaration} }}`",
+                _(
+                    "declare the types in `events {{ ... }}`, e.g. `events {{ {declaration} }}`"
+                ).format(declaration=declaration),
             )
 
     def _check_perk(
@@ -897,19 +999,25 @@ class _Checker:
         if award is not None:
             self.bag.error(
                 "E0236",
-                f"rule `{rule.name.value}` awards both points and a {perk.kind}",
+                _("rule `{rule}` awards both points and a {kind}").format(
+                    rule=rule.name.value, kind=perk.kind
+                ),
                 perk.span,
-                "write one rule for the points and one for the perk",
+                _("write one rule for the points and one for the perk"),
             )
         elif _first(rule, ast.Rank) is None and _first(rule, ast.Inactive) is None:
             self.bag.error(
                 "E0236",
-                f"a {perk.kind} is awarded by a rank rule, an `inactive` rule, "
-                "or a streak or milestone tier",
+                _(
+                    "a {kind} is awarded by a rank rule, an `inactive` rule, or a streak or "
+                    "milestone tier"
+                ).format(kind=perk.kind),
                 perk.span,
-                f'e.g. `top 1 class per season by points  {perk.kind} "{perk.name}"`'
+                _('e.g. `top 1 class per season by points  {kind} "{perk}"`').format(
+                    kind=perk.kind, perk=perk.name
+                )
                 if not tiered
-                else f'e.g. `at 10 {perk.kind} "{perk.name}"`',
+                else _('e.g. `at 10 {kind} "{perk}"`').format(kind=perk.kind, perk=perk.name),
             )
         return perk
 
@@ -926,20 +1034,26 @@ class _Checker:
             if award is None or _first(rule, ast.Rank) is not None:
                 self.bag.error(
                     "E0247",
-                    f"rule `{rule.name.value}` has a `reason` but no per-event award",
+                    _("rule `{rule}` has a `reason` but no per-event award").format(
+                        rule=rule.name.value
+                    ),
                     why.span,
-                    "`reason note` puts the event's note into the record of what it pays; "
-                    "use it on a rule with `award`",
+                    _(
+                        "`reason note` puts the event's note into the record of what it pays; "
+                        "use it on a rule with `award`"
+                    ),
                 )
         pending = _first(rule, ast.Pending)
         if pending is not None:
-            self._check_limit_like(pending.days, "a pending window", pending.span)
+            self._check_limit_like(pending.days, _("a pending window"), pending.span)
             if not _payments(rule) or rule.name.value in self.boards:
                 self.bag.error(
                     "E0244",
-                    f"rule `{rule.name.value}` pays no points to hold: `pending` has no effect",
+                    _("rule `{rule}` pays no points to hold: `pending` has no effect").format(
+                        rule=rule.name.value
+                    ),
                     pending.span,
-                    "`pending 7 days` holds the points a rule awards; remove it here",
+                    _("`pending 7 days` holds the points a rule awards; remove it here"),
                 )
         inactive = _first(rule, ast.Inactive)
         if inactive is not None:
@@ -947,19 +1061,19 @@ class _Checker:
             if award is not None or perk is None:
                 self.bag.error(
                     "E0240",
-                    "an `inactive` rule flags a member; it pays no points",
+                    _("an `inactive` rule flags a member; it pays no points"),
                     (award or inactive).span,
-                    'write `flag "inactive"` (or a perk or badge)',
+                    _('write `flag "inactive"` (or a perk or badge)'),
                 )
         inviter = _first(rule, ast.Inviter)
         if inviter is None:
             return
-        self._check_days(inviter.days, "a referral window", inviter.span)
+        self._check_days(inviter.days, _("a referral window"), inviter.span)
         event = inviter.event.value
         if self.declared_events is not None and event not in self.declared_events:
             self.bag.error(
                 "E0216",
-                f"unknown event type `{event}`",
+                _("unknown event type `{event}`").format(event=event),
                 inviter.event.span,
                 *suggestion_hints(event, self.declared_events),
             )
@@ -972,7 +1086,7 @@ class _Checker:
         if _first(rule, ast.Rank) or _first(rule, ast.Streak) or _first(rule, ast.Milestone):
             self.bag.error(
                 "E0240",
-                "a referral pays the inviter per event; it is not a rank, streak or milestone",
+                _("a referral pays the inviter per event; it is not a rank, streak or milestone"),
                 inviter.span,
             )
 
@@ -990,18 +1104,22 @@ class _Checker:
         if target not in tiered:
             self.bag.error(
                 "E0229",
-                f"`by reached` names a streak or milestone rule; `{target}` is not one",
+                _("`by reached` names a streak or milestone rule; `{target}` is not one").format(
+                    target=target
+                ),
                 rank.attribute.span,
-                *(suggestion_hints(target, tiered) or ("e.g. `by reached full_attendance`",)),
+                *(suggestion_hints(target, tiered) or (_("e.g. `by reached full_attendance`"),)),
             )
         for clause in rule.clauses:
             if isinstance(clause, ast.On | ast.Where):
                 self.bag.error(
                     "E0229",
-                    "`by reached` counts who the rule it names paid a tier: it takes no "
-                    "`on` or `where`",
+                    _(
+                        "`by reached` counts who the rule it names paid a tier: it takes no "
+                        "`on` or `where`"
+                    ),
                     clause.span,
-                    "put the condition on the streak or milestone rule",
+                    _("put the condition on the streak or milestone rule"),
                 )
 
     def _rule_events(self, on: ast.On) -> list[str]:
@@ -1011,16 +1129,20 @@ class _Checker:
             if self.declared_events is not None and event.value not in self.declared_events:
                 self.bag.error(
                     "E0216",
-                    f"unknown event type `{event.value}`",
+                    _("unknown event type `{event}`").format(event=event.value),
                     event.span,
                     *(
                         suggestion_hints(event.value, self.declared_events)
-                        or ("add it to the `events { ... }` list",)
+                        or (_("add it to the `events { ... }` list"),)
                     ),
                 )
                 continue
             if event.value in events:
-                self.bag.error("E0209", f"event type `{event.value}` is listed twice", event.span)
+                self.bag.error(
+                    "E0209",
+                    _("event type `{event}` is listed twice").format(event=event.value),
+                    event.span,
+                )
                 continue
             events.append(event.value)
         return events
@@ -1034,37 +1156,41 @@ class _Checker:
             if award is not None and award.rest:
                 self.bag.error(
                     "E0229",
-                    "a list of amounts belongs to a rank rule (`top 3 per day by ...`)",
+                    _("a list of amounts belongs to a rank rule (`top 3 per day by ...`)"),
                     award.rest[0].span,
-                    "pay one amount per event: `award 5`",
+                    _("pay one amount per event: `award 5`"),
                 )
             return
         name = rule.name.value
         for other in (_first(rule, ast.Streak), _first(rule, ast.Milestone)):
             if other is not None:
                 self.bag.error(
-                    "E0228", f"rule `{name}` is both a rank and a streak or milestone", other.span
+                    "E0228",
+                    _("rule `{name}` is both a rank and a streak or milestone").format(name=name),
+                    other.span,
                 )
         for clause in rule.clauses:
             if isinstance(clause, ast.Limit | ast.Once | ast.Cap | ast.GroupRef):
                 self.bag.error(
                     "E0230",
-                    "a rank rule is bounded by its N and its amounts: "
-                    "it takes no `limit`, `once`, `cap` or `group`",
+                    _(
+                        "a rank rule is bounded by its N and its amounts: it takes no `limit`, "
+                        "`once`, `cap` or `group`"
+                    ),
                     clause.span,
-                    "rank awards do not count toward member caps",
+                    _("rank awards do not count toward member caps"),
                 )
         if rank.count is not None:  # None (everyone) parses only in a board
-            self._check_limit_like(rank.count, "a rank's N", rank.span)
+            self._check_limit_like(rank.count, _("a rank's N"), rank.span)
         self._check_period(rank.period, rank.span)
         if rank.team is not None and rank.team.value not in self.teams:
             self.bag.error(
                 "E0233",
-                f"unknown team `{rank.team.value}`",
+                _("unknown team `{team}`").format(team=rank.team.value),
                 rank.team.span,
                 *(
                     suggestion_hints(rank.team.value, self.teams)
-                    or (f"declare it: `team {rank.team.value}`",)
+                    or (_("declare it: {code}").format(code=f"`team {rank.team.value}`"),)
                 ),
             )
         if rank.measure == "missing" and (
@@ -1072,46 +1198,58 @@ class _Checker:
         ):
             self.bag.error(
                 "E0229",
-                "`by missing` lists everyone without a matching event: it belongs to a board "
-                "with no `top N` and no `each`",
+                _(
+                    "`by missing` lists everyone without a matching event: it belongs to a "
+                    "board with no `top N` and no `each`"
+                ),
                 rank.span,
-                "write `board not_yet { on homework  group per day by missing }`",
+                _("write `board not_yet { on homework  group per day by missing }`"),
             )
         if rank.measure == "reached":
             self._check_reached(rule, rank)
         if rank.team is None and rank.measure in ("active", "rate", "reached"):
             self.bag.error(
                 "E0234",
-                f"`by {rank.measure}` ranks teams: say which kind of team",
+                _("`by {measure}` ranks teams: say which kind of team").format(
+                    measure=rank.measure
+                ),
                 rank.span,
-                f"e.g. `top 3 class per {rank.period} by {rank.measure}`"
-                + ("" if self.teams else " with `team class` declared"),
+                _("e.g. `top 3 class per {period} by {measure}`").format(
+                    period=rank.period, measure=rank.measure
+                )
+                + ("" if self.teams else _(" with `team class` declared")),
             )
         if award is None:
             return
         if rank.count is not None and len(award.amounts) > rank.count > 0:
             self.bag.error(
                 "E0232",
-                f"{len(award.amounts)} amounts for {rank.side} {rank.count}",
+                _("{value} amounts for {side} {count}").format(
+                    value=len(award.amounts), side=rank.side, count=rank.count
+                ),
                 award.span,
-                f"give at most {rank.count}; the last amount repeats for the remaining places",
+                _("give at most {count}; the last amount repeats for the remaining places").format(
+                    count=rank.count
+                ),
             )
         for amount in award.amounts:
             attribute = _first_attribute(amount)
             if uses_random(amount):
                 self.bag.error(
                     "E0231",
-                    "a rank award is a fixed amount per place; it cannot draw `random(...)`",
+                    _("a rank award is a fixed amount per place; it cannot draw `random(...)`"),
                     amount.span,
-                    "use a number, or a list of numbers per position: `award 10, 5, 3`",
+                    _("use a number, or a list of numbers per position: `award 10, 5, 3`"),
                 )
             elif attribute is not None:
                 self.bag.error(
                     "E0231",
-                    "a rank award is paid at the period's close, so its amount cannot read "
-                    f"the event attribute `{attribute.name}`",
+                    _(
+                        "a rank award is paid at the period's close, so its amount cannot read "
+                        "the event attribute `{attribute}`"
+                    ).format(attribute=attribute.name),
                     attribute.span,
-                    "use a number, or a list of numbers per position: `award 10, 5, 3`",
+                    _("use a number, or a list of numbers per position: `award 10, 5, 3`"),
                 )
 
     def _type_boost_conditions(self, boosts: dict[str, list[BoostSpec]]) -> None:
@@ -1139,15 +1277,18 @@ class _Checker:
                 if target is None:
                     self.bag.error(
                         "E0208",
-                        f"unknown rule `{source.value}`",
+                        _("unknown rule `{source}`").format(source=source.value),
                         source.span,
                         *suggestion_hints(source.value, self.rule_names),
                     )
                 elif _first(target, ast.Rank) is not None:
                     self.bag.error(
                         "E0231",
-                        f"rank rule `{source.value}` pays at a close: its points cannot rank "
-                        "members in the same period",
+                        _(
+                            "rank rule `{source}` pays at a close: its "
+                            "points cannot rank members in "
+                            "the same period"
+                        ).format(source=source.value),
                         source.span,
                     )
 
@@ -1163,57 +1304,62 @@ class _Checker:
         if streak is not None and milestone is not None:
             self.bag.error(
                 "E0228",
-                f"rule `{name}` is both a streak and a milestone",
+                _("rule `{name}` is both a streak and a milestone").format(name=name),
                 milestone.span,
-                "write two rules",
+                _("write two rules"),
             )
         if kind is None:
             for stray in [*tiers, every, grace]:
                 if stray is not None:
                     self.bag.error(
                         "E0229",
-                        "`at`, `every` and `grace` belong to a `streak` or `milestone` rule",
+                        _("`at`, `every` and `grace` belong to a `streak` or `milestone` rule"),
                         stray.span,
-                        "add `streak per day` or `milestone count`",
+                        _("add `streak per day` or `milestone count`"),
                     )
             return False
         plain = _first(rule, ast.Award)
         if plain is not None:
             self.bag.error(
                 "E0228",
-                f"a {'streak' if streak else 'milestone'} rule pays with `at N award X`, "
-                "not a plain `award`",
+                _("a {value} rule pays with `at N award X`, not a plain `award`").format(
+                    value="streak" if streak else "milestone"
+                ),
                 plain.span,
-                f"write `at 7 {format_clause(plain)}`",
+                _("write `at 7 {value}`").format(value=format_clause(plain)),
             )
         if not tiers and every is None and plain is None:  # a plain award is E0228 above
             self.bag.error(
                 "E0229",
-                f"rule `{name}` does not say what it pays",
+                _("rule `{name}` does not say what it pays").format(name=name),
                 kind.span,
-                "add a tier: `at 7 award 20`",
+                _("add a tier: `at 7 award 20`"),
             )
         if milestone is not None:
             for misplaced in (every, grace):
                 if misplaced is not None:
                     word = "every" if isinstance(misplaced, ast.Every) else "grace"
                     self.bag.error(
-                        "E0229", f"`{word}` belongs to a streak, not a milestone", misplaced.span
+                        "E0229",
+                        _("`{word}` belongs to a streak, not a milestone").format(word=word),
+                        misplaced.span,
                     )
             self._check_period(milestone.period, milestone.span)
         if streak is not None and streak.period == "season":
             self.bag.error(
                 "E0215",
-                "a streak per season has only one period",
+                _("a streak per season has only one period"),
                 streak.span,
-                "count streaks per day, week or month",
+                _("count streaks per day, week or month"),
             )
         for clause in rule.clauses:
             if isinstance(clause, ast.Limit | ast.Once):
                 self.bag.error(
                     "E0230",
-                    "a streak or milestone rule pays once per tier by itself: "
-                    "it takes no `limit` or `once`",
+                    _(
+                        "a streak or milestone rule pays once per tier by itself: it takes no "
+                        "`limit` or `once`"
+                    ),
                     clause.span,
                 )
         seen: set[int] = set()
@@ -1222,10 +1368,14 @@ class _Checker:
             *((t.threshold, t.span) for t in tiers),
             *(((every.interval, every.span),) if every else ()),
         ]:
-            self._check_limit_like(number, "a streak length or threshold", clause_span)
+            self._check_limit_like(number, _("a streak length or threshold"), clause_span)
         for tier in tiers:
             if tier.threshold in seen:
-                self.bag.error("E0214", f"two tiers at {tier.threshold}", tier.span)
+                self.bag.error(
+                    "E0214",
+                    _("two tiers at {threshold}").format(threshold=tier.threshold),
+                    tier.span,
+                )
             seen.add(tier.threshold)
         return True
 
@@ -1237,7 +1387,11 @@ class _Checker:
             assert isinstance(boost, ast.BoostDecl)
             name = boost.name.value
             if name in seen:
-                self.bag.error("E0209", f"boost `{name}` is declared twice", boost.name.span)
+                self.bag.error(
+                    "E0209",
+                    _("boost `{name}` is declared twice").format(name=name),
+                    boost.name.span,
+                )
             seen.add(name)
             kinds: dict[type, list[ast.Node]] = {}
             for clause in boost.clauses:
@@ -1251,20 +1405,24 @@ class _Checker:
             ):
                 for extra in kinds.get(kind, [])[1:]:
                     self.bag.error(
-                        "E0225", f"boost `{name}` has more than one `{word}` clause", extra.span
+                        "E0225",
+                        _("boost `{name}` has more than one `{word}` clause").format(
+                            name=name, word=word
+                        ),
+                        extra.span,
                     )
             times = kinds.get(ast.Times)
             if not times:
                 self.bag.error(
                     "E0225",
-                    f"boost `{name}` does not say by how much",
+                    _("boost `{name}` does not say by how much").format(name=name),
                     boost.name.span,
-                    "add `times 2` (double points)",
+                    _("add `times 2` (double points)"),
                 )
                 continue
             factor = times[0].factor  # type: ignore[attr-defined]
             if factor <= 0:
-                self.bag.error("E0224", "a boost must multiply by more than 0", times[0].span)
+                self.bag.error("E0224", _("a boost must multiply by more than 0"), times[0].span)
             weekdays: frozenset[int] | None = None
             if ast.Weekdays in kinds:
                 days: set[int] = set()
@@ -1274,7 +1432,7 @@ class _Checker:
                     else:
                         self.bag.error(
                             "E0205",
-                            f"unknown weekday `{day.value}`",
+                            _("unknown weekday `{day}`").format(day=day.value),
                             day.span,
                             *suggestion_hints(day.value.lower(), WEEKDAYS),
                         )
@@ -1290,27 +1448,31 @@ class _Checker:
                 if first and last and last < first:
                     self.bag.error(
                         "E0206",
-                        f"boost `{name}` ends ({last}) before it starts ({first})",
+                        _("boost `{name}` ends ({last}) before it starts ({first})").format(
+                            name=name, last=last, first=first
+                        ),
                         dates.span,
                     )
                 season = self.header.season
                 if first and last and season and (last < season[0] or first > season[1]):
                     self.bag.warning(
-                        "W0305", f"boost `{name}` falls outside the season", dates.span
+                        "W0305",
+                        _("boost `{name}` falls outside the season").format(name=name),
+                        dates.span,
                     )
             where = kinds.get(ast.Where)
             condition = None
             if where:
                 assert isinstance(where[0], ast.Where)
                 condition = where[0].condition
-                self._typer([]).expect(condition, "bool", "a boost's condition")
+                self._typer([]).expect(condition, "bool", _("a boost's condition"))
             spec = BoostSpec(name, factor, weekdays, first, last, condition)
             if ast.For in kinds:
                 for target in kinds[ast.For][0].targets:  # type: ignore[attr-defined]
                     if target.value not in self.rule_names and target.value not in self.groups:
                         self.bag.error(
                             "E0208",
-                            f"unknown rule or group `{target.value}`",
+                            _("unknown rule or group `{target}`").format(target=target.value),
                             target.span,
                             *suggestion_hints(target.value, [*self.rule_names, *self.groups]),
                         )
@@ -1427,15 +1589,24 @@ class _Checker:
         uncapped = _first(rule, ast.Uncapped)
         if uncapped is not None and spec.caps:
             cap = spec.caps[0]
-            kind, _, owner = cap.owner.partition(":")
+            kind, _sep, owner = cap.owner.partition(":")
             bound = f"`cap {cap.points} per {cap.period}`"
             if kind == "group":
-                message = f"rule `{spec.name}` is in group `{owner}`, which has {bound}"
-                hint = "remove `uncapped`, or take the rule out of the capped group"
+                message = _("rule `{rule}` is in group `{group}`, which has {bound}").format(
+                    rule=spec.name, group=owner, bound=bound
+                )
+                hint = _("remove `uncapped`, or take the rule out of the capped group")
             else:
-                message = f"rule `{spec.name}` has {bound}"
-                hint = "remove `uncapped`, or remove the cap if the rule should pay without bound"
-            self.bag.warning("W0306", f"`uncapped` has no effect: {message}", uncapped.span, hint)
+                message = _("rule `{rule}` has {bound}").format(rule=spec.name, bound=bound)
+                hint = _(
+                    "remove `uncapped`, or remove the cap if the rule should pay without bound"
+                )
+            self.bag.warning(
+                "W0306",
+                _("`uncapped` has no effect: {message}").format(message=message),
+                uncapped.span,
+                hint,
+            )
         # a limit `for each album` bounds nothing: every new value pays again
         bounded = any(limit.key is None for limit in spec.limits)
         if bounded or spec.caps or _first(rule, ast.Uncapped) is not None:
@@ -1449,10 +1620,10 @@ class _Checker:
         keyed = [limit.key for limit in spec.limits if limit.key]
         self.bag.warning(
             "W0301",
-            f"rule `{spec.name}` can pay without limit"
-            + (f": each new `{keyed[0]}` pays again" if keyed else ""),
+            _("rule `{spec}` can pay without limit").format(spec=spec.name)
+            + (_(": each new `{value}` pays again").format(value=keyed[0]) if keyed else ""),
             rule.name.span,
-            "add `limit 1 per day`, a `cap`, or `uncapped` if that is intended",
+            _("add `limit 1 per day`, a `cap`, or `uncapped` if that is intended"),
         )
 
 
@@ -1493,18 +1664,22 @@ def zone_hints(zone: str) -> tuple[str, ...]:
     alias = _ZONE_ALIASES.get(zone.strip().lower())
     if alias is not None:
         also = (
-            " (`CST` is also US Central time: `America/Chicago`)" if zone.upper() == "CST" else ""
+            _(" (`CST` is also US Central time: `America/Chicago`)")
+            if zone.upper() == "CST"
+            else ""
         )
-        return (f'did you mean "{alias}"?{also}',)
+        return (_('did you mean "{alias}"?{also}').format(alias=alias, also=also),)
     offset = _OFFSET.match(zone.strip())
     if offset is not None:
         hours = int(offset.group(2)) * (1 if offset.group(1) == "+" else -1)
         city = _OFFSET_ZONES.get(hours)
         fixed = f"Etc/GMT{-hours:+d}" if hours else "UTC"
-        where = f'a city\'s zone such as "{city}", or ' if city else ""
+        where = _('a city\'s zone such as "{city}", or ').format(city=city) if city else ""
         return (
-            f'a fixed offset of {hours:+d} hours: write {where}"{fixed}" '
-            "(IANA's Etc/GMT signs are inverted: Etc/GMT-8 is 8 hours ahead of UTC)",
+            _(
+                'a fixed offset of {hours:+d} hours: write {where}"{fixed}" '
+                "(IANA's Etc/GMT signs are inverted: Etc/GMT-8 is 8 hours ahead of UTC)"
+            ).format(hours=hours, where=where, fixed=fixed),
         )
     return suggestion_hints(zone, available_timezones())
 
@@ -1572,11 +1747,11 @@ class _Typer:
             if declared is not None and name not in declared:
                 self.checker.bag.error(
                     "E0217",
-                    f"event `{event}` has no attribute `{name}`",
+                    _("event `{event}` has no attribute `{name}`").format(event=event, name=name),
                     node.span,
                     *(
                         suggestion_hints(name, declared)
-                        or (f"declare it: `{event}({name}: number)`",)
+                        or (_("declare it: {code}").format(code=f"`{event}({name}: number)`"),)
                     ),
                 )
                 return None
@@ -1588,8 +1763,16 @@ class _Typer:
                         self.mixed.add(name)
                         self.checker.bag.error(
                             "E0219",
-                            f"attribute `{name}` is {_describe_type(seen)} for `{event}` but "
-                            f"{_describe_type(known)} for another event of this rule",
+                            _(
+                                "attribute `{name}` is {value} for `{event}` "
+                                "but {value2} for another "
+                                "event of this rule"
+                            ).format(
+                                name=name,
+                                value=_describe_type(seen),
+                                event=event,
+                                value2=_describe_type(known),
+                            ),
                             node.span,
                         )
                     return None
@@ -1607,16 +1790,18 @@ class _Typer:
         if low is None or high is None:
             return
         if low != low.to_integral_value():
-            problem = f"the low bound {low} is not a whole number"
+            problem = _("the low bound {low} is not a whole number").format(low=low)
         elif low > high:
-            problem = f"the low bound {low} is above the high bound {high}"
+            problem = _("the low bound {low} is above the high bound {high}").format(
+                low=low, high=high
+            )
         else:
             return
         self.checker.bag.error(
             "E0222",
-            f"`random` draws a whole number from low to high: {problem}",
+            _("`random` draws a whole number from low to high: {problem}").format(problem=problem),
             node.span,
-            *((f"write `random({high}, {low})`",) if low > high else ()),
+            *((_("write {code}").format(code=f"`random({high}, {low})`"),) if low > high else ()),
         )
 
     def expect(self, node: ast.Expr, want: ValueType, context: str) -> None:
@@ -1624,8 +1809,12 @@ class _Typer:
         if got is not None and got != want:
             self.checker.bag.error(
                 "E0219",
-                f"{context} needs {_describe_type(want)}, but "
-                f"{_show(node)} is {_describe_type(got)}",
+                _("{context} needs {value}, but {value2} is {value3}").format(
+                    context=context,
+                    value=_describe_type(want),
+                    value2=_show(node),
+                    value3=_describe_type(got),
+                ),
                 node.span,
             )
 
@@ -1649,18 +1838,22 @@ class _Typer:
                 if function not in FUNCTIONS:
                     self.checker.bag.error(
                         "E0222",
-                        f"unknown function `{function}`",
+                        _("unknown function `{function}`").format(function=function),
                         node.span,
                         *(
                             suggestion_hints(function, FUNCTIONS)
-                            or ("the functions are `min`, `max` and `random`",)
+                            or (_("the functions are `min`, `max` and `random`"),)
                         ),
                     )
                     return None
-                low, _ = FUNCTIONS[function]
+                low, _high = FUNCTIONS[function]
                 if len(args) < low:
                     self.checker.bag.error(
-                        "E0222", f"`{function}` needs at least {low} values", node.span
+                        "E0222",
+                        _("`{function}` needs at least {low} values").format(
+                            function=function, low=low
+                        ),
+                        node.span,
                     )
                 for arg in args:
                     self.expect(arg, "number", f"`{function}`")
@@ -1675,11 +1868,11 @@ class _Typer:
                 self.expect(left, "number", f"`{op}`")
                 self.expect(right, "number", f"`{op}`")
                 if op == "/" and isinstance(right, ast.Number) and right.value == 0:
-                    self.checker.bag.error("E0223", "division by zero", right.span)
+                    self.checker.bag.error("E0223", _("division by zero"), right.span)
                 elif op == "/" and _constant(right) == 0:
                     # `10 / (2 - 2)`: refused on every event at run time; say it now.
                     self.checker.bag.error(
-                        "E0223", "division by zero: this divisor is always 0", right.span
+                        "E0223", _("division by zero: this divisor is always 0"), right.span
                     )
                 return "number"
             case ast.Binary(op=op, left=left, right=right):
@@ -1698,7 +1891,7 @@ class _Typer:
                 got = self.infer(operand, item_type)
                 if got is not None:
                     for item in items:
-                        self.expect(item, got, "a list after `in`")
+                        self.expect(item, got, _("a list after `in`"))
                 elif items and len(self.checker.bag.items) == before:
                     self.untyped.append(node)
                 self._check_weekdays(operand, items)
@@ -1713,11 +1906,11 @@ class _Typer:
             if isinstance(value, ast.String) and value.value not in WEEKDAYS:
                 self.checker.bag.error(
                     "E0205",
-                    f"unknown weekday `{value.value}`",
+                    _("unknown weekday `{value}`").format(value=value.value),
                     value.span,
                     *(
                         suggestion_hints(value.value.lower(), WEEKDAYS)
-                        or ("weekdays are `monday` ... `sunday`, in lower case",)
+                        or (_("weekdays are `monday` ... `sunday`, in lower case"),)
                     ),
                 )
 
@@ -1735,8 +1928,13 @@ class _Typer:
         if lt is not None and rt is not None and lt != rt:
             self.checker.bag.error(
                 "E0219",
-                f"cannot compare {_show(left)} ({_describe_type(lt)}) with "
-                f"{_show(right)} ({_describe_type(rt)}) using `{op}`",
+                _("cannot compare {value} ({value2}) with {value3} ({value4}) using `{op}`").format(
+                    value=_show(left),
+                    value2=_describe_type(lt),
+                    value3=_show(right),
+                    value4=_describe_type(rt),
+                    op=op,
+                ),
                 right.span,
             )
 
@@ -1751,7 +1949,7 @@ def _show(node: ast.Expr) -> str:
             return f'`"{value}"`'
         case ast.Boolean(value=value):
             return "`true`" if value else "`false`"
-    return "this expression"
+    return _("this expression")
 
 
 def _never_positive(node: ast.Expr) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from incentive import ast
 from incentive.diagnostics import suggestion_hints
+from incentive.i18n import _, unit
 from incentive.program import (
     AllowanceSpec,
     BudgetSpec,
@@ -46,11 +47,15 @@ class LedgerChecker:
         if name.value not in currencies:
             self.bag.error(
                 "E0207",
-                f"unknown currency `{name.value}`",
+                _("unknown currency `{name}`").format(name=name.value),
                 name.span,
                 *(
                     suggestion_hints(name.value, currencies)
-                    or (f"declare it: `currency {', '.join(currencies)}, {name.value}`",)
+                    or (
+                        _("declare it: {code}").format(
+                            code=f"`currency {', '.join(currencies)}, {name.value}`"
+                        ),
+                    )
                 ),
             )
             return None
@@ -69,13 +74,15 @@ class LedgerChecker:
             if currency in specs:
                 self.bag.error(
                     "E0202",
-                    f"`expire` is declared more than once for `{currency}`",
+                    _("`expire` is declared more than once for `{currency}`").format(
+                        currency=currency
+                    ),
                     item.span,
-                    "points of a currency expire one way",
+                    _("points of a currency expire one way"),
                 )
                 continue
             if item.days is not None and not self.checker._check_days(
-                item.days, "an expiry", item.span
+                item.days, _("an expiry"), item.span
             ):
                 continue
             if item.period is not None and not self.checker._check_period(item.period, item.span):
@@ -92,9 +99,9 @@ class LedgerChecker:
         for extra in decls[1:]:
             self.bag.error(
                 "E0202",
-                "`levels` is declared more than once",
+                _("`levels` is declared more than once"),
                 extra.span,
-                f"the first is on line {decls[0].span.line}",
+                _("the first is on line {line}").format(line=decls[0].span.line),
             )
         if not decls:
             return None
@@ -103,26 +110,34 @@ class LedgerChecker:
         steps: list[tuple[str, int]] = []
         for step in decl.steps:
             if any(step.name.value == name for name, _ in steps):
-                self.bag.error("E0209", f"level `{step.name.value}` is declared twice", step.span)
+                self.bag.error(
+                    "E0209",
+                    _("level `{step}` is declared twice").format(step=step.name.value),
+                    step.span,
+                )
             elif steps and step.points <= steps[-1][1]:
                 self.bag.error(
                     "E0239",
-                    f"level `{step.name.value}` ({step.points}) is not above "
-                    f"`{steps[-1][0]}` ({steps[-1][1]})",
+                    _("level `{step}` ({points}) is not above `{value}` ({value2})").format(
+                        step=step.name.value,
+                        points=step.points,
+                        value=steps[-1][0],
+                        value2=steps[-1][1],
+                    ),
                     step.span,
-                    "list levels from the lowest threshold to the highest",
+                    _("list levels from the lowest threshold to the highest"),
                 )
             else:
                 steps.append((step.name.value, step.points))
         if not steps:
             self.bag.error(
                 "E0239",
-                "`levels` lists no level",
+                _("`levels` lists no level"),
                 decl.span,
-                "e.g. `levels { bronze 0  silver 200  gold 1000 }`",
+                _("e.g. `levels { bronze 0  silver 200  gold 1000 }`"),
             )
         if decl.days is not None:
-            self.checker._check_days(decl.days, "a level window", decl.span)
+            self.checker._check_days(decl.days, _("a level window"), decl.span)
         if currency is None or not steps:
             return None
         return LevelsSpec(currency, tuple(steps), decl.days)
@@ -130,7 +145,7 @@ class LedgerChecker:
     def seed(self) -> int:
         decls = [i for i in self.checker.scheme.items if isinstance(i, ast.SeedDecl)]
         for extra in decls[1:]:
-            self.bag.error("E0202", "`seed` is declared more than once", extra.span)
+            self.bag.error("E0202", _("`seed` is declared more than once"), extra.span)
         return decls[0].seed if decls else 0
 
     # ---- budgets ----------------------------------------------------------------------
@@ -141,9 +156,11 @@ class LedgerChecker:
         if budget.currency is not None and currency is not None and named != currency:
             self.bag.error(
                 "E0226",
-                f"this budget counts `{named}`, but {owner.replace(':', ' `')}` pays `{currency}`",
+                _("this budget counts `{named}`, but {value}` pays `{currency}`").format(
+                    named=named, value=owner.replace(":", " `"), currency=currency
+                ),
                 budget.currency.span,
-                "a budget counts the currency its rules pay",
+                _("a budget counts the currency its rules pay"),
             )
             return
         if named is None:
@@ -154,9 +171,9 @@ class LedgerChecker:
         if any(b.period == budget.period and b.currency == named for b in kept):
             self.bag.error(
                 "E0214",
-                f"two budgets per {budget.period} on the same rules",
+                _("two budgets per {period} on the same rules").format(period=unit(budget.period)),
                 budget.span,
-                "keep one of them",
+                _("keep one of them"),
             )
             return
         if ok:
@@ -190,25 +207,29 @@ class LedgerChecker:
                 for extra in extras[1:]:
                     self.bag.error(
                         "E0212",
-                        f"redeem `{name}` has more than one `{_word(extra)}` clause",
+                        _("redeem `{name}` has more than one `{value}` clause").format(
+                            name=name, value=_word(extra)
+                        ),
                         extra.span,
-                        "keep one of them",
+                        _("keep one of them"),
                     )
         on = _one(clauses, ast.On)
         if on is None:
             self.bag.error(
                 "E0210",
-                f"redeem `{name}` does not say which events ask for points",
+                _("redeem `{name}` does not say which events ask for points").format(name=name),
                 decl.name.span,
-                "add an `on` clause: `on redeem`",
+                _("add an `on` clause: `on redeem`"),
             )
         amount = _one(clauses, ast.Amount)
         if amount is None:
             self.bag.error(
                 "E0237",
-                f"redeem `{name}` does not say which attribute holds the points asked for",
+                _("redeem `{name}` does not say which attribute holds the points asked for").format(
+                    name=name
+                ),
                 decl.name.span,
-                "add `amount points` (the event's `points` attribute)",
+                _("add `amount points` (the event's `points` attribute)"),
             )
         for kind in (ast.Minimum, ast.Maximum, ast.Multiple, ast.Threshold):
             for bound in clauses.get(kind, []):
@@ -218,9 +239,11 @@ class LedgerChecker:
         if low is not None and high is not None and low.points > high.points:
             self.bag.error(
                 "E0214",
-                f"redeem `{name}` has a minimum ({low.points}) above its maximum ({high.points})",
+                _("redeem `{name}` has a minimum ({points}) above its maximum ({points2})").format(
+                    name=name, points=low.points, points2=high.points
+                ),
                 high.span,
-                "no redemption could pass both",
+                _("no redemption could pass both"),
             )
         limits: list[LimitSpec] = []
         for limit in clauses.get(ast.Limit, []):
@@ -228,9 +251,9 @@ class LedgerChecker:
             if limit.key is not None:
                 self.checker.bag.error(
                     "E0229",
-                    "a redemption's limit counts the member's redemptions, not `for each` value",
+                    _("a redemption's limit counts the member's redemptions, not `for each` value"),
                     limit.key.span,
-                    f"remove `for each {limit.key.value}`",
+                    _("remove `for each {key}`").format(key=limit.key.value),
                 )
             elif self.checker._check_limit_like(limit.count, "a limit", limit.span):
                 self.checker._check_period(limit.period, limit.span)
@@ -239,7 +262,7 @@ class LedgerChecker:
         where = _one(clauses, ast.Where)
         typer = self.checker._typer(events)
         if where is not None:
-            typer.expect(where.condition, "bool", "a condition")
+            typer.expect(where.condition, "bool", _("a condition"))
         if amount is not None:
             typer.expect(
                 ast.Attribute(amount.attribute.value, span=amount.attribute.span),
@@ -270,39 +293,39 @@ class LedgerChecker:
         if on is None:
             self.bag.error(
                 "E0210",
-                f"grants `{name}` does not say which events are grants",
+                _("grants `{name}` does not say which events are grants").format(name=name),
                 decl.name.span,
-                "add an `on` clause: `on grant`",
+                _("add an `on` clause: `on grant`"),
             )
         allowances = [c for c in decl.clauses if isinstance(c, ast.Allowance)]
         if not allowances:
             self.bag.error(
                 "E0238",
-                f"grants `{name}` gives nobody an allowance",
+                _("grants `{name}` gives nobody an allowance").format(name=name),
                 decl.name.span,
-                "add one: `allowance 500 per season` (each granter's)",
+                _("add one: `allowance 500 per season` (each granter's)"),
             )
         currencies = {self.currency(a.currency) for a in allowances}
         if len(currencies) > 1:
             self.bag.error(
                 "E0226",
-                f"grants `{name}` pays in more than one currency",
+                _("grants `{name}` pays in more than one currency").format(name=name),
                 decl.name.span,
-                "one `grants` block per currency",
+                _("one `grants` block per currency"),
             )
         specs: list[AllowanceSpec] = []
         seen: dict[str, ast.Allowance] = {}
         for allowance in allowances:
-            ok = self.checker._check_limit_like(allowance.points, "an allowance", allowance.span)
+            ok = self.checker._check_limit_like(allowance.points, _("an allowance"), allowance.span)
             ok = self.checker._check_period(allowance.period, allowance.span) and ok
             for granter in allowance.granters or ("",):
                 if granter in seen:
-                    who = f"`{granter}`" if granter else "every granter"
+                    who = f"`{granter}`" if granter else _("every granter")
                     self.bag.error(
                         "E0214",
-                        f"two allowances for {who} in grants `{name}`",
+                        _("two allowances for {who} in grants `{name}`").format(who=who, name=name),
                         allowance.span,
-                        f"the first is on line {seen[granter].span.line}",
+                        _("the first is on line {line}").format(line=seen[granter].span.line),
                     )
                     ok = False
                 seen[granter] = allowance
@@ -329,34 +352,40 @@ class LedgerChecker:
             for extra in extras[1:]:
                 self.bag.error(
                     "E0212",
-                    f"reverse `{name}` has more than one `{_word(extra)}` clause",
+                    _("reverse `{name}` has more than one `{value}` clause").format(
+                        name=name, value=_word(extra)
+                    ),
                     extra.span,
-                    "keep one of them",
+                    _("keep one of them"),
                 )
         on = _one(clauses, ast.On)
         if on is None:
             self.bag.error(
                 "E0210",
-                f"reverse `{name}` does not say which events reverse",
+                _("reverse `{name}` does not say which events reverse").format(name=name),
                 decl.name.span,
-                "add an `on` clause: `on refund`",
+                _("add an `on` clause: `on refund`"),
             )
         by, within = _one(clauses, ast.By), _one(clauses, ast.Within)
         if by is None:
             self.bag.error(
                 "E0243",
-                f"reverse `{name}` does not say which attribute names the event to reverse",
+                _(
+                    "reverse `{name}` does not say which attribute names the event to reverse"
+                ).format(name=name),
                 decl.name.span,
-                "add `by order` (the event's `order` attribute holds the id)",
+                _("add `by order` (the event's `order` attribute holds the id)"),
             )
         if within is None:
             self.bag.error(
                 "E0243",
-                f"reverse `{name}` does not say how long an event stays reversible",
+                _("reverse `{name}` does not say how long an event stays reversible").format(
+                    name=name
+                ),
                 decl.name.span,
-                "add `within 30 days`: what an event paid is kept that long",
+                _("add `within 30 days`: what an event paid is kept that long"),
             )
-        elif not self.checker._check_limit_like(within.days, "a reversal window", within.span):
+        elif not self.checker._check_limit_like(within.days, _("a reversal window"), within.span):
             within = None
         events = self.checker._rule_events(on) if on is not None else []
         if by is not None:
@@ -382,26 +411,31 @@ class LedgerChecker:
             for extra in extras[1:]:
                 self.bag.error(
                     "E0212",
-                    f"transfer `{name}` has more than one `{_word(extra)}` clause",
+                    _("transfer `{name}` has more than one `{value}` clause").format(
+                        name=name, value=_word(extra)
+                    ),
                     extra.span,
-                    "keep one of them",
+                    _("keep one of them"),
                 )
         on = _one(clauses, ast.On)
         if on is None:
             self.bag.error(
                 "E0210",
-                f"transfer `{name}` does not say which events are transfers",
+                _("transfer `{name}` does not say which events are transfers").format(name=name),
                 decl.name.span,
-                "add an `on` clause: `on tip`",
+                _("add an `on` clause: `on tip`"),
             )
         to, amount = _one(clauses, ast.To), _one(clauses, ast.Amount)
         for missing, what, hint in (
-            (to is None, "which attribute names the receiver", "add `to receiver`"),
-            (amount is None, "which attribute holds the points", "add `amount points`"),
+            (to is None, _("which attribute names the receiver"), _("add `to receiver`")),
+            (amount is None, _("which attribute holds the points"), _("add `amount points`")),
         ):
             if missing:
                 self.bag.error(
-                    "E0245", f"transfer `{name}` does not say {what}", decl.name.span, hint
+                    "E0245",
+                    _("transfer `{name}` does not say {what}").format(name=name, what=what),
+                    decl.name.span,
+                    hint,
                 )
         low, high = _one(clauses, ast.Minimum), _one(clauses, ast.Maximum)
         for bound in (low, high):
@@ -410,9 +444,11 @@ class LedgerChecker:
         if low is not None and high is not None and low.points > high.points:
             self.bag.error(
                 "E0214",
-                f"transfer `{name}` has a minimum ({low.points}) above its maximum ({high.points})",
+                _(
+                    "transfer `{name}` has a minimum ({points}) above its maximum ({points2})"
+                ).format(name=name, points=low.points, points2=high.points),
                 high.span,
-                "no transfer could pass both",
+                _("no transfer could pass both"),
             )
         limits: list[LimitSpec] = []
         sent: list[tuple[int, ast.PeriodName]] = []
@@ -425,9 +461,11 @@ class LedgerChecker:
             if key in seen:
                 self.bag.error(
                     "E0214",
-                    f"transfer `{name}` has two `{_word(clause)}` clauses per {clause.period}",
+                    _("transfer `{name}` has two `{value}` clauses per {period}").format(
+                        name=name, value=_word(clause), period=unit(clause.period)
+                    ),
                     clause.span,
-                    f"the first is on line {seen[key].span.line}",
+                    _("the first is on line {line}").format(line=seen[key].span.line),
                 )
                 continue
             seen[key] = clause
@@ -447,7 +485,7 @@ class LedgerChecker:
         typer = self.checker._typer(events)
         where = _one(clauses, ast.Where)
         if where is not None:
-            typer.expect(where.condition, "bool", "a condition")
+            typer.expect(where.condition, "bool", _("a condition"))
         if to is not None:
             typer.expect(ast.Attribute(to.attribute.value, span=to.attribute.span), "text", "`to`")
         if amount is not None:
@@ -486,24 +524,28 @@ class LedgerChecker:
             for extra in clauses.get(kind, [])[1:]:
                 self.bag.error(
                     "E0212",
-                    f"catalogue `{name}` has more than one `{_word(extra)}` clause",
+                    _("catalogue `{name}` has more than one `{value}` clause").format(
+                        name=name, value=_word(extra)
+                    ),
                     extra.span,
-                    "keep one of them",
+                    _("keep one of them"),
                 )
         on, item = _one(clauses, ast.On), _one(clauses, ast.ItemAttr)
         if on is None:
             self.bag.error(
                 "E0210",
-                f"catalogue `{name}` does not say which events ask for a gift",
+                _("catalogue `{name}` does not say which events ask for a gift").format(name=name),
                 decl.name.span,
-                "add an `on` clause: `on redeem`",
+                _("add an `on` clause: `on redeem`"),
             )
         if item is None:
             self.bag.error(
                 "E0246",
-                f"catalogue `{name}` does not say which attribute names the gift",
+                _("catalogue `{name}` does not say which attribute names the gift").format(
+                    name=name
+                ),
                 decl.name.span,
-                "add `item gift` (the event's `gift` attribute names it)",
+                _("add `item gift` (the event's `gift` attribute names it)"),
             )
         gifts: list[GiftSpec] = []
         currencies: set[str] = set()
@@ -514,16 +556,16 @@ class LedgerChecker:
         if not any(isinstance(c, ast.GiftDecl) for c in decl.clauses):
             self.bag.error(
                 "E0246",
-                f"catalogue `{name}` lists no gift",
+                _("catalogue `{name}` lists no gift").format(name=name),
                 decl.name.span,
-                "add one: `gift mug { price 200  stock 50 }`",
+                _("add one: `gift mug { price 200  stock 50 }`"),
             )
         if len(currencies) > 1:
             self.bag.error(
                 "E0226",
-                f"catalogue `{name}` prices gifts in more than one currency",
+                _("catalogue `{name}` prices gifts in more than one currency").format(name=name),
                 decl.name.span,
-                "one `catalogue` block per currency",
+                _("one `catalogue` block per currency"),
             )
         currency = next(iter(currencies)) if currencies else self.checker.header.currencies[0]
         limits = self._periodic(name, [c for c in decl.clauses if isinstance(c, ast.Limit)])
@@ -537,9 +579,11 @@ class LedgerChecker:
             if isinstance(c, ast.Stock) and c.period is None:
                 self.bag.error(
                     "E0246",
-                    f"catalogue `{name}`'s stock needs a period: `stock {c.count} per day`",
+                    _("catalogue `{name}`'s stock needs a period: `stock {count} per day`").format(
+                        name=name, count=c.count
+                    ),
                     c.span,
-                    "a stock for all time belongs to a gift: `gift mug { stock 50 }`",
+                    _("a stock for all time belongs to a gift: `gift mug { stock 50 }`"),
                 )
         budgets: list[tuple[int, ast.PeriodName]] = []
         for budget in (c for c in decl.clauses if isinstance(c, ast.Budget)):
@@ -547,9 +591,11 @@ class LedgerChecker:
             if paid is not None and paid != currency:
                 self.bag.error(
                     "E0226",
-                    f"catalogue `{name}`'s budget is in `{paid}`, its prices in `{currency}`",
+                    _(
+                        "catalogue `{name}`'s budget is in `{paid}`, its prices in `{currency}`"
+                    ).format(name=name, paid=paid, currency=currency),
                     budget.span,
-                    "a budget counts the points its redemptions spend",
+                    _("a budget counts the points its redemptions spend"),
                 )
             elif self.checker._check_limit_like(budget.points, "a budget", budget.span):
                 budgets.append((budget.points, budget.period))
@@ -557,7 +603,7 @@ class LedgerChecker:
         typer = self.checker._typer(events)
         where = _one(clauses, ast.Where)
         if where is not None:
-            typer.expect(where.condition, "bool", "a condition")
+            typer.expect(where.condition, "bool", _("a condition"))
         if item is not None:
             typer.expect(
                 ast.Attribute(item.attribute.value, span=item.attribute.span), "text", "`item`"
@@ -582,7 +628,11 @@ class LedgerChecker:
         name = gift.name.value
         if any(g.name == name for g in seen):
             self.bag.error(
-                "E0209", f"gift `{name}` is listed twice in catalogue `{catalogue}`", gift.span
+                "E0209",
+                _("gift `{name}` is listed twice in catalogue `{catalogue}`").format(
+                    name=name, catalogue=catalogue
+                ),
+                gift.span,
             )
             return None
         prices = [c for c in gift.clauses if isinstance(c, ast.Price)]
@@ -590,16 +640,18 @@ class LedgerChecker:
         for extra in prices[1:] + stocks[1:]:
             self.bag.error(
                 "E0212",
-                f"gift `{name}` has more than one `{_word(extra)}` clause",
+                _("gift `{name}` has more than one `{value}` clause").format(
+                    name=name, value=_word(extra)
+                ),
                 extra.span,
-                "keep one of them",
+                _("keep one of them"),
             )
         if not prices:
             self.bag.error(
                 "E0246",
-                f"gift `{name}` has no price",
+                _("gift `{name}` has no price").format(name=name),
                 gift.name.span,
-                f"add one: `gift {name} {{ price 200 }}`",
+                _("add one: `gift {name} {{ price 200 }}`").format(name=name),
             )
             return None
         price = prices[0]
@@ -628,9 +680,11 @@ class LedgerChecker:
             if any(known.period == limit.period for known in found):
                 self.bag.error(
                     "E0214",
-                    f"`{owner}` has two limits per {limit.period or 'ever'}",
+                    _("`{owner}` has two limits per {value}").format(
+                        owner=owner, value=limit.period or "ever"
+                    ),
                     limit.span,
-                    "keep one",
+                    _("keep one"),
                 )
             elif self.checker._check_limit_like(
                 limit.count, "a limit", limit.span

@@ -24,8 +24,9 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from incentive.clihelp import TranslatedGroup
 from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, did_you_mean
-from incentive.i18n import LANGUAGES, _, language
+from incentive.i18n import LANGUAGES, N_, _, language
 from incentive.i18n import resolve as resolve_language
 
 # Everything else is imported by the commands that use it: `check` loads neither the
@@ -61,18 +62,18 @@ def guarded(func: F) -> F:
         except click.ClickException:
             raise
         except Failure as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(_("error: {message}").format(message=err), err=True)
             sys.exit(err.code)
         except IncentiveError as err:
             click.echo(err.render(), err=True)
             sys.exit(EXIT_INVALID)
         except EncodingProblem as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(_("error: {message}").format(message=err), err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             # Ctrl-C: every output is written to a temporary file first and renamed at
             # the end (write_atomically), so nothing half-written is left behind.
-            click.echo("interrupted: nothing was written", err=True)
+            click.echo(_("interrupted: nothing was written"), err=True)
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing to report. Point stdout at
@@ -80,14 +81,16 @@ def guarded(func: F) -> F:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)
         except (OSError, UnicodeDecodeError) as err:
-            click.echo(f"error: {_os_message(err)}", err=True)
+            click.echo(_("error: {message}").format(message=_os_message(err)), err=True)
             sys.exit(EXIT_USAGE)
         except Exception as err:  # a bug: say so plainly
             if os.environ.get("INCENTIVE_DEBUG"):
                 raise
             click.echo(
-                f"internal error: {type(err).__name__}: {err}\n"
-                "this is a bug in incentive; rerun with INCENTIVE_DEBUG=1 for details",
+                _(
+                    "internal error: {name__}: {err}\nthis is a bug in incentive; rerun with "
+                    "INCENTIVE_DEBUG=1 for details"
+                ).format(name__=type(err).__name__, err=err),
                 err=True,
             )
             sys.exit(EXIT_INTERNAL)
@@ -97,13 +100,13 @@ def guarded(func: F) -> F:
 
 def _os_message(err: Exception) -> str:
     if isinstance(err, FileNotFoundError):
-        return f"no such file: {err.filename}"
+        return _("no such file: {file}").format(file=err.filename)
     if isinstance(err, IsADirectoryError):
-        return f"is a directory, not a file: {err.filename}"
+        return _("is a directory, not a file: {file}").format(file=err.filename)
     if isinstance(err, PermissionError):
-        return f"permission denied: {err.filename}"
+        return _("permission denied: {file}").format(file=err.filename)
     if isinstance(err, UnicodeDecodeError):
-        return "the file is not UTF-8 text"
+        return _("the file is not UTF-8 text")
     return str(err)
 
 
@@ -121,22 +124,44 @@ def check_outputs(outputs: dict[str, str | None], inputs: tuple[str | None, ...]
         target = Path(path)
         where = os.path.abspath(path)
         if where in seen:
-            raise Failure(f"{option} and {seen[where]} name the same file {path}", EXIT_USAGE)
+            raise Failure(
+                _("{option} and {value} name the same file {path}").format(
+                    option=option, value=seen[where], path=path
+                ),
+                EXIT_USAGE,
+            )
         seen[where] = option
         if target.is_dir():
-            raise Failure(f"{option} {path} is a directory, not a file", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path} is a directory, not a file").format(option=option, path=path),
+                EXIT_USAGE,
+            )
         folder = target.parent
         if not folder.is_dir():
-            raise Failure(f"{option} {path}: the folder {folder} does not exist", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path}: the folder {folder} does not exist").format(
+                    option=option, path=path, folder=folder
+                ),
+                EXIT_USAGE,
+            )
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise Failure(f"{option} {path}: cannot write in the folder {folder}", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path}: cannot write in the folder {folder}").format(
+                    option=option, path=path, folder=folder
+                ),
+                EXIT_USAGE,
+            )
         if target.exists() and not os.access(target, os.W_OK):
-            raise Failure(f"{option} {path} is read-only", EXIT_USAGE)
+            raise Failure(
+                _("{option} {path} is read-only").format(option=option, path=path), EXIT_USAGE
+            )
         for source in inputs:
             if _same_file(target, source):
                 raise Failure(
-                    f"{option} {path} is also an input: writing it would destroy it; "
-                    "write to another file",
+                    _(
+                        "{option} {path} is also an input: writing it would destroy it; write to "
+                        "another file"
+                    ).format(option=option, path=path),
                     EXIT_USAGE,
                 )
 
@@ -184,7 +209,10 @@ def read_scheme_text(path: str) -> str:
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise Failure(
-            f"{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8", EXIT_USAGE
+            _("{path}: line {line} is not UTF-8 text; a scheme is written in UTF-8").format(
+                path=path, line=line
+            ),
+            EXIT_USAGE,
         ) from None
 
 
@@ -250,14 +278,19 @@ def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
         export, sep, field = pair.partition("=")
         if not sep or not export.strip() or not field.strip():
             raise Failure(
-                f"--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns 类型=type,成员=member,"
-                "时间=at)",
+                _(
+                    "--columns: `{pair}` is not COLUMN=FIELD (e.g. --columns "
+                    "类型=type,成员=member,时间=at)"
+                ).format(pair=pair),
                 EXIT_USAGE,
             )
         mapping[export.strip()] = field.strip()
     if time_format is not None and "%" not in time_format:
         raise Failure(
-            f"--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')", EXIT_USAGE
+            _("--time-format: `{time_format}` has no `%` field (e.g. '%Y/%m/%d %H:%M')").format(
+                time_format=time_format
+            ),
+            EXIT_USAGE,
         )
     return ReadOptions(time_format, mapping or None)
 
@@ -334,32 +367,49 @@ def _parse_until(value: str | None, program: Program) -> datetime | None:
         instant = None  # beyond year 9999 once its offset is applied
     else:
         if instant is None:
-            raise Failure(f"--until is not an ISO 8601 time: {value!r}", EXIT_USAGE)
+            raise Failure(
+                _("--until is not an ISO 8601 time: {value!r}").format(value=value), EXIT_USAGE
+            )
     if instant is None or not in_range(instant):
         raise Failure(
-            f"--until {value} is outside the years incentive counts in ({FIRST_YEAR} to "
-            f"{LAST_YEAR}); without --until, the end of the input closes every period",
+            _(
+                "--until {value} is outside the years incentive counts in ({FIRST_YEAR} "
+                "to {LAST_YEAR}); without --until, the end of the input closes every "
+                "period"
+            ).format(value=value, FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR),
             EXIT_USAGE,
         )
     return instant
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=TranslatedGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_("Write, check and dry-run engagement incentive schemes."),
+)
 @click.version_option(package_name="incentive")
 @click.option(
     "--lang",
     type=click.Choice(LANGUAGES),
     default=None,
-    help="Language of messages, reasons and reports (default: from the locale, LANG).",
+    is_eager=True,  # before --help, so that `--lang zh --help` is in Chinese
+    expose_value=False,
+    callback=lambda ctx, _param, lang: _choose_language(ctx, lang),
+    help=N_("Language of messages, reasons and reports (default: from the locale, LANG)."),
 )
-@click.pass_context
-def main(ctx: click.Context, lang: str | None) -> None:
-    """Write, check and dry-run engagement incentive schemes."""
+def main() -> None:
+    pass
+
+
+def _choose_language(ctx: click.Context, lang: str | None) -> None:
     # for this command only: the language is put back when it ends (tests run many)
     ctx.with_resource(language(resolve_language(lang)))
 
 
-@main.command("check")
+@main.command(
+    "check",
+    help=N_("Check scheme files: every error and warning, with line and column."),
+)
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
     "--format",
@@ -370,7 +420,6 @@ def main(ctx: click.Context, lang: str | None) -> None:
 )
 @guarded
 def check_command(schemes: tuple[str, ...], fmt: str) -> None:
-    """Check scheme files: every error and warning, with line and column."""
     from incentive.checker import check
     from incentive.parser import parse
 
@@ -407,7 +456,10 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-@main.command("run")
+@main.command(
+    "run",
+    help=N_("Evaluate SCHEME over EVENTS files and print the records, then final balances."),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1, required=True)
 @click.option(
@@ -415,7 +467,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
     default="auto",
     show_default=True,
-    help="auto: by file extension; `-` is JSON Lines",
+    help=N_("auto: by file extension; `-` is JSON Lines"),
 )
 @click.option(
     "--format",
@@ -425,116 +477,132 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     default="jsonl",
     show_default=True,
 )
-@click.option("--until", help="advance time to this instant after the last event")
+@click.option("--until", help=N_("advance time to this instant after the last event"))
 @click.option(
     "--roster",
     type=click.Path(dir_okay=False),
-    help="members' teams: CSV with a header (member, class, ...) or a YAML list",
+    help=N_("members' teams: CSV with a header (member, class, ...) or a YAML list"),
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),
-    help="write records here instead of standard output",
+    help=N_("write records here instead of standard output"),
 )
-@click.option("--seed", type=int, help="seed for random draws (overrides the scheme's `seed`)")
-@click.option("--member", "members", multiple=True, help="print only this member's records")
+@click.option("--seed", type=int, help=N_("seed for random draws (overrides the scheme's `seed`)"))
+@click.option("--member", "members", multiple=True, help=N_("print only this member's records"))
 @click.option(
     "--only",
     "only",
     metavar="KINDS",
-    help="print only records of these kinds, comma-separated (e.g. perk,board)",
+    help=N_("print only records of these kinds, comma-separated (e.g. perk,board)"),
 )
-@click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
+@click.option("--quiet", is_flag=True, help=N_("no progress or summary on standard error"))
 @click.option(
     "--post",
     "post",
     metavar="BOARDS",
-    help="print these boards, comma-separated, as chat posts (their `post` templates) "
-    "instead of records: one post per time they go out",
+    help=N_(
+        "print these boards, comma-separated, as chat posts (their `post` templates) "
+        "instead of records: one post per time they go out"
+    ),
 )
 @click.option(
     "--post-day",
     metavar="DATE",
-    help="with --post: only the posts sent on this local date (YYYY-MM-DD)",
+    help=N_("with --post: only the posts sent on this local date (YYYY-MM-DD)"),
 )
 @click.option(
     "--time-format",
     metavar="FORMAT",
-    help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+    help=N_("how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'"),
 )
 @click.option(
     "--columns",
     metavar="MAP",
-    help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+    help=N_("the export's names for fields, e.g. 类型=type,成员=member,时间=at"),
 )
 @click.option(
     "--encoding",
     metavar="CODEC",
-    help="the encoding of the events, roster and population files (default: UTF-8, "
-    "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+    help=N_(
+        "the encoding of the events, roster and population files (default: UTF-8, "
+        "a BOM allowed); e.g. gbk for Excel on Chinese Windows"
+    ),
 )
 @click.option(
     "--engine",
     type=click.Choice(["columnar", "compiled", "interpreter"]),
     default="columnar",
     show_default=True,
-    help="the columnar plan where the scheme and plain JSON Lines files allow it (else "
-    "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
-    "the same records",
+    help=N_(
+        "the columnar plan where the scheme and plain JSON Lines files allow it (else "
+        "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
+        "the same records"
+    ),
 )
 @click.option(
     "--explain-plan",
     is_flag=True,
-    help="print whether the columnar plan runs the scheme, what the compiled evaluator "
-    "writes inline and what it leaves to the interpreter, then stop",
+    help=N_(
+        "print whether the columnar plan runs the scheme, what the compiled evaluator "
+        "writes inline and what it leaves to the interpreter, then stop"
+    ),
 )
 @click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
-    help="keep the state in this store (an SQLite file, made if new) and carry on "
-    "where the last run with it stopped",
+    help=N_(
+        "keep the state in this store (an SQLite file, made if new) and carry on "
+        "where the last run with it stopped"
+    ),
 )
 @click.option(
     "--commit-every",
     type=click.IntRange(min=1),
     default=500,
     show_default=True,
-    help="with --state: events committed together (a crash loses none of them)",
+    help=N_("with --state: events committed together (a crash loses none of them)"),
 )
 @click.option(
     "--close",
     "close_periods",
     is_flag=True,
-    help="with --state: the season is over: close every open period at the end",
+    help=N_("with --state: the season is over: close every open period at the end"),
 )
 @click.option(
     "--new-input",
     is_flag=True,
-    help="with --state: the events are new input, read from their first line",
+    help=N_("with --state: the events are new input, read from their first line"),
 )
 @click.option(
     "--on-change",
     type=click.Choice(["refuse", "carry"]),
     default="refuse",
     show_default=True,
-    help="with --state: a scheme changed since the store was written is refused, or "
-    "its state is carried over",
+    help=N_(
+        "with --state: a scheme changed since the store was written is refused, or "
+        "its state is carried over"
+    ),
 )
 @click.option(
     "--rename",
     "renames",
     multiple=True,
     metavar="OLD=NEW",
-    help="with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
-    "caps, progress and balances carry over (repeat for several)",
+    help=N_(
+        "with --on-change carry: a rule, redeem, grants or currency renamed; its limits, "
+        "caps, progress and balances carry over (repeat for several)"
+    ),
 )
 @click.option(
     "--horizon",
     "horizon_hours",
     type=click.IntRange(min=1),
-    help="with --state: quarantine an event dated more than HOURS after the latest event "
-    "instead of letting it move the clock (default: no horizon for files)",
+    help=N_(
+        "with --state: quarantine an event dated more than HOURS after the latest event "
+        "instead of letting it move the clock (default: no horizon for files)"
+    ),
 )
 @guarded
 def run_command(
@@ -564,7 +632,6 @@ def run_command(
     renames: tuple[str, ...],
     horizon_hours: int | None,
 ) -> None:
-    """Evaluate SCHEME over EVENTS files and print the records, then final balances."""
     import gc
 
     from incentive.records import RECORD_KINDS
@@ -575,9 +642,9 @@ def run_command(
     if unknown:
         near = did_you_mean(unknown[0], RECORD_KINDS)
         raise Failure(
-            f"--only: unknown record kind `{unknown[0]}`"
-            + (f" (did you mean `{near}`?)" if near else "")
-            + "; the kinds are "
+            _("--only: unknown record kind `{value}`").format(value=unknown[0])
+            + (_(" (did you mean `{near}`?)").format(near=near) if near else "")
+            + _("; the kinds are ")
             + ", ".join(RECORD_KINDS),
             EXIT_USAGE,
         )
@@ -614,7 +681,7 @@ def run_command(
         )  # fmt: skip
     if close_periods or new_input or on_change != "refuse" or horizon_hours or renames:
         raise Failure(
-            "--close, --new-input, --on-change, --rename and --horizon go with --state",
+            _("--close, --new-input, --on-change, --rename and --horizon go with --state"),
             EXIT_USAGE,
         )
     # The run's state is plain data without reference cycles: the cyclic collector
@@ -645,18 +712,25 @@ def run_command(
     if not quiet:
         if summary.spilled:
             click.echo(
-                "the events were not in time order: they were read twice and sorted on "
-                "disk; sort them by `at` first for a single pass",
+                _(
+                    "the events were not in time order: they were read twice and sorted on "
+                    "disk; sort them by `at` first for a single pass"
+                ),
                 err=True,
             )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(summary.kinds.items()))
         click.echo(
-            f"{program.name}: {listed or 'no records'}; {summary.members} member(s)", err=True
+            _("{program}: {records}; {members} member(s)").format(
+                program=program.name, records=listed or _("no records"), members=summary.members
+            ),
+            err=True,
         )
         if problems:
             click.echo(
-                f"{problems} event(s) could not be evaluated: see the bad_event and "
-                "conflict records",
+                _(
+                    "{problems} event(s) could not be evaluated: see the bad_event and "
+                    "conflict records"
+                ).format(problems=problems),
                 err=True,
             )
         if summary.lacking:
@@ -664,8 +738,10 @@ def run_command(
                 f"`{name}` ({count})" for name, count in sorted(summary.lacking.items())
             )
             click.echo(
-                f"{sum(summary.lacking.values())} award(s) refused because the event lacks an "
-                f"attribute a rule reads: {listed}; a renamed column? see the refused records",
+                _(
+                    "{value} award(s) refused because the event lacks an attribute a rule "
+                    "reads: {listed}; a renamed column? see the refused records"
+                ).format(value=sum(summary.lacking.values()), listed=listed),
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
@@ -761,11 +837,11 @@ def _posting(
     """`--post BOARDS [--post-day DATE]`: the boards and the day, checked before the run."""
     if post is None:
         if post_day is not None:
-            raise Failure("--post-day goes with --post", EXIT_USAGE)
+            raise Failure(_("--post-day goes with --post"), EXIT_USAGE)
         return None
     if fmt != "jsonl" or shown is not None or members or state_path is not None:
         raise Failure(
-            "--post prints chat posts: leave out --format, --only, --member and --state",
+            _("--post prints chat posts: leave out --format, --only, --member and --state"),
             EXIT_USAGE,
         )
     boards = [name.strip() for name in post.split(",") if name.strip()]
@@ -773,21 +849,19 @@ def _posting(
     for name in boards:
         if name not in known:
             near = did_you_mean(name, known)
-            raise Failure(
-                f"--post: `{name}` is not a board of the scheme"
-                + (f" (did you mean `{near}`?)" if near else "")
-                + "; the boards are "
-                + (", ".join(known) or "none"),
-                EXIT_USAGE,
-            )
+            message = _("--post: `{name}` is not a board of the scheme").format(name=name)
+            if near:
+                message += _(" (did you mean `{near}`?)").format(near=near)
+            message += _("; the boards are {boards}").format(boards=", ".join(known) or _("none"))
+            raise Failure(message, EXIT_USAGE)
     if not boards:
-        raise Failure("--post: name a board", EXIT_USAGE)
+        raise Failure(_("--post: name a board"), EXIT_USAGE)
     day = None
     if post_day is not None:
         try:
             day = date.fromisoformat(post_day)
         except ValueError:
-            message = f"--post-day: `{post_day}` is not a date (YYYY-MM-DD)"
+            message = _("--post-day: `{day}` is not a date (YYYY-MM-DD)").format(day=post_day)
             raise Failure(message, EXIT_USAGE) from None
     return boards, day
 
@@ -834,7 +908,7 @@ def _run_stored(
     from incentive.store import StoreError
 
     if fmt == "table":
-        raise Failure("--state writes records as JSON Lines: leave out --format table", 2)
+        raise Failure(_("--state writes records as JSON Lines: leave out --format table"), 2)
     if out:
         _refuse_overwriting_input(Path(out), events)
     counts: dict[str, int] = {}
@@ -883,20 +957,28 @@ def _run_stored(
     if not quiet:
         if left:
             click.echo(
-                f"the last line of {events[-1]} has no end yet and cannot be read: it is "
-                "left for the next run",
+                _(
+                    "the last line of {value} has no end yet and cannot be read: it is left "
+                    "for the next run"
+                ).format(value=events[-1]),
                 err=True,
             )
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
         click.echo(
-            f"{program.name}: {listed or 'no records'}; {members} member(s); "
-            f"state kept in {state_path}",
+            _("{program}: {value}; {members} member(s); state kept in {state_path}").format(
+                program=program.name,
+                value=listed or _("no records"),
+                members=members,
+                state_path=state_path,
+            ),
             err=True,
         )
         if problems:
             click.echo(
-                f"{problems} event(s) could not be evaluated: see the bad_event and "
-                "conflict records",
+                _(
+                    "{problems} event(s) could not be evaluated: see the bad_event and "
+                    "conflict records"
+                ).format(problems=problems),
                 err=True,
             )
     sys.exit(EXIT_INVALID if problems else EXIT_OK)
@@ -919,7 +1001,10 @@ def _renames(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         old, equals, new = pair.partition("=")
         if not equals or not old.strip() or not new.strip():
-            raise Failure(f"--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)", 2)
+            raise Failure(
+                _("--rename {pair!r}: write OLD=NEW (`--rename chat=messages`)").format(pair=pair),
+                2,
+            )
         renames[old.strip()] = new.strip()
     return renames
 
@@ -929,8 +1014,10 @@ def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
     for path in events:
         if path != "-" and out.exists() and Path(path).exists() and out.samefile(path):
             raise Failure(
-                f"--out {out} is also an events file: the records would overwrite the "
-                "events; write them to another file",
+                _(
+                    "--out {out} is also an events file: the records would overwrite the "
+                    "events; write them to another file"
+                ).format(out=out),
                 EXIT_USAGE,
             )
 
@@ -1020,33 +1107,38 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     console_for(stream, 160).print(table)
 
 
-@main.command("replay")
+@main.command(
+    "replay",
+    help=N_(
+        "A dry run: the input kept in a --state store, evaluated again under SCHEME (a "
+        "new version, say), in memory; the difference per rule and per member. Writes "
+        "nothing."
+    ),
+)
 @click.argument("scheme")
 @click.option(
     "--state",
     "state_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="the store whose input to replay (opened read-only)",
+    help=N_("the store whose input to replay (opened read-only)"),
 )
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--top", type=int, default=10, show_default=True, help="members to list")
+@click.option("--top", type=int, default=10, show_default=True, help=N_("members to list"))
 @click.option(
     "--engine",
     type=click.Choice(["compiled", "interpreter"]),
     default="compiled",
     show_default=True,
-    help="the compiled evaluator, or the reference interpreter (the same records)",
+    help=N_("the compiled evaluator, or the reference interpreter (the same records)"),
 )
 @guarded
 def replay_command(
     scheme: str, state_path: str, roster: str | None, fmt: str, top: int, engine: str
 ) -> None:
-    """A dry run: the input kept in a --state store, evaluated again under SCHEME (a new
-    version, say), in memory; the difference per rule and per member. Writes nothing."""
     from incentive.live import replay
     from incentive.roster import load_roster
     from incentive.store import StoreError
@@ -1067,59 +1159,69 @@ def replay_command(
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if result.changes:
-        click.echo("the scheme differs from the one that wrote the store:")
+        click.echo(_("the scheme differs from the one that wrote the store:"))
         for line in result.changes:
             click.echo(f"  - {line}")
     else:
-        click.echo("the same scheme as the one that wrote the store")
-    click.echo("points per rule (stored -> replayed):")
+        click.echo(_("the same scheme as the one that wrote the store"))
+    click.echo(_("points per rule (stored -> replayed):"))
     for row in diff.rules:
         click.echo(
             f"  {row['rule']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
             f"({row['change']:+,})"
         )
-    click.echo(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
+    click.echo(
+        _("members: {gainers} gain, {losers} lose, {same} unchanged").format(
+            gainers=diff.gainers, losers=diff.losers, same=diff.same
+        )
+    )
     for row in diff.members[:top]:
         click.echo(
             f"  {row['member']} ({row['currency']}): {row['a']:,} -> {row['b']:,} "
             f"({row['change']:+,})"
         )
-    click.echo("a dry run: nothing was written")
+    click.echo(_("a dry run: nothing was written"))
 
 
-@main.command("serve")
+@main.command(
+    "serve",
+    help=N_(
+        "Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem, "
+        "GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."
+    ),
+)
 @click.argument("scheme")
 @click.option(
     "--state",
     "state_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="the store (an SQLite file, made if new)",
+    help=N_("the store (an SQLite file, made if new)"),
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("the address to listen on"))
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @click.option(
     "--horizon",
     "horizon_hours",
     type=click.IntRange(min=0),
     default=24,
     show_default=True,
-    help="quarantine an event dated more than HOURS after the latest event (0: never)",
+    help=N_("quarantine an event dated more than HOURS after the latest event (0: never)"),
 )
 @click.option(
     "--on-change",
     type=click.Choice(["refuse", "carry"]),
     default="refuse",
     show_default=True,
-    help="a scheme changed since the store was written is refused, or its state carried over",
+    help=N_("a scheme changed since the store was written is refused, or its state carried over"),
 )
 @click.option(
     "--rename",
     "renames",
     multiple=True,
     metavar="OLD=NEW",
-    help="with --on-change carry: a rule, redeem, grants or currency renamed",
+    help=N_("with --on-change carry: a rule, redeem, grants or currency renamed"),
 )
 @click.option(
     "--engine",
@@ -1139,15 +1241,13 @@ def serve_command(
     renames: tuple[str, ...],
     engine: str,
 ) -> None:
-    """Serve SCHEME over HTTP with its state in a store: POST /events, POST /redeem,
-    GET /members/{id}, GET /boards/{name}; the OpenAPI schema at /openapi.json."""
     try:
         import uvicorn
 
         from incentive.serve import create_app
     except ImportError:
         raise Failure(
-            "incentive serve needs the `serve` extra: pip install 'incentive[serve]'", EXIT_USAGE
+            _("incentive serve needs the `serve` extra: pip install 'incentive[serve]'"), EXIT_USAGE
         ) from None
     from incentive.live import open_live
     from incentive.roster import load_roster
@@ -1166,32 +1266,41 @@ def serve_command(
         )
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None
-    click.echo(f"{program.name}: serving on http://{host}:{port} (state in {state_path})", err=True)
+    click.echo(
+        _("{program}: serving on http://{host}:{port} (state in {state_path})").format(
+            program=program.name, host=host, port=port, state_path=state_path
+        ),
+        err=True,
+    )
     try:
         uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
     finally:
         live.close()
 
 
-@main.command("fmt")
+@main.command(
+    "fmt",
+    help=N_(
+        "Print schemes in canonical form (comments are kept), or convert them between "
+        "the English and the Chinese spelling (--lang zh, --lang en)."
+    ),
+)
 @click.argument("schemes", nargs=-1, required=True)
 @click.option(
     "--check",
     "check_only",
     is_flag=True,
-    help="exit 1 if a file is not in canonical form; change nothing",
+    help=N_("exit 1 if a file is not in canonical form; change nothing"),
 )
-@click.option("--write", is_flag=True, help="rewrite the files in place")
+@click.option("--write", is_flag=True, help=N_("rewrite the files in place"))
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
     default=None,
-    help="write the keywords in English (en) or Chinese (zh); default: the file's own",
+    help=N_("write the keywords in English (en) or Chinese (zh); default: the file's own"),
 )
 @guarded
 def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool, lang: str | None) -> None:
-    """Print schemes in canonical form (comments are kept), or convert them between
-    the English and the Chinese spelling (`--lang zh`, `--lang en`)."""
     from incentive.formatter import format_source
 
     unformatted = []
@@ -1201,7 +1310,7 @@ def fmt_command(schemes: tuple[str, ...], check_only: bool, write: bool, lang: s
         if check_only:
             if canonical != text:
                 unformatted.append(path)
-                click.echo(f"{path}: not in canonical form", err=True)
+                click.echo(_("{path}: not in canonical form").format(path=path), err=True)
         elif write and path != "-":
             if canonical != text:
                 write_text_atomically(path, canonical)
@@ -1232,14 +1341,16 @@ def ast_to_data(node: Any) -> Any:
     return node
 
 
-@main.command("parse")
+@main.command(
+    "parse",
+    help=N_("Print the syntax tree of a scheme for tools (JSON or YAML)."),
+)
 @click.argument("scheme")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True
 )
 @guarded
 def parse_command(scheme: str, fmt: str) -> None:
-    """Print the syntax tree of a scheme for tools (JSON or YAML)."""
     from incentive.parser import parse
 
     text = read_scheme_text(scheme)
@@ -1252,11 +1363,13 @@ def parse_command(scheme: str, fmt: str) -> None:
         click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
 
 
-@main.command("schema")
+@main.command(
+    "schema",
+    help=N_("Print the JSON Schema of an event or a record."),
+)
 @click.argument("model", type=click.Choice(["events", "records"]))
 @guarded
 def schema_command(model: str) -> None:
-    """Print the JSON Schema of an event or a record."""
     from incentive.events import EventModel
     from incentive.records import record_schema
 
@@ -1297,10 +1410,12 @@ _events_options = [
         type=click.Choice(["auto", "jsonl", "csv", "yaml"]),
         default="auto",
         show_default=True,
-        help="auto: by file extension; `-` is JSON Lines",
+        help=N_("auto: by file extension; `-` is JSON Lines"),
     ),
-    click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)"),
-    click.option("--until", help="advance time to this instant after the last event"),
+    click.option(
+        "--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)")
+    ),
+    click.option("--until", help=N_("advance time to this instant after the last event")),
     click.option(
         "--format",
         "fmt",
@@ -1315,23 +1430,25 @@ _events_options = [
         type=click.Choice(["compiled", "interpreter"]),
         default="compiled",
         show_default=True,
-        help="the compiled evaluator, or the reference interpreter (the same records)",
+        help=N_("the compiled evaluator, or the reference interpreter (the same records)"),
     ),
     click.option(
         "--time-format",
         metavar="FORMAT",
-        help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
+        help=N_("how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'"),
     ),
     click.option(
         "--columns",
         metavar="MAP",
-        help="the export's names for fields, e.g. 类型=type,成员=member,时间=at",
+        help=N_("the export's names for fields, e.g. 类型=type,成员=member,时间=at"),
     ),
     click.option(
         "--encoding",
         metavar="CODEC",
-        help="the encoding of the events, roster and population files (default: UTF-8, "
-        "a BOM allowed); e.g. gbk for Excel on Chinese Windows",
+        help=N_(
+            "the encoding of the events, roster and population files (default: UTF-8, "
+            "a BOM allowed); e.g. gbk for Excel on Chinese Windows"
+        ),
     ),
 ]
 
@@ -1342,10 +1459,16 @@ def _with_events_options(func: F) -> F:
     return func
 
 
-@main.command("explain")
+@main.command(
+    "explain",
+    help=N_(
+        "Why did MEMBER (not) get points: every record, in order, with its reason; then "
+        "the balance and progress toward the next streak tier, milestone and level."
+    ),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--member", required=True, help="the member to explain")
+@click.option("--member", required=True, help=N_("the member to explain"))
 @_with_events_options
 @guarded
 def explain_command(
@@ -1361,8 +1484,6 @@ def explain_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """Why did MEMBER (not) get points: every record, in order, with its reason; then
-    the balance and progress toward the next streak tier, milestone and level."""
     from incentive.analysis import member_records, progress
 
     how = read_options(time_format, columns)
@@ -1396,28 +1517,35 @@ def explain_command(
         known = sorted(result.balances)
         near = did_you_mean(member, known)
         click.echo(
-            f"no record names `{member}`"
-            + (f" (did you mean `{near}`?)" if near else "")
-            + f": {len(known)} member(s) took part",
+            _("no record names `{member}`").format(member=member)
+            + (_(" (did you mean `{near}`?)").format(near=near) if near else "")
+            + _(": {value} member(s) took part").format(value=len(known)),
             err=True,
         )
         sys.exit(EXIT_INVALID)
     _print_table(records, sys.stdout)
     shown = ", ".join(f"{points} {currency}" for currency, points in (balances or {}).items())
-    click.echo(f"balance: {shown or 'nothing'}")
+    click.echo(_("balance: {balance}").format(balance=shown or _("nothing")))
     for step in steps:
         click.echo(step.text())
 
 
-@main.command("compare")
+@main.command(
+    "compare",
+    help=N_(
+        "The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the "
+        "members who gain or lose the most. With --ab, each member is in one arm only (a "
+        "seeded hash of the id) and each arm is reported."
+    ),
+)
 @click.argument("scheme_a")
 @click.argument("scheme_b")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--top", type=int, default=10, show_default=True, help="members to list")
-@click.option("--ab", is_flag=True, help="an A/B test: split members into two arms")
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the A/B split")
+@click.option("--top", type=int, default=10, show_default=True, help=N_("members to list"))
+@click.option("--ab", is_flag=True, help=N_("an A/B test: split members into two arms"))
+@click.option("--seed", type=int, default=0, show_default=True, help=N_("seed of the A/B split"))
 @click.option(
-    "--html", type=click.Path(dir_okay=False), help="also write the comparison as an HTML page"
+    "--html", type=click.Path(dir_okay=False), help=N_("also write the comparison as an HTML page")
 )
 @_with_events_options
 @guarded
@@ -1438,9 +1566,6 @@ def compare_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """The same EVENTS under SCHEME_A and SCHEME_B: points per rule, cost, and the
-    members who gain or lose the most. With --ab, each member is in one arm only
-    (a seeded hash of the id) and each arm is reported."""
     from incentive.analysis import compare
 
     check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
@@ -1482,13 +1607,15 @@ def compare_command(
     print_comparison(diff, sys.stdout, top, fmt)
 
 
-@main.command("test")
+@main.command(
+    "test",
+    help=N_("Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."),
+)
 @click.argument("scheme")
 @click.argument("cases")
-@click.option("--roster", type=click.Path(dir_okay=False), help="members' teams (CSV or YAML)")
+@click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
 @guarded
 def test_command(scheme: str, cases: str, roster: str | None) -> None:
-    """Run the operator's CASES (YAML) against SCHEME; exit 1 if any fails."""
     from incentive.cases import load_cases, run_case
     from incentive.roster import load_roster
 
@@ -1507,25 +1634,37 @@ def test_command(scheme: str, cases: str, roster: str | None) -> None:
         click.echo(f"FAIL  {case.name}")
         for problem in outcome.problems:
             click.echo(f"  - {problem}")
-    click.echo(f"{len(listed) - failed} passed, {failed} failed")
+    click.echo(
+        _("{value} passed, {failed} failed").format(value=len(listed) - failed, failed=failed)
+    )
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-@main.command("simulate")
+@main.command(
+    "simulate",
+    help=N_(
+        "Dry-run SCHEME on real activity (EVENTS) or a simulated population, and report "
+        "what it gives out, to whom, and what it costs."
+    ),
+)
 @click.argument("scheme")
 @click.argument("events", nargs=-1)
 @click.option(
     "--population",
     type=click.Path(dir_okay=False),
-    help="a synthetic population (YAML) instead of EVENTS files",
+    help=N_("a synthetic population (YAML) instead of EVENTS files"),
 )
-@click.option("--seed", type=int, help="seed for the population and for random draws")
-@click.option("--save-events", type=click.Path(dir_okay=False), help="write the simulated events")
-@click.option("--save-roster", type=click.Path(dir_okay=False), help="write the simulated roster")
+@click.option("--seed", type=int, help=N_("seed for the population and for random draws"))
 @click.option(
-    "--html", type=click.Path(dir_okay=False), help="also write the report as an HTML page"
+    "--save-events", type=click.Path(dir_okay=False), help=N_("write the simulated events")
 )
-@click.option("--quiet", is_flag=True, help="no progress on standard error")
+@click.option(
+    "--save-roster", type=click.Path(dir_okay=False), help=N_("write the simulated roster")
+)
+@click.option(
+    "--html", type=click.Path(dir_okay=False), help=N_("also write the report as an HTML page")
+)
+@click.option("--quiet", is_flag=True, help=N_("no progress on standard error"))
 @_with_events_options
 @guarded
 def simulate_command(
@@ -1546,8 +1685,6 @@ def simulate_command(
     columns: str | None,
     encoding: str | None,
 ) -> None:
-    """Dry-run SCHEME on real activity (EVENTS) or a simulated population, and
-    report what it gives out, to whom, and what it costs."""
     from incentive.events import read_text_file
     from incentive.population import load_population
     from incentive.report import build_report, print_report
@@ -1556,7 +1693,7 @@ def simulate_command(
     from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
-        raise Failure("give either EVENTS files or --population, not both", EXIT_USAGE)
+        raise Failure(_("give either EVENTS files or --population, not both"), EXIT_USAGE)
     check_outputs(
         {"--save-events": save_events, "--save-roster": save_roster, "--html": html},
         (scheme, *events, roster, population),
@@ -1585,8 +1722,10 @@ def simulate_command(
         members = [row["member"] for row in simulated.roster]
         if teams is not None and not set(members) & set(teams.members):
             click.echo(
-                f"warning: the roster {roster} names none of the population's members "
-                f"({members[0]}, ...): no one is in a team",
+                _(
+                    "warning: the roster {roster} names none of the population's members "
+                    "({value}, ...): no one is in a team"
+                ).format(roster=roster, value=members[0]),
                 err=True,
             )
         teams = run.roster

@@ -695,10 +695,12 @@ class _Forms:
     order) and its fixed text (kind, rule, currency, a reason that does not vary)."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str | None]] = []
+        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None]] = []
 
-    def add(self, kind: str, rule: RuleSpec, fields: str, reason: str | None = None) -> int:
-        self.rows.append((kind, rule, tuple(fields.split()), reason))
+    def add(
+        self, kind: str, rule: RuleSpec, fields: str, code: str, reason: str | None = None
+    ) -> int:
+        self.rows.append((kind, rule, tuple(fields.split()), code, reason))
         return len(self.rows) - 1
 
     def line(self, form: int) -> pl.Expr:
@@ -706,7 +708,7 @@ class _Forms:
         as they stand: plain input has nothing to escape, names are encoded here."""
         import polars as pl
 
-        kind, rule, fields, reason = self.rows[form]
+        kind, rule, fields, code, reason = self.rows[form]
         text = f'{{"kind":{_json(kind)}'
         pieces: list[pl.Expr] = []
 
@@ -729,7 +731,7 @@ class _Forms:
             put(pl.col("value"))
         text += ',"events":["'
         put(pl.col("event"))
-        text += '"],"reason":'
+        text += f'"],"code":{_json(code)},"reason":'
         if reason is None:
             put(pl.col("reason"))
         else:
@@ -848,7 +850,9 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         slot = 2 * award.index
         chosen = _counted(chunk, slot, chosen, limit.period, "nth")
         used = pl.col("before") + pl.col("nth")
-        refused = forms.add("refused", rule, "currency", f"{limit.describe()} reached")
+        refused = forms.add(
+            "refused", rule, "currency", "limit_reached", f"{limit.describe()} reached"
+        )
         parts.append(
             chosen.filter(used >= limit.count).select(
                 *_event_keys(award.index, 0), form=pl.lit(refused)
@@ -857,7 +861,7 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         _carry_counts(chunk, slot, chosen, limit.period, pl.min_horizontal(used + 1, limit.count))
         chosen = chosen.filter(used < limit.count).drop("key", "before", "nth")
     points = award.points
-    paying = forms.add("award", rule, "points currency balance", f"rule `{rule.name}`")
+    paying = forms.add("award", rule, "points currency balance", "rule", f"rule `{rule.name}`")
     if award.cap is None:
         parts.append(
             chosen.select(
@@ -877,7 +881,7 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     chosen = chosen.with_columns(granted=total - earlier)
     _carry_counts(chunk, slot, chosen, cap.period, total)
     reached = f"{cap.describe()} reached"
-    full = forms.add("refused", rule, "points currency", reached)
+    full = forms.add("refused", rule, "points currency", "cap_reached", reached)
     parts.append(
         chosen.filter(pl.col("granted") == 0).select(
             *_event_keys(award.index, 0), form=pl.lit(full), points=pl.lit(points)
@@ -892,7 +896,7 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
             paid="granted",
         )
     )
-    cut = forms.add("cut", rule, "points currency")
+    cut = forms.add("cut", rule, "points currency", "cap_reached")
     parts.append(
         paid.filter(pl.col("granted") < points).select(
             *_event_keys(award.index, 1),
@@ -961,7 +965,7 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     parts = [
         steps.select(
             *_event_keys(streak.index, 0),
-            form=pl.lit(forms.add("streak", rule, "streak")),
+            form=pl.lit(forms.add("streak", rule, "streak", "streak")),
             streak="length",
             reason=pl.concat_str(pl.lit('"'), note, pl.lit(": "), in_a_row, pl.lit('"')),
         )
@@ -970,7 +974,7 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     if streak.every is not None:
         every, points = streak.every
         pays.append((pl.col("length") % every == 0, points, pl.lit(f" (every {every})")))
-    paying = forms.add("award", rule, "points currency balance")
+    paying = forms.add("award", rule, "points currency balance", "streak")
     for sub, (when, points, extra) in enumerate(pays, start=1):
         parts.append(
             steps.filter(when).select(
@@ -1065,7 +1069,10 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
             r_event="event",
             form=pl.lit(
                 forms.add(
-                    "rank", rule, "points currency balance rank" + (" value" if counted else "")
+                    "rank",
+                    rule,
+                    "points currency balance rank" + (" value" if counted else ""),
+                    "ranked",
                 )
             ),
             points="points",

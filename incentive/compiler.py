@@ -485,7 +485,7 @@ class _Generator:
             w.line(
                 f"out.append(Record(kind='refused', at=s._stamp(at), member=event.member, "
                 f"rule={rule.name!r}, currency={rule.currency!r}, events=(event.id,), "
-                f"reason={limit.describe() + ' reached'!r}))"
+                f"code='limit_reached', reason={limit.describe() + ' reached'!r}))"
             )
             w.line("break")
             w.dedent()
@@ -539,7 +539,7 @@ class _Generator:
             w.line(
                 f"out.append(Record(kind='award', at=s._stamp(at), member=event.member, "
                 f"rule={rule.name!r}, points=granted, currency={currency!r}, balance=balance, "
-                f"events=(event.id,), reason={reason!r}))"
+                f"events=(event.id,), code='rule', reason={reason!r}))"
             )
         else:
             w.line(
@@ -566,7 +566,7 @@ class _Generator:
         w.line(
             f"out.append(Record(kind={kind!r}, at=s._stamp(at), member=event.member, "
             f"rule={rule.name!r}, points={shown}, currency={rule.currency!r}, "
-            f"events=(event.id,), reason={reason}))"
+            f"events=(event.id,), code='cap_reached', reason={reason}))"
         )
 
     def bump(self, key: str, period: str, by: str) -> None:
@@ -726,6 +726,7 @@ class CompiledSession:
             at=self._stamp(event.at),
             member=event.member,
             events=(event.id,),
+            code="late",
             reason=f"day {day} had closed when this event arrived",
         )
 
@@ -737,6 +738,7 @@ class CompiledSession:
             at=self._stamp(event.at),
             member=event.member,
             events=(event.id,),
+            code="outside_season",
             reason=f"the season runs from {first} to {last}",
         )
 

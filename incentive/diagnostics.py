@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from incentive.i18n import N_, _, ngettext
+
 
 @dataclass(frozen=True)
 class Span:
@@ -36,6 +38,10 @@ NO_SPAN = Span(0, 0, 0, 0)
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+# How a rendered diagnostic names its severity (JSON keeps `error` and `warning`).
+_SEVERITY_WORDS = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
 @functools.lru_cache(maxsize=8)
@@ -86,7 +92,8 @@ class Diagnostic:
         """The message as an operator reads it: location, message, the line, a caret."""
         # A problem with a whole file (no line) names just the file.
         where = f":{self.span.line}:{self.span.column}" if self.span.line > 0 else ""
-        head = f"{self.file}{where}: {self.severity.value}[{self.code}]: "
+        severity = _(_SEVERITY_WORDS[self.severity])
+        head = f"{self.file}{where}: {severity}[{self.code}]: "
         out = [head + self.message]
         if source is not None and self.span.line > 0:
             starts = line_starts(source)
@@ -114,7 +121,7 @@ class Diagnostic:
                 under = display_width(shown[col - 1 : col - 1 + width])
                 under += max(0, width - len(shown[col - 1 : col - 1 + width]))
                 out.append(" " * (len(gutter) + before) + "^" * max(1, under))
-        out.extend(f"  = help: {hint}" for hint in self.hints)
+        out.extend(_("  = help: {hint}").format(hint=hint) for hint in self.hints)
         return "\n".join(out)
 
     def to_json(self) -> dict[str, object]:
@@ -176,7 +183,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
 def suggestion_hints(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
     near = did_you_mean(word, candidates)
-    return (f"did you mean `{near}`?",) if near else ()
+    return (_("did you mean `{near}`?").format(near=near),) if near else ()
 
 
 MAX_ERRORS = 200  # errors reported at most; the rest are counted in one last note (E0299)
@@ -212,18 +219,27 @@ class DiagnosticBag:
                 more = sum(d.is_error for d in rest)
                 warnings = len(rest) - more
                 also = (
-                    f" and {warnings:,} more warning{'s' if warnings > 1 else ''}"
+                    ngettext(
+                        " and {warnings:,} more warning",
+                        " and {warnings:,} more warnings",
+                        warnings,
+                    ).format(warnings=warnings)
                     if warnings
                     else ""
                 )
                 note = Diagnostic(
                     "E0299",
                     Severity.ERROR,
-                    f"... and {more:,} more error{'s' if more > 1 else ''}{also} "
-                    f"(only the first {MAX_ERRORS} errors are shown)",
+                    ngettext(
+                        "... and {more:,} more error{also} "
+                        "(only the first {shown} errors are shown)",
+                        "... and {more:,} more errors{also} "
+                        "(only the first {shown} errors are shown)",
+                        more,
+                    ).format(more=more, also=also, shown=MAX_ERRORS),
                     diagnostic.span,
                     self.file,
-                    ("fix the first errors and check again: one mistake often causes many",),
+                    (_("fix the first errors and check again: one mistake often causes many"),),
                 )
                 return [*ordered[:index], note]
         return ordered

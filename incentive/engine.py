@@ -159,6 +159,7 @@ class Session:
                     at=stamp,
                     member=event.member,
                     events=(event.id,),
+                    code="duplicate",
                     reason="this event id was already processed: skipped",
                 )
             else:
@@ -167,6 +168,7 @@ class Session:
                     at=stamp,
                     member=event.member,
                     events=(event.id,),
+                    code="conflict",
                     reason="this event id was already used for a different event: refused",
                     source=event.source,  # which line to look at in the export
                     line=event.line,
@@ -179,6 +181,7 @@ class Session:
                 f"unknown event type `{event.type}`"
                 + (f" (did you mean `{near}`?)" if near else ""),
                 calendar,
+                "unknown_event",
             )
             return
         attrs = read_attributes(program, event)
@@ -194,6 +197,7 @@ class Session:
                 at=stamp,
                 member=event.member,
                 events=(event.id,),
+                code="late",
                 reason=f"day {day} had closed when this event arrived",
             )
             return
@@ -205,6 +209,7 @@ class Session:
                 at=stamp,
                 member=event.member,
                 events=(event.id,),
+                code="outside_season",
                 reason=f"the season runs from {first} to {last}",
             )
             return
@@ -327,6 +332,7 @@ class Session:
                 member=member,
                 rule=rule.name,
                 perk=name,
+                code="inactive",
                 reason=f'rule `{rule.name}`: {kind} "{name}": no matching event for '
                 f"{rule.inactive} days after {slot[0]}",
             )

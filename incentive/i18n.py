@@ -95,3 +95,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark `message` for extraction without translating it yet (a table of texts)."""
     return message
+
+
+_UNITS = {
+    "day": N_("day"),
+    "week": N_("week"),
+    "month": N_("month"),
+    "year": N_("year"),
+    "season": N_("season"),
+}
+
+
+def unit(period: str | None) -> str:
+    """A period's name inside a sentence (`per {period}`), in the current language."""
+    return _(_UNITS[period]) if period in _UNITS else str(period)

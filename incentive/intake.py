@@ -9,7 +9,7 @@ from typing import Any
 from incentive.calendar import Calendar
 from incentive.events import BadLine, Event
 from incentive.program import Program, ValueType
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.state import local_time
 
 MAX_ATTRIBUTE_NUMBER = Decimal(10) ** 15
@@ -70,12 +70,15 @@ def mistyped(name: str, kind: ValueType, err: ValueError) -> str:
     return f"attribute `{name}` should be {what}, got {err}"
 
 
-def bad_event(event: Event, reason: str, calendar: Calendar) -> Record:
+def bad_event(
+    event: Event, reason: str, calendar: Calendar, code: RecordCode = "bad_attribute"
+) -> Record:
     return Record(
         kind="bad_event",
         at=local_time(calendar, event.at),
         member=event.member,
         events=(event.id,),
+        code=code,
         reason=reason,
         source=event.source,
         line=event.line,
@@ -94,6 +97,7 @@ def failed_event(event: Event, err: Exception, calendar: Calendar) -> Record:
         at=at,
         member=event.member,
         events=(event.id,),
+        code="evaluation_failed",
         reason=f"could not be evaluated ({type(err).__name__}: {str(err)[:200]}); "
         "this is a bug in incentive: please report it",
         source=event.source,
@@ -102,4 +106,6 @@ def failed_event(event: Event, err: Exception, calendar: Calendar) -> Record:
 
 
 def bad_line_record(bad: BadLine) -> Record:
-    return Record(kind="bad_event", reason=bad.reason, source=bad.source, line=bad.line)
+    return Record(
+        kind="bad_event", code="bad_line", reason=bad.reason, source=bad.source, line=bad.line
+    )

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from incentive.program import ExpirySpec, Program
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.rules import Proposal
 from incentive.state import EngineState, MemberState, local_time
 
@@ -87,6 +87,7 @@ class Ledger:
                     rank=proposal.rank,
                     value=proposal.value,
                     events=proposal.events,
+                    code=proposal.code,
                     reason=proposal.reason,
                 )
             )
@@ -101,6 +102,7 @@ class Ledger:
                 currency=currency,
                 balance=balance + points,
                 events=proposal.events,
+                code="below_zero",
                 reason=f"a balance cannot go below zero: {-points} of {-proposal.points} taken",
             )
 
@@ -136,6 +138,7 @@ class Ledger:
             rank=proposal.rank,
             value=proposal.value,
             events=proposal.events,
+            code="held",
             reason=f"{proposal.reason}: spendable from {local_time(calendar, moment)} "
             f"(pending {days} days)",
         )
@@ -178,6 +181,7 @@ class Ledger:
                     balance=member.balances[currency],
                     pending=held_points(member, currency),
                     events=tuple(events),
+                    code="released",
                     reason=f"{points} {currency} held since "
                     f"{local_time(calendar, datetime.fromisoformat(earned))} are spendable",
                 )
@@ -228,7 +232,12 @@ class Ledger:
         ):
             return
         yield self._move_level(
-            who, member, after, at, f"level `{after}` reached: {earned} {levels.currency} {within}"
+            who,
+            member,
+            after,
+            at,
+            f"level `{after}` reached: {earned} {levels.currency} {within}",
+            "level_reached",
         )
 
     def drop_levels(self, day: date) -> Iterator[Record]:
@@ -254,10 +263,17 @@ class Ledger:
                 moment,
                 f"dropped to level `{after}`: {earned} {levels.currency} earned in "
                 f"the last {levels.days} days",
+                "level_dropped",
             )
 
     def _move_level(
-        self, who: str, member: MemberState, level: str | None, at: datetime, reason: str
+        self,
+        who: str,
+        member: MemberState,
+        level: str | None,
+        at: datetime,
+        reason: str,
+        code: RecordCode,
     ) -> Record:
         """A member's level changes: the state, and the record that says so."""
         assert self.program.levels is not None
@@ -268,6 +284,7 @@ class Ledger:
             member=who,
             level=level,
             currency=self.program.levels.currency,
+            code=code,
             reason=reason,
         )
 
@@ -366,6 +383,7 @@ class Ledger:
                 points=-gone,
                 currency=currency,
                 balance=balance,
+                code="expired",
                 reason=f"{gone} {currency} expired ({spec.describe()})",
             )
 

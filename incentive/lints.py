@@ -11,6 +11,7 @@ from decimal import Decimal
 from incentive import ast
 from incentive.diagnostics import Diagnostic, Severity, Span
 from incentive.formatter import format_expr
+from incentive.i18n import N_, _, unit
 from incentive.program import RuleSpec
 
 
@@ -18,6 +19,10 @@ def lint(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
     yield from _never_fires(rules, file)
     yield from _pays_twice(rules, file)
     yield from _cap_never_binds(rules, file)
+
+
+# How a cap's owner is named in a sentence (CapSpec.owner is "rule:<name>" or "group:<name>").
+_OWNER_WORDS = {"rule": N_("rule"), "group": N_("group")}
 
 
 def _warning(code: str, message: str, span: Span, file: str, hint: str) -> Diagnostic:
@@ -32,10 +37,12 @@ def _never_fires(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]
         if rule.condition is not None and _contradicts(rule.condition):
             yield _warning(
                 "W0308",
-                f"rule `{rule.name}` can never fire: `{format_expr(rule.condition)}` is never true",
+                _("rule `{rule}` can never fire: `{value}` is never true").format(
+                    rule=rule.name, value=format_expr(rule.condition)
+                ),
                 rule.condition.span,
                 file,
-                "check the bounds: no event can pass all of them",
+                _("check the bounds: no event can pass all of them"),
             )
 
 
@@ -122,14 +129,20 @@ def _pays_twice(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
         for event in rule.events:
             first = seen.get((event, condition))
             if first is not None and first.currency == rule.currency:
-                what = f"`{event}`" + (f" where `{condition}`" if condition else "")
+                what = f"`{event}`" + (
+                    _(" where `{condition}`").format(condition=condition) if condition else ""
+                )
                 yield _warning(
                     "W0309",
-                    f"rules `{first.name}` and `{rule.name}` both pay for every {what}",
+                    _("rules `{first}` and `{rule}` both pay for every {what}").format(
+                        first=first.name, rule=rule.name, what=what
+                    ),
                     rule.span,
                     file,
-                    "if both are meant, make them one rule paying the sum; if not, "
-                    "give one of them a condition or remove it",
+                    _(
+                        "if both are meant, make them one rule paying the sum; if not, give one "
+                        "of them a condition or remove it"
+                    ),
                 )
             else:
                 seen.setdefault((event, condition), rule)
@@ -173,9 +186,17 @@ def _cap_never_binds(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnos
                 reported.add(owner)
                 yield _warning(
                     "W0310",
-                    f"{cap.describe()} can never bind: its rules pay at most {most} "
-                    f"per {cap.period}",
+                    _(
+                        "cap {points} per {period} on {kind} `{name}` can never bind: its rules "
+                        "pay at most {most} per {period}"
+                    ).format(
+                        points=cap.points,
+                        period=unit(cap.period),
+                        kind=_(_OWNER_WORDS[owner.partition(":")[0]]),
+                        name=owner.partition(":")[2],
+                        most=most,
+                    ),
                     members[0].span,
                     file,
-                    "lower the cap, or remove it",
+                    _("lower the cap, or remove it"),
                 )

@@ -482,6 +482,7 @@ class LiveSession:
             at=local_time(calendar, event.at),
             member=event.member,
             events=(event.id,),
+            code="too_far_ahead",
             reason=f"{local_time(calendar, event.at)} is more than {_span(self.horizon)} after the "
             f"latest event ({local_time(calendar, latest)}): quarantined, not evaluated",
         )

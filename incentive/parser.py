@@ -30,6 +30,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from incentive import ast
 from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
+from incentive.i18n import N_, _
 from incentive.spelling import (
     KEYWORDS_EN_TO_ZH,
     PERIOD_END_FROM_ZH,
@@ -242,18 +243,18 @@ def save_cached_parser(parser: lark.Lark, path: Path, grammar: str) -> None:
 # ---- errors in words ------------------------------------------------------------
 
 _TERMINAL_WORDS = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "INT": "a whole number",
-    "DATE": "a date (YYYY-MM-DD)",
-    "TIME": "a time of day (HH:MM)",
-    "STRING": 'a quoted string ("...")',
-    "COMPARE": "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
-    "ADD_OP": "`+` or `-`",
-    "MUL_OP": "`*` or `/`",
-    "PERIOD": "a period (`day`, `week`, `month`, `year`, `season`)",
-    "ROUNDING_MODE": "`down`, `up` or `nearest`",
-    "$END": "the end of the file",
+    "NAME": N_("a name"),
+    "NUMBER": N_("a number"),
+    "INT": N_("a whole number"),
+    "DATE": N_("a date (YYYY-MM-DD)"),
+    "TIME": N_("a time of day (HH:MM)"),
+    "STRING": N_('a quoted string ("...")'),
+    "COMPARE": N_("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)"),
+    "ADD_OP": N_("`+` or `-`"),
+    "MUL_OP": N_("`*` or `/`"),
+    "PERIOD": N_("a period (`day`, `week`, `month`, `year`, `season`)"),
+    "ROUNDING_MODE": N_("`down`, `up` or `nearest`"),
+    "$END": N_("the end of the file"),
 }
 # Words a misspelling may be near, for terminals that are alternatives of words.
 _TERMINAL_CHOICES = {
@@ -267,7 +268,7 @@ def _terminal_word(name: str, spelling: Spelling = "en") -> tuple[str, tuple[str
     if spelling == "zh" and name in _TERMINAL_WORDS_ZH:
         return _TERMINAL_WORDS_ZH[name], _TERMINAL_CHOICES_ZH.get(name, ())
     if name in _TERMINAL_WORDS:
-        return _TERMINAL_WORDS[name], _TERMINAL_CHOICES.get(name, ())
+        return _(_TERMINAL_WORDS[name]), _TERMINAL_CHOICES.get(name, ())
     try:
         pattern = parser_for(spelling).get_terminal(name).pattern
     except KeyError:
@@ -308,7 +309,7 @@ _KEYWORD_GROUPS = (
                 "credit",
             }
         ),
-        "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
+        N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
     ),
     (
         frozenset(
@@ -335,7 +336,7 @@ _KEYWORD_GROUPS = (
                 "seed",
             }
         ),
-        "a declaration (`rule`, `group`, `board`, `team`, `boost`, `currency`, ...)",
+        N_("a declaration (`rule`, `group`, `board`, `team`, `boost`, `currency`, ...)"),
     ),
 )
 
@@ -395,12 +396,12 @@ def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str,
     words: list[str] = []
     literals: list[str] = []
     for name in expected:
-        _, choices = _terminal_word(name, spelling)
+        _word, choices = _terminal_word(name, spelling)
         literals.extend(c for c in choices if c.isidentifier())
     keywords = set(literals)
     for group, phrase in _KEYWORD_GROUPS_ZH if spelling == "zh" else _KEYWORD_GROUPS:
         if group <= keywords:
-            words.append(phrase)
+            words.append(_(phrase))
             expected = {n for n in expected if not (set(_terminal_word(n, spelling)[1]) & group)}
     for name in expected:
         words.append(_terminal_word(name, spelling)[0])
@@ -409,36 +410,36 @@ def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str,
     if len(words) == 1:
         text = words[0]
     elif len(words) == 2:
-        text = f"{words[0]} or {words[1]}"
+        text = _("{first} or {second}").format(first=words[0], second=words[1])
     elif len(words) <= 12:
-        text = "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+        text = _("one of {some} or {last}").format(some=", ".join(words[:-1]), last=words[-1])
     else:
-        text = "one of " + ", ".join(words[:12]) + ", ..."
+        text = _("one of {some}, ...").format(some=", ".join(words[:12]))
     return text, literals
 
 
 def _describe_token(token: Token, text: str = "") -> str:
     if token.type == "$END":
-        return "the end of the file"
+        return _("the end of the file")
     if text and token.start_pos is not None and token.end_pos is not None:
         # as written: a Chinese word's value is its English form (`每天` is `day`)
         token = Token.new_borrow_pos(token.type, text[token.start_pos : token.end_pos], token)
     if token.type in ("NAME", "NUMBER", "INT", "DATE", "TIME"):
         return f"`{token.value}`"
     if token.type == "STRING":
-        return f"the string {token.value}"
+        return _("the string {string}").format(string=token.value)
     return f"`{token.value}`"
 
 
 # Clauses that take a whole number, and how to name it in an error.
 _WHOLE_NUMBER_CLAUSES = {
-    "limit": "a limit",
-    "cap": "a cap",
-    "at": "a streak length or threshold",
+    "limit": N_("a limit"),
+    "cap": N_("a cap"),
+    "at": N_("a streak length or threshold"),
     "every": "`every`",
     "grace": "`grace`",
-    "top": "a rank's N",
-    "bottom": "a rank's N",
+    "top": N_("a rank's N"),
+    "bottom": N_("a rank's N"),
 }
 _COUNT_BEFORE_POINT = re.compile(r"\b(" + "|".join(_WHOLE_NUMBER_CLAUSES) + r")\s+(\d+)$")
 _FRACTION = re.compile(r"\.\d+")
@@ -458,7 +459,7 @@ def _fraction_error(
     space, what = " ", ""
     if before is None:
         before = _COUNT_BEFORE_POINT_ZH.search(text, max(0, position - 40), position)
-        space, what = "", "a count"
+        space, what = "", N_("a count")
     if before is None:
         return None
     keyword, whole = before.group(1), before.group(2)
@@ -467,15 +468,19 @@ def _fraction_error(
     start = column - len(whole)
     lower = int(whole)
     options = (
-        f"`{keyword}{space}{lower}` or `{keyword}{space}{lower + 1}`"
+        _("{first} or {second}").format(
+            first=f"`{keyword}{space}{lower}`", second=f"`{keyword}{space}{lower + 1}`"
+        )
         if lower
         else f"`{keyword}{space}1`"
     )
     return (
         "E0101",
-        f"unexpected `{written}`: {what} needs a whole number",
+        _("unexpected `{written}`: {clause} needs a whole number").format(
+            written=written, clause=_(what)
+        ),
         Span(line, start, line, column + len(after.group())),
-        (f"write {options}",),
+        (_("write {options}").format(options=options),),
     )
 
 
@@ -515,7 +520,7 @@ _LOOKALIKES = {
     "\u3000": " ",
     "\u00a0": " ",
 }
-_SPACES = {"\u3000": "an ideographic (full-width) space", "\u00a0": "a no-break space"}
+_SPACES = {"\u3000": N_("an ideographic (full-width) space"), "\u00a0": N_("a no-break space")}
 _PLURAL_PERIODS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
 _PLURAL_PERIODS["seasons"] = "season"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -526,23 +531,25 @@ def _character_hints(text: str, position: int) -> tuple[str, list[str]]:
     char = text[position] if position < len(text) else ""
     after = text[position + 1 : position + 2]
     if char in _SPACES:
-        return f"{_SPACES[char]} (U+{ord(char):04X})", ["write an ordinary space"]
+        return f"{_(_SPACES[char])} (U+{ord(char):04X})", [_("write an ordinary space")]
     if char in _LOOKALIKES:
         ascii_char = _LOOKALIKES[char]
-        hint = f"`{char}` is a full-width or typographic character: write the ASCII `{ascii_char}`"
+        hint = _(
+            "`{char}` is a full-width or typographic character: write the ASCII `{ascii_char}`"
+        ).format(char=char, ascii_char=ascii_char)
         if ascii_char == '"':
-            hint += ' (strings are written in straight double quotes: "...")'
+            hint += _(' (strings are written in straight double quotes: "...")')
         return f"`{char}`", [hint]
     if char == "'":
-        return "`'`", ['strings are written in double quotes: "..."']
+        return "`'`", [_('strings are written in double quotes: "..."')]
     if char == "=" and after == ">":
-        return "`=>`", ["`=>` is not an operator: write `>=` (at least)"]
+        return "`=>`", [_("`=>` is not an operator: write `>=` (at least)")]
     if char == "=" and after == "<":
-        return "`=<`", ["`=<` is not an operator: write `<=` (at most)"]
+        return "`=<`", [_("`=<` is not an operator: write `<=` (at most)")]
     if char == "=":
-        return "`=`", ["to compare, write `==`"]
+        return "`=`", [_("to compare, write `==`")]
     if char == '"':
-        return '`"`', ['this string is not closed: it needs its `"` on the same line']
+        return '`"`', [_('this string is not closed: it needs its `"` on the same line')]
     return f"`{char}`", []
 
 
@@ -665,18 +672,20 @@ def _syntax_error(
         position = err.pos_in_stream or 0
         code = "E0102"
         named, advice = _character_hints(text, position)
-        message = f"unexpected character {named}"
+        message = _("unexpected character {named}").format(named=named)
         hints.extend(advice)
         span = Span.point(line, column)
     elif isinstance(err, UnexpectedToken) and err.token.type != "$END":
         token = err.token
         expected, literals = _expected_words(set(err.expected), spelling)
         code = "E0101"
-        message = f"unexpected {_describe_token(token, text)}: expected {expected}"
+        message = _("unexpected {token}: expected {expected}").format(
+            token=_describe_token(token, text), expected=expected
+        )
         if token.type in ("NAME", "PERIOD", "ROUNDING_MODE") or str(token.value).isidentifier():
             near = did_you_mean(str(token.value), literals)
             if near and near != token.value:
-                hints.append(f"did you mean `{near}`?")
+                hints.append(_("did you mean `{near}`?").format(near=near))
         end_col = (token.end_column or column + 1) if token.end_line == token.line else column + 1
         span = Span(line, column, line, end_col)
         start = token.start_pos or 0
@@ -690,23 +699,31 @@ def _syntax_error(
         previous = _previous_word(text, start)
         if word.lower() in _PLURAL_PERIODS:
             # `per days`: the lexer read `day` and stopped at `s`
-            message = f"unexpected `{word}`: a period is written in the singular"
-            hints[:] = [f"write `per {_PLURAL_PERIODS[word.lower()]}`"]
+            message = _("unexpected `{word}`: a period is written in the singular").format(
+                word=word
+            )
+            hints[:] = [_("write `per {period}`").format(period=_PLURAL_PERIODS[word.lower()])]
             span = Span(line, column - (start - begin), line, column - (start - begin) + len(word))
         elif not hints and previous and previous not in _KEYWORDS:
             # `limt 1 per day`: the misspelt keyword was read as something else (a
             # currency after `award 5`); the token after it is where parsing stopped
             near = did_you_mean(previous, _KEYWORDS)
             if near:
-                hints.append(f"`{previous}` is not a keyword: did you mean `{near}`?")
+                hints.append(
+                    _("`{previous}` is not a keyword: did you mean `{near}`?").format(
+                        previous=previous, near=near
+                    )
+                )
     else:
         expected_set: set[str] = set(getattr(err, "expected", ()) or ())
         code = "E0103"
-        message = "the file ended before the scheme was complete"
+        message = _("the file ended before the scheme was complete")
         if 0 < len(expected_set) <= 3:
-            message += ": expected " + _expected_words(expected_set, spelling)[0]
+            message = _(
+                "the file ended before the scheme was complete: expected {expected}"
+            ).format(expected=_expected_words(expected_set, spelling)[0])
         if text.count("{") + text.count("｛") > text.count("}") + text.count("｝"):
-            hints.append("a `{` is still open: every `{` needs its `}`")
+            hints.append(_("a `{` is still open: every `{` needs its `}`"))
         lines = text.rstrip().split("\n")
         line = len(lines)
         column = len(lines[-1]) + 1
@@ -741,9 +758,11 @@ def _unquote(token: Token) -> str:
     if len(body) > MAX_STRING_LENGTH:
         raise _LimitExceeded(
             "E0106",
-            f"string longer than {MAX_STRING_LENGTH} characters",
+            _("string longer than {MAX_STRING_LENGTH} characters").format(
+                MAX_STRING_LENGTH=MAX_STRING_LENGTH
+            ),
             _token_span(token),
-            "names, zones and values in a scheme are short; long text belongs in docs",
+            _("names, zones and values in a scheme are short; long text belongs in docs"),
         )
     out: list[str] = []
     i = 0
@@ -769,30 +788,37 @@ def _unquote(token: Token) -> str:
             col = span.column + 1 + i
             raise _LimitExceeded(
                 "E0107",
-                f"unknown escape `\\{nxt}` in a string",
+                _("unknown escape `\\{nxt}` in a string").format(nxt=nxt),
                 Span(span.line, col, span.line, col + 2),
-                'the escapes are \\" \\\\ \\n \\t \\r and \\uXXXX',
+                _('the escapes are \\" \\\\ \\n \\t \\r and \\uXXXX'),
             )
     return "".join(out)
 
 
 def _number(token: Token) -> Decimal:
     text = str(token)
-    whole, _, frac = text.partition(".")
+    whole, _point, frac = text.partition(".")
     if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
         raise _LimitExceeded(
             "E0105",
-            f"number `{text[:20]}{'...' if len(text) > 20 else ''}` is too large "
-            f"(the limit is {MAX_INTEGER_DIGITS} digits)",
+            _(
+                "number `{value}{value2}` is too large (the limit is {MAX_INTEGER_DIGITS} digits)"
+            ).format(
+                value=text[:20],
+                value2="..." if len(text) > 20 else "",
+                MAX_INTEGER_DIGITS=MAX_INTEGER_DIGITS,
+            ),
             _token_span(token),
-            "points are whole numbers well below a trillion",
+            _("points are whole numbers well below a trillion"),
         )
     if len(frac) > MAX_DECIMAL_PLACES:
         raise _LimitExceeded(
             "E0105",
-            f"number `{text[:20]}` has more than {MAX_DECIMAL_PLACES} decimal places",
+            _("number `{value}` has more than {MAX_DECIMAL_PLACES} decimal places").format(
+                value=text[:20], MAX_DECIMAL_PLACES=MAX_DECIMAL_PLACES
+            ),
             _token_span(token),
-            "write at most six digits after the point",
+            _("write at most six digits after the point"),
         )
     return Decimal(text)
 
@@ -810,9 +836,11 @@ def _bare_name(token: Token) -> str:
     if len(value) > MAX_NAME_LENGTH:
         raise _LimitExceeded(
             "E0109",
-            f"name `{value[:20]}...` is longer than {MAX_NAME_LENGTH} characters",
+            _("name `{value}...` is longer than {MAX_NAME_LENGTH} characters").format(
+                value=value[:20], MAX_NAME_LENGTH=MAX_NAME_LENGTH
+            ),
             _token_span(token),
-            "names are short words; describe a rule in a `#` comment above it",
+            _("names are short words; describe a rule in a `#` comment above it"),
         )
     return value
 
@@ -1497,12 +1525,16 @@ def _count_tokens(text: str, file: str) -> None:
         line, column = line_of(text, beyond.start())
         raise _limit_error(
             "E0110",
-            f"scheme has more than {MAX_TOKENS:,} words, numbers, symbols and comments",
+            _("scheme has more than {MAX_TOKENS:,} words, numbers, symbols and comments").format(
+                MAX_TOKENS=MAX_TOKENS
+            ),
             Span.point(line, column),
             file,
             text,
-            "a scheme is a page of rules; long lists of values (members, ids) belong "
-            "in the events, as an attribute such as `vip: bool`",
+            _(
+                "a scheme is a page of rules; long lists of values (members, ids) belong "
+                "in the events, as an attribute such as `vip: bool`"
+            ),
         )
 
 
@@ -1527,11 +1559,13 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     if size > MAX_SOURCE_BYTES:
         raise _limit_error(
             "E0108",
-            f"scheme file is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}",
+            _("scheme file is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}").format(
+                size=size, MAX_SOURCE_BYTES=MAX_SOURCE_BYTES
+            ),
             Span.point(1, 1),
             file,
             text[:1000],
-            "a scheme is a page of rules; event data belongs in an events file",
+            _("a scheme is a page of rules; event data belongs in an events file"),
         )
     _count_tokens(text, file)
     spelling = spelling_of(text)
@@ -1551,11 +1585,13 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     if too_deep is not None:
         raise _limit_error(
             "E0104",
-            f"expression nested more than {MAX_NESTING} levels deep",
+            _("expression nested more than {MAX_NESTING} levels deep").format(
+                MAX_NESTING=MAX_NESTING
+            ),
             too_deep,
             file,
             text,
-            "split the condition into simpler parts",
+            _("split the condition into simpler parts"),
         )
     result = root.value
     assert isinstance(result, ast.Scheme)

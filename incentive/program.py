@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from incentive import ast
 from incentive.calendar import Calendar
 from incentive.diagnostics import Diagnostic, Span
+from incentive.i18n import _
 
 if TYPE_CHECKING:
     from incentive.compiler import CompiledSession
@@ -298,13 +299,15 @@ def template_problem(text: str, allowed: Sequence[str]) -> str | None:
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as err:
-        return f"{err}: write a literal brace as `{{{{` or `}}}}`"
-    for _, name, spec, conversion in parts:
+        return _("{error}: write a literal brace as `{{{{` or `}}}}`").format(error=err)
+    for _text, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in allowed or spec or conversion:
             shown = ", ".join(f"{{{f}}}" for f in allowed)
-            return f"`{{{name}}}` is not a placeholder here; these are: {shown}"
+            return _("`{{{name}}}` is not a placeholder here; these are: {shown}").format(
+                name=name, shown=shown
+            )
     return None
 
 

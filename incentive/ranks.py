@@ -254,6 +254,7 @@ def close_rank(
                     rule=rule.name,
                     rank=position,
                     value=value,
+                    code="ranked",
                     reason=f"board `{rule.name}`: {reason}",
                 )
             )
@@ -270,6 +271,7 @@ def close_rank(
                     perk=name,
                     value=value,
                     events=events,
+                    code="ranked",
                     reason=f'rule `{rule.name}`: {kind} "{name}" for {reason}',
                 )
             )
@@ -290,6 +292,7 @@ def close_rank(
                         + (f"team `{team}` " if team is not None else "")
                         + reason,
                         kind="rank",
+                        code="ranked",
                         rank=position,
                         team=team,
                         value=value,
@@ -324,6 +327,7 @@ def missing_list(
             member=member,
             team=team,
             rule=rule.name,
+            code="no_entries",
             reason=f"board `{rule.name}`: no matching event ({where})"
             + (f" in {rank.team} `{team}`" if team is not None else ""),
         )

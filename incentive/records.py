@@ -42,6 +42,60 @@ RecordKind = Literal[
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
+# Why a record was written, as a stable machine-readable code beside its `reason` (the
+# reason is text for a person, in the operator's language; a bot branches on the code).
+# Every record with a reason has one. docs/embedding.md, "Reason codes", lists them.
+RecordCode = Literal[
+    # points paid, and what pays
+    "rule",  # a rule's award for an event (award, pending)
+    "streak",  # a streak's step (streak) or its payment (award)
+    "milestone",  # N matching events, or N of a measure, reached (award)
+    "perk",  # a rule's perk, badge or flag for an event
+    "ranked",  # a place in a period's ranking (rank, perk, board)
+    "no_entries",  # a board whose period had no matching event (board)
+    "inactive",  # no matching event for N days (flag)
+    "grant",  # points given from an allowance (grant)
+    "redeemed",  # points spent in a redeem block or a catalogue (redeem)
+    "transfer_sent",  # points sent to another member (transfer, negative)
+    "transfer_received",  # points received from another member (transfer)
+    "held",  # points earned but held until a day (pending)
+    "released",  # held points become spendable (release)
+    "expired",  # points expired (expiry)
+    "level_reached",  # a member reached a level (level)
+    "level_dropped",  # a member dropped to a lower level (level)
+    "taken_back",  # a reversal takes back what an event paid (reversal)
+    "given_back",  # a reversal gives back a penalty (reversal)
+    "cancelled",  # held points reversed before their release (cancelled)
+    "written_off",  # points a reversal cannot take back: already spent or expired (cut)
+    # points not paid, or paid in part
+    "limit_reached",  # a rule's, catalogue's or gift's limit per period (refused)
+    "cap_reached",  # a cap on a rule or a group (refused, cut)
+    "budget_reached",  # a budget of the scheme, a rule or a catalogue (refused, cut)
+    "below_zero",  # a balance cannot go below zero (cut)
+    "missing_attribute",  # the event lacks an attribute the rule needs (refused)
+    "amount_error",  # the amount cannot be computed (refused)
+    "self_credit",  # `credit` names the event's own member (refused)
+    "already_counted",  # `milestone distinct`: the value already counted for a member (refused)
+    "not_allowed",  # a redemption, grant or transfer the scheme's terms refuse (refused)
+    "balance_too_low",  # the balance does not cover a redemption or a transfer (refused)
+    "condition_false",  # no redeem block's or catalogue's `where` holds (refused)
+    "no_such_gift",  # the gift is not in the catalogue (refused)
+    "out_of_stock",  # the gift or the catalogue is out of stock (refused)
+    "nothing_to_reverse",  # a reversal's event paid nothing (refused)
+    # events not evaluated
+    "duplicate",  # an event id seen before with the same content (duplicate)
+    "conflict",  # an event id seen before with different content (conflict)
+    "late",  # the event's day had closed (late)
+    "outside_season",  # the event is outside the season (outside_season)
+    "too_far_ahead",  # a live event too far ahead of the clock (quarantined)
+    "unknown_event",  # an event type the scheme does not know (bad_event)
+    "bad_attribute",  # an attribute's value does not fit its type (bad_event)
+    "bad_line",  # a line that cannot be read as an event (bad_event)
+    "evaluation_failed",  # evaluating the event raised: a bug in incentive (bad_event)
+]
+
+RECORD_CODES: tuple[str, ...] = get_args(RecordCode)
+
 LEDGER_KINDS = frozenset(
     {"award", "rank", "grant", "redeem", "expiry", "reversal", "release", "transfer"}
 )
@@ -81,7 +135,11 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
         None
     )
     events: Annotated[tuple[str, ...], _doc("ids of the events that caused it")] = ()
-    reason: str = ""
+    code: Annotated[
+        RecordCode | None,
+        _doc("why it was written, stable for programs (docs/embedding.md, 'Reason codes')"),
+    ] = None
+    reason: Annotated[str, _doc("why it was written, for a person, in the run's language")] = ""
     source: Annotated[str | None, _doc("file of a bad line")] = None
     line: Annotated[int | None, _doc("line number of a bad line")] = None
 

@@ -33,7 +33,7 @@ from typing import Any
 from incentive.events import Event
 from incentive.ledger import Ledger, held_points, take
 from incentive.program import Program, ReversalSpec
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.state import EngineState, MemberState, local_time
 
 # The kinds of counter a reversal gives back (streaks count periods, not events).
@@ -145,32 +145,39 @@ def reverse(
     stamp = local_time(program.calendar, event.at)
     target = attrs.get(spec.attribute)
 
-    def refuse(reason: str) -> Record:
+    def refuse(reason: str, code: RecordCode) -> Record:
         return Record(
             kind="refused",
             at=stamp,
             member=event.member,
             rule=spec.name,
             events=(event.id,),
+            code=code,
             reason=reason,
         )
 
     if not isinstance(target, str) or not target:
-        yield refuse(f"the event has no `{spec.attribute}`: the id of the event to reverse")
+        yield refuse(
+            f"the event has no `{spec.attribute}`: the id of the event to reverse",
+            "missing_attribute",
+        )
         return
     entry = state.paid.get(target)
     if entry is not None and entry["day"] < (day - timedelta(days=spec.days)).isoformat():
         entry = None  # kept for a longer window of another block, not this one's
     if entry is None:
         yield refuse(
-            f"event `{target}` was not paid in the last {spec.days} days: nothing to reverse"
+            f"event `{target}` was not paid in the last {spec.days} days: nothing to reverse",
+            "nothing_to_reverse",
         )
         return
     if entry["reversed"]:
-        yield refuse(f"event `{target}` was already reversed")
+        yield refuse(f"event `{target}` was already reversed", "nothing_to_reverse")
         return
     if entry["member"] != event.member:
-        yield refuse(f"event `{target}` was `{entry['member']}`'s, not `{event.member}`'s")
+        yield refuse(
+            f"event `{target}` was `{entry['member']}`'s, not `{event.member}`'s", "not_allowed"
+        )
         return
     entry["reversed"] = True
     _give_back(program, state, entry, target)
@@ -185,6 +192,7 @@ def reverse(
             currency=program.default_currency,
             balance=state.members[event.member].balances.get(program.default_currency, 0),
             events=events,
+            code="taken_back",
             reason=f"reverse `{spec.name}`: event `{target}` paid nothing; "
             "what it counted is given back",
         )
@@ -254,6 +262,7 @@ def _take_back(
             currency=currency,
             balance=balance,
             events=events,
+            code="given_back",
             reason=f"{what}: the {-points} {currency} `{source}` took are given back",
         )
         return
@@ -274,6 +283,7 @@ def _take_back(
             balance=member.balances.get(currency, 0),
             pending=held_points(member, currency),
             events=events,
+            code="cancelled",
             reason=f"{what} held {held} {currency} from `{source}`: cancelled before release",
         )
         return
@@ -291,6 +301,7 @@ def _take_back(
             currency=currency,
             balance=member.balances[currency],
             events=events,
+            code="taken_back",
             reason=reason,
         )
 
@@ -312,5 +323,6 @@ def _take_back(
             currency=currency,
             balance=member.balances[currency],
             events=events,
+            code="written_off",
             reason=f"{what}: {short} already spent or expired, written off",
         )

@@ -26,7 +26,7 @@ from incentive.expressions import (
     uses_random,
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
-from incentive.records import Record, outcome_kind
+from incentive.records import Record, RecordCode, outcome_kind
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
 
@@ -43,6 +43,7 @@ class Proposal:
     events: tuple[str, ...]
     reason: str
     kind: Literal["award", "rank", "grant"] = "award"
+    code: RecordCode = "rule"  # the record's code (records.RecordCode)
     rank: int | None = None
     team: str | None = None  # a team rank award: the team it was paid to
     value: str | None = None  # a rank award: the measure it ranked by
@@ -108,11 +109,11 @@ def credited(
     payee = attrs.get(rule.credit)
     if not isinstance(payee, str) or not payee.strip():
         reason = f"the event has no `{rule.credit}`, which the rule's `credit` reads"
-        yield _refused(rule, event, stamp, reason)
+        yield _refused(rule, event, stamp, reason, code="missing_attribute")
         return
     if payee == event.member:
         reason = f"`{rule.credit}` names the sender: no member is credited for their own event"
-        yield _refused(rule, event, stamp, reason)
+        yield _refused(rule, event, stamp, reason, code="self_credit")
         return
     account = members.get(payee)
     if account is None:
@@ -132,7 +133,11 @@ def unread(
     for name in attributes_read(rule.condition):
         if name not in attrs and name not in program.teams and name != "level":
             yield _refused(
-                rule, event, stamp, f"the event has no `{name}`, which the rule's `where` reads"
+                rule,
+                event,
+                stamp,
+                f"the event has no `{name}`, which the rule's `where` reads",
+                code="missing_attribute",
             )
             return
 
@@ -171,13 +176,13 @@ def _award(
     for limit in rule.limits:
         if limit.key is not None and limit.key not in attrs:
             reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
-            yield _refused(rule, event, stamp, reason, who=who)
+            yield _refused(rule, event, stamp, reason, who=who, code="missing_attribute")
             return
     # Limits: only the first N matching events per period count.
     full = limit_reached(member, rule.name, rule.limits, calendar, day, attrs)
     if full is not None:
         reason = f"{full.describe()} reached" + (f": {why}" if rule.credit else "")
-        yield _refused(rule, event, stamp, reason, who=who)
+        yield _refused(rule, event, stamp, reason, who=who, code="limit_reached")
         return
     assert rule.amount is not None
     earned = _points(
@@ -210,6 +215,8 @@ def _refused(
     reason: str,
     points: int | None = None,
     who: str | None = None,
+    *,
+    code: RecordCode,
 ) -> Record:
     return Record(
         kind="refused",
@@ -219,6 +226,7 @@ def _refused(
         points=points,
         currency=rule.currency,
         events=(event.id,),
+        code=code,
         reason=reason,
     )
 
@@ -244,10 +252,16 @@ def _points(
         amount = evaluate(payment.amount, attrs)
     except MissingAttribute as err:
         return _refused(
-            rule, event, stamp, f"the event has no `{err.name}`, which the amount needs"
+            rule,
+            event,
+            stamp,
+            f"the event has no `{err.name}`, which the amount needs",
+            code="missing_attribute",
         )
     except AmountError as err:
-        return _refused(rule, event, stamp, f"the amount cannot be computed: {err}")
+        return _refused(
+            rule, event, stamp, f"the amount cannot be computed: {err}", code="amount_error"
+        )
     assert isinstance(amount, Decimal)
     factors: list[str] = []
     if amount > 0:
@@ -258,7 +272,7 @@ def _points(
     try:
         points = to_points(amount, payment.rounding)
     except AmountError as err:
-        return _refused(rule, event, stamp, str(err))
+        return _refused(rule, event, stamp, str(err), code="amount_error")
     if points == 0:
         return None
     reason = f"rule `{rule.name}`" + (f": {why}" if why else "")
@@ -276,6 +290,7 @@ def _capped(
     earned: tuple[int, str],
     stamp: str,
     who: str | None = None,
+    code: RecordCode = "rule",
 ) -> Iterator[Proposal | Record]:
     """Apply the member's caps: cut to what is left, or refuse when nothing is."""
     calendar = program.calendar
@@ -301,7 +316,9 @@ def _capped(
         key = f"cap:{cap.owner}:{cap.period}"
         bump(member, key, calendar.period_key(cap.period, day), counted)
     if binding is not None and granted == 0:
-        yield _refused(rule, event, stamp, f"{binding.describe()} reached", points, who)
+        yield _refused(
+            rule, event, stamp, f"{binding.describe()} reached", points, who, code="cap_reached"
+        )
         return
     # A penalty is proposed in full: the ledger cuts it at zero and records the cut.
     yield Proposal.of(
@@ -312,6 +329,7 @@ def _capped(
         day=day,
         events=(event.id,),
         reason=reason,
+        code=code,
     )
     if binding is not None:
         yield Record(
@@ -322,6 +340,7 @@ def _capped(
             points=points - granted,
             currency=rule.currency,
             events=(event.id,),
+            code="cap_reached",
             reason=f"{binding.describe()} reached: {granted} of {points} paid",
         )
 
@@ -336,6 +355,7 @@ def _pay(
     payment: Payment,
     stamp: str,
     why: str = "",
+    code: RecordCode = "rule",
 ) -> Iterator[Proposal | Record]:
     if payment.perk is not None:
         kind, name = payment.perk
@@ -346,6 +366,7 @@ def _pay(
             rule=rule.name,
             perk=name,
             events=(event.id,),
+            code="perk",
             reason=f'rule `{rule.name}`: {kind} "{name}"' + (f" for {why}" if why else ""),
         )
         return
@@ -353,7 +374,7 @@ def _pay(
     if isinstance(earned, Record):
         yield earned
     elif earned is not None:
-        yield from _capped(program, member, event, day, rule, earned, stamp)
+        yield from _capped(program, member, event, day, rule, earned, stamp, code=code)
 
 
 def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
@@ -411,6 +432,7 @@ def _streak(
         rule=rule.name,
         streak=length,
         events=(event.id,),
+        code="streak",
         reason=f"{note}: {length} {unit} in a row",
     )
     for threshold, payment in streak.tiers:
@@ -425,6 +447,7 @@ def _streak(
                 payment,
                 stamp,
                 f"{length} {unit} in a row",
+                "streak",
             )
     if streak.every is not None and length % streak.every[0] == 0:
         yield from _pay(
@@ -437,6 +460,7 @@ def _streak(
             streak.every[1],
             stamp,
             f"{length} {unit} in a row (every {streak.every[0]})",
+            "streak",
         )
 
 
@@ -456,9 +480,9 @@ def _milestone(
     `claims` (state.invites): for `milestone distinct`, rule -> value -> [the member
     it counted for, day (ISO), event id]."""
     if milestone.distinct:
-        refusal = _claim(event.member, event, attrs, day, rule, milestone, claims)
-        if refusal is not None:
-            yield _refused(rule, event, stamp, refusal)
+        refused = _claim(event.member, event, attrs, day, rule, milestone, claims)
+        if refused is not None:
+            yield _refused(rule, event, stamp, refused[1], code=refused[0])
             return
         step = Decimal(1)
     elif milestone.attribute is None:
@@ -471,6 +495,7 @@ def _milestone(
             event,
             stamp,
             f"the event has no `{milestone.attribute}`, which the milestone sums",
+            code="missing_attribute",
         )
         return
     key = f"milestone:{rule.name}"
@@ -508,6 +533,7 @@ def _milestone(
                 payment,
                 stamp,
                 f"{threshold} {what} reached{scope}",
+                "milestone",
             )
 
 
@@ -519,22 +545,23 @@ def _claim(
     rule: RuleSpec,
     milestone: MilestoneSpec,
     claims: dict[str, dict[str, list[Any]]] | None,
-) -> str | None:
+) -> tuple[RecordCode, str] | None:
     """`milestone distinct invitee`: the value counts if nobody has counted it yet and it
-    is not the member's own name; then it is the member's. Else why it does not count."""
+    is not the member's own name; then it is the member's. Else the code and reason why
+    it does not count."""
     assert milestone.attribute is not None and claims is not None
     name = milestone.attribute
     value = attrs.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
-        return f"the event has no `{name}`, which the milestone counts"
+        return "missing_attribute", f"the event has no `{name}`, which the milestone counts"
     text = str(value.normalize()) if isinstance(value, Decimal) else str(value)
     if text == member:
-        return f"`{name}` names the member itself: it does not count"
+        return "self_credit", f"`{name}` names the member itself: it does not count"
     taken = claims.setdefault(rule.name, {}).get(text)
     if taken is not None:
         if taken[0] == member:
-            return f"`{name}` `{text}` already counted for this member"
-        return f"`{name}` `{text}` already counted for `{taken[0]}`"
+            return "already_counted", f"`{name}` `{text}` already counted for this member"
+        return "already_counted", f"`{name}` `{text}` already counted for `{taken[0]}`"
     claims[rule.name][text] = [member, day.isoformat(), event.id]
     return None
 

@@ -102,8 +102,6 @@ def run_batch(
     return RunResult(records, session.balances(), session)
 
 
-LACKING = "the event has no `"  # how rules word a refusal for a missing attribute
-
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
 
 
@@ -192,7 +190,8 @@ def _run_once(
         def write(records: list[Record], into: IO[bytes]) -> None:
             for record in records:
                 kinds[record.kind] += 1
-                if record.kind == "refused" and record.reason.startswith(LACKING):
+                if record.kind == "refused" and record.code == "missing_attribute":
+                    # the reason names the attribute first, in backticks, in any language
                     summary.lacking[record.reason.split("`")[1]] += 1
             if keep is not None:
                 records = [record for record in records if keep(record)]

@@ -15,13 +15,19 @@ from incentive.events import Event
 from incentive.expressions import condition_holds
 from incentive.ledger import Ledger
 from incentive.program import GrantsSpec, Program, RedeemSpec
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.rules import Proposal
 from incentive.state import EngineState, MemberState, limit_reached, local_time, use_limits
 
 
 def _refusal(
-    name: str, currency: str, event: Event, stamp: str, reason: str, points: int | None = None
+    name: str,
+    currency: str,
+    event: Event,
+    stamp: str,
+    reason: str,
+    points: int | None = None,
+    code: RecordCode = "not_allowed",
 ) -> Record:
     return Record(
         kind="refused",
@@ -31,6 +37,7 @@ def _refusal(
         points=points,
         currency=currency,
         events=(event.id,),
+        code=code,
         reason=reason,
     )
 
@@ -52,7 +59,10 @@ def redeem(
     refuse = partial(_refusal, spec.name, spec.currency, event, stamp)
 
     if not isinstance(asked, Decimal):
-        yield refuse(f"the event has no `{spec.attribute}`: how many points to redeem")
+        yield refuse(
+            f"the event has no `{spec.attribute}`: how many points to redeem",
+            code="missing_attribute",
+        )
         return
     if asked <= 0 or asked != asked.to_integral_value():
         yield refuse(f"`{spec.attribute}` must be a whole number of points above 0, not {asked}")
@@ -60,7 +70,8 @@ def redeem(
     points = int(asked)
     balance = member.balances.get(spec.currency, 0)
     calendar = program.calendar
-    problem = None
+    problem: str | None = None
+    code: RecordCode = "not_allowed"
     if spec.minimum is not None and points < spec.minimum:
         problem = f"a redemption is at least {spec.minimum}"
     elif spec.maximum is not None and points > spec.maximum:
@@ -69,14 +80,15 @@ def redeem(
         problem = f"a redemption is a multiple of {spec.multiple}"
     elif spec.threshold is not None and balance < spec.threshold:
         problem = f"redeeming needs a balance of {spec.threshold}; the balance is {balance}"
+        code = "balance_too_low"
     elif points > balance:
-        problem = f"the balance is {balance}"
+        problem, code = f"the balance is {balance}", "balance_too_low"
     else:
         full = limit_reached(member, spec.name, spec.limits, calendar, day)
         if full is not None:
-            problem = f"{full.describe()} reached"
+            problem, code = f"{full.describe()} reached", "limit_reached"
     if problem is not None:
-        yield refuse(problem, points)
+        yield refuse(problem, points, code)
         return
     use_limits(member, spec.name, spec.limits, calendar, day)
     yield Record(
@@ -88,6 +100,7 @@ def redeem(
         currency=spec.currency,
         balance=ledger.spend(event.member, spec.currency, points),
         events=(event.id,),
+        code="redeemed",
         reason=f"redeem `{spec.name}`: {points} {spec.currency} spent",
     )
 
@@ -107,7 +120,7 @@ def grant(
     refuse = partial(_refusal, spec.name, spec.currency, event, stamp)
 
     if not isinstance(granter, str) or not granter:
-        return refuse("a grant says who gives it: `by`")
+        return refuse("a grant says who gives it: `by`", code="missing_attribute")
     if not isinstance(asked, Decimal) or asked <= 0 or asked != asked.to_integral_value():
         return refuse("a grant gives a whole number of `points` above 0")
     points = int(asked)
@@ -139,5 +152,6 @@ def grant(
         (event.id,),
         f"grant by `{granter}`" + (f": {why}" if isinstance(why, str) and why else ""),
         kind="grant",
+        code="grant",
         budgets=spec.budgets,
     )

@@ -23,7 +23,7 @@ from incentive.events import Event
 from incentive.expressions import condition_holds
 from incentive.ledger import Ledger, take
 from incentive.program import Program, TransferSpec
-from incentive.records import Record
+from incentive.records import Record, RecordCode
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
 
@@ -44,7 +44,7 @@ def transfer(
     asked = attrs.get(spec.attribute)
     points = int(asked) if isinstance(asked, Decimal) and asked == asked.to_integral_value() else 0
 
-    def refuse(reason: str) -> Record:
+    def refuse(reason: str, code: RecordCode) -> Record:
         return Record(
             kind="refused",
             at=stamp,
@@ -53,17 +53,21 @@ def transfer(
             points=points or None,
             currency=spec.currency,
             events=(event.id,),
+            code=code,
             reason=reason,
         )
 
     balance = sender.balances.get(spec.currency, 0)
-    problem = None
+    problem: str | None = None
+    code: RecordCode = "not_allowed"
     if not isinstance(receiver_name, str) or not receiver_name:
         problem = f"the event has no `{spec.to}`: who receives the points"
+        code = "missing_attribute"
     elif receiver_name == event.member:
         problem = f"`{event.member}` cannot transfer to themselves"
     elif not condition_holds(spec.condition, attrs):
         problem = f"transfer `{spec.name}`: its `where` condition does not hold"
+        code = "condition_false"
     elif points <= 0:
         problem = f"`{spec.attribute}` must be a whole number of points above 0, not {asked}"
     elif spec.minimum is not None and points < spec.minimum:
@@ -76,15 +80,17 @@ def transfer(
             if spec.keep == 0
             else f"a sender keeps {spec.keep}; the balance is {balance}"
         )
+        code = "balance_too_low"
     else:
         full = limit_reached(sender, spec.name, spec.limits, calendar, day)
         if full is not None:
-            problem = f"{full.describe()} reached for the sender"
+            problem, code = f"{full.describe()} reached for the sender", "limit_reached"
     if problem is None:
         for most, period in spec.sent:
             used = count(sender, f"sent:{spec.name}:{period}", calendar.period_key(period, day))
             if used + points > most:
                 problem = f"a sender sends at most {most} per {period}; {most - used} left"
+                code = "limit_reached"
                 break
     if problem is None:
         receiver = state.members.get(str(receiver_name))
@@ -95,9 +101,10 @@ def transfer(
                 problem = (
                     f"`{receiver_name}` receives at most {most} per {period}; {most - used} left"
                 )
+                code = "limit_reached"
                 break
     if problem is not None:
-        yield refuse(problem)
+        yield refuse(problem, code)
         return
     assert isinstance(receiver_name, str)
     use_limits(sender, spec.name, spec.limits, calendar, day)
@@ -117,6 +124,7 @@ def transfer(
         currency=spec.currency,
         balance=sender.balances[spec.currency],
         events=(event.id,),
+        code="transfer_sent",
         reason=f"transfer `{spec.name}`: {points} {spec.currency} to `{receiver_name}`",
     )
     yield Record(
@@ -128,5 +136,6 @@ def transfer(
         currency=spec.currency,
         balance=ledger.credit(receiver_name, spec.currency, points, event.at, day),
         events=(event.id,),
+        code="transfer_received",
         reason=f"transfer `{spec.name}`: {points} {spec.currency} from `{event.member}`",
     )

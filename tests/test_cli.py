@@ -94,6 +94,7 @@ def test_run_bad_line_exits_1_and_still_evaluates(files: Path) -> None:
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert lines[0] == {
         "kind": "bad_event",
+        "code": "bad_line",
         "reason": "not valid JSON: expecting property name enclosed in double quotes at column 2",
         "source": str(events),
         "line": 2,

@@ -391,9 +391,9 @@ scheme "Club" {
 
 ```jsonl records
 {"kind":"award","at":"2026-03-02T08:00:00+00:00","member":"ana","rule":"checkin","points":5,\
-"currency":"points","balance":5,"events":["e1"],"reason":"rule `checkin`"}
+"currency":"points","balance":5,"events":["e1"],"code":"rule","reason":"rule `checkin`"}
 {"kind":"refused","at":"2026-03-02T09:00:00+00:00","member":"ana","rule":"checkin",\
-"currency":"points","events":["e2"],"reason":"limit 1 per day reached"}
+"currency":"points","events":["e2"],"code":"limit_reached","reason":"limit 1 per day reached"}
 {"kind":"balance","member":"ana","points":5,"currency":"points","balance":5}
 ```
 

@@ -7,13 +7,14 @@ import io
 import re
 from pathlib import Path
 
+import click
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from incentive import i18n
+from incentive import clihelp, i18n
 from incentive.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +29,9 @@ def extracted_messages() -> dict[str, str]:
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            found.setdefault(msgid, f"{filename}:{lineno}")
+        # a plural message (ngettext) is one catalogue entry, under its singular
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.setdefault(msgid, f"{filename}:{lineno}")
     return found
 
 
@@ -49,9 +51,12 @@ def test_every_message_has_its_translation(lang: str) -> None:
             missing.append(f"{where}: {msgid!r}")
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        # a plural message's forms may each fill in the singular's or the plural's blanks
+        english = message.id if isinstance(message.id, tuple) else (message.id,)
+        blanks = [sorted(PLACEHOLDER.findall(form)) for form in english]
         for string in strings:
             # a translation must fill in the same blanks as the English
-            if sorted(PLACEHOLDER.findall(string)) != sorted(PLACEHOLDER.findall(msgid)):
+            if sorted(PLACEHOLDER.findall(string)) not in blanks:
                 missing.append(f"{where}: {msgid!r} -> {string!r} (placeholders differ)")
     assert not missing, (
         f"messages without a {lang} translation (docs/development.md, 'Translations'):\n"
@@ -117,3 +122,63 @@ def test_check_speaks_the_chosen_language() -> None:
     usage = run_cli(["--lang", "fr", "check", str(scheme)])
     assert usage.exit_code == 2
     assert i18n.current() == "en", "a command's language must not outlive it"
+
+
+def every_command() -> list[tuple[str, click.Command]]:
+    commands: list[tuple[str, click.Command]] = [("incentive", main)]
+    for name, command in sorted(main.commands.items()):
+        commands.append((f"incentive {name}", command))
+    return commands
+
+
+@pytest.mark.parametrize("lang", [lang for lang in i18n.LANGUAGES if lang != "en"])
+def test_every_help_text_is_translated(lang: str) -> None:
+    """Help written without N_() would be neither extracted nor translated: every
+    command's and option's help must come out of the catalogue in another language."""
+    untranslated = []
+    with i18n.language(lang):
+        for where, command in every_command():
+            texts = [command.help] + [
+                p.help for p in command.params if isinstance(p, click.Option) and p.help
+            ]
+            for text in texts:
+                if text and clihelp._translated_help(text) == " ".join(text.split()):
+                    untranslated.append(f"{where}: {text!r}")
+    assert not untranslated, "\n".join(untranslated)
+
+
+def test_help_is_shown_in_the_chosen_language() -> None:
+    zh = run_cli(["--lang", "zh", "run", "--help"])
+    assert zh.exit_code == 0
+    assert "用法:" in zh.output and "选项:" in zh.output
+    assert "按 SCHEME 计算 EVENTS 文件中的事件" in zh.output
+    assert "只输出这个成员的记录" in zh.output  # an option's help
+    assert "显示本帮助并退出。" in zh.output  # click's own
+    assert "Evaluate SCHEME" not in zh.output and "Show this message" not in zh.output
+    en = run_cli(["run", "--help"], env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
+    assert "Evaluate SCHEME over EVENTS files" in en.output
+    assert "print only this member's records" in en.output
+    assert "Usage:" in en.output and "Options:" in en.output
+    group = run_cli(["--lang", "zh", "--help"])  # --lang before --help at the top too
+    assert "命令:" in group.output and "检查方案文件" in group.output
+    by_locale = run_cli(["check", "--help"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert "检查方案文件" in by_locale.output
+
+
+def test_usage_errors_in_the_chosen_language() -> None:
+    result = run_cli(["--lang", "zh", "chek"])
+    assert result.exit_code == 2
+    assert "错误：没有命令 'chek'。" in result.output
+    assert "查看帮助" in result.output
+    english = run_cli(["--lang", "en", "chek"])
+    assert "Error: No such command 'chek'." in english.output
+
+
+def test_command_line_errors_in_the_chosen_language(tmp_path: Path) -> None:
+    scheme = ROOT / "schemes" / "writing_camp.incentive"
+    missing = tmp_path / "nowhere.jsonl"
+    zh = run_cli(["--lang", "zh", "run", str(scheme), str(missing)])
+    assert zh.exit_code == 2
+    assert f"错误：没有这个文件：{missing}" in zh.output
+    en = run_cli(["--lang", "en", "run", str(scheme), str(missing)])
+    assert f"error: no such file: {missing}" in en.output

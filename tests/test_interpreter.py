@@ -396,13 +396,14 @@ def test_a_budget_counts_one_point_awards_and_a_penalty_gives_nothing_back() -> 
     reason = "budget 3 points per day on group `chat` reached"
     assert [r.to_json() for r in result.records if r.events[0] in ("p1", "m3")] == [
         Record(kind="award", at="2026-03-02T10:03:00+00:00", member="bo", rule="post",
-               points=1, currency="points", balance=1, events=("p1",),
+               points=1, currency="points", balance=1, events=("p1",), code="rule",
                reason="rule `post`").to_json(),
         Record(kind="cut", at="2026-03-02T10:03:00+00:00", member="bo", rule="post",
-               points=1, currency="points", events=("p1",),
+               points=1, currency="points", events=("p1",), code="budget_reached",
                reason=f"{reason}: 1 of 2 paid").to_json(),
         Record(kind="refused", at="2026-03-02T10:04:00+00:00", member="bo", rule="message",
-               points=1, currency="points", events=("m3",), reason=reason).to_json(),
+               points=1, currency="points", events=("m3",), code="budget_reached",
+               reason=reason).to_json(),
     ]  # fmt: skip
     assert result.balances == {"ana": {"points": 1}, "bo": {"points": 1}}
 

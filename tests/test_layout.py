@@ -49,7 +49,7 @@ LAYERS: list[set[str]] = [
     },
     {"live"},  # a session kept in a store
     {"serve"},  # the HTTP service over a live session
-    {"cli", "__init__", "__main__"},
+    {"cli", "clihelp", "__init__", "__main__"},
 ]
 FACADE = {("program", "runner")}  # Program.evaluate / Program.session
 

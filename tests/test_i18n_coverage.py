@@ -1,0 +1,79 @@
+"""No English left in Chinese: every diagnostic of the error catalogue's examples (and of
+the test suite's broken schemes) comes out in Chinese when the language is Chinese,
+while the English run is unchanged. A message written without `_()`, or an English
+fragment put into a translated sentence, fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import incentive
+from incentive import i18n
+from incentive.checker import check
+from incentive.parser import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What may stay as written in a Chinese message: code in backticks, quoted text, paths,
+# numbers. Two English words in a row outside those are an untranslated sentence.
+_CODE = re.compile(r"`[^`]*`|\"[^\"]*\"|'[^']*'|\([^()]*[=<>][^()]*\)")
+_ENGLISH = re.compile(r"\b[a-z]{2,}\b[ ,:;]+\b[a-z]{2,}\b")
+
+
+def english_left(text: str) -> list[str]:
+    return _ENGLISH.findall(_CODE.sub(" ", text))
+
+
+def error_examples() -> list[tuple[str, str]]:
+    """The schemes of docs/errors.md (`incentive error=E0xxx` blocks, ...)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_docs import read_blocks
+
+    found = []
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        for block in read_blocks(path):
+            if block.lang == "incentive" and ("error" in block.options or block.flags):
+                found.append((block.where, block.text))
+    return found
+
+
+def checker_cases() -> list[tuple[str, str]]:
+    """The broken schemes of tests/test_checker.py, one for each code."""
+    from test_checker import CASES
+
+    return [(f"test_checker {code}-{index}", text) for index, (code, text, *_) in enumerate(CASES)]
+
+
+EXAMPLES = error_examples() + checker_cases()
+
+
+def diagnostics_of(text: str) -> list[str]:
+    try:
+        result = check(parse(text, "example.incentive"), "example.incentive", text)
+    except incentive.SchemeError as err:
+        return [d.render() for d in err.diagnostics]
+    return [d.render() for d in result.diagnostics]
+
+
+def test_there_are_examples_to_check() -> None:
+    assert len(EXAMPLES) >= 140  # 55 in docs/errors.md, 87 in tests/test_checker.py
+
+
+@pytest.mark.parametrize(("where", "text"), EXAMPLES, ids=[w for w, _ in EXAMPLES])
+def test_diagnostics_are_chinese_in_chinese(where: str, text: str) -> None:
+    english = diagnostics_of(text)
+    with i18n.language("zh"):
+        chinese = diagnostics_of(text)
+    assert len(chinese) == len(english)
+    for en, zh in zip(english, chinese, strict=True):
+        head = zh.split("\n")[0]  # the message; the source line and caret stay as written
+        hints = [line for line in zh.split("\n") if line.startswith("  = ")]
+        left = english_left(" ".join([head, *hints]))
+        assert not left, f"{where}: English left in {zh!r} ({left}); English: {en!r}"
+        if en != zh:
+            assert "错误[" in zh or "警告[" in zh
