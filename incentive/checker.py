@@ -136,11 +136,11 @@ def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Di
             out.append(diagnostic)
             continue
         meaning = f" (`{keyword}` is `{english[keyword]}`)" if keyword in english else ""
-        hint = (
-            f"`{keyword}` is a keyword of the Chinese spelling, but this scheme is written in "
-            f"English keywords: write the English keyword{meaning}, or convert the whole "
+        hint = _(
+            "`{keyword}` is a keyword of the Chinese spelling, but this scheme is written in "
+            "English keywords: write the English keyword{meaning}, or convert the whole "
             "scheme with `incentive fmt --lang zh`"
-        )
+        ).format(keyword=keyword, meaning=meaning)
         out.append(replace(diagnostic, hints=(*diagnostic.hints, hint)))
     return out
 

@@ -719,6 +719,7 @@ def format_source(text: str, file: str = "<scheme>", spelling: Spelling | None =
     and that is an error (E0113) rather than a file that no longer parses.
     """
     from incentive.diagnostics import NO_SPAN, Diagnostic, SchemeError, Severity
+    from incentive.i18n import _
     from incentive.parser import parse
     from incentive.spelling import spelling_of
 
@@ -731,25 +732,33 @@ def format_source(text: str, file: str = "<scheme>", spelling: Spelling | None =
         converted = parse(result, file)
     except SchemeError as err:
         problem = err.diagnostics[0]
-        language = "English" if target == "en" else "Chinese"
+        language = _("English") if target == "en" else _("Chinese")
         shown = result.split("\n")[problem.span.line - 1].strip() if problem.span.line else ""
         keywords = sorted(_names(scheme) & _keywords_of(target))
         hint = (
-            "a name of one spelling may be a keyword of the other: rename "
-            + ", ".join(f"`{k}`" for k in keywords)
+            _("a name of one spelling may be a keyword of the other: rename {names}").format(
+                names=", ".join(f"`{k}`" for k in keywords)
+            )
             if keywords
-            else "a name of one spelling may be a keyword of the other: rename it"
+            else _("a name of one spelling may be a keyword of the other: rename it")
         )
         raise SchemeError(
             [
                 Diagnostic(
                     "E0113",
                     Severity.ERROR,
-                    f"this scheme cannot be written in the {language} spelling: converted, "
-                    f"line {problem.span.line} would read `{shown}` ({problem.message})",
+                    _(
+                        "this scheme cannot be written in the {language} spelling: converted, "
+                        "line {line} would read `{shown}` ({problem})"
+                    ).format(
+                        language=language,
+                        line=problem.span.line,
+                        shown=shown,
+                        problem=problem.message,
+                    ),
                     NO_SPAN,
                     file,
-                    (f"{hint}, and convert again",),
+                    (_("{hint}, and convert again").format(hint=hint),),
                 )
             ]
         ) from None

@@ -603,26 +603,38 @@ def _spelling_error(
         instead = f" (`{keyword}` is `{english}`)" if english else ""
         return (
             "E0111",
-            f"`{keyword}` is a keyword of the Chinese spelling, but this scheme is written "
-            "in English keywords (its first word is `scheme`)",
+            _(
+                "`{keyword}` is a keyword of the Chinese spelling, but this scheme is written "
+                "in English keywords (its first word is `scheme`)"
+            ).format(keyword=keyword),
             Span(line, column, line, column + len(keyword)),
             (
-                f"write the English keyword here{instead}; a scheme is written in one spelling",
-                "to write it in Chinese, begin it with `方案`: `incentive fmt --lang zh` "
-                "converts a whole English scheme",
+                _(
+                    "write the English keyword here{instead}; a scheme is written in one spelling"
+                ).format(instead=instead),
+                _(
+                    "to write it in Chinese, begin it with `方案`: `incentive fmt --lang zh` "
+                    "converts a whole English scheme"
+                ),
             ),
         )
     if token.type == "NAME" and written in KEYWORDS_EN_TO_ZH:
         return (
             "E0111",
-            f"`{written}` is a keyword of the English spelling, but this scheme is written "
-            "in Chinese keywords (its first word is `方案`)",
+            _(
+                "`{keyword}` is a keyword of the English spelling, but this scheme is written "
+                "in Chinese keywords (its first word is `方案`)"
+            ).format(keyword=written),
             Span(line, column, line, column + len(written)),
             (
-                f"write the Chinese keyword here (`{written}` is `{KEYWORDS_EN_TO_ZH[written]}`); "
-                "a scheme is written in one spelling",
-                "to write it in English, begin it with `scheme`: `incentive fmt --lang en` "
-                "converts a whole Chinese scheme",
+                _(
+                    "write the Chinese keyword here (`{keyword}` is `{chinese}`); "
+                    "a scheme is written in one spelling"
+                ).format(keyword=written, chinese=KEYWORDS_EN_TO_ZH[written]),
+                _(
+                    "to write it in English, begin it with `scheme`: `incentive fmt --lang en` "
+                    "converts a whole Chinese scheme"
+                ),
             ),
         )
     if token.type == "NAME" or written not in zh_keyword_set():
@@ -642,9 +654,15 @@ def _spelling_error(
         meaning = f" (`{english}`)" if english else ""
         return (
             "E0112",
-            f"`{written}` is a keyword{meaning}: it cannot begin or be part of a name",
+            _("`{keyword}` is a keyword{meaning}: it cannot begin or be part of a name").format(
+                keyword=written, meaning=meaning
+            ),
             Span(line, column, line, column + len(written)),
-            (f"a name that is or holds a keyword is written in corner brackets: `「{word}」`",),
+            (
+                _(
+                    "a name that is or holds a keyword is written in corner brackets: `「{word}」`"
+                ).format(word=word),
+            ),
         )
     return None
 
@@ -694,7 +712,7 @@ def _syntax_error(
             and {"INT", "NUMBER"} & set(err.expected)
             and text[start : start + 1] in _CHINESE_NUMERALS
         ):
-            hints.append("numbers are written in digits: `3`, not `三`")
+            hints.append(_("numbers are written in digits: `3`, not `三`"))
         word, begin = _word_at(text, start)
         previous = _previous_word(text, start)
         if word.lower() in _PLURAL_PERIODS:
