@@ -449,7 +449,16 @@ class Debt(Node):
     """`debt`: what a reversal cannot take back is owed, not written off."""
 
 
-ReverseClause: TypeAlias = On | By | Within | Debt
+@dataclass(frozen=True)
+class Part(Node):
+    """`part amount of total`: a partial refund; the refund's `amount` over the
+    reversed event's `total` (the same attribute when `of` is left out)."""
+
+    attribute: Name
+    whole: Name | None
+
+
+ReverseClause: TypeAlias = On | By | Within | Debt | Part
 
 
 @dataclass(frozen=True)

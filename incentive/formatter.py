@@ -192,6 +192,8 @@ def format_clause(
             return f"within {days} days"
         case ast.Debt():
             return "debt"
+        case ast.Part(attribute=attribute, whole=whole):
+            return f"part {attribute.value}" + (f" of {whole.value}" if whole is not None else "")
         case ast.To(attribute=attribute):
             return f"to {attribute.value}"
         case ast.Receive(points=points, period=period):

@@ -795,6 +795,11 @@ class _ToAst:
     def debt_clause(self, span: Span, children: list[Any]) -> ast.Debt:
         return ast.Debt(span=span)
 
+    def part_clause(self, span: Span, children: list[Any]) -> ast.Part:
+        names = [child for child in children if child is not None]  # `[of NAME]`: 2 Nones
+        whole = _name(names[1]) if len(names) > 1 else None
+        return ast.Part(_name(names[0]), whole, span=span)
+
     def transfer_decl(self, span: Span, children: list[Any]) -> ast.TransferDecl:
         name, *clauses = children
         return ast.TransferDecl(_name(name), tuple(clauses), span=span)

@@ -154,6 +154,9 @@ class ReversalSpec:
     attribute: str
     days: int  # what an event paid is kept (reversible) this many days after its day
     debt: bool = False  # what cannot be taken back is owed; else it is written off
+    # `part amount of total`: the refund's `amount` over the reversed event's `total`
+    part: str | None = None
+    whole: str | None = None
 
 
 @dataclass(frozen=True)
