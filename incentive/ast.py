@@ -276,6 +276,18 @@ class Rank(Node):
     attribute: Name | None = None  # for sum and max
     sources: tuple[Name, ...] = ()  # for points: the rules whose points count (all if empty)
     team: Name | None = None  # rank teams of this kind instead of members
+    pay: PayTo | None = None  # `pay moderator per week by active`: no places, one payee
+
+
+@dataclass(frozen=True)
+class PayTo(Node):
+    """Who `pay ... per PERIOD by MEASURE` pays: a member named in quotes (`"fund"`) or
+    the member each event names in an attribute (`moderator`); `so far`: the measure
+    counts from the first event on, not within each period."""
+
+    member: str | None
+    attribute: Name | None
+    so_far: bool = False
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
-from incentive.ranks import track_rank
+from incentive.ranks import track_pay, track_rank
 from incentive.records import Record
 from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
@@ -379,7 +379,13 @@ class _Generator:
             node = self.constant(rule)
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.rank is not None:
+            if rule.rank is not None and rule.rank.pay is not None:
+                self.plan.append(f"rule `{rule.name}`: measure to pay (the interpreter's step)")
+                w.line(
+                    f"out.extend(track_pay(state, s.program, {node}, event, attrs, day, "
+                    "s._stamp(at)))"
+                )
+            elif rule.rank is not None:
                 if rule.rank.measure == "earliest":
                     self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
                     # The first matching event of the period decides (ranks.track_rank).
@@ -597,6 +603,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "truth": truth,
         "unread": unread,
         "track_rank": track_rank,
+        "track_pay": track_pay,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,

@@ -33,7 +33,14 @@ from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
-from incentive.ranks import close_rank, missing_list, track_points, track_rank
+from incentive.ranks import (
+    close_pay,
+    close_rank,
+    missing_list,
+    track_pay,
+    track_points,
+    track_rank,
+)
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
@@ -83,7 +90,13 @@ class Session:
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
         # `by missing` boards close every period, whether anyone acted in it or not
-        self._missing = [r for r in program.rules if r.rank and r.rank.measure == "missing"]
+        # and a `so far` payment pays at every period's close from the first on
+        self._missing = [
+            r
+            for r in program.rules
+            if r.rank
+            and (r.rank.measure == "missing" or (r.rank.pay is not None and r.rank.pay.so_far))
+        ]
         # invite event type -> the referral rules it feeds
         self._inviting: dict[str, list[RuleSpec]] = {}
         for rule in program.rules:
@@ -261,7 +274,9 @@ class Session:
                     if holds is None:
                         yield from unread(program, rule, event, attrs, stamp)
                     continue
-            if rule.rank is not None:
+            if rule.rank is not None and rule.rank.pay is not None:
+                yield from track_pay(state, program, rule, event, attrs, day, stamp)
+            elif rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
             elif rule.inactive is not None:
                 self._note_activity(rule, event.member, day)
@@ -399,7 +414,7 @@ class Session:
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
-            if rule.rank.measure == "missing":
+            if rule in self._missing:
                 missing = self._next_missing(rule)
                 if missing is not None:
                     yield missing[0], index, missing[1], rule, _MISSING
@@ -516,7 +531,15 @@ class Session:
             end, _, key, rule, post = due
             if post == _MISSING:
                 state.posted[f"{rule.name}|missing"] = key
-                yield from missing_list(state, program, rule, key, end)
+                assert rule.rank is not None
+                if rule.rank.pay is None:
+                    yield from missing_list(state, program, rule, key, end)
+                    continue
+                for outcome in close_pay(state, program, rule, key, end):
+                    if isinstance(outcome, Record):
+                        yield outcome
+                    else:
+                        yield from self._pay(outcome)
                 continue
             if post is not None:
                 state.posted[f"{rule.name}|{key}"] = post

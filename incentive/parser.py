@@ -251,6 +251,7 @@ _KEYWORD_GROUPS = (
                 "pending",
                 "reason",
                 "credit",
+                "pay",
             }
         ),
         "a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)",
@@ -696,6 +697,27 @@ class _ToAst:
             _name(team) if team is not None else None,
             span=span,
         )
+
+    def pay_clause(self, span: Span, children: list[Any]) -> ast.Rank:
+        payee, period, (measure, attribute, sources), so_far = children
+        if payee.type == "STRING":
+            to = ast.PayTo(_unquote(payee), None, so_far is not None, span=span)
+        else:
+            to = ast.PayTo(None, _name(payee), so_far is not None, span=span)
+        return ast.Rank(
+            "top",
+            None,
+            str(period),  # type: ignore[arg-type]
+            measure,
+            attribute,
+            sources,
+            None,
+            to,
+            span=span,
+        )
+
+    def so_far(self, span: Span, children: list[Any]) -> bool:
+        return True
 
     def perk_clause(self, span: Span, children: list[Any]) -> ast.Perk:
         return ast.Perk(children[0], _unquote(children[1]), span=span)

@@ -258,6 +258,24 @@ CASES = [
         "cannot be posted each week",
     ),
     (
+        "E0249",
+        wrap("rule mod { on answer pay moderator per week by active award active * words }"),
+        3,
+        "its amount reads the measure `active`, not `words`",
+    ),
+    (
+        "E0249",
+        wrap("rule mod { on answer pay moderator per week by earliest award 5 }"),
+        3,
+        "cannot be measured `by earliest`",
+    ),
+    (
+        "E0249",
+        wrap('rule fund { on fee pay "fund" per season by sum amount so far award sum }'),
+        3,
+        "`so far` measures from the first event on",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,
