@@ -14,7 +14,9 @@ some of ids never seen, some after the points were spent or expired, some by a
 list of ids; scheme A writes off what cannot be taken back, scheme B keeps it as
 a debt), and returns of part of an event (`part amount of words`: the running
 share of what it paid, rounded toward zero; repeated, never more than it paid)
-for three members. Each scheme has an order rule whose points are held (`pending N days`):
+for three members. Scheme A pays a host from the day's count of messages (`pay
+"cy" per day by count`), at the day's close, within the scheme's budget. Each
+scheme has an order rule whose points are held (`pending N days`):
 the model holds them too, releases them at the end of the day N days on (before
 the lots that expire at that instant), and a refund before the release cancels
 them. Tips (`transfer` blocks, some sent twice at once, to oneself, to nobody,
@@ -92,10 +94,13 @@ class RuleT:
     budget: Period | None = None
     top: tuple[int, tuple[int, ...]] | None = None  # top N per day by earliest, amounts
     pending: int | None = None  # `pending N days`: held until the end of day + N
+    pays: str | None = None  # `pay "X" per day by count  award count * AWARD`
 
     def text(self) -> str:
         lines = [f"on {self.on}"]
-        if self.top is not None:
+        if self.pays is not None:
+            lines += [f'pay "{self.pays}" per day by count', f"award count * {self.award}"]
+        elif self.top is not None:
             count, amounts = self.top
             lines += [f"top {count} per day by earliest", "award " + ", ".join(map(str, amounts))]
         else:
@@ -291,6 +296,7 @@ SCHEME_A = SchemeT(
         RuleT("spam", "ad", -25),
         RuleT("rude", "rude", -6, group="social"),  # a penalty that makes room under the cap
         RuleT("buy", "order", 12, cap=(30, "day"), pending=1),  # held through the next day
+        RuleT("host", "message", 3, pays="cy"),  # cy hosts: 3 for every message of the day
     ),
     redeem=RedeemT(minimum=10, maximum=60, multiple=5, threshold=20, limit=(2, "day")),
     allowance=(30, "week"),
@@ -374,6 +380,7 @@ class Model:
         self.added = 0
         self.used: Counter[tuple[str, ...]] = Counter()  # limits, caps, budgets, allowances
         self.ranks: dict[tuple[str, date], dict[str, datetime]] = {}  # (rule, day) -> first
+        self.counts: Counter[tuple[str, date]] = Counter()  # (pay rule, day) -> events
         self.told: datetime | None = None
         self.debt: Counter[str] = Counter()  # member -> points owed after a reversal
         # member -> held points [points, released at (UTC), rule, event id], as added
@@ -425,7 +432,10 @@ class Model:
                 default=None,
             )
             close = min(
-                ((self.cal.start(day + timedelta(days=1)), name, day) for name, day in self.ranks),
+                (
+                    (self.cal.start(day + timedelta(days=1)), name, day)
+                    for name, day in [*self.ranks, *self.counts]
+                ),
                 default=None,
             )
             release = min((entry[1] for held in self.held.values() for entry in held), default=None)
@@ -449,6 +459,14 @@ class Model:
                         out.append(("expiry", member, None, -gone, expiry))
             elif close is not None and close[0] <= instant:
                 end, name, day = close
+                paying = self.s.rule(name)
+                if paying.pays is not None:  # paid from the day's count to the member named
+                    assert paying.award is not None
+                    amount = self.counts.pop((name, day)) * paying.award
+                    out += [
+                        (*r, end) for r in self.pay("rank", name, paying.pays, amount, end, day)
+                    ]
+                    continue
                 table = self.ranks.pop((name, day))
                 count, amounts = self.s.rule(name).top or (0, ())
                 order = sorted(table, key=lambda m: (table[m], m))[:count]
@@ -653,6 +671,9 @@ class Model:
         return dated + [(*r, at) for r in out]
 
     def earn(self, rule: RuleT, member: str, fields: dict[str, Any], at: datetime, day: date):
+        if rule.pays is not None:
+            self.counts[rule.name, day] += 1
+            return []
         if rule.top is not None:
             self.ranks.setdefault((rule.name, day), {}).setdefault(member, at)
             return []
