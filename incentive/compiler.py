@@ -280,11 +280,17 @@ class _Generator:
         w.line("else:")
         w.line("    day = s._enter_day(at)")
         # state.remember, inline: the open day's list of ids, unless it was just made
+        # (the fingerprint and where the line was: state.seen_as)
+        w.line("line = event.line")
+        w.line(
+            "seen = event.fingerprint if line is None else "
+            "f'{event.fingerprint} {line} {event.source or \"<input>\"}'"
+        )
         w.line("ids = state.seen_on.get(s._day_text)")
         w.line("if ids is None:")
-        w.line("    remember(state, event.id, event.fingerprint, day)")
+        w.line("    remember(state, event.id, seen, day)")
         w.line("else:")
-        w.line("    state.seen[event.id] = event.fingerprint")
+        w.line("    state.seen[event.id] = seen")
         w.line("    ids.append(event.id)")
         w.line("out = []")
         # Every deadline (a period's end, an expiry, a flag) is a day boundary, so once

@@ -46,7 +46,16 @@ from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
+from incentive.state import (
+    EngineState,
+    MemberState,
+    forget,
+    local_time,
+    open_day,
+    remember,
+    seen_as,
+    seen_where,
+)
 from incentive.transfers import transfer
 
 __all__ = ["EngineState", "MemberState", "Session", "SessionInUse"]
@@ -166,7 +175,8 @@ class Session:
         stamp = local_time(calendar, event.at)
         known = state.seen.get(event.id)
         if known is not None:
-            if known == event.fingerprint:
+            fingerprint, where = seen_where(known)
+            if fingerprint == event.fingerprint:
                 yield Record(
                     kind="duplicate",
                     at=stamp,
@@ -180,7 +190,9 @@ class Session:
                     at=stamp,
                     member=event.member,
                     events=(event.id,),
-                    reason="this event id was already used for a different event: refused",
+                    reason="this event id was already used for a different event"
+                    + (f" ({where})" if where else "")
+                    + ": refused",
                     source=event.source,  # which line to look at in the export
                     line=event.line,
                 )
@@ -199,7 +211,7 @@ class Session:
             yield bad_event(event, attrs, calendar)
             return
         day = calendar.day_of(event.at)
-        remember(state, event.id, event.fingerprint, day)
+        remember(state, event.id, seen_as(event.fingerprint, event.source, event.line), day)
         yield from self._advance(event.at)
         if state.open_day is not None and day < state.open_day:
             yield Record(

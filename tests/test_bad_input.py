@@ -877,3 +877,72 @@ def test_utf16_events_read_with_encoding(scheme: Path, tmp_path: Path) -> None:
     code, out = run("run", str(scheme), str(events), "--encoding", "utf-16", "--quiet")
     assert code == 0, out
     assert [r["member"] for r in records(out) if r["kind"] == "award"] == list(NAMES)
+
+
+# ---- a conflicting pair: the line read first wins, and both lines are named ----------------
+
+CONFLICT_SCHEME = 'scheme "c" {\n  rule a {\n    on checkin\n    award 5\n  }\n}\n'
+CONFLICT_LINES = [
+    {"id": "x", "type": "checkin", "member": "ana", "at": "2026-03-02T10:00:00"},
+    {"id": "y", "type": "checkin", "member": "bo", "at": "2026-03-02T10:30:00"},
+    # the impostor: read after ana's line, but earlier in time (and on an earlier day)
+    {"id": "x", "type": "checkin", "member": "eve", "at": "2026-03-01T09:00:00"},
+    {"id": "x", "type": "checkin", "member": "ana", "at": "2026-03-02T10:00:00"},  # a re-send
+]
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+def test_the_line_read_first_wins_a_conflict_whatever_its_time(engine: str) -> None:
+    import incentive
+
+    program = incentive.compile(CONFLICT_SCHEME)
+    records = [
+        json.loads(r.to_json()) for r in program.evaluate(CONFLICT_LINES, engine=engine).records
+    ]
+    assert [(r["kind"], r["member"]) for r in records] == [
+        ("award", "ana"),
+        ("conflict", "eve"),  # held back until ana's line was evaluated
+        ("duplicate", "ana"),
+        ("award", "bo"),
+    ]
+    conflict = records[1]
+    assert conflict["line"] == 3  # the refused line
+    assert "(line 1 of <input>)" in conflict["reason"]  # and the line that won
+
+
+@pytest.mark.parametrize("sort_run", [2, 200_000])
+def test_a_file_run_lets_the_first_line_win_and_names_both_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_run: int
+) -> None:
+    from incentive import runner
+
+    monkeypatch.setattr(runner, "SORT_RUN", sort_run)  # 2: the sort spills to disk
+    scheme = tmp_path / "c.incentive"
+    scheme.write_text(CONFLICT_SCHEME, encoding="utf-8")
+    events = tmp_path / "orders.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in CONFLICT_LINES), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--engine", "compiled", str(scheme), str(events)])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["kind"], r["member"]) for r in records if r["kind"] != "balance"] == [
+        ("award", "ana"),
+        ("conflict", "eve"),
+        ("duplicate", "ana"),
+        ("award", "bo"),
+    ]
+    conflict = records[1]
+    assert (conflict["source"], conflict["line"]) == (str(events), 3)
+    assert f"(line 1 of {events})" in conflict["reason"]
+    assert {r["member"]: r["points"] for r in records if r["kind"] == "balance"} == {
+        "ana": 5,
+        "bo": 5,
+    }
+
+
+def test_a_streamed_conflict_names_the_line_that_used_the_id_first() -> None:
+    import incentive
+
+    session = incentive.compile(CONFLICT_SCHEME).session()
+    assert [r.kind for r in session.feed(CONFLICT_LINES[0])] == ["award"]
+    (record,) = session.feed({**CONFLICT_LINES[0], "member": "eve"})
+    assert record.kind == "conflict" and record.line == 2
+    assert "(line 1 of <input>)" in (record.reason or "")
