@@ -794,17 +794,26 @@ class CompiledSession:
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
             known = item.id in reference.state.seen
+            reference._checkpoint()
             try:
                 handler = self._handlers.get(item.type)
                 if handler is None:
-                    return list(reference._evaluate(item))  # unknown types, types no rule reads
-                return handler(self, item)
+                    records = list(reference._evaluate(item))  # unknown types, types unread
+                else:
+                    records = handler(self, item)
             except Exception as err:  # a bug costs this one event, never the run
                 if reference.raise_failures:
                     raise
-                if not known:
+                if reference._saved is not None:
+                    # the event leaves nothing (reference._undo); the day is entered again
+                    reference._undo()
+                    self._advanced = None
+                    self._day_start = self._day_end = None
+                elif not known:
                     forget(reference.state, item.id)
                 return [failed_event(item, err, self.program.calendar)]
+            reference._journal_add("feed", item)
+            return records
         finally:
             busy.release()
 

@@ -7,8 +7,10 @@ member, before.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -946,3 +948,91 @@ def test_a_streamed_conflict_names_the_line_that_used_the_id_first() -> None:
     (record,) = session.feed({**CONFLICT_LINES[0], "member": "eve"})
     assert record.kind == "conflict" and record.line == 2
     assert "(line 1 of <input>)" in (record.reason or "")
+
+
+# ---- a failed event leaves nothing in the state ----------------------------------------------
+
+FAULT_SCHEME = """scheme "f" {
+  currency coins
+  expire after 30 days
+  rule a {
+    on checkin
+    award 5
+    limit 2 per day
+    cap 8 per day
+    budget 100 per day
+  }
+  rule b {
+    on checkin
+    award 2
+    budget 50 per day
+  }
+  rule streak {
+    on checkin
+    streak per day
+    at 2 award 1
+  }
+  rule first {
+    on checkin
+    top 1 per day by earliest
+    award 3
+  }
+  redeem gifts {
+    on redeem
+    amount points
+  }
+}
+"""
+
+
+def _checkin(n: int, member: str, at: str) -> dict[str, str]:
+    return {"id": f"e{n}", "type": "checkin", "member": member, "at": at}
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+@pytest.mark.parametrize("every", [1, 2000])
+def test_a_failed_event_leaves_nothing_in_the_state(
+    monkeypatch: pytest.MonkeyPatch, engine: str, every: int
+) -> None:
+    """A fault injected in the middle of an event (rule `a` has paid and counted its
+    limit and cap, the rank table and the streak may have moved, and the event closed
+    yesterday's rank): the state is as it was before the event, and the event sent
+    again is evaluated as if the fault had never happened."""
+    import incentive
+    from incentive import codec
+    from incentive import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "CHECKPOINT_EVERY", every)  # 1: replayed on undo
+    program = incentive.compile(FAULT_SCHEME)
+    events = [
+        _checkin(1, "ana", "2026-03-02T09:00:00"),
+        _checkin(2, "bo", "2026-03-02T10:00:00"),
+        _checkin(3, "ana", "2026-03-02T11:00:00"),
+        {"id": "r1", "type": "redeem", "member": "bo", "at": "2026-03-02T12:00:00", "points": 3},
+    ]
+    failing = _checkin(4, "ana", "2026-03-03T09:00:00")  # a new day: it closes 03-02 first
+    reference = program.session(engine=engine)
+    expected = [r.to_json() for e in [*events, failing] for r in reference.feed(e)]
+
+    session = program.session(engine=engine)
+    for item in events:
+        session.feed(item)
+    before = codec.encode_state(session.state)
+    real = engine_module.apply_budgets
+
+    def faulty(state: Any, program: Any, proposal: Any) -> Any:
+        if proposal.source == "b" and "e4" in proposal.events:  # after `a` paid
+            raise RuntimeError("injected fault")
+        return real(state, program, proposal)
+
+    monkeypatch.setattr(engine_module, "apply_budgets", faulty)
+    (record,) = session.feed(failing)
+    assert record.kind == "bad_event" and "injected fault" in (record.reason or "")
+    assert codec.encode_state(session.state) == before  # not a counter, lot or id moved
+    monkeypatch.setattr(engine_module, "apply_budgets", real)
+    again = [r.to_json() for r in session.feed(failing)]
+    assert again == expected[-len(again) :]
+    assert session.close_all() == reference.close_all()
+    for item in dataclasses.fields(session.state):  # `seen` names the line (6, not 5)
+        if item.name != "seen":
+            assert getattr(session.state, item.name) == getattr(reference.state, item.name)
