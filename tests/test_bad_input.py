@@ -1036,3 +1036,45 @@ def test_a_failed_event_leaves_nothing_in_the_state(
     for item in dataclasses.fields(session.state):  # `seen` names the line (6, not 5)
         if item.name != "seen":
             assert getattr(session.state, item.name) == getattr(reference.state, item.name)
+
+
+# ---- `incentive test` reads its cases as `run` reads events ----------------------------------
+
+CLUB = Path(__file__).resolve().parent.parent / "docs" / "examples" / "club.incentive"
+EXPORT_CASES = """\
+- name: 张三 签到一次
+  events:
+    - {类型: checkin, 成员: 张三, 时间: "2026/03/02 08:00"}
+    - {类型: checkin, 成员: 张三, 时间: "2026/03/02 09:00"}
+    - {类型: checkin, 成员: 李四, 时间: "2026/03/02 09:30"}
+  until: "2026/03/03 00:00"
+  expect:
+    balances: {张三: 5, 李四: 5}
+    records:
+      - {kind: refused, member: 张三, rule: checkin}
+"""
+
+
+def test_incentive_test_reads_cases_as_run_reads_events(tmp_path: Path) -> None:
+    """A GBK cases file with the export's column names and times: --encoding,
+    --time-format and --columns, with the meaning they have for `run`."""
+    cases = tmp_path / "cases.yaml"
+    cases.write_bytes(EXPORT_CASES.encode("gbk"))
+    options = ["--encoding", "gbk", "--time-format", "%Y/%m/%d %H:%M"]
+    options += ["--columns", "类型=type,成员=member,时间=at"]
+    result = CliRunner().invoke(main, ["test", str(CLUB), str(cases), *options])
+    assert result.output.splitlines() == ["ok    张三 签到一次", "1 passed, 0 failed"]
+    assert result.exit_code == 0
+    # without them the same file is refused as not UTF-8, and read as UTF-8 fails
+    bare = CliRunner().invoke(main, ["test", str(CLUB), str(cases)])
+    assert bare.exit_code != 0
+    cases.write_text(EXPORT_CASES, encoding="utf-8")
+    unmapped = CliRunner().invoke(main, ["test", str(CLUB), str(cases)])
+    assert "FAIL  张三 签到一次" in unmapped.output and unmapped.exit_code == 1
+
+
+def test_incentive_test_refuses_a_time_format_without_a_field(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(EXPORT_CASES, encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(CLUB), str(cases), "--time-format", "Y"])
+    assert result.exit_code == 2 and "has no `%` field" in result.output
