@@ -1438,8 +1438,7 @@ def compare_command(
 @click.option(
     "--encoding",
     metavar="CODEC",
-    help="the encoding of the cases and roster files (default: UTF-8, a BOM allowed); "
-    "e.g. gbk",
+    help="the encoding of the cases and roster files (default: UTF-8, a BOM allowed); e.g. gbk",
 )
 @guarded
 def test_command(

@@ -1078,3 +1078,56 @@ def test_incentive_test_refuses_a_time_format_without_a_field(tmp_path: Path) ->
     cases.write_text(EXPORT_CASES, encoding="utf-8")
     result = CliRunner().invoke(main, ["test", str(CLUB), str(cases), "--time-format", "Y"])
     assert result.exit_code == 2 and "has no `%` field" in result.output
+
+
+# ---- a division by a computed zero: refused with the divisor, and warned of beforehand -------
+
+
+@pytest.mark.parametrize(
+    ("rule", "warned"),
+    [
+        ("on post  award 100 / (likes - 1)", "likes - 1"),
+        ("on post  award 100 / likes", "likes"),
+        ("on post  where likes > 2  award 100 / (likes - 2)", "likes - 2"),
+        ("on post  milestone sum likes  at 10 award 100 / likes", "likes"),
+        ("on post  where likes > 0  award 100 / likes", None),
+        ("on post  where likes >= 1 and likes < 9  award 100 / likes", None),
+        ("on post  where 0 < likes  award 100 / likes", None),
+        ("on post  where likes != 0  award 100 / likes", None),
+        ("on post  award 100 / max(likes, 1)", None),
+        ("on post  award likes / 4", None),
+        ('on post  pay "li" per day by count  award 30 / count', None),
+        ('on post  pay "li" per day by count  award 30 / (count - 1)', "count - 1"),
+        ('on post  pay "li" per day by sum likes  award 300 / sum', "sum"),
+    ],
+)
+def test_a_divisor_that_can_be_zero_is_warned(rule: str, warned: str | None) -> None:
+    import incentive
+
+    text = f'scheme "d" {{\n  rule share {{ {rule}  limit 1 per day }}\n}}\n'
+    if "pay" in rule or "milestone" in rule:  # they take no limit
+        text = text.replace("  limit 1 per day", "")
+    result = incentive.check(incentive.parse(text, "t.incentive"), "t.incentive", text)
+    assert not result.errors
+    found = [d for d in result.diagnostics if d.code == "W0311"]
+    if warned is None:
+        assert found == []
+    else:
+        assert [d.message.split("`")[3] for d in found] == [warned]
+        assert "that award is then refused" in found[0].message
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+def test_a_computed_zero_divisor_is_refused_naming_it(engine: str) -> None:
+    import incentive
+
+    program = incentive.compile(
+        'scheme "d" {\n  rule share {\n    on post\n    award 100 / (likes - 1)\n'
+        "    limit 1 per day\n  }\n}\n"
+    )
+    post = {"id": "p1", "type": "post", "member": "ana", "at": "2026-03-02T10:00", "likes": 1}
+    records = program.evaluate([post, {**post, "id": "p2", "likes": 3}], engine=engine).records
+    assert [(r.kind, r.points) for r in records] == [("refused", None), ("award", 50)]
+    assert records[0].reason == (
+        "the amount cannot be computed: division by zero (`likes - 1` is 0)"
+    )

@@ -312,6 +312,12 @@ CASES = [
         3,
         "its rules pay at most 5 per day",
     ),
+    (
+        "W0311",
+        wrap("rule a { on post award 100 / (likes - 1) limit 1 per day }"),
+        3,
+        "divides by `likes - 1`, which can be 0",
+    ),
 ]
 
 
