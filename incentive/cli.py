@@ -25,6 +25,8 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 from incentive.diagnostics import EncodingProblem, IncentiveError, SchemeError, did_you_mean
+from incentive.i18n import LANGUAGES, _, language
+from incentive.i18n import resolve as resolve_language
 
 # Everything else is imported by the commands that use it: `check` loads neither the
 # engine nor pydantic, yaml or rich (docs/performance.md, "Start-up").
@@ -344,8 +346,17 @@ def _parse_until(value: str | None, program: Program) -> datetime | None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="incentive")
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of messages, reasons and reports (default: from the locale, LANG).",
+)
+@click.pass_context
+def main(ctx: click.Context, lang: str | None) -> None:
     """Write, check and dry-run engagement incentive schemes."""
+    # for this command only: the language is put back when it ends (tests run many)
+    ctx.with_resource(language(resolve_language(lang)))
 
 
 @main.command("check")
@@ -383,9 +394,14 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
             click.echo(diagnostic.render(text), err=bool(errors))
         warnings = len(diagnostics) - len(errors)
         if errors:
-            click.echo(f"{path}: {len(errors)} error(s), {warnings} warning(s)", err=True)
+            click.echo(
+                _("{path}: {errors} error(s), {warnings} warning(s)").format(
+                    path=path, errors=len(errors), warnings=warnings
+                ),
+                err=True,
+            )
         else:
-            click.echo(f"{path}: ok ({warnings} warning(s))")
+            click.echo(_("{path}: ok ({warnings} warning(s))").format(path=path, warnings=warnings))
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(EXIT_INVALID if failed else EXIT_OK)

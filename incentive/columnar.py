@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -1210,14 +1211,8 @@ def _run(
     carry = _empty_carry()
     kinds: Counter[str] = Counter()
     resorted = False
-    blocks = _blocks(files)
-    block = next(blocks, None)
     first = True
-    while block is not None:
-        following = next(blocks, None)
-        final = following is None
-        events = _decode(plan, block)
-        events = None if events is None else _instants(program, events)
+    for events, final in _prepared(plan, files):
         if events is None:
             return None
         if not events["t"].is_sorted():
@@ -1246,11 +1241,37 @@ def _run(
         if lines.height:
             lines.write_csv(spool, include_header=False, quote_style="never")
         carry.last = int(events["t"][-1])
-        block, first = following, False
+        first = False
     balances = _balance_lines(program, carry)
     if balances.height:
         balances.write_csv(spool, include_header=False, quote_style="never")
     return kinds, carry.members.height, resorted
+
+
+def _prepared(plan: ColumnarPlan, files: list[Path]) -> Iterator[tuple[pl.DataFrame | None, bool]]:
+    """Each chunk's events, decoded and timed (None when not plain), and whether it is
+    the last. The next chunk is read and decoded on a second thread while the caller
+    works on this one: Polars releases the GIL, and reading is a third of the work, so
+    the two overlap on two cores (at most three chunks are held at once)."""
+
+    def prepare(block: pl.DataFrame) -> pl.DataFrame | None:
+        events = _decode(plan, block)
+        return None if events is None else _instants(plan.program, events)
+
+    blocks = _blocks(files)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incentive-read") as reader:
+        block = next(blocks, None)
+        ahead = None if block is None else reader.submit(prepare, block)
+        while ahead is not None:
+            following = next(blocks, None)
+            after = None if following is None else reader.submit(prepare, following)
+            events = ahead.result()
+            yield events, after is None
+            if events is None:
+                if after is not None:
+                    after.cancel()
+                return
+            ahead = after
 
 
 def _numbered_members(carry: _Carry, events: pl.DataFrame) -> pl.DataFrame:

@@ -30,7 +30,7 @@ from typing import Any
 from incentive import ast
 from incentive.catalogues import shop, unmatched
 from incentive.engine import Session, SessionInUse
-from incentive.events import BadLine, Event, events_from_dicts
+from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
@@ -87,7 +87,8 @@ class _Conditions:
         the node is not a plain value (arithmetic is left to the interpreter)."""
         match node:
             case ast.Number(value=value):
-                return repr(value), []
+                # a Decimal: named once in the namespace, not built again per event
+                return self.constant(value), []
             case ast.String(value=value):
                 return repr(value), []
             case ast.Boolean(value=value):
@@ -702,7 +703,7 @@ class CompiledSession:
         minutes, so one minute's stamps share everything but their seconds."""
         if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
             return local_time(self.program.calendar, at)
-        minute = at.replace(second=0)
+        minute = at - SECONDS[at.second]  # datetime.replace costs ten times this
         parts = self._minutes.get(minute)
         if parts is None:
             if len(self._minutes) > 10_000:

@@ -111,7 +111,12 @@ def record_schema() -> dict[str, Any]:
 
 
 def write_jsonl(records: list[Record]) -> str:
-    return "".join(r.to_json() + "\n" for r in records)
+    return encode_lines(records).decode("utf-8")
+
+
+def encode_lines(records: list[Record]) -> bytes:
+    """Records as JSON Lines, each line ended by a newline."""
+    return _ENCODER.encode_lines(records)
 
 
 def outcome_kind(kind: str) -> RecordKind:

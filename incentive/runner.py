@@ -37,7 +37,7 @@ from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.intake import bad_line_record
 from incentive.program import Program
-from incentive.records import Record
+from incentive.records import Record, encode_lines
 from incentive.roster import Roster
 
 Engine = Literal["compiled", "interpreter"]
@@ -204,8 +204,10 @@ def _run_once(
                 kinds[record.kind] += 1
                 if record.kind == "refused" and record.reason.startswith(LACKING):
                     summary.lacking[record.reason.split("`")[1]] += 1
-                if keep is None or keep(record):
-                    into.write(record.to_json_bytes() + b"\n")
+            if keep is not None:
+                records = [record for record in records if keep(record)]
+            if records:
+                into.write(encode_lines(records))  # one call for an event's records
 
         last: datetime | None = None
         for item in items:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -202,3 +203,83 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+# ---- the usual line's fast path makes exactly the event the general path makes ----------
+
+_text = st.one_of(
+    st.sampled_from(["ana", " ana", "ana ", "", "张三", "a\ud800", "e-1", "\t"]),
+    st.text(max_size=6),
+)
+_times = st.one_of(
+    st.sampled_from(
+        [
+            "2026-03-08T02:30:00",  # inside New York's spring-forward gap
+            "2026-11-01T01:30:59",  # New York's repeated hour
+            "2026-03-01T09:00:60",
+            "2026-03-01T09:00:5x",
+            "2026-03-01 09:00:00",
+            "2026-03-01T09:00:00Z",
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59",
+            "1972-12-31T23:59:59",
+            "２０２６-03-01T09:00:00",
+        ]
+    ),
+    st.datetimes().map(lambda moment: moment.isoformat(timespec="seconds")),
+    st.text(max_size=20),
+)
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    _text,
+    st.lists(st.integers(), max_size=2),
+)
+
+
+_usual = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["signin", "comment"]),
+        "member": st.sampled_from(["ana", "张三", "m1"]),
+        "at": st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2040, 1, 1)).map(
+            lambda moment: moment.isoformat(timespec="seconds")
+        ),
+    },
+    optional={
+        "id": st.sampled_from(["e1", "", "订单-1", None]),
+        "words": st.one_of(st.integers(min_value=-(2**63), max_value=2**63 - 1), st.booleans()),
+        "note": st.one_of(st.text(max_size=4), st.none()),
+    },
+)
+_odd = st.fixed_dictionaries(
+    {"type": st.one_of(_text, st.integers()), "member": st.one_of(_text, st.integers())},
+    optional={
+        "at": _times,
+        "id": st.one_of(st.none(), _text, st.integers(), st.booleans()),
+        "words": _values,
+        "note": _values,
+    },
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    # the usual line, the usual line with one field made odd, and anything
+    raw=st.one_of(
+        _usual,
+        st.tuples(_usual, _odd).map(lambda pair: {**pair[0], **dict(list(pair[1].items())[:1])}),
+        st.tuples(_usual, st.sampled_from(["at", "id", "words"]), _values | _times).map(
+            lambda t: {**t[0], t[1]: t[2]}
+        ),
+        _odd,
+    ),
+    zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC", "Africa/Monrovia"]),
+)
+def test_fast_path_makes_the_general_paths_event(raw: dict[str, object], zone: str) -> None:
+    from incentive.calendar import Calendar
+    from incentive.events import _general_event, make_event
+
+    calendar = Calendar(zone)
+    assert make_event(raw, calendar, "f", 3) == _general_event(raw, calendar, "f", 3)

@@ -15,6 +15,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
 
 LAYERS: list[set[str]] = [
+    {"i18n"},  # the language texts are given in: below everything that speaks
     {"diagnostics", "records"},
     {"ast"},
     {"parser", "formatter", "calendar", "expressions"},

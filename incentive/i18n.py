@@ -1,0 +1,97 @@
+"""The operator's language: English or Simplified Chinese, from gettext catalogues.
+
+Every text meant for a person goes through `_()` (or `N_()` where it is written
+down before it is shown, then `_()` when shown). English is the source: a message's
+English text is its gettext msgid. Translations live in
+`incentive/locale/<lang>/LC_MESSAGES/incentive.po`, compiled to `.mo` beside it
+(docs/development.md, "Translations": Babel extracts, updates and compiles; a test
+fails when a message lacks its translation or a `.mo` is stale).
+
+The language is chosen once per command or request: `--lang zh|en`, else the
+locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, as gettext reads them), else English. It
+is held in a context variable, so that two requests of a service in two languages
+never see each other's.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+DOMAIN = "incentive"
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+_current: ContextVar[str] = ContextVar("incentive_language", default="en")
+
+
+def language_from_locale(environ: Mapping[str, str] | None = None) -> str:
+    """The language the locale asks for: the first of LC_ALL, LC_MESSAGES, LANG set."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            # zh_CN.UTF-8, zh_CN, zh, zh-Hans: all Simplified Chinese here
+            return "zh" if value.lower().replace("-", "_").startswith("zh") else "en"
+    return "en"
+
+
+def resolve(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """`--lang` when given, else the locale's language."""
+    if explicit:
+        lang = explicit.lower()
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {explicit!r}: choose one of {', '.join(LANGUAGES)}")
+        return lang
+    return language_from_locale(environ)
+
+
+def current() -> str:
+    """The language texts are given in now."""
+    return _current.get()
+
+
+def set_language(lang: str) -> None:
+    """Give texts in `lang` from now on, in this context (a command's whole run)."""
+    _current.set(resolve(lang))
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Give texts in `lang` inside the block (a request, a test)."""
+    token = _current.set(resolve(lang))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of `lang` (English: the msgids themselves)."""
+    if lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang])
+
+
+def _(message: str) -> str:
+    """`message` in the current language."""
+    lang = _current.get()
+    if lang == "en":
+        return message
+    return catalogue(lang).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form of a message for `n`, in the current language."""
+    return catalogue(_current.get()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction without translating it yet (a table of texts)."""
+    return message
