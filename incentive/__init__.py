@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from incentive.formatter import format_scheme
     from incentive.live import LiveSession
     from incentive.parser import parse
+    from incentive.posts import Post, render_posts
     from incentive.program import Program
     from incentive.records import Record
     from incentive.roster import Roster, load_roster, read_roster
@@ -52,6 +53,7 @@ _LAZY = {
     "LiveSession": "incentive.live",
     "InputError": "incentive.diagnostics",
     "MemberState": "incentive.engine",
+    "Post": "incentive.posts",
     "Program": "incentive.program",
     "Record": "incentive.records",
     "Roster": "incentive.roster",
@@ -69,6 +71,7 @@ _LAZY = {
     "parse": "incentive.parser",
     "read_events": "incentive.events",
     "read_roster": "incentive.roster",
+    "render_posts": "incentive.posts",
     "run_batch": "incentive.runner",
 }
 
@@ -128,6 +131,7 @@ __all__ = [
     "InputError",
     "LiveSession",
     "MemberState",
+    "Post",
     "Program",
     "Record",
     "Roster",
@@ -149,5 +153,6 @@ __all__ = [
     "parse",
     "read_events",
     "read_roster",
+    "render_posts",
     "run_batch",
 ]

@@ -190,6 +190,17 @@ class Posts(Node):
 
 
 @dataclass(frozen=True)
+class Post(Node):
+    """`post "heading" line "{rank}. {name} {value}" join "、" at 9:00` on a board: how
+    `incentive run --post` writes it for a chat group (posts.py)."""
+
+    heading: str
+    line: str | None
+    join: str | None
+    at: str | None  # a local time as written ("9:00"); None: at the board's close
+
+
+@dataclass(frozen=True)
 class Credit(Node):
     """`credit candidate`: the award goes to the member the event's attribute names."""
 
@@ -237,9 +248,10 @@ class Grace(Node):
 
 @dataclass(frozen=True)
 class Milestone(Node):
-    """`milestone count` or `milestone sum words [per week]`: pays when thresholds are reached."""
+    """`milestone count`, `milestone sum words [per week]` or `milestone distinct invitee`:
+    pays when thresholds are reached."""
 
-    measure: Literal["count", "sum"]
+    measure: Literal["count", "sum", "distinct"]
     attribute: Name | None
     period: PeriodName | None  # None: ever
 
@@ -261,7 +273,16 @@ class Every(Node):
 
 
 RankMeasure = Literal[
-    "earliest", "count", "sum", "max", "points", "active", "rate", "lottery", "missing"
+    "earliest",
+    "count",
+    "sum",
+    "max",
+    "points",
+    "active",
+    "rate",
+    "lottery",
+    "missing",
+    "reached",
 ]
 
 
@@ -351,6 +372,7 @@ RuleClause: TypeAlias = (
     | Reason
     | Credit
     | Posts
+    | Post
 )
 
 

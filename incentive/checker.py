@@ -41,6 +41,9 @@ from incentive.parser import no_cyclic_gc, parse
 from incentive.program import (
     BUILTIN_ATTRIBUTES,
     CLOCK_ATTRIBUTES,
+    HEADING_FIELDS,
+    LINE_FIELDS,
+    MISSING_LINE_FIELDS,
     VALUE_TYPES,
     BoostSpec,
     CapSpec,
@@ -50,6 +53,7 @@ from incentive.program import (
     MilestoneSpec,
     Payment,
     PaySpec,
+    PostSpec,
     Program,
     RankSpec,
     RedeemSpec,
@@ -58,6 +62,7 @@ from incentive.program import (
     StreakSpec,
     TransferSpec,
     ValueType,
+    template_problem,
 )
 
 # name -> (min args, max args); random(a, b): a whole number from a to b, drawn from the seed
@@ -605,7 +610,7 @@ class _Checker:
                 )
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
-        by_points = rank is not None and rank.measure == "points"
+        by_points = rank is not None and rank.measure in ("points", "reached")
         if on is None and not by_points:
             self.bag.error(
                 "E0210",
@@ -730,7 +735,7 @@ class _Checker:
                     payment.amount.span,
                 )
         rank = _first(rule, ast.Rank)
-        if rank is not None and rank.attribute is not None:
+        if rank is not None and rank.attribute is not None and rank.measure != "reached":
             typer.expect(
                 ast.Attribute(rank.attribute.value, span=rank.attribute.span),
                 "number",
@@ -738,11 +743,11 @@ class _Checker:
             )
         milestone = _first(rule, ast.Milestone)
         if milestone is not None and milestone.attribute is not None:
-            typer.expect(
-                ast.Attribute(milestone.attribute.value, span=milestone.attribute.span),
-                "number",
-                "`milestone sum`",
-            )
+            read = ast.Attribute(milestone.attribute.value, span=milestone.attribute.span)
+            if milestone.measure == "distinct":
+                typer.infer(read, "text")  # member ids, names: text unless declared
+            else:
+                typer.expect(read, "number", "`milestone sum`")
         for clause in limits:
             if clause.key is not None:
                 # text unless declared: ids and names (a number needs `album: number`)
@@ -759,6 +764,7 @@ class _Checker:
             self.bag.error(
                 "E0212", f"rule `{rule.name.value}` has more than one `each` clause", extra.span
             )
+        self._check_post(rule, rank)
         # (the grammar has `each` in boards only)
         if posts is None or not board:
             return
@@ -768,6 +774,43 @@ class _Checker:
                 f"a board ranked per {rank.period} cannot be posted each {posts.period}",
                 posts.span,
                 f"post it each shorter period inside a {rank.period}: `each day`",
+            )
+
+    def _check_post(self, rule: ast.RuleDecl, rank: ast.Rank | None) -> None:
+        """A board's `post`: templates with known placeholders, a time of day."""
+        clauses = [c for c in rule.clauses if isinstance(c, ast.Post)]
+        for extra in clauses[1:]:
+            self.bag.error(
+                "E0212", f"rule `{rule.name.value}` has more than one `post` clause", extra.span
+            )
+        if not clauses:
+            return
+        post = clauses[0]
+        missing = rank is not None and rank.measure == "missing"
+        templates = [("heading", post.heading, HEADING_FIELDS)]
+        if post.line is not None:
+            templates.append(("line", post.line, MISSING_LINE_FIELDS if missing else LINE_FIELDS))
+        for what, text, allowed in templates:
+            problem = template_problem(text, allowed)
+            if problem is not None:
+                self.bag.error(
+                    "E0249",
+                    f"the post's {what} cannot be written: {problem}",
+                    post.span,
+                    "placeholders are names in braces: `{rank}. {name} {value}`",
+                )
+        if post.join is not None and not missing:
+            self.bag.error(
+                "E0249",
+                "`join` goes between the members of a team: only a `by missing` board lists them",
+                post.span,
+            )
+        if post.at is not None and _time_of_day(post.at) is None:
+            self.bag.error(
+                "E0204",
+                f"`{post.at}` is not a time of day",
+                post.span,
+                "write times as HH:MM between 00:00 and 23:59",
             )
 
     def _check_credit(self, rule: ast.RuleDecl, typer: _Typer) -> None:
@@ -903,6 +946,34 @@ class _Checker:
                 inviter.span,
             )
 
+    def _check_reached(self, rule: ast.RuleDecl, rank: ast.Rank) -> None:
+        """`by reached full`: `full` is a streak or milestone rule; the rank takes no `on`
+        or `where` (its members are those the rule paid a tier)."""
+        assert rank.attribute is not None
+        target = rank.attribute.value
+        tiered = {
+            r.name.value
+            for r in self.scheme.items
+            if isinstance(r, ast.RuleDecl)
+            and (_first(r, ast.Streak) is not None or _first(r, ast.Milestone) is not None)
+        }
+        if target not in tiered:
+            self.bag.error(
+                "E0229",
+                f"`by reached` names a streak or milestone rule; `{target}` is not one",
+                rank.attribute.span,
+                *(suggestion_hints(target, tiered) or ("e.g. `by reached full_attendance`",)),
+            )
+        for clause in rule.clauses:
+            if isinstance(clause, ast.On | ast.Where):
+                self.bag.error(
+                    "E0229",
+                    "`by reached` counts who the rule it names paid a tier: it takes no "
+                    "`on` or `where`",
+                    clause.span,
+                    "put the condition on the streak or milestone rule",
+                )
+
     def _rule_events(self, on: ast.On) -> list[str]:
         """The event types an `on` clause names, checked against the declared list."""
         events: list[str] = []
@@ -984,7 +1055,9 @@ class _Checker:
                 rank.span,
                 "write `board not_yet { on homework  group per day by missing }`",
             )
-        if rank.team is None and rank.measure in ("active", "rate"):
+        if rank.measure == "reached":
+            self._check_reached(rule, rank)
+        if rank.team is None and rank.measure in ("active", "rate", "reached"):
             self.bag.error(
                 "E0234",
                 f"`by {rank.measure}` ranks teams: say which kind of team",
@@ -1026,7 +1099,7 @@ class _Checker:
         self._check_period(rank.period, rank.span)
         if rank.measure not in _PAY_MEASURES:
             self.bag.error(
-                "E0249",
+                "E0250",
                 f"a payment from a measure cannot be measured `by {rank.measure}`",
                 rank.span,
                 "measure by `count`, `active` (members with a matching event), "
@@ -1035,7 +1108,7 @@ class _Checker:
             return
         if to.so_far and rank.period == "season":
             self.bag.error(
-                "E0249",
+                "E0250",
                 "`so far` measures from the first event on: per season it is the season's own",
                 to.span,
                 "remove `so far`, or pay per week (or day, month)",
@@ -1048,7 +1121,7 @@ class _Checker:
         perk = _first(rule, ast.Perk)
         if perk is not None:
             self.bag.error(
-                "E0249",
+                "E0250",
                 f"a payment from a measure pays points, not a {perk.kind}",
                 perk.span,
                 f"a {perk.kind} goes to the best: `top 1 per {rank.period} by {rank.measure}`",
@@ -1058,14 +1131,14 @@ class _Checker:
         word = rank.measure
         if award.rest:
             self.bag.error(
-                "E0249",
+                "E0250",
                 "a payment from a measure has one amount, an expression of the measure",
                 award.rest[0].span,
                 f"write `award {word} * 20`",
             )
         if uses_random(award.amount):
             self.bag.error(
-                "E0249",
+                "E0250",
                 "a payment from a measure cannot draw `random(...)`",
                 award.amount.span,
             )
@@ -1084,7 +1157,7 @@ class _Checker:
         for attribute in _attributes(award.amount):
             if attribute.name != word:
                 self.bag.error(
-                    "E0249",
+                    "E0250",
                     f"a payment from a measure is paid at the period's close: its amount reads "
                     f"the measure `{word}`, not `{attribute.name}`",
                     attribute.span,
@@ -1350,6 +1423,7 @@ class _Checker:
             reason=why.attribute.value if (why := _first(rule, ast.Reason)) else None,
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
+            post=_post_spec(_first(rule, ast.Post)),
         )
 
     @staticmethod
@@ -1416,7 +1490,8 @@ class _Checker:
         if milestone is None:
             return None
         attribute = milestone.attribute.value if milestone.attribute else None
-        return MilestoneSpec(attribute, milestone.period, self._tiers(rule))
+        distinct = milestone.measure == "distinct"
+        return MilestoneSpec(attribute, milestone.period, self._tiers(rule), distinct)
 
     def _warn_unbounded(self, spec: RuleSpec, rule: ast.RuleDecl) -> None:
         uncapped = _first(rule, ast.Uncapped)
@@ -1861,3 +1936,15 @@ def _first(rule: ast.RuleDecl, kind: type[_ClauseT]) -> _ClauseT | None:
         if isinstance(clause, kind):
             return clause
     return None
+
+
+def _time_of_day(text: str) -> time | None:
+    hour, _, minute = text.partition(":")
+    return time(int(hour), int(minute)) if int(hour) <= 23 and int(minute) <= 59 else None
+
+
+def _post_spec(post: ast.Post | None) -> PostSpec | None:
+    if post is None:
+        return None
+    at = None if post.at is None else _time_of_day(post.at)
+    return PostSpec(post.heading, post.line, post.join, at)

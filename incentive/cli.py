@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -446,6 +446,18 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
 )
 @click.option("--quiet", is_flag=True, help="no progress or summary on standard error")
 @click.option(
+    "--post",
+    "post",
+    metavar="BOARDS",
+    help="print these boards, comma-separated, as chat posts (their `post` templates) "
+    "instead of records: one post per time they go out",
+)
+@click.option(
+    "--post-day",
+    metavar="DATE",
+    help="with --post: only the posts sent on this local date (YYYY-MM-DD)",
+)
+@click.option(
     "--time-format",
     metavar="FORMAT",
     help="how EVENTS write `at` when not ISO 8601, as for strptime: '%Y/%m/%d %H:%M'",
@@ -537,6 +549,8 @@ def run_command(
     members: tuple[str, ...],
     only: str | None,
     quiet: bool,
+    post: str | None,
+    post_day: str | None,
     time_format: str | None,
     columns: str | None,
     encoding: str | None,
@@ -579,13 +593,16 @@ def run_command(
         click.echo(columnar_plan(program))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
+    posting = _posting(program, post, post_day, fmt, shown, members, state_path)
     teams = load_roster(roster, encoding, program.teams) if roster else None
     instant = _parse_until(until, program)
 
     def keep(record: Record) -> bool:
+        if posting is not None:
+            return record.kind == "board" and record.rule in posting[0]
         return (shown is None or record.kind in shown) and (not members or record.member in members)
 
-    chosen = keep if shown is not None or members else None
+    chosen = keep if shown is not None or members or posting is not None else None
 
     if state_path is not None:
         _run_stored(
@@ -619,6 +636,7 @@ def run_command(
             quiet,
             encoding,
             how,
+            posting,
         )
     finally:
         gc.enable()
@@ -666,8 +684,10 @@ def _run_records(
     quiet: bool,
     encoding: str | None = None,
     how: ReadOptions | None = None,
+    posting: tuple[list[str], date | None] | None = None,
 ) -> Any:
-    """`run`'s records to --out or standard output, as JSON Lines or a table."""
+    """`run`'s records to --out or standard output, as JSON Lines or a table (or, with
+    --post, the boards' chat posts)."""
     import io
 
     import msgspec
@@ -679,7 +699,7 @@ def _run_records(
     with _stdin_copy(events) as stdin, contextlib.ExitStack() as outputs:
         check_inputs(events, encoding, stdin)
         target: IO[bytes]
-        table = io.BytesIO() if fmt == "table" else None
+        table = io.BytesIO() if fmt == "table" or posting is not None else None
         if table is not None:
             target = table  # a table is drawn once every record is known
         elif out:
@@ -719,11 +739,73 @@ def _run_records(
                 text: IO[str] = (
                     outputs.enter_context(write_atomically(out, "w")) if out else sys.stdout
                 )
-                _print_table(records, text)
+                if posting is not None:
+                    _print_posts(program, records, *posting, text)
+                else:
+                    _print_table(records, text)
         finally:
             if not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
+
+
+def _posting(
+    program: Program,
+    post: str | None,
+    post_day: str | None,
+    fmt: str,
+    shown: set[str] | None,
+    members: tuple[str, ...],
+    state_path: str | None,
+) -> tuple[list[str], date | None] | None:
+    """`--post BOARDS [--post-day DATE]`: the boards and the day, checked before the run."""
+    if post is None:
+        if post_day is not None:
+            raise Failure("--post-day goes with --post", EXIT_USAGE)
+        return None
+    if fmt != "jsonl" or shown is not None or members or state_path is not None:
+        raise Failure(
+            "--post prints chat posts: leave out --format, --only, --member and --state",
+            EXIT_USAGE,
+        )
+    boards = [name.strip() for name in post.split(",") if name.strip()]
+    known = [rule.name for rule in program.rules if rule.board]
+    for name in boards:
+        if name not in known:
+            near = did_you_mean(name, known)
+            raise Failure(
+                f"--post: `{name}` is not a board of the scheme"
+                + (f" (did you mean `{near}`?)" if near else "")
+                + "; the boards are "
+                + (", ".join(known) or "none"),
+                EXIT_USAGE,
+            )
+    if not boards:
+        raise Failure("--post: name a board", EXIT_USAGE)
+    day = None
+    if post_day is not None:
+        try:
+            day = date.fromisoformat(post_day)
+        except ValueError:
+            message = f"--post-day: `{post_day}` is not a date (YYYY-MM-DD)"
+            raise Failure(message, EXIT_USAGE) from None
+    return boards, day
+
+
+def _print_posts(
+    program: Program, records: list[Record], boards: list[str], day: date | None, text: IO[str]
+) -> None:
+    """Posts one after another; a line with the time each goes out when there are several."""
+    from incentive.posts import render_posts
+
+    posts = render_posts(program, records, boards, day)
+    for index, post in enumerate(posts):
+        if len(posts) > 1:
+            if index:
+                text.write("\n")
+            sent = datetime.fromisoformat(post.at)
+            text.write(f"== {sent:%Y-%m-%d %H:%M} ==\n")
+        text.write(post.text + "\n")
 
 
 def _run_stored(
@@ -1389,51 +1471,9 @@ def compare_command(
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(diff), ensure_ascii=False, indent=2))
         return
-    if fmt == "csv":
-        from incentive.report import write_csv_tables
+    from incentive.report import print_comparison
 
-        heads = ["currency", "A", "B", "change"]
-        write_csv_tables(
-            [
-                ("points per rule", ["rule", *heads], [list(r.values()) for r in diff.rules]),
-                ("members", ["member", *heads], [list(r.values()) for r in diff.members]),
-            ],
-            sys.stdout.buffer,
-        )
-        return
-    from rich.table import Table
-
-    from incentive.report import console_for
-
-    console = console_for(sys.stdout, 120)
-    rules = Table(title="points per rule")
-    for column in ("rule", "currency", "A", "B", "change"):
-        rules.add_column(column, justify="left" if column in ("rule", "currency") else "right")
-    for row in diff.rules:
-        rules.add_row(
-            row["rule"],
-            row["currency"],
-            *(f"{row[k]:+,}" if k == "change" else f"{row[k]:,}" for k in ("a", "b", "change")),
-        )
-    console.print(rules)
-    for currency, cost in diff.cost.items():
-        console.print(f"cost in {currency}: A {cost['a']:,}, B {cost['b']:,} ({cost['change']:+,})")
-    console.print(f"members: {diff.gainers} gain, {diff.losers} lose, {diff.same} unchanged")
-    if diff.members:
-        movers = Table(title=f"the {min(top, len(diff.members))} biggest changes")
-        for column in ("member", "currency", "A", "B", "change"):
-            movers.add_column(
-                column, justify="left" if column in ("member", "currency") else "right"
-            )
-        for row in diff.members[:top]:
-            movers.add_row(
-                row["member"],
-                row["currency"],
-                f"{row['a']:,}",
-                f"{row['b']:,}",
-                f"{row['change']:+,}",
-            )
-        console.print(movers)
+    print_comparison(diff, sys.stdout, top, fmt)
 
 
 @main.command("test")
@@ -1610,7 +1650,7 @@ def _ab_test(
     encoding: str | None = None,
     how: ReadOptions | None = None,
 ) -> None:
-    from incentive.analysis import AB_ARM_MEMBERS, ab_metrics, arm_of
+    from incentive.analysis import ab_metrics, arm_of
     from incentive.events import Event
     from incentive.report import build_report
     from incentive.roster import load_roster
@@ -1638,45 +1678,9 @@ def _ab_test(
     if fmt == "json":
         click.echo(json.dumps({"seed": seed, "arms": arms}, ensure_ascii=False, indent=2))
         return
-    if fmt == "csv":
-        from incentive.report import write_csv_tables
+    from incentive.report import print_ab
 
-        write_csv_tables(
-            [
-                (
-                    f"A/B test, {currency} (seed {seed})",
-                    ["measure", "A", "B"],
-                    [
-                        [m, arms["A"][currency][m], arms["B"][currency][m]]
-                        for m in arms["A"][currency]
-                    ],
-                )
-                for currency in sorted(set(arms["A"]) & set(arms["B"]))
-            ],
-            sys.stdout.buffer,
-        )
-        return
-    from rich.table import Table
-
-    from incentive.report import console_for
-
-    console = console_for(sys.stdout, 120)
-    for currency in sorted(set(arms["A"]) & set(arms["B"])):
-        grid = Table(title=f"A/B test, {currency} (seed {seed})")
-        grid.add_column("measure")
-        grid.add_column("A", justify="right")
-        grid.add_column("B", justify="right")
-        for measure in arms["A"][currency]:
-            grid.add_row(
-                measure, str(arms["A"][currency][measure]), str(arms["B"][currency][measure])
-            )
-        console.print(grid)
-    smaller = min(metrics["members"] for arm in arms.values() for metrics in arm.values())
-    if smaller < AB_ARM_MEMBERS:
-        console.print(
-            f"note: an arm has {smaller} members; the field's rule of thumb is at least "
-            f"{AB_ARM_MEMBERS:,}"
-        )
+    print_ab(arms, seed, sys.stdout, fmt)
 
 
 if __name__ == "__main__":  # pragma: no cover

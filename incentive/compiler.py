@@ -34,7 +34,7 @@ from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
-from incentive.ranks import track_pay, track_rank
+from incentive.ranks import track_pay, track_rank, track_reached
 from incentive.records import Record
 from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
@@ -374,7 +374,7 @@ class _Generator:
                 self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
                 w.line(
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
-                    f"{node}.milestone, s._stamp(at)))"
+                    f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
             else:
                 self.award(rule, node)
@@ -714,6 +714,8 @@ class CompiledSession:
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
         for outcome in outcomes:
+            if self.program.reaching:  # a streak or milestone tier, as engine._stages
+                track_reached(self.state, self.program, outcome)
             if isinstance(outcome, Proposal):
                 out.extend(self._reference._pay(outcome))
             else:

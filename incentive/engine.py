@@ -41,6 +41,7 @@ from incentive.ranks import (
     track_pay,
     track_points,
     track_rank,
+    track_reached,
 )
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
@@ -335,7 +336,10 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        for outcome in evaluate_rules(program, member, event, attrs, day, state.members):
+        outcomes = evaluate_rules(program, member, event, attrs, day, state.members, state.invites)
+        for outcome in outcomes:
+            if program.reaching:
+                track_reached(state, program, outcome)
             if isinstance(outcome, Proposal):
                 yield from self._pay(outcome)
             else:

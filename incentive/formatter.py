@@ -152,6 +152,11 @@ def format_clause(
             return f"credit {attribute.value}"
         case ast.Posts(period=period):
             return f"each {period}"
+        case ast.Post(heading=heading, line=line, join=join, at=at):
+            text = f"post {quote(heading)}"
+            text += f" line {quote(line)}" if line is not None else ""
+            text += f" join {quote(join)}" if join is not None else ""
+            return text + (f" at {at}" if at is not None else "")
         case ast.Cap(points=points, period=period):
             return f"cap {points} per {period}"
         case ast.GroupRef(name=name):
@@ -234,8 +239,8 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
-        case ast.Milestone(attribute=attribute, period=period):
-            text = "milestone count" if attribute is None else f"milestone sum {attribute.value}"
+        case ast.Milestone(measure=measure, attribute=attribute, period=period):
+            text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
         case ast.Tier(threshold=threshold, award=award):
             return f"at {threshold} " + format_clause(award)

@@ -1,6 +1,7 @@
 """Two schemes side by side as one self-contained HTML page (`incentive compare
 --html`): the same tables and SVG drawing as the dry-run report, no script and
-nothing fetched, so it opens offline.
+nothing fetched, so it opens offline; in the reader's language and made for a phone
+as the dry-run report is (incentive.html_report).
 
 The functions take plain data (a `Comparison`, report dicts, A/B metrics), not
 runs, so the CLI only runs the schemes and writes the page.
@@ -11,8 +12,23 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from incentive.analysis import AB_ARM_MEMBERS, Comparison
-from incentive.html_report import STYLE, figure, html_table, svg_bars, svg_lines
+from incentive.analysis import Comparison
+from incentive.html_report import (
+    WIDTH,
+    every_day,
+    figure,
+    fit,
+    h2,
+    html_table,
+    note,
+    page_start,
+    svg_bars,
+    svg_lines,
+    text_width,
+    tip,
+)
+from incentive.i18n import _
+from incentive.report import ab_note, ab_title, labelled, measure_name
 
 _GAIN, _LOSS = "#2e8b57", "#c0392b"
 
@@ -24,31 +40,35 @@ def _signed(value: int) -> str:
 def _diverging(labels: list[str], values: list[int], chart: str, unit: str) -> str:
     """Horizontal bars from a zero axis: gains to the right, losses to the left, in two
     colours, so the sign reads at a glance."""
-    width, left, row, room = 640, 150, 22, 60  # room: for a loss's number left of its bar
-    height = row * len(labels) + 10
-    half = (width - left - room - 70) / 2
-    zero = left + room + half
+    left, row = 110, 22
     top = max((abs(v) for v in values), default=0) or 1
+    room = text_width(_signed(-top)) + 12  # for a number beyond a bar, on either side
+    height = row * len(labels) + 10
+    half = (WIDTH - left - 2 * room) / 2
+    zero = left + room + half
     parts = [
-        f'<svg class="chart" data-chart="{chart}" role="img" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}">'
+        f'<svg class="chart" data-chart="{chart}" role="img" width="{WIDTH}" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}">'
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 5 + i * row
         length = max(1.0, half * abs(value) / top) if value else 0.0
         x = zero if value >= 0 else zero - length
         kind, colour = ("gain", _GAIN) if value >= 0 else ("loss", _LOSS)
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">'
+            f"{escape(fit(label, left - 10))}</text>"
+        )
         parts.append(
             f'<rect class="bar {kind}" x="{x:.1f}" y="{y + 3}" width="{length:.1f}" '
-            f'height="{row - 6}" fill="{colour}"><title>{escape(label)}: {_signed(value)} '
-            f"{escape(unit)}</title></rect>"
+            f'height="{row - 6}" fill="{colour}"><title>'
+            f"{escape(tip(label, _signed(value), unit))}</title></rect>"
         )
         if value >= 0:
-            parts.append(f'<text x="{zero + length + 5:.1f}" y="{y + 14}">{_signed(value)}</text>')
+            parts.append(f'<text x="{zero + length + 5:.1f}" y="{y + 15}">{_signed(value)}</text>')
         else:
             parts.append(
-                f'<text x="{zero - length - 5:.1f}" y="{y + 14}" text-anchor="end">'
+                f'<text x="{zero - length - 5:.1f}" y="{y + 15}" text-anchor="end">'
                 f"{_signed(value)}</text>"
             )
     # The zero axis last, so it is drawn over the bars' inner ends.
@@ -60,16 +80,20 @@ def _diverging(labels: list[str], values: list[int], chart: str, unit: str) -> s
 def _head(title: str, names: tuple[str, str], files: tuple[str, str], what: str) -> str:
     """The page's head and title: both schemes by name and by file (two versions of one
     scheme usually share the name, so the files tell them apart)."""
-    heading = f"{names[0]}: two versions" if names[0] == names[1] else f"{names[0]} vs {names[1]}"
+    heading = (
+        _("{name}: two versions").format(name=names[0])
+        if names[0] == names[1]
+        else _("{a} vs {b}").format(a=names[0], b=names[1])
+    )
+    side = escape(_("“{name}”, {file}"))
     sides = "<br>".join(
-        f"<b>{arm}</b> “{escape(name)}”, <code>{escape(file)}</code>"
+        f"<b>{arm}</b> " + side.format(name=escape(name), file=f"<code>{escape(file)}</code>")
         for arm, name, file in zip("AB", names, files, strict=True)
     )
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(heading)}: {escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(heading)}</h1><p>{sides}</p>"
-        f"<p class='muted'>{escape(what)}, by incentive</p>"
+        page_start(_("{heading}: {title}").format(heading=heading, title=title))
+        + f"<h1>{escape(heading)}</h1><p>{sides}</p>"
+        + note(_("{what}, by incentive").format(what=what))
     )
 
 
@@ -84,19 +108,19 @@ def render_compare_html(
     scheme's cost per day from its report (incentive.report.build_report)."""
     out = [
         _head(
-            "compare",
+            _("compare"),
             (report_a["scheme"], report_b["scheme"]),
             files,
-            "the same activity under both schemes",
+            _("the same activity under both schemes"),
         ),
-        "<h2>Cost</h2>",
+        h2(_("Cost")),
         html_table(
-            ["currency", "A", "B", "change"],
+            [_("currency"), "A", "B", _("change")],
             [[c, v["a"], v["b"], _signed(v["change"])] for c, v in diff.cost.items()],
         ),
-        "<h2>Per rule</h2>",
+        h2(_("Per rule")),
         html_table(
-            ["rule", "currency", "A", "B", "change"],
+            [_("rule"), _("currency"), "A", "B", _("change")],
             [[r["rule"], r["currency"], r["a"], r["b"], _signed(r["change"])] for r in diff.rules],
         ),
     ]
@@ -111,43 +135,49 @@ def render_compare_html(
                     "rule-change",
                     currency,
                 ),
-                f"change in {currency} per rule, B minus A: "
-                "right (green) B gives more, left (red) B gives less",
+                _(
+                    "change in {currency} per rule, B minus A: "
+                    "right (green) B gives more, left (red) B gives less"
+                ).format(currency=currency),
             )
         )
     currencies = dict.fromkeys([*report_a["currencies"], *report_b["currencies"]])
     for currency in currencies:
         per_day = (report_a["per_day"], report_b["per_day"])
         # A day either scheme paid nothing on is a 0 for it, not a gap.
-        days = sorted({d for days in per_day for d, totals in days.items() if currency in totals})
+        days = every_day(
+            [d for days in per_day for d, totals in days.items() if currency in totals]
+        )
         if not days:
             continue
         series = {
             arm: [days_paid.get(d, {}).get(currency, 0) for d in days]
             for arm, days_paid in zip("AB", per_day, strict=True)
         }
-        out.append(f"<h2>Cost per day, {escape(currency)}</h2>")
+        heading = _("Cost per day, {currency}").format(currency=currency)
+        out.append(h2(heading))
         out.append(
             figure(
                 svg_lines(days, series, "cost-compare", currency),
-                f"{currency} paid per day: A solid, B dashed",
+                _("{currency} paid per day: A solid, B dashed").format(currency=currency),
             )
         )
-    out.append("<h2>Members</h2>")
-    counts = {"gain": diff.gainers, "lose": diff.losers, "unchanged": diff.same}
+    out.append(h2(_("Members")))
+    counts = {_("gain"): diff.gainers, _("lose"): diff.losers, _("unchanged"): diff.same}
     out.append(html_table(list(counts), [list(counts.values())]))
     out.append(
         figure(
-            svg_bars(list(counts), list(counts.values()), "members", "members"),
-            "balances (one per member and currency) that B raises, lowers or leaves as they are",
+            svg_bars(list(counts), list(counts.values()), "members", _("balance(s)")),
+            _("balances (one per member and currency) that B raises, lowers or leaves as they are"),
         )
     )
     movers = diff.members[:top]  # sliced as the terminal table is
     if movers:
-        out.append(f"<h2>The {len(movers)} biggest changes</h2>")
+        heading = _("The {count} biggest changes").format(count=len(movers))
+        out.append(h2(heading))
         out.append(
             html_table(
-                ["member", "currency", "A", "B", "change"],
+                [_("member"), _("currency"), "A", "B", _("change")],
                 [
                     [m["member"], m["currency"], m["a"], m["b"], _signed(m["change"])]
                     for m in movers
@@ -168,28 +198,31 @@ def render_ab_html(
     currency, as `compare --ab --format json` gives them."""
     out = [
         _head(
-            "A/B test",
+            _("A/B test"),
             names,
             files,
-            f"an A/B test: each member in one arm only, by a hash of the id (seed {seed})",
+            _("an A/B test: each member in one arm only, by a hash of the id (seed {seed})").format(
+                seed=seed
+            ),
         )
     ]
     for currency in sorted(set(arms["A"]) & set(arms["B"])):
         measures = arms["A"][currency]
-        out.append(f"<h2>A/B test, {escape(currency)}</h2>")
+        title = ab_title(currency, seed)
+        out.append(h2(title))
         out.append(
             html_table(
-                ["measure", "A", "B"],
-                [[m, measures[m], arms["B"][currency][m]] for m in measures],
+                [_("measure"), "A", "B"],
+                [[measure_name(m), measures[m], arms["B"][currency][m]] for m in measures],
             )
         )
     smaller = min(
         (metrics["members"] for arm in arms.values() for metrics in arm.values()), default=0
     )
-    if smaller < AB_ARM_MEMBERS:
-        out.append(
-            f"<p><strong>note:</strong> an arm has {smaller:,} members; the field's rule of thumb "
-            f"is at least {AB_ARM_MEMBERS:,}</p>"
-        )
+    small = ab_note(smaller, grouped=True)
+    if small is not None:
+        label = _("note:")
+        text = labelled(label, small)[len(label) :]  # the space, or none, and the note
+        out.append(f"<p><strong>{escape(label)}</strong>{escape(text)}</p>")
     out.append("</body></html>\n")
     return "".join(out)

@@ -900,6 +900,9 @@ class _ToAst:
     def by_active(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("active", None, ())
 
+    def by_reached(self, span: Span, children: list[Token]) -> tuple[str, ast.Name, tuple[()]]:
+        return ("reached", _name(children[0]), ())
+
     def by_rate(self, span: Span, children: list[Any]) -> tuple[str, None, tuple[()]]:
         return ("rate", None, ())
 
@@ -929,6 +932,19 @@ class _ToAst:
 
     def for_each(self, span: Span, children: list[Token]) -> ast.Name:
         return _name(children[0])
+
+    def post_clause(self, span: Span, children: list[Any]) -> ast.Post:
+        heading, line, join, at = children
+        return ast.Post(_unquote(heading), line, join, at, span=span)
+
+    def post_line(self, span: Span, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def post_join(self, span: Span, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def post_at(self, span: Span, children: list[Token]) -> str:
+        return str(children[0])
 
     def posts_clause(self, span: Span, children: list[Token]) -> ast.Posts:
         return ast.Posts(str(children[0]), span=span)  # type: ignore[arg-type]
@@ -965,6 +981,9 @@ class _ToAst:
 
     def milestone_sum(self, span: Span, children: list[Any]) -> ast.Milestone:
         return ast.Milestone("sum", _name(children[0]), children[1], span=span)
+
+    def milestone_distinct(self, span: Span, children: list[Any]) -> ast.Milestone:
+        return ast.Milestone("distinct", _name(children[0]), children[1], span=span)
 
     def tier_clause(self, span: Span, children: list[Any]) -> ast.Tier:
         return ast.Tier(_int(children[0]), children[1], span=span)
@@ -1222,7 +1241,7 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     _count_tokens(text, file)
     try:
         with no_cyclic_gc():
-            root = lark_parser().parse(text)
+            root = lark_parser().parse(text, on_error=_keyword_as_name)
     except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
         raise _syntax_error(err, text, file) from None
     except _LimitExceeded as err:
@@ -1241,6 +1260,24 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
     result = root.value
     assert isinstance(result, ast.Scheme)
     return dataclasses.replace(result, comments=find_comments(text))
+
+
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def _keyword_as_name(err: UnexpectedInput) -> bool:
+    """A keyword where only a name can go is that name: `on homework  group per day`
+    names the team kind `group`. (LALR merges the state after an event name in a rule,
+    where `group` starts a clause, with the same state in a board, so the lexer reads
+    the keyword; the board then has no use for it.) False: a real syntax error."""
+    if not isinstance(err, UnexpectedToken) or "NAME" not in err.expected:
+        return False
+    token = err.token
+    if token.type in ("NAME", "$END") or not _NAME.fullmatch(str(token.value)):
+        return False
+    assert err.interactive_parser is not None
+    err.interactive_parser.feed_token(Token.new_borrow_pos("NAME", token.value, token))
+    return True
 
 
 def find_comments(text: str) -> tuple[ast.Comment, ...]:

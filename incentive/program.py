@@ -7,10 +7,12 @@ this plain, immutable data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from incentive import ast
@@ -253,9 +255,12 @@ class StreakSpec:
 
 @dataclass(frozen=True)
 class MilestoneSpec:
-    attribute: str | None  # None: count events; else sum this attribute
+    attribute: str | None  # None: count events; else sum (or count distinct) this attribute
     period: ast.PeriodName | None  # None: ever
     tiers: tuple[tuple[int, Payment], ...]  # (threshold, payment), ascending
+    # count each value of `attribute` once, for the first member whose event names it
+    # (state.invites[rule][value]); the member's own name never counts
+    distinct: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,41 @@ class RankSpec:
         return f"{who}per {self.period} by {by}"
 
 
+# A board post's templates (posts.py): the placeholders each may use, the defaults.
+HEADING_FIELDS: tuple[str, ...] = ("board", "day", "date", "time", "count")
+LINE_FIELDS: tuple[str, ...] = ("rank", "name", "team", "member", "value", "percent")
+MISSING_LINE_FIELDS: tuple[str, ...] = ("team", "members", "count")
+
+DEFAULT_LINE = "{rank}. {name} {value}"
+DEFAULT_MISSING_LINE = "{team}: {members}"
+DEFAULT_JOIN = ", "
+
+
+def template_problem(text: str, allowed: Sequence[str]) -> str | None:
+    """Why a template cannot be filled in (an unknown placeholder, a stray brace)."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as err:
+        return f"{err}: write a literal brace as `{{{{` or `}}}}`"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            shown = ", ".join(f"{{{f}}}" for f in allowed)
+            return f"`{{{name}}}` is not a placeholder here; these are: {shown}"
+    return None
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    """How a board is written as a chat post (`post "..." line "..."`; posts.py)."""
+
+    heading: str
+    line: str | None  # None: the default line for the board's kind
+    join: str | None  # between the members of a team (`by missing`); None: ", "
+    at: time | None  # the local time it goes out after the close; None: at the close
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     name: str
@@ -324,6 +364,7 @@ class RuleSpec:
     reason: str | None = None  # the event attribute whose text goes into the award's reason
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
+    post: PostSpec | None = None  # a board's chat post (does not change its records)
 
 
 @dataclass(frozen=True)
@@ -351,6 +392,16 @@ class Program:
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)
+
+    @cached_property
+    def reaching(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """Streak or milestone rule -> the `by reached` ranks and boards that name it."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.rank is not None and rule.rank.measure == "reached":
+                assert rule.rank.attribute is not None
+                found.setdefault(rule.rank.attribute, []).append(rule)
+        return {name: tuple(rules) for name, rules in found.items()}
 
     @property
     def default_currency(self) -> str:

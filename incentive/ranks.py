@@ -8,7 +8,7 @@ import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +57,27 @@ def track_rank(
     else:
         return  # earliest: the first event decides; points arrive from other rules
     entry[1], entry[2] = at, event.id
+
+
+def track_reached(state: EngineState, program: Program, outcome: Proposal | Record) -> None:
+    """A streak or milestone rule paid a tier (points, a perk or a badge): its member
+    counts toward the `by reached` ranks that name the rule, in the tier's period."""
+    if isinstance(outcome, Proposal):
+        source, member, day = outcome.source, outcome.member, outcome.day
+        at = outcome.at.astimezone(UTC).isoformat()
+    elif outcome.kind in ("perk", "badge") and outcome.member and outcome.at:
+        source, member = outcome.rule or "", outcome.member
+        instant = datetime.fromisoformat(outcome.at)
+        day, at = program.calendar.day_of(instant), instant.astimezone(UTC).isoformat()
+    else:
+        return
+    event = outcome.events[0] if outcome.events else ""
+    for rule in program.reaching.get(source, ()):
+        rank = rule.rank
+        assert rank is not None
+        key = program.calendar.period_key(rank.period, day)
+        table = state.ranks.setdefault(rule.name, {}).setdefault(key, {})
+        table.setdefault(member, ["1", at, event])
 
 
 def track_points(state: EngineState, program: Program, proposal: Proposal, day: date) -> None:
@@ -265,7 +286,7 @@ def team_standings(
                 value = max(values, default=Decimal(0))
             elif rank.measure == "active":
                 value = Decimal(len(acted))
-            elif rank.measure == "rate":
+            elif rank.measure in ("rate", "reached"):
                 value = Decimal(len(acted)) / Decimal(len(members))
             else:  # earliest: the team's first member to act
                 first = min(times, key=_epoch, default="")
@@ -337,7 +358,7 @@ def close_rank(
         member = None if team is not None else standing.who
         value = None if rank.measure in ("earliest", "lottery") else standing.shown()
         shown = "" if value is None else f" with {value}"
-        if rank.measure == "rate":
+        if rank.measure in ("rate", "reached"):
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
         where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
         if so_far is not None:

@@ -12,10 +12,123 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 
+from incentive.analysis import AB_ARM_MEMBERS, Comparison
+from incentive.i18n import N_, _, current
 from incentive.program import BudgetSpec, GrantsSpec, Program, RuleSpec
 from incentive.runner import RunResult
 
 PAID = ("award", "rank", "grant")
+
+# ---- texts of the report in the reader's language ---------------------------------------
+# The report's data (the JSON) stays in English and ISO dates; what a person reads (the
+# terminal tables, the CSV's titles and headers, the HTML page) is given in the current
+# language (incentive.i18n) by the functions below.
+
+_PERIODS = {
+    "day": N_("day"),
+    "week": N_("week"),
+    "month": N_("month"),
+    "year": N_("year"),
+    "season": N_("season"),
+    "ever": N_("ever"),
+}
+_KINDS = {
+    "cut": N_("cut"),
+    "refused": N_("refused"),
+    "perk": N_("perk"),
+    "badge": N_("badge"),
+    "flag": N_("flag"),
+}
+# The measures of an A/B test (incentive.analysis.ab_metrics): English shows the keys.
+_MEASURES = {
+    "members": N_("members"),
+    "paid": N_("paid"),
+    "paid_per_member": N_("paid_per_member"),
+    "share_earning": N_("share_earning"),
+    "median": N_("median"),
+    "gini": N_("gini"),
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def period_name(period: str) -> str:
+    """`day`, `week`, ... as the reader says it (天, 周, ... in Chinese)."""
+    return _(_PERIODS[period]) if period in _PERIODS else period
+
+
+def kind_name(kind: str) -> str:
+    """A record kind shown in a table (cut, refused, perk, badge, flag)."""
+    return _(_KINDS[kind]) if kind in _KINDS else kind
+
+
+def measure_name(measure: str) -> str:
+    return _(_MEASURES[measure]) if measure in _MEASURES else measure
+
+
+def level_name(level: str) -> str:
+    """A level of the report's `levels` ("none": members below every level)."""
+    return _("(no level)") if level == "none" else level
+
+
+def budget_owner(owner: str) -> str:
+    """What a budget is on, from its owner (`scheme:coins`, `rule:homework`, `group:x`)."""
+    kind, _sep, name = owner.partition(":")
+    if kind == "scheme":
+        return _("the scheme")
+    if kind == "rule":
+        return _("rule {name}").format(name=name)
+    if kind == "group":
+        return _("group {name}").format(name=name)
+    return f"{kind} {name}"
+
+
+def day_label(day: date, year: bool = False) -> str:
+    """A day as a chart labels it: `Mar 2` / `3月2日`, with the year when asked."""
+    if current() == "zh":
+        return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
+    text = f"{_MONTHS[day.month - 1]} {day.day}"
+    return f"{text}, {day.year}" if year else text
+
+
+def month_label(year_: int, month: int, year: bool = False) -> str:
+    """A month: `Mar` / `3月`, with the year when asked (`Mar 2026` / `2026年3月`)."""
+    if current() == "zh":
+        return f"{year_}年{month}月" if year else f"{month}月"
+    return f"{_MONTHS[month - 1]} {year_}" if year else _MONTHS[month - 1]
+
+
+def date_text(key: str) -> str:
+    """An ISO date in a table: as it is in English, `2026年3月2日` in Chinese."""
+    if current() != "zh":
+        return key
+    return day_label(date.fromisoformat(key), year=True)
+
+
+def period_label(period: str, key: str) -> str:
+    """A period's key (incentive.calendar.period_key) in full, for a tooltip or a table."""
+    if period == "day":
+        return day_label(date.fromisoformat(key), year=True)
+    if period == "week":
+        return _("week of {day}").format(day=day_label(date.fromisoformat(key), year=True))
+    if period == "month":
+        return month_label(int(key[:4]), int(key[5:7]), year=True)
+    if period == "year":
+        return f"{key}年" if current() == "zh" else key
+    return period_name(key)
+
+
+def compact_number(value: int) -> str:
+    """A number on an axis, short: 5,000, 25k, 1.5M / 5,000, 2.5万, 1.2亿."""
+    steps = (
+        ((100_000_000, "亿"), (10_000, "万"))
+        if current() == "zh"
+        else ((1_000_000, "M"), (10_000, "k"))
+    )
+    for size, suffix in steps:
+        if abs(value) >= size:
+            base = 1_000 if suffix == "k" else size
+            return f"{value / base:,.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{value:,}"
 
 
 def _gini(values: list[int]) -> float:
@@ -283,17 +396,54 @@ def budget_summary(budget: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """A budget's use in one row (the terminal and the HTML report show the same)."""
     peak = budget["peak"]
     return (
-        ["budget", "per", "periods", "paid", "peak", "at limit", "cut", "refused"],
+        [
+            _("budget"),
+            _("per"),
+            _("periods"),
+            _("paid"),
+            _("peak"),
+            _("at limit"),
+            _("cut"),
+            _("refused"),
+        ],
         [
             [
                 budget["points"],
-                budget["period"],
+                period_name(budget["period"]),
                 len(budget["periods"]),
                 budget["used"],
                 f"{peak['used']:,} ({peak['share']:.0%})" if peak else "-",
                 budget["full_periods"],
                 budget["cut_points"],
                 budget["refused"],
+            ]
+        ],
+    )
+
+
+def distribution_summary(spread: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Who earns a currency, in one row (the terminal and the HTML report show the same)."""
+    return (
+        [
+            _("members"),
+            _("earning"),
+            _("share"),
+            _("median"),
+            _("p90"),
+            _("p99"),
+            _("max"),
+            _("gini"),
+        ],
+        [
+            [
+                spread["members"],
+                spread["earning"],
+                f"{spread['share_earning']:.1%}",
+                spread["p50"],
+                spread["p90"],
+                spread["p99"],
+                spread["max"],
+                f"{spread['gini']:.2f}",
             ]
         ],
     )
@@ -333,22 +483,25 @@ def write_csv_tables(
     stream.flush()
 
 
-def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") -> None:
-    """The report as tables for people, or (fmt "csv") as CSV for spreadsheets."""
+def print_tables(
+    title: str | None,
+    tables: list[tuple[str, list[str], list[list[Any]]]],
+    stream: IO[str],
+    fmt: str = "table",
+) -> None:
+    """Tables for people (the first column left, numbers right, with thousands
+    separators), or (fmt "csv") one CSV for spreadsheets."""
+    if fmt == "csv":
+        stream.flush()  # then the bytes: UTF-8 with its BOM, whatever the terminal's encoding
+        write_csv_tables(tables, stream.buffer)  # type: ignore[attr-defined]
+        return
     from rich.table import Table
 
     console = console_for(stream, 110)
-    collected: list[tuple[str, list[str], list[list[Any]]]] = []
-    if fmt == "csv":
-        collected.append(("scheme", ["name"], [[report["scheme"]]]))
-    else:
-        console.print(f"[bold]{report['scheme']}[/bold]")
-
-    def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-        if fmt == "csv":
-            collected.append((title, columns, rows))
-            return
-        console.print(f"\n[bold]{title}[/bold]")
+    if title is not None:
+        console.print(f"[bold]{title}[/bold]")
+    for heading, columns, rows in tables:
+        console.print(f"\n[bold]{heading}[/bold]")
         grid = Table()
         for index, column in enumerate(columns):
             grid.add_column(column, justify="left" if index == 0 else "right")
@@ -356,52 +509,51 @@ def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") ->
             grid.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
         console.print(grid)
 
+
+def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The report as titled tables, in the reader's language."""
+    tables: list[tuple[str, list[str], list[list[Any]]]] = []
+
+    def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        tables.append((title, columns, rows))
+
     table(
-        "points by currency",
-        ["currency", "paid", "spent", "expired", "outstanding"],
+        _("points by currency"),
+        [_("currency"), _("paid"), _("spent"), _("expired"), _("outstanding")],
         [
             [c, v["paid"], v["spent"], v["expired"], v["outstanding"]]
             for c, v in report["currencies"].items()
         ],
     )
     table(
-        "paid per rule",
-        ["rule", "currency", "paid"],
+        _("paid per rule"),
+        [_("rule"), _("currency"), _("paid")],
         [[r["rule"], r["currency"], r["paid"]] for r in report["rules"]],
     )
     weeks = report["per_week"]
     table(
-        "paid per week",
-        ["week of", *report["currencies"]],
+        _("paid per week"),
+        [_("week of"), *report["currencies"]],
         [
-            [week, *(totals.get(c, 0) for c in report["currencies"])]
+            [date_text(week), *(totals.get(c, 0) for c in report["currencies"])]
             for week, totals in weeks.items()
         ],
     )
     for budget in report["budgets"]:
         columns, rows = budget_summary(budget)
-        table(f"budget on {budget['on']}, {budget['currency']}: paid against it", columns, rows)
-    for currency, d in report["distribution"].items():
         table(
-            f"who earns {currency}",
-            ["members", "earning", "share", "median", "p90", "p99", "max", "gini"],
-            [
-                [
-                    d["members"],
-                    d["earning"],
-                    f"{d['share_earning']:.1%}",
-                    d["p50"],
-                    d["p90"],
-                    d["p99"],
-                    d["max"],
-                    f"{d['gini']:.2f}",
-                ]
-            ],
+            _("budget on {on}, {currency}: paid against it").format(
+                on=budget_owner(budget["owner"]), currency=budget["currency"]
+            ),
+            columns,
+            rows,
         )
+    for currency, d in report["distribution"].items():
+        table(_("who earns {currency}").format(currency=currency), *distribution_summary(d))
         if d["top"]:
             table(
-                f"top 10 by {currency} earned",
-                ["member", "earned"],
+                _("top 10 by {currency} earned").format(currency=currency),
+                [_("member"), _("earned")],
                 [[t["member"], t["earned"]] for t in d["top"]],
             )
     for kind, rows in report.get("teams", {}).items():
@@ -409,24 +561,32 @@ def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") ->
         loose = [t for t in rows if t["team"] is None]
         shown = teams[:10]
         table(
-            f"{kind} by points earned"
-            + (f" (top 10 of {len(teams)})" if len(teams) > len(shown) else ""),
-            ["team", "members", "earned"],
+            _("{kind} by points earned").format(kind=kind)
+            + (
+                _(" (top 10 of {count})").format(count=len(teams))
+                if len(teams) > len(shown)
+                else ""
+            ),
+            [_("team"), _("members"), _("earned")],
             [[t["team"], t["members"], t["earned"]] for t in shown]
-            + [[f"(in no {kind})", t["members"], t["earned"]] for t in loose],
+            + [[_("(in no {kind})").format(kind=kind), t["members"], t["earned"]] for t in loose],
         )
     if report["levels"]:
-        table("levels", ["level", "members"], [[k, v] for k, v in report["levels"].items()])
+        table(
+            _("levels"),
+            [_("level"), _("members")],
+            [[level_name(k), v] for k, v in report["levels"].items()],
+        )
     if report["perks"]:
         table(
-            "perks, badges and flags",
-            ["kind", "name", "count"],
-            [[p["kind"], p["perk"], p["count"]] for p in report["perks"]],
+            _("perks, badges and flags"),
+            [_("kind"), _("name"), _("count")],
+            [[kind_name(p["kind"]), p["perk"], p["count"]] for p in report["perks"]],
         )
     for board, lines in report["boards"].items():
         table(
-            f"board {board} (last period)",
-            ["rank", "who", "value"],
+            _("board {board} (last period)").format(board=board),
+            [_("rank"), _("who"), _("value")],
             # a `by missing` board has neither rank nor value: blanks, not "None"
             [
                 ["" if line[k] is None else line[k] for k in ("rank", "who", "value")]
@@ -435,10 +595,153 @@ def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") ->
         )
     if report["refusals"]:
         table(
-            "refused and cut",
-            ["kind", "rule", "reason", "count"],
-            [[r["kind"], r["rule"], r["reason"], r["count"]] for r in report["refusals"][:15]],
+            _("refused and cut"),
+            [_("kind"), _("rule"), _("reason"), _("count")],
+            [
+                [kind_name(r["kind"]), r["rule"], r["reason"], r["count"]]
+                for r in report["refusals"][:15]
+            ],
         )
+    return tables
+
+
+def print_report(report: dict[str, Any], stream: IO[str], fmt: str = "table") -> None:
+    """The report as tables for people, or (fmt "csv") as CSV for spreadsheets."""
+    tables = report_tables(report)
     if fmt == "csv":
-        stream.flush()  # then the bytes: UTF-8 with its BOM, whatever the terminal's encoding
-        write_csv_tables(collected, stream.buffer)  # type: ignore[attr-defined]
+        tables.insert(0, (_("scheme"), [_("name")], [[report["scheme"]]]))
+        print_tables(None, tables, stream, fmt)
+    else:
+        print_tables(report["scheme"], tables, stream, fmt)
+
+
+def _signed(value: int) -> str:
+    return f"{value:+,}"
+
+
+def print_comparison(diff: Comparison, stream: IO[str], top: int, fmt: str = "table") -> None:
+    """`incentive compare`: points per rule under A and B, the cost, and the members
+    who gain or lose the most (`top` of them), as tables or (fmt "csv") as CSV."""
+    heads = [_("currency"), "A", "B", _("change")]
+    if fmt == "csv":
+        stream.flush()
+        write_csv_tables(
+            [
+                (
+                    _("points per rule"),
+                    [_("rule"), *heads],
+                    [list(r.values()) for r in diff.rules],
+                ),
+                (_("members"), [_("member"), *heads], [list(r.values()) for r in diff.members]),
+            ],
+            stream.buffer,  # type: ignore[attr-defined]
+        )
+        return
+    from rich.table import Table
+
+    console = console_for(stream, 120)
+    rules = Table(title=_("points per rule"))
+    for column in (_("rule"), _("currency")):
+        rules.add_column(column, justify="left")
+    for column in ("A", "B", _("change")):
+        rules.add_column(column, justify="right")
+    for row in diff.rules:
+        rules.add_row(
+            row["rule"],
+            row["currency"],
+            *(_signed(row[k]) if k == "change" else f"{row[k]:,}" for k in ("a", "b", "change")),
+        )
+    console.print(rules)
+    for currency, cost in diff.cost.items():
+        console.print(
+            _("cost in {currency}: A {a}, B {b} ({change})").format(
+                currency=currency,
+                a=f"{cost['a']:,}",
+                b=f"{cost['b']:,}",
+                change=_signed(cost["change"]),
+            )
+        )
+    console.print(
+        _("members: {gain} gain, {lose} lose, {same} unchanged").format(
+            gain=diff.gainers, lose=diff.losers, same=diff.same
+        )
+    )
+    if diff.members:
+        movers = Table(
+            title=_("the {count} biggest changes").format(count=min(top, len(diff.members)))
+        )
+        for column in (_("member"), _("currency")):
+            movers.add_column(column, justify="left")
+        for column in ("A", "B", _("change")):
+            movers.add_column(column, justify="right")
+        for row in diff.members[:top]:
+            movers.add_row(
+                row["member"],
+                row["currency"],
+                f"{row['a']:,}",
+                f"{row['b']:,}",
+                _signed(row["change"]),
+            )
+        console.print(movers)
+
+
+def ab_note(smaller: int, grouped: bool) -> str | None:
+    """The note on an A/B test whose smaller arm is below the field's rule of thumb."""
+    if smaller >= AB_ARM_MEMBERS:
+        return None
+    return _("an arm has {count} members; the field's rule of thumb is at least {least}").format(
+        count=f"{smaller:,}" if grouped else str(smaller), least=f"{AB_ARM_MEMBERS:,}"
+    )
+
+
+def labelled(label: str, text: str) -> str:
+    """`note: text`: a space after an English colon, none after a full-width one."""
+    return label + ("" if label.endswith(("：", "，")) else " ") + text
+
+
+def ab_title(currency: str, seed: int) -> str:
+    return _("A/B test, {currency} (seed {seed})").format(currency=currency, seed=seed)
+
+
+def print_ab(
+    arms: dict[str, dict[str, dict[str, Any]]], seed: int, stream: IO[str], fmt: str = "table"
+) -> None:
+    """`incentive compare --ab`: each arm's measures per currency (the currencies both
+    arms have), as tables or (fmt "csv") as CSV, and the note on a small arm."""
+    currencies = sorted(set(arms["A"]) & set(arms["B"]))
+    if fmt == "csv":
+        stream.flush()
+        write_csv_tables(
+            [
+                (
+                    ab_title(currency, seed),
+                    [_("measure"), "A", "B"],
+                    [
+                        [measure_name(m), arms["A"][currency][m], arms["B"][currency][m]]
+                        for m in arms["A"][currency]
+                    ],
+                )
+                for currency in currencies
+            ],
+            stream.buffer,  # type: ignore[attr-defined]
+        )
+        return
+    from rich.table import Table
+
+    console = console_for(stream, 120)
+    for currency in currencies:
+        grid = Table(title=ab_title(currency, seed))
+        grid.add_column(_("measure"))
+        grid.add_column("A", justify="right")
+        grid.add_column("B", justify="right")
+        for measure in arms["A"][currency]:
+            grid.add_row(
+                measure_name(measure),
+                str(arms["A"][currency][measure]),
+                str(arms["B"][currency][measure]),
+            )
+        console.print(grid)
+    smaller = min(metrics["members"] for arm in arms.values() for metrics in arm.values())
+    note = ab_note(smaller, grouped=False)
+    if note is not None:
+        console.print(labelled(_("note:"), note))

@@ -234,7 +234,7 @@ def _reverse_one(
     else:
         entry["reversed"] = True
     if entry["reversed"]:
-        _give_back(program, state, entry)
+        _give_back(program, state, entry, target)
     events = (event.id, target)
     if not entry["points"]:
         yield Record(
@@ -297,8 +297,9 @@ def _plain(number: Decimal) -> str:
     return text
 
 
-def _give_back(program: Program, state: EngineState, entry: dict[str, Any]) -> None:
-    """Counters still in the period they counted in move back; older ones are history."""
+def _give_back(program: Program, state: EngineState, entry: dict[str, Any], event_id: str) -> None:
+    """Counters still in the period they counted in move back; older ones are history.
+    A value a `milestone distinct` counted for the event is free again with its count."""
     member = state.members.get(entry["member"])
     if member is not None:
         for key, period_key, delta in entry["counters"]:
@@ -310,6 +311,9 @@ def _give_back(program: Program, state: EngineState, entry: dict[str, Any]) -> N
             if slot is None or slot[0] != period_key:
                 continue
             slot[1] = str(Decimal(slot[1]) - Decimal(step))
+            claims = state.invites.get(key.split(":", 1)[1], {})
+            for value in [v for v, claim in claims.items() if claim[2] == event_id]:
+                del claims[value]
             if reached:  # reached again later, these thresholds pay again
                 if len(slot) < 4:
                     slot.append([])

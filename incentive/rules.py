@@ -61,8 +61,11 @@ def evaluate_rules(
     attrs: Mapping[str, Any],
     day: date,
     members: dict[str, MemberState] | None = None,
+    claims: dict[str, dict[str, list[Any]]] | None = None,
 ) -> Iterator[Proposal | Record]:
-    """Stage 2 for one event: every rule on its type, in file order."""
+    """Stage 2 for one event: every rule on its type, in file order.
+
+    `claims`: state.invites, which `milestone distinct` counts values against."""
     calendar = program.calendar
     stamp = local_time(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
@@ -78,7 +81,9 @@ def evaluate_rules(
             yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
             continue
         if rule.milestone is not None:
-            yield from _milestone(program, member, event, attrs, day, rule, rule.milestone, stamp)
+            yield from _milestone(
+                program, member, event, attrs, day, rule, rule.milestone, stamp, claims
+            )
             continue
         if rule.credit is not None:
             assert members is not None, "a rule that credits another member needs them all"
@@ -444,9 +449,19 @@ def _milestone(
     rule: RuleSpec,
     milestone: MilestoneSpec,
     stamp: str,
+    claims: dict[str, dict[str, list[Any]]] | None = None,
 ) -> Iterator[Proposal | Record]:
-    """Add this event to the member's count or sum; pay each threshold it crosses."""
-    if milestone.attribute is None:
+    """Add this event to the member's count or sum; pay each threshold it crosses.
+
+    `claims` (state.invites): for `milestone distinct`, rule -> value -> [the member
+    it counted for, day (ISO), event id]."""
+    if milestone.distinct:
+        refusal = _claim(event.member, event, attrs, day, rule, milestone, claims)
+        if refusal is not None:
+            yield _refused(rule, event, stamp, refusal)
+            return
+        step = Decimal(1)
+    elif milestone.attribute is None:
         step = Decimal(1)
     elif milestone.attribute in attrs:
         step = attrs[milestone.attribute]
@@ -469,7 +484,12 @@ def _milestone(
     before = Decimal(slot[2])
     after = max(before, total)
     slot[1], slot[2] = str(total), str(after)
-    what = "matching events" if milestone.attribute is None else f"`{milestone.attribute}`"
+    if milestone.distinct:
+        what = f"distinct `{milestone.attribute}`"
+    elif milestone.attribute is None:
+        what = "matching events"
+    else:
+        what = f"`{milestone.attribute}`"
     scope = "" if milestone.period is None else f" this {milestone.period}"
     # Thresholds a reversed event had reached (reversals.py) pay again when reached again.
     reopened: list[str] = slot[3] if len(slot) > 3 else []
@@ -489,6 +509,34 @@ def _milestone(
                 stamp,
                 f"{threshold} {what} reached{scope}",
             )
+
+
+def _claim(
+    member: str,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    milestone: MilestoneSpec,
+    claims: dict[str, dict[str, list[Any]]] | None,
+) -> str | None:
+    """`milestone distinct invitee`: the value counts if nobody has counted it yet and it
+    is not the member's own name; then it is the member's. Else why it does not count."""
+    assert milestone.attribute is not None and claims is not None
+    name = milestone.attribute
+    value = attrs.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return f"the event has no `{name}`, which the milestone counts"
+    text = str(value.normalize()) if isinstance(value, Decimal) else str(value)
+    if text == member:
+        return f"`{name}` names the member itself: it does not count"
+    taken = claims.setdefault(rule.name, {}).get(text)
+    if taken is not None:
+        if taken[0] == member:
+            return f"`{name}` `{text}` already counted for this member"
+        return f"`{name}` `{text}` already counted for `{taken[0]}`"
+    claims[rule.name][text] = [member, day.isoformat(), event.id]
+    return None
 
 
 def draw_for(seed: int, rule: str, event: str, why: str = "") -> Callable[[int, int], int]:

@@ -60,7 +60,8 @@ class EngineState:
     levels_closed: str | None = None  # the last day (ISO) whose close re-checked rolling levels
     # inactive rule -> member -> [last active day (ISO), flagged in this spell]
     activity: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
-    # referral rule -> invitee -> [inviter, invite day (ISO), paid]
+    # referral rule -> invitee -> [inviter, invite day (ISO), paid];
+    # `milestone distinct` rule -> value -> [the member it counted for, day (ISO), event id]
     invites: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     # "<grants>:<granter>:<period>" -> [period key, points granted]
     allowances: dict[str, list[Any]] = field(default_factory=dict)

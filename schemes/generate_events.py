@@ -719,7 +719,21 @@ def referrals(rng: random.Random) -> Log:
                             friend,
                             minutes_after(first + timedelta(days=offset), rng.gauss(9 * 60, 60)),
                         )
+    # Invites that must not count toward the premium group (each founder had four real
+    # ones): f48 invites the same friend again, f56 invites itself, f45 invites f11's
+    # first friend, who joined on f11's invite.
+    for member, invitee in (("f48", _first_friend(log, "f48")), ("f56", "f56"), ("f45", "n0001")):
+        log.add("invite", member, at(date(2026, 4, 28), "20:15:00"), {"invitee": invitee})
     return log
+
+
+def _first_friend(log: Log, member: str) -> str:
+    """The first friend `member` invited."""
+    for entry in log.sorted():
+        event = entry.event
+        if event is not None and event["type"] == "invite" and event["member"] == member:
+            return str(event["invitee"])
+    raise ValueError(f"{member} invited nobody")
 
 
 def group_bot(rng: random.Random) -> Log:

@@ -259,18 +259,24 @@ CASES = [
     ),
     (
         "E0249",
+        wrap('board b { per day by points post "x" line "{rank} {who}" }'),
+        3,
+        "`{who}` is not a placeholder here",
+    ),
+    (
+        "E0250",
         wrap("rule mod { on answer pay moderator per week by active award active * words }"),
         3,
         "its amount reads the measure `active`, not `words`",
     ),
     (
-        "E0249",
+        "E0250",
         wrap("rule mod { on answer pay moderator per week by earliest award 5 }"),
         3,
         "cannot be measured `by earliest`",
     ),
     (
-        "E0249",
+        "E0250",
         wrap('rule fund { on fee pay "fund" per season by sum amount so far award sum }'),
         3,
         "`so far` measures from the first event on",

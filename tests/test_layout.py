@@ -37,7 +37,16 @@ LAYERS: list[set[str]] = [
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
     {"runner", "store"},  # choosing an evaluator; batch and bounded runs; stores
-    {"analysis", "report", "simulation", "population", "cases", "html_report", "html_compare"},
+    {
+        "analysis",
+        "report",
+        "simulation",
+        "population",
+        "cases",
+        "html_report",
+        "html_compare",
+        "posts",
+    },
     {"live"},  # a session kept in a store
     {"serve"},  # the HTTP service over a live session
     {"cli", "__init__", "__main__"},

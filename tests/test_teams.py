@@ -32,6 +32,14 @@ def codes(body: str) -> list[str]:
         ("rule r { on a top 1 per day by count }", "E0211"),
         ("rule r { top 1 per day by count award 5 }", "E0210"),
         ("team class, class", "E0209"),
+        # `by reached` names a streak or milestone rule, takes no `on`, ranks teams
+        ("team class board b { class per day by reached r } rule r { on a award 1 }", "E0229"),
+        (
+            "team class board b { on a class per day by reached r } "
+            "rule r { on a streak per day at 2 award 1 }",
+            "E0229",
+        ),
+        ("board b { per day by reached r } rule r { on a milestone count at 2 award 1 }", "E0234"),
     ],
 )
 def test_checker_refuses(body: str, code: str) -> None:
@@ -140,3 +148,32 @@ def test_cli_roster_errors_exit_1_and_missing_roster_exits_2(tmp_path: Path) -> 
     assert result.exit_code == 2 and "no such file" in result.output
     result = runner.invoke(cli, ["run", str(scheme), str(events), "--only", "bord"])
     assert result.exit_code == 2 and "did you mean `board`?" in result.output
+
+
+@pytest.mark.parametrize(
+    "board",
+    [
+        "board b { on homework  group per day by missing }",
+        "board b { on homework  where chars >= 500  group per day by count }",
+        "board b { on homework, checkin  group per season by points  each day }",
+    ],
+)
+def test_a_team_named_group_after_on_or_where_in_a_board(board: str) -> None:
+    """`group` is a keyword (a rule's `group shared`); after an event name or a
+    condition in a board it can only be the team kind (issue 18's parse bug)."""
+    text = f'scheme "s" {{ season 2026-03-02 to 2026-03-08  team group  {board} }}'
+    program = incentive.compile(text)
+    (rule,) = program.rules
+    assert rule.rank is not None and rule.rank.team == "group"
+    assert incentive.compile(incentive.fmt(text)).rules == program.rules
+
+
+def test_a_keyword_that_is_a_real_syntax_error_still_is_one() -> None:
+    assert codes("rule r { on a award 5 limit group }") == ["E0101"]
+
+
+def test_by_reached_accepts_a_streak_or_milestone_rule_before_or_after_it() -> None:
+    streak = 'rule r { on a streak per day at 2 badge "two" }'
+    board = "board b { class per season by reached r }"
+    assert codes(f"team class season 2026-03-02 to 2026-03-08 {board} {streak}") == []
+    assert codes(f"team class season 2026-03-02 to 2026-03-08 {streak} {board}") == []
