@@ -35,7 +35,7 @@ from incentive.columnar import run_columnar
 from incentive.compiler import CompiledSession
 from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.intake import bad_line_record
+from incentive.intake import bad_line_record, read_attributes
 from incentive.program import Program
 from incentive.records import Record, encode_lines
 from incentive.roster import Roster
@@ -101,7 +101,8 @@ def run_batch(
     first: dict[str, Event] = {}
     keys: list[tuple[datetime, int]] = []
     for position, event in enumerate(events):
-        winner = first.setdefault(event.id, event)
+        # (only a line the engine will remember can win an id: not a bad_event)
+        winner = first.setdefault(event.id, event) if _evaluable(program, event) else event
         late = winner.fingerprint != event.fingerprint and event.at < winner.at
         keys.append((winner.at if late else event.at, position))
     order = sorted(range(len(events)), key=keys.__getitem__)
@@ -158,6 +159,14 @@ class _OutOfOrder(Exception):
     pass
 
 
+def _evaluable(program: Program, event: Event) -> bool:
+    """Whether the engine will remember the event's id (it is not a bad_event at intake):
+    only such a line wins an id against a later-read one."""
+    if program.known_events is not None and event.type not in program.known_events:
+        return False
+    return not isinstance(read_attributes(program, event), str)
+
+
 def run_to(
     program: Program,
     read: Callable[[], Iterable[Event | BadLine]],
@@ -177,9 +186,8 @@ def run_to(
         return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
     except _OutOfOrder:
         runs: list[int] = []
-        summary = _run_once(
-            program, _sorted_on_disk(read(), runs), out, until, roster, engine, keep, ordered=False
-        )
+        ordered = _sorted_on_disk(read(), runs, program)
+        summary = _run_once(program, ordered, out, until, roster, engine, keep, ordered=False)
         summary.resorted, summary.spilled = True, len(runs)
         return summary
 
@@ -232,7 +240,7 @@ def _run_once(
 
 
 def _sorted_on_disk(
-    items: Iterable[Event | BadLine], spilled: list[int]
+    items: Iterable[Event | BadLine], spilled: list[int], program: Program
 ) -> Iterator[Event | BadLine]:
     """Bad lines first, as read; then the events by time, equal times in input order,
     sorting at most SORT_RUN events in memory at a time (`spilled` gets each run's size).
@@ -252,7 +260,8 @@ def _sorted_on_disk(
                 yield item
                 continue
             buffer.append((item.at, position, item))
-            ids.append((item.id, position, item.at, item.fingerprint))
+            if _evaluable(program, item):  # only a line the engine remembers wins an id
+                ids.append((item.id, position, item.at, item.fingerprint))
             if len(buffer) >= SORT_RUN:
                 runs.append(_spill(buffer))
                 id_runs.append(_spill(ids))
