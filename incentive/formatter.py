@@ -164,6 +164,17 @@ def format_clause(
         case ast.Uncapped():
             return "uncapped"
         case ast.Rank():
+            if clause.pay is not None:
+                to = clause.pay
+                if to.member is not None:
+                    who = quote(to.member)
+                else:
+                    assert to.attribute is not None
+                    who = to.attribute.value
+                text = f"pay {who} per {clause.period} by {clause.measure}"
+                if clause.attribute is not None:
+                    text += f" {clause.attribute.value}"
+                return text + (" so far" if to.so_far else "")
             text = "" if clause.count is None else f"{clause.side} {clause.count} "
             if clause.team is not None:
                 text += f"{clause.team.value} "
@@ -197,6 +208,8 @@ def format_clause(
             return f"within {days} days"
         case ast.Debt():
             return "debt"
+        case ast.Part(attribute=attribute, whole=whole):
+            return f"part {attribute.value}" + (f" of {whole.value}" if whole is not None else "")
         case ast.To(attribute=attribute):
             return f"to {attribute.value}"
         case ast.Receive(points=points, period=period):
