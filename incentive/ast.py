@@ -297,6 +297,18 @@ class Rank(Node):
     attribute: Name | None = None  # for sum and max
     sources: tuple[Name, ...] = ()  # for points: the rules whose points count (all if empty)
     team: Name | None = None  # rank teams of this kind instead of members
+    pay: PayTo | None = None  # `pay moderator per week by active`: no places, one payee
+
+
+@dataclass(frozen=True)
+class PayTo(Node):
+    """Who `pay ... per PERIOD by MEASURE` pays: a member named in quotes (`"fund"`) or
+    the member each event names in an attribute (`moderator`); `so far`: the measure
+    counts from the first event on, not within each period."""
+
+    member: str | None
+    attribute: Name | None
+    so_far: bool = False
 
 
 @dataclass(frozen=True)
@@ -471,7 +483,16 @@ class Debt(Node):
     """`debt`: what a reversal cannot take back is owed, not written off."""
 
 
-ReverseClause: TypeAlias = On | By | Within | Debt
+@dataclass(frozen=True)
+class Part(Node):
+    """`part amount of total`: a partial refund; the refund's `amount` over the
+    reversed event's `total` (the same attribute when `of` is left out)."""
+
+    attribute: Name
+    whole: Name | None
+
+
+ReverseClause: TypeAlias = On | By | Within | Debt | Part
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span
-from incentive.events import load_yaml
+from incentive.events import NO_OPTIONS, ReadOptions, load_yaml
 from incentive.program import Program
 from incentive.records import Record
 from incentive.roster import Roster
@@ -154,11 +154,16 @@ def _show(pattern: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in pattern.items()) + "}"
 
 
-def run_case(program: Program, case: Case, roster: Roster | None = None) -> Outcome:
-    from incentive.events import parse_time
+def run_case(
+    program: Program, case: Case, roster: Roster | None = None, how: ReadOptions = NO_OPTIONS
+) -> Outcome:
+    """Run one case; `how` reads its events as `run` reads a file's (`--time-format`,
+    `--columns`), and `until` in the time format too."""
+    from incentive.events import events_from_dicts, parse_time
 
-    until = parse_time(case.until, program.calendar) if case.until else None
-    result = program.evaluate(case.events, until=until, roster=roster)
+    until = parse_time(case.until, program.calendar, how.time_format) if case.until else None
+    events = list(events_from_dicts(case.events, program.calendar, options=how))
+    result = program.evaluate(events, until=until, roster=roster)
     outcome = Outcome(case)
     for member, want in sorted(case.balances.items()):
         have = result.balances.get(member, {})

@@ -54,6 +54,7 @@ from incentive.program import (
     LimitSpec,
     MilestoneSpec,
     Payment,
+    PaySpec,
     PostSpec,
     Program,
     RankSpec,
@@ -71,6 +72,8 @@ FUNCTIONS = {"min": (2, None), "max": (2, None), "random": (2, 2)}
 DEFAULT_CURRENCY = "points"
 # (shorter, longer): every shorter period lies inside one longer period. A week
 # does not lie inside a month (it may straddle two); `None` is `ever`.
+# What a payment from a measure may be measured by (`pay ... per week by active`).
+_PAY_MEASURES = ("count", "active", "sum", "max")
 _NESTED_PERIODS = {
     ("day", "week"),
     ("day", "month"),
@@ -836,7 +839,10 @@ class _Checker:
                     where.condition.span,
                     _("compare it, e.g. `words > 0`"),
                 )
+        rank = _first(rule, ast.Rank)
         for payment in payments:
+            if rank is not None and rank.pay is not None:
+                break  # its amount reads the measure, not the events (_check_pay)
             got = typer.infer(payment.amount, "number")
             if got is not None and got != "number":
                 self.bag.error(
@@ -1176,10 +1182,20 @@ class _Checker:
                     _(
                         "a rank rule is bounded by its N and its amounts: it takes no `limit`, "
                         "`once`, `cap` or `group`"
+                    )
+                    if rank.pay is None
+                    else _(
+                        "a payment from a measure is bounded by its amount and budgets: "
+                        "it takes no `limit`, `once`, `cap` or `group`"
                     ),
                     clause.span,
-                    _("rank awards do not count toward member caps"),
+                    _("rank awards do not count toward member caps")
+                    if rank.pay is None
+                    else _("bound it in the amount (`min(active * 20, 1154)`) or a `budget`"),
                 )
+        if rank.pay is not None:
+            self._check_pay(rule, rank, rank.pay, award)
+            return
         if rank.count is not None:  # None (everyone) parses only in a board
             self._check_limit_like(rank.count, _("a rank's N"), rank.span)
         self._check_period(rank.period, rank.span)
@@ -1250,6 +1266,87 @@ class _Checker:
                     ).format(attribute=attribute.name),
                     attribute.span,
                     _("use a number, or a list of numbers per position: `award 10, 5, 3`"),
+                )
+
+    def _check_pay(
+        self, rule: ast.RuleDecl, rank: ast.Rank, to: ast.PayTo, award: ast.Award | None
+    ) -> None:
+        """`pay moderator per week by active  award min(active * 20, 1154)`."""
+        self._check_period(rank.period, rank.span)
+        if rank.measure not in _PAY_MEASURES:
+            self.bag.error(
+                "E0250",
+                _("a payment from a measure cannot be measured `by {measure}`").format(
+                    measure=rank.measure
+                ),
+                rank.span,
+                _(
+                    "measure by `count`, `active` (members with a matching event), "
+                    "`sum ATTRIBUTE` or `max ATTRIBUTE`"
+                ),
+            )
+            return
+        if to.so_far and rank.period == "season":
+            self.bag.error(
+                "E0250",
+                _("`so far` measures from the first event on: per season it is the season's own"),
+                to.span,
+                _("remove `so far`, or pay per week (or day, month)"),
+            )
+        if to.attribute is not None:
+            on = _first(rule, ast.On)
+            self._typer(self._rule_events(on) if on is not None else []).expect(
+                ast.Attribute(to.attribute.value, span=to.attribute.span), "text", "`pay`"
+            )
+        perk = _first(rule, ast.Perk)
+        if perk is not None:
+            self.bag.error(
+                "E0250",
+                _("a payment from a measure pays points, not a {kind}").format(kind=perk.kind),
+                perk.span,
+                _("a {kind} goes to the best: `top 1 per {period} by {measure}`").format(
+                    kind=perk.kind, period=rank.period, measure=rank.measure
+                ),
+            )
+        if award is None:
+            return
+        word = rank.measure
+        if award.rest:
+            self.bag.error(
+                "E0250",
+                _("a payment from a measure has one amount, an expression of the measure"),
+                award.rest[0].span,
+                _("write `award {word} * 20`").format(word=word),
+            )
+        if uses_random(award.amount):
+            self.bag.error(
+                "E0250",
+                _("a payment from a measure cannot draw `random(...)`"),
+                award.amount.span,
+            )
+        if all(a.name == word for a in _attributes(award.amount)):
+            try:
+                sample = evaluate(award.amount, {word: Decimal(1)})
+            except (AmountError, ArithmeticError, ValueError, TypeError):  # the run refuses it
+                sample = Decimal(0)
+            if not isinstance(sample, Decimal):
+                self.bag.error(
+                    "E0221",
+                    _("an award must be a number, not {value}").format(
+                        value=_describe_type("bool" if isinstance(sample, bool) else "text")
+                    ),
+                    award.amount.span,
+                )
+        for attribute in _attributes(award.amount):
+            if attribute.name != word:
+                self.bag.error(
+                    "E0250",
+                    _(
+                        "a payment from a measure is paid at the period's close: its amount "
+                        "reads the measure `{word}`, not `{attribute}`"
+                    ).format(word=word, attribute=attribute.name),
+                    attribute.span,
+                    _("e.g. `award min({word} * 20, 1154)`").format(word=word),
                 )
 
     def _type_boost_conditions(self, boosts: dict[str, list[BoostSpec]]) -> None:
@@ -1543,6 +1640,26 @@ class _Checker:
         rank = _first(rule, ast.Rank)
         if rank is None:
             return None
+        if rank.pay is not None:
+            assert award is not None and rank.measure in _PAY_MEASURES
+            to = rank.pay
+            return RankSpec(
+                side="top",
+                count=None,
+                period=rank.period,
+                measure=rank.measure,
+                attribute=rank.attribute.value if rank.attribute else None,
+                sources=(),
+                amounts=(),
+                pay=PaySpec(
+                    member=to.member,
+                    attribute=to.attribute.value if to.attribute is not None else None,
+                    so_far=to.so_far,
+                    amount=award.amount,
+                    rounding=award.rounding or "down",
+                    word=rank.measure,
+                ),
+            )
         amounts = []
         for amount in award.amounts if award is not None else ():
             value = evaluate(amount, {})

@@ -389,13 +389,44 @@ class LedgerChecker:
             within = None
         events = self.checker._rule_events(on) if on is not None else []
         if by is not None:
+            # One id (text) or a list of ids: read as the event has it, not converted,
+            # unless it is declared (then it must be text: one id per event).
+            declared = self.checker.declared_events or {}
+            for event in events:
+                fields = declared.get(event) or {}
+                kind = fields.get(by.attribute.value)
+                if fields and kind is None:
+                    self.bag.error(
+                        "E0217",
+                        f"event `{event}` has no attribute `{by.attribute.value}`",
+                        by.attribute.span,
+                        f"declare it: `{event}({by.attribute.value}: text)`",
+                    )
+                elif kind is not None and kind != "text":
+                    self.bag.error(
+                        "E0219",
+                        f"`by` needs text (the id of the event to reverse), but "
+                        f"`{by.attribute.value}` is declared {kind} for `{event}`",
+                        by.attribute.span,
+                    )
+        part = _one(clauses, ast.Part)
+        if part is not None:
             self.checker._typer(events).expect(
-                ast.Attribute(by.attribute.value, span=by.attribute.span), "text", "`by`"
+                ast.Attribute(part.attribute.value, span=part.attribute.span), "number", "`part`"
             )
         if on is None or by is None or within is None:
             return None
+        whole = None
+        if part is not None:
+            whole = (part.whole or part.attribute).value
         return ReversalSpec(
-            name, tuple(events), by.attribute.value, within.days, ast.Debt in clauses
+            name,
+            tuple(events),
+            by.attribute.value,
+            within.days,
+            ast.Debt in clauses,
+            part.attribute.value if part is not None else None,
+            whole,
         )
 
     # ---- transfers ----------------------------------------------------------------------
@@ -714,6 +745,7 @@ def _word(clause: ast.Node) -> str:
         ast.By: "by",
         ast.Within: "within",
         ast.Debt: "debt",
+        ast.Part: "part",
         ast.To: "to",
         ast.Receive: "receive",
         ast.Keep: "keep",

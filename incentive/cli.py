@@ -1614,19 +1614,44 @@ def compare_command(
 @click.argument("scheme")
 @click.argument("cases")
 @click.option("--roster", type=click.Path(dir_okay=False), help=N_("members' teams (CSV or YAML)"))
+@click.option(
+    "--time-format",
+    metavar="FORMAT",
+    help=N_(
+        "how the cases' events write `at` (and `until`) when not ISO 8601, as for "
+        "strptime: '%Y/%m/%d %H:%M'"
+    ),
+)
+@click.option(
+    "--columns",
+    metavar="MAP",
+    help=N_("the cases' names for event fields, e.g. 类型=type,成员=member,时间=at"),
+)
+@click.option(
+    "--encoding",
+    metavar="CODEC",
+    help=N_("the encoding of the cases and roster files (default: UTF-8, a BOM allowed); e.g. gbk"),
+)
 @guarded
-def test_command(scheme: str, cases: str, roster: str | None) -> None:
+def test_command(
+    scheme: str,
+    cases: str,
+    roster: str | None,
+    time_format: str | None,
+    columns: str | None,
+    encoding: str | None,
+) -> None:
     from incentive.cases import load_cases, run_case
+    from incentive.events import read_text_file
     from incentive.roster import load_roster
 
+    how = read_options(time_format, columns)
     program = load_program(scheme)
-    from incentive.events import read_text_file
-
-    listed = load_cases(read_text_file(cases), cases, program)
-    members = load_roster(roster, teams=program.teams) if roster else None
+    listed = load_cases(read_text_file(cases, encoding), cases, program)
+    members = load_roster(roster, encoding, program.teams) if roster else None
     failed = 0
     for case in listed:
-        outcome = run_case(program, case, members)
+        outcome = run_case(program, case, members, how)
         if outcome.passed:
             click.echo(f"ok    {case.name}")
             continue

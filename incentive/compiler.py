@@ -34,7 +34,7 @@ from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
-from incentive.ranks import track_rank, track_reached
+from incentive.ranks import track_pay, track_rank, track_reached
 from incentive.records import Record
 from incentive.reversals import Before, before, note_paid, reverse
 from incentive.roster import Roster
@@ -281,11 +281,17 @@ class _Generator:
         w.line("else:")
         w.line("    day = s._enter_day(at)")
         # state.remember, inline: the open day's list of ids, unless it was just made
+        # (the fingerprint and where the line was: state.seen_as)
+        w.line("line = event.line")
+        w.line(
+            "seen = event.fingerprint if line is None else "
+            "f'{event.fingerprint} {line} {event.source or \"<input>\"}'"
+        )
         w.line("ids = state.seen_on.get(s._day_text)")
         w.line("if ids is None:")
-        w.line("    remember(state, event.id, event.fingerprint, day)")
+        w.line("    remember(state, event.id, seen, day)")
         w.line("else:")
-        w.line("    state.seen[event.id] = event.fingerprint")
+        w.line("    state.seen[event.id] = seen")
         w.line("    ids.append(event.id)")
         w.line("out = []")
         # Every deadline (a period's end, an expiry, a flag) is a day boundary, so once
@@ -380,7 +386,13 @@ class _Generator:
             node = self.constant(rule)
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.rank is not None:
+            if rule.rank is not None and rule.rank.pay is not None:
+                self.plan.append(f"rule `{rule.name}`: measure to pay (the interpreter's step)")
+                w.line(
+                    f"out.extend(track_pay(state, s.program, {node}, event, attrs, day, "
+                    "s._stamp(at)))"
+                )
+            elif rule.rank is not None:
                 if rule.rank.measure == "earliest":
                     self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
                     # The first matching event of the period decides (ranks.track_rank).
@@ -598,6 +610,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "truth": truth,
         "unread": unread,
         "track_rank": track_rank,
+        "track_pay": track_pay,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,
@@ -786,17 +799,26 @@ class CompiledSession:
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
             known = item.id in reference.state.seen
+            reference._checkpoint()
             try:
                 handler = self._handlers.get(item.type)
                 if handler is None:
-                    return list(reference._evaluate(item))  # unknown types, types no rule reads
-                return handler(self, item)
+                    records = list(reference._evaluate(item))  # unknown types, types unread
+                else:
+                    records = handler(self, item)
             except Exception as err:  # a bug costs this one event, never the run
                 if reference.raise_failures:
                     raise
-                if not known:
+                if reference._saved is not None:
+                    # the event leaves nothing (reference._undo); the day is entered again
+                    reference._undo()
+                    self._advanced = None
+                    self._day_start = self._day_end = None
+                elif not known:
                     forget(reference.state, item.id)
                 return [failed_event(item, err, self.program.calendar)]
+            reference._journal_add("feed", item)
+            return records
         finally:
             busy.release()
 

@@ -20,26 +20,44 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from incentive.budgets import apply_budgets
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, in_range
 from incentive.catalogues import shop, unmatched
+from incentive.codec import decode_state, encode_state
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
-from incentive.ranks import close_rank, missing_list, track_points, track_rank, track_reached
+from incentive.ranks import (
+    close_pay,
+    close_rank,
+    missing_list,
+    track_pay,
+    track_points,
+    track_rank,
+    track_reached,
+)
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
-from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
+from incentive.state import (
+    EngineState,
+    MemberState,
+    forget,
+    local_time,
+    open_day,
+    remember,
+    seen_as,
+    seen_where,
+)
 from incentive.transfers import transfer
 
 __all__ = ["EngineState", "MemberState", "Session", "SessionInUse"]
@@ -55,6 +73,11 @@ class SessionInUse(RuntimeError):
             "callers, or give each thread its own)"
         )
 
+
+# A plain session's checkpoint for undoing a failed event is renewed at least this
+# many items apart (more when the state has more members): see Session._checkpoint.
+CHECKPOINT_EVERY = 2000
+CHECKPOINT_PER_MEMBER = 10  # items per member of the state between two checkpoints
 
 # The fifth element of a due entry for a `by missing` board's close (see _all_due).
 _MISSING = "\x00missing"
@@ -83,24 +106,20 @@ class Session:
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
         # `by missing` boards close every period, whether anyone acted in it or not
-        self._missing = [r for r in program.rules if r.rank and r.rank.measure == "missing"]
+        # and a `so far` payment pays at every period's close from the first on
+        self._missing = [
+            r
+            for r in program.rules
+            if r.rank
+            and (r.rank.measure == "missing" or (r.rank.pay is not None and r.rank.pay.so_far))
+        ]
         # invite event type -> the referral rules it feeds
         self._inviting: dict[str, list[RuleSpec]] = {}
         for rule in program.rules:
             if rule.inviter is not None:
                 self._inviting.setdefault(rule.inviter[0], []).append(rule)
         # (due UTC ISO, rule index, member): inactivity flags to raise; rebuilt from state
-        self._flags: list[tuple[str, int, str]] = []
-        for name, members in self.state.activity.items():
-            if name not in self._rule_index:
-                continue  # a state carried over from a scheme that had this rule
-            rule = program.rules[self._rule_index[name]]
-            for member, (last, flagged) in members.items():
-                if not flagged and rule.inactive is not None:
-                    day = date.fromisoformat(last) + timedelta(days=rule.inactive)
-                    due = program.calendar.day_end(day).isoformat()
-                    self._flags.append((due, self._rule_index[name], member))
-        heapq.heapify(self._flags)
+        self._flags: list[tuple[str, int, str]] = self._due_flags()
         self._redeems = {e: [r for r in program.redeems if e in r.events] for e in _types(program)}
         self._grants = {e: [g for g in program.grants if e in g.events] for e in _types(program)}
         self._reversing = {
@@ -123,6 +142,68 @@ class Session:
         # A store's session undoes a failed event itself (the whole transaction, so it
         # leaves no trace) and wants the failure, not a record of it.
         self.raise_failures = False
+        # Any other session undoes it here: a checkpoint of the state (the codec's bytes)
+        # and what was evaluated since, evaluated again on the checkpoint when an event
+        # fails (`_undo`), so that a failed event leaves nothing in the state.
+        self._saved: bytes | None = None
+        self._journal: list[tuple[str, Any]] = []
+
+    def _due_flags(self) -> list[tuple[str, int, str]]:
+        program, flags = self.program, []
+        for name, members in self.state.activity.items():
+            if name not in self._rule_index:
+                continue  # a state carried over from a scheme that had this rule
+            rule = program.rules[self._rule_index[name]]
+            for member, (last, flagged) in members.items():
+                if not flagged and rule.inactive is not None:
+                    day = date.fromisoformat(last) + timedelta(days=rule.inactive)
+                    due = program.calendar.day_end(day).isoformat()
+                    flags.append((due, self._rule_index[name], member))
+        heapq.heapify(flags)
+        return flags
+
+    # ---- undoing a failed event ----------------------------------------------------------
+
+    def _checkpoint(self) -> None:
+        """Before an item: a new checkpoint once the journal is as long as the state is
+        large (at least CHECKPOINT_EVERY items), so that keeping it costs each event a
+        bounded share of one encoding of the state."""
+        if self.raise_failures:
+            return
+        if self._saved is None or len(self._journal) >= max(
+            CHECKPOINT_EVERY, CHECKPOINT_PER_MEMBER * len(self.state.members)
+        ):
+            self._saved = encode_state(self.state)
+            self._journal = []
+
+    def _journal_add(self, kind: str, value: Any) -> None:
+        if self._saved is not None and not self.raise_failures:
+            self._journal.append((kind, value))
+
+    def _undo(self) -> None:
+        """The state as it was before the item that failed: the checkpoint, then every
+        item evaluated since, evaluated again (their records were given already)."""
+        if self._saved is None:
+            return
+        saved = decode_state(self._saved)
+        for item in fields(EngineState):  # in place: the ledger and callers hold it
+            setattr(self.state, item.name, getattr(saved, item.name))
+        self.ledger.__init__(self.program, self.state)  # type: ignore[misc]
+        self._flags = self._due_flags()
+        journal, self._journal = self._journal, []
+        try:
+            for kind, value in journal:
+                if kind == "feed":
+                    for _ in self._evaluate(value):
+                        pass
+                elif kind == "advance":
+                    self._advance_to(value)
+                else:
+                    for _ in self._advance(None):
+                        pass
+                self._journal.append((kind, value))
+        except Exception:
+            self._saved = None  # (if not, the state is as far as it could be replayed)
 
     def feed(self, item: Event | BadLine | Mapping[str, Any]) -> list[Record]:
         """Evaluate one event (an Event or a dict as in a JSON line); never raises (but
@@ -136,14 +217,19 @@ class Session:
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
             known = item.id in self.state.seen
+            self._checkpoint()
             try:
-                return list(self._evaluate(item))
+                records = list(self._evaluate(item))
             except Exception as err:  # a bug costs this one event, never the run
                 if self.raise_failures:
                     raise
-                if not known:
+                if self._saved is not None:
+                    self._undo()  # the event leaves nothing: not even its id in `seen`
+                elif not known:
                     forget(self.state, item.id)
                 return [failed_event(item, err, self.program.calendar)]
+            self._journal_add("feed", item)
+            return records
         finally:
             self.busy.release()
 
@@ -153,7 +239,8 @@ class Session:
         stamp = local_time(calendar, event.at)
         known = state.seen.get(event.id)
         if known is not None:
-            if known == event.fingerprint:
+            fingerprint, where = seen_where(known)
+            if fingerprint == event.fingerprint:
                 yield Record(
                     kind="duplicate",
                     at=stamp,
@@ -169,7 +256,9 @@ class Session:
                     member=event.member,
                     events=(event.id,),
                     code="conflict",
-                    reason="this event id was already used for a different event: refused",
+                    reason="this event id was already used for a different event"
+                    + (f" ({where})" if where else "")
+                    + ": refused",
                     source=event.source,  # which line to look at in the export
                     line=event.line,
                 )
@@ -189,7 +278,7 @@ class Session:
             yield bad_event(event, attrs, calendar)
             return
         day = calendar.day_of(event.at)
-        remember(state, event.id, event.fingerprint, day)
+        remember(state, event.id, seen_as(event.fingerprint, event.source, event.line), day)
         yield from self._advance(event.at)
         if state.open_day is not None and day < state.open_day:
             yield Record(
@@ -269,7 +358,9 @@ class Session:
                     if holds is None:
                         yield from unread(program, rule, event, attrs, stamp)
                     continue
-            if rule.rank is not None:
+            if rule.rank is not None and rule.rank.pay is not None:
+                yield from track_pay(state, program, rule, event, attrs, day, stamp)
+            elif rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
             elif rule.inactive is not None:
                 self._note_activity(rule, event.member, day)
@@ -408,7 +499,7 @@ class Session:
         for index, rule in enumerate(program.rules):
             if rule.rank is None:
                 continue
-            if rule.rank.measure == "missing":
+            if rule in self._missing:
                 missing = self._next_missing(rule)
                 if missing is not None:
                     yield missing[0], index, missing[1], rule, _MISSING
@@ -525,7 +616,15 @@ class Session:
             end, _, key, rule, post = due
             if post == _MISSING:
                 state.posted[f"{rule.name}|missing"] = key
-                yield from missing_list(state, program, rule, key, end)
+                assert rule.rank is not None
+                if rule.rank.pay is None:
+                    yield from missing_list(state, program, rule, key, end)
+                    continue
+                for outcome in close_pay(state, program, rule, key, end):
+                    if isinstance(outcome, Record):
+                        yield outcome
+                    else:
+                        yield from self._pay(outcome)
                 continue
             if post is not None:
                 state.posted[f"{rule.name}|{key}"] = post
@@ -563,7 +662,10 @@ class Session:
         if not self.busy.acquire(blocking=False):
             raise SessionInUse
         try:
-            return list(self._advance(None))
+            self._checkpoint()
+            records = list(self._advance(None))
+            self._journal_add("close", None)
+            return records
         finally:
             self.busy.release()
 
@@ -582,13 +684,19 @@ class Session:
         if not self.busy.acquire(blocking=False):
             raise SessionInUse
         try:
-            day = self.program.calendar.day_of(instant)
-            self._note_missing_start()  # before the open day moves on
-            if self.state.open_day is None or day > self.state.open_day:
-                open_day(self.state, day)
-            return list(self._advance(instant))
+            self._checkpoint()
+            records = self._advance_to(instant)
+            self._journal_add("advance", instant)
+            return records
         finally:
             self.busy.release()
+
+    def _advance_to(self, instant: datetime) -> list[Record]:
+        day = self.program.calendar.day_of(instant)
+        self._note_missing_start()  # before the open day moves on
+        if self.state.open_day is None or day > self.state.open_day:
+            open_day(self.state, day)
+        return list(self._advance(instant))
 
     def balance(self, member: str, currency: str | None = None) -> int:
         state = self.state.members.get(member)

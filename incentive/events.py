@@ -812,8 +812,10 @@ def events_from_dicts(
     items: Iterable[Mapping[str, Any] | Event | Any],
     calendar: Calendar,
     first_line: int = 1,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Iterator[Event | BadLine]:
-    """Library input: dicts (as in a JSON line) or ready Events.
+    """Library input: dicts (as in a JSON line) or ready Events; `options` as for a file
+    (a `--time-format` for `at`, `--columns` names).
 
     Anything else is a bad line, numbered by its position in the input.
     """
@@ -822,7 +824,7 @@ def events_from_dicts(
             yield item
         else:
             raw = dict(item) if isinstance(item, Mapping) else item
-            yield make_event(raw, calendar, "<input>", index)
+            yield make_event(raw, calendar, "<input>", index, options)
 
 
 def read_text(

@@ -27,6 +27,7 @@ from decimal import localcontext as decimal_context
 from typing import Any
 
 from incentive import ast
+from incentive.formatter import format_expr
 
 Value = Decimal | str | bool
 
@@ -77,7 +78,8 @@ def evaluate(node: ast.Expr, attrs: Mapping[str, Any]) -> Value:
                         return a * b
                     return a / b
                 except (DivisionByZero, InvalidOperation):
-                    raise AmountError("division by zero") from None
+                    # name the divisor: `likes - 1` is 0 for this event
+                    raise AmountError(f"division by zero (`{format_expr(right)}` is 0)") from None
         case ast.Not() | ast.Binary() | ast.Membership():
             known = truth(node, attrs)
             if known is None:

@@ -220,6 +220,17 @@ def format_clause(
         case ast.Uncapped():
             return "uncapped"
         case ast.Rank():
+            if clause.pay is not None:
+                to = clause.pay
+                if to.member is not None:
+                    who = quote(to.member)
+                else:
+                    assert to.attribute is not None
+                    who = to.attribute.value
+                text = f"pay {who} per {clause.period} by {clause.measure}"
+                if clause.attribute is not None:
+                    text += f" {clause.attribute.value}"
+                return text + (" so far" if to.so_far else "")
             text = "" if clause.count is None else f"{clause.side} {clause.count} "
             if clause.team is not None:
                 text += f"{clause.team.value} "
@@ -253,6 +264,8 @@ def format_clause(
             return f"within {days} days"
         case ast.Debt():
             return "debt"
+        case ast.Part(attribute=attribute, whole=whole):
+            return f"part {attribute.value}" + (f" of {whole.value}" if whole is not None else "")
         case ast.To(attribute=attribute):
             return f"to {attribute.value}"
         case ast.Receive(points=points, period=period):
@@ -315,6 +328,11 @@ def _period_zh(period: str | None) -> str:
     return PERIODS_ZH[period] if period else "总共"
 
 
+def _attribute(to: ast.PayTo) -> ast.Name:
+    assert to.attribute is not None  # a payee is named in quotes or by an attribute
+    return to.attribute
+
+
 def format_clause_zh(clause: object) -> str:
     """A clause in the Chinese spelling, in the order an operator says it."""
     n = name_zh
@@ -350,6 +368,12 @@ def format_clause_zh(clause: object) -> str:
             return f"额度组 {n(name.value)}"
         case ast.Uncapped():
             return "不设上限"
+        case ast.Rank(pay=ast.PayTo() as to):
+            who = quote(to.member) if to.member is not None else n(_attribute(to).value)
+            text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
+            if clause.attribute is not None:
+                text += f" {n(clause.attribute.value)}"
+            return text + (" 至今" if to.so_far else "")
         case ast.Rank():
             text = f"{PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
             if clause.attribute is not None:
@@ -386,6 +410,8 @@ def format_clause_zh(clause: object) -> str:
             return f"{days}天内"
         case ast.Debt():
             return "允许欠款"
+        case ast.Part(attribute=attribute, whole=whole):
+            return f"按比例 {n(attribute.value)}" + (f" 占 {n(whole.value)}" if whole else "")
         case ast.To(attribute=attribute):
             return f"转给 {n(attribute.value)}"
         case ast.Receive(points=points, period=period):

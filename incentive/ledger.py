@@ -186,13 +186,18 @@ class Ledger:
                     f"{local_time(calendar, datetime.fromisoformat(earned))} are spendable",
                 )
 
-    def cancel(self, who: str, currency: str, rule: str, event_id: str) -> int | None:
-        """Cancel the points `rule` holds for an event (a reversal): how many, or None
-        when they were already released."""
+    def cancel(
+        self, who: str, currency: str, rule: str, event_id: str, points: int | None = None
+    ) -> int | None:
+        """Cancel the points `rule` holds for an event (a reversal; `points` of them for a
+        partial refund, else all): how many, or None when they were already released."""
         member = self.state.members.get(who)
         held = member.pending.get(currency, []) if member is not None else []
         for index, entry in enumerate(held):
             if entry[3] == rule and event_id in entry[4]:
+                if points is not None and points < entry[0]:
+                    entry[0] -= points
+                    return points
                 del held[index]
                 return int(entry[0])
         return None

@@ -19,6 +19,7 @@ def lint(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
     yield from _never_fires(rules, file)
     yield from _pays_twice(rules, file)
     yield from _cap_never_binds(rules, file)
+    yield from _zero_divisors(rules, file)
 
 
 # How a cap's owner is named in a sentence (CapSpec.owner is "rule:<name>" or "group:<name>").
@@ -200,3 +201,115 @@ def _cap_never_binds(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnos
                     file,
                     _("lower the cap, or remove it"),
                 )
+
+
+# ---- a divisor that can be zero ------------------------------------------------------------
+
+
+def _zero_divisors(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnostic]:
+    """An amount divided by something an event (or a measure) can make 0: that award is
+    refused when it happens (`the amount cannot be computed: division by zero`). A
+    divisor of numbers only is E0223's; a bare attribute the rule's `where` keeps away
+    from 0, `max(..., 1)`, and a payment's `count` or `active` (at least 1) are safe."""
+    for rule in rules:
+        amounts = [rule.amount] if rule.amount is not None else []
+        for tiered in (rule.streak, rule.milestone):
+            if tiered is not None:
+                amounts += [p.amount for _, p in tiered.tiers if p.amount is not None]
+        positive: set[str] = set()
+        if rule.rank is not None and rule.rank.pay is not None:
+            amounts.append(rule.rank.pay.amount)
+            if rule.rank.pay.word in ("count", "active"):
+                positive.add(rule.rank.pay.word)  # a measure there is only with an event
+        nonzero = positive | _kept_from_zero(rule.condition)
+        seen: set[int] = set()
+        for amount in amounts:
+            for divisor in _divisors(amount):
+                if id(divisor) in seen or not _attributes_in(divisor):
+                    continue  # numbers only: E0223 when it is 0
+                seen.add(id(divisor))
+                if _never_zero(divisor, nonzero):
+                    continue
+                shown = format_expr(divisor)
+                guarded = isinstance(divisor, ast.Attribute) and divisor.name not in positive
+                hint = (
+                    _("keep it away from 0: `where {shown} > 0`, or divide by `max({shown}, 1)`")
+                    if guarded
+                    else _("keep it away from 0: divide by `max({shown}, 1)`")
+                )
+                yield _warning(
+                    "W0311",
+                    _(
+                        "rule `{rule}` divides by `{shown}`, which can be 0: "
+                        "that award is then refused"
+                    ).format(rule=rule.name, shown=shown),
+                    divisor.span,
+                    file,
+                    hint.format(shown=shown),
+                )
+
+
+def _divisors(node: ast.Expr) -> Iterator[ast.Expr]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        match item:
+            case ast.Binary(op=op, left=left, right=right):
+                if op == "/":
+                    yield right
+                stack += [left, right]
+            case ast.Negate(operand=operand) | ast.Not(operand=operand):
+                stack.append(operand)
+            case ast.Call(args=args):
+                stack += list(args)
+
+
+def _attributes_in(node: ast.Expr) -> bool:
+    match node:
+        case ast.Attribute():
+            return True
+        case ast.Binary(left=left, right=right):
+            return _attributes_in(left) or _attributes_in(right)
+        case ast.Negate(operand=operand):
+            return _attributes_in(operand)
+        case ast.Call(args=args):
+            return any(_attributes_in(a) for a in args)
+    return False
+
+
+def _never_zero(node: ast.Expr, nonzero: set[str]) -> bool:
+    match node:
+        case ast.Attribute(name=name):
+            return name in nonzero
+        case ast.Negate(operand=operand):
+            return _never_zero(operand, nonzero)
+        case ast.Call(function="max", args=args):
+            return any(isinstance(a, ast.Number) and a.value > 0 for a in args)
+        case ast.Call(function="min", args=args):
+            return any(isinstance(a, ast.Number) and a.value < 0 for a in args)
+    return False
+
+
+def _kept_from_zero(condition: ast.Expr | None) -> set[str]:
+    """Attributes the condition keeps away from 0 (`likes > 0`, `likes >= 1`,
+    `likes != 0`, `0 < likes`), in a conjunct every passing event meets."""
+    kept: set[str] = set()
+    for part in _conjuncts(condition) if condition is not None else ():
+        if not isinstance(part, ast.Binary) or part.op not in _FLIP:
+            continue
+        left, right = part.left, part.right
+        op: str = part.op
+        if isinstance(left, ast.Number) and isinstance(right, ast.Attribute):
+            left, op, right = right, _FLIP[op], left
+        if not (isinstance(left, ast.Attribute) and isinstance(right, ast.Number)):
+            continue
+        bound = right.value
+        if (
+            (op == ">" and bound >= 0)
+            or (op == ">=" and bound > 0)
+            or (op == "<" and bound <= 0)
+            or (op == "<=" and bound < 0)
+            or (op in ("!=", "==") and (bound != 0) == (op == "=="))
+        ):
+            kept.add(left.name)
+    return kept

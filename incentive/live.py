@@ -455,7 +455,7 @@ class LiveSession:
         records = session.feed(item)
         if not known and item.id in state.seen:
             text = day.isoformat()
-            self._ids.append((item.id, item.fingerprint, text))
+            self._ids.append((item.id, state.seen[item.id], text))  # and where its line was
             self._days.add(text)
         if state.open_day != opened:
             self._forget_closed_days()

@@ -307,6 +307,7 @@ _KEYWORD_GROUPS = (
                 "pending",
                 "reason",
                 "credit",
+                "pay",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -967,6 +968,27 @@ class _ToAst:
             span=span,
         )
 
+    def pay_clause(self, span: Span, children: list[Any]) -> ast.Rank:
+        payee, period, (measure, attribute, sources), so_far = children
+        if payee.type == "STRING":
+            to = ast.PayTo(_unquote(payee), None, so_far is not None, span=span)
+        else:
+            to = ast.PayTo(None, _name(payee), so_far is not None, span=span)
+        return ast.Rank(
+            "top",
+            None,
+            str(period),  # type: ignore[arg-type]
+            measure,
+            attribute,
+            sources,
+            None,
+            to,
+            span=span,
+        )
+
+    def so_far(self, span: Span, children: list[Any]) -> bool:
+        return True
+
     def perk_clause(self, span: Span, children: list[Any]) -> ast.Perk:
         return ast.Perk(children[0], _unquote(children[1]), span=span)
 
@@ -1064,6 +1086,11 @@ class _ToAst:
 
     def debt_clause(self, span: Span, children: list[Any]) -> ast.Debt:
         return ast.Debt(span=span)
+
+    def part_clause(self, span: Span, children: list[Any]) -> ast.Part:
+        names = [child for child in children if child is not None]  # `[of NAME]`: 2 Nones
+        whole = _name(names[1]) if len(names) > 1 else None
+        return ast.Part(_name(names[0]), whole, span=span)
 
     def transfer_decl(self, span: Span, children: list[Any]) -> ast.TransferDecl:
         name, *clauses = children

@@ -157,6 +157,9 @@ class ReversalSpec:
     attribute: str
     days: int  # what an event paid is kept (reversible) this many days after its day
     debt: bool = False  # what cannot be taken back is owed; else it is written off
+    # `part amount of total`: the refund's `amount` over the reversed event's `total`
+    part: str | None = None
+    whole: str | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,23 @@ class MilestoneSpec:
 
 
 @dataclass(frozen=True)
+class PaySpec:
+    """`pay moderator per week by active  award min(active * 20, 1154)`: at each close,
+    the member named is paid `amount`, an expression of the period's measure (read in
+    it under the measure's own word: `count`, `active`, `sum`, `max`)."""
+
+    member: str | None  # a member named in the scheme (`pay "fund"`)
+    attribute: str | None  # or the member each event names (one measure per member)
+    so_far: bool  # the measure counts from the first event on, every period pays
+    amount: ast.Expr
+    rounding: ast.RoundingMode
+    word: str  # the measure's name in `amount`
+
+    def describe(self) -> str:
+        return f'"{self.member}"' if self.member is not None else f"`{self.attribute}`"
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -271,6 +291,7 @@ class RankSpec:
     sources: tuple[str, ...]  # for `by points`: rules whose points count; empty: every rule
     amounts: tuple[int, ...]  # per position; the last repeats; empty for perks and boards
     team: str | None = None  # rank teams of this kind instead of members
+    pay: PaySpec | None = None  # no places: a payment from the measure to one member
 
     def amount_for(self, position: int) -> int:
         if not self.amounts:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from incentive.events import Event
+from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points
 from incentive.program import Program, RankSpec, RuleSpec
 from incentive.records import Record, outcome_kind
 from incentive.rules import Proposal
@@ -100,6 +101,126 @@ def track_points(state: EngineState, program: Program, proposal: Proposal, day: 
         points = state.rank_points.setdefault(rule.name, {}).setdefault(key, {})
         before = points.get(proposal.member, [0, ""])
         points[proposal.member] = [before[0] + proposal.points, stamp]
+
+
+SO_FAR = "so far"  # the table key of a `so far` payment: one table for every period
+
+
+def track_pay(
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    stamp: str,
+) -> Iterator[Record]:
+    """A matching event counts toward the measure of the member it pays (`pay "fund"`,
+    or the member its attribute names), in its period (or so far)."""
+    rank = rule.rank
+    assert rank is not None and rank.pay is not None
+    pay = rank.pay
+    payee = pay.member
+    if payee is None:
+        named = attrs.get(pay.attribute or "")
+        if not isinstance(named, str) or not named.strip():
+            yield Record(
+                kind="refused",
+                at=stamp,
+                member=event.member,
+                rule=rule.name,
+                events=(event.id,),
+                code="missing_attribute",
+                reason=f"the event has no `{pay.attribute}`, which the rule's `pay` reads: "
+                "it counts toward no one's measure",
+            )
+            return
+        payee = named
+    if pay.so_far:
+        key = SO_FAR
+        # paid at every close from the first period it counted in (engine._next_missing)
+        state.posted.setdefault(f"{rule.name}|from", day.isoformat())
+    else:
+        key = program.calendar.period_key(rank.period, day)
+    table = state.ranks.setdefault(rule.name, {}).setdefault(key, {})
+    # [measure, when it was reached, the event that reached it, members who acted]
+    start = "-Infinity" if rank.measure == "max" else "0"
+    entry = table.setdefault(payee, [start, "", None, []])
+    if rank.measure == "active":
+        if event.member in entry[3]:
+            return
+        entry[3].append(event.member)
+        entry[0] = str(len(entry[3]))
+    elif rank.measure == "count":
+        entry[0] = str(Decimal(entry[0]) + 1)
+    else:
+        assert rank.attribute is not None
+        value = attrs.get(rank.attribute)
+        if value is None:
+            return  # an event without it adds nothing to a sum or a max
+        current = Decimal(entry[0])
+        entry[0] = str(current + value if rank.measure == "sum" else max(current, value))
+    entry[1], entry[2] = event.at.isoformat(), event.id
+
+
+def close_pay(
+    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+) -> list[Proposal | Record]:
+    """At a period's close: each member named is paid the amount computed from their
+    measure (in the period, or so far), dated at the close and belonging to the period."""
+    rank = rule.rank
+    assert rank is not None and rank.pay is not None
+    pay = rank.pay
+    if pay.so_far:
+        table = state.ranks.get(rule.name, {}).get(SO_FAR, {})
+    else:
+        table = state.ranks.get(rule.name, {}).pop(key, {})
+        state.closed_ranks[f"{rule.name}|{key}"] = True
+    stamp = local_time(program.calendar, closes)
+    last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
+    where = f"{rank.period} {key}" if rank.period != "season" else "the season"
+    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
+    outcomes: list[Proposal | Record] = []
+    for payee in sorted(table):
+        value, _, event, _ = table[payee]
+        measure = Decimal(value) if Decimal(value).is_finite() else Decimal(0)
+        shown = _decimal_text(measure)
+        counted = f"{by} {shown}" + (" so far" if pay.so_far else "")
+        try:
+            amount = evaluate(pay.amount, {pay.word: measure})
+            if not isinstance(amount, Decimal):  # the checker makes it a number
+                raise AmountError(f"{amount!r} is not a number")
+            points = to_points(amount, pay.rounding)
+        except (AmountError, MissingAttribute) as err:
+            outcomes.append(
+                Record(
+                    kind="refused",
+                    at=stamp,
+                    member=payee,
+                    rule=rule.name,
+                    value=shown,
+                    code="amount_error",
+                    reason=f"rule `{rule.name}`: {counted} ({where}): "
+                    f"the amount cannot be computed: {err}",
+                )
+            )
+            continue
+        if points == 0:
+            continue
+        outcomes.append(
+            Proposal.of(
+                rule,
+                points=points,
+                member=payee,
+                at=closes,
+                day=last_day,
+                events=(event,) if event else (),
+                reason=f"rule `{rule.name}`: paid from {counted} ({where})",
+                kind="rank",
+                value=shown,
+            )
+        )
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -196,6 +317,8 @@ def close_rank(
     inside the still open period; the period's tables stay for the rest of it."""
     rank = rule.rank
     assert rank is not None
+    if rank.pay is not None:
+        return close_pay(state, program, rule, key, closes)
     if so_far is None:
         table = state.ranks.get(rule.name, {}).pop(key, {})
         points = state.rank_points.get(rule.name, {}).pop(key, {})

@@ -25,12 +25,13 @@ rolling window forgets the points at the next day's close).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from incentive.events import Event
+from incentive.intake import coerce
 from incentive.ledger import Ledger, held_points, take
 from incentive.program import Program, ReversalSpec
 from incentive.records import Record, RecordCode
@@ -110,6 +111,14 @@ def note_paid(
         "budgets": _moved(state.budgets, budgets),
         "allowances": _moved(state.allowances, allowances),
     }
+    wholes = {}
+    for name in sorted({spec.whole for spec in program.reversals if spec.whole is not None}):
+        try:
+            wholes[name] = str(coerce(event.attributes[name], "number"))
+        except (KeyError, ValueError):
+            continue  # no such total: a partial refund of this event is refused
+    if wholes:
+        entry["wholes"] = wholes
     _forget(program, state, day)
     state.paid[event.id] = entry
     state.paid_on.setdefault(entry["day"], []).append(event.id)
@@ -141,9 +150,10 @@ def reverse(
     attrs: Mapping[str, Any],
     day: date,
 ) -> Iterator[Record]:
-    """Take back what the named event paid and give back what it counted, or say why not."""
+    """Take back what the named events paid and give back what they counted, or say
+    why not. The `by` attribute holds one id or a list of ids (`["o17", "o18"]`), each
+    reversed in turn, each refused on its own."""
     stamp = local_time(program.calendar, event.at)
-    target = attrs.get(spec.attribute)
 
     def refuse(reason: str, code: RecordCode) -> Record:
         return Record(
@@ -156,12 +166,43 @@ def reverse(
             reason=reason,
         )
 
-    if not isinstance(target, str) or not target:
+    raw = attrs.get(spec.attribute, event.attributes.get(spec.attribute))
+    targets = [raw] if isinstance(raw, str) else raw
+    if not isinstance(targets, list) or not targets or not all(targets):
         yield refuse(
             f"the event has no `{spec.attribute}`: the id of the event to reverse",
             "missing_attribute",
         )
         return
+    if not all(isinstance(t, str) for t in targets):
+        yield refuse(
+            f"`{spec.attribute}` should hold event ids (text), got {str(raw)[:80]}",
+            "bad_attribute",
+        )
+        return
+    if spec.part is not None and len(targets) > 1:
+        yield refuse(
+            f"a partial refund names one event, not {len(targets)}: "
+            f"`{spec.part}` is a part of one event's `{spec.whole}`",
+            "not_allowed",
+        )
+        return
+    for target in targets:
+        yield from _reverse_one(program, ledger, state, spec, event, attrs, day, target, refuse)
+
+
+def _reverse_one(
+    program: Program,
+    ledger: Ledger,
+    state: EngineState,
+    spec: ReversalSpec,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    target: str,
+    refuse: Callable[[str, RecordCode], Record],
+) -> Iterator[Record]:
+    stamp = local_time(program.calendar, event.at)
     entry = state.paid.get(target)
     if entry is not None and entry["day"] < (day - timedelta(days=spec.days)).isoformat():
         entry = None  # kept for a longer window of another block, not this one's
@@ -179,8 +220,34 @@ def reverse(
             f"event `{target}` was `{entry['member']}`'s, not `{event.member}`'s", "not_allowed"
         )
         return
-    entry["reversed"] = True
-    _give_back(program, state, entry, target)
+    share: tuple[Decimal, Decimal, Decimal] | None = None  # (refunded before, now, whole)
+    if spec.part is not None:
+        assert spec.whole is not None
+        part = attrs.get(spec.part)
+        if not isinstance(part, Decimal) or part <= 0:
+            yield refuse(
+                f"the event has no `{spec.part}` above zero: the part of `{target}` refunded",
+                "missing_attribute",
+            )
+            return
+        whole = entry.get("wholes", {}).get(spec.whole)
+        if whole is None or Decimal(whole) <= 0:
+            yield refuse(
+                f"event `{target}` has no `{spec.whole}` above zero: "
+                "the part refunded cannot be told",
+                "nothing_to_reverse",
+            )
+            return
+        was = Decimal(entry.get("refunded", "0"))
+        now = min(Decimal(whole), was + part)
+        share = (was, now, Decimal(whole))
+        entry["refunded"] = str(now)
+        if now == Decimal(whole):
+            entry["reversed"] = True
+    else:
+        entry["reversed"] = True
+    if entry["reversed"]:
+        _give_back(program, state, entry, target)
     events = (event.id, target)
     if not entry["points"]:
         yield Record(
@@ -194,13 +261,54 @@ def reverse(
             events=events,
             code="taken_back",
             reason=f"reverse `{spec.name}`: event `{target}` paid nothing; "
-            "what it counted is given back",
+            + (
+                "what it counted is given back"
+                if entry["reversed"]
+                else "what it counted is given back when the whole is refunded"
+            ),
         )
         return
-    for who, currency, points, source in entry["points"]:
+    taken_so_far = entry.setdefault("taken", [0] * len(entry["points"]))
+    for index, (who, currency, points, source) in enumerate(entry["points"]):
+        if share is None:  # the whole event, less what partial refunds took back
+            now_points, note = points - taken_so_far[index], ""
+            if taken_so_far[index]:
+                note = f"after parts refunded: the {now_points} of {points} {currency} left"
+            taken_so_far[index] = points
+        else:
+            was, now, whole = share
+            # the share of what it paid, rounded toward zero on the running total: parts
+            # never take back more than was paid, and the last part takes the rest
+            total = int(abs(points) * now / whole) * (1 if points > 0 else -1)
+            now_points = total - taken_so_far[index]
+            taken_so_far[index] = total
+            note = f"{_plain(now - was)} of its {_plain(whole)} `{spec.whole}` refunded, "
+            if now - was < attrs[spec.part]:  # type: ignore[index]
+                note += "all that was left"
+            else:
+                note += f"{_plain(now)} in all"
+            note += f": {now_points} of {points} {currency}"
         yield from _take_back(
-            program, ledger, state, spec, who, currency, points, source, target, event, day
+            program,
+            ledger,
+            state,
+            spec,
+            who,
+            currency,
+            points,
+            source,
+            target,
+            event,
+            day,
+            now_points,
+            note,
         )
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal as written: 250, 12.5 (no exponent, no trailing zeros)."""
+    text = format(number.normalize(), "f")
+    return text
 
 
 def _give_back(program: Program, state: EngineState, entry: dict[str, Any], event_id: str) -> None:
@@ -246,11 +354,18 @@ def _take_back(
     target: str,
     event: Event,
     day: date,
+    now_points: int,
+    note: str = "",
 ) -> Iterator[Record]:
+    """Take back `now_points` of the `points` the event paid (all of them, or a partial
+    refund's share of them, explained by `note`)."""
     member = state.members.setdefault(who, MemberState())
     stamp = local_time(program.calendar, event.at)
     events = (event.id, target)
     what = f"reverse `{spec.name}`: event `{target}`"
+    if note:
+        what = f"{what} ({note})"
+    paid, points = points, now_points
     if points < 0:  # a penalty reversed: what it took is given back as a new lot
         balance = ledger.credit(who, currency, -points, event.at, day)
         yield Record(
@@ -271,7 +386,21 @@ def _take_back(
         earned_on = state.paid.get(target, {}).get("day")
         if earned_on in member.window:
             member.window[earned_on] -= points
-    held = ledger.cancel(who, currency, source, target)
+    if points == 0:  # a part too small to take back a whole point yet
+        yield Record(
+            kind="reversal",
+            at=stamp,
+            member=who,
+            rule=spec.name,
+            points=0,
+            currency=currency,
+            balance=member.balances.get(currency, 0),
+            events=events,
+            code="taken_back",
+            reason=f"{what}: nothing to take back yet",
+        )
+        return
+    held = ledger.cancel(who, currency, source, target, points)
     if held is not None:  # still pending: cancelled, it never reaches the balance
         yield Record(
             kind="cancelled",
@@ -289,7 +418,7 @@ def _take_back(
         return
     taken = take(member, currency, points)
     short = points - taken
-    what = f"{what} paid {points} {currency} from `{source}`"
+    what = f"{what} paid {paid} {currency} from `{source}`"
 
     def taken_back(moved: int, reason: str) -> Record:
         return Record(

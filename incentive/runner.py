@@ -35,7 +35,7 @@ from incentive.columnar import run_columnar
 from incentive.compiler import CompiledSession
 from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
-from incentive.intake import bad_line_record
+from incentive.intake import bad_line_record, read_attributes
 from incentive.program import Program
 from incentive.records import Record, encode_lines
 from incentive.roster import Roster
@@ -95,7 +95,18 @@ def run_batch(
             records.append(bad_line_record(item))
         else:
             events.append(item)
-    events.sort(key=lambda e: e.at)  # stable: equal times keep their input order
+    # In time order (equal times in input order); a line whose id an earlier-read line
+    # already used for other content waits until that line is evaluated: the line read
+    # first wins, whatever the times, and the other is its conflict.
+    first: dict[str, Event] = {}
+    keys: list[tuple[datetime, int]] = []
+    for position, event in enumerate(events):
+        # (only a line the engine will remember can win an id: not a bad_event)
+        winner = first.setdefault(event.id, event) if _evaluable(program, event) else event
+        late = winner.fingerprint != event.fingerprint and event.at < winner.at
+        keys.append((winner.at if late else event.at, position))
+    order = sorted(range(len(events)), key=keys.__getitem__)
+    events = [events[i] for i in order]
     for event in events:
         records.extend(session.feed(event))
     records.extend(session.advance_to(until) if until is not None else session.close_all())
@@ -146,6 +157,14 @@ class _OutOfOrder(Exception):
     pass
 
 
+def _evaluable(program: Program, event: Event) -> bool:
+    """Whether the engine will remember the event's id (it is not a bad_event at intake):
+    only such a line wins an id against a later-read one."""
+    if program.known_events is not None and event.type not in program.known_events:
+        return False
+    return not isinstance(read_attributes(program, event), str)
+
+
 def run_to(
     program: Program,
     read: Callable[[], Iterable[Event | BadLine]],
@@ -165,9 +184,8 @@ def run_to(
         return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
     except _OutOfOrder:
         runs: list[int] = []
-        summary = _run_once(
-            program, _sorted_on_disk(read(), runs), out, until, roster, engine, keep, ordered=False
-        )
+        ordered = _sorted_on_disk(read(), runs, program)
+        summary = _run_once(program, ordered, out, until, roster, engine, keep, ordered=False)
         summary.resorted, summary.spilled = True, len(runs)
         return summary
 
@@ -221,36 +239,63 @@ def _run_once(
 
 
 def _sorted_on_disk(
-    items: Iterable[Event | BadLine], spilled: list[int]
+    items: Iterable[Event | BadLine], spilled: list[int], program: Program
 ) -> Iterator[Event | BadLine]:
     """Bad lines first, as read; then the events by time, equal times in input order,
-    sorting at most SORT_RUN events in memory at a time (`spilled` gets each run's size)."""
+    sorting at most SORT_RUN events in memory at a time (`spilled` gets each run's size).
+
+    The line read first wins an id: a later-read line with the same id, other content
+    and an earlier time is held back until just after the first line's time, so that
+    the engine evaluates the first and calls the other a conflict (as in run_batch).
+    Which lines those are is found by a second sort, of (id, position) pairs, on disk
+    too; only the lines held back are kept in memory."""
     runs: list[IO[bytes]] = []
+    id_runs: list[IO[bytes]] = []
     buffer: list[tuple[datetime, int, Event]] = []
+    ids: list[tuple[str, int, datetime, str]] = []
     try:
         for position, item in enumerate(items):
             if isinstance(item, BadLine):
                 yield item
                 continue
             buffer.append((item.at, position, item))
+            if _evaluable(program, item):  # only a line the engine remembers wins an id
+                ids.append((item.id, position, item.at, item.fingerprint))
             if len(buffer) >= SORT_RUN:
                 runs.append(_spill(buffer))
+                id_runs.append(_spill(ids))
                 spilled.append(len(buffer))
-                buffer = []
+                buffer, ids = [], []
+        ids.sort(key=_order)
+        held_back: dict[int, datetime] = {}  # position -> the first-read line's time
+        winner: tuple[str, int, datetime, str] | None = None
+        for entry in heapq.merge(*(_unspill(run) for run in id_runs), ids, key=_order):
+            if winner is None or entry[0] != winner[0]:
+                winner = entry
+            elif entry[3] != winner[3] and entry[2] < winner[2]:
+                held_back[entry[1]] = winner[2]
         buffer.sort(key=_order)
         merged = heapq.merge(*(_unspill(run) for run in runs), buffer, key=_order)
-        for _, _, event in merged:
+        waiting: list[tuple[datetime, int, Event]] = []
+        for at, position, event in merged:
+            while waiting and (waiting[0][0], waiting[0][1]) < (at, position):
+                yield heapq.heappop(waiting)[2]
+            if position in held_back:
+                heapq.heappush(waiting, (held_back[position], position, event))
+                continue
             yield event
+        while waiting:
+            yield heapq.heappop(waiting)[2]
     finally:
-        for run in runs:
+        for run in (*runs, *id_runs):
             run.close()
 
 
-def _order(entry: tuple[datetime, int, Event]) -> tuple[datetime, int]:
+def _order(entry: tuple[Any, ...]) -> tuple[Any, int]:
     return entry[0], entry[1]
 
 
-def _spill(buffer: list[tuple[datetime, int, Event]]) -> IO[bytes]:
+def _spill(buffer: list[Any]) -> IO[bytes]:
     buffer.sort(key=_order)
     run = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _sorted_on_disk
     for entry in buffer:

@@ -76,6 +76,23 @@ class EngineState:
     stock: dict[str, list[Any]] = field(default_factory=dict)
 
 
+def seen_as(fingerprint: str, source: str | None, line: int | None) -> str:
+    """What `seen` keeps for an id: the content's fingerprint, then where its line was
+    (`<fingerprint> <line> <source>`), so that a conflict can name both lines."""
+    if line is None:
+        return fingerprint
+    return f"{fingerprint} {line} {source or '<input>'}"
+
+
+def seen_where(value: str) -> tuple[str, str | None]:
+    """A `seen` value as (fingerprint, "line N of SOURCE" or None when not known)."""
+    fingerprint, _, where = value.partition(" ")
+    if not where:
+        return fingerprint, None
+    line, _, source = where.partition(" ")
+    return fingerprint, f"line {line} of {source}"
+
+
 def remember(state: EngineState, event_id: str, fingerprint: str, day: date) -> None:
     """An event id is seen: kept while its day is open."""
     state.seen[event_id] = fingerprint

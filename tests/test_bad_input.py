@@ -7,8 +7,10 @@ member, before.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -877,3 +879,255 @@ def test_utf16_events_read_with_encoding(scheme: Path, tmp_path: Path) -> None:
     code, out = run("run", str(scheme), str(events), "--encoding", "utf-16", "--quiet")
     assert code == 0, out
     assert [r["member"] for r in records(out) if r["kind"] == "award"] == list(NAMES)
+
+
+# ---- a conflicting pair: the line read first wins, and both lines are named ----------------
+
+CONFLICT_SCHEME = 'scheme "c" {\n  rule a {\n    on checkin\n    award 5\n  }\n}\n'
+CONFLICT_LINES = [
+    {"id": "x", "type": "checkin", "member": "ana", "at": "2026-03-02T10:00:00"},
+    {"id": "y", "type": "checkin", "member": "bo", "at": "2026-03-02T10:30:00"},
+    # the impostor: read after ana's line, but earlier in time (and on an earlier day)
+    {"id": "x", "type": "checkin", "member": "eve", "at": "2026-03-01T09:00:00"},
+    {"id": "x", "type": "checkin", "member": "ana", "at": "2026-03-02T10:00:00"},  # a re-send
+]
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+def test_the_line_read_first_wins_a_conflict_whatever_its_time(engine: str) -> None:
+    import incentive
+
+    program = incentive.compile(CONFLICT_SCHEME)
+    records = [
+        json.loads(r.to_json()) for r in program.evaluate(CONFLICT_LINES, engine=engine).records
+    ]
+    assert [(r["kind"], r["member"]) for r in records] == [
+        ("award", "ana"),
+        ("conflict", "eve"),  # held back until ana's line was evaluated
+        ("duplicate", "ana"),
+        ("award", "bo"),
+    ]
+    conflict = records[1]
+    assert conflict["line"] == 3  # the refused line
+    assert "(line 1 of <input>)" in conflict["reason"]  # and the line that won
+
+
+@pytest.mark.parametrize("sort_run", [2, 200_000])
+def test_a_file_run_lets_the_first_line_win_and_names_both_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_run: int
+) -> None:
+    from incentive import runner
+
+    monkeypatch.setattr(runner, "SORT_RUN", sort_run)  # 2: the sort spills to disk
+    scheme = tmp_path / "c.incentive"
+    scheme.write_text(CONFLICT_SCHEME, encoding="utf-8")
+    events = tmp_path / "orders.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in CONFLICT_LINES), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--engine", "compiled", str(scheme), str(events)])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["kind"], r["member"]) for r in records if r["kind"] != "balance"] == [
+        ("award", "ana"),
+        ("conflict", "eve"),
+        ("duplicate", "ana"),
+        ("award", "bo"),
+    ]
+    conflict = records[1]
+    assert (conflict["source"], conflict["line"]) == (str(events), 3)
+    assert f"(line 1 of {events})" in conflict["reason"]
+    assert {r["member"]: r["points"] for r in records if r["kind"] == "balance"} == {
+        "ana": 5,
+        "bo": 5,
+    }
+
+
+def test_a_streamed_conflict_names_the_line_that_used_the_id_first() -> None:
+    import incentive
+
+    session = incentive.compile(CONFLICT_SCHEME).session()
+    assert [r.kind for r in session.feed(CONFLICT_LINES[0])] == ["award"]
+    (record,) = session.feed({**CONFLICT_LINES[0], "member": "eve"})
+    assert record.kind == "conflict" and record.line == 2
+    assert "(line 1 of <input>)" in (record.reason or "")
+
+
+# ---- a failed event leaves nothing in the state ----------------------------------------------
+
+FAULT_SCHEME = """scheme "f" {
+  currency coins
+  expire after 30 days
+  rule a {
+    on checkin
+    award 5
+    limit 2 per day
+    cap 8 per day
+    budget 100 per day
+  }
+  rule b {
+    on checkin
+    award 2
+    budget 50 per day
+  }
+  rule streak {
+    on checkin
+    streak per day
+    at 2 award 1
+  }
+  rule first {
+    on checkin
+    top 1 per day by earliest
+    award 3
+  }
+  redeem gifts {
+    on redeem
+    amount points
+  }
+}
+"""
+
+
+def _checkin(n: int, member: str, at: str) -> dict[str, str]:
+    return {"id": f"e{n}", "type": "checkin", "member": member, "at": at}
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+@pytest.mark.parametrize("every", [1, 2000])
+def test_a_failed_event_leaves_nothing_in_the_state(
+    monkeypatch: pytest.MonkeyPatch, engine: str, every: int
+) -> None:
+    """A fault injected in the middle of an event (rule `a` has paid and counted its
+    limit and cap, the rank table and the streak may have moved, and the event closed
+    yesterday's rank): the state is as it was before the event, and the event sent
+    again is evaluated as if the fault had never happened."""
+    import incentive
+    from incentive import codec
+    from incentive import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "CHECKPOINT_EVERY", every)  # 1: replayed on undo
+    program = incentive.compile(FAULT_SCHEME)
+    events = [
+        _checkin(1, "ana", "2026-03-02T09:00:00"),
+        _checkin(2, "bo", "2026-03-02T10:00:00"),
+        _checkin(3, "ana", "2026-03-02T11:00:00"),
+        {"id": "r1", "type": "redeem", "member": "bo", "at": "2026-03-02T12:00:00", "points": 3},
+    ]
+    failing = _checkin(4, "ana", "2026-03-03T09:00:00")  # a new day: it closes 03-02 first
+    reference = program.session(engine=engine)
+    expected = [r.to_json() for e in [*events, failing] for r in reference.feed(e)]
+
+    session = program.session(engine=engine)
+    for item in events:
+        session.feed(item)
+    before = codec.encode_state(session.state)
+    real = engine_module.apply_budgets
+
+    def faulty(state: Any, program: Any, proposal: Any) -> Any:
+        if proposal.source == "b" and "e4" in proposal.events:  # after `a` paid
+            raise RuntimeError("injected fault")
+        return real(state, program, proposal)
+
+    monkeypatch.setattr(engine_module, "apply_budgets", faulty)
+    (record,) = session.feed(failing)
+    assert record.kind == "bad_event" and "injected fault" in (record.reason or "")
+    assert codec.encode_state(session.state) == before  # not a counter, lot or id moved
+    monkeypatch.setattr(engine_module, "apply_budgets", real)
+    again = [r.to_json() for r in session.feed(failing)]
+    assert again == expected[-len(again) :]
+    assert session.close_all() == reference.close_all()
+    for item in dataclasses.fields(session.state):  # `seen` names the line (6, not 5)
+        if item.name != "seen":
+            assert getattr(session.state, item.name) == getattr(reference.state, item.name)
+
+
+# ---- `incentive test` reads its cases as `run` reads events ----------------------------------
+
+CLUB = Path(__file__).resolve().parent.parent / "docs" / "examples" / "club.incentive"
+EXPORT_CASES = """\
+- name: 张三 签到一次
+  events:
+    - {类型: checkin, 成员: 张三, 时间: "2026/03/02 08:00"}
+    - {类型: checkin, 成员: 张三, 时间: "2026/03/02 09:00"}
+    - {类型: checkin, 成员: 李四, 时间: "2026/03/02 09:30"}
+  until: "2026/03/03 00:00"
+  expect:
+    balances: {张三: 5, 李四: 5}
+    records:
+      - {kind: refused, member: 张三, rule: checkin}
+"""
+
+
+def test_incentive_test_reads_cases_as_run_reads_events(tmp_path: Path) -> None:
+    """A GBK cases file with the export's column names and times: --encoding,
+    --time-format and --columns, with the meaning they have for `run`."""
+    cases = tmp_path / "cases.yaml"
+    cases.write_bytes(EXPORT_CASES.encode("gbk"))
+    options = ["--encoding", "gbk", "--time-format", "%Y/%m/%d %H:%M"]
+    options += ["--columns", "类型=type,成员=member,时间=at"]
+    result = CliRunner().invoke(main, ["test", str(CLUB), str(cases), *options])
+    assert result.output.splitlines() == ["ok    张三 签到一次", "1 passed, 0 failed"]
+    assert result.exit_code == 0
+    # without them the same file is refused as not UTF-8, and read as UTF-8 fails
+    bare = CliRunner().invoke(main, ["test", str(CLUB), str(cases)])
+    assert bare.exit_code != 0
+    cases.write_text(EXPORT_CASES, encoding="utf-8")
+    unmapped = CliRunner().invoke(main, ["test", str(CLUB), str(cases)])
+    assert "FAIL  张三 签到一次" in unmapped.output and unmapped.exit_code == 1
+
+
+def test_incentive_test_refuses_a_time_format_without_a_field(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(EXPORT_CASES, encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(CLUB), str(cases), "--time-format", "Y"])
+    assert result.exit_code == 2 and "has no `%` field" in result.output
+
+
+# ---- a division by a computed zero: refused with the divisor, and warned of beforehand -------
+
+
+@pytest.mark.parametrize(
+    ("rule", "warned"),
+    [
+        ("on post  award 100 / (likes - 1)", "likes - 1"),
+        ("on post  award 100 / likes", "likes"),
+        ("on post  where likes > 2  award 100 / (likes - 2)", "likes - 2"),
+        ("on post  milestone sum likes  at 10 award 100 / likes", "likes"),
+        ("on post  where likes > 0  award 100 / likes", None),
+        ("on post  where likes >= 1 and likes < 9  award 100 / likes", None),
+        ("on post  where 0 < likes  award 100 / likes", None),
+        ("on post  where likes != 0  award 100 / likes", None),
+        ("on post  award 100 / max(likes, 1)", None),
+        ("on post  award likes / 4", None),
+        ('on post  pay "li" per day by count  award 30 / count', None),
+        ('on post  pay "li" per day by count  award 30 / (count - 1)', "count - 1"),
+        ('on post  pay "li" per day by sum likes  award 300 / sum', "sum"),
+    ],
+)
+def test_a_divisor_that_can_be_zero_is_warned(rule: str, warned: str | None) -> None:
+    import incentive
+
+    text = f'scheme "d" {{\n  rule share {{ {rule}  limit 1 per day }}\n}}\n'
+    if "pay" in rule or "milestone" in rule:  # they take no limit
+        text = text.replace("  limit 1 per day", "")
+    result = incentive.check(incentive.parse(text, "t.incentive"), "t.incentive", text)
+    assert not result.errors
+    found = [d for d in result.diagnostics if d.code == "W0311"]
+    if warned is None:
+        assert found == []
+    else:
+        assert [d.message.split("`")[3] for d in found] == [warned]
+        assert "that award is then refused" in found[0].message
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "compiled"])
+def test_a_computed_zero_divisor_is_refused_naming_it(engine: str) -> None:
+    import incentive
+
+    program = incentive.compile(
+        'scheme "d" {\n  rule share {\n    on post\n    award 100 / (likes - 1)\n'
+        "    limit 1 per day\n  }\n}\n"
+    )
+    post = {"id": "p1", "type": "post", "member": "ana", "at": "2026-03-02T10:00", "likes": 1}
+    records = program.evaluate([post, {**post, "id": "p2", "likes": 3}], engine=engine).records
+    assert [(r.kind, r.points) for r in records] == [("refused", None), ("award", 50)]
+    assert records[0].reason == (
+        "the amount cannot be computed: division by zero (`likes - 1` is 0)"
+    )

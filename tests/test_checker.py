@@ -268,6 +268,24 @@ CASES = [
         "`{who}` is not a placeholder here",
     ),
     (
+        "E0250",
+        wrap("rule mod { on answer pay moderator per week by active award active * words }"),
+        3,
+        "its amount reads the measure `active`, not `words`",
+    ),
+    (
+        "E0250",
+        wrap("rule mod { on answer pay moderator per week by earliest award 5 }"),
+        3,
+        "cannot be measured `by earliest`",
+    ),
+    (
+        "E0250",
+        wrap('rule fund { on fee pay "fund" per season by sum amount so far award sum }'),
+        3,
+        "`so far` measures from the first event on",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,
@@ -303,6 +321,12 @@ CASES = [
         wrap("rule a { on hw award 5 limit 1 per day cap 20 per day }"),
         3,
         "its rules pay at most 5 per day",
+    ),
+    (
+        "W0311",
+        wrap("rule a { on post award 100 / (likes - 1) limit 1 per day }"),
+        3,
+        "divides by `likes - 1`, which can be 0",
     ),
 ]
 

@@ -107,7 +107,9 @@ def test_an_event_that_earns_nothing_does_not_use_up_a_limit() -> None:
     assert found["e1"] == [("award", 3, "rule `essay`")]
     assert found["e2"] == [("award", 5, "rule `essay`")]
     assert found["e3"] == [("refused", None, "limit 2 per day reached")]
-    assert found["div"] == [("refused", None, "the amount cannot be computed: division by zero")]
+    assert found["div"] == [
+        ("refused", None, "the amount cannot be computed: division by zero (`words` is 0)")
+    ]
     assert found["r1"] == [("award", 5, "rule `ratio`")]
 
 

@@ -10,9 +10,13 @@ expire and days and weeks turn over often), sometimes telling the session with
 the session from a copy of its state; and feed earning events, penalties,
 redemptions (some invalid), grants (from a few granters, some invalid) and
 refunds (`reverse` blocks: of recent events, some twice, some by another member,
-some of ids never seen, some after the points were spent or expired; scheme A
-writes off what cannot be taken back, scheme B keeps it as a debt) for three
-members. Each scheme has an order rule whose points are held (`pending N days`):
+some of ids never seen, some after the points were spent or expired, some by a
+list of ids; scheme A writes off what cannot be taken back, scheme B keeps it as
+a debt), and returns of part of an event (`part amount of words`: the running
+share of what it paid, rounded toward zero; repeated, never more than it paid)
+for three members. Scheme A pays a host from the day's count of messages (`pay
+"cy" per day by count`), at the day's close, within the scheme's budget. Each
+scheme has an order rule whose points are held (`pending N days`):
 the model holds them too, releases them at the end of the day N days on (before
 the lots that expire at that instant), and a refund before the release cancels
 them. Tips (`transfer` blocks, some sent twice at once, to oneself, to nobody,
@@ -90,10 +94,13 @@ class RuleT:
     budget: Period | None = None
     top: tuple[int, tuple[int, ...]] | None = None  # top N per day by earliest, amounts
     pending: int | None = None  # `pending N days`: held until the end of day + N
+    pays: str | None = None  # `pay "X" per day by count  award count * AWARD`
 
     def text(self) -> str:
         lines = [f"on {self.on}"]
-        if self.top is not None:
+        if self.pays is not None:
+            lines += [f'pay "{self.pays}" per day by count', f"award count * {self.award}"]
+        elif self.top is not None:
             count, amounts = self.top
             lines += [f"top {count} per day by earliest", "award " + ", ".join(map(str, amounts))]
         else:
@@ -231,7 +238,11 @@ class SchemeT:
         text += "  }\n"
         text += "  reverse refunds {\n    on refund\n    by order\n"
         text += f"    within {self.reverse_days} days\n"
-        return text + ("    debt\n" if self.debt else "") + "  }\n}\n"
+        text += ("    debt\n" if self.debt else "") + "  }\n"
+        text += "  reverse returns {\n    on return\n    by order\n"
+        text += f"    within {self.reverse_days} days\n"
+        text += "    debt\n" if self.debt else ""
+        return text + "    part amount of words\n  }\n}\n"
 
     def rule(self, name: str) -> RuleT:
         return next(r for r in self.rules if r.name == name)
@@ -285,6 +296,7 @@ SCHEME_A = SchemeT(
         RuleT("spam", "ad", -25),
         RuleT("rude", "rude", -6, group="social"),  # a penalty that makes room under the cap
         RuleT("buy", "order", 12, cap=(30, "day"), pending=1),  # held through the next day
+        RuleT("host", "message", 3, pays="cy"),  # cy hosts: 3 for every message of the day
     ),
     redeem=RedeemT(minimum=10, maximum=60, multiple=5, threshold=20, limit=(2, "day")),
     allowance=(30, "week"),
@@ -368,6 +380,7 @@ class Model:
         self.added = 0
         self.used: Counter[tuple[str, ...]] = Counter()  # limits, caps, budgets, allowances
         self.ranks: dict[tuple[str, date], dict[str, datetime]] = {}  # (rule, day) -> first
+        self.counts: Counter[tuple[str, date]] = Counter()  # (pay rule, day) -> events
         self.told: datetime | None = None
         self.debt: Counter[str] = Counter()  # member -> points owed after a reversal
         # member -> held points [points, released at (UTC), rule, event id], as added
@@ -419,7 +432,10 @@ class Model:
                 default=None,
             )
             close = min(
-                ((self.cal.start(day + timedelta(days=1)), name, day) for name, day in self.ranks),
+                (
+                    (self.cal.start(day + timedelta(days=1)), name, day)
+                    for name, day in [*self.ranks, *self.counts]
+                ),
                 default=None,
             )
             release = min((entry[1] for held in self.held.values() for entry in held), default=None)
@@ -443,6 +459,14 @@ class Model:
                         out.append(("expiry", member, None, -gone, expiry))
             elif close is not None and close[0] <= instant:
                 end, name, day = close
+                paying = self.s.rule(name)
+                if paying.pays is not None:  # paid from the day's count to the member named
+                    assert paying.award is not None
+                    amount = self.counts.pop((name, day)) * paying.award
+                    out += [
+                        (*r, end) for r in self.pay("rank", name, paying.pays, amount, end, day)
+                    ]
+                    continue
                 table = self.ranks.pop((name, day))
                 count, amounts = self.s.rule(name).top or (0, ())
                 order = sorted(table, key=lambda m: (table[m], m))[:count]
@@ -503,41 +527,87 @@ class Model:
             self.lots[member].append([points - repaid, self.expires(day), at, self.added])
             self.added += 1
 
-    def reverse(self, member: str, target: Any, at: datetime, day: date) -> list[Rec]:
-        """A refund: what the event `target` paid taken back, what it counted given back."""
-        entry = self.paid.get(target) if isinstance(target, str) else None
-        if not isinstance(target, str) or not target:
-            return [("refused", member, "refunds", None)]
-        if entry is None or entry["day"] < day - timedelta(days=self.s.reverse_days):
-            return [("refused", member, "refunds", None)]
-        if entry["reversed"] or entry["member"] != member:
-            return [("refused", member, "refunds", None)]
-        entry["reversed"] = True
-        for key, delta in entry["used"].items():
-            self.used[key] -= delta
-        if not entry["points"]:
-            return [("reversal", member, "refunds", 0)]
+    def reverse(
+        self, member: str, targets: Any, at: datetime, day: date, part: Any = None
+    ) -> list[Rec]:
+        """A refund (`refunds`: of one id or a list of ids, each on its own) or a return
+        of part of an event (`returns`: `part amount of words`)."""
+        block = "refunds" if part is None else "returns"
+        ids = [targets] if isinstance(targets, str) else targets
+        if not isinstance(ids, list) or not ids or not all(ids):
+            return [("refused", member, block, None)]
+        if not all(isinstance(i, str) for i in ids):
+            return [("refused", member, block, None)]
+        if part is not None and len(ids) > 1:
+            return [("refused", member, block, None)]
         out: list[Rec] = []
-        for who, source, points in entry["points"]:
-            held = [e for e in self.held[who] if e[2] == source and e[3] == target]
-            if held:  # still held: cancelled, never spendable
-                self.held[who].remove(held[0])
-                out.append(("cancelled", who, "refunds", held[0][0]))
-                continue
+        for target in ids:
+            out += self.reverse_one(member, target, at, day, block, part)
+        return out
+
+    def reverse_one(
+        self, member: str, target: str, at: datetime, day: date, block: str, part: Any
+    ) -> list[Rec]:
+        """What the event `target` paid taken back (all, or the share of a part on the
+        running total, rounded toward zero); what it counted given back when the whole
+        is reversed."""
+        entry = self.paid.get(target)
+        if entry is None or entry["day"] < day - timedelta(days=self.s.reverse_days):
+            return [("refused", member, block, None)]
+        if entry["reversed"] or entry["member"] != member:
+            return [("refused", member, block, None)]
+        share: tuple[Decimal, Decimal] | None = None
+        if part is not None:
+            amount, whole = _number(part), entry["whole"]
+            if part == "" or amount is None or amount <= 0:
+                return [("refused", member, block, None)]
+            if whole is None or whole <= 0:
+                return [("refused", member, block, None)]
+            entry["refunded"] = min(whole, entry["refunded"] + amount)
+            share = (entry["refunded"], whole)
+            entry["reversed"] = entry["refunded"] == whole
+        else:
+            entry["reversed"] = True
+        if entry["reversed"]:
+            for key, delta in entry["used"].items():
+                self.used[key] -= delta
+        if not entry["points"]:
+            return [("reversal", member, block, 0)]
+        out: list[Rec] = []
+        for index, (who, source, paid) in enumerate(entry["points"]):
+            if share is None:
+                points = paid - entry["taken"][index]
+                entry["taken"][index] = paid
+            else:
+                now, whole = share
+                total = int(abs(paid) * now / whole) * (1 if paid > 0 else -1)
+                points = total - entry["taken"][index]
+                entry["taken"][index] = total
             if points < 0:  # a penalty given back
                 self.credit(who, -points, at, day)
-                out.append(("reversal", who, "refunds", -points))
+                out.append(("reversal", who, block, -points))
+                continue
+            if points == 0:  # a part too small to take a whole point back yet
+                out.append(("reversal", who, block, 0))
+                continue
+            held = [e for e in self.held[who] if e[2] == source and e[3] == target]
+            if held:  # still held: cancelled (a part of it), never spendable
+                cancelled = min(points, held[0][0])
+                held[0][0] -= cancelled
+                if not held[0][0]:
+                    self.held[who].remove(held[0])
+                out.append(("cancelled", who, block, cancelled))
                 continue
             taken = self.take(who, points)
             short = points - taken
             if short and self.s.debt:
                 self.debt[who] += short
-                out.append(("reversal", who, "refunds", -points))
+                out.append(("reversal", who, block, -points))
                 continue
             if taken or not short:
-                out.append(("reversal", who, "refunds", -taken))
+                out.append(("reversal", who, block, -taken))
             if short:
-                out.append(("cut", who, "refunds", short))
+                out.append(("cut", who, block, short))
         return out
 
     def _k(self, period: str, day: date) -> str:
@@ -551,6 +621,7 @@ class Model:
         """One event's records, dated; `told` is called once its time has been processed."""
         member, kind = fields["member"], fields["type"]
         number = {"post": "words", "redeem": "points", "grant": "points", "tip": "points"}.get(kind)
+        number = "amount" if kind == "return" else number
         text = {"grant": "by", "tip": "receiver", "claim": "gift"}.get(kind)
         if (number in fields and _number(fields[number]) is None) or (
             text in fields and not isinstance(fields[text], str)
@@ -565,6 +636,8 @@ class Model:
             out.append(("outside_season", member, None, None))
         elif kind == "refund":
             out += self.reverse(member, fields.get("order"), at, day)
+        elif kind == "return":
+            out += self.reverse(member, fields.get("order"), at, day, fields.get("amount", ""))
         else:
             used = Counter(self.used)
             for rule_t in self.s.rules:
@@ -590,10 +663,17 @@ class Model:
                     for key in set(self.used) | set(used)
                     if key[0] not in UNDONE and self.used[key] != used[key]
                 },
+                "whole": _number(fields.get("words")),  # a return's part is of it
+                "refunded": Decimal(0),
             }
+            entry = self.paid[fields["id"]]
+            entry["taken"] = [0] * len(entry["points"])
         return dated + [(*r, at) for r in out]
 
     def earn(self, rule: RuleT, member: str, fields: dict[str, Any], at: datetime, day: date):
+        if rule.pays is not None:
+            self.counts[rule.name, day] += 1
+            return []
         if rule.top is not None:
             self.ranks.setdefault((rule.name, day), {}).setdefault(member, at)
             return []
@@ -792,6 +872,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.allowance_used: Counter[tuple[str, str]] = Counter()
         self.redeemed: Counter[tuple[str, str]] = Counter()
         self.claimed: Counter[tuple[str, str]] = Counter()  # gifts and points taken
+        self.taken_back: Counter[str] = Counter()  # event id -> points reversed, all parts
         self.act(activity)
 
     # -- helpers --
@@ -1058,33 +1139,86 @@ class LedgerMachine(RuleBasedStateMachine):
                     self.claimed[week] -= record.points or 0
                     assert self.claimed[week] <= SHOP_T.budget, f"budget passed: {week}"
 
-    @rule(pick=st.integers(0, 10_000), how=st.sampled_from(["own"] * 6 + ["other", "unknown"]))
-    def refund(self, pick: int, how: str) -> None:
-        """A refund of an earlier event: its own member's (mostly), another's, or an id
-        never seen; some events are refunded twice, some after their points were spent
-        or expired, some after the window."""
+    def pick_target(self, pick: int, how: str) -> tuple[str, str]:
+        """An earlier event's id and who asks: its own member (mostly), another, or an id
+        never seen; mostly recent events, some after the window."""
         ids = sorted(self.model.paid, key=lambda i: int(i[1:]))
         if not ids or how == "unknown":
-            target, member = "e0", MEMBERS[pick % len(MEMBERS)]
-        else:
-            target = ids[-1 - pick % min(len(ids), 8)]  # mostly recent events
-            member = self.model.paid[target]["member"]
-            if how == "other":
-                member = next(m for m in MEMBERS if m != member)
-        entry = self.model.paid.get(target)
-        fresh = entry is not None and not entry["reversed"]
-        records = self.feed({"member": member, "type": "refund", "order": target})
-        if fresh and entry is not None and entry["reversed"]:
-            # What the event counted is given back: so are the checks' own tallies.
-            for key, delta in entry["used"].items():
-                if key[0] == "budget":
-                    self.budget_paid[key[1], key[2]] -= delta
-                elif key[0] == "cap":
-                    self.cap_net[key[1], key[2], key[3]] -= delta
-                elif key[0] == "allowance":
-                    self.allowance_used[key[1], key[2]] -= delta
-            taken = sum(r.points or 0 for r in records if r.kind == "reversal")
-            assert -taken <= sum(p for _, _, p in entry["points"]), "taken back more than paid"
+            return "e0", MEMBERS[pick % len(MEMBERS)]
+        target = ids[-1 - pick % min(len(ids), 8)]
+        member = self.model.paid[target]["member"]
+        if how == "other":
+            member = next(m for m in MEMBERS if m != member)
+        return target, member
+
+    @rule(
+        pick=st.integers(0, 10_000),
+        how=st.sampled_from(["own"] * 6 + ["other", "unknown"]),
+        listed=st.sampled_from([None, None, "one", "two", "again", "empty", "mixed"]),
+    )
+    def refund(self, pick: int, how: str, listed: str | None) -> None:
+        """A refund of an earlier event, by its id or a list of ids (`"order": [...]`:
+        one, two, one twice, none, or with a number in it); some events are refunded
+        twice, some after their points were spent or expired, some after the window."""
+        target, member = self.pick_target(pick, how)
+        order: Any = target
+        if listed == "one":
+            order = [target]
+        elif listed == "two":
+            order = [target, self.pick_target(pick // 7 + 1, "own")[0]]
+        elif listed == "again":
+            order = [target, target]
+        elif listed == "empty":
+            order = []
+        elif listed == "mixed":
+            order = [target, 7]
+        self.reversing({"member": member, "type": "refund", "order": order})
+
+    @rule(
+        pick=st.integers(0, 10_000),
+        how=st.sampled_from(["own"] * 6 + ["other", "unknown"]),
+        amount=st.one_of(
+            st.integers(1, 200), st.integers(1, 30), st.sampled_from([None, 0, -4, 2.5, "x"])
+        ),
+        times=st.integers(1, 3),
+    )
+    def give_back(self, pick: int, how: str, amount: Any, times: int) -> None:
+        """A return of part of an earlier event (`part amount of words`), sometimes asked
+        again at once: the parts never take back more than the event paid."""
+        target, member = self.pick_target(pick, how)
+        for _ in range(times):
+            fields = {"member": member, "type": "return", "order": target, "amount": amount}
+            self.reversing(fields)
+
+    def reversing(self, fields: dict[str, Any]) -> None:
+        """Feed a refund or a return; the checks' own tallies give back what a whole
+        reversal gives back, and no event is ever taken back for more than it paid."""
+        order = fields["order"]
+        targets = [t for t in (order if isinstance(order, list) else [order]) if t]
+        entries = {t: self.model.paid.get(t) for t in targets if isinstance(t, str)}
+        fresh = {t for t, e in entries.items() if e is not None and not e["reversed"]}
+        records = self.feed(fields)
+        for target in fresh:
+            entry = entries[target]
+            assert entry is not None
+            if entry["reversed"]:
+                # What the event counted is given back: so are the checks' own tallies.
+                for key, delta in entry["used"].items():
+                    if key[0] == "budget":
+                        self.budget_paid[key[1], key[2]] -= delta
+                    elif key[0] == "cap":
+                        self.cap_net[key[1], key[2], key[3]] -= delta
+                    elif key[0] == "allowance":
+                        self.allowance_used[key[1], key[2]] -= delta
+        for record in records:
+            if record.kind in ("reversal", "cancelled", "cut") and len(record.events) == 2:
+                target = record.events[1]
+                back = -(record.points or 0) if record.kind == "reversal" else record.points
+                if record.kind == "reversal" and (record.points or 0) > 0:
+                    continue  # a penalty given back
+                self.taken_back[target] += back or 0
+                paid = sum(p for _, _, p in self.model.paid[target]["points"] if p > 0)
+                assert self.taken_back[target] <= paid, f"{target}: taken back more than paid"
 
     # -- helpers for the checks --
 

@@ -247,6 +247,12 @@ def test_what_events_paid_is_forgotten_after_the_window() -> None:
         ("reverse r { on refund by order within 3 days within 4 days }", "E0212"),
         ("reverse buy { on refund by order within 3 days }", "E0201"),
         ("reverse r { on refund by order within 0 days }", "E0213"),
+        ("reverse r { on refund by order within 3 days part amount part amount }", "E0212"),
+        (
+            'rule t { on refund where amount == "x" }\n'
+            "  reverse s { on refund by order within 3 days part amount }",
+            "E0219",
+        ),
     ],
 )
 def test_reverse_blocks_are_checked(block: str, code: str) -> None:
@@ -260,6 +266,195 @@ def test_a_reverse_block_formats_and_parses_back() -> None:
     text = incentive.fmt(SHOP)
     assert "  reverse refunds {\n    on refund\n    by order\n    within 30 days\n  }\n" in text
     assert incentive.fmt(text) == text
+
+
+# ---- a list of ids, and partial refunds ----------------------------------------------------
+
+RETURNS = """scheme "Returns" {
+  currency coins
+  rule buy {
+    on order
+    award total / 10
+    cap 100 per day
+    limit 2 per day
+  }
+  redeem gifts {
+    on redeem
+    amount points
+  }
+  reverse returns {
+    on return
+    by order
+    within 30 days
+    part amount of total
+  }
+  reverse cancels {
+    on cancel
+    by orders
+    within 30 days
+  }
+}
+"""
+
+
+def buy(n: int, at: str, total: int, member: str = "ana") -> dict[str, Any]:
+    return {"type": "order", "member": member, "at": at, "id": f"o{n}", "total": total}
+
+
+def give_back(n: int, at: str, of: str, amount: Any, member: str = "ana") -> dict[str, Any]:
+    return {"type": "return", "member": member, "at": at, "id": f"r{n}", "order": of,
+            "amount": amount}  # fmt: skip
+
+
+def cancel(n: int, at: str, ids: Any, member: str = "ana") -> dict[str, Any]:
+    return {"type": "cancel", "member": member, "at": at, "id": f"c{n}", "orders": ids}
+
+
+def test_an_event_reverses_a_list_of_ids_each_on_its_own() -> None:
+    records = _run(
+        RETURNS,
+        [
+            buy(1, "2026-03-02T09:00", 300),  # 30
+            buy(2, "2026-03-02T10:00", 2000),  # 200 cut to 70 by the cap
+            cancel(1, "2026-03-03T09:00", ["o2", "o9", "o1", "o2"]),
+        ],
+    )
+    back = [(r.kind, r.points, r.events, r.reason) for r in records if r.rule == "cancels"]
+    assert [b[:3] for b in back] == [
+        ("reversal", -70, ("c1", "o2")),
+        ("refused", None, ("c1",)),
+        ("reversal", -30, ("c1", "o1")),
+        ("refused", None, ("c1",)),
+    ]
+    assert "`o9` was not paid" in (back[1][3] or "")
+    assert "`o2` was already reversed" in (back[3][3] or "")
+    assert _ledger_sum(records) == 0
+
+
+@pytest.mark.parametrize(
+    ("ids", "reason"),
+    [
+        ([], "the event has no `orders`"),
+        (None, "the event has no `orders`"),
+        (["o1", 7], "`orders` should hold event ids (text)"),
+        ({"id": "o1"}, "the event has no `orders`"),
+    ],
+)
+def test_a_list_of_ids_that_is_not_one_says_why(ids: Any, reason: str) -> None:
+    records = _run(RETURNS, [buy(1, "2026-03-02T09:00", 300), cancel(1, "2026-03-03T09:00", ids)])
+    refused = [r for r in records if r.rule == "cancels"]
+    assert [r.kind for r in refused] == ["refused"]
+    assert reason in (refused[0].reason or "")
+
+
+def test_a_partial_refund_takes_back_the_share_rounded_down_on_the_running_total() -> None:
+    records = _run(
+        RETURNS,
+        [
+            buy(1, "2026-03-02T09:00", 333),  # 33
+            give_back(1, "2026-03-03T09:00", "o1", 100),  # 100/333 of 33 = 9.9 -> 9
+            give_back(2, "2026-03-03T09:05", "o1", 100),  # 200/333 of 33 = 19.8 -> 19: 10 more
+            give_back(3, "2026-03-03T09:10", "o1", 500),  # only 133 left: all, 14 more
+            give_back(4, "2026-03-03T09:15", "o1", 1),  # nothing left to refund
+        ],
+    )
+    back = [(r.kind, r.points) for r in records if r.rule == "returns"]
+    assert back == [("reversal", -9), ("reversal", -10), ("reversal", -14), ("refused", None)]
+    assert "all that was left" in (records[-3].reason or "") or any(
+        "all that was left" in (r.reason or "") for r in records
+    )
+    assert _ledger_sum(records) == 0
+
+
+def test_a_partial_refund_of_a_capped_order_shares_what_it_paid() -> None:
+    records = _run(
+        RETURNS,
+        [
+            buy(1, "2026-03-02T09:00", 3000),  # asks 300, the cap pays 100
+            give_back(1, "2026-03-03T09:00", "o1", 1500),  # half of the order: 50, not 150
+            cancel(1, "2026-03-04T09:00", ["o1"]),  # the rest: 50
+        ],
+    )
+    back = [(r.rule, r.kind, r.points) for r in records if r.kind == "reversal"]
+    assert back == [("returns", "reversal", -50), ("cancels", "reversal", -50)]
+    assert _ledger_sum(records) == 0
+
+
+def test_limits_come_back_only_when_the_whole_order_is_refunded() -> None:
+    records = _run(
+        RETURNS,
+        [
+            buy(1, "2026-03-02T09:00", 100),
+            buy(2, "2026-03-02T09:10", 100),
+            give_back(1, "2026-03-02T09:20", "o1", 50),  # part: the limit still counts o1
+            buy(3, "2026-03-02T09:30", 100),  # refused: limit 2 per day
+            give_back(2, "2026-03-02T09:40", "o1", 50),  # the whole: o1 no longer counts
+            buy(4, "2026-03-02T09:50", 100),  # paid
+        ],
+    )
+    assert [(r.kind, r.events) for r in records if r.rule == "buy"] == [
+        ("award", ("o1",)),
+        ("award", ("o2",)),
+        ("refused", ("o3",)),
+        ("award", ("o4",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (give_back(1, "2026-03-03T09:00", "o1", 0), "no `amount` above zero"),
+        (give_back(1, "2026-03-03T09:00", "o2", 10), "event `o2` has no `total` above zero"),
+    ],
+)
+def test_a_partial_refund_that_cannot_be_shared_says_why(
+    event: dict[str, Any], reason: str
+) -> None:
+    records = _run(
+        RETURNS,
+        [
+            buy(1, "2026-03-02T09:00", 300),
+            {"type": "order", "member": "ana", "at": "2026-03-02T10:00", "id": "o2", "total": 0},
+            event,
+        ],
+    )
+    refused = [r for r in records if r.rule == "returns"]
+    assert [r.kind for r in refused] == ["refused"]
+    assert reason in (refused[0].reason or "")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    total=st.integers(1, 5000),
+    parts=st.lists(st.integers(1, 3000), min_size=1, max_size=8),
+    spend=st.integers(0, 200),
+)
+def test_repeated_partial_refunds_never_take_back_more_than_was_paid(
+    total: int, parts: list[int], spend: int
+) -> None:
+    events = [buy(1, "2026-03-02T09:00", total)]
+    events.append({"type": "redeem", "member": "ana", "at": "2026-03-02T09:01", "id": "s",
+                   "points": spend})  # fmt: skip
+    for i, part in enumerate(parts):
+        events.append(give_back(i, f"2026-03-03T09:{i:02d}", "o1", part))
+    records = _run(RETURNS, events)
+    paid = sum(r.points or 0 for r in records if r.kind == "award")
+    back = sum(-(r.points or 0) for r in records if r.kind == "reversal")
+    back += sum(r.points or 0 for r in records if r.kind == "cut" and r.rule == "returns")
+    assert back <= paid
+    refunded = min(total, sum(parts))
+    assert back == paid * refunded // total  # the running share, rounded down
+    if sum(parts) >= total:
+        assert back == paid  # the last part takes the rest
+
+
+def test_a_reverse_block_with_part_formats_and_parses_back() -> None:
+    text = incentive.fmt(RETURNS)
+    assert "    part amount of total\n" in text
+    assert incentive.fmt(text) == text
+    assert "    part amount\n" in incentive.fmt(
+        RETURNS.replace("part amount of total", "part amount")
+    )
 
 
 # ---- random streams: both evaluators agree, and the ledger adds up -----------------------------

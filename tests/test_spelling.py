@@ -249,6 +249,10 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         ("每周累计不重复 好友 达到 5 权益 \"高级群\"",
          'milestone distinct 好友 per week at 5 perk "高级群"'),
         ("每赛季 按达成率 全勤 班级 前1名", "top 1 班级 per season by reached 全勤"),
+        ("支付 版主 每周 按活跃 奖励 min(active * 20, 1154)",
+         "pay 版主 per week by active award min(active * 20, 1154)"),
+        ("支付 \"基金\" 每周 按总和 金额 至今 奖励 sum / 52",
+         'pay "基金" per week by sum 金额 so far award sum / 52'),
         ("每赛季 按积分 来自 金币, 积分 班级 倒数1名",
          "bottom 1 班级 per season by points from 金币, 积分"),
         ("每周预算 1923", "budget 1923 per week"),
@@ -288,6 +292,15 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         '  board c { 班级 per week by reached 全勤 post "完成率" }\n}\n'
     )
     assert board_zh.items == board_en.items
+    reverse_zh = incentive.parse(
+        '方案 "x" {\n  撤销规则 退货 { 当 退货 依据 订单 30天内 按比例 金额 占 总额 }\n'
+        "  撤销规则 退款 { 当 退款 依据 订单 按比例 金额 }\n}\n"
+    )
+    reverse_en = incentive.parse(
+        'scheme "x" {\n  reverse 退货 { on 退货 by 订单 within 30 days part 金额 of 总额 }\n'
+        "  reverse 退款 { on 退款 by 订单 part 金额 }\n}\n"
+    )
+    assert reverse_zh.items == reverse_en.items
 
 
 def _grammar_rules(path: Path) -> set[str]:
