@@ -138,7 +138,11 @@ def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Di
         if keyword is None:
             out.append(diagnostic)
             continue
-        meaning = f" (`{keyword}` is `{english[keyword]}`)" if keyword in english else ""
+        meaning = (
+            _(" (`{keyword}` is `{english}`)").format(keyword=keyword, english=english[keyword])
+            if keyword in english
+            else ""
+        )
         hint = _(
             "`{keyword}` is a keyword of the Chinese spelling, but this scheme is written in "
             "English keywords: write the English keyword{meaning}, or convert the whole "
