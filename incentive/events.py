@@ -245,12 +245,12 @@ def _plain_event(
         )
     except (orjson.JSONEncodeError, TypeError):
         return None  # a lone surrogate
+    fingerprint = hashlib.sha256(body).hexdigest()[:16]
     event_id = raw.get("id")
     if event_id is None or event_id == "":
-        event_id = "h-" + hashlib.sha256(body).hexdigest()[:16]
+        event_id = "h-" + fingerprint  # the same hash serves as the id: computed once
     elif event_id.__class__ is not str or not event_id.isascii():
         return None
-    fingerprint = hashlib.sha256(body).hexdigest()[:16]
     return Event(event_id, type_, member, at, attributes, fingerprint, source, line)
 
 
