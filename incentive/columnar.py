@@ -56,6 +56,7 @@ from incentive.program import (
     ValueType,
 )
 from incentive.ranks import ordinal
+from incentive.records import outcome_kind
 from incentive.rules import period_index
 from incentive.state import local_time
 
@@ -65,6 +66,10 @@ if TYPE_CHECKING:
 __all__ = ["ColumnarPlan", "explain", "plan_for", "run_columnar", "why_not"]
 
 # ---- what the plan can say --------------------------------------------------------------
+
+
+class _NotPlain(Exception):
+    """Found while evaluating: the input is one the loop must answer (nothing written)."""
 
 
 @dataclass(frozen=True)
@@ -195,14 +200,12 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         why.append("a referral")
     elif rule.rank is not None:
         rank = rule.rank
-        if rule.board or rule.perk is not None:
-            why.append("a board or a perk")
         if rank.team is not None:
             why.append("a team rank")
-        if rank.measure not in ("earliest", "count"):
+        if rank.measure not in ("earliest", "count", "max", "sum"):
             why.append(f"a rank by {rank.measure}")
-        if rank.count is None:
-            why.append("a rank without a count")
+        elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
+            why.append(f"a rank by {rank.measure} of an attribute that is not a number")
     elif rule.streak is not None:
         streak = rule.streak
         if streak.grace:
@@ -695,12 +698,18 @@ class _Forms:
     order) and its fixed text (kind, rule, currency, a reason that does not vary)."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None]] = []
+        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None, str | None]] = []
 
     def add(
-        self, kind: str, rule: RuleSpec, fields: str, code: str, reason: str | None = None
+        self,
+        kind: str,
+        rule: RuleSpec,
+        fields: str,
+        code: str,
+        reason: str | None = None,
+        perk: str | None = None,
     ) -> int:
-        self.rows.append((kind, rule, tuple(fields.split()), code, reason))
+        self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
         return len(self.rows) - 1
 
     def line(self, form: int) -> pl.Expr:
@@ -708,7 +717,7 @@ class _Forms:
         as they stand: plain input has nothing to escape, names are encoded here."""
         import polars as pl
 
-        kind, rule, fields, code, reason = self.rows[form]
+        kind, rule, fields, code, reason, perk = self.rows[form]
         text = f'{{"kind":{_json(kind)}'
         pieces: list[pl.Expr] = []
 
@@ -726,12 +735,16 @@ class _Forms:
                 text += f',"{name}":' + ('"' if name in ("at", "member") else "")
                 put(pl.col(name).cast(pl.String))
                 text += '"' if name in ("at", "member") else ""
+        if perk is not None:
+            text += f',"perk":{_json(perk)}'
         if "value" in fields:
             text += ',"value":'
             put(pl.col("value"))
-        text += ',"events":["'
-        put(pl.col("event"))
-        text += f'"],"code":{_json(code)},"reason":'
+        if kind != "board":  # a board line is about a period, not an event
+            text += ',"events":["'
+            put(pl.col("event"))
+            text += '"]'
+        text += f',"code":{_json(code)},"reason":'
         if reason is None:
             put(pl.col("reason"))
         else:
@@ -779,7 +792,9 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
     return pl.concat(frames).sort(list(_KEYS))
 
 
-def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
+def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
+    """The rule's matching events: position, member, day, instant, id (and, as `v`, the
+    attribute a rank measures)."""
     import polars as pl
 
     chosen = chunk.events.filter(pl.col("type").is_in(list(rule.events)))
@@ -787,7 +802,8 @@ def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
         predicate = _predicate(rule.condition, chunk.plan.attributes)
         assert predicate is not None
         chosen = chosen.filter(predicate)
-    return chosen.select("seq", "mid", "day", "t", "id")
+    measured = [pl.col(_column(attribute)).alias("v")] if attribute is not None else []
+    return chosen.select("seq", "mid", "day", "t", "id", *measured)
 
 
 def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
@@ -988,36 +1004,83 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     return parts
 
 
+def _entries(rank: RankSpec, chosen: pl.DataFrame, before: pl.DataFrame | None) -> pl.DataFrame:
+    """Each (period key, member)'s entry as the loop's rank table holds it: the value, when
+    it was reached and the event that reached it, with what earlier chunks left.
+
+    earliest: the first event. count: every event moves it. max: the first event to
+    reach the largest value. sum: the last event that changed it (one adding 0 does
+    not), else the first; `moved` says whether any did, for the next chunk."""
+    import polars as pl
+
+    grouped = chosen.group_by("key", "mid", maintain_order=True)
+    t, event, v = pl.col("t"), pl.col("id"), pl.col("v")
+    if rank.measure == "earliest":
+        entries = grouped.agg(value=-t.first(), reached=t.first(), event=event.first())
+    elif rank.measure == "count":
+        entries = grouped.agg(value=pl.len().cast(pl.Int64), reached=t.last(), event=event.last())
+    elif rank.measure == "max":
+        top = v == v.max()
+        entries = grouped.agg(
+            value=v.max(), reached=t.filter(top).first(), event=event.filter(top).first()
+        )
+    else:  # sum
+        moved = v != 0
+        entries = grouped.agg(
+            value=v.sum(),
+            reached=pl.coalesce(t.filter(moved).last(), t.first()),
+            event=pl.coalesce(event.filter(moved).last(), event.first()),
+            moved=moved.any(),
+        )
+    if before is None:
+        return entries
+    both = pl.concat([before, entries.select(before.columns)]).group_by(
+        "key", "mid", maintain_order=True
+    )
+    value, reached, event = pl.col("value"), pl.col("reached"), pl.col("event")
+    if rank.measure == "earliest":  # the earlier chunk's entry came first
+        return both.agg(value.first(), reached.first(), event.first())
+    if rank.measure == "count":
+        return both.agg(value.sum(), reached.last(), event.last())
+    if rank.measure == "max":  # a later chunk takes it only with a larger value
+        top = value == value.max()
+        return both.agg(value.max(), reached.filter(top).first(), event.filter(top).first())
+    moved = pl.col("moved")
+    return both.agg(
+        value.sum(),
+        pl.coalesce(reached.filter(moved).last(), reached.first()),
+        pl.coalesce(event.filter(moved).last(), event.first()),
+        moved.any(),
+    )
+
+
+# The loop adds in decimals, the plan in 64-bit integers: a chunk's values and the sums
+# carried from earlier chunks each kept below this bound cannot overflow when added.
+SUM_BOUND = 4 * 10**18
+
+
+def _within_sum_bound(largest: Any) -> None:
+    if largest >= SUM_BOUND:
+        raise _NotPlain  # the loop answers (its decimals have no bound)
+
+
 def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
-    """A period's ranking, paid at its close: each member's entry (the first matching
-    event, or the count and the last event), sorted best first, ties by when the value
-    was reached, then by member. Periods still open at the chunk's end are carried."""
+    """A period's ranking at its close: each member's entry (`_entries`), sorted best
+    first, ties by when the value was reached, then by member; the places paid (rank
+    awards), given a perk or a badge, or listed on a board. Periods still open at the
+    chunk's end are carried."""
     import polars as pl
 
     rule, forms, events = rank_rule.rule, chunk.forms, chunk.events
     rank = rule.rank
-    assert rank is not None and rank.count is not None
+    assert rank is not None
     calendar = chunk.plan.program.calendar
-    chosen = _matching(rule, chunk).with_columns(key=chunk.days.key(rank.period))
-    grouped = chosen.group_by("key", "mid", maintain_order=True)
-    earliest = rank.measure == "earliest"
-    if earliest:
-        entries = grouped.agg(
-            value=-pl.col("t").first(), reached=pl.col("t").first(), event=pl.col("id").first()
-        )
-    else:  # count: the value moves with every event, and so does when it was reached
-        entries = grouped.agg(
-            value=pl.len().cast(pl.Int64), reached=pl.col("t").last(), event=pl.col("id").last()
-        )
-    before = chunk.carry.entries.get(rank_rule.index)
-    if before is not None:
-        both = pl.concat([before, entries]).group_by("key", "mid", maintain_order=True)
-        if earliest:  # the earlier chunk's entry came first
-            entries = both.agg(pl.col("value", "reached", "event").first())
-        else:
-            entries = both.agg(
-                pl.col("value").sum(), pl.col("reached").last(), pl.col("event").last()
-            )
+    chosen = _matching(rule, chunk, rank.attribute).with_columns(key=chunk.days.key(rank.period))
+    if rank.measure == "sum":
+        _within_sum_bound(chosen["v"].abs().cast(pl.Float64).sum())
+    entries = _entries(rank, chosen, chunk.carry.entries.get(rank_rule.index))
+    if rank.measure == "sum":
+        _within_sum_bound(entries["value"].abs().max() or 0)
     entries = entries.join(chunk.carry.members, on="mid", how="left")  # ties go by name
     # Each period's close: its instant, its record time, the first event it precedes.
     used = sorted(set(entries["key"].to_list()))
@@ -1035,9 +1098,9 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     entries = entries.join(closes, on="key", how="left")
     if not chunk.final:  # a period no event of this chunk reached the end of stays open
         open_ = pl.col("k_event") >= events.height
-        chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(
-            "key", "mid", "value", "reached", "event"
-        )
+        carried = ["key", "mid", "value", "reached", "event"]
+        carried += ["moved"] if rank.measure == "sum" else []
+        chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(carried)
         entries = entries.filter(~open_)
     sign = 1 if rank.side == "bottom" else -1
     entries = entries.with_columns(order=pl.col("value") * sign).sort(
@@ -1045,58 +1108,82 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     )
     entries = entries.with_columns(
         place=pl.int_range(1, pl.len() + 1).over("key"), entrants=pl.len().over("key")
-    ).filter(pl.col("place") <= rank.count)
-    places = list(range(1, rank.count + 1))
-    amounts = [rank.amount_for(p) for p in places]
-    entries = entries.with_columns(
-        points=pl.col("place").replace_strict(places, amounts, return_dtype=pl.Int64)
-    ).filter(pl.col("points") != 0)
+    )
+    if rank.count is not None:
+        entries = entries.filter(pl.col("place") <= rank.count)
+    most = rank.count if rank.count is not None else max(entries.height, 1)
+    places = list(range(1, most + 1))
+    shows_value = rank.measure != "earliest"
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
     where = pl.concat_str(pl.lit(f" ({rank.period} "), pl.col("key"), pl.lit(")"))
     if rank.period == "season":
         where = pl.lit(" (the season)")
-    counted = rank.measure == "count"
+    ordinals = [ordinal(p) for p in places]
+    said: list[pl.Expr] = [  # "2nd of 5 by count with 3 (day 2026-03-02)"
+        pl.col("place").replace_strict(places, ordinals, return_dtype=pl.String),
+        pl.lit(" of "),
+        pl.col("entrants").cast(pl.String),
+        pl.lit(f" by {_inner(by)}"),
+        pl.concat_str(pl.lit(" with "), pl.col("value").cast(pl.String))
+        if shows_value
+        else pl.lit(""),
+        where,
+    ]
+    value = (
+        pl.concat_str(pl.lit('"'), pl.col("value").cast(pl.String), pl.lit('"'))
+        if shows_value
+        else pl.lit(None, pl.String)
+    )
+    extra = " value" if shows_value else ""
+    keys: list[str | pl.Expr] = [
+        "k_event",
+        pl.lit(0).alias("k_phase"),
+        "k_end",
+        pl.lit(rank_rule.index).alias("k_rule"),
+        pl.col("place").alias("k_sub"),
+        "closed",
+    ]
+    named = {"r_member": "member", "r_mid": "mid", "r_event": "event", "rank": "place"}
+    if rule.board:
+        form = forms.add("board", rule, "rank" + extra, "ranked")
+        prefix = f"board `{rule.name}`: "
+        return [
+            entries.select(
+                *keys,
+                **named,
+                form=pl.lit(form),
+                value=value,
+                reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
+            )
+        ]
+    if rule.perk is not None:
+        kind, name = rule.perk
+        form = forms.add(outcome_kind(kind), rule, "rank" + extra, "ranked", perk=name)
+        prefix = f'rule `{rule.name}`: {kind} "{name}" for '
+        return [
+            entries.select(
+                *keys,
+                **named,
+                form=pl.lit(form),
+                value=value,
+                reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
+            )
+        ]
+    amounts = [rank.amount_for(p) for p in places]
+    entries = entries.with_columns(
+        points=pl.col("place").replace_strict(places, amounts, return_dtype=pl.Int64)
+    ).filter(pl.col("points") != 0)
+    form = forms.add("rank", rule, "points currency balance rank" + extra, "ranked")
+    prefix = f"rule `{rule.name}`: "
     return [
         entries.select(
-            "k_event",
-            pl.lit(0).alias("k_phase"),
-            "k_end",
-            pl.lit(rank_rule.index).alias("k_rule"),
-            pl.col("place").alias("k_sub"),
-            "closed",
-            r_member="member",
-            r_mid="mid",
-            r_event="event",
-            form=pl.lit(
-                forms.add(
-                    "rank",
-                    rule,
-                    "points currency balance rank" + (" value" if counted else ""),
-                    "ranked",
-                )
-            ),
+            *keys,
+            **named,
+            form=pl.lit(form),
             points="points",
             paid="points",
-            rank="place",
-            value=(
-                pl.concat_str(pl.lit('"'), pl.col("value").cast(pl.String), pl.lit('"'))
-                if counted
-                else pl.lit(None, pl.String)
-            ),
-            reason=pl.concat_str(
-                pl.lit('"' + _inner(f"rule `{rule.name}`: ")),
-                pl.col("place").replace_strict(
-                    places, [ordinal(p) for p in places], return_dtype=pl.String
-                ),
-                pl.lit(" of "),
-                pl.col("entrants").cast(pl.String),
-                pl.lit(f" by {_inner(by)}"),
-                pl.concat_str(pl.lit(" with "), pl.col("value").cast(pl.String))
-                if counted
-                else pl.lit(""),
-                where,
-                pl.lit('"'),
-            ),
+            value=value,
+            reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
         )
     ]
 
@@ -1203,7 +1290,7 @@ def run_columnar(
     with tempfile.TemporaryFile() as spool:
         try:
             done = _run(plan, files, spool)
-        except (pl.exceptions.PolarsError, OSError, UnicodeError):
+        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain):
             return None  # what Polars cannot read as plain, the loop reads (and reports)
         if done is None:
             return None
