@@ -45,6 +45,7 @@ from incentive import ast
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
+from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points, uses_random
 from incentive.program import (
     CapSpec,
     LimitSpec,
@@ -76,7 +77,7 @@ class _NotPlain(Exception):
 class _Award:
     rule: RuleSpec
     index: int  # the rule's place in the file: the order of an event's records
-    points: int
+    points: int | None  # None: an amount computed from each event's attributes
     limit: LimitSpec | None
     cap: CapSpec | None
 
@@ -216,13 +217,26 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
             why.append("a streak paying a perk or a computed amount")
     else:
-        if constant_points(rule) is None:
-            why.append("an amount that is not one positive constant")
+        if isinstance(rule.amount, ast.Negate):
+            why.append("a penalty")  # the ledger floors a balance at zero, in time order
+        elif constant_points(rule) is None and not _computed(rule):
+            why.append("an amount drawn at random, boosted, or with a reason from the event")
         if len(rule.limits) > 1:
             why.append("more than one limit")
         if len(rule.caps) > 1 or any(not c.owner.startswith("rule:") for c in rule.caps):
             why.append("more than one cap, or a group's cap")
     return why
+
+
+def _computed(rule: RuleSpec) -> bool:
+    """An amount the plan computes per event with the loop's own arithmetic: anything
+    but a random draw, a boost or a reason taken from the event."""
+    return (
+        rule.amount is not None
+        and not rule.boosts
+        and not uses_random(rule.amount)
+        and rule.reason is None
+    )
 
 
 def plan_for(program: Program) -> ColumnarPlan | None:
@@ -244,7 +258,6 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             streaks.append(_Streak(rule, index, tiers, every))
         else:
             points = constant_points(rule)
-            assert points is not None
             limit = rule.limits[0] if rule.limits else None
             cap = rule.caps[0] if rule.caps else None
             awards.append(_Award(rule, index, points, limit, cap))
@@ -853,19 +866,86 @@ def _carry_counts(
     chunk.carry.counts[slot] = new.select("mid", "key", "before")
 
 
+def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame:
+    """Each matching event's points as `amount`: the rule's constant, or its amount
+    computed from the event's attributes by the loop's own `evaluate` and `to_points`
+    (`error`: why it cannot be, as JSON text). A negative amount is a penalty, which
+    the ledger floors at zero in time order: the loop's to answer."""
+    import polars as pl
+
+    if award.points is not None:
+        return chosen.with_columns(
+            amount=pl.lit(award.points, pl.Int64), error=pl.lit(None, pl.String)
+        )
+    rule = award.rule
+    assert rule.amount is not None
+    kinds = chunk.plan.attributes
+    names = [n for n in kinds if n not in RESERVED_FIELDS]
+    columns = ["member", "type", *(_column(n) for n in names)]
+    readers = {_column(n): (n, kinds[n]) for n in names}
+
+    def points(row: dict[str, Any]) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+        for column, (name, kind) in readers.items():
+            value = row[column]
+            if value is not None:
+                attrs[name] = Decimal(value) if kind == "number" else value
+        try:  # the reasons are rules._points's
+            amount = evaluate(rule.amount, attrs)  # type: ignore[arg-type]
+        except MissingAttribute:
+            raise _NotPlain from None  # the loop says which attribute is missing
+        except AmountError as err:
+            return {"amount": None, "error": _json(f"the amount cannot be computed: {err}")}
+        assert isinstance(amount, Decimal)  # the checker makes an amount a number
+        try:
+            return {"amount": to_points(amount, rule.rounding), "error": None}
+        except AmountError as err:
+            return {"amount": None, "error": _json(str(err))}
+
+    computed = (
+        chunk.events.select("seq", *columns)
+        .join(chosen.select("seq"), on="seq", how="semi")
+        .select(
+            "seq",
+            pl.struct(columns)
+            .map_elements(
+                points,
+                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String}),
+                skip_nulls=False,
+            )
+            .alias("computed"),
+        )
+        .unnest("computed")
+    )
+    if computed.select((pl.col("amount") < 0).any()).item():
+        raise _NotPlain
+    return chosen.join(computed, on="seq", how="left")
+
+
 def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
-    """A per-event award: `limit N per P` is a row number within (member, P); a cap is
-    the running total within (member, P) clipped at the cap (positive constants)."""
+    """A per-event award: `limit N per P` counts the events that earned something
+    within (member, P); a cap is the running total within (member, P) clipped at the
+    cap. An amount of 0 pays nothing and uses up no limit; one that cannot be
+    computed is refused."""
     import polars as pl
 
     rule, forms = award.rule, chunk.forms
-    chosen = _matching(rule, chunk)
+    chosen = _amounts(award, chunk, _matching(rule, chunk))
+    constant = award.points is not None
+    earns = (pl.col("amount") > 0).fill_null(False)  # always, for a constant
     parts = []
     if award.limit is not None:
         limit = award.limit
         slot = 2 * award.index
         chosen = _counted(chunk, slot, chosen, limit.period, "nth")
-        used = pl.col("before") + pl.col("nth")
+        # events before this one in (member, P) that earned: all of them for a constant
+        earlier = (
+            pl.col("nth")
+            if constant
+            else (earns.cast(pl.Int64).cum_sum().over("mid", "key") - earns.cast(pl.Int64))
+        )
+        chosen = chosen.with_columns(used=pl.col("before") + earlier)
+        used = pl.col("used")
         refused = forms.add(
             "refused", rule, "currency", "limit_reached", f"{limit.describe()} reached"
         )
@@ -874,17 +954,25 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
                 *_event_keys(award.index, 0), form=pl.lit(refused)
             )
         )
-        _carry_counts(chunk, slot, chosen, limit.period, pl.min_horizontal(used + 1, limit.count))
-        chosen = chosen.filter(used < limit.count).drop("key", "before", "nth")
-    points = award.points
+        after = pl.min_horizontal(used + earns.cast(pl.Int64), limit.count)
+        _carry_counts(chunk, slot, chosen, limit.period, after)
+        chosen = chosen.filter(used < limit.count).drop("key", "before", "nth", "used")
+    if not constant:
+        unpaid = forms.add("refused", rule, "currency", "amount_error")
+        parts.append(
+            chosen.filter(pl.col("error").is_not_null()).select(
+                *_event_keys(award.index, 0), form=pl.lit(unpaid), reason="error"
+            )
+        )
+        chosen = chosen.filter(earns)
     paying = forms.add("award", rule, "points currency balance", "rule", f"rule `{rule.name}`")
     if award.cap is None:
         parts.append(
             chosen.select(
                 *_event_keys(award.index, 0),
                 form=pl.lit(paying),
-                points=pl.lit(points),
-                paid=pl.lit(points),
+                points="amount",
+                paid="amount",
             )
         )
         return parts
@@ -892,15 +980,20 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     slot = 2 * award.index + 1
     chosen = _counted(chunk, slot, chosen, cap.period, "nth")
     # What the cap has counted after this event: earlier chunks' total, then this one's.
-    total = pl.min_horizontal(pl.col("before") + (pl.col("nth") + 1) * points, cap.points)
-    earlier = pl.min_horizontal(pl.col("before") + pl.col("nth") * points, cap.points)
-    chosen = chosen.with_columns(granted=total - earlier)
+    earned = (
+        (pl.col("nth") + 1) * award.points
+        if award.points is not None
+        else pl.col("amount").cum_sum().over("mid", "key")
+    )
+    total = pl.min_horizontal(pl.col("before") + earned, cap.points)
+    before = pl.min_horizontal(pl.col("before") + earned - pl.col("amount"), cap.points)
+    chosen = chosen.with_columns(granted=total - before)
     _carry_counts(chunk, slot, chosen, cap.period, total)
     reached = f"{cap.describe()} reached"
     full = forms.add("refused", rule, "points currency", "cap_reached", reached)
     parts.append(
         chosen.filter(pl.col("granted") == 0).select(
-            *_event_keys(award.index, 0), form=pl.lit(full), points=pl.lit(points)
+            *_event_keys(award.index, 0), form=pl.lit(full), points="amount"
         )
     )
     paid = chosen.filter(pl.col("granted") > 0)
@@ -914,14 +1007,16 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     )
     cut = forms.add("cut", rule, "points currency", "cap_reached")
     parts.append(
-        paid.filter(pl.col("granted") < points).select(
+        paid.filter(pl.col("granted") < pl.col("amount")).select(
             *_event_keys(award.index, 1),
             form=pl.lit(cut),
-            points=points - pl.col("granted"),
+            points=pl.col("amount") - pl.col("granted"),
             reason=pl.concat_str(
                 pl.lit('"' + _inner(f"{reached}: ")),
                 pl.col("granted").cast(pl.String),
-                pl.lit(f' of {points} paid"'),
+                pl.lit(" of "),
+                pl.col("amount").cast(pl.String),
+                pl.lit(' paid"'),
             ),
         )
     )

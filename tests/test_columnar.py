@@ -53,6 +53,14 @@ CONDITIONS = (
     "words >= likes",
     'not (vip and channel == "lively")',
 )
+AMOUNTS = (  # over attributes both `message` and `post` carry, never negative
+    "words / 10",
+    "likes * 3",
+    "words / 7 round up",
+    "(words + likes) / 4 round nearest",
+    "words / likes",
+    "likes",
+)
 MEMBERS = ("ana", "bo", "cy", "段", "lead", "Zoë")
 ZONES = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
 
@@ -83,7 +91,12 @@ def plain_schemes(draw: st.DrawFn) -> str:
             if on == "message" and draw(st.booleans()):
                 parts[0] += f" where {draw(st.sampled_from(CONDITIONS))}"
             currency = " xp" if draw(st.integers(0, 4)) == 0 else ""
-            parts.append(f"award {small(1, 9)}{currency}")
+            amount = str(small(1, 9))
+            if on != "checkin" and draw(st.integers(0, 2)) == 0:
+                # computed per event: 0 pays nothing, `/ likes` cannot be when likes is 0
+                amount = draw(st.sampled_from(AMOUNTS))
+            expr, _, rounding = amount.partition(" round ")
+            parts.append(f"award {expr}{currency}" + (f" round {rounding}" if rounding else ""))
             limit = draw(st.sampled_from((None, "day", "week", "month", "ever")))
             if limit == "ever":
                 parts.append(draw(st.sampled_from(("once", f"limit {small()} ever"))))
@@ -397,8 +410,11 @@ def test_why_not_names_each_construct() -> None:
             "rule a { on message where words / 2 > 3 award 2 }",
             "a condition with arithmetic or calls",
         ),
-        ("rule a { on message award words / 10 }", "an amount that is not one positive constant"),
-        ("rule a { on message award -2 }", "an amount that is not one positive constant"),
+        (
+            "rule a { on message award random(1, 3) }",
+            "an amount drawn at random, boosted, or with a reason from the event",
+        ),
+        ("rule a { on message award -2 }", "a penalty"),
         ("rule a { on message streak per day grace 1 at 2 award 3 }", "a streak with grace"),
         ("rule a { on message top 1 per day by lottery award 3 }", "a rank by lottery"),
         ("rule a { on message top 1 per day by points award 3 }", "a rank by points"),
