@@ -45,8 +45,16 @@ from incentive import ast
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
-from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points, uses_random
+from incentive.expressions import (
+    AmountError,
+    MissingAttribute,
+    condition_holds,
+    evaluate,
+    to_points,
+    uses_random,
+)
 from incentive.program import (
+    BoostSpec,
     CapSpec,
     LimitSpec,
     Payment,
@@ -130,6 +138,7 @@ _READ: dict[type, set[str]] = {
     # sources: only `by points` reads them, and it is declined
     RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
     Payment: {"amount", "rounding", "perk"},
+    BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -178,7 +187,7 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    specs: list[Any] = [rule, *rule.limits, *rule.caps]
+    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts]
     if rule.streak is not None:
         specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
         specs += [rule.streak.every[1]] if rule.streak.every else []
@@ -220,7 +229,7 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
         elif constant_points(rule) is None and not _computed(rule):
-            why.append("an amount drawn at random, boosted, or with a reason from the event")
+            why.append("an amount drawn at random, or with a reason from the event")
         if len(rule.limits) > 1:
             why.append("more than one limit")
         if len(rule.caps) > 1 or any(not c.owner.startswith("rule:") for c in rule.caps):
@@ -229,14 +238,9 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
 
 
 def _computed(rule: RuleSpec) -> bool:
-    """An amount the plan computes per event with the loop's own arithmetic: anything
-    but a random draw, a boost or a reason taken from the event."""
-    return (
-        rule.amount is not None
-        and not rule.boosts
-        and not uses_random(rule.amount)
-        and rule.reason is None
-    )
+    """An amount the plan computes per event with the loop's own arithmetic and boosts:
+    anything but a random draw or a reason taken from the event."""
+    return rule.amount is not None and not uses_random(rule.amount) and rule.reason is None
 
 
 def plan_for(program: Program) -> ColumnarPlan | None:
@@ -868,20 +872,24 @@ def _carry_counts(
 
 def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame:
     """Each matching event's points as `amount`: the rule's constant, or its amount
-    computed from the event's attributes by the loop's own `evaluate` and `to_points`
-    (`error`: why it cannot be, as JSON text). A negative amount is a penalty, which
-    the ledger floors at zero in time order: the loop's to answer."""
+    computed from the event's attributes and boosted as the loop does (`rules._points`:
+    `evaluate`, the boosts of the event's day that hold, `to_points`); `error`: why it
+    cannot be, and `said`: the award's reason when boosts vary it, as JSON text. A
+    negative amount is a penalty, which the ledger floors at zero in time order: the
+    loop's to answer."""
     import polars as pl
 
     if award.points is not None:
         return chosen.with_columns(
-            amount=pl.lit(award.points, pl.Int64), error=pl.lit(None, pl.String)
+            amount=pl.lit(award.points, pl.Int64),
+            error=pl.lit(None, pl.String),
+            said=pl.lit(None, pl.String),
         )
     rule = award.rule
     assert rule.amount is not None
     kinds = chunk.plan.attributes
     names = [n for n in kinds if n not in RESERVED_FIELDS]
-    columns = ["member", "type", *(_column(n) for n in names)]
+    columns = ["member", "type", "day", *(_column(n) for n in names)]
     readers = {_column(n): (n, kinds[n]) for n in names}
 
     def points(row: dict[str, Any]) -> dict[str, Any]:
@@ -895,12 +903,22 @@ def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame
         except MissingAttribute:
             raise _NotPlain from None  # the loop says which attribute is missing
         except AmountError as err:
-            return {"amount": None, "error": _json(f"the amount cannot be computed: {err}")}
+            error = _json(f"the amount cannot be computed: {err}")
+            return {"amount": None, "error": error, "said": None}
         assert isinstance(amount, Decimal)  # the checker makes an amount a number
+        factors = []
+        if amount > 0:
+            day = date.fromordinal(row["day"])
+            for boost in rule.boosts:
+                if boost.applies_on(day) and condition_holds(boost.condition, attrs):
+                    amount *= boost.factor
+                    factors.append(f"boost `{boost.name}` x{boost.factor}")
         try:
-            return {"amount": to_points(amount, rule.rounding), "error": None}
+            points = to_points(amount, rule.rounding)
         except AmountError as err:
-            return {"amount": None, "error": _json(str(err))}
+            return {"amount": None, "error": _json(str(err)), "said": None}
+        said = f"rule `{rule.name}` with " + ", ".join(factors) if factors else None
+        return {"amount": points, "error": None, "said": None if said is None else _json(said)}
 
     computed = (
         chunk.events.select("seq", *columns)
@@ -910,7 +928,7 @@ def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame
             pl.struct(columns)
             .map_elements(
                 points,
-                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String}),
+                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String, "said": pl.String}),
                 skip_nulls=False,
             )
             .alias("computed"),
@@ -966,13 +984,19 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         )
         chosen = chosen.filter(earns)
     paying = forms.add("award", rule, "points currency balance", "rule", f"rule `{rule.name}`")
+    if rule.boosts:  # a boosted award names its boosts: "rule `chat` with boost `x` x2"
+        boosted = forms.add("award", rule, "points currency balance", "rule")
+        form = pl.when(pl.col("said").is_null()).then(paying).otherwise(boosted)
+    else:
+        form = pl.lit(paying)
     if award.cap is None:
         parts.append(
             chosen.select(
                 *_event_keys(award.index, 0),
-                form=pl.lit(paying),
+                form=form,
                 points="amount",
                 paid="amount",
+                reason="said",
             )
         )
         return parts
@@ -1000,9 +1024,10 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     parts.append(
         paid.select(
             *_event_keys(award.index, 0),
-            form=pl.lit(paying),
+            form=form,
             points="granted",
             paid="granted",
+            reason="said",
         )
     )
     cut = forms.add("cut", rule, "points currency", "cap_reached")

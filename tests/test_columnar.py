@@ -61,6 +61,7 @@ AMOUNTS = (  # over attributes both `message` and `post` carry, never negative
     "words / likes",
     "likes",
 )
+BOOST_CONDITIONS = ('member != "bo"', 'type == "post"', "true")  # any event type
 MEMBERS = ("ana", "bo", "cy", "段", "lead", "Zoë")
 ZONES = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
 
@@ -134,6 +135,19 @@ def plain_schemes(draw: st.DrawFn) -> str:
                 pay = draw(st.sampled_from(("award 10, 5", f"award {small()}", "award 4, 0, 2")))
                 pay = f"award {small()}" if pay.count(",") >= places else pay
             rules.append(f"rule {name} {{ on {on} {side} {places} per {per} by {measure} {pay} }}")
+    paying = [f"r{i}" for i, kind in enumerate(kinds) if kind == "award"]
+    for number in range(draw(st.integers(0, 2)) if paying else 0):
+        # a boost multiplies before rounding and caps, on its days, where it holds
+        clauses = [f"times {draw(st.sampled_from(('2', '1.5', '3', '0.5')))}"]
+        if draw(st.booleans()):
+            clauses.append(f"on {draw(st.sampled_from(('saturday', 'sunday, monday')))}")
+        if draw(st.booleans()):
+            clauses.append("from 2026-03-03 to 2026-03-09")
+        if draw(st.booleans()):
+            clauses.append("where " + draw(st.sampled_from(BOOST_CONDITIONS)))
+        chosen = draw(st.lists(st.sampled_from(paying), min_size=1, unique=True))
+        clauses.append(f"for {', '.join(chosen)}")
+        rules.append(f"boost b{number} {{ {' '.join(clauses)} }}")
     body = "\n  ".join(head + rules)
     return f'scheme "plain" {{\n  {body}\n{EVENTS_BLOCK}}}\n'
 
@@ -412,7 +426,7 @@ def test_why_not_names_each_construct() -> None:
         ),
         (
             "rule a { on message award random(1, 3) }",
-            "an amount drawn at random, boosted, or with a reason from the event",
+            "an amount drawn at random, or with a reason from the event",
         ),
         ("rule a { on message award -2 }", "a penalty"),
         ("rule a { on message streak per day grace 1 at 2 award 3 }", "a streak with grace"),
@@ -493,3 +507,38 @@ def test_a_sum_beyond_64_bit_integers_goes_to_the_loop(
     monkeypatch.setattr(columnar, "SUM_BOUND", 13)  # 6 + 7: the first day's values reach it
     got, summary = _columnar(program, path)
     assert not summary.columnar and got == expected
+
+
+def test_computed_and_boosted_amounts_take_the_plan(tmp_path: Path) -> None:
+    """Amounts from attributes, boosted on a Saturday, rounded, capped, limited: the
+    plan writes the loop's bytes, boost reasons, cuts and amount errors included."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n  timezone "Asia/Shanghai"\n'
+        "  rule essay { on post award words / 100 round up limit 2 per day cap 9 per day }\n"
+        "  rule ratio { on post award words / likes }\n"
+        "  boost weekend { times 1.5 on saturday for essay, ratio }\n"
+        "  events { post(words: number, likes: number) } }"
+    )
+    assert columnar.why_not(program) == []
+    posts = [  # 2026-03-07 is a Saturday
+        ("ana", "2026-03-06T09:00:00", 250, 0),
+        ("ana", "2026-03-06T10:00:00", 40, 4),
+        ("ana", "2026-03-06T11:00:00", 620, 2),
+        ("ana", "2026-03-06T12:00:00", 300, 3),
+        ("bo", "2026-03-07T09:00:00", 480, 5),
+        ("bo", "2026-03-07T10:00:00", 0, 1),
+        ("bo", "2026-03-07T11:00:00", 530, 7),
+    ]
+    path = _write(
+        tmp_path,
+        [
+            line(f"p{i}", "post", who, at, words=words, likes=likes)
+            for i, (who, at, words, likes) in enumerate(posts)
+        ],
+    )
+    got, summary = _columnar(program, path)
+    assert summary.columnar
+    assert got == _reference(program, path)
+    text = got.decode()
+    assert "with boost `weekend` x1.5" in text
+    assert '"code":"amount_error"' in text and '"kind":"cut"' in text
