@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from incentive import ast
+from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS, Event
@@ -55,6 +56,7 @@ from incentive.expressions import (
 )
 from incentive.program import (
     BoostSpec,
+    BudgetSpec,
     CapSpec,
     LimitSpec,
     Payment,
@@ -68,7 +70,7 @@ from incentive.ranks import ordinal
 from incentive.records import outcome_kind
 from incentive.rules import Proposal, period_index
 from incentive.rules import _award as award_step
-from incentive.state import MemberState, local_time
+from incentive.state import EngineState, MemberState, local_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -141,6 +143,7 @@ _READ: dict[type, set[str]] = {
     RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
     Payment: {"amount", "rounding", "perk"},
     BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
+    BudgetSpec: {"owner", "points", "currency", "period"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -189,17 +192,17 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts]
+    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts, *rule.budgets]
     if rule.streak is not None:
         specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
         specs += [rule.streak.every[1]] if rule.streak.every else []
     if rule.rank is not None:
         specs.append(rule.rank)
     why = [f"`{name}`" for spec in specs for name in _unread(spec)]
-    periods = [x.period for x in (*rule.limits, *rule.caps, rule.streak, rule.rank) if x]
+    periods = [
+        x.period for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank) if x
+    ]
     why += [f"a period of {p}" for p in periods if p not in _PERIODS]
-    if rule.budgets:
-        why.append("a budget")
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
         why.append("a condition with arithmetic or calls")
     if rule.milestone is not None:
@@ -676,6 +679,8 @@ class _Carry:
     members: pl.DataFrame  # member, mid: every member so far and its number
     # member -> the loop's state, for the awards taken by its own rule step (`_stepped`)
     stepped: dict[str, MemberState] = field(default_factory=dict)
+    # what the budgets have given in their current periods (`EngineState.budgets`)
+    budgets: EngineState = field(default_factory=EngineState)
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -1397,6 +1402,89 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
+def _budgeted(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
+    """Budgets, after every rule and rank (semantics.md: they never feed back): the
+    loop's own `apply_budgets` over the awards of budgeted rules in record order, first
+    come, first served across members. An award is cut (a `cut` record just after it)
+    or refused (in its place); what budgets gave is carried to the next chunk."""
+    import polars as pl
+
+    forms, program = chunk.forms, chunk.plan.program
+    budgeted = [
+        i for i, row in enumerate(forms.rows) if row[0] in ("award", "rank") and row[1].budgets
+    ]
+    if not budgeted or not records.height:
+        return records
+    records = records.with_columns(pl.col("k_sub") * 2)  # room for a cut after each award
+    chosen = records.with_row_index("row").filter(pl.col("form").is_in(budgeted))
+    if not chosen.height:
+        return records
+    calendar, events = program.calendar, chunk.events
+    days = events["day"]
+    # a rank award's points belong to the last day of the period it closed
+    closing = {
+        end: calendar.day_of(_utc(end) - timedelta(microseconds=1))
+        for end in chosen.filter(pl.col("k_phase") == 0)["k_end"].unique().to_list()
+    }
+    kept: dict[int, int] = {}  # row -> granted points (0: refused)
+    notes: dict[str, list[Any]] = {c: [] for c in ("row", "form", "points", "reason")}
+    made: dict[tuple[int, str, str], int] = {}  # (award form, kind, fixed reason) -> form
+    for row in chosen.select("row", "form", "points", "k_phase", "k_end", "seq").iter_rows():
+        index, form, points, phase, end, seq = row
+        rule = forms.rows[form][1]
+        day = closing[end] if phase == 0 else date.fromordinal(days[seq])
+        proposal = Proposal.of(
+            rule, points=points, member="", at=_utc(end), day=day, events=(), reason=""
+        )
+        granted, records_made = apply_budgets(chunk.carry.budgets, program, proposal)
+        if not records_made:
+            continue
+        kept[index] = 0 if granted is None else granted.points
+        note = records_made[0]
+        fixed = note.reason if note.kind == "refused" else None  # which budget is spent
+        key = (form, note.kind, fixed or "")
+        if key not in made:
+            made[key] = forms.add(note.kind, rule, "points currency", "budget_reached", fixed)
+        notes["row"].append(index)
+        notes["form"].append(made[key])
+        notes["points"].append(note.points)
+        notes["reason"].append(None if note.kind == "refused" else _json(note.reason))
+    if not kept:
+        return records
+    change = pl.DataFrame(
+        {"row": list(kept), "granted": list(kept.values())},
+        schema={"row": pl.UInt32, "granted": pl.Int64},
+    )
+    noted = pl.DataFrame(
+        notes,
+        schema={"row": pl.UInt32, "form": pl.Int64, "points": pl.Int64, "reason": pl.String},
+    )
+    records = records.with_row_index("row")
+    # the note takes the award's place (refused) or comes just after it (cut)
+    added = (
+        noted.join(records.drop("form", "points", "paid", "reason"), on="row")
+        .join(change, on="row")
+        .with_columns(
+            k_sub=pl.when(pl.col("granted") == 0)
+            .then(pl.col("k_sub"))
+            .otherwise(pl.col("k_sub") + 1),
+            paid=pl.lit(None, pl.Int64),
+        )
+    )
+    records = (
+        records.join(change, on="row", how="left")
+        .filter(pl.col("granted").is_null() | (pl.col("granted") > 0))
+        .with_columns(
+            points=pl.coalesce(pl.col("granted"), pl.col("points")),
+            paid=pl.when(pl.col("granted").is_not_null())
+            .then(pl.col("granted"))
+            .otherwise(pl.col("paid")),
+        )
+    )
+    columns = [c for c in records.columns if c not in ("row", "granted")]
+    return pl.concat([records.select(columns), added.select(columns)]).sort(list(_KEYS))
+
+
 def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
     """Each record's member and event by name, and the running balance of those that pay:
     what earlier chunks left, plus a cumulative sum per member and currency."""
@@ -1536,7 +1624,7 @@ def _run(
             final,
             _Forms(),
         )
-        records = _balanced(chunk, _records(chunk))
+        records = _balanced(chunk, _budgeted(chunk, _records(chunk)))
         for form, count in records["form"].value_counts().iter_rows():
             kinds[chunk.forms.rows[form][0]] += count
         lines = _lines(records, chunk.forms)

@@ -112,6 +112,8 @@ def plain_schemes(draw: st.DrawFn) -> str:
                 parts.append(f"limit {small(2, 6)} per month")  # a second limit: the step
             if draw(st.booleans()):
                 parts.append(f"cap {small(2, 15)} per {period()}")
+            if draw(st.integers(0, 4)) == 0:
+                parts.append(f"budget {small(3, 30)} per {period()}")  # shared by everyone
             if not currency and draw(st.integers(0, 3)) == 0:
                 parts.append("group shared")  # a cap over several rules (coins): the step
                 grouped = True
@@ -144,6 +146,8 @@ def plain_schemes(draw: st.DrawFn) -> str:
             else:
                 pay = draw(st.sampled_from(("award 10, 5", f"award {small()}", "award 4, 0, 2")))
                 pay = f"award {small()}" if pay.count(",") >= places else pay
+                if draw(st.integers(0, 3)) == 0:
+                    pay += f" budget {small(4, 14)} per {period()}"  # cuts the last places
             rules.append(f"rule {name} {{ on {on} {side} {places} per {per} by {measure} {pay} }}")
     paying = [f"r{i}" for i, kind in enumerate(kinds) if kind == "award"]
     for number in range(draw(st.integers(0, 2)) if paying else 0):
@@ -159,7 +163,10 @@ def plain_schemes(draw: st.DrawFn) -> str:
         clauses.append(f"for {', '.join(chosen)}")
         rules.append(f"boost b{number} {{ {' '.join(clauses)} }}")
     if grouped:
-        rules.append(f"group shared {{ cap {small(3, 12)} per {period()} }}")
+        budget = f" budget {small(5, 20)} per {period()}" if draw(st.booleans()) else ""
+        rules.append(f"group shared {{ cap {small(3, 12)} per {period()}{budget} }}")
+    if draw(st.integers(0, 5)) == 0:
+        head.append(f"budget {small(10, 40)} coins per {period()}")  # the scheme's, in coins
     body = "\n  ".join(head + rules)
     return f'scheme "plain" {{\n  {body}\n{EVENTS_BLOCK}}}\n'
 
@@ -431,7 +438,6 @@ def test_why_not_names_each_construct() -> None:
 @pytest.mark.parametrize(
     "rule, why",
     [
-        ("rule a { on message award 2 budget 10 per day }", "a budget"),
         (
             "rule a { on message where words / 2 > 3 award 2 }",
             "a condition with arithmetic or calls",
@@ -593,3 +599,40 @@ def test_order_dependent_awards_take_the_loops_own_step(tmp_path: Path) -> None:
     text = expected.decode()
     assert "on group `expert` reached" in text and "for each channel reached" in text
     assert "limit 3 per week reached" in text
+
+
+def test_budgets_cut_rank_awards_and_awards_on_the_plan(tmp_path: Path) -> None:
+    """The community fund's weekly budget cuts its last places (a `cut` after the award,
+    or a refusal in its place), and a scheme's budget is shared by every rule, first
+    come first served: the plan writes the loop's bytes, in one chunk or several."""
+    fund = incentive.load(ROOT / "schemes" / "community_fund.incentive")
+    program = incentive.compile(
+        'scheme "s" { currency coins\n  timezone "Asia/Shanghai"\n'
+        "  budget 12 coins per day\n"
+        "  rule answer { on answer award likes budget 20 per week }\n"
+        "  rule best { on answer top 3 per day by max likes award 5, 3, 2 }\n"
+        "  events { answer(likes: number) } }"
+    )
+    lines = [
+        line(
+            f"a{i}",
+            "answer",
+            f"m{i % 13}",
+            f"2026-01-{5 + i // 10:02d}T{8 + i % 10:02d}:00:00",
+            likes=i % 7,
+        )
+        for i in range(120)
+    ]
+    path = _write(tmp_path, lines)
+    for scheme in (fund, program):
+        assert columnar.why_not(scheme) == []
+        expected = _reference(scheme, path)
+        assert b'"code":"budget_reached"' in expected
+        for block in (None, 700):
+            saved = columnar.BLOCK_BYTES
+            columnar.BLOCK_BYTES = block or saved
+            try:
+                got, summary = _columnar(scheme, path)
+            finally:
+                columnar.BLOCK_BYTES = saved
+            assert summary.columnar and got == expected
