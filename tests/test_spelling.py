@@ -60,8 +60,12 @@ def _scheme_texts() -> list[tuple[str, str]]:
 
 
 SCHEME_TEXTS = _scheme_texts()
-# The example of E0113 in docs/errors.md: a currency named `where` has no English spelling.
-UNCONVERTIBLE = "docs/examples/reference/E0113.incentive"
+# The examples of E0113 in docs/errors.md and docs/zh/errors.md: a currency named `where`
+# has no English spelling.
+UNCONVERTIBLE = {
+    "docs/examples/reference/E0113.incentive",
+    "docs/zh/examples/errors/E0113.incentive",
+}
 
 
 # ---- round trips ---------------------------------------------------------------------
@@ -70,7 +74,7 @@ UNCONVERTIBLE = "docs/examples/reference/E0113.incentive"
 @pytest.mark.parametrize("name,text", SCHEME_TEXTS, ids=[n for n, _ in SCHEME_TEXTS])
 def test_converting_there_and_back_gives_fmt_in_both_spellings(name: str, text: str) -> None:
     tree = incentive.parse(text)
-    if name == UNCONVERTIBLE:
+    if name in UNCONVERTIBLE:
         with pytest.raises(incentive.SchemeError) as caught:
             incentive.fmt(text, lang="en")
         assert [d.code for d in caught.value.diagnostics] == ["E0113"]
@@ -394,6 +398,15 @@ def test_a_syntax_error_in_a_chinese_scheme_points_at_its_character() -> None:
     # The caret stands under `一次` in a terminal: as many cells in as the text before it.
     assert caret.index("^") == display_width(shown[: shown.index("一次")])
     assert caret.strip() == "^" * display_width("一次")
+
+
+@pytest.mark.parametrize("places", ["按最早 前三名", "按最早前三名", "按积分 倒数一名"])
+def test_places_in_chinese_numerals_get_the_digits_hint(places: str) -> None:
+    # `前三名` reads as a team's name, so the error is at the word after it
+    problem, _ = _error(f'方案 "x" {{\n  规则 早 {{ 当打卡 每天 {places}\n 奖励 5 }}\n}}\n')
+    assert problem.code == "E0101"
+    assert problem.hints == ("numbers are written in digits: `3`, not `三`",)
+    assert _error('方案 "x" {\n  规则 早 { 当打卡 每天 按最早 前3名 奖励 }\n}\n')[0].hints == ()
 
 
 def test_a_fraction_where_a_count_belongs_in_a_chinese_scheme() -> None:
