@@ -86,3 +86,38 @@ def test_diagnostics_are_chinese_in_chinese(where: str, text: str) -> None:
         assert not left, f"{where}: English left in {zh!r} ({left}); English: {en!r}"
         if en != zh:
             assert "错误[" in zh or "警告[" in zh
+
+
+BAD_ROSTERS = [
+    ("csv", "member,class\nana,red\nana,blue\n"),
+    ("csv", "member,class\nana,red\nbo\n"),
+    ("csv", "name,class\nana,red\n"),
+    ("csv", "member,class,class\nana,red,blue\n"),
+    ("csv", "member,class\n,red\n"),
+    ("yaml", "member: ana\n"),
+    ("yaml", "- ana\n"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text"), BAD_ROSTERS)
+def test_roster_errors_are_chinese_in_chinese(fmt: str, text: str) -> None:
+    import io
+
+    with i18n.language("zh"):
+        with pytest.raises(incentive.InputError) as caught:
+            incentive.read_roster(io.StringIO(text), "roster." + fmt, fmt)
+        (diagnostic,) = caught.value.diagnostics
+        rendered = diagnostic.render()
+    assert diagnostic.code == "E0401"
+    assert "错误[E0401]" in rendered
+    assert not english_left(rendered), rendered
+
+
+def test_a_misspelt_team_column_is_refused_in_chinese(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("member,klass\nana,red\n", encoding="utf-8")
+    with i18n.language("zh"):
+        with pytest.raises(incentive.InputError) as caught:
+            incentive.load_roster(roster, teams=["class"])
+        rendered = caught.value.diagnostics[0].render()
+    assert "名单没有" in rendered and not english_left(rendered), rendered
