@@ -600,15 +600,32 @@ def _swallows(row: list[str], columns: int, delimiter: str) -> bool:
     return False
 
 
+# What exports usually call the fields in Chinese, so that `--columns` is suggested
+# by meaning (`时间=at`) rather than by position (`编号,类型,成员,时间` starts with the id).
+_USUAL_NAMES = {
+    "type": ("类型", "事件", "事件类型", "行为", "动作"),
+    "member": ("成员", "用户", "会员", "学员", "用户名", "昵称", "姓名"),
+    "at": ("时间", "日期", "发生时间", "提交时间", "时间戳"),
+    "id": ("编号", "序号", "事件编号"),
+}
+
+
 def _header_reason(header: list[str], missing: list[str]) -> str:
     names = ", ".join(f"`{name}`" for name in missing)
     shown = ", ".join(h[:30] for h in header[:6]) + (", ..." if len(header) > 6 else "")
-    near = {name: did_you_mean(name, header) for name in missing}
+    near = {
+        name: did_you_mean(name, header)
+        or next((h for h in header if h in _USUAL_NAMES.get(name, ())), None)
+        for name in missing
+    }
     meant = [f"{found}={name}" for name, found in near.items() if found]
-    others = [h for h in header if not h.isascii()][: len(missing)]
-    example = ",".join(meant) or ",".join(
-        f"{h}={name}" for h, name in zip(others or header, missing, strict=False)
-    )
+    # the fields not recognised: the other columns in turn, Chinese names first
+    taken = {found for found in near.values() if found} | set(_USUAL_NAMES["id"])
+    rest = [h for h in header if h not in taken]
+    rest = [h for h in rest if not h.isascii()] or rest
+    unfound = [name for name, found in near.items() if not found]
+    guessed = [f"{h}={name}" for h, name in zip(rest, unfound, strict=False)]
+    example = ",".join(meant + guessed)
     return (
         f"the header has no {names} column (it has {shown}); name the columns with "
         f"`--columns {example}`"
