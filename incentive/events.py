@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
 from incentive.diagnostics import EncodingProblem, did_you_mean
+from incentive.i18n import _
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
 RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
@@ -649,7 +650,7 @@ class _StrictYamlLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -869,8 +870,10 @@ def codec_name(encoding: str | None) -> str:
         info = codecs.lookup(encoding)
     except LookupError:
         raise EncodingProblem(
-            f"--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
-            "shift_jis, cp1252, latin-1)"
+            _(
+                "--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
+                "shift_jis, cp1252, latin-1)"
+            ).format(encoding=encoding)
         ) from None
     # A UTF-8 file from Windows Notepad starts with a BOM: skip it, as by default.
     return DEFAULT_ENCODING if info.name == "utf-8" else info.name
@@ -879,7 +882,7 @@ def codec_name(encoding: str | None) -> str:
 def likely_encoding(raw: bytes) -> str:
     """A guess at the encoding of bytes that are not UTF-8, worded as the option to use."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16 (use `--encoding utf-16`)"
+        return _("UTF-16 (use `--encoding utf-16`)")
     high = re.findall(rb"[\x80-\xff]+", raw)
     # Chinese and Japanese code pages write each character as two high bytes; Latin-1
     # and Windows-1252 write one (`café`): runs of one byte mean a Western code page.
@@ -890,17 +893,25 @@ def likely_encoding(raw: bytes) -> str:
                 raw.decode(codec)
             except UnicodeDecodeError:
                 continue
-            name = {"gbk": "GBK/GB18030 (what Excel on Chinese Windows writes)"}.get(label, label)
-            return f"{name}; use `--encoding {label}`"
-    return "Latin-1/Windows-1252; use `--encoding cp1252`"
+            name = (
+                _("GBK/GB18030 (what Excel on Chinese Windows writes)") if label == "gbk" else label
+            )
+            return _("{name}; use `--encoding {label}`").format(name=name, label=label)
+    return _("Latin-1/Windows-1252; use `--encoding cp1252`")
 
 
 def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProblem:
     if encoding == DEFAULT_ENCODING:
         return EncodingProblem(
-            f"{source}: line {line} is not UTF-8 text; it looks like {likely_encoding(raw)}"
+            _("{source}: line {line} is not UTF-8 text; it looks like {likely}").format(
+                source=source, line=line, likely=likely_encoding(raw)
+            )
         )
-    return EncodingProblem(f"{source}: line {line} is not {encoding} text")
+    return EncodingProblem(
+        _("{source}: line {line} is not {encoding} text").format(
+            source=source, line=line, encoding=encoding
+        )
+    )
 
 
 def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:

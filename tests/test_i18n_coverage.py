@@ -121,3 +121,21 @@ def test_a_misspelt_team_column_is_refused_in_chinese(tmp_path: Path) -> None:
             incentive.load_roster(roster, teams=["class"])
         rendered = caught.value.diagnostics[0].render()
     assert "名单没有" in rendered and not english_left(rendered), rendered
+
+
+@pytest.mark.parametrize(
+    "raw", ["打卡".encode("gbk"), "打卡".encode("big5"), "café".encode("cp1252"), b"\xff\xfea\x00"]
+)
+def test_encoding_problems_are_chinese_in_chinese(raw: bytes) -> None:
+    import io
+
+    from incentive.diagnostics import EncodingProblem
+    from incentive.events import check_encoding, codec_name
+
+    with i18n.language("zh"), pytest.raises(EncodingProblem) as caught:
+        check_encoding(io.BytesIO(b"type,member,at\n" + raw + b"\n"), "export.csv")
+    assert "第 2 行不是 UTF-8 文本" in str(caught.value)
+    assert not english_left(str(caught.value)), str(caught.value)
+    with i18n.language("zh"), pytest.raises(EncodingProblem) as caught:
+        codec_name("klingon")
+    assert not english_left(str(caught.value)), str(caught.value)
