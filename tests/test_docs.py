@@ -241,19 +241,48 @@ def check_console(block: Block, root: Path = ROOT) -> None:
 
 
 def _renewed_output(expected: list[str], actual: list[str]) -> list[str] | None:
-    """The output to write for INCENTIVE_UPDATE_GOLDEN=1: the actual lines, or as
-    many first and last ones as the expected output shows around its one `...`;
-    None when it has more than one `...` (rewrite such a block by hand)."""
-    gaps = expected.count("...")
-    if gaps == 0:
+    """The output to write for INCENTIVE_UPDATE_GOLDEN=1: the actual lines, keeping the
+    shape of an output with `...`: as many first and last lines as it shows around its
+    gaps, and each run of lines between two gaps taken where the actual output is most
+    like it (a reason reworded, the same record). None when a run has no likeness."""
+    if "..." not in expected:
         return actual
-    if gaps > 1:
-        return None
-    cut = expected.index("...")
-    head, tail = actual[:cut], actual[len(actual) - (len(expected) - cut - 1) :]
+    runs: list[list[str]] = [[]]
+    for line in expected:
+        if line == "...":
+            runs.append([])
+        else:
+            runs[-1].append(line)
+    head, *middle, tail = runs
     if len(head) + len(tail) > len(actual):
         return actual
-    return [*head, "...", *tail]
+    renewed = actual[: len(head)]
+    cursor, end = len(head), len(actual) - len(tail)
+    for run in middle:
+        found = _most_alike(run, actual, cursor, end) if run else cursor
+        if found is None:
+            return None
+        renewed += ["...", *actual[found : found + len(run)]]
+        cursor = found + len(run)
+    return [*renewed, "...", *actual[end:]]
+
+
+def _most_alike(run: list[str], actual: list[str], start: int, end: int) -> int | None:
+    """Where in actual[start:end] the lines most like `run` begin (at least 60% alike)."""
+    starts = range(start, end - len(run) + 1)
+    if not starts:
+        return None
+    # the first line narrows it down cheaply; the whole run decides among the closest
+    first = sorted(starts, key=lambda i: -difflib.SequenceMatcher(None, run[0], actual[i]).ratio())
+    text = "\n".join(run)
+    best = max(
+        first[:5],
+        key=lambda i: difflib.SequenceMatcher(
+            None, text, "\n".join(actual[i : i + len(run)])
+        ).ratio(),
+    )
+    alike = difflib.SequenceMatcher(None, text, "\n".join(actual[best : best + len(run)]))
+    return best if alike.ratio() >= 0.6 else None
 
 
 class TerminalRunner(CliRunner):
@@ -548,6 +577,17 @@ def test_a_renewed_output_keeps_its_ellipsis() -> None:
     assert _renewed_output(["a", "b", "...", "y", "z"], ["c", "d"]) == ["c", "d"]
     assert _renewed_output(["x"], ["a", "b"]) == ["a", "b"]
     assert _renewed_output(["...", "x", "..."], ["a"]) is None
+    # a run between two gaps is found again where the output is most like it
+    before = [
+        '{"rank":1,"team":"red","reason":"1st of 2"}',
+        '{"rank":2,"team":"blue","reason":"2nd"}',
+    ]
+    after = [
+        '{"rank":1,"team":"red","reason":"第 1 名"}',
+        '{"rank":2,"team":"blue","reason":"第 2 名"}',
+    ]
+    actual = ["day 1", *[f'{{"rank":{i},"team":"x{i}"}}' for i in range(9)], *after, "end"]
+    assert _renewed_output(["...", *before, "..."], actual) == ["...", *after, "..."]
 
 
 def test_pages_in_docs_zh_are_chinese() -> None:

@@ -120,3 +120,13 @@ def test_slugs_follow_github() -> None:
     assert _slug("E0216 — 未知的事件类型") == "e0216--未知的事件类型"
     assert _slug("7. 用 `fmt` 整理格式") == "7-用-fmt-整理格式"
     assert _slug("run：运行方案") == "run运行方案"
+
+
+def test_the_round_trip_of_spellings_covers_the_chinese_docs() -> None:
+    from tests.test_spelling import SCHEME_TEXTS
+
+    names = {name for name, _ in SCHEME_TEXTS}
+    assert "docs/zh/examples/club.incentive" in names
+    assert "docs/zh/examples/errors/W0301.incentive" in names
+    assert any(name.startswith("docs/zh/tutorial.md#") for name in names)
+    assert any(name.startswith("docs/zh/cookbook-camp.md#") for name in names)
