@@ -567,3 +567,24 @@ def test_checking_an_english_scheme_never_builds_the_chinese_parser(tmp_path: Pa
     chinese = [*command[:-1], str(SCHEMES / "writing_camp_zh.incentive")]
     subprocess.run(chinese, env=env, check=True, capture_output=True)
     assert len(list(tmp_path.glob("parser-*.cache"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "names", "meant"),
+    [
+        ("做业", ["作业", "打卡"], "作业"),  # a homophone from the input method
+        ("打开", ["打卡", "发言"], "打卡"),
+        ("子数", ["字数", "点赞"], "字数"),
+        ("一斑", ["一班", "二班"], "一班"),
+        ("三斑", ["一班", "二班"], None),  # two characters off
+        ("做业", ["作业", "昨业"], None),  # two candidates one character off: no guess
+        ("ab", ["ac"], None),  # short ASCII names keep difflib's cutoff
+        ("作", ["做"], None),  # one character is too little to go on
+    ],
+)
+def test_a_short_chinese_name_one_character_off_is_suggested(
+    typed: str, names: list[str], meant: str | None
+) -> None:
+    from incentive.diagnostics import did_you_mean
+
+    assert did_you_mean(typed, names) == meant
