@@ -320,6 +320,11 @@ class Perk(Node):
 
 
 @dataclass(frozen=True)
+class EveryTime(Node):
+    """`badge "helper" every time`: the rule's perk on every matching event, not once."""
+
+
+@dataclass(frozen=True)
 class Inactive(Node):
     """`inactive 14 days`: flag a member with no matching event for that long."""
 
@@ -373,6 +378,7 @@ RuleClause: TypeAlias = (
     | Credit
     | Posts
     | Post
+    | EveryTime
 )
 
 

@@ -734,6 +734,7 @@ class _Checker:
         tiered = self._check_tiered(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
+        self._check_every_time(rule, perk, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
@@ -1015,7 +1016,11 @@ class _Checker:
                 perk.span,
                 _("write one rule for the points and one for the perk"),
             )
-        elif _first(rule, ast.Rank) is None and _first(rule, ast.Inactive) is None:
+        elif (
+            _first(rule, ast.Rank) is None
+            and _first(rule, ast.Inactive) is None
+            and (_first(rule, ast.EveryTime) is None or tiered)
+        ):
             self.bag.error(
                 "E0236",
                 _(
@@ -1030,6 +1035,51 @@ class _Checker:
                 else _('e.g. `at 10 {kind} "{perk}"`').format(kind=perk.kind, perk=perk.name),
             )
         return perk
+
+    def _check_every_time(self, rule: ast.RuleDecl, perk: ast.Perk | None, tiered: bool) -> None:
+        """`badge "helper" every time`: a per-event rule that gives its perk on each
+        matching event. Only a perk is given so (an award already pays per event), and
+        not by a rule that gives it when something is reached."""
+        every = _first(rule, ast.EveryTime)
+        if every is None:
+            return
+        for extra in [c for c in rule.clauses if isinstance(c, ast.EveryTime)][1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="every time"
+                ),
+                extra.span,
+                _("remove it: one `every time` already gives the perk on each event"),
+            )
+        if perk is None:
+            self.bag.error(
+                "E0260",
+                _(
+                    "`every time` gives a rule's perk on every matching event; rule `{rule}` "
+                    "has no perk"
+                ).format(rule=rule.name.value),
+                every.span,
+                _(
+                    "an `award` already pays on every matching event: remove `every time`, "
+                    'or give a perk: `badge "helper" every time`'
+                ),
+            )
+            return
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0260",
+                _(
+                    "`every time` belongs to a plain per-event rule, not a streak, milestone, "
+                    "rank, `inactive`, `inviter` or `credit` rule"
+                ),
+                every.span,
+                _(
+                    'remove `every time`, or write a second rule: `on ...  {kind} "{perk}" '
+                    "every time`"
+                ).format(kind=perk.kind, perk=perk.name),
+            )
 
     def _check_flags_and_referrals(
         self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
@@ -1637,6 +1687,7 @@ class _Checker:
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
+            every_time=_first(rule, ast.EveryTime) is not None,
         )
 
     @staticmethod

@@ -44,6 +44,7 @@ from incentive.rules import (
     _milestone,
     _streak,
     credited,
+    each_time,
     period_index,
     unread,
 )
@@ -376,6 +377,12 @@ class _Generator:
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
                     f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
+            elif rule.every_time:
+                self.plan.append(f"rule `{rule.name}`: a perk every time (the interpreter's step)")
+                w.line(
+                    f"s._take(out, each_time(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at)))"
+                )
             else:
                 self.award(rule, node)
             w.dedent()
@@ -615,6 +622,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "milestone": _milestone,
         "award": _award,
         "credited": credited,
+        "each_time": each_time,
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,

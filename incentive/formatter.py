@@ -219,6 +219,8 @@ def format_clause(
             return f"group {name.value}"
         case ast.Uncapped():
             return "uncapped"
+        case ast.EveryTime():
+            return "every time"
         case ast.Rank():
             if clause.pay is not None:
                 to = clause.pay
@@ -368,6 +370,8 @@ def format_clause_zh(clause: object) -> str:
             return f"额度组 {n(name.value)}"
         case ast.Uncapped():
             return "不设上限"
+        case ast.EveryTime():
+            return "每次"
         case ast.Rank(pay=ast.PayTo() as to):
             who = quote(to.member) if to.member is not None else n(_attribute(to).value)
             text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
@@ -620,7 +624,7 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 out,
                 f"{word} {name.value}",
                 item.span,
-                [(format_clause(c), c.span) for c in clauses],
+                _clause_lines(clauses, format_clause),
             )
         case ast.BoostDecl(name=name, clauses=boost_clauses):
             _block(
@@ -709,7 +713,7 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
                 out,
                 f"{_BLOCKS_ZH[type(item)]} {n(item.name.value)}",
                 item.span,
-                [(clause(c), c.span) for c in body],
+                _clause_lines(body, clause),
             )
 
 
@@ -723,6 +727,19 @@ _BLOCKS_ZH: dict[type, str] = {
     ast.TransferDecl: "转账规则",
     ast.CatalogueDecl: "礼品目录",
 }
+
+
+def _clause_lines(clauses: tuple[Any, ...], write: Any) -> list[tuple[str, Span]]:
+    """A block's clauses, one a line; `every time` right after a perk goes on the
+    perk's line (`badge "helper" every time`)."""
+    lines: list[tuple[str, Span]] = []
+    for index, clause in enumerate(clauses):
+        if isinstance(clause, ast.EveryTime) and index and isinstance(clauses[index - 1], ast.Perk):
+            text, span = lines[-1]
+            lines[-1] = (f"{text} {write(clause)}", span)
+        else:
+            lines.append((write(clause), clause.span))
+    return lines
 
 
 def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) -> None:

@@ -995,6 +995,9 @@ class _ToAst:
     def perk_kind(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
 
+    def every_time_clause(self, span: Span, children: list[Any]) -> ast.EveryTime:
+        return ast.EveryTime(span=span)
+
     # the ledger
     def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, days, unit, *rest = children

@@ -368,6 +368,7 @@ class RuleSpec:
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
+    every_time: bool = False  # `badge "helper" every time`: the perk on each matching event
 
 
 @dataclass(frozen=True)

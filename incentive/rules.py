@@ -86,6 +86,9 @@ def evaluate_rules(
                 program, member, event, attrs, day, rule, rule.milestone, stamp, claims
             )
             continue
+        if rule.every_time:
+            yield from each_time(program, member, event, attrs, day, rule, stamp)
+            continue
         if rule.credit is not None:
             assert members is not None, "a rule that credits another member needs them all"
             yield from credited(program, members, member, event, attrs, day, rule, stamp)
@@ -120,6 +123,41 @@ def credited(
         account = members[payee] = MemberState()  # a candidate who never acted is paid too
     why = f"from `{event.member}`"
     yield from _award(program, sender, payee, event, attrs, day, rule, stamp, why, account)
+
+
+def each_time(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+) -> Iterator[Record]:
+    """`badge "helper" every time`: the rule's perk on this event, within its limits
+    (`limit 1 per day`: at most one a day); each one counts toward them."""
+    assert rule.perk is not None
+    for limit in rule.limits:
+        if limit.key is not None and limit.key not in attrs:
+            reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
+            yield _refused(rule, event, stamp, reason, code="missing_attribute")
+            return
+    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    if full is not None:
+        yield _refused(rule, event, stamp, f"{full.describe()} reached", code="limit_reached")
+        return
+    use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+    yield from _pay(
+        program,
+        member,
+        event,
+        attrs,
+        day,
+        rule,
+        Payment(None, "down", rule.perk),
+        stamp,
+        "this event",
+    )
 
 
 def unread(

@@ -140,6 +140,7 @@ KEYWORDS_EN_TO_ZH = {
     "join": "分隔",
     "at": "达到",
     "every": "每满",
+    "time": "每次",
     "top": "前",
     "bottom": "倒数",
     "perk": "权益",

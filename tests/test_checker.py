@@ -200,6 +200,13 @@ CASES = [
     ),
     ("E0235", wrap("board classes { on hw }", "team class"), 3, "does not say how to rank"),
     ("E0236", wrap('rule w { on join perk "welcome pack" once }'), 3, "a perk is awarded by"),
+    ("E0260", wrap("rule h { on answer award 5 every time }"), 3, "has no perk"),
+    (
+        "E0260",
+        wrap('rule h { on answer milestone count at 3 badge "x" badge "y" every time }'),
+        3,
+        "a plain per-event rule",
+    ),
     ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
     ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
     ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),
