@@ -133,7 +133,7 @@ def each_time(
     day: date,
     rule: RuleSpec,
     stamp: str,
-) -> Iterator[Record]:
+) -> Iterator[Proposal | Record]:
     """`badge "helper" every time`: the rule's perk on this event, within its limits
     (`limit 1 per day`: at most one a day); each one counts toward them."""
     assert rule.perk is not None
