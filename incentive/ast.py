@@ -320,6 +320,14 @@ class Perk(Node):
 
 
 @dataclass(frozen=True)
+class Window(Node):
+    """`window 3 within 7 days`: N matching events within any D days of the calendar."""
+
+    count: int
+    days: int
+
+
+@dataclass(frozen=True)
 class EveryTime(Node):
     """`badge "helper" every time`: the rule's perk on every matching event, not once."""
 
@@ -379,6 +387,7 @@ RuleClause: TypeAlias = (
     | Posts
     | Post
     | EveryTime
+    | Window
 )
 
 

@@ -735,6 +735,7 @@ class _Checker:
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_every_time(rule, perk, tiered)
+        self._check_window(rule, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
@@ -1020,6 +1021,7 @@ class _Checker:
             _first(rule, ast.Rank) is None
             and _first(rule, ast.Inactive) is None
             and (_first(rule, ast.EveryTime) is None or tiered)
+            and (_first(rule, ast.Window) is None or tiered)
         ):
             self.bag.error(
                 "E0236",
@@ -1079,6 +1081,37 @@ class _Checker:
                     'remove `every time`, or write a second rule: `on ...  {kind} "{perk}" '
                     "every time`"
                 ).format(kind=perk.kind, perk=perk.name),
+            )
+
+    def _check_window(self, rule: ast.RuleDecl, tiered: bool) -> None:
+        """`window 3 within 7 days`: N matching events within any D days pay the rule's
+        award or perk, once per N events. A rule of its own kind: not a streak,
+        milestone, rank, `inactive`, `inviter`, `credit` or `every time` rule."""
+        windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
+        if not windows:
+            return
+        window = windows[0]
+        for extra in windows[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="window"
+                ),
+                extra.span,
+                _("a rule counts one window: write one rule per window"),
+            )
+        self._check_limit_like(window.count, _("a window's count"), window.span)
+        self._check_days(window.days, _("a window"), window.span)
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0261",
+                _(
+                    "a `window` rule pays when its events are reached; it is not a streak, "
+                    "milestone, rank, `inactive`, `inviter`, `credit` or `every time` rule"
+                ),
+                window.span,
+                _("write one rule for the window and another for the rest"),
             )
 
     def _check_flags_and_referrals(
@@ -1688,6 +1721,7 @@ class _Checker:
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
             every_time=_first(rule, ast.EveryTime) is not None,
+            window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
         )
 
     @staticmethod

@@ -47,6 +47,7 @@ from incentive.rules import (
     each_time,
     period_index,
     unread,
+    window,
 )
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
@@ -377,6 +378,12 @@ class _Generator:
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
                     f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
+            elif rule.window is not None:
+                self.plan.append(f"rule `{rule.name}`: a sliding window (the interpreter's step)")
+                w.line(
+                    f"s._take(out, window(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at)))"
+                )
             elif rule.every_time:
                 self.plan.append(f"rule `{rule.name}`: a perk every time (the interpreter's step)")
                 w.line(
@@ -623,6 +630,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "award": _award,
         "credited": credited,
         "each_time": each_time,
+        "window": window,
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,

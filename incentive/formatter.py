@@ -221,6 +221,8 @@ def format_clause(
             return "uncapped"
         case ast.EveryTime():
             return "every time"
+        case ast.Window(count=count, days=days):
+            return f"window {count} within {days} days"
         case ast.Rank():
             if clause.pay is not None:
                 to = clause.pay
@@ -372,6 +374,8 @@ def format_clause_zh(clause: object) -> str:
             return "不设上限"
         case ast.EveryTime():
             return "每次"
+        case ast.Window(count=count, days=days):
+            return f"任意{days}天内{count}次"
         case ast.Rank(pay=ast.PayTo() as to):
             who = quote(to.member) if to.member is not None else n(_attribute(to).value)
             text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"

@@ -308,6 +308,7 @@ _KEYWORD_GROUPS = (
                 "reason",
                 "credit",
                 "pay",
+                "window",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -378,7 +379,7 @@ _KEYWORD_GROUPS_ZH = (
     (
         frozenset(
             {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
-            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给"}
+            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意"}
         ),
         "a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)",
     ),
@@ -998,6 +999,10 @@ class _ToAst:
     def every_time_clause(self, span: Span, children: list[Any]) -> ast.EveryTime:
         return ast.EveryTime(span=span)
 
+    def window_clause(self, span: Span, children: list[Token]) -> ast.Window:
+        count, days = children
+        return ast.Window(_int(count), _int(days), span=span)
+
     # the ledger
     def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
         currency, days, unit, *rest = children
@@ -1365,6 +1370,10 @@ class _ToAstZh(_ToAst):
     def limit_clause_zh(self, span: Span, children: list[Any]) -> ast.Limit:
         period, count, key = children
         return self.limit_clause(span, [count, period, key])
+
+    def window_clause_zh(self, span: Span, children: list[Token]) -> ast.Window:
+        days, count = children
+        return self.window_clause(span, [count, days])
 
     def cap_clause_zh(self, span: Span, children: list[Token]) -> ast.Cap:
         period, points = children

@@ -369,6 +369,7 @@ class RuleSpec:
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
     every_time: bool = False  # `badge "helper" every time`: the perk on each matching event
+    window: tuple[int, int] | None = None  # `window 3 within 7 days`: (events, days)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,9 @@ def evaluate_rules(
                 program, member, event, attrs, day, rule, rule.milestone, stamp, claims
             )
             continue
+        if rule.window is not None:
+            yield from window(program, member, event, attrs, day, rule, stamp)
+            continue
         if rule.every_time:
             yield from each_time(program, member, event, attrs, day, rule, stamp)
             continue
@@ -158,6 +161,47 @@ def each_time(
         stamp,
         "this event",
     )
+
+
+def window(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`window 3 within 7 days`: when this event makes N matching events not yet used
+    within the last D days of the calendar (today one of them), pay the rule's award or
+    perk; those events are used up. The member's counter holds the unused events' days
+    (ordinals), at most N - 1 of them."""
+    assert rule.window is not None
+    needed, days = rule.window
+    key = f"window:{rule.name}"
+    first = day.toordinal() - days + 1
+    kept = [d for d in member.counters.get(key, ()) if d >= first]
+    kept.append(day.toordinal())
+    if len(kept) < needed:
+        member.counters[key] = kept
+        return
+    member.counters.pop(key, None)  # the events that pay are used up
+    why = f"{needed} matching events within {days} days"
+    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    if full is not None:
+        yield _refused(
+            rule, event, stamp, f"{full.describe()} reached: {why}", code="limit_reached"
+        )
+        return
+    payment = (
+        Payment(None, "down", rule.perk)
+        if rule.perk is not None
+        else Payment(rule.amount, rule.rounding)
+    )
+    paid = list(_pay(program, member, event, attrs, day, rule, payment, stamp, why, "window"))
+    if any(isinstance(p, Proposal) or p.kind in ("perk", "badge", "flag") for p in paid):
+        use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+    yield from paid
 
 
 def unread(

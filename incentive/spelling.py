@@ -141,6 +141,7 @@ KEYWORDS_EN_TO_ZH = {
     "at": "达到",
     "every": "每满",
     "time": "每次",
+    "window": "任意",
     "top": "前",
     "bottom": "倒数",
     "perk": "权益",

@@ -207,6 +207,12 @@ CASES = [
         3,
         "a plain per-event rule",
     ),
+    (
+        "E0261",
+        wrap("rule w { on hw window 3 within 7 days streak per day at 3 award 5 }"),
+        3,
+        "a `window` rule",
+    ),
     ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
     ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
     ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),

@@ -258,6 +258,7 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         ("每周预算 1923", "budget 1923 per week"),
         ("未活跃 14天 标记 \"不活跃\"", 'inactive 14 days flag "不活跃"'),
         ("徽章 \"热心\" 每次 每天限2次", 'badge "热心" every time limit 2 per day'),
+        ("任意7天内3次 奖励 10 每周限1次", "window 3 within 7 days award 10 limit 1 per week"),
         ("邀请人 来自 邀请.新人 7天内", "inviter from 邀请.新人 within 7 days"),
         ("冻结 7天 原因 备注", "pending 7 days reason 备注"),
         ("奖励 金额 / 10 金币 四舍五入", "award 金额 / 10 金币 round nearest"),

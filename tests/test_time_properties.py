@@ -867,6 +867,68 @@ def test_clock_conditions_and_limits_per_key_equal_brute_force(
         assert [(r.kind, r.events[0]) for r in records] == want
 
 
+# ---- sliding windows: N events within any D days (issue 18, from the Oasis tests) -------------
+
+
+@st.composite
+def window_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], int, int, bool, bool]:
+    """`rule w { on a [where x >= 1] window N within D days award x + 1 | badge "b"
+    [limit 1 per week] }` over three weeks around a DST change, a day boundary like 21:00."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    count, days = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    where, weekly = draw(st.booleans()), draw(st.booleans())
+    badge = draw(st.booleans())
+    parts = ["on a", *(["where x >= 1"] if where else []), f"window {count} within {days} days"]
+    parts.append('badge "b"' if badge else "award x + 1")
+    parts += ["limit 1 per week"] if weekly else []
+    scheme = (
+        f'scheme "w" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  rule w {{ " + "  ".join(parts) + " }\n}\n"
+    )
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    events = draw(event_streams(clock, centre - timedelta(days=10), 20, max_size=50))
+    return scheme, clock, events, count, days, where, weekly
+
+
+@SETTINGS
+@given(window_cases())
+def test_sliding_windows_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], int, int, bool, bool],
+) -> None:
+    """The oracle looks back over every matching event of the member since the last one
+    that paid (or was refused by the limit) and counts those on the D calendar days
+    ending with this event's day: N or more pay, once, and start a new count."""
+    scheme, clock, events, count, days, where, weekly = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    seen: dict[str, list[date]] = defaultdict(list)  # member -> days since the last payment
+    paid_weeks: set[tuple[str, date]] = set()
+    want = []
+    for e in in_order(events):
+        if e.type != "a" or (where and e.x < 1):
+            continue
+        day = clock.day_of(e.instant)
+        seen[e.member].append(day)
+        inside = [d for d in seen[e.member] if (day - d).days < days]
+        if len(inside) < count:
+            continue
+        seen[e.member] = []
+        week = (e.member, clock.key("week", day))
+        if weekly and week in paid_weeks:
+            want.append(("refused", e.id))
+            continue
+        paid_weeks.add(week)
+        want.append(("award" if "award" in scheme else "badge", e.id))
+        hours = (clock.start(day + timedelta(days=1)) - clock.start(day)).total_seconds() / 3600
+        event("paid on a DST day" if hours != 24 else "paid")
+    program = incentive.compile(scheme)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        assert [(r.kind, r.events[0]) for r in records] == want, engine
+
+
 # ---- closes: each period pays once; streaming with advance_to == batch -------------------------
 
 PERIOD_IN_REASON = re.compile(r"\((day|week) (\d{4}-\d{2}-\d{2})\)$")
