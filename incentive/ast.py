@@ -240,6 +240,15 @@ class Streak(Node):
 
 
 @dataclass(frozen=True)
+class Reaching(Node):
+    """`reaching 3` or `reaching 100 points` in a streak: a period counts when its
+    matching events number `count`, or their `attribute` sums to it."""
+
+    count: int
+    attribute: Name | None
+
+
+@dataclass(frozen=True)
 class Grace(Node):
     """`grace 1`: missed periods a streak survives (a streak freeze)."""
 
@@ -388,6 +397,7 @@ RuleClause: TypeAlias = (
     | Post
     | EveryTime
     | Window
+    | Reaching
 )
 
 

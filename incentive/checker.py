@@ -875,6 +875,7 @@ class _Checker:
                 # text unless declared: ids and names (a number needs `album: number`)
                 typer.infer(ast.Attribute(clause.key.value, span=clause.key.span), "text")
         self._check_credit(rule, typer)
+        self._check_reaching(rule, typer)
         if events:
             self.untyped.extend((events, node) for node in typer.untyped)
 
@@ -1082,6 +1083,33 @@ class _Checker:
                     "every time`"
                 ).format(kind=perk.kind, perk=perk.name),
             )
+
+    def _check_reaching(self, rule: ast.RuleDecl, typer: _Typer) -> None:
+        """`reaching 3 [words]`: a streak's periods count only when they reach it."""
+        found = [c for c in rule.clauses if isinstance(c, ast.Reaching)]
+        if not found:
+            return
+        reaching = found[0]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="reaching"
+                ),
+                extra.span,
+                _("keep one: `reaching 3` counts a period with 3 matching events"),
+            )
+        self._check_limit_like(reaching.count, _("a streak's threshold"), reaching.span)
+        if _first(rule, ast.Streak) is None:
+            self.bag.error(
+                "E0262",
+                _("`reaching` belongs to a `streak` rule: it says when a period counts"),
+                reaching.span,
+                _("e.g. `streak per week  reaching 100 points  at 3 award 50`"),
+            )
+        if reaching.attribute is not None:
+            read = ast.Attribute(reaching.attribute.value, span=reaching.attribute.span)
+            typer.expect(read, "number", "`reaching`")
 
     def _check_window(self, rule: ast.RuleDecl, tiered: bool) -> None:
         """`window 3 within 7 days`: N matching events within any D days pay the rule's
@@ -1781,6 +1809,8 @@ class _Checker:
             grace=grace.count if grace else 0,
             tiers=self._tiers(rule),
             every=(every.interval, _payment(every.award)) if every else None,
+            need=reaching.count if (reaching := _first(rule, ast.Reaching)) else None,
+            attribute=reaching.attribute.value if reaching and reaching.attribute else None,
         )
 
     def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:

@@ -46,6 +46,7 @@ from incentive.rules import (
     credited,
     each_time,
     period_index,
+    reaching,
     unread,
     window,
 )
@@ -361,7 +362,16 @@ class _Generator:
             w.line(f"# rule {rule.name!r}")
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.streak is not None:
+            if rule.streak is not None and rule.streak.need is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: streak of periods reaching a threshold "
+                    "(the interpreter's step)"
+                )
+                w.line(
+                    f"s._take(out, reaching(s.program, member, event, attrs, day, {node}, "
+                    f"{node}.streak, s._stamp(at)))"
+                )
+            elif rule.streak is not None:
                 self.plan.append(
                     f"rule `{rule.name}`: streak (the interpreter's step, once per period)"
                 )
@@ -631,6 +641,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "credited": credited,
         "each_time": each_time,
         "window": window,
+        "reaching": reaching,
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,

@@ -309,6 +309,7 @@ _KEYWORD_GROUPS = (
                 "credit",
                 "pay",
                 "window",
+                "reaching",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -379,7 +380,7 @@ _KEYWORD_GROUPS_ZH = (
     (
         frozenset(
             {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
-            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意"}
+            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意", "达标"}
         ),
         "a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)",
     ),
@@ -1250,6 +1251,10 @@ class _ToAst:
 
     def streak_clause(self, span: Span, children: list[Token]) -> ast.Streak:
         return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
+
+    def reaching_clause(self, span: Span, children: list[Any]) -> ast.Reaching:
+        count, attribute = children
+        return ast.Reaching(_int(count), _name(attribute) if attribute else None, span=span)
 
     def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
         return ast.Grace(_int(children[0]), span=span)

@@ -252,6 +252,10 @@ class StreakSpec:
     grace: int  # missed periods a streak survives in total
     tiers: tuple[tuple[int, Payment], ...]  # (length, payment), ascending
     every: tuple[int, Payment] | None
+    # `reaching 3 [words]`: a period counts when its matching events number (or their
+    # attribute sums to) at least this much; None: any matching event counts
+    need: int | None = None
+    attribute: str | None = None
 
 
 @dataclass(frozen=True)

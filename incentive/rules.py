@@ -78,6 +78,9 @@ def evaluate_rules(
                 if known is None:
                     yield from unread(program, rule, event, attrs, stamp)
                 continue
+        if rule.streak is not None and rule.streak.need is not None:
+            yield from reaching(program, member, event, attrs, day, rule, rule.streak, stamp)
+            continue
         if rule.streak is not None:
             yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
             continue
@@ -468,6 +471,42 @@ def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
     if period == "year":
         return key_day.year
     return key_day.year * 12 + key_day.month
+
+
+def reaching(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    streak: StreakSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`streak per week  reaching 100 points`: add the event to its period's count (or
+    sum); the event that makes the period reach the threshold moves the streak on, as a
+    period's first matching event does in a plain streak (_streak)."""
+    assert streak.need is not None
+    if streak.attribute is None:
+        step = Decimal(1)
+    elif streak.attribute in attrs:
+        step = attrs[streak.attribute]
+    else:
+        reason = f"the event has no `{streak.attribute}`, which the streak's `reaching` sums"
+        yield _refused(rule, event, stamp, reason, code="missing_attribute")
+        return
+    index = period_index(streak.period, day, program.calendar)
+    key = f"reaching:{rule.name}"
+    slot = member.counters.get(key)  # [period index, the period's total, reached (0/1)]
+    if slot is None or slot[0] != index:
+        slot = member.counters[key] = [index, "0", 0]
+    if slot[2]:
+        return  # this period already counts
+    total = Decimal(slot[1]) + step
+    slot[1] = str(total)
+    if total >= streak.need:
+        slot[2] = 1
+        yield from _streak(program, member, event, attrs, day, rule, streak, stamp)
 
 
 def _streak(

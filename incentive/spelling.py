@@ -142,6 +142,7 @@ KEYWORDS_EN_TO_ZH = {
     "every": "每满",
     "time": "每次",
     "window": "任意",
+    "reaching": "达标",
     "top": "前",
     "bottom": "倒数",
     "perk": "权益",

@@ -213,6 +213,12 @@ CASES = [
         3,
         "a `window` rule",
     ),
+    (
+        "E0262",
+        wrap("rule s { on hw reaching 3 milestone count at 5 award 10 }"),
+        3,
+        "belongs to a `streak` rule",
+    ),
     ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
     ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
     ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),

@@ -654,6 +654,7 @@ class StreakT:
     where: bool  # `where x >= 1`
     tiers: tuple[tuple[int, int], ...]  # (length, points), in file order
     every: tuple[int, int] | None
+    reaching: tuple[int, bool] | None = None  # `reaching N [x]`: (N, sums x)
 
     def clock(self) -> OracleClock:
         return OracleClock(self.zone, self.day_ends, self.week_start)
@@ -663,6 +664,8 @@ class StreakT:
         if self.where:
             parts.append("where x >= 1")
         parts.append(f"streak per {self.period}")
+        if self.reaching is not None:
+            parts.append(f"reaching {self.reaching[0]}" + (" x" if self.reaching[1] else ""))
         if self.grace is not None:
             parts.append(f"grace {self.grace}")
         parts.extend(f"at {k} award {p}" for k, p in self.tiers)
@@ -795,6 +798,42 @@ def test_streaks_equal_calendar_days(data: st.DataObject) -> None:
     assert [g[:8] for g in got] == [w[:8] for w in want]
     for g, w in zip(got, want, strict=True):
         assert g[8] == w[8] if g[0] == "streak" else g[8].startswith(w[8]), (g, w)
+
+
+@SETTINGS
+@given(st.data())
+def test_streaks_of_periods_reaching_a_threshold_equal_brute_force(data: st.DataObject) -> None:
+    """`streak per day|week reaching N [x]`: the oracle sums each member's matching events
+    per local period in time order; the event that brings a period to N is the one that
+    moves the streak, as a period's first event does in a plain streak (same oracle)."""
+    scheme = data.draw(streak_schemes(), label="scheme")
+    scheme = replace(scheme, reaching=(data.draw(st.integers(1, 5)), data.draw(st.booleans())))
+    events = data.draw(streak_streams(scheme), label="events")
+    note(scheme.text())
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    assert scheme.reaching is not None
+    need, sums = scheme.reaching
+    clock = scheme.clock()
+    totals: Counter[tuple[str, date]] = Counter()
+    steps = []
+    for e in in_order(events):
+        if e.type != "a" or (scheme.where and e.x < 1):
+            continue
+        period = (e.member, clock.key(scheme.period, clock.day_of(e.instant)))
+        before = totals[period]
+        totals[period] += e.x if sums else 1
+        if before < need <= totals[period]:
+            steps.append(e)
+    want = expected_streak_records(replace(scheme, where=False), steps)
+    program = incentive.compile(scheme.text())
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        got = [
+            (r.kind, r.at, r.member, r.rule, r.points, r.balance, r.streak, r.events, r.reason)
+            for r in records
+        ]
+        assert [g[:8] for g in got] == [w[:8] for w in want], engine
+        event("a reached period" if want else "no period reached")
 
 
 # ---- time of day, weekday and limits per key (issue 18) -----------------------------------------
