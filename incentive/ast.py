@@ -337,6 +337,14 @@ class Window(Node):
 
 
 @dataclass(frozen=True)
+class First(Node):
+    """`first 3 per week`: the first K members with a matching event in the period win."""
+
+    count: int
+    period: PeriodName | None  # None: once, for the whole run
+
+
+@dataclass(frozen=True)
 class EveryTime(Node):
     """`badge "helper" every time`: the rule's perk on every matching event, not once."""
 
@@ -398,6 +406,7 @@ RuleClause: TypeAlias = (
     | EveryTime
     | Window
     | Reaching
+    | First
 )
 
 

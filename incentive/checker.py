@@ -736,6 +736,7 @@ class _Checker:
         perk = self._check_perk(rule, award, tiered)
         self._check_every_time(rule, perk, tiered)
         self._check_window(rule, tiered)
+        self._check_first(rule, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
@@ -1023,6 +1024,7 @@ class _Checker:
             and _first(rule, ast.Inactive) is None
             and (_first(rule, ast.EveryTime) is None or tiered)
             and (_first(rule, ast.Window) is None or tiered)
+            and (_first(rule, ast.First) is None or tiered)
         ):
             self.bag.error(
                 "E0236",
@@ -1110,6 +1112,37 @@ class _Checker:
         if reaching.attribute is not None:
             read = ast.Attribute(reaching.attribute.value, span=reaching.attribute.span)
             typer.expect(read, "number", "`reaching`")
+
+    def _check_first(self, rule: ast.RuleDecl, tiered: bool) -> None:
+        """`first 3 per week`: a challenge the first K members of each period win, at
+        their event. A per-event rule of its own kind, paying an award or a perk."""
+        found = [c for c in rule.clauses if isinstance(c, ast.First)]
+        if not found:
+            return
+        first = found[0]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="first"
+                ),
+                extra.span,
+                _("a challenge has one number of winners: keep one `first`"),
+            )
+        self._check_limit_like(first.count, _("a number of winners"), first.span)
+        self._check_period(first.period, first.span)
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime, ast.Window)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0263",
+                _(
+                    "a `first` rule pays the first members at their event; it is not a "
+                    "streak, milestone, rank, `inactive`, `inviter`, `credit`, `every time` "
+                    "or `window` rule"
+                ),
+                first.span,
+                _("write one rule for the challenge and another for the rest"),
+            )
 
     def _check_window(self, rule: ast.RuleDecl, tiered: bool) -> None:
         """`window 3 within 7 days`: N matching events within any D days pay the rule's
@@ -1750,6 +1783,7 @@ class _Checker:
             post=_post_spec(_first(rule, ast.Post)),
             every_time=_first(rule, ast.EveryTime) is not None,
             window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
+            first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,
         )
 
     @staticmethod
@@ -1849,6 +1883,8 @@ class _Checker:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
+        if spec.first is not None:
+            return  # bounded by construction: K winners per period
         if spec.amount is None:
             return  # pays no points (a flag)
         if _never_positive(spec.amount):

@@ -45,6 +45,7 @@ from incentive.rules import (
     _streak,
     credited,
     each_time,
+    first_winners,
     period_index,
     reaching,
     unread,
@@ -388,6 +389,14 @@ class _Generator:
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
                     f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
+            elif rule.first is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: the first members win (the interpreter's step)"
+                )
+                w.line(
+                    f"s._take(out, first_winners(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at), state.invites))"
+                )
             elif rule.window is not None:
                 self.plan.append(f"rule `{rule.name}`: a sliding window (the interpreter's step)")
                 w.line(
@@ -641,6 +650,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "credited": credited,
         "each_time": each_time,
         "window": window,
+        "first_winners": first_winners,
         "reaching": reaching,
         "redeem": redeem,
         "grant": grant,

@@ -223,6 +223,8 @@ def format_clause(
             return "every time"
         case ast.Window(count=count, days=days):
             return f"window {count} within {days} days"
+        case ast.First(count=count, period=period):
+            return f"first {count}" + (f" per {period}" if period else "")
         case ast.Rank():
             if clause.pay is not None:
                 to = clause.pay
@@ -378,6 +380,8 @@ def format_clause_zh(clause: object) -> str:
             return "每次"
         case ast.Window(count=count, days=days):
             return f"任意{days}天内{count}次"
+        case ast.First(count=count, period=period):
+            return (PERIODS_ZH[period] if period else "") + f"最先{count}名"
         case ast.Rank(pay=ast.PayTo() as to):
             who = quote(to.member) if to.member is not None else n(_attribute(to).value)
             text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"

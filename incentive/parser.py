@@ -310,6 +310,7 @@ _KEYWORD_GROUPS = (
                 "pay",
                 "window",
                 "reaching",
+                "first",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -380,7 +381,7 @@ _KEYWORD_GROUPS_ZH = (
     (
         frozenset(
             {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
-            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意", "达标"}
+            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意", "达标", "最先"}
         ),
         "a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)",
     ),
@@ -1000,6 +1001,10 @@ class _ToAst:
     def every_time_clause(self, span: Span, children: list[Any]) -> ast.EveryTime:
         return ast.EveryTime(span=span)
 
+    def first_clause(self, span: Span, children: list[Any]) -> ast.First:
+        count, period = children
+        return ast.First(_int(count), period, span=span)
+
     def window_clause(self, span: Span, children: list[Token]) -> ast.Window:
         count, days = children
         return ast.Window(_int(count), _int(days), span=span)
@@ -1375,6 +1380,10 @@ class _ToAstZh(_ToAst):
     def limit_clause_zh(self, span: Span, children: list[Any]) -> ast.Limit:
         period, count, key = children
         return self.limit_clause(span, [count, period, key])
+
+    def first_clause_zh(self, span: Span, children: list[Any]) -> ast.First:
+        period, count = children
+        return self.first_clause(span, [count, period])
 
     def window_clause_zh(self, span: Span, children: list[Token]) -> ast.Window:
         days, count = children

@@ -374,6 +374,8 @@ class RuleSpec:
     post: PostSpec | None = None  # a board's chat post (does not change its records)
     every_time: bool = False  # `badge "helper" every time`: the perk on each matching event
     window: tuple[int, int] | None = None  # `window 3 within 7 days`: (events, days)
+    # `first 3 per week`: the first K members in each period win (None: once, ever)
+    first: tuple[int, ast.PeriodName | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -89,6 +89,10 @@ def evaluate_rules(
                 program, member, event, attrs, day, rule, rule.milestone, stamp, claims
             )
             continue
+        if rule.first is not None:
+            assert claims is not None, "a challenge needs the claims of every member"
+            yield from first_winners(program, member, event, attrs, day, rule, stamp, claims)
+            continue
         if rule.window is not None:
             yield from window(program, member, event, attrs, day, rule, stamp)
             continue
@@ -164,6 +168,70 @@ def each_time(
         stamp,
         "this event",
     )
+
+
+def first_winners(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+    claims: dict[str, dict[str, list[Any]]],
+) -> Iterator[Proposal | Record]:
+    """`first 3 per week  award prize`: the event's member wins if fewer than K members
+    have won this period and they have not; the award (read from this event) or perk is
+    paid at once. An event that pays nothing (a limit, a missing prize, 0) does not win.
+
+    `claims` (state.invites): "first:RULE" -> {period key: [the winners, in order]};
+    only the current period's list is kept."""
+    assert rule.first is not None
+    places, period = rule.first
+    period_key = program.calendar.period_key(period, day)
+    table = claims.setdefault(f"first:{rule.name}", {})
+    winners = table.get(period_key)
+    if winners is None:
+        table.clear()  # events come in time order: an earlier period is over
+        winners = table[period_key] = []
+    scope = "" if period is None else f" this {period}"
+    if event.member in winners:
+        reason = f"already one of the first {places}{scope}"
+        yield _refused(rule, event, stamp, reason, code="limit_reached")
+        return
+    if len(winners) >= places:
+        reason = f"the first {places}{scope} have won"
+        yield _refused(rule, event, stamp, reason, code="limit_reached")
+        return
+    place = len(winners) + 1
+    why = f"{_ordinal(place)} of the first {places}{scope}"
+    if rule.perk is not None:
+        paid: list[Proposal | Record] = list(
+            _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                Payment(None, "down", rule.perk),
+                stamp,
+                why,
+            )
+        )
+    else:
+        paid = [
+            replace(p, code="first") if isinstance(p, Proposal) else p
+            for p in _award(program, member, event.member, event, attrs, day, rule, stamp, why)
+        ]
+    if any(isinstance(p, Proposal) or p.kind in ("perk", "badge", "flag") for p in paid):
+        winners.append(event.member)
+    yield from paid
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def window(

@@ -219,6 +219,12 @@ CASES = [
         3,
         "belongs to a `streak` rule",
     ),
+    (
+        "E0263",
+        wrap("rule q { on hw first 3 per week window 2 within 7 days award 10 }"),
+        3,
+        "a `first` rule",
+    ),
     ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
     ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
     ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),

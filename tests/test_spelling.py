@@ -262,6 +262,8 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         ("每周连续 达标 100 积分 达到 3 奖励 50",
          "streak per week reaching 100 积分 at 3 award 50"),
         ("每天连续 达标 3 达到 5 徽章 \"稳\"", 'streak per day reaching 3 at 5 badge "稳"'),
+        ("每周最先3名 奖励 奖金", "first 3 per week award 奖金"),
+        ("最先1名 徽章 \"先锋\"", 'first 1 badge "先锋"'),
         ("邀请人 来自 邀请.新人 7天内", "inviter from 邀请.新人 within 7 days"),
         ("冻结 7天 原因 备注", "pending 7 days reason 备注"),
         ("奖励 金额 / 10 金币 四舍五入", "award 金额 / 10 金币 round nearest"),
