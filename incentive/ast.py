@@ -13,7 +13,7 @@ from typing import Literal, TypeAlias
 
 from incentive.diagnostics import NO_SPAN, Span
 
-PeriodName = Literal["day", "week", "month", "year", "season"]
+PeriodName = Literal["day", "week", "month", "quarter", "year", "season"]
 RoundingMode = Literal["down", "up", "nearest"]
 
 

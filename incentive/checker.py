@@ -82,7 +82,11 @@ _NESTED_PERIODS = {
     ("week", "season"),
     ("month", "year"),
     ("month", "season"),
-    *((period, None) for period in ("day", "week", "month", "year", "season")),
+    ("day", "quarter"),
+    ("month", "quarter"),
+    ("quarter", "year"),
+    ("quarter", "season"),
+    *((period, None) for period in ("day", "week", "month", "quarter", "year", "season")),
 }
 
 

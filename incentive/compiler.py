@@ -683,7 +683,7 @@ def explain_plan(program: Program) -> str:
 
 
 def _periods() -> tuple[ast.PeriodName | None, ...]:
-    return ("day", "week", "month", "year", "season", None)
+    return ("day", "week", "month", "quarter", "year", "season", None)
 
 
 class CompiledSession:
@@ -730,7 +730,7 @@ class CompiledSession:
         self._keys = {period: calendar.period_key(period, day) for period in _periods()}
         self._day_text = day.isoformat()
         self._streaks = {
-            p: period_index(p, day, calendar) for p in ("day", "week", "month", "year")
+            p: period_index(p, day, calendar) for p in ("day", "week", "month", "quarter", "year")
         }
         return day
 

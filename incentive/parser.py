@@ -252,13 +252,13 @@ _TERMINAL_WORDS = {
     "COMPARE": N_("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)"),
     "ADD_OP": N_("`+` or `-`"),
     "MUL_OP": N_("`*` or `/`"),
-    "PERIOD": N_("a period (`day`, `week`, `month`, `year`, `season`)"),
+    "PERIOD": N_("a period (`day`, `week`, `month`, `quarter`, `year`, `season`)"),
     "ROUNDING_MODE": N_("`down`, `up` or `nearest`"),
     "$END": N_("the end of the file"),
 }
 # Words a misspelling may be near, for terminals that are alternatives of words.
 _TERMINAL_CHOICES = {
-    "PERIOD": ("day", "week", "month", "year", "season"),
+    "PERIOD": ("day", "week", "month", "quarter", "year", "season"),
     "ROUNDING_MODE": ("down", "up", "nearest"),
 }
 
@@ -347,8 +347,10 @@ _KEYWORD_GROUPS = (
 
 # The Chinese spelling's terminals in words, and its groups of keywords.
 _TERMINAL_WORDS_ZH = {
-    "PERIOD": "a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)",
-    "PERIOD_END": "the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)",
+    "PERIOD": "a period (`每天`, `每周`, `每月`, `每季度`, `每年`, `每赛季`)",
+    "PERIOD_END": (
+        "the end of a period (`到日末`, `到周末`, `到月末`, `到季末`, `到年末`, `到赛季末`)"
+    ),
     "STREAK_ZH": "a streak (`每天连续`, `每周连续`, ...)",
     "ROUNDING_MODE": "`向下取整`, `向上取整` or `四舍五入`",
     "TOP": "`前`",
@@ -369,7 +371,7 @@ _TERMINAL_WORDS_ZH = {
     "NAME": "a name",
 }
 _TERMINAL_CHOICES_ZH = {
-    "PERIOD": ("每天", "每周", "每月", "每年", "每赛季"),
+    "PERIOD": ("每天", "每周", "每月", "每季度", "每年", "每赛季"),
     "ROUNDING_MODE": ("向下取整", "向上取整", "四舍五入"),
     "TOP": ("前",),
     "BOTTOM": ("倒数",),

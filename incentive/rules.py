@@ -538,6 +538,8 @@ def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
         return date.fromisoformat(calendar.period_key("week", key_day)).toordinal() // 7
     if period == "year":
         return key_day.year
+    if period == "quarter":
+        return key_day.year * 4 + (key_day.month - 1) // 3
     return key_day.year * 12 + key_day.month
 
 

@@ -127,10 +127,22 @@ class OracleClock:
         """A day's period, named by its first day."""
         if period == "day":
             return day
+        if period == "quarter":  # January, April, July, October
+            return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
         return day - timedelta(days=(day.weekday() - self.week_start) % 7)
 
     def last_day(self, period: str, key: date) -> date:
+        if period == "quarter":
+            following = date(key.year + key.month // 10, (key.month + 2) % 12 + 1, 1)
+            return following - timedelta(days=1)
         return key if period == "day" else key + timedelta(days=6)
+
+    @staticmethod
+    def label(period: str, key: date) -> str:
+        """How a record's reason names the period: its first day, or `2026-Q2`."""
+        if period == "quarter":
+            return f"{key.year}-Q{(key.month - 1) // 3 + 1}"
+        return key.isoformat()
 
     def close(self, period: str, key: date) -> datetime:
         return self.start(self.last_day(period, key) + timedelta(days=1))
@@ -535,7 +547,7 @@ def expected_ranks(scheme: RankSchemeT, clock: OracleClock, events: list[Ev]) ->
                         events=(standing.event,) if standing.event else (),
                         value=None if rule.measure == "earliest" else _value_text(standing.value),
                         entrants=len(ranked),
-                        where=f"({rule.period} {key.isoformat()})",
+                        where=f"({rule.period} {clock.label(rule.period, key)})",
                     )
                 )
                 earned.append((closes_at, member, last_day, amount, rule.name))
@@ -966,6 +978,78 @@ def test_sliding_windows_equal_brute_force(
     for engine in ("interpreter", "compiled"):
         records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
         assert [(r.kind, r.events[0]) for r in records] == want, engine
+
+
+# ---- quarters (issue 18): ranks and limits per calendar quarter ------------------------------
+
+# Quarter edges, with the late-March and October DST changes of London and New York nearby.
+QUARTER_EDGES = tuple(
+    date(year, month, 1) for year in (2024, 2026, 2029) for month in (1, 4, 7, 10)
+)
+
+
+def test_the_oracle_s_quarters() -> None:
+    clock = OracleClock("UTC", "00:00")
+    assert clock.key("quarter", date(2026, 5, 17)) == date(2026, 4, 1)
+    assert clock.last_day("quarter", date(2026, 10, 1)) == date(2026, 12, 31)
+    assert clock.last_day("quarter", date(2026, 1, 1)) == date(2026, 3, 31)
+
+
+@SETTINGS
+@given(st.data())
+def test_quarter_ranks_equal_brute_force(data: st.DataObject) -> None:
+    """Member ranks per quarter over a stream that crosses a quarter's end (the same
+    oracle as per day and week; the quarter's key and close by calendar arithmetic)."""
+    scheme = data.draw(rank_schemes(teams=False), label="scheme")
+    centre = data.draw(st.sampled_from(QUARTER_EDGES))
+    rules = tuple(replace(r, period="quarter") if isinstance(r, RankT) else r for r in scheme.rules)
+    scheme = replace(scheme, rules=rules, centre=centre)
+    events = data.draw(event_streams(scheme.clock(), scheme.first, span=11), label="events")
+    records = check_ranks(scheme, events)
+    event("a quarter closed" if any(r.kind == "rank" for r in records) else "no rank")
+
+
+@SETTINGS
+@given(st.data())
+def test_quarter_limits_and_caps_equal_brute_force(data: st.DataObject) -> None:
+    """`award x + 1  limit N per quarter  cap C per quarter`: the oracle counts each
+    member's awards and points per quarter of the local day, by both evaluators."""
+    zone = data.draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = data.draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    count, cap = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 12))
+    scheme = (
+        f'scheme "q" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  rule q {{ on a  award x + 1  limit {count} per quarter  cap {cap} per quarter }}\n}}\n"
+    )
+    centre = data.draw(st.sampled_from(QUARTER_EDGES))
+    events = data.draw(event_streams(clock, centre - timedelta(days=6), 12), label="events")
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    used: Counter[tuple[str, date]] = Counter()
+    paid: Counter[tuple[str, date]] = Counter()
+    want: list[tuple[str, str, int | None]] = []
+    for e in in_order(events):
+        if e.type != "a":
+            continue
+        key = (e.member, clock.key("quarter", clock.day_of(e.instant)))
+        if used[key] >= count:
+            want.append(("refused", e.id, None))
+            continue
+        used[key] += 1
+        room = cap - paid[key]
+        if room <= 0:
+            want.append(("refused", e.id, e.x + 1))
+            continue
+        granted = min(room, e.x + 1)
+        paid[key] += granted
+        want.append(("award", e.id, granted))
+        if granted < e.x + 1:
+            want.append(("cut", e.id, e.x + 1 - granted))
+    program = incentive.compile(scheme)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        assert [(r.kind, r.events[0], r.points) for r in records] == want, engine
 
 
 # ---- closes: each period pays once; streaming with advance_to == batch -------------------------
