@@ -109,6 +109,14 @@ class TimezoneDecl(Node):
 
 
 @dataclass(frozen=True)
+class MemberZoneDecl(Node):
+    """`timezone from tz`: `hour` and `weekday` in the member's zone, named by the event's
+    attribute (else the roster's column) of that name."""
+
+    attribute: Name
+
+
+@dataclass(frozen=True)
 class DayDecl(Node):
     """`day ends 21:00`: the local time at which each day closes (text as written)."""
 
@@ -667,6 +675,7 @@ class BoostDecl(Node):
 Item: TypeAlias = (
     CurrencyDecl
     | TimezoneDecl
+    | MemberZoneDecl
     | DayDecl
     | WeekDecl
     | SeasonDecl

@@ -257,6 +257,7 @@ class _Checker:
         self._check_rank_sources()
         boosts = self._check_boosts()
         self._type_boost_conditions(boosts)
+        member_zone = self._member_zone()
         for group_name, group in self.groups.items():
             if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
@@ -298,6 +299,7 @@ class _Checker:
             levels=levels,
             seed=seed,
             clock=tuple(sorted(self.clock_reads)),
+            member_zone=member_zone,
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             reversals=tuple(self.reversal_specs),
@@ -1044,6 +1046,41 @@ class _Checker:
                 else _('e.g. `at 10 {kind} "{perk}"`').format(kind=perk.kind, perk=perk.name),
             )
         return perk
+
+    def _member_zone(self) -> str | None:
+        """`timezone from tz`: once; the attribute holds zone names (text)."""
+        found = self._single(ast.MemberZoneDecl, "timezone from")
+        if not isinstance(found, ast.MemberZoneDecl):
+            return None
+        name = found.attribute.value
+        for event in self.scheme.items:
+            if not isinstance(event, ast.EventsDecl):
+                continue
+            for declared in event.events:
+                for attr in declared.attributes:
+                    if attr.name.value == name and attr.type.value != "text":
+                        self.bag.error(
+                            "E0264",
+                            _(
+                                "`timezone from {name}` reads zone names, but `{name}` is "
+                                "declared {kind}"
+                            ).format(name=name, kind=attr.type.value),
+                            attr.span,
+                            _('declare it `{name}: text` (a zone such as "Asia/Shanghai")').format(
+                                name=name
+                            ),
+                        )
+        if not self.clock_reads:
+            self.bag.error(
+                "E0264",
+                _(
+                    "`timezone from {name}` sets the zone of `hour` and `weekday`, but no "
+                    "condition reads them"
+                ).format(name=name),
+                found.span,
+                _("e.g. `where hour between 20 and 22`; or remove `timezone from`"),
+            )
+        return name
 
     def _check_every_time(self, rule: ast.RuleDecl, perk: ast.Perk | None, tiered: bool) -> None:
         """`badge "helper" every time`: a per-event rule that gives its perk on each

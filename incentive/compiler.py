@@ -32,7 +32,14 @@ from incentive.catalogues import shop, unmatched
 from incentive.engine import Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
-from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
+from incentive.intake import (
+    bad_event,
+    bad_line_record,
+    coerce,
+    failed_event,
+    member_clock,
+    mistyped,
+)
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_pay, track_rank, track_reached
 from incentive.records import Record
@@ -279,6 +286,12 @@ class _Generator:
         if program.clock:
             # `weekday` and `hour` as the interpreter's read_attributes computes them
             w.line(f"attrs.update(s.program.calendar.clock(event.at, {program.clock!r}))")
+        if program.member_zone is not None:
+            # `timezone from tz`: `hour` and `weekday` in the member's zone (intake)
+            w.line("clock = member_clock(s.program, event, s._reference._zones)")
+            w.line("if isinstance(clock, str):")
+            w.line("    return [bad_event(event, clock, s.program.calendar)]")
+            w.line("attrs.update(clock)")
         w.line("at = event.at")
         w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
         w.line("    day = s._day")
@@ -649,6 +662,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "award": _award,
         "credited": credited,
         "each_time": each_time,
+        "member_clock": member_clock,
+        "bad_event": bad_event,
         "window": window,
         "first_winners": first_winners,
         "reaching": reaching,

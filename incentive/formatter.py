@@ -541,6 +541,8 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, "currency " + ", ".join(n.value for n in names), item.span)
         case ast.TimezoneDecl(zone=zone):
             out.emit(ind, f"timezone {quote(zone)}", item.span)
+        case ast.MemberZoneDecl(attribute=attribute):
+            out.emit(ind, f"timezone from {attribute.value}", item.span)
         case ast.DayDecl(ends=ends):
             out.emit(ind, f"day ends {ends}", item.span)
         case ast.WeekDecl(starts=starts):
@@ -656,6 +658,8 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, "货币 " + ", ".join(n(x.value) for x in names), item.span)
         case ast.TimezoneDecl(zone=zone):
             out.emit(ind, f"时区 {quote(zone)}", item.span)
+        case ast.MemberZoneDecl(attribute=attribute):
+            out.emit(ind, f"时区 来自 {n(attribute.value)}", item.span)
         case ast.DayDecl(ends=ends):
             out.emit(ind, f"每天截止 {ends}", item.span)
         case ast.WeekDecl(starts=starts):

@@ -903,6 +903,9 @@ class _ToAst:
     def timezone_decl(self, span: Span, children: list[Token]) -> ast.TimezoneDecl:
         return ast.TimezoneDecl(_unquote(children[0]), span=span)
 
+    def member_zone_decl(self, span: Span, children: list[Token]) -> ast.MemberZoneDecl:
+        return ast.MemberZoneDecl(_name(children[0]), span=span)
+
     def day_decl(self, span: Span, children: list[Token]) -> ast.DayDecl:
         return ast.DayDecl(str(children[0]), span=span)
 

@@ -400,6 +400,9 @@ class Program:
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     clock: tuple[str, ...] = ()  # the CLOCK_ATTRIBUTES some condition reads; (): none
+    # `timezone from tz`: the event attribute (else roster column) naming the member's
+    # own zone, in which `hour` and `weekday` are read; None: the scheme's zone
+    member_zone: str | None = None
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

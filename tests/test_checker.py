@@ -225,6 +225,16 @@ CASES = [
         3,
         "a `first` rule",
     ),
+    ("E0264", wrap("rule o { on m award 5 }", "timezone from tz"), 2, "no condition reads them"),
+    (
+        "E0264",
+        wrap(
+            "rule o { on m where hour > 20 award 5 }",
+            "timezone from tz\n  events { m(tz: number) }",
+        ),
+        3,
+        "reads zone names",
+    ),
     ("E0237", wrap("redeem gifts { on redeem minimum 100 }"), 3, "which attribute holds"),
     ("E0238", wrap("grants applause { on grant }"), 3, "gives nobody an allowance"),
     ("E0239", wrap("levels { newcomer 0 core 500 regular 100 }"), 3, "is not above `core`"),

@@ -291,6 +291,13 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         " for 签到 }\n}\n"
     )
     assert header_zh.items == header_en.items
+    zones_zh = incentive.parse(
+        '方案 "x" {\n  时区 来自 tz\n  规则 r { 当 a 条件 hour > 20 奖励 1 }\n}\n'
+    )
+    zones_en = incentive.parse(
+        'scheme "x" {\n  timezone from tz\n  rule r { on a where hour > 20 award 1 }\n}\n'
+    )
+    assert zones_zh.items == zones_en.items
     board_zh = incentive.parse(
         '方案 "x" {\n  榜单 b { 每赛季 按积分 小组 每天公布\n'
         '    播报 "各组金币" 每行 "{rank}. {name}" 分隔 "、" 定时 9:00 }\n'
