@@ -184,12 +184,13 @@ def first_winners(
     have won this period and they have not; the award (read from this event) or perk is
     paid at once. An event that pays nothing (a limit, a missing prize, 0) does not win.
 
-    `claims` (state.invites): "first:RULE" -> {period key: [the winners, in order]};
-    only the current period's list is kept."""
+    `claims` (state.invites): RULE -> {period key: [the winners, in order]}; only the
+    current period's list is kept (a rule is either a challenge or a distinct milestone,
+    so their tables never meet)."""
     assert rule.first is not None
     places, period = rule.first
     period_key = program.calendar.period_key(period, day)
-    table = claims.setdefault(f"first:{rule.name}", {})
+    table = claims.setdefault(rule.name, {})  # by the rule's name: renames carry it
     winners = table.get(period_key)
     if winners is None:
         table.clear()  # events come in time order: an earlier period is over
