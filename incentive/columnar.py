@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from incentive import ast
+from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS, Event
@@ -55,8 +56,10 @@ from incentive.expressions import (
 )
 from incentive.program import (
     BoostSpec,
+    BudgetSpec,
     CapSpec,
     LimitSpec,
+    MilestoneSpec,
     Payment,
     Program,
     RankSpec,
@@ -65,10 +68,12 @@ from incentive.program import (
     ValueType,
 )
 from incentive.ranks import ordinal
-from incentive.records import outcome_kind
+from incentive.records import Record, outcome_kind
 from incentive.rules import Proposal, period_index
 from incentive.rules import _award as award_step
-from incentive.state import MemberState, local_time
+from incentive.rules import _milestone as milestone_step
+from incentive.rules import _streak as streak_step
+from incentive.state import EngineState, MemberState, local_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -141,6 +146,8 @@ _READ: dict[type, set[str]] = {
     RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
     Payment: {"amount", "rounding", "perk"},
     BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
+    BudgetSpec: {"owner", "points", "currency", "period"},
+    MilestoneSpec: {"attribute", "period", "tiers", "distinct"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -189,21 +196,25 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts]
+    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts, *rule.budgets]
     if rule.streak is not None:
         specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
         specs += [rule.streak.every[1]] if rule.streak.every else []
     if rule.rank is not None:
         specs.append(rule.rank)
+    if rule.milestone is not None:
+        specs += [rule.milestone, *(p for _, p in rule.milestone.tiers)]
     why = [f"`{name}`" for spec in specs for name in _unread(spec)]
-    periods = [x.period for x in (*rule.limits, *rule.caps, rule.streak, rule.rank) if x]
+    periods = [
+        x.period
+        for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank, rule.milestone)
+        if x and x.period is not None
+    ]
     why += [f"a period of {p}" for p in periods if p not in _PERIODS]
-    if rule.budgets:
-        why.append("a budget")
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
         why.append("a condition with arithmetic or calls")
     if rule.milestone is not None:
-        why.append("a milestone")
+        pass  # the loop's own step (`_stepped`)
     elif rule.inactive is not None:
         why.append("a flag for inactivity")
     elif rule.inviter is not None:
@@ -217,18 +228,27 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
             why.append(f"a rank by {rank.measure} of an attribute that is not a number")
     elif rule.streak is not None:
-        streak = rule.streak
-        if streak.grace:
-            why.append("a streak with grace")
-        if rule.caps or rule.limits or rule.boosts:
-            why.append("a streak with caps, limits or boosts")
-        payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
-        if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
-            why.append("a streak paying a perk or a computed amount")
+        pass  # as columns, or (`_streak_stepped`) the loop's own step
     else:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
     return why
+
+
+def _streak_stepped(rule: RuleSpec) -> bool:
+    """A streak the columns do not write (grace, its own caps, limits or boosts, a perk
+    or a computed amount at a step): the loop's own step (`rules._streak`) takes it."""
+    streak = rule.streak
+    if streak is None:
+        return False
+    payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
+    return bool(
+        streak.grace
+        or rule.caps
+        or rule.limits
+        or rule.boosts
+        or any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments)
+    )
 
 
 def _sequential(rule: RuleSpec) -> bool:
@@ -255,6 +275,8 @@ def plan_for(program: Program) -> ColumnarPlan | None:
     for index, rule in enumerate(program.rules):
         if rule.rank is not None:
             ranks.append(_Rank(rule, index))
+        elif rule.milestone is not None or _streak_stepped(rule):
+            awards.append(_Award(rule, index, None, None, None, sequential=True))
         elif rule.streak is not None:
             spec = rule.streak
             tiers = tuple((n, constant_amount(p.amount, p.rounding) or 0) for n, p in spec.tiers)
@@ -676,6 +698,9 @@ class _Carry:
     members: pl.DataFrame  # member, mid: every member so far and its number
     # member -> the loop's state, for the awards taken by its own rule step (`_stepped`)
     stepped: dict[str, MemberState] = field(default_factory=dict)
+    # what spans members in the loop's own steps: what budgets have given in their
+    # current periods (`budgets`), the values `milestone distinct` counted (`invites`)
+    shared: EngineState = field(default_factory=EngineState)
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -1057,6 +1082,28 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     return parts
 
 
+_STEP_KINDS = ("refused", "cut", "streak", "perk", "badge")
+
+
+def _plain_step_record(record: Record, event: Event) -> bool:
+    """A record the plan writes from a step: about the event's own member and the event,
+    with no field the forms do not write (a level, a value, a team, ...)."""
+    known = Record(
+        kind=record.kind,
+        at=record.at,
+        member=event.member,
+        rule=record.rule,
+        points=record.points,
+        currency=record.currency,
+        streak=record.streak,
+        perk=record.perk,
+        events=(event.id,),
+        code=record.code,
+        reason=record.reason,
+    )
+    return record.kind in _STEP_KINDS and record == known
+
+
 def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
     """Awards whose outcome depends on the order within a member (`_sequential`): the
     loop's own rule step over their matching events, in the loop's order (by event,
@@ -1074,9 +1121,9 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
     order = pl.concat(matched).sort("seq", "rule")
     columns = ["seq", "id", "type", "member", "t", "day", "stamp", *(_column(n) for n in names)]
     rows = order.join(events.select(columns), on="seq", how="left").iter_rows(named=True)
-    made: dict[tuple[str, str, str, bool], int] = {}  # (kind, rule, code, points?) -> form
+    made: dict[tuple[str, str, str, str, str], int] = {}  # (kind, rule, code, fields, perk)
     out: dict[str, list[Any]] = {c: [] for c in ("seq", "k_rule", "k_sub", "form")}
-    out.update(points=[], paid=[], reason=[])
+    out.update(points=[], paid=[], streak=[], reason=[])
     states = chunk.carry.stepped
     for row in rows:
         award = awards[row["rule"]]
@@ -1090,32 +1137,49 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
         member = states.get(event.member)
         if member is None:
             member = states[event.member] = MemberState()
-        day = date.fromordinal(row["day"])
-        outcomes = award_step(program, member, event.member, event, attrs, day, rule, row["stamp"])
+        day, stamp = date.fromordinal(row["day"]), row["stamp"]
+        if rule.milestone is not None:
+            claims = chunk.carry.shared.invites  # `milestone distinct`: across members
+            outcomes = milestone_step(
+                program, member, event, attrs, day, rule, rule.milestone, stamp, claims
+            )
+        elif rule.streak is not None:
+            outcomes = streak_step(program, member, event, attrs, day, rule, rule.streak, stamp)
+        else:
+            outcomes = award_step(program, member, event.member, event, attrs, day, rule, stamp)
         for sub, outcome in enumerate(outcomes):
             code: str | None
-            points: int | None
             paid: int | None
+            points: int | None
+            length: int | None
+            perk: str | None
             if isinstance(outcome, Proposal):
                 if outcome.points <= 0:
                     raise _NotPlain  # a penalty: the ledger floors it, in time order
-                kind, code, points, paid = "award", outcome.code, outcome.points, outcome.points
-            elif outcome.kind in ("refused", "cut") and outcome.member == event.member:
-                kind, code, points, paid = outcome.kind, outcome.code, outcome.points, None
+                kind, code, paid, perk = "award", outcome.code, outcome.points, None
+                fields = "points currency balance"
+                points, length = outcome.points, None
             else:
-                raise _NotPlain  # nothing else comes of a plain award; the loop would say
-            key = (kind, rule.name, code or "", points is not None)
+                kind, code, paid, perk = outcome.kind, outcome.code, None, outcome.perk
+                points, length = outcome.points, outcome.streak
+                fields = " ".join(
+                    name
+                    for name, value in (("points", points), ("currency", outcome.currency))
+                    if value is not None
+                ) + (" streak" if length is not None else "")
+                if not _plain_step_record(outcome, event):
+                    raise _NotPlain  # nothing else comes of these steps; the loop would say
+            key = (kind, rule.name, code or "", fields, perk or "")
             form = made.get(key)
             if form is None:
-                fields = ("points " if points is not None else "") + "currency"
-                fields += " balance" if kind == "award" else ""
-                form = made[key] = forms.add(kind, rule, fields, code or "")
+                form = made[key] = forms.add(kind, rule, fields, code or "", perk=perk)
             out["seq"].append(row["seq"])
             out["k_rule"].append(award.index)
             out["k_sub"].append(sub)
             out["form"].append(form)
             out["points"].append(points)
             out["paid"].append(paid)
+            out["streak"].append(length)
             out["reason"].append(_json(outcome.reason))
     frame = pl.DataFrame(
         out,
@@ -1126,6 +1190,7 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
             "form": pl.Int64,
             "points": pl.Int64,
             "paid": pl.Int64,
+            "streak": pl.Int64,
             "reason": pl.String,
         },
     )
@@ -1397,6 +1462,89 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
+def _budgeted(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
+    """Budgets, after every rule and rank (semantics.md: they never feed back): the
+    loop's own `apply_budgets` over the awards of budgeted rules in record order, first
+    come, first served across members. An award is cut (a `cut` record just after it)
+    or refused (in its place); what budgets gave is carried to the next chunk."""
+    import polars as pl
+
+    forms, program = chunk.forms, chunk.plan.program
+    budgeted = [
+        i for i, row in enumerate(forms.rows) if row[0] in ("award", "rank") and row[1].budgets
+    ]
+    if not budgeted or not records.height:
+        return records
+    records = records.with_columns(pl.col("k_sub") * 2)  # room for a cut after each award
+    chosen = records.with_row_index("row").filter(pl.col("form").is_in(budgeted))
+    if not chosen.height:
+        return records
+    calendar, events = program.calendar, chunk.events
+    days = events["day"]
+    # a rank award's points belong to the last day of the period it closed
+    closing = {
+        end: calendar.day_of(_utc(end) - timedelta(microseconds=1))
+        for end in chosen.filter(pl.col("k_phase") == 0)["k_end"].unique().to_list()
+    }
+    kept: dict[int, int] = {}  # row -> granted points (0: refused)
+    notes: dict[str, list[Any]] = {c: [] for c in ("row", "form", "points", "reason")}
+    made: dict[tuple[int, str, str], int] = {}  # (award form, kind, fixed reason) -> form
+    for row in chosen.select("row", "form", "points", "k_phase", "k_end", "seq").iter_rows():
+        index, form, points, phase, end, seq = row
+        rule = forms.rows[form][1]
+        day = closing[end] if phase == 0 else date.fromordinal(days[seq])
+        proposal = Proposal.of(
+            rule, points=points, member="", at=_utc(end), day=day, events=(), reason=""
+        )
+        granted, records_made = apply_budgets(chunk.carry.shared, program, proposal)
+        if not records_made:
+            continue
+        kept[index] = 0 if granted is None else granted.points
+        note = records_made[0]
+        fixed = note.reason if note.kind == "refused" else None  # which budget is spent
+        key = (form, note.kind, fixed or "")
+        if key not in made:
+            made[key] = forms.add(note.kind, rule, "points currency", "budget_reached", fixed)
+        notes["row"].append(index)
+        notes["form"].append(made[key])
+        notes["points"].append(note.points)
+        notes["reason"].append(None if note.kind == "refused" else _json(note.reason))
+    if not kept:
+        return records
+    change = pl.DataFrame(
+        {"row": list(kept), "granted": list(kept.values())},
+        schema={"row": pl.UInt32, "granted": pl.Int64},
+    )
+    noted = pl.DataFrame(
+        notes,
+        schema={"row": pl.UInt32, "form": pl.Int64, "points": pl.Int64, "reason": pl.String},
+    )
+    records = records.with_row_index("row")
+    # the note takes the award's place (refused) or comes just after it (cut)
+    added = (
+        noted.join(records.drop("form", "points", "paid", "reason"), on="row")
+        .join(change, on="row")
+        .with_columns(
+            k_sub=pl.when(pl.col("granted") == 0)
+            .then(pl.col("k_sub"))
+            .otherwise(pl.col("k_sub") + 1),
+            paid=pl.lit(None, pl.Int64),
+        )
+    )
+    records = (
+        records.join(change, on="row", how="left")
+        .filter(pl.col("granted").is_null() | (pl.col("granted") > 0))
+        .with_columns(
+            points=pl.coalesce(pl.col("granted"), pl.col("points")),
+            paid=pl.when(pl.col("granted").is_not_null())
+            .then(pl.col("granted"))
+            .otherwise(pl.col("paid")),
+        )
+    )
+    columns = [c for c in records.columns if c not in ("row", "granted")]
+    return pl.concat([records.select(columns), added.select(columns)]).sort(list(_KEYS))
+
+
 def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
     """Each record's member and event by name, and the running balance of those that pay:
     what earlier chunks left, plus a cumulative sum per member and currency."""
@@ -1536,7 +1684,7 @@ def _run(
             final,
             _Forms(),
         )
-        records = _balanced(chunk, _records(chunk))
+        records = _balanced(chunk, _budgeted(chunk, _records(chunk)))
         for form, count in records["form"].value_counts().iter_rows():
             kinds[chunk.forms.rows[form][0]] += count
         lines = _lines(records, chunk.forms)
