@@ -31,7 +31,13 @@ from incentive.codec import decode_state, encode_state
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
-from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
+from incentive.intake import (
+    bad_event,
+    bad_line_record,
+    failed_event,
+    member_clock,
+    read_attributes,
+)
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import (
@@ -102,6 +108,12 @@ class Session:
                 self.state.teams.setdefault(kind, {}).update(placed)
                 self.state.rostered[kind] = sorted(placed)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
+        # `timezone from tz`: each rostered member's own zone (the event's attribute wins)
+        self._zones: dict[str, str] = (
+            roster.teams(program.member_zone)
+            if roster is not None and program.member_zone is not None
+            else {}
+        )
         self.ledger = Ledger(program, self.state)
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
@@ -277,6 +289,12 @@ class Session:
         if isinstance(attrs, str):
             yield bad_event(event, attrs, calendar)
             return
+        if program.member_zone is not None:
+            clock = member_clock(program, event, self._zones)
+            if isinstance(clock, str):
+                yield bad_event(event, clock, calendar)
+                return
+            attrs.update(clock)
         day = calendar.day_of(event.at)
         remember(state, event.id, seen_as(event.fingerprint, event.source, event.line), day)
         yield from self._advance(event.at)

@@ -252,6 +252,10 @@ class StreakSpec:
     grace: int  # missed periods a streak survives in total
     tiers: tuple[tuple[int, Payment], ...]  # (length, payment), ascending
     every: tuple[int, Payment] | None
+    # `reaching 3 [words]`: a period counts when its matching events number (or their
+    # attribute sums to) at least this much; None: any matching event counts
+    need: int | None = None
+    attribute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,10 @@ class RuleSpec:
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
+    every_time: bool = False  # `badge "helper" every time`: the perk on each matching event
+    window: tuple[int, int] | None = None  # `window 3 within 7 days`: (events, days)
+    # `first 3 per week`: the first K members in each period win (None: once, ever)
+    first: tuple[int, ast.PeriodName | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -392,6 +400,9 @@ class Program:
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     clock: tuple[str, ...] = ()  # the CLOCK_ATTRIBUTES some condition reads; (): none
+    # `timezone from tz`: the event attribute (else roster column) naming the member's
+    # own zone, in which `hour` and `weekday` are read; None: the scheme's zone
+    member_zone: str | None = None
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)

@@ -50,6 +50,8 @@ RecordCode = Literal[
     "rule",  # a rule's award for an event (award, pending)
     "streak",  # a streak's step (streak) or its payment (award)
     "milestone",  # N matching events, or N of a measure, reached (award)
+    "window",  # N matching events within D days reached (award)
+    "first",  # one of the first K members of a period (award)
     "perk",  # a rule's perk, badge or flag for an event
     "ranked",  # a place in a period's ranking (rank, perk, board)
     "no_entries",  # a board whose period had no matching event (board)

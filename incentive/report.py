@@ -28,6 +28,7 @@ _PERIODS = {
     "day": N_("day"),
     "week": N_("week"),
     "month": N_("month"),
+    "quarter": N_("quarter"),
     "year": N_("year"),
     "season": N_("season"),
     "ever": N_("ever"),
@@ -114,6 +115,8 @@ def period_label(period: str, key: str) -> str:
         return month_label(int(key[:4]), int(key[5:7]), year=True)
     if period == "year":
         return f"{key}年" if current() == "zh" else key
+    if period == "quarter":  # 2026-Q1
+        return f"{key[:4]}年第{key[6:]}季度" if current() == "zh" else f"{key[:4]} Q{key[6:]}"
     return period_name(key)
 
 
