@@ -1100,13 +1100,22 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     from incentive.report import console_for
 
     table = Table(show_lines=False)
-    for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
-        table.add_column(column, justify="right" if column in ("points", "balance") else "left")
+    columns = (
+        N_("kind"),
+        N_("at"),
+        N_("member"),
+        N_("rule"),
+        N_("points"),
+        N_("balance"),
+        N_("reason"),
+    )
+    for column in columns:
+        table.add_column(_(column), justify="right" if column in ("points", "balance") else "left")
     for r in records:
         table.add_row(
             r.kind,
             r.at or "",
-            r.member or (f"team {r.team}" if r.team else ""),
+            r.member or (_("team {team}").format(team=r.team) if r.team else ""),
             r.rule or "",
             "" if r.points is None else str(r.points),
             "" if r.balance is None else str(r.balance),

@@ -234,6 +234,20 @@ def test_explain_shows_reasons_in_chinese() -> None:
     )
     records = json.loads(output)["records"]
     assert records and all(not english_left(r.get("reason", "")) for r in records)
+    scheme, events, _ = _golden("levels_flags_referrals")
+    _, output = invoke("--lang", "zh", "explain", "--member", "ana", str(scheme), str(events))
+    lines = output.splitlines()
+    story = lines[lines.index("余额：54 coins, 120 xp") :]  # the balances, then the progress
+    assert story[1:] == [
+        "里程碑 `ads`：0 次匹配的事件；下一步：1（还差 1）",
+        "等级 `levels`：`gold`，有 120 xp；下一步：已是最高等级",
+    ]
+    heading = next(line for line in lines if "类型" in line)  # the table's columns
+    assert [cell.strip() for cell in heading.strip("┃│ ").split("┃")][:3] == [
+        "类型",
+        "时间",
+        "成员",
+    ]
 
 
 def test_a_store_resumed_in_another_language_keeps_english_reasons(tmp_path: Path) -> None:
