@@ -279,3 +279,20 @@ def test_a_store_resumed_in_another_language_keeps_english_reasons(tmp_path: Pat
         assert all(
             not any("\u4e00" <= c <= "\u9fff" for c in row.record.reason) for row in live.records()
         )
+
+
+def test_a_case_may_expect_a_reason_in_the_readers_language(tmp_path: Path) -> None:
+    """`incentive test`: a case written by a Chinese operator names the reason in Chinese."""
+    club = ROOT / "docs" / "examples" / "club.incentive"
+    english = (ROOT / "docs" / "examples" / "club.cases.yaml").read_text(encoding="utf-8")
+    cases = tmp_path / "club.cases.yaml"
+    cases.write_text(english.replace('"limit 1 per day"', '"每天限 1 次"'), encoding="utf-8")
+    code, output = invoke("--lang", "zh", "test", str(club), str(cases))
+    assert code == 0, output
+    code, output = invoke("--lang", "en", "test", str(club), str(cases))
+    assert code != 0  # in English the reason reads otherwise
+    assert "limit 1 per day reached" in output  # the closest record, in the reader's language
+    code, output = invoke(
+        "--lang", "zh", "test", str(club), str(ROOT / "docs/examples/club.cases.yaml")
+    )
+    assert code == 0, output  # an English case still passes in Chinese
