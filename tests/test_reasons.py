@@ -10,6 +10,7 @@ tests/test_i18n_coverage.py does for diagnostics. The records are the same apart
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -296,3 +297,17 @@ def test_a_case_may_expect_a_reason_in_the_readers_language(tmp_path: Path) -> N
         "--lang", "zh", "test", str(club), str(ROOT / "docs/examples/club.cases.yaml")
     )
     assert code == 0, output  # an English case still passes in Chinese
+
+
+def test_a_stores_messages_are_in_the_readers_language(tmp_path: Path) -> None:
+    examples = ROOT / "docs" / "examples"
+    events, store = str(examples / "club.events.jsonl"), str(tmp_path / "club.db")
+    invoke("run", "--quiet", "--state", store, str(examples / "club.incentive"), events)
+    changed = str(examples / "club_generous.incentive")
+    code, output = invoke("--lang", "zh", "run", "--quiet", "--state", store, changed, events)
+    assert code == 2
+    assert f"自 {store} 写入以来方案已改变：" in output
+    assert "请用写入它的方案打开它" in output
+    assert not english_left(re.sub(r"`[^`]*`|\S*/\S*", " ", output)), output
+    code, output = invoke("run", "--quiet", "--state", store, changed, events)
+    assert f"the scheme changed since {store} was written:" in output
