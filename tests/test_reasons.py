@@ -17,13 +17,19 @@ from typing import Any
 
 import pytest
 from clirun import invoke
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import event_streams, schemes
 from test_golden import _cases, render
 from test_i18n_coverage import english_left
 
 import incentive
 from incentive import i18n
-from incentive.reasons import LocalizedLines, localize, localize_line, readable
+from incentive.program import CapSpec
+from incentive.reasons import LocalizedLines, localize, localize_line, localize_record, readable
 from incentive.records import Record
+
+PERIODS = ("day", "week", "month", "year", "season")
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = _cases()
@@ -311,3 +317,50 @@ def test_a_stores_messages_are_in_the_readers_language(tmp_path: Path) -> None:
     assert not english_left(re.sub(r"`[^`]*`|\S*/\S*", " ", output)), output
     code, output = invoke("run", "--quiet", "--state", store, changed, events)
     assert f"the scheme changed since {store} was written:" in output
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_every_reason_of_a_random_scheme_is_read_and_chinese(data: st.DataObject) -> None:
+    """Random schemes (limits, caps, groups, penalties, computed amounts) on random
+    events: every reason the engine writes is read by a template, and in Chinese has
+    no English left; the records are otherwise the same."""
+    scheme = data.draw(schemes(), label="scheme")
+    program = incentive.compile(scheme.text())
+    events = data.draw(event_streams(scheme, max_size=40, ids="mixed"), label="events")
+    records = program.evaluate([e.raw for e in events]).records
+    for record in records:
+        if not record.reason:
+            continue
+        assert readable(record.reason), record.reason
+        with i18n.language("zh"):
+            shown = localize_record(record)
+        assert shown.replace(reason="") == record.replace(reason="")
+        assert not english_left(shown.reason), (record.reason, shown.reason)
+
+
+NAMES = st.text(
+    st.characters(exclude_characters="`\n\r", exclude_categories=("Cs",)), min_size=1, max_size=12
+)
+
+
+@given(name=NAMES, member=NAMES, count=st.integers(1, 10**6), period=st.sampled_from(PERIODS))
+def test_names_are_kept_whatever_they_hold(name: str, member: str, count: int, period: str) -> None:
+    """A rule's or a member's name is shown as written, whatever characters it holds
+    (colons, parentheses, English words, the words of a template)."""
+    cap = CapSpec(f"rule:{name}", count, period)  # type: ignore[arg-type]
+    reasons = [
+        f"{cap.describe()} reached: {count - 1} of {count} paid",
+        f"rule `{name}`: from `{member}`",
+        f"transfer `{name}`: {count} coins to `{member}`",
+    ]
+    for reason in reasons:
+        with i18n.language("zh"):
+            chinese = localize(reason)
+        assert f"`{name}`" in chinese and chinese != reason, (reason, chinese)
+        assert not english_left(chinese), chinese
+    with i18n.language("zh"):
+        assert f"`{member}`" in localize(reasons[1])
