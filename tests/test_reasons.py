@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from clirun import invoke
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import event_streams, schemes
+from strategies import event_streams, schemes, typed_events, typed_schemes
 from test_golden import _cases, render
 from test_i18n_coverage import english_left
 
@@ -364,3 +364,24 @@ def test_names_are_kept_whatever_they_hold(name: str, member: str, count: int, p
         assert not english_left(chinese), chinese
     with i18n.language("zh"):
         assert f"`{member}`" in localize(reasons[1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_every_reason_of_computed_amounts_is_read_and_chinese(data: st.DataObject) -> None:
+    """Conditions and amounts from random, well-typed expressions (division by zero,
+    random draws, missing attributes, numbers out of range)."""
+    text = data.draw(typed_schemes(), label="scheme")
+    try:
+        program = incentive.compile(text)
+    except incentive.SchemeError:
+        assume(False)
+        raise
+    types = tuple(sorted({e for r in program.rules for e in r.events}))
+    events = data.draw(typed_events(program.attribute_types, types), label="events")
+    for record in program.evaluate(events).records:
+        if record.reason:
+            assert readable(record.reason), record.reason
+            with i18n.language("zh"):
+                chinese = localize(record.reason)
+            assert not english_left(chinese), (record.reason, chinese)
