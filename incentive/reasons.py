@@ -537,4 +537,6 @@ class LocalizedLines:
             with i18n.language(self.lang):
                 self.target.write(localize_line(self.pending))
             self.pending = b""
-        self.target.flush()
+        flush = getattr(self.target, "flush", None)  # a CSV sink writes as it goes
+        if flush is not None:
+            flush()

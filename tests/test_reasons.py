@@ -9,6 +9,8 @@ tests/test_i18n_coverage.py does for diagnostics. The records are the same apart
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from functools import cache
@@ -229,9 +231,21 @@ def test_every_engine_and_csv_write_chinese_reasons(tmp_path: Path) -> None:
         assert runs[f"{engine} zh"] == want, engine
         assert runs[f"{engine} en"] == runs["columnar en"], engine
     assert len(codes) == 1
-    _, output = invoke("--lang", "zh", "run", "--quiet", "--format", "csv",
-                          str(scheme), str(events))  # fmt: skip
-    assert "规则 `" in output and "rule `" not in output
+    tables = {}
+    for lang in ("en", "zh"):
+        csv_out = tmp_path / f"records.{lang}.csv"
+        code, output = invoke("--lang", lang, "run", "--quiet", "--format", "csv",
+                              "--out", str(csv_out), str(scheme), str(events))  # fmt: skip
+        assert code in codes, output  # as the JSON Lines run exits
+        text = csv_out.read_text(encoding="utf-8-sig")
+        tables[lang] = list(csv.reader(io.StringIO(text)))
+    english, chinese = tables["en"], tables["zh"]
+    column = english[0].index("reason")
+    assert len(english) == len(chinese) > 1
+    with i18n.language("zh"):
+        for en_row, zh_row in zip(english[1:], chinese[1:], strict=True):
+            assert zh_row[:column] + zh_row[column + 1 :] == en_row[:column] + en_row[column + 1 :]
+            assert zh_row[column] == localize(en_row[column])
 
 
 def test_explain_shows_reasons_in_chinese() -> None:
