@@ -33,7 +33,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -42,9 +42,10 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from incentive import ast
+from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
-from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
+from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS, Event
 from incentive.expressions import (
     AmountError,
     MissingAttribute,
@@ -55,6 +56,7 @@ from incentive.expressions import (
 )
 from incentive.program import (
     BoostSpec,
+    BudgetSpec,
     CapSpec,
     LimitSpec,
     Payment,
@@ -66,8 +68,9 @@ from incentive.program import (
 )
 from incentive.ranks import ordinal
 from incentive.records import outcome_kind
-from incentive.rules import period_index
-from incentive.state import local_time
+from incentive.rules import Proposal, period_index
+from incentive.rules import _award as award_step
+from incentive.state import EngineState, MemberState, local_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -88,6 +91,7 @@ class _Award:
     points: int | None  # None: an amount computed from each event's attributes
     limit: LimitSpec | None
     cap: CapSpec | None
+    sequential: bool = False  # evaluated by the loop's rule step (`_sequential`)
 
 
 @dataclass(frozen=True)
@@ -126,19 +130,20 @@ _READ: dict[type, set[str]] = {
     Calendar: {"zone_name", "day_ends", "week_start", "season"},
     RuleSpec: {
         "name", "events", "condition", "amount", "currency", "rounding", "limits", "caps",
-        "span", "streak", "rank", "groups",
+        "span", "streak", "rank", "groups", "reason",
         # named in their own reasons below
         "budgets", "milestone", "inactive", "inviter", "board", "perk", "boosts",
         # how a board is written as a chat post: read by posts.py, never by the engine
         "post",
     },
-    LimitSpec: {"count", "period"},
+    LimitSpec: {"count", "period", "key"},  # a key: the rule takes the sequential step
     CapSpec: {"owner", "points", "period"},
     StreakSpec: {"period", "grace", "tiers", "every"},
     # sources: only `by points` reads them, and it is declined
     RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
     Payment: {"amount", "rounding", "perk"},
     BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
+    BudgetSpec: {"owner", "points", "currency", "period"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -187,19 +192,17 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts]
+    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts, *rule.budgets]
     if rule.streak is not None:
         specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
         specs += [rule.streak.every[1]] if rule.streak.every else []
     if rule.rank is not None:
         specs.append(rule.rank)
     why = [f"`{name}`" for spec in specs for name in _unread(spec)]
-    periods = [x.period for x in (*rule.limits, *rule.caps, rule.streak, rule.rank) if x]
+    periods = [
+        x.period for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank) if x
+    ]
     why += [f"a period of {p}" for p in periods if p not in _PERIODS]
-    if rule.groups:
-        why.append("a group")
-    if rule.budgets:
-        why.append("a budget")
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
         why.append("a condition with arithmetic or calls")
     if rule.milestone is not None:
@@ -228,19 +231,22 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
     else:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
-        elif constant_points(rule) is None and not _computed(rule):
-            why.append("an amount drawn at random, or with a reason from the event")
-        if len(rule.limits) > 1:
-            why.append("more than one limit")
-        if len(rule.caps) > 1 or any(not c.owner.startswith("rule:") for c in rule.caps):
-            why.append("more than one cap, or a group's cap")
     return why
 
 
-def _computed(rule: RuleSpec) -> bool:
-    """An amount the plan computes per event with the loop's own arithmetic and boosts:
-    anything but a random draw or a reason taken from the event."""
-    return rule.amount is not None and not uses_random(rule.amount) and rule.reason is None
+def _sequential(rule: RuleSpec) -> bool:
+    """A per-event award the plan hands to the loop's own rule step (`rules._award`),
+    member by member in time order, because what it says depends on the order within
+    a member: several limits or caps, a group's cap (shared with other rules), a limit
+    per key, a random draw, a reason read from the event. Other awards are columns."""
+    return (
+        len(rule.limits) > 1
+        or len(rule.caps) > 1
+        or any(not cap.owner.startswith("rule:") for cap in rule.caps)
+        or any(limit.key is not None for limit in rule.limits)
+        or rule.reason is not None
+        or (rule.amount is not None and uses_random(rule.amount))
+    )
 
 
 def plan_for(program: Program) -> ColumnarPlan | None:
@@ -264,7 +270,7 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             points = constant_points(rule)
             limit = rule.limits[0] if rule.limits else None
             cap = rule.caps[0] if rule.caps else None
-            awards.append(_Award(rule, index, points, limit, cap))
+            awards.append(_Award(rule, index, points, limit, cap, _sequential(rule)))
     return ColumnarPlan(program, tuple(awards), tuple(streaks), tuple(ranks), kinds)
 
 
@@ -671,6 +677,10 @@ class _Carry:
     entries: dict[int, pl.DataFrame]  # rule -> key, mid, value, reached, event
     balances: pl.DataFrame  # mid, currency (its place in the scheme), balance
     members: pl.DataFrame  # member, mid: every member so far and its number
+    # member -> the loop's state, for the awards taken by its own rule step (`_stepped`)
+    stepped: dict[str, MemberState] = field(default_factory=dict)
+    # what the budgets have given in their current periods (`EngineState.budgets`)
+    budgets: EngineState = field(default_factory=EngineState)
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -788,7 +798,11 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
     plan = chunk.plan
     parts: list[pl.DataFrame] = []
     for award in plan.awards:
-        parts += _award(award, chunk)
+        if not award.sequential:
+            parts += _award(award, chunk)
+    stepped = [award for award in plan.awards if award.sequential]
+    if stepped:
+        parts.append(_stepped(stepped, chunk))
     for streak in plan.streaks:
         parts += _streak(streak, chunk)
     for rank in plan.ranks:
@@ -1046,6 +1060,83 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         )
     )
     return parts
+
+
+def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
+    """Awards whose outcome depends on the order within a member (`_sequential`): the
+    loop's own rule step over their matching events, in the loop's order (by event,
+    then by rule), with each member's counters carried from chunk to chunk. Its
+    proposals and records become rows of the record frame."""
+    import polars as pl
+
+    program, forms, events = chunk.plan.program, chunk.forms, chunk.events
+    kinds = chunk.plan.attributes
+    names = [n for n in kinds if n not in RESERVED_FIELDS]
+    matched = [
+        _matching(award.rule, chunk).select("seq", rule=pl.lit(position, pl.Int64))
+        for position, award in enumerate(awards)
+    ]
+    order = pl.concat(matched).sort("seq", "rule")
+    columns = ["seq", "id", "type", "member", "t", "day", "stamp", *(_column(n) for n in names)]
+    rows = order.join(events.select(columns), on="seq", how="left").iter_rows(named=True)
+    made: dict[tuple[str, str, str, bool], int] = {}  # (kind, rule, code, points?) -> form
+    out: dict[str, list[Any]] = {c: [] for c in ("seq", "k_rule", "k_sub", "form")}
+    out.update(points=[], paid=[], reason=[])
+    states = chunk.carry.stepped
+    for row in rows:
+        award = awards[row["rule"]]
+        rule = award.rule
+        attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+        for name in names:
+            value = row[_column(name)]
+            if value is not None:
+                attrs[name] = Decimal(value) if kinds[name] == "number" else value
+        event = Event(row["id"], row["type"], row["member"], _utc(row["t"]))
+        member = states.get(event.member)
+        if member is None:
+            member = states[event.member] = MemberState()
+        day = date.fromordinal(row["day"])
+        outcomes = award_step(program, member, event.member, event, attrs, day, rule, row["stamp"])
+        for sub, outcome in enumerate(outcomes):
+            code: str | None
+            points: int | None
+            paid: int | None
+            if isinstance(outcome, Proposal):
+                if outcome.points <= 0:
+                    raise _NotPlain  # a penalty: the ledger floors it, in time order
+                kind, code, points, paid = "award", outcome.code, outcome.points, outcome.points
+            elif outcome.kind in ("refused", "cut") and outcome.member == event.member:
+                kind, code, points, paid = outcome.kind, outcome.code, outcome.points, None
+            else:
+                raise _NotPlain  # nothing else comes of a plain award; the loop would say
+            key = (kind, rule.name, code or "", points is not None)
+            form = made.get(key)
+            if form is None:
+                fields = ("points " if points is not None else "") + "currency"
+                fields += " balance" if kind == "award" else ""
+                form = made[key] = forms.add(kind, rule, fields, code or "")
+            out["seq"].append(row["seq"])
+            out["k_rule"].append(award.index)
+            out["k_sub"].append(sub)
+            out["form"].append(form)
+            out["points"].append(points)
+            out["paid"].append(paid)
+            out["reason"].append(_json(outcome.reason))
+    frame = pl.DataFrame(
+        out,
+        schema={
+            "seq": pl.Int64,
+            "k_rule": pl.Int64,
+            "k_sub": pl.Int64,
+            "form": pl.Int64,
+            "points": pl.Int64,
+            "paid": pl.Int64,
+            "reason": pl.String,
+        },
+    )
+    return frame.with_columns(
+        k_event=pl.col("seq"), k_phase=pl.lit(1, pl.Int64), k_end=pl.lit(0, pl.Int64)
+    )
 
 
 def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
@@ -1311,6 +1402,89 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
+def _budgeted(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
+    """Budgets, after every rule and rank (semantics.md: they never feed back): the
+    loop's own `apply_budgets` over the awards of budgeted rules in record order, first
+    come, first served across members. An award is cut (a `cut` record just after it)
+    or refused (in its place); what budgets gave is carried to the next chunk."""
+    import polars as pl
+
+    forms, program = chunk.forms, chunk.plan.program
+    budgeted = [
+        i for i, row in enumerate(forms.rows) if row[0] in ("award", "rank") and row[1].budgets
+    ]
+    if not budgeted or not records.height:
+        return records
+    records = records.with_columns(pl.col("k_sub") * 2)  # room for a cut after each award
+    chosen = records.with_row_index("row").filter(pl.col("form").is_in(budgeted))
+    if not chosen.height:
+        return records
+    calendar, events = program.calendar, chunk.events
+    days = events["day"]
+    # a rank award's points belong to the last day of the period it closed
+    closing = {
+        end: calendar.day_of(_utc(end) - timedelta(microseconds=1))
+        for end in chosen.filter(pl.col("k_phase") == 0)["k_end"].unique().to_list()
+    }
+    kept: dict[int, int] = {}  # row -> granted points (0: refused)
+    notes: dict[str, list[Any]] = {c: [] for c in ("row", "form", "points", "reason")}
+    made: dict[tuple[int, str, str], int] = {}  # (award form, kind, fixed reason) -> form
+    for row in chosen.select("row", "form", "points", "k_phase", "k_end", "seq").iter_rows():
+        index, form, points, phase, end, seq = row
+        rule = forms.rows[form][1]
+        day = closing[end] if phase == 0 else date.fromordinal(days[seq])
+        proposal = Proposal.of(
+            rule, points=points, member="", at=_utc(end), day=day, events=(), reason=""
+        )
+        granted, records_made = apply_budgets(chunk.carry.budgets, program, proposal)
+        if not records_made:
+            continue
+        kept[index] = 0 if granted is None else granted.points
+        note = records_made[0]
+        fixed = note.reason if note.kind == "refused" else None  # which budget is spent
+        key = (form, note.kind, fixed or "")
+        if key not in made:
+            made[key] = forms.add(note.kind, rule, "points currency", "budget_reached", fixed)
+        notes["row"].append(index)
+        notes["form"].append(made[key])
+        notes["points"].append(note.points)
+        notes["reason"].append(None if note.kind == "refused" else _json(note.reason))
+    if not kept:
+        return records
+    change = pl.DataFrame(
+        {"row": list(kept), "granted": list(kept.values())},
+        schema={"row": pl.UInt32, "granted": pl.Int64},
+    )
+    noted = pl.DataFrame(
+        notes,
+        schema={"row": pl.UInt32, "form": pl.Int64, "points": pl.Int64, "reason": pl.String},
+    )
+    records = records.with_row_index("row")
+    # the note takes the award's place (refused) or comes just after it (cut)
+    added = (
+        noted.join(records.drop("form", "points", "paid", "reason"), on="row")
+        .join(change, on="row")
+        .with_columns(
+            k_sub=pl.when(pl.col("granted") == 0)
+            .then(pl.col("k_sub"))
+            .otherwise(pl.col("k_sub") + 1),
+            paid=pl.lit(None, pl.Int64),
+        )
+    )
+    records = (
+        records.join(change, on="row", how="left")
+        .filter(pl.col("granted").is_null() | (pl.col("granted") > 0))
+        .with_columns(
+            points=pl.coalesce(pl.col("granted"), pl.col("points")),
+            paid=pl.when(pl.col("granted").is_not_null())
+            .then(pl.col("granted"))
+            .otherwise(pl.col("paid")),
+        )
+    )
+    columns = [c for c in records.columns if c not in ("row", "granted")]
+    return pl.concat([records.select(columns), added.select(columns)]).sort(list(_KEYS))
+
+
 def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
     """Each record's member and event by name, and the running balance of those that pay:
     what earlier chunks left, plus a cumulative sum per member and currency."""
@@ -1450,7 +1624,7 @@ def _run(
             final,
             _Forms(),
         )
-        records = _balanced(chunk, _records(chunk))
+        records = _balanced(chunk, _budgeted(chunk, _records(chunk)))
         for form, count in records["form"].value_counts().iter_rows():
             kinds[chunk.forms.rows[form][0]] += count
         lines = _lines(records, chunk.forms)
