@@ -59,6 +59,7 @@ from incentive.program import (
     BudgetSpec,
     CapSpec,
     LimitSpec,
+    MilestoneSpec,
     Payment,
     Program,
     RankSpec,
@@ -67,9 +68,11 @@ from incentive.program import (
     ValueType,
 )
 from incentive.ranks import ordinal
-from incentive.records import outcome_kind
+from incentive.records import Record, outcome_kind
 from incentive.rules import Proposal, period_index
 from incentive.rules import _award as award_step
+from incentive.rules import _milestone as milestone_step
+from incentive.rules import _streak as streak_step
 from incentive.state import EngineState, MemberState, local_time
 
 if TYPE_CHECKING:
@@ -144,6 +147,7 @@ _READ: dict[type, set[str]] = {
     Payment: {"amount", "rounding", "perk"},
     BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
     BudgetSpec: {"owner", "points", "currency", "period"},
+    MilestoneSpec: {"attribute", "period", "tiers", "distinct"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -198,15 +202,19 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         specs += [rule.streak.every[1]] if rule.streak.every else []
     if rule.rank is not None:
         specs.append(rule.rank)
+    if rule.milestone is not None:
+        specs += [rule.milestone, *(p for _, p in rule.milestone.tiers)]
     why = [f"`{name}`" for spec in specs for name in _unread(spec)]
     periods = [
-        x.period for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank) if x
+        x.period
+        for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank, rule.milestone)
+        if x and x.period is not None
     ]
     why += [f"a period of {p}" for p in periods if p not in _PERIODS]
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
         why.append("a condition with arithmetic or calls")
     if rule.milestone is not None:
-        why.append("a milestone")
+        pass  # the loop's own step (`_stepped`)
     elif rule.inactive is not None:
         why.append("a flag for inactivity")
     elif rule.inviter is not None:
@@ -220,18 +228,27 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
             why.append(f"a rank by {rank.measure} of an attribute that is not a number")
     elif rule.streak is not None:
-        streak = rule.streak
-        if streak.grace:
-            why.append("a streak with grace")
-        if rule.caps or rule.limits or rule.boosts:
-            why.append("a streak with caps, limits or boosts")
-        payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
-        if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
-            why.append("a streak paying a perk or a computed amount")
+        pass  # as columns, or (`_streak_stepped`) the loop's own step
     else:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
     return why
+
+
+def _streak_stepped(rule: RuleSpec) -> bool:
+    """A streak the columns do not write (grace, its own caps, limits or boosts, a perk
+    or a computed amount at a step): the loop's own step (`rules._streak`) takes it."""
+    streak = rule.streak
+    if streak is None:
+        return False
+    payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
+    return bool(
+        streak.grace
+        or rule.caps
+        or rule.limits
+        or rule.boosts
+        or any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments)
+    )
 
 
 def _sequential(rule: RuleSpec) -> bool:
@@ -258,6 +275,8 @@ def plan_for(program: Program) -> ColumnarPlan | None:
     for index, rule in enumerate(program.rules):
         if rule.rank is not None:
             ranks.append(_Rank(rule, index))
+        elif rule.milestone is not None or _streak_stepped(rule):
+            awards.append(_Award(rule, index, None, None, None, sequential=True))
         elif rule.streak is not None:
             spec = rule.streak
             tiers = tuple((n, constant_amount(p.amount, p.rounding) or 0) for n, p in spec.tiers)
@@ -679,8 +698,9 @@ class _Carry:
     members: pl.DataFrame  # member, mid: every member so far and its number
     # member -> the loop's state, for the awards taken by its own rule step (`_stepped`)
     stepped: dict[str, MemberState] = field(default_factory=dict)
-    # what the budgets have given in their current periods (`EngineState.budgets`)
-    budgets: EngineState = field(default_factory=EngineState)
+    # what spans members in the loop's own steps: what budgets have given in their
+    # current periods (`budgets`), the values `milestone distinct` counted (`invites`)
+    shared: EngineState = field(default_factory=EngineState)
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -1062,6 +1082,28 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     return parts
 
 
+_STEP_KINDS = ("refused", "cut", "streak", "perk", "badge")
+
+
+def _plain_step_record(record: Record, event: Event) -> bool:
+    """A record the plan writes from a step: about the event's own member and the event,
+    with no field the forms do not write (a level, a value, a team, ...)."""
+    known = Record(
+        kind=record.kind,
+        at=record.at,
+        member=event.member,
+        rule=record.rule,
+        points=record.points,
+        currency=record.currency,
+        streak=record.streak,
+        perk=record.perk,
+        events=(event.id,),
+        code=record.code,
+        reason=record.reason,
+    )
+    return record.kind in _STEP_KINDS and record == known
+
+
 def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
     """Awards whose outcome depends on the order within a member (`_sequential`): the
     loop's own rule step over their matching events, in the loop's order (by event,
@@ -1079,9 +1121,9 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
     order = pl.concat(matched).sort("seq", "rule")
     columns = ["seq", "id", "type", "member", "t", "day", "stamp", *(_column(n) for n in names)]
     rows = order.join(events.select(columns), on="seq", how="left").iter_rows(named=True)
-    made: dict[tuple[str, str, str, bool], int] = {}  # (kind, rule, code, points?) -> form
+    made: dict[tuple[str, str, str, str, str], int] = {}  # (kind, rule, code, fields, perk)
     out: dict[str, list[Any]] = {c: [] for c in ("seq", "k_rule", "k_sub", "form")}
-    out.update(points=[], paid=[], reason=[])
+    out.update(points=[], paid=[], streak=[], reason=[])
     states = chunk.carry.stepped
     for row in rows:
         award = awards[row["rule"]]
@@ -1095,32 +1137,49 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
         member = states.get(event.member)
         if member is None:
             member = states[event.member] = MemberState()
-        day = date.fromordinal(row["day"])
-        outcomes = award_step(program, member, event.member, event, attrs, day, rule, row["stamp"])
+        day, stamp = date.fromordinal(row["day"]), row["stamp"]
+        if rule.milestone is not None:
+            claims = chunk.carry.shared.invites  # `milestone distinct`: across members
+            outcomes = milestone_step(
+                program, member, event, attrs, day, rule, rule.milestone, stamp, claims
+            )
+        elif rule.streak is not None:
+            outcomes = streak_step(program, member, event, attrs, day, rule, rule.streak, stamp)
+        else:
+            outcomes = award_step(program, member, event.member, event, attrs, day, rule, stamp)
         for sub, outcome in enumerate(outcomes):
             code: str | None
-            points: int | None
             paid: int | None
+            points: int | None
+            length: int | None
+            perk: str | None
             if isinstance(outcome, Proposal):
                 if outcome.points <= 0:
                     raise _NotPlain  # a penalty: the ledger floors it, in time order
-                kind, code, points, paid = "award", outcome.code, outcome.points, outcome.points
-            elif outcome.kind in ("refused", "cut") and outcome.member == event.member:
-                kind, code, points, paid = outcome.kind, outcome.code, outcome.points, None
+                kind, code, paid, perk = "award", outcome.code, outcome.points, None
+                fields = "points currency balance"
+                points, length = outcome.points, None
             else:
-                raise _NotPlain  # nothing else comes of a plain award; the loop would say
-            key = (kind, rule.name, code or "", points is not None)
+                kind, code, paid, perk = outcome.kind, outcome.code, None, outcome.perk
+                points, length = outcome.points, outcome.streak
+                fields = " ".join(
+                    name
+                    for name, value in (("points", points), ("currency", outcome.currency))
+                    if value is not None
+                ) + (" streak" if length is not None else "")
+                if not _plain_step_record(outcome, event):
+                    raise _NotPlain  # nothing else comes of these steps; the loop would say
+            key = (kind, rule.name, code or "", fields, perk or "")
             form = made.get(key)
             if form is None:
-                fields = ("points " if points is not None else "") + "currency"
-                fields += " balance" if kind == "award" else ""
-                form = made[key] = forms.add(kind, rule, fields, code or "")
+                form = made[key] = forms.add(kind, rule, fields, code or "", perk=perk)
             out["seq"].append(row["seq"])
             out["k_rule"].append(award.index)
             out["k_sub"].append(sub)
             out["form"].append(form)
             out["points"].append(points)
             out["paid"].append(paid)
+            out["streak"].append(length)
             out["reason"].append(_json(outcome.reason))
     frame = pl.DataFrame(
         out,
@@ -1131,6 +1190,7 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
             "form": pl.Int64,
             "points": pl.Int64,
             "paid": pl.Int64,
+            "streak": pl.Int64,
             "reason": pl.String,
         },
     )
@@ -1436,7 +1496,7 @@ def _budgeted(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
         proposal = Proposal.of(
             rule, points=points, member="", at=_utc(end), day=day, events=(), reason=""
         )
-        granted, records_made = apply_budgets(chunk.carry.budgets, program, proposal)
+        granted, records_made = apply_budgets(chunk.carry.shared, program, proposal)
         if not records_made:
             continue
         kept[index] = 0 if granted is None else granted.points

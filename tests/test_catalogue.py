@@ -244,7 +244,6 @@ def test_a_catalogue_formats_and_parses_back() -> None:
         ("transfer t { on tip to receiver amount points }", "`transfers`"),
         ("catalogue c { on redeem item gift gift mug { price 5 } }", "`catalogues`"),
         ("rule p { on x award 5 pending 2 days }", "rule `p`: `pending`"),
-        ("rule q { on x award 5 reason note }", "rule `q`: `reason`"),
     ],
 )
 def test_the_columnar_plan_declines_the_shop_constructs(block: str, reason: str) -> None:

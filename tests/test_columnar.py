@@ -83,7 +83,11 @@ def plain_schemes(draw: st.DrawFn) -> str:
     rules: list[str] = []
     grouped = False
     kinds = draw(
-        st.lists(st.sampled_from(("award", "award", "streak", "rank")), min_size=1, max_size=6)
+        st.lists(
+            st.sampled_from(("award", "award", "streak", "rank", "milestone")),
+            min_size=1,
+            max_size=6,
+        )
     )
     for index, kind in enumerate(kinds):
         name = f"r{index}"
@@ -126,7 +130,37 @@ def plain_schemes(draw: st.DrawFn) -> str:
             )
             every = f" every {small(2, 4)} award {small()}" if draw(st.booleans()) else ""
             per = draw(st.sampled_from(("day", "week")))
-            rules.append(f"rule {name} {{ on {on} streak per {per} {tiers}{every} }}")
+            extra = ""
+            if draw(st.integers(0, 2)) == 0:  # what the columns leave to the loop's step
+                extra = draw(
+                    st.sampled_from(
+                        (
+                            f" grace {small(1, 2)}",
+                            f' at 6 badge "s{index}"',
+                            " at 8 award 1 + 1",
+                            f" cap {small(5, 20)} per week",
+                        )
+                    )
+                )
+            rules.append(f"rule {name} {{ on {on} streak per {per} {tiers}{every}{extra} }}")
+        elif kind == "milestone":
+            on = draw(st.sampled_from(("message", "post", "checkin")))
+            measures = ["count"]
+            if on != "checkin":
+                measures += ["sum likes", "sum words"]
+            if on == "message":
+                measures += ["distinct channel"]
+            measure = draw(st.sampled_from(measures))
+            per = draw(st.sampled_from(("", " per week", " per day")))
+            top = 3 if measure.startswith("distinct") else 40
+            thresholds = sorted(draw(st.sets(st.integers(1, top), min_size=1, max_size=3)))
+            tiers = " ".join(
+                f'at {n} badge "m{index}-{n}"'
+                if draw(st.integers(0, 3)) == 0
+                else f"at {n} award {small()}"
+                for n in thresholds
+            )
+            rules.append(f"rule {name} {{ on {on} milestone {measure}{per} {tiers} }}")
         else:
             on = draw(st.sampled_from(("message", "checkin", "post", "message where vip")))
             measures = ["earliest", "count"]
@@ -149,7 +183,7 @@ def plain_schemes(draw: st.DrawFn) -> str:
                 if draw(st.integers(0, 3)) == 0:
                     pay += f" budget {small(4, 14)} per {period()}"  # cuts the last places
             rules.append(f"rule {name} {{ on {on} {side} {places} per {per} by {measure} {pay} }}")
-    paying = [f"r{i}" for i, kind in enumerate(kinds) if kind == "award"]
+    paying = [f"r{i}" for i, kind in enumerate(kinds) if kind == "award"]  # boosts, below
     for number in range(draw(st.integers(0, 2)) if paying else 0):
         # a boost multiplies before rounding and caps, on its days, where it holds
         clauses = [f"times {draw(st.sampled_from(('2', '1.5', '3', '0.5')))}"]
@@ -443,10 +477,9 @@ def test_why_not_names_each_construct() -> None:
             "a condition with arithmetic or calls",
         ),
         ("rule a { on message award -2 }", "a penalty"),
-        ("rule a { on message streak per day grace 1 at 2 award 3 }", "a streak with grace"),
+        ('rule a { on message inactive 3 days flag "idle" }', "a flag for inactivity"),
         ("rule a { on message top 1 per day by lottery award 3 }", "a rank by lottery"),
         ("rule a { on message top 1 per day by points award 3 }", "a rank by points"),
-        ("rule a { on message milestone count at 2 award 3 }", "a milestone"),
     ],
 )
 def test_constructs_the_plan_does_not_write(rule: str, why: str) -> None:
@@ -636,3 +669,64 @@ def test_budgets_cut_rank_awards_and_awards_on_the_plan(tmp_path: Path) -> None:
             finally:
                 columnar.BLOCK_BYTES = saved
             assert summary.columnar and got == expected
+
+
+def test_milestones_and_streaks_with_grace_take_the_loops_own_step(tmp_path: Path) -> None:
+    """Milestones (a count, a sum per week, distinct values across members) and a
+    streak with grace and a badge run through the loop's own steps inside the plan."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n  timezone "Asia/Shanghai"\n'
+        '  rule fire { on post milestone count at 3 award 5 at 6 badge "six" }\n'
+        "  rule likes { on post milestone sum likes per week at 10 award 2 at 20 award 4 }\n"
+        '  rule invites { on invite milestone distinct invitee at 2 perk "premium" }\n'
+        '  rule daily { on post streak per day grace 1 at 3 award 7 at 5 badge "five" }\n'
+        "  events { post(likes: number) invite(invitee: text) } }"
+    )
+    assert columnar.why_not(program) == []
+    plan = columnar.plan_for(program)
+    assert plan is not None and all(award.sequential for award in plan.awards)
+    lines = []
+    for i in range(48):
+        who, day = ("ana", "bo", "cy")[i % 3], 2 + i // 4 + (i // 12)
+        at = f"2026-03-{day:02d}T{9 + i % 4:02d}:00:00"
+        if i % 4 == 3:
+            friend = ("ana", "dee", "eli", "fay", "dee")[i % 5]  # themselves, and taken ones
+            lines.append(line(f"i{i}", "invite", who, at, invitee=friend))
+        else:
+            lines.append(line(f"p{i}", "post", who, at, likes=i % 6))
+    path = _write(tmp_path, lines)
+    expected = _reference(program, path)
+    text = expected.decode()
+    assert '"perk":"premium"' in text and '"perk":"six"' in text
+    assert '"code":"already_counted"' in text and "missed" in text
+    for block in (None, 500):
+        saved = columnar.BLOCK_BYTES
+        columnar.BLOCK_BYTES = block or saved
+        try:
+            got, summary = _columnar(program, path)
+        finally:
+            columnar.BLOCK_BYTES = saved
+        assert summary.columnar and got == expected
+
+
+def test_a_reason_read_from_the_event_takes_the_loops_own_step(tmp_path: Path) -> None:
+    """`reason note`: the award's reason carries the event's note; the plan hands the
+    rule to the loop's step and writes its bytes."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n'
+        "  rule thanks { on thanks award 5 reason note limit 3 per day }\n"
+        "  events { thanks(note: text) } }"
+    )
+    assert columnar.why_not(program) == []
+    notes = ["great answer", "", "谢谢", "thanks: again", "late"]
+    path = _write(
+        tmp_path,
+        [
+            line(f"t{i}", "thanks", "ana", f"2026-03-02T1{i}:00:00", note=note)
+            for i, note in enumerate(notes)
+        ],
+    )
+    expected = _reference(program, path)
+    assert "rule `thanks`: 谢谢" in expected.decode()
+    got, summary = _columnar(program, path)
+    assert summary.columnar and got == expected
