@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 from zoneinfo import available_timezones
 
@@ -117,7 +118,97 @@ def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> Check
         result = _Checker(scheme, file, source).run()
     if result.program is None and source and not source.isascii():
         result = CheckResult(_mixed_spelling_hints(result.diagnostics, source), None)
+    if result.diagnostics and source and not source.isascii():
+        result = replace(result, diagnostics=_in_the_files_spelling(result.diagnostics, source))
     return result
+
+
+def _in_the_files_spelling(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
+    """In a scheme written in Chinese keywords, the code a message or a hint quotes is
+    written in Chinese keywords too: `limit 1 per day` becomes `每天限1次`, `cap` becomes
+    `上限`. An English word the file itself holds is one of its names: kept."""
+    from incentive.spelling import spelling_of
+
+    if spelling_of(source) != "zh":
+        return diagnostics
+    names = frozenset(re.findall(r"[A-Za-z_]\w*", source))
+
+    def convert(text: str) -> str:
+        return _QUOTED_CODE.sub(lambda found: f"`{_code_zh(found.group(1), names)}`", text)
+
+    return [
+        replace(d, message=convert(d.message), hints=tuple(convert(h) for h in d.hints))
+        for d in diagnostics
+    ]
+
+
+_QUOTED_CODE = re.compile(r"`([^`\n]+)`")
+# Keywords whose Chinese form does not depend on what surrounds them (`per`, `by`,
+# `each`, `day` do: they are read in phrases below, or kept).
+_PLAIN_KEYWORDS = frozenset(
+    "scheme currency timezone season events team group rule board boost expire budget "
+    "redeem grants reverse transfer catalogue levels seed on where award limit once cap "
+    "uncapped streak grace milestone distinct post pay every perk badge flag inactive "
+    "inviter pending reason credit amount minimum maximum multiple threshold allowance "
+    "debt item stock gift price".split()
+)
+_PHRASES_ZH = re.compile(
+    r"\b(?:per (day|week|month|year|season)|by (\w+)|so far|(top|bottom) (\d+|N))\b"
+)
+
+
+def _phrase_zh(found: re.Match[str]) -> str:
+    from incentive.spelling import MEASURES_ZH, PERIODS_ZH, SIDES_ZH
+
+    period, measure, side, count = found.groups()
+    if period:
+        return PERIODS_ZH[period]
+    if measure:
+        return MEASURES_ZH.get(measure, found.group(0))
+    if side:
+        return f"{SIDES_ZH[side]}{count}名"
+    return "至今"
+
+
+def _code_zh(code: str, names: frozenset[str]) -> str:
+    """A piece of English-spelled code in the Chinese spelling, as far as it can be told;
+    a name of the file, or code this cannot read, as it is."""
+    words = re.findall(r"[A-Za-z_]\w*", code)
+    if not words or (len(words) == 1 and words[0] in names):
+        return code
+    clause = _clause_zh(code)
+    if clause is not None:
+        return clause
+    block = re.fullmatch(r"(.+?)\{\s*(.*?)\s*\}", code)
+    if block is not None:  # `group chat { cap 20 per day }`: its head, then its clause
+        head, body = block.groups()
+        return f"{_code_zh(head.strip(), names)} {{ {_code_zh(body, names)} }}"
+    from incentive.spelling import KEYWORDS_EN_TO_ZH
+
+    text = _PHRASES_ZH.sub(_phrase_zh, code)
+    text = re.sub(
+        r"[A-Za-z_]\w*",
+        lambda w: (
+            KEYWORDS_EN_TO_ZH[w.group()]
+            if w.group() in _PLAIN_KEYWORDS and w.group() not in names
+            else w.group()
+        ),
+        text,
+    )
+    return text
+
+
+@cache
+def _clause_zh(code: str) -> str | None:
+    """One rule clause (`limit 1 per day`) in the Chinese spelling, or None."""
+    from incentive.formatter import format_clause_zh
+
+    try:
+        scheme = parse(f'scheme "x" {{ rule r {{ {code} }} }}', "<hint>")
+    except SchemeError:
+        return None
+    clauses = [c for item in scheme.items for c in getattr(item, "clauses", ())]
+    return format_clause_zh(clauses[0]) if len(clauses) == 1 else None
 
 
 def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:

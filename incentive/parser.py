@@ -608,7 +608,11 @@ def _spelling_error(
         if keyword is None:
             return None
         english = _KEYWORDS_ZH_TO_EN.get(keyword)
-        instead = f" (`{keyword}` is `{english}`)" if english else ""
+        instead = (
+            _(" (`{keyword}` is `{english}`)").format(keyword=keyword, english=english)
+            if english
+            else ""
+        )
         return (
             "E0111",
             _(

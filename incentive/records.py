@@ -43,7 +43,7 @@ RecordKind = Literal[
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
 # Why a record was written, as a stable machine-readable code beside its `reason` (the
-# reason is text for a person, in the operator's language; a bot branches on the code).
+# reason is text for a person, shown in the operator's language; a bot branches on the code).
 # Every record with a reason has one. docs/embedding.md, "Reason codes", lists them.
 RecordCode = Literal[
     # points paid, and what pays
@@ -141,7 +141,13 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
         RecordCode | None,
         _doc("why it was written, stable for programs (docs/embedding.md, 'Reason codes')"),
     ] = None
-    reason: Annotated[str, _doc("why it was written, for a person, in the run's language")] = ""
+    reason: Annotated[
+        str,
+        _doc(
+            "why it was written, for a person: the engine writes English, shown in the "
+            "reader's language (incentive.reasons)"
+        ),
+    ] = ""
     source: Annotated[str | None, _doc("file of a bad line")] = None
     line: Annotated[int | None, _doc("line number of a bad line")] = None
 

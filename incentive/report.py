@@ -15,6 +15,7 @@ from typing import IO, Any
 from incentive.analysis import AB_ARM_MEMBERS, Comparison
 from incentive.i18n import N_, _, current
 from incentive.program import BudgetSpec, GrantsSpec, Program, RuleSpec
+from incentive.reasons import localize
 from incentive.runner import RunResult
 
 PAID = ("award", "rank", "grant")
@@ -601,7 +602,7 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
             _("refused and cut"),
             [_("kind"), _("rule"), _("reason"), _("count")],
             [
-                [kind_name(r["kind"]), r["rule"], r["reason"], r["count"]]
+                [kind_name(r["kind"]), r["rule"], localize(r["reason"]), r["count"]]
                 for r in report["refusals"][:15]
             ],
         )
