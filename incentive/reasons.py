@@ -46,11 +46,11 @@ _QUOTED = r'[^"]*'  # inside double quotes
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?%?"
 _WORD = r"[^\s`]+"  # a bare scheme word: a currency, an attribute, a team kind
 _DATE = r"\d{4}-\d{2}-\d{2}"
-_KEY = r"\d{4}(?:-\d{2}){0,2}"  # a period's key: 2026, 2026-03, 2026-03-02
+_KEY = r"\d{4}(?:-Q[1-4]|(?:-\d{2}){0,2})"  # a period's key: 2026, 2026-Q1, 2026-03, 2026-03-02
 _TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?"
 _TEXT = r".*?"
-_PERIOD = r"day|week|month|year|season"
-_UNITS = r"(?:day|week|month|year|season)s?"
+_PERIOD = r"day|week|month|quarter|year|season"
+_UNITS = r"(?:day|week|month|quarter|year|season)s?"
 _NTH = r"\d+(?:st|nd|rd|th)"
 
 
@@ -115,6 +115,10 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("{n} distinct `{attribute}` reached this {period}"),
         N_("{n} `{attribute}` reached"),
         N_("{n} `{attribute}` reached this {period}"),
+        N_("this event"),
+        N_("{n} matching events within {m} days"),
+        N_("{nth} of the first {n}"),
+        N_("{nth} of the first {n} this {period}"),
         N_("team `{team}` {place}"),
         "{place}",
     ),
@@ -284,6 +288,18 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("rule `{rule}`: {counted} ({where}): the amount cannot be computed: {error}"),
         "{error}",
         N_("`{attribute}` names the member itself: it does not count"),
+        N_("already one of the first {n}"),
+        N_("already one of the first {n} this {period}"),
+        N_("the first {n} have won"),
+        N_("the first {n} this {period} have won"),
+        N_(
+            "attribute `{attribute}` names no time zone: `{value}` (an IANA name such as "
+            "`Asia/Shanghai`)"
+        ),
+        N_(
+            "the roster's `{attribute}` of `{member}` names no time zone: `{value}` (an IANA "
+            "name such as `Asia/Shanghai`)"
+        ),
         N_("`{attribute}` `{value}` already counted for this member"),
         N_("`{attribute}` `{value}` already counted for `{member}`"),
         N_("catalogue `{name}`: its `where` condition does not hold"),
