@@ -149,18 +149,25 @@ _PLAIN_KEYWORDS = frozenset(
     "scheme currency timezone season events team group rule board boost expire budget "
     "redeem grants reverse transfer catalogue levels seed on where award limit once cap "
     "uncapped streak grace milestone distinct post pay every perk badge flag inactive "
-    "inviter pending reason credit amount minimum maximum multiple threshold allowance "
+    "inviter pending reason credit amount minimum maximum multiple threshold allowance reaching "
     "debt item stock gift price".split()
 )
 _PHRASES_ZH = re.compile(
-    r"\b(?:per (day|week|month|year|season)|by (\w+)|so far|(top|bottom) (\d+|N))\b"
+    r"\b(?:streak per (day|week|month|quarter|year)|per (day|week|month|quarter|year|season)"
+    r"|by (\w+)|so far|(top|bottom) (\d+|N)|(every time)|(timezone from))\b"
 )
 
 
 def _phrase_zh(found: re.Match[str]) -> str:
     from incentive.spelling import MEASURES_ZH, PERIODS_ZH, SIDES_ZH
 
-    period, measure, side, count = found.groups()
+    streak, period, measure, side, count, every, zone = found.groups()
+    if streak:
+        return f"{PERIODS_ZH[streak]}连续"
+    if every:
+        return "每次"
+    if zone:
+        return "时区 来自"
     if period:
         return PERIODS_ZH[period]
     if measure:
