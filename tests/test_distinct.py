@@ -4,17 +4,16 @@ inviting oneself or inviting someone already brought in counts nothing."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plans import interpreter_and_columnar
 
 import incentive
-from incentive import columnar, runner
-from incentive.events import read_events
+from incentive import columnar
 
 PREMIUM = """scheme "Referral growth" {
   events {
@@ -117,17 +116,9 @@ def test_the_columnar_plan_writes_the_interpreters_bytes(tmp_path: Path) -> None
         encoding="utf-8",
     )
 
-    def read() -> Any:
-        with path.open(encoding="utf-8") as stream:
-            yield from read_events(stream, program.calendar, "jsonl", str(path))
-
-    outs = []
-    for engine in ("interpreter", "columnar"):
-        out = io.BytesIO()
-        summary = runner.run_files(program, [str(path)], read, out, engine=engine)
-        outs.append(out.getvalue())
-    assert summary.columnar and outs[0] == outs[1]
-    assert b'"code":"already_counted"' in outs[0] and b'"perk":"premium group"' in outs[0]
+    expected, got, planned = interpreter_and_columnar(program, path)
+    assert planned and got == expected
+    assert b'"code":"already_counted"' in expected and b'"perk":"premium group"' in expected
 
 
 MEMBERS = ("ana", "bo", "cy")

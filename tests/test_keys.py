@@ -3,17 +3,16 @@ each album`, `limit 1 per day for each candidate`, `credit candidate`."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plans import interpreter_and_columnar
 
 import incentive
-from incentive import columnar, runner
+from incentive import columnar
 from incentive.diagnostics import SchemeError
-from incentive.events import read_events
 
 VOTES = """scheme "Class leader" {
   currency coins
@@ -217,14 +216,6 @@ def test_the_columnar_plan_declines_credit_and_steps_keyed_limits(tmp_path: Path
         encoding="utf-8",
     )
 
-    def read() -> Any:
-        with path.open(encoding="utf-8") as stream:
-            yield from read_events(stream, program.calendar, "jsonl", str(path))
-
-    outs = []
-    for engine in ("interpreter", "columnar"):
-        out = io.BytesIO()
-        summary = runner.run_files(program, [str(path)], read, out, engine=engine)
-        outs.append(out.getvalue())
-    assert summary.columnar and outs[0] == outs[1]
-    assert b"once for each album reached" in outs[0] and b"limit 3 per day reached" in outs[0]
+    expected, got, planned = interpreter_and_columnar(program, path)
+    assert planned and got == expected
+    assert b"once for each album reached" in expected and b"limit 3 per day reached" in expected
