@@ -312,6 +312,24 @@ class PayTo(Node):
 
 
 @dataclass(frozen=True)
+class Goal(Node):
+    """`goal class per week by count`: a team's measure in each period, paid at the
+    rule's tiers (`at 500 award 10`) the moment it reaches them."""
+
+    team: Name
+    period: PeriodName
+    measure: RankMeasure
+    attribute: Name | None = None  # for sum
+
+
+@dataclass(frozen=True)
+class Draw(Node):
+    """`draw 3`: a team goal pays three of the team's members drawn by lot, not all."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -373,6 +391,8 @@ RuleClause: TypeAlias = (
     | Credit
     | Posts
     | Post
+    | Goal
+    | Draw
 )
 
 

@@ -50,6 +50,7 @@ from incentive.program import (
     BoostSpec,
     CapSpec,
     CatalogueSpec,
+    GoalSpec,
     GrantsSpec,
     LimitSpec,
     MilestoneSpec,
@@ -74,6 +75,7 @@ DEFAULT_CURRENCY = "points"
 # does not lie inside a month (it may straddle two); `None` is `ever`.
 # What a payment from a measure may be measured by (`pay ... per week by active`).
 _PAY_MEASURES = ("count", "active", "sum", "max")
+_GOAL_MEASURES = ("count", "sum", "active")  # what a team's events add up to
 _NESTED_PERIODS = {
     ("day", "week"),
     ("day", "month"),
@@ -1395,6 +1397,8 @@ class _Checker:
 
     def _check_tiered(self, rule: ast.RuleDecl) -> bool:
         """Check a streak or milestone rule's clauses; True if the rule is one."""
+        if self._check_goal(rule):
+            return True
         name = rule.name.value
         streak = _first(rule, ast.Streak)
         milestone = _first(rule, ast.Milestone)
@@ -1583,6 +1587,108 @@ class _Checker:
                 targets.setdefault("*", []).append(spec)
         return targets
 
+    def _check_goal(self, rule: ast.RuleDecl) -> bool:
+        """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
+        goal = _first(rule, ast.Goal)
+        draw = _first(rule, ast.Draw)
+        for kind, word in ((ast.Goal, "goal"), (ast.Draw, "draw")):
+            for extra in [c for c in rule.clauses if isinstance(c, kind)][1:]:
+                self.bag.error(
+                    "E0212",
+                    _("rule `{name}` has more than one `{word}` clause").format(
+                        name=rule.name.value, word=word
+                    ),
+                    extra.span,
+                )
+        if goal is None:
+            if draw is not None:
+                self.bag.error(
+                    "E0251",
+                    _("`draw` belongs to a team goal: it draws the members a goal pays"),
+                    draw.span,
+                    _("e.g. `goal class per week by count  draw 3  at 500 award 100`"),
+                )
+            return False
+        if goal.team.value not in self.teams:
+            self.bag.error(
+                "E0233",
+                _("unknown team `{team}`").format(team=goal.team.value),
+                goal.team.span,
+                *(
+                    suggestion_hints(goal.team.value, self.teams)
+                    or (_("declare it: {code}").format(code=f"`team {goal.team.value}`"),)
+                ),
+            )
+        if goal.measure not in _GOAL_MEASURES:
+            self.bag.error(
+                "E0251",
+                _(
+                    "a team goal counts what the team's events add up to (`count`, "
+                    "`sum ATTRIBUTE` or `active`), not `by {measure}`"
+                ).format(measure=goal.measure),
+                goal.span,
+                _("e.g. `goal class per week by count  at 500 award 10`"),
+            )
+        self._check_period(goal.period, goal.span)
+        if goal.attribute is not None and goal.measure == "sum":
+            on = _first(rule, ast.On)
+            self._typer(self._rule_events(on) if on is not None else []).expect(
+                ast.Attribute(goal.attribute.value, span=goal.attribute.span),
+                "number",
+                "`by sum`",
+            )
+        if draw is not None:
+            self._check_limit_like(draw.count, _("a draw"), draw.span)
+        strays = (
+            ast.Award, ast.Limit, ast.Once, ast.Cap, ast.GroupRef, ast.Uncapped, ast.Streak,
+            ast.Grace, ast.Milestone, ast.Every, ast.Rank, ast.Inactive, ast.Inviter,
+            ast.Pending, ast.Reason, ast.Credit,
+        )  # fmt: skip
+        for clause in rule.clauses:
+            if isinstance(clause, strays):
+                self.bag.error(
+                    "E0251",
+                    _(
+                        "a team goal pays at its tiers, once per team and period: it takes "
+                        "no `{word}`"
+                    ).format(word=format_clause(clause).split()[0]),
+                    clause.span,
+                    _("write what it pays as a tier: `at 500 award 10`")
+                    if isinstance(clause, ast.Award)
+                    else _("write another rule for it"),
+                )
+        tiers = [c for c in rule.clauses if isinstance(c, ast.Tier)]
+        if not tiers:
+            self.bag.error(
+                "E0251",
+                _("rule `{name}` does not say what its goal pays").format(name=rule.name.value),
+                goal.span,
+                _("add a tier: `at 500 award 10`"),
+            )
+        seen: set[int] = set()
+        for tier in tiers:
+            self._check_limit_like(tier.threshold, _("a goal's threshold"), tier.span)
+            if tier.threshold in seen:
+                self.bag.error(
+                    "E0214",
+                    _("two tiers at {threshold}").format(threshold=tier.threshold),
+                    tier.span,
+                )
+            seen.add(tier.threshold)
+            if isinstance(tier.award, ast.Award) and (
+                tier.award.rest or _constant(tier.award.amount) is None
+            ):
+                self.bag.error(
+                    "E0251",
+                    _(
+                        "a team goal pays every member it pays the same: its award is a "
+                        "number, not read from an event"
+                    ),
+                    tier.award.span,
+                    _("e.g. `at 500 award 10`"),
+                )
+        return True
+
     def _rule_spec(self, rule: ast.RuleDecl, boosts: dict[str, list[BoostSpec]]) -> RuleSpec:
         name = rule.name.value
         on = _first(rule, ast.On)
@@ -1637,6 +1743,22 @@ class _Checker:
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
+            goal=self._goal_spec(rule),
+        )
+
+    def _goal_spec(self, rule: ast.RuleDecl) -> GoalSpec | None:
+        goal = _first(rule, ast.Goal)
+        if goal is None:
+            return None
+        assert goal.measure in _GOAL_MEASURES  # the checker said so
+        draw = _first(rule, ast.Draw)
+        return GoalSpec(
+            team=goal.team.value,
+            period=goal.period,
+            measure=goal.measure,  # type: ignore[arg-type]
+            attribute=goal.attribute.value if goal.attribute else None,
+            tiers=self._tiers(rule),
+            draw=draw.count if draw is not None else None,
         )
 
     @staticmethod
@@ -1734,6 +1856,8 @@ class _Checker:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
+        if spec.goal is not None:
+            return  # once per team, tier and period
         if spec.amount is None:
             return  # pays no points (a flag)
         if _never_positive(spec.amount):

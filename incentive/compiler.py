@@ -32,6 +32,7 @@ from incentive.catalogues import shop, unmatched
 from incentive.engine import Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
+from incentive.goals import track_goal
 from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_pay, track_rank, track_reached
@@ -353,7 +354,12 @@ class _Generator:
         program, w = self.program, self.writer
         rules = program.rules_by_event.get(event_type, ())
         for rule in rules:
-            if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
+            if (
+                rule.rank is not None
+                or rule.inactive is not None
+                or rule.inviter is not None
+                or rule.goal is not None
+            ):
                 continue
             node = self.constant(rule)
             w.line(f"# rule {rule.name!r}")
@@ -381,12 +387,20 @@ class _Generator:
             w.dedent()
             self.unread(rule, node)
         for rule in rules:
-            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+            if (
+                rule.rank is None
+                and rule.inactive is None
+                and rule.inviter is None
+                and rule.goal is None
+            ):
                 continue
             node = self.constant(rule)
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.rank is not None and rule.rank.pay is not None:
+            if rule.goal is not None:
+                self.plan.append(f"rule `{rule.name}`: team goal (the interpreter's step)")
+                w.line(f"s._take(out, track_goal(state, s.program, {node}, event, attrs, day))")
+            elif rule.rank is not None and rule.rank.pay is not None:
                 self.plan.append(f"rule `{rule.name}`: measure to pay (the interpreter's step)")
                 w.line(
                     f"out.extend(track_pay(state, s.program, {node}, event, attrs, day, "
@@ -611,6 +625,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "unread": unread,
         "track_rank": track_rank,
         "track_pay": track_pay,
+        "track_goal": track_goal,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,

@@ -31,6 +31,7 @@ from incentive.codec import decode_state, encode_state
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
+from incentive.goals import track_goal
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
@@ -350,7 +351,12 @@ class Session:
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+            if (
+                rule.rank is None
+                and rule.inactive is None
+                and rule.inviter is None
+                and rule.goal is None
+            ):
                 continue  # evaluate_rules' (above)
             if rule.condition is not None:
                 holds = truth(rule.condition, attrs)
@@ -358,7 +364,13 @@ class Session:
                     if holds is None:
                         yield from unread(program, rule, event, attrs, stamp)
                     continue
-            if rule.rank is not None and rule.rank.pay is not None:
+            if rule.goal is not None:
+                for reached in track_goal(state, program, rule, event, attrs, day):
+                    if isinstance(reached, Proposal):
+                        yield from self._pay(reached)
+                    else:
+                        yield reached
+            elif rule.rank is not None and rule.rank.pay is not None:
                 yield from track_pay(state, program, rule, event, attrs, day, stamp)
             elif rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)

@@ -240,6 +240,11 @@ def format_clause(
             if clause.sources:
                 text += " from " + ", ".join(n.value for n in clause.sources)
             return text
+        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
+            text = f"goal {team.value} per {period} by {measure}"
+            return text + (f" {attribute.value}" if attribute is not None else "")
+        case ast.Draw(count=count):
+            return f"draw {count}"
         case ast.Budget(points=points, currency=currency, period=period):
             return (
                 f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
@@ -385,6 +390,11 @@ def format_clause_zh(clause: object) -> str:
             if clause.count is not None:
                 text += f" {SIDES_ZH[clause.side]}{clause.count}名"
             return text
+        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
+            text = f"团队目标 {n(team.value)} {PERIODS_ZH[period]} {MEASURES_ZH[measure]}"
+            return text + (f" {n(attribute.value)}" if attribute is not None else "")
+        case ast.Draw(count=count):
+            return f"抽取 {count}人"
         case ast.Budget(points=points, currency=currency, period=period):
             return f"{PERIODS_ZH[period]}预算 {points}" + (
                 f" {n(currency.value)}" if currency else ""

@@ -308,6 +308,8 @@ _KEYWORD_GROUPS = (
                 "reason",
                 "credit",
                 "pay",
+                "goal",
+                "draw",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -985,6 +987,13 @@ class _ToAst:
             to,
             span=span,
         )
+
+    def goal_clause(self, span: Span, children: list[Any]) -> ast.Goal:
+        team, period, (measure, attribute, _sources) = children
+        return ast.Goal(_name(team), str(period), measure, attribute, span=span)  # type: ignore[arg-type]
+
+    def draw_clause(self, span: Span, children: list[Token]) -> ast.Draw:
+        return ast.Draw(_int(children[0]), span=span)
 
     def so_far(self, span: Span, children: list[Any]) -> bool:
         return True

@@ -282,6 +282,25 @@ class PaySpec:
 
 
 @dataclass(frozen=True)
+class GoalSpec:
+    """`goal class per week by count  at 500 award 10`: the moment a team's measure in a
+    period reaches a tier's threshold, every member of the team is paid (or `draw` of
+    them, drawn by lot), or the team gets the tier's perk; once per team, tier and period
+    (goals.py)."""
+
+    team: str  # the kind of team
+    period: ast.PeriodName
+    measure: Literal["count", "sum", "active"]
+    attribute: str | None  # for sum
+    tiers: tuple[tuple[int, Payment], ...]  # (threshold, payment), ascending
+    draw: int | None = None  # pay this many members drawn by lot; None: every member
+
+    def describe(self) -> str:
+        by = self.measure + (f" {self.attribute}" if self.attribute else "")
+        return f"goal {self.team} per {self.period} by {by}"
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -368,6 +387,7 @@ class RuleSpec:
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
+    goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ RecordCode = Literal[
     "milestone",  # N matching events, or N of a measure, reached (award)
     "perk",  # a rule's perk, badge or flag for an event
     "ranked",  # a place in a period's ranking (rank, perk, board)
+    "team_goal",  # a team's measure reached a goal's threshold (award, perk, badge)
     "no_entries",  # a board whose period had no matching event (board)
     "inactive",  # no matching event for N days (flag)
     "grant",  # points given from an allowance (grant)

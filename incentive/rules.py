@@ -70,8 +70,13 @@ def evaluate_rules(
     calendar = program.calendar
     stamp = local_time(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
-        if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
-            continue  # ranks, flags and referrals are the session's: they span members or time
+        if (
+            rule.rank is not None
+            or rule.inactive is not None
+            or rule.inviter is not None
+            or rule.goal is not None
+        ):
+            continue  # ranks, flags, referrals, goals are the session's: they span members or time
         if rule.condition is not None:
             known = truth(rule.condition, attrs)
             if known is not True:

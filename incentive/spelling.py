@@ -132,6 +132,8 @@ KEYWORDS_EN_TO_ZH = {
     "reached": "按达成率",
     "post": "播报",
     "pay": "支付",
+    "goal": "团队目标",
+    "draw": "抽取",
     "so": "至今",
     "far": "至今",
     "part": "按比例",

@@ -286,6 +286,57 @@ CASES = [
         "`so far` measures from the first event on",
     ),
     (
+        "E0251",
+        wrap("rule g { on hw goal class per week by max words at 5 award 1 }", "team class"),
+        3,
+        "not `by max`",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count award 5 at 9 award 1 }", "team class"),
+        3,
+        "it takes no `award`",
+    ),
+    (
+        "E0251",
+        wrap(
+            "rule g { on hw goal class per week by count limit 1 per day at 5 award 1 }",
+            "team class",
+        ),
+        3,
+        "it takes no `limit`",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count }", "team class"),
+        3,
+        "does not say what its goal pays",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count at 5 award words }", "team class"),
+        3,
+        "its award is a number",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw draw 2 award 1 once }"),
+        3,
+        "`draw` belongs to a team goal",
+    ),
+    (
+        "E0233",
+        wrap("rule g { on hw goal clas per week by count at 5 award 1 }", "team class"),
+        3,
+        "did you mean `class`?",
+    ),
+    (
+        "E0213",
+        wrap("rule g { on hw goal class per week by count draw 0 at 5 award 1 }", "team class"),
+        3,
+        "a draw must be at least 1",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,

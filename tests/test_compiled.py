@@ -160,7 +160,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
     ]  # fmt: skip
     if teams:
-        menu += ["team_rank", "team_board", "team_missing"]
+        menu += ["team_rank", "team_board", "team_missing", "team_goal"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
     levels = reverses = transfers = catalogues = False
     for index, kind in enumerate(picks):
@@ -252,6 +252,16 @@ def menu_schemes(draw: st.DrawFn) -> str:
             measure = draw(st.sampled_from(("active", "rate", "points", "count")))
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
+            )
+        elif kind == "team_goal":
+            measure = draw(st.sampled_from(("count", "active", "sum words")))
+            on = "checkin" if measure != "sum words" else "post"
+            draws = f" draw {small(1, 3)}" if draw(st.booleans()) else ""
+            pay = draw(st.sampled_from((f"award {small()}", f"award {small()} xp", 'perk "p"')))
+            rules.append(
+                f"rule {name} {{ on {on} goal class per {period()} by {measure}{draws} "
+                f"at {small(1, 3) if measure != 'sum words' else 80} {pay} "
+                f'at {small(4, 6) if measure != "sum words" else 200} badge "b" }}'
             )
         elif kind == "team_missing":
             rules.append(f"board {name} {{ class per {period()} by missing on checkin }}")
@@ -464,7 +474,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "weeks at end of": "rounded expiry", "months": "expiry in months",
         "weekday ": "weekday", "hour between": "hour",
         "for each": "limit for each", "credit ": "credit", "each day": "running board",
-        "by missing": "missing board",
+        "by missing": "missing board", "goal class": "team goal", " draw ": "draw",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
         "intake",
         "rules",
         "ranks",
+        "goals",
         "budgets",
         "ledger",
         "spending",
