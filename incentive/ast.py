@@ -330,6 +330,16 @@ class Draw(Node):
 
 
 @dataclass(frozen=True)
+class Window(Node):
+    """`within 3 days of first signup` or `within 3 days of joined`: the rule counts an
+    event only up to N days after the member's start (day 0)."""
+
+    days: int
+    event: Name | None  # the member's first event of this type
+    column: Name | None  # or the member's date in this roster column (or event attribute)
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -393,6 +403,7 @@ RuleClause: TypeAlias = (
     | Post
     | Goal
     | Draw
+    | Window
 )
 
 

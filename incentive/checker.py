@@ -65,6 +65,7 @@ from incentive.program import (
     StreakSpec,
     TransferSpec,
     ValueType,
+    WindowSpec,
     template_problem,
 )
 
@@ -734,6 +735,7 @@ class _Checker:
             )
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
+        self._check_window(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_flags_and_referrals(rule, award, perk)
@@ -1587,6 +1589,72 @@ class _Checker:
                 targets.setdefault("*", []).append(spec)
         return targets
 
+    def _check_window(self, rule: ast.RuleDecl) -> None:
+        """`within N days of first signup` / `of joined` (E0252)."""
+        windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
+        for extra in windows[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="within"
+                ),
+                extra.span,
+                _("a rule counts from one start: keep one window"),
+            )
+        if not windows:
+            return
+        window = windows[0]
+        kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter)
+        if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
+            self.bag.error(
+                "E0252",
+                _(
+                    "a window from a member's start belongs to a rule that pays a member "
+                    "for their events (an award, a streak or a milestone)"
+                ),
+                window.span,
+                _("rank, goal, flag and referral rules count every matching event"),
+            )
+        if window.days > MAX_DAYS:
+            self.bag.error(
+                "E0242",
+                _("a window of {days:,} days is longer than the engine counts").format(
+                    days=window.days
+                ),
+                window.span,
+                _("write at most {MAX_DAYS:,} days").format(MAX_DAYS=MAX_DAYS),
+            )
+        if window.event is not None:
+            event = window.event.value
+            if self.declared_events is not None and event not in self.declared_events:
+                self.bag.error(
+                    "E0216",
+                    _("unknown event type `{event}`").format(event=event),
+                    window.event.span,
+                    *suggestion_hints(event, self.declared_events),
+                )
+            return
+        assert window.column is not None
+        column = window.column.value
+        taken = (
+            column in BUILTIN_ATTRIBUTES
+            or column in CLOCK_ATTRIBUTES
+            or column in self.teams
+            or (column == "level" and self.levels_decl is not None)
+        )
+        if taken:
+            self.bag.error(
+                "E0252",
+                _("`{column}` is not a date: a window counts from a date column").format(
+                    column=column
+                ),
+                window.column.span,
+                _(
+                    "name the roster column of each member's date (`within 3 days of "
+                    "joined`), or count from an event (`within 3 days of first signup`)"
+                ),
+            )
+
     def _check_goal(self, rule: ast.RuleDecl) -> bool:
         """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
         goal = _first(rule, ast.Goal)
@@ -1744,6 +1812,7 @@ class _Checker:
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
             goal=self._goal_spec(rule),
+            window=_window_spec(_first(rule, ast.Window)),
         )
 
     def _goal_spec(self, rule: ast.RuleDecl) -> GoalSpec | None:
@@ -2287,6 +2356,16 @@ def _payment(outcome: ast.Award | ast.Perk) -> Payment:
     if isinstance(outcome, ast.Perk):
         return Payment(None, "down", (outcome.kind, outcome.name))
     return Payment(outcome.amount, outcome.rounding or "down")
+
+
+def _window_spec(window: ast.Window | None) -> WindowSpec | None:
+    if window is None:
+        return None
+    return WindowSpec(
+        window.days,
+        window.event.value if window.event is not None else None,
+        window.column.value if window.column is not None else None,
+    )
 
 
 def _perk_spec(perk: ast.Perk | None) -> tuple[str, str] | None:

@@ -51,6 +51,7 @@ from incentive.rules import (
 from incentive.spending import grant, redeem
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
+from incentive.windows import note_starts, window_open
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -331,6 +332,8 @@ class _Generator:
             self.constants["LEVEL_AT_ZERO"] = program.levels.level_for(0)
         if any(r.inviter is not None and r.inviter[0] == event_type for r in program.rules):
             w.line("s._note_invites(event, attrs, day)")
+        if program.started_by or program.date_columns:
+            w.line("note_starts(s.program, state, member, event, day)")
         for attribute, local in self.names.items():
             w.line(f"{local} = attrs.get({attribute!r}, MISSING)")
         reversing = [spec for spec in program.reversals if event_type in spec.events]
@@ -365,6 +368,16 @@ class _Generator:
             w.line(f"# rule {rule.name!r}")
             w.line(f"if {self.test(rule)}:")
             w.indent()
+            if rule.window is not None:
+                self.plan.append(f"rule `{rule.name}`: window (the interpreter's step)")
+                w.line(
+                    f"opened = window_open(s.program, {node}, member, event, day, "
+                    "s._stamp(at), state.dates)"
+                )
+                w.line("if opened is not True and opened is not False:")
+                w.line("    out.append(opened)")
+                w.line("if opened is True:")
+                w.indent()
             if rule.streak is not None:
                 self.plan.append(
                     f"rule `{rule.name}`: streak (the interpreter's step, once per period)"
@@ -384,6 +397,8 @@ class _Generator:
                 )
             else:
                 self.award(rule, node)
+            if rule.window is not None:
+                w.dedent()
             w.dedent()
             self.unread(rule, node)
         for rule in rules:
@@ -626,6 +641,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "track_rank": track_rank,
         "track_pay": track_pay,
         "track_goal": track_goal,
+        "note_starts": note_starts,
+        "window_open": window_open,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,

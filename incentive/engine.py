@@ -60,6 +60,7 @@ from incentive.state import (
     seen_where,
 )
 from incentive.transfers import transfer
+from incentive.windows import note_starts
 
 __all__ = ["EngineState", "MemberState", "Session", "SessionInUse"]
 
@@ -102,6 +103,10 @@ class Session:
                 placed = roster.teams(kind)
                 self.state.teams.setdefault(kind, {}).update(placed)
                 self.state.rostered[kind] = sorted(placed)
+        if roster is not None:
+            for column in program.date_columns:  # a window's start: `within 3 days of joined`
+                dated = {m: row[column] for m, row in roster.members.items() if row.get(column)}
+                self.state.dates.setdefault(column, {}).update(dated)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
         self.ledger = Ledger(program, self.state)
         self._rolling_levels = program.levels is not None and program.levels.days is not None
@@ -310,6 +315,8 @@ class Session:
             state.clock = event.at
         attrs = self._place_in_teams(event, attrs)
         member = state.members.setdefault(event.member, MemberState())
+        if program.started_by or program.date_columns:
+            note_starts(program, state, member, event, day)
         if program.levels is not None:
             level = member.level or program.levels.level_for(0)
             if level is not None:
@@ -342,7 +349,9 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        outcomes = evaluate_rules(program, member, event, attrs, day, state.members, state.invites)
+        outcomes = evaluate_rules(
+            program, member, event, attrs, day, state.members, state.invites, state.dates
+        )
         for outcome in outcomes:
             if program.reaching:
                 track_reached(state, program, outcome)

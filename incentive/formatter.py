@@ -245,6 +245,11 @@ def format_clause(
             return text + (f" {attribute.value}" if attribute is not None else "")
         case ast.Draw(count=count):
             return f"draw {count}"
+        case ast.Window(days=days, event=event, column=column):
+            if event is not None:
+                return f"within {days} days of first {name_text(event.value)}"
+            assert column is not None
+            return f"within {days} days of {column.value}"
         case ast.Budget(points=points, currency=currency, period=period):
             return (
                 f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
@@ -395,6 +400,11 @@ def format_clause_zh(clause: object) -> str:
             return text + (f" {n(attribute.value)}" if attribute is not None else "")
         case ast.Draw(count=count):
             return f"抽取 {count}人"
+        case ast.Window(days=days, event=event, column=column):
+            if event is not None:
+                return f"自首次 {_event_zh(event.value)} 起 {days}天内"
+            assert column is not None
+            return f"自 {n(column.value)} 起 {days}天内"
         case ast.Budget(points=points, currency=currency, period=period):
             return f"{PERIODS_ZH[period]}预算 {points}" + (
                 f" {n(currency.value)}" if currency else ""

@@ -310,6 +310,7 @@ _KEYWORD_GROUPS = (
                 "pay",
                 "goal",
                 "draw",
+                "within",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -995,6 +996,18 @@ class _ToAst:
     def draw_clause(self, span: Span, children: list[Token]) -> ast.Draw:
         return ast.Draw(_int(children[0]), span=span)
 
+    def window_clause(self, span: Span, children: list[Any]) -> ast.Window:
+        days, (kind, name) = children
+        if kind == "first":
+            return ast.Window(_int(days), name, None, span=span)
+        return ast.Window(_int(days), None, name, span=span)
+
+    def since_first(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
+        return ("first", _name(children[0]))
+
+    def since_date(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
+        return ("date", _name(children[0]))
+
     def so_far(self, span: Span, children: list[Any]) -> bool:
         return True
 
@@ -1391,6 +1404,10 @@ class _ToAstZh(_ToAst):
     def milestone_distinct_zh(self, span: Span, children: list[Any]) -> ast.Milestone:
         period, attribute = children
         return self.milestone_distinct(span, [attribute, period])
+
+    def window_clause_zh(self, span: Span, children: list[Any]) -> ast.Window:
+        start, days = children
+        return self.window_clause(span, [days, start])
 
     def stock_clause_zh(self, span: Span, children: list[Any]) -> ast.Stock:
         period, count = children

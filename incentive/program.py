@@ -301,6 +301,20 @@ class GoalSpec:
 
 
 @dataclass(frozen=True)
+class WindowSpec:
+    """`within 3 days of first signup` / `within 3 days of joined`: a rule counts an event
+    only from the member's start (day 0) to N days after it (windows.py)."""
+
+    days: int
+    event: str | None  # the member's first event of this type
+    column: str | None  # or the member's date in this roster column (or event attribute)
+
+    def describe(self) -> str:
+        start = f"first `{self.event}`" if self.event is not None else f"`{self.column}`"
+        return f"within {self.days} days of {start}"
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -388,6 +402,7 @@ class RuleSpec:
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
     goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
+    window: WindowSpec | None = None  # counts only within N days of the member's own start
 
 
 @dataclass(frozen=True)
@@ -425,6 +440,17 @@ class Program:
                 assert rule.rank.attribute is not None
                 found.setdefault(rule.rank.attribute, []).append(rule)
         return {name: tuple(rules) for name, rules in found.items()}
+
+    @cached_property
+    def started_by(self) -> frozenset[str]:
+        """Event types whose first day per member a window counts from (`of first signup`)."""
+        return frozenset(r.window.event for r in self.rules if r.window and r.window.event)
+
+    @cached_property
+    def date_columns(self) -> tuple[str, ...]:
+        """Roster columns (else event attributes) holding a date a window counts from."""
+        found = (r.window.column for r in self.rules if r.window and r.window.column)
+        return tuple(sorted(set(found)))
 
     @property
     def default_currency(self) -> str:

@@ -90,7 +90,7 @@ RecordCode = Literal[
     "outside_season",  # the event is outside the season (outside_season)
     "too_far_ahead",  # a live event too far ahead of the clock (quarantined)
     "unknown_event",  # an event type the scheme does not know (bad_event)
-    "bad_attribute",  # an attribute's value does not fit its type (bad_event)
+    "bad_attribute",  # an attribute's value does not fit its type (bad_event, refused)
     "bad_line",  # a line that cannot be read as an event (bad_event)
     "evaluation_failed",  # evaluating the event raised: a bug in incentive (bad_event)
 ]

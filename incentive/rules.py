@@ -28,6 +28,7 @@ from incentive.expressions import (
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, RecordCode, outcome_kind
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
+from incentive.windows import window_open
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,12 @@ def evaluate_rules(
     day: date,
     members: dict[str, MemberState] | None = None,
     claims: dict[str, dict[str, list[Any]]] | None = None,
+    dates: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[Proposal | Record]:
     """Stage 2 for one event: every rule on its type, in file order.
 
-    `claims`: state.invites, which `milestone distinct` counts values against."""
+    `claims`: state.invites, which `milestone distinct` counts values against; `dates`:
+    state.dates, the dates a window counts from (`within 3 days of joined`)."""
     calendar = program.calendar
     stamp = local_time(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
@@ -82,6 +85,12 @@ def evaluate_rules(
             if known is not True:
                 if known is None:
                     yield from unread(program, rule, event, attrs, stamp)
+                continue
+        if rule.window is not None:
+            opened = window_open(program, rule, member, event, day, stamp, dates or {})
+            if opened is not True:
+                if opened is not False:
+                    yield opened  # no date to count from
                 continue
         if rule.streak is not None:
             yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)

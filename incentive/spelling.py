@@ -134,6 +134,7 @@ KEYWORDS_EN_TO_ZH = {
     "pay": "支付",
     "goal": "团队目标",
     "draw": "抽取",
+    "first": "自首次",
     "so": "至今",
     "far": "至今",
     "part": "按比例",

@@ -337,6 +337,30 @@ CASES = [
         "a draw must be at least 1",
     ),
     (
+        "E0252",
+        wrap("rule w { on hw within 3 days of first signup top 1 per day by count award 5 }"),
+        3,
+        "belongs to a rule that pays a member for their events",
+    ),
+    (
+        "E0252",
+        wrap("rule w { on hw within 3 days of class award 5 once }", "team class"),
+        3,
+        "`class` is not a date",
+    ),
+    (
+        "E0216",
+        wrap("rule w { on hw within 3 days of first sigup award 5 once }", "events { hw signup }"),
+        3,
+        "did you mean `signup`?",
+    ),
+    (
+        "E0212",
+        wrap("rule w { on hw within 3 days of joined within 2 days of first hw award 5 once }"),
+        3,
+        "more than one `within` clause",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,

@@ -157,7 +157,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
-        "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
+        "reverse", "transfer", "catalogue", "keyed", "credit", "clock", "window",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board", "team_missing", "team_goal"]
@@ -253,6 +253,15 @@ def menu_schemes(draw: st.DrawFn) -> str:
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
             )
+        elif kind == "window":
+            start = draw(st.sampled_from(("first checkin", "first post", "joined")))
+            what = draw(
+                st.sampled_from((f"award {small()}", f"award {small()} once", "streak per day"))
+            )
+            if what == "streak per day":
+                what += f" at 2 award {small()}"
+            on = draw(st.sampled_from(("post", "checkin, post")))
+            rules.append(f"rule {name} {{ on {on} within {small(0, 3)} days of {start} {what} }}")
         elif kind == "team_goal":
             measure = draw(st.sampled_from(("count", "active", "sum words")))
             on = "checkin" if measure != "sum words" else "post"
@@ -413,6 +422,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
             event.update(order=earlier["id"], member=earlier["member"], at=later.isoformat())
         if draw(st.integers(0, 3)) == 0:
             event["class"] = draw(st.sampled_from(("red", "blue")))
+        if draw(st.integers(0, 5)) == 0:
+            event["joined"] = draw(st.sampled_from(("2026-03-02", "2026-03-05T22:00:00", "soon")))
         if draw(st.integers(0, 15)) == 0 and events:
             event = dict(draw(st.sampled_from(events)))  # a re-sent event: a duplicate
             if draw(st.booleans()):
@@ -475,6 +486,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "weekday ": "weekday", "hour between": "hour",
         "for each": "limit for each", "credit ": "credit", "each day": "running board",
         "by missing": "missing board", "goal class": "team goal", " draw ": "draw",
+        "days of first": "window from a first event", "days of joined": "window from a date",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "rules",
         "ranks",
         "goals",
+        "windows",
         "budgets",
         "ledger",
         "spending",
