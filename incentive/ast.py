@@ -628,6 +628,46 @@ class TeamDecl(Node):
     names: tuple[Name, ...]
 
 
+@dataclass(frozen=True)
+class Cohort(Node):
+    """`cohort 30`: a league's cohorts hold at most this many members."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Tiers(Node):
+    """`tiers bronze, silver, gold`: a league's tiers, lowest first."""
+
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class Promote(Node):
+    """`promote 5`: the top 5 of each cohort move up a tier at the close."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Demote(Node):
+    """`demote 5`: the bottom 5 of each cohort move down a tier at the close."""
+
+    count: int
+
+
+LeagueClause: TypeAlias = On | Where | Rank | Cohort | Tiers | Promote | Demote
+
+
+@dataclass(frozen=True)
+class LeagueDecl(Node):
+    """`league weekly { on lesson  per week by sum xp  cohort 30  tiers bronze, silver
+    promote 5  demote 5 }`: weekly cohorts, promotions and demotions (Duolingo)."""
+
+    name: Name
+    clauses: tuple[LeagueClause, ...]
+
+
 # ---- boosts ---------------------------------------------------------------------
 
 
@@ -682,6 +722,7 @@ Item: TypeAlias = (
     | CatalogueDecl
     | LevelsDecl
     | SeedDecl
+    | LeagueDecl
 )
 
 

@@ -52,6 +52,7 @@ from incentive.program import (
     CatalogueSpec,
     GoalSpec,
     GrantsSpec,
+    LeagueSpec,
     LimitSpec,
     MilestoneSpec,
     Payment,
@@ -185,6 +186,7 @@ class _Checker:
         self.rule_names: dict[str, ast.RuleDecl] = {}
         self.boards: set[str] = set()  # names in rule_names that are boards
         self.teams: dict[str, ast.Name] = {}  # team kinds: `team class, group`
+        self.leagues: dict[str, ast.LeagueDecl] = {}  # a member's tier reads as the name
         self.used_groups: set[str] = set()
         self.meant_groups: set[str] = set()  # suggested for a misspelt `group NAME`
         self.ledger = LedgerChecker(self)
@@ -249,9 +251,11 @@ class _Checker:
         self._check_header()
         self._check_events()
         self._collect_teams()
+        self._collect_leagues()
         self.ledger.scheme_budgets()
         self._collect_groups()
         rules = self._check_rules()
+        leagues = [self._check_league(decl) for decl in self.leagues.values()]
         self._check_untyped_comparisons()
         self._check_rank_sources()
         boosts = self._check_boosts()
@@ -270,13 +274,14 @@ class _Checker:
         if self.bag.has_errors:
             return CheckResult(self.bag.sorted(), None)
         specs = tuple(self._rule_spec(rule, boosts) for rule in rules)
+        for spec in specs:
+            self._warn_unbounded(spec, self.rule_names[spec.name])
+        self.bag.items.extend(lint(specs, self.file))
+        specs += tuple(league for league in leagues if league is not None)  # after the rules
         by_event: dict[str, list[RuleSpec]] = {}
         for spec in specs:
             for event in spec.events:
                 by_event.setdefault(event, []).append(spec)
-        for spec in specs:
-            self._warn_unbounded(spec, self.rule_names[spec.name])
-        self.bag.items.extend(lint(specs, self.file))
         calendar = Calendar(
             self.header.zone, self.header.day_ends, self.header.week_start, self.header.season
         )
@@ -1589,6 +1594,182 @@ class _Checker:
                 targets.setdefault("*", []).append(spec)
         return targets
 
+    def _collect_leagues(self) -> None:
+        for decl in self._items(ast.LeagueDecl):
+            assert isinstance(decl, ast.LeagueDecl)
+            name = decl.name.value
+            if name in self.leagues:
+                self.bag.error(
+                    "E0201",
+                    _("league `{name}` is declared twice").format(name=name),
+                    decl.name.span,
+                )
+                continue
+            taken = (
+                name in BUILTIN_ATTRIBUTES
+                or name in CLOCK_ATTRIBUTES
+                or name in self.teams
+                or (name == "level" and self.levels_decl is not None)
+            )
+            if taken:
+                self.bag.error(
+                    "E0209",
+                    _("`{name}` is already an attribute of every event").format(name=name),
+                    decl.name.span,
+                    _("a member's tier reads as the league's name: name it differently"),
+                )
+                continue
+            self.leagues[name] = decl
+
+    def _check_league(self, decl: ast.LeagueDecl) -> RuleSpec | None:
+        """A league's clauses (E0253), and the rank rule it runs as (leagues.py)."""
+        name = decl.name.value
+        if name in self.rule_names:
+            self.bag.error(
+                "E0201",
+                _("`{name}` is already the name of a rule").format(name=name),
+                decl.name.span,
+            )
+        counts: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            counts.setdefault(type(clause), []).append(clause)
+        for kind, word in (
+            (ast.On, "on"), (ast.Where, "where"), (ast.Rank, "per"), (ast.Cohort, "cohort"),
+            (ast.Tiers, "tiers"), (ast.Promote, "promote"), (ast.Demote, "demote"),
+        ):  # fmt: skip
+            for extra in counts.get(kind, [])[1:]:
+                self.bag.error(
+                    "E0212",
+                    _("league `{name}` has more than one `{word}` clause").format(
+                        name=name, word=word
+                    ),
+                    extra.span,
+                )
+        on = next((c for c in decl.clauses if isinstance(c, ast.On)), None)
+        where = next((c for c in decl.clauses if isinstance(c, ast.Where)), None)
+        rank = next((c for c in decl.clauses if isinstance(c, ast.Rank)), None)
+        cohort = next((c for c in decl.clauses if isinstance(c, ast.Cohort)), None)
+        tiers = next((c for c in decl.clauses if isinstance(c, ast.Tiers)), None)
+        promote = next((c for c in decl.clauses if isinstance(c, ast.Promote)), None)
+        demote = next((c for c in decl.clauses if isinstance(c, ast.Demote)), None)
+        ok = True
+        for missing, word, example in (
+            (on, "on", "on lesson"),
+            (rank, "per", "per week by sum xp"),
+            (cohort, "cohort", "cohort 30"),
+            (tiers, "tiers", "tiers bronze, silver, gold"),
+        ):
+            if missing is None:
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _("league `{name}` does not say `{word}`").format(name=name, word=word),
+                    decl.name.span,
+                    _("e.g. `{example}`").format(example=example),
+                )
+        if promote is None and demote is None:
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("league `{name}` moves nobody: say `promote N`, `demote N` or both").format(
+                    name=name
+                ),
+                decl.name.span,
+            )
+        events = self._rule_events(on) if on is not None else []
+        typer = self._typer(events)
+        if where is not None:
+            got = typer.infer(where.condition, "bool")
+            if got is not None and got != "bool":
+                self.bag.error(
+                    "E0220",
+                    _("a condition must be true or false, not {value}").format(
+                        value=_describe_type(got)
+                    ),
+                    where.condition.span,
+                )
+        if rank is not None:
+            if rank.team is not None or rank.measure not in ("count", "sum", "max"):
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _(
+                        "a league ranks its members by what their events add up to "
+                        "(`count`, `sum ATTRIBUTE` or `max ATTRIBUTE`), each member alone"
+                    ),
+                    rank.span,
+                    _("e.g. `per week by sum xp`"),
+                )
+            if rank.period == "season":
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _("a league moves members at each period's close: the season has one"),
+                    rank.span,
+                    _("e.g. `per week by sum xp`"),
+                )
+            if rank.attribute is not None:
+                typer.expect(
+                    ast.Attribute(rank.attribute.value, span=rank.attribute.span),
+                    "number",
+                    f"`by {rank.measure}`",
+                )
+        if cohort is not None and cohort.count < 2:
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("a cohort of {count} moves nobody: cohorts hold at least 2 members").format(
+                    count=cohort.count
+                ),
+                cohort.span,
+                _("e.g. `cohort 30`"),
+            )
+        names = [t.value for t in tiers.names] if tiers is not None else []
+        if tiers is not None and (len(set(names)) < 2 or len(set(names)) != len(names)):
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("a league's tiers are two or more different names, lowest first"),
+                tiers.span,
+                _("e.g. `tiers bronze, silver, gold`"),
+            )
+        for mover in (promote, demote):
+            if mover is not None and not self._check_limit_like(
+                mover.count, _("a number of members to move"), mover.span
+            ):
+                ok = False
+        if not ok or rank is None or cohort is None:
+            return None
+        return RuleSpec(
+            name=name,
+            events=tuple(dict.fromkeys(e.value for e in on.events)) if on else (),
+            condition=where.condition if where else None,
+            amount=None,
+            currency=self.header.currencies[0],
+            rounding="down",
+            limits=(),
+            caps=(),
+            groups=(),
+            boosts=(),
+            span=decl.span,
+            rank=RankSpec(
+                side="top",
+                count=None,
+                period=rank.period,
+                measure=rank.measure,
+                attribute=rank.attribute.value if rank.attribute else None,
+                sources=(),
+                amounts=(),
+            ),
+            league=LeagueSpec(
+                name=name,
+                tiers=tuple(names),
+                cohort=cohort.count,
+                promote=promote.count if promote is not None else 0,
+                demote=demote.count if demote is not None else 0,
+            ),
+        )
+
     def _check_window(self, rule: ast.RuleDecl) -> None:
         """`within N days of first signup` / `of joined` (E0252)."""
         windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
@@ -2055,6 +2236,8 @@ class _Typer:
             return "text"  # a team is a name: from the roster or the event
         if name == "level" and self.checker.levels_decl is not None:
             return "text"  # the member's level, by name
+        if name in self.checker.leagues:
+            return "text"  # the member's tier in the league
         known: ValueType | None = None
         for event in self.events:
             declared = self._declared(event)

@@ -330,6 +330,11 @@ class _Generator:
             w.line("if level is not None:")
             w.line("    attrs['level'] = level")
             self.constants["LEVEL_AT_ZERO"] = program.levels.level_for(0)
+        for league in program.leagues:  # the member's tier (leagues.tier_of)
+            w.line(
+                f"attrs[{league.name!r}] = state.leagues.get({league.name!r}, {{}})"
+                f".get(event.member, {league.tiers[0]!r})"
+            )
         if any(r.inviter is not None and r.inviter[0] == event_type for r in program.rules):
             w.line("s._note_invites(event, attrs, day)")
         if program.started_by or program.date_columns:

@@ -33,6 +33,7 @@ from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
 from incentive.goals import track_goal
 from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
+from incentive.leagues import close_league, tier_of
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import (
@@ -321,6 +322,8 @@ class Session:
             level = member.level or program.levels.level_for(0)
             if level is not None:
                 attrs["level"] = level  # the member's level, readable by conditions
+        for league in program.leagues:  # the member's tier, readable by conditions
+            attrs[league.name] = tier_of(state, league.name, event.member, league.tiers[0])
         self._note_invites(event, attrs, day)
         if program.reversals:
             yield from self._reversible(event, attrs, day, member)
@@ -658,6 +661,9 @@ class Session:
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)
                 state.rank_points.get(rule.name, {}).pop(key, None)
+                continue
+            if rule.league is not None:
+                yield from close_league(state, program, rule, key, end)
                 continue
             for outcome in close_rank(state, program, rule, key, end):
                 if isinstance(outcome, Record):

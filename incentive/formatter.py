@@ -185,6 +185,7 @@ def format_clause(
     | ast.ReverseClause
     | ast.TransferClause
     | ast.CatalogueClause
+    | ast.LeagueClause
     | ast.Price,
 ) -> str:
     match clause:
@@ -245,6 +246,14 @@ def format_clause(
             return text + (f" {attribute.value}" if attribute is not None else "")
         case ast.Draw(count=count):
             return f"draw {count}"
+        case ast.Cohort(count=count):
+            return f"cohort {count}"
+        case ast.Tiers(names=names):
+            return "tiers " + ", ".join(t.value for t in names)
+        case ast.Promote(count=count):
+            return f"promote {count}"
+        case ast.Demote(count=count):
+            return f"demote {count}"
         case ast.Window(days=days, event=event, column=column):
             if event is not None:
                 return f"within {days} days of first {name_text(event.value)}"
@@ -400,6 +409,14 @@ def format_clause_zh(clause: object) -> str:
             return text + (f" {n(attribute.value)}" if attribute is not None else "")
         case ast.Draw(count=count):
             return f"抽取 {count}人"
+        case ast.Cohort(count=count):
+            return f"每组 {count}人"
+        case ast.Tiers(names=names):
+            return "段位 " + ", ".join(n(t.value) for t in names)
+        case ast.Promote(count=count):
+            return f"晋级 {count}"
+        case ast.Demote(count=count):
+            return f"降级 {count}"
         case ast.Window(days=days, event=event, column=column):
             if event is not None:
                 return f"自首次 {_event_zh(event.value)} 起 {days}天内"
@@ -524,7 +541,8 @@ def format_scheme(scheme: ast.Scheme, spelling: Spelling = "en") -> str:
             | ast.ReverseDecl
             | ast.TransferDecl
             | ast.CatalogueDecl
-            | ast.LevelsDecl,
+            | ast.LevelsDecl
+            | ast.LeagueDecl,
         )
         if index > 0 and (block or previous_block):
             out.lines.append("")
@@ -642,6 +660,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 item.span,
                 [(format_clause(c), c.span) for c in clauses],
             )
+        case ast.LeagueDecl(name=name, clauses=league_clauses):
+            _block(
+                out,
+                f"league {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in league_clauses],
+            )
         case ast.BoostDecl(name=name, clauses=boost_clauses):
             _block(
                 out,
@@ -723,6 +748,7 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
             | ast.ReverseDecl()
             | ast.TransferDecl()
             | ast.CatalogueDecl()
+            | ast.LeagueDecl()
         ):
             body: tuple[Any, ...] = item.clauses
             _block(
@@ -742,6 +768,7 @@ _BLOCKS_ZH: dict[type, str] = {
     ast.ReverseDecl: "撤销规则",
     ast.TransferDecl: "转账规则",
     ast.CatalogueDecl: "礼品目录",
+    ast.LeagueDecl: "联赛",
 }
 
 

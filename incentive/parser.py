@@ -1008,6 +1008,22 @@ class _ToAst:
     def since_date(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
         return ("date", _name(children[0]))
 
+    def league_decl(self, span: Span, children: list[Any]) -> ast.LeagueDecl:
+        name, *clauses = children
+        return ast.LeagueDecl(_name(name), tuple(clauses), span=span)
+
+    def cohort_clause(self, span: Span, children: list[Token]) -> ast.Cohort:
+        return ast.Cohort(_int(children[0]), span=span)
+
+    def tiers_clause(self, span: Span, children: list[Any]) -> ast.Tiers:
+        return ast.Tiers(children[0], span=span)
+
+    def promote_clause(self, span: Span, children: list[Token]) -> ast.Promote:
+        return ast.Promote(_int(children[0]), span=span)
+
+    def demote_clause(self, span: Span, children: list[Token]) -> ast.Demote:
+        return ast.Demote(_int(children[0]), span=span)
+
     def so_far(self, span: Span, children: list[Any]) -> bool:
         return True
 

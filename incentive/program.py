@@ -315,6 +315,18 @@ class WindowSpec:
 
 
 @dataclass(frozen=True)
+class LeagueSpec:
+    """`league weekly { ... cohort 30  tiers bronze, silver, gold  promote 5  demote 5 }`:
+    the rule's rank table per period, closed into cohorts (leagues.py)."""
+
+    name: str
+    tiers: tuple[str, ...]  # lowest first; every member starts in the first
+    cohort: int  # at most this many members in a cohort
+    promote: int  # the top this many of a cohort move up a tier
+    demote: int  # the bottom this many move down
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -403,6 +415,7 @@ class RuleSpec:
     post: PostSpec | None = None  # a board's chat post (does not change its records)
     goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
     window: WindowSpec | None = None  # counts only within N days of the member's own start
+    league: LeagueSpec | None = None  # a league block: its rank table closes into cohorts
 
 
 @dataclass(frozen=True)
@@ -440,6 +453,11 @@ class Program:
                 assert rule.rank.attribute is not None
                 found.setdefault(rule.rank.attribute, []).append(rule)
         return {name: tuple(rules) for name, rules in found.items()}
+
+    @cached_property
+    def leagues(self) -> tuple[LeagueSpec, ...]:
+        """The leagues: each member's tier is readable by conditions under its name."""
+        return tuple(rule.league for rule in self.rules if rule.league is not None)
 
     @cached_property
     def started_by(self) -> frozenset[str]:

@@ -53,6 +53,8 @@ RecordCode = Literal[
     "perk",  # a rule's perk, badge or flag for an event
     "ranked",  # a place in a period's ranking (rank, perk, board)
     "team_goal",  # a team's measure reached a goal's threshold (award, perk, badge)
+    "promoted",  # a league's cohort placed the member among its top: up a tier (level)
+    "demoted",  # a league's cohort placed the member among its bottom: down a tier (level)
     "no_entries",  # a board whose period had no matching event (board)
     "inactive",  # no matching event for N days (flag)
     "grant",  # points given from an allowance (grant)

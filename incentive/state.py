@@ -80,6 +80,8 @@ class EngineState:
     # date column -> member -> the date as written (the roster's, else the first event
     # attribute of that name), for the columns a window counts from (`of joined`)
     dates: dict[str, dict[str, str]] = field(default_factory=dict)
+    # league -> member -> tier, for the members who have left the first tier (leagues.py)
+    leagues: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def seen_as(fingerprint: str, source: str | None, line: int | None) -> str:

@@ -361,6 +361,54 @@ CASES = [
         "more than one `within` clause",
     ),
     (
+        "E0253",
+        wrap("league lg { on lesson per week by earliest cohort 10 tiers a, b promote 2 }"),
+        3,
+        "a league ranks its members by what their events add up to",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count tiers a, b promote 2 }"),
+        3,
+        "does not say `cohort`",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 1 tiers a, b promote 2 }"),
+        3,
+        "a cohort of 1 moves nobody",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 5 tiers a, a promote 2 }"),
+        3,
+        "two or more different names",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 5 tiers a, b }"),
+        3,
+        "moves nobody: say `promote N`",
+    ),
+    (
+        "E0209",
+        wrap(
+            "league class { on lesson per week by count cohort 5 tiers a, b promote 1 }",
+            "team class",
+        ),
+        3,
+        "already an attribute of every event",
+    ),
+    (
+        "E0219",
+        wrap(
+            "league lg { on lesson per week by sum xp cohort 10 tiers a, b promote 2 }\n"
+            "rule r { on lesson where lg > 3 award 1 once }"
+        ),
+        4,
+        "lg",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,

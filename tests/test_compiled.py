@@ -158,11 +158,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
         "reverse", "transfer", "catalogue", "keyed", "credit", "clock", "window",
+        "league",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board", "team_missing", "team_goal"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = reverses = transfers = catalogues = False
+    levels = reverses = transfers = catalogues = leagues = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -253,6 +254,16 @@ def menu_schemes(draw: st.DrawFn) -> str:
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
             )
+        elif kind == "league" and not leagues:
+            leagues = True
+            measure = draw(st.sampled_from(("count", "sum words", "max likes")))
+            on = "checkin" if measure == "count" else "post"
+            moves = draw(st.sampled_from(("promote 1", "demote 1", "promote 2 demote 1")))
+            rules.append(
+                f"league lg {{ on {on} per {period()} by {measure} cohort {small(2, 4)} "
+                f"tiers low, mid, high {moves} }}"
+            )
+            rules.append(f'rule {name} {{ on checkin where lg != "low" award 2 limit 1 per day }}')
         elif kind == "window":
             start = draw(st.sampled_from(("first checkin", "first post", "joined")))
             what = draw(
@@ -487,6 +498,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "for each": "limit for each", "credit ": "credit", "each day": "running board",
         "by missing": "missing board", "goal class": "team goal", " draw ": "draw",
         "days of first": "window from a first event", "days of joined": "window from a date",
+        "league ": "league", "demote ": "demote", "promote ": "promote",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

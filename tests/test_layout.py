@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
         "ranks",
         "goals",
         "windows",
+        "leagues",
         "budgets",
         "ledger",
         "spending",
