@@ -45,6 +45,7 @@ from incentive import ast
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
+from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points, uses_random
 from incentive.program import (
     CapSpec,
     LimitSpec,
@@ -56,6 +57,7 @@ from incentive.program import (
     ValueType,
 )
 from incentive.ranks import ordinal
+from incentive.records import outcome_kind
 from incentive.rules import period_index
 from incentive.state import local_time
 
@@ -67,11 +69,15 @@ __all__ = ["ColumnarPlan", "explain", "plan_for", "run_columnar", "why_not"]
 # ---- what the plan can say --------------------------------------------------------------
 
 
+class _NotPlain(Exception):
+    """Found while evaluating: the input is one the loop must answer (nothing written)."""
+
+
 @dataclass(frozen=True)
 class _Award:
     rule: RuleSpec
     index: int  # the rule's place in the file: the order of an event's records
-    points: int
+    points: int | None  # None: an amount computed from each event's attributes
     limit: LimitSpec | None
     cap: CapSpec | None
 
@@ -195,14 +201,12 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         why.append("a referral")
     elif rule.rank is not None:
         rank = rule.rank
-        if rule.board or rule.perk is not None:
-            why.append("a board or a perk")
         if rank.team is not None:
             why.append("a team rank")
-        if rank.measure not in ("earliest", "count"):
+        if rank.measure not in ("earliest", "count", "max", "sum"):
             why.append(f"a rank by {rank.measure}")
-        if rank.count is None:
-            why.append("a rank without a count")
+        elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
+            why.append(f"a rank by {rank.measure} of an attribute that is not a number")
     elif rule.streak is not None:
         streak = rule.streak
         if streak.grace:
@@ -213,13 +217,26 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
             why.append("a streak paying a perk or a computed amount")
     else:
-        if constant_points(rule) is None:
-            why.append("an amount that is not one positive constant")
+        if isinstance(rule.amount, ast.Negate):
+            why.append("a penalty")  # the ledger floors a balance at zero, in time order
+        elif constant_points(rule) is None and not _computed(rule):
+            why.append("an amount drawn at random, boosted, or with a reason from the event")
         if len(rule.limits) > 1:
             why.append("more than one limit")
         if len(rule.caps) > 1 or any(not c.owner.startswith("rule:") for c in rule.caps):
             why.append("more than one cap, or a group's cap")
     return why
+
+
+def _computed(rule: RuleSpec) -> bool:
+    """An amount the plan computes per event with the loop's own arithmetic: anything
+    but a random draw, a boost or a reason taken from the event."""
+    return (
+        rule.amount is not None
+        and not rule.boosts
+        and not uses_random(rule.amount)
+        and rule.reason is None
+    )
 
 
 def plan_for(program: Program) -> ColumnarPlan | None:
@@ -241,7 +258,6 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             streaks.append(_Streak(rule, index, tiers, every))
         else:
             points = constant_points(rule)
-            assert points is not None
             limit = rule.limits[0] if rule.limits else None
             cap = rule.caps[0] if rule.caps else None
             awards.append(_Award(rule, index, points, limit, cap))
@@ -695,12 +711,18 @@ class _Forms:
     order) and its fixed text (kind, rule, currency, a reason that does not vary)."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None]] = []
+        self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None, str | None]] = []
 
     def add(
-        self, kind: str, rule: RuleSpec, fields: str, code: str, reason: str | None = None
+        self,
+        kind: str,
+        rule: RuleSpec,
+        fields: str,
+        code: str,
+        reason: str | None = None,
+        perk: str | None = None,
     ) -> int:
-        self.rows.append((kind, rule, tuple(fields.split()), code, reason))
+        self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
         return len(self.rows) - 1
 
     def line(self, form: int) -> pl.Expr:
@@ -708,7 +730,7 @@ class _Forms:
         as they stand: plain input has nothing to escape, names are encoded here."""
         import polars as pl
 
-        kind, rule, fields, code, reason = self.rows[form]
+        kind, rule, fields, code, reason, perk = self.rows[form]
         text = f'{{"kind":{_json(kind)}'
         pieces: list[pl.Expr] = []
 
@@ -726,12 +748,16 @@ class _Forms:
                 text += f',"{name}":' + ('"' if name in ("at", "member") else "")
                 put(pl.col(name).cast(pl.String))
                 text += '"' if name in ("at", "member") else ""
+        if perk is not None:
+            text += f',"perk":{_json(perk)}'
         if "value" in fields:
             text += ',"value":'
             put(pl.col("value"))
-        text += ',"events":["'
-        put(pl.col("event"))
-        text += f'"],"code":{_json(code)},"reason":'
+        if kind != "board":  # a board line is about a period, not an event
+            text += ',"events":["'
+            put(pl.col("event"))
+            text += '"]'
+        text += f',"code":{_json(code)},"reason":'
         if reason is None:
             put(pl.col("reason"))
         else:
@@ -779,7 +805,9 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
     return pl.concat(frames).sort(list(_KEYS))
 
 
-def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
+def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
+    """The rule's matching events: position, member, day, instant, id (and, as `v`, the
+    attribute a rank measures)."""
     import polars as pl
 
     chosen = chunk.events.filter(pl.col("type").is_in(list(rule.events)))
@@ -787,7 +815,8 @@ def _matching(rule: RuleSpec, chunk: _Chunk) -> pl.DataFrame:
         predicate = _predicate(rule.condition, chunk.plan.attributes)
         assert predicate is not None
         chosen = chosen.filter(predicate)
-    return chosen.select("seq", "mid", "day", "t", "id")
+    measured = [pl.col(_column(attribute)).alias("v")] if attribute is not None else []
+    return chosen.select("seq", "mid", "day", "t", "id", *measured)
 
 
 def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
@@ -837,19 +866,86 @@ def _carry_counts(
     chunk.carry.counts[slot] = new.select("mid", "key", "before")
 
 
+def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame:
+    """Each matching event's points as `amount`: the rule's constant, or its amount
+    computed from the event's attributes by the loop's own `evaluate` and `to_points`
+    (`error`: why it cannot be, as JSON text). A negative amount is a penalty, which
+    the ledger floors at zero in time order: the loop's to answer."""
+    import polars as pl
+
+    if award.points is not None:
+        return chosen.with_columns(
+            amount=pl.lit(award.points, pl.Int64), error=pl.lit(None, pl.String)
+        )
+    rule = award.rule
+    assert rule.amount is not None
+    kinds = chunk.plan.attributes
+    names = [n for n in kinds if n not in RESERVED_FIELDS]
+    columns = ["member", "type", *(_column(n) for n in names)]
+    readers = {_column(n): (n, kinds[n]) for n in names}
+
+    def points(row: dict[str, Any]) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+        for column, (name, kind) in readers.items():
+            value = row[column]
+            if value is not None:
+                attrs[name] = Decimal(value) if kind == "number" else value
+        try:  # the reasons are rules._points's
+            amount = evaluate(rule.amount, attrs)  # type: ignore[arg-type]
+        except MissingAttribute:
+            raise _NotPlain from None  # the loop says which attribute is missing
+        except AmountError as err:
+            return {"amount": None, "error": _json(f"the amount cannot be computed: {err}")}
+        assert isinstance(amount, Decimal)  # the checker makes an amount a number
+        try:
+            return {"amount": to_points(amount, rule.rounding), "error": None}
+        except AmountError as err:
+            return {"amount": None, "error": _json(str(err))}
+
+    computed = (
+        chunk.events.select("seq", *columns)
+        .join(chosen.select("seq"), on="seq", how="semi")
+        .select(
+            "seq",
+            pl.struct(columns)
+            .map_elements(
+                points,
+                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String}),
+                skip_nulls=False,
+            )
+            .alias("computed"),
+        )
+        .unnest("computed")
+    )
+    if computed.select((pl.col("amount") < 0).any()).item():
+        raise _NotPlain
+    return chosen.join(computed, on="seq", how="left")
+
+
 def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
-    """A per-event award: `limit N per P` is a row number within (member, P); a cap is
-    the running total within (member, P) clipped at the cap (positive constants)."""
+    """A per-event award: `limit N per P` counts the events that earned something
+    within (member, P); a cap is the running total within (member, P) clipped at the
+    cap. An amount of 0 pays nothing and uses up no limit; one that cannot be
+    computed is refused."""
     import polars as pl
 
     rule, forms = award.rule, chunk.forms
-    chosen = _matching(rule, chunk)
+    chosen = _amounts(award, chunk, _matching(rule, chunk))
+    constant = award.points is not None
+    earns = (pl.col("amount") > 0).fill_null(False)  # always, for a constant
     parts = []
     if award.limit is not None:
         limit = award.limit
         slot = 2 * award.index
         chosen = _counted(chunk, slot, chosen, limit.period, "nth")
-        used = pl.col("before") + pl.col("nth")
+        # events before this one in (member, P) that earned: all of them for a constant
+        earlier = (
+            pl.col("nth")
+            if constant
+            else (earns.cast(pl.Int64).cum_sum().over("mid", "key") - earns.cast(pl.Int64))
+        )
+        chosen = chosen.with_columns(used=pl.col("before") + earlier)
+        used = pl.col("used")
         refused = forms.add(
             "refused", rule, "currency", "limit_reached", f"{limit.describe()} reached"
         )
@@ -858,17 +954,25 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
                 *_event_keys(award.index, 0), form=pl.lit(refused)
             )
         )
-        _carry_counts(chunk, slot, chosen, limit.period, pl.min_horizontal(used + 1, limit.count))
-        chosen = chosen.filter(used < limit.count).drop("key", "before", "nth")
-    points = award.points
+        after = pl.min_horizontal(used + earns.cast(pl.Int64), limit.count)
+        _carry_counts(chunk, slot, chosen, limit.period, after)
+        chosen = chosen.filter(used < limit.count).drop("key", "before", "nth", "used")
+    if not constant:
+        unpaid = forms.add("refused", rule, "currency", "amount_error")
+        parts.append(
+            chosen.filter(pl.col("error").is_not_null()).select(
+                *_event_keys(award.index, 0), form=pl.lit(unpaid), reason="error"
+            )
+        )
+        chosen = chosen.filter(earns)
     paying = forms.add("award", rule, "points currency balance", "rule", f"rule `{rule.name}`")
     if award.cap is None:
         parts.append(
             chosen.select(
                 *_event_keys(award.index, 0),
                 form=pl.lit(paying),
-                points=pl.lit(points),
-                paid=pl.lit(points),
+                points="amount",
+                paid="amount",
             )
         )
         return parts
@@ -876,15 +980,20 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     slot = 2 * award.index + 1
     chosen = _counted(chunk, slot, chosen, cap.period, "nth")
     # What the cap has counted after this event: earlier chunks' total, then this one's.
-    total = pl.min_horizontal(pl.col("before") + (pl.col("nth") + 1) * points, cap.points)
-    earlier = pl.min_horizontal(pl.col("before") + pl.col("nth") * points, cap.points)
-    chosen = chosen.with_columns(granted=total - earlier)
+    earned = (
+        (pl.col("nth") + 1) * award.points
+        if award.points is not None
+        else pl.col("amount").cum_sum().over("mid", "key")
+    )
+    total = pl.min_horizontal(pl.col("before") + earned, cap.points)
+    before = pl.min_horizontal(pl.col("before") + earned - pl.col("amount"), cap.points)
+    chosen = chosen.with_columns(granted=total - before)
     _carry_counts(chunk, slot, chosen, cap.period, total)
     reached = f"{cap.describe()} reached"
     full = forms.add("refused", rule, "points currency", "cap_reached", reached)
     parts.append(
         chosen.filter(pl.col("granted") == 0).select(
-            *_event_keys(award.index, 0), form=pl.lit(full), points=pl.lit(points)
+            *_event_keys(award.index, 0), form=pl.lit(full), points="amount"
         )
     )
     paid = chosen.filter(pl.col("granted") > 0)
@@ -898,14 +1007,16 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     )
     cut = forms.add("cut", rule, "points currency", "cap_reached")
     parts.append(
-        paid.filter(pl.col("granted") < points).select(
+        paid.filter(pl.col("granted") < pl.col("amount")).select(
             *_event_keys(award.index, 1),
             form=pl.lit(cut),
-            points=points - pl.col("granted"),
+            points=pl.col("amount") - pl.col("granted"),
             reason=pl.concat_str(
                 pl.lit('"' + _inner(f"{reached}: ")),
                 pl.col("granted").cast(pl.String),
-                pl.lit(f' of {points} paid"'),
+                pl.lit(" of "),
+                pl.col("amount").cast(pl.String),
+                pl.lit(' paid"'),
             ),
         )
     )
@@ -988,36 +1099,83 @@ def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
     return parts
 
 
+def _entries(rank: RankSpec, chosen: pl.DataFrame, before: pl.DataFrame | None) -> pl.DataFrame:
+    """Each (period key, member)'s entry as the loop's rank table holds it: the value, when
+    it was reached and the event that reached it, with what earlier chunks left.
+
+    earliest: the first event. count: every event moves it. max: the first event to
+    reach the largest value. sum: the last event that changed it (one adding 0 does
+    not), else the first; `moved` says whether any did, for the next chunk."""
+    import polars as pl
+
+    grouped = chosen.group_by("key", "mid", maintain_order=True)
+    t, event, v = pl.col("t"), pl.col("id"), pl.col("v")
+    if rank.measure == "earliest":
+        entries = grouped.agg(value=-t.first(), reached=t.first(), event=event.first())
+    elif rank.measure == "count":
+        entries = grouped.agg(value=pl.len().cast(pl.Int64), reached=t.last(), event=event.last())
+    elif rank.measure == "max":
+        top = v == v.max()
+        entries = grouped.agg(
+            value=v.max(), reached=t.filter(top).first(), event=event.filter(top).first()
+        )
+    else:  # sum
+        moved = v != 0
+        entries = grouped.agg(
+            value=v.sum(),
+            reached=pl.coalesce(t.filter(moved).last(), t.first()),
+            event=pl.coalesce(event.filter(moved).last(), event.first()),
+            moved=moved.any(),
+        )
+    if before is None:
+        return entries
+    both = pl.concat([before, entries.select(before.columns)]).group_by(
+        "key", "mid", maintain_order=True
+    )
+    value, reached, event = pl.col("value"), pl.col("reached"), pl.col("event")
+    if rank.measure == "earliest":  # the earlier chunk's entry came first
+        return both.agg(value.first(), reached.first(), event.first())
+    if rank.measure == "count":
+        return both.agg(value.sum(), reached.last(), event.last())
+    if rank.measure == "max":  # a later chunk takes it only with a larger value
+        top = value == value.max()
+        return both.agg(value.max(), reached.filter(top).first(), event.filter(top).first())
+    moved = pl.col("moved")
+    return both.agg(
+        value.sum(),
+        pl.coalesce(reached.filter(moved).last(), reached.first()),
+        pl.coalesce(event.filter(moved).last(), event.first()),
+        moved.any(),
+    )
+
+
+# The loop adds in decimals, the plan in 64-bit integers: a chunk's values and the sums
+# carried from earlier chunks each kept below this bound cannot overflow when added.
+SUM_BOUND = 4 * 10**18
+
+
+def _within_sum_bound(largest: Any) -> None:
+    if largest >= SUM_BOUND:
+        raise _NotPlain  # the loop answers (its decimals have no bound)
+
+
 def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
-    """A period's ranking, paid at its close: each member's entry (the first matching
-    event, or the count and the last event), sorted best first, ties by when the value
-    was reached, then by member. Periods still open at the chunk's end are carried."""
+    """A period's ranking at its close: each member's entry (`_entries`), sorted best
+    first, ties by when the value was reached, then by member; the places paid (rank
+    awards), given a perk or a badge, or listed on a board. Periods still open at the
+    chunk's end are carried."""
     import polars as pl
 
     rule, forms, events = rank_rule.rule, chunk.forms, chunk.events
     rank = rule.rank
-    assert rank is not None and rank.count is not None
+    assert rank is not None
     calendar = chunk.plan.program.calendar
-    chosen = _matching(rule, chunk).with_columns(key=chunk.days.key(rank.period))
-    grouped = chosen.group_by("key", "mid", maintain_order=True)
-    earliest = rank.measure == "earliest"
-    if earliest:
-        entries = grouped.agg(
-            value=-pl.col("t").first(), reached=pl.col("t").first(), event=pl.col("id").first()
-        )
-    else:  # count: the value moves with every event, and so does when it was reached
-        entries = grouped.agg(
-            value=pl.len().cast(pl.Int64), reached=pl.col("t").last(), event=pl.col("id").last()
-        )
-    before = chunk.carry.entries.get(rank_rule.index)
-    if before is not None:
-        both = pl.concat([before, entries]).group_by("key", "mid", maintain_order=True)
-        if earliest:  # the earlier chunk's entry came first
-            entries = both.agg(pl.col("value", "reached", "event").first())
-        else:
-            entries = both.agg(
-                pl.col("value").sum(), pl.col("reached").last(), pl.col("event").last()
-            )
+    chosen = _matching(rule, chunk, rank.attribute).with_columns(key=chunk.days.key(rank.period))
+    if rank.measure == "sum":
+        _within_sum_bound(chosen["v"].abs().cast(pl.Float64).sum())
+    entries = _entries(rank, chosen, chunk.carry.entries.get(rank_rule.index))
+    if rank.measure == "sum":
+        _within_sum_bound(entries["value"].abs().max() or 0)
     entries = entries.join(chunk.carry.members, on="mid", how="left")  # ties go by name
     # Each period's close: its instant, its record time, the first event it precedes.
     used = sorted(set(entries["key"].to_list()))
@@ -1035,9 +1193,9 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     entries = entries.join(closes, on="key", how="left")
     if not chunk.final:  # a period no event of this chunk reached the end of stays open
         open_ = pl.col("k_event") >= events.height
-        chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(
-            "key", "mid", "value", "reached", "event"
-        )
+        carried = ["key", "mid", "value", "reached", "event"]
+        carried += ["moved"] if rank.measure == "sum" else []
+        chunk.carry.entries[rank_rule.index] = entries.filter(open_).select(carried)
         entries = entries.filter(~open_)
     sign = 1 if rank.side == "bottom" else -1
     entries = entries.with_columns(order=pl.col("value") * sign).sort(
@@ -1045,58 +1203,82 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     )
     entries = entries.with_columns(
         place=pl.int_range(1, pl.len() + 1).over("key"), entrants=pl.len().over("key")
-    ).filter(pl.col("place") <= rank.count)
-    places = list(range(1, rank.count + 1))
-    amounts = [rank.amount_for(p) for p in places]
-    entries = entries.with_columns(
-        points=pl.col("place").replace_strict(places, amounts, return_dtype=pl.Int64)
-    ).filter(pl.col("points") != 0)
+    )
+    if rank.count is not None:
+        entries = entries.filter(pl.col("place") <= rank.count)
+    most = rank.count if rank.count is not None else max(entries.height, 1)
+    places = list(range(1, most + 1))
+    shows_value = rank.measure != "earliest"
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
     where = pl.concat_str(pl.lit(f" ({rank.period} "), pl.col("key"), pl.lit(")"))
     if rank.period == "season":
         where = pl.lit(" (the season)")
-    counted = rank.measure == "count"
+    ordinals = [ordinal(p) for p in places]
+    said: list[pl.Expr] = [  # "2nd of 5 by count with 3 (day 2026-03-02)"
+        pl.col("place").replace_strict(places, ordinals, return_dtype=pl.String),
+        pl.lit(" of "),
+        pl.col("entrants").cast(pl.String),
+        pl.lit(f" by {_inner(by)}"),
+        pl.concat_str(pl.lit(" with "), pl.col("value").cast(pl.String))
+        if shows_value
+        else pl.lit(""),
+        where,
+    ]
+    value = (
+        pl.concat_str(pl.lit('"'), pl.col("value").cast(pl.String), pl.lit('"'))
+        if shows_value
+        else pl.lit(None, pl.String)
+    )
+    extra = " value" if shows_value else ""
+    keys: list[str | pl.Expr] = [
+        "k_event",
+        pl.lit(0).alias("k_phase"),
+        "k_end",
+        pl.lit(rank_rule.index).alias("k_rule"),
+        pl.col("place").alias("k_sub"),
+        "closed",
+    ]
+    named = {"r_member": "member", "r_mid": "mid", "r_event": "event", "rank": "place"}
+    if rule.board:
+        form = forms.add("board", rule, "rank" + extra, "ranked")
+        prefix = f"board `{rule.name}`: "
+        return [
+            entries.select(
+                *keys,
+                **named,
+                form=pl.lit(form),
+                value=value,
+                reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
+            )
+        ]
+    if rule.perk is not None:
+        kind, name = rule.perk
+        form = forms.add(outcome_kind(kind), rule, "rank" + extra, "ranked", perk=name)
+        prefix = f'rule `{rule.name}`: {kind} "{name}" for '
+        return [
+            entries.select(
+                *keys,
+                **named,
+                form=pl.lit(form),
+                value=value,
+                reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
+            )
+        ]
+    amounts = [rank.amount_for(p) for p in places]
+    entries = entries.with_columns(
+        points=pl.col("place").replace_strict(places, amounts, return_dtype=pl.Int64)
+    ).filter(pl.col("points") != 0)
+    form = forms.add("rank", rule, "points currency balance rank" + extra, "ranked")
+    prefix = f"rule `{rule.name}`: "
     return [
         entries.select(
-            "k_event",
-            pl.lit(0).alias("k_phase"),
-            "k_end",
-            pl.lit(rank_rule.index).alias("k_rule"),
-            pl.col("place").alias("k_sub"),
-            "closed",
-            r_member="member",
-            r_mid="mid",
-            r_event="event",
-            form=pl.lit(
-                forms.add(
-                    "rank",
-                    rule,
-                    "points currency balance rank" + (" value" if counted else ""),
-                    "ranked",
-                )
-            ),
+            *keys,
+            **named,
+            form=pl.lit(form),
             points="points",
             paid="points",
-            rank="place",
-            value=(
-                pl.concat_str(pl.lit('"'), pl.col("value").cast(pl.String), pl.lit('"'))
-                if counted
-                else pl.lit(None, pl.String)
-            ),
-            reason=pl.concat_str(
-                pl.lit('"' + _inner(f"rule `{rule.name}`: ")),
-                pl.col("place").replace_strict(
-                    places, [ordinal(p) for p in places], return_dtype=pl.String
-                ),
-                pl.lit(" of "),
-                pl.col("entrants").cast(pl.String),
-                pl.lit(f" by {_inner(by)}"),
-                pl.concat_str(pl.lit(" with "), pl.col("value").cast(pl.String))
-                if counted
-                else pl.lit(""),
-                where,
-                pl.lit('"'),
-            ),
+            value=value,
+            reason=pl.concat_str(pl.lit('"' + _inner(prefix)), *said, pl.lit('"')),
         )
     ]
 
@@ -1203,7 +1385,7 @@ def run_columnar(
     with tempfile.TemporaryFile() as spool:
         try:
             done = _run(plan, files, spool)
-        except (pl.exceptions.PolarsError, OSError, UnicodeError):
+        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain):
             return None  # what Polars cannot read as plain, the loop reads (and reports)
         if done is None:
             return None

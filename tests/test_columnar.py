@@ -53,6 +53,14 @@ CONDITIONS = (
     "words >= likes",
     'not (vip and channel == "lively")',
 )
+AMOUNTS = (  # over attributes both `message` and `post` carry, never negative
+    "words / 10",
+    "likes * 3",
+    "words / 7 round up",
+    "(words + likes) / 4 round nearest",
+    "words / likes",
+    "likes",
+)
 MEMBERS = ("ana", "bo", "cy", "段", "lead", "Zoë")
 ZONES = ("Asia/Shanghai", "America/New_York", "UTC", "Asia/Kathmandu")
 
@@ -68,7 +76,8 @@ def plain_schemes(draw: st.DrawFn) -> str:
         head.append(f"day ends {ends}")
     if draw(st.integers(0, 3)) == 0:
         head.append("week starts sunday")
-    if draw(st.integers(0, 3)) == 0:
+    seasoned = draw(st.integers(0, 3)) == 0
+    if seasoned:
         head.append("season 2026-02-20 to 2026-03-30")
     rules: list[str] = []
     kinds = draw(
@@ -82,7 +91,12 @@ def plain_schemes(draw: st.DrawFn) -> str:
             if on == "message" and draw(st.booleans()):
                 parts[0] += f" where {draw(st.sampled_from(CONDITIONS))}"
             currency = " xp" if draw(st.integers(0, 4)) == 0 else ""
-            parts.append(f"award {small(1, 9)}{currency}")
+            amount = str(small(1, 9))
+            if on != "checkin" and draw(st.integers(0, 2)) == 0:
+                # computed per event: 0 pays nothing, `/ likes` cannot be when likes is 0
+                amount = draw(st.sampled_from(AMOUNTS))
+            expr, _, rounding = amount.partition(" round ")
+            parts.append(f"award {expr}{currency}" + (f" round {rounding}" if rounding else ""))
             limit = draw(st.sampled_from((None, "day", "week", "month", "ever")))
             if limit == "ever":
                 parts.append(draw(st.sampled_from(("once", f"limit {small()} ever"))))
@@ -101,15 +115,25 @@ def plain_schemes(draw: st.DrawFn) -> str:
             per = draw(st.sampled_from(("day", "week")))
             rules.append(f"rule {name} {{ on {on} streak per {per} {tiers}{every} }}")
         else:
-            measure = draw(st.sampled_from(("earliest", "count")))
+            on = draw(st.sampled_from(("message", "checkin", "post", "message where vip")))
+            measures = ["earliest", "count"]
+            if on != "checkin":  # max and sum measure an attribute both types carry
+                measures += ["max words", "sum likes", "max likes"]
+            measure = draw(st.sampled_from(measures))
             side = draw(st.sampled_from(("top", "top", "bottom")))
             places = small(1, 3)
-            pay = draw(st.sampled_from(("award 10, 5", f"award {small()}", "award 4, 0, 2")))
-            pay = f"award {small()}" if pay.count(",") >= places else pay
-            on = draw(st.sampled_from(("message", "checkin", "post", "message where vip")))
-            rules.append(
-                f"rule {name} {{ on {on} {side} {places} per {period()} by {measure} {pay} }}"
-            )
+            what = draw(st.sampled_from(("pay", "pay", "perk", "badge", "board")))
+            per = draw(st.sampled_from(("day", "week", "month") + ("season",) * seasoned))
+            if what == "board":  # a board lists every entrant, or its top N
+                ranked = f"{side} {places} " if draw(st.booleans()) else ""
+                rules.append(f"board {name} {{ on {on} {ranked}per {per} by {measure} }}")
+                continue
+            if what in ("perk", "badge"):
+                pay = f'{what} "p{index}"'
+            else:
+                pay = draw(st.sampled_from(("award 10, 5", f"award {small()}", "award 4, 0, 2")))
+                pay = f"award {small()}" if pay.count(",") >= places else pay
+            rules.append(f"rule {name} {{ on {on} {side} {places} per {per} by {measure} {pay} }}")
     body = "\n  ".join(head + rules)
     return f'scheme "plain" {{\n  {body}\n{EVENTS_BLOCK}}}\n'
 
@@ -369,12 +393,13 @@ def test_why_not_names_each_construct() -> None:
     camp = incentive.load(ROOT / "schemes" / "writing_camp.incentive")
     reasons = columnar.why_not(camp)
     assert "teams" in reasons and "grants" in reasons
-    assert "rule `featured`: a rank by max" in reasons
+    assert "rule `groups`: a team rank" in reasons
+    assert not any("featured" in why for why in reasons)  # a rank by max is written
     assert columnar.plan_for(camp) is None
     assert columnar.why_not(incentive.load(ROOT / "bench" / "camp4.incentive")) == []
     text = columnar.explain(camp)
     assert text.startswith("scheme `21-day writing camp`: no columnar plan")
-    assert "  not written as columns: rule `featured`: a rank by max" in text.splitlines()
+    assert "  not written as columns: rule `groups`: a team rank" in text.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -385,11 +410,14 @@ def test_why_not_names_each_construct() -> None:
             "rule a { on message where words / 2 > 3 award 2 }",
             "a condition with arithmetic or calls",
         ),
-        ("rule a { on message award words / 10 }", "an amount that is not one positive constant"),
-        ("rule a { on message award -2 }", "an amount that is not one positive constant"),
+        (
+            "rule a { on message award random(1, 3) }",
+            "an amount drawn at random, boosted, or with a reason from the event",
+        ),
+        ("rule a { on message award -2 }", "a penalty"),
         ("rule a { on message streak per day grace 1 at 2 award 3 }", "a streak with grace"),
-        ('rule a { on message top 1 per day by count perk "star" }', "a board or a perk"),
-        ("rule a { on message top 1 per day by sum words award 3 }", "a rank by sum"),
+        ("rule a { on message top 1 per day by lottery award 3 }", "a rank by lottery"),
+        ("rule a { on message top 1 per day by points award 3 }", "a rank by points"),
         ("rule a { on message milestone count at 2 award 3 }", "a milestone"),
     ],
 )
@@ -441,3 +469,27 @@ def test_a_construct_the_plan_does_not_read_is_declined(monkeypatch: pytest.Monk
     rules = tuple(dataclasses.replace(r, board=r.name == "chat") for r in program.rules)
     changed = dataclasses.replace(program, rules=rules)
     assert columnar.why_not(changed) == ["rule `chat`: `board`"]
+
+
+def test_a_sum_beyond_64_bit_integers_goes_to_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rank by sum adds in 64-bit integers: a sum that could overflow is the loop's."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n'
+        "  rule r { on message top 1 per day by sum likes award 5 }\n"
+        "  events { message(likes: number) } }"
+    )
+    lines = [
+        line(f"e{i}", "message", member, f"2026-03-0{day}T10:0{i}:00", likes=likes)
+        for i, (member, day, likes) in enumerate(
+            [("ana", 1, 6), ("bo", 1, 7), ("ana", 2, 3), ("bo", 2, -9), ("cy", 3, 1)]
+        )
+    ]
+    path = _write(tmp_path, lines)
+    expected = _reference(program, path)
+    got, summary = _columnar(program, path)
+    assert summary.columnar and got == expected
+    monkeypatch.setattr(columnar, "SUM_BOUND", 13)  # 6 + 7: the first day's values reach it
+    got, summary = _columnar(program, path)
+    assert not summary.columnar and got == expected
