@@ -33,7 +33,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -42,13 +42,24 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from incentive import ast
+from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
-from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
-from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points, uses_random
+from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS, Event
+from incentive.expressions import (
+    AmountError,
+    MissingAttribute,
+    condition_holds,
+    evaluate,
+    to_points,
+    uses_random,
+)
 from incentive.program import (
+    BoostSpec,
+    BudgetSpec,
     CapSpec,
     LimitSpec,
+    MilestoneSpec,
     Payment,
     Program,
     RankSpec,
@@ -57,9 +68,12 @@ from incentive.program import (
     ValueType,
 )
 from incentive.ranks import ordinal
-from incentive.records import outcome_kind
-from incentive.rules import period_index
-from incentive.state import local_time
+from incentive.records import Record, outcome_kind
+from incentive.rules import Proposal, period_index
+from incentive.rules import _award as award_step
+from incentive.rules import _milestone as milestone_step
+from incentive.rules import _streak as streak_step
+from incentive.state import EngineState, MemberState, local_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -80,6 +94,7 @@ class _Award:
     points: int | None  # None: an amount computed from each event's attributes
     limit: LimitSpec | None
     cap: CapSpec | None
+    sequential: bool = False  # evaluated by the loop's rule step (`_sequential`)
 
 
 @dataclass(frozen=True)
@@ -118,18 +133,21 @@ _READ: dict[type, set[str]] = {
     Calendar: {"zone_name", "day_ends", "week_start", "season"},
     RuleSpec: {
         "name", "events", "condition", "amount", "currency", "rounding", "limits", "caps",
-        "span", "streak", "rank", "groups",
+        "span", "streak", "rank", "groups", "reason",
         # named in their own reasons below
         "budgets", "milestone", "inactive", "inviter", "board", "perk", "boosts",
         # how a board is written as a chat post: read by posts.py, never by the engine
         "post",
     },
-    LimitSpec: {"count", "period"},
+    LimitSpec: {"count", "period", "key"},  # a key: the rule takes the sequential step
     CapSpec: {"owner", "points", "period"},
     StreakSpec: {"period", "grace", "tiers", "every"},
     # sources: only `by points` reads them, and it is declined
     RankSpec: {"side", "count", "period", "measure", "attribute", "amounts", "team", "sources"},
     Payment: {"amount", "rounding", "perk"},
+    BoostSpec: {"name", "factor", "weekdays", "first", "last", "condition"},
+    BudgetSpec: {"owner", "points", "currency", "period"},
+    MilestoneSpec: {"attribute", "period", "tiers", "distinct"},
 }  # fmt: skip
 _PERIODS = ("day", "week", "month", "year", "season", None)
 
@@ -178,23 +196,25 @@ def why_not(program: Program) -> list[str]:
 
 
 def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
-    specs: list[Any] = [rule, *rule.limits, *rule.caps]
+    specs: list[Any] = [rule, *rule.limits, *rule.caps, *rule.boosts, *rule.budgets]
     if rule.streak is not None:
         specs += [rule.streak, *(p for _, p in rule.streak.tiers)]
         specs += [rule.streak.every[1]] if rule.streak.every else []
     if rule.rank is not None:
         specs.append(rule.rank)
+    if rule.milestone is not None:
+        specs += [rule.milestone, *(p for _, p in rule.milestone.tiers)]
     why = [f"`{name}`" for spec in specs for name in _unread(spec)]
-    periods = [x.period for x in (*rule.limits, *rule.caps, rule.streak, rule.rank) if x]
+    periods = [
+        x.period
+        for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank, rule.milestone)
+        if x and x.period is not None
+    ]
     why += [f"a period of {p}" for p in periods if p not in _PERIODS]
-    if rule.groups:
-        why.append("a group")
-    if rule.budgets:
-        why.append("a budget")
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
         why.append("a condition with arithmetic or calls")
     if rule.milestone is not None:
-        why.append("a milestone")
+        pass  # the loop's own step (`_stepped`)
     elif rule.inactive is not None:
         why.append("a flag for inactivity")
     elif rule.inviter is not None:
@@ -208,34 +228,41 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
             why.append(f"a rank by {rank.measure} of an attribute that is not a number")
     elif rule.streak is not None:
-        streak = rule.streak
-        if streak.grace:
-            why.append("a streak with grace")
-        if rule.caps or rule.limits or rule.boosts:
-            why.append("a streak with caps, limits or boosts")
-        payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
-        if any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments):
-            why.append("a streak paying a perk or a computed amount")
+        pass  # as columns, or (`_streak_stepped`) the loop's own step
     else:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
-        elif constant_points(rule) is None and not _computed(rule):
-            why.append("an amount drawn at random, boosted, or with a reason from the event")
-        if len(rule.limits) > 1:
-            why.append("more than one limit")
-        if len(rule.caps) > 1 or any(not c.owner.startswith("rule:") for c in rule.caps):
-            why.append("more than one cap, or a group's cap")
     return why
 
 
-def _computed(rule: RuleSpec) -> bool:
-    """An amount the plan computes per event with the loop's own arithmetic: anything
-    but a random draw, a boost or a reason taken from the event."""
+def _streak_stepped(rule: RuleSpec) -> bool:
+    """A streak the columns do not write (grace, its own caps, limits or boosts, a perk
+    or a computed amount at a step): the loop's own step (`rules._streak`) takes it."""
+    streak = rule.streak
+    if streak is None:
+        return False
+    payments = [p for _, p in streak.tiers] + ([streak.every[1]] if streak.every else [])
+    return bool(
+        streak.grace
+        or rule.caps
+        or rule.limits
+        or rule.boosts
+        or any(constant_amount(p.amount, p.rounding) is None or p.perk for p in payments)
+    )
+
+
+def _sequential(rule: RuleSpec) -> bool:
+    """A per-event award the plan hands to the loop's own rule step (`rules._award`),
+    member by member in time order, because what it says depends on the order within
+    a member: several limits or caps, a group's cap (shared with other rules), a limit
+    per key, a random draw, a reason read from the event. Other awards are columns."""
     return (
-        rule.amount is not None
-        and not rule.boosts
-        and not uses_random(rule.amount)
-        and rule.reason is None
+        len(rule.limits) > 1
+        or len(rule.caps) > 1
+        or any(not cap.owner.startswith("rule:") for cap in rule.caps)
+        or any(limit.key is not None for limit in rule.limits)
+        or rule.reason is not None
+        or (rule.amount is not None and uses_random(rule.amount))
     )
 
 
@@ -248,6 +275,8 @@ def plan_for(program: Program) -> ColumnarPlan | None:
     for index, rule in enumerate(program.rules):
         if rule.rank is not None:
             ranks.append(_Rank(rule, index))
+        elif rule.milestone is not None or _streak_stepped(rule):
+            awards.append(_Award(rule, index, None, None, None, sequential=True))
         elif rule.streak is not None:
             spec = rule.streak
             tiers = tuple((n, constant_amount(p.amount, p.rounding) or 0) for n, p in spec.tiers)
@@ -260,7 +289,7 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             points = constant_points(rule)
             limit = rule.limits[0] if rule.limits else None
             cap = rule.caps[0] if rule.caps else None
-            awards.append(_Award(rule, index, points, limit, cap))
+            awards.append(_Award(rule, index, points, limit, cap, _sequential(rule)))
     return ColumnarPlan(program, tuple(awards), tuple(streaks), tuple(ranks), kinds)
 
 
@@ -667,6 +696,11 @@ class _Carry:
     entries: dict[int, pl.DataFrame]  # rule -> key, mid, value, reached, event
     balances: pl.DataFrame  # mid, currency (its place in the scheme), balance
     members: pl.DataFrame  # member, mid: every member so far and its number
+    # member -> the loop's state, for the awards taken by its own rule step (`_stepped`)
+    stepped: dict[str, MemberState] = field(default_factory=dict)
+    # what spans members in the loop's own steps: what budgets have given in their
+    # current periods (`budgets`), the values `milestone distinct` counted (`invites`)
+    shared: EngineState = field(default_factory=EngineState)
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -784,7 +818,11 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
     plan = chunk.plan
     parts: list[pl.DataFrame] = []
     for award in plan.awards:
-        parts += _award(award, chunk)
+        if not award.sequential:
+            parts += _award(award, chunk)
+    stepped = [award for award in plan.awards if award.sequential]
+    if stepped:
+        parts.append(_stepped(stepped, chunk))
     for streak in plan.streaks:
         parts += _streak(streak, chunk)
     for rank in plan.ranks:
@@ -868,20 +906,24 @@ def _carry_counts(
 
 def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame:
     """Each matching event's points as `amount`: the rule's constant, or its amount
-    computed from the event's attributes by the loop's own `evaluate` and `to_points`
-    (`error`: why it cannot be, as JSON text). A negative amount is a penalty, which
-    the ledger floors at zero in time order: the loop's to answer."""
+    computed from the event's attributes and boosted as the loop does (`rules._points`:
+    `evaluate`, the boosts of the event's day that hold, `to_points`); `error`: why it
+    cannot be, and `said`: the award's reason when boosts vary it, as JSON text. A
+    negative amount is a penalty, which the ledger floors at zero in time order: the
+    loop's to answer."""
     import polars as pl
 
     if award.points is not None:
         return chosen.with_columns(
-            amount=pl.lit(award.points, pl.Int64), error=pl.lit(None, pl.String)
+            amount=pl.lit(award.points, pl.Int64),
+            error=pl.lit(None, pl.String),
+            said=pl.lit(None, pl.String),
         )
     rule = award.rule
     assert rule.amount is not None
     kinds = chunk.plan.attributes
     names = [n for n in kinds if n not in RESERVED_FIELDS]
-    columns = ["member", "type", *(_column(n) for n in names)]
+    columns = ["member", "type", "day", *(_column(n) for n in names)]
     readers = {_column(n): (n, kinds[n]) for n in names}
 
     def points(row: dict[str, Any]) -> dict[str, Any]:
@@ -895,12 +937,22 @@ def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame
         except MissingAttribute:
             raise _NotPlain from None  # the loop says which attribute is missing
         except AmountError as err:
-            return {"amount": None, "error": _json(f"the amount cannot be computed: {err}")}
+            error = _json(f"the amount cannot be computed: {err}")
+            return {"amount": None, "error": error, "said": None}
         assert isinstance(amount, Decimal)  # the checker makes an amount a number
+        factors = []
+        if amount > 0:
+            day = date.fromordinal(row["day"])
+            for boost in rule.boosts:
+                if boost.applies_on(day) and condition_holds(boost.condition, attrs):
+                    amount *= boost.factor
+                    factors.append(f"boost `{boost.name}` x{boost.factor}")
         try:
-            return {"amount": to_points(amount, rule.rounding), "error": None}
+            points = to_points(amount, rule.rounding)
         except AmountError as err:
-            return {"amount": None, "error": _json(str(err))}
+            return {"amount": None, "error": _json(str(err)), "said": None}
+        said = f"rule `{rule.name}` with " + ", ".join(factors) if factors else None
+        return {"amount": points, "error": None, "said": None if said is None else _json(said)}
 
     computed = (
         chunk.events.select("seq", *columns)
@@ -910,7 +962,7 @@ def _amounts(award: _Award, chunk: _Chunk, chosen: pl.DataFrame) -> pl.DataFrame
             pl.struct(columns)
             .map_elements(
                 points,
-                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String}),
+                return_dtype=pl.Struct({"amount": pl.Int64, "error": pl.String, "said": pl.String}),
                 skip_nulls=False,
             )
             .alias("computed"),
@@ -966,13 +1018,19 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         )
         chosen = chosen.filter(earns)
     paying = forms.add("award", rule, "points currency balance", "rule", f"rule `{rule.name}`")
+    if rule.boosts:  # a boosted award names its boosts: "rule `chat` with boost `x` x2"
+        boosted = forms.add("award", rule, "points currency balance", "rule")
+        form = pl.when(pl.col("said").is_null()).then(paying).otherwise(boosted)
+    else:
+        form = pl.lit(paying)
     if award.cap is None:
         parts.append(
             chosen.select(
                 *_event_keys(award.index, 0),
-                form=pl.lit(paying),
+                form=form,
                 points="amount",
                 paid="amount",
+                reason="said",
             )
         )
         return parts
@@ -1000,9 +1058,10 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
     parts.append(
         paid.select(
             *_event_keys(award.index, 0),
-            form=pl.lit(paying),
+            form=form,
             points="granted",
             paid="granted",
+            reason="said",
         )
     )
     cut = forms.add("cut", rule, "points currency", "cap_reached")
@@ -1021,6 +1080,123 @@ def _award(award: _Award, chunk: _Chunk) -> list[pl.DataFrame]:
         )
     )
     return parts
+
+
+_STEP_KINDS = ("refused", "cut", "streak", "perk", "badge")
+
+
+def _plain_step_record(record: Record, event: Event) -> bool:
+    """A record the plan writes from a step: about the event's own member and the event,
+    with no field the forms do not write (a level, a value, a team, ...)."""
+    known = Record(
+        kind=record.kind,
+        at=record.at,
+        member=event.member,
+        rule=record.rule,
+        points=record.points,
+        currency=record.currency,
+        streak=record.streak,
+        perk=record.perk,
+        events=(event.id,),
+        code=record.code,
+        reason=record.reason,
+    )
+    return record.kind in _STEP_KINDS and record == known
+
+
+def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
+    """Awards whose outcome depends on the order within a member (`_sequential`): the
+    loop's own rule step over their matching events, in the loop's order (by event,
+    then by rule), with each member's counters carried from chunk to chunk. Its
+    proposals and records become rows of the record frame."""
+    import polars as pl
+
+    program, forms, events = chunk.plan.program, chunk.forms, chunk.events
+    kinds = chunk.plan.attributes
+    names = [n for n in kinds if n not in RESERVED_FIELDS]
+    matched = [
+        _matching(award.rule, chunk).select("seq", rule=pl.lit(position, pl.Int64))
+        for position, award in enumerate(awards)
+    ]
+    order = pl.concat(matched).sort("seq", "rule")
+    columns = ["seq", "id", "type", "member", "t", "day", "stamp", *(_column(n) for n in names)]
+    rows = order.join(events.select(columns), on="seq", how="left").iter_rows(named=True)
+    made: dict[tuple[str, str, str, str, str], int] = {}  # (kind, rule, code, fields, perk)
+    out: dict[str, list[Any]] = {c: [] for c in ("seq", "k_rule", "k_sub", "form")}
+    out.update(points=[], paid=[], streak=[], reason=[])
+    states = chunk.carry.stepped
+    for row in rows:
+        award = awards[row["rule"]]
+        rule = award.rule
+        attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+        for name in names:
+            value = row[_column(name)]
+            if value is not None:
+                attrs[name] = Decimal(value) if kinds[name] == "number" else value
+        event = Event(row["id"], row["type"], row["member"], _utc(row["t"]))
+        member = states.get(event.member)
+        if member is None:
+            member = states[event.member] = MemberState()
+        day, stamp = date.fromordinal(row["day"]), row["stamp"]
+        if rule.milestone is not None:
+            claims = chunk.carry.shared.invites  # `milestone distinct`: across members
+            outcomes = milestone_step(
+                program, member, event, attrs, day, rule, rule.milestone, stamp, claims
+            )
+        elif rule.streak is not None:
+            outcomes = streak_step(program, member, event, attrs, day, rule, rule.streak, stamp)
+        else:
+            outcomes = award_step(program, member, event.member, event, attrs, day, rule, stamp)
+        for sub, outcome in enumerate(outcomes):
+            code: str | None
+            paid: int | None
+            points: int | None
+            length: int | None
+            perk: str | None
+            if isinstance(outcome, Proposal):
+                if outcome.points <= 0:
+                    raise _NotPlain  # a penalty: the ledger floors it, in time order
+                kind, code, paid, perk = "award", outcome.code, outcome.points, None
+                fields = "points currency balance"
+                points, length = outcome.points, None
+            else:
+                kind, code, paid, perk = outcome.kind, outcome.code, None, outcome.perk
+                points, length = outcome.points, outcome.streak
+                fields = " ".join(
+                    name
+                    for name, value in (("points", points), ("currency", outcome.currency))
+                    if value is not None
+                ) + (" streak" if length is not None else "")
+                if not _plain_step_record(outcome, event):
+                    raise _NotPlain  # nothing else comes of these steps; the loop would say
+            key = (kind, rule.name, code or "", fields, perk or "")
+            form = made.get(key)
+            if form is None:
+                form = made[key] = forms.add(kind, rule, fields, code or "", perk=perk)
+            out["seq"].append(row["seq"])
+            out["k_rule"].append(award.index)
+            out["k_sub"].append(sub)
+            out["form"].append(form)
+            out["points"].append(points)
+            out["paid"].append(paid)
+            out["streak"].append(length)
+            out["reason"].append(_json(outcome.reason))
+    frame = pl.DataFrame(
+        out,
+        schema={
+            "seq": pl.Int64,
+            "k_rule": pl.Int64,
+            "k_sub": pl.Int64,
+            "form": pl.Int64,
+            "points": pl.Int64,
+            "paid": pl.Int64,
+            "streak": pl.Int64,
+            "reason": pl.String,
+        },
+    )
+    return frame.with_columns(
+        k_event=pl.col("seq"), k_phase=pl.lit(1, pl.Int64), k_end=pl.lit(0, pl.Int64)
+    )
 
 
 def _streak(streak: _Streak, chunk: _Chunk) -> list[pl.DataFrame]:
@@ -1286,6 +1462,89 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
+def _budgeted(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
+    """Budgets, after every rule and rank (semantics.md: they never feed back): the
+    loop's own `apply_budgets` over the awards of budgeted rules in record order, first
+    come, first served across members. An award is cut (a `cut` record just after it)
+    or refused (in its place); what budgets gave is carried to the next chunk."""
+    import polars as pl
+
+    forms, program = chunk.forms, chunk.plan.program
+    budgeted = [
+        i for i, row in enumerate(forms.rows) if row[0] in ("award", "rank") and row[1].budgets
+    ]
+    if not budgeted or not records.height:
+        return records
+    records = records.with_columns(pl.col("k_sub") * 2)  # room for a cut after each award
+    chosen = records.with_row_index("row").filter(pl.col("form").is_in(budgeted))
+    if not chosen.height:
+        return records
+    calendar, events = program.calendar, chunk.events
+    days = events["day"]
+    # a rank award's points belong to the last day of the period it closed
+    closing = {
+        end: calendar.day_of(_utc(end) - timedelta(microseconds=1))
+        for end in chosen.filter(pl.col("k_phase") == 0)["k_end"].unique().to_list()
+    }
+    kept: dict[int, int] = {}  # row -> granted points (0: refused)
+    notes: dict[str, list[Any]] = {c: [] for c in ("row", "form", "points", "reason")}
+    made: dict[tuple[int, str, str], int] = {}  # (award form, kind, fixed reason) -> form
+    for row in chosen.select("row", "form", "points", "k_phase", "k_end", "seq").iter_rows():
+        index, form, points, phase, end, seq = row
+        rule = forms.rows[form][1]
+        day = closing[end] if phase == 0 else date.fromordinal(days[seq])
+        proposal = Proposal.of(
+            rule, points=points, member="", at=_utc(end), day=day, events=(), reason=""
+        )
+        granted, records_made = apply_budgets(chunk.carry.shared, program, proposal)
+        if not records_made:
+            continue
+        kept[index] = 0 if granted is None else granted.points
+        note = records_made[0]
+        fixed = note.reason if note.kind == "refused" else None  # which budget is spent
+        key = (form, note.kind, fixed or "")
+        if key not in made:
+            made[key] = forms.add(note.kind, rule, "points currency", "budget_reached", fixed)
+        notes["row"].append(index)
+        notes["form"].append(made[key])
+        notes["points"].append(note.points)
+        notes["reason"].append(None if note.kind == "refused" else _json(note.reason))
+    if not kept:
+        return records
+    change = pl.DataFrame(
+        {"row": list(kept), "granted": list(kept.values())},
+        schema={"row": pl.UInt32, "granted": pl.Int64},
+    )
+    noted = pl.DataFrame(
+        notes,
+        schema={"row": pl.UInt32, "form": pl.Int64, "points": pl.Int64, "reason": pl.String},
+    )
+    records = records.with_row_index("row")
+    # the note takes the award's place (refused) or comes just after it (cut)
+    added = (
+        noted.join(records.drop("form", "points", "paid", "reason"), on="row")
+        .join(change, on="row")
+        .with_columns(
+            k_sub=pl.when(pl.col("granted") == 0)
+            .then(pl.col("k_sub"))
+            .otherwise(pl.col("k_sub") + 1),
+            paid=pl.lit(None, pl.Int64),
+        )
+    )
+    records = (
+        records.join(change, on="row", how="left")
+        .filter(pl.col("granted").is_null() | (pl.col("granted") > 0))
+        .with_columns(
+            points=pl.coalesce(pl.col("granted"), pl.col("points")),
+            paid=pl.when(pl.col("granted").is_not_null())
+            .then(pl.col("granted"))
+            .otherwise(pl.col("paid")),
+        )
+    )
+    columns = [c for c in records.columns if c not in ("row", "granted")]
+    return pl.concat([records.select(columns), added.select(columns)]).sort(list(_KEYS))
+
+
 def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
     """Each record's member and event by name, and the running balance of those that pay:
     what earlier chunks left, plus a cumulative sum per member and currency."""
@@ -1425,7 +1684,7 @@ def _run(
             final,
             _Forms(),
         )
-        records = _balanced(chunk, _records(chunk))
+        records = _balanced(chunk, _budgeted(chunk, _records(chunk)))
         for form, count in records["form"].value_counts().iter_rows():
             kinds[chunk.forms.rows[form][0]] += count
         lines = _lines(records, chunk.forms)
