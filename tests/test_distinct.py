@@ -98,8 +98,11 @@ def test_the_formatter_keeps_the_clause() -> None:
     assert incentive.fmt(PREMIUM) == PREMIUM
 
 
-def test_the_columnar_plan_declines_it() -> None:
-    assert any("milestone" in why for why in columnar.why_not(incentive.compile(PREMIUM)))
+def test_the_columnar_plan_takes_it_through_the_loop_s_step() -> None:
+    # since issue 14 the plan runs rules._milestone, distinct values claimed in event order
+    program = incentive.compile(PREMIUM)
+    assert columnar.why_not(program) == []
+    assert columnar.plan_for(program) is not None
 
 
 MEMBERS = ("ana", "bo", "cy")
