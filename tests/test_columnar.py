@@ -707,3 +707,26 @@ def test_milestones_and_streaks_with_grace_take_the_loops_own_step(tmp_path: Pat
         finally:
             columnar.BLOCK_BYTES = saved
         assert summary.columnar and got == expected
+
+
+def test_a_reason_read_from_the_event_takes_the_loops_own_step(tmp_path: Path) -> None:
+    """`reason note`: the award's reason carries the event's note; the plan hands the
+    rule to the loop's step and writes its bytes."""
+    program = incentive.compile(
+        'scheme "s" { currency coins\n'
+        "  rule thanks { on thanks award 5 reason note limit 3 per day }\n"
+        "  events { thanks(note: text) } }"
+    )
+    assert columnar.why_not(program) == []
+    notes = ["great answer", "", "谢谢", "thanks: again", "late"]
+    path = _write(
+        tmp_path,
+        [
+            line(f"t{i}", "thanks", "ana", f"2026-03-02T1{i}:00:00", note=note)
+            for i, note in enumerate(notes)
+        ],
+    )
+    expected = _reference(program, path)
+    assert "rule `thanks`: 谢谢" in expected.decode()
+    got, summary = _columnar(program, path)
+    assert summary.columnar and got == expected
