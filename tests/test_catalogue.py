@@ -253,11 +253,3 @@ def test_the_columnar_plan_declines_the_shop_constructs(block: str, reason: str)
 
     program = incentive.compile(f'scheme "s" {{\n  rule a {{ on y award 1 }}\n  {block}\n}}\n')
     assert reason in why_not(program)
-
-
-def test_the_columnar_plan_takes_an_event_s_reason() -> None:
-    """Since issue 14 the plan runs a rule with `reason` through the loop's own step."""
-    from incentive.columnar import why_not
-
-    program = incentive.compile('scheme "s" {\n  rule q { on x award 5 reason note }\n}\n')
-    assert why_not(program) == []
