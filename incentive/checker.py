@@ -478,7 +478,7 @@ class _Checker:
         specs: list[CapSpec] = []
         by_period: dict[str, ast.Cap] = {}
         for cap in caps:
-            ok = self._check_limit_like(cap.points, "a cap", cap.span)
+            ok = self._check_limit_like(cap.points, _("a cap"), cap.span)
             ok = self._check_period(cap.period, cap.span) and ok
             if cap.period in by_period:
                 self.bag.error(
@@ -803,7 +803,7 @@ class _Checker:
             count, period = (
                 (1, None) if isinstance(clause, ast.Once) else (clause.count, clause.period)
             )
-            if not self._check_limit_like(count, "a limit", clause.span):
+            if not self._check_limit_like(count, _("a limit"), clause.span):
                 continue
             self._check_period(period, clause.span)
             key = clause.key.value if clause.key else None

@@ -165,7 +165,7 @@ class LedgerChecker:
             return
         if named is None:
             return
-        ok = self.checker._check_limit_like(budget.points, "a budget", budget.span)
+        ok = self.checker._check_limit_like(budget.points, _("a budget"), budget.span)
         ok = self.checker._check_period(budget.period, budget.span) and ok
         kept = self.budgets.setdefault(owner, [])
         if any(b.period == budget.period and b.currency == named for b in kept):
@@ -255,7 +255,7 @@ class LedgerChecker:
                     limit.key.span,
                     _("remove `for each {key}`").format(key=limit.key.value),
                 )
-            elif self.checker._check_limit_like(limit.count, "a limit", limit.span):
+            elif self.checker._check_limit_like(limit.count, _("a limit"), limit.span):
                 self.checker._check_period(limit.period, limit.span)
                 limits.append(LimitSpec(limit.count, limit.period))
         events = self.checker._rule_events(on) if on is not None else []
@@ -604,7 +604,7 @@ class LedgerChecker:
             (c.count, c.period)
             for c in decl.clauses
             if isinstance(c, ast.Stock)
-            and self.checker._check_limit_like(c.count, "a stock", c.span)
+            and self.checker._check_limit_like(c.count, _("a stock"), c.span)
         ]
         for c in decl.clauses:
             if isinstance(c, ast.Stock) and c.period is None:
@@ -628,7 +628,7 @@ class LedgerChecker:
                     budget.span,
                     _("a budget counts the points its redemptions spend"),
                 )
-            elif self.checker._check_limit_like(budget.points, "a budget", budget.span):
+            elif self.checker._check_limit_like(budget.points, _("a budget"), budget.span):
                 budgets.append((budget.points, budget.period))
         events = self.checker._rule_events(on) if on is not None else []
         typer = self.checker._typer(events)
@@ -689,11 +689,11 @@ class LedgerChecker:
         currency = self.currency(price.currency)
         if currency is not None:
             currencies.add(currency)
-        if not self.checker._check_limit_like(price.points, "a price", price.span):
+        if not self.checker._check_limit_like(price.points, _("a price"), price.span):
             return None
         stock = stocks[0] if stocks else None
         if stock is not None and not self.checker._check_limit_like(
-            stock.count, "a stock", stock.span
+            stock.count, _("a stock"), stock.span
         ):
             return None
         limits = self._periodic(name, [c for c in gift.clauses if isinstance(c, ast.Limit)])
@@ -718,7 +718,7 @@ class LedgerChecker:
                     _("keep one"),
                 )
             elif self.checker._check_limit_like(
-                limit.count, "a limit", limit.span
+                limit.count, _("a limit"), limit.span
             ) and self.checker._check_period(limit.period, limit.span):
                 found.append(LimitSpec(limit.count, limit.period))
         return found

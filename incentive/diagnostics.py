@@ -177,8 +177,22 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
         lowered = {c.lower(): c for c in pool}
         if word.lower() in lowered:
             return lowered[word.lower()]
-        return None
+        return _one_character_off(word, pool)
     return matches[0]
+
+
+def _one_character_off(word: str, pool: list[str]) -> str | None:
+    """A short Chinese name with one character wrong, as an input method types a
+    homophone (`做业` for `作业`, `打开` for `打卡`): too short for the ratio above
+    (one character of two is 50%). Only when a single candidate is that near."""
+    if word.isascii() or not 2 <= len(word) <= 3:
+        return None
+    near = [
+        c
+        for c in pool
+        if len(c) == len(word) and sum(a != b for a, b in zip(c, word, strict=True)) == 1
+    ]
+    return near[0] if len(near) == 1 else None
 
 
 def suggestion_hints(word: str, candidates: Iterable[str]) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
 from incentive.diagnostics import EncodingProblem, did_you_mean
+from incentive.i18n import _
 
 EventFormat = Literal["jsonl", "csv", "yaml"]
 RESERVED_FIELDS = frozenset(("id", "type", "member", "at"))
@@ -600,15 +601,32 @@ def _swallows(row: list[str], columns: int, delimiter: str) -> bool:
     return False
 
 
+# What exports usually call the fields in Chinese, so that `--columns` is suggested
+# by meaning (`时间=at`) rather than by position (`编号,类型,成员,时间` starts with the id).
+_USUAL_NAMES = {
+    "type": ("类型", "事件", "事件类型", "行为", "动作"),
+    "member": ("成员", "用户", "会员", "学员", "用户名", "昵称", "姓名"),
+    "at": ("时间", "日期", "发生时间", "提交时间", "时间戳"),
+    "id": ("编号", "序号", "事件编号"),
+}
+
+
 def _header_reason(header: list[str], missing: list[str]) -> str:
     names = ", ".join(f"`{name}`" for name in missing)
     shown = ", ".join(h[:30] for h in header[:6]) + (", ..." if len(header) > 6 else "")
-    near = {name: did_you_mean(name, header) for name in missing}
+    near = {
+        name: did_you_mean(name, header)
+        or next((h for h in header if h in _USUAL_NAMES.get(name, ())), None)
+        for name in missing
+    }
     meant = [f"{found}={name}" for name, found in near.items() if found]
-    others = [h for h in header if not h.isascii()][: len(missing)]
-    example = ",".join(meant) or ",".join(
-        f"{h}={name}" for h, name in zip(others or header, missing, strict=False)
-    )
+    # the fields not recognised: the other columns in turn, Chinese names first
+    taken = {found for found in near.values() if found} | set(_USUAL_NAMES["id"])
+    rest = [h for h in header if h not in taken]
+    rest = [h for h in rest if not h.isascii()] or rest
+    unfound = [name for name, found in near.items() if not found]
+    guessed = [f"{h}={name}" for h, name in zip(rest, unfound, strict=False)]
+    example = ",".join(meant + guessed)
     return (
         f"the header has no {names} column (it has {shown}); name the columns with "
         f"`--columns {example}`"
@@ -632,7 +650,7 @@ class _StrictYamlLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -852,8 +870,10 @@ def codec_name(encoding: str | None) -> str:
         info = codecs.lookup(encoding)
     except LookupError:
         raise EncodingProblem(
-            f"--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
-            "shift_jis, cp1252, latin-1)"
+            _(
+                "--encoding: unknown encoding `{encoding}` (e.g. utf-8, gbk, gb18030, big5, "
+                "shift_jis, cp1252, latin-1)"
+            ).format(encoding=encoding)
         ) from None
     # A UTF-8 file from Windows Notepad starts with a BOM: skip it, as by default.
     return DEFAULT_ENCODING if info.name == "utf-8" else info.name
@@ -862,7 +882,7 @@ def codec_name(encoding: str | None) -> str:
 def likely_encoding(raw: bytes) -> str:
     """A guess at the encoding of bytes that are not UTF-8, worded as the option to use."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16 (use `--encoding utf-16`)"
+        return _("UTF-16 (use `--encoding utf-16`)")
     high = re.findall(rb"[\x80-\xff]+", raw)
     # Chinese and Japanese code pages write each character as two high bytes; Latin-1
     # and Windows-1252 write one (`café`): runs of one byte mean a Western code page.
@@ -873,17 +893,25 @@ def likely_encoding(raw: bytes) -> str:
                 raw.decode(codec)
             except UnicodeDecodeError:
                 continue
-            name = {"gbk": "GBK/GB18030 (what Excel on Chinese Windows writes)"}.get(label, label)
-            return f"{name}; use `--encoding {label}`"
-    return "Latin-1/Windows-1252; use `--encoding cp1252`"
+            name = (
+                _("GBK/GB18030 (what Excel on Chinese Windows writes)") if label == "gbk" else label
+            )
+            return _("{name}; use `--encoding {label}`").format(name=name, label=label)
+    return _("Latin-1/Windows-1252; use `--encoding cp1252`")
 
 
 def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProblem:
     if encoding == DEFAULT_ENCODING:
         return EncodingProblem(
-            f"{source}: line {line} is not UTF-8 text; it looks like {likely_encoding(raw)}"
+            _("{source}: line {line} is not UTF-8 text; it looks like {likely}").format(
+                source=source, line=line, likely=likely_encoding(raw)
+            )
         )
-    return EncodingProblem(f"{source}: line {line} is not {encoding} text")
+    return EncodingProblem(
+        _("{source}: line {line} is not {encoding} text").format(
+            source=source, line=line, encoding=encoding
+        )
+    )
 
 
 def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:

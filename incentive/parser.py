@@ -266,7 +266,7 @@ _TERMINAL_CHOICES = {
 def _terminal_word(name: str, spelling: Spelling = "en") -> tuple[str, tuple[str, ...]]:
     """How to say a terminal in an error, and the literal words it stands for."""
     if spelling == "zh" and name in _TERMINAL_WORDS_ZH:
-        return _TERMINAL_WORDS_ZH[name], _TERMINAL_CHOICES_ZH.get(name, ())
+        return _(_TERMINAL_WORDS_ZH[name]), _TERMINAL_CHOICES_ZH.get(name, ())
     if name in _TERMINAL_WORDS:
         return _(_TERMINAL_WORDS[name]), _TERMINAL_CHOICES.get(name, ())
     try:
@@ -347,10 +347,10 @@ _KEYWORD_GROUPS = (
 
 # The Chinese spelling's terminals in words, and its groups of keywords.
 _TERMINAL_WORDS_ZH = {
-    "PERIOD": "a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)",
-    "PERIOD_END": "the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)",
-    "STREAK_ZH": "a streak (`每天连续`, `每周连续`, ...)",
-    "ROUNDING_MODE": "`向下取整`, `向上取整` or `四舍五入`",
+    "PERIOD": N_("a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)"),
+    "PERIOD_END": N_("the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)"),
+    "STREAK_ZH": N_("a streak (`每天连续`, `每周连续`, ...)"),
+    "ROUNDING_MODE": N_("`向下取整`, `向上取整` or `四舍五入`"),
     "TOP": "`前`",
     "BOTTOM": "`倒数`",
     "PERK": "`权益`",
@@ -366,7 +366,7 @@ _TERMINAL_WORDS_ZH = {
     "COMMA": "`,`",
     "DOT": "`.`",
     "MINUS": "`-`",
-    "NAME": "a name",
+    "NAME": N_("a name"),
 }
 _TERMINAL_CHOICES_ZH = {
     "PERIOD": ("每天", "每周", "每月", "每年", "每赛季"),
@@ -383,7 +383,7 @@ _KEYWORD_GROUPS_ZH = (
             {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
             | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给"}
         ),
-        "a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)",
+        N_("a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)"),
     ),
     (
         frozenset(
@@ -391,7 +391,7 @@ _KEYWORD_GROUPS_ZH = (
             | {"榜单", "加成", "过期", "兑换规则", "发放额度", "撤销规则", "转账规则"}
             | {"礼品目录", "等级", "随机种子"}
         ),
-        "a declaration (`规则`, `额度组`, `榜单`, `团队`, `加成`, `货币`, ...)",
+        N_("a declaration (`规则`, `额度组`, `榜单`, `团队`, `加成`, `货币`, ...)"),
     ),
 )
 
@@ -585,6 +585,8 @@ def _is_word_char(char: str) -> bool:
 
 
 _CHINESE_NUMERALS = frozenset("零一二两三四五六七八九十百千万")
+# `前三名`, `倒数一名`: a rank's places in Chinese numerals (a name to the parser)
+_CHINESE_PLACES = re.compile(r"(?:前|倒数)[零一二两三四五六七八九十百千万]+名$")
 
 
 def _spelling_error(
@@ -716,6 +718,9 @@ def _syntax_error(
             and {"INT", "NUMBER"} & set(err.expected)
             and text[start : start + 1] in _CHINESE_NUMERALS
         ):
+            hints.append(_("numbers are written in digits: `3`, not `三`"))
+        elif spelling == "zh" and _CHINESE_PLACES.search(text[:start].rstrip()):
+            # `前三名` was read as a team's name: the clause ends where `前` was expected
             hints.append(_("numbers are written in digits: `3`, not `三`"))
         word, begin = _word_at(text, start)
         previous = _previous_word(text, start)

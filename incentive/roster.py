@@ -21,6 +21,7 @@ import yaml
 
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span, did_you_mean
 from incentive.events import load_yaml, read_text_file
+from incentive.i18n import _
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,13 @@ def _fail(source: str, line: int, message: str, hint: str = "") -> InputError:
 
 def _add(members: dict[str, dict[str, str]], raw: Any, source: str, line: int) -> None:
     if not isinstance(raw, Mapping):
-        raise _fail(source, line, "a roster row must be a mapping with `member`")
+        raise _fail(source, line, _("a roster row must be a mapping with `member`"))
     row = {str(k).strip(): "" if v is None else str(v).strip() for k, v in raw.items()}
     member = row.pop("member", "")
     if not member:
-        raise _fail(source, line, "a roster row has no `member`", "every row names a member")
+        raise _fail(source, line, _("a roster row has no `member`"), _("every row names a member"))
     if member in members:
-        raise _fail(source, line, f"member `{member}` is listed twice")
+        raise _fail(source, line, _("member `{member}` is listed twice").format(member=member))
     members[member] = row
 
 
@@ -69,11 +70,13 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
             mark = getattr(err, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             problem = getattr(err, "problem", None) or err
-            raise _fail(source, line, f"not valid YAML: {problem}") from None
+            raise _fail(
+                source, line, _("not valid YAML: {problem}").format(problem=problem)
+            ) from None
         if data is None:
             return Roster({})
         if not isinstance(data, list):
-            raise _fail(source, 1, "a YAML roster is a list of rows: `- member: ana`")
+            raise _fail(source, 1, _("a YAML roster is a list of rows: `- member: ana`"))
         for line, raw in zip(lines, data, strict=True):
             _add(members, raw, source, line)
         return Roster(members)
@@ -83,12 +86,12 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
     except StopIteration:
         return Roster({})
     except csv.Error as err:
-        raise _fail(source, 1, f"not valid CSV: {err}") from None
+        raise _fail(source, 1, _("not valid CSV: {problem}").format(problem=err)) from None
     if "member" not in header:
-        raise _fail(source, 1, "the roster's header has no `member` column")
+        raise _fail(source, 1, _("the roster's header has no `member` column"))
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise _fail(source, 1, f"the header repeats column `{repeated[0]}`")
+        raise _fail(source, 1, _("the header repeats column `{column}`").format(column=repeated[0]))
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -97,11 +100,15 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
                 raise _fail(
                     source,
                     reader.line_num,
-                    f"expected {len(header)} columns, found {len(row)}",
+                    _("expected {expected} columns, found {found}").format(
+                        expected=len(header), found=len(row)
+                    ),
                 )
             _add(members, dict(zip(header, row, strict=True)), source, reader.line_num)
     except csv.Error as err:
-        raise _fail(source, reader.line_num, f"not valid CSV: {err}") from None
+        raise _fail(
+            source, reader.line_num, _("not valid CSV: {problem}").format(problem=err)
+        ) from None
     return Roster(members)
 
 
@@ -133,7 +140,11 @@ def check_team_columns(roster: Roster, teams: tuple[str, ...] | list[str], sourc
             raise _fail(
                 source,
                 1,
-                f"the roster has no `{kind}` column, which the scheme's `team {kind}` reads; "
-                f"it has `{near}`",
-                f"did you mean `{kind}`? rename the column `{near}` to `{kind}`",
+                _(
+                    "the roster has no `{kind}` column, which the scheme's `team {kind}` "
+                    "reads; it has `{near}`"
+                ).format(kind=kind, near=near),
+                _("did you mean `{kind}`? rename the column `{near}` to `{kind}`").format(
+                    kind=kind, near=near
+                ),
             )

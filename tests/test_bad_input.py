@@ -732,6 +732,26 @@ def test_a_time_that_is_not_iso_shows_what_works_and_the_time_format_that_reads_
     assert [r["line"] for r in got if r["kind"] == "bad_event"] == [3]
 
 
+@pytest.mark.parametrize(
+    ("header", "suggested"),
+    [
+        ("编号,类型,成员,时间,字数", "--columns 类型=type,成员=member,时间=at"),
+        ("时间,用户,事件", "--columns 事件=type,用户=member,时间=at"),
+        ("序号,动作,人,几点", "--columns 动作=type,人=member,几点=at"),
+    ],
+)
+def test_the_suggested_columns_go_by_meaning_not_position(
+    scheme: Path, tmp_path: Path, header: str, suggested: str
+) -> None:
+    # an id column first, or the fields in another order: `编号=type` would make every
+    # row a bad event
+    events = tmp_path / "e.csv"
+    events.write_text(header + "\n", encoding="utf-8")
+    _code, out = run("run", str(scheme), str(events), "--quiet")
+    (bad,) = records(out)
+    assert bad["line"] == 1 and suggested in bad["reason"], bad["reason"]
+
+
 def test_chinese_headers_and_semicolons_read_with_columns(scheme: Path, tmp_path: Path) -> None:
     events = tmp_path / "e.csv"
     events.write_text("类型;成员;时间\nsignin;张三;2026-03-02T09:00:00\n", encoding="utf-8")

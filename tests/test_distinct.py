@@ -4,13 +4,17 @@ inviting oneself or inviting someone already brought in counts nothing."""
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import incentive
-from incentive import columnar
+from incentive import columnar, runner
+from incentive.events import read_events
 
 PREMIUM = """scheme "Referral growth" {
   events {
@@ -98,11 +102,32 @@ def test_the_formatter_keeps_the_clause() -> None:
     assert incentive.fmt(PREMIUM) == PREMIUM
 
 
-def test_the_columnar_plan_takes_it_through_the_loop_s_step() -> None:
-    # since issue 14 the plan runs rules._milestone, distinct values claimed in event order
+def test_the_columnar_plan_writes_the_interpreters_bytes(tmp_path: Path) -> None:
+    """The plan hands `milestone distinct` to the loop's own step, one pass over every
+    member in time order (a friend is claimed across members): the same bytes."""
     program = incentive.compile(PREMIUM)
     assert columnar.why_not(program) == []
-    assert columnar.plan_for(program) is not None
+    # ana brings n1, n2 and at last n9 (premium); between, everyone re-invites, themselves too
+    draws = [("ana", "n1", 2), ("bo", "n1", 2), ("ana", "n2", 3), ("ana", "ana", 3)]
+    draws += [(MEMBERS[i % 3], FRIENDS[(i * 5) % 6], 4 + i // 3) for i in range(24)]
+    draws += [("ana", "n9", 13)]
+    path = tmp_path / "invites.jsonl"
+    path.write_text(
+        "".join(json.dumps(_invite(i, *draw)) + "\n" for i, draw in enumerate(draws)),
+        encoding="utf-8",
+    )
+
+    def read() -> Any:
+        with path.open(encoding="utf-8") as stream:
+            yield from read_events(stream, program.calendar, "jsonl", str(path))
+
+    outs = []
+    for engine in ("interpreter", "columnar"):
+        out = io.BytesIO()
+        summary = runner.run_files(program, [str(path)], read, out, engine=engine)
+        outs.append(out.getvalue())
+    assert summary.columnar and outs[0] == outs[1]
+    assert b'"code":"already_counted"' in outs[0] and b'"perk":"premium group"' in outs[0]
 
 
 MEMBERS = ("ana", "bo", "cy")

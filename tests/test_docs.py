@@ -20,9 +20,15 @@ Fenced blocks are recognised by their info string:
   the output, compared with trailing spaces stripped; a line `...` stands for
   any number of lines. A command ending in `; echo $?` also prints its exit
   code. Use ```` ```sh ```` for commands that must not run.
+  `INCENTIVE_UPDATE_GOLDEN=1` rewrites an output that differs (one with at most
+  one `...` keeps as many first and last lines as it had; review the diff).
 - ```` ```python ```` — run in order in one namespace per file, from the
   repository root; a failing `assert` fails the example. Line numbers in
   tracebacks are those of the Markdown file.
+
+Pages in docs/zh/ are the Chinese docs: their `jsonl` blocks are evaluated and
+their records written with the language set to Chinese (what `--lang zh` does);
+their commands say `--lang zh` themselves, so what the reader types is what runs.
 
 Any other block (`sh`, `json`, `text`, plain `jsonl`, ...) is prose. An unknown
 attribute on a checked block (`incentive fragment`) is an error, so a typo never
@@ -49,6 +55,7 @@ import pytest
 from click.testing import CliRunner
 
 import incentive
+from incentive import i18n
 from incentive.cli import main as cli
 from incentive.events import read_events
 
@@ -161,7 +168,17 @@ def check_scheme(block: Block) -> None:
     )
 
 
+def page_language(path: Path) -> str:
+    """The language of a page: Chinese under docs/zh/, else English."""
+    return "zh" if path.resolve().is_relative_to(DOCS / "zh") else "en"
+
+
 def check_events(blocks: list[Block], index: int) -> None:
+    with i18n.language(page_language(blocks[index].path)):
+        _check_events(blocks, index)
+
+
+def _check_events(blocks: list[Block], index: int) -> None:
     block = blocks[index]
     schemes = [b for b in blocks[:index] if b.lang == "incentive" and "error" not in b.options]
     assert schemes, f"{block.where}: no `incentive` block above these events"
@@ -204,13 +221,68 @@ def check_console(block: Block, root: Path = ROOT) -> None:
         else:
             assert commands, f"{block.where}: a console block starts with a `$ ` command line"
             commands[-1][1].append(line.rstrip())
+    update = bool(os.environ.get("INCENTIVE_UPDATE_GOLDEN"))
+    written: list[str] = []
+    changed = False
     for command, expected in commands:
         actual = run_command(command, root, block.where)
         while expected and not expected[-1]:
             expected.pop()
+        if not lines_match(expected, actual) and update:
+            renewed = _renewed_output(expected, actual)
+            if renewed is not None:
+                expected, changed = renewed, True
         assert lines_match(expected, actual), (
             f"{block.where}: `$ {command}` printed something else:\n" + _diff(expected, actual)
         )
+        written.extend([f"$ {command}", *expected])
+    if changed:
+        _replace_block(block, "".join(line + "\n" for line in written))
+
+
+def _renewed_output(expected: list[str], actual: list[str]) -> list[str] | None:
+    """The output to write for INCENTIVE_UPDATE_GOLDEN=1: the actual lines, keeping the
+    shape of an output with `...`: as many first and last lines as it shows around its
+    gaps, and each run of lines between two gaps taken where the actual output is most
+    like it (a reason reworded, the same record). None when a run has no likeness."""
+    if "..." not in expected:
+        return actual
+    runs: list[list[str]] = [[]]
+    for line in expected:
+        if line == "...":
+            runs.append([])
+        else:
+            runs[-1].append(line)
+    head, *middle, tail = runs
+    if len(head) + len(tail) > len(actual):
+        return actual
+    renewed = actual[: len(head)]
+    cursor, end = len(head), len(actual) - len(tail)
+    for run in middle:
+        found = _most_alike(run, actual, cursor, end) if run else cursor
+        if found is None:
+            return None
+        renewed += ["...", *actual[found : found + len(run)]]
+        cursor = found + len(run)
+    return [*renewed, "...", *actual[end:]]
+
+
+def _most_alike(run: list[str], actual: list[str], start: int, end: int) -> int | None:
+    """Where in actual[start:end] the lines most like `run` begin (at least 60% alike)."""
+    starts = range(start, end - len(run) + 1)
+    if not starts:
+        return None
+    # the first line narrows it down cheaply; the whole run decides among the closest
+    first = sorted(starts, key=lambda i: -difflib.SequenceMatcher(None, run[0], actual[i]).ratio())
+    text = "\n".join(run)
+    best = max(
+        first[:5],
+        key=lambda i: difflib.SequenceMatcher(
+            None, text, "\n".join(actual[i : i + len(run)])
+        ).ratio(),
+    )
+    alike = difflib.SequenceMatcher(None, text, "\n".join(actual[best : best + len(run)]))
+    return best if alike.ratio() >= 0.6 else None
 
 
 class TerminalRunner(CliRunner):
@@ -486,3 +558,39 @@ def test_ellipsis_matches_any_lines() -> None:
     assert lines_match(["a", "...", "b"], ["a", "b"])
     assert not lines_match(["a", "...", "d"], ["a", "b", "c"])
     assert not lines_match(["a"], ["a", "b"])
+
+
+def test_update_golden_rewrites_a_console_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _write_page(tmp_path, GOOD.replace("ok (0 warning(s))", "ok (1 warning(s))"))
+    with pytest.raises(AssertionError, match="printed something else"):
+        check_file(page, tmp_path)
+    monkeypatch.setenv("INCENTIVE_UPDATE_GOLDEN", "1")
+    check_file(page, tmp_path)
+    assert page.read_text(encoding="utf-8") == GOOD  # the `...` of `cat` is kept
+
+
+def test_a_renewed_output_keeps_its_ellipsis() -> None:
+    assert _renewed_output(["a", "...", "z"], ["a", "b", "c", "y"]) == ["a", "...", "y"]
+    assert _renewed_output(["...", "z"], ["a", "b"]) == ["...", "b"]
+    assert _renewed_output(["a", "b", "...", "y", "z"], ["c", "d"]) == ["c", "d"]
+    assert _renewed_output(["x"], ["a", "b"]) == ["a", "b"]
+    assert _renewed_output(["...", "x", "..."], ["a"]) is None
+    # a run between two gaps is found again where the output is most like it
+    before = [
+        '{"rank":1,"team":"red","reason":"1st of 2"}',
+        '{"rank":2,"team":"blue","reason":"2nd"}',
+    ]
+    after = [
+        '{"rank":1,"team":"red","reason":"第 1 名"}',
+        '{"rank":2,"team":"blue","reason":"第 2 名"}',
+    ]
+    actual = ["day 1", *[f'{{"rank":{i},"team":"x{i}"}}' for i in range(9)], *after, "end"]
+    assert _renewed_output(["...", *before, "..."], actual) == ["...", *after, "..."]
+
+
+def test_pages_in_docs_zh_are_chinese() -> None:
+    assert page_language(DOCS / "zh" / "tutorial.md") == "zh"
+    assert page_language(DOCS / "tutorial.md") == "en"
+    assert page_language(DOCS / "zhongwen.md") == "en"

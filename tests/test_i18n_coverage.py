@@ -18,9 +18,10 @@ from incentive.parser import parse
 ROOT = Path(__file__).resolve().parent.parent
 
 # What may stay as written in a Chinese message: code in backticks, quoted text, paths,
-# numbers. Two English words in a row outside those are an untranslated sentence.
+# numbers. Two English words in a row outside those are an untranslated sentence, and
+# so is an article before a word (`a limit 至少为 1`: a phrase filled in untranslated).
 _CODE = re.compile(r"`[^`]*`|\"[^\"]*\"|'[^']*'|\([^()]*[=<>][^()]*\)")
-_ENGLISH = re.compile(r"\b[a-z]{2,}\b[ ,:;]+\b[a-z]{2,}\b")
+_ENGLISH = re.compile(r"\b(?:[a-z]{2,}|a)\b[ ,:;]+\b[a-z]{2,}\b")
 
 
 def english_left(text: str) -> list[str]:
@@ -28,14 +29,15 @@ def english_left(text: str) -> list[str]:
 
 
 def error_examples() -> list[tuple[str, str]]:
-    """The schemes of docs/errors.md (`incentive error=E0xxx` blocks, ...)."""
+    """The schemes of docs/errors.md and docs/zh/errors.md (`incentive error=E0xxx` blocks,
+    ...): the Chinese catalogue's are written in Chinese keywords."""
     import sys
 
     sys.path.insert(0, str(ROOT / "tests"))
     from test_docs import read_blocks
 
     found = []
-    for path in sorted((ROOT / "docs").glob("*.md")):
+    for path in sorted((ROOT / "docs").rglob("*.md")):
         for block in read_blocks(path):
             if block.lang == "incentive" and ("error" in block.options or block.flags):
                 found.append((block.where, block.text))
@@ -60,6 +62,13 @@ def diagnostics_of(text: str) -> list[str]:
     return [d.render() for d in result.diagnostics]
 
 
+def test_english_left_finds_untranslated_phrases() -> None:
+    assert english_left("次数限制 至少为 1") == []
+    assert english_left("a limit 至少为 1") == ["a limit"]
+    assert english_left("这里应是`}` 或 a period (`每天`)") == ["a period"]
+    assert english_left("未知的事件类型 `mesage`：是不是想写 `message`？") == []
+
+
 def test_there_are_examples_to_check() -> None:
     assert len(EXAMPLES) >= 140  # 55 in docs/errors.md, 87 in tests/test_checker.py
 
@@ -77,3 +86,56 @@ def test_diagnostics_are_chinese_in_chinese(where: str, text: str) -> None:
         assert not left, f"{where}: English left in {zh!r} ({left}); English: {en!r}"
         if en != zh:
             assert "错误[" in zh or "警告[" in zh
+
+
+BAD_ROSTERS = [
+    ("csv", "member,class\nana,red\nana,blue\n"),
+    ("csv", "member,class\nana,red\nbo\n"),
+    ("csv", "name,class\nana,red\n"),
+    ("csv", "member,class,class\nana,red,blue\n"),
+    ("csv", "member,class\n,red\n"),
+    ("yaml", "member: ana\n"),
+    ("yaml", "- ana\n"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text"), BAD_ROSTERS)
+def test_roster_errors_are_chinese_in_chinese(fmt: str, text: str) -> None:
+    import io
+
+    with i18n.language("zh"):
+        with pytest.raises(incentive.InputError) as caught:
+            incentive.read_roster(io.StringIO(text), "roster." + fmt, fmt)
+        (diagnostic,) = caught.value.diagnostics
+        rendered = diagnostic.render()
+    assert diagnostic.code == "E0401"
+    assert "错误[E0401]" in rendered
+    assert not english_left(rendered), rendered
+
+
+def test_a_misspelt_team_column_is_refused_in_chinese(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("member,klass\nana,red\n", encoding="utf-8")
+    with i18n.language("zh"):
+        with pytest.raises(incentive.InputError) as caught:
+            incentive.load_roster(roster, teams=["class"])
+        rendered = caught.value.diagnostics[0].render()
+    assert "名单没有" in rendered and not english_left(rendered), rendered
+
+
+@pytest.mark.parametrize(
+    "raw", ["打卡".encode("gbk"), "打卡".encode("big5"), "café".encode("cp1252"), b"\xff\xfea\x00"]
+)
+def test_encoding_problems_are_chinese_in_chinese(raw: bytes) -> None:
+    import io
+
+    from incentive.diagnostics import EncodingProblem
+    from incentive.events import check_encoding, codec_name
+
+    with i18n.language("zh"), pytest.raises(EncodingProblem) as caught:
+        check_encoding(io.BytesIO(b"type,member,at\n" + raw + b"\n"), "export.csv")
+    assert "第 2 行不是 UTF-8 文本" in str(caught.value)
+    assert not english_left(str(caught.value)), str(caught.value)
+    with i18n.language("zh"), pytest.raises(EncodingProblem) as caught:
+        codec_name("klingon")
+    assert not english_left(str(caught.value)), str(caught.value)

@@ -3,13 +3,17 @@ each album`, `limit 1 per day for each candidate`, `credit candidate`."""
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import incentive
-from incentive import columnar
+from incentive import columnar, runner
 from incentive.diagnostics import SchemeError
+from incentive.events import read_events
 
 VOTES = """scheme "Class leader" {
   currency coins
@@ -188,8 +192,39 @@ def test_a_redemption_limit_is_not_per_value() -> None:
     ) in _diagnostics(text)
 
 
-def test_the_columnar_plan_declines_keys_and_credit() -> None:
-    reasons = columnar.why_not(incentive.compile(VOTES))
-    # a keyed limit is the plan's since issue 14 (the rule's own sequential step)
-    assert "rule `vote`: `key`" not in reasons
-    assert "rule `vote`: `credit`" in reasons
+def test_the_columnar_plan_declines_credit_and_steps_keyed_limits(tmp_path: Path) -> None:
+    """`credit` pays another member: the plan declines it. A limit per key is written by
+    the loop's own step inside the plan: the same bytes as the interpreter."""
+    assert columnar.why_not(incentive.compile(VOTES)) == ["rule `vote`: `credit`"]
+    program = incentive.compile(ALBUMS)
+    assert columnar.why_not(program) == []
+    albums = ["a", "b", "a", "c", "d", "b", "e"]
+    path = tmp_path / "subscribe.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"s{i}",
+                    "type": "subscribe",
+                    "member": "ana",
+                    "at": f"2026-03-0{2 + i // 5}T10:0{i}:00",
+                    "album": album,
+                }
+            )
+            + "\n"
+            for i, album in enumerate(albums)
+        ),
+        encoding="utf-8",
+    )
+
+    def read() -> Any:
+        with path.open(encoding="utf-8") as stream:
+            yield from read_events(stream, program.calendar, "jsonl", str(path))
+
+    outs = []
+    for engine in ("interpreter", "columnar"):
+        out = io.BytesIO()
+        summary = runner.run_files(program, [str(path)], read, out, engine=engine)
+        outs.append(out.getvalue())
+    assert summary.columnar and outs[0] == outs[1]
+    assert b"once for each album reached" in outs[0] and b"limit 3 per day reached" in outs[0]

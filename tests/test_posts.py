@@ -149,7 +149,7 @@ def test_the_columnar_plan_does_not_decline_a_post() -> None:
   board b { on a top 3 per day by count%s }
 }
 """
-    # the plan writes board lines since issue 14's columnar boards; a post adds no reason
+    # the columnar plan writes board lines (issue 14); a post adds no reason to decline
     assert columnar.why_not(incentive.compile(text % "")) == []
     assert columnar.why_not(incentive.compile(text % '  post "Top"')) == []
 

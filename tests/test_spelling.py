@@ -60,8 +60,12 @@ def _scheme_texts() -> list[tuple[str, str]]:
 
 
 SCHEME_TEXTS = _scheme_texts()
-# The example of E0113 in docs/errors.md: a currency named `where` has no English spelling.
-UNCONVERTIBLE = "docs/examples/reference/E0113.incentive"
+# The examples of E0113 in docs/errors.md and docs/zh/errors.md: a currency named `where`
+# has no English spelling.
+UNCONVERTIBLE = {
+    "docs/examples/reference/E0113.incentive",
+    "docs/zh/examples/errors/E0113.incentive",
+}
 
 
 # ---- round trips ---------------------------------------------------------------------
@@ -70,7 +74,7 @@ UNCONVERTIBLE = "docs/examples/reference/E0113.incentive"
 @pytest.mark.parametrize("name,text", SCHEME_TEXTS, ids=[n for n, _ in SCHEME_TEXTS])
 def test_converting_there_and_back_gives_fmt_in_both_spellings(name: str, text: str) -> None:
     tree = incentive.parse(text)
-    if name == UNCONVERTIBLE:
+    if name in UNCONVERTIBLE:
         with pytest.raises(incentive.SchemeError) as caught:
             incentive.fmt(text, lang="en")
         assert [d.code for d in caught.value.diagnostics] == ["E0113"]
@@ -409,6 +413,15 @@ def test_a_syntax_error_in_a_chinese_scheme_points_at_its_character() -> None:
     assert caret.strip() == "^" * display_width("一次")
 
 
+@pytest.mark.parametrize("places", ["按最早 前三名", "按最早前三名", "按积分 倒数一名"])
+def test_places_in_chinese_numerals_get_the_digits_hint(places: str) -> None:
+    # `前三名` reads as a team's name, so the error is at the word after it
+    problem, _ = _error(f'方案 "x" {{\n  规则 早 {{ 当打卡 每天 {places}\n 奖励 5 }}\n}}\n')
+    assert problem.code == "E0101"
+    assert problem.hints == ("numbers are written in digits: `3`, not `三`",)
+    assert _error('方案 "x" {\n  规则 早 { 当打卡 每天 按最早 前3名 奖励 }\n}\n')[0].hints == ()
+
+
 def test_a_fraction_where_a_count_belongs_in_a_chinese_scheme() -> None:
     problem, _ = _error('方案 "x" {\n  规则 打卡 { 当打卡 奖励 5 每天限1.5次 }\n}\n')
     assert (problem.code, problem.span.column, problem.span.end_column) == ("E0101", 23, 26)
@@ -567,3 +580,24 @@ def test_checking_an_english_scheme_never_builds_the_chinese_parser(tmp_path: Pa
     chinese = [*command[:-1], str(SCHEMES / "writing_camp_zh.incentive")]
     subprocess.run(chinese, env=env, check=True, capture_output=True)
     assert len(list(tmp_path.glob("parser-*.cache"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "names", "meant"),
+    [
+        ("做业", ["作业", "打卡"], "作业"),  # a homophone from the input method
+        ("打开", ["打卡", "发言"], "打卡"),
+        ("子数", ["字数", "点赞"], "字数"),
+        ("一斑", ["一班", "二班"], "一班"),
+        ("三斑", ["一班", "二班"], None),  # two characters off
+        ("做业", ["作业", "昨业"], None),  # two candidates one character off: no guess
+        ("ab", ["ac"], None),  # short ASCII names keep difflib's cutoff
+        ("作", ["做"], None),  # one character is too little to go on
+    ],
+)
+def test_a_short_chinese_name_one_character_off_is_suggested(
+    typed: str, names: list[str], meant: str | None
+) -> None:
+    from incentive.diagnostics import did_you_mean
+
+    assert did_you_mean(typed, names) == meant
