@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from incentive import i18n
+from incentive.i18n import N_, _
 from incentive.program import Program
 from incentive.records import LEDGER_KINDS, Record
 from incentive.runner import RunResult
@@ -28,7 +30,18 @@ class Progress:
     next: str
 
     def text(self) -> str:
-        return f"{self.what} `{self.rule}`: {self.now}; next: {self.next}"
+        """One line for a person, in the current language (`what` stays a key)."""
+        return _("{what} `{rule}`: {now}; next: {next}").format(
+            what=_(_WHAT.get(self.what, self.what)), rule=self.rule, now=self.now, next=self.next
+        )
+
+
+_WHAT = {
+    "streak": N_("streak"),
+    "milestone": N_("milestone"),
+    "pending": N_("pending"),
+    "level": N_("level"),
+}
 
 
 def member_records(result: RunResult, member: str) -> list[Record]:
@@ -55,31 +68,41 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
                 Progress(
                     rule.name,
                     "streak",
-                    f"{length} {streak.period}(s) in a row",
-                    f"{nxt} in a row ({nxt - length} more)" if nxt else "no further tier",
+                    _("{length} {period}(s) in a row").format(
+                        length=length, period=i18n.unit(streak.period)
+                    ),
+                    _("{next} in a row ({more} more)").format(next=nxt, more=nxt - length)
+                    if nxt
+                    else _("no further tier"),
                 )
             )
         elif milestone is not None:
             slot = state.counters.get(f"milestone:{rule.name}")
             total = Decimal(slot[1]) if slot else Decimal(0)
             thresholds = [t for t, _ in milestone.tiers if t > total]
-            what = "matching events" if milestone.attribute is None else milestone.attribute
+            what = _("matching events") if milestone.attribute is None else milestone.attribute
+            now = f"{total} {what}"
+            if milestone.period:
+                now += _(" (this {period})").format(period=i18n.unit(milestone.period))
             found.append(
                 Progress(
                     rule.name,
                     "milestone",
-                    f"{total} {what}" + (f" (this {milestone.period})" if milestone.period else ""),
-                    f"{thresholds[0]} ({thresholds[0] - total} more)"
+                    now,
+                    _("{next} ({more} more)").format(next=thresholds[0], more=thresholds[0] - total)
                     if thresholds
-                    else "every threshold reached",
+                    else _("every threshold reached"),
                 )
             )
     for currency, held in sorted(state.pending.items()):
-        for points, release, _, rule_name, _ in held:  # `pending N days`: when it is spendable
+        for points, release, _earned, rule_name, _events in held:  # `pending N days`
             spendable = program.calendar.to_local(datetime.fromisoformat(release)).isoformat()
             found.append(
                 Progress(
-                    rule_name, "pending", f"{points} {currency} held", f"spendable from {spendable}"
+                    rule_name,
+                    "pending",
+                    _("{points} {currency} held").format(points=points, currency=currency),
+                    _("spendable from {time}").format(time=spendable),
                 )
             )
     levels = program.levels
@@ -89,16 +112,20 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
             if levels.days is None
             else sum(state.window.values())
         )
-        current = state.level or levels.level_for(0) or "none"
+        current = state.level or levels.level_for(0) or _("none")
         ahead = [(name, points) for name, points in levels.steps if points > earned]
         found.append(
             Progress(
                 "levels",
                 "level",
-                f"`{current}` with {earned} {levels.currency}",
-                f"`{ahead[0][0]}` at {ahead[0][1]} ({ahead[0][1] - earned} more)"
+                _("`{level}` with {points} {currency}").format(
+                    level=current, points=earned, currency=levels.currency
+                ),
+                _("`{level}` at {points} ({more} more)").format(
+                    level=ahead[0][0], points=ahead[0][1], more=ahead[0][1] - earned
+                )
                 if ahead
-                else "the top level",
+                else _("the top level"),
             )
         )
     return found

@@ -13,7 +13,7 @@ from typing import Literal, TypeAlias
 
 from incentive.diagnostics import NO_SPAN, Span
 
-PeriodName = Literal["day", "week", "month", "year", "season"]
+PeriodName = Literal["day", "week", "month", "quarter", "year", "season"]
 RoundingMode = Literal["down", "up", "nearest"]
 
 
@@ -106,6 +106,14 @@ class CurrencyDecl(Node):
 @dataclass(frozen=True)
 class TimezoneDecl(Node):
     zone: str
+
+
+@dataclass(frozen=True)
+class MemberZoneDecl(Node):
+    """`timezone from tz`: `hour` and `weekday` in the member's zone, named by the event's
+    attribute (else the roster's column) of that name."""
+
+    attribute: Name
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,15 @@ class Streak(Node):
 
 
 @dataclass(frozen=True)
+class Reaching(Node):
+    """`reaching 3` or `reaching 100 points` in a streak: a period counts when its
+    matching events number `count`, or their `attribute` sums to it."""
+
+    count: int
+    attribute: Name | None
+
+
+@dataclass(frozen=True)
 class Grace(Node):
     """`grace 1`: missed periods a streak survives (a streak freeze)."""
 
@@ -330,7 +347,7 @@ class Draw(Node):
 
 
 @dataclass(frozen=True)
-class Window(Node):
+class StartWindow(Node):
     """`within 3 days of first signup` or `within 3 days of joined`: the rule counts an
     event only up to N days after the member's start (day 0)."""
 
@@ -345,6 +362,27 @@ class Perk(Node):
 
     kind: Literal["perk", "badge", "flag"]
     name: str
+
+
+@dataclass(frozen=True)
+class Window(Node):
+    """`window 3 within 7 days`: N matching events within any D days of the calendar."""
+
+    count: int
+    days: int
+
+
+@dataclass(frozen=True)
+class First(Node):
+    """`first 3 per week`: the first K members with a matching event in the period win."""
+
+    count: int
+    period: PeriodName | None  # None: once, for the whole run
+
+
+@dataclass(frozen=True)
+class EveryTime(Node):
+    """`badge "helper" every time`: the rule's perk on every matching event, not once."""
 
 
 @dataclass(frozen=True)
@@ -401,9 +439,13 @@ RuleClause: TypeAlias = (
     | Credit
     | Posts
     | Post
+    | EveryTime
+    | Window
+    | Reaching
+    | First
     | Goal
     | Draw
-    | Window
+    | StartWindow
 )
 
 
@@ -704,6 +746,7 @@ class BoostDecl(Node):
 Item: TypeAlias = (
     CurrencyDecl
     | TimezoneDecl
+    | MemberZoneDecl
     | DayDecl
     | WeekDecl
     | SeasonDecl

@@ -96,6 +96,8 @@ class Calendar:
             return (day - timedelta(days=(day.weekday() - self.week_start) % 7)).isoformat()
         if period == "month":
             return f"{day.year:04d}-{day.month:02d}"
+        if period == "quarter":
+            return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
         if period == "year":
             return f"{day.year:04d}"
         return "season"
@@ -121,6 +123,9 @@ class Calendar:
             year, month = int(key[:4]), int(key[5:7])
             first_of_next = date(year + month // 12, month % 12 + 1, 1)
             return self.day_start(first_of_next)
+        if period == "quarter":
+            year, quarter = int(key[:4]), int(key[6:])
+            return self.day_start(date(year + quarter // 4, quarter % 4 * 3 + 1, 1))
         if period == "year":
             return self.day_start(date(int(key) + 1, 1, 1))
         assert self.season is not None

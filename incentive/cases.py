@@ -27,6 +27,7 @@ import yaml
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span
 from incentive.events import NO_OPTIONS, ReadOptions, load_yaml
 from incentive.program import Program
+from incentive.reasons import localize, localize_record
 from incentive.records import Record
 from incentive.roster import Roster
 
@@ -142,8 +143,9 @@ def _matches(record: Record, pattern: Mapping[str, Any]) -> bool:
         if key == "events":
             have, want = list(have or []), list(want or [])
         if key == "reason" and isinstance(want, str):
-            if want not in str(have or ""):
-                return False  # a reason matches by the words it contains
+            # a reason matches by the words it contains, in English or the reader's language
+            if want not in str(have or "") and want not in localize(str(have or "")):
+                return False
             continue
         if have != want:
             return False
@@ -176,7 +178,7 @@ def run_case(
     for pattern in case.records:
         if not any(_matches(r, pattern) for r in result.records):
             near = [
-                r.to_json()
+                localize_record(r).to_json()
                 for r in result.records
                 if r.member == pattern.get("member", r.member)
                 and r.kind == pattern.get("kind", r.kind)
@@ -186,7 +188,7 @@ def run_case(
                 + ("".join(f"\n      closest: {n}" for n in near) if near else "")
             )
     for pattern in case.no_records:
-        found = [r.to_json() for r in result.records if _matches(r, pattern)]
+        found = [localize_record(r).to_json() for r in result.records if _matches(r, pattern)]
         if found:
             outcome.problems.append(
                 f"expected no record {_show(pattern)}; found {len(found)}:\n      {found[0]}"
@@ -194,5 +196,7 @@ def run_case(
     expects_bad = any(p.get("kind") == "bad_event" for p in case.records)
     for record in result.records:
         if record.kind == "bad_event" and not expects_bad:
-            outcome.problems.append(f"an event of the case could not be used: {record.reason}")
+            outcome.problems.append(
+                f"an event of the case could not be used: {localize(record.reason)}"
+            )
     return outcome

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 from zoneinfo import available_timezones
 
@@ -86,7 +87,11 @@ _NESTED_PERIODS = {
     ("week", "season"),
     ("month", "year"),
     ("month", "season"),
-    *((period, None) for period in ("day", "week", "month", "year", "season")),
+    ("day", "quarter"),
+    ("month", "quarter"),
+    ("quarter", "year"),
+    ("quarter", "season"),
+    *((period, None) for period in ("day", "week", "month", "quarter", "year", "season")),
 }
 
 
@@ -117,7 +122,97 @@ def check(scheme: ast.Scheme, file: str = "<scheme>", source: str = "") -> Check
         result = _Checker(scheme, file, source).run()
     if result.program is None and source and not source.isascii():
         result = CheckResult(_mixed_spelling_hints(result.diagnostics, source), None)
+    if result.diagnostics and source and not source.isascii():
+        result = replace(result, diagnostics=_in_the_files_spelling(result.diagnostics, source))
     return result
+
+
+def _in_the_files_spelling(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
+    """In a scheme written in Chinese keywords, the code a message or a hint quotes is
+    written in Chinese keywords too: `limit 1 per day` becomes `每天限1次`, `cap` becomes
+    `上限`. An English word the file itself holds is one of its names: kept."""
+    from incentive.spelling import spelling_of
+
+    if spelling_of(source) != "zh":
+        return diagnostics
+    names = frozenset(re.findall(r"[A-Za-z_]\w*", source))
+
+    def convert(text: str) -> str:
+        return _QUOTED_CODE.sub(lambda found: f"`{_code_zh(found.group(1), names)}`", text)
+
+    return [
+        replace(d, message=convert(d.message), hints=tuple(convert(h) for h in d.hints))
+        for d in diagnostics
+    ]
+
+
+_QUOTED_CODE = re.compile(r"`([^`\n]+)`")
+# Keywords whose Chinese form does not depend on what surrounds them (`per`, `by`,
+# `each`, `day` do: they are read in phrases below, or kept).
+_PLAIN_KEYWORDS = frozenset(
+    "scheme currency timezone season events team group rule board boost expire budget "
+    "redeem grants reverse transfer catalogue levels seed on where award limit once cap "
+    "uncapped streak grace milestone distinct post pay every perk badge flag inactive "
+    "inviter pending reason credit amount minimum maximum multiple threshold allowance "
+    "debt item stock gift price".split()
+)
+_PHRASES_ZH = re.compile(
+    r"\b(?:per (day|week|month|year|season)|by (\w+)|so far|(top|bottom) (\d+|N))\b"
+)
+
+
+def _phrase_zh(found: re.Match[str]) -> str:
+    from incentive.spelling import MEASURES_ZH, PERIODS_ZH, SIDES_ZH
+
+    period, measure, side, count = found.groups()
+    if period:
+        return PERIODS_ZH[period]
+    if measure:
+        return MEASURES_ZH.get(measure, found.group(0))
+    if side:
+        return f"{SIDES_ZH[side]}{count}名"
+    return "至今"
+
+
+def _code_zh(code: str, names: frozenset[str]) -> str:
+    """A piece of English-spelled code in the Chinese spelling, as far as it can be told;
+    a name of the file, or code this cannot read, as it is."""
+    words = re.findall(r"[A-Za-z_]\w*", code)
+    if not words or (len(words) == 1 and words[0] in names):
+        return code
+    clause = _clause_zh(code)
+    if clause is not None:
+        return clause
+    block = re.fullmatch(r"(.+?)\{\s*(.*?)\s*\}", code)
+    if block is not None:  # `group chat { cap 20 per day }`: its head, then its clause
+        head, body = block.groups()
+        return f"{_code_zh(head.strip(), names)} {{ {_code_zh(body, names)} }}"
+    from incentive.spelling import KEYWORDS_EN_TO_ZH
+
+    text = _PHRASES_ZH.sub(_phrase_zh, code)
+    text = re.sub(
+        r"[A-Za-z_]\w*",
+        lambda w: (
+            KEYWORDS_EN_TO_ZH[w.group()]
+            if w.group() in _PLAIN_KEYWORDS and w.group() not in names
+            else w.group()
+        ),
+        text,
+    )
+    return text
+
+
+@cache
+def _clause_zh(code: str) -> str | None:
+    """One rule clause (`limit 1 per day`) in the Chinese spelling, or None."""
+    from incentive.formatter import format_clause_zh
+
+    try:
+        scheme = parse(f'scheme "x" {{ rule r {{ {code} }} }}', "<hint>")
+    except SchemeError:
+        return None
+    clauses = [c for item in scheme.items for c in getattr(item, "clauses", ())]
+    return format_clause_zh(clauses[0]) if len(clauses) == 1 else None
 
 
 def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
@@ -260,6 +355,7 @@ class _Checker:
         self._check_rank_sources()
         boosts = self._check_boosts()
         self._type_boost_conditions(boosts)
+        member_zone = self._member_zone()
         for group_name, group in self.groups.items():
             if group_name not in self.used_groups | self.meant_groups:
                 self.bag.warning(
@@ -302,6 +398,7 @@ class _Checker:
             levels=levels,
             seed=seed,
             clock=tuple(sorted(self.clock_reads)),
+            member_zone=member_zone,
             redeems=tuple(self.redeems),
             grants=tuple(self.grant_specs),
             reversals=tuple(self.reversal_specs),
@@ -740,9 +837,12 @@ class _Checker:
             )
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
-        self._check_window(rule)
+        self._check_start_window(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
+        self._check_every_time(rule, perk, tiered)
+        self._check_window(rule, tiered)
+        self._check_first(rule, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
         if name in self.boards:
@@ -882,6 +982,7 @@ class _Checker:
                 # text unless declared: ids and names (a number needs `album: number`)
                 typer.infer(ast.Attribute(clause.key.value, span=clause.key.span), "text")
         self._check_credit(rule, typer)
+        self._check_reaching(rule, typer)
         if events:
             self.untyped.extend((events, node) for node in typer.untyped)
 
@@ -1024,7 +1125,13 @@ class _Checker:
                 perk.span,
                 _("write one rule for the points and one for the perk"),
             )
-        elif _first(rule, ast.Rank) is None and _first(rule, ast.Inactive) is None:
+        elif (
+            _first(rule, ast.Rank) is None
+            and _first(rule, ast.Inactive) is None
+            and (_first(rule, ast.EveryTime) is None or tiered)
+            and (_first(rule, ast.Window) is None or tiered)
+            and (_first(rule, ast.First) is None or tiered)
+        ):
             self.bag.error(
                 "E0236",
                 _(
@@ -1039,6 +1146,175 @@ class _Checker:
                 else _('e.g. `at 10 {kind} "{perk}"`').format(kind=perk.kind, perk=perk.name),
             )
         return perk
+
+    def _member_zone(self) -> str | None:
+        """`timezone from tz`: once; the attribute holds zone names (text)."""
+        found = self._single(ast.MemberZoneDecl, "timezone from")
+        if not isinstance(found, ast.MemberZoneDecl):
+            return None
+        name = found.attribute.value
+        for event in self.scheme.items:
+            if not isinstance(event, ast.EventsDecl):
+                continue
+            for declared in event.events:
+                for attr in declared.attributes:
+                    if attr.name.value == name and attr.type.value != "text":
+                        self.bag.error(
+                            "E0264",
+                            _(
+                                "`timezone from {name}` reads zone names, but `{name}` is "
+                                "declared {kind}"
+                            ).format(name=name, kind=attr.type.value),
+                            attr.span,
+                            _('declare it `{name}: text` (a zone such as "Asia/Shanghai")').format(
+                                name=name
+                            ),
+                        )
+        if not self.clock_reads:
+            self.bag.error(
+                "E0264",
+                _(
+                    "`timezone from {name}` sets the zone of `hour` and `weekday`, but no "
+                    "condition reads them"
+                ).format(name=name),
+                found.span,
+                _("e.g. `where hour between 20 and 22`; or remove `timezone from`"),
+            )
+        return name
+
+    def _check_every_time(self, rule: ast.RuleDecl, perk: ast.Perk | None, tiered: bool) -> None:
+        """`badge "helper" every time`: a per-event rule that gives its perk on each
+        matching event. Only a perk is given so (an award already pays per event), and
+        not by a rule that gives it when something is reached."""
+        every = _first(rule, ast.EveryTime)
+        if every is None:
+            return
+        for extra in [c for c in rule.clauses if isinstance(c, ast.EveryTime)][1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="every time"
+                ),
+                extra.span,
+                _("remove it: one `every time` already gives the perk on each event"),
+            )
+        if perk is None:
+            self.bag.error(
+                "E0260",
+                _(
+                    "`every time` gives a rule's perk on every matching event; rule `{rule}` "
+                    "has no perk"
+                ).format(rule=rule.name.value),
+                every.span,
+                _(
+                    "an `award` already pays on every matching event: remove `every time`, "
+                    'or give a perk: `badge "helper" every time`'
+                ),
+            )
+            return
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0260",
+                _(
+                    "`every time` belongs to a plain per-event rule, not a streak, milestone, "
+                    "rank, `inactive`, `inviter` or `credit` rule"
+                ),
+                every.span,
+                _(
+                    'remove `every time`, or write a second rule: `on ...  {kind} "{perk}" '
+                    "every time`"
+                ).format(kind=perk.kind, perk=perk.name),
+            )
+
+    def _check_reaching(self, rule: ast.RuleDecl, typer: _Typer) -> None:
+        """`reaching 3 [words]`: a streak's periods count only when they reach it."""
+        found = [c for c in rule.clauses if isinstance(c, ast.Reaching)]
+        if not found:
+            return
+        reaching = found[0]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="reaching"
+                ),
+                extra.span,
+                _("keep one: `reaching 3` counts a period with 3 matching events"),
+            )
+        self._check_limit_like(reaching.count, _("a streak's threshold"), reaching.span)
+        if _first(rule, ast.Streak) is None:
+            self.bag.error(
+                "E0262",
+                _("`reaching` belongs to a `streak` rule: it says when a period counts"),
+                reaching.span,
+                _("e.g. `streak per week  reaching 100 points  at 3 award 50`"),
+            )
+        if reaching.attribute is not None:
+            read = ast.Attribute(reaching.attribute.value, span=reaching.attribute.span)
+            typer.expect(read, "number", "`reaching`")
+
+    def _check_first(self, rule: ast.RuleDecl, tiered: bool) -> None:
+        """`first 3 per week`: a challenge the first K members of each period win, at
+        their event. A per-event rule of its own kind, paying an award or a perk."""
+        found = [c for c in rule.clauses if isinstance(c, ast.First)]
+        if not found:
+            return
+        first = found[0]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="first"
+                ),
+                extra.span,
+                _("a challenge has one number of winners: keep one `first`"),
+            )
+        self._check_limit_like(first.count, _("a number of winners"), first.span)
+        self._check_period(first.period, first.span)
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime, ast.Window)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0263",
+                _(
+                    "a `first` rule pays the first members at their event; it is not a "
+                    "streak, milestone, rank, `inactive`, `inviter`, `credit`, `every time` "
+                    "or `window` rule"
+                ),
+                first.span,
+                _("write one rule for the challenge and another for the rest"),
+            )
+
+    def _check_window(self, rule: ast.RuleDecl, tiered: bool) -> None:
+        """`window 3 within 7 days`: N matching events within any D days pay the rule's
+        award or perk, once per N events. A rule of its own kind: not a streak,
+        milestone, rank, `inactive`, `inviter`, `credit` or `every time` rule."""
+        windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
+        if not windows:
+            return
+        window = windows[0]
+        for extra in windows[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="window"
+                ),
+                extra.span,
+                _("a rule counts one window: write one rule per window"),
+            )
+        self._check_limit_like(window.count, _("a window's count"), window.span)
+        self._check_days(window.days, _("a window"), window.span)
+        others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime)
+        if tiered or any(isinstance(c, others) for c in rule.clauses):
+            self.bag.error(
+                "E0261",
+                _(
+                    "a `window` rule pays when its events are reached; it is not a streak, "
+                    "milestone, rank, `inactive`, `inviter`, `credit` or `every time` rule"
+                ),
+                window.span,
+                _("write one rule for the window and another for the rest"),
+            )
 
     def _check_flags_and_referrals(
         self, rule: ast.RuleDecl, award: ast.Award | None, perk: ast.Perk | None
@@ -1770,9 +2046,9 @@ class _Checker:
             ),
         )
 
-    def _check_window(self, rule: ast.RuleDecl) -> None:
+    def _check_start_window(self, rule: ast.RuleDecl) -> None:
         """`within N days of first signup` / `of joined` (E0252)."""
-        windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
+        windows = [c for c in rule.clauses if isinstance(c, ast.StartWindow)]
         for extra in windows[1:]:
             self.bag.error(
                 "E0212",
@@ -1891,7 +2167,8 @@ class _Checker:
         strays = (
             ast.Award, ast.Limit, ast.Once, ast.Cap, ast.GroupRef, ast.Uncapped, ast.Streak,
             ast.Grace, ast.Milestone, ast.Every, ast.Rank, ast.Inactive, ast.Inviter,
-            ast.Pending, ast.Reason, ast.Credit,
+            ast.Pending, ast.Reason, ast.Credit, ast.EveryTime, ast.Window, ast.Reaching,
+            ast.First,
         )  # fmt: skip
         for clause in rule.clauses:
             if isinstance(clause, strays):
@@ -1993,7 +2270,10 @@ class _Checker:
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
             goal=self._goal_spec(rule),
-            window=_window_spec(_first(rule, ast.Window)),
+            since=_start_window_spec(_first(rule, ast.StartWindow)),
+            every_time=_first(rule, ast.EveryTime) is not None,
+            window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
+            first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,
         )
 
     def _goal_spec(self, rule: ast.RuleDecl) -> GoalSpec | None:
@@ -2068,6 +2348,8 @@ class _Checker:
             grace=grace.count if grace else 0,
             tiers=self._tiers(rule),
             every=(every.interval, _payment(every.award)) if every else None,
+            need=reaching.count if (reaching := _first(rule, ast.Reaching)) else None,
+            attribute=reaching.attribute.value if reaching and reaching.attribute else None,
         )
 
     def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:
@@ -2108,6 +2390,8 @@ class _Checker:
             return  # bounded by construction: one payment per tier or per place
         if spec.goal is not None:
             return  # once per team, tier and period
+        if spec.first is not None:
+            return  # bounded by construction: K winners per period
         if spec.amount is None:
             return  # pays no points (a flag)
         if _never_positive(spec.amount):
@@ -2541,7 +2825,7 @@ def _payment(outcome: ast.Award | ast.Perk) -> Payment:
     return Payment(outcome.amount, outcome.rounding or "down")
 
 
-def _window_spec(window: ast.Window | None) -> WindowSpec | None:
+def _start_window_spec(window: ast.StartWindow | None) -> WindowSpec | None:
     if window is None:
         return None
     return WindowSpec(

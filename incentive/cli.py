@@ -769,6 +769,7 @@ def _run_records(
     import msgspec
 
     from incentive.events import guess_format
+    from incentive.reasons import LocalizedLines
     from incentive.records import Record
     from incentive.runner import run_files
 
@@ -784,6 +785,9 @@ def _run_records(
             target = sys.stdout.buffer
         if fmt == "csv":
             target = CsvRecords(target)  # type: ignore[assignment]
+        csv_sink = target
+        # the reasons in the operator's language (the engine writes them in English)
+        target = LocalizedLines(target)  # type: ignore[assignment]
         try:
             # Plain files the columnar plan may read whole (standard input goes through
             # the stream).
@@ -807,8 +811,9 @@ def _run_records(
                 engine,  # type: ignore[arg-type]
                 keep,
             )
-            if isinstance(target, CsvRecords):
-                target.close()
+            target.flush()
+            if isinstance(csv_sink, CsvRecords):
+                csv_sink.close()
             if table is not None:
                 decoder = msgspec.json.Decoder(Record)
                 records = [decoder.decode(line) for line in table.getvalue().splitlines()]
@@ -905,6 +910,7 @@ def _run_stored(
     committed every `commit_every`; records as JSON Lines once committed, then the
     balances. Exits like `run`."""
     from incentive.live import open_live, run_stored
+    from incentive.reasons import LocalizedLines
     from incentive.store import StoreError
 
     if fmt == "table":
@@ -929,12 +935,13 @@ def _run_stored(
         with _stdin_copy(events) as stdin:
             target: IO[bytes] = Path(out).open("wb") if out else sys.stdout.buffer  # noqa: SIM115
             try:
+                shown = LocalizedLines(target)  # the store keeps the English reasons
                 left = run_stored(
                     live,
                     lambda: with_progress(
                         iter_event_files(events, program, events_format, stdin), quiet
                     ),
-                    target,
+                    shown,  # type: ignore[arg-type]
                     commit_every=commit_every,
                     until=until,
                     close=close_periods,
@@ -943,6 +950,7 @@ def _run_stored(
                     counts=counts,
                     torn=_torn(events[-1]),
                 )
+                shown.flush()
             finally:
                 if out:
                     target.close()
@@ -1092,13 +1100,22 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
     from incentive.report import console_for
 
     table = Table(show_lines=False)
-    for column in ("kind", "at", "member", "rule", "points", "balance", "reason"):
-        table.add_column(column, justify="right" if column in ("points", "balance") else "left")
+    columns = (
+        N_("kind"),
+        N_("at"),
+        N_("member"),
+        N_("rule"),
+        N_("points"),
+        N_("balance"),
+        N_("reason"),
+    )
+    for column in columns:
+        table.add_column(_(column), justify="right" if column in ("points", "balance") else "left")
     for r in records:
         table.add_row(
             r.kind,
             r.at or "",
-            r.member or (f"team {r.team}" if r.team else ""),
+            r.member or (_("team {team}").format(team=r.team) if r.team else ""),
             r.rule or "",
             "" if r.points is None else str(r.points),
             "" if r.balance is None else str(r.balance),
@@ -1485,12 +1502,13 @@ def explain_command(
     encoding: str | None,
 ) -> None:
     from incentive.analysis import member_records, progress
+    from incentive.reasons import localize_record
 
     how = read_options(time_format, columns)
     program, result = _run_files(
         scheme, events, events_format, roster, until, engine, encoding, how
     )
-    records = member_records(result, member)
+    records = [localize_record(r) for r in member_records(result, member)]
     steps = progress(program, result, member)
     balances = result.balances.get(member)
     if fmt == "csv":

@@ -33,7 +33,14 @@ from incentive.engine import Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.goals import track_goal
-from incentive.intake import bad_event, bad_line_record, coerce, failed_event, mistyped
+from incentive.intake import (
+    bad_event,
+    bad_line_record,
+    coerce,
+    failed_event,
+    member_clock,
+    mistyped,
+)
 from incentive.program import Program, RuleSpec, ValueType
 from incentive.ranks import track_pay, track_rank, track_reached
 from incentive.records import Record
@@ -45,13 +52,17 @@ from incentive.rules import (
     _milestone,
     _streak,
     credited,
+    each_time,
+    first_winners,
     period_index,
+    reaching,
     unread,
+    window,
 )
 from incentive.spending import grant, redeem
+from incentive.start_windows import note_starts, start_window_open
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
-from incentive.windows import note_starts, window_open
 
 __all__ = ["CompiledProgram", "CompiledSession", "compile_program"]
 
@@ -277,6 +288,12 @@ class _Generator:
         if program.clock:
             # `weekday` and `hour` as the interpreter's read_attributes computes them
             w.line(f"attrs.update(s.program.calendar.clock(event.at, {program.clock!r}))")
+        if program.member_zone is not None:
+            # `timezone from tz`: `hour` and `weekday` in the member's zone (intake)
+            w.line("clock = member_clock(s.program, event, s._reference._zones)")
+            w.line("if isinstance(clock, str):")
+            w.line("    return [bad_event(event, clock, s.program.calendar)]")
+            w.line("attrs.update(clock)")
         w.line("at = event.at")
         w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
         w.line("    day = s._day")
@@ -373,17 +390,28 @@ class _Generator:
             w.line(f"# rule {rule.name!r}")
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.window is not None:
-                self.plan.append(f"rule `{rule.name}`: window (the interpreter's step)")
+            if rule.since is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: a window from the member's start (the interpreter's step)"
+                )
                 w.line(
-                    f"opened = window_open(s.program, {node}, member, event, day, "
+                    f"opened = start_window_open(s.program, {node}, member, event, day, "
                     "s._stamp(at), state.dates)"
                 )
                 w.line("if opened is not True and opened is not False:")
                 w.line("    out.append(opened)")
                 w.line("if opened is True:")
                 w.indent()
-            if rule.streak is not None:
+            if rule.streak is not None and rule.streak.need is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: streak of periods reaching a threshold "
+                    "(the interpreter's step)"
+                )
+                w.line(
+                    f"s._take(out, reaching(s.program, member, event, attrs, day, {node}, "
+                    f"{node}.streak, s._stamp(at)))"
+                )
+            elif rule.streak is not None:
                 self.plan.append(
                     f"rule `{rule.name}`: streak (the interpreter's step, once per period)"
                 )
@@ -400,9 +428,29 @@ class _Generator:
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
                     f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
+            elif rule.first is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: the first members win (the interpreter's step)"
+                )
+                w.line(
+                    f"s._take(out, first_winners(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at), state.invites))"
+                )
+            elif rule.window is not None:
+                self.plan.append(f"rule `{rule.name}`: a sliding window (the interpreter's step)")
+                w.line(
+                    f"s._take(out, window(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at)))"
+                )
+            elif rule.every_time:
+                self.plan.append(f"rule `{rule.name}`: a perk every time (the interpreter's step)")
+                w.line(
+                    f"s._take(out, each_time(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at)))"
+                )
             else:
                 self.award(rule, node)
-            if rule.window is not None:
+            if rule.since is not None:
                 w.dedent()
             w.dedent()
             self.unread(rule, node)
@@ -647,11 +695,17 @@ def compile_program(program: Program) -> CompiledProgram:
         "track_pay": track_pay,
         "track_goal": track_goal,
         "note_starts": note_starts,
-        "window_open": window_open,
+        "start_window_open": start_window_open,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,
         "credited": credited,
+        "each_time": each_time,
+        "member_clock": member_clock,
+        "bad_event": bad_event,
+        "window": window,
+        "first_winners": first_winners,
+        "reaching": reaching,
         "redeem": redeem,
         "grant": grant,
         "transfer": transfer,
@@ -683,7 +737,7 @@ def explain_plan(program: Program) -> str:
 
 
 def _periods() -> tuple[ast.PeriodName | None, ...]:
-    return ("day", "week", "month", "year", "season", None)
+    return ("day", "week", "month", "quarter", "year", "season", None)
 
 
 class CompiledSession:
@@ -730,7 +784,7 @@ class CompiledSession:
         self._keys = {period: calendar.period_key(period, day) for period in _periods()}
         self._day_text = day.isoformat()
         self._streaks = {
-            p: period_index(p, day, calendar) for p in ("day", "week", "month", "year")
+            p: period_index(p, day, calendar) for p in ("day", "week", "month", "quarter", "year")
         }
         return day
 

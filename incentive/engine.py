@@ -32,7 +32,13 @@ from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
 from incentive.goals import track_goal
-from incentive.intake import bad_event, bad_line_record, failed_event, read_attributes
+from incentive.intake import (
+    bad_event,
+    bad_line_record,
+    failed_event,
+    member_clock,
+    read_attributes,
+)
 from incentive.leagues import close_league, tier_of
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
@@ -50,6 +56,7 @@ from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
+from incentive.start_windows import note_starts
 from incentive.state import (
     EngineState,
     MemberState,
@@ -61,7 +68,6 @@ from incentive.state import (
     seen_where,
 )
 from incentive.transfers import transfer
-from incentive.windows import note_starts
 
 __all__ = ["EngineState", "MemberState", "Session", "SessionInUse"]
 
@@ -109,6 +115,12 @@ class Session:
                 dated = {m: row[column] for m, row in roster.members.items() if row.get(column)}
                 self.state.dates.setdefault(column, {}).update(dated)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
+        # `timezone from tz`: each rostered member's own zone (the event's attribute wins)
+        self._zones: dict[str, str] = (
+            roster.teams(program.member_zone)
+            if roster is not None and program.member_zone is not None
+            else {}
+        )
         self.ledger = Ledger(program, self.state)
         self._rolling_levels = program.levels is not None and program.levels.days is not None
         self._rule_index = {rule.name: index for index, rule in enumerate(program.rules)}
@@ -284,6 +296,12 @@ class Session:
         if isinstance(attrs, str):
             yield bad_event(event, attrs, calendar)
             return
+        if program.member_zone is not None:
+            clock = member_clock(program, event, self._zones)
+            if isinstance(clock, str):
+                yield bad_event(event, clock, calendar)
+                return
+            attrs.update(clock)
         day = calendar.day_of(event.at)
         remember(state, event.id, seen_as(event.fingerprint, event.source, event.line), day)
         yield from self._advance(event.at)

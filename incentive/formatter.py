@@ -220,6 +220,12 @@ def format_clause(
             return f"group {name.value}"
         case ast.Uncapped():
             return "uncapped"
+        case ast.EveryTime():
+            return "every time"
+        case ast.Window(count=count, days=days):
+            return f"window {count} within {days} days"
+        case ast.First(count=count, period=period):
+            return f"first {count}" + (f" per {period}" if period else "")
         case ast.Rank():
             if clause.pay is not None:
                 to = clause.pay
@@ -254,7 +260,7 @@ def format_clause(
             return f"promote {count}"
         case ast.Demote(count=count):
             return f"demote {count}"
-        case ast.Window(days=days, event=event, column=column):
+        case ast.StartWindow(days=days, event=event, column=column):
             if event is not None:
                 return f"within {days} days of first {name_text(event.value)}"
             assert column is not None
@@ -314,6 +320,8 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
+        case ast.Reaching(count=count, attribute=attribute):
+            return f"reaching {count}" + (f" {attribute.value}" if attribute else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
@@ -387,6 +395,12 @@ def format_clause_zh(clause: object) -> str:
             return f"额度组 {n(name.value)}"
         case ast.Uncapped():
             return "不设上限"
+        case ast.EveryTime():
+            return "每次"
+        case ast.Window(count=count, days=days):
+            return f"任意{days}天内{count}次"
+        case ast.First(count=count, period=period):
+            return (PERIODS_ZH[period] if period else "") + f"最先{count}名"
         case ast.Rank(pay=ast.PayTo() as to):
             who = quote(to.member) if to.member is not None else n(_attribute(to).value)
             text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
@@ -417,7 +431,7 @@ def format_clause_zh(clause: object) -> str:
             return f"晋级 {count}"
         case ast.Demote(count=count):
             return f"降级 {count}"
-        case ast.Window(days=days, event=event, column=column):
+        case ast.StartWindow(days=days, event=event, column=column):
             if event is not None:
                 return f"自首次 {_event_zh(event.value)} 起 {days}天内"
             assert column is not None
@@ -478,6 +492,8 @@ def format_clause_zh(clause: object) -> str:
             return f"{PERIODS_ZH[period]}连续"
         case ast.Grace(count=count):
             return f"宽限 {count}"
+        case ast.Reaching(count=count, attribute=attribute):
+            return f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = PERIODS_ZH[period] if period else ""
             if attribute is None:
@@ -563,6 +579,8 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, "currency " + ", ".join(n.value for n in names), item.span)
         case ast.TimezoneDecl(zone=zone):
             out.emit(ind, f"timezone {quote(zone)}", item.span)
+        case ast.MemberZoneDecl(attribute=attribute):
+            out.emit(ind, f"timezone from {attribute.value}", item.span)
         case ast.DayDecl(ends=ends):
             out.emit(ind, f"day ends {ends}", item.span)
         case ast.WeekDecl(starts=starts):
@@ -658,7 +676,7 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 out,
                 f"{word} {name.value}",
                 item.span,
-                [(format_clause(c), c.span) for c in clauses],
+                _clause_lines(clauses, format_clause),
             )
         case ast.LeagueDecl(name=name, clauses=league_clauses):
             _block(
@@ -685,6 +703,8 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
             out.emit(ind, "货币 " + ", ".join(n(x.value) for x in names), item.span)
         case ast.TimezoneDecl(zone=zone):
             out.emit(ind, f"时区 {quote(zone)}", item.span)
+        case ast.MemberZoneDecl(attribute=attribute):
+            out.emit(ind, f"时区 来自 {n(attribute.value)}", item.span)
         case ast.DayDecl(ends=ends):
             out.emit(ind, f"每天截止 {ends}", item.span)
         case ast.WeekDecl(starts=starts):
@@ -755,7 +775,7 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
                 out,
                 f"{_BLOCKS_ZH[type(item)]} {n(item.name.value)}",
                 item.span,
-                [(clause(c), c.span) for c in body],
+                _clause_lines(body, clause),
             )
 
 
@@ -770,6 +790,19 @@ _BLOCKS_ZH: dict[type, str] = {
     ast.CatalogueDecl: "礼品目录",
     ast.LeagueDecl: "联赛",
 }
+
+
+def _clause_lines(clauses: tuple[Any, ...], write: Any) -> list[tuple[str, Span]]:
+    """A block's clauses, one a line; `every time` right after a perk goes on the
+    perk's line (`badge "helper" every time`)."""
+    lines: list[tuple[str, Span]] = []
+    for index, clause in enumerate(clauses):
+        if isinstance(clause, ast.EveryTime) and index and isinstance(clauses[index - 1], ast.Perk):
+            text, span = lines[-1]
+            lines[-1] = (f"{text} {write(clause)}", span)
+        else:
+            lines.append((write(clause), clause.span))
+    return lines
 
 
 def _block(out: _Writer, head: str, span: Span, body: list[tuple[str, Span]]) -> None:

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from incentive.i18n import _, current
+from incentive.reasons import localize
 from incentive.report import (
     budget_owner,
     budget_summary,
@@ -428,7 +429,7 @@ def render_html(report: dict[str, Any]) -> str:
             html_table(
                 [_("kind"), _("rule"), _("reason"), _("count")],
                 [
-                    [kind_name(r["kind"]), r["rule"], r["reason"], r["count"]]
+                    [kind_name(r["kind"]), r["rule"], localize(r["reason"]), r["count"]]
                     for r in report["refusals"]
                 ],
             )

@@ -101,6 +101,7 @@ _UNITS = {
     "day": N_("day"),
     "week": N_("week"),
     "month": N_("month"),
+    "quarter": N_("quarter"),
     "year": N_("year"),
     "season": N_("season"),
 }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from incentive.calendar import Calendar
+from incentive.calendar import Calendar, zone_exists
 from incentive.events import BadLine, Event
 from incentive.program import Program, ValueType
 from incentive.records import Record, RecordCode
@@ -62,6 +64,32 @@ def read_attributes(program: Program, event: Event) -> dict[str, Any] | str:
     if program.clock:
         typed.update(program.calendar.clock(event.at, program.clock))
     return typed
+
+
+_MEMBER_CALENDARS: dict[tuple[Calendar, str], Calendar] = {}
+
+
+def member_clock(program: Program, event: Event, zones: Mapping[str, str]) -> dict[str, Any] | str:
+    """`timezone from tz`: `hour` and `weekday` in the zone the event's attribute names,
+    else the member's roster column, else the scheme's own (the scheme's day-end hour
+    in that zone names the weekday); or why the zone named is none."""
+    name = program.member_zone
+    assert name is not None
+    zone = event.attributes.get(name)
+    where = f"attribute `{name}`"
+    if zone is None or zone == "":
+        zone, where = zones.get(event.member), f"the roster's `{name}` of `{event.member}`"
+    if zone is None or zone == "":
+        return program.calendar.clock(event.at, program.clock)
+    if not isinstance(zone, str) or not zone_exists(zone.strip()):
+        return f"{where} names no time zone: `{zone}` (an IANA name such as `Asia/Shanghai`)"
+    key = (program.calendar, zone.strip())
+    calendar = _MEMBER_CALENDARS.get(key)
+    if calendar is None:
+        if len(_MEMBER_CALENDARS) > 4096:
+            _MEMBER_CALENDARS.clear()
+        calendar = _MEMBER_CALENDARS[key] = replace(program.calendar, zone_name=zone.strip())
+    return calendar.clock(event.at, program.clock)
 
 
 def mistyped(name: str, kind: ValueType, err: ValueError) -> str:

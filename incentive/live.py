@@ -40,6 +40,7 @@ from incentive.codec import FIELDS, encode_field, encode_member
 from incentive.compiler import CompiledSession
 from incentive.engine import Session
 from incentive.events import BadLine, Event, events_from_dicts
+from incentive.i18n import N_, _
 from incentive.program import Program
 from incentive.records import Record
 from incentive.roster import Roster
@@ -123,47 +124,64 @@ def describe_change(
     """What changed between two scheme summaries, one line each (`renames`: old name
     -> new name, for rules, redeem and grants blocks, and currencies)."""
     if old is None:
-        return ["the store does not say which scheme wrote it"]
+        return [_("the store does not say which scheme wrote it")]
     renames = renames or {}
     lines: list[str] = []
     before, after = list(old.get("currencies", [])), list(new.get("currencies", []))
     for currency in before:
         if renames.get(currency) in after and currency not in after:
-            lines.append(f"currency `{currency}` renamed to `{renames[currency]}`")
+            lines.append(
+                _("currency `{name}` renamed to `{new}`").format(
+                    name=currency, new=renames[currency]
+                )
+            )
         elif currency not in after:
-            lines.append(f"currency `{currency}` removed or renamed (its balances would not show)")
+            lines.append(
+                _("currency `{name}` removed or renamed (its balances would not show)").format(
+                    name=currency
+                )
+            )
     carried = {renames[c] for c in before if c in renames}
     for currency in after:
         if currency not in before and currency not in carried:
-            lines.append(f"currency `{currency}` added")
-    for part, label in (("rules", "rule"), ("redeems", "redeem"), ("grants", "grants")):
+            lines.append(_("currency `{name}` added").format(name=currency))
+    for part, label in (("rules", N_("rule")), ("redeems", N_("redeem")), ("grants", N_("grants"))):
+        label = _(label)
         was, now = dict(old.get(part, {})), dict(new.get(part, {}))
         arrived = {renames[n] for n in was if renames.get(n) in now and n not in now}
         for name in was:
             if name not in now and renames.get(name) in now:
-                lines.append(f"{label} `{name}` renamed to `{renames[name]}`")
+                lines.append(
+                    _("{label} `{name}` renamed to `{new}`").format(
+                        label=label, name=name, new=renames[name]
+                    )
+                )
             elif name not in now:
                 lines.append(
-                    f"{label} `{name}` removed or renamed (its limits, caps and progress "
-                    "would start again under a new name)"
+                    _(
+                        "{label} `{name}` removed or renamed (its limits, caps and progress "
+                        "would start again under a new name)"
+                    ).format(label=label, name=name)
                 )
             elif was[name] != now[name]:
-                lines.append(f"{label} `{name}` changed")
+                lines.append(_("{label} `{name}` changed").format(label=label, name=name))
         lines.extend(
-            f"{label} `{name}` added" for name in now if name not in was and name not in arrived
+            _("{label} `{name}` added").format(label=label, name=name)
+            for name in now
+            if name not in was and name not in arrived
         )
     for part, label in (
-        ("name", "the scheme's name"),
-        ("calendar", "the time zone, day boundary, week start or season"),
-        ("levels", "levels"),
-        ("expiry", "expiry"),
-        ("teams", "teams"),
-        ("events", "the declared events"),
-        ("seed", "the seed"),
+        ("name", N_("the scheme's name changed")),
+        ("calendar", N_("the time zone, day boundary, week start or season changed")),
+        ("levels", N_("levels changed")),
+        ("expiry", N_("expiry changed")),
+        ("teams", N_("teams changed")),
+        ("events", N_("the declared events changed")),
+        ("seed", N_("the seed changed")),
     ):
         if old.get(part) != new.get(part):
-            lines.append(f"{label} changed")
-    return lines or ["the scheme changed"]
+            lines.append(_(label))
+    return lines or [_("the scheme changed")]
 
 
 def _span(span: timedelta) -> str:
@@ -281,16 +299,20 @@ class LiveSession:
             if on_change != "carry":
                 store_name = getattr(store, "path", "the store")
                 raise StoreError(
-                    f"the scheme changed since {store_name} was written:\n  - "
+                    _("the scheme changed since {store} was written:").format(store=store_name)
+                    + "\n  - "
                     + "\n  - ".join(self.changes)
-                    + "\nopen it with the scheme that wrote it, or carry the state over to "
-                    'this one (`--on-change carry`, `on_change="carry"`)'
+                    + "\n"
+                    + _(
+                        "open it with the scheme that wrote it, or carry the state over to "
+                        'this one (`--on-change carry`, `on_change="carry"`)'
+                    )
                 )
             self._pending_scheme = (self._fingerprint, self._summary)
             if renames:
                 self._rename(snapshot, renames)
         elif renames:
-            raise StoreError("renames go with a changed scheme: the store's scheme is this one")
+            raise StoreError(_("renames go with a changed scheme: the store's scheme is this one"))
         self._install(snapshot)
         if self._pending_scheme is not None:
             self._transaction(list)  # the scheme's fingerprint, and a carried-over state
@@ -311,8 +333,10 @@ class LiveSession:
                 currencies[before] = after
             else:
                 raise StoreError(
-                    f"rename {before}={after}: `{before}` must be a rule, redeem, grants or "
-                    f"currency of the store's scheme, and `{after}` one of this scheme"
+                    _(
+                        "rename {before}={after}: `{before}` must be a rule, redeem, grants or "
+                        "currency of the store's scheme, and `{after}` one of this scheme"
+                    ).format(before=before, after=after)
                 )
         rename_state(snapshot.state, rules, currencies)
 
@@ -387,8 +411,10 @@ class LiveSession:
             self._install(self._load())
         except (sqlite3.Error, StoreError) as err:
             self._broken = StoreError(
-                f"the store cannot be read back after a failed write ({err}); "
-                "open it again once the storage works"
+                _(
+                    "the store cannot be read back after a failed write ({error}); "
+                    "open it again once the storage works"
+                ).format(error=err)
             )
 
     def _change(self, records: list[Record]) -> Change:
@@ -735,15 +761,19 @@ def _skip_consumed(live: LiveSession, items: Iterator[Event | BadLine]) -> None:
         last = next(items, None)
         if last is None:
             raise StoreError(
-                f"the input has {count} item(s) but the store has already read "
-                f"{live.position}: pass the same input (it may have grown), or "
-                "--new-input to read new events from their first line"
+                _(
+                    "the input has {count} item(s) but the store has already read "
+                    "{position}: pass the same input (it may have grown), or "
+                    "--new-input to read new events from their first line"
+                ).format(count=count, position=live.position)
             )
     if last is not None and mark_of(last) != live.mark:
         raise StoreError(
-            f"the input does not continue the one the store has read (item "
-            f"{live.position} differs): pass the same input (it may have grown), or "
-            "--new-input to read new events from their first line"
+            _(
+                "the input does not continue the one the store has read (item "
+                "{position} differs): pass the same input (it may have grown), or "
+                "--new-input to read new events from their first line"
+            ).format(position=live.position)
         )
 
 

@@ -252,13 +252,13 @@ _TERMINAL_WORDS = {
     "COMPARE": N_("a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)"),
     "ADD_OP": N_("`+` or `-`"),
     "MUL_OP": N_("`*` or `/`"),
-    "PERIOD": N_("a period (`day`, `week`, `month`, `year`, `season`)"),
+    "PERIOD": N_("a period (`day`, `week`, `month`, `quarter`, `year`, `season`)"),
     "ROUNDING_MODE": N_("`down`, `up` or `nearest`"),
     "$END": N_("the end of the file"),
 }
 # Words a misspelling may be near, for terminals that are alternatives of words.
 _TERMINAL_CHOICES = {
-    "PERIOD": ("day", "week", "month", "year", "season"),
+    "PERIOD": ("day", "week", "month", "quarter", "year", "season"),
     "ROUNDING_MODE": ("down", "up", "nearest"),
 }
 
@@ -308,6 +308,9 @@ _KEYWORD_GROUPS = (
                 "reason",
                 "credit",
                 "pay",
+                "window",
+                "reaching",
+                "first",
                 "goal",
                 "draw",
                 "within",
@@ -347,8 +350,10 @@ _KEYWORD_GROUPS = (
 
 # The Chinese spelling's terminals in words, and its groups of keywords.
 _TERMINAL_WORDS_ZH = {
-    "PERIOD": N_("a period (`每天`, `每周`, `每月`, `每年`, `每赛季`)"),
-    "PERIOD_END": N_("the end of a period (`到日末`, `到周末`, `到月末`, `到年末`, `到赛季末`)"),
+    "PERIOD": N_("a period (`每天`, `每周`, `每月`, `每季度`, `每年`, `每赛季`)"),
+    "PERIOD_END": N_(
+        "the end of a period (`到日末`, `到周末`, `到月末`, `到季末`, `到年末`, `到赛季末`)"
+    ),
     "STREAK_ZH": N_("a streak (`每天连续`, `每周连续`, ...)"),
     "ROUNDING_MODE": N_("`向下取整`, `向上取整` or `四舍五入`"),
     "TOP": "`前`",
@@ -369,7 +374,7 @@ _TERMINAL_WORDS_ZH = {
     "NAME": N_("a name"),
 }
 _TERMINAL_CHOICES_ZH = {
-    "PERIOD": ("每天", "每周", "每月", "每年", "每赛季"),
+    "PERIOD": ("每天", "每周", "每月", "每季度", "每年", "每赛季"),
     "ROUNDING_MODE": ("向下取整", "向上取整", "四舍五入"),
     "TOP": ("前",),
     "BOTTOM": ("倒数",),
@@ -381,7 +386,7 @@ _KEYWORD_GROUPS_ZH = (
     (
         frozenset(
             {"当", "条件", "奖励", "仅一次", "额度组", "不设上限", "宽限", "累计次数", "达到"}
-            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给"}
+            | {"每满", "未活跃", "邀请人", "冻结", "原因", "记给", "每次", "任意", "达标", "最先"}
         ),
         N_("a rule clause (`当`, `条件`, `奖励`, `每天限…次`, `每天上限`, ...)"),
     ),
@@ -606,7 +611,11 @@ def _spelling_error(
         if keyword is None:
             return None
         english = _KEYWORDS_ZH_TO_EN.get(keyword)
-        instead = f" (`{keyword}` is `{english}`)" if english else ""
+        instead = (
+            _(" (`{keyword}` is `{english}`)").format(keyword=keyword, english=english)
+            if english
+            else ""
+        )
         return (
             "E0111",
             _(
@@ -906,6 +915,9 @@ class _ToAst:
     def timezone_decl(self, span: Span, children: list[Token]) -> ast.TimezoneDecl:
         return ast.TimezoneDecl(_unquote(children[0]), span=span)
 
+    def member_zone_decl(self, span: Span, children: list[Token]) -> ast.MemberZoneDecl:
+        return ast.MemberZoneDecl(_name(children[0]), span=span)
+
     def day_decl(self, span: Span, children: list[Token]) -> ast.DayDecl:
         return ast.DayDecl(str(children[0]), span=span)
 
@@ -1001,11 +1013,11 @@ class _ToAst:
     def draw_clause(self, span: Span, children: list[Token]) -> ast.Draw:
         return ast.Draw(_int(children[0]), span=span)
 
-    def window_clause(self, span: Span, children: list[Any]) -> ast.Window:
+    def start_window_clause(self, span: Span, children: list[Any]) -> ast.StartWindow:
         days, (kind, name) = children
         if kind == "first":
-            return ast.Window(_int(days), name, None, span=span)
-        return ast.Window(_int(days), None, name, span=span)
+            return ast.StartWindow(_int(days), name, None, span=span)
+        return ast.StartWindow(_int(days), None, name, span=span)
 
     def since_first(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
         return ("first", _name(children[0]))
@@ -1037,6 +1049,17 @@ class _ToAst:
 
     def perk_kind(self, span: Span, children: list[Token]) -> str:
         return str(children[0])
+
+    def every_time_clause(self, span: Span, children: list[Any]) -> ast.EveryTime:
+        return ast.EveryTime(span=span)
+
+    def first_clause(self, span: Span, children: list[Any]) -> ast.First:
+        count, period = children
+        return ast.First(_int(count), period, span=span)
+
+    def window_clause(self, span: Span, children: list[Token]) -> ast.Window:
+        count, days = children
+        return ast.Window(_int(count), _int(days), span=span)
 
     # the ledger
     def expire_after(self, span: Span, children: list[Any]) -> ast.ExpireDecl:
@@ -1286,6 +1309,10 @@ class _ToAst:
     def streak_clause(self, span: Span, children: list[Token]) -> ast.Streak:
         return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
 
+    def reaching_clause(self, span: Span, children: list[Any]) -> ast.Reaching:
+        count, attribute = children
+        return ast.Reaching(_int(count), _name(attribute) if attribute else None, span=span)
+
     def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
         return ast.Grace(_int(children[0]), span=span)
 
@@ -1406,6 +1433,14 @@ class _ToAstZh(_ToAst):
         period, count, key = children
         return self.limit_clause(span, [count, period, key])
 
+    def first_clause_zh(self, span: Span, children: list[Any]) -> ast.First:
+        period, count = children
+        return self.first_clause(span, [count, period])
+
+    def window_clause_zh(self, span: Span, children: list[Token]) -> ast.Window:
+        days, count = children
+        return self.window_clause(span, [count, days])
+
     def cap_clause_zh(self, span: Span, children: list[Token]) -> ast.Cap:
         period, points = children
         return self.cap_clause(span, [points, period])
@@ -1426,9 +1461,9 @@ class _ToAstZh(_ToAst):
         period, attribute = children
         return self.milestone_distinct(span, [attribute, period])
 
-    def window_clause_zh(self, span: Span, children: list[Any]) -> ast.Window:
+    def start_window_clause_zh(self, span: Span, children: list[Any]) -> ast.StartWindow:
         start, days = children
-        return self.window_clause(span, [days, start])
+        return self.start_window_clause(span, [days, start])
 
     def stock_clause_zh(self, span: Span, children: list[Any]) -> ast.Stock:
         period, count = children

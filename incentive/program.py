@@ -252,6 +252,10 @@ class StreakSpec:
     grace: int  # missed periods a streak survives in total
     tiers: tuple[tuple[int, Payment], ...]  # (length, payment), ascending
     every: tuple[int, Payment] | None
+    # `reaching 3 [words]`: a period counts when its matching events number (or their
+    # attribute sums to) at least this much; None: any matching event counts
+    need: int | None = None
+    attribute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,7 @@ class GoalSpec:
 @dataclass(frozen=True)
 class WindowSpec:
     """`within 3 days of first signup` / `within 3 days of joined`: a rule counts an event
-    only from the member's start (day 0) to N days after it (windows.py)."""
+    only from the member's start (day 0) to N days after it (start_windows.py)."""
 
     days: int
     event: str | None  # the member's first event of this type
@@ -413,8 +417,12 @@ class RuleSpec:
     credit: str | None = None  # pay the member this attribute names; None: the sender
     posts: ast.PeriodName | None = None  # a board posted so far at each such period's close
     post: PostSpec | None = None  # a board's chat post (does not change its records)
+    every_time: bool = False  # `badge "helper" every time`: the perk on each matching event
+    window: tuple[int, int] | None = None  # `window 3 within 7 days`: (events, days)
+    # `first 3 per week`: the first K members in each period win (None: once, ever)
+    first: tuple[int, ast.PeriodName | None] | None = None
     goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
-    window: WindowSpec | None = None  # counts only within N days of the member's own start
+    since: WindowSpec | None = None  # counts only within N days of the member's own start
     league: LeagueSpec | None = None  # a league block: its rank table closes into cohorts
 
 
@@ -440,6 +448,9 @@ class Program:
     levels: LevelsSpec | None = None
     seed: int = 0  # random draws: `random(1, 10)`, `by lottery`
     clock: tuple[str, ...] = ()  # the CLOCK_ATTRIBUTES some condition reads; (): none
+    # `timezone from tz`: the event attribute (else roster column) naming the member's
+    # own zone, in which `hour` and `weekday` are read; None: the scheme's zone
+    member_zone: str | None = None
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     source: str = field(default="", compare=False, repr=False)
     file: str = field(default="<scheme>", compare=False)
@@ -462,12 +473,12 @@ class Program:
     @cached_property
     def started_by(self) -> frozenset[str]:
         """Event types whose first day per member a window counts from (`of first signup`)."""
-        return frozenset(r.window.event for r in self.rules if r.window and r.window.event)
+        return frozenset(r.since.event for r in self.rules if r.since and r.since.event)
 
     @cached_property
     def date_columns(self) -> tuple[str, ...]:
         """Roster columns (else event attributes) holding a date a window counts from."""
-        found = (r.window.column for r in self.rules if r.window and r.window.column)
+        found = (r.since.column for r in self.rules if r.since and r.since.column)
         return tuple(sorted(set(found)))
 
     @property

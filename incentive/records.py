@@ -43,13 +43,15 @@ RecordKind = Literal[
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 
 # Why a record was written, as a stable machine-readable code beside its `reason` (the
-# reason is text for a person, in the operator's language; a bot branches on the code).
+# reason is text for a person, shown in the operator's language; a bot branches on the code).
 # Every record with a reason has one. docs/embedding.md, "Reason codes", lists them.
 RecordCode = Literal[
     # points paid, and what pays
     "rule",  # a rule's award for an event (award, pending)
     "streak",  # a streak's step (streak) or its payment (award)
     "milestone",  # N matching events, or N of a measure, reached (award)
+    "window",  # N matching events within D days reached (award)
+    "first",  # one of the first K members of a period (award)
     "perk",  # a rule's perk, badge or flag for an event
     "ranked",  # a place in a period's ranking (rank, perk, board)
     "team_goal",  # a team's measure reached a goal's threshold (award, perk, badge)
@@ -142,7 +144,13 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
         RecordCode | None,
         _doc("why it was written, stable for programs (docs/embedding.md, 'Reason codes')"),
     ] = None
-    reason: Annotated[str, _doc("why it was written, for a person, in the run's language")] = ""
+    reason: Annotated[
+        str,
+        _doc(
+            "why it was written, for a person: the engine writes English, shown in the "
+            "reader's language (incentive.reasons)"
+        ),
+    ] = ""
     source: Annotated[str | None, _doc("file of a bad line")] = None
     line: Annotated[int | None, _doc("line number of a bad line")] = None
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 from incentive.analysis import AB_ARM_MEMBERS, Comparison
 from incentive.i18n import N_, _, current
 from incentive.program import BudgetSpec, GrantsSpec, Program, RuleSpec
+from incentive.reasons import localize
 from incentive.runner import RunResult
 
 PAID = ("award", "rank", "grant")
@@ -28,6 +29,7 @@ _PERIODS = {
     "day": N_("day"),
     "week": N_("week"),
     "month": N_("month"),
+    "quarter": N_("quarter"),
     "year": N_("year"),
     "season": N_("season"),
     "ever": N_("ever"),
@@ -114,6 +116,8 @@ def period_label(period: str, key: str) -> str:
         return month_label(int(key[:4]), int(key[5:7]), year=True)
     if period == "year":
         return f"{key}年" if current() == "zh" else key
+    if period == "quarter":  # 2026-Q1
+        return f"{key[:4]}年第{key[6:]}季度" if current() == "zh" else f"{key[:4]} Q{key[6:]}"
     return period_name(key)
 
 
@@ -598,7 +602,7 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
             _("refused and cut"),
             [_("kind"), _("rule"), _("reason"), _("count")],
             [
-                [kind_name(r["kind"]), r["rule"], r["reason"], r["count"]]
+                [kind_name(r["kind"]), r["rule"], localize(r["reason"]), r["count"]]
                 for r in report["refusals"][:15]
             ],
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,8 +27,8 @@ from incentive.expressions import (
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, RecordCode, outcome_kind
+from incentive.start_windows import start_window_open
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
-from incentive.windows import window_open
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,15 @@ def evaluate_rules(
                 if known is None:
                     yield from unread(program, rule, event, attrs, stamp)
                 continue
-        if rule.window is not None:
-            opened = window_open(program, rule, member, event, day, stamp, dates or {})
+        if rule.since is not None:
+            opened = start_window_open(program, rule, member, event, day, stamp, dates or {})
             if opened is not True:
                 if opened is not False:
                     yield opened  # no date to count from
                 continue
+        if rule.streak is not None and rule.streak.need is not None:
+            yield from reaching(program, member, event, attrs, day, rule, rule.streak, stamp)
+            continue
         if rule.streak is not None:
             yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
             continue
@@ -99,6 +102,16 @@ def evaluate_rules(
             yield from _milestone(
                 program, member, event, attrs, day, rule, rule.milestone, stamp, claims
             )
+            continue
+        if rule.first is not None:
+            assert claims is not None, "a challenge needs the claims of every member"
+            yield from first_winners(program, member, event, attrs, day, rule, stamp, claims)
+            continue
+        if rule.window is not None:
+            yield from window(program, member, event, attrs, day, rule, stamp)
+            continue
+        if rule.every_time:
+            yield from each_time(program, member, event, attrs, day, rule, stamp)
             continue
         if rule.credit is not None:
             assert members is not None, "a rule that credits another member needs them all"
@@ -134,6 +147,147 @@ def credited(
         account = members[payee] = MemberState()  # a candidate who never acted is paid too
     why = f"from `{event.member}`"
     yield from _award(program, sender, payee, event, attrs, day, rule, stamp, why, account)
+
+
+def each_time(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`badge "helper" every time`: the rule's perk on this event, within its limits
+    (`limit 1 per day`: at most one a day); each one counts toward them."""
+    assert rule.perk is not None
+    for limit in rule.limits:
+        if limit.key is not None and limit.key not in attrs:
+            reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
+            yield _refused(rule, event, stamp, reason, code="missing_attribute")
+            return
+    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    if full is not None:
+        yield _refused(rule, event, stamp, f"{full.describe()} reached", code="limit_reached")
+        return
+    use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+    yield from _pay(
+        program,
+        member,
+        event,
+        attrs,
+        day,
+        rule,
+        Payment(None, "down", rule.perk),
+        stamp,
+        "this event",
+    )
+
+
+def first_winners(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+    claims: dict[str, dict[str, list[Any]]],
+) -> Iterator[Proposal | Record]:
+    """`first 3 per week  award prize`: the event's member wins if fewer than K members
+    have won this period and they have not; the award (read from this event) or perk is
+    paid at once. An event that pays nothing (a limit, a missing prize, 0) does not win.
+
+    `claims` (state.invites): RULE -> {period key: [the winners, in order]}; only the
+    current period's list is kept (a rule is either a challenge or a distinct milestone,
+    so their tables never meet)."""
+    assert rule.first is not None
+    places, period = rule.first
+    period_key = program.calendar.period_key(period, day)
+    table = claims.setdefault(rule.name, {})  # by the rule's name: renames carry it
+    winners = table.get(period_key)
+    if winners is None:
+        table.clear()  # events come in time order: an earlier period is over
+        winners = table[period_key] = []
+    scope = "" if period is None else f" this {period}"
+    if event.member in winners:
+        reason = f"already one of the first {places}{scope}"
+        yield _refused(rule, event, stamp, reason, code="limit_reached")
+        return
+    if len(winners) >= places:
+        reason = f"the first {places}{scope} have won"
+        yield _refused(rule, event, stamp, reason, code="limit_reached")
+        return
+    place = len(winners) + 1
+    why = f"{_ordinal(place)} of the first {places}{scope}"
+    if rule.perk is not None:
+        paid: list[Proposal | Record] = list(
+            _pay(
+                program,
+                member,
+                event,
+                attrs,
+                day,
+                rule,
+                Payment(None, "down", rule.perk),
+                stamp,
+                why,
+            )
+        )
+    else:
+        paid = [
+            replace(p, code="first") if isinstance(p, Proposal) else p
+            for p in _award(program, member, event.member, event, attrs, day, rule, stamp, why)
+        ]
+    if any(isinstance(p, Proposal) or p.kind in ("perk", "badge", "flag") for p in paid):
+        winners.append(event.member)
+    yield from paid
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def window(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`window 3 within 7 days`: when this event makes N matching events not yet used
+    within the last D days of the calendar (today one of them), pay the rule's award or
+    perk; those events are used up. The member's counter holds the unused events' days
+    (ordinals), at most N - 1 of them."""
+    assert rule.window is not None
+    needed, days = rule.window
+    key = f"window:{rule.name}"
+    first = day.toordinal() - days + 1
+    kept = [d for d in member.counters.get(key, ()) if d >= first]
+    kept.append(day.toordinal())
+    if len(kept) < needed:
+        member.counters[key] = kept
+        return
+    member.counters.pop(key, None)  # the events that pay are used up
+    why = f"{needed} matching events within {days} days"
+    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    if full is not None:
+        yield _refused(
+            rule, event, stamp, f"{full.describe()} reached: {why}", code="limit_reached"
+        )
+        return
+    payment = (
+        Payment(None, "down", rule.perk)
+        if rule.perk is not None
+        else Payment(rule.amount, rule.rounding)
+    )
+    paid = list(_pay(program, member, event, attrs, day, rule, payment, stamp, why, "window"))
+    if any(isinstance(p, Proposal) or p.kind in ("perk", "badge", "flag") for p in paid):
+        use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+    yield from paid
 
 
 def unread(
@@ -399,7 +553,45 @@ def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
         return date.fromisoformat(calendar.period_key("week", key_day)).toordinal() // 7
     if period == "year":
         return key_day.year
+    if period == "quarter":
+        return key_day.year * 4 + (key_day.month - 1) // 3
     return key_day.year * 12 + key_day.month
+
+
+def reaching(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    streak: StreakSpec,
+    stamp: str,
+) -> Iterator[Proposal | Record]:
+    """`streak per week  reaching 100 points`: add the event to its period's count (or
+    sum); the event that makes the period reach the threshold moves the streak on, as a
+    period's first matching event does in a plain streak (_streak)."""
+    assert streak.need is not None
+    if streak.attribute is None:
+        step = Decimal(1)
+    elif streak.attribute in attrs:
+        step = attrs[streak.attribute]
+    else:
+        reason = f"the event has no `{streak.attribute}`, which the streak's `reaching` sums"
+        yield _refused(rule, event, stamp, reason, code="missing_attribute")
+        return
+    index = period_index(streak.period, day, program.calendar)
+    key = f"reaching:{rule.name}"
+    slot = member.counters.get(key)  # [period index, the period's total, reached (0/1)]
+    if slot is None or slot[0] != index:
+        slot = member.counters[key] = [index, "0", 0]
+    if slot[2]:
+        return  # this period already counts
+    total = Decimal(slot[1]) + step
+    slot[1] = str(total)
+    if total >= streak.need:
+        slot[2] = 1
+        yield from _streak(program, member, event, attrs, day, rule, streak, stamp)
 
 
 def _streak(

@@ -7,6 +7,11 @@
     GET  /health            the scheme and the store's commit count
     GET  /openapi.json      the OpenAPI schema (and /docs to try it)
 
+Every message and reason in a response is in the request's language: Chinese when
+`Accept-Language` asks for it first among the languages incentive speaks (zh,
+zh-CN, zh-Hans...), English when it asks for English, else the server's default
+(`--lang`, else the locale). Records keep their `code`; only the text changes.
+
 One writer: every request that evaluates goes through the live session, which
 serialises them (a lock in the process, the store's write lock across
 processes), and each is committed before its response is sent. A client that
@@ -17,15 +22,44 @@ the optional extra `serve` (`pip install 'incentive[serve]'`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException
+from fastapi import Body, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from incentive import i18n
 from incentive.diagnostics import did_you_mean
+from incentive.i18n import _
 from incentive.live import LiveSession
+from incentive.reasons import localize_dict
+from incentive.records import Record
 from incentive.store import StoreError
+
+
+def language_of(header: str | None, default: str) -> str:
+    """The language an `Accept-Language` header asks for: the first (by weight, then
+    order) that incentive speaks; `default` when it names none of them."""
+    wanted: list[tuple[float, int, str]] = []
+    for order, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        primary = tag.strip().lower().replace("_", "-").split("-")[0]
+        if primary in i18n.LANGUAGES and weight > 0:
+            wanted.append((-weight, order, primary))
+    return min(wanted)[2] if wanted else default
+
+
+def _records(records: list[Record]) -> list[dict[str, Any]]:
+    return [localize_dict(r.to_dict()) for r in records]
 
 
 class RedeemRequest(BaseModel):
@@ -43,11 +77,21 @@ class RedeemRequest(BaseModel):
 def create_app(live: LiveSession) -> FastAPI:
     """The HTTP service over one live session (its store stays open for the app's life)."""
     program = live.program
+    default = i18n.current()  # the server's language: --lang, else the locale
     app = FastAPI(
         title=f"incentive: {program.name}",
         description="Feed events, redeem points, read balances and boards. Every request "
         "that evaluates is committed before it is answered; ids make retries harmless.",
     )
+
+    @app.middleware("http")
+    async def in_its_language(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # the request's language for everything it runs (a context variable: the
+        # endpoints' worker threads run in a copy of this context)
+        with i18n.language(language_of(request.headers.get("accept-language"), default)):
+            return await call_next(request)
 
     @app.exception_handler(StoreError)
     def store_failed(_: Any, err: StoreError) -> JSONResponse:
@@ -65,7 +109,7 @@ def create_app(live: LiveSession) -> FastAPI:
     ) -> dict[str, Any]:
         """Evaluate events in order, committed together; their records."""
         records = live.feed(body) if isinstance(body, dict) else live.feed_many(body)
-        return {"records": [r.to_dict() for r in records]}
+        return {"records": _records(records)}
 
     @app.post("/redeem")
     def post_redeem(request: RedeemRequest) -> dict[str, Any]:
@@ -78,12 +122,13 @@ def create_app(live: LiveSession) -> FastAPI:
             type=request.type,
             **extra,
         )
-        return {"records": [r.to_dict() for r in records]}
+        return {"records": _records(records)}
 
     @app.get("/members/{member}")
     def get_member(member: str, limit: int | None = None) -> dict[str, Any]:
         """Balances, level, history (the last `limit` records) and progress."""
         explained = live.explain(member)
+        explained["records"] = [localize_dict(r) for r in explained["records"]]
         if limit is not None:
             explained["records"] = explained["records"][-limit:] if limit else []
         return explained
@@ -98,11 +143,11 @@ def create_app(live: LiveSession) -> FastAPI:
         boards = [rule.name for rule in program.rules if rule.rank is not None]
         if name not in boards:
             near = did_you_mean(name, [*boards, *program.currencies])
-            hint = f" (did you mean `{near}`?)" if near else ""
-            raise HTTPException(404, f"no board or currency `{name}`{hint}")
+            hint = _(" (did you mean `{near}`?)").format(near=near) if near else ""
+            raise HTTPException(404, _("no board or currency `{name}`").format(name=name) + hint)
         published = live.records(kinds=("board", "rank", "perk", "badge"))
         lines = [row.record for row in published if row.record.rule == name]
         latest = [r for r in lines if lines and r.at == lines[-1].at]
-        return {"board": name, "lines": [r.to_dict() for r in latest[:top]]}
+        return {"board": name, "lines": _records(latest[:top])}
 
     return app

@@ -32,12 +32,20 @@ def spelling_of(text: str) -> Spelling:
 # ---- words the language defines, in Chinese ----------------------------------------
 
 # Periods: `per day` is one word, `每天`; the end of a period, `到年末`.
-PERIODS_ZH = {"day": "每天", "week": "每周", "month": "每月", "year": "每年", "season": "每赛季"}
+PERIODS_ZH = {
+    "day": "每天",
+    "week": "每周",
+    "month": "每月",
+    "quarter": "每季度",
+    "year": "每年",
+    "season": "每赛季",
+}
 PERIOD_SYNONYMS_ZH = {"每日": "day"}
 PERIOD_ENDS_ZH = {
     "day": "到日末",
     "week": "到周末",
     "month": "到月末",
+    "quarter": "到季末",
     "year": "到年末",
     "season": "到赛季末",
 }
@@ -134,7 +142,6 @@ KEYWORDS_EN_TO_ZH = {
     "pay": "支付",
     "goal": "团队目标",
     "draw": "抽取",
-    "first": "自首次",
     "league": "联赛",
     "cohort": "每组",
     "tiers": "段位",
@@ -148,6 +155,10 @@ KEYWORDS_EN_TO_ZH = {
     "join": "分隔",
     "at": "达到",
     "every": "每满",
+    "time": "每次",
+    "window": "任意",
+    "reaching": "达标",
+    "first": "最先",
     "top": "前",
     "bottom": "倒数",
     "perk": "权益",

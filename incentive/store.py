@@ -35,6 +35,7 @@ from typing import Any, NamedTuple, Protocol
 import msgspec
 
 from incentive.codec import FIELDS, decode_field, decode_member
+from incentive.i18n import N_, _
 from incentive.records import Record
 from incentive.state import EngineState
 
@@ -186,16 +187,17 @@ class SQLiteStore:
             kind = self._meta("format")
             if kind is None:
                 if self._db.execute("SELECT count(*) FROM records").fetchone()[0]:
-                    raise StoreError(f"{self.path} is not an incentive store")
+                    raise StoreError(_("{path} is not an incentive store").format(path=self.path))
                 self._set_meta("format", FORMAT)
                 self._set_meta("version", str(VERSION))
                 self._set_meta("commits", "0")
             elif kind != FORMAT:
-                raise StoreError(f"{self.path} is not an incentive store")
+                raise StoreError(_("{path} is not an incentive store").format(path=self.path))
             elif self._meta("version") != str(VERSION):
                 raise StoreError(
-                    f"{self.path} is a store of version {self._meta('version')}; "
-                    f"this release reads version {VERSION}"
+                    _(
+                        "{path} is a store of version {version}; this release reads version {ours}"
+                    ).format(path=self.path, version=self._meta("version"), ours=VERSION)
                 )
             self._db.execute("COMMIT")
         except sqlite3.Error as err:
@@ -208,14 +210,14 @@ class SQLiteStore:
     def _open_read_only(self, timeout: float) -> None:
         """For dry runs: SQLite itself refuses every write (promise 17: 0 writes)."""
         if not Path(self.path).is_file():
-            raise StoreError(f"no such store: {self.path}")
+            raise StoreError(_("no such store: {path}").format(path=self.path))
         try:
             uri = "file:" + Path(self.path).resolve().as_posix() + "?mode=ro"
             self._db = sqlite3.connect(
                 uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
             )
             if self._meta("format") != FORMAT:
-                raise StoreError(f"{self.path} is not an incentive store")
+                raise StoreError(_("{path} is not an incentive store").format(path=self.path))
         except sqlite3.Error as err:
             self._abandon()
             raise StoreError(_worded(self.path, err, "opened")) from None
@@ -386,20 +388,30 @@ class SQLiteStore:
         self._abandon()
 
 
+_DOING = {
+    "opened": N_("the store {path} could not be opened: {why}"),
+    "locked for writing": N_("the store {path} could not be locked for writing: {why}"),
+    "read": N_("the store {path} could not be read: {why}"),
+    "written": N_("the store {path} could not be written: {why}"),
+}
+
+
 def _worded(path: str, err: Exception, doing: str) -> str:
     text = str(err)
     if "not a database" in text:
-        return f"{path} is not an incentive store (not an SQLite file)"
+        return _("{path} is not an incentive store (not an SQLite file)").format(path=path)
     if "full" in text:
-        why = "the disk (or the store's size limit) is full"
+        why = _("the disk (or the store's size limit) is full")
     elif "locked" in text or "busy" in text:
-        why = "another process holds it locked"
+        why = _("another process holds it locked")
     else:
         why = text
-    return f"the store {path} could not be {doing}: {why}"
+    return _(_DOING[doing]).format(path=path, why=why)
 
 
 def storage_fault(store: Store, err: Exception) -> StoreError:
     """A failed write, worded for the operator: nothing of the commit was kept."""
     path = getattr(store, "path", "store")
-    return StoreError(_worded(path, err, "written") + "; nothing of this event or batch was kept")
+    return StoreError(
+        _worded(path, err, "written") + _("; nothing of this event or batch was kept")
+    )

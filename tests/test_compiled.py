@@ -157,8 +157,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
     menu = [
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
-        "reverse", "transfer", "catalogue", "keyed", "credit", "clock", "window",
-        "league",
+        "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
+        "every_time", "window", "reaching", "first", "quarter", "start_window", "league",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board", "team_missing", "team_goal"]
@@ -242,6 +242,34 @@ def menu_schemes(draw: st.DrawFn) -> str:
         elif kind == "clock":
             when = draw(st.sampled_from(CONDITIONS[-2:]))
             rules.append(f"rule {name} {{ on checkin where {when} award 2 limit 1 per day }}")
+            if draw(st.booleans()) and "timezone from tz" not in head:
+                head.append("timezone from tz")  # the member's own zone (issue 18)
+        elif kind == "every_time":
+            limit = draw(st.sampled_from(("", " limit 2 per day", " once")))
+            rules.append(f'rule {name} {{ on message badge "b{index}" every time{limit} }}')
+        elif kind == "window":
+            pays = draw(st.sampled_from((f"award {small()}", 'badge "busy"')))
+            limit = " limit 1 per week" if draw(st.booleans()) else ""
+            rules.append(
+                f"rule {name} {{ on checkin, post window {small(1, 3)} within {small(1, 4)} days "
+                f"{pays}{limit} }}"
+            )
+        elif kind == "reaching":
+            need = draw(st.sampled_from(("2", "40 words", "3 likes")))
+            on = "checkin" if need == "2" else "post"
+            rules.append(
+                f"rule {name} {{ on {on} streak per {period()} reaching {need} "
+                f'at 2 award {small()} at 3 badge "steady" }}'
+            )
+        elif kind == "first":
+            pays = draw(st.sampled_from(("award words / 10", 'badge "early"', "award 4")))
+            per = draw(st.sampled_from(("", " per day", " per week", " per quarter")))
+            rules.append(f"rule {name} {{ on post first {small(1, 3)}{per} {pays} }}")
+        elif kind == "quarter":
+            rules.append(
+                f"rule {name} {{ on checkin award {small()} limit {small(1, 3)} per quarter "
+                f"cap {small(3, 9)} per quarter }}"
+            )
         elif kind == "credit":
             keyed = " for each invitee" if draw(st.booleans()) else ""
             cap = f" cap {small(2, 9)} per {period()}" if draw(st.booleans()) else ""
@@ -264,7 +292,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"tiers low, mid, high {moves} }}"
             )
             rules.append(f'rule {name} {{ on checkin where lg != "low" award 2 limit 1 per day }}')
-        elif kind == "window":
+        elif kind == "start_window":
             start = draw(st.sampled_from(("first checkin", "first post", "joined")))
             what = draw(
                 st.sampled_from((f"award {small()}", f"award {small()} once", "streak per day"))
@@ -403,6 +431,9 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
             "member": draw(st.sampled_from(MEMBERS)),
             "at": moment.isoformat(),
         }
+        if kind == "checkin" and draw(st.integers(0, 3)) == 0:
+            # `timezone from tz`: a zone, an unknown one or none
+            event["tz"] = draw(st.sampled_from(("Europe/Berlin", "Asia/Tokyo", "Bad/Zone", "")))
         if kind in ("message", "post"):
             event["words"] = draw(st.integers(0, 120))
             event["likes"] = draw(st.integers(0, 6))
@@ -499,6 +530,8 @@ def test_menu_schemes_use_every_construct() -> None:
         "by missing": "missing board", "goal class": "team goal", " draw ": "draw",
         "days of first": "window from a first event", "days of joined": "window from a date",
         "league ": "league", "demote ": "demote", "promote ": "promote",
+        "every time": "every time", "window ": "window", "reaching ": "reaching",
+        "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

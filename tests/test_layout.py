@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
 
 LAYERS: list[set[str]] = [
     {"i18n"},  # the language texts are given in: below everything that speaks
-    {"diagnostics", "records"},
+    {"diagnostics", "records", "reasons"},  # reasons: a record's reason in the language
     {"ast", "spelling"},
     {"parser", "formatter", "calendar", "expressions"},
     {"program", "events", "roster"},  # the checked scheme; input
@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
         "rules",
         "ranks",
         "goals",
-        "windows",
+        "start_windows",
         "leagues",
         "budgets",
         "ledger",

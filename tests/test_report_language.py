@@ -52,11 +52,13 @@ def invoke(*args: str) -> str:
 
 def report_names(report: dict[str, Any]) -> set[str]:
     """Every name a report shows that comes from the scheme or the activity (rules,
-    currencies, members, teams, perks, boards, levels) and every record's reason
-    (the engine's text: translated where the records are made, not here)."""
+    currencies, members, teams, perks, boards, levels), and the names a refusal's reason
+    quotes (the reason itself is shown in the reader's language: incentive/reasons.py)."""
     names = {report["scheme"], *report["currencies"], *report["boards"], *report["teams"]}
     names |= {r["rule"] for r in report["rules"]}
-    names |= {r["rule"] for r in report["refusals"]} | {r["reason"] for r in report["refusals"]}
+    names |= {r["rule"] for r in report["refusals"]}
+    for refusal in report["refusals"]:
+        names |= {a or b for a, b in re.findall(r'`([^`]*)`|"([^"]*)"', refusal["reason"])}
     names |= {p["perk"] for p in report["perks"]} | set(report["levels"])
     for spread in report["distribution"].values():
         names |= {t["member"] for t in spread["top"]}

@@ -75,10 +75,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(scheme: Path, store: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _server(
+    scheme: Path, store: Path, lang: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
+    serve = SERVE if lang is None else [*SERVE[:-1], "--lang", lang, "serve"]
     process = subprocess.Popen(
-        [*SERVE, "--state", str(store), "--port", str(port), str(scheme)],
+        [*serve, "--state", str(store), "--port", str(port), str(scheme)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -151,6 +154,40 @@ def test_the_routes_and_the_openapi_schema(tmp_path: Path, scheme: Path) -> None
         assert bad.json()["records"][0]["kind"] == "bad_event"
         schema = httpx.get(f"{url}/openapi.json").json()
         assert {"/events", "/redeem", "/members/{member}", "/boards/{name}"} <= set(schema["paths"])
+
+
+def test_each_request_in_its_language(tmp_path: Path, scheme: Path) -> None:
+    """Accept-Language chooses the language of the reasons and messages of one request
+    (zh, zh-CN, zh-Hans: Chinese); the records are the same apart from the reason."""
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    with _server(scheme, tmp_path / "shop.db") as (url, _):
+        batch = [_event(i, "ana") for i in range(1, 5)]
+        zh = httpx.post(f"{url}/events", json=batch, headers=chinese).json()["records"]
+        assert [r["reason"] for r in zh] == ["规则 `review`"] * 3 + [
+            "已达规则 `review` 每天 9 的上限"
+        ]
+        again = httpx.post(f"{url}/events", json=batch[:1], headers={"Accept-Language": "en"})
+        assert (
+            again.json()["records"][0]["reason"] == "this event id was already processed: skipped"
+        )
+        member = httpx.get(f"{url}/members/ana", headers={"Accept-Language": "zh-Hans"}).json()
+        reasons = [r["reason"] for r in member["records"]]
+        assert reasons[-1] == "此事件 id 已处理过：跳过"  # the same stored record, in Chinese
+        english = httpx.get(f"{url}/members/ana").json()  # no header: the server's default
+        assert [r["reason"] for r in english["records"]][-1].startswith("this event id")
+        assert [{**r, "reason": ""} for r in english["records"]] == [
+            {**r, "reason": ""} for r in member["records"]
+        ]
+        missing = httpx.get(f"{url}/boards/tops", headers={"Accept-Language": "zh"})
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == "没有榜单或货币 `tops`（是不是想写 `top`？）"
+    with _server(scheme, tmp_path / "shop.db", lang="zh") as (url, _):
+        member = httpx.get(f"{url}/members/ana").json()  # the default is now Chinese
+        assert member["records"][0]["reason"] == "规则 `review`"
+        asked = httpx.get(f"{url}/members/ana", headers={"Accept-Language": "en-US"}).json()
+        assert asked["records"][0]["reason"] == "rule `review`"
+        other = httpx.get(f"{url}/members/ana", headers={"Accept-Language": "fr"}).json()
+        assert other["records"][0]["reason"] == "规则 `review`"
 
 
 def test_concurrent_duplicate_posts_pay_once(tmp_path: Path, scheme: Path) -> None:

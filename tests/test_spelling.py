@@ -261,6 +261,16 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
          "bottom 1 班级 per season by points from 金币, 积分"),
         ("每周预算 1923", "budget 1923 per week"),
         ("未活跃 14天 标记 \"不活跃\"", 'inactive 14 days flag "不活跃"'),
+        ("徽章 \"热心\" 每次 每天限2次", 'badge "热心" every time limit 2 per day'),
+        ("任意7天内3次 奖励 10 每周限1次", "window 3 within 7 days award 10 limit 1 per week"),
+        ("每周连续 达标 100 积分 达到 3 奖励 50",
+         "streak per week reaching 100 积分 at 3 award 50"),
+        ("每天连续 达标 3 达到 5 徽章 \"稳\"", 'streak per day reaching 3 at 5 badge "稳"'),
+        ("每周最先3名 奖励 奖金", "first 3 per week award 奖金"),
+        ("每季度限3次 每季度上限 500", "limit 3 per quarter cap 500 per quarter"),
+        ("每季度连续 达到 2 奖励 100", "streak per quarter at 2 award 100"),
+        ("每季度 按积分 前3名 奖励 10", "top 3 per quarter by points award 10"),
+        ("最先1名 徽章 \"先锋\"", 'first 1 badge "先锋"'),
         ("邀请人 来自 邀请.新人 7天内", "inviter from 邀请.新人 within 7 days"),
         ("冻结 7天 原因 备注", "pending 7 days reason 备注"),
         ("奖励 金额 / 10 金币 四舍五入", "award 金额 / 10 金币 round nearest"),
@@ -289,6 +299,13 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         " for 签到 }\n}\n"
     )
     assert header_zh.items == header_en.items
+    zones_zh = incentive.parse(
+        '方案 "x" {\n  时区 来自 tz\n  规则 r { 当 a 条件 hour > 20 奖励 1 }\n}\n'
+    )
+    zones_en = incentive.parse(
+        'scheme "x" {\n  timezone from tz\n  rule r { on a where hour > 20 award 1 }\n}\n'
+    )
+    assert zones_zh.items == zones_en.items
     board_zh = incentive.parse(
         '方案 "x" {\n  榜单 b { 每赛季 按积分 小组 每天公布\n'
         '    播报 "各组金币" 每行 "{rank}. {name}" 分隔 "、" 定时 9:00 }\n'

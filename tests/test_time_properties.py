@@ -130,10 +130,22 @@ class OracleClock:
         """A day's period, named by its first day."""
         if period == "day":
             return day
+        if period == "quarter":  # January, April, July, October
+            return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
         return day - timedelta(days=(day.weekday() - self.week_start) % 7)
 
     def last_day(self, period: str, key: date) -> date:
+        if period == "quarter":
+            following = date(key.year + key.month // 10, (key.month + 2) % 12 + 1, 1)
+            return following - timedelta(days=1)
         return key if period == "day" else key + timedelta(days=6)
+
+    @staticmethod
+    def label(period: str, key: date) -> str:
+        """How a record's reason names the period: its first day, or `2026-Q2`."""
+        if period == "quarter":
+            return f"{key.year}-Q{(key.month - 1) // 3 + 1}"
+        return key.isoformat()
 
     def close(self, period: str, key: date) -> datetime:
         return self.start(self.last_day(period, key) + timedelta(days=1))
@@ -538,7 +550,7 @@ def expected_ranks(scheme: RankSchemeT, clock: OracleClock, events: list[Ev]) ->
                         events=(standing.event,) if standing.event else (),
                         value=None if rule.measure == "earliest" else _value_text(standing.value),
                         entrants=len(ranked),
-                        where=f"({rule.period} {key.isoformat()})",
+                        where=f"({rule.period} {clock.label(rule.period, key)})",
                     )
                 )
                 earned.append((closes_at, member, last_day, amount, rule.name))
@@ -657,6 +669,7 @@ class StreakT:
     where: bool  # `where x >= 1`
     tiers: tuple[tuple[int, int], ...]  # (length, points), in file order
     every: tuple[int, int] | None
+    reaching: tuple[int, bool] | None = None  # `reaching N [x]`: (N, sums x)
 
     def clock(self) -> OracleClock:
         return OracleClock(self.zone, self.day_ends, self.week_start)
@@ -666,6 +679,8 @@ class StreakT:
         if self.where:
             parts.append("where x >= 1")
         parts.append(f"streak per {self.period}")
+        if self.reaching is not None:
+            parts.append(f"reaching {self.reaching[0]}" + (" x" if self.reaching[1] else ""))
         if self.grace is not None:
             parts.append(f"grace {self.grace}")
         parts.extend(f"at {k} award {p}" for k, p in self.tiers)
@@ -800,6 +815,42 @@ def test_streaks_equal_calendar_days(data: st.DataObject) -> None:
         assert g[8] == w[8] if g[0] == "streak" else g[8].startswith(w[8]), (g, w)
 
 
+@SETTINGS
+@given(st.data())
+def test_streaks_of_periods_reaching_a_threshold_equal_brute_force(data: st.DataObject) -> None:
+    """`streak per day|week reaching N [x]`: the oracle sums each member's matching events
+    per local period in time order; the event that brings a period to N is the one that
+    moves the streak, as a period's first event does in a plain streak (same oracle)."""
+    scheme = data.draw(streak_schemes(), label="scheme")
+    scheme = replace(scheme, reaching=(data.draw(st.integers(1, 5)), data.draw(st.booleans())))
+    events = data.draw(streak_streams(scheme), label="events")
+    note(scheme.text())
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    assert scheme.reaching is not None
+    need, sums = scheme.reaching
+    clock = scheme.clock()
+    totals: Counter[tuple[str, date]] = Counter()
+    steps = []
+    for e in in_order(events):
+        if e.type != "a" or (scheme.where and e.x < 1):
+            continue
+        period = (e.member, clock.key(scheme.period, clock.day_of(e.instant)))
+        before = totals[period]
+        totals[period] += e.x if sums else 1
+        if before < need <= totals[period]:
+            steps.append(e)
+    want = expected_streak_records(replace(scheme, where=False), steps)
+    program = incentive.compile(scheme.text())
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        got = [
+            (r.kind, r.at, r.member, r.rule, r.points, r.balance, r.streak, r.events, r.reason)
+            for r in records
+        ]
+        assert [g[:8] for g in got] == [w[:8] for w in want], engine
+        event("a reached period" if want else "no period reached")
+
+
 # ---- time of day, weekday and limits per key (issue 18) -----------------------------------------
 
 
@@ -874,7 +925,9 @@ def test_clock_conditions_and_limits_per_key_equal_brute_force(
 
 
 @st.composite
-def window_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], dict[str, str], int, str]:
+def start_window_cases(
+    draw: st.DrawFn,
+) -> tuple[str, OracleClock, list[Ev], dict[str, str], int, str]:
     """A scheme paying `a` events within N days of the member's first `b` (or of their
     roster date `joined`), in a zone with a DST change, a drawn day end and perhaps a
     season; a member starts (a first `b`, a roster date) on the season's last day."""
@@ -916,7 +969,7 @@ def window_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], dict[str,
 
 
 @SETTINGS
-@given(window_cases())
+@given(start_window_cases())
 def test_windows_from_a_member_s_start_equal_brute_force(
     case: tuple[str, OracleClock, list[Ev], dict[str, str], int, str],
 ) -> None:
@@ -954,6 +1007,140 @@ def test_windows_from_a_member_s_start_equal_brute_force(
         ).records
         got = [(r.kind, r.events[0]) for r in records if r.kind in ("award", "refused")]
         assert got == want
+
+
+# ---- sliding windows: N events within any D days (issue 18, from the Oasis tests) -------------
+
+
+@st.composite
+def window_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], int, int, bool, bool]:
+    """`rule w { on a [where x >= 1] window N within D days award x + 1 | badge "b"
+    [limit 1 per week] }` over three weeks around a DST change, a day boundary like 21:00."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    count, days = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    where, weekly = draw(st.booleans()), draw(st.booleans())
+    badge = draw(st.booleans())
+    parts = ["on a", *(["where x >= 1"] if where else []), f"window {count} within {days} days"]
+    parts.append('badge "b"' if badge else "award x + 1")
+    parts += ["limit 1 per week"] if weekly else []
+    scheme = (
+        f'scheme "w" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  rule w {{ " + "  ".join(parts) + " }\n}\n"
+    )
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    events = draw(event_streams(clock, centre - timedelta(days=10), 20, max_size=50))
+    return scheme, clock, events, count, days, where, weekly
+
+
+@SETTINGS
+@given(window_cases())
+def test_sliding_windows_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], int, int, bool, bool],
+) -> None:
+    """The oracle looks back over every matching event of the member since the last one
+    that paid (or was refused by the limit) and counts those on the D calendar days
+    ending with this event's day: N or more pay, once, and start a new count."""
+    scheme, clock, events, count, days, where, weekly = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    seen: dict[str, list[date]] = defaultdict(list)  # member -> days since the last payment
+    paid_weeks: set[tuple[str, date]] = set()
+    want = []
+    for e in in_order(events):
+        if e.type != "a" or (where and e.x < 1):
+            continue
+        day = clock.day_of(e.instant)
+        seen[e.member].append(day)
+        inside = [d for d in seen[e.member] if (day - d).days < days]
+        if len(inside) < count:
+            continue
+        seen[e.member] = []
+        week = (e.member, clock.key("week", day))
+        if weekly and week in paid_weeks:
+            want.append(("refused", e.id))
+            continue
+        paid_weeks.add(week)
+        want.append(("award" if "award" in scheme else "badge", e.id))
+        hours = (clock.start(day + timedelta(days=1)) - clock.start(day)).total_seconds() / 3600
+        event("paid on a DST day" if hours != 24 else "paid")
+    program = incentive.compile(scheme)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        assert [(r.kind, r.events[0]) for r in records] == want, engine
+
+
+# ---- quarters (issue 18): ranks and limits per calendar quarter ------------------------------
+
+# Quarter edges, with the late-March and October DST changes of London and New York nearby.
+QUARTER_EDGES = tuple(
+    date(year, month, 1) for year in (2024, 2026, 2029) for month in (1, 4, 7, 10)
+)
+
+
+def test_the_oracle_s_quarters() -> None:
+    clock = OracleClock("UTC", "00:00")
+    assert clock.key("quarter", date(2026, 5, 17)) == date(2026, 4, 1)
+    assert clock.last_day("quarter", date(2026, 10, 1)) == date(2026, 12, 31)
+    assert clock.last_day("quarter", date(2026, 1, 1)) == date(2026, 3, 31)
+
+
+@SETTINGS
+@given(st.data())
+def test_quarter_ranks_equal_brute_force(data: st.DataObject) -> None:
+    """Member ranks per quarter over a stream that crosses a quarter's end (the same
+    oracle as per day and week; the quarter's key and close by calendar arithmetic)."""
+    scheme = data.draw(rank_schemes(teams=False), label="scheme")
+    centre = data.draw(st.sampled_from(QUARTER_EDGES))
+    rules = tuple(replace(r, period="quarter") if isinstance(r, RankT) else r for r in scheme.rules)
+    scheme = replace(scheme, rules=rules, centre=centre)
+    events = data.draw(event_streams(scheme.clock(), scheme.first, span=11), label="events")
+    records = check_ranks(scheme, events)
+    event("a quarter closed" if any(r.kind == "rank" for r in records) else "no rank")
+
+
+@SETTINGS
+@given(st.data())
+def test_quarter_limits_and_caps_equal_brute_force(data: st.DataObject) -> None:
+    """`award x + 1  limit N per quarter  cap C per quarter`: the oracle counts each
+    member's awards and points per quarter of the local day, by both evaluators."""
+    zone = data.draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = data.draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    count, cap = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 12))
+    scheme = (
+        f'scheme "q" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  rule q {{ on a  award x + 1  limit {count} per quarter  cap {cap} per quarter }}\n}}\n"
+    )
+    centre = data.draw(st.sampled_from(QUARTER_EDGES))
+    events = data.draw(event_streams(clock, centre - timedelta(days=6), 12), label="events")
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    used: Counter[tuple[str, date]] = Counter()
+    paid: Counter[tuple[str, date]] = Counter()
+    want: list[tuple[str, str, int | None]] = []
+    for e in in_order(events):
+        if e.type != "a":
+            continue
+        key = (e.member, clock.key("quarter", clock.day_of(e.instant)))
+        if used[key] >= count:
+            want.append(("refused", e.id, None))
+            continue
+        used[key] += 1
+        room = cap - paid[key]
+        if room <= 0:
+            want.append(("refused", e.id, e.x + 1))
+            continue
+        granted = min(room, e.x + 1)
+        paid[key] += granted
+        want.append(("award", e.id, granted))
+        if granted < e.x + 1:
+            want.append(("cut", e.id, e.x + 1 - granted))
+    program = incentive.compile(scheme)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        assert [(r.kind, r.events[0], r.points) for r in records] == want, engine
 
 
 # ---- closes: each period pays once; streaming with advance_to == batch -------------------------

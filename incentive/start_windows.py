@@ -35,7 +35,7 @@ def note_starts(
             state.dates.setdefault(column, {}).setdefault(event.member, value.strip())
 
 
-def window_open(
+def start_window_open(
     program: Program,
     rule: RuleSpec,
     member: MemberState,
@@ -46,7 +46,7 @@ def window_open(
 ) -> bool | Record:
     """True when the event's day lies in the rule's window; a `refused` record when the
     member has no start to count from."""
-    window = rule.window
+    window = rule.since
     assert window is not None
     if window.event is not None:
         start = member.starts.get(window.event)
