@@ -329,6 +329,34 @@ class PayTo(Node):
 
 
 @dataclass(frozen=True)
+class Goal(Node):
+    """`goal class per week by count`: a team's measure in each period, paid at the
+    rule's tiers (`at 500 award 10`) the moment it reaches them."""
+
+    team: Name
+    period: PeriodName
+    measure: RankMeasure
+    attribute: Name | None = None  # for sum
+
+
+@dataclass(frozen=True)
+class Draw(Node):
+    """`draw 3`: a team goal pays three of the team's members drawn by lot, not all."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class StartWindow(Node):
+    """`within 3 days of first signup` or `within 3 days of joined`: the rule counts an
+    event only up to N days after the member's start (day 0)."""
+
+    days: int
+    event: Name | None  # the member's first event of this type
+    column: Name | None  # or the member's date in this roster column (or event attribute)
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -415,6 +443,9 @@ RuleClause: TypeAlias = (
     | Window
     | Reaching
     | First
+    | Goal
+    | Draw
+    | StartWindow
 )
 
 
@@ -639,6 +670,46 @@ class TeamDecl(Node):
     names: tuple[Name, ...]
 
 
+@dataclass(frozen=True)
+class Cohort(Node):
+    """`cohort 30`: a league's cohorts hold at most this many members."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Tiers(Node):
+    """`tiers bronze, silver, gold`: a league's tiers, lowest first."""
+
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class Promote(Node):
+    """`promote 5`: the top 5 of each cohort move up a tier at the close."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Demote(Node):
+    """`demote 5`: the bottom 5 of each cohort move down a tier at the close."""
+
+    count: int
+
+
+LeagueClause: TypeAlias = On | Where | Rank | Cohort | Tiers | Promote | Demote
+
+
+@dataclass(frozen=True)
+class LeagueDecl(Node):
+    """`league weekly { on lesson  per week by sum xp  cohort 30  tiers bronze, silver
+    promote 5  demote 5 }`: weekly cohorts, promotions and demotions (Duolingo)."""
+
+    name: Name
+    clauses: tuple[LeagueClause, ...]
+
+
 # ---- boosts ---------------------------------------------------------------------
 
 
@@ -694,6 +765,7 @@ Item: TypeAlias = (
     | CatalogueDecl
     | LevelsDecl
     | SeedDecl
+    | LeagueDecl
 )
 
 

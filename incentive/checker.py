@@ -51,7 +51,9 @@ from incentive.program import (
     BoostSpec,
     CapSpec,
     CatalogueSpec,
+    GoalSpec,
     GrantsSpec,
+    LeagueSpec,
     LimitSpec,
     MilestoneSpec,
     Payment,
@@ -65,6 +67,7 @@ from incentive.program import (
     StreakSpec,
     TransferSpec,
     ValueType,
+    WindowSpec,
     template_problem,
 )
 
@@ -75,6 +78,7 @@ DEFAULT_CURRENCY = "points"
 # does not lie inside a month (it may straddle two); `None` is `ever`.
 # What a payment from a measure may be measured by (`pay ... per week by active`).
 _PAY_MEASURES = ("count", "active", "sum", "max")
+_GOAL_MEASURES = ("count", "sum", "active")  # what a team's events add up to
 _NESTED_PERIODS = {
     ("day", "week"),
     ("day", "month"),
@@ -284,6 +288,7 @@ class _Checker:
         self.rule_names: dict[str, ast.RuleDecl] = {}
         self.boards: set[str] = set()  # names in rule_names that are boards
         self.teams: dict[str, ast.Name] = {}  # team kinds: `team class, group`
+        self.leagues: dict[str, ast.LeagueDecl] = {}  # a member's tier reads as the name
         self.used_groups: set[str] = set()
         self.meant_groups: set[str] = set()  # suggested for a misspelt `group NAME`
         self.ledger = LedgerChecker(self)
@@ -348,9 +353,11 @@ class _Checker:
         self._check_header()
         self._check_events()
         self._collect_teams()
+        self._collect_leagues()
         self.ledger.scheme_budgets()
         self._collect_groups()
         rules = self._check_rules()
+        leagues = [self._check_league(decl) for decl in self.leagues.values()]
         self._check_untyped_comparisons()
         self._check_rank_sources()
         boosts = self._check_boosts()
@@ -370,13 +377,14 @@ class _Checker:
         if self.bag.has_errors:
             return CheckResult(self.bag.sorted(), None)
         specs = tuple(self._rule_spec(rule, boosts) for rule in rules)
+        for spec in specs:
+            self._warn_unbounded(spec, self.rule_names[spec.name])
+        self.bag.items.extend(lint(specs, self.file))
+        specs += tuple(league for league in leagues if league is not None)  # after the rules
         by_event: dict[str, list[RuleSpec]] = {}
         for spec in specs:
             for event in spec.events:
                 by_event.setdefault(event, []).append(spec)
-        for spec in specs:
-            self._warn_unbounded(spec, self.rule_names[spec.name])
-        self.bag.items.extend(lint(specs, self.file))
         calendar = Calendar(
             self.header.zone, self.header.day_ends, self.header.week_start, self.header.season
         )
@@ -836,6 +844,7 @@ class _Checker:
             )
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
+        self._check_start_window(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_every_time(rule, perk, tiered)
@@ -1678,6 +1687,8 @@ class _Checker:
 
     def _check_tiered(self, rule: ast.RuleDecl) -> bool:
         """Check a streak or milestone rule's clauses; True if the rule is one."""
+        if self._check_goal(rule):
+            return True
         name = rule.name.value
         streak = _first(rule, ast.Streak)
         milestone = _first(rule, ast.Milestone)
@@ -1866,6 +1877,351 @@ class _Checker:
                 targets.setdefault("*", []).append(spec)
         return targets
 
+    def _collect_leagues(self) -> None:
+        for decl in self._items(ast.LeagueDecl):
+            assert isinstance(decl, ast.LeagueDecl)
+            name = decl.name.value
+            if name in self.leagues:
+                self.bag.error(
+                    "E0201",
+                    _("league `{name}` is declared twice").format(name=name),
+                    decl.name.span,
+                )
+                continue
+            taken = (
+                name in BUILTIN_ATTRIBUTES
+                or name in CLOCK_ATTRIBUTES
+                or name in self.teams
+                or (name == "level" and self.levels_decl is not None)
+            )
+            if taken:
+                self.bag.error(
+                    "E0209",
+                    _("`{name}` is already an attribute of every event").format(name=name),
+                    decl.name.span,
+                    _("a member's tier reads as the league's name: name it differently"),
+                )
+                continue
+            self.leagues[name] = decl
+
+    def _check_league(self, decl: ast.LeagueDecl) -> RuleSpec | None:
+        """A league's clauses (E0253), and the rank rule it runs as (leagues.py)."""
+        name = decl.name.value
+        if name in self.rule_names:
+            self.bag.error(
+                "E0201",
+                _("`{name}` is already the name of a rule").format(name=name),
+                decl.name.span,
+            )
+        counts: dict[type, list[ast.Node]] = {}
+        for clause in decl.clauses:
+            counts.setdefault(type(clause), []).append(clause)
+        for kind, word in (
+            (ast.On, "on"), (ast.Where, "where"), (ast.Rank, "per"), (ast.Cohort, "cohort"),
+            (ast.Tiers, "tiers"), (ast.Promote, "promote"), (ast.Demote, "demote"),
+        ):  # fmt: skip
+            for extra in counts.get(kind, [])[1:]:
+                self.bag.error(
+                    "E0212",
+                    _("league `{name}` has more than one `{word}` clause").format(
+                        name=name, word=word
+                    ),
+                    extra.span,
+                )
+        on = next((c for c in decl.clauses if isinstance(c, ast.On)), None)
+        where = next((c for c in decl.clauses if isinstance(c, ast.Where)), None)
+        rank = next((c for c in decl.clauses if isinstance(c, ast.Rank)), None)
+        cohort = next((c for c in decl.clauses if isinstance(c, ast.Cohort)), None)
+        tiers = next((c for c in decl.clauses if isinstance(c, ast.Tiers)), None)
+        promote = next((c for c in decl.clauses if isinstance(c, ast.Promote)), None)
+        demote = next((c for c in decl.clauses if isinstance(c, ast.Demote)), None)
+        ok = True
+        for missing, word, example in (
+            (on, "on", "on lesson"),
+            (rank, "per", "per week by sum xp"),
+            (cohort, "cohort", "cohort 30"),
+            (tiers, "tiers", "tiers bronze, silver, gold"),
+        ):
+            if missing is None:
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _("league `{name}` does not say `{word}`").format(name=name, word=word),
+                    decl.name.span,
+                    _("e.g. `{example}`").format(example=example),
+                )
+        if promote is None and demote is None:
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("league `{name}` moves nobody: say `promote N`, `demote N` or both").format(
+                    name=name
+                ),
+                decl.name.span,
+            )
+        events = self._rule_events(on) if on is not None else []
+        typer = self._typer(events)
+        if where is not None:
+            got = typer.infer(where.condition, "bool")
+            if got is not None and got != "bool":
+                self.bag.error(
+                    "E0220",
+                    _("a condition must be true or false, not {value}").format(
+                        value=_describe_type(got)
+                    ),
+                    where.condition.span,
+                )
+        if rank is not None:
+            if rank.team is not None or rank.measure not in ("count", "sum", "max"):
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _(
+                        "a league ranks its members by what their events add up to "
+                        "(`count`, `sum ATTRIBUTE` or `max ATTRIBUTE`), each member alone"
+                    ),
+                    rank.span,
+                    _("e.g. `per week by sum xp`"),
+                )
+            if rank.period == "season":
+                ok = False
+                self.bag.error(
+                    "E0253",
+                    _("a league moves members at each period's close: the season has one"),
+                    rank.span,
+                    _("e.g. `per week by sum xp`"),
+                )
+            if rank.attribute is not None:
+                typer.expect(
+                    ast.Attribute(rank.attribute.value, span=rank.attribute.span),
+                    "number",
+                    f"`by {rank.measure}`",
+                )
+        if cohort is not None and cohort.count < 2:
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("a cohort of {count} moves nobody: cohorts hold at least 2 members").format(
+                    count=cohort.count
+                ),
+                cohort.span,
+                _("e.g. `cohort 30`"),
+            )
+        names = [t.value for t in tiers.names] if tiers is not None else []
+        if tiers is not None and (len(set(names)) < 2 or len(set(names)) != len(names)):
+            ok = False
+            self.bag.error(
+                "E0253",
+                _("a league's tiers are two or more different names, lowest first"),
+                tiers.span,
+                _("e.g. `tiers bronze, silver, gold`"),
+            )
+        for mover in (promote, demote):
+            if mover is not None and not self._check_limit_like(
+                mover.count, _("a number of members to move"), mover.span
+            ):
+                ok = False
+        if not ok or rank is None or cohort is None:
+            return None
+        return RuleSpec(
+            name=name,
+            events=tuple(dict.fromkeys(e.value for e in on.events)) if on else (),
+            condition=where.condition if where else None,
+            amount=None,
+            currency=self.header.currencies[0],
+            rounding="down",
+            limits=(),
+            caps=(),
+            groups=(),
+            boosts=(),
+            span=decl.span,
+            rank=RankSpec(
+                side="top",
+                count=None,
+                period=rank.period,
+                measure=rank.measure,
+                attribute=rank.attribute.value if rank.attribute else None,
+                sources=(),
+                amounts=(),
+            ),
+            league=LeagueSpec(
+                name=name,
+                tiers=tuple(names),
+                cohort=cohort.count,
+                promote=promote.count if promote is not None else 0,
+                demote=demote.count if demote is not None else 0,
+            ),
+        )
+
+    def _check_start_window(self, rule: ast.RuleDecl) -> None:
+        """`within N days of first signup` / `of joined` (E0252)."""
+        windows = [c for c in rule.clauses if isinstance(c, ast.StartWindow)]
+        for extra in windows[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="within"
+                ),
+                extra.span,
+                _("a rule counts from one start: keep one window"),
+            )
+        if not windows:
+            return
+        window = windows[0]
+        kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter)
+        if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
+            self.bag.error(
+                "E0252",
+                _(
+                    "a window from a member's start belongs to a rule that pays a member "
+                    "for their events (an award, a streak or a milestone)"
+                ),
+                window.span,
+                _("rank, goal, flag and referral rules count every matching event"),
+            )
+        if window.days > MAX_DAYS:
+            self.bag.error(
+                "E0242",
+                _("a window of {days:,} days is longer than the engine counts").format(
+                    days=window.days
+                ),
+                window.span,
+                _("write at most {MAX_DAYS:,} days").format(MAX_DAYS=MAX_DAYS),
+            )
+        if window.event is not None:
+            event = window.event.value
+            if self.declared_events is not None and event not in self.declared_events:
+                self.bag.error(
+                    "E0216",
+                    _("unknown event type `{event}`").format(event=event),
+                    window.event.span,
+                    *suggestion_hints(event, self.declared_events),
+                )
+            return
+        assert window.column is not None
+        column = window.column.value
+        taken = (
+            column in BUILTIN_ATTRIBUTES
+            or column in CLOCK_ATTRIBUTES
+            or column in self.teams
+            or (column == "level" and self.levels_decl is not None)
+        )
+        if taken:
+            self.bag.error(
+                "E0252",
+                _("`{column}` is not a date: a window counts from a date column").format(
+                    column=column
+                ),
+                window.column.span,
+                _(
+                    "name the roster column of each member's date (`within 3 days of "
+                    "joined`), or count from an event (`within 3 days of first signup`)"
+                ),
+            )
+
+    def _check_goal(self, rule: ast.RuleDecl) -> bool:
+        """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
+        goal = _first(rule, ast.Goal)
+        draw = _first(rule, ast.Draw)
+        for kind, word in ((ast.Goal, "goal"), (ast.Draw, "draw")):
+            for extra in [c for c in rule.clauses if isinstance(c, kind)][1:]:
+                self.bag.error(
+                    "E0212",
+                    _("rule `{name}` has more than one `{word}` clause").format(
+                        name=rule.name.value, word=word
+                    ),
+                    extra.span,
+                )
+        if goal is None:
+            if draw is not None:
+                self.bag.error(
+                    "E0251",
+                    _("`draw` belongs to a team goal: it draws the members a goal pays"),
+                    draw.span,
+                    _("e.g. `goal class per week by count  draw 3  at 500 award 100`"),
+                )
+            return False
+        if goal.team.value not in self.teams:
+            self.bag.error(
+                "E0233",
+                _("unknown team `{team}`").format(team=goal.team.value),
+                goal.team.span,
+                *(
+                    suggestion_hints(goal.team.value, self.teams)
+                    or (_("declare it: {code}").format(code=f"`team {goal.team.value}`"),)
+                ),
+            )
+        if goal.measure not in _GOAL_MEASURES:
+            self.bag.error(
+                "E0251",
+                _(
+                    "a team goal counts what the team's events add up to (`count`, "
+                    "`sum ATTRIBUTE` or `active`), not `by {measure}`"
+                ).format(measure=goal.measure),
+                goal.span,
+                _("e.g. `goal class per week by count  at 500 award 10`"),
+            )
+        self._check_period(goal.period, goal.span)
+        if goal.attribute is not None and goal.measure == "sum":
+            on = _first(rule, ast.On)
+            self._typer(self._rule_events(on) if on is not None else []).expect(
+                ast.Attribute(goal.attribute.value, span=goal.attribute.span),
+                "number",
+                "`by sum`",
+            )
+        if draw is not None:
+            self._check_limit_like(draw.count, _("a draw"), draw.span)
+        strays = (
+            ast.Award, ast.Limit, ast.Once, ast.Cap, ast.GroupRef, ast.Uncapped, ast.Streak,
+            ast.Grace, ast.Milestone, ast.Every, ast.Rank, ast.Inactive, ast.Inviter,
+            ast.Pending, ast.Reason, ast.Credit, ast.EveryTime, ast.Window, ast.Reaching,
+            ast.First,
+        )  # fmt: skip
+        for clause in rule.clauses:
+            if isinstance(clause, strays):
+                self.bag.error(
+                    "E0251",
+                    _(
+                        "a team goal pays at its tiers, once per team and period: it takes "
+                        "no `{word}`"
+                    ).format(word=format_clause(clause).split()[0]),
+                    clause.span,
+                    _("write what it pays as a tier: `at 500 award 10`")
+                    if isinstance(clause, ast.Award)
+                    else _("write another rule for it"),
+                )
+        tiers = [c for c in rule.clauses if isinstance(c, ast.Tier)]
+        if not tiers:
+            self.bag.error(
+                "E0251",
+                _("rule `{name}` does not say what its goal pays").format(name=rule.name.value),
+                goal.span,
+                _("add a tier: `at 500 award 10`"),
+            )
+        seen: set[int] = set()
+        for tier in tiers:
+            self._check_limit_like(tier.threshold, _("a goal's threshold"), tier.span)
+            if tier.threshold in seen:
+                self.bag.error(
+                    "E0214",
+                    _("two tiers at {threshold}").format(threshold=tier.threshold),
+                    tier.span,
+                )
+            seen.add(tier.threshold)
+            if isinstance(tier.award, ast.Award) and (
+                tier.award.rest or _constant(tier.award.amount) is None
+            ):
+                self.bag.error(
+                    "E0251",
+                    _(
+                        "a team goal pays every member it pays the same: its award is a "
+                        "number, not read from an event"
+                    ),
+                    tier.award.span,
+                    _("e.g. `at 500 award 10`"),
+                )
+        return True
+
     def _rule_spec(self, rule: ast.RuleDecl, boosts: dict[str, list[BoostSpec]]) -> RuleSpec:
         name = rule.name.value
         on = _first(rule, ast.On)
@@ -1920,9 +2276,26 @@ class _Checker:
             credit=credit.attribute.value if (credit := _first(rule, ast.Credit)) else None,
             posts=posts.period if (posts := _first(rule, ast.Posts)) else None,
             post=_post_spec(_first(rule, ast.Post)),
+            goal=self._goal_spec(rule),
+            since=_start_window_spec(_first(rule, ast.StartWindow)),
             every_time=_first(rule, ast.EveryTime) is not None,
             window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
             first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,
+        )
+
+    def _goal_spec(self, rule: ast.RuleDecl) -> GoalSpec | None:
+        goal = _first(rule, ast.Goal)
+        if goal is None:
+            return None
+        assert goal.measure in _GOAL_MEASURES  # the checker said so
+        draw = _first(rule, ast.Draw)
+        return GoalSpec(
+            team=goal.team.value,
+            period=goal.period,
+            measure=goal.measure,  # type: ignore[arg-type]
+            attribute=goal.attribute.value if goal.attribute else None,
+            tiers=self._tiers(rule),
+            draw=draw.count if draw is not None else None,
         )
 
     @staticmethod
@@ -2022,6 +2395,8 @@ class _Checker:
             return
         if spec.streak is not None or spec.milestone is not None or spec.rank is not None:
             return  # bounded by construction: one payment per tier or per place
+        if spec.goal is not None:
+            return  # once per team, tier and period
         if spec.first is not None:
             return  # bounded by construction: K winners per period
         if spec.amount is None:
@@ -2152,6 +2527,8 @@ class _Typer:
             return "text"  # a team is a name: from the roster or the event
         if name == "level" and self.checker.levels_decl is not None:
             return "text"  # the member's level, by name
+        if name in self.checker.leagues:
+            return "text"  # the member's tier in the league
         known: ValueType | None = None
         for event in self.events:
             declared = self._declared(event)
@@ -2453,6 +2830,16 @@ def _payment(outcome: ast.Award | ast.Perk) -> Payment:
     if isinstance(outcome, ast.Perk):
         return Payment(None, "down", (outcome.kind, outcome.name))
     return Payment(outcome.amount, outcome.rounding or "down")
+
+
+def _start_window_spec(window: ast.StartWindow | None) -> WindowSpec | None:
+    if window is None:
+        return None
+    return WindowSpec(
+        window.days,
+        window.event.value if window.event is not None else None,
+        window.column.value if window.column is not None else None,
+    )
 
 
 def _perk_spec(perk: ast.Perk | None) -> tuple[str, str] | None:

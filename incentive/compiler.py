@@ -32,6 +32,7 @@ from incentive.catalogues import shop, unmatched
 from incentive.engine import Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, events_from_dicts
 from incentive.expressions import AmountError, to_points, truth, uses_random
+from incentive.goals import track_goal
 from incentive.intake import (
     bad_event,
     bad_line_record,
@@ -59,6 +60,7 @@ from incentive.rules import (
     window,
 )
 from incentive.spending import grant, redeem
+from incentive.start_windows import note_starts, start_window_open
 from incentive.state import EngineState, MemberState, forget, local_time, open_day, remember
 from incentive.transfers import transfer
 
@@ -345,8 +347,15 @@ class _Generator:
             w.line("if level is not None:")
             w.line("    attrs['level'] = level")
             self.constants["LEVEL_AT_ZERO"] = program.levels.level_for(0)
+        for league in program.leagues:  # the member's tier (leagues.tier_of)
+            w.line(
+                f"attrs[{league.name!r}] = state.leagues.get({league.name!r}, {{}})"
+                f".get(event.member, {league.tiers[0]!r})"
+            )
         if any(r.inviter is not None and r.inviter[0] == event_type for r in program.rules):
             w.line("s._note_invites(event, attrs, day)")
+        if program.started_by or program.date_columns:
+            w.line("note_starts(s.program, state, member, event, day)")
         for attribute, local in self.names.items():
             w.line(f"{local} = attrs.get({attribute!r}, MISSING)")
         reversing = [spec for spec in program.reversals if event_type in spec.events]
@@ -370,12 +379,29 @@ class _Generator:
         program, w = self.program, self.writer
         rules = program.rules_by_event.get(event_type, ())
         for rule in rules:
-            if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
+            if (
+                rule.rank is not None
+                or rule.inactive is not None
+                or rule.inviter is not None
+                or rule.goal is not None
+            ):
                 continue
             node = self.constant(rule)
             w.line(f"# rule {rule.name!r}")
             w.line(f"if {self.test(rule)}:")
             w.indent()
+            if rule.since is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: a window from the member's start (the interpreter's step)"
+                )
+                w.line(
+                    f"opened = start_window_open(s.program, {node}, member, event, day, "
+                    "s._stamp(at), state.dates)"
+                )
+                w.line("if opened is not True and opened is not False:")
+                w.line("    out.append(opened)")
+                w.line("if opened is True:")
+                w.indent()
             if rule.streak is not None and rule.streak.need is not None:
                 self.plan.append(
                     f"rule `{rule.name}`: streak of periods reaching a threshold "
@@ -424,15 +450,25 @@ class _Generator:
                 )
             else:
                 self.award(rule, node)
+            if rule.since is not None:
+                w.dedent()
             w.dedent()
             self.unread(rule, node)
         for rule in rules:
-            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+            if (
+                rule.rank is None
+                and rule.inactive is None
+                and rule.inviter is None
+                and rule.goal is None
+            ):
                 continue
             node = self.constant(rule)
             w.line(f"if {self.test(rule)}:")
             w.indent()
-            if rule.rank is not None and rule.rank.pay is not None:
+            if rule.goal is not None:
+                self.plan.append(f"rule `{rule.name}`: team goal (the interpreter's step)")
+                w.line(f"s._take(out, track_goal(state, s.program, {node}, event, attrs, day))")
+            elif rule.rank is not None and rule.rank.pay is not None:
                 self.plan.append(f"rule `{rule.name}`: measure to pay (the interpreter's step)")
                 w.line(
                     f"out.extend(track_pay(state, s.program, {node}, event, attrs, day, "
@@ -657,6 +693,9 @@ def compile_program(program: Program) -> CompiledProgram:
         "unread": unread,
         "track_rank": track_rank,
         "track_pay": track_pay,
+        "track_goal": track_goal,
+        "note_starts": note_starts,
+        "start_window_open": start_window_open,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,

@@ -31,6 +31,7 @@ from incentive.codec import decode_state, encode_state
 from incentive.diagnostics import did_you_mean
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.expressions import truth
+from incentive.goals import track_goal
 from incentive.intake import (
     bad_event,
     bad_line_record,
@@ -38,6 +39,7 @@ from incentive.intake import (
     member_clock,
     read_attributes,
 )
+from incentive.leagues import close_league, tier_of
 from incentive.ledger import Ledger, held_points
 from incentive.program import Program, RuleSpec
 from incentive.ranks import (
@@ -54,6 +56,7 @@ from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
 from incentive.rules import Proposal, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
+from incentive.start_windows import note_starts
 from incentive.state import (
     EngineState,
     MemberState,
@@ -107,6 +110,10 @@ class Session:
                 placed = roster.teams(kind)
                 self.state.teams.setdefault(kind, {}).update(placed)
                 self.state.rostered[kind] = sorted(placed)
+        if roster is not None:
+            for column in program.date_columns:  # a window's start: `within 3 days of joined`
+                dated = {m: row[column] for m, row in roster.members.items() if row.get(column)}
+                self.state.dates.setdefault(column, {}).update(dated)
         self._rostered = {kind: set(members) for kind, members in self.state.rostered.items()}
         # `timezone from tz`: each rostered member's own zone (the event's attribute wins)
         self._zones: dict[str, str] = (
@@ -327,10 +334,14 @@ class Session:
             state.clock = event.at
         attrs = self._place_in_teams(event, attrs)
         member = state.members.setdefault(event.member, MemberState())
+        if program.started_by or program.date_columns:
+            note_starts(program, state, member, event, day)
         if program.levels is not None:
             level = member.level or program.levels.level_for(0)
             if level is not None:
                 attrs["level"] = level  # the member's level, readable by conditions
+        for league in program.leagues:  # the member's tier, readable by conditions
+            attrs[league.name] = tier_of(state, league.name, event.member, league.tiers[0])
         self._note_invites(event, attrs, day)
         if program.reversals:
             yield from self._reversible(event, attrs, day, member)
@@ -359,7 +370,9 @@ class Session:
         """Stages 2-4 for one event: rules, ranks, flags, referrals, spending, grants."""
         program, state = self.program, self.state
         stamp = local_time(program.calendar, event.at)
-        outcomes = evaluate_rules(program, member, event, attrs, day, state.members, state.invites)
+        outcomes = evaluate_rules(
+            program, member, event, attrs, day, state.members, state.invites, state.dates
+        )
         for outcome in outcomes:
             if program.reaching:
                 track_reached(state, program, outcome)
@@ -368,7 +381,12 @@ class Session:
             else:
                 yield outcome
         for rule in program.rules_by_event.get(event.type, ()):
-            if rule.rank is None and rule.inactive is None and rule.inviter is None:
+            if (
+                rule.rank is None
+                and rule.inactive is None
+                and rule.inviter is None
+                and rule.goal is None
+            ):
                 continue  # evaluate_rules' (above)
             if rule.condition is not None:
                 holds = truth(rule.condition, attrs)
@@ -376,7 +394,13 @@ class Session:
                     if holds is None:
                         yield from unread(program, rule, event, attrs, stamp)
                     continue
-            if rule.rank is not None and rule.rank.pay is not None:
+            if rule.goal is not None:
+                for reached in track_goal(state, program, rule, event, attrs, day):
+                    if isinstance(reached, Proposal):
+                        yield from self._pay(reached)
+                    else:
+                        yield reached
+            elif rule.rank is not None and rule.rank.pay is not None:
                 yield from track_pay(state, program, rule, event, attrs, day, stamp)
             elif rule.rank is not None:
                 track_rank(state, program, rule, event, attrs, day)
@@ -655,6 +679,9 @@ class Session:
                 # A period pays once, even if its close is replayed.
                 state.ranks.get(rule.name, {}).pop(key, None)
                 state.rank_points.get(rule.name, {}).pop(key, None)
+                continue
+            if rule.league is not None:
+                yield from close_league(state, program, rule, key, end)
                 continue
             for outcome in close_rank(state, program, rule, key, end):
                 if isinstance(outcome, Record):

@@ -185,6 +185,7 @@ def format_clause(
     | ast.ReverseClause
     | ast.TransferClause
     | ast.CatalogueClause
+    | ast.LeagueClause
     | ast.Price,
 ) -> str:
     match clause:
@@ -246,6 +247,24 @@ def format_clause(
             if clause.sources:
                 text += " from " + ", ".join(n.value for n in clause.sources)
             return text
+        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
+            text = f"goal {team.value} per {period} by {measure}"
+            return text + (f" {attribute.value}" if attribute is not None else "")
+        case ast.Draw(count=count):
+            return f"draw {count}"
+        case ast.Cohort(count=count):
+            return f"cohort {count}"
+        case ast.Tiers(names=names):
+            return "tiers " + ", ".join(t.value for t in names)
+        case ast.Promote(count=count):
+            return f"promote {count}"
+        case ast.Demote(count=count):
+            return f"demote {count}"
+        case ast.StartWindow(days=days, event=event, column=column):
+            if event is not None:
+                return f"within {days} days of first {name_text(event.value)}"
+            assert column is not None
+            return f"within {days} days of {column.value}"
         case ast.Budget(points=points, currency=currency, period=period):
             return (
                 f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
@@ -399,6 +418,24 @@ def format_clause_zh(clause: object) -> str:
             if clause.count is not None:
                 text += f" {SIDES_ZH[clause.side]}{clause.count}名"
             return text
+        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
+            text = f"团队目标 {n(team.value)} {PERIODS_ZH[period]} {MEASURES_ZH[measure]}"
+            return text + (f" {n(attribute.value)}" if attribute is not None else "")
+        case ast.Draw(count=count):
+            return f"抽取 {count}人"
+        case ast.Cohort(count=count):
+            return f"每组 {count}人"
+        case ast.Tiers(names=names):
+            return "段位 " + ", ".join(n(t.value) for t in names)
+        case ast.Promote(count=count):
+            return f"晋级 {count}"
+        case ast.Demote(count=count):
+            return f"降级 {count}"
+        case ast.StartWindow(days=days, event=event, column=column):
+            if event is not None:
+                return f"自首次 {_event_zh(event.value)} 起 {days}天内"
+            assert column is not None
+            return f"自 {n(column.value)} 起 {days}天内"
         case ast.Budget(points=points, currency=currency, period=period):
             return f"{PERIODS_ZH[period]}预算 {points}" + (
                 f" {n(currency.value)}" if currency else ""
@@ -520,7 +557,8 @@ def format_scheme(scheme: ast.Scheme, spelling: Spelling = "en") -> str:
             | ast.ReverseDecl
             | ast.TransferDecl
             | ast.CatalogueDecl
-            | ast.LevelsDecl,
+            | ast.LevelsDecl
+            | ast.LeagueDecl,
         )
         if index > 0 and (block or previous_block):
             out.lines.append("")
@@ -640,6 +678,13 @@ def _format_item(out: _Writer, item: ast.Item) -> None:
                 item.span,
                 _clause_lines(clauses, format_clause),
             )
+        case ast.LeagueDecl(name=name, clauses=league_clauses):
+            _block(
+                out,
+                f"league {name.value}",
+                item.span,
+                [(format_clause(c), c.span) for c in league_clauses],
+            )
         case ast.BoostDecl(name=name, clauses=boost_clauses):
             _block(
                 out,
@@ -723,6 +768,7 @@ def _format_item_zh(out: _Writer, item: ast.Item) -> None:
             | ast.ReverseDecl()
             | ast.TransferDecl()
             | ast.CatalogueDecl()
+            | ast.LeagueDecl()
         ):
             body: tuple[Any, ...] = item.clauses
             _block(
@@ -742,6 +788,7 @@ _BLOCKS_ZH: dict[type, str] = {
     ast.ReverseDecl: "撤销规则",
     ast.TransferDecl: "转账规则",
     ast.CatalogueDecl: "礼品目录",
+    ast.LeagueDecl: "联赛",
 }
 
 

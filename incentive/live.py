@@ -228,7 +228,7 @@ def rename_state(
         member.counters = counters
         for table in (member.balances, member.lots, member.earned):
             _move(table, currencies)
-    for by_rule in (state.ranks, state.rank_points, state.activity, state.invites):
+    for by_rule in (state.ranks, state.rank_points, state.activity, state.invites, state.leagues):
         _move(by_rule, rules)
     closed: dict[str, bool] = {}
     for key, paid in state.closed_ranks.items():  # <rule>|<period>
@@ -249,7 +249,7 @@ def _prune(state: EngineState, program: Program) -> None:
     """Carry a state over to a scheme without some rules: drop what only they used
     (flags and referrals the old rules were tracking, their open rank periods)."""
     names = {rule.name for rule in program.rules}
-    for table in (state.activity, state.invites, state.ranks, state.rank_points):
+    for table in (state.activity, state.invites, state.ranks, state.rank_points, state.leagues):
         for name in [n for n in table if n not in names]:
             del table[name]
 

@@ -311,6 +311,9 @@ _KEYWORD_GROUPS = (
                 "window",
                 "reaching",
                 "first",
+                "goal",
+                "draw",
+                "within",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -1003,6 +1006,41 @@ class _ToAst:
             span=span,
         )
 
+    def goal_clause(self, span: Span, children: list[Any]) -> ast.Goal:
+        team, period, (measure, attribute, _sources) = children
+        return ast.Goal(_name(team), str(period), measure, attribute, span=span)  # type: ignore[arg-type]
+
+    def draw_clause(self, span: Span, children: list[Token]) -> ast.Draw:
+        return ast.Draw(_int(children[0]), span=span)
+
+    def start_window_clause(self, span: Span, children: list[Any]) -> ast.StartWindow:
+        days, (kind, name) = children
+        if kind == "first":
+            return ast.StartWindow(_int(days), name, None, span=span)
+        return ast.StartWindow(_int(days), None, name, span=span)
+
+    def since_first(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
+        return ("first", _name(children[0]))
+
+    def since_date(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
+        return ("date", _name(children[0]))
+
+    def league_decl(self, span: Span, children: list[Any]) -> ast.LeagueDecl:
+        name, *clauses = children
+        return ast.LeagueDecl(_name(name), tuple(clauses), span=span)
+
+    def cohort_clause(self, span: Span, children: list[Token]) -> ast.Cohort:
+        return ast.Cohort(_int(children[0]), span=span)
+
+    def tiers_clause(self, span: Span, children: list[Any]) -> ast.Tiers:
+        return ast.Tiers(children[0], span=span)
+
+    def promote_clause(self, span: Span, children: list[Token]) -> ast.Promote:
+        return ast.Promote(_int(children[0]), span=span)
+
+    def demote_clause(self, span: Span, children: list[Token]) -> ast.Demote:
+        return ast.Demote(_int(children[0]), span=span)
+
     def so_far(self, span: Span, children: list[Any]) -> bool:
         return True
 
@@ -1422,6 +1460,10 @@ class _ToAstZh(_ToAst):
     def milestone_distinct_zh(self, span: Span, children: list[Any]) -> ast.Milestone:
         period, attribute = children
         return self.milestone_distinct(span, [attribute, period])
+
+    def start_window_clause_zh(self, span: Span, children: list[Any]) -> ast.StartWindow:
+        start, days = children
+        return self.start_window_clause(span, [days, start])
 
     def stock_clause_zh(self, span: Span, children: list[Any]) -> ast.Stock:
         period, count = children

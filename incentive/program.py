@@ -286,6 +286,51 @@ class PaySpec:
 
 
 @dataclass(frozen=True)
+class GoalSpec:
+    """`goal class per week by count  at 500 award 10`: the moment a team's measure in a
+    period reaches a tier's threshold, every member of the team is paid (or `draw` of
+    them, drawn by lot), or the team gets the tier's perk; once per team, tier and period
+    (goals.py)."""
+
+    team: str  # the kind of team
+    period: ast.PeriodName
+    measure: Literal["count", "sum", "active"]
+    attribute: str | None  # for sum
+    tiers: tuple[tuple[int, Payment], ...]  # (threshold, payment), ascending
+    draw: int | None = None  # pay this many members drawn by lot; None: every member
+
+    def describe(self) -> str:
+        by = self.measure + (f" {self.attribute}" if self.attribute else "")
+        return f"goal {self.team} per {self.period} by {by}"
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """`within 3 days of first signup` / `within 3 days of joined`: a rule counts an event
+    only from the member's start (day 0) to N days after it (start_windows.py)."""
+
+    days: int
+    event: str | None  # the member's first event of this type
+    column: str | None  # or the member's date in this roster column (or event attribute)
+
+    def describe(self) -> str:
+        start = f"first `{self.event}`" if self.event is not None else f"`{self.column}`"
+        return f"within {self.days} days of {start}"
+
+
+@dataclass(frozen=True)
+class LeagueSpec:
+    """`league weekly { ... cohort 30  tiers bronze, silver, gold  promote 5  demote 5 }`:
+    the rule's rank table per period, closed into cohorts (leagues.py)."""
+
+    name: str
+    tiers: tuple[str, ...]  # lowest first; every member starts in the first
+    cohort: int  # at most this many members in a cohort
+    promote: int  # the top this many of a cohort move up a tier
+    demote: int  # the bottom this many move down
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -376,6 +421,9 @@ class RuleSpec:
     window: tuple[int, int] | None = None  # `window 3 within 7 days`: (events, days)
     # `first 3 per week`: the first K members in each period win (None: once, ever)
     first: tuple[int, ast.PeriodName | None] | None = None
+    goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
+    since: WindowSpec | None = None  # counts only within N days of the member's own start
+    league: LeagueSpec | None = None  # a league block: its rank table closes into cohorts
 
 
 @dataclass(frozen=True)
@@ -416,6 +464,22 @@ class Program:
                 assert rule.rank.attribute is not None
                 found.setdefault(rule.rank.attribute, []).append(rule)
         return {name: tuple(rules) for name, rules in found.items()}
+
+    @cached_property
+    def leagues(self) -> tuple[LeagueSpec, ...]:
+        """The leagues: each member's tier is readable by conditions under its name."""
+        return tuple(rule.league for rule in self.rules if rule.league is not None)
+
+    @cached_property
+    def started_by(self) -> frozenset[str]:
+        """Event types whose first day per member a window counts from (`of first signup`)."""
+        return frozenset(r.since.event for r in self.rules if r.since and r.since.event)
+
+    @cached_property
+    def date_columns(self) -> tuple[str, ...]:
+        """Roster columns (else event attributes) holding a date a window counts from."""
+        found = (r.since.column for r in self.rules if r.since and r.since.column)
+        return tuple(sorted(set(found)))
 
     @property
     def default_currency(self) -> str:

@@ -86,7 +86,7 @@ _KEEP: dict[str, str] = {
          "low", "high", "line", "shown"),
         _NUMBER,
     ),
-    **dict.fromkeys(("currency", "attr", "teamkind"), _WORD),
+    **dict.fromkeys(("currency", "attr", "teamkind", "tier", "tier2"), _WORD),
     **dict.fromkeys(("day", "first", "last"), _DATE),
     **dict.fromkeys(("key", "key2"), _KEY),
     **dict.fromkeys(("time", "time2"), _TIME),
@@ -119,6 +119,8 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("{n} matching events within {m} days"),
         N_("{nth} of the first {n}"),
         N_("{nth} of the first {n} this {period}"),
+        N_("{teamkind} `{team}` reached {n} by {by} ({where})"),
+        N_("{teamkind} `{team}` reached {n} by {by} ({where}): drawn {a} of {b}"),
         N_("team `{team}` {place}"),
         "{place}",
     ),
@@ -224,6 +226,14 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_('rule `{rule}`: {kind} "{perk}" for {why}'),
         N_('rule `{rule}`: {kind} "{perk}": no matching event for {n} days after {day}'),
         N_("board `{rule}`: {place}"),
+        N_(
+            "league `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): promoted to {tier2}"
+        ),
+        N_(
+            "league `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): demoted to {tier2}"
+        ),
         N_("board `{rule}`: no matching event ({where})"),
         N_("board `{rule}`: no matching event ({where}) in {teamkind} `{team}`"),
         N_("{streak_note}: {length} {units} in a row"),
@@ -288,6 +298,14 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("rule `{rule}`: {counted} ({where}): the amount cannot be computed: {error}"),
         "{error}",
         N_("`{attribute}` names the member itself: it does not count"),
+        N_(
+            "the member has no `{column}` (in the roster or an event), which the rule's "
+            "window counts from"
+        ),
+        N_(
+            "the member's `{column}` is not a date: `{text}` (write it as 2026-03-02, or a "
+            "time such as 2026-03-02T18:00:00)"
+        ),
         N_("already one of the first {n}"),
         N_("already one of the first {n} this {period}"),
         N_("the first {n} have won"),

@@ -54,6 +54,9 @@ RecordCode = Literal[
     "first",  # one of the first K members of a period (award)
     "perk",  # a rule's perk, badge or flag for an event
     "ranked",  # a place in a period's ranking (rank, perk, board)
+    "team_goal",  # a team's measure reached a goal's threshold (award, perk, badge)
+    "promoted",  # a league's cohort placed the member among its top: up a tier (level)
+    "demoted",  # a league's cohort placed the member among its bottom: down a tier (level)
     "no_entries",  # a board whose period had no matching event (board)
     "inactive",  # no matching event for N days (flag)
     "grant",  # points given from an allowance (grant)
@@ -91,7 +94,7 @@ RecordCode = Literal[
     "outside_season",  # the event is outside the season (outside_season)
     "too_far_ahead",  # a live event too far ahead of the clock (quarantined)
     "unknown_event",  # an event type the scheme does not know (bad_event)
-    "bad_attribute",  # an attribute's value does not fit its type (bad_event)
+    "bad_attribute",  # an attribute's value does not fit its type (bad_event, refused)
     "bad_line",  # a line that cannot be read as an event (bad_event)
     "evaluation_failed",  # evaluating the event raised: a bug in incentive (bad_event)
 ]

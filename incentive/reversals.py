@@ -81,7 +81,10 @@ def note_paid(
     points = [
         [r.member, r.currency, r.points, r.rule]
         for r in records
-        if r.kind in ("award", "grant", "pending") and r.points and event.id in r.events
+        if r.kind in ("award", "grant", "pending")
+        and r.points
+        and event.id in r.events
+        and r.code != "team_goal"  # the team reached it: a reversal does not undo a goal
     ]
     now = {
         key: slot

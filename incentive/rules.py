@@ -27,6 +27,7 @@ from incentive.expressions import (
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, RecordCode, outcome_kind
+from incentive.start_windows import start_window_open
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
 
@@ -63,20 +64,33 @@ def evaluate_rules(
     day: date,
     members: dict[str, MemberState] | None = None,
     claims: dict[str, dict[str, list[Any]]] | None = None,
+    dates: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[Proposal | Record]:
     """Stage 2 for one event: every rule on its type, in file order.
 
-    `claims`: state.invites, which `milestone distinct` counts values against."""
+    `claims`: state.invites, which `milestone distinct` counts values against; `dates`:
+    state.dates, the dates a window counts from (`within 3 days of joined`)."""
     calendar = program.calendar
     stamp = local_time(calendar, event.at)
     for rule in program.rules_by_event.get(event.type, ()):
-        if rule.rank is not None or rule.inactive is not None or rule.inviter is not None:
-            continue  # ranks, flags and referrals are the session's: they span members or time
+        if (
+            rule.rank is not None
+            or rule.inactive is not None
+            or rule.inviter is not None
+            or rule.goal is not None
+        ):
+            continue  # ranks, flags, referrals, goals are the session's: they span members or time
         if rule.condition is not None:
             known = truth(rule.condition, attrs)
             if known is not True:
                 if known is None:
                     yield from unread(program, rule, event, attrs, stamp)
+                continue
+        if rule.since is not None:
+            opened = start_window_open(program, rule, member, event, day, stamp, dates or {})
+            if opened is not True:
+                if opened is not False:
+                    yield opened  # no date to count from
                 continue
         if rule.streak is not None and rule.streak.need is not None:
             yield from reaching(program, member, event, attrs, day, rule, rule.streak, stamp)

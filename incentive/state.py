@@ -35,6 +35,9 @@ class MemberState:
     # currency -> points held (`pending N days`), in release order:
     # [points, released at (UTC ISO), earned at (UTC ISO), rule, event ids]
     pending: dict[str, list[list[Any]]] = field(default_factory=dict)
+    # event type -> the local day (ISO) of the member's first event of it, for the types a
+    # window counts from (`within 3 days of first signup`)
+    starts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +77,11 @@ class EngineState:
     # "<catalogue>:<gift>", "<catalogue>:items:<period>", "<catalogue>:points:<period>"
     # -> [period key ("" for all time), gifts or points taken]: catalogue stock and budgets
     stock: dict[str, list[Any]] = field(default_factory=dict)
+    # date column -> member -> the date as written (the roster's, else the first event
+    # attribute of that name), for the columns a window counts from (`of joined`)
+    dates: dict[str, dict[str, str]] = field(default_factory=dict)
+    # league -> member -> tier, for the members who have left the first tier (leagues.py)
+    leagues: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def seen_as(fingerprint: str, source: str | None, line: int | None) -> str:

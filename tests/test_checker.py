@@ -321,6 +321,129 @@ CASES = [
         "`so far` measures from the first event on",
     ),
     (
+        "E0251",
+        wrap("rule g { on hw goal class per week by max words at 5 award 1 }", "team class"),
+        3,
+        "not `by max`",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count award 5 at 9 award 1 }", "team class"),
+        3,
+        "it takes no `award`",
+    ),
+    (
+        "E0251",
+        wrap(
+            "rule g { on hw goal class per week by count limit 1 per day at 5 award 1 }",
+            "team class",
+        ),
+        3,
+        "it takes no `limit`",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count }", "team class"),
+        3,
+        "does not say what its goal pays",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw goal class per week by count at 5 award words }", "team class"),
+        3,
+        "its award is a number",
+    ),
+    (
+        "E0251",
+        wrap("rule g { on hw draw 2 award 1 once }"),
+        3,
+        "`draw` belongs to a team goal",
+    ),
+    (
+        "E0233",
+        wrap("rule g { on hw goal clas per week by count at 5 award 1 }", "team class"),
+        3,
+        "did you mean `class`?",
+    ),
+    (
+        "E0213",
+        wrap("rule g { on hw goal class per week by count draw 0 at 5 award 1 }", "team class"),
+        3,
+        "a draw must be at least 1",
+    ),
+    (
+        "E0252",
+        wrap("rule w { on hw within 3 days of first signup top 1 per day by count award 5 }"),
+        3,
+        "belongs to a rule that pays a member for their events",
+    ),
+    (
+        "E0252",
+        wrap("rule w { on hw within 3 days of class award 5 once }", "team class"),
+        3,
+        "`class` is not a date",
+    ),
+    (
+        "E0216",
+        wrap("rule w { on hw within 3 days of first sigup award 5 once }", "events { hw signup }"),
+        3,
+        "did you mean `signup`?",
+    ),
+    (
+        "E0212",
+        wrap("rule w { on hw within 3 days of joined within 2 days of first hw award 5 once }"),
+        3,
+        "more than one `within` clause",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by earliest cohort 10 tiers a, b promote 2 }"),
+        3,
+        "a league ranks its members by what their events add up to",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count tiers a, b promote 2 }"),
+        3,
+        "does not say `cohort`",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 1 tiers a, b promote 2 }"),
+        3,
+        "a cohort of 1 moves nobody",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 5 tiers a, a promote 2 }"),
+        3,
+        "two or more different names",
+    ),
+    (
+        "E0253",
+        wrap("league lg { on lesson per week by count cohort 5 tiers a, b }"),
+        3,
+        "moves nobody: say `promote N`",
+    ),
+    (
+        "E0209",
+        wrap(
+            "league class { on lesson per week by count cohort 5 tiers a, b promote 1 }",
+            "team class",
+        ),
+        3,
+        "already an attribute of every event",
+    ),
+    (
+        "E0219",
+        wrap(
+            "league lg { on lesson per week by sum xp cohort 10 tiers a, b promote 2 }\n"
+            "rule r { on lesson where lg > 3 award 1 once }"
+        ),
+        4,
+        "lg",
+    ),
+    (
         "E0205",
         wrap("rule ad { on ad where weekday is satruday award 5 once }"),
         3,

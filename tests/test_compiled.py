@@ -158,12 +158,12 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "award", "award", "penalty", "once", "streak", "milestone", "rank", "board",
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
         "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
-        "every_time", "window", "reaching", "first", "quarter",
+        "every_time", "window", "reaching", "first", "quarter", "start_window", "league",
     ]  # fmt: skip
     if teams:
-        menu += ["team_rank", "team_board", "team_missing"]
+        menu += ["team_rank", "team_board", "team_missing", "team_goal"]
     picks = draw(st.lists(st.sampled_from(menu), min_size=count, max_size=count))
-    levels = reverses = transfers = catalogues = False
+    levels = reverses = transfers = catalogues = leagues = False
     for index, kind in enumerate(picks):
         name = f"r{index}"
         if kind == "award":
@@ -281,6 +281,35 @@ def menu_schemes(draw: st.DrawFn) -> str:
             measure = draw(st.sampled_from(("active", "rate", "points", "count")))
             rules.append(
                 f"rule {name} {{ on checkin top 1 class per {period()} by {measure} award 3 }}"
+            )
+        elif kind == "league" and not leagues:
+            leagues = True
+            measure = draw(st.sampled_from(("count", "sum words", "max likes")))
+            on = "checkin" if measure == "count" else "post"
+            moves = draw(st.sampled_from(("promote 1", "demote 1", "promote 2 demote 1")))
+            rules.append(
+                f"league lg {{ on {on} per {period()} by {measure} cohort {small(2, 4)} "
+                f"tiers low, mid, high {moves} }}"
+            )
+            rules.append(f'rule {name} {{ on checkin where lg != "low" award 2 limit 1 per day }}')
+        elif kind == "start_window":
+            start = draw(st.sampled_from(("first checkin", "first post", "joined")))
+            what = draw(
+                st.sampled_from((f"award {small()}", f"award {small()} once", "streak per day"))
+            )
+            if what == "streak per day":
+                what += f" at 2 award {small()}"
+            on = draw(st.sampled_from(("post", "checkin, post")))
+            rules.append(f"rule {name} {{ on {on} within {small(0, 3)} days of {start} {what} }}")
+        elif kind == "team_goal":
+            measure = draw(st.sampled_from(("count", "active", "sum words")))
+            on = "checkin" if measure != "sum words" else "post"
+            draws = f" draw {small(1, 3)}" if draw(st.booleans()) else ""
+            pay = draw(st.sampled_from((f"award {small()}", f"award {small()} xp", 'perk "p"')))
+            rules.append(
+                f"rule {name} {{ on {on} goal class per {period()} by {measure}{draws} "
+                f"at {small(1, 3) if measure != 'sum words' else 80} {pay} "
+                f'at {small(4, 6) if measure != "sum words" else 200} badge "b" }}'
             )
         elif kind == "team_missing":
             rules.append(f"board {name} {{ class per {period()} by missing on checkin }}")
@@ -435,6 +464,8 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
             event.update(order=earlier["id"], member=earlier["member"], at=later.isoformat())
         if draw(st.integers(0, 3)) == 0:
             event["class"] = draw(st.sampled_from(("red", "blue")))
+        if draw(st.integers(0, 5)) == 0:
+            event["joined"] = draw(st.sampled_from(("2026-03-02", "2026-03-05T22:00:00", "soon")))
         if draw(st.integers(0, 15)) == 0 and events:
             event = dict(draw(st.sampled_from(events)))  # a re-sent event: a duplicate
             if draw(st.booleans()):
@@ -496,7 +527,9 @@ def test_menu_schemes_use_every_construct() -> None:
         "weeks at end of": "rounded expiry", "months": "expiry in months",
         "weekday ": "weekday", "hour between": "hour",
         "for each": "limit for each", "credit ": "credit", "each day": "running board",
-        "by missing": "missing board",
+        "by missing": "missing board", "goal class": "team goal", " draw ": "draw",
+        "days of first": "window from a first event", "days of joined": "window from a date",
+        "league ": "league", "demote ": "demote", "promote ": "promote",
         "every time": "every time", "window ": "window", "reaching ": "reaching",
         "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
     }  # fmt: skip

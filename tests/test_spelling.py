@@ -278,6 +278,10 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         ("条件 小时 介于 20 至 22 并且 渠道 不属于 [\"a\"]",
          'where 小时 between 20 and 22 and 渠道 not in ["a"]'),
         ("条件 渠道 不是 广告 并且 会员 == 真", "where 渠道 is not 广告 and 会员 == true"),
+        ("团队目标 班级 每周 按总和 字数 抽取 3人 达到 500 奖励 10",
+         "goal 班级 per week by sum 字数 draw 3 at 500 award 10"),
+        ("自首次 注册 起 3天内 奖励 5", "within 3 days of first 注册 award 5"),
+        ("自 入营日期 起 0天内 奖励 5", "within 0 days of 入营日期 award 5"),
     ]  # fmt: skip
     for chinese, english in pairs:
         zh = _rule_clauses(f'方案 "x" {{\n  规则 r {{ 当 a {chinese} }}\n}}\n')
@@ -322,6 +326,15 @@ def test_every_construct_reads_alike_in_both_spellings() -> None:
         "  reverse 退款 { on 退款 by 订单 part 金额 }\n}\n"
     )
     assert reverse_zh.items == reverse_en.items
+    league_zh = incentive.parse(
+        '方案 "x" {\n  联赛 周赛 { 当 课程 每周 按总和 经验 每组 30人 段位 青铜, 白银, 黄金'
+        " 晋级 5 降级 5 }\n}\n"
+    )
+    league_en = incentive.parse(
+        'scheme "x" {\n  league 周赛 { on 课程 per week by sum 经验 cohort 30'
+        " tiers 青铜, 白银, 黄金 promote 5 demote 5 }\n}\n"
+    )
+    assert league_zh.items == league_en.items
 
 
 def _grammar_rules(path: Path) -> set[str]:

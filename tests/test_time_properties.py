@@ -15,6 +15,9 @@ and ambiguous local times) of /work/shared/design/reliability.md.
 | test_clock_conditions_and_limits_per_   | `award`/`refused` of `where weekday is W`,      |
 | key_equal_brute_force                    | `hour between H and H`, `limit N per day/week   |
 |                                          | for each x`, by both evaluators                 |
+| test_windows_from_a_member_s_start_     | `award`/`refused` of `within N days of first b` |
+| equal_brute_force                        | and `of joined` (a roster date), with a season  |
+|                                          | whose last day a member starts on               |
 | test_each_period_pays_once               | replayed `advance_to` and `close_all` never pay |
 |                                          | a (rule, period) twice                          |
 | test_streaming_with_advance_equals_batch | a Session fed in time order and told the time   |
@@ -916,6 +919,94 @@ def test_clock_conditions_and_limits_per_key_equal_brute_force(
     for engine in ("interpreter", "compiled"):
         records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
         assert [(r.kind, r.events[0]) for r in records] == want
+
+
+# ---- windows from a member's own start (issue 18) ----------------------------------------------
+
+
+@st.composite
+def start_window_cases(
+    draw: st.DrawFn,
+) -> tuple[str, OracleClock, list[Ev], dict[str, str], int, str]:
+    """A scheme paying `a` events within N days of the member's first `b` (or of their
+    roster date `joined`), in a zone with a DST change, a drawn day end and perhaps a
+    season; a member starts (a first `b`, a roster date) on the season's last day."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    first = centre - timedelta(days=4)
+    days = draw(st.integers(0, 4))
+    start = draw(st.sampled_from(("first b", "joined")))
+    on = draw(st.sampled_from(("a", "a, b"))) if start == "first b" else "a"
+    season = draw(st.booleans())
+    last = centre + timedelta(days=2)
+    header = f'  timezone "{zone}"\n  day ends {day_ends}\n'
+    if season:
+        header += f"  season {first} to {last}\n"
+    scheme = (
+        f'scheme "windows" {{\n{header}  events {{ a(x: number) b(x: number) }}\n'
+        f"  rule r {{ on {on} within {days} days of {start} award 1 uncapped }}\n}}\n"
+    )
+    events = draw(event_streams(clock, first, 9))
+    # the season's last day: a member starts on it (a first `b`), and acts on it and after
+    late_starter = "starter"
+    for offset, kind in ((0, "b"), (0, "a"), (1, "a")):
+        day = last + timedelta(days=offset)
+        minutes = draw(st.integers(0, 24 * 60 - 1))
+        instant = clock.start(day) + timedelta(minutes=minutes)
+        at = instant.astimezone(clock.zone).isoformat()
+        raw = {"id": f"s{offset}{kind}", "type": kind, "member": late_starter, "at": at, "x": 0}
+        events.append(Ev(raw["id"], kind, late_starter, 0, None, instant, raw))
+    joined: dict[str, str] = {}
+    for member in (*MEMBERS, late_starter):
+        choice = draw(st.integers(0, 12))
+        if member == late_starter:
+            joined[member] = last.isoformat()
+        elif choice < 10:
+            joined[member] = (first + timedelta(days=choice - 1)).isoformat()
+    return scheme, clock, events, joined, days, on
+
+
+@SETTINGS
+@given(start_window_cases())
+def test_windows_from_a_member_s_start_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], dict[str, str], int, str],
+) -> None:
+    scheme, clock, events, joined, days, on = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    program = incentive.compile(scheme)
+    season = program.calendar.season
+    by_roster = "joined" in scheme
+    starts: dict[str, date] = {}
+    want = []
+    for e in in_order(events):
+        day = clock.day_of(e.instant)
+        if season is not None and not season[0] <= day <= season[1]:
+            continue  # outside the season: not evaluated, starts nothing
+        if e.type == "b":
+            starts.setdefault(e.member, day)
+        if e.type not in on.split(", "):
+            continue
+        if by_roster:
+            if e.member not in joined:
+                want.append(("refused", e.id))
+                continue
+            start: date | None = date.fromisoformat(joined[e.member])
+        else:
+            start = starts.get(e.member)
+        if start is not None and start <= day <= start + timedelta(days=days):
+            want.append(("award", e.id))
+    roster = incentive.Roster({m: {"joined": d} for m, d in joined.items()})
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate(
+            [e.raw for e in events],
+            roster=roster if by_roster else None,
+            engine=engine,  # type: ignore[arg-type]
+        ).records
+        got = [(r.kind, r.events[0]) for r in records if r.kind in ("award", "refused")]
+        assert got == want
 
 
 # ---- sliding windows: N events within any D days (issue 18, from the Oasis tests) -------------

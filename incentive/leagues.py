@@ -1,0 +1,94 @@
+"""Leagues (Duolingo): members in tiers, moved up and down at each period's close.
+
+A league is a rank table per period (ranks.track_rank fills it with each member's
+measure, when and by which event it was reached). At the period's close, for each tier
+(lowest first), the members in that tier who took part in the period (a matching
+event) are put in cohorts: shuffled by a draw from the seed, the league, the period
+and the tier (so the same on every run, whatever the order of the input), then dealt
+into as few cohorts of at most N as can hold them, their sizes differing by at most
+one (31 members, cohorts of 30: 16 and 15). Each cohort is ranked like a rank award
+(highest measure first; ties by who reached it first, then by member id); the top K
+move up a tier (not from the top tier), the bottom K down (not from the first). A
+cohort of n members moves at most n // 2 up and n // 2 down, so nobody does both and
+a member alone in a cohort stays. A member who took no part stays in their tier.
+Every member starts in the first tier; each move is a `level` record coded
+`promoted` or `demoted`, dated at the close.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime
+from decimal import Decimal
+
+from incentive.program import Program, RuleSpec
+from incentive.ranks import _decimal_text, _epoch, ordinal
+from incentive.records import Record, RecordCode
+from incentive.state import EngineState, local_time
+
+
+def tier_of(state: EngineState, league: str, member: str, first: str) -> str:
+    """A member's tier in a league (the first tier until they move)."""
+    return state.leagues.get(league, {}).get(member, first)
+
+
+def close_league(
+    state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
+) -> list[Record]:
+    """A league's period closes: cohorts per tier, promotions and demotions."""
+    league, rank = rule.league, rule.rank
+    assert league is not None and rank is not None
+    table = state.ranks.get(rule.name, {}).pop(key, {})
+    state.closed_ranks[f"{rule.name}|{key}"] = True
+    placed = state.leagues.setdefault(rule.name, {})
+    stamp = local_time(program.calendar, closes)
+    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
+    where = f"{rank.period} {key}"
+    moves: list[tuple[str, str]] = []
+    records: list[Record] = []
+    for level, tier in enumerate(league.tiers):
+        entrants = sorted(m for m in table if placed.get(m, league.tiers[0]) == tier)
+        random.Random(f"{program.seed}|{rule.name}|{key}|{tier}").shuffle(entrants)
+        groups = math.ceil(len(entrants) / league.cohort)
+        for number in range(groups):
+            cohort = entrants[number::groups]  # dealt round: sizes differ by at most one
+            ranked = sorted(
+                cohort,
+                key=lambda m: (-Decimal(table[m][0]), _epoch(table[m][1]), m),
+            )
+            size = len(ranked)
+            up = min(league.promote, size // 2) if level < len(league.tiers) - 1 else 0
+            down = min(league.demote, size // 2) if level > 0 else 0
+            for position, member in enumerate(ranked, start=1):
+                code: RecordCode
+                if position <= up:
+                    new, code, word = league.tiers[level + 1], "promoted", "promoted to"
+                elif position > size - down:
+                    new, code, word = league.tiers[level - 1], "demoted", "demoted to"
+                else:
+                    continue
+                measure, _at, event = table[member]
+                moves.append((member, new))
+                records.append(
+                    Record(
+                        kind="level",
+                        at=stamp,
+                        member=member,
+                        rule=rule.name,
+                        level=new,
+                        rank=position,
+                        value=_decimal_text(Decimal(measure)),
+                        events=(event,) if event else (),
+                        code=code,
+                        reason=f"league `{rule.name}`: {ordinal(position)} of {size} in "
+                        f"{tier} cohort {number + 1} of {groups} by {by} with "
+                        f"{_decimal_text(Decimal(measure))} ({where}): {word} {new}",
+                    )
+                )
+    for member, new in moves:  # after every cohort: a member moves one tier at a time
+        if new == league.tiers[0]:
+            placed.pop(member, None)
+        else:
+            placed[member] = new
+    return records
