@@ -29,8 +29,8 @@ from typing import Any
 
 from incentive import ast
 from incentive.catalogues import shop, unmatched
-from incentive.engine import Session, SessionInUse
-from incentive.events import SECONDS, BadLine, Event, events_from_dicts
+from incentive.engine import CHECKPOINT_EVERY, Session, SessionInUse
+from incentive.events import SECONDS, BadLine, Event, _plain_event, events_from_dicts, make_event
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.goals import track_goal
 from incentive.intake import (
@@ -736,6 +736,9 @@ def explain_plan(program: Program) -> str:
 # ---- the session --------------------------------------------------------------------------
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))  # a stamp's seconds
+
+
 def _periods() -> tuple[ast.PeriodName | None, ...]:
     return ("day", "week", "month", "quarter", "year", "season", None)
 
@@ -762,6 +765,8 @@ class CompiledSession:
         self._day_text = ""
         self._streaks: dict[str, int] = {}  # streak period -> the current day's index
         self._minutes: dict[datetime, tuple[str, str]] = {}  # UTC minute -> stamp's parts
+        self._stamped: datetime | None = None  # the instant last stamped, and its text
+        self._stamp_text = ""
 
     @property
     def fed(self) -> int:
@@ -792,16 +797,21 @@ class CompiledSession:
         """An instant as the records' local ISO time (state.local_time), by the minute:
         since 1973 every zone's offset is whole minutes and changes only at whole
         minutes, so one minute's stamps share everything but their seconds."""
+        if at is self._stamped:  # an event's records share its instant
+            return self._stamp_text
         if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
             return local_time(self.program.calendar, at)
-        minute = at - SECONDS[at.second]  # datetime.replace costs ten times this
+        second = at.second
+        minute = at - SECONDS[second]  # datetime.replace costs ten times this
         parts = self._minutes.get(minute)
         if parts is None:
             if len(self._minutes) > 10_000:
                 self._minutes.clear()
             text = local_time(self.program.calendar, minute)
             parts = self._minutes[minute] = (text[:17], text[19:])
-        return f"{parts[0]}{at.second:02d}{parts[1]}"
+        self._stamped = at
+        self._stamp_text = text = parts[0] + _TWO_DIGITS[second] + parts[1]
+        return text
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
         for outcome in outcomes:
@@ -884,13 +894,22 @@ class CompiledSession:
         if not busy.acquire(blocking=False):
             raise SessionInUse
         try:
-            reference.fed += 1
-            if not isinstance(item, Event | BadLine):
-                item = next(events_from_dicts([item], self.program.calendar, reference.fed))
+            reference.fed = fed = reference.fed + 1
+            if isinstance(item, dict):  # the usual input, read as events_from_dicts reads it
+                calendar = self.program.calendar
+                read = _plain_event(item, calendar, "<input>", fed)
+                item = (
+                    read if read is not None else make_event(dict(item), calendar, "<input>", fed)
+                )
+            elif not isinstance(item, Event | BadLine):
+                item = next(events_from_dicts([item], self.program.calendar, fed))
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
             known = item.id in reference.state.seen
-            reference._checkpoint()
+            # reference._checkpoint(), its test inline: a new checkpoint only once the
+            # journal is CHECKPOINT_EVERY items long (and as long as the state is large)
+            if reference._saved is None or len(reference._journal) >= CHECKPOINT_EVERY:
+                reference._checkpoint()
             try:
                 handler = self._handlers.get(item.type)
                 if handler is None:
@@ -908,7 +927,8 @@ class CompiledSession:
                 elif not known:
                     forget(reference.state, item.id)
                 return [failed_event(item, err, self.program.calendar)]
-            reference._journal_add("feed", item)
+            if reference._saved is not None and not reference.raise_failures:
+                reference._journal.append(item)  # reference._journal_add("feed", item)
             return records
         finally:
             busy.release()
