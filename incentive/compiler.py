@@ -478,10 +478,7 @@ class _Generator:
                 if rule.rank.measure == "earliest":
                     self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
                     # The first matching event of the period decides (ranks.track_rank).
-                    w.line(
-                        f"table = state.ranks.setdefault({rule.name!r}, {{}})"
-                        f".setdefault(s._keys[{rule.rank.period!r}], {{}})"
-                    )
+                    self.table("state.ranks", rule.name, rule.rank.period)
                     w.line("if event.member not in table:")
                     w.line("    table[event.member] = ['0', at.isoformat(), event.id]")
                 else:
@@ -611,10 +608,7 @@ class _Generator:
             if counted:  # ranks.track_points, inline: the rank tables see points before budgets
                 w.line("stamp = at.isoformat()")
             for ranked, period in counted:
-                w.line(
-                    f"table = state.rank_points.setdefault({ranked!r}, {{}})"
-                    f".setdefault(s._keys[{period!r}], {{}})"
-                )
+                self.table("state.rank_points", ranked, period)
                 w.line("before = table.get(event.member)")
                 w.line(
                     "table[event.member] = "
@@ -623,7 +617,10 @@ class _Generator:
             w.line("balances = member.balances")
             w.line(f"balance = balances.get({currency!r}, 0) + granted")
             w.line(f"balances[{currency!r}] = balance")
-            w.line(f"lots = member.lots.setdefault({currency!r}, [])")
+            # as member.lots.setdefault(currency, []), without a new list per award
+            w.line(f"lots = member.lots.get({currency!r})")
+            w.line("if lots is None:")
+            w.line(f"    lots = member.lots[{currency!r}] = []")
             w.line("if lots and lots[-1][1] is None:")
             w.line("    lots[-1][0] += granted  # points that never expire are one lot")
             w.line("else:")
@@ -647,6 +644,17 @@ class _Generator:
             w.dedent()
         w.line("break")
         w.dedent()
+
+    def table(self, tables: str, rule: str, period: str | None) -> None:
+        """`table = tables.setdefault(rule, {}).setdefault(period key, {})`, without two
+        new dicts per event (setdefault's default is made whether it is needed or not)."""
+        w = self.writer
+        w.line(f"tables = {tables}.get({rule!r})")
+        w.line("if tables is None:")
+        w.line(f"    tables = {tables}[{rule!r}] = {{}}")
+        w.line(f"table = tables.get(s._keys[{period!r}])")
+        w.line("if table is None:")
+        w.line(f"    table = tables[s._keys[{period!r}]] = {{}}")
 
     def cap_record(self, rule: RuleSpec, kind: str, points: int) -> None:
         """The refusal or cut of a capped award, naming the cap that bound (rules._capped)."""
