@@ -549,6 +549,16 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     ),
 )
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help=N_(
+        "processes for the per-member stages of the columnar plan (members split "
+        "among them; ranks, budgets and balances merged in this one): the same records"
+    ),
+)
+@click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
@@ -624,6 +634,7 @@ def run_command(
     encoding: str | None,
     engine: str,
     explain_plan: bool,
+    jobs: int,
     state_path: str | None,
     commit_every: int,
     close_periods: bool,
@@ -657,9 +668,11 @@ def run_command(
         from incentive.columnar import explain as columnar_plan
         from incentive.compiler import explain_plan as plan
 
-        click.echo(columnar_plan(program))
+        click.echo(columnar_plan(program, jobs))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
+    if jobs > 1 and state_path is not None:
+        raise Failure(_("--jobs splits a batch run; a run with --state is one stream"), EXIT_USAGE)
     posting = _posting(program, post, post_day, fmt, shown, members, state_path)
     teams = load_roster(roster, encoding, program.teams) if roster else None
     instant = _parse_until(until, program)
@@ -704,12 +717,15 @@ def run_command(
             encoding,
             how,
             posting,
+            jobs,
         )
     finally:
         gc.enable()
         gc.unfreeze()
     problems = summary.kinds["bad_event"] + summary.kinds["conflict"]
     if not quiet:
+        if jobs > summary.jobs:
+            click.echo(_one_process(program, engine, summary.columnar, jobs), err=True)
         if summary.spilled:
             click.echo(
                 _(
@@ -761,6 +777,7 @@ def _run_records(
     encoding: str | None = None,
     how: ReadOptions | None = None,
     posting: tuple[list[str], date | None] | None = None,
+    jobs: int = 1,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table (or, with
     --post, the boards' chat posts)."""
@@ -810,6 +827,7 @@ def _run_records(
                 roster,
                 engine,  # type: ignore[arg-type]
                 keep,
+                jobs,
             )
             target.flush()
             if isinstance(csv_sink, CsvRecords):
@@ -828,6 +846,23 @@ def _run_records(
             if not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
+
+
+def _one_process(program: Program, engine: str, columnar: bool, jobs: int) -> str:
+    """Why a run asked for `--jobs N` ran in one process, for the operator."""
+    from incentive.columnar import split_why_not
+
+    if engine != "columnar":
+        why = _("the {engine} evaluator is one process").format(engine=engine)
+    elif columnar or not split_why_not(program):
+        # the scheme splits: the input did not take the plan (standard input, another
+        # encoding or a column map, --until, --only, --member, a roster, or lines that
+        # are not plain JSON Lines)
+        why = _("the input or the options are ones the columnar plan does not take")
+    else:
+        why = "; ".join(split_why_not(program))
+    said = _("--jobs {jobs}: the run used one process ({why}); `run --explain-plan` says more")
+    return said.format(jobs=jobs, why=why)
 
 
 def _posting(
