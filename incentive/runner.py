@@ -113,6 +113,49 @@ def run_batch(
     return RunResult(records, session.balances(), session)
 
 
+def run_batch_files(
+    program: Program,
+    files: Sequence[str] | None,
+    items: Callable[[], Iterable[Event | BadLine]],
+    until: datetime | None = None,
+    roster: Roster | None = None,
+    engine: FileEngine | None = None,
+    jobs: int = 1,
+) -> tuple[RunResult, RunSummary]:
+    """`run_batch` over event files (`simulate` and `compare` on saved events), or the
+    columnar plan (with `jobs` processes) where `run_files` would take it, its records
+    read back. The records and balances are the same either way; a result from the plan
+    carries a session without member state, which only teams and levels would read,
+    and schemes with those never take the plan."""
+    chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
+    if chosen == "columnar":
+        if files and until is None and roster is None:
+            import msgspec
+
+            with tempfile.TemporaryFile() as spool:
+                done = run_columnar(program, files, spool, jobs)
+                if done is not None:
+                    spool.seek(0)
+                    decoder = msgspec.json.Decoder(Record)
+                    records: list[Record] = []
+                    balances: dict[str, dict[str, int]] = {}
+                    for line in spool:
+                        record = decoder.decode(line)
+                        if record.kind != "balance":
+                            records.append(record)
+                        elif record.member is not None and record.currency is not None:
+                            held = record.balance or 0
+                            balances.setdefault(record.member, {})[record.currency] = held
+                    kinds, members, resorted = done
+                    split = jobs if jobs > 1 and not split_why_not(program) else 1
+                    summary = RunSummary(kinds, members, resorted, columnar=True, jobs=split)
+                    return RunResult(records, balances, open_session(program)), summary
+        chosen = "compiled"
+    result = run_batch(program, items(), until, roster, chosen)
+    kinds = Counter(record.kind for record in result.records)
+    return result, RunSummary(kinds, len(result.balances))
+
+
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
 
 

@@ -236,3 +236,33 @@ def test_cli_run_jobs(tmp_path: Path) -> None:
 
     code, said = invoke("run", str(scheme), "x.jsonl", "--jobs", "3", "--explain-plan")
     assert code == 0 and "--jobs 3: awards, streaks and milestones in 3 processes" in said
+
+
+def test_simulate_and_compare_on_saved_events_take_the_plan_and_split(tmp_path: Path) -> None:
+    """`simulate` and `compare` on saved plain events run on the columnar plan (split with
+    `--jobs`), their records read back: the same report, table and JSON, as the
+    interpreter's."""
+    path = _ordered_events(tmp_path)
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(ORDERED, encoding="utf-8")
+    other = tmp_path / "t.incentive"
+    other.write_text(ORDERED.replace("award 9", "award 12"), encoding="utf-8")
+    for command in (("simulate", str(scheme)), ("compare", str(scheme), str(other))):
+        for fmt in ("json", "table"):
+            shown = {}
+            for engine, jobs in (("interpreter", "1"), ("columnar", "1"), ("columnar", "3")):
+                code, said = invoke(
+                    *command, str(path), "--format", fmt, "--engine", engine, "--jobs", jobs
+                )
+                assert code == 0 and "one process" not in said
+                shown[engine, jobs] = said
+            assert shown["interpreter", "1"] == shown["columnar", "1"] == shown["columnar", "3"]
+
+
+def test_simulate_jobs_says_when_it_runs_in_one_process(tmp_path: Path) -> None:
+    code, said = invoke(
+        "simulate", "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl",
+        "--roster", "schemes/writing_camp.roster.csv", "--jobs", "2",
+    )  # fmt: skip
+    assert code == 0
+    assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
