@@ -1920,6 +1920,7 @@ class _MemberWorkers:
 
         count = len(self.workers)
         share = (pl.col("mid") % count).alias("share")
+        events = events.drop("at")  # the stages read the instant `t` and the local `stamp`
         parts = events.with_columns(share).partition_by("share", as_dict=True, include_key=False)
         ranks: dict[Any, pl.DataFrame] = {}
         forms: list[tuple[Any, ...]] = []
