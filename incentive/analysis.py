@@ -69,7 +69,7 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
                     rule.name,
                     "streak",
                     _("{length} {period}(s) in a row").format(
-                        length=length, period=i18n.unit(streak.period)
+                        length=length, period=i18n.counted(streak.period)
                     ),
                     _("{next} in a row ({more} more)").format(next=nxt, more=nxt - length)
                     if nxt
@@ -83,7 +83,7 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
             what = _("matching events") if milestone.attribute is None else milestone.attribute
             now = f"{total} {what}"
             if milestone.period:
-                now += _(" (this {period})").format(period=i18n.unit(milestone.period))
+                now += _(" ({this})").format(this=i18n.this_period(milestone.period))
             found.append(
                 Progress(
                     rule.name,

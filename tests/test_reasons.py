@@ -165,7 +165,7 @@ def test_names_from_the_scheme_stay_as_written() -> None:
     with i18n.language("zh"):
         assert localize('rule `每日打卡`: perk "top class" for 1st of 3 by points with 33 '
                         "(the season)") == (
-            '规则 `每日打卡`：福利 "top class"，因为按积分在 3 名中排第 1，为 33（整个赛季）'
+            '规则 `每日打卡`：按积分在 3 名中排第 1，为 33（整个赛季），获得福利 "top class"'
         )  # fmt: skip
         assert localize("budget 100 金币 per day for the scheme reached") == (
             "已达方案每天 100 金币 的预算"
@@ -399,3 +399,140 @@ def test_every_reason_of_computed_amounts_is_read_and_chinese(data: st.DataObjec
             with i18n.language("zh"):
                 chinese = localize(record.reason)
             assert not english_left(chinese), (record.reason, chinese)
+
+
+# ---- every template, rendered in Chinese -------------------------------------------------
+
+# A value for each kind of blank, as the engine writes it (English), and each period
+_SAMPLES: dict[str, str] = {
+    **dict.fromkeys(
+        ("rule", "name", "gift", "near", "member", "other", "target", "source", "attribute",
+         "part", "whole", "type", "boost", "team", "value", "expr", "format", "habit",
+         "example", "column"),
+        "ana",
+    ),
+    "perk": "top class",
+    **dict.fromkeys(
+        ("n", "m", "count", "points", "granted", "left", "length", "factor", "a", "b", "c",
+         "low", "high", "line", "shown"),
+        "3",
+    ),
+    "currency": "coins", "attr": "words", "teamkind": "class", "tier": "gold", "tier2": "silver",
+    "day": "2026-03-02", "first": "2026-03-02", "last": "2026-03-22",
+    "time": "2026-03-02T09:00:00+08:00", "time2": "2026-03-03T09:00:00+08:00",
+    "text": "'soon'", "names": "`a`, `b`", "file": "events.jsonl", "code": "'\\ud800'",
+    "got": "'soon'", "nth": "2nd",
+}  # fmt: skip
+
+
+def _period_sample(name: str, period: str) -> str:
+    key = {"quarter": "2026-Q1", "year": "2026", "month": "2026-03"}.get(period, "2026-03-02")
+    return {
+        "period": period,
+        "period2": period,
+        "units": f"{period}s",
+        "this": f"this {period}",
+        "end": f"end of {period}",
+        "when": f"{'day' if period == 'season' else period} {key}",
+        "when2": f"day {'2026-03-04'}",
+    }[name]
+
+
+def _english(
+    family: str, msgid: str, period: str, depth: int = 0, choice: tuple[str, int] | None = None
+) -> str:
+    """The template `msgid` filled in as the engine would write it: names and numbers
+    from _SAMPLES, periods as `period`, phrases by their family's first template (or,
+    for the blank `choice` names, its family's template of that index)."""
+    from incentive.reasons import _FAMILIES, _PHRASE_OF_SLOT, _SPECIAL
+
+    def value(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name in _SPECIAL:
+            return _period_sample(name, period) if name != "nth" else _SAMPLES["nth"]
+        if name in _SAMPLES:
+            return _SAMPLES[name]
+        phrase = _PHRASE_OF_SLOT.get(name, name)
+        choices = [t for t in _FAMILIES[phrase] if depth < 2 or "{" not in t]
+        index = choice[1] if choice is not None and choice[0] == name else 0
+        return _english(phrase, choices[index], period, depth + 1)
+
+    return re.sub(r"\{(\w+)\}", value, msgid)
+
+
+def every_template() -> list[tuple[str, str, tuple[str, int] | None]]:
+    """Every template; a reason's once more for each template of each phrase it holds."""
+    from incentive.reasons import _FAMILIES, _PHRASE_OF_SLOT
+
+    found: list[tuple[str, str, tuple[str, int] | None]] = []
+    for family, msgids in _FAMILIES.items():
+        for msgid in msgids:
+            found.append((family, msgid, None))
+            if family != "reason":
+                continue
+            for name in re.findall(r"\{(\w+)\}", msgid):
+                phrase = _PHRASE_OF_SLOT.get(name, name)
+                if phrase in _FAMILIES and phrase != "reason":
+                    others = range(1, len(_FAMILIES[phrase]))
+                    found.extend((family, msgid, (name, i)) for i in others)
+    return found
+
+
+# Chinese written next to Latin letters or digits without a space (`因为class`, `本{period}`
+# filled with a number) reads as a typo; a date written the Chinese way (2026年3月2日,
+# 2026年第1季度) is the exception.
+_CHINESE_DATE = re.compile(r"\d+年(?:第\d+季度|\d+月(?:\d+日)?)?")
+_GLUED = re.compile(r"[\u4e00-\u9fff][A-Za-z0-9]|[A-Za-z0-9][\u4e00-\u9fff]")
+# Words a period's name makes when glued to 本, 末 or a count: 本天 (today is 今天/当天),
+# 天末, 周末 (a weekend), 3 月 (March, not three months), 3 季度.
+_AWKWARD = re.compile(r"本天|本年(?!度)|天末|周末|\d 月|\d 季度|\d 赛季|这一月")
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter", "year", "season"])
+@pytest.mark.parametrize(("family", "msgid", "choice"), every_template(), ids=lambda v: str(v)[:60])
+def test_every_template_reads_well_in_chinese(
+    family: str, msgid: str, choice: tuple[str, int] | None, period: str
+) -> None:
+    """Each template, filled in with each period, is read back, and its Chinese has no
+    English left, no Chinese glued to a Latin word, and none of the awkward words a period
+    name makes in a sentence (本天, 3 月 ...)."""
+    if family != "reason" and "{" not in msgid:
+        return  # a word of a phrase (a kind, an owner): shown inside a reason
+    from incentive.reasons import _render
+
+    english = _english(family, msgid, period, choice=choice)
+    with i18n.language("zh"):
+        chinese = _render(family, english)
+    assert chinese is not None, f"no template reads {english!r}"
+    if family == "reason":
+        assert readable(english)
+    text = _CHINESE_DATE.sub(" ", chinese)
+    assert not english_left(text.replace("'soon'", "")), (english, chinese)
+    assert not _GLUED.findall(text.replace("×3", "")), (english, chinese)
+    assert not _AWKWARD.findall(chinese), (english, chinese)
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("rule `m`: 3 matching events reached this day", "规则 `m`：当天达到 3 次匹配的事件"),
+        ("already one of the first 3 this week", "已是本周前 3 名之一"),
+        ("the first 3 this month have won", "本月前 3 名已满"),
+        ("rule `m`: 3 `words` reached this quarter", "规则 `m`：本季度 `words` 达到 3"),
+        ("the streak was broken (2 missed); a new one starts: 1 month in a row",
+         "连续中断（漏了 2 次），重新开始：已连续 1 个月"),
+        ("3 coins expired (expire after 2 months at end of month)",
+         "3 coins 已过期（2 个月后，于月底过期）"),
+        ("3 coins expired (expire at end of week)", "3 coins 已过期（当周结束时过期）"),
+        ('rule `top`: perk "top class" for class `c1` reached 100 by points (week 2026-03-02)',
+         '规则 `top`：class `c1` 按积分达到 100（2026年3月2日起的一周），获得福利 "top class"'),
+        ("board `b`: no matching event (quarter 2026-Q1)",
+         "榜单 `b`：没有匹配的事件（2026年第1季度）"),
+        ("rule `weekly`: 1st of 4 by count (week 2026-03-02 so far, at the close of day "
+         "2026-03-04)",
+         "规则 `weekly`：按次数在 4 名中排第 1（2026年3月2日起的一周截至2026年3月4日结束时）"),
+    ],
+)  # fmt: skip
+def test_periods_read_as_chinese_says_them(english: str, chinese: str) -> None:
+    with i18n.language("zh"):
+        assert localize(english) == chinese
