@@ -1671,10 +1671,10 @@ def test_command(
     for case in listed:
         outcome = run_case(program, case, members, how)
         if outcome.passed:
-            click.echo(f"ok    {case.name}")
+            click.echo(_("ok    {name}").format(name=case.name))
             continue
         failed += 1
-        click.echo(f"FAIL  {case.name}")
+        click.echo(_("FAIL  {name}").format(name=case.name))
         for problem in outcome.problems:
             click.echo(f"  - {problem}")
     click.echo(
@@ -1796,7 +1796,9 @@ def simulate_command(
 
         write_text_atomically(html, render_html(report))
     if fmt == "json":
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        from incentive.report import for_reader
+
+        click.echo(json.dumps(for_reader(report), ensure_ascii=False, indent=2))
     else:
         print_report(report, sys.stdout, fmt)
 

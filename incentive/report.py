@@ -396,6 +396,20 @@ def build_report(
     }
 
 
+def for_reader(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's data (`simulate --format json`) with its texts for a person in the
+    current language: a refusal's `reason` and what a budget is `on`. The keys, names,
+    numbers, dates and the machine fields beside them (`kind`, `rule`, `owner`) stay as
+    they are; in English the report is returned as it is."""
+    if current() == "en":
+        return report
+    return {
+        **report,
+        "budgets": [{**b, "on": budget_owner(b["owner"])} for b in report["budgets"]],
+        "refusals": [{**r, "reason": localize(r["reason"])} for r in report["refusals"]],
+    }
+
+
 def budget_summary(budget: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """A budget's use in one row (the terminal and the HTML report show the same)."""
     peak = budget["peak"]

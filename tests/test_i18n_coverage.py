@@ -139,3 +139,82 @@ def test_encoding_problems_are_chinese_in_chinese(raw: bytes) -> None:
     with i18n.language("zh"), pytest.raises(EncodingProblem) as caught:
         codec_name("klingon")
     assert not english_left(str(caught.value)), str(caught.value)
+
+
+# ---- `incentive test`: what a failed case says ----------------------------------------------
+
+_FAILING_CASES = """\
+- name: 打卡一天只算一次
+  events:
+    - {type: 打卡, member: 小林, at: "2026-03-02T08:00"}
+    - {type: 打卡, member: 小林, at: "2026-03-02T09:00"}
+    - {type: 打卡, member: 小林, at: "bad time"}
+  expect:
+    balances: {小林: 50}
+    records:
+      - {kind: redeem, member: 小林}
+      - {kind: refused, member: 小林, reason: "没有这句"}
+    no_records:
+      - {kind: award, member: 小林}
+"""
+
+
+def _without_records(output: str) -> str:
+    """A problem line quotes records as JSON and the case's own patterns ({kind: ...}):
+    those are the machine's fields and the operator's words, not the program's."""
+    return re.sub(r"\{[^{}\n]*\}", " ", output)
+
+
+def test_a_failed_case_is_told_in_chinese(tmp_path: Path) -> None:
+    from clirun import invoke
+
+    club = str(ROOT / "docs" / "zh" / "examples" / "club.incentive")
+    cases = tmp_path / "club.cases.yaml"
+    cases.write_text(_FAILING_CASES, encoding="utf-8")
+    code, output = invoke("--lang", "zh", "test", club, str(cases))
+    assert code == 1
+    lines = output.splitlines()
+    assert lines[0] == "失败  打卡一天只算一次"
+    assert "  - `小林` 的 积分 余额：应为 50，实际为 5" in lines
+    assert "  - 应有一条记录 {kind: redeem, member: 小林}；没有记录符合" in lines
+    assert any(line.startswith("      最接近的：{") for line in lines)
+    assert "  - 不应有记录 {kind: award, member: 小林}；却有 1 条：" in lines
+    unusable = "  - 用例里有一个事件无法使用：`at` 不是 ISO 8601 时间"
+    assert any(line.startswith(unusable) for line in lines)
+    assert lines[-1] == "0 个通过，1 个失败"
+    assert not english_left(_without_records(output)), output
+    code, english = invoke("--lang", "en", "test", club, str(cases))
+    assert english.splitlines()[0] == "FAIL  打卡一天只算一次"
+    assert "  - balance of `小林` in 积分: expected 50, got 5" in english.splitlines()
+    code, output = invoke(
+        "--lang", "zh", "test", club, str(ROOT / "docs" / "zh" / "examples" / "club.cases.yaml")
+    )
+    assert code == 0 and output.startswith("通过  "), output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: x\n",
+        "- 1\n",
+        "- name: x\n  colour: red\n",
+        "- name: x\n  events: 3\n",
+        "- name: x\n  expect: [1]\n",
+        "- name: x\n  expect: {balance: 1}\n",
+        "- name: x\n  expect: {balances: {ana: lots}}\n",
+        "- name: x\n  expect: {records: {kind: award}}\n",
+        "- name: x\n  expect: {records: [{kid: award}]}\n",
+    ],
+)
+def test_a_malformed_cases_file_is_refused_in_chinese(tmp_path: Path, text: str) -> None:
+    from clirun import invoke
+
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(text, encoding="utf-8")
+    club = str(ROOT / "docs" / "zh" / "examples" / "club.incentive")
+    code, output = invoke("--lang", "zh", "test", club, str(cases))
+    assert code != 0 and "错误[E0402]" in output, output
+    from incentive.cases import RECORD_FIELDS
+
+    shown = re.sub(r"\b(?:" + "|".join(RECORD_FIELDS) + r")\b", " ", output)  # the fields' names
+    assert not english_left(shown.replace(str(cases), " ")), output

@@ -536,3 +536,96 @@ def test_every_template_reads_well_in_chinese(
 def test_periods_read_as_chinese_says_them(english: str, chinese: str) -> None:
     with i18n.language("zh"):
         assert localize(english) == chinese
+
+
+# ---- every output for tools follows the language, apart from its machine fields ----------
+
+# Fields a tool branches on or a name the scheme or the events wrote: the same in every
+# language. Every other text in a JSON output is for a person, in the reader's language.
+MACHINE_FIELDS = frozenset(
+    {"kind", "code", "rule", "member", "currency", "owner", "at", "period", "team", "perk",
+     "scheme", "range", "events", "what", "file", "severity", "who", "value", "level", "tier",
+     "source", "item"}
+)  # fmt: skip
+
+
+def texts_for_people(data: Any, key: str = "") -> list[tuple[str, str]]:
+    """(field, text) for every text of a JSON output outside the machine fields."""
+    if isinstance(data, dict):
+        return [pair for k, v in data.items() for pair in texts_for_people(v, k)]
+    if isinstance(data, list):
+        return [pair for item in data for pair in texts_for_people(item, key)]
+    if isinstance(data, str) and key not in MACHINE_FIELDS:
+        return [(key, data)]
+    return []
+
+
+def _json_outputs(tmp_path: Path) -> dict[str, list[str]]:
+    """The JSON outputs of every command that has one, as arguments after --lang."""
+    golden = ROOT / "tests" / "golden"
+    examples = ROOT / "docs" / "examples"
+    store = tmp_path / "club.db"
+    code, _ = invoke("run", "--quiet", "--state", str(store), str(examples / "club.incentive"),
+                     str(examples / "club.events.jsonl"))  # fmt: skip
+    assert code == 0
+    broken = tmp_path / "broken.incentive"
+    broken.write_text(
+        (ROOT / "docs/zh/examples/club_typo.incentive").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    camp = [str(ROOT / "schemes/writing_camp.incentive"),
+            str(ROOT / "docs/examples/camp_double.incentive"),
+            str(ROOT / "schemes/writing_camp.events.jsonl")]  # fmt: skip
+    outputs = {
+        f"simulate {case}": ["simulate", "--quiet", "--format", "json",
+                             str(golden / case / "scheme.incentive"),
+                             str(golden / case / "events.jsonl")]
+        for case in ("ledger", "quarter", "limits_and_caps", "pay_from_measure")
+    }  # fmt: skip
+    outputs |= {
+        "explain": ["explain", "--format", "json", "--member", "ana",
+                    str(golden / "limits_and_caps/scheme.incentive"),
+                    str(golden / "limits_and_caps/events.jsonl")],
+        "explain progress": ["explain", "--format", "json", "--member", "ana",
+                             str(golden / "streaks_and_milestones/scheme.incentive"),
+                             str(golden / "streaks_and_milestones/events.jsonl")],
+        "compare": ["compare", "--format", "json", *camp],
+        "compare --ab": ["compare", "--ab", "--format", "json", *camp],
+        "replay": ["replay", "--format", "json", "--state", str(store),
+                   str(examples / "club_generous.incentive")],
+        "check": ["check", "--format", "json", str(broken)],
+    }  # fmt: skip
+    return outputs
+
+
+def test_every_json_output_is_in_the_readers_language(tmp_path: Path) -> None:
+    """simulate, explain, compare (and --ab), replay and check with --format json: with
+    --lang zh every text for a person is Chinese; the machine fields and the numbers are
+    those of the English output, which is unchanged."""
+    seen: set[str] = set()
+    for name, args in _json_outputs(tmp_path).items():
+        outputs = {}
+        for lang in ("en", "zh"):
+            code, output = invoke("--lang", lang, *args)
+            assert code in (0, 1), (name, output)
+            outputs[lang] = json.loads(output)
+        english, chinese = outputs["en"], outputs["zh"]
+        problems = []
+        for field, text in texts_for_people(chinese):
+            seen.add(field)
+            if english_left(text):
+                problems.append(f"{field}: {text!r}")
+        assert not problems, f"{name}: English for a person in Chinese:\n" + "\n".join(problems)
+        # the same shape and the same numbers: only texts for people differ
+        assert _numbers(english) == _numbers(chinese), name
+    # the outputs do hold texts for people (a refusal's reason, a budget's owner in words,
+    # a record's reason, progress, the scheme's changes, a diagnostic's message and hints)
+    assert {"reason", "on", "now", "next", "changes", "message", "hints"} <= seen, seen
+
+
+def _numbers(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _numbers(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_numbers(v) for v in data]
+    return data if not isinstance(data, str) else None
