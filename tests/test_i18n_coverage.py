@@ -218,3 +218,46 @@ def test_a_malformed_cases_file_is_refused_in_chinese(tmp_path: Path, text: str)
 
     shown = re.sub(r"\b(?:" + "|".join(RECORD_FIELDS) + r")\b", " ", output)  # the fields' names
     assert not english_left(shown.replace(str(cases), " ")), output
+
+
+# ---- record kinds where a person reads them -----------------------------------------------
+
+
+def test_every_record_kind_has_a_chinese_name() -> None:
+    from incentive.records import RECORD_KINDS
+    from incentive.report import kind_name, kind_of_name
+
+    with i18n.language("zh"):
+        names = {kind: kind_name(kind) for kind in RECORD_KINDS}
+        assert all(re.search(r"[\u4e00-\u9fff]", name) for name in names.values()), names
+        assert len(set(names.values())) == len(names)  # one name, one kind: --only reads it
+        assert all(kind_of_name(name) == kind for kind, name in names.items())
+        assert kind_of_name("refused") == "refused"
+    assert [kind_name(kind) for kind in RECORD_KINDS] == list(RECORD_KINDS)
+
+
+def test_tables_and_summaries_name_kinds_in_chinese(tmp_path: Path) -> None:
+    """run's and explain's tables and run's summary line give a record's kind in the
+    reader's language; `--only` takes either; JSON keeps the kind."""
+    from clirun import invoke
+
+    club = str(ROOT / "docs" / "zh" / "examples" / "club.incentive")
+    events = str(ROOT / "docs" / "zh" / "examples" / "club.events.jsonl")
+    code, table = invoke("--lang", "zh", "run", club, events, "--format", "table")
+    assert code == 0
+    rows = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert set(rows) == {"发放", "拒绝", "余额"}, rows
+    assert "读书会：发放 6 条，拒绝 2 条；2 个成员" in table
+    code, explained = invoke("--lang", "zh", "explain", club, events, "--member", "阿杰")
+    rows = [line.split("│")[1].strip() for line in explained.splitlines() if line.startswith("│")]
+    assert set(rows) == {"发放", "拒绝"}, rows
+    by_name = invoke("--lang", "zh", "run", club, events, "--only", "拒绝,余额", "--quiet")
+    by_kind = invoke("--lang", "zh", "run", club, events, "--only", "refused,balance", "--quiet")
+    assert by_name == by_kind and '"kind":"refused"' in by_name[1]
+    code, english = invoke("--lang", "en", "run", club, events, "--format", "table")
+    assert "│ award " in english and "读书会: 6 award, 2 refused; 2 member(s)" in english
+    messy = str(ROOT / "docs" / "zh" / "examples" / "messy.events.csv")
+    code, output = invoke("--lang", "zh", "run", club, messy)
+    assert code == 1
+    assert "读书会：坏事件 1 条；0 个成员" in output
+    assert not english_left(output.split("\n", 1)[1]), output
