@@ -84,6 +84,8 @@ def test_diagnostics_are_chinese_in_chinese(where: str, text: str) -> None:
         hints = [line for line in zh.split("\n") if line.startswith("  = ")]
         left = english_left(" ".join([head, *hints]))
         assert not left, f"{where}: English left in {zh!r} ({left}); English: {en!r}"
+        # a list in a Chinese sentence is written with 、, not an English comma
+        assert ", " not in _CODE.sub(" ", head), f"{where}: an English list in {zh!r}"
         if en != zh:
             assert "错误[" in zh or "警告[" in zh
 
@@ -247,7 +249,7 @@ def test_tables_and_summaries_name_kinds_in_chinese(tmp_path: Path) -> None:
     assert code == 0
     rows = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
     assert set(rows) == {"发放", "拒绝", "余额"}, rows
-    assert "读书会：发放 6 条，拒绝 2 条；2 个成员" in table
+    assert "读书会：发放 6 条、拒绝 2 条；2 个成员" in table
     code, explained = invoke("--lang", "zh", "explain", club, events, "--member", "阿杰")
     rows = [line.split("│")[1].strip() for line in explained.splitlines() if line.startswith("│")]
     assert set(rows) == {"发放", "拒绝"}, rows
@@ -261,3 +263,14 @@ def test_tables_and_summaries_name_kinds_in_chinese(tmp_path: Path) -> None:
     assert code == 1
     assert "读书会：坏事件 1 条；0 个成员" in output
     assert not english_left(output.split("\n", 1)[1]), output
+
+
+def test_code_quoted_in_a_chinese_scheme_keeps_a_templates_braces() -> None:
+    """A hint quoting a post template (`{rank}. {name} {value}`) in a scheme written in
+    Chinese keywords shows it as written; a block with its clause is still converted."""
+    from incentive.checker import _code_zh
+
+    assert _code_zh("{rank}. {name} {value}", frozenset()) == "{rank}. {name} {value}"
+    assert _code_zh("group chat { cap 20 per day }", frozenset({"chat"})) == (
+        "额度组 chat { 每天上限 20 }"
+    )
