@@ -28,7 +28,7 @@ from incentive.diagnostics import Diagnostic, InputError, Severity, Span
 from incentive.events import NO_OPTIONS, ReadOptions, load_yaml
 from incentive.i18n import _
 from incentive.program import Program
-from incentive.reasons import localize, localize_record
+from incentive.reasons import localize, localize_record, yaml_problem
 from incentive.records import Record
 from incentive.roster import Roster
 
@@ -67,7 +67,7 @@ def _fail(source: str, message: str, hint: str = "") -> InputError:
 
 def _yaml_problem(err: Exception) -> str:
     mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or str(err)
+    problem = yaml_problem(str(getattr(err, "problem", None) or err))
     if mark is None:
         return str(problem)
     return _("{problem} (line {line})").format(problem=problem, line=mark.line + 1)

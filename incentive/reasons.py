@@ -250,6 +250,23 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("invalid \\escape"),
         "{text}",
     ),
+    "yaml": (  # PyYAML's problems, as events.py, cases, rosters and populations show them
+        N_("mapping values are not allowed here"),
+        N_("expected the node content, but found {text}"),
+        N_("expected <block end>, but found {text}"),
+        N_("expected ',' or '}', but got {text}"),
+        N_("expected ',' or ']', but got {text}"),
+        N_("expected {text}, but found {got}"),
+        N_("found character {text} that cannot start any token"),
+        N_("found unexpected end of stream"),
+        N_("found undefined alias {text}"),
+        N_("found unknown escape character {text}"),
+        N_("could not find expected ':'"),
+        N_("did not find expected key"),
+        N_("did not find expected '-' indicator"),
+        N_("unacceptable character {code}: special characters are not allowed"),
+        "{text}",
+    ),
     "reason": (
         # paid, and what pays
         N_("rule `{rule}`"),
@@ -435,7 +452,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("expected {n} columns, found {m}"),
         N_("file larger than {n} bytes"),
         N_("not valid YAML: lists or mappings nested too deeply"),
-        N_("not valid YAML: {text}"),
+        N_("not valid YAML: {yaml}"),
         N_("a YAML events file is a list of events (or `events:` with a list)"),
         # the heads of reasons (the text before the first colon), as the simulate report
         # groups refusals by them
@@ -555,6 +572,15 @@ def localize(reason: str) -> str:
     if lang == "en" or not reason:
         return reason
     return _localized(lang, reason)
+
+
+def yaml_problem(problem: str) -> str:
+    """PyYAML's account of a problem (`mapping values are not allowed here`) in the
+    current language; as written when English or not one PyYAML is known to give."""
+    if i18n.current() == "en":
+        return problem
+    with i18n.language(i18n.current()):
+        return _render("yaml", problem) or problem
 
 
 def readable(reason: str) -> bool:

@@ -33,8 +33,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from incentive import i18n
-from incentive.diagnostics import did_you_mean
-from incentive.i18n import N_, _
+from incentive.diagnostics import did_you_mean, invalid_message
+from incentive.i18n import _
 from incentive.live import LiveSession
 from incentive.reasons import localize_dict
 from incentive.records import Record
@@ -59,36 +59,6 @@ def language_of(header: str | None, default: str) -> str:
         if primary in i18n.LANGUAGES and weight > 0:
             wanted.append((-weight, order, primary))
     return min(wanted)[2] if wanted else default
-
-
-# A request FastAPI cannot read (422): each error keeps pydantic's `type` (a stable code a
-# client branches on), `loc` and `input`; its `msg` is given in the request's language.
-# English is FastAPI's own response, unchanged.
-_INVALID: dict[str, str] = {
-    "missing": N_("this field is required"),
-    "int_type": N_("this should be a whole number"),
-    "int_parsing": N_("this should be a whole number"),
-    "int_from_float": N_("this should be a whole number, without a fraction"),
-    "float_type": N_("this should be a number"),
-    "float_parsing": N_("this should be a number"),
-    "string_type": N_("this should be text"),
-    "bool_type": N_("this should be true or false"),
-    "bool_parsing": N_("this should be true or false"),
-    "dict_type": N_("this should be an object ({...})"),
-    "model_type": N_("this should be an object ({...})"),
-    "model_attributes_type": N_("this should be an object ({...})"),
-    "list_type": N_("this should be a list ([...])"),
-    "json_invalid": N_("the body is not valid JSON"),
-    "extra_forbidden": N_("this field is not allowed"),
-}
-
-
-def invalid_message(error: dict[str, Any]) -> str:
-    """A request validation error's message in the current language, by its type."""
-    kind = str(error.get("type", ""))
-    if kind in _INVALID:
-        return _(_INVALID[kind])
-    return _("this value is not valid here ({type})").format(type=kind)
 
 
 def _records(records: list[Record]) -> list[dict[str, Any]]:
@@ -126,6 +96,9 @@ def create_app(live: LiveSession) -> FastAPI:
         with i18n.language(language_of(request.headers.get("accept-language"), default)):
             return await call_next(request)
 
+    # A request FastAPI cannot read (422): each error keeps pydantic's `type` (a stable
+    # code a client branches on), `loc` and `input`; its `msg` is given in the request's
+    # language. English is FastAPI's own response, unchanged.
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
         if i18n.current() == "en":

@@ -131,6 +131,10 @@ OTHER_REASONS = [
     "board `absent`: no matching event (month 2026-03) in class `c2`",
     "rule `weekly`: 1st of 4 by count (week 2026-03-02 so far, at the close of day 2026-03-04)",
     "could not be evaluated (KeyError: 'x'); this is a bug in incentive: please report it",
+    "not valid YAML: mapping values are not allowed here",
+    "not valid YAML: expected ',' or ']', but got '<stream end>'",
+    "not valid YAML: found character '\\t' that cannot start any token",
+    "not valid YAML: unacceptable character #x007f: special characters are not allowed",
 ]
 
 
