@@ -64,6 +64,8 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
             if streak.every is not None:
                 steps.append((length // streak.every[0] + 1) * streak.every[0])
             nxt = min(steps) if steps else None
+            # English says `7 in a row (2 more)`; Chinese names the unit: 连续 7 天（还差 2 天）
+            unit = "" if i18n.current() == "en" else " " + i18n.counted(streak.period)
             found.append(
                 Progress(
                     rule.name,
@@ -71,7 +73,9 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
                     _("{length} {period}(s) in a row").format(
                         length=length, period=i18n.counted(streak.period)
                     ),
-                    _("{next} in a row ({more} more)").format(next=nxt, more=nxt - length)
+                    _("{next} in a row ({more} more)").format(
+                        next=f"{nxt}{unit}", more=f"{nxt - length}{unit}"
+                    )
                     if nxt
                     else _("no further tier"),
                 )

@@ -633,3 +633,13 @@ def _numbers(data: Any) -> Any:
     if isinstance(data, list):
         return [_numbers(v) for v in data]
     return data if not isinstance(data, str) else None
+
+
+def test_explains_progress_names_its_periods_in_chinese() -> None:
+    scheme, events, _ = _golden("streaks_and_milestones")
+    _code, output = invoke("--lang", "zh", "explain", "--member", "ana", str(scheme), str(events))
+    lines = output.splitlines()
+    assert "连续 `streak`：连续 8 天；下一步：连续 14 天（还差 6 天）" in lines
+    assert "里程碑 `prolific`：1200 words（本周）；下一步：2000（还差 800）" in lines
+    _code, output = invoke("--lang", "en", "explain", "--member", "ana", str(scheme), str(events))
+    assert "streak `streak`: 8 day(s) in a row; next: 14 in a row (6 more)" in output.splitlines()
