@@ -29,6 +29,7 @@ import dataclasses
 import io
 import re
 import shutil
+import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -1857,7 +1858,6 @@ class _MemberWorkers:
 
     def __init__(self, program: Program, jobs: int) -> None:
         import os
-        import subprocess
         import sys
 
         here = str(Path(__file__).resolve().parent.parent)  # this incentive, not another
@@ -1880,8 +1880,10 @@ class _MemberWorkers:
     def __enter__(self) -> _MemberWorkers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
         for worker in self.workers:
+            if failed is not None:
+                worker.kill()  # Ctrl-C, or the run gave up: nothing a worker does counts
             try:
                 assert worker.stdin is not None
                 worker.stdin.close()  # end of input: the worker stops
@@ -1890,7 +1892,7 @@ class _MemberWorkers:
         for worker in self.workers:
             try:
                 worker.wait(timeout=10)
-            except Exception:
+            except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
             assert worker.stdout is not None
@@ -1920,6 +1922,7 @@ class _MemberWorkers:
 
         count = len(self.workers)
         share = (pl.col("mid") % count).alias("share")
+        events = events.drop("at")  # the stages read the instant `t` and the local `stamp`
         parts = events.with_columns(share).partition_by("share", as_dict=True, include_key=False)
         ranks: dict[Any, pl.DataFrame] = {}
         forms: list[tuple[Any, ...]] = []
