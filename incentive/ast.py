@@ -7,11 +7,12 @@ are the only form of a parsed scheme that later stages see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
 from incentive.diagnostics import NO_SPAN, Span
+from incentive.frozen import dataclass
 
 PeriodName = Literal["day", "week", "month", "quarter", "year", "season"]
 RoundingMode = Literal["down", "up", "nearest"]

@@ -29,8 +29,8 @@ from typing import Any
 
 from incentive import ast
 from incentive.catalogues import shop, unmatched
-from incentive.engine import Session, SessionInUse
-from incentive.events import SECONDS, BadLine, Event, events_from_dicts
+from incentive.engine import CHECKPOINT_EVERY, Session, SessionInUse
+from incentive.events import SECONDS, BadLine, Event, _plain_event, events_from_dicts, make_event
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.goals import track_goal
 from incentive.intake import (
@@ -478,10 +478,7 @@ class _Generator:
                 if rule.rank.measure == "earliest":
                     self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
                     # The first matching event of the period decides (ranks.track_rank).
-                    w.line(
-                        f"table = state.ranks.setdefault({rule.name!r}, {{}})"
-                        f".setdefault(s._keys[{rule.rank.period!r}], {{}})"
-                    )
+                    self.table("state.ranks", rule.name, rule.rank.period)
                     w.line("if event.member not in table:")
                     w.line("    table[event.member] = ['0', at.isoformat(), event.id]")
                 else:
@@ -611,10 +608,7 @@ class _Generator:
             if counted:  # ranks.track_points, inline: the rank tables see points before budgets
                 w.line("stamp = at.isoformat()")
             for ranked, period in counted:
-                w.line(
-                    f"table = state.rank_points.setdefault({ranked!r}, {{}})"
-                    f".setdefault(s._keys[{period!r}], {{}})"
-                )
+                self.table("state.rank_points", ranked, period)
                 w.line("before = table.get(event.member)")
                 w.line(
                     "table[event.member] = "
@@ -623,7 +617,10 @@ class _Generator:
             w.line("balances = member.balances")
             w.line(f"balance = balances.get({currency!r}, 0) + granted")
             w.line(f"balances[{currency!r}] = balance")
-            w.line(f"lots = member.lots.setdefault({currency!r}, [])")
+            # as member.lots.setdefault(currency, []), without a new list per award
+            w.line(f"lots = member.lots.get({currency!r})")
+            w.line("if lots is None:")
+            w.line(f"    lots = member.lots[{currency!r}] = []")
             w.line("if lots and lots[-1][1] is None:")
             w.line("    lots[-1][0] += granted  # points that never expire are one lot")
             w.line("else:")
@@ -647,6 +644,17 @@ class _Generator:
             w.dedent()
         w.line("break")
         w.dedent()
+
+    def table(self, tables: str, rule: str, period: str | None) -> None:
+        """`table = tables.setdefault(rule, {}).setdefault(period key, {})`, without two
+        new dicts per event (setdefault's default is made whether it is needed or not)."""
+        w = self.writer
+        w.line(f"tables = {tables}.get({rule!r})")
+        w.line("if tables is None:")
+        w.line(f"    tables = {tables}[{rule!r}] = {{}}")
+        w.line(f"table = tables.get(s._keys[{period!r}])")
+        w.line("if table is None:")
+        w.line(f"    table = tables[s._keys[{period!r}]] = {{}}")
 
     def cap_record(self, rule: RuleSpec, kind: str, points: int) -> None:
         """The refusal or cut of a capped award, naming the cap that bound (rules._capped)."""
@@ -736,6 +744,9 @@ def explain_plan(program: Program) -> str:
 # ---- the session --------------------------------------------------------------------------
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))  # a stamp's seconds
+
+
 def _periods() -> tuple[ast.PeriodName | None, ...]:
     return ("day", "week", "month", "quarter", "year", "season", None)
 
@@ -762,6 +773,8 @@ class CompiledSession:
         self._day_text = ""
         self._streaks: dict[str, int] = {}  # streak period -> the current day's index
         self._minutes: dict[datetime, tuple[str, str]] = {}  # UTC minute -> stamp's parts
+        self._stamped: datetime | None = None  # the instant last stamped, and its text
+        self._stamp_text = ""
 
     @property
     def fed(self) -> int:
@@ -792,16 +805,21 @@ class CompiledSession:
         """An instant as the records' local ISO time (state.local_time), by the minute:
         since 1973 every zone's offset is whole minutes and changes only at whole
         minutes, so one minute's stamps share everything but their seconds."""
+        if at is self._stamped:  # an event's records share its instant
+            return self._stamp_text
         if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
             return local_time(self.program.calendar, at)
-        minute = at - SECONDS[at.second]  # datetime.replace costs ten times this
+        second = at.second
+        minute = at - SECONDS[second]  # datetime.replace costs ten times this
         parts = self._minutes.get(minute)
         if parts is None:
             if len(self._minutes) > 10_000:
                 self._minutes.clear()
             text = local_time(self.program.calendar, minute)
             parts = self._minutes[minute] = (text[:17], text[19:])
-        return f"{parts[0]}{at.second:02d}{parts[1]}"
+        self._stamped = at
+        self._stamp_text = text = parts[0] + _TWO_DIGITS[second] + parts[1]
+        return text
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
         for outcome in outcomes:
@@ -884,13 +902,22 @@ class CompiledSession:
         if not busy.acquire(blocking=False):
             raise SessionInUse
         try:
-            reference.fed += 1
-            if not isinstance(item, Event | BadLine):
-                item = next(events_from_dicts([item], self.program.calendar, reference.fed))
+            reference.fed = fed = reference.fed + 1
+            if isinstance(item, dict):  # the usual input, read as events_from_dicts reads it
+                calendar = self.program.calendar
+                read = _plain_event(item, calendar, "<input>", fed)
+                item = (
+                    read if read is not None else make_event(dict(item), calendar, "<input>", fed)
+                )
+            elif not isinstance(item, Event | BadLine):
+                item = next(events_from_dicts([item], self.program.calendar, fed))
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
             known = item.id in reference.state.seen
-            reference._checkpoint()
+            # reference._checkpoint(), its test inline: a new checkpoint only once the
+            # journal is CHECKPOINT_EVERY items long (and as long as the state is large)
+            if reference._saved is None or len(reference._journal) >= CHECKPOINT_EVERY:
+                reference._checkpoint()
             try:
                 handler = self._handlers.get(item.type)
                 if handler is None:
@@ -908,7 +935,8 @@ class CompiledSession:
                 elif not known:
                     forget(reference.state, item.id)
                 return [failed_event(item, err, self.program.calendar)]
-            reference._journal_add("feed", item)
+            if reference._saved is not None and not reference.raise_failures:
+                reference._journal.append(item)  # reference._journal_add("feed", item)
             return records
         finally:
             busy.release()

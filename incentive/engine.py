@@ -165,7 +165,7 @@ class Session:
         # and what was evaluated since, evaluated again on the checkpoint when an event
         # fails (`_undo`), so that a failed event leaves nothing in the state.
         self._saved: bytes | None = None
-        self._journal: list[tuple[str, Any]] = []
+        self._journal: list[Event | tuple[str, Any]] = []  # events fed, (kind, value) else
 
     def _due_flags(self) -> list[tuple[str, int, str]]:
         program, flags = self.program, []
@@ -197,7 +197,9 @@ class Session:
 
     def _journal_add(self, kind: str, value: Any) -> None:
         if self._saved is not None and not self.raise_failures:
-            self._journal.append((kind, value))
+            # an event fed is kept as itself: an Event is not tracked by the garbage
+            # collector, a tuple would be (one more object per event for it to scan)
+            self._journal.append(value if kind == "feed" else (kind, value))
 
     def _undo(self) -> None:
         """The state as it was before the item that failed: the checkpoint, then every
@@ -211,16 +213,16 @@ class Session:
         self._flags = self._due_flags()
         journal, self._journal = self._journal, []
         try:
-            for kind, value in journal:
-                if kind == "feed":
-                    for _ in self._evaluate(value):
+            for entry in journal:
+                if isinstance(entry, Event):  # an event fed
+                    for _ in self._evaluate(entry):
                         pass
-                elif kind == "advance":
-                    self._advance_to(value)
+                elif entry[0] == "advance":
+                    self._advance_to(entry[1])
                 else:
                     for _ in self._advance(None):
                         pass
-                self._journal.append((kind, value))
+                self._journal.append(entry)
         except Exception:
             self._saved = None  # (if not, the state is as far as it could be replayed)
 

@@ -38,8 +38,11 @@ MAX_YAML_EXPANDED_NODES = 5_000_000
 
 
 # A msgspec Struct rather than a frozen dataclass: one is made per event, and a frozen
-# dataclass's __init__ (a setattr per field) cost more than reading the line.
-class Event(msgspec.Struct, frozen=True):
+# dataclass's __init__ (a setattr per field) cost more than reading the line. gc=False:
+# the garbage collector neither counts nor scans Events (a session keeps the events fed
+# since its last checkpoint); an Event is frozen and made from its attributes, so it
+# cannot be part of a reference cycle unless a caller puts it into its own attributes.
+class Event(msgspec.Struct, frozen=True, gc=False):
     """One thing a member did, with its time as a UTC instant."""
 
     id: str

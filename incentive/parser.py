@@ -24,10 +24,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+# isort: off
+from incentive import leanlark  # before lark: imports it without its extras
 import lark
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+# isort: on
 from incentive import ast
 from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
 from incentive.i18n import N_, _
@@ -75,7 +78,14 @@ def grammar_text() -> str:
 # The one parser's options (part of the cache key below).
 LARK_OPTIONS: dict[str, Any] = {
     "parser": "lalr",
-    "strict": True,  # fails loudly on any conflict
+    # strict: any shift/reduce conflict or overlap of two terminals is an error. Lark can
+    # prove the overlaps only with `interegular` (a dev extra); without it, strict mode
+    # refuses to build at all. The tables are the same either way for a grammar that
+    # passes (tests/test_startup.py compares), so strict is used where it can be: in the
+    # tests, which import interegular first (tests/conftest.py), and when building the
+    # grammar is all a process does; `incentive check` reads the built tables from the
+    # cache, and lark there is imported without interegular (incentive/leanlark.py).
+    "strict": leanlark.can_be_strict(),
     "keep_all_tokens": True,  # spans include keywords; _reducer drops them from the values
     "maybe_placeholders": True,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cached_property
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from incentive import ast
 from incentive.calendar import Calendar
 from incentive.diagnostics import Diagnostic, Span
+from incentive.frozen import dataclass
 from incentive.i18n import _
 
 if TYPE_CHECKING:

@@ -111,8 +111,10 @@ def _doc(description: str) -> msgspec.Meta:
 
 
 # A msgspec Struct rather than a pydantic model: a run makes one or more per event,
-# and building and encoding one costs a tenth of a model's.
-class Record(msgspec.Struct, frozen=True, omit_defaults=True):
+# and building and encoding one costs a tenth of a model's. gc=False: a record holds
+# only text, numbers and tuples of text, so it can be in no reference cycle, and the
+# garbage collector need not count or scan it.
+class Record(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One outcome. Fields that do not apply to a kind are left out of its JSON."""
 
     kind: RecordKind

@@ -15,7 +15,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
 
 LAYERS: list[set[str]] = [
-    {"i18n"},  # the language texts are given in: below everything that speaks
+    {"i18n", "frozen", "leanlark"},  # language texts; cheap frozen dataclasses; lark's import
     {"diagnostics", "records", "reasons"},  # reasons: a record's reason in the language
     {"ast", "spelling"},
     {"parser", "formatter", "calendar", "expressions"},

@@ -19,6 +19,7 @@ import pytest
 import incentive
 from incentive import parser
 from incentive.cli import ast_to_data
+from incentive.spelling import spelling_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +56,10 @@ NOT_FOR_CHECK = (
     "pydantic_core",
     "rich",
     "yaml",
+    # lark imports these when installed; parsing with built tables needs neither
+    # (incentive/leanlark.py)
+    "regex",
+    "interegular",
 )
 
 
@@ -223,3 +228,75 @@ def test_an_unwritable_cache_folder_only_means_building(
     built = parser.lark_parser.__wrapped__()
     assert built.parse('scheme "x" { rule a { on checkin award 5 } }').value.name == "x"
     assert not (blocker / "cache").exists()
+
+
+# ---- lark without regex and interegular (incentive/leanlark.py) ---------------------
+
+
+def test_lark_is_strict_in_the_tests() -> None:
+    """tests/conftest.py imports interegular before lark: the parsers the tests build
+    prove the grammar free of conflicts and of overlapping terminals."""
+    assert parser.LARK_OPTIONS["strict"] is True
+
+
+@pytest.mark.parametrize("spelling", ["en", "zh"])
+def test_a_parser_built_without_strict_mode_is_the_same(
+    spelling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where lark was imported without interegular (every `incentive` command), a parser
+    missing from the cache is built without strict mode: the same tables, the same
+    outcomes, for a grammar that passes strict mode (as the test above builds it)."""
+    zh = spelling == "zh"
+    strict = parser.build_lark_parser_zh() if zh else parser.build_lark_parser()
+    monkeypatch.setitem(parser.LARK_OPTIONS, "strict", False)
+    lax = parser.build_lark_parser_zh() if zh else parser.build_lark_parser()
+    assert lax.options.strict is False and strict.options.strict is True
+    # (states are numbered in an order that varies between builds: compare their count)
+    tables = [p.parser.parser.parser.parse_table for p in (lax, strict)]
+    assert len(tables[0].states) == len(tables[1].states)
+    assert sorted(t.name for t in lax.terminals) == sorted(t.name for t in strict.terminals)
+    cases = [*_scheme_texts(), *((f"broken{i}", t) for i, t in enumerate(BROKEN))]
+    assert any(spelling_of(text) == spelling for _, text in cases)
+
+    def outcomes(which: object) -> list[object]:
+        monkeypatch.setattr(parser, "lark_parser_zh" if zh else "lark_parser", lambda: which)
+        return [_outcome(text, file) for file, text in cases]
+
+    assert outcomes(lax) == outcomes(strict)
+
+
+def test_the_commands_import_lark_without_its_extras_and_still_build() -> None:
+    """A fresh `incentive` process: lark without regex and interegular, the parser built
+    (an empty cache folder) in lark's default mode, then read back from the cache;
+    regex and interegular stay importable for anything else."""
+    probe = """
+import sys, tempfile, os
+os.environ["INCENTIVE_CACHE_DIR"] = tempfile.mkdtemp()
+from incentive import parser
+assert "regex" not in sys.modules and "interegular" not in sys.modules, "extras imported"
+assert parser.LARK_OPTIONS["strict"] is False
+built = parser.lark_parser.__wrapped__()
+grammar = parser.grammar_text()
+loaded = parser.load_cached_parser(parser.parser_cache_file(grammar), grammar)
+assert loaded is not None
+text = open("schemes/writing_camp.incentive", encoding="utf-8").read()
+assert parser.parse(text, "w") is not None
+import importlib.util
+for name in ("regex", "interegular"):
+    if importlib.util.find_spec(name) is not None:
+        __import__(name)  # hidden from lark only while lark was imported
+print("ok")
+"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stdout.strip() == "ok", run.stderr
