@@ -64,14 +64,18 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
             if streak.every is not None:
                 steps.append((length // streak.every[0] + 1) * streak.every[0])
             nxt = min(steps) if steps else None
+            # English says `7 in a row (2 more)`; Chinese names the unit: 连续 7 天（还差 2 天）
+            unit = "" if i18n.current() == "en" else " " + i18n.counted(streak.period)
             found.append(
                 Progress(
                     rule.name,
                     "streak",
                     _("{length} {period}(s) in a row").format(
-                        length=length, period=i18n.unit(streak.period)
+                        length=length, period=i18n.counted(streak.period)
                     ),
-                    _("{next} in a row ({more} more)").format(next=nxt, more=nxt - length)
+                    _("{next} in a row ({more} more)").format(
+                        next=f"{nxt}{unit}", more=f"{nxt - length}{unit}"
+                    )
                     if nxt
                     else _("no further tier"),
                 )
@@ -83,7 +87,7 @@ def progress(program: Program, result: RunResult, member: str) -> list[Progress]
             what = _("matching events") if milestone.attribute is None else milestone.attribute
             now = f"{total} {what}"
             if milestone.period:
-                now += _(" (this {period})").format(period=i18n.unit(milestone.period))
+                now += _(" ({this})").format(this=i18n.this_period(milestone.period))
             found.append(
                 Progress(
                     rule.name,

@@ -26,8 +26,9 @@ import yaml
 
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span
 from incentive.events import NO_OPTIONS, ReadOptions, load_yaml
+from incentive.i18n import _
 from incentive.program import Program
-from incentive.reasons import localize, localize_record
+from incentive.reasons import localize, localize_record, yaml_problem
 from incentive.records import Record
 from incentive.roster import Roster
 
@@ -66,8 +67,10 @@ def _fail(source: str, message: str, hint: str = "") -> InputError:
 
 def _yaml_problem(err: Exception) -> str:
     mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or str(err)
-    return f"{problem} (line {mark.line + 1})" if mark is not None else str(problem)
+    problem = yaml_problem(str(getattr(err, "problem", None) or err))
+    if mark is None:
+        return str(problem)
+    return _("{problem} (line {line})").format(problem=problem, line=mark.line + 1)
 
 
 def load_cases(text: str, source: str, program: Program) -> list[Case]:
@@ -75,30 +78,36 @@ def load_cases(text: str, source: str, program: Program) -> list[Case]:
     try:
         data = load_yaml(text, source)
     except (yaml.YAMLError, ValueError) as err:
-        raise _fail(source, f"not valid YAML: {_yaml_problem(err)}") from None
+        raise _fail(source, _("not valid YAML: {text}").format(text=_yaml_problem(err))) from None
     if not isinstance(data, list) or not data:
-        raise _fail(source, "a cases file is a list of cases", "- name: ...\n  events: [...]")
+        raise _fail(source, _("a cases file is a list of cases"), "- name: ...\n  events: [...]")
     cases = []
     for index, raw in enumerate(data, start=1):
-        where = f"case {index}"
+        where = _("case {index}").format(index=index)
         if not isinstance(raw, Mapping):
-            raise _fail(source, f"{where} is not a mapping with `name`, `events` and `expect`")
+            raise _fail(
+                source,
+                _("{where} is not a mapping with `name`, `events` and `expect`").format(
+                    where=where
+                ),
+            )
         name = str(raw.get("name") or where)
+        case = _("{where} (`{name}`)").format(where=where, name=name)
         unknown = sorted(set(raw) - {"name", "events", "expect", "until"})
         if unknown:
-            raise _fail(source, f"{where} (`{name}`): unknown key `{unknown[0]}`")
+            raise _fail(source, _("{case}: unknown key `{key}`").format(case=case, key=unknown[0]))
         events = raw.get("events") or []
         if not isinstance(events, list):
-            raise _fail(source, f"{where} (`{name}`): `events` is a list of events")
+            raise _fail(source, _("{case}: `events` is a list of events").format(case=case))
         expect = raw.get("expect") or {}
         if not isinstance(expect, Mapping):
-            raise _fail(source, f"{where} (`{name}`): `expect` is a mapping")
+            raise _fail(source, _("{case}: `expect` is a mapping").format(case=case))
         extra = sorted(set(expect) - {"balances", "records", "no_records"})
         if extra:
             raise _fail(
                 source,
-                f"{where} (`{name}`): unknown expectation `{extra[0]}`",
-                "expect `balances`, `records` or `no_records`",
+                _("{case}: unknown expectation `{key}`").format(case=case, key=extra[0]),
+                _("expect `balances`, `records` or `no_records`"),
             )
         balances: dict[str, dict[str, int]] = {}
         for member, value in (expect.get("balances") or {}).items():
@@ -107,19 +116,29 @@ def load_cases(text: str, source: str, program: Program) -> list[Case]:
             elif isinstance(value, int) and not isinstance(value, bool):
                 balances[str(member)] = {program.default_currency: value}
             else:
-                raise _fail(source, f"{where} (`{name}`): balance of `{member}` is not a number")
+                raise _fail(
+                    source,
+                    _("{case}: balance of `{member}` is not a number").format(
+                        case=case, member=member
+                    ),
+                )
         patterns = {}
         for key in ("records", "no_records"):
             listed = expect.get(key) or []
             if not isinstance(listed, list) or not all(isinstance(p, Mapping) for p in listed):
-                raise _fail(source, f"{where} (`{name}`): `{key}` is a list of record fields")
+                raise _fail(
+                    source,
+                    _("{case}: `{key}` is a list of record fields").format(case=case, key=key),
+                )
             for pattern in listed:
                 wrong = sorted(set(pattern) - RECORD_FIELDS)
                 if wrong:
                     raise _fail(
                         source,
-                        f"{where} (`{name}`): records have no field `{wrong[0]}`",
-                        "fields: " + ", ".join(sorted(RECORD_FIELDS)),
+                        _("{case}: records have no field `{field}`").format(
+                            case=case, field=wrong[0]
+                        ),
+                        _("fields: {fields}").format(fields=", ".join(sorted(RECORD_FIELDS))),
                     )
             patterns[key] = [dict(p) for p in listed]
         until = raw.get("until")
@@ -173,7 +192,9 @@ def run_case(
             got = have.get(currency, 0)
             if got != points:
                 outcome.problems.append(
-                    f"balance of `{member}` in {currency}: expected {points}, got {got}"
+                    _("balance of `{member}` in {currency}: expected {points}, got {got}").format(
+                        member=member, currency=currency, points=points, got=got
+                    )
                 )
     for pattern in case.records:
         if not any(_matches(r, pattern) for r in result.records):
@@ -184,19 +205,24 @@ def run_case(
                 and r.kind == pattern.get("kind", r.kind)
             ][:3]
             outcome.problems.append(
-                f"expected a record {_show(pattern)}; none matches"
-                + ("".join(f"\n      closest: {n}" for n in near) if near else "")
+                _("expected a record {pattern}; none matches").format(pattern=_show(pattern))
+                + "".join("\n      " + _("closest: {record}").format(record=n) for n in near)
             )
     for pattern in case.no_records:
         found = [localize_record(r).to_json() for r in result.records if _matches(r, pattern)]
         if found:
             outcome.problems.append(
-                f"expected no record {_show(pattern)}; found {len(found)}:\n      {found[0]}"
+                _("expected no record {pattern}; found {count}:").format(
+                    pattern=_show(pattern), count=len(found)
+                )
+                + f"\n      {found[0]}"
             )
     expects_bad = any(p.get("kind") == "bad_event" for p in case.records)
     for record in result.records:
         if record.kind == "bad_event" and not expects_bad:
             outcome.problems.append(
-                f"an event of the case could not be used: {localize(record.reason)}"
+                _("an event of the case could not be used: {reason}").format(
+                    reason=localize(record.reason)
+                )
             )
     return outcome

@@ -190,7 +190,7 @@ def _code_zh(code: str, names: frozenset[str]) -> str:
     clause = _clause_zh(code)
     if clause is not None:
         return clause
-    block = re.fullmatch(r"(.+?)\{\s*(.*?)\s*\}", code)
+    block = re.fullmatch(r"([^{}]+?)\{\s*([^{}]*?)\s*\}", code)  # not a template's {name}
     if block is not None:  # `group chat { cap 20 per day }`: its head, then its clause
         head, body = block.groups()
         return f"{_code_zh(head.strip(), names)} {{ {_code_zh(body, names)} }}"
@@ -1100,7 +1100,7 @@ class _Checker:
                     name=names[0]
                 )
             else:
-                shown = _("{some} and {last}").format(some=", ".join(names[:-1]), last=names[-1])
+                shown = _("{some} and {last}").format(some=_(", ").join(names[:-1]), last=names[-1])
                 what = _("the types of {names} are unknown, so the rule never reads them").format(
                     names=shown
                 )

@@ -646,9 +646,12 @@ def run_command(
     import gc
 
     from incentive.records import RECORD_KINDS
+    from incentive.report import kind_of_name
     from incentive.roster import load_roster
 
-    shown = None if only is None else {k.strip() for k in only.split(",") if k.strip()}
+    shown = (
+        None if only is None else {kind_of_name(k.strip()) for k in only.split(",") if k.strip()}
+    )
     unknown = sorted((shown or set()) - set(RECORD_KINDS))
     if unknown:
         near = did_you_mean(unknown[0], RECORD_KINDS)
@@ -734,7 +737,9 @@ def run_command(
                 ),
                 err=True,
             )
-        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(summary.kinds.items()))
+        from incentive.report import kinds_text
+
+        listed = kinds_text(summary.kinds)
         click.echo(
             _("{program}: {records}; {members} member(s)").format(
                 program=program.name, records=listed or _("no records"), members=summary.members
@@ -997,7 +1002,9 @@ def _run_stored(
                 ).format(value=events[-1]),
                 err=True,
             )
-        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        from incentive.report import kinds_text
+
+        listed = kinds_text(counts)
         click.echo(
             _("{program}: {value}; {members} member(s); state kept in {state_path}").format(
                 program=program.name,
@@ -1123,7 +1130,7 @@ def _cell(value: Any) -> str:
 def _print_table(records: list[Record], stream: IO[str]) -> None:
     from rich.table import Table
 
-    from incentive.report import console_for
+    from incentive.report import console_for, kind_name
 
     table = Table(show_lines=False)
     columns = (
@@ -1139,7 +1146,7 @@ def _print_table(records: list[Record], stream: IO[str]) -> None:
         table.add_column(_(column), justify="right" if column in ("points", "balance") else "left")
     for r in records:
         table.add_row(
-            r.kind,
+            kind_name(r.kind),
             r.at or "",
             r.member or (_("team {team}").format(team=r.team) if r.team else ""),
             r.rule or "",
@@ -1744,10 +1751,10 @@ def test_command(
     for case in listed:
         outcome = run_case(program, case, members, how)
         if outcome.passed:
-            click.echo(f"ok    {case.name}")
+            click.echo(_("ok    {name}").format(name=case.name))
             continue
         failed += 1
-        click.echo(f"FAIL  {case.name}")
+        click.echo(_("FAIL  {name}").format(name=case.name))
         for problem in outcome.problems:
             click.echo(f"  - {problem}")
     click.echo(
@@ -1886,7 +1893,9 @@ def simulate_command(
 
         write_text_atomically(html, render_html(report))
     if fmt == "json":
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        from incentive.report import for_reader
+
+        click.echo(json.dumps(for_reader(report), ensure_ascii=False, indent=2))
     else:
         print_report(report, sys.stdout, fmt)
 

@@ -54,6 +54,10 @@ CLICK_TEXTS = (
 )
 
 
+# The words of a usage line click writes itself
+_USAGE_WORDS = {"[OPTIONS]": N_("[OPTIONS]"), "COMMAND [ARGS]...": N_("COMMAND [ARGS]...")}
+
+
 def _click_plurals() -> None:  # pragma: no cover - never called: marks click's plural texts
     ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 2)
     ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 2)
@@ -108,6 +112,12 @@ class TranslatedCommand(click.Command):
             super().format_help_text(ctx, formatter)
         finally:
             self.help = english
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        # `[OPTIONS]` and a group's `COMMAND [ARGS]...` in the reader's language; the
+        # arguments' names (SCHEME, EVENTS) stay: the help texts name them so
+        pieces = super().collect_usage_pieces(ctx)
+        return [_(_USAGE_WORDS[piece]) if piece in _USAGE_WORDS else piece for piece in pieces]
 
     def get_short_help_str(self, limit: int = 45) -> str:
         translated = _translated_help(self.help)

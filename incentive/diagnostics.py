@@ -11,9 +11,10 @@ import difflib
 import functools
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from incentive.i18n import N_, _, ngettext
 
@@ -257,3 +258,49 @@ class DiagnosticBag:
                 )
                 return [*ordered[:index], note]
         return ordered
+
+
+# What pydantic says of a value that does not fit (a service's request, a population
+# description), by the error's `type`, in the reader's language; the type stays the
+# machine's handle. A validator's own ValueError (`value_error`) is written with _().
+_INVALID: dict[str, str] = {
+    "missing": N_("this field is required"),
+    "int_type": N_("this should be a whole number"),
+    "int_parsing": N_("this should be a whole number"),
+    "int_from_float": N_("this should be a whole number, without a fraction"),
+    "float_type": N_("this should be a number"),
+    "float_parsing": N_("this should be a number"),
+    "string_type": N_("this should be text"),
+    "bool_type": N_("this should be true or false"),
+    "bool_parsing": N_("this should be true or false"),
+    "dict_type": N_("this should be an object ({...})"),
+    "model_type": N_("this should be an object ({...})"),
+    "model_attributes_type": N_("this should be an object ({...})"),
+    "list_type": N_("this should be a list ([...])"),
+    "tuple_type": N_("this should be a list ([...])"),
+    "json_invalid": N_("the body is not valid JSON"),
+    "extra_forbidden": N_("this field is not allowed"),
+    "greater_than": N_("this should be above {gt}"),
+    "greater_than_equal": N_("this should be {ge} or more"),
+    "less_than": N_("this should be below {lt}"),
+    "less_than_equal": N_("this should be {le} or less"),
+    "too_short": N_("this needs at least {min_length} item(s)"),
+    "too_long": N_("this takes at most {max_length} item(s)"),
+    "date_type": N_("this should be a date such as 2026-03-02"),
+    "date_parsing": N_("this should be a date such as 2026-03-02"),
+    "date_from_datetime_parsing": N_("this should be a date such as 2026-03-02"),
+}
+
+
+def invalid_message(error: Mapping[str, Any]) -> str:
+    """A pydantic validation error's message in the current language, by its type."""
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind == "value_error" and "error" in context:
+        return str(context["error"])  # a validator's own words, already translated
+    if kind in _INVALID:
+        try:
+            return _(_INVALID[kind]).format(**{k: str(v) for k, v in context.items()})
+        except (KeyError, IndexError):
+            pass
+    return _("this value is not valid here ({type})").format(type=kind)

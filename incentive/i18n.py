@@ -110,3 +110,53 @@ _UNITS = {
 def unit(period: str | None) -> str:
     """A period's name inside a sentence (`per {period}`), in the current language."""
     return _(_UNITS[period]) if period in _UNITS else str(period)
+
+
+# A period after a number (`3 {units} in a row`): Chinese needs a measure word before
+# some (3 个月, not 3 月, which is March). English writes the name, as `unit` does.
+_COUNTED = {
+    "day": N_("days"),
+    "week": N_("weeks"),
+    "month": N_("months"),
+    "quarter": N_("quarters"),
+    "year": N_("years"),
+    "season": N_("seasons"),
+}
+
+# The period an event falls in (`this {period}`): 当天, 本周, 本月 ... in Chinese, where
+# 本 before every name would give 本天.
+_THIS = {
+    "day": N_("this day"),
+    "week": N_("this week"),
+    "month": N_("this month"),
+    "quarter": N_("this quarter"),
+    "year": N_("this year"),
+    "season": N_("this season"),
+}
+
+# When a period ends (`expire at end of {period}`): 当天结束时, 月底 ... in Chinese.
+_END = {
+    "day": N_("end of day"),
+    "week": N_("end of week"),
+    "month": N_("end of month"),
+    "quarter": N_("end of quarter"),
+    "year": N_("end of year"),
+    "season": N_("end of season"),
+}
+
+
+def counted(period: str | None) -> str:
+    """A period's name after a count, in the current language (`unit`'s in English)."""
+    if current() == "en" or period not in _COUNTED:
+        return unit(period)
+    return _(_COUNTED[period])
+
+
+def this_period(period: str | None) -> str:
+    """`this day`, `this week` ... in the current language."""
+    return _(_THIS[period]) if period in _THIS else f"this {period}"
+
+
+def end_of(period: str | None) -> str:
+    """`end of day`, `end of month` ... in the current language."""
+    return _(_END[period]) if period in _END else f"end of {period}"

@@ -431,9 +431,9 @@ def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str,
     elif len(words) == 2:
         text = _("{first} or {second}").format(first=words[0], second=words[1])
     elif len(words) <= 12:
-        text = _("one of {some} or {last}").format(some=", ".join(words[:-1]), last=words[-1])
+        text = _("one of {some} or {last}").format(some=_(", ").join(words[:-1]), last=words[-1])
     else:
-        text = _("one of {some}, ...").format(some=", ".join(words[:12]))
+        text = _("one of {some}, ...").format(some=_(", ").join(words[:12]))
     return text, literals
 
 

@@ -53,8 +53,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from incentive.diagnostics import Diagnostic, InputError, Severity, Span, did_you_mean
+from incentive.diagnostics import (
+    Diagnostic,
+    InputError,
+    Severity,
+    Span,
+    did_you_mean,
+    invalid_message,
+)
 from incentive.events import load_yaml
+from incentive.i18n import _, current
+from incentive.reasons import yaml_problem
 
 
 class _Strict(BaseModel):
@@ -73,7 +82,7 @@ class Engagement(_Strict):
     @classmethod
     def _beta(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not all(0 < v <= 1000 for v in value):
-            raise ValueError("`spread` takes [a, b] of a beta distribution, both above 0")
+            raise ValueError(_("`spread` takes [a, b] of a beta distribution, both above 0"))
         return value
 
     decay: float = Field(0.0, ge=0, le=1)
@@ -115,7 +124,7 @@ class Activity(_Strict):
     @classmethod
     def _how_many(cls, value: tuple[int, int]) -> tuple[int, int]:
         if not 0 <= value[0] <= value[1] <= 1000:
-            raise ValueError("`per_day` takes [low, high] with 0 <= low <= high <= 1000")
+            raise ValueError(_("`per_day` takes [low, high] with 0 <= low <= high <= 1000"))
         return value
 
     @field_validator("attributes")
@@ -126,14 +135,18 @@ class Activity(_Strict):
             other = sorted(set(spec) - set(GENERATORS) - set(NUMBER_OPTIONS))
             if len(chosen) != 1 or other:
                 raise ValueError(
-                    f"attribute `{name}` needs exactly one of {', '.join(GENERATORS)}"
-                    + (f" (unknown: {other[0]})" if other else "")
+                    _("attribute `{name}` needs exactly one of {generators}").format(
+                        name=name, generators=_(", ").join(GENERATORS)
+                    )
+                    + (_(" (unknown: {key})").format(key=other[0]) if other else "")
                 )
             problem = _shape_problem(chosen[0], spec[chosen[0]]) or _options_problem(
                 chosen[0], spec
             )
             if problem:
-                raise ValueError(f"attribute `{name}`: {problem}")
+                raise ValueError(
+                    _("attribute `{name}`: {problem}").format(name=name, problem=problem)
+                )
         return value
 
 
@@ -146,18 +159,18 @@ def _shape_problem(generator: str, given: Any) -> str | None:
     pair = isinstance(given, list) and len(given) == 2 and all(_is_number(v) for v in given)
     problem = None
     if generator == "normal" and not (pair and given[1] >= 0):
-        problem = "takes [mean, standard deviation], the deviation not below 0"
+        problem = _("`{generator}` takes [mean, standard deviation], the deviation not below 0")
     elif generator == "uniform" and not (pair and given[0] <= given[1]):
-        problem = "takes [low, high]"
+        problem = _("`{generator}` takes [low, high]")
     elif generator == "balance" and not (pair and 0 <= given[0] <= given[1] <= 1):
-        problem = "takes [low, high]: shares of the balance between 0 and 1"
+        problem = _("`{generator}` takes [low, high]: shares of the balance between 0 and 1")
     elif generator == "exponential" and not (_is_number(given) and given > 0):
-        problem = "takes the mean, a number above 0"
+        problem = _("`{generator}` takes the mean, a number above 0")
     elif generator == "chance" and not (_is_number(given) and 0 <= given <= 1):
-        problem = "takes a probability between 0 and 1"
+        problem = _("`{generator}` takes a probability between 0 and 1")
     elif generator == "choice" and not (isinstance(given, list) and given):
-        problem = "takes a list of values"
-    return f"`{generator}` {problem}" if problem else None
+        problem = _("`{generator}` takes a list of values")
+    return problem.format(generator=generator) if problem else None
 
 
 def _options_problem(generator: str, spec: dict[str, Any]) -> str | None:
@@ -170,15 +183,17 @@ def _options_problem(generator: str, spec: dict[str, Any]) -> str | None:
             continue
         value = spec[option]
         if option not in allowed:
-            return f"`{option}` does not apply to `{generator}`"
+            return _("`{option}` does not apply to `{generator}`").format(
+                option=option, generator=generator
+            )
         if option in ("min", "max") and not _is_number(value):
-            return f"`{option}` takes a number"
+            return _("`{option}` takes a number").format(option=option)
         if option == "round" and not (isinstance(value, int) and 0 <= value <= 6):
-            return "`round` takes a number of decimal places, 0 to 6"
+            return _("`round` takes a number of decimal places, 0 to 6")
         if option == "multiple" and not (_is_number(value) and value >= 1):
-            return "`multiple` takes a whole number, 1 or more"
+            return _("`multiple` takes a whole number, 1 or more")
     if _is_number(spec.get("min")) and _is_number(spec.get("max")) and spec["min"] > spec["max"]:
-        return "`min` is above `max`"
+        return _("`min` is above `max`")
     return None
 
 
@@ -197,7 +212,7 @@ class Population(_Strict):
     @classmethod
     def _not_too_late(cls, value: date) -> date:
         if value.year > 9000:
-            raise ValueError("`start` must be a date before the year 9000")
+            raise ValueError(_("`start` must be a date before the year 9000"))
         return value
 
     @field_validator("teams")
@@ -207,12 +222,16 @@ class Population(_Strict):
         for kind, spec in value.items():
             if spec.within is not None and spec.within not in sizes:
                 raise ValueError(
-                    f"team `{kind}` is within `{spec.within}`, which must be a team kind "
-                    "listed before it"
+                    _(
+                        "team `{kind}` is within `{within}`, which must be a team kind "
+                        "listed before it"
+                    ).format(kind=kind, within=spec.within)
                 )
             sizes[kind] = spec.count * (sizes[spec.within] if spec.within else 1)
             if sizes[kind] > 100_000:
-                raise ValueError(f"team `{kind}` would make more than 100,000 teams")
+                raise ValueError(
+                    _("team `{kind}` would make more than 100,000 teams").format(kind=kind)
+                )
         return value
 
 
@@ -230,20 +249,23 @@ def load_population(text: str, source: str) -> Population:
     try:
         data = load_yaml(text, source)
     except Exception as err:  # yaml.YAMLError or a size limit: say it plainly
-        raise fail(f"not valid YAML: {getattr(err, 'problem', None) or err}") from None
+        problem = yaml_problem(str(getattr(err, "problem", None) or err))
+        raise fail(_("not valid YAML: {problem}").format(problem=problem)) from None
     try:
         return Population.model_validate(data)
     except ValidationError as err:
         errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
         first = errors[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the description"
+        where = ".".join(str(p) for p in first["loc"]) or _("the description")
         if first["type"] == "extra_forbidden":
             known = _fields_at(first["loc"][:-1])
             near = did_you_mean(str(first["loc"][-1]), known)
             raise fail(
-                f"unknown key `{where}`" + (f" (did you mean `{near}`?)" if near else "")
+                _("unknown key `{where}`").format(where=where)
+                + (_(" (did you mean `{near}`?)").format(near=near) if near else "")
             ) from None
-        raise fail(f"`{where}`: {first['msg']}") from None
+        message = first["msg"] if current() == "en" else invalid_message(first)
+        raise fail(_("`{where}`: {message}").format(where=where, message=message)) from None
 
 
 def _fields_at(path: tuple[Any, ...]) -> list[str]:
@@ -348,7 +370,7 @@ def simulate(population: Population, feedback: DayFeedback | None = None) -> Sim
     events: list[dict[str, Any]] = []
     for index in range(population.days):
         day = population.start + timedelta(days=index)
-        for _ in range(population.engagement.joiners):
+        for _joiner in range(population.engagement.joiners):
             members.append(join(next_number, index))
             next_number += 1
         today: list[tuple[datetime, int, dict[str, Any]]] = []
@@ -367,7 +389,7 @@ def simulate(population: Population, feedback: DayFeedback | None = None) -> Sim
                 if rng.random() >= activity.daily * engagement:
                     continue
                 low, high = activity.per_day
-                for _ in range(rng.randint(low, max(low, high))):
+                for _time in range(rng.randint(low, max(low, high))):
                     when = _moment(rng, day, activity.times)
                     event: dict[str, Any] = {
                         "type": kind,

@@ -375,7 +375,7 @@ def template_problem(text: str, allowed: Sequence[str]) -> str | None:
         if name is None:
             continue
         if name not in allowed or spec or conversion:
-            shown = ", ".join(f"{{{f}}}" for f in allowed)
+            shown = _(", ").join(f"{{{f}}}" for f in allowed)
             return _("`{{{name}}}` is not a placeholder here; these are: {shown}").format(
                 name=name, shown=shown
             )

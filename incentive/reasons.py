@@ -63,7 +63,38 @@ def _period(value: str) -> str | None:
 
 
 def _units(value: str) -> str | None:
-    return i18n.unit(value.removesuffix("s"))
+    return i18n.counted(value.removesuffix("s"))
+
+
+def _this(value: str) -> str | None:
+    return i18n.this_period(value.removeprefix("this "))
+
+
+def _end(value: str) -> str | None:
+    return i18n.end_of(value.removeprefix("end of "))
+
+
+# A period and its key (`week 2026-03-02`, as calendar.period_key writes it) as the
+# reader writes a date: 2026年3月2日起的一周, 2026年3月, 2026年第1季度 in Chinese.
+_WHEN = {
+    "day": N_("{year}-{month}-{day}"),
+    "week": N_("the week of {year}-{month}-{day}"),
+    "month": N_("{year}-{month}"),
+    "quarter": N_("{year} Q{quarter}"),
+    "year": N_("the year {year}"),
+}
+
+
+def _when(value: str) -> str | None:
+    if i18n.current() == "en":
+        return value
+    period, _space, key = value.partition(" ")
+    year, _dash, rest = key.partition("-")
+    if period == "quarter":
+        return _(_WHEN[period]).format(year=year, quarter=rest.removeprefix("Q"))
+    month, _dash, day = rest.partition("-")
+    fields = {"year": year, "month": str(int(month or 0)), "day": str(int(day or 0))}
+    return _(_WHEN[period]).format(**fields) if period in _WHEN else value
 
 
 def _nth(value: str) -> str | None:
@@ -98,6 +129,10 @@ _SPECIAL: dict[str, tuple[str, Callable[[str], str | None]]] = {
     "period2": (_PERIOD, _period),
     "units": (_UNITS, _units),
     "nth": (_NTH, _nth),
+    "this": (rf"this (?:{_PERIOD})", _this),
+    "end": (rf"end of (?:{_PERIOD})", _end),
+    "when": (rf"(?:day|week|month|quarter|year) {_KEY}", _when),
+    "when2": (rf"(?:day|week|month|quarter|year) {_KEY}", _when),
 }
 
 # ---- templates, by family (the first that reads a text wins) ----------------------------------
@@ -110,15 +145,15 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("{length} {units} in a row"),
         N_("{length} {units} in a row (every {n})"),
         N_("{n} matching events reached"),
-        N_("{n} matching events reached this {period}"),
+        N_("{n} matching events reached {this}"),
         N_("{n} distinct `{attribute}` reached"),
-        N_("{n} distinct `{attribute}` reached this {period}"),
+        N_("{n} distinct `{attribute}` reached {this}"),
         N_("{n} `{attribute}` reached"),
-        N_("{n} `{attribute}` reached this {period}"),
+        N_("{n} `{attribute}` reached {this}"),
         N_("this event"),
         N_("{n} matching events within {m} days"),
         N_("{nth} of the first {n}"),
-        N_("{nth} of the first {n} this {period}"),
+        N_("{nth} of the first {n} {this}"),
         N_("{teamkind} `{team}` reached {n} by {by} ({where})"),
         N_("{teamkind} `{team}` reached {n} by {by} ({where}): drawn {a} of {b}"),
         N_("team `{team}` {place}"),
@@ -129,10 +164,10 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("{nth} of {count} by {by} ({where})"),
     ),
     "where": (
-        N_("{period} {key}"),
+        "{when}",
         N_("the season"),
-        N_("{period} {key} so far, at the close of {period2} {key2}"),
-        N_("the season so far, at the close of {period} {key}"),
+        N_("{when} so far, at the close of {when2}"),
+        N_("the season so far, at the close of {when}"),
     ),
     "by": (
         N_("points"),
@@ -170,9 +205,9 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("budget {n} {currency} per {period} for the scheme"),
     ),
     "expiry": (
-        N_("expire at end of {period}"),
+        N_("expire at {end}"),
         N_("expire after {n} {units}"),
-        N_("expire after {n} {units} at end of {period}"),
+        N_("expire after {n} {units} at {end}"),
     ),
     "streak_note": (
         N_("a streak starts"),
@@ -215,6 +250,23 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("invalid \\escape"),
         "{text}",
     ),
+    "yaml": (  # PyYAML's problems, as events.py, cases, rosters and populations show them
+        N_("mapping values are not allowed here"),
+        N_("expected the node content, but found {text}"),
+        N_("expected <block end>, but found {text}"),
+        N_("expected ',' or '}', but got {text}"),
+        N_("expected ',' or ']', but got {text}"),
+        N_("expected {text}, but found {got}"),
+        N_("found character {text} that cannot start any token"),
+        N_("found unexpected end of stream"),
+        N_("found undefined alias {text}"),
+        N_("found unknown escape character {text}"),
+        N_("could not find expected ':'"),
+        N_("did not find expected key"),
+        N_("did not find expected '-' indicator"),
+        N_("unacceptable character {code}: special characters are not allowed"),
+        "{text}",
+    ),
     "reason": (
         # paid, and what pays
         N_("rule `{rule}`"),
@@ -242,7 +294,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("redeem `{name}`: {n} {currency} spent"),
         N_("catalogue `{name}`: `{gift}` for {n} {currency}"),
         N_("catalogue `{name}`: `{gift}` for {n} {currency}; {m} left"),
-        N_("catalogue `{name}`: `{gift}` for {n} {currency}; {m} left this {period}"),
+        N_("catalogue `{name}`: `{gift}` for {n} {currency}; {m} left {this}"),
         N_("transfer `{name}`: {n} {currency} to `{member}`"),
         N_("transfer `{name}`: {n} {currency} from `{member}`"),
         N_("{head}: spendable from {time} (pending {n} days)"),
@@ -307,9 +359,9 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
             "time such as 2026-03-02T18:00:00)"
         ),
         N_("already one of the first {n}"),
-        N_("already one of the first {n} this {period}"),
+        N_("already one of the first {n} {this}"),
         N_("the first {n} have won"),
-        N_("the first {n} this {period} have won"),
+        N_("the first {n} {this} have won"),
         N_(
             "attribute `{attribute}` names no time zone: `{value}` (an IANA name such as "
             "`Asia/Shanghai`)"
@@ -400,7 +452,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("expected {n} columns, found {m}"),
         N_("file larger than {n} bytes"),
         N_("not valid YAML: lists or mappings nested too deeply"),
-        N_("not valid YAML: {text}"),
+        N_("not valid YAML: {yaml}"),
         N_("a YAML events file is a list of events (or `events:` with a list)"),
         # the heads of reasons (the text before the first colon), as the simulate report
         # groups refusals by them
@@ -421,14 +473,19 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("board `{rule}`"),
         N_("budget {n} {currency} per {period} for catalogue `{name}` reached"),
         # a moderator's note from the event after the award's reason (`reason note`)
-        N_("rule `{rule}`: {text}"),
+        # (the note last: it reads any text after the rule)
         N_("rule `{rule}` with {boosts}: {text}"),
-        N_("rule `{rule}`: {why}: {text}"),
         N_("rule `{rule}`: {why} with {boosts}: {text}"),
+        N_("rule `{rule}`: {why}: {text}"),
+        N_("rule `{rule}`: {text}"),
     ),
 }
 # The reason an award is held for: any reason above
 _PHRASE_OF_SLOT: dict[str, str] = {"head": "reason"}
+
+# A phrase that always starts the same way: so `{why} with {boosts}` splits at the
+# boosts, not at a `with` inside the why (`2nd of 3 by points with 33`)
+_STARTS: dict[str, str] = {"boosts": r"boost `.+?"}
 
 _BLANK = re.compile(r"\{(\w+)\}")
 
@@ -445,6 +502,8 @@ def _blank(name: str) -> str:
         return _KEEP[name]
     if name in _SPECIAL:
         return _SPECIAL[name][0]
+    if name in _STARTS:
+        return _STARTS[name]
     if name in _FAMILIES or name in _PHRASE_OF_SLOT:
         return r".+?"
     raise ValueError(f"reasons: a template's blank `{{{name}}}` has no kind")
@@ -513,6 +572,15 @@ def localize(reason: str) -> str:
     if lang == "en" or not reason:
         return reason
     return _localized(lang, reason)
+
+
+def yaml_problem(problem: str) -> str:
+    """PyYAML's account of a problem (`mapping values are not allowed here`) in the
+    current language; as written when English or not one PyYAML is known to give."""
+    if i18n.current() == "en":
+        return problem
+    with i18n.language(i18n.current()):
+        return _render("yaml", problem) or problem
 
 
 def readable(reason: str) -> bool:

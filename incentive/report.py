@@ -34,12 +34,34 @@ _PERIODS = {
     "season": N_("season"),
     "ever": N_("ever"),
 }
+# A record's kind as a person reads it in a table or a summary (English: the kind as
+# records write it; the JSON, the CSV and --only keep the kinds).
 _KINDS = {
+    "award": N_("award"),
     "cut": N_("cut"),
     "refused": N_("refused"),
+    "duplicate": N_("duplicate"),
+    "conflict": N_("conflict"),
+    "bad_event": N_("bad event"),
+    "late": N_("late"),
+    "outside_season": N_("outside the season"),
+    "quarantined": N_("quarantined"),
+    "rank": N_("rank award"),
+    "streak": N_("streak"),
     "perk": N_("perk"),
     "badge": N_("badge"),
+    "board": N_("board line"),
+    "grant": N_("grant"),
+    "redeem": N_("redemption"),
+    "reversal": N_("reversal"),
+    "pending": N_("pending"),
+    "release": N_("release"),
+    "cancelled": N_("cancelled"),
+    "transfer": N_("transfer"),
+    "expiry": N_("expiry"),
+    "level": N_("level"),
     "flag": N_("flag"),
+    "balance": N_("balance"),
 }
 # The measures of an A/B test (incentive.analysis.ab_metrics): English shows the keys.
 _MEASURES = {
@@ -59,8 +81,31 @@ def period_name(period: str) -> str:
 
 
 def kind_name(kind: str) -> str:
-    """A record kind shown in a table (cut, refused, perk, badge, flag)."""
-    return _(_KINDS[kind]) if kind in _KINDS else kind
+    """A record kind shown to a person (a table's row, a summary): the kind itself in
+    English, its name in the reader's language otherwise."""
+    if current() == "en" or kind not in _KINDS:
+        return kind
+    return _(_KINDS[kind])
+
+
+def kind_of_name(name: str) -> str:
+    """The record kind a person named (`--only 拒绝`): a kind, or its name in the
+    current language; as given when it is neither."""
+    if current() != "en":
+        for kind in _KINDS:
+            if kind_name(kind) == name:
+                return kind
+    return name
+
+
+def kinds_text(counts: dict[str, int]) -> str:
+    """How many records of each kind (`6 award, 2 refused`), in the reader's language."""
+    if current() == "en":
+        return ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+    return _(", ").join(
+        _("{count} {kind}").format(count=count, kind=kind_name(kind))
+        for kind, count in sorted(counts.items())
+    )
 
 
 def measure_name(measure: str) -> str:
@@ -393,6 +438,20 @@ def build_report(
             )
         ],
         "records": dict(sorted(kinds.items())),
+    }
+
+
+def for_reader(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's data (`simulate --format json`) with its texts for a person in the
+    current language: a refusal's `reason` and what a budget is `on`. The keys, names,
+    numbers, dates and the machine fields beside them (`kind`, `rule`, `owner`) stay as
+    they are; in English the report is returned as it is."""
+    if current() == "en":
+        return report
+    return {
+        **report,
+        "budgets": [{**b, "on": budget_owner(b["owner"])} for b in report["budgets"]],
+        "refusals": [{**r, "reason": localize(r["reason"])} for r in report["refusals"]],
     }
 
 

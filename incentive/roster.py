@@ -22,6 +22,7 @@ import yaml
 from incentive.diagnostics import Diagnostic, InputError, Severity, Span, did_you_mean
 from incentive.events import load_yaml, read_text_file
 from incentive.i18n import _
+from incentive.reasons import yaml_problem
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def read_roster(stream: IO[str], source: str = "<roster>", fmt: str = "csv") -> 
         except (yaml.YAMLError, ValueError) as err:
             mark = getattr(err, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
-            problem = getattr(err, "problem", None) or err
+            problem = yaml_problem(str(getattr(err, "problem", None) or err))
             raise _fail(
                 source, line, _("not valid YAML: {problem}").format(problem=problem)
             ) from None

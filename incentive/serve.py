@@ -26,11 +26,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Body, FastAPI, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from incentive import i18n
-from incentive.diagnostics import did_you_mean
+from incentive.diagnostics import did_you_mean, invalid_message
 from incentive.i18n import _
 from incentive.live import LiveSession
 from incentive.reasons import localize_dict
@@ -92,6 +95,17 @@ def create_app(live: LiveSession) -> FastAPI:
         # endpoints' worker threads run in a copy of this context)
         with i18n.language(language_of(request.headers.get("accept-language"), default)):
             return await call_next(request)
+
+    # A request FastAPI cannot read (422): each error keeps pydantic's `type` (a stable
+    # code a client branches on), `loc` and `input`; its `msg` is given in the request's
+    # language. English is FastAPI's own response, unchanged.
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        if i18n.current() == "en":
+            return await request_validation_exception_handler(request, err)
+        errors = jsonable_encoder(err.errors())
+        detail = [{**error, "msg": invalid_message(error)} for error in errors]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(StoreError)
     def store_failed(_: Any, err: StoreError) -> JSONResponse:

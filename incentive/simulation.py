@@ -22,6 +22,7 @@ from typing import Any
 from incentive.compiler import CompiledSession
 from incentive.diagnostics import did_you_mean
 from incentive.engine import Session
+from incentive.i18n import _
 from incentive.population import (
     DayOutcome,
     Population,
@@ -120,8 +121,8 @@ def _check_against(program: Program, population: Population, source: str) -> Non
         if known is not None and kind not in known:
             near = did_you_mean(kind, sorted(known))
             raise population_error(
-                f"activity `{kind}` is not an event type of the scheme"
-                + (f" (did you mean `{near}`?)" if near else ""),
+                _("activity `{kind}` is not an event type of the scheme").format(kind=kind)
+                + (_(" (did you mean `{near}`?)").format(near=near) if near else ""),
                 source,
             )
         read = set(program.attribute_types.get(kind, {}))
@@ -131,12 +132,16 @@ def _check_against(program: Program, population: Population, source: str) -> Non
                 continue
             if not program.currencies:
                 raise population_error(
-                    f"attribute `{name}` of `{kind}` spends points, but the scheme has none",
+                    _(
+                        "attribute `{name}` of `{kind}` spends points, but the scheme has none"
+                    ).format(name=name, kind=kind),
                     source,
                 )
             if name not in read:
                 raise population_error(
-                    f"attribute `{name}` of `{kind}` spends points, but the scheme reads "
-                    f"no `{name}` on `{kind}`: the draw would change nothing",
+                    _(
+                        "attribute `{name}` of `{kind}` spends points, but the scheme reads "
+                        "no `{name}` on `{kind}`: the draw would change nothing"
+                    ).format(name=name, kind=kind),
                     source,
                 )

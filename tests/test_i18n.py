@@ -182,3 +182,23 @@ def test_command_line_errors_in_the_chosen_language(tmp_path: Path) -> None:
     assert f"错误：没有这个文件：{missing}" in zh.output
     en = run_cli(["--lang", "en", "run", str(scheme), str(missing)])
     assert f"error: no such file: {missing}" in en.output
+
+
+def test_every_help_page_is_chinese_in_chinese() -> None:
+    """Each command's whole `--help` (usage line, help, options, click's words): apart
+    from what is typed as written (option names, their values and choices, the
+    arguments' names, file names and examples in backticks), no English is left."""
+    from test_i18n_coverage import english_left
+
+    typed = re.compile(
+        r"--?[\w-]+|\[[\w|.-]+\]|\b[A-Z][A-Z_=]+\b|\S*[/=]\S*|\w+\.\w+|'[^']*'|"
+        r"[a-z]+(?:,[a-z_]+)+|[a-z_]+\.\.\."
+    )
+    for where, _command in every_command():
+        words = where.split()[1:]
+        result = run_cli(["--lang", "zh", *words, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "[选项]" in result.output and "[OPTIONS]" not in result.output, result.output
+        shown = re.sub(r"(?m)^用法: main(?: \w+)?", "用法:", result.output)  # the command typed
+        left = english_left(typed.sub(" ", shown))
+        assert not left, f"{where}: {left}\n{result.output}"

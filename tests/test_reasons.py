@@ -131,6 +131,10 @@ OTHER_REASONS = [
     "board `absent`: no matching event (month 2026-03) in class `c2`",
     "rule `weekly`: 1st of 4 by count (week 2026-03-02 so far, at the close of day 2026-03-04)",
     "could not be evaluated (KeyError: 'x'); this is a bug in incentive: please report it",
+    "not valid YAML: mapping values are not allowed here",
+    "not valid YAML: expected ',' or ']', but got '<stream end>'",
+    "not valid YAML: found character '\\t' that cannot start any token",
+    "not valid YAML: unacceptable character #x007f: special characters are not allowed",
 ]
 
 
@@ -165,7 +169,7 @@ def test_names_from_the_scheme_stay_as_written() -> None:
     with i18n.language("zh"):
         assert localize('rule `每日打卡`: perk "top class" for 1st of 3 by points with 33 '
                         "(the season)") == (
-            '规则 `每日打卡`：福利 "top class"，因为按积分在 3 名中排第 1，为 33（整个赛季）'
+            '规则 `每日打卡`：按积分在 3 名中排第 1，为 33（整个赛季），获得福利 "top class"'
         )  # fmt: skip
         assert localize("budget 100 金币 per day for the scheme reached") == (
             "已达方案每天 100 金币 的预算"
@@ -399,3 +403,243 @@ def test_every_reason_of_computed_amounts_is_read_and_chinese(data: st.DataObjec
             with i18n.language("zh"):
                 chinese = localize(record.reason)
             assert not english_left(chinese), (record.reason, chinese)
+
+
+# ---- every template, rendered in Chinese -------------------------------------------------
+
+# A value for each kind of blank, as the engine writes it (English), and each period
+_SAMPLES: dict[str, str] = {
+    **dict.fromkeys(
+        ("rule", "name", "gift", "near", "member", "other", "target", "source", "attribute",
+         "part", "whole", "type", "boost", "team", "value", "expr", "format", "habit",
+         "example", "column"),
+        "ana",
+    ),
+    "perk": "top class",
+    **dict.fromkeys(
+        ("n", "m", "count", "points", "granted", "left", "length", "factor", "a", "b", "c",
+         "low", "high", "line", "shown"),
+        "3",
+    ),
+    "currency": "coins", "attr": "words", "teamkind": "class", "tier": "gold", "tier2": "silver",
+    "day": "2026-03-02", "first": "2026-03-02", "last": "2026-03-22",
+    "time": "2026-03-02T09:00:00+08:00", "time2": "2026-03-03T09:00:00+08:00",
+    "text": "'soon'", "names": "`a`, `b`", "file": "events.jsonl", "code": "'\\ud800'",
+    "got": "'soon'", "nth": "2nd",
+}  # fmt: skip
+
+
+def _period_sample(name: str, period: str) -> str:
+    key = {"quarter": "2026-Q1", "year": "2026", "month": "2026-03"}.get(period, "2026-03-02")
+    return {
+        "period": period,
+        "period2": period,
+        "units": f"{period}s",
+        "this": f"this {period}",
+        "end": f"end of {period}",
+        "when": f"{'day' if period == 'season' else period} {key}",
+        "when2": f"day {'2026-03-04'}",
+    }[name]
+
+
+def _english(
+    family: str, msgid: str, period: str, depth: int = 0, choice: tuple[str, int] | None = None
+) -> str:
+    """The template `msgid` filled in as the engine would write it: names and numbers
+    from _SAMPLES, periods as `period`, phrases by their family's first template (or,
+    for the blank `choice` names, its family's template of that index)."""
+    from incentive.reasons import _FAMILIES, _PHRASE_OF_SLOT, _SPECIAL
+
+    def value(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name in _SPECIAL:
+            return _period_sample(name, period) if name != "nth" else _SAMPLES["nth"]
+        if name in _SAMPLES:
+            return _SAMPLES[name]
+        phrase = _PHRASE_OF_SLOT.get(name, name)
+        choices = [t for t in _FAMILIES[phrase] if depth < 2 or "{" not in t]
+        index = choice[1] if choice is not None and choice[0] == name else 0
+        return _english(phrase, choices[index], period, depth + 1)
+
+    return re.sub(r"\{(\w+)\}", value, msgid)
+
+
+def every_template() -> list[tuple[str, str, tuple[str, int] | None]]:
+    """Every template; a reason's once more for each template of each phrase it holds."""
+    from incentive.reasons import _FAMILIES, _PHRASE_OF_SLOT
+
+    found: list[tuple[str, str, tuple[str, int] | None]] = []
+    for family, msgids in _FAMILIES.items():
+        for msgid in msgids:
+            found.append((family, msgid, None))
+            if family != "reason":
+                continue
+            for name in re.findall(r"\{(\w+)\}", msgid):
+                phrase = _PHRASE_OF_SLOT.get(name, name)
+                if phrase in _FAMILIES and phrase != "reason":
+                    others = range(1, len(_FAMILIES[phrase]))
+                    found.extend((family, msgid, (name, i)) for i in others)
+    return found
+
+
+# Chinese written next to Latin letters or digits without a space (`因为class`, `本{period}`
+# filled with a number) reads as a typo; a date written the Chinese way (2026年3月2日,
+# 2026年第1季度) is the exception.
+_CHINESE_DATE = re.compile(r"\d+年(?:第\d+季度|\d+月(?:\d+日)?)?")
+_GLUED = re.compile(r"[\u4e00-\u9fff][A-Za-z0-9]|[A-Za-z0-9][\u4e00-\u9fff]")
+# Words a period's name makes when glued to 本, 末 or a count: 本天 (today is 今天/当天),
+# 天末, 周末 (a weekend), 3 月 (March, not three months), 3 季度.
+_AWKWARD = re.compile(r"本天|本年(?!度)|天末|周末|\d 月|\d 季度|\d 赛季|这一月")
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter", "year", "season"])
+@pytest.mark.parametrize(("family", "msgid", "choice"), every_template(), ids=lambda v: str(v)[:60])
+def test_every_template_reads_well_in_chinese(
+    family: str, msgid: str, choice: tuple[str, int] | None, period: str
+) -> None:
+    """Each template, filled in with each period, is read back, and its Chinese has no
+    English left, no Chinese glued to a Latin word, and none of the awkward words a period
+    name makes in a sentence (本天, 3 月 ...)."""
+    if family != "reason" and "{" not in msgid:
+        return  # a word of a phrase (a kind, an owner): shown inside a reason
+    from incentive.reasons import _render
+
+    english = _english(family, msgid, period, choice=choice)
+    with i18n.language("zh"):
+        chinese = _render(family, english)
+    assert chinese is not None, f"no template reads {english!r}"
+    if family == "reason":
+        assert readable(english)
+    text = _CHINESE_DATE.sub(" ", chinese)
+    assert not english_left(text.replace("'soon'", "")), (english, chinese)
+    assert not _GLUED.findall(text.replace("×3", "")), (english, chinese)
+    assert not _AWKWARD.findall(chinese), (english, chinese)
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("rule `m`: 3 matching events reached this day", "规则 `m`：当天达到 3 次匹配的事件"),
+        ("already one of the first 3 this week", "已是本周前 3 名之一"),
+        ("the first 3 this month have won", "本月前 3 名已满"),
+        ("rule `m`: 3 `words` reached this quarter", "规则 `m`：本季度 `words` 达到 3"),
+        ("the streak was broken (2 missed); a new one starts: 1 month in a row",
+         "连续中断（漏了 2 次），重新开始：已连续 1 个月"),
+        ("3 coins expired (expire after 2 months at end of month)",
+         "3 coins 已过期（2 个月后，于月底过期）"),
+        ("3 coins expired (expire at end of week)", "3 coins 已过期（当周结束时过期）"),
+        ('rule `top`: perk "top class" for class `c1` reached 100 by points (week 2026-03-02)',
+         '规则 `top`：class `c1` 按积分达到 100（2026年3月2日起的一周），获得福利 "top class"'),
+        ("board `b`: no matching event (quarter 2026-Q1)",
+         "榜单 `b`：没有匹配的事件（2026年第1季度）"),
+        ("rule `weekly`: 1st of 4 by count (week 2026-03-02 so far, at the close of day "
+         "2026-03-04)",
+         "规则 `weekly`：按次数在 4 名中排第 1（2026年3月2日起的一周截至2026年3月4日结束时）"),
+    ],
+)  # fmt: skip
+def test_periods_read_as_chinese_says_them(english: str, chinese: str) -> None:
+    with i18n.language("zh"):
+        assert localize(english) == chinese
+
+
+# ---- every output for tools follows the language, apart from its machine fields ----------
+
+# Fields a tool branches on or a name the scheme or the events wrote: the same in every
+# language. Every other text in a JSON output is for a person, in the reader's language.
+MACHINE_FIELDS = frozenset(
+    {"kind", "code", "rule", "member", "currency", "owner", "at", "period", "team", "perk",
+     "scheme", "range", "events", "what", "file", "severity", "who", "value", "level", "tier",
+     "source", "item"}
+)  # fmt: skip
+
+
+def texts_for_people(data: Any, key: str = "") -> list[tuple[str, str]]:
+    """(field, text) for every text of a JSON output outside the machine fields."""
+    if isinstance(data, dict):
+        return [pair for k, v in data.items() for pair in texts_for_people(v, k)]
+    if isinstance(data, list):
+        return [pair for item in data for pair in texts_for_people(item, key)]
+    if isinstance(data, str) and key not in MACHINE_FIELDS:
+        return [(key, data)]
+    return []
+
+
+def _json_outputs(tmp_path: Path) -> dict[str, list[str]]:
+    """The JSON outputs of every command that has one, as arguments after --lang."""
+    golden = ROOT / "tests" / "golden"
+    examples = ROOT / "docs" / "examples"
+    store = tmp_path / "club.db"
+    code, _ = invoke("run", "--quiet", "--state", str(store), str(examples / "club.incentive"),
+                     str(examples / "club.events.jsonl"))  # fmt: skip
+    assert code == 0
+    broken = tmp_path / "broken.incentive"
+    broken.write_text(
+        (ROOT / "docs/zh/examples/club_typo.incentive").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    camp = [str(ROOT / "schemes/writing_camp.incentive"),
+            str(ROOT / "docs/examples/camp_double.incentive"),
+            str(ROOT / "schemes/writing_camp.events.jsonl")]  # fmt: skip
+    outputs = {
+        f"simulate {case}": ["simulate", "--quiet", "--format", "json",
+                             str(golden / case / "scheme.incentive"),
+                             str(golden / case / "events.jsonl")]
+        for case in ("ledger", "quarter", "limits_and_caps", "pay_from_measure")
+    }  # fmt: skip
+    outputs |= {
+        "explain": ["explain", "--format", "json", "--member", "ana",
+                    str(golden / "limits_and_caps/scheme.incentive"),
+                    str(golden / "limits_and_caps/events.jsonl")],
+        "explain progress": ["explain", "--format", "json", "--member", "ana",
+                             str(golden / "streaks_and_milestones/scheme.incentive"),
+                             str(golden / "streaks_and_milestones/events.jsonl")],
+        "compare": ["compare", "--format", "json", *camp],
+        "compare --ab": ["compare", "--ab", "--format", "json", *camp],
+        "replay": ["replay", "--format", "json", "--state", str(store),
+                   str(examples / "club_generous.incentive")],
+        "check": ["check", "--format", "json", str(broken)],
+    }  # fmt: skip
+    return outputs
+
+
+def test_every_json_output_is_in_the_readers_language(tmp_path: Path) -> None:
+    """simulate, explain, compare (and --ab), replay and check with --format json: with
+    --lang zh every text for a person is Chinese; the machine fields and the numbers are
+    those of the English output, which is unchanged."""
+    seen: set[str] = set()
+    for name, args in _json_outputs(tmp_path).items():
+        outputs = {}
+        for lang in ("en", "zh"):
+            code, output = invoke("--lang", lang, *args)
+            assert code in (0, 1), (name, output)
+            outputs[lang] = json.loads(output)
+        english, chinese = outputs["en"], outputs["zh"]
+        problems = []
+        for field, text in texts_for_people(chinese):
+            seen.add(field)
+            if english_left(text):
+                problems.append(f"{field}: {text!r}")
+        assert not problems, f"{name}: English for a person in Chinese:\n" + "\n".join(problems)
+        # the same shape and the same numbers: only texts for people differ
+        assert _numbers(english) == _numbers(chinese), name
+    # the outputs do hold texts for people (a refusal's reason, a budget's owner in words,
+    # a record's reason, progress, the scheme's changes, a diagnostic's message and hints)
+    assert {"reason", "on", "now", "next", "changes", "message", "hints"} <= seen, seen
+
+
+def _numbers(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _numbers(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_numbers(v) for v in data]
+    return data if not isinstance(data, str) else None
+
+
+def test_explains_progress_names_its_periods_in_chinese() -> None:
+    scheme, events, _ = _golden("streaks_and_milestones")
+    _code, output = invoke("--lang", "zh", "explain", "--member", "ana", str(scheme), str(events))
+    lines = output.splitlines()
+    assert "连续 `streak`：连续 8 天；下一步：连续 14 天（还差 6 天）" in lines
+    assert "里程碑 `prolific`：1200 words（本周）；下一步：2000（还差 800）" in lines
+    _code, output = invoke("--lang", "en", "explain", "--member", "ana", str(scheme), str(events))
+    assert "streak `streak`: 8 day(s) in a row; next: 14 in a row (6 more)" in output.splitlines()

@@ -190,6 +190,52 @@ def test_each_request_in_its_language(tmp_path: Path, scheme: Path) -> None:
         assert other["records"][0]["reason"] == "规则 `review`"
 
 
+def test_a_request_it_cannot_read_is_answered_in_its_language(tmp_path: Path, scheme: Path) -> None:
+    """A 422 (a field missing or of the wrong type, a body that is not JSON, a query
+    parameter that is no number): each error keeps pydantic's `type` and its `loc`, a
+    client's stable handles, and says `msg` in the request's language; English is
+    FastAPI's own answer."""
+    from test_i18n_coverage import english_left
+
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    bad_requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("post", "/redeem", {"json": {"member": "ana", "points": "many", "at": "2026-03-02"}}),
+        ("post", "/redeem", {"json": {"member": "ana", "points": 1.5, "id": "r", "at": "x"}}),
+        ("post", "/redeem", {"json": ["not", "an", "object"]}),
+        (
+            "post",
+            "/events",
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        ),
+        ("post", "/events", {"json": "a text"}),
+        ("get", "/members/ana?limit=some", {}),
+        ("get", "/boards/top?top=ten", {}),
+    ]
+    with _server(scheme, tmp_path / "shop.db") as (url, _):
+        for method, path, options in bad_requests:
+            answers = {}
+            for lang, headers in (("zh", chinese), ("en", {"Accept-Language": "en"})):
+                merged = {**options, "headers": {**options.get("headers", {}), **headers}}
+                answer = httpx.request(method, f"{url}{path}", **merged)
+                assert answer.status_code == 422, (path, answer.text)
+                answers[lang] = answer.json()["detail"]
+            zh, en = answers["zh"], answers["en"]
+            assert [(e["type"], e["loc"]) for e in zh] == [(e["type"], e["loc"]) for e in en]
+            for error in zh:
+                assert any("\u4e00" <= c <= "\u9fff" for c in error["msg"]), error
+                assert not english_left(error["msg"]), error
+            assert all(any(c.isascii() and c.isalpha() for c in e["msg"]) for e in en)
+        missing = httpx.post(
+            f"{url}/redeem", json={"member": "ana", "points": 5}, headers=chinese
+        ).json()["detail"]
+        assert {(tuple(e["loc"]), e["type"], e["msg"]) for e in missing} == {
+            (("body", "id"), "missing", "缺少这个字段"),
+            (("body", "at"), "missing", "缺少这个字段"),
+        }
+        english = httpx.post(f"{url}/redeem", json={"member": "ana", "points": 5}).json()
+        assert {e["msg"] for e in english["detail"]} == {"Field required"}
+
+
 def test_concurrent_duplicate_posts_pay_once(tmp_path: Path, scheme: Path) -> None:
     with _server(scheme, tmp_path / "shop.db") as (url, _):
         event = _event(0, "ana", "checkin")

@@ -110,63 +110,78 @@ ACTIVE = "activities: {homework: {daily: 0.5}}\n"
 HOMEWORK = "activities: {{homework: {{daily: 0.5, attributes: {{chars: {0}}}}}}}\n"
 
 
-@pytest.mark.parametrize(
-    "text,message",
-    [
-        ("start: 2026-03-02\ndays: 3\nmembers: 5\n", "`activities`: Field required"),
-        (
-            "start: 2026-03-02\ndays: 3\nmembers: 5\nactivities: {a: {daily: 2}}\n",
-            "`activities.a.daily`",
-        ),
-        (
-            "start: 2026-03-02\ndays: 3\nmembers: 5\n"
-            "activities: {a: {daily: 0.5, attributes: {x: {gauss: 1}}}}\n",
-            "needs exactly one of",
-        ),
-        (
-            "start: 2026-03-02\ndays: 3\nmembers: 5\nactivitys: {}\n",
-            "unknown key `activitys` (did you mean `activities`?)",
-        ),
-        ("start: [\n", "not valid YAML"),
-        *(
-            (BASE + text, message)
-            for text, message in [
-                (HOMEWORK.format("{normal: [900, 100], multiple: abc}"), "`multiple` takes"),
-                (HOMEWORK.format("{normal: [900, 100], min: abc}"), "`min` takes a number"),
-                (HOMEWORK.format("{normal: [900, 100], round: x}"), "`round` takes"),
-                (HOMEWORK.format("{normal: [900, -5]}"), "the deviation not below 0"),
-                (HOMEWORK.format("{choice: [1, 2], min: 5}"), "`min` does not apply"),
-                (HOMEWORK.format("{balance: [0.2, 1], max: 5}"), "`max` does not apply"),
-                (HOMEWORK.format("{normal: [9, 1], min: 5, max: 1}"), "`min` is above `max`"),
-                (
-                    HOMEWORK.replace("chars", "tokens").format("{balance: [0.2, 1]}"),
-                    "spends points, but the scheme reads no `tokens` on `homework`",
-                ),
-                (
-                    "activities: {homwork: {daily: 0.5}}\n",
-                    "`homwork` is not an event type of the scheme (did you mean `homework`?)",
-                ),
-                ("activities: {homework: {daily: 0.5, times: []}}\n", "at least 1 item"),
-                ("activities: {homework: {daily: 0.5, per_day: [5, 1]}}\n", "low <= high"),
-                ("activities: {homework: {daily: 0.5, per_day: [2000, 2000]}}\n", "<= 1000"),
-                ("engagement: {spread: [-1, 2]}\n" + ACTIVE, "both above 0"),
-                ("teams: {group: {count: 4, within: class}}\n" + ACTIVE, "listed before it"),
-                ("teams: {a: {count: 4, within: a}}\n" + ACTIVE, "listed before it"),
-                (
-                    "teams: {a: {count: 10000}, b: {count: 10000, within: a}}\n" + ACTIVE,
-                    "more than 100,000 teams",
-                ),
-            ]
-        ),
-        ("start: 9999-12-30\ndays: 5\nmembers: 5\n" + ACTIVE, "before the year 9000"),
-    ],
-)
+BAD_POPULATIONS = [
+    ("start: 2026-03-02\ndays: 3\nmembers: 5\n", "`activities`: Field required"),
+    (
+        "start: 2026-03-02\ndays: 3\nmembers: 5\nactivities: {a: {daily: 2}}\n",
+        "`activities.a.daily`",
+    ),
+    (
+        "start: 2026-03-02\ndays: 3\nmembers: 5\n"
+        "activities: {a: {daily: 0.5, attributes: {x: {gauss: 1}}}}\n",
+        "needs exactly one of",
+    ),
+    (
+        "start: 2026-03-02\ndays: 3\nmembers: 5\nactivitys: {}\n",
+        "unknown key `activitys` (did you mean `activities`?)",
+    ),
+    ("start: [\n", "not valid YAML"),
+    *(
+        (BASE + text, message)
+        for text, message in [
+            (HOMEWORK.format("{normal: [900, 100], multiple: abc}"), "`multiple` takes"),
+            (HOMEWORK.format("{normal: [900, 100], min: abc}"), "`min` takes a number"),
+            (HOMEWORK.format("{normal: [900, 100], round: x}"), "`round` takes"),
+            (HOMEWORK.format("{normal: [900, -5]}"), "the deviation not below 0"),
+            (HOMEWORK.format("{choice: [1, 2], min: 5}"), "`min` does not apply"),
+            (HOMEWORK.format("{balance: [0.2, 1], max: 5}"), "`max` does not apply"),
+            (HOMEWORK.format("{normal: [9, 1], min: 5, max: 1}"), "`min` is above `max`"),
+            (
+                HOMEWORK.replace("chars", "tokens").format("{balance: [0.2, 1]}"),
+                "spends points, but the scheme reads no `tokens` on `homework`",
+            ),
+            (
+                "activities: {homwork: {daily: 0.5}}\n",
+                "`homwork` is not an event type of the scheme (did you mean `homework`?)",
+            ),
+            ("activities: {homework: {daily: 0.5, times: []}}\n", "at least 1 item"),
+            ("activities: {homework: {daily: 0.5, per_day: [5, 1]}}\n", "low <= high"),
+            ("activities: {homework: {daily: 0.5, per_day: [2000, 2000]}}\n", "<= 1000"),
+            ("engagement: {spread: [-1, 2]}\n" + ACTIVE, "both above 0"),
+            ("teams: {group: {count: 4, within: class}}\n" + ACTIVE, "listed before it"),
+            ("teams: {a: {count: 4, within: a}}\n" + ACTIVE, "listed before it"),
+            (
+                "teams: {a: {count: 10000}, b: {count: 10000, within: a}}\n" + ACTIVE,
+                "more than 100,000 teams",
+            ),
+        ]
+    ),
+    ("start: 9999-12-30\ndays: 5\nmembers: 5\n" + ACTIVE, "before the year 9000"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_POPULATIONS)
 def test_a_bad_population_is_refused_clearly(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "pop.yaml"
     path.write_text(text)
     code, out = invoke("simulate", CAMP, "--population", str(path))
     assert code == 1, out
     assert message in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("text", [text for text, _message in BAD_POPULATIONS])
+def test_a_bad_population_is_refused_in_chinese(tmp_path: Path, text: str) -> None:
+    """E0403 in the reader's language: pydantic's words by the error's type, the
+    validators' own through the catalogue, PyYAML's problems read by incentive.reasons."""
+    from test_i18n_coverage import english_left
+
+    path = tmp_path / "pop.yaml"
+    path.write_text(text)
+    code, out = invoke("--lang", "zh", "simulate", CAMP, "--population", str(path))
+    assert code == 1, out
+    assert "错误[E0403]" in out, out
+    shown = out.replace(str(path), " ").replace("'<stream end>'", " ")
+    assert not english_left(shown), out
 
 
 def test_simulate_needs_events_or_a_population() -> None:
