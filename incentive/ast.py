@@ -357,6 +357,16 @@ class StartWindow(Node):
 
 
 @dataclass(frozen=True)
+class OwnPeriods(Node):
+    """`periods from first signup` or `periods from joined`: the rule's weeks, months,
+    quarters and years (its limits, caps, streak and milestone) are counted from the
+    member's own start (day 0), not from the calendar's."""
+
+    event: Name | None  # the member's first event of this type
+    column: Name | None  # or the member's date in this roster column (or event attribute)
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -446,6 +456,7 @@ RuleClause: TypeAlias = (
     | Goal
     | Draw
     | StartWindow
+    | OwnPeriods
 )
 
 

@@ -64,6 +64,7 @@ from incentive.program import (
     RedeemSpec,
     ReversalSpec,
     RuleSpec,
+    StartSpec,
     StreakSpec,
     TransferSpec,
     ValueType,
@@ -845,6 +846,7 @@ class _Checker:
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
         self._check_start_window(rule)
+        self._check_own_periods(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_every_time(rule, perk, tiered)
@@ -2119,6 +2121,85 @@ class _Checker:
                 ),
             )
 
+    def _check_own_periods(self, rule: ast.RuleDecl) -> None:
+        """`periods from first signup` / `periods from joined` (E0265): a rule that pays a
+        member for their own events, with a week, month, quarter or year to count."""
+        found = [c for c in rule.clauses if isinstance(c, ast.OwnPeriods)]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="periods from"
+                ),
+                extra.span,
+                _("a rule counts its periods from one start: keep one"),
+            )
+        if not found:
+            return
+        clause = found[0]
+        kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter, ast.First, ast.Credit)
+        if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
+            self.bag.error(
+                "E0265",
+                _(
+                    "periods from a member's start belong to a rule that counts one member's "
+                    "own events (an award, a streak, a milestone)"
+                ),
+                clause.span,
+                _(
+                    "ranks, boards, challenges (`first`) and team goals compare members in the "
+                    "same calendar period; flags, referrals and `credit` count for another "
+                    "member than the one who started"
+                ),
+            )
+            return
+        own = ("week", "month", "quarter", "year")
+        periods = [c.period for c in rule.clauses if isinstance(c, (ast.Limit, ast.Cap))]
+        periods += [c.period for c in rule.clauses if isinstance(c, (ast.Streak, ast.Milestone))]
+        if not any(period in own for period in periods):
+            self.bag.error(
+                "E0265",
+                _(
+                    "rule `{name}` counts nothing per week, month, quarter or year: "
+                    "`periods from` changes nothing"
+                ).format(name=rule.name.value),
+                clause.span,
+                _(
+                    "a day is the scheme's day for every member; give the rule a period to "
+                    "count from the member's start (`limit 3 per week`), or remove `periods from`"
+                ),
+            )
+        if clause.event is not None:
+            event = clause.event.value
+            if self.declared_events is not None and event not in self.declared_events:
+                self.bag.error(
+                    "E0216",
+                    _("unknown event type `{event}`").format(event=event),
+                    clause.event.span,
+                    *suggestion_hints(event, self.declared_events),
+                )
+            return
+        assert clause.column is not None
+        column = clause.column.value
+        taken = (
+            column in BUILTIN_ATTRIBUTES
+            or column in CLOCK_ATTRIBUTES
+            or column in self.teams
+            or (column == "level" and self.levels_decl is not None)
+        )
+        if taken:
+            self.bag.error(
+                "E0265",
+                _("`{column}` is not a date: a rule's periods count from a date column").format(
+                    column=column
+                ),
+                clause.column.span,
+                _(
+                    "name the roster column of each member's date (`periods from joined`), or "
+                    "count from an event (`periods from first signup`)"
+                ),
+            )
+
     def _check_goal(self, rule: ast.RuleDecl) -> bool:
         """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
         goal = _first(rule, ast.Goal)
@@ -2228,17 +2309,19 @@ class _Checker:
         award = _first(rule, ast.Award)
         where = _first(rule, ast.Where)
         limits: list[LimitSpec] = []
+        periods_from = _start_spec(_first(rule, ast.OwnPeriods))
+        own = ("week", "month", "quarter", "year") if periods_from is not None else ()
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
                 limits.append(LimitSpec(1, None, clause.key.value if clause.key else None))
             elif isinstance(clause, ast.Limit):
                 key = clause.key.value if clause.key else None
-                limits.append(LimitSpec(clause.count, clause.period, key))
+                limits.append(LimitSpec(clause.count, clause.period, key, clause.period in own))
         groups = tuple(
             dict.fromkeys(c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef))
         )
         caps = [
-            CapSpec(f"rule:{name}", c.points, c.period)
+            CapSpec(f"rule:{name}", c.points, c.period, c.period in own)
             for c in rule.clauses
             if isinstance(c, ast.Cap)
         ]
@@ -2278,6 +2361,7 @@ class _Checker:
             post=_post_spec(_first(rule, ast.Post)),
             goal=self._goal_spec(rule),
             since=_start_window_spec(_first(rule, ast.StartWindow)),
+            periods_from=periods_from,
             every_time=_first(rule, ast.EveryTime) is not None,
             window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
             first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,
@@ -2839,6 +2923,15 @@ def _start_window_spec(window: ast.StartWindow | None) -> WindowSpec | None:
         window.days,
         window.event.value if window.event is not None else None,
         window.column.value if window.column is not None else None,
+    )
+
+
+def _start_spec(clause: ast.OwnPeriods | None) -> StartSpec | None:
+    if clause is None:
+        return None
+    return StartSpec(
+        clause.event.value if clause.event is not None else None,
+        clause.column.value if clause.column is not None else None,
     )
 
 

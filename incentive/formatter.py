@@ -265,6 +265,11 @@ def format_clause(
                 return f"within {days} days of first {name_text(event.value)}"
             assert column is not None
             return f"within {days} days of {column.value}"
+        case ast.OwnPeriods(event=event, column=column):
+            if event is not None:
+                return f"periods from first {name_text(event.value)}"
+            assert column is not None
+            return f"periods from {column.value}"
         case ast.Budget(points=points, currency=currency, period=period):
             return (
                 f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
@@ -436,6 +441,11 @@ def format_clause_zh(clause: object) -> str:
                 return f"自首次 {_event_zh(event.value)} 起 {days}天内"
             assert column is not None
             return f"自 {n(column.value)} 起 {days}天内"
+        case ast.OwnPeriods(event=event, column=column):
+            if event is not None:
+                return f"周期 自首次 {_event_zh(event.value)} 起算"
+            assert column is not None
+            return f"周期 自 {n(column.value)} 起算"
         case ast.Budget(points=points, currency=currency, period=period):
             return f"{PERIODS_ZH[period]}预算 {points}" + (
                 f" {n(currency.value)}" if currency else ""

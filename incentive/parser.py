@@ -314,6 +314,7 @@ _KEYWORD_GROUPS = (
                 "goal",
                 "draw",
                 "within",
+                "periods",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -1018,6 +1019,12 @@ class _ToAst:
         if kind == "first":
             return ast.StartWindow(_int(days), name, None, span=span)
         return ast.StartWindow(_int(days), None, name, span=span)
+
+    def own_periods_clause(self, span: Span, children: list[Any]) -> ast.OwnPeriods:
+        ((kind, name),) = children
+        if kind == "first":
+            return ast.OwnPeriods(name, None, span=span)
+        return ast.OwnPeriods(None, name, span=span)
 
     def since_first(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
         return ("first", _name(children[0]))

@@ -177,6 +177,7 @@ KEYWORDS_EN_TO_ZH = {
     "allowance": "额度",
     "by": "依据",
     "within": "天内",
+    "periods": "周期",
     "debt": "允许欠款",
     "to": "转给",
     "receive": "接收上限",

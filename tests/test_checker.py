@@ -372,6 +372,51 @@ CASES = [
         "a draw must be at least 1",
     ),
     (
+        "E0265",
+        wrap("rule w { on hw periods from first signup top 1 per week by count award 5 }"),
+        3,
+        "belong to a rule that counts one member's own events",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from first signup first 3 per week award 5 }"),
+        3,
+        "compare members in the same calendar period",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on vote periods from joined award 1 limit 1 per week credit who }"),
+        3,
+        "count for another member",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from first signup award 5 limit 1 per day }"),
+        3,
+        "`periods from` changes nothing",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from class award 5 limit 1 per week }", "team class"),
+        3,
+        "`class` is not a date: a rule's periods count from a date column",
+    ),
+    (
+        "E0216",
+        wrap(
+            "rule w { on hw periods from first sigup award 5 limit 1 per week }",
+            "events { hw signup }",
+        ),
+        3,
+        "did you mean `signup`?",
+    ),
+    (
+        "E0212",
+        wrap("rule w { on hw periods from joined periods from first hw award 5 limit 1 per week }"),
+        3,
+        "more than one `periods from` clause",
+    ),
+    (
         "E0252",
         wrap("rule w { on hw within 3 days of first signup top 1 per day by count award 5 }"),
         3,

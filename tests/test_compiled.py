@@ -159,6 +159,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
         "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
         "every_time", "window", "reaching", "first", "quarter", "start_window", "league",
+        "own_periods",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board", "team_missing", "team_goal"]
@@ -301,6 +302,22 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 what += f" at 2 award {small()}"
             on = draw(st.sampled_from(("post", "checkin, post")))
             rules.append(f"rule {name} {{ on {on} within {small(0, 3)} days of {start} {what} }}")
+        elif kind == "own_periods":
+            start = draw(st.sampled_from(("first checkin", "first post", "joined")))
+            own = draw(st.sampled_from(("week", "month", "quarter")))
+            what = draw(
+                st.sampled_from(
+                    (
+                        f"award {small()} limit {small(1, 3)} per {own}",
+                        f"award {small()} cap {small(3, 9)} per {own}",
+                        f"streak per {own} at 2 award {small()}",
+                        f"milestone count per {own} at 2 award {small()}",
+                    )
+                )
+            )
+            grouped = " group chat" if group and what.startswith("award") else ""
+            on = draw(st.sampled_from(("post", "checkin, post")))
+            rules.append(f"rule {name} {{ on {on} periods from {start} {what}{grouped} }}")
         elif kind == "team_goal":
             measure = draw(st.sampled_from(("count", "active", "sum words")))
             on = "checkin" if measure != "sum words" else "post"
@@ -532,6 +549,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "league ": "league", "demote ": "demote", "promote ": "promote",
         "every time": "every time", "window ": "window", "reaching ": "reaching",
         "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
+        "periods from": "periods from a member's start",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)
