@@ -254,6 +254,9 @@ class Reaching(Node):
 
     count: int
     attribute: Name | None
+    # `reaching 100 coins earned`: the points paid in that currency (`attribute` names it;
+    # None: the scheme's first), not an event attribute
+    earned: bool = False
 
 
 @dataclass(frozen=True)

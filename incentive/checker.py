@@ -836,7 +836,8 @@ class _Checker:
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
         by_points = rank is not None and rank.measure in ("points", "reached")
-        if on is None and not by_points:
+        earning = any(isinstance(c, ast.Reaching) and c.earned for c in rule.clauses)
+        if on is None and not by_points and not earning:
             self.bag.error(
                 "E0210",
                 _("rule `{name}` does not say which events it reacts to").format(name=name),
@@ -1259,9 +1260,38 @@ class _Checker:
                 reaching.span,
                 _("e.g. `streak per week  reaching 100 points  at 3 award 50`"),
             )
-        if reaching.attribute is not None:
+        if reaching.earned:
+            self._check_earned(rule, reaching)
+        elif reaching.attribute is not None:
             read = ast.Attribute(reaching.attribute.value, span=reaching.attribute.span)
             typer.expect(read, "number", "`reaching`")
+
+    def _check_earned(self, rule: ast.RuleDecl, reaching: ast.Reaching) -> None:
+        """`reaching 100 coins earned`: the points paid to the member, in a currency of
+        the scheme; counted from every other rule, not from events (E0262)."""
+        currency = reaching.attribute
+        if currency is not None and currency.value not in self.header.currencies:
+            self.bag.error(
+                "E0207",
+                _("unknown currency `{currency}`").format(currency=currency.value),
+                currency.span,
+                *suggestion_hints(currency.value, self.header.currencies),
+            )
+        kinds = (ast.On, ast.Where, ast.StartWindow, ast.OwnPeriods)
+        for clause in rule.clauses:
+            if isinstance(clause, kinds):
+                self.bag.error(
+                    "E0262",
+                    _(
+                        "a streak of points earned counts what the scheme pays the member, "
+                        "not events: it takes no `on`, `where`, `within` or `periods from`"
+                    ),
+                    clause.span,
+                    _(
+                        "remove it; to count events, drop `earned` (`reaching 3` counts "
+                        "matching events, `reaching 100 points` sums their `points`)"
+                    ),
+                )
 
     def _check_first(self, rule: ast.RuleDecl, tiered: bool) -> None:
         """`first 3 per week`: a challenge the first K members of each period win, at
@@ -2440,7 +2470,12 @@ class _Checker:
             tiers=self._tiers(rule),
             every=(every.interval, _payment(every.award)) if every else None,
             need=reaching.count if (reaching := _first(rule, ast.Reaching)) else None,
-            attribute=reaching.attribute.value if reaching and reaching.attribute else None,
+            attribute=reaching.attribute.value
+            if reaching and reaching.attribute and not reaching.earned
+            else None,
+            earned=(reaching.attribute.value if reaching.attribute else self.header.currencies[0])
+            if reaching and reaching.earned
+            else None,
         )
 
     def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:

@@ -240,6 +240,7 @@ class _Generator:
             or rule.currency in program.expiry
             or program.reversals
             or rule.pending is not None
+            or rule.currency in program.earning  # streaks of points earned see it (_pay)
         )
 
     # -- one function per event type ----------------------------------------------------

@@ -325,8 +325,9 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
-        case ast.Reaching(count=count, attribute=attribute):
-            return f"reaching {count}" + (f" {attribute.value}" if attribute else "")
+        case ast.Reaching(count=count, attribute=attribute, earned=earned):
+            text = f"reaching {count}" + (f" {attribute.value}" if attribute else "")
+            return text + (" earned" if earned else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
@@ -502,8 +503,9 @@ def format_clause_zh(clause: object) -> str:
             return f"{PERIODS_ZH[period]}连续"
         case ast.Grace(count=count):
             return f"宽限 {count}"
-        case ast.Reaching(count=count, attribute=attribute):
-            return f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
+        case ast.Reaching(count=count, attribute=attribute, earned=earned):
+            text = f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
+            return text + (" 所得" if earned else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = PERIODS_ZH[period] if period else ""
             if attribute is None:

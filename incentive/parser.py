@@ -1317,8 +1317,12 @@ class _ToAst:
         return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
 
     def reaching_clause(self, span: Span, children: list[Any]) -> ast.Reaching:
-        count, attribute = children
-        return ast.Reaching(_int(count), _name(attribute) if attribute else None, span=span)
+        count, attribute, earned = children
+        named = _name(attribute) if attribute else None
+        return ast.Reaching(_int(count), named, earned is not None, span=span)
+
+    def earned(self, span: Span, children: list[Any]) -> bool:
+        return True
 
     def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
         return ast.Grace(_int(children[0]), span=span)

@@ -261,6 +261,9 @@ class StreakSpec:
     # attribute sums to) at least this much; None: any matching event counts
     need: int | None = None
     attribute: str | None = None
+    # `reaching 100 coins earned`: the currency whose points paid to the member count
+    # (from every other rule, after caps, before budgets); `need` is their threshold
+    earned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -480,6 +483,16 @@ class Program:
                 assert rule.rank.attribute is not None
                 found.setdefault(rule.rank.attribute, []).append(rule)
         return {name: tuple(rules) for name, rules in found.items()}
+
+    @cached_property
+    def earning(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """Currency -> the streak rules counting the points paid in it (`reaching 100
+        coins earned`), in file order."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.streak is not None and rule.streak.earned is not None:
+                found.setdefault(rule.streak.earned, []).append(rule)
+        return {currency: tuple(rules) for currency, rules in found.items()}
 
     @cached_property
     def leagues(self) -> tuple[LeagueSpec, ...]:

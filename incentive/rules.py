@@ -665,6 +665,32 @@ def reaching(
         yield from _streak(program, member, event, attrs, day, rule, streak, stamp, calendar)
 
 
+def earned_streak(
+    program: Program, member: MemberState, rule: RuleSpec, paid: Proposal
+) -> Iterator[Proposal | Record]:
+    """`streak per week  reaching 100 coins earned`: the points `paid` (another rule's
+    award, rank award or grant, after caps, before budgets; a penalty as far as the
+    balance could pay it) count toward the period they belong to; the payment that
+    brings the period to the threshold moves the streak on, at its time and naming its
+    events. Points for a period before the member's latest counted one are too late."""
+    streak = rule.streak
+    assert streak is not None and streak.need is not None
+    index = period_index(streak.period, paid.day, program.calendar)
+    key = f"earned:{rule.name}"
+    slot = member.counters.get(key)  # [period index, points earned in it, reached (0/1)]
+    if slot is not None and index < slot[0]:
+        return  # a period the member has moved past
+    if slot is None or slot[0] != index:
+        slot = member.counters[key] = [index, 0, 0]
+    slot[1] += paid.points
+    if slot[2] or slot[1] < streak.need:
+        return
+    slot[2] = 1
+    cause = Event(paid.events[0] if paid.events else "", "", paid.member, paid.at)
+    stamp = local_time(program.calendar, paid.at)
+    yield from _streak(program, member, cause, {}, paid.day, rule, streak, stamp)
+
+
 def _streak(
     program: Program,
     member: MemberState,

@@ -158,6 +158,7 @@ KEYWORDS_EN_TO_ZH = {
     "time": "每次",
     "window": "任意",
     "reaching": "达标",
+    "earned": "所得",
     "first": "最先",
     "top": "前",
     "bottom": "倒数",

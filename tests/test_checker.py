@@ -220,6 +220,18 @@ CASES = [
         "belongs to a `streak` rule",
     ),
     (
+        "E0262",
+        wrap("rule s { on hw streak per week reaching 100 earned at 2 award 10 }"),
+        3,
+        "a streak of points earned counts what the scheme pays the member",
+    ),
+    (
+        "E0207",
+        wrap("rule s { streak per week reaching 100 coin earned at 2 award 10 }", "currency coins"),
+        3,
+        "did you mean `coins`?",
+    ),
+    (
         "E0263",
         wrap("rule q { on hw first 3 per week window 2 within 7 days award 10 }"),
         3,

@@ -256,12 +256,19 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"{pays}{limit} }}"
             )
         elif kind == "reaching":
-            need = draw(st.sampled_from(("2", "40 words", "3 likes")))
+            need = draw(st.sampled_from(("2", "40 words", "3 likes", "earned")))
             on = "checkin" if need == "2" else "post"
-            rules.append(
-                f"rule {name} {{ on {on} streak per {period()} reaching {need} "
-                f'at 2 award {small()} at 3 badge "steady" }}'
-            )
+            if need == "earned":
+                currency = draw(st.sampled_from(("", " xp")))
+                rules.append(
+                    f"rule {name} {{ streak per {period()} reaching {small(3, 20)}{currency} "
+                    f'earned at 2 award {small()}{currency} at 3 badge "steady" }}'
+                )
+            else:
+                rules.append(
+                    f"rule {name} {{ on {on} streak per {period()} reaching {need} "
+                    f'at 2 award {small()} at 3 badge "steady" }}'
+                )
         elif kind == "first":
             pays = draw(st.sampled_from(("award words / 10", 'badge "early"', "award 4")))
             per = draw(st.sampled_from(("", " per day", " per week", " per quarter")))
@@ -550,6 +557,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "every time": "every time", "window ": "window", "reaching ": "reaching",
         "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
         "periods from": "periods from a member's start",
+        " earned ": "a streak of points earned",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

@@ -21,6 +21,9 @@ and ambiguous local times) of /work/shared/design/reliability.md.
 | test_periods_from_a_member_s_start_     | `award`/`refused` of `periods from first b` (or |
 | equal_brute_force                        | `joined`) `limit L per week/month`: own weeks   |
 |                                          | and months (31st to the month's last day)       |
+| test_streaks_of_points_earned_equal_    | `streak` records of `streak per day/week        |
+| brute_force                              | reaching N earned` over capped awards and       |
+|                                          | penalties cut at a zero balance                 |
 | test_each_period_pays_once               | replayed `advance_to` and `close_all` never pay |
 |                                          | a (rule, period) twice                          |
 | test_streaming_with_advance_equals_batch | a Session fed in time order and told the time   |
@@ -1448,3 +1451,74 @@ def test_a_team_that_acted_without_points_keeps_its_top_place() -> None:
         ("B", 1, "3"),
         ("A", 2, "0"),
     ]
+
+
+# ---- streaks of points earned (issue 18, the Oasis engine's "3 weeks with 100+") ------------
+
+
+@st.composite
+def earned_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], str, int, int]:
+    """Awards of `x + 1` capped per day, penalties of 3 (cut at a zero balance), and a
+    streak per day or week of the points paid reaching N, in a zone with a DST change."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    first = centre - timedelta(days=4)
+    period = draw(st.sampled_from(("day", "week")))
+    need = draw(st.integers(1, 8))
+    cap = draw(st.integers(2, 6))
+    scheme = (
+        f'scheme "earned" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        "  events { a(x: number) b(x: number) }\n"
+        f"  rule a {{ on a award x + 1 cap {cap} per day }}\n"
+        "  rule b { on b award -3 }\n"
+        f"  rule s {{ streak per {period} reaching {need} earned\n"
+        "    at 2 award 7 every 3 award 1 }\n}\n"
+    )
+    events = draw(event_streams(clock, first, 9))
+    return scheme, clock, events, period, need, cap
+
+
+@SETTINGS
+@given(earned_cases())
+def test_streaks_of_points_earned_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], str, int, int],
+) -> None:
+    scheme, clock, events, period, need, cap = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    program = incentive.compile(scheme)
+    balance: Counter[str] = Counter()
+    capped: Counter[tuple[str, date]] = Counter()
+    earned: dict[str, list[int]] = {}  # member -> [period ordinal, points, reached]
+    length: dict[str, tuple[int, int]] = {}  # member -> (last period ordinal, length)
+    step = 1 if period == "day" else 7
+    want = []
+    for e in in_order(events):
+        day = clock.day_of(e.instant)
+        index = (day - timedelta(days=day.weekday() if period == "week" else 0)).toordinal()
+        if e.type == "a":
+            points = min(e.x + 1, max(0, cap - capped[e.member, day]))
+            capped[e.member, day] += points
+        else:
+            points = -min(3, balance[e.member])
+        if points == 0:
+            continue
+        balance[e.member] += points
+        slot = earned.get(e.member)
+        if slot is None or slot[0] != index:
+            slot = earned[e.member] = [index, 0, 0]
+        slot[1] += points
+        if slot[2] or slot[1] < need:
+            continue
+        slot[2] = 1
+        last, run = length.get(e.member, (index - 2 * step, 0))
+        run = run + 1 if index - last == step else 1
+        length[e.member] = (index, run)
+        want.append(("streak", e.id, run))
+        balance[e.member] += (7 if run == 2 else 0) + (1 if run % 3 == 0 else 0)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        got = [(r.kind, r.events[0], r.streak) for r in records if r.kind == "streak"]
+        assert got == want
