@@ -370,6 +370,13 @@ class OwnPeriods(Node):
 
 
 @dataclass(frozen=True)
+class LeagueBoard(Node):
+    """`league weekly` in a board: the board lists the league's cohorts at its closes."""
+
+    league: Name
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -460,6 +467,7 @@ RuleClause: TypeAlias = (
     | Draw
     | StartWindow
     | OwnPeriods
+    | LeagueBoard
 )
 
 

@@ -45,6 +45,7 @@ from incentive.program import (
     BUILTIN_ATTRIBUTES,
     CLOCK_ATTRIBUTES,
     HEADING_FIELDS,
+    LEAGUE_LINE_FIELDS,
     LINE_FIELDS,
     MISSING_LINE_FIELDS,
     VALUE_TYPES,
@@ -837,7 +838,8 @@ class _Checker:
         rank = _first(rule, ast.Rank)
         by_points = rank is not None and rank.measure in ("points", "reached")
         earning = any(isinstance(c, ast.Reaching) and c.earned for c in rule.clauses)
-        if on is None and not by_points and not earning:
+        league_board = _first(rule, ast.LeagueBoard)
+        if on is None and not by_points and not earning and league_board is None:
             self.bag.error(
                 "E0210",
                 _("rule `{name}` does not say which events it reacts to").format(name=name),
@@ -855,7 +857,9 @@ class _Checker:
         self._check_first(rule, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
-        if name in self.boards:
+        if name in self.boards and league_board is not None:
+            self._check_league_board(rule, league_board)
+        elif name in self.boards:
             if rank is None:
                 self.bag.error(
                     "E0235",
@@ -1022,6 +1026,44 @@ class _Checker:
                 ),
             )
 
+    def _check_league_board(self, rule: ast.RuleDecl, clause: ast.LeagueBoard) -> None:
+        """`board tiers { league weekly }`: the league's cohorts are the board (E0266)."""
+        found = [c for c in rule.clauses if isinstance(c, ast.LeagueBoard)]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="league"
+                ),
+                extra.span,
+                _("a board lists one league: write one board per league"),
+            )
+        league = clause.league.value
+        if league not in self.leagues:
+            self.bag.error(
+                "E0266",
+                _("`{league}` is not a league of the scheme").format(league=league),
+                clause.league.span,
+                *(
+                    suggestion_hints(league, sorted(self.leagues))
+                    or (_("declare it: `league {league} {{ ... }}`").format(league=league),)
+                ),
+            )
+        for other in rule.clauses:
+            if not isinstance(other, (ast.LeagueBoard, ast.Post)):
+                self.bag.error(
+                    "E0266",
+                    _(
+                        "a league's board lists the league's cohorts as the league ranks them: "
+                        "it takes no `on`, `where`, ranking or `each`"
+                    ),
+                    other.span,
+                    _(
+                        "the league says who takes part and by what; keep `league {league}` "
+                        "and a `post`"
+                    ).format(league=league),
+                )
+
     def _check_post(self, rule: ast.RuleDecl, rank: ast.Rank | None) -> None:
         """A board's `post`: templates with known placeholders, a time of day."""
         clauses = [c for c in rule.clauses if isinstance(c, ast.Post)]
@@ -1038,6 +1080,8 @@ class _Checker:
         templates = [(N_("heading"), post.heading, HEADING_FIELDS)]
         if post.line is not None:
             fields = MISSING_LINE_FIELDS if missing else LINE_FIELDS
+            if _first(rule, ast.LeagueBoard) is not None:
+                fields = LEAGUE_LINE_FIELDS
             templates.append((N_("line"), post.line, fields))
         for what, text, allowed in templates:
             problem = template_problem(text, allowed)
@@ -2392,6 +2436,7 @@ class _Checker:
             goal=self._goal_spec(rule),
             since=_start_window_spec(_first(rule, ast.StartWindow)),
             periods_from=periods_from,
+            league_board=board.league.value if (board := _first(rule, ast.LeagueBoard)) else None,
             every_time=_first(rule, ast.EveryTime) is not None,
             window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
             first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,

@@ -209,6 +209,8 @@ def format_clause(
             return f"credit {attribute.value}"
         case ast.Posts(period=period):
             return f"each {period}"
+        case ast.LeagueBoard(league=league):
+            return f"league {league.value}"
         case ast.Post(heading=heading, line=line, join=join, at=at):
             text = f"post {quote(heading)}"
             text += f" line {quote(line)}" if line is not None else ""
@@ -390,6 +392,8 @@ def format_clause_zh(clause: object) -> str:
             return f"记给 {n(attribute.value)}"
         case ast.Posts(period=period):
             return f"{PERIODS_ZH[period]}公布"
+        case ast.LeagueBoard(league=league):
+            return f"联赛 {n(league.value)}"
         case ast.Post(heading=heading, line=line, join=join, at=at):
             text = f"播报 {quote(heading)}"
             text += f" 每行 {quote(line)}" if line is not None else ""

@@ -417,6 +417,8 @@ def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str,
         words.append(_terminal_word(name, spelling)[0])
     # Keywords first, in alphabetical order, then descriptions: stable and readable.
     words = sorted(set(words), key=lambda w: (not w.startswith("`"), w))
+    if not words:
+        return "", literals
     if len(words) == 1:
         text = words[0]
     elif len(words) == 2:
@@ -716,6 +718,8 @@ def _syntax_error(
         message = _("unexpected {token}: expected {expected}").format(
             token=_describe_token(token, text), expected=expected
         )
+        if not err.expected:  # the Chinese lexer's split left the parser nothing to expect
+            message = _("unexpected {token}").format(token=_describe_token(token, text))
         if token.type in ("NAME", "PERIOD", "ROUNDING_MODE") or str(token.value).isidentifier():
             near = did_you_mean(str(token.value), literals)
             if near and near != token.value:
@@ -1235,6 +1239,9 @@ class _ToAst:
 
     def team_decl(self, span: Span, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=span)
+
+    def league_board_clause(self, span: Span, children: list[Token]) -> ast.LeagueBoard:
+        return ast.LeagueBoard(_name(children[0]), span=span)
 
     def board_decl(self, span: Span, children: list[Any]) -> ast.BoardDecl:
         name, *clauses = children

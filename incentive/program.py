@@ -375,6 +375,13 @@ class RankSpec:
 HEADING_FIELDS: tuple[str, ...] = ("board", "day", "date", "time", "count")
 LINE_FIELDS: tuple[str, ...] = ("rank", "name", "team", "member", "value", "percent")
 MISSING_LINE_FIELDS: tuple[str, ...] = ("team", "members", "count")
+# a league's board (`board tiers { league weekly }`): a line per member of a cohort; `tier`
+# the cohort's tier, `now` the member's tier after the close, `move` ↑ (promoted), ↓
+# (demoted) or nothing, `cohort` the cohort's number
+LEAGUE_LINE_FIELDS: tuple[str, ...] = (
+    "rank", "name", "member", "value", "tier", "now", "move", "cohort",
+)  # fmt: skip
+DEFAULT_LEAGUE_LINE = "{tier} {cohort}: {rank}. {name} {value} {move}"
 
 DEFAULT_LINE = "{rank}. {name} {value}"
 DEFAULT_MISSING_LINE = "{team}: {members}"
@@ -443,6 +450,7 @@ class RuleSpec:
     # `periods from first signup`: the rule's periods count from the member's own start
     periods_from: StartSpec | None = None
     league: LeagueSpec | None = None  # a league block: its rank table closes into cohorts
+    league_board: str | None = None  # a board listing this league's cohorts at its closes
 
 
 @dataclass(frozen=True)
@@ -493,6 +501,15 @@ class Program:
             if rule.streak is not None and rule.streak.earned is not None:
                 found.setdefault(rule.streak.earned, []).append(rule)
         return {currency: tuple(rules) for currency, rules in found.items()}
+
+    @cached_property
+    def league_boards(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """League -> the boards listing its cohorts (`board tiers { league weekly }`)."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.league_board is not None:
+                found.setdefault(rule.league_board, []).append(rule)
+        return {league: tuple(rules) for league, rules in found.items()}
 
     @cached_property
     def leagues(self) -> tuple[LeagueSpec, ...]:

@@ -237,6 +237,18 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
             "league `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
             "{shown} ({where}): demoted to {tier2}"
         ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where})"
+        ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): promoted to {tier2}"
+        ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): demoted to {tier2}"
+        ),
         N_("board `{rule}`: no matching event ({where})"),
         N_("board `{rule}`: no matching event ({where}) in {teamkind} `{team}`"),
         N_("{streak_note}: {length} {units} in a row"),

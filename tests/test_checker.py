@@ -23,6 +23,9 @@ def diagnostics(text: str) -> list[incentive.Diagnostic]:
         return list(err.diagnostics)
 
 
+LEAGUE = "league weekly { on lesson per week by count cohort 3 tiers a, b promote 1 }"
+
+
 def wrap(body: str, header: str = "") -> str:
     return f'scheme "t" {{\n{header}\n{body}\n}}\n'
 
@@ -382,6 +385,24 @@ CASES = [
         wrap("rule g { on hw goal class per week by count draw 0 at 5 award 1 }", "team class"),
         3,
         "a draw must be at least 1",
+    ),
+    (
+        "E0266",
+        wrap("board t { league weekly per week by count }", LEAGUE),
+        3,
+        "it takes no `on`, `where`, ranking or `each`",
+    ),
+    (
+        "E0266",
+        wrap("board t { league weekley }", LEAGUE),
+        3,
+        "did you mean `weekly`?",
+    ),
+    (
+        "E0249",
+        wrap('board t { league weekly post "h" line "{rank} {team}" }', LEAGUE),
+        3,
+        "the post's line cannot be written",
     ),
     (
         "E0265",

@@ -300,6 +300,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"tiers low, mid, high {moves} }}"
             )
             rules.append(f'rule {name} {{ on checkin where lg != "low" award 2 limit 1 per day }}')
+            if draw(st.booleans()):
+                rules.append(f"board {name}_tiers {{ league lg }}")
         elif kind == "start_window":
             start = draw(st.sampled_from(("first checkin", "first post", "joined")))
             what = draw(
@@ -558,6 +560,7 @@ def test_menu_schemes_use_every_construct() -> None:
         "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
         "periods from": "periods from a member's start",
         " earned ": "a streak of points earned",
+        "{ league lg }": "a league's board",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)
