@@ -549,6 +549,16 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     ),
 )
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help=N_(
+        "processes for the per-member stages of the columnar plan (members split "
+        "among them; ranks, budgets and balances merged in this one): the same records"
+    ),
+)
+@click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
@@ -624,6 +634,7 @@ def run_command(
     encoding: str | None,
     engine: str,
     explain_plan: bool,
+    jobs: int,
     state_path: str | None,
     commit_every: int,
     close_periods: bool,
@@ -657,9 +668,11 @@ def run_command(
         from incentive.columnar import explain as columnar_plan
         from incentive.compiler import explain_plan as plan
 
-        click.echo(columnar_plan(program))
+        click.echo(columnar_plan(program, jobs))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
+    if jobs > 1 and state_path is not None:
+        raise Failure(_("--jobs splits a batch run; a run with --state is one stream"), EXIT_USAGE)
     posting = _posting(program, post, post_day, fmt, shown, members, state_path)
     teams = load_roster(roster, encoding, program.teams) if roster else None
     instant = _parse_until(until, program)
@@ -704,12 +717,15 @@ def run_command(
             encoding,
             how,
             posting,
+            jobs,
         )
     finally:
         gc.enable()
         gc.unfreeze()
     problems = summary.kinds["bad_event"] + summary.kinds["conflict"]
     if not quiet:
+        if jobs > summary.jobs:
+            click.echo(_one_process(program, engine, summary.columnar, jobs), err=True)
         if summary.spilled:
             click.echo(
                 _(
@@ -761,6 +777,7 @@ def _run_records(
     encoding: str | None = None,
     how: ReadOptions | None = None,
     posting: tuple[list[str], date | None] | None = None,
+    jobs: int = 1,
 ) -> Any:
     """`run`'s records to --out or standard output, as JSON Lines or a table (or, with
     --post, the boards' chat posts)."""
@@ -768,7 +785,6 @@ def _run_records(
 
     import msgspec
 
-    from incentive.events import guess_format
     from incentive.reasons import LocalizedLines
     from incentive.records import Record
     from incentive.runner import run_files
@@ -789,19 +805,9 @@ def _run_records(
         # the reasons in the operator's language (the engine writes them in English)
         target = LocalizedLines(target)  # type: ignore[assignment]
         try:
-            # Plain files the columnar plan may read whole (standard input goes through
-            # the stream).
-            files = [
-                path
-                for path in events
-                if path != "-"
-                and (events_format if events_format != "auto" else guess_format(path)) == "jsonl"
-            ]
-            if encoding is not None or (how is not None and (how.time_format or how.columns)):
-                files = []  # read as told: the stream's readers know encodings and maps
             summary = run_files(
                 program,
-                files if len(files) == len(events) else None,
+                _plain_files(events, events_format, encoding, how),
                 lambda: with_progress(
                     iter_event_files(events, program, events_format, stdin, encoding, how), quiet
                 ),
@@ -810,6 +816,7 @@ def _run_records(
                 roster,
                 engine,  # type: ignore[arg-type]
                 keep,
+                jobs,
             )
             target.flush()
             if isinstance(csv_sink, CsvRecords):
@@ -828,6 +835,23 @@ def _run_records(
             if not out:
                 sys.stdout.flush()  # records before the summary when both go to one terminal
     return summary
+
+
+def _one_process(program: Program, engine: str, columnar: bool, jobs: int) -> str:
+    """Why a run asked for `--jobs N` ran in one process, for the operator."""
+    from incentive.columnar import split_why_not
+
+    if engine != "columnar":
+        why = _("the {engine} evaluator is one process").format(engine=engine)
+    elif columnar or not split_why_not(program):
+        # the scheme splits: the input did not take the plan (standard input, another
+        # encoding or a column map, --until, --only, --member, a roster, or lines that
+        # are not plain JSON Lines)
+        why = _("the input or the options are ones the columnar plan does not take")
+    else:
+        why = "; ".join(split_why_not(program))
+    said = _("--jobs {jobs}: the run used one process ({why}); `run --explain-plan` says more")
+    return said.format(jobs=jobs, why=why)
 
 
 def _posting(
@@ -1403,22 +1427,44 @@ def _run_files(
     fmt: str,
     roster: str | None,
     until: str | None,
-    engine: str = "compiled",
+    engine: str = "columnar",
     encoding: str | None = None,
     how: ReadOptions | None = None,
+    jobs: int = 1,
 ) -> tuple[Program, Any]:
     from incentive.roster import load_roster
-    from incentive.runner import run_batch
+    from incentive.runner import run_batch_files
 
     program = load_program(scheme)
     check_inputs(events, encoding)
-    return program, run_batch(
+    result, _summary = run_batch_files(
         program,
-        iter_event_files(events, program, fmt, encoding=encoding, options=how),
+        _plain_files(events, fmt, encoding, how),
+        lambda: iter_event_files(events, program, fmt, encoding=encoding, options=how),
         _parse_until(until, program),
         load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
+        jobs,
     )
+    return program, result
+
+
+def _plain_files(
+    events: tuple[str, ...], events_format: str, encoding: str | None, how: ReadOptions | None
+) -> list[str] | None:
+    """EVENTS as files the columnar plan may read whole: every one a JSON Lines file
+    read as it stands (not standard input, another encoding or a column map)."""
+    from incentive.events import guess_format
+
+    if encoding is not None or (how is not None and (how.time_format or how.columns)):
+        return None  # read as told: the stream's readers know encodings and maps
+    files = [
+        path
+        for path in events
+        if path != "-"
+        and (events_format if events_format != "auto" else guess_format(path)) == "jsonl"
+    ]
+    return files if files and len(files) == len(events) else None
 
 
 _events_options = [
@@ -1444,10 +1490,14 @@ _events_options = [
     ),
     click.option(
         "--engine",
-        type=click.Choice(["compiled", "interpreter"]),
-        default="compiled",
+        type=click.Choice(["columnar", "compiled", "interpreter"]),
+        default="columnar",
         show_default=True,
-        help=N_("the compiled evaluator, or the reference interpreter (the same records)"),
+        help=N_(
+            "the columnar plan where the scheme and plain JSON Lines files allow it (else "
+            "the compiled evaluator), the compiled evaluator, or the reference interpreter: "
+            "the same records"
+        ),
     ),
     click.option(
         "--time-format",
@@ -1468,6 +1518,18 @@ _events_options = [
         ),
     ),
 ]
+
+
+_jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help=N_(
+        "processes for the per-member stages when the columnar plan runs saved EVENTS "
+        "(as `run --jobs`): the same records"
+    ),
+)
 
 
 def _with_events_options(func: F) -> F:
@@ -1505,9 +1567,9 @@ def explain_command(
     from incentive.reasons import localize_record
 
     how = read_options(time_format, columns)
-    program, result = _run_files(
-        scheme, events, events_format, roster, until, engine, encoding, how
-    )
+    # progress toward the next tier reads a member's state, which the loop keeps
+    loop = "compiled" if engine == "columnar" else engine
+    program, result = _run_files(scheme, events, events_format, roster, until, loop, encoding, how)
     records = [localize_record(r) for r in member_records(result, member)]
     steps = progress(program, result, member)
     balances = result.balances.get(member)
@@ -1566,6 +1628,7 @@ def explain_command(
     "--html", type=click.Path(dir_okay=False), help=N_("also write the comparison as an HTML page")
 )
 @_with_events_options
+@_jobs_option
 @guarded
 def compare_command(
     scheme_a: str,
@@ -1583,6 +1646,7 @@ def compare_command(
     time_format: str | None,
     columns: str | None,
     encoding: str | None,
+    jobs: int,
 ) -> None:
     from incentive.analysis import compare
 
@@ -1604,8 +1668,9 @@ def compare_command(
             how,
         )
         return
-    program_a, a = _run_files(scheme_a, events, events_format, roster, until, engine, encoding, how)
-    program_b, b = _run_files(scheme_b, events, events_format, roster, until, engine, encoding, how)
+    options = (events, events_format, roster, until, engine, encoding, how, jobs)
+    program_a, a = _run_files(scheme_a, *options)
+    program_b, b = _run_files(scheme_b, *options)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -1709,6 +1774,7 @@ def test_command(
 )
 @click.option("--quiet", is_flag=True, help=N_("no progress on standard error"))
 @_with_events_options
+@_jobs_option
 @guarded
 def simulate_command(
     scheme: str,
@@ -1727,12 +1793,13 @@ def simulate_command(
     time_format: str | None,
     columns: str | None,
     encoding: str | None,
+    jobs: int,
 ) -> None:
     from incentive.events import read_text_file
     from incentive.population import load_population
     from incentive.report import build_report, print_report
     from incentive.roster import load_roster
-    from incentive.runner import run_batch
+    from incentive.runner import run_batch_files
     from incentive.simulation import simulate_scheme
 
     if bool(events) == bool(population):
@@ -1759,7 +1826,13 @@ def simulate_command(
                 _parse_until(until, program),
                 progress,
                 population,
-                engine,  # type: ignore[arg-type]
+                "compiled" if engine == "columnar" else engine,  # type: ignore[arg-type]
+            )
+        if jobs > 1 and not quiet:
+            # members respond day by day to what the whole scheme paid them
+            click.echo(
+                _("--jobs {jobs}: a simulated population runs in one process").format(jobs=jobs),
+                err=True,
             )
         simulated, result = run.simulated, run.result
         members = [row["member"] for row in simulated.roster]
@@ -1783,11 +1856,20 @@ def simulate_command(
             write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
         check_inputs(events, encoding)
-        items = with_progress(
-            iter_event_files(events, program, events_format, encoding=encoding, options=how),
-            quiet,
+        result, summary = run_batch_files(
+            program,
+            _plain_files(events, events_format, encoding, how),
+            lambda: with_progress(
+                iter_event_files(events, program, events_format, encoding=encoding, options=how),
+                quiet,
+            ),
+            _parse_until(until, program),
+            teams,
+            engine,  # type: ignore[arg-type]
+            jobs,
         )
-        result = run_batch(program, items, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
+        if jobs > summary.jobs and not quiet:
+            click.echo(_one_process(program, engine, summary.columnar, jobs), err=True)
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
     report = build_report(program, result, members)
@@ -1830,7 +1912,8 @@ def _ab_test(
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]
-        result = run_batch(program, chosen, _parse_until(until, program), teams, engine)  # type: ignore[arg-type]
+        loop = "compiled" if engine == "columnar" else engine  # each arm is a filtered stream
+        result = run_batch(program, chosen, _parse_until(until, program), teams, loop)  # type: ignore[arg-type]
         members = sorted({e.member for e in chosen if isinstance(e, Event)})
         report = build_report(program, result, members)
         arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}

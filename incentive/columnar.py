@@ -32,7 +32,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -78,7 +78,15 @@ from incentive.state import EngineState, MemberState, local_time
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["ColumnarPlan", "explain", "plan_for", "run_columnar", "why_not"]
+__all__ = [
+    "ColumnarPlan",
+    "explain",
+    "plan_for",
+    "run_columnar",
+    "split_why_not",
+    "why_not",
+    "work",
+]
 
 # ---- what the plan can say --------------------------------------------------------------
 
@@ -293,16 +301,29 @@ def plan_for(program: Program) -> ColumnarPlan | None:
     return ColumnarPlan(program, tuple(awards), tuple(streaks), tuple(ranks), kinds)
 
 
-def explain(program: Program) -> str:
-    """Whether batch runs of the scheme take the columnar plan, and if not, why."""
+def explain(program: Program, jobs: int = 1) -> str:
+    """Whether batch runs of the scheme take the columnar plan, and if not, why; with
+    `jobs` above 1, whether the run splits its members across processes."""
     reasons = why_not(program)
     if not reasons:
-        return (
+        said = (
             f"scheme `{program.name}`: columnar plan for batch runs of plain JSON Lines files "
             "(other input: the compiled evaluator)"
         )
+        if jobs > 1:
+            split = split_why_not(program)
+            if split:
+                said += f"\n  --jobs {jobs}: one process: " + "; ".join(split)
+            else:
+                said += (
+                    f"\n  --jobs {jobs}: awards, streaks and milestones in {jobs} processes, "
+                    "members split among them; ranks, budgets and balances in this one"
+                )
+        return said
     lines = [f"scheme `{program.name}`: no columnar plan (batch runs use the compiled evaluator)"]
     lines += [f"  not written as columns: {why}" for why in dict.fromkeys(reasons)]
+    if jobs > 1:
+        lines.append(f"  --jobs {jobs}: one process (the compiled evaluator is not split)")
     return "\n".join(lines)
 
 
@@ -812,9 +833,9 @@ class _Chunk:
     forms: _Forms
 
 
-def _records(chunk: _Chunk) -> pl.DataFrame:
-    import polars as pl
-
+def _member_parts(chunk: _Chunk) -> list[pl.DataFrame]:
+    """The records of the stages that look at one member at a time (awards, the loop's
+    own steps, streaks): what `--jobs` splits across processes by member."""
     plan = chunk.plan
     parts: list[pl.DataFrame] = []
     for award in plan.awards:
@@ -825,8 +846,18 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
         parts.append(_stepped(stepped, chunk))
     for streak in plan.streaks:
         parts += _streak(streak, chunk)
-    for rank in plan.ranks:
-        parts += _rank(rank, chunk)
+    return parts
+
+
+def _rank_parts(chunk: _Chunk) -> list[pl.DataFrame]:
+    """The records of ranks and boards, which compare every member of a period."""
+    return [part for rank in chunk.plan.ranks for part in _rank(rank, chunk)]
+
+
+def _framed(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Record rows of every stage as one frame of the record columns, in record order."""
+    import polars as pl
+
     schema = {**dict.fromkeys(_KEYS, pl.Int64), **{k: getattr(pl, v) for k, v in _RECORD.items()}}
     frames = [
         p.select(
@@ -841,6 +872,10 @@ def _records(chunk: _Chunk) -> pl.DataFrame:
     if not frames:
         return pl.DataFrame(schema=schema)
     return pl.concat(frames).sort(list(_KEYS))
+
+
+def _records(chunk: _Chunk) -> pl.DataFrame:
+    return _framed(_member_parts(chunk) + _rank_parts(chunk))
 
 
 def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
@@ -1595,6 +1630,12 @@ def _lines(records: pl.DataFrame, forms: _Forms) -> pl.DataFrame:
     return pl.concat(parts).sort("row").select("line")
 
 
+def _write_lines(records: pl.DataFrame, forms: _Forms, spool: IO[bytes]) -> None:
+    lines = _lines(records, forms)
+    if lines.height:
+        lines.write_csv(spool, include_header=False, quote_style="never")
+
+
 def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
     """The final balances: every member an event named, every currency, sorted."""
     import polars as pl
@@ -1628,13 +1669,15 @@ def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
 
 
 def run_columnar(
-    program: Program, paths: Sequence[str | Path], out: IO[bytes]
+    program: Program, paths: Sequence[str | Path], out: IO[bytes], jobs: int = 1
 ) -> tuple[Counter[str], int, bool] | None:
     """Evaluate event files to JSON Lines in `out`, as `runner.run_to` would: the
     records by kind, the number of members, whether the input had to be sorted by
     time; None (and nothing written) when the scheme has no plan or the input is not
     plain. Records are spooled to a temporary file and copied out at the end, so that
-    a line found not plain late in the input still leaves `out` untouched."""
+    a line found not plain late in the input still leaves `out` untouched. With `jobs`
+    above 1 (and a scheme `split_why_not` allows), the per-member stages run in that
+    many worker processes, each given the events of its share of the members."""
     import polars as pl
 
     plan = plan_for(program)
@@ -1643,8 +1686,12 @@ def run_columnar(
         return None
     with tempfile.TemporaryFile() as spool:
         try:
-            done = _run(plan, files, spool)
-        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain):
+            if jobs > 1 and not split_why_not(program):
+                with _MemberWorkers(program, jobs) as workers:
+                    done = _run(plan, files, spool, workers)
+            else:
+                done = _run(plan, files, spool)
+        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain, _WorkerLost):
             return None  # what Polars cannot read as plain, the loop reads (and reports)
         if done is None:
             return None
@@ -1654,7 +1701,7 @@ def run_columnar(
 
 
 def _run(
-    plan: ColumnarPlan, files: list[Path], spool: IO[bytes]
+    plan: ColumnarPlan, files: list[Path], spool: IO[bytes], workers: _MemberWorkers | None = None
 ) -> tuple[Counter[str], int, bool] | None:
 
     program = plan.program
@@ -1662,36 +1709,42 @@ def _run(
     kinds: Counter[str] = Counter()
     resorted = False
     first = True
-    for events, final in _prepared(plan, files):
-        if events is None:
-            return None
-        if not events["t"].is_sorted():
-            if not (first and final):
-                return None  # out of order across chunks: the loop sorts on disk
-            # By time, equal times in input order: the order the loop's sort gives.
-            events, resorted = events.sort("t", maintain_order=True), True
-        if carry.last is not None and int(events["t"][0]) < carry.last:
-            return None
-        events = _dated(program, events)
-        if events is None or not _new_ids(carry, events):
-            return None
-        events = _numbered_members(carry, events)
-        chunk = _Chunk(
-            plan,
-            events,
-            _Days(program, events["day"].unique().sort().to_list()),
-            carry,
-            final,
-            _Forms(),
-        )
-        records = _balanced(chunk, _budgeted(chunk, _records(chunk)))
-        for form, count in records["form"].value_counts().iter_rows():
-            kinds[chunk.forms.rows[form][0]] += count
-        lines = _lines(records, chunk.forms)
-        if lines.height:
-            lines.write_csv(spool, include_header=False, quote_style="never")
-        carry.last = int(events["t"][-1])
-        first = False
+    # Each chunk's lines are made and written on a second thread while this one works
+    # on the next chunk (Polars releases the GIL); one write is pending at a time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incentive-write") as writer:
+        pending: Future[None] | None = None
+        for events, final in _prepared(plan, files):
+            if events is None:
+                return None
+            if not events["t"].is_sorted():
+                if not (first and final):
+                    return None  # out of order across chunks: the loop sorts on disk
+                # By time, equal times in input order: the order the loop's sort gives.
+                events, resorted = events.sort("t", maintain_order=True), True
+            if carry.last is not None and int(events["t"][0]) < carry.last:
+                return None
+            events = _dated(program, events)
+            if events is None or not _new_ids(carry, events):
+                return None
+            events = _numbered_members(carry, events)
+            days = events["day"].unique().sort().to_list()
+            chunk = _Chunk(plan, events, _Days(program, days), carry, final, _Forms())
+            if workers is None:
+                records = _records(chunk)
+            else:  # the workers take the per-member stages while this process ranks
+                workers.send(events, days, final)
+                ranked = _rank_parts(chunk)
+                records = _framed(workers.receive(chunk.forms) + ranked)
+            records = _balanced(chunk, _budgeted(chunk, records))
+            for form, count in records["form"].value_counts().iter_rows():
+                kinds[chunk.forms.rows[form][0]] += count
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_write_lines, records, chunk.forms, spool)
+            carry.last = int(events["t"][-1])
+            first = False
+        if pending is not None:
+            pending.result()
     balances = _balance_lines(program, carry)
     if balances.height:
         balances.write_csv(spool, include_header=False, quote_style="never")
@@ -1722,6 +1775,160 @@ def _prepared(plan: ColumnarPlan, files: list[Path]) -> Iterator[tuple[pl.DataFr
                     after.cancel()
                 return
             ahead = after
+
+
+# ---- --jobs: the per-member stages in worker processes ------------------------------------
+
+
+def split_why_not(program: Program) -> list[str]:
+    """Why `--jobs` cannot split the scheme's run by member (empty: it can): no plan, or
+    a per-member stage that reads what other members did."""
+    if why_not(program):
+        return ["the scheme has no columnar plan"]
+    return [
+        f"rule `{rule.name}`: `milestone distinct` counts a value once across members"
+        for rule in program.rules
+        if rule.milestone is not None and rule.milestone.distinct
+    ]
+
+
+class _WorkerLost(Exception):
+    """A worker process ended without answering (killed, out of memory): the run is
+    made again by the compiled loop in this process."""
+
+
+WORKER = ("-m", "incentive.jobs")  # how a worker process is started, after the interpreter
+
+
+class _MemberWorkers:
+    """`jobs` worker processes, each keeping the per-member state (`_Carry`) of the
+    members whose number is its own modulo `jobs`. Per chunk, `send` hands each its
+    members' events (with their places in the chunk, `seq`), and `receive` collects
+    their record rows, renumbering their record forms into the chunk's.
+
+    A worker is a fresh interpreter (`python -m incentive.jobs`) spoken to by pickles
+    over its stdin and stdout: never a fork (that would copy Polars' thread pool
+    mid-flight), nor multiprocessing's spawn (which runs the caller's main module
+    again in each worker)."""
+
+    def __init__(self, program: Program, jobs: int) -> None:
+        import os
+        import subprocess
+        import sys
+
+        here = str(Path(__file__).resolve().parent.parent)  # this incentive, not another
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+        self.rules = {rule.name: rule for rule in program.rules}
+        self.workers = [
+            subprocess.Popen(
+                [sys.executable, *WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # a worker answers through its pipe, or not at all
+                env=env,
+            )
+            for _ in range(jobs)
+        ]
+        for worker in self.workers:
+            self._put(worker, program)
+
+    def __enter__(self) -> _MemberWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            try:
+                assert worker.stdin is not None
+                worker.stdin.close()  # end of input: the worker stops
+            except OSError:
+                pass
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=10)
+            except Exception:
+                worker.kill()
+                worker.wait()
+            assert worker.stdout is not None
+            worker.stdout.close()
+
+    @staticmethod
+    def _put(worker: Any, message: Any) -> None:
+        import pickle
+
+        try:
+            pickle.dump(message, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            worker.stdin.flush()
+        except OSError:
+            raise _WorkerLost from None
+
+    def send(self, events: pl.DataFrame, days: list[int], final: bool) -> None:
+        import polars as pl
+
+        share = (pl.col("mid") % len(self.workers)).alias("share")
+        parts = events.with_columns(share).partition_by("share", as_dict=True, include_key=False)
+        for number, worker in enumerate(self.workers):
+            self._put(worker, (parts.get((number,), events.clear()), days, final))
+
+    def receive(self, forms: _Forms) -> list[pl.DataFrame]:
+        import pickle
+
+        import polars as pl
+
+        frames = []
+        for worker in self.workers:
+            assert worker.stdout is not None
+            try:
+                reply = pickle.load(worker.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                raise _WorkerLost from None
+            if reply[0] == "not plain":
+                raise _NotPlain
+            if reply[0] == "failed":
+                raise RuntimeError(f"a --jobs worker failed:\n{reply[1]}")
+            _, frame, rows = reply
+            if frame.height:
+                mine = [forms.add(kind, self.rules[rule], *rest) for kind, rule, *rest in rows]
+                renumbered = pl.col("form").replace_strict(
+                    list(range(len(rows))), mine, return_dtype=pl.Int64
+                )
+                frames.append(frame.with_columns(renumbered))
+        return frames
+
+
+def work(requests: IO[bytes], replies: IO[bytes]) -> None:
+    """A worker process of `_MemberWorkers` (`incentive.jobs`): a Program, then the
+    per-member stages of each chunk it is sent, until its input ends."""
+    import pickle
+    import traceback
+
+    import polars as pl
+
+    def reply(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, replies, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.flush()
+
+    try:
+        plan = plan_for(pickle.load(requests))
+    except EOFError:
+        return
+    assert plan is not None
+    carry = _empty_carry()
+    while True:
+        try:
+            events, days, final = pickle.load(requests)
+        except EOFError:
+            return
+        forms = _Forms()
+        chunk = _Chunk(plan, events, _Days(plan.program, days), carry, final, forms)
+        try:
+            frame = _framed(_member_parts(chunk))
+            rows = [(row[0], row[1].name, " ".join(row[2]), *row[3:]) for row in forms.rows]
+            reply(("done", frame, rows))
+        except (pl.exceptions.PolarsError, _NotPlain):
+            reply(("not plain",))
+        except Exception:
+            reply(("failed", traceback.format_exc()))
 
 
 def _numbered_members(carry: _Carry, events: pl.DataFrame) -> pl.DataFrame:

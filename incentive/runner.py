@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from incentive.columnar import run_columnar
+from incentive.columnar import run_columnar, split_why_not
 from incentive.compiler import CompiledSession
 from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
@@ -113,6 +113,49 @@ def run_batch(
     return RunResult(records, session.balances(), session)
 
 
+def run_batch_files(
+    program: Program,
+    files: Sequence[str] | None,
+    items: Callable[[], Iterable[Event | BadLine]],
+    until: datetime | None = None,
+    roster: Roster | None = None,
+    engine: FileEngine | None = None,
+    jobs: int = 1,
+) -> tuple[RunResult, RunSummary]:
+    """`run_batch` over event files (`simulate` and `compare` on saved events), or the
+    columnar plan (with `jobs` processes) where `run_files` would take it, its records
+    read back. The records and balances are the same either way; a result from the plan
+    carries a session without member state, which only teams and levels would read,
+    and schemes with those never take the plan."""
+    chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
+    if chosen == "columnar":
+        if files and until is None and roster is None:
+            import msgspec
+
+            with tempfile.TemporaryFile() as spool:
+                done = run_columnar(program, files, spool, jobs)
+                if done is not None:
+                    spool.seek(0)
+                    decoder = msgspec.json.Decoder(Record)
+                    records: list[Record] = []
+                    balances: dict[str, dict[str, int]] = {}
+                    for line in spool:
+                        record = decoder.decode(line)
+                        if record.kind != "balance":
+                            records.append(record)
+                        elif record.member is not None and record.currency is not None:
+                            held = record.balance or 0
+                            balances.setdefault(record.member, {})[record.currency] = held
+                    kinds, members, resorted = done
+                    split = jobs if jobs > 1 and not split_why_not(program) else 1
+                    summary = RunSummary(kinds, members, resorted, columnar=True, jobs=split)
+                    return RunResult(records, balances, open_session(program)), summary
+        chosen = "compiled"
+    result = run_batch(program, items(), until, roster, chosen)
+    kinds = Counter(record.kind for record in result.records)
+    return result, RunSummary(kinds, len(result.balances))
+
+
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
 
 
@@ -126,6 +169,7 @@ class RunSummary:
     # column pays nothing): counted apart so that the summary can say so
     lacking: Counter[str] = field(default_factory=Counter)  # attribute -> refusals
     columnar: bool = False  # the columnar plan ran it (else the chosen evaluator)
+    jobs: int = 1  # processes the per-member stages ran in (`run --jobs`)
 
 
 def run_files(
@@ -137,18 +181,22 @@ def run_files(
     roster: Roster | None = None,
     engine: FileEngine | None = None,
     keep: Callable[[Record], bool] | None = None,
+    jobs: int = 1,
 ) -> RunSummary:
     """`run_to` over event files, or the columnar plan when `engine` is "columnar" (the
     default), `files` names JSON Lines files, nothing is filtered, cut at an instant or
     placed in teams, and the scheme and the input are ones the plan takes (see
-    `columnar`); else the compiled evaluator. Every way gives the same bytes."""
+    `columnar`); else the compiled evaluator. With `jobs` above 1 the plan splits its
+    per-member stages across that many processes where the scheme allows
+    (`columnar.split_why_not`). Every way gives the same bytes."""
     chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
     if chosen == "columnar":
         if files and until is None and roster is None and keep is None:
-            done = run_columnar(program, files, out)
+            done = run_columnar(program, files, out, jobs)
             if done is not None:
                 kinds, members, resorted = done
-                return RunSummary(kinds, members, resorted, columnar=True)
+                split = jobs if jobs > 1 and not split_why_not(program) else 1
+                return RunSummary(kinds, members, resorted, columnar=True, jobs=split)
         chosen = "compiled"
     return run_to(program, read, out, until, roster, chosen, keep)
 

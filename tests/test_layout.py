@@ -39,7 +39,8 @@ LAYERS: list[set[str]] = [
     {"codec"},  # the state as versioned JSON
     {"engine"},  # the reference interpreter
     {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
-    {"runner", "store"},  # choosing an evaluator; batch and bounded runs; stores
+    {"runner", "store", "jobs"},  # choosing an evaluator; batch and bounded runs; stores;
+    # the worker process of `run --jobs`
     {
         "analysis",
         "report",
