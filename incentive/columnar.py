@@ -29,6 +29,7 @@ import dataclasses
 import io
 import re
 import shutil
+import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -126,6 +127,12 @@ class ColumnarPlan:
     streaks: tuple[_Streak, ...]
     ranks: tuple[_Rank, ...]
     attributes: dict[str, ValueType]  # every attribute a rule reads, over all event types
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether a budget (a rule's, a group's, the scheme's) may cut an award: then
+        balances wait for the budgets, which take every member's awards in order."""
+        return any(rule.budgets for rule in self.program.rules)
 
 
 # What the plan reads of each spec. Any other field must hold its default, so that a
@@ -315,9 +322,17 @@ def explain(program: Program, jobs: int = 1) -> str:
             if split:
                 said += f"\n  --jobs {jobs}: one process: " + "; ".join(split)
             else:
+                plan = plan_for(program)
+                assert plan is not None
+                there = (
+                    "awards, streaks and milestones"
+                    if plan.budgeted
+                    else "awards, streaks, milestones, balances and lines"
+                )
+                here = "ranks" + (", budgets, balances and lines" if plan.budgeted else "")
                 said += (
-                    f"\n  --jobs {jobs}: awards, streaks and milestones in {jobs} processes, "
-                    "members split among them; ranks, budgets and balances in this one"
+                    f"\n  --jobs {jobs}: {there} in {jobs} processes, members split among "
+                    f"them; {here} in this one"
                 )
         return said
     lines = [f"scheme `{program.name}`: no columnar plan (batch runs use the compiled evaluator)"]
@@ -1586,7 +1601,20 @@ def _balanced(chunk: _Chunk, records: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     events, carry, forms = chunk.events, chunk.carry, chunk.forms
-    seq = records["seq"].fill_null(0)
+    # An event's place among the chunk's events: `seq` itself, unless the events are a
+    # worker's share (`--jobs`), in `seq` order. Rank awards name theirs (r_*).
+    if not events.height:  # a worker's share without events: only rank awards to place
+        events = pl.DataFrame(
+            {c: [None] for c in ("seq", "member", "id", "stamp", "mid")},
+            schema={
+                "seq": pl.Int64,
+                "member": pl.String,
+                "id": pl.String,
+                "stamp": pl.String,
+                "mid": pl.Int64,
+            },
+        )
+    seq = events["seq"].search_sorted(records["seq"].fill_null(0)).clip(0, events.height - 1)
     currencies = chunk.plan.program.currencies
     currency = pl.col("form").replace_strict(
         list(range(len(forms.rows))),
@@ -1631,7 +1659,10 @@ def _lines(records: pl.DataFrame, forms: _Forms) -> pl.DataFrame:
 
 
 def _write_lines(records: pl.DataFrame, forms: _Forms, spool: IO[bytes]) -> None:
-    lines = _lines(records, forms)
+    _write_frame(_lines(records, forms), spool)
+
+
+def _write_frame(lines: pl.DataFrame, spool: IO[bytes]) -> None:
     if lines.height:
         lines.write_csv(spool, include_header=False, quote_style="never")
 
@@ -1729,6 +1760,18 @@ def _run(
             events = _numbered_members(carry, events)
             days = events["day"].unique().sort().to_list()
             chunk = _Chunk(plan, events, _Days(program, days), carry, final, _Forms())
+            if workers is not None and not plan.budgeted:
+                # Ranks first (they read only events); then the workers write their
+                # members' lines, balances included, and this process merges them.
+                workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
+                lines, counted = workers.receive_lines()
+                kinds.update(counted)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_frame, lines.select("line"), spool)
+                carry.last = int(events["t"][-1])
+                first = False
+                continue
             if workers is None:
                 records = _records(chunk)
             else:  # the workers take the per-member stages while this process ranks
@@ -1745,6 +1788,8 @@ def _run(
             first = False
         if pending is not None:
             pending.result()
+    if workers is not None and not plan.budgeted:
+        carry.balances = workers.balances()
     balances = _balance_lines(program, carry)
     if balances.height:
         balances.write_csv(spool, include_header=False, quote_style="never")
@@ -1813,7 +1858,6 @@ class _MemberWorkers:
 
     def __init__(self, program: Program, jobs: int) -> None:
         import os
-        import subprocess
         import sys
 
         here = str(Path(__file__).resolve().parent.parent)  # this incentive, not another
@@ -1836,8 +1880,10 @@ class _MemberWorkers:
     def __enter__(self) -> _MemberWorkers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
         for worker in self.workers:
+            if failed is not None:
+                worker.kill()  # Ctrl-C, or the run gave up: nothing a worker does counts
             try:
                 assert worker.stdin is not None
                 worker.stdin.close()  # end of input: the worker stops
@@ -1846,7 +1892,7 @@ class _MemberWorkers:
         for worker in self.workers:
             try:
                 worker.wait(timeout=10)
-            except Exception:
+            except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
             assert worker.stdout is not None
@@ -1862,20 +1908,62 @@ class _MemberWorkers:
         except OSError:
             raise _WorkerLost from None
 
-    def send(self, events: pl.DataFrame, days: list[int], final: bool) -> None:
+    def send(
+        self,
+        events: pl.DataFrame,
+        days: list[int],
+        final: bool,
+        ranked: tuple[pl.DataFrame, _Forms] | None = None,
+    ) -> None:
+        """Each worker its members' events. With `ranked` (the chunk's rank rows and
+        their forms: a scheme without budgets), each also gets its members' rank rows
+        and answers with finished lines (`receive_lines`), else with record rows."""
         import polars as pl
 
-        share = (pl.col("mid") % len(self.workers)).alias("share")
+        count = len(self.workers)
+        share = (pl.col("mid") % count).alias("share")
+        events = events.drop("at")  # the stages read the instant `t` and the local `stamp`
         parts = events.with_columns(share).partition_by("share", as_dict=True, include_key=False)
+        ranks: dict[Any, pl.DataFrame] = {}
+        forms: list[tuple[Any, ...]] = []
+        if ranked is not None:
+            rows, rank_forms = ranked
+            ranks = rows.with_columns((pl.col("r_mid") % count).alias("share")).partition_by(
+                "share", as_dict=True, include_key=False
+            )
+            forms = _portable(rank_forms)
         for number, worker in enumerate(self.workers):
-            self._put(worker, (parts.get((number,), events.clear()), days, final))
+            mine = parts.get((number,), events.clear())
+            if ranked is None:
+                self._put(worker, ("records", mine, days, final))
+            else:
+                theirs = ranks.get((number,), ranked[0].clear())
+                self._put(worker, ("lines", mine, days, final, theirs, forms))
 
-    def receive(self, forms: _Forms) -> list[pl.DataFrame]:
+    def receive_lines(self) -> tuple[pl.DataFrame, Counter[str]]:
+        """The workers' lines of a chunk, each with its record's keys, in record order,
+        and the records by kind."""
+        import polars as pl
+
+        frames, kinds = [], Counter[str]()
+        for reply in self._replies():
+            _, frame, counted = reply
+            frames.append(frame)
+            kinds.update(counted)
+        return pl.concat(frames).sort(list(_KEYS)), kinds
+
+    def balances(self) -> pl.DataFrame:
+        """Every member's balances at the end, from the workers that kept them."""
+        import polars as pl
+
+        for worker in self.workers:
+            self._put(worker, ("balances",))
+        kept: list[pl.DataFrame] = [reply[1] for reply in self._replies()]
+        return pl.concat(kept)
+
+    def _replies(self) -> Iterator[tuple[Any, ...]]:
         import pickle
 
-        import polars as pl
-
-        frames = []
         for worker in self.workers:
             assert worker.stdout is not None
             try:
@@ -1886,14 +1974,32 @@ class _MemberWorkers:
                 raise _NotPlain
             if reply[0] == "failed":
                 raise RuntimeError(f"a --jobs worker failed:\n{reply[1]}")
-            _, frame, rows = reply
+            yield reply
+
+    def receive(self, forms: _Forms) -> list[pl.DataFrame]:
+        """The workers' record rows of a chunk, their forms renumbered into `forms`."""
+        frames = []
+        for _, frame, rows in self._replies():
             if frame.height:
-                mine = [forms.add(kind, self.rules[rule], *rest) for kind, rule, *rest in rows]
-                renumbered = pl.col("form").replace_strict(
-                    list(range(len(rows))), mine, return_dtype=pl.Int64
-                )
-                frames.append(frame.with_columns(renumbered))
+                frames.append(_renumbered(frame, rows, forms, self.rules))
         return frames
+
+
+def _portable(forms: _Forms) -> list[tuple[Any, ...]]:
+    """Record forms as they cross to another process: a rule by its name."""
+    return [(row[0], row[1].name, " ".join(row[2]), *row[3:]) for row in forms.rows]
+
+
+def _renumbered(
+    frame: pl.DataFrame, rows: list[tuple[Any, ...]], forms: _Forms, rules: dict[str, RuleSpec]
+) -> pl.DataFrame:
+    """Rows numbered by another process's forms (`_portable`), numbered by `forms`."""
+    import polars as pl
+
+    mine = [forms.add(kind, rules[rule], *rest) for kind, rule, *rest in rows]
+    return frame.with_columns(
+        pl.col("form").replace_strict(list(range(len(rows))), mine, return_dtype=pl.Int64)
+    )
 
 
 def work(requests: IO[bytes], replies: IO[bytes]) -> None:
@@ -1913,18 +2019,33 @@ def work(requests: IO[bytes], replies: IO[bytes]) -> None:
     except EOFError:
         return
     assert plan is not None
+    rules = {rule.name: rule for rule in plan.program.rules}
     carry = _empty_carry()
     while True:
         try:
-            events, days, final = pickle.load(requests)
+            request = pickle.load(requests)
         except EOFError:
             return
+        if request[0] == "balances":
+            reply(("balances", carry.balances))
+            continue
+        kind, events, days, final, *ranked = request
         forms = _Forms()
         chunk = _Chunk(plan, events, _Days(plan.program, days), carry, final, forms)
         try:
-            frame = _framed(_member_parts(chunk))
-            rows = [(row[0], row[1].name, " ".join(row[2]), *row[3:]) for row in forms.rows]
-            reply(("done", frame, rows))
+            parts = _member_parts(chunk)
+            if kind == "records":
+                reply(("done", _framed(parts), _portable(forms)))
+                continue
+            rank_rows, rank_forms = ranked
+            if rank_rows.height:
+                parts.append(_renumbered(rank_rows, rank_forms, forms, rules))
+            records = _balanced(chunk, _framed(parts))
+            kinds = Counter[str]()
+            for form, count in records["form"].value_counts().iter_rows():
+                kinds[forms.rows[form][0]] += count
+            lines = _lines(records, forms)
+            reply(("lines", records.select(_KEYS).with_columns(lines["line"]), kinds))
         except (pl.exceptions.PolarsError, _NotPlain):
             reply(("not plain",))
         except Exception:

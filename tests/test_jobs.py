@@ -120,15 +120,20 @@ def _ordered_events(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("block", [None, 900])
+@pytest.mark.parametrize("budgeted", [True, False])
 def test_every_per_member_stage_and_the_global_ones_split(
-    tmp_path: Path, block_bytes: Any, block: int | None
+    tmp_path: Path, block_bytes: Any, block: int | None, budgeted: bool
 ) -> None:
     """Awards (limits, caps, computed amounts), the loop's own steps (several limits, a
     group's cap, keys, a random draw), streaks (plain and with grace), milestones in
-    the workers; ranks and the group's budget in the run's process: the same bytes
-    for 1, 2 and 4 processes, in one chunk or many."""
-    program = incentive.compile(ORDERED)
-    assert columnar.why_not(program) == [] and columnar.split_why_not(program) == []
+    the workers; ranks in the run's process. With a budget, the workers send record
+    rows and the run's process applies the budget, keeps balances and writes; without,
+    the workers write their members' lines, balances included, after the run's
+    process ranked. The same bytes for 1, 2 and 4 processes, in one chunk or many."""
+    program = incentive.compile(ORDERED if budgeted else ORDERED.replace(" budget 40 per week", ""))
+    plan = columnar.plan_for(program)
+    assert plan is not None and plan.budgeted == budgeted
+    assert columnar.split_why_not(program) == []
     if block is not None:
         block_bytes(block)
     path = _ordered_events(tmp_path)
@@ -138,8 +143,9 @@ def test_every_per_member_stage_and_the_global_ones_split(
         assert (summary.columnar, summary.jobs) == (True, jobs)
         assert got == expected
     text = expected.decode()
-    for said in ('"kind":"rank"', "budget", "limit 3 per week reached", '"kind":"streak"'):
+    for said in ('"kind":"rank"', "limit 3 per week reached", '"kind":"streak"'):
         assert said in text
+    assert ('"code":"budget_reached"' in text) == budgeted
 
 
 def test_a_worker_that_dies_hands_the_run_to_the_loop(
