@@ -27,7 +27,8 @@ The constructs of issue 18 are undone the same way, as far as they are still ope
 - a sliding window (`window 3 within 7 days`): an event not used yet leaves the
   window, so it no longer helps reach N; the event that made a window pay points
   (or be refused by its limit) gives its payment back, and the events it used up
-  count again (a window's perk is not taken back, so its events stay used);
+  count again (a window's perk is not taken back, so its events stay used); an event
+  a later event's payment used up changes nothing (that payment was the later event's);
 - a streak of periods reaching a threshold (`reaching 3`, `reaching 100 words`): the
   event's count or amount leaves its period's total while the period has not reached
   it; a period already counted stays counted, as a plain streak's does;
