@@ -58,6 +58,7 @@ from bench import gen
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLOOP = ROOT / "bench" / "handloop.py"
+STEPS_SCHEME = ROOT / "bench" / "camp4_steps.incentive"
 # The checkout's own incentive, not whichever one is installed on PATH.
 CLI = [sys.executable, "-c", "import sys; from incentive.cli import main; sys.exit(main())"]
 CHILD_ENV = {
@@ -65,7 +66,7 @@ CHILD_ENV = {
     "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
 }
 LEDGER_KINDS = ("award", "rank")
-PARTS = ("a", "b", "shop", "check")
+PARTS = ("a", "b", "steps", "shop", "check")
 # (a)'s per-event conditions, as a generic rule library states them.
 CAMP4_CONDITIONS = {
     "homework": 'type == "homework" and words >= 500',
@@ -470,6 +471,8 @@ def render(results: dict[str, Any]) -> str:
         f"{sizes['members']:,} members, {sizes['days']} days",
         "b": f"(b) schemes/writing_camp.incentive: {sizes['camp_events']:,} events, "
         f"{sizes['members']:,} members, 21 days, with a roster",
+        "steps": f"steps: bench/camp4_steps.incentive on (a)'s {sizes['events']:,} events "
+        "(the loop's own steps inside the plan: what --jobs spreads)",
         "shop": f"shop: schemes/shop.population.yaml cut to {sizes.get('shop_members', 0):,} "
         "members (+40 a day), 60 days, with schemes/shop.incentive in the loop",
     }
@@ -574,6 +577,8 @@ def main() -> None:
         if "b" in parts:
             part_rows, results["camp_totals"] = part_b(args, engines, jobs, out_dir)
             rows += with_ratios(part_rows)
+        if "steps" in parts:
+            rows += with_ratios(part_steps(args, engines, jobs, out_dir))
         if args.big:
             rows += part_big(args, engines, jobs, out_dir)
         if "shop" in parts:
@@ -641,6 +646,23 @@ def part_b(
     roster = incentive.load_roster(roster_path)
     rows += in_process("b", incentive.load(gen.CAMP_SCHEME), camp_path, args.slice, roster)
     return rows, totals
+
+
+def part_steps(
+    args: argparse.Namespace, engines: list[str | None], jobs: list[int | None], out_dir: Path
+) -> list[Row]:
+    """(a)'s events under camp4 with two limits, two caps and a streak with grace: the
+    per-member work is Python per matching event, which `--jobs` spreads."""
+    print("steps ...", file=sys.stderr, flush=True)
+    camp4_path = gen.camp4_file(args.events, args.members, args.days, data=args.data)
+    rows = decoders("steps", camp4_path, args.events, args.runs)[:1]  # the baseline
+    runs, outs = incentive_runs(
+        "steps", STEPS_SCHEME, camp4_path, args.events, engines, jobs, out_dir
+    )
+    same_records(outs, "camp4, stepped")
+    for path in outs.values():
+        path.unlink()
+    return rows + runs
 
 
 def part_big(

@@ -555,7 +555,7 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     show_default=True,
     help=N_(
         "processes for the per-member stages of the columnar plan (members split "
-        "among them; ranks, budgets and balances merged in this one): the same records"
+        "among them; ranks and budgets stay in this one): the same records"
     ),
 )
 @click.option(
@@ -725,7 +725,7 @@ def run_command(
     problems = summary.kinds["bad_event"] + summary.kinds["conflict"]
     if not quiet:
         if jobs > summary.jobs:
-            click.echo(_one_process(program, engine, summary.columnar, jobs), err=True)
+            click.echo(_one_process(program, engine, summary, jobs), err=True)
         if summary.spilled:
             click.echo(
                 _(
@@ -837,13 +837,15 @@ def _run_records(
     return summary
 
 
-def _one_process(program: Program, engine: str, columnar: bool, jobs: int) -> str:
-    """Why a run asked for `--jobs N` ran in one process, for the operator."""
+def _one_process(program: Program, engine: str, summary: Any, jobs: int) -> str:
+    """Why a run asked for `--jobs N` (its `RunSummary`) ran in one process."""
     from incentive.columnar import split_why_not
 
     if engine != "columnar":
         why = _("the {engine} evaluator is one process").format(engine=engine)
-    elif columnar or not split_why_not(program):
+    elif summary.lost is not None:
+        why = _("{why}: the compiled evaluator ran it instead").format(why=summary.lost)
+    elif summary.columnar or not split_why_not(program):
         # the scheme splits: the input did not take the plan (standard input, another
         # encoding or a column map, --until, --only, --member, a roster, or lines that
         # are not plain JSON Lines)
@@ -1437,7 +1439,7 @@ def _run_files(
 
     program = load_program(scheme)
     check_inputs(events, encoding)
-    result, _summary = run_batch_files(
+    result, summary = run_batch_files(
         program,
         _plain_files(events, fmt, encoding, how),
         lambda: iter_event_files(events, program, fmt, encoding=encoding, options=how),
@@ -1446,6 +1448,8 @@ def _run_files(
         engine,  # type: ignore[arg-type]
         jobs,
     )
+    if jobs > summary.jobs:
+        click.echo(f"{scheme}: " + _one_process(program, engine, summary, jobs), err=True)
     return program, result
 
 
@@ -1653,6 +1657,10 @@ def compare_command(
     check_outputs({"--html": html}, (scheme_a, scheme_b, *events, roster))
     how = read_options(time_format, columns)
     if ab:
+        if jobs > 1:  # each arm is its half of the members' events, as one stream
+            click.echo(
+                _("--jobs {jobs}: the A/B arms run in one process").format(jobs=jobs), err=True
+            )
         _ab_test(
             scheme_a,
             scheme_b,
@@ -1869,7 +1877,7 @@ def simulate_command(
             jobs,
         )
         if jobs > summary.jobs and not quiet:
-            click.echo(_one_process(program, engine, summary.columnar, jobs), err=True)
+            click.echo(_one_process(program, engine, summary, jobs), err=True)
     if teams is not None:
         members = sorted(set(members or []) | set(teams.members))
     report = build_report(program, result, members)

@@ -55,6 +55,7 @@ from incentive.expressions import (
     to_points,
     uses_random,
 )
+from incentive.i18n import _
 from incentive.program import (
     BoostSpec,
     BudgetSpec,
@@ -1700,7 +1701,11 @@ def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
 
 
 def run_columnar(
-    program: Program, paths: Sequence[str | Path], out: IO[bytes], jobs: int = 1
+    program: Program,
+    paths: Sequence[str | Path],
+    out: IO[bytes],
+    jobs: int = 1,
+    lost: list[str] | None = None,
 ) -> tuple[Counter[str], int, bool] | None:
     """Evaluate event files to JSON Lines in `out`, as `runner.run_to` would: the
     records by kind, the number of members, whether the input had to be sorted by
@@ -1708,7 +1713,8 @@ def run_columnar(
     plain. Records are spooled to a temporary file and copied out at the end, so that
     a line found not plain late in the input still leaves `out` untouched. With `jobs`
     above 1 (and a scheme `split_why_not` allows), the per-member stages run in that
-    many worker processes, each given the events of its share of the members."""
+    many worker processes, each given the events of its share of the members; when one
+    is lost, `lost` is told why (and None returned: the loop runs it instead)."""
     import polars as pl
 
     plan = plan_for(program)
@@ -1722,7 +1728,11 @@ def run_columnar(
                     done = _run(plan, files, spool, workers)
             else:
                 done = _run(plan, files, spool)
-        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain, _WorkerLost):
+        except _WorkerLost as why:
+            if lost is not None:
+                lost.append(str(why))
+            return None
+        except (pl.exceptions.PolarsError, OSError, UnicodeError, _NotPlain):
             return None  # what Polars cannot read as plain, the loop reads (and reports)
         if done is None:
             return None
@@ -1838,11 +1848,21 @@ def split_why_not(program: Program) -> list[str]:
 
 
 class _WorkerLost(Exception):
-    """A worker process ended without answering (killed, out of memory): the run is
-    made again by the compiled loop in this process."""
+    """A worker process ended without answering (killed, out of memory) or failed: the
+    run is made again by the compiled loop in this process, and says why."""
 
 
-WORKER = ("-m", "incentive.jobs")  # how a worker process is started, after the interpreter
+# How a worker process is started, after the interpreter and before the folder that
+# holds this `incentive`: `-P` keeps the current folder off the path (an `incentive/`
+# there must not stand in for this one), and the folder is put first, so that the
+# workers run the very code the run does.
+WORKER = (
+    "-P",
+    "-c",
+    "import sys; here = sys.argv[1]; "
+    "here in sys.path or sys.path.insert(0, here); "
+    "from incentive.jobs import main; main()",
+)
 
 
 class _MemberWorkers:
@@ -1851,31 +1871,36 @@ class _MemberWorkers:
     members' events (with their places in the chunk, `seq`), and `receive` collects
     their record rows, renumbering their record forms into the chunk's.
 
-    A worker is a fresh interpreter (`python -m incentive.jobs`) spoken to by pickles
-    over its stdin and stdout: never a fork (that would copy Polars' thread pool
-    mid-flight), nor multiprocessing's spawn (which runs the caller's main module
-    again in each worker)."""
+    A worker is a fresh interpreter (`incentive.jobs`, see `WORKER`) spoken to by
+    pickles over its stdin and stdout: never a fork (that would copy Polars' thread
+    pool mid-flight), nor multiprocessing's spawn (which runs the caller's main module
+    again in each worker). Each worker's Polars gets its share of the cores."""
 
     def __init__(self, program: Program, jobs: int) -> None:
         import os
         import sys
 
         here = str(Path(__file__).resolve().parent.parent)  # this incentive, not another
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        env = {**os.environ, "POLARS_MAX_THREADS": str(threads)}
         self.rules = {rule.name: rule for rule in program.rules}
-        self.workers = [
-            subprocess.Popen(
-                [sys.executable, *WORKER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,  # a worker answers through its pipe, or not at all
-                env=env,
-            )
-            for _ in range(jobs)
-        ]
-        for worker in self.workers:
-            self._put(worker, program)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(jobs):
+                self.workers.append(
+                    subprocess.Popen(
+                        [sys.executable, *WORKER, here],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,  # a worker answers through its pipe
+                        env=env,
+                    )
+                )
+            for worker in self.workers:
+                self._put(worker, program)
+        except BaseException:
+            self.__exit__(_WorkerLost)  # none of them is left behind
+            raise
 
     def __enter__(self) -> _MemberWorkers:
         return self
@@ -1906,7 +1931,7 @@ class _MemberWorkers:
             pickle.dump(message, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             worker.stdin.flush()
         except OSError:
-            raise _WorkerLost from None
+            raise _WorkerLost(_("a worker process ended without answering")) from None
 
     def send(
         self,
@@ -1947,7 +1972,7 @@ class _MemberWorkers:
 
         frames, kinds = [], Counter[str]()
         for reply in self._replies():
-            _, frame, counted = reply
+            _done, frame, counted = reply
             frames.append(frame)
             kinds.update(counted)
         return pl.concat(frames).sort(list(_KEYS)), kinds
@@ -1968,18 +1993,18 @@ class _MemberWorkers:
             assert worker.stdout is not None
             try:
                 reply = pickle.load(worker.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                raise _WorkerLost from None
+            except Exception:  # the pipe closed, or something else than a reply came
+                raise _WorkerLost(_("a worker process ended without answering")) from None
             if reply[0] == "not plain":
                 raise _NotPlain
-            if reply[0] == "failed":
-                raise RuntimeError(f"a --jobs worker failed:\n{reply[1]}")
+            if reply[0] == "failed":  # a bug: the loop gives the run's answer instead
+                raise _WorkerLost(_("a worker process failed: {error}").format(error=reply[1]))
             yield reply
 
     def receive(self, forms: _Forms) -> list[pl.DataFrame]:
         """The workers' record rows of a chunk, their forms renumbered into `forms`."""
         frames = []
-        for _, frame, rows in self._replies():
+        for _done, frame, rows in self._replies():
             if frame.height:
                 frames.append(_renumbered(frame, rows, forms, self.rules))
         return frames
@@ -2006,7 +2031,6 @@ def work(requests: IO[bytes], replies: IO[bytes]) -> None:
     """A worker process of `_MemberWorkers` (`incentive.jobs`): a Program, then the
     per-member stages of each chunk it is sent, until its input ends."""
     import pickle
-    import traceback
 
     import polars as pl
 
@@ -2048,8 +2072,8 @@ def work(requests: IO[bytes], replies: IO[bytes]) -> None:
             reply(("lines", records.select(_KEYS).with_columns(lines["line"]), kinds))
         except (pl.exceptions.PolarsError, _NotPlain):
             reply(("not plain",))
-        except Exception:
-            reply(("failed", traceback.format_exc()))
+        except Exception as error:  # its type and message only: no traceback for operators
+            reply(("failed", f"{type(error).__name__}: {error}"))
 
 
 def _numbered_members(carry: _Carry, events: pl.DataFrame) -> pl.DataFrame:

@@ -1,12 +1,22 @@
-"""`python -m incentive.jobs`: a worker process of `run --jobs N` (see
-`columnar._MemberWorkers`). It reads pickled requests on stdin and writes pickled
-replies on stdout; it is started by the run, never by hand."""
+"""A worker process of `run --jobs N` (see `columnar._MemberWorkers`), started by the
+run (never by hand) as `python -P -c "...; main()" PACKAGE_PARENT`: it reads pickled
+requests on stdin and writes pickled replies on what was stdout."""
 
+import os
 import signal
 import sys
 
-from incentive.columnar import work
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which ends our input
+    # The replies go on a copy of stdout; stdout itself points at stderr (discarded by the
+    # run), so that nothing printed by a library can corrupt the stream of pickles.
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    from incentive.columnar import work
+
+    work(sys.stdin.buffer, replies)
+
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which ends our input
-    work(sys.stdin.buffer, sys.stdout.buffer)
+    main()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from incentive.columnar import run_columnar, split_why_not
+from incentive.columnar import run_columnar, split_why_not, why_not
 from incentive.compiler import CompiledSession
 from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
@@ -128,12 +128,15 @@ def run_batch_files(
     carries a session without member state, which only teams and levels would read,
     and schemes with those never take the plan."""
     chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
+    lost: list[str] = []
     if chosen == "columnar":
         if files and until is None and roster is None:
             import msgspec
 
+            # what a result's session would hold for the report: nothing the plan takes
+            assert (program.levels is None and not program.teams) or why_not(program)
             with tempfile.TemporaryFile() as spool:
-                done = run_columnar(program, files, spool, jobs)
+                done = run_columnar(program, files, spool, jobs, lost)
                 if done is not None:
                     spool.seek(0)
                     decoder = msgspec.json.Decoder(Record)
@@ -153,7 +156,7 @@ def run_batch_files(
         chosen = "compiled"
     result = run_batch(program, items(), until, roster, chosen)
     kinds = Counter(record.kind for record in result.records)
-    return result, RunSummary(kinds, len(result.balances))
+    return result, RunSummary(kinds, len(result.balances), lost=lost[0] if lost else None)
 
 
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
@@ -170,6 +173,7 @@ class RunSummary:
     lacking: Counter[str] = field(default_factory=Counter)  # attribute -> refusals
     columnar: bool = False  # the columnar plan ran it (else the chosen evaluator)
     jobs: int = 1  # processes the per-member stages ran in (`run --jobs`)
+    lost: str | None = None  # why a worker process was lost, and the loop ran it instead
 
 
 def run_files(
@@ -192,11 +196,16 @@ def run_files(
     chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
     if chosen == "columnar":
         if files and until is None and roster is None and keep is None:
-            done = run_columnar(program, files, out, jobs)
+            lost: list[str] = []
+            done = run_columnar(program, files, out, jobs, lost)
             if done is not None:
                 kinds, members, resorted = done
                 split = jobs if jobs > 1 and not split_why_not(program) else 1
                 return RunSummary(kinds, members, resorted, columnar=True, jobs=split)
+            if lost:
+                summary = run_to(program, read, out, until, roster, "compiled", keep)
+                summary.lost = lost[0]
+                return summary
         chosen = "compiled"
     return run_to(program, read, out, until, roster, chosen, keep)
 

@@ -158,7 +158,59 @@ def test_a_worker_that_dies_hands_the_run_to_the_loop(
     path = _ordered_events(tmp_path)
     got, summary = _run(program, path, 2)
     assert not summary.columnar and summary.jobs == 1
+    assert summary.lost == "a worker process ended without answering"
     assert got == _interpreter(program, path)
+
+
+FAILING_WORKER = (
+    "-c",
+    "import pickle, sys\n"
+    "pickle.load(sys.stdin.buffer)\n"  # the program
+    "pickle.load(sys.stdin.buffer)\n"  # the first chunk
+    "pickle.dump(('failed', 'ValueError: boom'), sys.stdout.buffer)\n"
+    "sys.stdout.buffer.flush()\n",
+)
+
+
+def test_a_worker_that_fails_hands_the_run_to_the_loop_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's own failure (a bug) is no traceback for the operator: the compiled
+    evaluator runs the whole input, and the run's note says what happened."""
+    monkeypatch.setattr(columnar, "WORKER", FAILING_WORKER)
+    program = incentive.compile(ORDERED)
+    path = _ordered_events(tmp_path)
+    got, summary = _run(program, path, 2)
+    assert not summary.columnar and summary.lost == "a worker process failed: ValueError: boom"
+    assert got == _interpreter(program, path)
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(ORDERED, encoding="utf-8")
+    code, said = invoke("run", str(scheme), str(path), "--jobs", "2", "--out", str(tmp_path / "o"))
+    assert code == 0
+    assert (
+        "--jobs 2: the run used one process (a worker process failed: ValueError: boom: "
+        "the compiled evaluator ran it instead)" in said
+    )
+    assert (tmp_path / "o").read_bytes() == got
+
+
+def test_an_incentive_folder_in_the_current_folder_is_not_what_the_workers_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers run the very code of the run, wherever the operator stands: a folder
+    named `incentive` there (an old checkout, say) is not imported by them."""
+    fake = tmp_path / "here" / "incentive"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "jobs.py").write_text("raise SystemExit(5)\n", encoding="utf-8")
+    path = _ordered_events(tmp_path)
+    scheme = tmp_path / "s.incentive"
+    scheme.write_text(ORDERED, encoding="utf-8")
+    monkeypatch.chdir(fake.parent)
+    target = tmp_path / "o.jsonl"
+    code, said = invoke("run", str(scheme), str(path), "--jobs", "2", "--out", str(target))
+    assert code == 0 and "one process" not in said
+    assert target.read_bytes() == _interpreter(incentive.compile(ORDERED), path)
 
 
 def test_a_worker_that_meets_input_the_plan_cannot_take_hands_it_to_the_loop(
@@ -215,14 +267,15 @@ def test_cli_run_jobs(tmp_path: Path) -> None:
     do not go together."""
     path = _ordered_events(tmp_path)
     scheme = tmp_path / "s.incentive"
-    scheme.write_text(ORDERED, encoding="utf-8")
-    outputs = {}
-    for args in (("--jobs", "2"), ("--engine", "interpreter")):
-        target = tmp_path / f"{args[1]}.jsonl"
-        code, said = invoke("run", str(scheme), str(path), *args, "--out", str(target))
-        assert code == 0 and "one process" not in said
-        outputs[args[1]] = target.read_bytes()
-    assert outputs["2"] == outputs["interpreter"]
+    for text in (ORDERED.replace(" budget 40 per week", ""), ORDERED):  # lines by the workers
+        scheme.write_text(text, encoding="utf-8")
+        outputs = {}
+        for args in (("--jobs", "2"), ("--engine", "interpreter")):
+            target = tmp_path / f"{args[1]}.jsonl"
+            code, said = invoke("run", str(scheme), str(path), *args, "--out", str(target))
+            assert code == 0 and "one process" not in said
+            outputs[args[1]] = target.read_bytes()
+        assert outputs["2"] == outputs["interpreter"]
 
     code, said = invoke(
         "run", "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl",
