@@ -255,6 +255,9 @@ class Reaching(Node):
 
     count: int
     attribute: Name | None
+    # `reaching 100 coins earned`: the points paid in that currency (`attribute` names it;
+    # None: the scheme's first), not an event attribute
+    earned: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,6 +361,23 @@ class StartWindow(Node):
 
 
 @dataclass(frozen=True)
+class OwnPeriods(Node):
+    """`periods from first signup` or `periods from joined`: the rule's weeks, months,
+    quarters and years (its limits, caps, streak and milestone) are counted from the
+    member's own start (day 0), not from the calendar's."""
+
+    event: Name | None  # the member's first event of this type
+    column: Name | None  # or the member's date in this roster column (or event attribute)
+
+
+@dataclass(frozen=True)
+class LeagueBoard(Node):
+    """`league weekly` in a board: the board lists the league's cohorts at its closes."""
+
+    league: Name
+
+
+@dataclass(frozen=True)
 class Perk(Node):
     """`perk "top class"` or `badge "early bird"`: an outcome that is not points."""
 
@@ -447,6 +467,8 @@ RuleClause: TypeAlias = (
     | Goal
     | Draw
     | StartWindow
+    | OwnPeriods
+    | LeagueBoard
 )
 
 

@@ -168,3 +168,68 @@ def zone_exists(name: str) -> bool:
     except (ValueError, OSError, KeyError):
         return False
     return True
+
+
+# ---- a member's own periods (`periods from first signup`) ------------------------------------
+
+_OWN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later; the month's last day when it is shorter
+    (31 January + 1 month is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def own_index(period: PeriodName, start: date, day: date) -> int:
+    """Which of a member's own periods holds `day` (0: the one that starts on `start`,
+    the member's day 0; `day` is on or after it). A day is a day; a week is seven days
+    from the start; a month runs from the start's day of the month to the day before it
+    in the next month (from 31 January: 31 January to 27 February, then 28 February to
+    30 March); a quarter is three such months, a year twelve."""
+    if period == "day":
+        return (day - start).days
+    if period == "week":
+        return (day - start).days // 7
+    step = _OWN_MONTHS[period]
+    months = (day.year - start.year) * 12 + day.month - start.month
+    index = months // step
+    while index > 0 and add_months(start, index * step) > day:
+        index -= 1
+    return index
+
+
+def own_first_day(period: PeriodName, start: date, index: int) -> date:
+    """The first day of the member's own period number `index`."""
+    if period == "day":
+        return start + timedelta(days=index)
+    if period == "week":
+        return start + timedelta(days=7 * index)
+    return add_months(start, index * _OWN_MONTHS[period])
+
+
+@dataclass(frozen=True)
+class OwnCalendar(Calendar):
+    """The scheme's calendar, but with weeks, months, quarters and years counted from a
+    member's own start (day 0) rather than from the calendar's: what a rule with
+    `periods from first signup` counts its limits, caps, streaks and milestones in.
+    A day is the scheme's day; `season` and `ever` are the same for everyone."""
+
+    start: date = date(2000, 1, 1)
+
+    @classmethod
+    def of(cls, calendar: Calendar, start: date) -> OwnCalendar:
+        return cls(
+            calendar.zone_name, calendar.day_ends, calendar.week_start, calendar.season, start
+        )
+
+    def period_key(self, period: PeriodName | None, day: date) -> str:
+        if period in ("week", "month", "quarter", "year"):
+            assert period is not None
+            first = own_first_day(period, self.start, own_index(period, self.start, day))
+            return f"from {first.isoformat()}"
+        return super().period_key(period, day)

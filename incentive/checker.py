@@ -45,6 +45,7 @@ from incentive.program import (
     BUILTIN_ATTRIBUTES,
     CLOCK_ATTRIBUTES,
     HEADING_FIELDS,
+    LEAGUE_LINE_FIELDS,
     LINE_FIELDS,
     MISSING_LINE_FIELDS,
     VALUE_TYPES,
@@ -64,6 +65,7 @@ from incentive.program import (
     RedeemSpec,
     ReversalSpec,
     RuleSpec,
+    StartSpec,
     StreakSpec,
     TransferSpec,
     ValueType,
@@ -835,7 +837,9 @@ class _Checker:
         on = _first(rule, ast.On)
         rank = _first(rule, ast.Rank)
         by_points = rank is not None and rank.measure in ("points", "reached")
-        if on is None and not by_points:
+        earning = any(isinstance(c, ast.Reaching) and c.earned for c in rule.clauses)
+        league_board = _first(rule, ast.LeagueBoard)
+        if on is None and not by_points and not earning and league_board is None:
             self.bag.error(
                 "E0210",
                 _("rule `{name}` does not say which events it reacts to").format(name=name),
@@ -845,6 +849,7 @@ class _Checker:
         award = _first(rule, ast.Award)
         tiered = self._check_tiered(rule)
         self._check_start_window(rule)
+        self._check_own_periods(rule)
         self._check_rank(rule, award)
         perk = self._check_perk(rule, award, tiered)
         self._check_every_time(rule, perk, tiered)
@@ -852,7 +857,9 @@ class _Checker:
         self._check_first(rule, tiered)
         self._check_flags_and_referrals(rule, award, perk)
         self._check_posts(rule, rank, name in self.boards)
-        if name in self.boards:
+        if name in self.boards and league_board is not None:
+            self._check_league_board(rule, league_board)
+        elif name in self.boards:
             if rank is None:
                 self.bag.error(
                     "E0235",
@@ -1019,6 +1026,44 @@ class _Checker:
                 ),
             )
 
+    def _check_league_board(self, rule: ast.RuleDecl, clause: ast.LeagueBoard) -> None:
+        """`board tiers { league weekly }`: the league's cohorts are the board (E0266)."""
+        found = [c for c in rule.clauses if isinstance(c, ast.LeagueBoard)]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="league"
+                ),
+                extra.span,
+                _("a board lists one league: write one board per league"),
+            )
+        league = clause.league.value
+        if league not in self.leagues:
+            self.bag.error(
+                "E0266",
+                _("`{league}` is not a league of the scheme").format(league=league),
+                clause.league.span,
+                *(
+                    suggestion_hints(league, sorted(self.leagues))
+                    or (_("declare it: `league {league} {{ ... }}`").format(league=league),)
+                ),
+            )
+        for other in rule.clauses:
+            if not isinstance(other, (ast.LeagueBoard, ast.Post)):
+                self.bag.error(
+                    "E0266",
+                    _(
+                        "a league's board lists the league's cohorts as the league ranks them: "
+                        "it takes no `on`, `where`, ranking or `each`"
+                    ),
+                    other.span,
+                    _(
+                        "the league says who takes part and by what; keep `league {league}` "
+                        "and a `post`"
+                    ).format(league=league),
+                )
+
     def _check_post(self, rule: ast.RuleDecl, rank: ast.Rank | None) -> None:
         """A board's `post`: templates with known placeholders, a time of day."""
         clauses = [c for c in rule.clauses if isinstance(c, ast.Post)]
@@ -1035,6 +1080,8 @@ class _Checker:
         templates = [(N_("heading"), post.heading, HEADING_FIELDS)]
         if post.line is not None:
             fields = MISSING_LINE_FIELDS if missing else LINE_FIELDS
+            if _first(rule, ast.LeagueBoard) is not None:
+                fields = LEAGUE_LINE_FIELDS
             templates.append((N_("line"), post.line, fields))
         for what, text, allowed in templates:
             problem = template_problem(text, allowed)
@@ -1257,9 +1304,38 @@ class _Checker:
                 reaching.span,
                 _("e.g. `streak per week  reaching 100 points  at 3 award 50`"),
             )
-        if reaching.attribute is not None:
+        if reaching.earned:
+            self._check_earned(rule, reaching)
+        elif reaching.attribute is not None:
             read = ast.Attribute(reaching.attribute.value, span=reaching.attribute.span)
             typer.expect(read, "number", "`reaching`")
+
+    def _check_earned(self, rule: ast.RuleDecl, reaching: ast.Reaching) -> None:
+        """`reaching 100 coins earned`: the points paid to the member, in a currency of
+        the scheme; counted from every other rule, not from events (E0262)."""
+        currency = reaching.attribute
+        if currency is not None and currency.value not in self.header.currencies:
+            self.bag.error(
+                "E0207",
+                _("unknown currency `{currency}`").format(currency=currency.value),
+                currency.span,
+                *suggestion_hints(currency.value, self.header.currencies),
+            )
+        kinds = (ast.On, ast.Where, ast.StartWindow, ast.OwnPeriods)
+        for clause in rule.clauses:
+            if isinstance(clause, kinds):
+                self.bag.error(
+                    "E0262",
+                    _(
+                        "a streak of points earned counts what the scheme pays the member, "
+                        "not events: it takes no `on`, `where`, `within` or `periods from`"
+                    ),
+                    clause.span,
+                    _(
+                        "remove it; to count events, drop `earned` (`reaching 3` counts "
+                        "matching events, `reaching 100 points` sums their `points`)"
+                    ),
+                )
 
     def _check_first(self, rule: ast.RuleDecl, tiered: bool) -> None:
         """`first 3 per week`: a challenge the first K members of each period win, at
@@ -2119,6 +2195,85 @@ class _Checker:
                 ),
             )
 
+    def _check_own_periods(self, rule: ast.RuleDecl) -> None:
+        """`periods from first signup` / `periods from joined` (E0265): a rule that pays a
+        member for their own events, with a week, month, quarter or year to count."""
+        found = [c for c in rule.clauses if isinstance(c, ast.OwnPeriods)]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word="periods from"
+                ),
+                extra.span,
+                _("a rule counts its periods from one start: keep one"),
+            )
+        if not found:
+            return
+        clause = found[0]
+        kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter, ast.First, ast.Credit)
+        if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
+            self.bag.error(
+                "E0265",
+                _(
+                    "periods from a member's start belong to a rule that counts one member's "
+                    "own events (an award, a streak, a milestone)"
+                ),
+                clause.span,
+                _(
+                    "ranks, boards, challenges (`first`) and team goals compare members in the "
+                    "same calendar period; flags, referrals and `credit` count for another "
+                    "member than the one who started"
+                ),
+            )
+            return
+        own = ("week", "month", "quarter", "year")
+        periods = [c.period for c in rule.clauses if isinstance(c, (ast.Limit, ast.Cap))]
+        periods += [c.period for c in rule.clauses if isinstance(c, (ast.Streak, ast.Milestone))]
+        if not any(period in own for period in periods):
+            self.bag.error(
+                "E0265",
+                _(
+                    "rule `{name}` counts nothing per week, month, quarter or year: "
+                    "`periods from` changes nothing"
+                ).format(name=rule.name.value),
+                clause.span,
+                _(
+                    "a day is the scheme's day for every member; give the rule a period to "
+                    "count from the member's start (`limit 3 per week`), or remove `periods from`"
+                ),
+            )
+        if clause.event is not None:
+            event = clause.event.value
+            if self.declared_events is not None and event not in self.declared_events:
+                self.bag.error(
+                    "E0216",
+                    _("unknown event type `{event}`").format(event=event),
+                    clause.event.span,
+                    *suggestion_hints(event, self.declared_events),
+                )
+            return
+        assert clause.column is not None
+        column = clause.column.value
+        taken = (
+            column in BUILTIN_ATTRIBUTES
+            or column in CLOCK_ATTRIBUTES
+            or column in self.teams
+            or (column == "level" and self.levels_decl is not None)
+        )
+        if taken:
+            self.bag.error(
+                "E0265",
+                _("`{column}` is not a date: a rule's periods count from a date column").format(
+                    column=column
+                ),
+                clause.column.span,
+                _(
+                    "name the roster column of each member's date (`periods from joined`), or "
+                    "count from an event (`periods from first signup`)"
+                ),
+            )
+
     def _check_goal(self, rule: ast.RuleDecl) -> bool:
         """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
         goal = _first(rule, ast.Goal)
@@ -2228,17 +2383,19 @@ class _Checker:
         award = _first(rule, ast.Award)
         where = _first(rule, ast.Where)
         limits: list[LimitSpec] = []
+        periods_from = _start_spec(_first(rule, ast.OwnPeriods))
+        own = ("week", "month", "quarter", "year") if periods_from is not None else ()
         for clause in rule.clauses:
             if isinstance(clause, ast.Once):
                 limits.append(LimitSpec(1, None, clause.key.value if clause.key else None))
             elif isinstance(clause, ast.Limit):
                 key = clause.key.value if clause.key else None
-                limits.append(LimitSpec(clause.count, clause.period, key))
+                limits.append(LimitSpec(clause.count, clause.period, key, clause.period in own))
         groups = tuple(
             dict.fromkeys(c.name.value for c in rule.clauses if isinstance(c, ast.GroupRef))
         )
         caps = [
-            CapSpec(f"rule:{name}", c.points, c.period)
+            CapSpec(f"rule:{name}", c.points, c.period, c.period in own)
             for c in rule.clauses
             if isinstance(c, ast.Cap)
         ]
@@ -2278,6 +2435,8 @@ class _Checker:
             post=_post_spec(_first(rule, ast.Post)),
             goal=self._goal_spec(rule),
             since=_start_window_spec(_first(rule, ast.StartWindow)),
+            periods_from=periods_from,
+            league_board=board.league.value if (board := _first(rule, ast.LeagueBoard)) else None,
             every_time=_first(rule, ast.EveryTime) is not None,
             window=(window.count, window.days) if (window := _first(rule, ast.Window)) else None,
             first=(first.count, first.period) if (first := _first(rule, ast.First)) else None,
@@ -2356,7 +2515,12 @@ class _Checker:
             tiers=self._tiers(rule),
             every=(every.interval, _payment(every.award)) if every else None,
             need=reaching.count if (reaching := _first(rule, ast.Reaching)) else None,
-            attribute=reaching.attribute.value if reaching and reaching.attribute else None,
+            attribute=reaching.attribute.value
+            if reaching and reaching.attribute and not reaching.earned
+            else None,
+            earned=(reaching.attribute.value if reaching.attribute else self.header.currencies[0])
+            if reaching and reaching.earned
+            else None,
         )
 
     def _milestone_spec(self, rule: ast.RuleDecl) -> MilestoneSpec | None:
@@ -2839,6 +3003,15 @@ def _start_window_spec(window: ast.StartWindow | None) -> WindowSpec | None:
         window.days,
         window.event.value if window.event is not None else None,
         window.column.value if window.column is not None else None,
+    )
+
+
+def _start_spec(clause: ast.OwnPeriods | None) -> StartSpec | None:
+    if clause is None:
+        return None
+    return StartSpec(
+        clause.event.value if clause.event is not None else None,
+        clause.column.value if clause.column is not None else None,
     )
 
 

@@ -54,6 +54,7 @@ from incentive.rules import (
     credited,
     each_time,
     first_winners,
+    own_periods,
     period_index,
     reaching,
     unread,
@@ -239,6 +240,7 @@ class _Generator:
             or rule.currency in program.expiry
             or program.reversals
             or rule.pending is not None
+            or rule.currency in program.earning  # streaks of points earned see it (_pay)
         )
 
     # -- one function per event type ----------------------------------------------------
@@ -402,7 +404,15 @@ class _Generator:
                 w.line("    out.append(opened)")
                 w.line("if opened is True:")
                 w.indent()
-            if rule.streak is not None and rule.streak.need is not None:
+            if rule.periods_from is not None:
+                self.plan.append(
+                    f"rule `{rule.name}`: periods from the member's start (the interpreter's step)"
+                )
+                w.line(
+                    f"s._take(out, own_periods(s.program, member, event, attrs, day, {node}, "
+                    "s._stamp(at), state.members, state.invites, state.dates))"
+                )
+            elif rule.streak is not None and rule.streak.need is not None:
                 self.plan.append(
                     f"rule `{rule.name}`: streak of periods reaching a threshold "
                     "(the interpreter's step)"
@@ -704,6 +714,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "track_goal": track_goal,
         "note_starts": note_starts,
         "start_window_open": start_window_open,
+        "own_periods": own_periods,
         "streak": _streak,
         "milestone": _milestone,
         "award": _award,

@@ -54,7 +54,7 @@ from incentive.ranks import (
 from incentive.records import Record, outcome_kind
 from incentive.reversals import before, note_paid, reverse
 from incentive.roster import Roster
-from incentive.rules import Proposal, evaluate_rules, referral, unread
+from incentive.rules import Proposal, earned_streak, evaluate_rules, referral, unread
 from incentive.spending import grant, redeem
 from incentive.start_windows import note_starts
 from incentive.state import (
@@ -518,6 +518,25 @@ class Session:
             yield from self.ledger.post(granted)
         yield from notes
         yield from levels
+        if proposal.currency in self.program.earning and seen.points:
+            yield from self._earned(seen)
+
+    def _earned(self, paid: Proposal) -> Iterator[Record]:
+        """Streaks of points earned (`reaching 100 coins earned`) count what was paid, as
+        its rule's own ranks by points do: before budgets. A rule's own tiers do not
+        count toward it."""
+        program, state = self.program, self.state
+        for rule in program.earning[paid.currency]:
+            if rule is paid.rule:
+                continue
+            member = state.members.setdefault(paid.member, MemberState())
+            for outcome in earned_streak(program, member, rule, paid):
+                if program.reaching:
+                    track_reached(state, program, outcome)
+                if isinstance(outcome, Proposal):
+                    yield from self._pay(outcome)
+                else:
+                    yield outcome
 
     def _place_in_teams(self, event: Event, attrs: dict[str, Any]) -> dict[str, Any]:
         """Teams come from the roster, else from the event's attribute of that name;

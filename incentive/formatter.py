@@ -209,6 +209,8 @@ def format_clause(
             return f"credit {attribute.value}"
         case ast.Posts(period=period):
             return f"each {period}"
+        case ast.LeagueBoard(league=league):
+            return f"league {league.value}"
         case ast.Post(heading=heading, line=line, join=join, at=at):
             text = f"post {quote(heading)}"
             text += f" line {quote(line)}" if line is not None else ""
@@ -265,6 +267,11 @@ def format_clause(
                 return f"within {days} days of first {name_text(event.value)}"
             assert column is not None
             return f"within {days} days of {column.value}"
+        case ast.OwnPeriods(event=event, column=column):
+            if event is not None:
+                return f"periods from first {name_text(event.value)}"
+            assert column is not None
+            return f"periods from {column.value}"
         case ast.Budget(points=points, currency=currency, period=period):
             return (
                 f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
@@ -320,8 +327,9 @@ def format_clause(
             return f"streak per {period}"
         case ast.Grace(count=count):
             return f"grace {count}"
-        case ast.Reaching(count=count, attribute=attribute):
-            return f"reaching {count}" + (f" {attribute.value}" if attribute else "")
+        case ast.Reaching(count=count, attribute=attribute, earned=earned):
+            text = f"reaching {count}" + (f" {attribute.value}" if attribute else "")
+            return text + (" earned" if earned else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
             return text + (f" per {period}" if period else "")
@@ -384,6 +392,8 @@ def format_clause_zh(clause: object) -> str:
             return f"记给 {n(attribute.value)}"
         case ast.Posts(period=period):
             return f"{PERIODS_ZH[period]}公布"
+        case ast.LeagueBoard(league=league):
+            return f"联赛 {n(league.value)}"
         case ast.Post(heading=heading, line=line, join=join, at=at):
             text = f"播报 {quote(heading)}"
             text += f" 每行 {quote(line)}" if line is not None else ""
@@ -436,6 +446,11 @@ def format_clause_zh(clause: object) -> str:
                 return f"自首次 {_event_zh(event.value)} 起 {days}天内"
             assert column is not None
             return f"自 {n(column.value)} 起 {days}天内"
+        case ast.OwnPeriods(event=event, column=column):
+            if event is not None:
+                return f"周期 自首次 {_event_zh(event.value)} 起算"
+            assert column is not None
+            return f"周期 自 {n(column.value)} 起算"
         case ast.Budget(points=points, currency=currency, period=period):
             return f"{PERIODS_ZH[period]}预算 {points}" + (
                 f" {n(currency.value)}" if currency else ""
@@ -492,8 +507,9 @@ def format_clause_zh(clause: object) -> str:
             return f"{PERIODS_ZH[period]}连续"
         case ast.Grace(count=count):
             return f"宽限 {count}"
-        case ast.Reaching(count=count, attribute=attribute):
-            return f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
+        case ast.Reaching(count=count, attribute=attribute, earned=earned):
+            text = f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
+            return text + (" 所得" if earned else "")
         case ast.Milestone(measure=measure, attribute=attribute, period=period):
             text = PERIODS_ZH[period] if period else ""
             if attribute is None:

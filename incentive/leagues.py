@@ -13,6 +13,11 @@ cohort of n members moves at most n // 2 up and n // 2 down, so nobody does both
 a member alone in a cohort stays. A member who took no part stays in their tier.
 Every member starts in the first tier; each move is a `level` record coded
 `promoted` or `demoted`, dated at the close.
+
+A board may list the league (`board tiers { league weekly }`): right after the moves,
+a `board` record per member of every cohort, the top tier first, each cohort in its
+order: the cohort's tier as `team`, the place, the measure, the tier after the close as
+`level`, coded `promoted`, `demoted` or `ranked` (stayed).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import math
 import random
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from incentive.program import Program, RuleSpec
 from incentive.ranks import _decimal_text, _epoch, ordinal
@@ -47,6 +53,8 @@ def close_league(
     where = f"{rank.period} {key}"
     moves: list[tuple[str, str]] = []
     records: list[Record] = []
+    # (tier, cohort number, cohorts in the tier, the cohort in order, how many go up, down)
+    cohorts: list[tuple[str, int, int, list[str], int, int]] = []
     for level, tier in enumerate(league.tiers):
         entrants = sorted(m for m in table if placed.get(m, league.tiers[0]) == tier)
         random.Random(f"{program.seed}|{rule.name}|{key}|{tier}").shuffle(entrants)
@@ -60,6 +68,7 @@ def close_league(
             size = len(ranked)
             up = min(league.promote, size // 2) if level < len(league.tiers) - 1 else 0
             down = min(league.demote, size // 2) if level > 0 else 0
+            cohorts.append((tier, number + 1, groups, ranked, up, down))
             for position, member in enumerate(ranked, start=1):
                 code: RecordCode
                 if position <= up:
@@ -91,4 +100,52 @@ def close_league(
             placed.pop(member, None)
         else:
             placed[member] = new
+    for board in program.league_boards.get(rule.name, ()):
+        records.extend(_board(board, league.tiers, cohorts, table, stamp, by, where))
+    return records
+
+
+def _board(
+    board: RuleSpec,
+    tiers: tuple[str, ...],
+    cohorts: list[tuple[str, int, int, list[str], int, int]],
+    table: dict[str, list[Any]],
+    stamp: str,
+    by: str,
+    where: str,
+) -> list[Record]:
+    """A league's board: every cohort's standings, the top tier first."""
+    records = []
+    order = {tier: index for index, tier in enumerate(tiers)}
+    for tier, number, groups, ranked, up, down in sorted(
+        cohorts, key=lambda c: (-order[c[0]], c[1])
+    ):
+        size = len(ranked)
+        for position, member in enumerate(ranked, start=1):
+            measure, _at, event = table[member]
+            value = _decimal_text(Decimal(measure))
+            code: RecordCode = "ranked"
+            now, note = tier, ""
+            if position <= up:
+                code, now = "promoted", tiers[order[tier] + 1]
+                note = f": promoted to {now}"
+            elif position > size - down:
+                code, now = "demoted", tiers[order[tier] - 1]
+                note = f": demoted to {now}"
+            records.append(
+                Record(
+                    kind="board",
+                    at=stamp,
+                    member=member,
+                    team=tier,
+                    rule=board.name,
+                    rank=position,
+                    level=now,
+                    value=value,
+                    events=(event,) if event else (),
+                    code=code,
+                    reason=f"board `{board.name}`: {ordinal(position)} of {size} in {tier} "
+                    f"cohort {number} of {groups} by {by} with {value} ({where}){note}",
+                )
+            )
     return records

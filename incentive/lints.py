@@ -169,9 +169,14 @@ def _cap_never_binds(rules: tuple[RuleSpec, ...], file: str) -> Iterator[Diagnos
         most = Decimal(0)
         for rule in members:
             # a limit per value, or one counted on the sender of a credited award, does not
-            # bound what the capped member earns
+            # bound what the capped member earns; nor does one counted in the member's own
+            # weeks (`periods from`) a cap counted in the calendar's, or the other way round
             limit = next(
-                (lim for lim in rule.limits if lim.period == cap.period and lim.key is None),
+                (
+                    lim
+                    for lim in rule.limits
+                    if lim.period == cap.period and lim.key is None and lim.own == cap.own
+                ),
                 None,
             )
             if rule.credit is not None:

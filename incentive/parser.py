@@ -324,6 +324,7 @@ _KEYWORD_GROUPS = (
                 "goal",
                 "draw",
                 "within",
+                "periods",
             }
         ),
         N_("a rule clause (`on`, `where`, `award`, `limit`, `cap`, ...)"),
@@ -426,6 +427,8 @@ def _expected_words(expected: set[str], spelling: Spelling = "en") -> tuple[str,
         words.append(_terminal_word(name, spelling)[0])
     # Keywords first, in alphabetical order, then descriptions: stable and readable.
     words = sorted(set(words), key=lambda w: (not w.startswith("`"), w))
+    if not words:
+        return "", literals
     if len(words) == 1:
         text = words[0]
     elif len(words) == 2:
@@ -725,6 +728,8 @@ def _syntax_error(
         message = _("unexpected {token}: expected {expected}").format(
             token=_describe_token(token, text), expected=expected
         )
+        if not err.expected:  # the Chinese lexer's split left the parser nothing to expect
+            message = _("unexpected {token}").format(token=_describe_token(token, text))
         if token.type in ("NAME", "PERIOD", "ROUNDING_MODE") or str(token.value).isidentifier():
             near = did_you_mean(str(token.value), literals)
             if near and near != token.value:
@@ -1029,6 +1034,12 @@ class _ToAst:
             return ast.StartWindow(_int(days), name, None, span=span)
         return ast.StartWindow(_int(days), None, name, span=span)
 
+    def own_periods_clause(self, span: Span, children: list[Any]) -> ast.OwnPeriods:
+        ((kind, name),) = children
+        if kind == "first":
+            return ast.OwnPeriods(name, None, span=span)
+        return ast.OwnPeriods(None, name, span=span)
+
     def since_first(self, span: Span, children: list[Token]) -> tuple[str, ast.Name]:
         return ("first", _name(children[0]))
 
@@ -1239,6 +1250,9 @@ class _ToAst:
     def team_decl(self, span: Span, children: list[Any]) -> ast.TeamDecl:
         return ast.TeamDecl(children[0], span=span)
 
+    def league_board_clause(self, span: Span, children: list[Token]) -> ast.LeagueBoard:
+        return ast.LeagueBoard(_name(children[0]), span=span)
+
     def board_decl(self, span: Span, children: list[Any]) -> ast.BoardDecl:
         name, *clauses = children
         return ast.BoardDecl(_name(name), tuple(clauses), span=span)
@@ -1320,8 +1334,12 @@ class _ToAst:
         return ast.Streak(str(children[0]), span=span)  # type: ignore[arg-type]
 
     def reaching_clause(self, span: Span, children: list[Any]) -> ast.Reaching:
-        count, attribute = children
-        return ast.Reaching(_int(count), _name(attribute) if attribute else None, span=span)
+        count, attribute, earned = children
+        named = _name(attribute) if attribute else None
+        return ast.Reaching(_int(count), named, earned is not None, span=span)
+
+    def earned(self, span: Span, children: list[Any]) -> bool:
+        return True
 
     def grace_clause(self, span: Span, children: list[Token]) -> ast.Grace:
         return ast.Grace(_int(children[0]), span=span)

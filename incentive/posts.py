@@ -18,6 +18,7 @@ the first 09:00 (local) after its close: the 9:00 post of the night's results.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from decimal import Decimal
 
 from incentive.program import (
     DEFAULT_JOIN,
+    DEFAULT_LEAGUE_LINE,
     DEFAULT_LINE,
     DEFAULT_MISSING_LINE,
     PostSpec,
@@ -32,6 +34,9 @@ from incentive.program import (
     RuleSpec,
 )
 from incentive.records import Record
+
+_MOVES = {"promoted": "↑", "demoted": "↓"}  # a league board's `{move}`
+_COHORT = re.compile(r" cohort (\d+) of \d+ by ")  # a league board line's cohort, from its reason
 
 
 @dataclass(frozen=True)
@@ -129,10 +134,26 @@ def _section(
 ) -> str:
     spec = rule.post
     rank = rule.rank
-    assert rank is not None
-    missing = rank.measure == "missing"
+    assert rank is not None or rule.league_board is not None
+    missing = rank is not None and rank.measure == "missing"
     lines: list[str] = []
-    if missing:
+    if rule.league_board is not None:  # a league's cohorts, the top tier first
+        template = spec.line if spec is not None and spec.line else DEFAULT_LEAGUE_LINE
+        for record in rows:
+            cohort = _COHORT.search(record.reason or "")
+            fields = {
+                "rank": "" if record.rank is None else str(record.rank),
+                "name": record.member or "",
+                "member": record.member or "",
+                "value": record.value or "",
+                "tier": record.team or "",
+                "now": record.level or "",
+                "move": _MOVES.get(record.code or "", ""),
+                "cohort": cohort.group(1) if cohort else "",
+            }
+            lines.append(" ".join(template.format(**fields).split()))
+        count = len(rows)
+    elif missing:
         template = spec.line if spec is not None and spec.line else DEFAULT_MISSING_LINE
         join = spec.join if spec is not None and spec.join is not None else DEFAULT_JOIN
         by_team: dict[str, list[str]] = {}

@@ -43,12 +43,15 @@ class LimitSpec:
     count: int
     period: ast.PeriodName | None  # None: ever
     key: str | None = None  # `for each album`: a count per value of this attribute
+    own: bool = False  # a week, month, quarter or year from the member's start (OwnCalendar)
 
     def describe(self) -> str:
         if self.period is None:
             text = "once" if self.count == 1 else f"limit {self.count} ever"
         else:
-            text = f"limit {self.count} per {self.period}"
+            text = f"limit {self.count} per {self.period}" + (
+                " from the member's start" if self.own else ""
+            )
         return text + (f" for each {self.key}" if self.key else "")
 
     def counter(self, rule: str, attrs: Mapping[str, Any]) -> str:
@@ -71,10 +74,12 @@ class CapSpec:
     owner: str  # "rule:<name>" or "group:<name>"
     points: int
     period: ast.PeriodName
+    own: bool = False  # a week, month, quarter or year from the member's start (OwnCalendar)
 
     def describe(self) -> str:
         kind, _, name = self.owner.partition(":")
-        return f"cap {self.points} per {self.period} on {kind} `{name}`"
+        since = " from the member's start" if self.own else ""
+        return f"cap {self.points} per {self.period}{since} on {kind} `{name}`"
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,9 @@ class StreakSpec:
     # attribute sums to) at least this much; None: any matching event counts
     need: int | None = None
     attribute: str | None = None
+    # `reaching 100 coins earned`: the currency whose points paid to the member count
+    # (from every other rule, after caps, before budgets); `need` is their threshold
+    earned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -332,6 +340,15 @@ class LeagueSpec:
 
 
 @dataclass(frozen=True)
+class StartSpec:
+    """`periods from first signup` / `periods from joined`: the member's start (day 0) a
+    rule's weeks, months, quarters and years count from (calendar.OwnCalendar)."""
+
+    event: str | None  # the member's first event of this type
+    column: str | None  # or the member's date in this roster column (or event attribute)
+
+
+@dataclass(frozen=True)
 class RankSpec:
     side: Literal["top", "bottom"]
     count: int | None  # None: everyone (boards)
@@ -359,6 +376,13 @@ class RankSpec:
 HEADING_FIELDS: tuple[str, ...] = ("board", "day", "date", "time", "count")
 LINE_FIELDS: tuple[str, ...] = ("rank", "name", "team", "member", "value", "percent")
 MISSING_LINE_FIELDS: tuple[str, ...] = ("team", "members", "count")
+# a league's board (`board tiers { league weekly }`): a line per member of a cohort; `tier`
+# the cohort's tier, `now` the member's tier after the close, `move` ↑ (promoted), ↓
+# (demoted) or nothing, `cohort` the cohort's number
+LEAGUE_LINE_FIELDS: tuple[str, ...] = (
+    "rank", "name", "member", "value", "tier", "now", "move", "cohort",
+)  # fmt: skip
+DEFAULT_LEAGUE_LINE = "{tier} {cohort}: {rank}. {name} {value} {move}"
 
 DEFAULT_LINE = "{rank}. {name} {value}"
 DEFAULT_MISSING_LINE = "{team}: {members}"
@@ -424,7 +448,10 @@ class RuleSpec:
     first: tuple[int, ast.PeriodName | None] | None = None
     goal: GoalSpec | None = None  # a team goal: paid the moment a team's measure reaches a tier
     since: WindowSpec | None = None  # counts only within N days of the member's own start
+    # `periods from first signup`: the rule's periods count from the member's own start
+    periods_from: StartSpec | None = None
     league: LeagueSpec | None = None  # a league block: its rank table closes into cohorts
+    league_board: str | None = None  # a board listing this league's cohorts at its closes
 
 
 @dataclass(frozen=True)
@@ -467,20 +494,44 @@ class Program:
         return {name: tuple(rules) for name, rules in found.items()}
 
     @cached_property
+    def earning(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """Currency -> the streak rules counting the points paid in it (`reaching 100
+        coins earned`), in file order."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.streak is not None and rule.streak.earned is not None:
+                found.setdefault(rule.streak.earned, []).append(rule)
+        return {currency: tuple(rules) for currency, rules in found.items()}
+
+    @cached_property
+    def league_boards(self) -> dict[str, tuple[RuleSpec, ...]]:
+        """League -> the boards listing its cohorts (`board tiers { league weekly }`)."""
+        found: dict[str, list[RuleSpec]] = {}
+        for rule in self.rules:
+            if rule.league_board is not None:
+                found.setdefault(rule.league_board, []).append(rule)
+        return {league: tuple(rules) for league, rules in found.items()}
+
+    @cached_property
     def leagues(self) -> tuple[LeagueSpec, ...]:
         """The leagues: each member's tier is readable by conditions under its name."""
         return tuple(rule.league for rule in self.rules if rule.league is not None)
 
     @cached_property
     def started_by(self) -> frozenset[str]:
-        """Event types whose first day per member a window counts from (`of first signup`)."""
-        return frozenset(r.since.event for r in self.rules if r.since and r.since.event)
+        """Event types whose first day per member a window (`within 3 days of first
+        signup`) or a rule's own periods (`periods from first signup`) count from."""
+        starts = [(r.since.event if r.since else None) for r in self.rules]
+        starts += [(r.periods_from.event if r.periods_from else None) for r in self.rules]
+        return frozenset(e for e in starts if e is not None)
 
     @cached_property
     def date_columns(self) -> tuple[str, ...]:
-        """Roster columns (else event attributes) holding a date a window counts from."""
-        found = (r.since.column for r in self.rules if r.since and r.since.column)
-        return tuple(sorted(set(found)))
+        """Roster columns (else event attributes) holding a date a window or a rule's own
+        periods count from."""
+        columns = [(r.since.column if r.since else None) for r in self.rules]
+        columns += [(r.periods_from.column if r.periods_from else None) for r in self.rules]
+        return tuple(sorted({c for c in columns if c is not None}))
 
     @property
     def default_currency(self) -> str:

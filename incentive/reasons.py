@@ -198,9 +198,12 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_("limit {n} ever for each {attr}"),
         N_("limit {n} per {period}"),
         N_("limit {n} per {period} for each {attr}"),
+        N_("limit {n} per {period} from the member's start"),
+        N_("limit {n} per {period} from the member's start for each {attr}"),
     ),
     "binding": (
         N_("cap {n} per {period} on {owner} `{name}`"),
+        N_("cap {n} per {period} from the member's start on {owner} `{name}`"),
         N_("budget {n} {currency} per {period} on {owner} `{name}`"),
         N_("budget {n} {currency} per {period} for the scheme"),
     ),
@@ -286,6 +289,18 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
             "league `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
             "{shown} ({where}): demoted to {tier2}"
         ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where})"
+        ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): promoted to {tier2}"
+        ),
+        N_(
+            "board `{rule}`: {nth} of {count} in {tier} cohort {n} of {m} by {by} with "
+            "{shown} ({where}): demoted to {tier2}"
+        ),
         N_("board `{rule}`: no matching event ({where})"),
         N_("board `{rule}`: no matching event ({where}) in {teamkind} `{team}`"),
         N_("{streak_note}: {length} {units} in a row"),
@@ -353,6 +368,10 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         N_(
             "the member has no `{column}` (in the roster or an event), which the rule's "
             "window counts from"
+        ),
+        N_(
+            "the member has no `{column}` (in the roster or an event), which the rule's "
+            "periods count from"
         ),
         N_(
             "the member's `{column}` is not a date: `{text}` (write it as 2026-03-02, or a "

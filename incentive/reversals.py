@@ -21,6 +21,22 @@ limit, cap or budget makes room again; a milestone threshold the event reached
 can be reached, and paid, again. Ranks already paid, streaks and the rank
 tables of open periods are not re-opened; levels earned are not lowered (a
 rolling window forgets the points at the next day's close).
+
+The constructs of issue 18 are undone the same way, as far as they are still open:
+
+- a sliding window (`window 3 within 7 days`): an event not used yet leaves the
+  window, so it no longer helps reach N; the event that made a window pay points
+  (or be refused by its limit) gives its payment back, and the events it used up
+  count again (a window's perk is not taken back, so its events stay used); an event
+  a later event's payment used up changes nothing (that payment was the later event's);
+- a streak of periods reaching a threshold (`reaching 3`, `reaching 100 words`): the
+  event's count or amount leaves its period's total while the period has not reached
+  it; a period already counted stays counted, as a plain streak's does;
+- a streak of points earned (`reaching 100 coins earned`): the points taken back (a
+  penalty given back) leave (return to) the total of the period they were earned in,
+  while it has not reached the threshold;
+- a challenge (`first 3 per week`): a place the event won opens again while its period
+  is current; the member, no longer a winner, may win it again.
 """
 
 from __future__ import annotations
@@ -33,12 +49,16 @@ from typing import Any
 from incentive.events import Event
 from incentive.intake import coerce
 from incentive.ledger import Ledger, held_points, take
-from incentive.program import Program, ReversalSpec
+from incentive.program import Program, ReversalSpec, RuleSpec
 from incentive.records import Record, RecordCode
+from incentive.rules import period_index
 from incentive.state import EngineState, MemberState, local_time
 
 # The kinds of counter a reversal gives back (streaks count periods, not events).
 _COUNTED = ("limit:", "cap:", "milestone:")
+# Kept whole before an event, to tell what it did to them: a sliding window's unused
+# days, a threshold streak's period total.
+_TRACKED = ("window:", "reaching:")
 
 Before = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
 
@@ -50,6 +70,9 @@ def before(state: EngineState, member: MemberState, redeems: frozenset[str]) -> 
         for key, slot in member.counters.items()
         if key.startswith(_COUNTED) and key.split(":", 2)[1] not in redeems
     }
+    for key, slot in member.counters.items():
+        if key.startswith(_TRACKED):
+            counters[key] = tuple(slot)
     budgets = {key: tuple(slot) for key, slot in state.budgets.items()}
     allowances = {key: tuple(slot) for key, slot in state.allowances.items()}
     return counters, budgets, allowances
@@ -122,9 +145,107 @@ def note_paid(
             continue  # no such total: a partial refund of this event is refused
     if wholes:
         entry["wholes"] = wholes
+    undo = _undoable(program, state, event, member, counters, records, day)
+    if undo:
+        entry["undo"] = undo
     _forget(program, state, day)
     state.paid[event.id] = entry
     state.paid_on.setdefault(entry["day"], []).append(event.id)
+
+
+def _undoable(
+    program: Program,
+    state: EngineState,
+    event: Event,
+    member: MemberState,
+    was: Mapping[str, tuple[Any, ...]],
+    records: list[Record],
+    day: date,
+) -> list[list[Any]]:
+    """What the event did to sliding windows, threshold streaks' open periods and
+    challenge places, for _give_back to undo (see the module's docstring)."""
+    undo: list[list[Any]] = []
+    paid = {
+        r.rule
+        for r in records
+        if r.kind in ("award", "pending") and r.points and event.id in r.events
+    }
+    won = paid | {
+        r.rule for r in records if r.kind in ("perk", "badge", "flag") and event.id in r.events
+    }
+    answered = {r.rule for r in records if event.id in r.events}  # a rule said something
+    today = day.toordinal()
+    windows = {k for k in (*member.counters, *was) if k.startswith("window:")}
+    for key in sorted(windows):  # a window that paid dropped its counter: look at both
+        days = list(member.counters.get(key, ()))
+        unused = list(was.get(key, ()))
+        if days.count(today) > unused.count(today):
+            undo.append(["window", key, today])  # counted, not used yet
+            continue
+        rule = _rule(program, key)
+        fired = rule.name in answered and today not in days
+        if fired and rule.perk is None and rule.window is not None:
+            # the window fired on this event: its payment (or refusal) is undone with it,
+            # so the events it used up count again; a perk stays given, and they stay used
+            first = today - rule.window[1] + 1
+            used = [d for d in unused if d >= first]
+            undo.append(["window_paid", key, used])
+    for key, slot in member.counters.items():
+        if key.startswith("reaching:"):
+            old = was.get(key)
+            same = old is not None and old[0] == slot[0]
+            step = Decimal(slot[1]) - (Decimal(old[1]) if same and old is not None else 0)
+            if step and not slot[2]:
+                undo.append(["reaching", key, slot[0], str(step)])
+    for rule in program.rules:
+        if rule.first is None or rule.name not in won:
+            continue
+        for period_key, winners in state.invites.get(rule.name, {}).items():
+            if event.member in winners:
+                undo.append(["place", rule.name, period_key])
+    return undo
+
+
+def _rule(program: Program, key: str) -> RuleSpec:
+    name = key.split(":", 1)[1]
+    return next(r for r in program.rules if r.name == name)
+
+
+def _undo(state: EngineState, member: MemberState, entry: dict[str, Any]) -> None:
+    """Undo what _undoable noted, where it is still open."""
+    for item in entry.get("undo", ()):
+        what = item[0]
+        if what == "window":
+            slot = member.counters.get(item[1])
+            if slot is not None and item[2] in slot:
+                slot.remove(item[2])
+        elif what == "window_paid":
+            slot = member.counters.setdefault(item[1], [])
+            slot.extend(item[2])
+            slot.sort()
+        elif what == "reaching":
+            slot = member.counters.get(item[1])
+            if slot is not None and slot[0] == item[2] and not slot[2]:
+                slot[1] = str(Decimal(slot[1]) - Decimal(item[3]))
+        elif what == "place":
+            winners = state.invites.get(item[1], {}).get(item[2])
+            if winners is not None and entry["member"] in winners:
+                winners.remove(entry["member"])
+
+
+def _unearn(
+    program: Program, member: MemberState, currency: str, source: str, points: int, day: str
+) -> None:
+    """Points taken back (a penalty given back, negative) leave the period total of the
+    streaks of points earned in that currency, while it has not reached the threshold."""
+    for rule in program.earning.get(currency, ()):
+        if rule.name == source:
+            continue  # its own tiers never counted toward it
+        assert rule.streak is not None
+        slot = member.counters.get(f"earned:{rule.name}")
+        index = period_index(rule.streak.period, date.fromisoformat(day), program.calendar)
+        if slot is not None and slot[0] == index and not slot[2]:
+            slot[1] -= points
 
 
 def _reached(program: Program, key: str, low: Decimal, high: Decimal) -> list[str]:
@@ -319,6 +440,7 @@ def _give_back(program: Program, state: EngineState, entry: dict[str, Any], even
     A value a `milestone distinct` counted for the event is free again with its count."""
     member = state.members.get(entry["member"])
     if member is not None:
+        _undo(state, member, entry)
         for key, period_key, delta in entry["counters"]:
             slot = member.counters.get(key)
             if slot is not None and slot[0] == period_key:
@@ -369,6 +491,9 @@ def _take_back(
     if note:
         what = f"{what} ({note})"
     paid, points = points, now_points
+    if program.earning and points:
+        earned_on = state.paid.get(target, {}).get("day", day.isoformat())
+        _unearn(program, member, currency, source, points, earned_on)
     if points < 0:  # a penalty reversed: what it took is given back as a new lot
         balance = ledger.credit(who, currency, -points, event.at, day)
         yield Record(

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from incentive.ast import PeriodName
-from incentive.calendar import Calendar
+from incentive.calendar import Calendar, OwnCalendar, own_index
 from incentive.events import Event
 from incentive.expressions import (
     RANDOM_DRAW,
@@ -27,7 +27,7 @@ from incentive.expressions import (
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
 from incentive.records import Record, RecordCode, outcome_kind
-from incentive.start_windows import start_window_open
+from incentive.start_windows import own_calendar, start_window_open
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
 
@@ -92,32 +92,83 @@ def evaluate_rules(
                 if opened is not False:
                     yield opened  # no date to count from
                 continue
-        if rule.streak is not None and rule.streak.need is not None:
-            yield from reaching(program, member, event, attrs, day, rule, rule.streak, stamp)
-            continue
-        if rule.streak is not None:
-            yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp)
-            continue
-        if rule.milestone is not None:
-            yield from _milestone(
-                program, member, event, attrs, day, rule, rule.milestone, stamp, claims
+        if rule.periods_from is not None:
+            yield from own_periods(
+                program, member, event, attrs, day, rule, stamp, members, claims, dates
             )
             continue
-        if rule.first is not None:
-            assert claims is not None, "a challenge needs the claims of every member"
-            yield from first_winners(program, member, event, attrs, day, rule, stamp, claims)
-            continue
-        if rule.window is not None:
-            yield from window(program, member, event, attrs, day, rule, stamp)
-            continue
-        if rule.every_time:
-            yield from each_time(program, member, event, attrs, day, rule, stamp)
-            continue
-        if rule.credit is not None:
-            assert members is not None, "a rule that credits another member needs them all"
-            yield from credited(program, members, member, event, attrs, day, rule, stamp)
-            continue
-        yield from _award(program, member, event.member, event, attrs, day, rule, stamp)
+        yield from evaluate_rule(program, member, event, attrs, day, rule, stamp, members, claims)
+
+
+def own_periods(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+    members: dict[str, MemberState] | None = None,
+    claims: dict[str, dict[str, list[Any]]] | None = None,
+    dates: dict[str, dict[str, str]] | None = None,
+) -> Iterator[Proposal | Record]:
+    """`periods from first signup`: the rule counts its weeks, months, quarters and years
+    from the member's start (calendar.OwnCalendar); before the start it does not count
+    the event; a member with no date to count from is refused."""
+    calendar = own_calendar(program, rule, member, event, day, stamp, dates or {})
+    if calendar is None:
+        return
+    if isinstance(calendar, Record):
+        yield calendar
+        return
+    yield from evaluate_rule(
+        program, member, event, attrs, day, rule, stamp, members, claims, calendar
+    )
+
+
+def evaluate_rule(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    stamp: str,
+    members: dict[str, MemberState] | None = None,
+    claims: dict[str, dict[str, list[Any]]] | None = None,
+    calendar: Calendar | None = None,
+) -> Iterator[Proposal | Record]:
+    """One per-member rule on an event whose `where` holds and that its window counts;
+    `calendar`: the periods its limits, caps, streak and milestone count in (the member's
+    own, `periods from`), else the scheme's."""
+    if rule.streak is not None and rule.streak.need is not None:
+        yield from reaching(program, member, event, attrs, day, rule, rule.streak, stamp, calendar)
+        return
+    if rule.streak is not None:
+        yield from _streak(program, member, event, attrs, day, rule, rule.streak, stamp, calendar)
+        return
+    if rule.milestone is not None:
+        yield from _milestone(
+            program, member, event, attrs, day, rule, rule.milestone, stamp, claims, calendar
+        )
+        return
+    if rule.first is not None:
+        assert claims is not None, "a challenge needs the claims of every member"
+        yield from first_winners(program, member, event, attrs, day, rule, stamp, claims)
+        return
+    if rule.window is not None:
+        yield from window(program, member, event, attrs, day, rule, stamp, calendar)
+        return
+    if rule.every_time:
+        yield from each_time(program, member, event, attrs, day, rule, stamp, calendar)
+        return
+    if rule.credit is not None:
+        assert members is not None, "a rule that credits another member needs them all"
+        yield from credited(program, members, member, event, attrs, day, rule, stamp)
+        return
+    yield from _award(
+        program, member, event.member, event, attrs, day, rule, stamp, calendar=calendar
+    )
 
 
 def credited(
@@ -157,20 +208,22 @@ def each_time(
     day: date,
     rule: RuleSpec,
     stamp: str,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """`badge "helper" every time`: the rule's perk on this event, within its limits
     (`limit 1 per day`: at most one a day); each one counts toward them."""
     assert rule.perk is not None
+    calendar = calendar or program.calendar
     for limit in rule.limits:
         if limit.key is not None and limit.key not in attrs:
             reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
             yield _refused(rule, event, stamp, reason, code="missing_attribute")
             return
-    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    full = limit_reached(member, rule.name, rule.limits, calendar, day, attrs)
     if full is not None:
         yield _refused(rule, event, stamp, f"{full.describe()} reached", code="limit_reached")
         return
-    use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+    use_limits(member, rule.name, rule.limits, calendar, day, attrs)
     yield from _pay(
         program,
         member,
@@ -257,6 +310,7 @@ def window(
     day: date,
     rule: RuleSpec,
     stamp: str,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """`window 3 within 7 days`: when this event makes N matching events not yet used
     within the last D days of the calendar (today one of them), pay the rule's award or
@@ -273,7 +327,8 @@ def window(
         return
     member.counters.pop(key, None)  # the events that pay are used up
     why = f"{needed} matching events within {days} days"
-    full = limit_reached(member, rule.name, rule.limits, program.calendar, day, attrs)
+    calendar = calendar or program.calendar
+    full = limit_reached(member, rule.name, rule.limits, calendar, day, attrs)
     if full is not None:
         yield _refused(
             rule, event, stamp, f"{full.describe()} reached: {why}", code="limit_reached"
@@ -284,9 +339,11 @@ def window(
         if rule.perk is not None
         else Payment(rule.amount, rule.rounding)
     )
-    paid = list(_pay(program, member, event, attrs, day, rule, payment, stamp, why, "window"))
+    paid = list(
+        _pay(program, member, event, attrs, day, rule, payment, stamp, why, "window", calendar)
+    )
     if any(isinstance(p, Proposal) or p.kind in ("perk", "badge", "flag") for p in paid):
-        use_limits(member, rule.name, rule.limits, program.calendar, day, attrs)
+        use_limits(member, rule.name, rule.limits, calendar, day, attrs)
     yield from paid
 
 
@@ -337,10 +394,12 @@ def _award(
     stamp: str,
     why: str = "",
     payee: MemberState | None = None,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """A per-event award to `who`: limits (on `member`), amount, boosts, then caps (on
-    `payee`, the member paid when the rule credits someone else; else `member`)."""
-    calendar = program.calendar
+    `payee`, the member paid when the rule credits someone else; else `member`).
+    `calendar`: the member's own periods (`periods from`), else the scheme's."""
+    calendar = calendar or program.calendar
     for limit in rule.limits:
         if limit.key is not None and limit.key not in attrs:
             reason = f"the event has no `{limit.key}`, which the rule's limit counts by"
@@ -373,7 +432,9 @@ def _award(
         earned = (earned[0], f"{earned[1]}: {note}")
     # Only an event that earns something counts toward the rule's limits.
     use_limits(member, rule.name, rule.limits, calendar, day, attrs)
-    yield from _capped(program, payee or member, event, day, rule, earned, stamp, who)
+    yield from _capped(
+        program, payee or member, event, day, rule, earned, stamp, who, calendar=calendar
+    )
 
 
 def _refused(
@@ -459,9 +520,12 @@ def _capped(
     stamp: str,
     who: str | None = None,
     code: RecordCode = "rule",
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
-    """Apply the member's caps: cut to what is left, or refuse when nothing is."""
-    calendar = program.calendar
+    """Apply the member's caps: cut to what is left, or refuse when nothing is. The
+    rule's own caps count in `calendar` (the member's own periods, `periods from`); a
+    group's caps, shared with other rules, in the scheme's."""
+    own = calendar or program.calendar
     who = who or event.member
     points, reason = earned
     # Caps count net points per period; negative awards always apply and make room,
@@ -473,16 +537,16 @@ def _capped(
         counted = -min(-points, max(0, member.balances.get(rule.currency, 0)))
     if points > 0:
         for cap in rule.caps:
-            used = count(
-                member, f"cap:{cap.owner}:{cap.period}", calendar.period_key(cap.period, day)
-            )
+            in_ = own if cap.own else program.calendar
+            used = count(member, f"cap:{cap.owner}:{cap.period}", in_.period_key(cap.period, day))
             room = max(0, cap.points - used)
             if room < granted:
                 granted, binding = room, cap
         counted = granted
     for cap in rule.caps:
         key = f"cap:{cap.owner}:{cap.period}"
-        bump(member, key, calendar.period_key(cap.period, day), counted)
+        in_ = own if cap.own else program.calendar
+        bump(member, key, in_.period_key(cap.period, day), counted)
     if binding is not None and granted == 0:
         yield _refused(
             rule, event, stamp, f"{binding.describe()} reached", points, who, code="cap_reached"
@@ -524,6 +588,7 @@ def _pay(
     stamp: str,
     why: str = "",
     code: RecordCode = "rule",
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     if payment.perk is not None:
         kind, name = payment.perk
@@ -542,11 +607,16 @@ def _pay(
     if isinstance(earned, Record):
         yield earned
     elif earned is not None:
-        yield from _capped(program, member, event, day, rule, earned, stamp, code=code)
+        yield from _capped(
+            program, member, event, day, rule, earned, stamp, code=code, calendar=calendar
+        )
 
 
 def period_index(period: PeriodName, key_day: date, calendar: Calendar) -> int:
-    """Consecutive periods have consecutive indexes (for streaks)."""
+    """Consecutive periods have consecutive indexes (for streaks); in a member's own
+    periods (`periods from`), the number of the own period since the start."""
+    if isinstance(calendar, OwnCalendar):
+        return own_index(period, calendar.start, key_day)
     if period == "day":
         return key_day.toordinal()
     if period == "week":
@@ -567,6 +637,7 @@ def reaching(
     rule: RuleSpec,
     streak: StreakSpec,
     stamp: str,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """`streak per week  reaching 100 points`: add the event to its period's count (or
     sum); the event that makes the period reach the threshold moves the streak on, as a
@@ -580,7 +651,7 @@ def reaching(
         reason = f"the event has no `{streak.attribute}`, which the streak's `reaching` sums"
         yield _refused(rule, event, stamp, reason, code="missing_attribute")
         return
-    index = period_index(streak.period, day, program.calendar)
+    index = period_index(streak.period, day, calendar or program.calendar)
     key = f"reaching:{rule.name}"
     slot = member.counters.get(key)  # [period index, the period's total, reached (0/1)]
     if slot is None or slot[0] != index:
@@ -591,7 +662,33 @@ def reaching(
     slot[1] = str(total)
     if total >= streak.need:
         slot[2] = 1
-        yield from _streak(program, member, event, attrs, day, rule, streak, stamp)
+        yield from _streak(program, member, event, attrs, day, rule, streak, stamp, calendar)
+
+
+def earned_streak(
+    program: Program, member: MemberState, rule: RuleSpec, paid: Proposal
+) -> Iterator[Proposal | Record]:
+    """`streak per week  reaching 100 coins earned`: the points `paid` (another rule's
+    award, rank award or grant, after caps, before budgets; a penalty as far as the
+    balance could pay it) count toward the period they belong to; the payment that
+    brings the period to the threshold moves the streak on, at its time and naming its
+    events. Points for a period before the member's latest counted one are too late."""
+    streak = rule.streak
+    assert streak is not None and streak.need is not None
+    index = period_index(streak.period, paid.day, program.calendar)
+    key = f"earned:{rule.name}"
+    slot = member.counters.get(key)  # [period index, points earned in it, reached (0/1)]
+    if slot is not None and index < slot[0]:
+        return  # a period the member has moved past
+    if slot is None or slot[0] != index:
+        slot = member.counters[key] = [index, 0, 0]
+    slot[1] += paid.points
+    if slot[2] or slot[1] < streak.need:
+        return
+    slot[2] = 1
+    cause = Event(paid.events[0] if paid.events else "", "", paid.member, paid.at)
+    stamp = local_time(program.calendar, paid.at)
+    yield from _streak(program, member, cause, {}, paid.day, rule, streak, stamp)
 
 
 def _streak(
@@ -603,9 +700,10 @@ def _streak(
     rule: RuleSpec,
     streak: StreakSpec,
     stamp: str,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """Count consecutive periods with a matching event; pay on reaching a length."""
-    index = period_index(streak.period, day, program.calendar)
+    index = period_index(streak.period, day, calendar or program.calendar)
     key = f"streak:{rule.name}"
     slot = member.counters.get(key)  # [last period index, length, missed periods forgiven]
     if slot is not None and slot[0] == index:
@@ -654,6 +752,7 @@ def _streak(
                 stamp,
                 f"{length} {unit} in a row",
                 "streak",
+                calendar,
             )
     if streak.every is not None and length % streak.every[0] == 0:
         yield from _pay(
@@ -667,6 +766,7 @@ def _streak(
             stamp,
             f"{length} {unit} in a row (every {streak.every[0]})",
             "streak",
+            calendar,
         )
 
 
@@ -680,6 +780,7 @@ def _milestone(
     milestone: MilestoneSpec,
     stamp: str,
     claims: dict[str, dict[str, list[Any]]] | None = None,
+    calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     """Add this event to the member's count or sum; pay each threshold it crosses.
 
@@ -705,7 +806,7 @@ def _milestone(
         )
         return
     key = f"milestone:{rule.name}"
-    period_key = program.calendar.period_key(milestone.period, day)
+    period_key = (calendar or program.calendar).period_key(milestone.period, day)
     slot = member.counters.get(key)  # [period key, running total, highest total reached]
     if slot is None or slot[0] != period_key:
         slot = member.counters[key] = [period_key, "0", "0"]
@@ -740,6 +841,7 @@ def _milestone(
                 stamp,
                 f"{threshold} {what} reached{scope}",
                 "milestone",
+                calendar,
             )
 
 

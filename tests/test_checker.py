@@ -23,6 +23,9 @@ def diagnostics(text: str) -> list[incentive.Diagnostic]:
         return list(err.diagnostics)
 
 
+LEAGUE = "league weekly { on lesson per week by count cohort 3 tiers a, b promote 1 }"
+
+
 def wrap(body: str, header: str = "") -> str:
     return f'scheme "t" {{\n{header}\n{body}\n}}\n'
 
@@ -220,6 +223,18 @@ CASES = [
         "belongs to a `streak` rule",
     ),
     (
+        "E0262",
+        wrap("rule s { on hw streak per week reaching 100 earned at 2 award 10 }"),
+        3,
+        "a streak of points earned counts what the scheme pays the member",
+    ),
+    (
+        "E0207",
+        wrap("rule s { streak per week reaching 100 coin earned at 2 award 10 }", "currency coins"),
+        3,
+        "did you mean `coins`?",
+    ),
+    (
         "E0263",
         wrap("rule q { on hw first 3 per week window 2 within 7 days award 10 }"),
         3,
@@ -370,6 +385,69 @@ CASES = [
         wrap("rule g { on hw goal class per week by count draw 0 at 5 award 1 }", "team class"),
         3,
         "a draw must be at least 1",
+    ),
+    (
+        "E0266",
+        wrap("board t { league weekly per week by count }", LEAGUE),
+        3,
+        "it takes no `on`, `where`, ranking or `each`",
+    ),
+    (
+        "E0266",
+        wrap("board t { league weekley }", LEAGUE),
+        3,
+        "did you mean `weekly`?",
+    ),
+    (
+        "E0249",
+        wrap('board t { league weekly post "h" line "{rank} {team}" }', LEAGUE),
+        3,
+        "the post's line cannot be written",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from first signup top 1 per week by count award 5 }"),
+        3,
+        "belong to a rule that counts one member's own events",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from first signup first 3 per week award 5 }"),
+        3,
+        "compare members in the same calendar period",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on vote periods from joined award 1 limit 1 per week credit who }"),
+        3,
+        "count for another member",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from first signup award 5 limit 1 per day }"),
+        3,
+        "`periods from` changes nothing",
+    ),
+    (
+        "E0265",
+        wrap("rule w { on hw periods from class award 5 limit 1 per week }", "team class"),
+        3,
+        "`class` is not a date: a rule's periods count from a date column",
+    ),
+    (
+        "E0216",
+        wrap(
+            "rule w { on hw periods from first sigup award 5 limit 1 per week }",
+            "events { hw signup }",
+        ),
+        3,
+        "did you mean `signup`?",
+    ),
+    (
+        "E0212",
+        wrap("rule w { on hw periods from joined periods from first hw award 5 limit 1 per week }"),
+        3,
+        "more than one `periods from` clause",
     ),
     (
         "E0252",

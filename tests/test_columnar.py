@@ -730,3 +730,30 @@ def test_a_reason_read_from_the_event_takes_the_loops_own_step(tmp_path: Path) -
     assert "rule `thanks`: 谢谢" in expected.decode()
     got, summary = _columnar(program, path)
     assert summary.columnar and got == expected
+
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.mark.parametrize(
+    "case, why",
+    [
+        ("own_periods", "rule `practice`: `periods_from`"),
+        ("streak_earned", "rule `earner`: `earned`"),
+        ("league_board", "rule `tiers`: `league_board`"),
+        ("reversals_oasis", "`reversals`"),
+    ],
+)
+def test_issue_18_s_last_constructs_are_declined_and_run_on_the_loop(
+    case: str, why: str, tmp_path: Path
+) -> None:
+    """Periods from a member's start, streaks of points earned, a league's board and
+    reversals are not written as columns: the plan names them, and a columnar run of
+    the golden case writes the loop's bytes (both without the case's roster, if any)."""
+    program = incentive.load(GOLDEN / case / "scheme.incentive")
+    assert why in columnar.why_not(program)
+    assert columnar.plan_for(program) is None
+    path = _write(tmp_path, (GOLDEN / case / "events.jsonl").read_text().splitlines())
+    got, summary = _columnar(program, path)
+    assert not summary.columnar
+    assert got == _reference(program, path)

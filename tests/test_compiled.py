@@ -159,6 +159,7 @@ def menu_schemes(draw: st.DrawFn) -> str:
         "redeem", "grants", "referral", "idle", "random", "lottery", "levels", "boost",
         "reverse", "transfer", "catalogue", "keyed", "credit", "clock",
         "every_time", "window", "reaching", "first", "quarter", "start_window", "league",
+        "own_periods",
     ]  # fmt: skip
     if teams:
         menu += ["team_rank", "team_board", "team_missing", "team_goal"]
@@ -255,12 +256,19 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"{pays}{limit} }}"
             )
         elif kind == "reaching":
-            need = draw(st.sampled_from(("2", "40 words", "3 likes")))
+            need = draw(st.sampled_from(("2", "40 words", "3 likes", "earned")))
             on = "checkin" if need == "2" else "post"
-            rules.append(
-                f"rule {name} {{ on {on} streak per {period()} reaching {need} "
-                f'at 2 award {small()} at 3 badge "steady" }}'
-            )
+            if need == "earned":
+                currency = draw(st.sampled_from(("", " xp")))
+                rules.append(
+                    f"rule {name} {{ streak per {period()} reaching {small(3, 20)}{currency} "
+                    f'earned at 2 award {small()}{currency} at 3 badge "steady" }}'
+                )
+            else:
+                rules.append(
+                    f"rule {name} {{ on {on} streak per {period()} reaching {need} "
+                    f'at 2 award {small()} at 3 badge "steady" }}'
+                )
         elif kind == "first":
             pays = draw(st.sampled_from(("award words / 10", 'badge "early"', "award 4")))
             per = draw(st.sampled_from(("", " per day", " per week", " per quarter")))
@@ -292,6 +300,8 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 f"tiers low, mid, high {moves} }}"
             )
             rules.append(f'rule {name} {{ on checkin where lg != "low" award 2 limit 1 per day }}')
+            if draw(st.booleans()):
+                rules.append(f"board {name}_tiers {{ league lg }}")
         elif kind == "start_window":
             start = draw(st.sampled_from(("first checkin", "first post", "joined")))
             what = draw(
@@ -301,6 +311,22 @@ def menu_schemes(draw: st.DrawFn) -> str:
                 what += f" at 2 award {small()}"
             on = draw(st.sampled_from(("post", "checkin, post")))
             rules.append(f"rule {name} {{ on {on} within {small(0, 3)} days of {start} {what} }}")
+        elif kind == "own_periods":
+            start = draw(st.sampled_from(("first checkin", "first post", "joined")))
+            own = draw(st.sampled_from(("week", "month", "quarter")))
+            what = draw(
+                st.sampled_from(
+                    (
+                        f"award {small()} limit {small(1, 3)} per {own}",
+                        f"award {small()} cap {small(3, 9)} per {own}",
+                        f"streak per {own} at 2 award {small()}",
+                        f"milestone count per {own} at 2 award {small()}",
+                    )
+                )
+            )
+            grouped = " group chat" if group and what.startswith("award") else ""
+            on = draw(st.sampled_from(("post", "checkin, post")))
+            rules.append(f"rule {name} {{ on {on} periods from {start} {what}{grouped} }}")
         elif kind == "team_goal":
             measure = draw(st.sampled_from(("count", "active", "sum words")))
             on = "checkin" if measure != "sum words" else "post"
@@ -532,6 +558,9 @@ def test_menu_schemes_use_every_construct() -> None:
         "league ": "league", "demote ": "demote", "promote ": "promote",
         "every time": "every time", "window ": "window", "reaching ": "reaching",
         "first ": "first", "per quarter": "quarter", "timezone from": "member zone",
+        "periods from": "periods from a member's start",
+        " earned ": "a streak of points earned",
+        "{ league lg }": "a league's board",
     }  # fmt: skip
 
     @settings(max_examples=600, deadline=None, derandomize=True, database=None)

@@ -159,3 +159,37 @@ def test_a_member_who_takes_no_part_keeps_their_tier() -> None:
     records = _program(2, 1, 1).evaluate(first + second).records
     levels = [(r.member, r.level, r.at) for r in records if r.kind == "level"]
     assert levels == [("ana", "silver", "2026-03-09T00:00:00+08:00")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=_weeks(), cohort=st.integers(2, 5), seed=st.integers(0, 5))
+def test_a_league_s_board_lists_every_cohort_and_changes_nothing(
+    events: list[dict[str, Any]], cohort: int, seed: int
+) -> None:
+    """`board tiers { league lg }`: at each close, every member who took part, once, the
+    top tier first, with the move the league made; the league's own records are those of
+    the scheme without the board."""
+    plain = _program(cohort, 1, 1, seed)
+    text = plain.source.replace("\n}\n", "\n  board tiers { league lg }\n}\n")
+    program = incentive.compile(text, "lg.incentive")
+    records = list(program.evaluate(events, engine="interpreter").records)
+    compiled = list(program.evaluate(events, engine="compiled").records)
+    assert [r.to_json() for r in compiled] == [r.to_json() for r in records]
+    without = [r.to_json() for r in plain.evaluate(events, engine="interpreter").records]
+    assert [r.to_json() for r in records if r.kind != "board"] == without
+    xp: dict[date, set[str]] = defaultdict(set)
+    for e in events:
+        day = datetime.fromisoformat(e["at"]).date()
+        xp[day - timedelta(days=day.weekday())].add(e["member"])
+    for week, members in xp.items():
+        rows = [r for r in records if r.kind == "board" and f"(week {week})" in (r.reason or "")]
+        assert sorted(r.member or "" for r in rows) == sorted(members)
+        order = [TIERS.index(r.team or "") for r in rows]
+        assert order == sorted(order, reverse=True)  # the top tier first
+        moved = {
+            (r.member, r.level, r.code)
+            for r in records
+            if r.kind == "level" and f"(week {week})" in (r.reason or "")
+        }
+        assert {(r.member, r.level, r.code) for r in rows if r.code != "ranked"} == moved
+        assert all(r.level == r.team for r in rows if r.code == "ranked")

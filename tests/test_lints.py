@@ -71,3 +71,20 @@ def test_the_worked_schemes_raise_none_of_them() -> None:
     for path in sorted((Path(__file__).resolve().parent.parent / "schemes").glob("*.incentive")):
         codes = {d.code for d in incentive.load(path).warnings}
         assert not codes & {"W0308", "W0309", "W0310"}, path.name
+
+
+def test_a_limit_in_the_member_s_own_weeks_does_not_bound_a_calendar_cap() -> None:
+    """2 a week from the member's start can be 4 in one calendar week (the end of one own
+    week and the start of the next): a group's cap of 12 a calendar week can bind."""
+    text = (
+        'scheme "s" {\n  group chat { cap 12 per week }\n'
+        "  rule r { on c periods from first s award 5 limit 2 per week group chat }\n}\n"
+    )
+    codes = [d.code for d in incentive.compile(text).warnings]
+    assert "W0310" not in codes
+    # the rule's own cap counts in the same own weeks as its limit: 2 x 5 never reach 12
+    own = (
+        'scheme "s" {\n'
+        "  rule r { on c periods from first s award 5 limit 2 per week cap 12 per week }\n}\n"
+    )
+    assert "W0310" in [d.code for d in incentive.compile(own).warnings]

@@ -538,3 +538,196 @@ def test_random_streams_with_reversals(events: list[dict[str, Any]], debt: bool)
             sign = -1 if record.kind == "reversal" else 1
             back[record.events[1]] = back.get(record.events[1], 0) + sign * (record.points or 0)
     assert all(back[target] == paid.get(target, 0) for target in back)
+
+
+# ---- issue 18's constructs: windows, threshold streaks, points earned, challenges -------------
+
+OASIS = """scheme "Undo" {
+  rule pair {
+    on order
+    window 2 within 3 days
+    award 10
+    limit 2 per week
+  }
+  rule steady {
+    on order
+    streak per week
+    reaching 3
+    at 1 award 5
+  }
+  rule quiz {
+    on answer
+    first 1 per week
+    award 30
+  }
+  rule chat {
+    on message
+    award 10
+  }
+  rule earner {
+    streak per week
+    reaching 40 earned
+    at 1 badge "earner"
+  }
+  reverse refunds {
+    on refund
+    by order
+    within 30 days
+  }
+}
+"""
+
+
+def ev(n: str, kind: str, at: str, member: str = "ana", **more: Any) -> dict[str, Any]:
+    return {"id": n, "type": kind, "member": member, "at": at, **more}
+
+
+def test_a_reversed_event_not_used_yet_leaves_the_sliding_window() -> None:
+    records = _run(
+        OASIS,
+        [
+            ev("o1", "order", "2026-03-02T10:00"),
+            ev("f1", "refund", "2026-03-02T11:00", order="o1"),
+            ev("o2", "order", "2026-03-03T10:00"),  # alone in the window: o1 left it
+            ev("o3", "order", "2026-03-04T10:00"),  # with o2: pays
+        ],
+    )
+    pair = [(r.kind, r.events) for r in records if r.rule == "pair"]
+    assert pair == [("award", ("o3",))]
+
+
+def test_the_event_that_made_a_window_pay_gives_back_the_events_it_used_up() -> None:
+    records = _run(
+        OASIS,
+        [
+            ev("o1", "order", "2026-03-02T10:00"),
+            ev("o2", "order", "2026-03-03T10:00"),  # with o1: pays 10
+            ev("f2", "refund", "2026-03-03T11:00", order="o2"),  # 10 back; o1 unused again
+            ev("o3", "order", "2026-03-04T10:00"),  # with o1 (within 3 days): pays again
+            ev("o4", "order", "2026-03-08T10:00"),  # o1 is too old, o3 used: nothing
+        ],
+    )
+    pair = [(r.kind, r.points, r.events) for r in records if r.rule in ("pair", "refunds")]
+    assert pair == [
+        ("award", 10, ("o2",)),
+        ("reversal", -10, ("f2", "o2")),
+        ("award", 10, ("o3",)),
+    ]
+
+
+def test_a_window_refused_by_its_limit_and_reversed_gives_its_events_back() -> None:
+    events = [
+        ev("o1", "order", "2026-03-02T10:00"),
+        ev("o2", "order", "2026-03-02T11:00"),  # pays (1 of 2 this week)
+        ev("o3", "order", "2026-03-03T10:00"),
+        ev("o4", "order", "2026-03-03T11:00"),  # pays (2 of 2)
+        ev("o5", "order", "2026-03-04T10:00"),
+        ev("o6", "order", "2026-03-04T11:00"),  # fires: refused by the limit, o5 used
+        ev("f6", "refund", "2026-03-04T12:00", order="o6"),  # o5 counts again
+        ev("f4", "refund", "2026-03-04T13:00", order="o4"),  # 10 back; the limit has room
+        ev("o7", "order", "2026-03-05T10:00"),  # with o5 (and o3, given back by f4): pays
+    ]
+    records = _run(OASIS, events)
+    pair = [(r.kind, r.code, r.events) for r in records if r.rule == "pair"]
+    assert pair == [
+        ("award", "window", ("o2",)),
+        ("award", "window", ("o4",)),
+        ("refused", "limit_reached", ("o6",)),
+        ("award", "window", ("o7",)),
+    ]
+
+
+def test_a_reversed_event_leaves_the_open_period_of_a_threshold_streak() -> None:
+    records = _run(
+        OASIS,
+        [
+            ev("o1", "order", "2026-03-02T10:00"),
+            ev("o2", "order", "2026-03-02T11:00"),
+            ev("f2", "refund", "2026-03-02T12:00", order="o2"),
+            ev("o3", "order", "2026-03-03T10:00"),  # 2 orders count this week, not 3
+            ev("o4", "order", "2026-03-04T10:00"),  # the third: the week counts
+            ev("f4", "refund", "2026-03-04T11:00", order="o4"),  # the week stays counted
+            ev("o5", "order", "2026-03-04T12:00"),
+        ],
+    )
+    steady = [(r.kind, r.events) for r in records if r.rule == "steady"]
+    assert steady == [("streak", ("o4",)), ("award", ("o4",))]
+    taken = [(r.kind, r.points) for r in records if r.events == ("f4", "o4")]
+    assert ("reversal", -5) in taken  # its streak award is taken back, the streak stays
+
+
+def test_points_taken_back_leave_the_total_of_a_streak_of_points_earned() -> None:
+    records = _run(
+        OASIS,
+        [
+            ev("m1", "message", "2026-03-02T10:00"),
+            ev("m2", "message", "2026-03-02T11:00"),
+            ev("m3", "message", "2026-03-02T12:00"),  # 30 earned
+            ev("f3", "refund", "2026-03-02T13:00", order="m3"),  # 20 earned
+            ev("m4", "message", "2026-03-03T10:00"),  # 30: not yet 40
+            ev("m5", "message", "2026-03-03T11:00"),  # 40: the badge
+        ],
+    )
+    earner = [(r.kind, r.events) for r in records if r.rule == "earner"]
+    assert earner == [("streak", ("m5",)), ("badge", ("m5",))]
+
+
+def test_a_reversed_win_opens_the_challenge_s_place_again() -> None:
+    records = _run(
+        OASIS,
+        [
+            ev("q1", "answer", "2026-03-02T10:00", member="bo"),  # bo wins the week
+            ev("q2", "answer", "2026-03-02T11:00", member="cy"),  # refused: the place is taken
+            ev("f1", "refund", "2026-03-02T12:00", member="bo", order="q1"),
+            ev("q3", "answer", "2026-03-02T13:00", member="cy"),  # cy wins it
+            ev("q4", "answer", "2026-03-02T14:00", member="bo"),  # taken again
+        ],
+    )
+    quiz = [(r.kind, r.member, r.events) for r in records if r.rule == "quiz"]
+    assert quiz == [
+        ("award", "bo", ("q1",)),
+        ("refused", "cy", ("q2",)),
+        ("award", "cy", ("q3",)),
+        ("refused", "bo", ("q4",)),
+    ]
+
+
+@st.composite
+def refunded_at_once(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Orders and answers, some refunded the moment after they were made: the stream with
+    the refunds, and the same stream without the refunded events at all."""
+    with_refunds: list[dict[str, Any]] = []
+    without: list[dict[str, Any]] = []
+    moment = datetime(2026, 3, 2, 8)
+    for i in range(draw(st.integers(1, 30))):
+        moment += timedelta(minutes=draw(st.integers(1, 30 * 60)))
+        kind = draw(st.sampled_from(("order", "answer")))
+        member = draw(st.sampled_from(("ana", "bo", "cy")))
+        event = ev(f"e{i}", kind, moment.isoformat(), member)
+        with_refunds.append(event)
+        if draw(st.integers(0, 3)) == 0:
+            later = (moment + timedelta(seconds=1)).isoformat()
+            with_refunds.append(ev(f"f{i}", "refund", later, member, order=f"e{i}"))
+        else:
+            without.append(event)
+    return with_refunds, without
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams=refunded_at_once())
+def test_an_event_refunded_at_once_is_as_if_it_never_was_for_windows_and_challenges(
+    streams: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    """A window (with its limit) and a challenge undo completely: what they do after an
+    event reversed the moment it was made is what they do without it."""
+    with_refunds, without = streams
+    refunded = {e["order"] for e in with_refunds if e["type"] == "refund"}
+
+    def outcomes(records: list[Record]) -> list[tuple[Any, ...]]:
+        return [
+            (r.kind, r.member, r.rule, r.points, r.events)
+            for r in records
+            if r.rule in ("pair", "quiz") and not set(r.events) & refunded
+        ]
+
+    assert outcomes(_run(OASIS, with_refunds)) == outcomes(_run(OASIS, without))

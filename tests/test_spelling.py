@@ -618,3 +618,15 @@ def test_a_short_chinese_name_one_character_off_is_suggested(
     from incentive.diagnostics import did_you_mean
 
     assert did_you_mean(typed, names) == meant
+
+
+def test_a_name_that_swallows_a_one_character_keyword_is_an_error_not_a_crash() -> None:
+    """`自首次 signup起` reads `signup起` as one name (a keyword of one character does not
+    end a name); the parser is then left expecting nothing, which used to raise
+    IndexError while writing the message."""
+    for body in ("当 checkin 自首次 signup起 奖励 5", "当 checkin 周期 自首次 signup 奖励 5"):
+        text = '方案 "x" {\n  规则 p { ' + body + " }\n}\n"
+        with pytest.raises(incentive.SchemeError) as caught:
+            incentive.parse(text, "x.incentive")
+        (diagnostic,) = caught.value.diagnostics
+        assert diagnostic.code == "E0101" and "`奖励`" in diagnostic.message

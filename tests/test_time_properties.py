@@ -18,6 +18,12 @@ and ambiguous local times) of /work/shared/design/reliability.md.
 | test_windows_from_a_member_s_start_     | `award`/`refused` of `within N days of first b` |
 | equal_brute_force                        | and `of joined` (a roster date), with a season  |
 |                                          | whose last day a member starts on               |
+| test_periods_from_a_member_s_start_     | `award`/`refused` of `periods from first b` (or |
+| equal_brute_force                        | `joined`) `limit L per week/month`: own weeks   |
+|                                          | and months (31st to the month's last day)       |
+| test_streaks_of_points_earned_equal_    | `streak` records of `streak per day/week        |
+| brute_force                              | reaching N earned` over capped awards and       |
+|                                          | penalties cut at a zero balance                 |
 | test_each_period_pays_once               | replayed `advance_to` and `close_all` never pay |
 |                                          | a (rule, period) twice                          |
 | test_streaming_with_advance_equals_batch | a Session fed in time order and told the time   |
@@ -1009,6 +1015,100 @@ def test_windows_from_a_member_s_start_equal_brute_force(
         assert got == want
 
 
+# ---- periods from a member's own start (issue 18) ---------------------------------------------
+
+
+def _own_month_starts(start: date, day: date) -> int:
+    """How many of the member's own months have begun after the first, up to `day`:
+    walking the days, a month begins on the start's day of the month, or on the month's
+    last day when the month is shorter (an independent reading of the reference)."""
+    import calendar as stdlib_calendar
+
+    begun = 0
+    current = start + timedelta(days=1)
+    while current <= day:
+        last = stdlib_calendar.monthrange(current.year, current.month)[1]
+        if current.day == min(start.day, last):
+            begun += 1
+        current += timedelta(days=1)
+    return begun
+
+
+@st.composite
+def own_period_cases(
+    draw: st.DrawFn,
+) -> tuple[str, OracleClock, list[Ev], dict[str, str], str, str, int]:
+    """A scheme paying `a` events under `limit L per week|month` counted from the
+    member's first `b` (or roster date `joined`, drawn up to 70 days back, so that own
+    months turn inside the stream), in a zone with a DST change and a drawn day end."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    first = centre - timedelta(days=4)
+    start = draw(st.sampled_from(("first b", "joined")))
+    period = draw(st.sampled_from(("week", "month")))
+    count = draw(st.integers(1, 3))
+    week_start = draw(st.sampled_from(WEEKDAYS))
+    scheme = (
+        f'scheme "own" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        f"  week starts {week_start}\n  events {{ a(x: number) b(x: number) }}\n"
+        f"  rule r {{ on a periods from {start} award 1 limit {count} per {period} }}\n}}\n"
+    )
+    events = draw(event_streams(clock, first, 9))
+    joined: dict[str, str] = {}
+    for member in MEMBERS:
+        back = draw(st.integers(-2, 70))
+        if back >= 0 or draw(st.booleans()):
+            joined[member] = (first - timedelta(days=back)).isoformat()
+    return scheme, clock, events, joined, start, period, count
+
+
+@SETTINGS
+@given(own_period_cases())
+def test_periods_from_a_member_s_start_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], dict[str, str], str, str, int],
+) -> None:
+    scheme, clock, events, joined, start_from, period, count = case
+    note(scheme)
+    note(f"joined: {joined}")
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    program = incentive.compile(scheme)
+    by_roster = start_from == "joined"
+    starts: dict[str, date] = {}
+    used: Counter[tuple[str, int]] = Counter()
+    want = []
+    for e in in_order(events):
+        day = clock.day_of(e.instant)
+        if e.type == "b":
+            starts.setdefault(e.member, day)
+            continue
+        if by_roster:
+            if e.member not in joined:
+                want.append(("refused", e.id))
+                continue
+            start: date | None = date.fromisoformat(joined[e.member])
+        else:
+            start = starts.get(e.member)
+        if start is None or day < start:
+            continue  # before the member's start: not counted
+        own = (day - start).days // 7 if period == "week" else _own_month_starts(start, day)
+        if used[e.member, own] >= count:
+            want.append(("refused", e.id))
+            continue
+        used[e.member, own] += 1
+        want.append(("award", e.id))
+    roster = incentive.Roster({m: {"joined": d} for m, d in joined.items()})
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate(
+            [e.raw for e in events],
+            roster=roster if by_roster else None,
+            engine=engine,  # type: ignore[arg-type]
+        ).records
+        got = [(r.kind, r.events[0]) for r in records if r.kind in ("award", "refused")]
+        assert got == want
+
+
 # ---- sliding windows: N events within any D days (issue 18, from the Oasis tests) -------------
 
 
@@ -1351,3 +1451,74 @@ def test_a_team_that_acted_without_points_keeps_its_top_place() -> None:
         ("B", 1, "3"),
         ("A", 2, "0"),
     ]
+
+
+# ---- streaks of points earned (issue 18, the Oasis engine's "3 weeks with 100+") ------------
+
+
+@st.composite
+def earned_cases(draw: st.DrawFn) -> tuple[str, OracleClock, list[Ev], str, int, int]:
+    """Awards of `x + 1` capped per day, penalties of 3 (cut at a zero balance), and a
+    streak per day or week of the points paid reaching N, in a zone with a DST change."""
+    zone = draw(st.sampled_from(DRAWN_ZONES))
+    day_ends = draw(st.sampled_from(DAY_ENDS))
+    clock = OracleClock(zone, day_ends)
+    centre = draw(st.sampled_from(CENTRES[zone]))
+    first = centre - timedelta(days=4)
+    period = draw(st.sampled_from(("day", "week")))
+    need = draw(st.integers(1, 8))
+    cap = draw(st.integers(2, 6))
+    scheme = (
+        f'scheme "earned" {{\n  timezone "{zone}"\n  day ends {day_ends}\n'
+        "  events { a(x: number) b(x: number) }\n"
+        f"  rule a {{ on a award x + 1 cap {cap} per day }}\n"
+        "  rule b { on b award -3 }\n"
+        f"  rule s {{ streak per {period} reaching {need} earned\n"
+        "    at 2 award 7 every 3 award 1 }\n}\n"
+    )
+    events = draw(event_streams(clock, first, 9))
+    return scheme, clock, events, period, need, cap
+
+
+@SETTINGS
+@given(earned_cases())
+def test_streaks_of_points_earned_equal_brute_force(
+    case: tuple[str, OracleClock, list[Ev], str, int, int],
+) -> None:
+    scheme, clock, events, period, need, cap = case
+    note(scheme)
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    program = incentive.compile(scheme)
+    balance: Counter[str] = Counter()
+    capped: Counter[tuple[str, date]] = Counter()
+    earned: dict[str, list[int]] = {}  # member -> [period ordinal, points, reached]
+    length: dict[str, tuple[int, int]] = {}  # member -> (last period ordinal, length)
+    step = 1 if period == "day" else 7
+    want = []
+    for e in in_order(events):
+        day = clock.day_of(e.instant)
+        index = (day - timedelta(days=day.weekday() if period == "week" else 0)).toordinal()
+        if e.type == "a":
+            points = min(e.x + 1, max(0, cap - capped[e.member, day]))
+            capped[e.member, day] += points
+        else:
+            points = -min(3, balance[e.member])
+        if points == 0:
+            continue
+        balance[e.member] += points
+        slot = earned.get(e.member)
+        if slot is None or slot[0] != index:
+            slot = earned[e.member] = [index, 0, 0]
+        slot[1] += points
+        if slot[2] or slot[1] < need:
+            continue
+        slot[2] = 1
+        last, run = length.get(e.member, (index - 2 * step, 0))
+        run = run + 1 if index - last == step else 1
+        length[e.member] = (index, run)
+        want.append(("streak", e.id, run))
+        balance[e.member] += (7 if run == 2 else 0) + (1 if run % 3 == 0 else 0)
+    for engine in ("interpreter", "compiled"):
+        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+        got = [(r.kind, r.events[0], r.streak) for r in records if r.kind == "streak"]
+        assert got == want
