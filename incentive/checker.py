@@ -156,7 +156,7 @@ _PLAIN_KEYWORDS = frozenset(
     "redeem grants reverse transfer catalogue levels seed on where award limit once cap "
     "uncapped streak grace milestone distinct post pay every perk badge flag inactive "
     "inviter pending reason credit amount minimum maximum multiple threshold allowance reaching "
-    "debt item stock gift price".split()
+    "debt item stock gift price league cohort tiers promote demote goal draw".split()
 )
 _PHRASES_ZH = re.compile(
     r"\b(?:streak per (day|week|month|quarter|year)|per (day|week|month|quarter|year|season)"
@@ -189,6 +189,10 @@ def _code_zh(code: str, names: frozenset[str]) -> str:
     words = re.findall(r"[A-Za-z_]\w*", code)
     if not words or (len(words) == 1 and words[0] in names):
         return code
+    if code == "each":  # the keyword alone: `each day` posts, 公布
+        from incentive.spelling import KEYWORDS_EN_TO_ZH
+
+        return KEYWORDS_EN_TO_ZH["each"]
     clause = _clause_zh(code)
     if clause is not None:
         return clause
