@@ -1659,6 +1659,14 @@ def _lines(records: pl.DataFrame, forms: _Forms) -> pl.DataFrame:
     return pl.concat(parts).sort("row").select("line")
 
 
+def _kinds(records: pl.DataFrame, forms: _Forms) -> Counter[str]:
+    """The records by kind (the run's summary)."""
+    kinds = Counter[str]()
+    for form, count in records["form"].value_counts().iter_rows():
+        kinds[forms.rows[form][0]] += count
+    return kinds
+
+
 def _write_lines(records: pl.DataFrame, forms: _Forms, spool: IO[bytes]) -> None:
     _write_frame(_lines(records, forms), spool)
 
@@ -1775,25 +1783,21 @@ def _run(
                 # members' lines, balances included, and this process merges them.
                 workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
                 lines, counted = workers.receive_lines()
-                kinds.update(counted)
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(_write_frame, lines.select("line"), spool)
-                carry.last = int(events["t"][-1])
-                first = False
-                continue
-            if workers is None:
-                records = _records(chunk)
-            else:  # the workers take the per-member stages while this process ranks
-                workers.send(events, days, final)
-                ranked = _rank_parts(chunk)
-                records = _framed(workers.receive(chunk.forms) + ranked)
-            records = _balanced(chunk, _budgeted(chunk, records))
-            for form, count in records["form"].value_counts().iter_rows():
-                kinds[chunk.forms.rows[form][0]] += count
+                write: tuple[Any, ...] = (_write_frame, lines.select("line"), spool)
+            else:
+                if workers is None:
+                    records = _records(chunk)
+                else:  # the workers take the per-member stages while this process ranks
+                    workers.send(events, days, final)
+                    ranked = _rank_parts(chunk)
+                    records = _framed(workers.receive(chunk.forms) + ranked)
+                records = _balanced(chunk, _budgeted(chunk, records))
+                counted = _kinds(records, chunk.forms)
+                write = (_write_lines, records, chunk.forms, spool)
+            kinds.update(counted)
             if pending is not None:
                 pending.result()
-            pending = writer.submit(_write_lines, records, chunk.forms, spool)
+            pending = writer.submit(*write)
             carry.last = int(events["t"][-1])
             first = False
         if pending is not None:
@@ -2065,11 +2069,9 @@ def work(requests: IO[bytes], replies: IO[bytes]) -> None:
             if rank_rows.height:
                 parts.append(_renumbered(rank_rows, rank_forms, forms, rules))
             records = _balanced(chunk, _framed(parts))
-            kinds = Counter[str]()
-            for form, count in records["form"].value_counts().iter_rows():
-                kinds[forms.rows[form][0]] += count
             lines = _lines(records, forms)
-            reply(("lines", records.select(_KEYS).with_columns(lines["line"]), kinds))
+            keyed = records.select(_KEYS).with_columns(lines["line"])
+            reply(("lines", keyed, _kinds(records, forms)))
         except (pl.exceptions.PolarsError, _NotPlain):
             reply(("not plain",))
         except Exception as error:  # its type and message only: no traceback for operators
