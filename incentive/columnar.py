@@ -537,8 +537,8 @@ def _mistyped_pattern(attributes: dict[str, ValueType]) -> str:
 BLOCK_BYTES = 16 << 20
 
 
-def _blocks(paths: Sequence[Path]) -> Iterator[pl.DataFrame]:
-    """The files' lines as a one-column frame, a block of whole lines at a time."""
+def _blocks(paths: Sequence[Path]) -> Iterator[bytes]:
+    """The files' bytes, a block of whole lines at a time (`_lines_of` reads one)."""
     for path in paths:
         with path.open("rb") as file:
             rest = b""
@@ -547,9 +547,9 @@ def _blocks(paths: Sequence[Path]) -> Iterator[pl.DataFrame]:
                 cut = data.rfind(b"\n") + 1
                 rest = data[cut:]
                 if cut:
-                    yield _lines_of(data[:cut])
+                    yield data[:cut]
             if rest:
-                yield _lines_of(rest)
+                yield rest
 
 
 def _lines_of(data: bytes) -> pl.DataFrame:
@@ -2427,8 +2427,8 @@ def _prepared(plan: ColumnarPlan, files: list[Path]) -> Iterator[tuple[pl.DataFr
     works on this one: Polars releases the GIL, and reading is a third of the work, so
     the two overlap on two cores (at most three chunks are held at once)."""
 
-    def prepare(block: pl.DataFrame) -> pl.DataFrame | None:
-        events = _decode(plan, block)
+    def prepare(block: bytes) -> pl.DataFrame | None:
+        events = _decode(plan, _lines_of(block))
         return None if events is None else _instants(plan.program, events)
 
     blocks = _blocks(files)

@@ -224,8 +224,7 @@ def test_random_schemes_with_closes_give_the_interpreters_bytes(
     block: int | None,
 ) -> None:
     program = incentive.compile(text, "closes.incentive")
-    assert columnar.why_not(program) == []
-    assert columnar.plan_for(program) is not None and columnar.plan_for(program).closes
+    assert columnar.why_not(program) == []  # (a member board alone needs no closes)
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), "utf-8")
     expected, got, summary = _both(program, path, _roster_file(tmp_path, roster, program), block)

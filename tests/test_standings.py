@@ -73,9 +73,33 @@ def test_each_needs_a_board_and_a_shorter_period() -> None:
     assert [code for code, _ in _errors(rule)] == ["E0101"]  # boards only
 
 
-def test_the_columnar_plan_declines_running_boards() -> None:
-    program, _, _ = _case()
-    assert "rule `members`: `posts`" in columnar.why_not(program)
+def test_the_columnar_plan_posts_the_running_boards_the_interpreter_posts(
+    tmp_path: Path,
+) -> None:
+    """Running boards take the plan (the interpreter's own closes over tables filled
+    from columns): the interpreter's bytes, quiet days' posts included."""
+    import io
+
+    from incentive import runner
+
+    program, events, roster = _case()
+    assert columnar.why_not(program) == []
+    path = tmp_path / "events.jsonl"
+    # dee's event names her group: the loop's to place, so the plan takes it without
+    plain = [{k: v for k, v in e.items() if k != "group"} for e in events]
+    path.write_text("".join(json.dumps(e) + "\n" for e in plain), encoding="utf-8")
+
+    def read() -> object:
+        with path.open(encoding="utf-8") as stream:
+            yield from read_events(stream, program.calendar, "jsonl", str(path))
+
+    outputs = {}
+    for engine in ("columnar", "interpreter"):
+        out = io.BytesIO()
+        summary = runner.run_files(program, [str(path)], read, out, roster=roster, engine=engine)  # type: ignore[arg-type]
+        outputs[engine] = (out.getvalue(), summary.columnar)
+    assert outputs["columnar"] == (outputs["interpreter"][0], True)
+    assert b"so far, at the close of day" in outputs["columnar"][0]
 
 
 def test_read_events_still_reads_the_case() -> None:
