@@ -24,6 +24,7 @@ from typing import Any
 from incentive.events import Event
 from incentive.expressions import evaluate, to_points
 from incentive.program import GoalSpec, Payment, Program, RuleSpec
+from incentive.ranks import measure_text, period_text
 from incentive.records import Record, outcome_kind
 from incentive.rules import Proposal
 from incentive.state import EngineState, local_time
@@ -87,8 +88,8 @@ def _pay_goal(
     threshold: int,
     payment: Payment,
 ) -> Iterator[Proposal | Record]:
-    by = goal.measure + (f" {goal.attribute}" if goal.attribute else "")
-    where = f"{goal.period} {key}" if goal.period != "season" else "the season"
+    by = measure_text(goal.measure, goal.attribute)
+    where = period_text(goal.period, key)
     reached = f"{goal.team} `{team}` reached {threshold} by {by} ({where})"
     stamp = local_time(program.calendar, event.at)
     shown = str(threshold)
