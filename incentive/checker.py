@@ -218,14 +218,12 @@ def _code_zh(code: str, names: frozenset[str]) -> str:
 @cache
 def _clause_zh(code: str) -> str | None:
     """One rule clause (`limit 1 per day`) in the Chinese spelling, or None."""
-    from incentive.formatter import format_clause_zh
-
     try:
         scheme = parse(f'scheme "x" {{ rule r {{ {code} }} }}', "<hint>")
     except SchemeError:
         return None
     clauses = [c for item in scheme.items for c in getattr(item, "clauses", ())]
-    return format_clause_zh(clauses[0]) if len(clauses) == 1 else None
+    return format_clause(clauses[0], "zh") if len(clauses) == 1 else None
 
 
 def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
