@@ -958,16 +958,7 @@ class _Checker:
                 _("for a lottery, rank by it: `top 3 per week by lottery`"),
             )
         if where is not None:
-            got = typer.infer(where.condition, "bool")
-            if got is not None and got != "bool":
-                self.bag.error(
-                    "E0220",
-                    _("a condition must be true or false, not {value}").format(
-                        value=_describe_type(got)
-                    ),
-                    where.condition.span,
-                    _("compare it, e.g. `words > 0`"),
-                )
+            typer.condition(where.condition, _("compare it, e.g. `words > 0`"))
         rank = _first(rule, ast.Rank)
         for payment in payments:
             if rank is not None and rank.pay is not None:
@@ -2014,15 +2005,7 @@ class _Checker:
         events = self._rule_events(on) if on is not None else []
         typer = self._typer(events)
         if where is not None:
-            got = typer.infer(where.condition, "bool")
-            if got is not None and got != "bool":
-                self.bag.error(
-                    "E0220",
-                    _("a condition must be true or false, not {value}").format(
-                        value=_describe_type(got)
-                    ),
-                    where.condition.span,
-                )
+            typer.condition(where.condition)
         if rank is not None:
             if rank.team is not None or rank.measure not in ("count", "sum", "max"):
                 ok = False
@@ -2723,6 +2706,19 @@ class _Typer:
                     value3=_describe_type(got),
                 ),
                 node.span,
+            )
+
+    def condition(self, node: ast.Expr, *hints: str) -> None:
+        """A `where` condition is true or false (E0220), in a rule as in a league."""
+        got = self.infer(node, "bool")
+        if got is not None and got != "bool":
+            self.checker.bag.error(
+                "E0220",
+                _("a condition must be true or false, not {value}").format(
+                    value=_describe_type(got)
+                ),
+                node.span,
+                *hints,
             )
 
     def infer(self, node: ast.Expr, want: ValueType | None) -> ValueType | None:
