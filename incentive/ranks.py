@@ -15,7 +15,7 @@ from typing import Any
 from incentive.events import Event
 from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points
 from incentive.program import Program, RankSpec, RuleSpec
-from incentive.records import Record, outcome_kind
+from incentive.records import Record, perk_record
 from incentive.rules import Proposal
 from incentive.state import EngineState, local_time
 
@@ -400,20 +400,18 @@ def close_rank(
                 )
             )
         elif rule.perk is not None:
-            kind, name = rule.perk
             outcomes.append(
-                Record(
-                    kind=outcome_kind(kind),
+                perk_record(
+                    rule.name,
+                    rule.perk,
+                    reason,
                     at=stamp,
                     member=member,
                     team=team,
-                    rule=rule.name,
                     rank=position,
-                    perk=name,
                     value=value,
                     events=events,
                     code="ranked",
-                    reason=f'rule `{rule.name}`: {kind} "{name}" for {reason}',
                 )
             )
         else:
