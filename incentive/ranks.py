@@ -332,12 +332,15 @@ def close_rank(
     key: str,
     closes: datetime,
     so_far: str | None = None,
+    ranked: tuple[list[Standing], int] | None = None,
 ) -> list[Proposal | Record]:
     """Rank one period's members or teams, dated at the close: rank awards to
     propose, perk records, or board lines.
 
     `so_far`: a board's running post (`each day`) at the close of that day (week, ...)
-    inside the still open period; the period's tables stay for the rest of it."""
+    inside the still open period; the period's tables stay for the rest of it.
+    `ranked`: the standings in order (at least the places paid) and how many there are,
+    when the caller has worked them out from the same tables (the columnar plan)."""
     rank = rule.rank
     assert rank is not None
     if rank.pay is not None:
@@ -348,26 +351,11 @@ def close_rank(
     else:
         table = state.ranks.get(rule.name, {}).get(key, {})
         points = state.rank_points.get(rule.name, {}).get(key, {})
-    has_events = bool(rule.events)
-    if rank.team is None:
-        standings = member_standings(rank, table, points, has_events)
+    if ranked is None:
+        order = standings_in_order(state, program, rule, key, table, points)
+        entrants = len(order)
     else:
-        teams = state.teams.get(rank.team, {})
-        standings = team_standings(rank, teams, table, points, has_events)
-    if rank.measure == "lottery":
-        # A draw per member (or team) and period from the seed: the same whatever the
-        # order of evaluation or the other entrants.
-        standings = [
-            replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
-            for s in standings
-        ]
-    if rank.team is not None and has_events and not table:
-        standings = []  # no matching event in the period (points alone opened it)
-    if rank.team is not None and rank.side == "top" and not rule.board:
-        # A team where nobody acted takes no paid top place (it may be a bottom one).
-        standings = [s for s in standings if s.acted]
-    sign = 1 if rank.side == "bottom" else -1  # the best of a bottom rank is the lowest
-    order = sorted(standings, key=lambda s: standing_order(s.value, s.reached, s.who, sign))
+        order, entrants = ranked
     by = measure_text(rank.measure, rank.attribute)
     stamp = local_time(program.calendar, closes)
     last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
@@ -383,7 +371,7 @@ def close_rank(
         where = f"({period_text(rank.period, key)})"
         if so_far is not None:
             where = where[:-1] + f" so far, at the close of {rule.posts} {so_far})"
-        reason = f"{ordinal(position)} of {len(order)} by {by}{shown} {where}"
+        reason = f"{ordinal(position)} of {entrants} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:
             outcomes.append(
@@ -438,6 +426,39 @@ def close_rank(
                     )
                 )
     return outcomes
+
+
+def standings_in_order(
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    key: str,
+    table: dict[str, list[Any]],
+    points: dict[str, list[Any]],
+) -> list[Standing]:
+    """A period's members or teams in order, best first (`close_rank`)."""
+    rank = rule.rank
+    assert rank is not None
+    has_events = bool(rule.events)
+    if rank.team is None:
+        standings = member_standings(rank, table, points, has_events)
+    else:
+        teams = state.teams.get(rank.team, {})
+        standings = team_standings(rank, teams, table, points, has_events)
+    if rank.measure == "lottery":
+        # A draw per member (or team) and period from the seed: the same whatever the
+        # order of evaluation or the other entrants.
+        standings = [
+            replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
+            for s in standings
+        ]
+    if rank.team is not None and has_events and not table:
+        standings = []  # no matching event in the period (points alone opened it)
+    if rank.team is not None and rank.side == "top" and not rule.board:
+        # A team where nobody acted takes no paid top place (it may be a bottom one).
+        standings = [s for s in standings if s.acted]
+    sign = 1 if rank.side == "bottom" else -1  # the best of a bottom rank is the lowest
+    return sorted(standings, key=lambda s: standing_order(s.value, s.reached, s.who, sign))
 
 
 def missing_list(
