@@ -218,14 +218,12 @@ def _code_zh(code: str, names: frozenset[str]) -> str:
 @cache
 def _clause_zh(code: str) -> str | None:
     """One rule clause (`limit 1 per day`) in the Chinese spelling, or None."""
-    from incentive.formatter import format_clause_zh
-
     try:
         scheme = parse(f'scheme "x" {{ rule r {{ {code} }} }}', "<hint>")
     except SchemeError:
         return None
     clauses = [c for item in scheme.items for c in getattr(item, "clauses", ())]
-    return format_clause_zh(clauses[0]) if len(clauses) == 1 else None
+    return format_clause(clauses[0], "zh") if len(clauses) == 1 else None
 
 
 def _mixed_spelling_hints(diagnostics: list[Diagnostic], source: str) -> list[Diagnostic]:
@@ -960,16 +958,7 @@ class _Checker:
                 _("for a lottery, rank by it: `top 3 per week by lottery`"),
             )
         if where is not None:
-            got = typer.infer(where.condition, "bool")
-            if got is not None and got != "bool":
-                self.bag.error(
-                    "E0220",
-                    _("a condition must be true or false, not {value}").format(
-                        value=_describe_type(got)
-                    ),
-                    where.condition.span,
-                    _("compare it, e.g. `words > 0`"),
-                )
+            typer.condition(where.condition, _("compare it, e.g. `words > 0`"))
         rank = _first(rule, ast.Rank)
         for payment in payments:
             if rank is not None and rank.pay is not None:
@@ -1032,16 +1021,12 @@ class _Checker:
 
     def _check_league_board(self, rule: ast.RuleDecl, clause: ast.LeagueBoard) -> None:
         """`board tiers { league weekly }`: the league's cohorts are the board (E0266)."""
-        found = [c for c in rule.clauses if isinstance(c, ast.LeagueBoard)]
-        for extra in found[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="league"
-                ),
-                extra.span,
-                _("a board lists one league: write one board per league"),
-            )
+        self._one_clause(
+            rule,
+            ast.LeagueBoard,
+            "league",
+            _("a board lists one league: write one board per league"),
+        )
         league = clause.league.value
         if league not in self.leagues:
             self.bag.error(
@@ -1244,18 +1229,14 @@ class _Checker:
         """`badge "helper" every time`: a per-event rule that gives its perk on each
         matching event. Only a perk is given so (an award already pays per event), and
         not by a rule that gives it when something is reached."""
-        every = _first(rule, ast.EveryTime)
+        every = self._one_clause(
+            rule,
+            ast.EveryTime,
+            "every time",
+            _("remove it: one `every time` already gives the perk on each event"),
+        )
         if every is None:
             return
-        for extra in [c for c in rule.clauses if isinstance(c, ast.EveryTime)][1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="every time"
-                ),
-                extra.span,
-                _("remove it: one `every time` already gives the perk on each event"),
-            )
         if perk is None:
             self.bag.error(
                 "E0260",
@@ -1287,19 +1268,14 @@ class _Checker:
 
     def _check_reaching(self, rule: ast.RuleDecl, typer: _Typer) -> None:
         """`reaching 3 [words]`: a streak's periods count only when they reach it."""
-        found = [c for c in rule.clauses if isinstance(c, ast.Reaching)]
-        if not found:
+        reaching = self._one_clause(
+            rule,
+            ast.Reaching,
+            "reaching",
+            _("keep one: `reaching 3` counts a period with 3 matching events"),
+        )
+        if reaching is None:
             return
-        reaching = found[0]
-        for extra in found[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="reaching"
-                ),
-                extra.span,
-                _("keep one: `reaching 3` counts a period with 3 matching events"),
-            )
         self._check_limit_like(reaching.count, _("a streak's threshold"), reaching.span)
         if _first(rule, ast.Streak) is None:
             self.bag.error(
@@ -1344,19 +1320,14 @@ class _Checker:
     def _check_first(self, rule: ast.RuleDecl, tiered: bool) -> None:
         """`first 3 per week`: a challenge the first K members of each period win, at
         their event. A per-event rule of its own kind, paying an award or a perk."""
-        found = [c for c in rule.clauses if isinstance(c, ast.First)]
-        if not found:
+        first = self._one_clause(
+            rule,
+            ast.First,
+            "first",
+            _("a challenge has one number of winners: keep one `first`"),
+        )
+        if first is None:
             return
-        first = found[0]
-        for extra in found[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="first"
-                ),
-                extra.span,
-                _("a challenge has one number of winners: keep one `first`"),
-            )
         self._check_limit_like(first.count, _("a number of winners"), first.span)
         self._check_period(first.period, first.span)
         others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime, ast.Window)
@@ -1376,19 +1347,11 @@ class _Checker:
         """`window 3 within 7 days`: N matching events within any D days pay the rule's
         award or perk, once per N events. A rule of its own kind: not a streak,
         milestone, rank, `inactive`, `inviter`, `credit` or `every time` rule."""
-        windows = [c for c in rule.clauses if isinstance(c, ast.Window)]
-        if not windows:
+        window = self._one_clause(
+            rule, ast.Window, "window", _("a rule counts one window: write one rule per window")
+        )
+        if window is None:
             return
-        window = windows[0]
-        for extra in windows[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="window"
-                ),
-                extra.span,
-                _("a rule counts one window: write one rule per window"),
-            )
         self._check_limit_like(window.count, _("a window's count"), window.span)
         self._check_days(window.days, _("a window"), window.span)
         others = (ast.Rank, ast.Inactive, ast.Inviter, ast.Credit, ast.EveryTime)
@@ -2042,15 +2005,7 @@ class _Checker:
         events = self._rule_events(on) if on is not None else []
         typer = self._typer(events)
         if where is not None:
-            got = typer.infer(where.condition, "bool")
-            if got is not None and got != "bool":
-                self.bag.error(
-                    "E0220",
-                    _("a condition must be true or false, not {value}").format(
-                        value=_describe_type(got)
-                    ),
-                    where.condition.span,
-                )
+            typer.condition(where.condition)
         if rank is not None:
             if rank.team is not None or rank.measure not in ("count", "sum", "max"):
                 ok = False
@@ -2135,19 +2090,11 @@ class _Checker:
 
     def _check_start_window(self, rule: ast.RuleDecl) -> None:
         """`within N days of first signup` / `of joined` (E0252)."""
-        windows = [c for c in rule.clauses if isinstance(c, ast.StartWindow)]
-        for extra in windows[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="within"
-                ),
-                extra.span,
-                _("a rule counts from one start: keep one window"),
-            )
-        if not windows:
+        window = self._one_clause(
+            rule, ast.StartWindow, "within", _("a rule counts from one start: keep one window")
+        )
+        if window is None:
             return
-        window = windows[0]
         kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter)
         if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
             self.bag.error(
@@ -2168,53 +2115,27 @@ class _Checker:
                 window.span,
                 _("write at most {MAX_DAYS:,} days").format(MAX_DAYS=MAX_DAYS),
             )
-        if window.event is not None:
-            event = window.event.value
-            if self.declared_events is not None and event not in self.declared_events:
-                self.bag.error(
-                    "E0216",
-                    _("unknown event type `{event}`").format(event=event),
-                    window.event.span,
-                    *suggestion_hints(event, self.declared_events),
-                )
-            return
-        assert window.column is not None
-        column = window.column.value
-        taken = (
-            column in BUILTIN_ATTRIBUTES
-            or column in CLOCK_ATTRIBUTES
-            or column in self.teams
-            or (column == "level" and self.levels_decl is not None)
+        self._check_member_start(
+            window,
+            "E0252",
+            _("`{column}` is not a date: a window counts from a date column"),
+            _(
+                "name the roster column of each member's date (`within 3 days of "
+                "joined`), or count from an event (`within 3 days of first signup`)"
+            ),
         )
-        if taken:
-            self.bag.error(
-                "E0252",
-                _("`{column}` is not a date: a window counts from a date column").format(
-                    column=column
-                ),
-                window.column.span,
-                _(
-                    "name the roster column of each member's date (`within 3 days of "
-                    "joined`), or count from an event (`within 3 days of first signup`)"
-                ),
-            )
 
     def _check_own_periods(self, rule: ast.RuleDecl) -> None:
         """`periods from first signup` / `periods from joined` (E0265): a rule that pays a
         member for their own events, with a week, month, quarter or year to count."""
-        found = [c for c in rule.clauses if isinstance(c, ast.OwnPeriods)]
-        for extra in found[1:]:
-            self.bag.error(
-                "E0212",
-                _("rule `{name}` has more than one `{word}` clause").format(
-                    name=rule.name.value, word="periods from"
-                ),
-                extra.span,
-                _("a rule counts its periods from one start: keep one"),
-            )
-        if not found:
+        clause = self._one_clause(
+            rule,
+            ast.OwnPeriods,
+            "periods from",
+            _("a rule counts its periods from one start: keep one"),
+        )
+        if clause is None:
             return
-        clause = found[0]
         kinds = (ast.Rank, ast.Goal, ast.Inactive, ast.Inviter, ast.First, ast.Credit)
         if rule.name.value in self.boards or any(_first(rule, k) for k in kinds):
             self.bag.error(
@@ -2247,18 +2168,50 @@ class _Checker:
                     "count from the member's start (`limit 3 per week`), or remove `periods from`"
                 ),
             )
-        if clause.event is not None:
-            event = clause.event.value
+        self._check_member_start(
+            clause,
+            "E0265",
+            _("`{column}` is not a date: a rule's periods count from a date column"),
+            _(
+                "name the roster column of each member's date (`periods from joined`), or "
+                "count from an event (`periods from first signup`)"
+            ),
+        )
+
+    def _one_clause(
+        self, rule: ast.RuleDecl, kind: type[_ClauseT], word: str, *hints: str
+    ) -> _ClauseT | None:
+        """The rule's first clause of `kind`; each further one is an error (E0212)."""
+        found = [c for c in rule.clauses if isinstance(c, kind)]
+        for extra in found[1:]:
+            self.bag.error(
+                "E0212",
+                _("rule `{name}` has more than one `{word}` clause").format(
+                    name=rule.name.value, word=word
+                ),
+                extra.span,
+                *hints,
+            )
+        return found[0] if found else None
+
+    def _check_member_start(
+        self, start: ast.StartWindow | ast.OwnPeriods, code: str, not_a_date: str, hint: str
+    ) -> None:
+        """The member's start that a window or own periods count from: a declared event
+        (E0216), or a roster column that can hold a date (`not_a_date`, under `code`):
+        not a built-in, clock, team or level attribute."""
+        if start.event is not None:
+            event = start.event.value
             if self.declared_events is not None and event not in self.declared_events:
                 self.bag.error(
                     "E0216",
                     _("unknown event type `{event}`").format(event=event),
-                    clause.event.span,
+                    start.event.span,
                     *suggestion_hints(event, self.declared_events),
                 )
             return
-        assert clause.column is not None
-        column = clause.column.value
+        assert start.column is not None
+        column = start.column.value
         taken = (
             column in BUILTIN_ATTRIBUTES
             or column in CLOCK_ATTRIBUTES
@@ -2266,31 +2219,12 @@ class _Checker:
             or (column == "level" and self.levels_decl is not None)
         )
         if taken:
-            self.bag.error(
-                "E0265",
-                _("`{column}` is not a date: a rule's periods count from a date column").format(
-                    column=column
-                ),
-                clause.column.span,
-                _(
-                    "name the roster column of each member's date (`periods from joined`), or "
-                    "count from an event (`periods from first signup`)"
-                ),
-            )
+            self.bag.error(code, not_a_date.format(column=column), start.column.span, hint)
 
     def _check_goal(self, rule: ast.RuleDecl) -> bool:
         """A team goal's clauses (E0251); True if the rule is one. `draw` belongs to one."""
-        goal = _first(rule, ast.Goal)
-        draw = _first(rule, ast.Draw)
-        for kind, word in ((ast.Goal, "goal"), (ast.Draw, "draw")):
-            for extra in [c for c in rule.clauses if isinstance(c, kind)][1:]:
-                self.bag.error(
-                    "E0212",
-                    _("rule `{name}` has more than one `{word}` clause").format(
-                        name=rule.name.value, word=word
-                    ),
-                    extra.span,
-                )
+        goal = self._one_clause(rule, ast.Goal, "goal")
+        draw = self._one_clause(rule, ast.Draw, "draw")
         if goal is None:
             if draw is not None:
                 self.bag.error(
@@ -2772,6 +2706,19 @@ class _Typer:
                     value3=_describe_type(got),
                 ),
                 node.span,
+            )
+
+    def condition(self, node: ast.Expr, *hints: str) -> None:
+        """A `where` condition is true or false (E0220), in a rule as in a league."""
+        got = self.infer(node, "bool")
+        if got is not None and got != "bool":
+            self.checker.bag.error(
+                "E0220",
+                _("a condition must be true or false, not {value}").format(
+                    value=_describe_type(got)
+                ),
+                node.span,
+                *hints,
             )
 
     def infer(self, node: ast.Expr, want: ValueType | None) -> ValueType | None:

@@ -7,6 +7,8 @@ top-level blocks, minimal parentheses, items in the order written.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from incentive import ast
@@ -120,7 +122,7 @@ _EXPR_WORDS = {
 
 def format_expr(node: ast.Expr, spelling: Spelling = "en") -> str:
     words = _EXPR_WORDS[spelling]
-    named = name_zh if spelling == "zh" else _same
+    named = _VALUES[spelling]["name"]
 
     def wrap(child: ast.Expr, least: int) -> str:
         text = format_expr(child, spelling)
@@ -176,6 +178,287 @@ def _same(name: str) -> str:
     return name
 
 
+def _event_zh(name: str) -> str:
+    """An event name in the Chinese spelling: bare, bracketed, or quoted (`"page-view"`)."""
+    if _NAME.fullmatch(name):
+        return zh_name_text(name)
+    return quote(name)
+
+
+# How each kind of value is written in each spelling: a template's `{field:kind}`
+# (a field with no kind: a name is a `name`, an expression an expression, the rest as is).
+_VALUES: dict[Spelling, dict[str, Callable[[Any], str]]] = {
+    "en": {
+        "name": _same,
+        "event": name_text,
+        "quote": quote,
+        "period": _same,
+        "period_end": _same,
+        "measure": _same,
+        "side": _same,
+        "perk": _same,
+        "rounding": _same,
+        "weekday": _same,
+        "type": _same,
+        "unit": _same,
+        "milestone": _same,
+    },
+    "zh": {
+        "name": zh_name_text,
+        "event": _event_zh,
+        "quote": quote,
+        "period": PERIODS_ZH.__getitem__,
+        "period_end": lambda period: PERIOD_ENDS_ZH[period or "day"],
+        "measure": MEASURES_ZH.__getitem__,
+        "side": SIDES_ZH.__getitem__,
+        "perk": PERK_KINDS_ZH.__getitem__,
+        "rounding": ROUNDING_ZH.__getitem__,
+        "weekday": lambda day: WEEKDAYS_ZH.get(day, zh_name_text(day)),
+        "type": lambda kind: TYPES_ZH.get(kind, zh_name_text(kind)),
+        "unit": UNITS_ZH.__getitem__,
+        # `milestone sum words` is `累计总和 words`; a count has no attribute (`累计次数`)
+        "milestone": lambda measure: "累计不重复" if measure == "distinct" else "累计总和",
+    },
+}
+
+# Each node as written in each spelling (English, Chinese): the spellings differ in
+# their words and in their order, not in what they write. `{field}` writes a field
+# (`{pay.member}` a field's field; a tuple: its items, by `, `, or two spaces with the
+# kind `inline`); `[...]` is written only when its fields are there (not None, False or
+# empty), and `[A|B]` writes B when A's are not.
+_TEMPLATES: dict[type, tuple[str, str]] = {
+    ast.On: ("on {events:event}", "当 {events:event}"),
+    ast.Where: ("where {condition}", "条件 {condition}"),
+    ast.Award: (
+        "award {amounts}[ {currency}][ round {rounding:rounding}]",
+        "奖励 {amounts}[ {currency}][ {rounding:rounding}]",
+    ),
+    ast.Limit: (
+        "limit {count} [per {period}|ever][ for each {key}]",
+        "[{period:period}|总共]限{count}次[ 每个 {key}]",
+    ),
+    ast.Once: ("once[ for each {key}]", "仅一次[ 每个 {key}]"),
+    ast.Credit: ("credit {attribute}", "记给 {attribute}"),
+    ast.Posts: ("each {period}", "{period:period}公布"),
+    ast.LeagueBoard: ("league {league}", "联赛 {league}"),
+    ast.Post: (
+        "post {heading:quote}[ line {line:quote}][ join {join:quote}][ at {at}]",
+        "播报 {heading:quote}[ 每行 {line:quote}][ 分隔 {join:quote}][ 定时 {at}]",
+    ),
+    ast.Cap: ("cap {points} per {period}", "{period:period}上限 {points}"),
+    ast.GroupRef: ("group {name}", "额度组 {name}"),
+    ast.Uncapped: ("uncapped", "不设上限"),
+    ast.EveryTime: ("every time", "每次"),
+    ast.Window: ("window {count} within {days} days", "任意{days}天内{count}次"),
+    ast.First: ("first {count}[ per {period}]", "[{period:period}]最先{count}名"),
+    ast.Rank: (
+        "[{side:side} {count} ][{team} ]per {period} by {measure}[ {attribute}][ from {sources}]",
+        "{period:period} {measure:measure}[ {attribute}][ 来自 {sources}][ {team}]"
+        "[ {side:side}{count}名]",
+    ),
+    ast.Goal: (
+        "goal {team} per {period} by {measure}[ {attribute}]",
+        "团队目标 {team} {period:period} {measure:measure}[ {attribute}]",
+    ),
+    ast.Draw: ("draw {count}", "抽取 {count}人"),
+    ast.Cohort: ("cohort {count}", "每组 {count}人"),
+    ast.Tiers: ("tiers {names}", "段位 {names}"),
+    ast.Promote: ("promote {count}", "晋级 {count}"),
+    ast.Demote: ("demote {count}", "降级 {count}"),
+    ast.StartWindow: (
+        "within {days} days of [first {event:event}|{column}]",
+        "[自首次 {event:event} 起|自 {column} 起] {days}天内",
+    ),
+    ast.OwnPeriods: (
+        "periods from [first {event:event}|{column}]",
+        "周期 [自首次 {event:event} 起算|自 {column} 起算]",
+    ),
+    ast.Budget: (
+        "budget {points}[ {currency}] per {period}",
+        "{period:period}预算 {points}[ {currency}]",
+    ),
+    ast.Amount: ("amount {attribute}[ {currency}]", "数额 {attribute}[ {currency}]"),
+    ast.Minimum: ("minimum {points}", "最低 {points}"),
+    ast.Maximum: ("maximum {points}", "最高 {points}"),
+    ast.Multiple: ("multiple {points}", "整倍数 {points}"),
+    ast.Threshold: ("threshold {points}", "门槛 {points}"),
+    ast.Allowance: (
+        "allowance {points}[ {currency}] per {period}[ for {granters:quote}]",
+        "{period:period}额度 {points}[ {currency}][ 给 {granters:quote}]",
+    ),
+    ast.By: ("by {attribute}", "依据 {attribute}"),
+    ast.Within: ("within {days} days", "{days}天内"),
+    ast.Debt: ("debt", "允许欠款"),
+    ast.Part: ("part {attribute}[ of {whole}]", "按比例 {attribute}[ 占 {whole}]"),
+    ast.To: ("to {attribute}", "转给 {attribute}"),
+    ast.Receive: ("receive {points} per {period}", "{period:period}接收上限 {points}"),
+    ast.Keep: ("keep {points}", "保留 {points}"),
+    ast.ItemAttr: ("item {attribute}", "品名 {attribute}"),
+    ast.Stock: ("stock {count}[ per {period}]", "[{period:period}]库存 {count}"),
+    ast.Price: ("price {points}[ {currency}]", "价格 {points}[ {currency}]"),
+    ast.GiftDecl: (
+        "gift {name:event} {{ {clauses:inline} }}",
+        "兑换品 {name:event} {{ {clauses:inline} }}",
+    ),
+    ast.Reason: ("reason {attribute}", "原因 {attribute}"),
+    ast.Pending: ("pending {days} days", "冻结 {days}天"),
+    ast.Inactive: ("inactive {days} days", "未活跃 {days}天"),
+    ast.Inviter: (
+        "inviter from {event:event}.{attribute} within {days} days",
+        "邀请人 来自 {event:event}.{attribute} {days}天内",
+    ),
+    ast.Perk: ("{kind:perk} {name:quote}", "{kind:perk} {name:quote}"),
+    ast.Streak: ("streak per {period}", "{period:period}连续"),
+    ast.Grace: ("grace {count}", "宽限 {count}"),
+    ast.Reaching: (
+        "reaching {count}[ {attribute}][ earned{earned:flag}]",
+        "达标 {count}[ {attribute}][ 所得{earned:flag}]",
+    ),
+    ast.Milestone: (
+        "milestone {measure}[ {attribute}][ per {period}]",
+        "[{period:period}][{measure:milestone} {attribute}|累计次数]",
+    ),
+    ast.Tier: ("at {threshold} {award}", "达到 {threshold} {award}"),
+    ast.Every: ("every {interval} {award}", "每满 {interval} {award}"),
+    ast.Times: ("times {factor}", "倍率 {factor}"),
+    ast.Weekdays: ("on {days:weekday}", "逢 {days:weekday}"),
+    ast.Dates: ("from {first} to {last}", "从 {first} 至 {last}"),
+    ast.For: ("for {targets}", "适用 {targets}"),
+    # the header's lines, and the lines inside `events { }` and `levels { }`
+    ast.CurrencyDecl: ("currency {names}", "货币 {names}"),
+    ast.TimezoneDecl: ("timezone {zone:quote}", "时区 {zone:quote}"),
+    ast.MemberZoneDecl: ("timezone from {attribute}", "时区 来自 {attribute}"),
+    ast.DayDecl: ("day ends {ends}", "每天截止 {ends}"),
+    ast.WeekDecl: ("week starts {starts:weekday}", "每周始于 {starts:weekday}"),
+    ast.SeasonDecl: ("season {first} to {last}", "赛季 {first} 至 {last}"),
+    ast.SeedDecl: ("seed {seed}", "随机种子 {seed}"),
+    ast.TeamDecl: ("team {names}", "团队 {names}"),
+    ast.ExpireDecl: (
+        "expire[ {currency}] [after {days} {unit}s[ at end of {rounded}]|at end of {period}]",
+        "过期[ {currency}] [{days}{unit:unit}[ {rounded:period_end}]|{period:period_end}]",
+    ),
+    ast.LevelsDecl: ("levels[ {currency}][ over {days} days]", "等级[ {currency}][ 最近 {days}天]"),
+    ast.LevelStep: ("{name} {points}", "{name} {points}"),
+    ast.EventDecl: ("{name:event}[({attributes})]", "{name:event}[({attributes})]"),
+    ast.AttributeDecl: ("{name}: {type:type}", "{name}: {type:type}"),
+}
+# A rank that pays the member it names (`pay moderator per week by active`).
+_PAY_TEMPLATES = (
+    "pay [{pay.member:quote}|{pay.attribute}] per {period} by {measure}[ {attribute}]"
+    "[ so far{pay.so_far:flag}]",
+    "支付 [{pay.member:quote}|{pay.attribute}] {period:period} {measure:measure}[ {attribute}]"
+    "[ 至今{pay.so_far:flag}]",
+)
+# The heads of blocks (`rule welcome { ... }`).
+_BLOCKS: dict[type, tuple[str, str]] = {
+    ast.RuleDecl: ("rule", "规则"),
+    ast.BoardDecl: ("board", "榜单"),
+    ast.BoostDecl: ("boost", "加成"),
+    ast.RedeemDecl: ("redeem", "兑换规则"),
+    ast.GrantsDecl: ("grants", "发放额度"),
+    ast.ReverseDecl: ("reverse", "撤销规则"),
+    ast.TransferDecl: ("transfer", "转账规则"),
+    ast.CatalogueDecl: ("catalogue", "礼品目录"),
+    ast.LeagueDecl: ("league", "联赛"),
+    ast.GroupDecl: ("group", "额度组"),
+}
+
+# A template's parts: text, a field (its path and kind), or a group of alternatives.
+_Part = str | tuple[tuple[str, ...], str] | list[list[Any]]
+_TEMPLATE_PART = re.compile(r"\{\{|\}\}|\{([\w.]+)(?::(\w+))?\}|[\[|\]]|[^{}\[\]|]+|.")
+
+
+@cache
+def _parse_template(template: str) -> list[_Part]:
+    """A template's parts, once; a stray or unclosed bracket is a bug in the table."""
+    parts: list[_Part] = []
+    stack: list[list[list[Any]]] = []  # the open groups, each a list of alternatives
+    current = parts
+    for match in _TEMPLATE_PART.finditer(template):
+        token = match.group()
+        if match.group(1) is not None:
+            current.append((tuple(match.group(1).split(".")), match.group(2) or ""))
+        elif token == "[":
+            stack.append([[]])
+            current.append(stack[-1])
+            current = stack[-1][0]
+        elif token == "|" and stack:
+            stack[-1].append([])
+            current = stack[-1][-1]
+        elif token == "]" and stack:
+            stack.pop()
+            current = stack[-1][-1] if stack else parts
+        elif token in ("{{", "}}"):
+            current.append(token[0])
+        elif token in ("{", "}", "|", "]"):
+            raise ValueError(f"template {template!r}: a stray `{token}`")
+        else:
+            current.append(token)
+    if stack:
+        raise ValueError(f"template {template!r}: a `[` is not closed")
+    return parts
+
+
+def _field(node: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        if node is None:
+            return None
+        node = getattr(node, step)
+    return node
+
+
+def _there(value: Any) -> bool:
+    return not (value is None or value is False or value == ())
+
+
+def _render(parts: list[_Part], node: Any, spelling: Spelling) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, tuple):
+            path, kind = part
+            out.append(_value(_field(node, path), kind, spelling))
+        else:
+            for alternative in part:
+                fields = [p[0] for p in alternative if isinstance(p, tuple)]
+                if all(_there(_field(node, path)) for path in fields):
+                    out.append(_render(alternative, node, spelling))
+                    break
+    return "".join(out)
+
+
+def _value(value: Any, kind: str, spelling: Spelling) -> str:
+    """One field's value in `spelling`: a node by its own template, an expression by
+    format_expr, a name or a word by the writer of its kind."""
+    if kind == "flag":
+        return ""  # a flag is written by its group's words
+    if isinstance(value, tuple):
+        return ("  " if kind == "inline" else ", ").join(
+            _value(item, kind, spelling) for item in value
+        )
+    if isinstance(value, ast.Name):
+        return _VALUES[spelling][kind or "name"](value.value)
+    if type(value) in _TEMPLATES:
+        return _write(value, spelling)
+    if isinstance(value, ast.Node):
+        return format_expr(value, spelling)  # type: ignore[arg-type]
+    if kind:
+        return _VALUES[spelling][kind](value)
+    return str(value)
+
+
+def _write(node: ast.Node, spelling: Spelling) -> str:
+    """A clause, a header line or a line inside a block, by its template."""
+    if isinstance(node, ast.Rank) and node.pay is not None:
+        templates = _PAY_TEMPLATES
+    elif type(node) in _TEMPLATES:
+        templates = _TEMPLATES[type(node)]
+    else:  # pragma: no cover
+        raise AssertionError(f"unknown clause {node!r}")
+    return _render(_parse_template(templates[spelling == "zh"]), node, spelling)
+
+
 def format_clause(
     clause: ast.RuleClause
     | ast.BoostClause
@@ -187,348 +470,10 @@ def format_clause(
     | ast.CatalogueClause
     | ast.LeagueClause
     | ast.Price,
+    spelling: Spelling = "en",
 ) -> str:
-    match clause:
-        case ast.On(events=events):
-            return "on " + ", ".join(name_text(e.value) for e in events)
-        case ast.Where(condition=condition):
-            return "where " + format_expr(condition)
-        case ast.Award(currency=currency, rounding=rounding):
-            text = "award " + ", ".join(format_expr(a) for a in clause.amounts)
-            if currency is not None:
-                text += " " + currency.value
-            if rounding is not None:
-                text += " round " + rounding
-            return text
-        case ast.Limit(count=count, period=period, key=key):
-            text = f"limit {count} " + (f"per {period}" if period else "ever")
-            return text + (f" for each {key.value}" if key else "")
-        case ast.Once(key=key):
-            return "once" + (f" for each {key.value}" if key else "")
-        case ast.Credit(attribute=attribute):
-            return f"credit {attribute.value}"
-        case ast.Posts(period=period):
-            return f"each {period}"
-        case ast.LeagueBoard(league=league):
-            return f"league {league.value}"
-        case ast.Post(heading=heading, line=line, join=join, at=at):
-            text = f"post {quote(heading)}"
-            text += f" line {quote(line)}" if line is not None else ""
-            text += f" join {quote(join)}" if join is not None else ""
-            return text + (f" at {at}" if at is not None else "")
-        case ast.Cap(points=points, period=period):
-            return f"cap {points} per {period}"
-        case ast.GroupRef(name=name):
-            return f"group {name.value}"
-        case ast.Uncapped():
-            return "uncapped"
-        case ast.EveryTime():
-            return "every time"
-        case ast.Window(count=count, days=days):
-            return f"window {count} within {days} days"
-        case ast.First(count=count, period=period):
-            return f"first {count}" + (f" per {period}" if period else "")
-        case ast.Rank():
-            if clause.pay is not None:
-                to = clause.pay
-                if to.member is not None:
-                    who = quote(to.member)
-                else:
-                    assert to.attribute is not None
-                    who = to.attribute.value
-                text = f"pay {who} per {clause.period} by {clause.measure}"
-                if clause.attribute is not None:
-                    text += f" {clause.attribute.value}"
-                return text + (" so far" if to.so_far else "")
-            text = "" if clause.count is None else f"{clause.side} {clause.count} "
-            if clause.team is not None:
-                text += f"{clause.team.value} "
-            text += f"per {clause.period} by {clause.measure}"
-            if clause.attribute is not None:
-                text += f" {clause.attribute.value}"
-            if clause.sources:
-                text += " from " + ", ".join(n.value for n in clause.sources)
-            return text
-        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
-            text = f"goal {team.value} per {period} by {measure}"
-            return text + (f" {attribute.value}" if attribute is not None else "")
-        case ast.Draw(count=count):
-            return f"draw {count}"
-        case ast.Cohort(count=count):
-            return f"cohort {count}"
-        case ast.Tiers(names=names):
-            return "tiers " + ", ".join(t.value for t in names)
-        case ast.Promote(count=count):
-            return f"promote {count}"
-        case ast.Demote(count=count):
-            return f"demote {count}"
-        case ast.StartWindow(days=days, event=event, column=column):
-            if event is not None:
-                return f"within {days} days of first {name_text(event.value)}"
-            assert column is not None
-            return f"within {days} days of {column.value}"
-        case ast.OwnPeriods(event=event, column=column):
-            if event is not None:
-                return f"periods from first {name_text(event.value)}"
-            assert column is not None
-            return f"periods from {column.value}"
-        case ast.Budget(points=points, currency=currency, period=period):
-            return (
-                f"budget {points}" + (f" {currency.value}" if currency else "") + f" per {period}"
-            )
-        case ast.Amount(attribute=attribute, currency=currency):
-            return f"amount {attribute.value}" + (f" {currency.value}" if currency else "")
-        case ast.Minimum(points=points):
-            return f"minimum {points}"
-        case ast.Maximum(points=points):
-            return f"maximum {points}"
-        case ast.Multiple(points=points):
-            return f"multiple {points}"
-        case ast.Threshold(points=points):
-            return f"threshold {points}"
-        case ast.Allowance(points=points, currency=currency, period=period, granters=granters):
-            text = f"allowance {points}" + (f" {currency.value}" if currency else "")
-            text += f" per {period}"
-            return text + (" for " + ", ".join(quote(g) for g in granters) if granters else "")
-        case ast.By(attribute=attribute):
-            return f"by {attribute.value}"
-        case ast.Within(days=days):
-            return f"within {days} days"
-        case ast.Debt():
-            return "debt"
-        case ast.Part(attribute=attribute, whole=whole):
-            return f"part {attribute.value}" + (f" of {whole.value}" if whole is not None else "")
-        case ast.To(attribute=attribute):
-            return f"to {attribute.value}"
-        case ast.Receive(points=points, period=period):
-            return f"receive {points} per {period}"
-        case ast.Keep(points=points):
-            return f"keep {points}"
-        case ast.ItemAttr(attribute=attribute):
-            return f"item {attribute.value}"
-        case ast.Stock(count=count, period=period):
-            return f"stock {count}" + (f" per {period}" if period else "")
-        case ast.Price(points=points, currency=currency):
-            return f"price {points}" + (f" {currency.value}" if currency else "")
-        case ast.GiftDecl(name=name, clauses=gift_clauses):
-            inner = "  ".join(format_clause(c) for c in gift_clauses)
-            return f"gift {name_text(name.value)} {{ {inner} }}"
-        case ast.Reason(attribute=attribute):
-            return f"reason {attribute.value}"
-        case ast.Pending(days=days):
-            return f"pending {days} days"
-        case ast.Inactive(days=days):
-            return f"inactive {days} days"
-        case ast.Inviter(event=event, attribute=attribute, days=days):
-            return f"inviter from {name_text(event.value)}.{attribute.value} within {days} days"
-        case ast.Perk(kind=kind, name=name):
-            return f"{kind} {quote(name)}"
-        case ast.Streak(period=period):
-            return f"streak per {period}"
-        case ast.Grace(count=count):
-            return f"grace {count}"
-        case ast.Reaching(count=count, attribute=attribute, earned=earned):
-            text = f"reaching {count}" + (f" {attribute.value}" if attribute else "")
-            return text + (" earned" if earned else "")
-        case ast.Milestone(measure=measure, attribute=attribute, period=period):
-            text = f"milestone {measure}" + (f" {attribute.value}" if attribute else "")
-            return text + (f" per {period}" if period else "")
-        case ast.Tier(threshold=threshold, award=award):
-            return f"at {threshold} " + format_clause(award)
-        case ast.Every(interval=interval, award=award):
-            return f"every {interval} " + format_clause(award)
-        case ast.Times(factor=factor):
-            return f"times {factor}"
-        case ast.Weekdays(days=days):
-            return "on " + ", ".join(d.value for d in days)
-        case ast.Dates(first=first, last=last):
-            return f"from {first} to {last}"
-        case ast.For(targets=targets):
-            return "for " + ", ".join(t.value for t in targets)
-    raise AssertionError(f"unknown clause {clause!r}")  # pragma: no cover
-
-
-def name_zh(name: str) -> str:
-    return zh_name_text(name)
-
-
-def _event_zh(name: str) -> str:
-    """An event name in the Chinese spelling: bare, bracketed, or quoted (`"page-view"`)."""
-    if _NAME.fullmatch(name):
-        return zh_name_text(name)
-    return quote(name)
-
-
-def _period_zh(period: str | None) -> str:
-    return PERIODS_ZH[period] if period else "总共"
-
-
-def _attribute(to: ast.PayTo) -> ast.Name:
-    assert to.attribute is not None  # a payee is named in quotes or by an attribute
-    return to.attribute
-
-
-def format_clause_zh(clause: object) -> str:
-    """A clause in the Chinese spelling, in the order an operator says it."""
-    n = name_zh
-    match clause:
-        case ast.On(events=events):
-            return "当 " + ", ".join(_event_zh(e.value) for e in events)
-        case ast.Where(condition=condition):
-            return "条件 " + format_expr(condition, "zh")
-        case ast.Award(currency=currency, rounding=rounding):
-            text = "奖励 " + ", ".join(format_expr(a, "zh") for a in clause.amounts)
-            if currency is not None:
-                text += " " + n(currency.value)
-            if rounding is not None:
-                text += " " + ROUNDING_ZH[rounding]
-            return text
-        case ast.Limit(count=count, period=period, key=key):
-            text = f"{_period_zh(period)}限{count}次"
-            return text + (f" 每个 {n(key.value)}" if key else "")
-        case ast.Once(key=key):
-            return "仅一次" + (f" 每个 {n(key.value)}" if key else "")
-        case ast.Credit(attribute=attribute):
-            return f"记给 {n(attribute.value)}"
-        case ast.Posts(period=period):
-            return f"{PERIODS_ZH[period]}公布"
-        case ast.LeagueBoard(league=league):
-            return f"联赛 {n(league.value)}"
-        case ast.Post(heading=heading, line=line, join=join, at=at):
-            text = f"播报 {quote(heading)}"
-            text += f" 每行 {quote(line)}" if line is not None else ""
-            text += f" 分隔 {quote(join)}" if join is not None else ""
-            return text + (f" 定时 {at}" if at is not None else "")
-        case ast.Cap(points=points, period=period):
-            return f"{PERIODS_ZH[period]}上限 {points}"
-        case ast.GroupRef(name=name):
-            return f"额度组 {n(name.value)}"
-        case ast.Uncapped():
-            return "不设上限"
-        case ast.EveryTime():
-            return "每次"
-        case ast.Window(count=count, days=days):
-            return f"任意{days}天内{count}次"
-        case ast.First(count=count, period=period):
-            return (PERIODS_ZH[period] if period else "") + f"最先{count}名"
-        case ast.Rank(pay=ast.PayTo() as to):
-            who = quote(to.member) if to.member is not None else n(_attribute(to).value)
-            text = f"支付 {who} {PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
-            if clause.attribute is not None:
-                text += f" {n(clause.attribute.value)}"
-            return text + (" 至今" if to.so_far else "")
-        case ast.Rank():
-            text = f"{PERIODS_ZH[clause.period]} {MEASURES_ZH[clause.measure]}"
-            if clause.attribute is not None:
-                text += f" {n(clause.attribute.value)}"
-            if clause.sources:
-                text += " 来自 " + ", ".join(n(s.value) for s in clause.sources)
-            if clause.team is not None:
-                text += f" {n(clause.team.value)}"
-            if clause.count is not None:
-                text += f" {SIDES_ZH[clause.side]}{clause.count}名"
-            return text
-        case ast.Goal(team=team, period=period, measure=measure, attribute=attribute):
-            text = f"团队目标 {n(team.value)} {PERIODS_ZH[period]} {MEASURES_ZH[measure]}"
-            return text + (f" {n(attribute.value)}" if attribute is not None else "")
-        case ast.Draw(count=count):
-            return f"抽取 {count}人"
-        case ast.Cohort(count=count):
-            return f"每组 {count}人"
-        case ast.Tiers(names=names):
-            return "段位 " + ", ".join(n(t.value) for t in names)
-        case ast.Promote(count=count):
-            return f"晋级 {count}"
-        case ast.Demote(count=count):
-            return f"降级 {count}"
-        case ast.StartWindow(days=days, event=event, column=column):
-            if event is not None:
-                return f"自首次 {_event_zh(event.value)} 起 {days}天内"
-            assert column is not None
-            return f"自 {n(column.value)} 起 {days}天内"
-        case ast.OwnPeriods(event=event, column=column):
-            if event is not None:
-                return f"周期 自首次 {_event_zh(event.value)} 起算"
-            assert column is not None
-            return f"周期 自 {n(column.value)} 起算"
-        case ast.Budget(points=points, currency=currency, period=period):
-            return f"{PERIODS_ZH[period]}预算 {points}" + (
-                f" {n(currency.value)}" if currency else ""
-            )
-        case ast.Amount(attribute=attribute, currency=currency):
-            return f"数额 {n(attribute.value)}" + (f" {n(currency.value)}" if currency else "")
-        case ast.Minimum(points=points):
-            return f"最低 {points}"
-        case ast.Maximum(points=points):
-            return f"最高 {points}"
-        case ast.Multiple(points=points):
-            return f"整倍数 {points}"
-        case ast.Threshold(points=points):
-            return f"门槛 {points}"
-        case ast.Allowance(points=points, currency=currency, period=period, granters=granters):
-            text = f"{PERIODS_ZH[period]}额度 {points}" + (
-                f" {n(currency.value)}" if currency else ""
-            )
-            return text + (" 给 " + ", ".join(quote(g) for g in granters) if granters else "")
-        case ast.By(attribute=attribute):
-            return f"依据 {n(attribute.value)}"
-        case ast.Within(days=days):
-            return f"{days}天内"
-        case ast.Debt():
-            return "允许欠款"
-        case ast.Part(attribute=attribute, whole=whole):
-            return f"按比例 {n(attribute.value)}" + (f" 占 {n(whole.value)}" if whole else "")
-        case ast.To(attribute=attribute):
-            return f"转给 {n(attribute.value)}"
-        case ast.Receive(points=points, period=period):
-            return f"{PERIODS_ZH[period]}接收上限 {points}"
-        case ast.Keep(points=points):
-            return f"保留 {points}"
-        case ast.ItemAttr(attribute=attribute):
-            return f"品名 {n(attribute.value)}"
-        case ast.Stock(count=count, period=period):
-            return (f"{PERIODS_ZH[period]}" if period else "") + f"库存 {count}"
-        case ast.Price(points=points, currency=currency):
-            return f"价格 {points}" + (f" {n(currency.value)}" if currency else "")
-        case ast.GiftDecl(name=name, clauses=gift_clauses):
-            inner = "  ".join(format_clause_zh(c) for c in gift_clauses)
-            return f"兑换品 {_event_zh(name.value)} {{ {inner} }}"
-        case ast.Reason(attribute=attribute):
-            return f"原因 {n(attribute.value)}"
-        case ast.Pending(days=days):
-            return f"冻结 {days}天"
-        case ast.Inactive(days=days):
-            return f"未活跃 {days}天"
-        case ast.Inviter(event=event, attribute=attribute, days=days):
-            return f"邀请人 来自 {_event_zh(event.value)}.{n(attribute.value)} {days}天内"
-        case ast.Perk(kind=kind, name=name):
-            return f"{PERK_KINDS_ZH[kind]} {quote(name)}"
-        case ast.Streak(period=period):
-            return f"{PERIODS_ZH[period]}连续"
-        case ast.Grace(count=count):
-            return f"宽限 {count}"
-        case ast.Reaching(count=count, attribute=attribute, earned=earned):
-            text = f"达标 {count}" + (f" {n(attribute.value)}" if attribute else "")
-            return text + (" 所得" if earned else "")
-        case ast.Milestone(measure=measure, attribute=attribute, period=period):
-            text = PERIODS_ZH[period] if period else ""
-            if attribute is None:
-                return text + "累计次数"
-            word = "累计不重复" if measure == "distinct" else "累计总和"
-            return text + f"{word} {n(attribute.value)}"
-        case ast.Tier(threshold=threshold, award=award):
-            return f"达到 {threshold} " + format_clause_zh(award)
-        case ast.Every(interval=interval, award=award):
-            return f"每满 {interval} " + format_clause_zh(award)
-        case ast.Times(factor=factor):
-            return f"倍率 {factor}"
-        case ast.Weekdays(days=days):
-            return "逢 " + ", ".join(WEEKDAYS_ZH.get(d.value, n(d.value)) for d in days)
-        case ast.Dates(first=first, last=last):
-            return f"从 {first} 至 {last}"
-        case ast.For(targets=targets):
-            return "适用 " + ", ".join(n(t.value) for t in targets)
-    raise AssertionError(f"unknown clause {clause!r}")  # pragma: no cover
+    """A clause as written in `spelling`, in the order an operator says it."""
+    return _write(clause, spelling)
 
 
 class _Writer:
@@ -579,245 +524,40 @@ def format_scheme(scheme: ast.Scheme, spelling: Spelling = "en") -> str:
         if index > 0 and (block or previous_block):
             out.lines.append("")
         previous_block = block
-        if spelling == "zh":
-            _format_item_zh(out, item)
-        else:
-            _format_item(out, item)
+        _format_item(out, item, spelling)
     out.rest("  ")
     out.lines.append("}")
     return "\n".join(out.lines) + "\n"
 
 
-def _format_item(out: _Writer, item: ast.Item) -> None:
-    ind = "  "
-    match item:
-        case ast.CurrencyDecl(names=names):
-            out.emit(ind, "currency " + ", ".join(n.value for n in names), item.span)
-        case ast.TimezoneDecl(zone=zone):
-            out.emit(ind, f"timezone {quote(zone)}", item.span)
-        case ast.MemberZoneDecl(attribute=attribute):
-            out.emit(ind, f"timezone from {attribute.value}", item.span)
-        case ast.DayDecl(ends=ends):
-            out.emit(ind, f"day ends {ends}", item.span)
-        case ast.WeekDecl(starts=starts):
-            out.emit(ind, f"week starts {starts.value}", item.span)
-        case ast.SeasonDecl(first=first, last=last):
-            out.emit(ind, f"season {first} to {last}", item.span)
-        case ast.ExpireDecl(currency=currency, days=days, period=period):
-            text = "expire" + (f" {currency.value}" if currency else "")
-            if days is None:
-                text += f" at end of {period}"
-            else:
-                unit = f"{item.unit}s"
-                text += f" after {days} {unit}"
-                text += f" at end of {item.rounded}" if item.rounded else ""
-            out.emit(ind, text, item.span)
-        case ast.Budget():
-            out.emit(ind, format_clause(item), item.span)
-        case ast.RedeemDecl(name=name, clauses=redeem_clauses):
-            _block(
-                out,
-                f"redeem {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in redeem_clauses],
-            )
-        case ast.GrantsDecl(name=name, clauses=grant_clauses):
-            _block(
-                out,
-                f"grants {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in grant_clauses],
-            )
-        case ast.ReverseDecl(name=name, clauses=reverse_clauses):
-            _block(
-                out,
-                f"reverse {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in reverse_clauses],
-            )
-        case ast.TransferDecl(name=name, clauses=transfer_clauses):
-            _block(
-                out,
-                f"transfer {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in transfer_clauses],
-            )
-        case ast.CatalogueDecl(name=name, clauses=catalogue_clauses):
-            _block(
-                out,
-                f"catalogue {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in catalogue_clauses],
-            )
-        case ast.LevelsDecl(currency=currency, steps=steps):
-            _block(
-                out,
-                "levels"
-                + (f" {currency.value}" if currency else "")
-                + (f" over {item.days} days" if item.days is not None else ""),
-                item.span,
-                [(f"{step.name.value} {step.points}", step.span) for step in steps],
-            )
-        case ast.SeedDecl(seed=seed):
-            out.emit(ind, f"seed {seed}", item.span)
-        case ast.TeamDecl(names=names):
-            out.emit(ind, "team " + ", ".join(n.value for n in names), item.span)
-        case ast.EventsDecl(events=events):
-            _block(
-                out,
-                "events",
-                item.span,
-                [
-                    (
-                        name_text(e.name.value)
-                        + (
-                            "("
-                            + ", ".join(f"{a.name.value}: {a.type.value}" for a in e.attributes)
-                            + ")"
-                            if e.attributes
-                            else ""
-                        ),
-                        e.span,
-                    )
-                    for e in events
-                ],
-            )
-        case ast.GroupDecl(name=name, caps=caps):
-            _block(
-                out, f"group {name.value}", item.span, [(format_clause(c), c.span) for c in caps]
-            )
-        case ast.RuleDecl(name=name, clauses=clauses) | ast.BoardDecl(name=name, clauses=clauses):
-            word = "rule" if isinstance(item, ast.RuleDecl) else "board"
-            _block(
-                out,
-                f"{word} {name.value}",
-                item.span,
-                _clause_lines(clauses, format_clause),
-            )
-        case ast.LeagueDecl(name=name, clauses=league_clauses):
-            _block(
-                out,
-                f"league {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in league_clauses],
-            )
-        case ast.BoostDecl(name=name, clauses=boost_clauses):
-            _block(
-                out,
-                f"boost {name.value}",
-                item.span,
-                [(format_clause(c), c.span) for c in boost_clauses],
-            )
+def _format_item(out: _Writer, item: ast.Item, spelling: Spelling) -> None:
+    zh = spelling == "zh"
+    head = _BLOCKS.get(type(item))
+    if head is not None:
+        block: Any = item  # a named block: its clauses (a group's caps)
+        body = block.caps if isinstance(item, ast.GroupDecl) else block.clauses
+        name = _VALUES[spelling]["name"](block.name.value)
+        _block(out, f"{head[zh]} {name}", item.span, _clause_lines(body, spelling))
+    elif isinstance(item, ast.EventsDecl):
+        lines = [(_write(event, spelling), event.span) for event in item.events]
+        _block(out, "事件" if zh else "events", item.span, lines)
+    elif isinstance(item, ast.LevelsDecl):
+        steps = [(_write(step, spelling), step.span) for step in item.steps]
+        _block(out, _write(item, spelling), item.span, steps)
+    else:
+        out.emit("  ", _write(item, spelling), item.span)
 
 
-def _format_item_zh(out: _Writer, item: ast.Item) -> None:
-    ind = "  "
-    n = name_zh
-    clause = format_clause_zh
-    match item:
-        case ast.CurrencyDecl(names=names):
-            out.emit(ind, "货币 " + ", ".join(n(x.value) for x in names), item.span)
-        case ast.TimezoneDecl(zone=zone):
-            out.emit(ind, f"时区 {quote(zone)}", item.span)
-        case ast.MemberZoneDecl(attribute=attribute):
-            out.emit(ind, f"时区 来自 {n(attribute.value)}", item.span)
-        case ast.DayDecl(ends=ends):
-            out.emit(ind, f"每天截止 {ends}", item.span)
-        case ast.WeekDecl(starts=starts):
-            out.emit(ind, f"每周始于 {WEEKDAYS_ZH.get(starts.value, n(starts.value))}", item.span)
-        case ast.SeasonDecl(first=first, last=last):
-            out.emit(ind, f"赛季 {first} 至 {last}", item.span)
-        case ast.ExpireDecl(currency=currency, days=days, period=period):
-            text = "过期" + (f" {n(currency.value)}" if currency else "")
-            if days is None:
-                text += f" {PERIOD_ENDS_ZH[period or 'day']}"
-            else:
-                text += f" {days}{UNITS_ZH[item.unit]}"
-                text += f" {PERIOD_ENDS_ZH[item.rounded]}" if item.rounded else ""
-            out.emit(ind, text, item.span)
-        case ast.Budget():
-            out.emit(ind, clause(item), item.span)
-        case ast.EventsDecl(events=events):
-            _block(
-                out,
-                "事件",
-                item.span,
-                [
-                    (
-                        _event_zh(e.name.value)
-                        + (
-                            "("
-                            + ", ".join(
-                                f"{n(a.name.value)}: {TYPES_ZH.get(a.type.value, n(a.type.value))}"
-                                for a in e.attributes
-                            )
-                            + ")"
-                            if e.attributes
-                            else ""
-                        ),
-                        e.span,
-                    )
-                    for e in events
-                ],
-            )
-        case ast.LevelsDecl(currency=currency, steps=steps):
-            _block(
-                out,
-                "等级"
-                + (f" {n(currency.value)}" if currency else "")
-                + (f" 最近 {item.days}天" if item.days is not None else ""),
-                item.span,
-                [(f"{n(step.name.value)} {step.points}", step.span) for step in steps],
-            )
-        case ast.SeedDecl(seed=seed):
-            out.emit(ind, f"随机种子 {seed}", item.span)
-        case ast.TeamDecl(names=names):
-            out.emit(ind, "团队 " + ", ".join(n(x.value) for x in names), item.span)
-        case ast.GroupDecl(name=name, caps=caps):
-            _block(out, f"额度组 {n(name.value)}", item.span, [(clause(c), c.span) for c in caps])
-        case (
-            ast.RuleDecl()
-            | ast.BoardDecl()
-            | ast.BoostDecl()
-            | ast.RedeemDecl()
-            | ast.GrantsDecl()
-            | ast.ReverseDecl()
-            | ast.TransferDecl()
-            | ast.CatalogueDecl()
-            | ast.LeagueDecl()
-        ):
-            body: tuple[Any, ...] = item.clauses
-            _block(
-                out,
-                f"{_BLOCKS_ZH[type(item)]} {n(item.name.value)}",
-                item.span,
-                _clause_lines(body, clause),
-            )
-
-
-_BLOCKS_ZH: dict[type, str] = {
-    ast.RuleDecl: "规则",
-    ast.BoardDecl: "榜单",
-    ast.BoostDecl: "加成",
-    ast.RedeemDecl: "兑换规则",
-    ast.GrantsDecl: "发放额度",
-    ast.ReverseDecl: "撤销规则",
-    ast.TransferDecl: "转账规则",
-    ast.CatalogueDecl: "礼品目录",
-    ast.LeagueDecl: "联赛",
-}
-
-
-def _clause_lines(clauses: tuple[Any, ...], write: Any) -> list[tuple[str, Span]]:
+def _clause_lines(clauses: tuple[Any, ...], spelling: Spelling) -> list[tuple[str, Span]]:
     """A block's clauses, one a line; `every time` right after a perk goes on the
     perk's line (`badge "helper" every time`)."""
     lines: list[tuple[str, Span]] = []
     for index, clause in enumerate(clauses):
         if isinstance(clause, ast.EveryTime) and index and isinstance(clauses[index - 1], ast.Perk):
             text, span = lines[-1]
-            lines[-1] = (f"{text} {write(clause)}", span)
+            lines[-1] = (f"{text} {_write(clause, spelling)}", span)
         else:
-            lines.append((write(clause), clause.span))
+            lines.append((_write(clause, spelling), clause.span))
     return lines
 
 

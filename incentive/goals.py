@@ -24,7 +24,8 @@ from typing import Any
 from incentive.events import Event
 from incentive.expressions import evaluate, to_points
 from incentive.program import GoalSpec, Payment, Program, RuleSpec
-from incentive.records import Record, outcome_kind
+from incentive.ranks import measure_text, period_text
+from incentive.records import Record, perk_record
 from incentive.rules import Proposal
 from incentive.state import EngineState, local_time
 
@@ -87,8 +88,8 @@ def _pay_goal(
     threshold: int,
     payment: Payment,
 ) -> Iterator[Proposal | Record]:
-    by = goal.measure + (f" {goal.attribute}" if goal.attribute else "")
-    where = f"{goal.period} {key}" if goal.period != "season" else "the season"
+    by = measure_text(goal.measure, goal.attribute)
+    where = period_text(goal.period, key)
     reached = f"{goal.team} `{team}` reached {threshold} by {by} ({where})"
     stamp = local_time(program.calendar, event.at)
     shown = str(threshold)
@@ -99,19 +100,17 @@ def _pay_goal(
     else:
         payees = members
     if payment.perk is not None:
-        kind, name = payment.perk
         for member in payees if goal.draw is not None else [None]:
-            yield Record(
-                kind=outcome_kind(kind),
+            yield perk_record(
+                rule.name,
+                payment.perk,
+                reached,
                 at=stamp,
                 member=member,
                 team=team,
-                rule=rule.name,
-                perk=name,
                 value=shown,
                 events=(event.id,),
                 code="team_goal",
-                reason=f'rule `{rule.name}`: {kind} "{name}" for {reached}',
             )
         return
     assert payment.amount is not None

@@ -29,7 +29,14 @@ from decimal import Decimal
 from typing import Any
 
 from incentive.program import Program, RuleSpec
-from incentive.ranks import _decimal_text, _epoch, ordinal
+from incentive.ranks import (
+    _decimal_text,
+    close_table,
+    measure_text,
+    ordinal,
+    period_text,
+    standing_order,
+)
 from incentive.records import Record, RecordCode
 from incentive.state import EngineState, local_time
 
@@ -45,12 +52,11 @@ def close_league(
     """A league's period closes: cohorts per tier, promotions and demotions."""
     league, rank = rule.league, rule.rank
     assert league is not None and rank is not None
-    table = state.ranks.get(rule.name, {}).pop(key, {})
-    state.closed_ranks[f"{rule.name}|{key}"] = True
+    table = close_table(state, rule, key)
     placed = state.leagues.setdefault(rule.name, {})
     stamp = local_time(program.calendar, closes)
-    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
-    where = f"{rank.period} {key}"
+    by = measure_text(rank.measure, rank.attribute)
+    where = period_text(rank.period, key)  # never the season (E0253)
     moves: list[tuple[str, str]] = []
     records: list[Record] = []
     # (tier, cohort number, cohorts in the tier, the cohort in order, how many go up, down)
@@ -62,8 +68,7 @@ def close_league(
         for number in range(groups):
             cohort = entrants[number::groups]  # dealt round: sizes differ by at most one
             ranked = sorted(
-                cohort,
-                key=lambda m: (-Decimal(table[m][0]), _epoch(table[m][1]), m),
+                cohort, key=lambda m: standing_order(Decimal(table[m][0]), table[m][1], m)
             )
             size = len(ranked)
             up = min(league.promote, size // 2) if level < len(league.tiers) - 1 else 0

@@ -15,7 +15,7 @@ from typing import Any
 from incentive.events import Event
 from incentive.expressions import AmountError, MissingAttribute, evaluate, to_points
 from incentive.program import Program, RankSpec, RuleSpec
-from incentive.records import Record, outcome_kind
+from incentive.records import Record, perk_record
 from incentive.rules import Proposal
 from incentive.state import EngineState, local_time
 
@@ -163,6 +163,30 @@ def track_pay(
     entry[1], entry[2] = event.at.isoformat(), event.id
 
 
+def close_table(state: EngineState, rule: RuleSpec, key: str) -> dict[str, list[Any]]:
+    """A period's rank table, taken out at its close: the period is paid, and an event
+    that comes late for it cannot open it again (engine._close_ranks)."""
+    table = state.ranks.get(rule.name, {}).pop(key, {})
+    state.closed_ranks[f"{rule.name}|{key}"] = True
+    return table
+
+
+def measure_text(measure: str, attribute: str | None) -> str:
+    """What a table ranks or counts by, as reasons say it: `count`, `sum xp`."""
+    return measure + (f" {attribute}" if attribute else "")
+
+
+def period_text(period: str, key: str) -> str:
+    """The period a reason speaks of: `week 2026-03-02`, or `the season` (one key)."""
+    return f"{period} {key}" if period != "season" else "the season"
+
+
+def standing_order(value: Decimal, reached: str, who: str, sign: int = -1) -> tuple[Any, ...]:
+    """Best first (highest, or lowest with `sign` 1); ties: who reached it first (never
+    reached: last), then by name. Ranks, leagues' cohorts and boards order alike."""
+    return (sign * value, _epoch(reached) if reached else math.inf, who)
+
+
 def close_pay(
     state: EngineState, program: Program, rule: RuleSpec, key: str, closes: datetime
 ) -> list[Proposal | Record]:
@@ -174,12 +198,11 @@ def close_pay(
     if pay.so_far:
         table = state.ranks.get(rule.name, {}).get(SO_FAR, {})
     else:
-        table = state.ranks.get(rule.name, {}).pop(key, {})
-        state.closed_ranks[f"{rule.name}|{key}"] = True
+        table = close_table(state, rule, key)
     stamp = local_time(program.calendar, closes)
     last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
-    where = f"{rank.period} {key}" if rank.period != "season" else "the season"
-    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
+    where = period_text(rank.period, key)
+    by = measure_text(rank.measure, rank.attribute)
     outcomes: list[Proposal | Record] = []
     for payee in sorted(table):
         value, _, event, _ = table[payee]
@@ -323,9 +346,8 @@ def close_rank(
     if rank.pay is not None:
         return close_pay(state, program, rule, key, closes)
     if so_far is None:
-        table = state.ranks.get(rule.name, {}).pop(key, {})
+        table = close_table(state, rule, key)
         points = state.rank_points.get(rule.name, {}).pop(key, {})
-        state.closed_ranks[f"{rule.name}|{key}"] = True
     else:
         table = state.ranks.get(rule.name, {}).get(key, {})
         points = state.rank_points.get(rule.name, {}).get(key, {})
@@ -334,7 +356,7 @@ def close_rank(
         entrants = len(order)
     else:
         order, entrants = ranked
-    by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
+    by = measure_text(rank.measure, rank.attribute)
     stamp = local_time(program.calendar, closes)
     last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
     places = order if rank.count is None else order[: rank.count]
@@ -346,7 +368,7 @@ def close_rank(
         shown = "" if value is None else f" with {value}"
         if rank.measure in ("rate", "reached"):
             shown = f" with {(standing.value * 100).quantize(Decimal('0.1'))}%"
-        where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
+        where = f"({period_text(rank.period, key)})"
         if so_far is not None:
             where = where[:-1] + f" so far, at the close of {rule.posts} {so_far})"
         reason = f"{ordinal(position)} of {entrants} by {by}{shown} {where}"
@@ -366,20 +388,18 @@ def close_rank(
                 )
             )
         elif rule.perk is not None:
-            kind, name = rule.perk
             outcomes.append(
-                Record(
-                    kind=outcome_kind(kind),
+                perk_record(
+                    rule.name,
+                    rule.perk,
+                    reason,
                     at=stamp,
                     member=member,
                     team=team,
-                    rule=rule.name,
                     rank=position,
-                    perk=name,
                     value=value,
                     events=events,
                     code="ranked",
-                    reason=f'rule `{rule.name}`: {kind} "{name}" for {reason}',
                 )
             )
         else:
@@ -437,13 +457,8 @@ def standings_in_order(
     if rank.team is not None and rank.side == "top" and not rule.board:
         # A team where nobody acted takes no paid top place (it may be a bottom one).
         standings = [s for s in standings if s.acted]
-    # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
-    sign = 1 if rank.side == "bottom" else -1
-    order = sorted(
-        standings,
-        key=lambda s: (sign * s.value, _epoch(s.reached) if s.reached else math.inf, s.who),
-    )
-    return order
+    sign = 1 if rank.side == "bottom" else -1  # the best of a bottom rank is the lowest
+    return sorted(standings, key=lambda s: standing_order(s.value, s.reached, s.who, sign))
 
 
 def missing_list(
@@ -454,8 +469,7 @@ def missing_list(
     then member. A period in which nobody acted closes too (the engine's own schedule)."""
     rank = rule.rank
     assert rank is not None
-    acted = state.ranks.get(rule.name, {}).pop(key, {})
-    state.closed_ranks[f"{rule.name}|{key}"] = True
+    acted = close_table(state, rule, key)
     rows: list[tuple[str | None, str]]
     if rank.team is not None:
         placed = state.teams.get(rank.team, {})
@@ -464,7 +478,7 @@ def missing_list(
         known = set(state.members).union(*(placed for placed in state.teams.values()))
         rows = [(None, member) for member in sorted(known - set(acted))]
     stamp = local_time(program.calendar, closes)
-    where = f"{rank.period} {key}" if rank.period != "season" else "the season"
+    where = period_text(rank.period, key)
     return [
         Record(
             kind="board",

@@ -193,3 +193,11 @@ def encode_lines(records: list[Record]) -> bytes:
 def outcome_kind(kind: str) -> RecordKind:
     """The record kind of a non-point outcome: `perk`, `badge` or `flag`."""
     return "badge" if kind == "badge" else "flag" if kind == "flag" else "perk"
+
+
+def perk_record(rule: str, perk: tuple[str, str], why: str, **fields: Any) -> Record:
+    """A perk, badge or flag (`perk` is its kind and name) that `rule` gives, and what for:
+    the one reason an award step, a rank and a team goal all write."""
+    kind, name = perk
+    reason = f'rule `{rule}`: {kind} "{name}"' + (f" for {why}" if why else "")
+    return Record(kind=outcome_kind(kind), rule=rule, perk=name, reason=reason, **fields)

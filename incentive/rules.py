@@ -26,7 +26,7 @@ from incentive.expressions import (
     uses_random,
 )
 from incentive.program import BudgetSpec, MilestoneSpec, Payment, Program, RuleSpec, StreakSpec
-from incentive.records import Record, RecordCode, outcome_kind
+from incentive.records import Record, RecordCode, perk_record
 from incentive.start_windows import own_calendar, start_window_open
 from incentive.state import MemberState, bump, count, limit_reached, local_time, use_limits
 
@@ -591,16 +591,14 @@ def _pay(
     calendar: Calendar | None = None,
 ) -> Iterator[Proposal | Record]:
     if payment.perk is not None:
-        kind, name = payment.perk
-        yield Record(
-            kind=outcome_kind(kind),
+        yield perk_record(
+            rule.name,
+            payment.perk,
+            why,
             at=stamp,
             member=event.member,
-            rule=rule.name,
-            perk=name,
             events=(event.id,),
             code="perk",
-            reason=f'rule `{rule.name}`: {kind} "{name}"' + (f" for {why}" if why else ""),
         )
         return
     earned = _points(rule, payment, attrs, day, event, stamp, why, program.seed)

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -247,6 +248,21 @@ CONDITIONS = {
     'member != "bo"': lambda e: e.member != "bo",
 }
 AMOUNTS = {"2": lambda x: 2, "x + 1": lambda x: x + 1, "x * 2": lambda x: 2 * x}
+
+
+def note_events(events: list[Ev]) -> None:
+    """Show a failing case's events in time order, each with the instant the oracle read."""
+    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+
+
+def both_engines(
+    program: incentive.Program, events: list[Ev], roster: incentive.Roster | None = None
+) -> Iterator[tuple[str, list[Record]]]:
+    """The records of each evaluator, the interpreter (the reference) and the compiled
+    one: every oracle here holds for both."""
+    for engine in ("interpreter", "compiled"):
+        run = program.evaluate([e.raw for e in events], roster=roster, engine=engine)  # type: ignore[arg-type]
+        yield engine, run.records
 
 
 def holds(condition: str | None, event: Ev) -> bool:
@@ -631,7 +647,7 @@ def engine_rank_rows(records: list[Record]) -> list[tuple[Any, ...]]:
 def check_ranks(scheme: RankSchemeT, events: list[Ev]) -> list[Record]:
     text = scheme.text()
     note(text)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     program = incentive.compile(text)
     records = program.evaluate([e.raw for e in events]).records
     expected = expected_ranks(scheme, scheme.clock(), events)
@@ -808,7 +824,7 @@ def test_streaks_equal_calendar_days(data: st.DataObject) -> None:
     scheme = data.draw(streak_schemes(), label="scheme")
     events = data.draw(streak_streams(scheme), label="events")
     note(scheme.text())
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     records = incentive.compile(scheme.text()).evaluate([e.raw for e in events]).records
     got = [
         (r.kind, r.at, r.member, r.rule, r.points, r.balance, r.streak, r.events, r.reason)
@@ -831,7 +847,7 @@ def test_streaks_of_periods_reaching_a_threshold_equal_brute_force(data: st.Data
     scheme = replace(scheme, reaching=(data.draw(st.integers(1, 5)), data.draw(st.booleans())))
     events = data.draw(streak_streams(scheme), label="events")
     note(scheme.text())
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     assert scheme.reaching is not None
     need, sums = scheme.reaching
     clock = scheme.clock()
@@ -847,8 +863,7 @@ def test_streaks_of_periods_reaching_a_threshold_equal_brute_force(data: st.Data
             steps.append(e)
     want = expected_streak_records(replace(scheme, where=False), steps)
     program = incentive.compile(scheme.text())
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+    for engine, records in both_engines(program, events):
         got = [
             (r.kind, r.at, r.member, r.rule, r.points, r.balance, r.streak, r.events, r.reason)
             for r in records
@@ -909,7 +924,7 @@ def test_clock_conditions_and_limits_per_key_equal_brute_force(
 ) -> None:
     scheme, clock, events, condition, count, period = case
     note(scheme)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     used: Counter[tuple[str, date, int]] = Counter()
     want = []
     for e in in_order(events):
@@ -922,12 +937,21 @@ def test_clock_conditions_and_limits_per_key_equal_brute_force(
         else:
             want.append(("refused", e.id))
     program = incentive.compile(scheme)
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
-        assert [(r.kind, r.events[0]) for r in records] == want
+    for engine, records in both_engines(program, events):
+        assert [(r.kind, r.events[0]) for r in records] == want, engine
 
 
 # ---- windows from a member's own start (issue 18) ----------------------------------------------
+
+
+def member_start(
+    member: str, joined: dict[str, str] | None, starts: dict[str, date]
+) -> date | None:
+    """The day a member's window or own periods count from: their roster date (`joined`),
+    or the day of their first start event (`starts`, None before it)."""
+    if joined is not None:
+        return date.fromisoformat(joined[member])
+    return starts.get(member)
 
 
 @st.composite
@@ -981,7 +1005,7 @@ def test_windows_from_a_member_s_start_equal_brute_force(
 ) -> None:
     scheme, clock, events, joined, days, on = case
     note(scheme)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     program = incentive.compile(scheme)
     season = program.calendar.season
     by_roster = "joined" in scheme
@@ -995,24 +1019,16 @@ def test_windows_from_a_member_s_start_equal_brute_force(
             starts.setdefault(e.member, day)
         if e.type not in on.split(", "):
             continue
-        if by_roster:
-            if e.member not in joined:
-                want.append(("refused", e.id))
-                continue
-            start: date | None = date.fromisoformat(joined[e.member])
-        else:
-            start = starts.get(e.member)
+        if by_roster and e.member not in joined:
+            want.append(("refused", e.id))  # no date to count from
+            continue
+        start = member_start(e.member, joined if by_roster else None, starts)
         if start is not None and start <= day <= start + timedelta(days=days):
             want.append(("award", e.id))
     roster = incentive.Roster({m: {"joined": d} for m, d in joined.items()})
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate(
-            [e.raw for e in events],
-            roster=roster if by_roster else None,
-            engine=engine,  # type: ignore[arg-type]
-        ).records
+    for engine, records in both_engines(program, events, roster if by_roster else None):
         got = [(r.kind, r.events[0]) for r in records if r.kind in ("award", "refused")]
-        assert got == want
+        assert got == want, engine
 
 
 # ---- periods from a member's own start (issue 18) ---------------------------------------------
@@ -1072,7 +1088,7 @@ def test_periods_from_a_member_s_start_equal_brute_force(
     scheme, clock, events, joined, start_from, period, count = case
     note(scheme)
     note(f"joined: {joined}")
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     program = incentive.compile(scheme)
     by_roster = start_from == "joined"
     starts: dict[str, date] = {}
@@ -1083,13 +1099,10 @@ def test_periods_from_a_member_s_start_equal_brute_force(
         if e.type == "b":
             starts.setdefault(e.member, day)
             continue
-        if by_roster:
-            if e.member not in joined:
-                want.append(("refused", e.id))
-                continue
-            start: date | None = date.fromisoformat(joined[e.member])
-        else:
-            start = starts.get(e.member)
+        if by_roster and e.member not in joined:
+            want.append(("refused", e.id))  # no date to count from
+            continue
+        start = member_start(e.member, joined if by_roster else None, starts)
         if start is None or day < start:
             continue  # before the member's start: not counted
         own = (day - start).days // 7 if period == "week" else _own_month_starts(start, day)
@@ -1099,14 +1112,9 @@ def test_periods_from_a_member_s_start_equal_brute_force(
         used[e.member, own] += 1
         want.append(("award", e.id))
     roster = incentive.Roster({m: {"joined": d} for m, d in joined.items()})
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate(
-            [e.raw for e in events],
-            roster=roster if by_roster else None,
-            engine=engine,  # type: ignore[arg-type]
-        ).records
+    for engine, records in both_engines(program, events, roster if by_roster else None):
         got = [(r.kind, r.events[0]) for r in records if r.kind in ("award", "refused")]
-        assert got == want
+        assert got == want, engine
 
 
 # ---- sliding windows: N events within any D days (issue 18, from the Oasis tests) -------------
@@ -1144,7 +1152,7 @@ def test_sliding_windows_equal_brute_force(
     ending with this event's day: N or more pay, once, and start a new count."""
     scheme, clock, events, count, days, where, weekly = case
     note(scheme)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     seen: dict[str, list[date]] = defaultdict(list)  # member -> days since the last payment
     paid_weeks: set[tuple[str, date]] = set()
     want = []
@@ -1166,8 +1174,7 @@ def test_sliding_windows_equal_brute_force(
         hours = (clock.start(day + timedelta(days=1)) - clock.start(day)).total_seconds() / 3600
         event("paid on a DST day" if hours != 24 else "paid")
     program = incentive.compile(scheme)
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+    for engine, records in both_engines(program, events):
         assert [(r.kind, r.events[0]) for r in records] == want, engine
 
 
@@ -1216,7 +1223,7 @@ def test_quarter_limits_and_caps_equal_brute_force(data: st.DataObject) -> None:
     centre = data.draw(st.sampled_from(QUARTER_EDGES))
     events = data.draw(event_streams(clock, centre - timedelta(days=6), 12), label="events")
     note(scheme)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     used: Counter[tuple[str, date]] = Counter()
     paid: Counter[tuple[str, date]] = Counter()
     want: list[tuple[str, str, int | None]] = []
@@ -1238,8 +1245,7 @@ def test_quarter_limits_and_caps_equal_brute_force(data: st.DataObject) -> None:
         if granted < e.x + 1:
             want.append(("cut", e.id, e.x + 1 - granted))
     program = incentive.compile(scheme)
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+    for engine, records in both_engines(program, events):
         assert [(r.kind, r.events[0], r.points) for r in records] == want, engine
 
 
@@ -1487,7 +1493,7 @@ def test_streaks_of_points_earned_equal_brute_force(
 ) -> None:
     scheme, clock, events, period, need, cap = case
     note(scheme)
-    note("\n".join(f"{e.raw}  -> {e.instant}" for e in in_order(events)))
+    note_events(events)
     program = incentive.compile(scheme)
     balance: Counter[str] = Counter()
     capped: Counter[tuple[str, date]] = Counter()
@@ -1518,7 +1524,6 @@ def test_streaks_of_points_earned_equal_brute_force(
         length[e.member] = (index, run)
         want.append(("streak", e.id, run))
         balance[e.member] += (7 if run == 2 else 0) + (1 if run % 3 == 0 else 0)
-    for engine in ("interpreter", "compiled"):
-        records = program.evaluate([e.raw for e in events], engine=engine).records  # type: ignore[arg-type]
+    for engine, records in both_engines(program, events):
         got = [(r.kind, r.events[0], r.streak) for r in records if r.kind == "streak"]
-        assert got == want
+        assert got == want, engine
