@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,7 @@ def _roster_file(tmp: Path, rows: list[tuple[str, str, str]], program: Program) 
 
 
 @settings(
-    max_examples=100,
+    max_examples=int(os.environ.get("INCENTIVE_CLOSES_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
