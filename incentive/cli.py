@@ -1420,10 +1420,10 @@ def parse_command(scheme: str, fmt: str) -> None:
 @click.argument("model", type=click.Choice(["events", "records"]))
 @guarded
 def schema_command(model: str) -> None:
-    from incentive.events import EventModel
+    from incentive.events import event_model
     from incentive.records import record_schema
 
-    schema = EventModel.model_json_schema() if model == "events" else record_schema()
+    schema = event_model().model_json_schema() if model == "events" else record_schema()
     click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
 
 

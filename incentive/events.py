@@ -23,7 +23,6 @@ from typing import IO, Any, Literal
 import msgspec
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from incentive.calendar import FIRST_YEAR, LAST_YEAR, Calendar, in_range
 from incentive.diagnostics import EncodingProblem, did_you_mean
@@ -79,15 +78,23 @@ class ReadOptions:
 NO_OPTIONS = ReadOptions()
 
 
-class EventModel(BaseModel):
-    """The shape of an event on input (exported as JSON Schema)."""
+def event_model() -> Any:
+    """The shape of an event on input, as a pydantic model (`incentive schema events`
+    exports it as JSON Schema). Made when asked: reading events never needs pydantic,
+    and importing it is a tenth of a second of every run's start."""
+    from pydantic import BaseModel, ConfigDict, Field
 
-    model_config = ConfigDict(extra="allow")
+    class EventModel(BaseModel):
+        """The shape of an event on input (exported as JSON Schema)."""
 
-    type: str = Field(description="what happened: checkin, homework, message, ...")
-    member: str = Field(description="who did it")
-    at: str = Field(description="ISO 8601; without an offset it is read in the scheme's zone")
-    id: str | None = Field(None, description="unique id; derived from the content when absent")
+        model_config = ConfigDict(extra="allow")
+
+        type: str = Field(description="what happened: checkin, homework, message, ...")
+        member: str = Field(description="who did it")
+        at: str = Field(description="ISO 8601; without an offset it is read in the scheme's zone")
+        id: str | None = Field(None, description="unique id; derived from the content when absent")
+
+    return EventModel
 
 
 def _canonical(value: Any) -> Any:
