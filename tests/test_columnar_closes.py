@@ -252,7 +252,7 @@ def test_the_writing_camp_in_chunks(tmp_path: Path) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
