@@ -58,6 +58,7 @@ from incentive.expressions import (
     uses_random,
 )
 from incentive.i18n import _
+from incentive.ledger import paid_record
 from incentive.program import (
     BoostSpec,
     BudgetSpec,
@@ -1849,22 +1850,8 @@ def _written(chunk: _Chunk, out: list[tuple[int, int, Any]]) -> pl.DataFrame:
     for sub, (seq, phase, outcome) in enumerate(out):
         paying = isinstance(outcome, Proposal)
         if paying:
-            record = Record(
-                kind=outcome.kind,
-                at=local_time(calendar, outcome.at),
-                member=outcome.member,
-                team=outcome.team,
-                rule=outcome.source,
-                points=outcome.points,
-                currency=outcome.currency,
-                balance=0,
-                rank=outcome.rank,
-                value=outcome.value,
-                events=outcome.events,
-                code=outcome.code,
-                reason=outcome.reason,
-            )
-            line = record.to_json_bytes().decode()
+            stamp = local_time(calendar, outcome.at)
+            line = paid_record(outcome, stamp, outcome.points, 0).to_json_bytes().decode()
             cut = line.index(',"balance":0') + len(',"balance":')
             head, tail = line[:cut], line[cut + 1 :]
             member = outcome.member

@@ -74,23 +74,7 @@ class Ledger:
             cut, points = -points - taken, -taken
         records = []
         if points != 0 or cut == 0:
-            records.append(
-                Record(
-                    kind=proposal.kind,
-                    at=stamp,
-                    member=proposal.member,
-                    team=proposal.team,
-                    rule=proposal.source,
-                    points=points,
-                    currency=currency,
-                    balance=balance + points,
-                    rank=proposal.rank,
-                    value=proposal.value,
-                    events=proposal.events,
-                    code=proposal.code,
-                    reason=proposal.reason,
-                )
-            )
+            records.append(paid_record(proposal, stamp, points, balance + points))
         yield from records
         if cut:
             yield Record(
@@ -443,3 +427,23 @@ def _rank(steps: tuple[tuple[str, int], ...], level: str | None) -> int:
 def _spending_order(lot: list[Any]) -> tuple[str, str]:
     """Soonest to expire first; never-expiring last; then oldest first."""
     return (lot[1] or NEVER, lot[2])
+
+
+def paid_record(proposal: Proposal, stamp: str, points: int, balance: int) -> Record:
+    """A payment's record as the ledger writes it (an award, a rank award, a grant):
+    `points` posted, the member's `balance` after it."""
+    return Record(
+        kind=proposal.kind,
+        at=stamp,
+        member=proposal.member,
+        team=proposal.team,
+        rule=proposal.source,
+        points=points,
+        currency=proposal.currency,
+        balance=balance,
+        rank=proposal.rank,
+        value=proposal.value,
+        events=proposal.events,
+        code=proposal.code,
+        reason=proposal.reason,
+    )
