@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import hashlib
 import io
 import itertools
 import os
@@ -179,10 +178,18 @@ def lark_parser_zh() -> lark.Lark:
 
 
 def tables_key(grammar: str) -> str:
-    """What the tables depend on: the grammar's text and the options lark builds with
-    (strict mode aside: it only proves, and gives the same tables)."""
+    """What the tables are made from, whole: the grammar's text and the options lark
+    builds with (strict mode aside: it only proves, and gives the same tables).
+    Compared whole rather than by a digest: importing hashlib alone cost a cold
+    check about 30 M instructions (OpenSSL's library loaded)."""
     kept = sorted((k, v) for k, v in LARK_OPTIONS.items() if k != "strict")
-    return hashlib.sha256("\0".join([grammar, repr(kept)]).encode("utf-8")).hexdigest()
+    return "\0".join([grammar, repr(kept)])
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib  # only for lark's parser cache, which a command rarely needs
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def tables_file(spelling: Spelling) -> Path:
@@ -240,7 +247,7 @@ def cache_key(grammar: str) -> str:
     """What the built parser depends on: the grammar, its options, lark and Python."""
     version = _lark().__version__
     parts = (grammar, repr(sorted(LARK_OPTIONS.items())), version, sys.version)
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    return _sha256("\0".join(parts).encode("utf-8"))
 
 
 def cache_dir() -> Path | None:
@@ -280,7 +287,7 @@ def load_cached_parser(path: Path, grammar: str, spelling: Spelling = "en") -> l
     if (
         header != CACHE_FORMAT
         or key != cache_key(grammar).encode()
-        or digest != hashlib.sha256(payload).hexdigest().encode()
+        or digest != _sha256(payload).encode()
     ):
         return None
     try:
@@ -309,7 +316,7 @@ def save_cached_parser(parser: lark.Lark, path: Path, grammar: str) -> None:
         # callbacks are bound on load
         parser.save(buffer, exclude_options=("transformer", "lexer_callbacks"))
         payload = buffer.getvalue()
-        digest = hashlib.sha256(payload).hexdigest().encode()
+        digest = _sha256(payload).encode()
         header = b"\n".join([CACHE_FORMAT, cache_key(grammar).encode(), digest, b""])
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)

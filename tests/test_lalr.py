@@ -80,7 +80,7 @@ def test_a_table_file_of_another_grammar_is_never_used(
         lambda data: b"",
         lambda data: data[: len(data) // 2],
         lambda data: data.replace(b'"format": 1', b'"format": 0', 1),
-        lambda data: re.sub(rb'"key": "[0-9a-f]+"', b'"key": "0"', data, count=1),
+        lambda data: data.replace(b'"key": "', b'"key": "another grammar ', 1),
     ],
     ids=["empty", "truncated", "older format", "other key"],
 )
