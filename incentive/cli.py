@@ -852,8 +852,8 @@ def _one_process(program: Program, engine: str, summary: Any, jobs: int) -> str:
         why = _("{why}: the compiled evaluator ran it instead").format(why=summary.lost)
     elif summary.columnar or not split_why_not(program):
         # the scheme splits: the input did not take the plan (standard input, another
-        # encoding or a column map, --until, --only, --member, a roster, or lines that
-        # are not plain JSON Lines)
+        # encoding or a column map, --until, --only, --member, or lines that are not
+        # plain JSON Lines)
         why = _("the input or the options are ones the columnar plan does not take")
     else:
         why = "; ".join(split_why_not(program))

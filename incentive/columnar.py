@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +46,7 @@ from incentive import ast
 from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
+from incentive.engine import Session
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS, Event
 from incentive.expressions import (
     AmountError,
@@ -69,13 +70,15 @@ from incentive.program import (
     StreakSpec,
     ValueType,
 )
-from incentive.ranks import ordinal
+from incentive.ranks import ordinal, track_points
 from incentive.records import Record, outcome_kind
+from incentive.roster import Roster
 from incentive.rules import Proposal, period_index
 from incentive.rules import _award as award_step
 from incentive.rules import _milestone as milestone_step
 from incentive.rules import _streak as streak_step
-from incentive.state import EngineState, MemberState, local_time
+from incentive.spending import grant
+from incentive.state import EngineState, MemberState, local_time, open_day
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,8 +129,12 @@ class ColumnarPlan:
     program: Program
     awards: tuple[_Award, ...]
     streaks: tuple[_Streak, ...]
-    ranks: tuple[_Rank, ...]
+    ranks: tuple[_Rank, ...]  # ranks written as columns (none when `closes`)
     attributes: dict[str, ValueType]  # every attribute a rule reads, over all event types
+    # Ranks and boards that compare teams, count points or list who is missing, posts
+    # `each day`, grants: the interpreter's own closes over tables filled from columns
+    # (`_closed`), which then take every rank of the scheme.
+    closes: bool = False
 
     @property
     def budgeted(self) -> bool:
@@ -154,6 +161,8 @@ _READ: dict[type, set[str]] = {
         "budgets", "milestone", "inactive", "inviter", "board", "perk", "boosts",
         # how a board is written as a chat post: read by posts.py, never by the engine
         "post",
+        # a board posted so far at each day's (week's, ...) close: the engine's closes
+        "posts",
     },
     LimitSpec: {"count", "period", "key"},  # a key: the rule takes the sequential step
     CapSpec: {"owner", "points", "period"},
@@ -195,10 +204,9 @@ def why_not(program: Program) -> list[str]:
         reasons.append("expiry")
     if program.redeems:
         reasons.append("redeem blocks")
-    if program.grants:
-        reasons.append("grants")
-    if program.teams:
-        reasons.append("teams")
+    budgeted = any(r.budgets for r in program.rules) or any(g.budgets for g in program.grants)
+    if budgeted and _needs_closes(program):
+        reasons.append("budgets with teams, boards by points, posts `each` period or grants")
     if program.clock:
         reasons.append("a condition on the time of day or the weekday")
     kinds: dict[str, ValueType] = {}
@@ -237,9 +245,7 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         why.append("a referral")
     elif rule.rank is not None:
         rank = rule.rank
-        if rank.team is not None:
-            why.append("a team rank")
-        if rank.measure not in ("earliest", "count", "max", "sum"):
+        if rank.measure not in _MEASURES:
             why.append(f"a rank by {rank.measure}")
         elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
             why.append(f"a rank by {rank.measure} of an attribute that is not a number")
@@ -249,6 +255,22 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         if isinstance(rule.amount, ast.Negate):
             why.append("a penalty")  # the ledger floors a balance at zero, in time order
     return why
+
+
+# What a rank may be measured by: as columns (the first four), or at the engine's own
+# closes, which the others need (`_needs_closes`).
+_MEASURES = ("earliest", "count", "max", "sum", "points", "rate", "missing")
+
+
+def _needs_closes(program: Program) -> bool:
+    """Whether the scheme's ranks and grants take the interpreter's own closes
+    (`_closed`): a team rank, a rank by points, rate or missing, a board posted `each`
+    period, grants. Plain ranks of members are columns (`_rank`)."""
+    return bool(program.grants) or any(
+        rule.rank is not None
+        and (rule.rank.team is not None or rule.rank.measure in _MEASURES[4:] or rule.posts)
+        for rule in program.rules
+    )
 
 
 def _streak_stepped(rule: RuleSpec) -> bool:
@@ -306,6 +328,8 @@ def plan_for(program: Program) -> ColumnarPlan | None:
             limit = rule.limits[0] if rule.limits else None
             cap = rule.caps[0] if rule.caps else None
             awards.append(_Award(rule, index, points, limit, cap, _sequential(rule)))
+    if _needs_closes(program):
+        return ColumnarPlan(program, tuple(awards), tuple(streaks), (), kinds, closes=True)
     return ColumnarPlan(program, tuple(awards), tuple(streaks), tuple(ranks), kinds)
 
 
@@ -314,23 +338,31 @@ def explain(program: Program, jobs: int = 1) -> str:
     `jobs` above 1, whether the run splits its members across processes."""
     reasons = why_not(program)
     if not reasons:
+        plan = plan_for(program)
+        assert plan is not None
         said = (
             f"scheme `{program.name}`: columnar plan for batch runs of plain JSON Lines files "
             "(other input: the compiled evaluator)"
         )
+        if plan.closes:
+            said += (
+                "\n  ranks, boards and grants: the interpreter's own closes, over rank tables "
+                "filled from columns a day at a time"
+            )
         if jobs > 1:
             split = split_why_not(program)
             if split:
                 said += f"\n  --jobs {jobs}: one process: " + "; ".join(split)
             else:
-                plan = plan_for(program)
-                assert plan is not None
+                whole = plan.budgeted or plan.closes  # this process writes every line
                 there = (
                     "awards, streaks and milestones"
-                    if plan.budgeted
+                    if whole
                     else "awards, streaks, milestones, balances and lines"
                 )
                 here = "ranks" + (", budgets, balances and lines" if plan.budgeted else "")
+                if plan.closes:
+                    here = "ranks, boards, grants, balances and lines"
                 said += (
                     f"\n  --jobs {jobs}: {there} in {jobs} processes, members split among "
                     f"them; {here} in this one"
@@ -546,6 +578,10 @@ def _decode(plan: ColumnarPlan, lines: pl.DataFrame) -> pl.DataFrame | None:
     if lines.height == 0 or lines["line"].null_count():
         return None
     line = pl.col("line")
+    if program.teams:  # a team named by the event itself is the loop's to place
+        named = "|".join(re.escape(kind) for kind in program.teams)
+        if lines.select(line.str.contains(f'"(?:{named})":').any()).item():
+            return None
     checked = lines.select(
         plain=line.str.contains(_PLAIN).all(),
         short=(line.str.len_bytes() < MAX_LINE_BYTES).all(),
@@ -738,6 +774,8 @@ class _Carry:
     # what spans members in the loop's own steps: what budgets have given in their
     # current periods (`budgets`), the values `milestone distinct` counted (`invites`)
     shared: EngineState = field(default_factory=EngineState)
+    # the engine's own closes (`_closed`), for a plan that takes them
+    closing: _ClosingSession | None = None
     last: int | None = None  # the instant of the last event so far
     open_day: int | None = None
     open_ids: pl.Series | None = None
@@ -774,6 +812,10 @@ _RECORD = {
     "r_member": "String",  # a rank award: its member
     "r_event": "String",  # a rank award: the event that placed it
     "r_mid": "Int64",  # a rank award: its member's number
+    # a record of the engine's own closes (`_closed`), written by the engine: its line
+    # up to the balance (all of it when it pays nothing) and after the balance
+    "head": "String",
+    "tail": "String",
 }
 
 
@@ -802,6 +844,10 @@ class _Forms:
         import polars as pl
 
         kind, rule, fields, code, reason, perk = self.rows[form]
+        if fields[:1] == ("written",):  # the engine's own line (`_closed`)
+            if "balance" not in fields:
+                return pl.col("head")
+            return pl.concat_str(pl.col("head"), pl.col("balance").cast(pl.String), pl.col("tail"))
         text = f'{{"kind":{_json(kind)}'
         pieces: list[pl.Expr] = []
 
@@ -890,8 +936,17 @@ def _framed(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames).sort(list(_KEYS))
 
 
+def _global_parts(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> list[pl.DataFrame]:
+    """The records of the stages that compare members (ranks, boards, grants), after the
+    per-member stages (whose awards ranks by points count)."""
+    if chunk.plan.closes:
+        return [_closed(chunk, member_parts)]
+    return _rank_parts(chunk)
+
+
 def _records(chunk: _Chunk) -> pl.DataFrame:
-    return _framed(_member_parts(chunk) + _rank_parts(chunk))
+    parts = _member_parts(chunk)
+    return _framed(parts + _global_parts(chunk, parts))
 
 
 def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
@@ -1510,6 +1565,361 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
     ]
 
 
+# ---- the engine's own closes: teams, ranks by points, rate and missing, posts, grants --------
+
+
+class _ClosingSession(Session):
+    """The interpreter's session for the stages that compare members, run by `_closed`:
+    its own schedule of closes (`_advance`: time order, file order at one instant, a
+    board's posts `each day`, a `by missing` board's every period), its own rank tables,
+    teams and grant allowances. Its state is filled from columns a day at a time; what
+    it would pay is handed back instead of posted (balances are columns), after ranks
+    by points have counted it."""
+
+    def __init__(self, program: Program, roster: Roster | None) -> None:
+        super().__init__(program, None, roster)
+        self.granted: list[Proposal] = []  # the day's grants, counted with its awards
+
+    def _pay(self, proposal: Proposal) -> Iterator[Any]:
+        if proposal.kind == "grant":
+            self.granted.append(proposal)
+        else:  # a rank award, at its close: ranks after it count it at once
+            track_points(self.state, self.program, proposal, proposal.day)
+        self.state.members.setdefault(proposal.member, MemberState())
+        yield proposal
+
+
+def _closed(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Every rank, board and grant of the chunk, by the engine's own closes
+    (`_ClosingSession`). Before each day's first event the session closes what is due;
+    then the day's grants are given in time order, and what the day's events put in the
+    rank tables (per member: the entry `track_rank` keeps, the points `track_points`
+    counts, from the per-member stages' awards) goes in at once: nothing reads a table
+    between a day's events, only at the closes, which fall between days. The records
+    come back as the engine writes them (`head`, `tail` around a balance)."""
+    import polars as pl
+
+    plan, carry, events = chunk.plan, chunk.carry, chunk.events
+    program = plan.program
+    session = carry.closing
+    assert session is not None
+    state = session.state
+    by_day = events.group_by("day", maintain_order=True).agg(
+        pl.col("seq").first(), pl.col("t").first()
+    )
+    filling = _fillings(chunk, member_parts)
+    grants = _grant_events(chunk)
+    listing = any(
+        r.rank is not None and r.rank.measure == "missing" and r.rank.team is None
+        for r in program.rules
+    )
+    out: list[tuple[int, int, Any]] = []  # (event, phase, outcome): closes 0, grants 1
+    for day_number, first_seq, first_t in by_day.iter_rows():
+        out += [(first_seq, 0, o) for o in session._advance(_utc(first_t))]
+        day = date.fromordinal(day_number)
+        open_day(state, day)
+        if listing:  # who a `by missing` board knows: every member an event named
+            for name in events.filter(pl.col("day") == day_number)["member"].unique():
+                state.members.setdefault(name, MemberState())
+        for seq, spec, event, attrs in grants.get(day_number, ()):
+            given = grant(program, state, spec, event, attrs, day)
+            if isinstance(given, Proposal):
+                out += [(seq, 1, o) for o in session._pay(given)]
+            else:
+                out.append((seq, 1, given))
+        for fill in filling:
+            fill(day_number, day)
+        session.granted.clear()
+    if chunk.final:
+        out += [(events.height, 0, o) for o in session._advance(None)]
+    return _written(chunk, out)
+
+
+def _written(chunk: _Chunk, out: list[tuple[int, int, Any]]) -> pl.DataFrame:
+    """The engine's outcomes as record rows: a record's line whole, a payment's line
+    (a `rank` or `grant` record, as the ledger writes it) cut at its balance."""
+    import polars as pl
+
+    program, forms, carry = chunk.plan.program, chunk.forms, chunk.carry
+    calendar = program.calendar
+    places = {rule.name: i for i, rule in enumerate(program.rules)}
+    places.update({g.name: len(program.rules) + i for i, g in enumerate(program.grants)})
+    specs: dict[str, Any] = {rule.name: rule for rule in program.rules}
+    specs.update({g.name: g for g in program.grants})
+    mids = dict(zip(carry.members["member"], carry.members["mid"], strict=True))
+    new: dict[str, int] = {}
+    made: dict[tuple[str, str, bool], int] = {}
+    rows: dict[str, list[Any]] = {
+        c: [] for c in ("k_event", "k_phase", "k_rule", "k_sub", "form", "points", "paid")
+    }
+    rows.update(r_mid=[], r_member=[], head=[], tail=[])
+    for sub, (seq, phase, outcome) in enumerate(out):
+        paying = isinstance(outcome, Proposal)
+        if paying:
+            record = Record(
+                kind=outcome.kind,
+                at=local_time(calendar, outcome.at),
+                member=outcome.member,
+                team=outcome.team,
+                rule=outcome.source,
+                points=outcome.points,
+                currency=outcome.currency,
+                balance=0,
+                rank=outcome.rank,
+                value=outcome.value,
+                events=outcome.events,
+                code=outcome.code,
+                reason=outcome.reason,
+            )
+            line = record.to_json_bytes().decode()
+            cut = line.index(',"balance":0') + len(',"balance":')
+            head, tail = line[:cut], line[cut + 1 :]
+            member = outcome.member
+            mid = mids.get(member)
+            if mid is None:  # paid as one of a team, without an event of their own yet
+                mid = mids[member] = new[member] = carry.members.height + len(new)
+        else:
+            head, tail, member, mid = outcome.to_json_bytes().decode(), None, None, None
+        name = outcome.source if paying else (outcome.rule or "")
+        key = (outcome.kind, name, paying)
+        form = made.get(key)
+        if form is None:
+            fields = "written balance" if paying else "written"
+            form = made[key] = forms.add(outcome.kind, specs[name], fields, "")
+        rows["k_event"].append(seq)
+        rows["k_phase"].append(phase)
+        # a grant goes after the event's rules; closes keep the engine's order (`sub`)
+        rows["k_rule"].append(places[name] if phase else 0)
+        rows["k_sub"].append(sub)
+        rows["form"].append(form)
+        rows["points"].append(outcome.points if paying else None)
+        rows["paid"].append(outcome.points if paying else None)
+        rows["r_mid"].append(mid)
+        rows["r_member"].append(member)
+        rows["head"].append(head)
+        rows["tail"].append(tail)
+    if new:
+        carry.members = pl.concat(
+            [carry.members, pl.DataFrame({"member": list(new), "mid": list(new.values())})]
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            **dict.fromkeys(("k_event", "k_phase", "k_rule", "k_sub", "form"), pl.Int64),
+            "points": pl.Int64,
+            "paid": pl.Int64,
+            "r_mid": pl.Int64,
+            "r_member": pl.String,
+            "head": pl.String,
+            "tail": pl.String,
+        },
+    )
+    # an event's place names it; a close names no event of the chunk (`seq` null)
+    named = pl.when(pl.col("k_phase") == 1).then(pl.col("k_event"))
+    return frame.with_columns(k_end=pl.lit(0, pl.Int64), seq=named)
+
+
+def _grant_events(chunk: _Chunk) -> dict[int, list[tuple[int, Any, Event, dict[str, Any]]]]:
+    """The chunk's grant events by day, in time order, as the engine reads them."""
+    import polars as pl
+
+    program, events = chunk.plan.program, chunk.events
+    kinds = chunk.plan.attributes
+    found: dict[int, list[tuple[int, Any, Event, dict[str, Any]]]] = {}
+    for spec in program.grants:
+        names = [
+            n
+            for types in (program.attribute_types.get(e, {}) for e in spec.events)
+            for n in types
+            if n not in RESERVED_FIELDS
+        ]
+        columns = ["seq", "id", "type", "member", "t", "day", *(_column(n) for n in names)]
+        chosen = events.filter(pl.col("type").is_in(list(spec.events))).select(columns)
+        for row in chosen.iter_rows(named=True):
+            attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+            for name in names:
+                value = row[_column(name)]
+                if value is not None:
+                    attrs[name] = Decimal(value) if kinds[name] == "number" else value
+            event = Event(row["id"], row["type"], row["member"], _utc(row["t"]))
+            found.setdefault(row["day"], []).append((row["seq"], spec, event, attrs))
+    for day in found.values():
+        day.sort(key=lambda item: item[0])  # several blocks: time order, then the file's
+    return found
+
+
+_UTC_TEXT = "%Y-%m-%dT%H:%M:%S+00:00"  # an instant as `datetime.isoformat` writes a UTC one
+
+
+def _fillings(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> list[Callable[[int, date], None]]:
+    """For each rank the closes take, what puts a day's share in its tables: the entry
+    `track_rank` keeps for each member with a matching event, and for a rank by points
+    what `track_points` counts (the awards of the per-member stages, the day's grants)."""
+    program = chunk.plan.program
+    fills: list[Callable[[int, date], None]] = []
+    earned: dict[tuple[str, tuple[str, ...]], dict[int, tuple[list[Any], ...]]] = {}
+    for rule in program.rules:
+        rank = rule.rank
+        if rank is None:
+            continue
+        if rule.events:
+            fills.append(_table_filling(chunk, rule))
+        if rank.measure == "points":
+            wanted = (rule.currency, rank.sources)
+            if wanted not in earned:
+                earned[wanted] = _earned(chunk, member_parts, *wanted)
+            fills.append(_points_filling(chunk, rule, earned[wanted]))
+    return fills
+
+
+def _by_day(frame: pl.DataFrame, columns: Sequence[str]) -> dict[int, tuple[list[Any], ...]]:
+    """`columns` of `frame` as lists, a day's rows at a time (in the frame's order)."""
+    return {
+        int(day): tuple(part[c].to_list() for c in columns)
+        for (day,), part in frame.partition_by("day", as_dict=True).items()
+    }
+
+
+def _table_filling(chunk: _Chunk, rule: RuleSpec) -> Callable[[int, date], None]:
+    """A rank's entries from a day's matching events, merged as `track_rank` would have
+    kept them event by event: the first event opens an entry (and decides `earliest` and
+    the measures counted at the close); a count adds; a max moves on a larger value, at
+    the first event reaching it; a sum moves on any event that adds something."""
+    import polars as pl
+
+    rank = rule.rank
+    assert rank is not None
+    measure, calendar = rank.measure, chunk.plan.program.calendar
+    state = chunk.carry.closing.state if chunk.carry.closing else None
+    assert state is not None
+    chosen = _matching(rule, chunk, rank.attribute)
+    t, event = pl.col("t"), pl.col("id")
+    grouped = chosen.group_by("day", "mid", maintain_order=True)
+    if measure == "count":
+        entries = grouped.agg(value=pl.len().cast(pl.Int64), reached=t.last(), event=event.last())
+    elif measure == "max":
+        v = pl.col("v")
+        top = v == v.max()
+        entries = grouped.agg(
+            value=v.max(), reached=t.filter(top).first(), event=event.filter(top).first()
+        )
+    elif measure == "sum":
+        _within_sum_bound(chosen["v"].abs().cast(pl.Float64).sum())
+        moved = pl.col("v") != 0
+        entries = grouped.agg(
+            value=pl.col("v").sum(),
+            reached=pl.coalesce(t.filter(moved).last(), t.first()),
+            event=pl.coalesce(event.filter(moved).last(), event.first()),
+            moved=moved.any(),
+        )
+    else:  # the first event opens the entry; nothing else moves it
+        entries = grouped.agg(value=pl.lit(0, pl.Int64), reached=t.first(), event=event.first())
+    if "moved" not in entries.columns:
+        entries = entries.with_columns(moved=pl.lit(True))
+    entries = entries.join(chunk.carry.members, on="mid", how="left").with_columns(
+        pl.from_epoch("reached", "us").dt.to_string(_UTC_TEXT)
+    )
+    days = _by_day(entries, ("member", "value", "reached", "event", "moved"))
+    tables = state.ranks.setdefault(rule.name, {})
+
+    def fill(day_number: int, day: date) -> None:
+        share = days.get(day_number)
+        if share is None:
+            return
+        table = tables.setdefault(calendar.period_key(rank.period, day), {})
+        rows = zip(*share, strict=True)
+        if not table:  # a period's first day: nothing to merge with
+            table.update((m, [str(v), at, e]) for m, v, at, e, _ in rows)
+            return
+        for member, value, at, event_id, moved in rows:
+            entry = table.get(member)
+            if entry is None:
+                table[member] = [str(value), at, event_id]
+            elif measure == "count" or (measure == "sum" and moved):
+                entry[0] = str(int(entry[0]) + value)
+                entry[1], entry[2] = at, event_id
+            elif measure == "max" and value > Decimal(entry[0]):
+                entry[0], entry[1], entry[2] = str(value), at, event_id
+
+    return fill
+
+
+def _earned(
+    chunk: _Chunk, member_parts: list[pl.DataFrame], currency: str, sources: tuple[str, ...]
+) -> dict[int, tuple[list[Any], ...]]:
+    """The points each member earned each day in `currency` (from `sources`, when named)
+    by the per-member stages, and when the last of them was earned: what `track_points`
+    counts for them, in its own order (an award before budgets)."""
+    import polars as pl
+
+    forms = chunk.forms
+    counted = [
+        form
+        for form, row in enumerate(forms.rows)
+        if row[0] == "award"
+        and row[1].currency == currency
+        and (not sources or row[1].name in sources)
+    ]
+    paying = [
+        part.select(pl.col("seq", "form", "paid").cast(pl.Int64))
+        for part in member_parts
+        if "paid" in part.columns and part.height
+    ]
+    if not paying or not counted:
+        return {}
+    earned = (
+        pl.concat(paying)
+        .filter(pl.col("paid").is_not_null() & pl.col("form").is_in(counted))
+        .join(chunk.events.select("seq", "day", "mid", "t"), on="seq")
+        .group_by("day", "mid")
+        .agg(pl.col("paid").sum(), pl.col("t").max())
+        .join(chunk.carry.members, on="mid", how="left")
+        .with_columns(pl.from_epoch("t", "us").dt.to_string(_UTC_TEXT))
+    )
+    return _by_day(earned, ("member", "paid", "t"))
+
+
+def _points_filling(
+    chunk: _Chunk, rule: RuleSpec, earned: dict[int, tuple[list[Any], ...]]
+) -> Callable[[int, date], None]:
+    """A rank by points' totals after a day: the day's awards, then the day's grants (a
+    total's time is the later of its last award's and its last grant's)."""
+    rank = rule.rank
+    assert rank is not None
+    session = chunk.carry.closing
+    assert session is not None
+    calendar, totals = chunk.plan.program.calendar, session.state.rank_points
+    points_of = totals.setdefault(rule.name, {})
+
+    def fill(day_number: int, day: date) -> None:
+        share = earned.get(day_number)
+        granted = [
+            g
+            for g in session.granted
+            if g.currency == rule.currency and (not rank.sources or g.source in rank.sources)
+        ]
+        if share is None and not granted:
+            return
+        points = points_of.setdefault(calendar.period_key(rank.period, day), {})
+        today: set[str] = set()
+        if share is not None:
+            for member, paid, at in zip(*share, strict=True):
+                before = points.get(member)
+                points[member] = [paid, at] if before is None else [before[0] + paid, at]
+            today.update(share[0])
+        for given in granted:
+            at = given.at.isoformat()
+            before = points.get(given.member)
+            if before is None:
+                points[given.member] = [given.points, at]
+            else:  # times of one day in one form compare as text; earlier ones are older
+                later = max(before[1], at) if given.member in today else at
+                points[given.member] = [before[0] + given.points, later]
+            today.add(given.member)
+
+    return fill
+
+
 # ---- records as JSON Lines ------------------------------------------------------------------
 
 
@@ -1714,6 +2124,7 @@ def run_columnar(
     out: IO[bytes],
     jobs: int = 1,
     lost: list[str] | None = None,
+    roster: Roster | None = None,
 ) -> tuple[Counter[str], int, bool] | None:
     """Evaluate event files to JSON Lines in `out`, as `runner.run_to` would: the
     records by kind, the number of members, whether the input had to be sorted by
@@ -1733,9 +2144,9 @@ def run_columnar(
         try:
             if jobs > 1 and not split_why_not(program):
                 with _MemberWorkers(program, jobs) as workers:
-                    done = _run(plan, files, spool, workers)
+                    done = _run(plan, files, spool, roster, workers)
             else:
-                done = _run(plan, files, spool)
+                done = _run(plan, files, spool, roster)
         except _WorkerLost as why:
             if lost is not None:
                 lost.append(str(why))
@@ -1750,11 +2161,16 @@ def run_columnar(
 
 
 def _run(
-    plan: ColumnarPlan, files: list[Path], spool: IO[bytes], workers: _MemberWorkers | None = None
+    plan: ColumnarPlan,
+    files: list[Path],
+    spool: IO[bytes],
+    roster: Roster | None = None,
+    workers: _MemberWorkers | None = None,
 ) -> tuple[Counter[str], int, bool] | None:
-
     program = plan.program
     carry = _empty_carry()
+    if plan.closes:
+        carry.closing = _ClosingSession(program, roster)
     kinds: Counter[str] = Counter()
     resorted = False
     first = True
@@ -1778,7 +2194,7 @@ def _run(
             events = _numbered_members(carry, events)
             days = events["day"].unique().sort().to_list()
             chunk = _Chunk(plan, events, _Days(program, days), carry, final, _Forms())
-            if workers is not None and not plan.budgeted:
+            if workers is not None and not plan.budgeted and not plan.closes:
                 # Ranks first (they read only events); then the workers write their
                 # members' lines, balances included, and this process merges them.
                 workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
@@ -1789,8 +2205,11 @@ def _run(
                     records = _records(chunk)
                 else:  # the workers take the per-member stages while this process ranks
                     workers.send(events, days, final)
-                    ranked = _rank_parts(chunk)
-                    records = _framed(workers.receive(chunk.forms) + ranked)
+                    ranked = [] if plan.closes else _rank_parts(chunk)
+                    member = workers.receive(chunk.forms)
+                    if plan.closes:  # ranks by points count what the workers paid
+                        ranked = _global_parts(chunk, member)
+                    records = _framed(member + ranked)
                 records = _balanced(chunk, _budgeted(chunk, records))
                 counted = _kinds(records, chunk.forms)
                 write = (_write_lines, records, chunk.forms, spool)
@@ -1802,7 +2221,7 @@ def _run(
             first = False
         if pending is not None:
             pending.result()
-    if workers is not None and not plan.budgeted:
+    if workers is not None and not plan.budgeted and not plan.closes:
         carry.balances = workers.balances()
     balances = _balance_lines(program, carry)
     if balances.height:

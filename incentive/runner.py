@@ -125,18 +125,18 @@ def run_batch_files(
     """`run_batch` over event files (`simulate` and `compare` on saved events), or the
     columnar plan (with `jobs` processes) where `run_files` would take it, its records
     read back. The records and balances are the same either way; a result from the plan
-    carries a session without member state, which only teams and levels would read,
-    and schemes with those never take the plan."""
+    carries a session without member state but with the roster's teams (what a report
+    reads of it: levels would be read too, and schemes with levels never take the plan)."""
     chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
     lost: list[str] = []
     if chosen == "columnar":
-        if files and until is None and roster is None:
+        if files and until is None:
             import msgspec
 
             # what a result's session would hold for the report: nothing the plan takes
-            assert (program.levels is None and not program.teams) or why_not(program)
+            assert program.levels is None or why_not(program)
             with tempfile.TemporaryFile() as spool:
-                done = run_columnar(program, files, spool, jobs, lost)
+                done = run_columnar(program, files, spool, jobs, lost, roster)
                 if done is not None:
                     spool.seek(0)
                     decoder = msgspec.json.Decoder(Record)
@@ -152,7 +152,8 @@ def run_batch_files(
                     kinds, members, resorted = done
                     split = jobs if jobs > 1 and not split_why_not(program) else 1
                     summary = RunSummary(kinds, members, resorted, columnar=True, jobs=split)
-                    return RunResult(records, balances, open_session(program)), summary
+                    session = open_session(program, roster=roster)
+                    return RunResult(records, balances, session), summary
         chosen = "compiled"
     result = run_batch(program, items(), until, roster, chosen)
     kinds = Counter(record.kind for record in result.records)
@@ -188,16 +189,16 @@ def run_files(
     jobs: int = 1,
 ) -> RunSummary:
     """`run_to` over event files, or the columnar plan when `engine` is "columnar" (the
-    default), `files` names JSON Lines files, nothing is filtered, cut at an instant or
-    placed in teams, and the scheme and the input are ones the plan takes (see
+    default), `files` names JSON Lines files, nothing is filtered or cut at an instant,
+    and the scheme and the input are ones the plan takes (see
     `columnar`); else the compiled evaluator. With `jobs` above 1 the plan splits its
     per-member stages across that many processes where the scheme allows
     (`columnar.split_why_not`). Every way gives the same bytes."""
     chosen = engine or ("columnar" if default_engine() == "compiled" else "interpreter")
     if chosen == "columnar":
-        if files and until is None and roster is None and keep is None:
+        if files and until is None and keep is None:
             lost: list[str] = []
-            done = run_columnar(program, files, out, jobs, lost)
+            done = run_columnar(program, files, out, jobs, lost, roster)
             if done is not None:
                 kinds, members, resorted = done
                 split = jobs if jobs > 1 and not split_why_not(program) else 1

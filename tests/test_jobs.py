@@ -278,12 +278,20 @@ def test_cli_run_jobs(tmp_path: Path) -> None:
         assert outputs["2"] == outputs["interpreter"]
 
     code, said = invoke(
+        "run", "schemes/shop.incentive", "schemes/shop.events.jsonl", "--jobs", "2", "--out",
+        str(tmp_path / "shop.jsonl"),
+    )  # fmt: skip
+    assert code == 0
+    assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
+
+    # the bundled camp's export repeats ids and has a line outside the season
+    code, said = invoke(
         "run", "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl",
         "--roster", "schemes/writing_camp.roster.csv", "--jobs", "2", "--out",
         str(tmp_path / "camp.jsonl"),
     )  # fmt: skip
     assert code == 0
-    assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
+    assert "the input or the options are ones the columnar plan does not take" in said
 
     code, said = invoke("run", str(scheme), str(path), "--jobs", "2", "--engine", "compiled")
     assert "--jobs 2: the run used one process (the compiled evaluator is one process)" in said
@@ -320,8 +328,7 @@ def test_simulate_and_compare_on_saved_events_take_the_plan_and_split(tmp_path: 
 
 def test_simulate_jobs_says_when_it_runs_in_one_process(tmp_path: Path) -> None:
     code, said = invoke(
-        "simulate", "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl",
-        "--roster", "schemes/writing_camp.roster.csv", "--jobs", "2",
+        "simulate", "schemes/shop.incentive", "schemes/shop.events.jsonl", "--jobs", "2",
     )  # fmt: skip
     assert code == 0
     assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
