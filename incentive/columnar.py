@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import re
 import shutil
 import subprocess
@@ -70,7 +71,7 @@ from incentive.program import (
     StreakSpec,
     ValueType,
 )
-from incentive.ranks import ordinal, track_points
+from incentive.ranks import Standing, close_rank, ordinal, track_points
 from incentive.records import Record, outcome_kind
 from incentive.roster import Roster
 from incentive.rules import Proposal, period_index
@@ -1571,14 +1572,23 @@ def _rank(rank_rule: _Rank, chunk: _Chunk) -> list[pl.DataFrame]:
 class _ClosingSession(Session):
     """The interpreter's session for the stages that compare members, run by `_closed`:
     its own schedule of closes (`_advance`: time order, file order at one instant, a
-    board's posts `each day`, a `by missing` board's every period), its own rank tables,
-    teams and grant allowances. Its state is filled from columns a day at a time; what
-    it would pay is handed back instead of posted (balances are columns), after ranks
-    by points have counted it."""
+    board's posts `each day`, a `by missing` board's every period) and its own records
+    of them (`close_rank`, `missing_list`), teams and grant allowances. What the rank
+    tables hold comes from columns a day at a time, kept as frames (`entries`, `earned`)
+    from which a close works out the standings (`_ranked`); a placeholder in the state's
+    table says that a period is open and since when. What it would pay is handed back
+    instead of posted (balances are columns), after ranks by points have counted it."""
 
     def __init__(self, program: Program, roster: Roster | None) -> None:
         super().__init__(program, None, roster)
         self.granted: list[Proposal] = []  # the day's grants, counted with its awards
+        # rule -> each member's entry as `track_rank` keeps it (`_entries`: key, mid,
+        # value, reached, event[, moved]), and the points `track_points` counted (key,
+        # mid, points, stamp); `names`: every member number's name so far (`_Carry`)
+        self.entries: dict[str, pl.DataFrame] = {}
+        self.earned: dict[str, pl.DataFrame] = {}
+        self.names: pl.DataFrame | None = None
+        self._teams: dict[str, tuple[pl.DataFrame, dict[str, tuple[str, ...]]]] = {}
 
     def _pay(self, proposal: Proposal) -> Iterator[Any]:
         if proposal.kind == "grant":
@@ -1587,6 +1597,188 @@ class _ClosingSession(Session):
             track_points(self.state, self.program, proposal, proposal.day)
         self.state.members.setdefault(proposal.member, MemberState())
         yield proposal
+
+    def _close(
+        self, rule: RuleSpec, key: str, end: datetime, so_far: str | None = None
+    ) -> list[Proposal | Record]:
+        ranked = self._ranked(rule, key)
+        if so_far is None:  # the period is over: its rows go
+            import polars as pl
+
+            for kept in (self.entries, self.earned):
+                if rule.name in kept:
+                    kept[rule.name] = kept[rule.name].filter(pl.col("key") != key)
+        return close_rank(self.state, self.program, rule, key, end, so_far, ranked)
+
+    def _first_entry(self, rule: RuleSpec, key: str) -> str | None:
+        """The earliest of the times the period's entries hold, as `Session._first_entry`
+        finds it in its tables: a member's points take the time of the last ones, rank
+        awards since included."""
+        import polars as pl
+
+        at_key = pl.col("key") == key
+        times: list[int] = []
+        entries = self.entries.get(rule.name)
+        if entries is not None and (found := entries.filter(at_key)).height:
+            times.append(int(found["reached"].min()))  # type: ignore[arg-type]
+        later = self.state.rank_points.get(rule.name, {}).get(key, {})
+        stamps = {m: _micros(datetime.fromisoformat(p[1])) for m, p in later.items()}
+        earned = self.earned.get(rule.name)
+        if earned is not None and self.names is not None:
+            mine = earned.filter(at_key).join(self.names, on="mid")
+            for member, stamp in mine.select("member", "stamp").iter_rows():
+                stamps[member] = max(stamp, stamps.get(member, stamp))
+        times += stamps.values()
+        return _utc(min(times)).isoformat() if times else None
+
+    def _ranked(self, rule: RuleSpec, key: str) -> tuple[list[Standing], int]:
+        """The period's standings in order (`ranks.standings_in_order`), from the frames
+        and the points rank awards added since (the state's own table)."""
+        import polars as pl
+
+        rank = rule.rank
+        assert rank is not None and self.names is not None
+        at_key = pl.col("key") == key
+        entries = self.entries.get(rule.name)
+        table = (
+            pl.DataFrame(
+                schema={"member": pl.String, "value": pl.Int64, "reached": pl.Int64}
+            ).with_columns(event=pl.lit(None, pl.String))
+            if entries is None
+            else entries.filter(at_key)
+            .join(self.names, on="mid")
+            .select("member", "value", "reached", "event")
+        )
+        points = None
+        if rank.measure == "points":
+            later = self.state.rank_points.get(rule.name, {}).get(key, {})
+            added = pl.DataFrame(
+                {
+                    "member": list(later),
+                    "points": [int(p[0]) for p in later.values()],
+                    "stamp": [_micros(datetime.fromisoformat(p[1])) for p in later.values()],
+                },
+                schema={"member": pl.String, "points": pl.Int64, "stamp": pl.Int64},
+            )
+            earned = self.earned.get(rule.name)
+            if earned is not None:
+                mine = earned.filter(at_key).join(self.names, on="mid")
+                added = pl.concat([mine.select(added.columns), added])
+            points = added.group_by("member").agg(pl.col("points").sum(), pl.col("stamp").max())
+        if rank.team is None:
+            return _members_ranked(rule, table, points)
+        frame, members = self._team_frame(rank.team)
+        return _teams_ranked(rule, table, points, frame, members)
+
+    def _team_frame(self, kind: str) -> tuple[pl.DataFrame, dict[str, tuple[str, ...]]]:
+        """The roster's teams of a kind (the plan takes no team from events, so they do
+        not change during a run): member and team, and each team's members in order."""
+        import polars as pl
+
+        if kind not in self._teams:
+            placed = self.state.teams.get(kind, {})
+            members: dict[str, list[str]] = {}
+            for member, team in placed.items():
+                members.setdefault(team, []).append(member)
+            frame = pl.DataFrame(
+                {"member": list(placed), "team": list(placed.values())},
+                schema={"member": pl.String, "team": pl.String},
+            )
+            self._teams[kind] = (frame, {t: tuple(sorted(m)) for t, m in members.items()})
+        return self._teams[kind]
+
+
+def _members_ranked(
+    rule: RuleSpec, table: pl.DataFrame, points: pl.DataFrame | None
+) -> tuple[list[Standing], int]:
+    """`member_standings` in order, sorted by Polars: best first, then who reached it
+    first, then member."""
+    import polars as pl
+
+    rank = rule.rank
+    assert rank is not None
+    sign = 1 if rank.side == "bottom" else -1
+    frame = table
+    if points is not None:  # entrants: who acted, or (no `on`) who earned points
+        base = (
+            table.select("member", "reached", "event")
+            if rule.events
+            else points.select("member", reached="stamp", event=pl.lit(None, pl.String))
+        )
+        frame = base.join(points, on="member", how="left").select(
+            "member",
+            "event",
+            value=pl.col("points").fill_null(0),
+            reached=pl.coalesce("stamp", "reached"),
+        )
+    elif rank.measure == "earliest":
+        frame = table.with_columns(value=-pl.col("reached"))
+    frame = frame.sort(pl.col("value") * sign, "reached", "member")
+    shown = frame if rank.count is None else frame.head(rank.count)
+    standings = [
+        Standing(
+            member,
+            Decimal(-(reached // 10**6)) if rank.measure == "earliest" else Decimal(value),
+            "",  # the order is made
+            event,
+        )
+        for member, value, reached, event in shown.select(
+            "member", "value", "reached", "event"
+        ).iter_rows()
+    ]
+    return standings, frame.height
+
+
+def _teams_ranked(
+    rule: RuleSpec,
+    table: pl.DataFrame,
+    points: pl.DataFrame | None,
+    frame: pl.DataFrame,
+    members: dict[str, tuple[str, ...]],
+) -> tuple[list[Standing], int]:
+    """`team_standings` in order: each team's measure over its members as columns, the
+    few teams sorted here as `standings_in_order` sorts them."""
+    import polars as pl
+
+    rank = rule.rank
+    assert rank is not None
+    measure, has_events = rank.measure, bool(rule.events)
+    if has_events and not table.height:
+        return [], 0  # no matching event in the period (points alone opened it)
+    joined = frame.join(table.select("member", "value", "reached"), on="member", how="left")
+    acted = pl.col("reached").is_not_null()
+    if points is not None:
+        joined = joined.join(points, on="member", how="left")
+        counted = pl.col("points").is_not_null() & (acted if has_events else pl.lit(True))
+        value, last = pl.col("points").filter(counted).sum(), pl.col("stamp").filter(counted).max()
+        counts = counted.sum()
+    else:
+        times = pl.col("reached").filter(acted)
+        values = pl.col("value").filter(acted)
+        value = values.max() if measure == "max" else values.sum()
+        last = times.min() if measure == "earliest" else times.max()
+        counts = acted.sum()
+    teams = joined.group_by("team").agg(
+        value=value, last=last, acted=acted.sum(), counted=counts, size=pl.len()
+    )
+    standings: list[tuple[Standing, int | None]] = []
+    for team, total, when, acting, counting, size in teams.sort("team").iter_rows():
+        if measure in ("rate", "reached"):
+            worth = Decimal(acting) / Decimal(size)
+        elif measure == "earliest":
+            worth = Decimal(-(when // 10**6)) if when is not None else Decimal("-Infinity")
+        else:
+            worth = Decimal(total or 0)
+        took_part = counting > 0 if measure == "points" and not has_events else acting > 0
+        standings.append((Standing(team, worth, "", None, members[team], took_part), when))
+    if rank.side == "top" and not rule.board:
+        # A team where nobody acted takes no paid top place (it may be a bottom one).
+        standings = [s for s in standings if s[0].acted]
+    sign = 1 if rank.side == "bottom" else -1
+    standings.sort(
+        key=lambda s: (sign * s[0].value, s[1] if s[1] is not None else math.inf, s[0].who)
+    )
+    return [s for s, _ in standings], len(standings)
 
 
 def _closed(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -1607,6 +1799,7 @@ def _closed(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> pl.DataFrame:
     by_day = events.group_by("day", maintain_order=True).agg(
         pl.col("seq").first(), pl.col("t").first()
     )
+    session.names = carry.members
     filling = _fillings(chunk, member_parts)
     grants = _grant_events(chunk)
     listing = any(
@@ -1753,103 +1946,144 @@ _UTC_TEXT = "%Y-%m-%dT%H:%M:%S+00:00"  # an instant as `datetime.isoformat` writ
 
 def _fillings(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> list[Callable[[int, date], None]]:
     """For each rank the closes take, what puts a day's share in its tables: the entry
-    `track_rank` keeps for each member with a matching event, and for a rank by points
-    what `track_points` counts (the awards of the per-member stages, the day's grants)."""
+    `track_rank` keeps for each member with a matching event (`_entries`), and for a
+    rank by points what `track_points` counts (the per-member stages' awards, the
+    day's grants); a `by missing` board's table, which `missing_list` reads as it is."""
     program = chunk.plan.program
     fills: list[Callable[[int, date], None]] = []
-    earned: dict[tuple[str, tuple[str, ...]], dict[int, tuple[list[Any], ...]]] = {}
+    earned: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = {}
     for rule in program.rules:
         rank = rule.rank
         if rank is None:
             continue
-        if rule.events:
-            fills.append(_table_filling(chunk, rule))
-        if rank.measure == "points":
-            wanted = (rule.currency, rank.sources)
-            if wanted not in earned:
-                earned[wanted] = _earned(chunk, member_parts, *wanted)
-            fills.append(_points_filling(chunk, rule, earned[wanted]))
+        if rank.measure == "missing":
+            fills.append(_missing_filling(chunk, rule))
+            continue
+        wanted = (rule.currency, rank.sources)
+        if rank.measure == "points" and wanted not in earned:
+            earned[wanted] = _earned(chunk, member_parts, *wanted)
+        fills.append(
+            _filling(chunk, rule, earned.get(wanted) if rank.measure == "points" else None)
+        )
     return fills
 
 
-def _by_day(frame: pl.DataFrame, columns: Sequence[str]) -> dict[int, tuple[list[Any], ...]]:
-    """`columns` of `frame` as lists, a day's rows at a time (in the frame's order)."""
-    return {
-        int(day): tuple(part[c].to_list() for c in columns)
-        for (day,), part in frame.partition_by("day", as_dict=True).items()
-    }
-
-
-def _table_filling(chunk: _Chunk, rule: RuleSpec) -> Callable[[int, date], None]:
-    """A rank's entries from a day's matching events, merged as `track_rank` would have
-    kept them event by event: the first event opens an entry (and decides `earliest` and
-    the measures counted at the close); a count adds; a max moves on a larger value, at
-    the first event reaching it; a sum moves on any event that adds something."""
+def _filling(
+    chunk: _Chunk, rule: RuleSpec, earned: pl.DataFrame | None
+) -> Callable[[int, date], None]:
+    """A rank's frames after each day: its members' entries merged as `track_rank`
+    would have kept them event by event (`_entries`: a rank by points or rate keeps the
+    first event, as `earliest` does), and for a rank by points the day's awards and
+    grants added up with the time of the last. A period's first day puts a placeholder
+    in the state's table: the engine's schedule sees the period open, since then."""
     import polars as pl
 
     rank = rule.rank
-    assert rank is not None
-    measure, calendar = rank.measure, chunk.plan.program.calendar
-    state = chunk.carry.closing.state if chunk.carry.closing else None
-    assert state is not None
-    chosen = _matching(rule, chunk, rank.attribute)
-    t, event = pl.col("t"), pl.col("id")
-    grouped = chosen.group_by("day", "mid", maintain_order=True)
-    if measure == "count":
-        entries = grouped.agg(value=pl.len().cast(pl.Int64), reached=t.last(), event=event.last())
-    elif measure == "max":
-        v = pl.col("v")
-        top = v == v.max()
-        entries = grouped.agg(
-            value=v.max(), reached=t.filter(top).first(), event=event.filter(top).first()
-        )
-    elif measure == "sum":
-        _within_sum_bound(chosen["v"].abs().cast(pl.Float64).sum())
-        moved = pl.col("v") != 0
-        entries = grouped.agg(
-            value=pl.col("v").sum(),
-            reached=pl.coalesce(t.filter(moved).last(), t.first()),
-            event=pl.coalesce(event.filter(moved).last(), event.first()),
-            moved=moved.any(),
-        )
-    else:  # the first event opens the entry; nothing else moves it
-        entries = grouped.agg(value=pl.lit(0, pl.Int64), reached=t.first(), event=event.first())
-    if "moved" not in entries.columns:
-        entries = entries.with_columns(moved=pl.lit(True))
-    entries = entries.join(chunk.carry.members, on="mid", how="left").with_columns(
-        pl.from_epoch("reached", "us").dt.to_string(_UTC_TEXT)
+    session = chunk.carry.closing
+    assert rank is not None and session is not None
+    calendar = chunk.plan.program.calendar
+    key = chunk.days.key(rank.period)
+    merged = (
+        rank if rank.measure in _MEASURES[:4] else dataclasses.replace(rank, measure="earliest")
     )
-    days = _by_day(entries, ("member", "value", "reached", "event", "moved"))
-    tables = state.ranks.setdefault(rule.name, {})
+    rows = None
+    if rule.events:
+        chosen = _matching(rule, chunk, rank.attribute).with_columns(key=key)
+        if rank.measure == "sum":
+            _within_sum_bound(chosen["v"].abs().cast(pl.Float64).sum())
+        rows = chosen.partition_by("day", as_dict=True)
+    earned_rows = (
+        None if earned is None else earned.with_columns(key=key).partition_by("day", as_dict=True)
+    )
+    tables = session.state.ranks.setdefault(rule.name, {})
+
+    def opened(key: str, first: Any) -> None:
+        if key not in tables and not session.state.closed_ranks.get(f"{rule.name}|{key}"):
+            tables[key] = {"": ["0", _utc(first).isoformat(), None]}
+
+    def fill(day_number: int, day: date) -> None:
+        share = None if rows is None else rows.get((day_number,))
+        if share is not None:
+            before = session.entries.get(rule.name)
+            session.entries[rule.name] = _entries(merged, share, before)
+            opened(share["key"][0], share["t"].min())
+        if earned is None:
+            return
+        names = session.names
+        assert names is not None
+        parts = [] if earned_rows is None else [earned_rows.get((day_number,))]
+        given = [
+            (g.member, g.points, _micros(g.at))
+            for g in session.granted
+            if g.currency == rule.currency and (not rank.sources or g.source in rank.sources)
+        ]
+        if given:
+            granted = pl.DataFrame(
+                given, schema={"member": pl.String, "paid": pl.Int64, "t": pl.Int64}, orient="row"
+            ).join(names, on="member")
+            parts.append(
+                granted.select(
+                    "mid",
+                    "paid",
+                    "t",
+                    day=pl.lit(day_number, pl.Int32),
+                    key=pl.lit(calendar.period_key(rank.period, day)),
+                )
+            )
+        found = [p for p in parts if p is not None and p.height]
+        if not found:
+            return
+        today = pl.concat([p.select("key", "mid", "paid", "t") for p in found])
+        before = session.earned.get(rule.name)
+        if before is not None:
+            today = pl.concat([before.select("key", "mid", paid="points", t="stamp"), today])
+        session.earned[rule.name] = today.group_by("key", "mid", maintain_order=True).agg(
+            points=pl.col("paid").sum(), stamp=pl.col("t").max()
+        )
+        today = pl.concat([p.select("key", "t") for p in found])
+        opened(found[0]["key"][0], today["t"].min())
+
+    return fill
+
+
+def _missing_filling(chunk: _Chunk, rule: RuleSpec) -> Callable[[int, date], None]:
+    """A `by missing` board's table, as `track_rank` fills it: a member's first matching
+    event of the period (`missing_list` lists who has none)."""
+    import polars as pl
+
+    rank = rule.rank
+    session = chunk.carry.closing
+    assert rank is not None and session is not None
+    calendar = chunk.plan.program.calendar
+    entries = (
+        _matching(rule, chunk)
+        .group_by("day", "mid", maintain_order=True)
+        .agg(pl.col("t").first(), pl.col("id").first())
+        .join(chunk.carry.members, on="mid", how="left")
+        .with_columns(pl.from_epoch("t", "us").dt.to_string(_UTC_TEXT))
+    )
+    days = {
+        int(day): (part["member"].to_list(), part["t"].to_list(), part["id"].to_list())
+        for (day,), part in entries.partition_by("day", as_dict=True).items()
+    }
+    tables = session.state.ranks.setdefault(rule.name, {})
 
     def fill(day_number: int, day: date) -> None:
         share = days.get(day_number)
-        if share is None:
-            return
-        table = tables.setdefault(calendar.period_key(rank.period, day), {})
-        rows = zip(*share, strict=True)
-        if not table:  # a period's first day: nothing to merge with
-            table.update((m, [str(v), at, e]) for m, v, at, e, _ in rows)
-            return
-        for member, value, at, event_id, moved in rows:
-            entry = table.get(member)
-            if entry is None:
-                table[member] = [str(value), at, event_id]
-            elif measure == "count" or (measure == "sum" and moved):
-                entry[0] = str(int(entry[0]) + value)
-                entry[1], entry[2] = at, event_id
-            elif measure == "max" and value > Decimal(entry[0]):
-                entry[0], entry[1], entry[2] = str(value), at, event_id
+        if share is not None:
+            table = tables.setdefault(calendar.period_key(rank.period, day), {})
+            for member, at, event_id in zip(*share, strict=True):
+                table.setdefault(member, ["0", at, event_id])
 
     return fill
 
 
 def _earned(
     chunk: _Chunk, member_parts: list[pl.DataFrame], currency: str, sources: tuple[str, ...]
-) -> dict[int, tuple[list[Any], ...]]:
+) -> pl.DataFrame:
     """The points each member earned each day in `currency` (from `sources`, when named)
-    by the per-member stages, and when the last of them was earned: what `track_points`
-    counts for them, in its own order (an award before budgets)."""
+    by the per-member stages, and when the last of them was earned (day, mid, paid, t):
+    what `track_points` counts for them (awards before budgets)."""
     import polars as pl
 
     forms = chunk.forms
@@ -1865,59 +2099,17 @@ def _earned(
         for part in member_parts
         if "paid" in part.columns and part.height
     ]
+    schema = {"day": pl.Int32, "mid": pl.Int64, "paid": pl.Int64, "t": pl.Int64}
     if not paying or not counted:
-        return {}
-    earned = (
+        return pl.DataFrame(schema=schema)
+    return (
         pl.concat(paying)
         .filter(pl.col("paid").is_not_null() & pl.col("form").is_in(counted))
         .join(chunk.events.select("seq", "day", "mid", "t"), on="seq")
-        .group_by("day", "mid")
+        .group_by("day", "mid", maintain_order=True)
         .agg(pl.col("paid").sum(), pl.col("t").max())
-        .join(chunk.carry.members, on="mid", how="left")
-        .with_columns(pl.from_epoch("t", "us").dt.to_string(_UTC_TEXT))
+        .select([pl.col(c).cast(t) for c, t in schema.items()])
     )
-    return _by_day(earned, ("member", "paid", "t"))
-
-
-def _points_filling(
-    chunk: _Chunk, rule: RuleSpec, earned: dict[int, tuple[list[Any], ...]]
-) -> Callable[[int, date], None]:
-    """A rank by points' totals after a day: the day's awards, then the day's grants (a
-    total's time is the later of its last award's and its last grant's)."""
-    rank = rule.rank
-    assert rank is not None
-    session = chunk.carry.closing
-    assert session is not None
-    calendar, totals = chunk.plan.program.calendar, session.state.rank_points
-    points_of = totals.setdefault(rule.name, {})
-
-    def fill(day_number: int, day: date) -> None:
-        share = earned.get(day_number)
-        granted = [
-            g
-            for g in session.granted
-            if g.currency == rule.currency and (not rank.sources or g.source in rank.sources)
-        ]
-        if share is None and not granted:
-            return
-        points = points_of.setdefault(calendar.period_key(rank.period, day), {})
-        today: set[str] = set()
-        if share is not None:
-            for member, paid, at in zip(*share, strict=True):
-                before = points.get(member)
-                points[member] = [paid, at] if before is None else [before[0] + paid, at]
-            today.update(share[0])
-        for given in granted:
-            at = given.at.isoformat()
-            before = points.get(given.member)
-            if before is None:
-                points[given.member] = [given.points, at]
-            else:  # times of one day in one form compare as text; earlier ones are older
-                later = max(before[1], at) if given.member in today else at
-                points[given.member] = [before[0] + given.points, later]
-            today.add(given.member)
-
-    return fill
 
 
 # ---- records as JSON Lines ------------------------------------------------------------------

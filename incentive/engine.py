@@ -607,12 +607,7 @@ class Session:
         calendar, state = self.program.calendar, self.state
         last = state.posted.get(f"{rule.name}|{key}")
         if last is None:
-            # from the first day anything counted in the period: its earliest entry
-            entries = [
-                *state.ranks.get(rule.name, {}).get(key, {}).values(),
-                *state.rank_points.get(rule.name, {}).get(key, {}).values(),
-            ]
-            first = min((e[1] for e in entries if e[1]), default=None)
+            first = self._first_entry(rule, key)
             if first is None:
                 return None
             day = calendar.day_of(datetime.fromisoformat(first))
@@ -621,6 +616,15 @@ class Session:
         post = calendar.period_key(rule.posts, day)
         closes = calendar.period_end(rule.posts, post)
         return (closes, post) if closes < end else None
+
+    def _first_entry(self, rule: RuleSpec, key: str) -> str | None:
+        """When a board's running posts start: the earliest time in its tables (each
+        entry's, as its measure last moved it), UTC ISO; None when they are empty."""
+        entries = [
+            *self.state.ranks.get(rule.name, {}).get(key, {}).values(),
+            *self.state.rank_points.get(rule.name, {}).get(key, {}).values(),
+        ]
+        return min((e[1] for e in entries if e[1]), default=None)
 
     def _next_due(
         self, instant: datetime | None
@@ -691,7 +695,7 @@ class Session:
                 continue
             if post is not None:
                 state.posted[f"{rule.name}|{key}"] = post
-                for outcome in close_rank(state, program, rule, key, end, so_far=post):
+                for outcome in self._close(rule, key, end, post):
                     assert isinstance(outcome, Record)  # a board pays nothing
                     yield outcome
                 continue
@@ -704,11 +708,17 @@ class Session:
             if rule.league is not None:
                 yield from close_league(state, program, rule, key, end)
                 continue
-            for outcome in close_rank(state, program, rule, key, end):
+            for outcome in self._close(rule, key, end):
                 if isinstance(outcome, Record):
                     yield outcome
                 else:
                     yield from self._pay(outcome)
+
+    def _close(
+        self, rule: RuleSpec, key: str, end: datetime, so_far: str | None = None
+    ) -> list[Proposal | Record]:
+        """A rank period's close, or a board's running post (`so_far`): `close_rank`."""
+        return close_rank(self.state, self.program, rule, key, end, so_far)
 
     def _horizon(self) -> datetime | None:
         """End of input: the end of the last open period (rank periods, the open day)."""

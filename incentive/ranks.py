@@ -309,12 +309,15 @@ def close_rank(
     key: str,
     closes: datetime,
     so_far: str | None = None,
+    ranked: tuple[list[Standing], int] | None = None,
 ) -> list[Proposal | Record]:
     """Rank one period's members or teams, dated at the close: rank awards to
     propose, perk records, or board lines.
 
     `so_far`: a board's running post (`each day`) at the close of that day (week, ...)
-    inside the still open period; the period's tables stay for the rest of it."""
+    inside the still open period; the period's tables stay for the rest of it.
+    `ranked`: the standings in order (at least the places paid) and how many there are,
+    when the caller has worked them out from the same tables (the columnar plan)."""
     rank = rule.rank
     assert rank is not None
     if rank.pay is not None:
@@ -326,30 +329,11 @@ def close_rank(
     else:
         table = state.ranks.get(rule.name, {}).get(key, {})
         points = state.rank_points.get(rule.name, {}).get(key, {})
-    has_events = bool(rule.events)
-    if rank.team is None:
-        standings = member_standings(rank, table, points, has_events)
+    if ranked is None:
+        order = standings_in_order(state, program, rule, key, table, points)
+        entrants = len(order)
     else:
-        teams = state.teams.get(rank.team, {})
-        standings = team_standings(rank, teams, table, points, has_events)
-    if rank.measure == "lottery":
-        # A draw per member (or team) and period from the seed: the same whatever the
-        # order of evaluation or the other entrants.
-        standings = [
-            replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
-            for s in standings
-        ]
-    if rank.team is not None and has_events and not table:
-        standings = []  # no matching event in the period (points alone opened it)
-    if rank.team is not None and rank.side == "top" and not rule.board:
-        # A team where nobody acted takes no paid top place (it may be a bottom one).
-        standings = [s for s in standings if s.acted]
-    # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
-    sign = 1 if rank.side == "bottom" else -1
-    order = sorted(
-        standings,
-        key=lambda s: (sign * s.value, _epoch(s.reached) if s.reached else math.inf, s.who),
-    )
+        order, entrants = ranked
     by = rank.measure + (f" {rank.attribute}" if rank.attribute else "")
     stamp = local_time(program.calendar, closes)
     last_day = program.calendar.day_of(closes - timedelta(microseconds=1))
@@ -365,7 +349,7 @@ def close_rank(
         where = f"({rank.period} {key})" if rank.period != "season" else "(the season)"
         if so_far is not None:
             where = where[:-1] + f" so far, at the close of {rule.posts} {so_far})"
-        reason = f"{ordinal(position)} of {len(order)} by {by}{shown} {where}"
+        reason = f"{ordinal(position)} of {entrants} by {by}{shown} {where}"
         events = (standing.event,) if standing.event else ()
         if rule.board:
             outcomes.append(
@@ -422,6 +406,44 @@ def close_rank(
                     )
                 )
     return outcomes
+
+
+def standings_in_order(
+    state: EngineState,
+    program: Program,
+    rule: RuleSpec,
+    key: str,
+    table: dict[str, list[Any]],
+    points: dict[str, list[Any]],
+) -> list[Standing]:
+    """A period's members or teams in order, best first (`close_rank`)."""
+    rank = rule.rank
+    assert rank is not None
+    has_events = bool(rule.events)
+    if rank.team is None:
+        standings = member_standings(rank, table, points, has_events)
+    else:
+        teams = state.teams.get(rank.team, {})
+        standings = team_standings(rank, teams, table, points, has_events)
+    if rank.measure == "lottery":
+        # A draw per member (or team) and period from the seed: the same whatever the
+        # order of evaluation or the other entrants.
+        standings = [
+            replace(s, value=_lottery(program.seed, rule.name, key, s.who), reached="")
+            for s in standings
+        ]
+    if rank.team is not None and has_events and not table:
+        standings = []  # no matching event in the period (points alone opened it)
+    if rank.team is not None and rank.side == "top" and not rule.board:
+        # A team where nobody acted takes no paid top place (it may be a bottom one).
+        standings = [s for s in standings if s.acted]
+    # Best first: highest for top, lowest for bottom; ties: who reached it first, then name.
+    sign = 1 if rank.side == "bottom" else -1
+    order = sorted(
+        standings,
+        key=lambda s: (sign * s.value, _epoch(s.reached) if s.reached else math.inf, s.who),
+    )
+    return order
 
 
 def missing_list(

@@ -304,3 +304,35 @@ def test_a_team_named_by_the_event_goes_to_the_loop(tmp_path: Path) -> None:
     assert not summary.columnar
     assert got == expected
     assert b'"team":"c1"' in got
+
+
+def test_cli_run_and_simulate_with_a_roster_take_the_plan(tmp_path: Path) -> None:
+    """`run --roster` and `simulate --roster` on saved plain events take the plan: the
+    interpreter's records, and the same report (team tables included)."""
+    from bench import gen
+    from tests.clirun import invoke
+
+    events, listed = gen.camp_files(1500, 80, seed=8, data=tmp_path)
+    camp = str(ROOT / "schemes" / "writing_camp.incentive")
+    outputs = {}
+    for engine in ("columnar", "interpreter"):
+        target = tmp_path / f"{engine}.jsonl"
+        code, said = invoke(
+            "run", camp, str(events), "--roster", str(listed), "--engine", engine,
+            "--out", str(target),
+        )  # fmt: skip
+        assert code == 0, said
+        outputs[engine] = target.read_bytes()
+    assert outputs["columnar"] == outputs["interpreter"]
+    assert b'"kind":"board"' in outputs["columnar"] and b'"team":"class-1"' in outputs["columnar"]
+    shown = {}
+    for engine in ("columnar", "interpreter"):
+        code, said = invoke(
+            "simulate", camp, str(events), "--roster", str(listed), "--engine", engine,
+            "--format", "json",
+        )  # fmt: skip
+        assert code == 0, said
+        shown[engine] = said
+    assert shown["columnar"] == shown["interpreter"]
+    report = json.loads(shown["columnar"])
+    assert report["teams"] and report["boards"]  # the roster's teams, the boards
