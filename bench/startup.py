@@ -2,11 +2,14 @@
 
 Measures what an operator waits for when typing `incentive check SCHEME`:
   - the command as a fresh process (median of N runs), as `python -m incentive` and
-    as the installed `incentive` script, with the parser cache filled and with it
-    empty (the first run after an install or a grammar change);
+    as the installed `incentive` script, on the writing camp in English keywords and
+    in Chinese ones (each spelling has its own parser tables);
   - `import incentive.cli` alone; `python -c pass`, the floor of any command, and
-    `python -c "import lark"`, what any tool built on lark pays to import it
-    (baselines measured in the same run: on a shared machine, compare against them);
+    `python -c "import lark"`, what any tool built on lark pays to import it (the
+    check no longer does: incentive/lalr.py) (baselines measured in the same run: on
+    a shared machine, compare against them);
+  - with `--instructions`, the instructions each process executes, counted once with
+    valgrind's callgrind: a busy machine stretches times but not these;
   - parse + check of a 200-line scheme (bench/scheme200.incentive) in a warm
     process, the cost an editor or a language server pays on each keystroke.
 
@@ -20,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMP = ROOT / "schemes" / "writing_camp.incentive"
+CAMP_ZH = ROOT / "schemes" / "writing_camp_zh.incentive"
 SCHEME200 = ROOT / "bench" / "scheme200.incentive"
 
 
@@ -55,10 +61,14 @@ def warm_parse_check(runs: int) -> tuple[float, float]:
     """Median and best CPU seconds of parse + check of the 200-line scheme, the
     parser built (CPU time: a busy machine moves it less than wall time)."""
     sys.path.insert(0, str(ROOT))  # this checkout's incentive, as in the processes
+    from incentive import parser
     from incentive.checker import check
-    from incentive.parser import lark_parser, parse
+    from incentive.parser import parse
 
-    lark_parser()
+    if hasattr(parser, "scheme_parser"):
+        parser.scheme_parser("en")
+    else:  # a commit before the generated tables (to measure before and after)
+        parser.lark_parser()
     text = SCHEME200.read_text(encoding="utf-8")
     times = []
     for _ in range(runs):
@@ -66,6 +76,27 @@ def warm_parse_check(runs: int) -> tuple[float, float]:
         check(parse(text, "scheme200.incentive"), "scheme200.incentive", text)
         times.append(time.process_time() - start)
     return statistics.median(times), min(times)
+
+
+def instructions(command: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the process executes (valgrind --tool=callgrind), or None without
+    valgrind. Run once after a warm-up (the bytecode caches written)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=False)
+    with tempfile.TemporaryDirectory() as folder:
+        out = str(Path(folder) / "callgrind.out")
+        run = subprocess.run(
+            [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    found = re.search(r"Collected : (\d+)", run.stderr)
+    return int(found.group(1)) if found else None
 
 
 def console_script() -> Path | None:
@@ -92,6 +123,11 @@ def main() -> None:
         "checkout on a machine with PYTHONDONTWRITEBYTECODE); by default the processes "
         "read bytecode caches kept in a temporary folder, as an installed package does",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each process's instructions once with valgrind's callgrind",
+    )
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -105,33 +141,36 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = pycache.name  # written by each warm-up run
     python = sys.executable
-    check = [python, "-m", "incentive", "check", str(CAMP)]
-    print(f"load average at the start: {load_average()}", flush=True)
-    rows = [
-        ("python -c pass", run_process([python, "-c", "pass"], args.runs, env)),
-        ('python -c "import lark"', run_process([python, "-c", "import lark"], args.runs, env)),
-        (
-            "import incentive.cli",
-            run_process([python, "-c", "import incentive.cli"], args.runs, env),
-        ),
-        ("python -m incentive check", run_process(check, args.runs, env)),
+    commands = [
+        ("python -c pass", [python, "-c", "pass"]),
+        ('python -c "import lark"', [python, "-c", "import lark"]),
+        ("import incentive.cli", [python, "-c", "import incentive.cli"]),
+        ("python -m incentive check", [python, "-m", "incentive", "check", str(CAMP)]),
+        ("python -m incentive check (zh)", [python, "-m", "incentive", "check", str(CAMP_ZH)]),
     ]
     script = console_script()
     if script is not None:
-        command = [str(script), "check", str(CAMP)]
-        rows.append(("incentive check (console script)", run_process(command, args.runs, env)))
-    with tempfile.NamedTemporaryFile() as blocker:
-        # A cache folder inside a file cannot be made, even by root: every run builds
-        # the parser, as the first run after an install or a grammar change does.
-        nowhere = {**env, "INCENTIVE_CACHE_DIR": str(Path(blocker.name) / "cache")}
-        rows.append(("check, no parser cache", run_process(check, args.runs, nowhere)))
+        commands.append(("incentive check (console script)", [str(script), "check", str(CAMP)]))
+    print(f"load average at the start: {load_average()}", flush=True)
+    rows = []
+    for name, command in commands:
+        wall, cpu = run_process(command, args.runs, env)
+        counted = instructions(command, env) if args.instructions else None
+        rows.append((name, wall, cpu, counted))
     pycache.cleanup()
     print(f"load average at the end: {load_average()}")
     bytecode = "no bytecode caches" if args.no_bytecode else "with bytecode caches"
-    print(f"cold processes on {CAMP.name}: median of {args.runs} runs, {bytecode}")
-    print(f"{'measurement':<36} {'wall ms':>8} {'cpu ms':>8}")
-    for name, (wall, cpu) in rows:
-        print(f"{name:<36} {wall * 1000:>8.0f} {cpu * 1000:>8.0f}")
+    schemes = f"{CAMP.name} and {CAMP_ZH.name}"
+    print(f"cold processes on {schemes}: median of {args.runs} runs, {bytecode}")
+    floor = rows[0][3]
+    print(f"{'measurement':<36} {'wall ms':>8} {'cpu ms':>8} {'instr M':>8} {'- pass M':>8}")
+    for name, wall, cpu, counted in rows:
+        extra = ""
+        if counted is not None:
+            extra = f" {counted / 1e6:>8.0f}"
+            if floor is not None:
+                extra += f" {(counted - floor) / 1e6:>8.0f}"
+        print(f"{name:<36} {wall * 1000:>8.0f} {cpu * 1000:>8.0f}{extra}")
     lines = len(SCHEME200.read_text(encoding="utf-8").splitlines())
     median, best = warm_parse_check(200)
     print(f"warm parse + check, {lines} lines: {median * 1000:.1f} ms CPU (median of 200)", end="")

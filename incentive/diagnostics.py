@@ -7,7 +7,6 @@ backticks, always a span, extra sentences go into a hint.
 from __future__ import annotations
 
 import bisect
-import difflib
 import functools
 import json
 import unicodedata
@@ -172,6 +171,8 @@ class EncodingProblem(Exception):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The nearest candidate to a misspelt name, if one is near enough."""
+    import difflib  # on first use: a scheme without a misspelling never needs it
+
     pool = sorted(set(candidates))
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not matches:

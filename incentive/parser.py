@@ -1,4 +1,4 @@
-"""Text -> AST. The only module that touches lark.
+"""Text -> AST. The only module that touches lark (and only to build the tables).
 
 `parse(text, file)` returns an `ast.Scheme` or raises `SchemeError` with one
 diagnostic that names the file, line and column, says what was expected in
@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import hashlib
 import io
 import itertools
 import os
@@ -22,18 +21,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-# isort: off
-from incentive import leanlark  # before lark: imports it without its extras
-import lark
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
-# isort: on
-from incentive import ast
+from incentive import ast, lalr
 from incentive.diagnostics import Diagnostic, SchemeError, Severity, Span, did_you_mean, line_of
 from incentive.i18n import N_, _
+from incentive.lalr import Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from incentive.spelling import (
     KEYWORDS_EN_TO_ZH,
     PERIOD_END_FROM_ZH,
@@ -49,6 +42,9 @@ from incentive.spelling import (
     zh_keyword_prefix,
     zh_keyword_set,
 )
+
+if TYPE_CHECKING:
+    import lark
 
 # Limits that keep a hostile or broken file from hanging or crashing the parser
 # (reliability.md #12). Each has its own error code and message.
@@ -75,48 +71,74 @@ def grammar_text() -> str:
     )
 
 
-# The one parser's options (part of the cache key below).
+# The one parser's options (part of the cache key below, and of the tables' key).
 LARK_OPTIONS: dict[str, Any] = {
     "parser": "lalr",
     # strict: any shift/reduce conflict or overlap of two terminals is an error. Lark can
     # prove the overlaps only with `interegular` (a dev extra); without it, strict mode
     # refuses to build at all. The tables are the same either way for a grammar that
     # passes (tests/test_startup.py compares), so strict is used where it can be: in the
-    # tests, which import interegular first (tests/conftest.py), and when building the
-    # grammar is all a process does; `incentive check` reads the built tables from the
-    # cache, and lark there is imported without interegular (incentive/leanlark.py).
-    "strict": leanlark.can_be_strict(),
+    # tests, which import interegular first (tests/conftest.py), and when the tables are
+    # generated (python -m incentive.lalrgen). Set when lark is first imported (_lark()):
+    # lark there is imported without interegular (incentive/leanlark.py).
     "keep_all_tokens": True,  # spans include keywords; _reducer drops them from the values
     "maybe_placeholders": True,
 }
 
 
+def _lark() -> Any:
+    """lark, imported on first use: only to build the tables from a grammar that the
+    generated ones are not (a grammar edited and not regenerated), and by the tests."""
+    # isort: off
+    from incentive import leanlark  # before lark: imports it without its extras
+    import lark
+
+    # isort: on
+    LARK_OPTIONS.setdefault("strict", leanlark.can_be_strict())
+    return lark
+
+
+def lark_options() -> dict[str, Any]:
+    """LARK_OPTIONS, with `strict` as it is in this process (lark imported)."""
+    _lark()
+    return LARK_OPTIONS
+
+
 def build_lark_parser() -> lark.Lark:
     """Build the LALR parser from the grammar: the reference, and a third of a second."""
+    module = _lark()
     with no_cyclic_gc():
-        return lark.Lark(
-            grammar_text(),
-            **LARK_OPTIONS,
-            transformer=_callbacks(),  # build the AST while parsing (see _reducer)
+        return cast(
+            "lark.Lark",
+            module.Lark(
+                grammar_text(),
+                **LARK_OPTIONS,
+                transformer=_callbacks(),  # build the AST while parsing (see _reducer)
+            ),
         )
 
 
 def build_lark_parser_zh() -> lark.Lark:
     """Build the parser of the Chinese spelling (grammar/incentive_zh.lark)."""
+    module = _lark()
     with no_cyclic_gc():
-        return lark.Lark(
-            zh_grammar_text(),
-            **LARK_OPTIONS,
-            transformer=_callbacks(_ToAstZh),
-            lexer_callbacks=_ZH_LEXER_CALLBACKS,
+        return cast(
+            "lark.Lark",
+            module.Lark(
+                zh_grammar_text(),
+                **LARK_OPTIONS,
+                transformer=_callbacks(_ToAstZh),
+                lexer_callbacks=_ZH_LEXER_CALLBACKS,
+            ),
         )
 
 
 @functools.cache
 def lark_parser() -> lark.Lark:
-    """The parser, once per process: from the cache file when it holds this grammar's
+    """lark's parser, once per process: from the cache file when it holds this grammar's
     (start-up: docs/performance.md), else built and saved there for the next process.
-    A parser from the cache has no `.grammar`; build_lark_parser() has."""
+    A parser from the cache has no `.grammar`; build_lark_parser() has. Parsing does
+    not use it while the generated tables are this grammar's (tables() below)."""
     grammar = grammar_text()
     path = parser_cache_file(grammar)
     if path is not None:
@@ -131,8 +153,8 @@ def lark_parser() -> lark.Lark:
 
 @functools.cache
 def lark_parser_zh() -> lark.Lark:
-    """The parser of the Chinese spelling, built or loaded only when a scheme written
-    in it is read (an English scheme never pays for it), and cached the same way."""
+    """lark's parser of the Chinese spelling, built or loaded only when needed (an
+    English scheme never pays for it), and cached the same way."""
     grammar = zh_grammar_text()
     path = parser_cache_file(grammar)
     if path is not None:
@@ -145,8 +167,63 @@ def lark_parser_zh() -> lark.Lark:
     return parser
 
 
-def parser_for(spelling: Spelling) -> lark.Lark:
-    return lark_parser_zh() if spelling == "zh" else lark_parser()
+# ---- the generated tables -------------------------------------------------------
+# `incentive check` parses with incentive/lalr.py, from the tables that
+# `python -m incentive.lalrgen` generated from the grammar with lark (checked in as
+# incentive/parser_en.json and parser_zh.json): no lark to import, no parser to load,
+# one regular expression per terminal to compile (docs/performance.md, "Start-up").
+# Each file's key is that of the grammar it was generated from: a file whose key is
+# not this grammar's (the grammar edited, the file not regenerated) is never used,
+# the tables are built from the grammar with lark instead (slower, the same outcome).
+
+
+def tables_key(grammar: str) -> str:
+    """What the tables are made from, whole: the grammar's text and the options lark
+    builds with (strict mode aside: it only proves, and gives the same tables).
+    Compared whole rather than by a digest: importing hashlib alone cost a cold
+    check about 30 M instructions (OpenSSL's library loaded)."""
+    kept = sorted((k, v) for k, v in LARK_OPTIONS.items() if k != "strict")
+    return "\0".join([grammar, repr(kept)])
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib  # only for lark's parser cache, which a command rarely needs
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def tables_file(spelling: Spelling) -> Path:
+    return Path(__file__).resolve().parent / f"parser_{spelling}.json"
+
+
+@functools.cache
+def tables(spelling: Spelling = "en") -> lalr.Grammar:
+    """The parser tables of a spelling: the generated file's, when it was generated
+    from this grammar, else extracted from lark's parser of it."""
+    grammar = zh_grammar_text() if spelling == "zh" else grammar_text()
+    key = tables_key(grammar)
+    try:
+        generated = lalr.Grammar.from_json(tables_file(spelling).read_bytes())
+        if generated.key == key:
+            return generated
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing or unreadable: built below
+    built = lark_parser_zh() if spelling == "zh" else lark_parser()
+    return lalr.Grammar(lalr.extract(built, key))
+
+
+def runtime_parser(spelling: Spelling = "en", grammar: lalr.Grammar | None = None) -> lalr.Parser:
+    """A parser of the spelling over its tables (or `grammar`), building the AST."""
+    grammar = grammar or tables(spelling)
+    if spelling == "zh":
+        return lalr.Parser(grammar, _callbacks(_ToAstZh), _ZH_LEXER_CALLBACKS)
+    return lalr.Parser(grammar, _callbacks())
+
+
+@functools.cache
+def scheme_parser(spelling: Spelling) -> lalr.Parser:
+    """The parser `parse` uses, once per process and spelling."""
+    return runtime_parser(spelling)
 
 
 # ---- the parser cache -----------------------------------------------------------
@@ -168,8 +245,9 @@ CACHE_FORMAT = b"incentive parser cache 1"
 
 def cache_key(grammar: str) -> str:
     """What the built parser depends on: the grammar, its options, lark and Python."""
-    parts = (grammar, repr(sorted(LARK_OPTIONS.items())), lark.__version__, sys.version)
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    version = _lark().__version__
+    parts = (grammar, repr(sorted(LARK_OPTIONS.items())), version, sys.version)
+    return _sha256("\0".join(parts).encode("utf-8"))
 
 
 def cache_dir() -> Path | None:
@@ -209,21 +287,22 @@ def load_cached_parser(path: Path, grammar: str, spelling: Spelling = "en") -> l
     if (
         header != CACHE_FORMAT
         or key != cache_key(grammar).encode()
-        or digest != hashlib.sha256(payload).hexdigest().encode()
+        or digest != _sha256(payload).encode()
     ):
         return None
     try:
         with no_cyclic_gc():
             # Lark.load() takes no transformer; _load() is what it and lark's own cache
             # call. Any failure (say, a lark whose format moved) means building instead.
-            parser = lark.Lark.__new__(lark.Lark)
+            module = _lark()
+            parser = module.Lark.__new__(module.Lark)
             if spelling == "zh":
-                return parser._load(
+                return parser._load(  # type: ignore[no-any-return]
                     io.BytesIO(payload),
                     transformer=_callbacks(_ToAstZh),
                     lexer_callbacks=_ZH_LEXER_CALLBACKS,
                 )
-            return parser._load(io.BytesIO(payload), transformer=_callbacks())
+            return parser._load(io.BytesIO(payload), transformer=_callbacks())  # type: ignore[no-any-return]
     except Exception:
         return None
 
@@ -237,7 +316,7 @@ def save_cached_parser(parser: lark.Lark, path: Path, grammar: str) -> None:
         # callbacks are bound on load
         parser.save(buffer, exclude_options=("transformer", "lexer_callbacks"))
         payload = buffer.getvalue()
-        digest = hashlib.sha256(payload).hexdigest().encode()
+        digest = _sha256(payload).encode()
         header = b"\n".join([CACHE_FORMAT, cache_key(grammar).encode(), digest, b""])
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -280,11 +359,11 @@ def _terminal_word(name: str, spelling: Spelling = "en") -> tuple[str, tuple[str
     if name in _TERMINAL_WORDS:
         return _(_TERMINAL_WORDS[name]), _TERMINAL_CHOICES.get(name, ())
     try:
-        pattern = parser_for(spelling).get_terminal(name).pattern
+        literal = tables(spelling).literal(name)
     except KeyError:
         return name.lower(), ()
-    if isinstance(pattern, lark.lexer.PatternStr):
-        return f"`{pattern.value}`", (pattern.value,)
+    if literal is not None:
+        return f"`{literal}`", (literal,)
     return name.lower(), ()
 
 
@@ -1536,7 +1615,8 @@ def _zh_value(table: dict[str, str]) -> Any:
     `day`); its position, and so every span, stays that of the Chinese text."""
 
     def translate(token: Token) -> Token:
-        return Token.new_borrow_pos(token.type, table.get(str(token), str(token)), token)
+        # type(token): lark's Token when lark lexes (the tables are built with these too)
+        return type(token).new_borrow_pos(token.type, table.get(str(token), str(token)), token)
 
     return translate
 
@@ -1728,10 +1808,10 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
         with no_cyclic_gc():
             if spelling == "zh":
                 # Chinese keywords are reserved (a name holding one is bracketed 「…」)
-                root = lark_parser_zh().parse(text)
+                root = scheme_parser("zh").parse(text)
             else:
-                root = lark_parser().parse(text, on_error=_keyword_as_name)
-    except (UnexpectedToken, UnexpectedCharacters, UnexpectedEOF) as err:
+                root = scheme_parser("en").parse(text, on_error=_keyword_as_name)
+    except (UnexpectedToken, UnexpectedCharacters) as err:
         raise _syntax_error(err, text, file, spelling) from None
     except _LimitExceeded as err:
         raise _limit_error(err.code, err.message, err.span, file, text, err.hint) from None
@@ -1756,18 +1836,22 @@ def parse(text: str, file: str = "<scheme>") -> ast.Scheme:
 _NAME = re.compile(r"[^\W\d]\w*")
 
 
-def _keyword_as_name(err: UnexpectedInput) -> bool:
+def _keyword_as_name(err: Any) -> bool:
     """A keyword where only a name can go is that name: `on homework  group per day`
     names the team kind `group`. (LALR merges the state after an event name in a rule,
     where `group` starts a clause, with the same state in a board, so the lexer reads
-    the keyword; the board then has no use for it.) False: a real syntax error."""
-    if not isinstance(err, UnexpectedToken) or "NAME" not in err.expected:
+    the keyword; the board then has no use for it.) False: a real syntax error.
+
+    Written for lark's errors as well as incentive.lalr's (an unexpected token has a
+    `.token`, an unexpected character none), so that tests/test_lalr.py can hand the
+    same function to both parsers."""
+    token = getattr(err, "token", None)
+    if token is None or "NAME" not in err.expected:
         return False
-    token = err.token
     if token.type in ("NAME", "$END") or not _NAME.fullmatch(str(token.value)):
         return False
     assert err.interactive_parser is not None
-    err.interactive_parser.feed_token(Token.new_borrow_pos("NAME", token.value, token))
+    err.interactive_parser.feed_token(type(token).new_borrow_pos("NAME", token.value, token))
     return True
 
 

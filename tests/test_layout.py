@@ -15,11 +15,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
 
 LAYERS: list[set[str]] = [
-    {"i18n", "frozen", "leanlark"},  # language texts; cheap frozen dataclasses; lark's import
+    # language texts; cheap frozen dataclasses; lark's import; the parser's run time
+    {"i18n", "frozen", "leanlark", "lalr"},
     {"diagnostics", "records", "reasons"},  # reasons: a record's reason in the language
     {"ast", "spelling"},
     {"parser", "formatter", "calendar", "expressions"},
-    {"program", "events", "roster"},  # the checked scheme; input
+    {"program", "events", "roster", "lalrgen"},  # the checked scheme; input; the tables' writer
     {"lints", "checker_ledger", "checker"},  # language -> program
     {
         "state",

@@ -27,7 +27,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import incentive
-from incentive import ast, parser
+from incentive import ast, lalr, parser
 from incentive.cli import main as cli
 from incentive.diagnostics import display_width
 from incentive.events import guess_format, read_events
@@ -583,20 +583,46 @@ def test_the_chinese_parser_is_cached_and_loads_alike(
     loaded = parser.load_cached_parser(path, zh_grammar_text(), "zh")
     assert loaded is not None and loaded is not built
     text = (SCHEMES / "writing_camp_zh.incentive").read_text(encoding="utf-8")
-    monkeypatch.setattr(parser, "lark_parser_zh", lambda: loaded)
+    key = parser.tables_key(zh_grammar_text())
+
+    def using(which: object) -> None:  # parse with the tables of that lark parser
+        tables = lalr.Grammar(lalr.extract(which, key))
+        monkeypatch.setattr(parser, "scheme_parser", lambda s: parser.runtime_parser(s, tables))
+
+    using(loaded)
     from_cache = parser.parse(text)
-    monkeypatch.setattr(parser, "lark_parser_zh", lambda: built)
+    using(built)
     assert parser.parse(text) == from_cache
 
 
-def test_checking_an_english_scheme_never_builds_the_chinese_parser(tmp_path: Path) -> None:
+_PROBE = """
+import sys
+from incentive import parser
+for path in sys.argv[1:]:
+    parser.parse(open(path, encoding="utf-8").read(), path)
+print(sorted(parser.scheme_parser.cache_info()[3:]), "lark" in sys.modules)
+"""
+
+
+def test_checking_an_english_scheme_never_loads_the_chinese_tables(tmp_path: Path) -> None:
+    """Each spelling's tables are read when a scheme in it is; neither needs lark (the
+    generated tables are the grammar's), so no parser is built or cached either."""
     env = {**os.environ, "INCENTIVE_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "incentive", "check", str(SCHEMES / "writing_camp.incentive")]
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    assert len(list(tmp_path.glob("parser-*.cache"))) == 1  # the English parser's only
-    chinese = [*command[:-1], str(SCHEMES / "writing_camp_zh.incentive")]
-    subprocess.run(chinese, env=env, check=True, capture_output=True)
-    assert len(list(tmp_path.glob("parser-*.cache"))) == 2
+    english, chinese = (
+        str(SCHEMES / f) for f in ("writing_camp.incentive", "writing_camp_zh.incentive")
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", _PROBE, *paths],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        for paths in ([english], [english, chinese])
+    ]
+    assert outputs == [["[1]", "False"], ["[2]", "False"]]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
