@@ -144,6 +144,13 @@ class ColumnarPlan:
         balances wait for the budgets, which take every member's awards in order."""
         return any(rule.budgets for rule in self.program.rules)
 
+    @property
+    def gathered(self) -> bool:
+        """Whether, split by member (`--jobs`), the run's own process needs every
+        member's records before balances and lines: for budgets, or for the engine's
+        closes, which count what every member was paid."""
+        return self.budgeted or self.closes
+
 
 # What the plan reads of each spec. Any other field must hold its default, so that a
 # construct added to the language later is declined here until the plan writes it,
@@ -356,10 +363,9 @@ def explain(program: Program, jobs: int = 1) -> str:
             if split:
                 said += f"\n  --jobs {jobs}: one process: " + "; ".join(split)
             else:
-                whole = plan.budgeted or plan.closes  # this process writes every line
                 there = (
                     "awards, streaks and milestones"
-                    if whole
+                    if plan.gathered
                     else "awards, streaks, milestones, balances and lines"
                 )
                 here = "ranks" + (", budgets, balances and lines" if plan.budgeted else "")
@@ -918,11 +924,18 @@ def _rank_parts(chunk: _Chunk) -> list[pl.DataFrame]:
     return [part for rank in chunk.plan.ranks for part in _rank(rank, chunk)]
 
 
+def _record_schema(columns: Sequence[str]) -> dict[str, Any]:
+    """The Polars types of these record columns (order keys, then `_RECORD`'s)."""
+    import polars as pl
+
+    return {c: pl.Int64 if c in _KEYS else getattr(pl, _RECORD[c]) for c in columns}
+
+
 def _framed(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """Record rows of every stage as one frame of the record columns, in record order."""
     import polars as pl
 
-    schema = {**dict.fromkeys(_KEYS, pl.Int64), **{k: getattr(pl, v) for k, v in _RECORD.items()}}
+    schema = _record_schema([*_KEYS, *_RECORD])
     frames = [
         p.select(
             [
@@ -1289,19 +1302,7 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
             out["paid"].append(paid)
             out["streak"].append(length)
             out["reason"].append(_json(outcome.reason))
-    frame = pl.DataFrame(
-        out,
-        schema={
-            "seq": pl.Int64,
-            "k_rule": pl.Int64,
-            "k_sub": pl.Int64,
-            "form": pl.Int64,
-            "points": pl.Int64,
-            "paid": pl.Int64,
-            "streak": pl.Int64,
-            "reason": pl.String,
-        },
-    )
+    frame = pl.DataFrame(out, schema=_record_schema(list(out)))
     return frame.with_columns(
         k_event=pl.col("seq"), k_phase=pl.lit(1, pl.Int64), k_end=pl.lit(0, pl.Int64)
     )
@@ -1576,8 +1577,8 @@ class _ClosingSession(Session):
     board's posts `each day`, a `by missing` board's every period) and its own records
     of them (`close_rank`, `missing_list`), teams and grant allowances. What the rank
     tables hold comes from columns a day at a time, kept as frames (`entries`, `earned`)
-    from which a close works out the standings (`_ranked`); a placeholder in the state's
-    table says that a period is open and since when. What it would pay is handed back
+    from which a close works out the standings (`_ranked`); an empty table in the state
+    says that a period is open. What it would pay is handed back
     instead of posted (balances are columns), after ranks by points have counted it."""
 
     def __init__(self, program: Program, roster: Roster | None) -> None:
@@ -1617,20 +1618,33 @@ class _ClosingSession(Session):
         awards since included."""
         import polars as pl
 
-        at_key = pl.col("key") == key
         times: list[int] = []
         entries = self.entries.get(rule.name)
-        if entries is not None and (found := entries.filter(at_key)).height:
-            times.append(int(found["reached"].min()))  # type: ignore[arg-type]
+        if entries is not None:
+            times += entries.filter(pl.col("key") == key)["reached"].to_list()
+        times += self._points(rule, key)["stamp"].to_list()
+        return _utc(min(times)).isoformat() if times else None
+
+    def _points(self, rule: RuleSpec, key: str) -> pl.DataFrame:
+        """Each member's points in the period so far and when they last moved (member,
+        points, stamp): the frames' and those rank awards added since (the state's own
+        table, which `track_points` keeps)."""
+        import polars as pl
+
         later = self.state.rank_points.get(rule.name, {}).get(key, {})
-        stamps = {m: _micros(datetime.fromisoformat(p[1])) for m, p in later.items()}
+        added = pl.DataFrame(
+            {
+                "member": list(later),
+                "points": [int(p[0]) for p in later.values()],
+                "stamp": [_micros(datetime.fromisoformat(p[1])) for p in later.values()],
+            },
+            schema={"member": pl.String, "points": pl.Int64, "stamp": pl.Int64},
+        )
         earned = self.earned.get(rule.name)
         if earned is not None and self.names is not None:
-            mine = earned.filter(at_key).join(self.names, on="mid")
-            for member, stamp in mine.select("member", "stamp").iter_rows():
-                stamps[member] = max(stamp, stamps.get(member, stamp))
-        times += stamps.values()
-        return _utc(min(times)).isoformat() if times else None
+            mine = earned.filter(pl.col("key") == key).join(self.names, on="mid")
+            added = pl.concat([mine.select(added.columns), added])
+        return added.group_by("member").agg(pl.col("points").sum(), pl.col("stamp").max())
 
     def _ranked(self, rule: RuleSpec, key: str) -> tuple[list[Standing], int]:
         """The period's standings in order (`ranks.standings_in_order`), from the frames
@@ -1650,22 +1664,7 @@ class _ClosingSession(Session):
             .join(self.names, on="mid")
             .select("member", "value", "reached", "event")
         )
-        points = None
-        if rank.measure == "points":
-            later = self.state.rank_points.get(rule.name, {}).get(key, {})
-            added = pl.DataFrame(
-                {
-                    "member": list(later),
-                    "points": [int(p[0]) for p in later.values()],
-                    "stamp": [_micros(datetime.fromisoformat(p[1])) for p in later.values()],
-                },
-                schema={"member": pl.String, "points": pl.Int64, "stamp": pl.Int64},
-            )
-            earned = self.earned.get(rule.name)
-            if earned is not None:
-                mine = earned.filter(at_key).join(self.names, on="mid")
-                added = pl.concat([mine.select(added.columns), added])
-            points = added.group_by("member").agg(pl.col("points").sum(), pl.col("stamp").max())
+        points = self._points(rule, key) if rank.measure == "points" else None
         if rank.team is None:
             return _members_ranked(rule, table, points)
         frame, members = self._team_frame(rank.team)
@@ -1882,18 +1881,7 @@ def _written(chunk: _Chunk, out: list[tuple[int, int, Any]]) -> pl.DataFrame:
         carry.members = pl.concat(
             [carry.members, pl.DataFrame({"member": list(new), "mid": list(new.values())})]
         )
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            **dict.fromkeys(("k_event", "k_phase", "k_rule", "k_sub", "form"), pl.Int64),
-            "points": pl.Int64,
-            "paid": pl.Int64,
-            "r_mid": pl.Int64,
-            "r_member": pl.String,
-            "head": pl.String,
-            "tail": pl.String,
-        },
-    )
+    frame = pl.DataFrame(rows, schema=_record_schema(list(rows)))
     # an event's place names it; a close names no event of the chunk (`seq` null)
     named = pl.when(pl.col("k_phase") == 1).then(pl.col("k_event"))
     return frame.with_columns(k_end=pl.lit(0, pl.Int64), seq=named)
@@ -1961,8 +1949,8 @@ def _filling(
     """A rank's frames after each day: its members' entries merged as `track_rank`
     would have kept them event by event (`_entries`: a rank by points or rate keeps the
     first event, as `earliest` does), and for a rank by points the day's awards and
-    grants added up with the time of the last. A period's first day puts a placeholder
-    in the state's table: the engine's schedule sees the period open, since then."""
+    grants added up with the time of the last. A period's first day puts an empty table
+    in the state: the engine's schedule sees the period open."""
     import polars as pl
 
     rank = rule.rank
@@ -1984,16 +1972,16 @@ def _filling(
     )
     tables = session.state.ranks.setdefault(rule.name, {})
 
-    def opened(key: str, first: Any) -> None:
-        if key not in tables and not session.state.closed_ranks.get(f"{rule.name}|{key}"):
-            tables[key] = {"": ["0", _utc(first).isoformat(), None]}
+    def opened(key: str) -> None:
+        if not session.state.closed_ranks.get(f"{rule.name}|{key}"):
+            tables.setdefault(key, {})
 
     def fill(day_number: int, day: date) -> None:
         share = None if rows is None else rows.get((day_number,))
         if share is not None:
             before = session.entries.get(rule.name)
             session.entries[rule.name] = _entries(merged, share, before)
-            opened(share["key"][0], share["t"].min())
+            opened(share["key"][0])
         if earned is None:
             return
         names = session.names
@@ -2027,8 +2015,7 @@ def _filling(
         session.earned[rule.name] = today.group_by("key", "mid", maintain_order=True).agg(
             points=pl.col("paid").sum(), stamp=pl.col("t").max()
         )
-        today = pl.concat([p.select("key", "t") for p in found])
-        opened(found[0]["key"][0], today["t"].min())
+        opened(found[0]["key"][0])
 
     return fill
 
@@ -2373,7 +2360,7 @@ def _run(
             events = _numbered_members(carry, events)
             days = events["day"].unique().sort().to_list()
             chunk = _Chunk(plan, events, _Days(program, days), carry, final, _Forms())
-            if workers is not None and not plan.budgeted and not plan.closes:
+            if workers is not None and not plan.gathered:
                 # Ranks first (they read only events); then the workers write their
                 # members' lines, balances included, and this process merges them.
                 workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
@@ -2384,11 +2371,12 @@ def _run(
                     records = _records(chunk)
                 else:  # the workers take the per-member stages while this process ranks
                     workers.send(events, days, final)
-                    ranked = [] if plan.closes else _rank_parts(chunk)
-                    member = workers.receive(chunk.forms)
-                    if plan.closes:  # ranks by points count what the workers paid
-                        ranked = _global_parts(chunk, member)
-                    records = _framed(member + ranked)
+                    if plan.closes:  # the closes count what the workers paid
+                        member = workers.receive(chunk.forms)
+                        records = _framed(member + _global_parts(chunk, member))
+                    else:  # ranks read only events: ranked while the workers work
+                        ranked = _rank_parts(chunk)
+                        records = _framed(workers.receive(chunk.forms) + ranked)
                 records = _balanced(chunk, _budgeted(chunk, records))
                 counted = _kinds(records, chunk.forms)
                 write = (_write_lines, records, chunk.forms, spool)
@@ -2400,7 +2388,7 @@ def _run(
             first = False
         if pending is not None:
             pending.result()
-    if workers is not None and not plan.budgeted and not plan.closes:
+    if workers is not None and not plan.gathered:
         carry.balances = workers.balances()
     balances = _balance_lines(program, carry)
     if balances.height:
