@@ -653,6 +653,21 @@ class LocalizedLines:
                 self.target.write(b"".join(localize_line(line) + b"\n" for line in lines))
         return len(data)
 
+    # Rewinding (the columnar plan writes into a file and truncates it back when it
+    # gives the run to the loop): only where bytes go through untouched.
+    def seekable(self) -> bool:
+        seekable = getattr(self.target, "seekable", None)
+        return self.lang == "en" and seekable is not None and bool(seekable())
+
+    def tell(self) -> int:
+        return self.target.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.target.seek(offset, whence)
+
+    def truncate(self, size: int | None = None) -> int:
+        return self.target.truncate(size)
+
     def flush(self) -> None:
         if self.pending:
             with i18n.language(self.lang):

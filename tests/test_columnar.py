@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -392,6 +393,50 @@ def test_input_that_is_not_plain_goes_to_the_loop(tmp_path: Path, case: str) -> 
     ]
     path = _write(tmp_path, lines)
     assert columnar.run_columnar(program, [path], io.BytesIO()) is None
+    got, summary = _columnar(program, path)
+    assert not summary.columnar
+    assert got == _reference(program, path)
+
+
+@pytest.mark.parametrize("sink", ["file", "pipe"])
+def test_a_line_not_plain_after_records_were_written_leaves_the_output_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sink: str
+) -> None:
+    """The plan writes straight into a file it can rewind (no spool): when a later block
+    holds a line the loop must answer, the file is cut back to where the run found it,
+    bytes before that untouched; into a pipe it spools, and writes nothing."""
+    program = incentive.load(ROOT / "bench" / "camp4.incentive")
+    lines = [
+        line(f"e{n}", "homework", f"m{n % 7}", f"2026-03-01T10:{n:02d}:00", words=600)
+        for n in range(40)
+    ]
+    lines.append(line("x", "message", " ana ", "2026-03-01T11:00:00"))  # a member to trim
+    path = _write(tmp_path, lines)
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 400)  # many blocks: records before the line
+    if sink == "file":
+        with (tmp_path / "out.jsonl").open("w+b") as out:
+            out.write(b"kept\n")
+            wrote_some: list[int] = []
+            real = columnar._write_frame
+
+            def spy(frame: Any, target: Any) -> None:
+                assert target is out  # no spool
+                wrote_some.append(frame.height)
+                real(frame, target)
+
+            monkeypatch.setattr(columnar, "_write_frame", spy)
+            assert columnar.run_columnar(program, [path], out) is None
+            assert sum(wrote_some) > 0  # records had been written into the file itself
+            assert out.tell() == len(b"kept\n")
+            out.seek(0)
+            assert out.read() == b"kept\n"
+    else:
+        read, write = os.pipe()
+        with os.fdopen(write, "wb") as out, os.fdopen(read, "rb") as back:
+            assert columnar.run_columnar(program, [path], out) is None
+            out.close()
+            assert back.read() == b""
+    monkeypatch.undo()
     got, summary = _columnar(program, path)
     assert not summary.columnar
     assert got == _reference(program, path)
