@@ -669,9 +669,14 @@ def run_command(
         program = dataclasses.replace(program, seed=seed)
     if explain_plan:
         from incentive.columnar import explain as columnar_plan
+        from incentive.columnar import why_not
         from incentive.compiler import explain_plan as plan
+        from incentive.split import explain as split_plan
 
-        click.echo(columnar_plan(program, jobs))
+        # the plan's own `--jobs` line where it has one; then the compiled evaluator's
+        click.echo(columnar_plan(program, 1 if why_not(program) else jobs))
+        if jobs > 1:
+            click.echo(split_plan(program, jobs))
         click.echo(plan(program))
         sys.exit(EXIT_OK)
     if jobs > 1 and state_path is not None:
@@ -844,21 +849,38 @@ def _run_records(
 
 def _one_process(program: Program, engine: str, summary: Any, jobs: int) -> str:
     """Why a run asked for `--jobs N` (its `RunSummary`) ran in one process."""
-    from incentive.columnar import split_why_not
+    from incentive.columnar import split_why_not, why_not
+    from incentive.split import loop_split_why_not
 
-    if engine != "columnar":
-        why = _("the {engine} evaluator is one process").format(engine=engine)
-    elif summary.lost is not None:
+    loop = loop_split_why_not(program)
+    evaluator = "interpreter" if engine == "interpreter" else "compiled"
+    if summary.lost is not None:
         why = _("{why}: the compiled evaluator ran it instead").format(why=summary.lost)
-    elif summary.columnar or not split_why_not(program):
-        # the scheme splits: the input did not take the plan (standard input, another
-        # encoding or a column map, --until, --only, --member, or lines that are not
-        # plain JSON Lines)
-        why = _("the input or the options are ones the columnar plan does not take")
+    elif engine == "columnar" and summary.columnar:
+        why = "; ".join(split_why_not(program))  # the plan ran it, and does not split it
     else:
-        why = "; ".join(split_why_not(program))
-    said = _("--jobs {jobs}: the run used one process ({why}); `run --explain-plan` says more")
-    return said.format(jobs=jobs, why=why)
+        said = []
+        if engine == "columnar":
+            # no plan; or one, but the input did not take it (standard input, another
+            # encoding or a column map, --until, --only, --member, or lines that are
+            # not plain JSON Lines)
+            plan = not why_not(program)
+            said.append(
+                _("the input or the options are ones the columnar plan does not take")
+                if plan
+                else "; ".join(split_why_not(program))
+            )
+        if loop:
+            said.append(
+                _("the {engine} evaluator keeps it in one process: {why}").format(
+                    engine=evaluator, why="; ".join(loop)
+                )
+            )
+        else:  # the scheme splits on the loop too: only a filter keeps it whole
+            said.append(_("--only, --member and --post keep a run in one process"))
+        why = "; ".join(said)
+    text = _("--jobs {jobs}: the run used one process ({why}); `run --explain-plan` says more")
+    return text.format(jobs=jobs, why=why)
 
 
 def _posting(

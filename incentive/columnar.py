@@ -31,7 +31,6 @@ import io
 import math
 import re
 import shutil
-import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +43,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from incentive import ast
+from incentive import ast, processes
 from incentive.budgets import apply_budgets
 from incentive.calendar import Calendar
 from incentive.compiler import constant_amount, constant_points
@@ -58,8 +57,8 @@ from incentive.expressions import (
     to_points,
     uses_random,
 )
-from incentive.i18n import _
 from incentive.ledger import paid_record
+from incentive.processes import WorkerLost
 from incentive.program import (
     BoostSpec,
     BudgetSpec,
@@ -2459,91 +2458,31 @@ def split_why_not(program: Program) -> list[str]:
     ]
 
 
-class _WorkerLost(Exception):
-    """A worker process ended without answering (killed, out of memory) or failed: the
-    run is made again by the compiled loop in this process, and says why."""
+# The worker processes' mechanics (start, pipes, end) are `processes.Workers`'.
+_WorkerLost = WorkerLost
+WORKER = processes.WORKER  # how a worker starts (a test puts a stand-in here)
 
 
-# How a worker process is started, after the interpreter and before the folder that
-# holds this `incentive`: `-P` keeps the current folder off the path (an `incentive/`
-# there must not stand in for this one), and the folder is put first, so that the
-# workers run the very code the run does.
-WORKER = (
-    "-P",
-    "-c",
-    "import sys; here = sys.argv[1]; "
-    "here in sys.path or sys.path.insert(0, here); "
-    "from incentive.jobs import main; main()",
-)
-
-
-class _MemberWorkers:
+class _MemberWorkers(processes.Workers):
     """`jobs` worker processes, each keeping the per-member state (`_Carry`) of the
     members whose number is its own modulo `jobs`. Per chunk, `send` hands each its
     members' events (with their places in the chunk, `seq`), and `receive` collects
     their record rows, renumbering their record forms into the chunk's.
 
-    A worker is a fresh interpreter (`incentive.jobs`, see `WORKER`) spoken to by
-    pickles over its stdin and stdout: never a fork (that would copy Polars' thread
-    pool mid-flight), nor multiprocessing's spawn (which runs the caller's main module
-    again in each worker). Each worker's Polars gets its share of the cores."""
+    A worker is a fresh interpreter (`incentive.jobs`, see `processes.WORKER`) spoken
+    to by pickles over its stdin and stdout. Each worker's Polars gets its share of
+    the cores."""
 
     def __init__(self, program: Program, jobs: int) -> None:
         import os
-        import sys
 
-        here = str(Path(__file__).resolve().parent.parent)  # this incentive, not another
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        env = {**os.environ, "POLARS_MAX_THREADS": str(threads)}
         self.rules = {rule.name: rule for rule in program.rules}
-        self.workers: list[subprocess.Popen[bytes]] = []
-        try:
-            for _ in range(jobs):
-                self.workers.append(
-                    subprocess.Popen(
-                        [sys.executable, *WORKER, here],
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,  # a worker answers through its pipe
-                        env=env,
-                    )
-                )
-            for worker in self.workers:
-                self._put(worker, program)
-        except BaseException:
-            self.__exit__(_WorkerLost)  # none of them is left behind
-            raise
+        env = {"POLARS_MAX_THREADS": str(threads)}
+        super().__init__(WORKER, "columnar", program, jobs, env)
 
     def __enter__(self) -> _MemberWorkers:
         return self
-
-    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
-        for worker in self.workers:
-            if failed is not None:
-                worker.kill()  # Ctrl-C, or the run gave up: nothing a worker does counts
-            try:
-                assert worker.stdin is not None
-                worker.stdin.close()  # end of input: the worker stops
-            except OSError:
-                pass
-        for worker in self.workers:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            assert worker.stdout is not None
-            worker.stdout.close()
-
-    @staticmethod
-    def _put(worker: Any, message: Any) -> None:
-        import pickle
-
-        try:
-            pickle.dump(message, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            worker.stdin.flush()
-        except OSError:
-            raise _WorkerLost(_("a worker process ended without answering")) from None
 
     def send(
         self,
@@ -2572,10 +2511,10 @@ class _MemberWorkers:
         for number, worker in enumerate(self.workers):
             mine = parts.get((number,), events.clear())
             if ranked is None:
-                self._put(worker, ("records", mine, days, final))
+                self.put(worker, ("records", mine, days, final))
             else:
                 theirs = ranks.get((number,), ranked[0].clear())
-                self._put(worker, ("lines", mine, days, final, theirs, forms))
+                self.put(worker, ("lines", mine, days, final, theirs, forms))
 
     def receive_lines(self) -> tuple[pl.DataFrame, Counter[str]]:
         """The workers' lines of a chunk, each with its record's keys, in record order,
@@ -2594,23 +2533,15 @@ class _MemberWorkers:
         import polars as pl
 
         for worker in self.workers:
-            self._put(worker, ("balances",))
+            self.put(worker, ("balances",))
         kept: list[pl.DataFrame] = [reply[1] for reply in self._replies()]
         return pl.concat(kept)
 
     def _replies(self) -> Iterator[tuple[Any, ...]]:
-        import pickle
-
         for worker in self.workers:
-            assert worker.stdout is not None
-            try:
-                reply = pickle.load(worker.stdout)
-            except Exception:  # the pipe closed, or something else than a reply came
-                raise _WorkerLost(_("a worker process ended without answering")) from None
+            reply = self.reply(worker)
             if reply[0] == "not plain":
                 raise _NotPlain
-            if reply[0] == "failed":  # a bug: the loop gives the run's answer instead
-                raise _WorkerLost(_("a worker process failed: {error}").format(error=reply[1]))
             yield reply
 
     def receive(self, forms: _Forms) -> list[pl.DataFrame]:
@@ -2646,10 +2577,7 @@ def work(requests: IO[bytes], replies: IO[bytes]) -> None:
 
     import polars as pl
 
-    def reply(message: tuple[Any, ...]) -> None:
-        pickle.dump(message, replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
-
+    reply = processes.replying(replies)
     try:
         plan = plan_for(pickle.load(requests))
     except EOFError:

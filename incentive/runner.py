@@ -36,9 +36,11 @@ from incentive.compiler import CompiledSession
 from incentive.engine import EngineState, Session
 from incentive.events import BadLine, Event, events_from_dicts
 from incentive.intake import bad_line_record, read_attributes
+from incentive.processes import WorkerLost
 from incentive.program import Program
 from incentive.records import Record, encode_lines
 from incentive.roster import Roster
+from incentive.split import LoopWorkers, OutOfOrder, loop_split_why_not
 
 Engine = Literal["compiled", "interpreter"]
 ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
@@ -155,9 +157,66 @@ def run_batch_files(
                     session = open_session(program, roster=roster)
                     return RunResult(records, balances, session), summary
         chosen = "compiled"
+    if jobs > 1 and not lost and not loop_split_why_not(program):
+        try:
+            return _batch_split(program, items, until, roster, chosen, jobs)
+        except WorkerLost as why:
+            lost.append(str(why))
     result = run_batch(program, items(), until, roster, chosen)
     kinds = Counter(record.kind for record in result.records)
     return result, RunSummary(kinds, len(result.balances), lost=lost[0] if lost else None)
+
+
+def _batch_split(
+    program: Program,
+    items: Callable[[], Iterable[Event | BadLine]],
+    until: datetime | None,
+    roster: Roster | None,
+    engine: Engine,
+    jobs: int,
+) -> tuple[RunResult, RunSummary]:
+    """`run_batch` with the members split across `jobs` sessions (`split`): the records
+    read back, the members' states gathered from the workers for the report."""
+    import msgspec
+
+    with tempfile.TemporaryFile() as spool:
+        with LoopWorkers(program, jobs, roster, engine) as pool:
+            summary = _split_passes(pool, program, items, spool, until)
+            members = pool.members()
+        spool.seek(0)
+        decoder = msgspec.json.Decoder(Record)
+        records: list[Record] = []
+        balances: dict[str, dict[str, int]] = {}
+        for line in spool:
+            record = decoder.decode(line)
+            if record.kind != "balance":
+                records.append(record)
+            elif record.member is not None and record.currency is not None:
+                balances.setdefault(record.member, {})[record.currency] = record.balance or 0
+    session = open_session(program, roster=roster, engine=engine)
+    session.state.members.update(members)
+    return RunResult(records, balances, session), summary
+
+
+def _split_passes(
+    pool: LoopWorkers,
+    program: Program,
+    read: Callable[[], Iterable[Event | BadLine]],
+    out: IO[bytes],
+    until: datetime | None,
+) -> RunSummary:
+    """`run_to`'s passes (in order; else again, sorted on disk) on split sessions."""
+    try:
+        kinds, lacking, members = pool.run(read(), out, until, ordered=True)
+        return RunSummary(kinds, members, lacking=lacking, jobs=pool.jobs)
+    except OutOfOrder:
+        pool.reset()
+        runs: list[int] = []
+        ordered = _sorted_on_disk(read(), runs, program)
+        kinds, lacking, members = pool.run(ordered, out, until, ordered=False)
+        summary = RunSummary(kinds, members, lacking=lacking, jobs=pool.jobs)
+        summary.resorted, summary.spilled = True, len(runs)
+        return summary
 
 
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
@@ -208,7 +267,7 @@ def run_files(
                 summary.lost = lost[0]
                 return summary
         chosen = "compiled"
-    return run_to(program, read, out, until, roster, chosen, keep)
+    return run_to(program, read, out, until, roster, chosen, keep, jobs)
 
 
 class _OutOfOrder(Exception):
@@ -231,13 +290,27 @@ def run_to(
     roster: Roster | None = None,
     engine: Engine | None = None,
     keep: Callable[[Record], bool] | None = None,
+    jobs: int = 1,
 ) -> RunSummary:
     """Evaluate what `read()` yields and write each kept record as a JSON line to `out`.
 
     `read` must return a fresh iterable of Events and BadLines each time it is called
     (the readers in `events` give them): it is called again, once, if the input turns
     out not to be in time order.
+
+    With `jobs` above 1, every record kept and a scheme whose state is each member's own
+    (`split.loop_split_why_not`), the members are split across that many sessions in
+    worker processes, with the same bytes; a worker lost hands the run to one process
+    (the summary's `lost` says why).
     """
+    if jobs > 1 and keep is None and not loop_split_why_not(program):
+        try:
+            with LoopWorkers(program, jobs, roster, engine or default_engine()) as pool:
+                return _split_passes(pool, program, read, out, until)
+        except WorkerLost as why:
+            summary = run_to(program, read, out, until, roster, engine)
+            summary.lost = str(why)
+            return summary
     try:
         return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
     except _OutOfOrder:

@@ -282,7 +282,10 @@ def test_cli_run_jobs(tmp_path: Path) -> None:
         str(tmp_path / "shop.jsonl"),
     )  # fmt: skip
     assert code == 0
-    assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
+    assert (
+        "--jobs 2: the run used one process (the scheme has no columnar plan; the compiled "
+        "evaluator keeps it in one process: budgets: a budget is shared by every member)"
+    ) in said
 
     # the bundled camp's export repeats ids and has a line outside the season
     code, said = invoke(
@@ -294,7 +297,10 @@ def test_cli_run_jobs(tmp_path: Path) -> None:
     assert "the input or the options are ones the columnar plan does not take" in said
 
     code, said = invoke("run", str(scheme), str(path), "--jobs", "2", "--engine", "compiled")
-    assert "--jobs 2: the run used one process (the compiled evaluator is one process)" in said
+    assert (
+        "--jobs 2: the run used one process (the compiled evaluator keeps it in one process: "
+        "rule `early`: a rank, board or league compares members"
+    ) in said
 
     code, said = invoke(
         "run", str(scheme), str(path), "--jobs", "2", "--state", str(tmp_path / "s.db")
@@ -331,4 +337,7 @@ def test_simulate_jobs_says_when_it_runs_in_one_process(tmp_path: Path) -> None:
         "simulate", "schemes/shop.incentive", "schemes/shop.events.jsonl", "--jobs", "2",
     )  # fmt: skip
     assert code == 0
-    assert "--jobs 2: the run used one process (the scheme has no columnar plan)" in said
+    assert (
+        "--jobs 2: the run used one process (the scheme has no columnar plan; the compiled "
+        "evaluator keeps it in one process: budgets: a budget is shared by every member)"
+    ) in said

@@ -37,9 +37,10 @@ LAYERS: list[set[str]] = [
         "transfers",
         "catalogues",
     },  # engine stages
-    {"codec"},  # the state as versioned JSON
+    {"codec", "processes"},  # the state as versioned JSON; `--jobs`' worker processes
     {"engine"},  # the reference interpreter
-    {"compiler", "columnar"},  # the compiled evaluator (on the interpreter's steps); the plan
+    # the compiled evaluator (on the interpreter's steps); the plan; the compiled split
+    {"compiler", "columnar", "split"},
     {"runner", "store", "jobs"},  # choosing an evaluator; batch and bounded runs; stores;
     # the worker process of `run --jobs`
     {
