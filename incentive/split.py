@@ -31,6 +31,7 @@ process, which gives its answer, and the run says why.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import pickle
 import queue
@@ -337,9 +338,12 @@ class LoopWorkers(processes.Workers):
         roster: Roster | None = None,
         engine: Literal["compiled", "interpreter"] = "compiled",
     ) -> None:
-        super().__init__(WORKER, "loop", (program, roster, engine, jobs), jobs)
+        # (a copy without what this process cached on it: the compiled handlers)
+        portable = dataclasses.replace(program) if "_compiled" in program.__dict__ else program
+        super().__init__(WORKER, "loop", (portable, roster, engine, jobs), jobs)
         self.jobs = jobs
         self.queues: list[queue.Queue[Any]] = []
+        self.threads: list[threading.Thread] = []
         self.waiting = 0  # batches sent whose replies are not read yet
         try:
             for number, worker in enumerate(self.workers):
@@ -347,7 +351,9 @@ class LoopWorkers(processes.Workers):
             for worker in self.workers:
                 replies: queue.Queue[Any] = queue.Queue()
                 self.queues.append(replies)
-                threading.Thread(target=_drain, args=(worker, replies), daemon=True).start()
+                thread = threading.Thread(target=_drain, args=(worker, replies), daemon=True)
+                thread.start()
+                self.threads.append(thread)
         except BaseException:
             self.__exit__(processes.WorkerLost)
             raise
@@ -366,8 +372,22 @@ class LoopWorkers(processes.Workers):
 
     def _send_all(self, message: Any) -> None:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        for worker in self.workers:
-            self.put_bytes(worker, data)
+        for number, worker in enumerate(self.workers):
+            try:
+                self.put_bytes(worker, data)
+            except processes.WorkerLost as lost:
+                raise self._why(number, lost) from None
+
+    def _why(self, number: int, lost: processes.WorkerLost) -> processes.WorkerLost:
+        """Why a worker that took no more input ended: its last words if it failed (read
+        by its thread, which ends with its output), else `lost`."""
+        self.threads[number].join(timeout=5)
+        said = lost
+        while not self.queues[number].empty():
+            reply = self.queues[number].get()
+            if isinstance(reply, processes.WorkerLost):
+                said = reply if reply.args != processes.lost().args else said
+        return said
 
     def reset(self) -> None:
         """Forget the pass made so far (its replies read and dropped)."""
