@@ -170,6 +170,9 @@ class _Share:
         # advance_to, close_all) reaches it through the instance
         reference._advance = tapped  # type: ignore[method-assign]
         self.advanced: date | None = None  # the day the shadowed intake advanced into
+        # the day of the last event shadowed, and its bounds (UTC)
+        self.day: date | None = None
+        self.day_start = self.day_end = datetime.min
         self.rules = {rule.name: index for index, rule in enumerate(program.rules)}
         self.owners: dict[str, bool] = {}
 
@@ -225,16 +228,22 @@ class _Share:
             return  # a duplicate or a conflict: nothing moves
         if program.known_events is not None and event.type not in program.known_events:
             return
-        if isinstance(read_attributes(program, event), str):
+        # (an event type without typed attributes always fits)
+        typed = event.type in program.attribute_types
+        if typed and isinstance(read_attributes(program, event), str):
             return
         zoned = program.member_zone is not None
         if zoned and isinstance(member_clock(program, event, reference._zones), str):
             return
-        calendar = program.calendar
-        day = calendar.day_of(event.at)
+        calendar, at = program.calendar, event.at
+        if self.day is not None and self.day_start <= at < self.day_end:
+            day = self.day  # the day of the event before, most often
+        else:
+            day = self.day = calendar.day_of(at)
+            self.day_start, self.day_end = calendar.day_start(day), calendar.day_end(day)
         remember(state, event.id, seen_as(event.fingerprint, event.source, event.line), day)
         if day != self.advanced:  # every deadline is a day's end: once a day, as compiled
-            for _record in reference._advance(event.at):
+            for _record in reference._advance(at):
                 pass  # kept by the tap
         if state.open_day is not None and day < state.open_day:
             return  # late
@@ -244,8 +253,8 @@ class _Share:
         self.advanced = day
         if state.levels_closed is None and reference._rolling_levels:
             state.levels_closed = (day - timedelta(days=1)).isoformat()
-        if state.clock is None or event.at > state.clock:
-            state.clock = event.at
+        if state.clock is None or at > state.clock:
+            state.clock = at
 
     def _keyed(self, records: list[Record], kinds: Counter[str]) -> list[tuple[CloseKey, bytes]]:
         keyed = []

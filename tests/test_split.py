@@ -31,7 +31,7 @@ from incentive.events import read_events
 from incentive.program import Program
 from incentive.roster import Roster
 from tests.clirun import invoke
-from tests.test_compiled import menu_events
+from tests.test_compiled import CONDITIONS, menu_events
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = sorted((ROOT / "schemes").glob("*.incentive"))
@@ -349,7 +349,10 @@ def member_schemes(draw: st.DrawFn) -> str:
         name = f"r{index}"
         kind = draw(
             st.sampled_from(
-                ("award", "award", "held", "penalty", "streak", "milestone", "idle", "redeem")
+                (
+                    *("award", "award", "held", "penalty", "streak", "milestone", "idle"),
+                    *("redeem", "clock", "start_window", "window", "every_time", "earned"),
+                )
             )
         )
         if kind in ("award", "held"):
@@ -379,6 +382,28 @@ def member_schemes(draw: st.DrawFn) -> str:
         elif kind == "idle":
             on = draw(st.sampled_from(("message, checkin", "post", "checkin")))
             rules.append(f'rule {name} {{ on {on} inactive {small(1, 3)} days flag "idle" }}')
+        elif kind == "clock":
+            when = draw(st.sampled_from(CONDITIONS[-2:]))
+            rules.append(f"rule {name} {{ on checkin where {when} award 2 limit 1 per day }}")
+            if draw(st.booleans()) and "timezone from tz" not in head:
+                head.append("timezone from tz")  # the member's own zone: a bad one is refused
+        elif kind == "start_window":
+            start = draw(st.sampled_from(("first checkin", "first post")))
+            rules.append(f"rule {name} {{ on post within {small(0, 3)} days of {start} award 3 }}")
+        elif kind == "window":
+            rules.append(
+                f"rule {name} {{ on checkin, post window {small(1, 3)} within {small(1, 4)} days "
+                f"award {small()} }}"
+            )
+        elif kind == "every_time":
+            rules.append(
+                f'rule {name} {{ on message badge "b{index}" every time limit 2 per day }}'
+            )
+        elif kind == "earned":
+            rules.append(
+                f"rule {name} {{ streak per {period()} reaching {small(3, 20)} earned "
+                f'at 2 award {small()} at 3 badge "steady" }}'
+            )
         else:
             rules.append(
                 f"redeem {name} {{ on redeem amount points minimum {small(1, 5)} "
@@ -388,8 +413,9 @@ def member_schemes(draw: st.DrawFn) -> str:
         rules.append(f"boost b {{ times 2 on friday for {draw(st.sampled_from(paying))} }}")
     body = "\n  ".join(head + rules)
     return (
-        f'scheme "members" {{\n  {body}\n  events {{ checkin message(words: number) '
-        "post(words: number) ad redeem(points: number) }\n}\n"
+        f'scheme "members" {{\n  {body}\n  events {{ checkin message(words: number, '
+        "channel: text, likes: number, vip: bool) post(words: number, likes: number) ad "
+        "redeem(points: number) }\n}\n"
     )
 
 
