@@ -554,8 +554,9 @@ def check_command(schemes: tuple[str, ...], fmt: str) -> None:
     default=1,
     show_default=True,
     help=N_(
-        "processes for the per-member stages of the columnar plan (members split "
-        "among them; ranks and budgets stay in this one): the same records"
+        "processes for the per-member stages of the columnar plan, or sessions of "
+        "the compiled evaluator (members split among them; what compares members "
+        "stays in this one): the same records"
     ),
 )
 @click.option(

@@ -32,6 +32,7 @@ process, which gives its answer, and the run says why.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import heapq
 import pickle
 import queue
@@ -308,6 +309,9 @@ def _kind(record: Record) -> str:
 def work(requests: IO[bytes], replies: IO[bytes]) -> None:
     """A worker process of `LoopWorkers` (`incentive.jobs`): (program, roster, engine,
     jobs), its own number, then batches of events, until its input ends."""
+    # The state is plain data without reference cycles (as `run` disables it in its own
+    # process): the cyclic collector would walk the members' state again and again.
+    gc.disable()
     reply = processes.replying(replies)
     try:
         program, roster, engine, jobs = pickle.load(requests)
