@@ -14,7 +14,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
@@ -311,6 +311,28 @@ def check_inputs(
             continue  # read whole, and checked then (decode_bytes)
         with open(path, "rb") as file:
             check_encoding(file, path, codec)
+
+
+def _checked_first(
+    read: Callable[[], Iterable[Any]],
+    paths: tuple[str, ...],
+    encoding: str | None,
+    stdin: str | None = None,
+) -> Callable[[], Iterable[Any]]:
+    """`read`, with `check_inputs` before its first call: when the compiled evaluator
+    reads the input. The columnar plan reads files strictly (a line that does not decode
+    hands the run to the evaluator, nothing written), so a run it takes reads its files
+    once, not twice (a tenth of a second per million events)."""
+    checked = False
+
+    def reading() -> Iterable[Any]:
+        nonlocal checked
+        if not checked:
+            check_inputs(paths, encoding, stdin)
+            checked = True
+        return read()
+
+    return reading
 
 
 def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
@@ -795,7 +817,6 @@ def _run_records(
     from incentive.runner import run_files
 
     with _stdin_copy(events) as stdin, contextlib.ExitStack() as outputs:
-        check_inputs(events, encoding, stdin)
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" or posting is not None else None
         if table is not None:
@@ -813,8 +834,14 @@ def _run_records(
             summary = run_files(
                 program,
                 _plain_files(events, events_format, encoding, how),
-                lambda: with_progress(
-                    iter_event_files(events, program, events_format, stdin, encoding, how), quiet
+                _checked_first(
+                    lambda: with_progress(
+                        iter_event_files(events, program, events_format, stdin, encoding, how),
+                        quiet,
+                    ),
+                    events,
+                    encoding,
+                    stdin,
                 ),
                 target,
                 until,
@@ -1445,11 +1472,14 @@ def _run_files(
     from incentive.runner import run_batch_files
 
     program = load_program(scheme)
-    check_inputs(events, encoding)
     result, summary = run_batch_files(
         program,
         _plain_files(events, fmt, encoding, how),
-        lambda: iter_event_files(events, program, fmt, encoding=encoding, options=how),
+        _checked_first(
+            lambda: iter_event_files(events, program, fmt, encoding=encoding, options=how),
+            events,
+            encoding,
+        ),
         _parse_until(until, program),
         load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
@@ -1870,13 +1900,18 @@ def simulate_command(
             lines = [",".join(header)] + [",".join(r[c] for c in header) for r in simulated.roster]
             write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
-        check_inputs(events, encoding)
         result, summary = run_batch_files(
             program,
             _plain_files(events, events_format, encoding, how),
-            lambda: with_progress(
-                iter_event_files(events, program, events_format, encoding=encoding, options=how),
-                quiet,
+            _checked_first(
+                lambda: with_progress(
+                    iter_event_files(
+                        events, program, events_format, encoding=encoding, options=how
+                    ),
+                    quiet,
+                ),
+                events,
+                encoding,
             ),
             _parse_until(until, program),
             teams,

@@ -90,6 +90,35 @@ def test_gbk_events_are_refused_naming_the_file_the_line_and_the_encoding(
     assert records(out) == []  # nothing half-paid to a merged `����`
 
 
+def test_a_bad_byte_late_in_a_file_the_plan_takes_is_refused_and_out_kept(
+    scheme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columnar plan reads the files itself (no reading ahead for the encoding):
+    records of the first blocks written into --out's file, a byte that is not UTF-8
+    near the end still refuses the run naming its line, and the old file stays."""
+    from incentive import columnar
+
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 300)  # records written before the bad line
+    lines = [
+        json.dumps(
+            {"id": f"e{n}", "type": "signin", "member": f"m{n}", "at": f"2026-03-02T09:{n:02d}:00"}
+        )
+        for n in range(30)
+    ]
+    events = tmp_path / "late.jsonl"
+    events.write_bytes(("\n".join(lines) + "\n").encode() + "王五".encode("gbk") + b"\n")
+    out = tmp_path / "records.jsonl"
+    out.write_bytes(b"yesterday's records\n")
+    code, said = run("run", str(scheme), str(events), "--out", str(out))
+    assert code == 2
+    assert f"{events}: line 31 is not UTF-8 text" in said
+    assert out.read_bytes() == b"yesterday's records\n"
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, said = run("run", str(scheme), str(good), "--explain-plan")
+    assert code == 0 and "no columnar plan" not in said  # the plan would take such a file
+
+
 def test_gbk_events_read_with_encoding_pay_three_members(scheme: Path, tmp_path: Path) -> None:
     events = tmp_path / "gbk.jsonl"
     events.write_bytes(signins().encode("gbk"))
