@@ -2369,15 +2369,16 @@ def _run(
         for events, final in _prepared(plan, files):
             if events is None:
                 return None
-            if not events["t"].is_sorted():
+            if "day" not in events.columns:  # out of order: `_prepared` left it undated
                 if not (first and final):
                     return None  # out of order across chunks: the loop sorts on disk
                 # By time, equal times in input order: the order the loop's sort gives.
-                events, resorted = events.sort("t", maintain_order=True), True
+                events, resorted = _dated(program, events.sort("t", maintain_order=True)), True
+                if events is None:
+                    return None
             if carry.last is not None and int(events["t"][0]) < carry.last:
                 return None
-            events = _dated(program, events)
-            if events is None or not _new_ids(carry, events):
+            if not _new_ids(carry, events):
                 return None
             events = _numbered_members(carry, events)
             days = events["day"].unique().sort().to_list()
@@ -2419,14 +2420,19 @@ def _run(
 
 
 def _prepared(plan: ColumnarPlan, files: list[Path]) -> Iterator[tuple[pl.DataFrame | None, bool]]:
-    """Each chunk's events, decoded and timed (None when not plain), and whether it is
-    the last. The next chunk is read and decoded on a second thread while the caller
-    works on this one: Polars releases the GIL, and reading is a third of the work, so
-    the two overlap on two cores (at most three chunks are held at once)."""
+    """Each chunk's events, decoded, timed and dated when in time order (`_dated`; one
+    out of order is left undated, for the caller to sort), None when not plain; and
+    whether it is the last. The next chunk is read and decoded on a second thread while
+    the caller works on this one: Polars releases the GIL, and reading is a third of
+    the work, so the two overlap on two cores (at most three chunks are held at once)."""
 
     def prepare(block: bytes) -> pl.DataFrame | None:
         events = _decode(plan, _lines_of(block))
-        return None if events is None else _instants(plan.program, events)
+        if events is not None:
+            events = _instants(plan.program, events)
+        if events is not None and events["t"].is_sorted():
+            events = _dated(plan.program, events)
+        return events
 
     blocks = _blocks(files)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incentive-read") as reader:
