@@ -2244,13 +2244,19 @@ def _kinds(records: pl.DataFrame, forms: _Forms) -> Counter[str]:
     return kinds
 
 
-def _write_lines(records: pl.DataFrame, forms: _Forms, spool: IO[bytes]) -> None:
-    _write_frame(_lines(records, forms), spool)
+def _write_records(chunk: _Chunk, records: pl.DataFrame, spool: IO[bytes]) -> Counter[str]:
+    """A chunk's records with their balances (`_balanced`), written as lines; the
+    records by kind."""
+    records = _balanced(chunk, records)
+    _write_frame(_lines(records, chunk.forms), spool)
+    return _kinds(records, chunk.forms)
 
 
-def _write_frame(lines: pl.DataFrame, spool: IO[bytes]) -> None:
+def _write_frame(lines: pl.DataFrame, spool: IO[bytes]) -> Counter[str]:
+    """Finished lines written (their kinds counted where they were made: none here)."""
     if lines.height:
         lines.write_csv(spool, include_header=False, quote_style="never")
+    return Counter()
 
 
 def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
@@ -2388,6 +2394,7 @@ def _run(
                 # members' lines, balances included, and this process merges them.
                 workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
                 lines, counted = workers.receive_lines()
+                kinds.update(counted)
                 write: tuple[Any, ...] = (_write_frame, lines.select("line"), spool)
             else:
                 if workers is None:
@@ -2400,17 +2407,16 @@ def _run(
                     else:  # ranks read only events: ranked while the workers work
                         ranked = _rank_parts(chunk)
                         records = _framed(workers.receive(chunk.forms) + ranked)
-                records = _balanced(chunk, _budgeted(chunk, records))
-                counted = _kinds(records, chunk.forms)
-                write = (_write_lines, records, chunk.forms, spool)
-            kinds.update(counted)
+                # balances and lines on the writing thread: nothing before them reads
+                # the balances, and it takes the chunks in order
+                write = (_write_records, chunk, _budgeted(chunk, records), spool)
             if pending is not None:
-                pending.result()
+                kinds.update(pending.result())
             pending = writer.submit(*write)
             carry.last = int(events["t"][-1])
             first = False
         if pending is not None:
-            pending.result()
+            kinds.update(pending.result())
     if workers is not None and not plan.gathered:
         carry.balances = workers.balances()
     balances = _balance_lines(program, carry)
