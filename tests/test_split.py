@@ -136,6 +136,16 @@ def test_bundled_schemes_give_one_sessions_bytes_split(scheme: Path) -> None:
         assert out.getvalue() == expected and summary.jobs == 2
 
 
+def test_the_interpreter_splits_the_same_way() -> None:
+    """`--engine interpreter --jobs 2`: the workers' sessions are the interpreter's (the
+    same tap on `_advance`, the same shadowed intake), and so are the bytes."""
+    program = incentive.load(str(ROOT / "schemes" / "group_bot.incentive"))
+    events = ROOT / "schemes" / "group_bot.events.jsonl"
+    expected, _ = _run(program, events, 1, "interpreter")
+    got, summary = _run(program, events, 2, "interpreter")
+    assert got == expected and summary.jobs == 2
+
+
 # ---- larger generated inputs ---------------------------------------------------------------
 
 GENERATED = {
