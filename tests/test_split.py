@@ -70,6 +70,21 @@ def _roster(scheme: Path) -> Roster | None:
     return incentive.load_roster(str(roster)) if roster.exists() else None
 
 
+CLOSE_CODES = ("expired", "released", "level_dropped", "inactive")
+
+
+def assert_closes_at_day_ends(program: Program, records: bytes) -> None:
+    """Every record time passing writes falls at a day's boundary (the scheme's zone and
+    `day ends`): so a worker that advances once per day, as the compiled handlers do,
+    misses none."""
+    calendar = program.calendar
+    for line in records.splitlines():
+        record = json.loads(line)
+        if record.get("code") in CLOSE_CODES:
+            instant = datetime.fromisoformat(record["at"])
+            assert calendar.day_start(calendar.day_of(instant)) == instant, record
+
+
 # ---- which schemes split -------------------------------------------------------------------
 
 
@@ -249,6 +264,7 @@ def test_generated_inputs_give_one_sessions_bytes(
             one.members,
         )
         assert summary.kinds == one.kinds and summary.lacking == one.lacking
+    assert_closes_at_day_ends(program, expected)
     text = expected.decode()
     for kind in ("duplicate", "conflict", "bad_event"):
         assert f'"kind":"{kind}"' in text
@@ -300,13 +316,14 @@ def test_closes_of_many_members_at_one_instant_merge_in_one_sessions_order(
     for jobs in (2, 3):
         got, _summary = _run(program, path, jobs)
         assert got == expected
+    assert_closes_at_day_ends(program, expected)
     records = [json.loads(line) for line in expected.splitlines()]
     codes = {r.get("code") for r in records}
-    assert {"expired", "released", "level_dropped", "inactive"} <= codes
+    assert set(CLOSE_CODES) <= codes
     # the proof is not vacuous: at one instant, one step's records alternate workers
     steps: dict[tuple[str, str], list[str]] = {}
     for r in records:
-        if r.get("code") in ("expired", "released", "level_dropped", "inactive"):
+        if r.get("code") in CLOSE_CODES:
             steps.setdefault((r["at"], r["code"]), []).append(r["member"])
     assert any(
         len({split.owner(m, 2) for m in who}) == 2 and who == sorted(who)
@@ -473,6 +490,7 @@ def test_random_per_member_schemes_split_give_the_interpreters_bytes(
     got, summary = _run(program, path, jobs)
     assert got == expected
     assert summary.jobs == jobs and summary.lost is None
+    assert_closes_at_day_ends(program, expected)
 
 
 # ---- lost workers ----------------------------------------------------------------------------
