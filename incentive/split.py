@@ -128,11 +128,12 @@ _ENCODER = msgspec.msgpack.Encoder()
 
 def _packed(events: list[Event]) -> tuple[str, Any]:
     """A batch as it crosses to the workers: MessagePack (a twentieth of pickle's cost
-    to write), unless a value it cannot carry as it is (an integer past 64 bits)."""
+    to write), unless a value it cannot carry as it is (an integer past 64 bits, a
+    text with a lone surrogate): then pickle."""
     try:
         data = _ENCODER.encode(events)
-    except (TypeError, OverflowError, msgspec.EncodeError):
-        return "pickled", events
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return "pickled", events  # (a lone surrogate in a text is a UnicodeEncodeError)
     return "packed", data
 
 

@@ -161,6 +161,25 @@ def test_the_interpreter_splits_the_same_way() -> None:
     assert got == expected and summary.jobs == 2
 
 
+def test_values_messagepack_cannot_carry_cross_pickled(tmp_path: Path) -> None:
+    """A batch with a whole number past 64 bits or a text with a lone surrogate goes to
+    the workers pickled (MessagePack refuses them): the same bytes."""
+    program = incentive.load(str(ROOT / "schemes" / "member_day.incentive"))
+    lines = [
+        '{"id":"a","type":"topic","member":"ann","at":"2026-03-01T10:00:00","words":70,'
+        '"note":"\\ud800x"}',
+        '{"id":"b","type":"topic","member":"bo","at":"2026-03-01T11:00:00",'
+        '"words":123456789012345678901234567890}',
+        '{"id":"c","type":"checkin","member":"cy","at":"2026-03-01T12:00:00"}',
+    ]
+    path = _write(tmp_path, lines)
+    events = list(_reader(program, path)())
+    assert split._packed(events)[0] == "pickled"
+    expected, _ = _run(program, path, 1, "interpreter")
+    got, summary = _run(program, path, 2)
+    assert got == expected and summary.jobs == 2
+
+
 # ---- larger generated inputs ---------------------------------------------------------------
 
 GENERATED = {
