@@ -458,6 +458,10 @@ def standings_in_order(
         # A team where nobody acted takes no paid top place (it may be a bottom one).
         standings = [s for s in standings if s.acted]
     sign = 1 if rank.side == "bottom" else -1  # the best of a bottom rank is the lowest
+    if rank.measure == "earliest" and rank.team is None:
+        # standing_order without reading the time again: a member's value is minus the
+        # epoch of the time reached (member_standings), exactly (a float as a Decimal)
+        return sorted(standings, key=lambda s: (sign * s.value, float(-s.value), s.who))
     return sorted(standings, key=lambda s: standing_order(s.value, s.reached, s.who, sign))
 
 
