@@ -734,8 +734,17 @@ class _Generator:
         if slot is None:
             slot = "slot"
             w.line(f"slot = counters.get({key!r})")
-        w.line(f"if {slot} is None or {slot}[0] != {self.key(period)}:")
-        w.line(f"    counters[{key!r}] = [{self.key(period)}, {by}]")
+        period_key = self.key(period)
+        w.line(f"if {slot} is None:")
+        w.line(f"    counters[{key!r}] = [{period_key}, {by}]")
+        w.line(f"elif {slot}[0] != {period_key}:")
+        # a new period: the same [period key, used] list, made over (no new object for
+        # the garbage collector to keep and scan, one per member and day)
+        w.line(f"    if len({slot}) == 2:")
+        w.line(f"        {slot}[0] = {period_key}")
+        w.line(f"        {slot}[1] = {by}")
+        w.line("    else:")
+        w.line(f"        counters[{key!r}] = [{period_key}, {by}]")
         w.line("else:")
         w.line(f"    {slot}[1] += {by}")
 

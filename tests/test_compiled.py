@@ -920,3 +920,39 @@ def test_checkpoints_are_renewed_as_the_stream_goes_on() -> None:
     assert [record.code for record in failed] == ["evaluation_failed"]
     assert session.balances() == before
     assert "x" not in session.state.seen
+
+
+def test_both_evaluators_leave_the_same_state_over_days() -> None:
+    """A store keeps the session's state: after days of limits, caps, streaks and an
+    earliest rank (counters made over in place by the compiled session when a new day
+    comes, and one written by hand with more than two items), its bytes are the
+    interpreter's."""
+    from incentive.codec import decode_state, encode_state
+
+    text = (ROOT / "bench" / "camp4.incentive").read_text(encoding="utf-8")
+    program = incentive.compile(text)
+    events = [
+        {
+            "id": f"e{n}",
+            "type": "homework" if n % 3 == 0 else "message",
+            "member": f"m{n % 5}",
+            "at": f"2026-03-{1 + n // 40:02d}T{(n * 7) % 24:02d}:{n % 60:02d}:{(n * 13) % 60:02d}",
+        }
+        | ({"words": 300 + (n * 37) % 500} if n % 3 == 0 else {})
+        for n in range(200)
+    ]
+    states = []
+    for engine in ("interpreter", "compiled"):
+        start = decode_state(encode_state(incentive.EngineState()))
+        odd = incentive.MemberState()
+        odd.counters["limit:homework:day"] = ["2026-02-27", 1, "kept by an older release"]
+        odd.counters["cap:rule:chat:day"] = ["2026-02-27", 20]
+        start.members["m3"] = odd
+        session = program.session(engine=engine, state=start)
+        for event in sorted(events, key=lambda e: e["at"]):
+            session.feed(event)
+        states.append(encode_state(session.state))
+        session.close_all()
+        states.append(encode_state(session.state))
+    assert states[2:] == states[:2]
+    assert b"kept by an older release" not in states[0]  # made over as a new list
