@@ -533,7 +533,7 @@ class _Generator:
                     # The first matching event of the period decides (ranks.track_rank).
                     self.table("state.ranks", rule.name, rule.rank.period)
                     w.line("if event.member not in table:")
-                    w.line("    table[event.member] = ['0', at.isoformat(), event.id]")
+                    w.line("    table[event.member] = ['0', s._utc_text(at), event.id]")
                 else:
                     self.plan.append(f"rule `{rule.name}`: rank table (the interpreter's step)")
                     w.line(f"track_rank(state, s.program, {node}, event, attrs, day)")
@@ -662,7 +662,7 @@ class _Generator:
             currency = rule.currency
             counted = self._counted_by.get(rule.name, [])
             if counted:  # ranks.track_points, inline: the rank tables see points before budgets
-                w.line("stamp = at.isoformat()")
+                w.line("stamp = s._utc_text(at)")
             for ranked, period in counted:
                 self.table("state.rank_points", ranked, period)
                 w.line("before = table.get(event.member)")
@@ -680,7 +680,7 @@ class _Generator:
             w.line("if lots and lots[-1][1] is None:")
             w.line("    lots[-1][0] += granted  # points that never expire are one lot")
             w.line("else:")
-            w.line("    lots.append([granted, None, at.isoformat()])")
+            w.line("    lots.append([granted, None, s._utc_text(at)])")
             w.line("earned = member.earned")
             w.line(f"earned[{currency!r}] = earned.get({currency!r}, 0) + granted")
             w.line(
@@ -851,6 +851,9 @@ class CompiledSession:
         self._minute_start = self._minute_end = _NEVER
         self._minute_parts = ("", "")
         self._calendar = program.calendar
+        # the UTC minute whose ISO text (a lot's or a rank entry's time) was last made
+        self._utc_start = self._utc_end = _NEVER
+        self._utc_head = ""
         self._checkpoint_at = 0  # the journal's length at which to look at checkpointing
 
     @property
@@ -904,6 +907,18 @@ class CompiledSession:
             text = parts[0] + _TWO_DIGITS[second] + parts[1]
         self._stamped = at
         self._stamp_text = text
+        return text
+
+    def _utc_text(self, at: datetime) -> str:
+        """`at.isoformat()` (a lot's earned time, a rank table's time), by the minute as
+        `_stamp` is: an aware datetime's isoformat asks its zone for the offset."""
+        if self._utc_start <= at < self._utc_end and at.tzinfo is UTC and not at.microsecond:
+            return self._utc_head + _TWO_DIGITS[at.second] + "+00:00"
+        text = at.isoformat()
+        if at.tzinfo is UTC and not at.microsecond:
+            self._utc_start = start = at - SECONDS[at.second]
+            self._utc_end = start + _ONE_MINUTE
+            self._utc_head = text[:17]
         return text
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:

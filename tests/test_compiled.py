@@ -956,3 +956,24 @@ def test_both_evaluators_leave_the_same_state_over_days() -> None:
         states.append(encode_state(session.state))
     assert states[2:] == states[:2]
     assert b"kept by an older release" not in states[0]  # made over as a new list
+
+
+def test_utc_times_by_the_minute_equal_isoformat() -> None:
+    """What the compiled session writes into lots and rank tables for an instant is its
+    isoformat: second by second, with fractions, before 1000, in another zone."""
+    from datetime import UTC, timezone
+    from zoneinfo import ZoneInfo
+
+    from incentive.compiler import CompiledSession
+
+    program = incentive.compile('scheme "z" { rule a { on x award 1 } }')
+    session = CompiledSession(program)
+    moment = datetime(2026, 3, 8, 6, 58, 0, tzinfo=UTC)
+    others = [timezone(timedelta(hours=5, minutes=45)), ZoneInfo("America/New_York")]
+    for step in range(300):
+        instants = [moment, moment + timedelta(microseconds=7), moment - timedelta(seconds=59)]
+        instants += [moment.astimezone(zone) for zone in others]
+        instants.append(moment.replace(year=987))
+        for instant in instants:
+            assert session._utc_text(instant) == instant.isoformat(), instant
+        moment += timedelta(seconds=1 + step % 5)
