@@ -51,13 +51,14 @@ from incentive.rules import (
     Proposal,
     _award,
     _milestone,
-    _streak,
     credited,
     each_time,
     first_winners,
     own_periods,
     period_index,
     reaching,
+    streak_moves,
+    streak_payments,
     unread,
     window,
 )
@@ -470,11 +471,26 @@ class _Generator:
                 )
                 # Only the first matching event of a period moves a streak (rules._streak).
                 w.line(f"slot = member.counters.get({'streak:' + rule.name!r})")
-                w.line(f"if slot is None or slot[0] != s._streaks[{rule.streak.period!r}]:")
+                index = f"s._streaks[{rule.streak.period!r}]"
+                w.line(f"if slot is None or slot[0] != {index}:")
+                w.indent()
+                # rules._streak, its generator and _take's loop unrolled: the step, and
+                # the payments (the interpreter's) only when the length reached pays
                 w.line(
-                    f"    s._take(out, streak(s.program, member, event, attrs, day, {node}, "
-                    f"{node}.streak, s._stamp(at)))"
+                    f"moved = streak_moves(member, event, {index}, {node}, {node}.streak, "
+                    "s._stamp(at))"
                 )
+                w.line("if moved is not None:")
+                w.line("    out.append(moved[0])  # a streak record: no rank counts it")
+                pays = f"moved[1] in {self.constant(frozenset(t for t, _ in rule.streak.tiers))}"
+                if rule.streak.every is not None:
+                    pays += f" or moved[1] % {rule.streak.every[0]!r} == 0"
+                w.line(f"    if {pays}:")
+                w.line(
+                    f"        s._take(out, streak_payments(s.program, member, event, attrs, "
+                    f"day, {node}, {node}.streak, s._stamp(at), moved[1], moved[2]))"
+                )
+                w.dedent()
             elif rule.milestone is not None:
                 self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
                 w.line(
@@ -773,7 +789,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "note_starts": note_starts,
         "start_window_open": start_window_open,
         "own_periods": own_periods,
-        "streak": _streak,
+        "streak_moves": streak_moves,
+        "streak_payments": streak_payments,
         "milestone": _milestone,
         "award": _award,
         "credited": credited,
