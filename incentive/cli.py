@@ -14,7 +14,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
@@ -231,11 +231,12 @@ def iter_event_files(
     paths: tuple[str, ...],
     program: Program,
     fmt: str,
-    stdin: str | None = None,
+    copies: Mapping[str, str] | None = None,
     encoding: str | None = None,
     options: ReadOptions | None = None,
 ) -> Iterator[Event | BadLine]:
-    """Events from each file in turn; `-` is standard input (or `stdin`, a copy of it).
+    """Events from each file in turn; `-` is standard input. `copies` (`_input_copies`)
+    maps an input that can be read only once (standard input, a pipe) to a file copy.
 
     Text is decoded strictly (`check_inputs` has found any bad line before the run):
     a byte that does not decode is never replaced, which would merge members."""
@@ -252,18 +253,19 @@ def iter_event_files(
     how = options or NO_OPTIONS
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
+        copy = (copies or {}).get(path)
         if path == "-":
             kind: EventFormat = "jsonl" if fmt == "auto" else chosen
-            if stdin is not None:
-                with open(stdin, encoding=codec, newline="") as copy:
-                    yield from read_events(copy, program.calendar, kind, "<stdin>", how)
+            if copy is not None:
+                with open(copy, encoding=codec, newline="") as stream:
+                    yield from read_events(stream, program.calendar, kind, "<stdin>", how)
             else:
                 text = decode_bytes(sys.stdin.buffer.read(), "<stdin>", encoding)
                 yield from read_events(
                     io.StringIO(text, newline=""), program.calendar, kind, "<stdin>", how
                 )
             continue
-        with open(path, encoding=codec, newline="") as stream:
+        with open(copy or path, encoding=codec, newline="") as stream:
             yield from read_events(stream, program.calendar, chosen, path, how)
 
 
@@ -296,7 +298,7 @@ def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
 
 
 def check_inputs(
-    paths: tuple[str, ...], encoding: str | None = None, stdin: str | None = None
+    paths: tuple[str, ...], encoding: str | None = None, copies: Mapping[str, str] | None = None
 ) -> None:
     """Before any work: every events file exists and decodes, or the run stops here
     (exit 2) naming the file, its first bad line and the encoding it looks like."""
@@ -304,13 +306,36 @@ def check_inputs(
 
     codec = codec_name(encoding)
     for path in paths:
+        copy = (copies or {}).get(path)
         if path == "-":
-            if stdin is not None:
-                with open(stdin, "rb") as copy:
-                    check_encoding(copy, "<stdin>", codec)
+            if copy is not None:
+                with open(copy, "rb") as stream:
+                    check_encoding(stream, "<stdin>", codec)
             continue  # read whole, and checked then (decode_bytes)
-        with open(path, "rb") as file:
+        with open(copy or path, "rb") as file:
             check_encoding(file, path, codec)
+
+
+def _checked_first(
+    read: Callable[[], Iterable[Any]],
+    paths: tuple[str, ...],
+    encoding: str | None,
+    copies: Mapping[str, str] | None = None,
+) -> Callable[[], Iterable[Any]]:
+    """`read`, with `check_inputs` before its first call: when the compiled evaluator
+    reads the input. The columnar plan reads files strictly (a line that does not decode
+    hands the run to the evaluator, nothing written), so a run it takes reads its files
+    once, not twice (a tenth of a second per million events)."""
+    checked = False
+
+    def reading() -> Iterable[Any]:
+        nonlocal checked
+        if not checked:
+            check_inputs(paths, encoding, copies)
+            checked = True
+        return read()
+
+    return reading
 
 
 def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
@@ -794,8 +819,7 @@ def _run_records(
     from incentive.records import Record
     from incentive.runner import run_files
 
-    with _stdin_copy(events) as stdin, contextlib.ExitStack() as outputs:
-        check_inputs(events, encoding, stdin)
+    with _input_copies(events) as copies, contextlib.ExitStack() as outputs:
         target: IO[bytes]
         table = io.BytesIO() if fmt == "table" or posting is not None else None
         if table is not None:
@@ -812,9 +836,15 @@ def _run_records(
         try:
             summary = run_files(
                 program,
-                _plain_files(events, events_format, encoding, how),
-                lambda: with_progress(
-                    iter_event_files(events, program, events_format, stdin, encoding, how), quiet
+                _plain_files(events, events_format, encoding, how, copies),
+                _checked_first(
+                    lambda: with_progress(
+                        iter_event_files(events, program, events_format, copies, encoding, how),
+                        quiet,
+                    ),
+                    events,
+                    encoding,
+                    copies,
                 ),
                 target,
                 until,
@@ -963,14 +993,14 @@ def _run_stored(
     except StoreError as err:
         raise Failure(str(err), EXIT_USAGE) from None
     try:
-        with _stdin_copy(events) as stdin:
+        with _input_copies(events) as copies:
             target: IO[bytes] = Path(out).open("wb") if out else sys.stdout.buffer  # noqa: SIM115
             try:
                 shown = LocalizedLines(target)  # the store keeps the English reasons
                 left = run_stored(
                     live,
                     lambda: with_progress(
-                        iter_event_files(events, program, events_format, stdin), quiet
+                        iter_event_files(events, program, events_format, copies), quiet
                     ),
                     shown,  # type: ignore[arg-type]
                     commit_every=commit_every,
@@ -1064,20 +1094,40 @@ def _refuse_overwriting_input(out: Path, events: tuple[str, ...]) -> None:
 
 
 @contextmanager
-def _stdin_copy(paths: tuple[str, ...]) -> Iterator[str | None]:
-    """Standard input copied to a temporary file, when it is among the inputs: a run
-    reads its input a second time when the events are not in time order."""
-    if "-" not in paths:
-        yield None
-        return
+def _input_copies(paths: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Each input that can be read only once — standard input (`-`), a pipe such as
+    `<(zcat events.jsonl.gz)`, a device — copied to a temporary file, by its name: a
+    run reads its input again when the events are not in time order, `compare` once
+    per scheme, and a pipe read twice is empty the second time (no events, no error)."""
     import shutil
+    import stat
     import tempfile
 
+    once = []
+    for path in dict.fromkeys(paths):
+        if path == "-":
+            once.append(path)
+            continue
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            continue  # reading it says what is wrong (`check_inputs`)
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            once.append(path)
+    if not once:
+        yield {}
+        return
     with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / "stdin"
-        with copy.open("wb") as file:
-            shutil.copyfileobj(sys.stdin.buffer, file)
-        yield str(copy)
+        copies = {}
+        for number, path in enumerate(once):
+            copy = copies[path] = str(Path(folder) / f"input-{number}")
+            with open(copy, "wb") as file:
+                if path == "-":
+                    shutil.copyfileobj(sys.stdin.buffer, file)
+                else:
+                    with open(path, "rb") as source:
+                        shutil.copyfileobj(source, file)
+        yield copies
 
 
 class CsvRecords:
@@ -1440,16 +1490,26 @@ def _run_files(
     encoding: str | None = None,
     how: ReadOptions | None = None,
     jobs: int = 1,
+    copies: Mapping[str, str] | None = None,
 ) -> tuple[Program, Any]:
+    """A batch run of `scheme` over `events` (`copies` of what reads only once: see
+    `_input_copies`, which a caller reading the events twice must hold itself)."""
     from incentive.roster import load_roster
     from incentive.runner import run_batch_files
 
+    if copies is None:
+        with _input_copies(events) as made:
+            return _run_files(scheme, events, fmt, roster, until, engine, encoding, how, jobs, made)
     program = load_program(scheme)
-    check_inputs(events, encoding)
     result, summary = run_batch_files(
         program,
-        _plain_files(events, fmt, encoding, how),
-        lambda: iter_event_files(events, program, fmt, encoding=encoding, options=how),
+        _plain_files(events, fmt, encoding, how, copies),
+        _checked_first(
+            lambda: iter_event_files(events, program, fmt, copies, encoding, how),
+            events,
+            encoding,
+            copies,
+        ),
         _parse_until(until, program),
         load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
@@ -1461,16 +1521,21 @@ def _run_files(
 
 
 def _plain_files(
-    events: tuple[str, ...], events_format: str, encoding: str | None, how: ReadOptions | None
+    events: tuple[str, ...],
+    events_format: str,
+    encoding: str | None,
+    how: ReadOptions | None,
+    copies: Mapping[str, str] | None = None,
 ) -> list[str] | None:
     """EVENTS as files the columnar plan may read whole: every one a JSON Lines file
-    read as it stands (not standard input, another encoding or a column map)."""
+    read as it stands (not standard input, another encoding or a column map); a pipe
+    by its copy (`_input_copies`)."""
     from incentive.events import guess_format
 
     if encoding is not None or (how is not None and (how.time_format or how.columns)):
         return None  # read as told: the stream's readers know encodings and maps
     files = [
-        path
+        (copies or {}).get(path, path)
         for path in events
         if path != "-"
         and (events_format if events_format != "auto" else guess_format(path)) == "jsonl"
@@ -1683,9 +1748,10 @@ def compare_command(
             how,
         )
         return
-    options = (events, events_format, roster, until, engine, encoding, how, jobs)
-    program_a, a = _run_files(scheme_a, *options)
-    program_b, b = _run_files(scheme_b, *options)
+    with _input_copies(events) as copies:  # read once per scheme
+        options = (events, events_format, roster, until, engine, encoding, how, jobs, copies)
+        program_a, a = _run_files(scheme_a, *options)
+        program_b, b = _run_files(scheme_b, *options)
     diff = compare(a, b)
     if html:
         from incentive.html_compare import render_compare_html
@@ -1870,19 +1936,24 @@ def simulate_command(
             lines = [",".join(header)] + [",".join(r[c] for c in header) for r in simulated.roster]
             write_text_atomically(save_roster, "\n".join(lines) + "\n")
     else:
-        check_inputs(events, encoding)
-        result, summary = run_batch_files(
-            program,
-            _plain_files(events, events_format, encoding, how),
-            lambda: with_progress(
-                iter_event_files(events, program, events_format, encoding=encoding, options=how),
-                quiet,
-            ),
-            _parse_until(until, program),
-            teams,
-            engine,  # type: ignore[arg-type]
-            jobs,
-        )
+        with _input_copies(events) as copies:
+            result, summary = run_batch_files(
+                program,
+                _plain_files(events, events_format, encoding, how, copies),
+                _checked_first(
+                    lambda: with_progress(
+                        iter_event_files(events, program, events_format, copies, encoding, how),
+                        quiet,
+                    ),
+                    events,
+                    encoding,
+                    copies,
+                ),
+                _parse_until(until, program),
+                teams,
+                engine,  # type: ignore[arg-type]
+                jobs,
+            )
         if jobs > summary.jobs and not quiet:
             click.echo(_one_process(program, engine, summary, jobs), err=True)
     if teams is not None:
@@ -1922,10 +1993,9 @@ def _ab_test(
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
     teams = load_roster(roster, encoding, programs["A"].teams) if roster else None
-    check_inputs(events, encoding)
-    items = list(
-        iter_event_files(events, programs["A"], events_format, encoding=encoding, options=how)
-    )
+    with _input_copies(events) as copies:  # checked, then read
+        check_inputs(events, encoding, copies)
+        items = list(iter_event_files(events, programs["A"], events_format, copies, encoding, how))
     arms: dict[str, dict[str, Any]] = {}
     for arm, program in programs.items():
         chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import math
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -834,6 +836,7 @@ class _Forms:
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None, str | None]] = []
+        self.adding = threading.Lock()
 
     def add(
         self,
@@ -844,8 +847,9 @@ class _Forms:
         reason: str | None = None,
         perk: str | None = None,
     ) -> int:
-        self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
-        return len(self.rows) - 1
+        with self.adding:  # stages add forms from two threads (`_run_stages`)
+            self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
+            return len(self.rows) - 1
 
     def line(self, form: int) -> pl.Expr:
         """A record of this form as `Record.to_json_bytes()` writes it. Values are safe
@@ -904,25 +908,46 @@ class _Chunk:
     forms: _Forms
 
 
-def _member_parts(chunk: _Chunk) -> list[pl.DataFrame]:
-    """The records of the stages that look at one member at a time (awards, the loop's
-    own steps, streaks): what `--jobs` splits across processes by member."""
+_Stage = Callable[[], list["pl.DataFrame"]]
+
+
+def _member_stages(chunk: _Chunk) -> list[_Stage]:
+    """The stages that look at one member at a time (awards, the loop's own steps,
+    streaks), each giving its record parts: what `--jobs` splits across processes by
+    member. Stages are independent (each keeps its own carried state, by its rule)."""
     plan = chunk.plan
-    parts: list[pl.DataFrame] = []
-    for award in plan.awards:
-        if not award.sequential:
-            parts += _award(award, chunk)
+    stages: list[_Stage] = [
+        functools.partial(_award, award, chunk) for award in plan.awards if not award.sequential
+    ]
     stepped = [award for award in plan.awards if award.sequential]
     if stepped:
-        parts.append(_stepped(stepped, chunk))
-    for streak in plan.streaks:
-        parts += _streak(streak, chunk)
-    return parts
+        stages.append(lambda: [_stepped(stepped, chunk)])
+    stages += [functools.partial(_streak, streak, chunk) for streak in plan.streaks]
+    return stages
+
+
+def _rank_stages(chunk: _Chunk) -> list[_Stage]:
+    """The stages of ranks and boards, which compare every member of a period (reading
+    only events: independent of the member stages and of each other)."""
+    return [functools.partial(_rank, rank, chunk) for rank in chunk.plan.ranks]
+
+
+def _member_parts(chunk: _Chunk) -> list[pl.DataFrame]:
+    return [part for stage in _member_stages(chunk) for part in stage()]
 
 
 def _rank_parts(chunk: _Chunk) -> list[pl.DataFrame]:
-    """The records of ranks and boards, which compare every member of a period."""
-    return [part for rank in chunk.plan.ranks for part in _rank(rank, chunk)]
+    return [part for stage in _rank_stages(chunk) for part in stage()]
+
+
+def _run_stages(stages: list[_Stage]) -> list[pl.DataFrame]:
+    """Independent stages on two threads (each is a few Polars operations that release
+    the GIL: one stage's Python fills the gaps of another's), parts in stage order."""
+    if len(stages) < 2:
+        return [part for stage in stages for part in stage()]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="incentive-stage") as pool:
+        done = [pool.submit(stage) for stage in stages]
+        return [part for future in done for part in future.result()]
 
 
 def _record_schema(columns: Sequence[str]) -> dict[str, Any]:
@@ -961,8 +986,10 @@ def _global_parts(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> list[pl.Da
 
 
 def _records(chunk: _Chunk) -> pl.DataFrame:
-    parts = _member_parts(chunk)
-    return _framed(parts + _global_parts(chunk, parts))
+    if chunk.plan.closes:  # the closes count what the member stages paid
+        parts = _member_parts(chunk)
+        return _framed(parts + _global_parts(chunk, parts))
+    return _framed(_run_stages(_member_stages(chunk) + _rank_stages(chunk)))
 
 
 def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
@@ -2244,13 +2271,19 @@ def _kinds(records: pl.DataFrame, forms: _Forms) -> Counter[str]:
     return kinds
 
 
-def _write_lines(records: pl.DataFrame, forms: _Forms, spool: IO[bytes]) -> None:
-    _write_frame(_lines(records, forms), spool)
+def _write_records(chunk: _Chunk, records: pl.DataFrame, spool: IO[bytes]) -> Counter[str]:
+    """A chunk's records with their balances (`_balanced`), written as lines; the
+    records by kind."""
+    records = _balanced(chunk, records)
+    _write_frame(_lines(records, chunk.forms), spool)
+    return _kinds(records, chunk.forms)
 
 
-def _write_frame(lines: pl.DataFrame, spool: IO[bytes]) -> None:
+def _write_frame(lines: pl.DataFrame, spool: IO[bytes]) -> Counter[str]:
+    """Finished lines written (their kinds counted where they were made: none here)."""
     if lines.height:
         lines.write_csv(spool, include_header=False, quote_style="never")
+    return Counter()
 
 
 def _balance_lines(program: Program, carry: _Carry) -> pl.DataFrame:
@@ -2369,15 +2402,16 @@ def _run(
         for events, final in _prepared(plan, files):
             if events is None:
                 return None
-            if not events["t"].is_sorted():
+            if "day" not in events.columns:  # out of order: `_prepared` left it undated
                 if not (first and final):
                     return None  # out of order across chunks: the loop sorts on disk
                 # By time, equal times in input order: the order the loop's sort gives.
-                events, resorted = events.sort("t", maintain_order=True), True
+                events, resorted = _dated(program, events.sort("t", maintain_order=True)), True
+                if events is None:
+                    return None
             if carry.last is not None and int(events["t"][0]) < carry.last:
                 return None
-            events = _dated(program, events)
-            if events is None or not _new_ids(carry, events):
+            if not _new_ids(carry, events):
                 return None
             events = _numbered_members(carry, events)
             days = events["day"].unique().sort().to_list()
@@ -2387,6 +2421,7 @@ def _run(
                 # members' lines, balances included, and this process merges them.
                 workers.send(events, days, final, (_framed(_rank_parts(chunk)), chunk.forms))
                 lines, counted = workers.receive_lines()
+                kinds.update(counted)
                 write: tuple[Any, ...] = (_write_frame, lines.select("line"), spool)
             else:
                 if workers is None:
@@ -2399,17 +2434,16 @@ def _run(
                     else:  # ranks read only events: ranked while the workers work
                         ranked = _rank_parts(chunk)
                         records = _framed(workers.receive(chunk.forms) + ranked)
-                records = _balanced(chunk, _budgeted(chunk, records))
-                counted = _kinds(records, chunk.forms)
-                write = (_write_lines, records, chunk.forms, spool)
-            kinds.update(counted)
+                # balances and lines on the writing thread: nothing before them reads
+                # the balances, and it takes the chunks in order
+                write = (_write_records, chunk, _budgeted(chunk, records), spool)
             if pending is not None:
-                pending.result()
+                kinds.update(pending.result())
             pending = writer.submit(*write)
             carry.last = int(events["t"][-1])
             first = False
         if pending is not None:
-            pending.result()
+            kinds.update(pending.result())
     if workers is not None and not plan.gathered:
         carry.balances = workers.balances()
     balances = _balance_lines(program, carry)
@@ -2419,14 +2453,19 @@ def _run(
 
 
 def _prepared(plan: ColumnarPlan, files: list[Path]) -> Iterator[tuple[pl.DataFrame | None, bool]]:
-    """Each chunk's events, decoded and timed (None when not plain), and whether it is
-    the last. The next chunk is read and decoded on a second thread while the caller
-    works on this one: Polars releases the GIL, and reading is a third of the work, so
-    the two overlap on two cores (at most three chunks are held at once)."""
+    """Each chunk's events, decoded, timed and dated when in time order (`_dated`; one
+    out of order is left undated, for the caller to sort), None when not plain; and
+    whether it is the last. The next chunk is read and decoded on a second thread while
+    the caller works on this one: Polars releases the GIL, and reading is a third of
+    the work, so the two overlap on two cores (at most three chunks are held at once)."""
 
     def prepare(block: bytes) -> pl.DataFrame | None:
         events = _decode(plan, _lines_of(block))
-        return None if events is None else _instants(plan.program, events)
+        if events is not None:
+            events = _instants(plan.program, events)
+        if events is not None and events["t"].is_sorted():
+            events = _dated(plan.program, events)
+        return events
 
     blocks = _blocks(files)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incentive-read") as reader:

@@ -7,8 +7,11 @@ member, before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +91,91 @@ def test_gbk_events_are_refused_naming_the_file_the_line_and_the_encoding(
     assert f"{events}: line 1 is not UTF-8 text" in out
     assert "--encoding gbk" in out
     assert records(out) == []  # nothing half-paid to a merged `����`
+
+
+def test_a_bad_byte_late_in_a_file_the_plan_takes_is_refused_and_out_kept(
+    scheme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columnar plan reads the files itself (no reading ahead for the encoding):
+    records of the first blocks written into --out's file, a byte that is not UTF-8
+    near the end still refuses the run naming its line, and the old file stays."""
+    from incentive import columnar
+
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 300)  # records written before the bad line
+    lines = [
+        json.dumps(
+            {"id": f"e{n}", "type": "signin", "member": f"m{n}", "at": f"2026-03-02T09:{n:02d}:00"}
+        )
+        for n in range(30)
+    ]
+    events = tmp_path / "late.jsonl"
+    events.write_bytes(("\n".join(lines) + "\n").encode() + "王五".encode("gbk") + b"\n")
+    out = tmp_path / "records.jsonl"
+    out.write_bytes(b"yesterday's records\n")
+    code, said = run("run", str(scheme), str(events), "--out", str(out))
+    assert code == 2
+    assert f"{events}: line 31 is not UTF-8 text" in said
+    assert out.read_bytes() == b"yesterday's records\n"
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, said = run("run", str(scheme), str(good), "--explain-plan")
+    assert code == 0 and "no columnar plan" not in said  # the plan would take such a file
+
+
+def _through_a_pipe(path: Path, data: bytes) -> threading.Event:
+    """A named pipe at `path` fed `data` by a thread, as `<(zcat events.gz)` is fed:
+    whoever opens it again gets an empty stream (set the returned event to stop)."""
+    os.mkfifo(path)
+    stop = threading.Event()
+
+    def feed() -> None:
+        with path.open("wb") as pipe:
+            pipe.write(data)
+        while not stop.wait(0.05):  # a second reader: end of input at once, not a hang
+            with contextlib.suppress(OSError):  # OSError: no reader waiting
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    threading.Thread(target=feed, daemon=True).start()
+    return stop
+
+
+@pytest.mark.parametrize("command", ["run", "run-unordered", "simulate", "compare", "explain"])
+def test_a_pipe_is_read_once_and_pays_as_the_file_does(
+    scheme: Path, tmp_path: Path, command: str
+) -> None:
+    """`incentive run scheme <(zcat events.gz)`: a pipe can be read once, and a run reads
+    its input again when it is out of time order (compare: once per scheme; the
+    columnar plan, then the loop). Read twice, the second reading was empty: no
+    records, exit 0. Now the same records as from the file, the pipe's name as source."""
+    lines = [
+        *signins().splitlines(keepends=True),
+        '{"type": "comment", "member": "李四", "at": "2026-03-02T10:00:00", "words": 9}\n',
+        "not json\n",
+    ]
+    if command == "run-unordered":
+        lines.reverse()
+    data = "".join(lines).encode()
+    file = tmp_path / "events.jsonl"
+    file.write_bytes(data)
+    args = {
+        "run": ["run", str(scheme)],
+        "run-unordered": ["run", str(scheme)],
+        "simulate": ["simulate", str(scheme), "--format", "json"],
+        "compare": ["compare", str(scheme), str(scheme), "--format", "json"],
+        "explain": ["explain", str(scheme), "--member", "李四"],
+    }[command]
+    code, expected = run(*args, str(file))
+    assert code in (0, 1), expected  # 1: the bad line was reported
+    paid = '"a": 50' if command == "compare" else "李四"
+    assert paid in expected
+    pipe = tmp_path / "pipe.jsonl"
+    stop = _through_a_pipe(pipe, data)
+    try:
+        piped, got = run(*args, str(pipe))
+    finally:
+        stop.set()
+    assert piped == code
+    assert got.replace(str(pipe), str(file)) == expected
 
 
 def test_gbk_events_read_with_encoding_pay_three_members(scheme: Path, tmp_path: Path) -> None:

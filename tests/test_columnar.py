@@ -419,10 +419,10 @@ def test_a_line_not_plain_after_records_were_written_leaves_the_output_as_it_was
             wrote_some: list[int] = []
             real = columnar._write_frame
 
-            def spy(frame: Any, target: Any) -> None:
+            def spy(frame: Any, target: Any) -> Any:
                 assert target is out  # no spool
                 wrote_some.append(frame.height)
-                real(frame, target)
+                return real(frame, target)
 
             monkeypatch.setattr(columnar, "_write_frame", spy)
             assert columnar.run_columnar(program, [path], out) is None
