@@ -9,6 +9,10 @@ machine the best run is the one least disturbed):
 - Session.feed: `program.session()` fed the events already decoded to dicts, one at a
   time, then `close_all()`, as bench/run.py's "library: Session.feed" row;
 - reading: the part of `feed` that turns a dict into an Event (events._plain_event);
+- without handlers: `feed` with every generated handler replaced by one that does
+  nothing: reading, the lock, the checkpoint test, the dispatch and the journal;
+- collector off: `feed` with the garbage collector switched off (the difference to
+  `feed` is the collector's time, best of the runs);
 - garbage collector: the share of `feed`'s time the collector took (gc.callbacks).
 
 Prints events per second of CPU and the ratio of `feed` to the hand loop (issue 14's
@@ -76,6 +80,21 @@ def main() -> None:
         for number, item in enumerate(items, start=1):
             _plain_event(item, calendar, "<input>", number)
 
+    def bare() -> None:
+        session = program.session()
+        # a new dict: the program's own is shared by every session it opens
+        session._handlers = dict.fromkeys(session._handlers, lambda s, event: [])  # type: ignore[union-attr]
+        take = session.feed
+        for item in items:
+            take(item)
+
+    def quiet() -> None:
+        gc.disable()
+        try:
+            feed()
+        finally:
+            gc.enable()
+
     collecting = [0.0, 0.0]  # seconds spent collecting, when the current one started
 
     def timer(phase: str, info: dict[str, int]) -> None:
@@ -87,6 +106,8 @@ def main() -> None:
     rows = [("hand loop (lines -> records written)", best_cpu(hand, args.runs))]
     rows.append(("Session.feed (dicts -> records)", best_cpu(feed, args.runs)))
     rows.append(("  of which reading (dict -> Event)", best_cpu(read, args.runs)))
+    rows.append(("  feed without handlers", best_cpu(bare, args.runs)))
+    rows.append(("  feed, collector off", best_cpu(quiet, args.runs)))
     gc.callbacks.append(timer)
     start = time.perf_counter()
     feed()

@@ -23,17 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from incentive import ast
 from incentive.catalogues import shop, unmatched
-from incentive.engine import CHECKPOINT_EVERY, Session, SessionInUse
+from incentive.engine import CHECKPOINT_EVERY, CHECKPOINT_PER_MEMBER, Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, _plain_event, events_from_dicts, make_event
 from incentive.expressions import AmountError, to_points, truth, uses_random
 from incentive.goals import track_goal
 from incentive.intake import (
+    MAX_ATTRIBUTE_NUMBER,
     bad_event,
     bad_line_record,
     coerce,
@@ -50,13 +51,14 @@ from incentive.rules import (
     Proposal,
     _award,
     _milestone,
-    _streak,
     credited,
     each_time,
     first_winners,
     own_periods,
     period_index,
     reaching,
+    streak_moves,
+    streak_payments,
     unread,
     window,
 )
@@ -213,6 +215,7 @@ class _Generator:
         self.conditions = _Conditions(self.names, self.constants)
         self.writer = _Writer()
         self.plan: list[str] = []
+        self.period_keys: dict[str | None, str] = {}  # period -> its key's local
         # rule -> the `by points` ranks and boards its awards count toward (ranks.track_points)
         self._counted_by: dict[str, list[tuple[str, str]]] = {}
         for rule in program.rules:
@@ -227,6 +230,13 @@ class _Generator:
 
     def constant(self, value: Any) -> str:
         return self.conditions.constant(value)
+
+    def key(self, period: str | None) -> str:
+        """The local holding the current day's key of `period` (s._keys), read once per
+        event after the day is known."""
+        if period not in self.period_keys:
+            self.period_keys[period] = f"key{len(self.period_keys)}"
+        return self.period_keys[period]
 
     def inline_payment(self, rule: RuleSpec) -> bool:
         program = self.program
@@ -266,6 +276,7 @@ class _Generator:
     def handler(self, name: str, event_type: str) -> None:
         program, w = self.program, self.writer
         self.names.clear()
+        self.period_keys.clear()
         body = _Writer()
         body.depth = 1
         outer, self.writer = self.writer, body
@@ -278,15 +289,41 @@ class _Generator:
         w.line("known = state.seen.get(event.id)")
         w.line("if known is not None:")
         w.line("    return s._repeated(event, known)")
-        w.line("raw = event.attributes")
-        w.line(f"attrs = {{'member': event.member, 'type': {event_type!r}}}")
-        for attribute, kind in program.attribute_types.get(event_type, {}).items():
+        typed = program.attribute_types.get(event_type, {})
+        # the typed attributes (intake.read_attributes), when anything reads them: the
+        # rules' steps, conditions, teams and levels; always when they are to be checked
+        if (
+            typed
+            or self.names
+            or any("attrs" in line for line in body.lines)
+            or program.clock
+            or program.member_zone is not None
+            or program.teams
+            or program.levels is not None
+            or program.leagues
+            or program.started_by
+            or program.date_columns
+            or program.reversals
+            or any(r.inviter is not None and r.inviter[0] == event_type for r in program.rules)
+        ):
+            w.line(f"attrs = {{'member': event.member, 'type': {event_type!r}}}")
+        if typed:
+            w.line("raw = event.attributes")
+        for attribute, kind in typed.items():
             w.line(f"v = raw.get({attribute!r}, MISSING)")
             w.line("if v is not MISSING:")
+            if kind == "number":
+                # a whole number as intake.coerce reads it (a bool is an int: not here)
+                w.line("    if v.__class__ is int and -NUMBER_LIMIT <= v <= NUMBER_LIMIT:")
+                w.line(f"        attrs[{attribute!r}] = Decimal(v)")
+                w.line("    else:")
+                w.indent()
             w.line("    try:")
             w.line(f"        attrs[{attribute!r}] = coerce(v, {kind!r})")
             w.line("    except ValueError as err:")
             w.line(f"        return [s._mistyped(event, {attribute!r}, {kind!r}, err)]")
+            if kind == "number":
+                w.dedent()
         if program.clock:
             # `weekday` and `hour` as the interpreter's read_attributes computes them
             w.line(f"attrs.update(s.program.calendar.clock(event.at, {program.clock!r}))")
@@ -297,7 +334,8 @@ class _Generator:
             w.line("    return [bad_event(event, clock, s.program.calendar)]")
             w.line("attrs.update(clock)")
         w.line("at = event.at")
-        w.line("if s._day_start is not None and s._day_start <= at < s._day_end:")
+        w.line("start = s._day_start")
+        w.line("if start is not None and start <= at < s._day_end:")
         w.line("    day = s._day")
         w.line("else:")
         w.line("    day = s._enter_day(at)")
@@ -319,7 +357,8 @@ class _Generator:
         # time has been advanced into a day, nothing else can fall due before its end.
         w.line("if day != s._advanced:")
         w.line("    out.extend(s._advance(at))")
-        w.line("if state.open_day is not None and day < state.open_day:")
+        w.line("day_open = state.open_day")
+        w.line("if day_open is not None and day < day_open:")
         w.line("    out.append(s._late(event, day))")
         w.line("    return out")
         if program.calendar.season is not None:
@@ -327,7 +366,7 @@ class _Generator:
             w.line(f"if not ({self.constant(first)} <= day <= {self.constant(last)}):")
             w.line("    out.append(s._outside_season(event))")
             w.line("    return out")
-        w.line("if day != state.open_day:")
+        w.line("if day != day_open:")
         w.line("    open_day(state, day)")
         # Time has been advanced into the open day: until the day changes, nothing can
         # fall due (only once the event opens its day: an event outside the season or
@@ -336,8 +375,13 @@ class _Generator:
         if program.levels is not None and program.levels.days is not None:
             w.line("if state.levels_closed is None:")
             w.line("    state.levels_closed = (day - ONE_DAY).isoformat()")
-        w.line("if state.clock is None or at > state.clock:")
+        w.line("clock = state.clock")
+        w.line("if clock is None or at > clock:")
         w.line("    state.clock = at")
+        if self.period_keys:
+            w.line("keys = s._keys")
+        for period, local in self.period_keys.items():
+            w.line(f"{local} = keys[{period!r}]")
         if program.teams:
             w.line("attrs = s._place_in_teams(event, attrs)")
         w.line("members = state.members")
@@ -427,11 +471,26 @@ class _Generator:
                 )
                 # Only the first matching event of a period moves a streak (rules._streak).
                 w.line(f"slot = member.counters.get({'streak:' + rule.name!r})")
-                w.line(f"if slot is None or slot[0] != s._streaks[{rule.streak.period!r}]:")
+                index = f"s._streaks[{rule.streak.period!r}]"
+                w.line(f"if slot is None or slot[0] != {index}:")
+                w.indent()
+                # rules._streak, its generator and _take's loop unrolled: the step, and
+                # the payments (the interpreter's) only when the length reached pays
                 w.line(
-                    f"    s._take(out, streak(s.program, member, event, attrs, day, {node}, "
-                    f"{node}.streak, s._stamp(at)))"
+                    f"moved = streak_moves(member, event, {index}, {node}, {node}.streak, "
+                    "s._stamp(at))"
                 )
+                w.line("if moved is not None:")
+                w.line("    out.append(moved[0])  # a streak record: no rank counts it")
+                pays = f"moved[1] in {self.constant(frozenset(t for t, _ in rule.streak.tiers))}"
+                if rule.streak.every is not None:
+                    pays += f" or moved[1] % {rule.streak.every[0]!r} == 0"
+                w.line(f"    if {pays}:")
+                w.line(
+                    f"        s._take(out, streak_payments(s.program, member, event, attrs, "
+                    f"day, {node}, {node}.streak, s._stamp(at), moved[1], moved[2]))"
+                )
+                w.dedent()
             elif rule.milestone is not None:
                 self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
                 w.line(
@@ -490,7 +549,7 @@ class _Generator:
                     # The first matching event of the period decides (ranks.track_rank).
                     self.table("state.ranks", rule.name, rule.rank.period)
                     w.line("if event.member not in table:")
-                    w.line("    table[event.member] = ['0', at.isoformat(), event.id]")
+                    w.line("    table[event.member] = ['0', s._utc_text(at), event.id]")
                 else:
                     self.plan.append(f"rule `{rule.name}`: rank table (the interpreter's step)")
                     w.line(f"track_rank(state, s.program, {node}, event, attrs, day)")
@@ -575,12 +634,16 @@ class _Generator:
         w.line("while True:  # once: `break` leaves the rule")
         w.indent()
         w.line("counters = member.counters")
-        for limit in rule.limits:
-            key = f"limit:{rule.name}:{limit.period}"
-            w.line(f"slot = counters.get({key!r})")
+        limit_keys = [f"limit:{rule.name}:{limit.period}" for limit in rule.limits]
+        cap_keys = [f"cap:{cap.owner}:{cap.period}" for cap in rule.caps]
+        # a counter read for the test is the one bumped, unless two share a key (then
+        # the second bump must see the first's)
+        distinct = len(set(limit_keys)) == len(limit_keys) and len(set(cap_keys)) == len(cap_keys)
+        for index, (limit, key) in enumerate(zip(rule.limits, limit_keys, strict=True)):
+            w.line(f"limit{index} = counters.get({key!r})")
             w.line(
-                f"if slot is not None and slot[0] == s._keys[{limit.period!r}] "
-                f"and slot[1] >= {limit.count!r}:"
+                f"if limit{index} is not None and limit{index}[0] == {self.key(limit.period)} "
+                f"and limit{index}[1] >= {limit.count!r}:"
             )
             w.indent()
             w.line(
@@ -590,22 +653,21 @@ class _Generator:
             )
             w.line("break")
             w.dedent()
-        for limit in rule.limits:
-            self.bump(f"limit:{rule.name}:{limit.period}", repr(limit.period), "1")
+        for index, (limit, key) in enumerate(zip(rule.limits, limit_keys, strict=True)):
+            self.bump(key, limit.period, "1", f"limit{index}" if distinct else None)
         w.line(f"granted = {points!r}")
-        for index, cap in enumerate(rule.caps):
-            key = f"cap:{cap.owner}:{cap.period}"
-            w.line(f"slot = counters.get({key!r})")
+        for index, (cap, key) in enumerate(zip(rule.caps, cap_keys, strict=True)):
+            w.line(f"cap{index} = counters.get({key!r})")
             w.line(
-                f"room = {cap.points!r} - (slot[1] if slot is not None "
-                f"and slot[0] == s._keys[{cap.period!r}] else 0)"
+                f"room = {cap.points!r} - (cap{index}[1] if cap{index} is not None "
+                f"and cap{index}[0] == {self.key(cap.period)} else 0)"
             )
             w.line("room = room if room > 0 else 0")
             w.line("if room < granted:")
             w.line(f"    granted, binding = room, {index}")
         if rule.caps:
-            for cap in rule.caps:
-                self.bump(f"cap:{cap.owner}:{cap.period}", repr(cap.period), "granted")
+            for index, (cap, key) in enumerate(zip(rule.caps, cap_keys, strict=True)):
+                self.bump(key, cap.period, "granted", f"cap{index}" if distinct else None)
             w.line(f"if granted < {points!r} and granted == 0:")
             w.indent()
             self.cap_record(rule, "refused", points)
@@ -616,7 +678,7 @@ class _Generator:
             currency = rule.currency
             counted = self._counted_by.get(rule.name, [])
             if counted:  # ranks.track_points, inline: the rank tables see points before budgets
-                w.line("stamp = at.isoformat()")
+                w.line("stamp = s._utc_text(at)")
             for ranked, period in counted:
                 self.table("state.rank_points", ranked, period)
                 w.line("before = table.get(event.member)")
@@ -634,7 +696,7 @@ class _Generator:
             w.line("if lots and lots[-1][1] is None:")
             w.line("    lots[-1][0] += granted  # points that never expire are one lot")
             w.line("else:")
-            w.line("    lots.append([granted, None, at.isoformat()])")
+            w.line("    lots.append([granted, None, s._utc_text(at)])")
             w.line("earned = member.earned")
             w.line(f"earned[{currency!r}] = earned.get({currency!r}, 0) + granted")
             w.line(
@@ -662,9 +724,9 @@ class _Generator:
         w.line(f"tables = {tables}.get({rule!r})")
         w.line("if tables is None:")
         w.line(f"    tables = {tables}[{rule!r}] = {{}}")
-        w.line(f"table = tables.get(s._keys[{period!r}])")
+        w.line(f"table = tables.get({self.key(period)})")
         w.line("if table is None:")
-        w.line(f"    table = tables[s._keys[{period!r}]] = {{}}")
+        w.line(f"    table = tables[{self.key(period)}] = {{}}")
 
     def cap_record(self, rule: RuleSpec, kind: str, points: int) -> None:
         """The refusal or cut of a capped award, naming the cap that bound (rules._capped)."""
@@ -681,14 +743,26 @@ class _Generator:
             f"events=(event.id,), code='cap_reached', reason={reason}))"
         )
 
-    def bump(self, key: str, period: str, by: str) -> None:
-        """One more use of a counter in the current period (state.bump)."""
+    def bump(self, key: str, period: str | None, by: str, slot: str | None) -> None:
+        """One more use of a counter in the current period (state.bump); `slot`: the local
+        holding `counters.get(key)` already, if one does."""
         w = self.writer
-        w.line(f"slot = counters.get({key!r})")
-        w.line(f"if slot is None or slot[0] != s._keys[{period}]:")
-        w.line(f"    counters[{key!r}] = [s._keys[{period}], {by}]")
+        if slot is None:
+            slot = "slot"
+            w.line(f"slot = counters.get({key!r})")
+        period_key = self.key(period)
+        w.line(f"if {slot} is None:")
+        w.line(f"    counters[{key!r}] = [{period_key}, {by}]")
+        w.line(f"elif {slot}[0] != {period_key}:")
+        # a new period: the same [period key, used] list, made over (no new object for
+        # the garbage collector to keep and scan, one per member and day)
+        w.line(f"    if len({slot}) == 2:")
+        w.line(f"        {slot}[0] = {period_key}")
+        w.line(f"        {slot}[1] = {by}")
+        w.line("    else:")
+        w.line(f"        counters[{key!r}] = [{period_key}, {by}]")
         w.line("else:")
-        w.line(f"    slot[1] += {by}")
+        w.line(f"    {slot}[1] += {by}")
 
 
 def compile_program(program: Program) -> CompiledProgram:
@@ -715,7 +789,8 @@ def compile_program(program: Program) -> CompiledProgram:
         "note_starts": note_starts,
         "start_window_open": start_window_open,
         "own_periods": own_periods,
-        "streak": _streak,
+        "streak_moves": streak_moves,
+        "streak_payments": streak_payments,
         "milestone": _milestone,
         "award": _award,
         "credited": credited,
@@ -731,6 +806,7 @@ def compile_program(program: Program) -> CompiledProgram:
         "shop": shop,
         "unmatched": unmatched,
         "Decimal": Decimal,
+        "NUMBER_LIMIT": int(MAX_ATTRIBUTE_NUMBER),
         **generator.constants,
     }
     code = compile(source, f"<incentive scheme {program.name!r}>", "exec")
@@ -756,6 +832,8 @@ def explain_plan(program: Program) -> str:
 
 
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))  # a stamp's seconds
+_ONE_MINUTE = timedelta(minutes=1)
+_NEVER = datetime.max.replace(tzinfo=UTC)  # no minute stamped yet: [_NEVER, _NEVER) is empty
 
 
 def _periods() -> tuple[ast.PeriodName | None, ...]:
@@ -786,6 +864,14 @@ class CompiledSession:
         self._minutes: dict[datetime, tuple[str, str]] = {}  # UTC minute -> stamp's parts
         self._stamped: datetime | None = None  # the instant last stamped, and its text
         self._stamp_text = ""
+        # the UTC minute last stamped: [start, end) and its stamp's text around the seconds
+        self._minute_start = self._minute_end = _NEVER
+        self._minute_parts = ("", "")
+        self._calendar = program.calendar
+        # the UTC minute whose ISO text (a lot's or a rank entry's time) was last made
+        self._utc_start = self._utc_end = _NEVER
+        self._utc_head = ""
+        self._checkpoint_at = 0  # the journal's length at which to look at checkpointing
 
     @property
     def fed(self) -> int:
@@ -818,18 +904,38 @@ class CompiledSession:
         minutes, so one minute's stamps share everything but their seconds."""
         if at is self._stamped:  # an event's records share its instant
             return self._stamp_text
-        if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
-            return local_time(self.program.calendar, at)
-        second = at.second
-        minute = at - SECONDS[second]  # datetime.replace costs ten times this
-        parts = self._minutes.get(minute)
-        if parts is None:
-            if len(self._minutes) > 10_000:
-                self._minutes.clear()
-            text = local_time(self.program.calendar, minute)
-            parts = self._minutes[minute] = (text[:17], text[19:])
+        if self._minute_start <= at < self._minute_end and not at.microsecond:
+            # the minute last stamped (events come in time order: about all of them)
+            parts = self._minute_parts
+            text = parts[0] + _TWO_DIGITS[at.second] + parts[1]
+        else:
+            if at.microsecond or at.year < 1973:  # Monrovia's offset had seconds until 1972
+                return local_time(self._calendar, at)
+            second = at.second
+            minute = at - SECONDS[second]  # datetime.replace costs ten times this
+            parts = self._minutes.get(minute)  # type: ignore[assignment]
+            if parts is None:
+                if len(self._minutes) > 10_000:
+                    self._minutes.clear()
+                text = local_time(self._calendar, minute)
+                parts = self._minutes[minute] = (text[:17], text[19:])
+            self._minute_start, self._minute_end = minute, minute + _ONE_MINUTE
+            self._minute_parts = parts
+            text = parts[0] + _TWO_DIGITS[second] + parts[1]
         self._stamped = at
-        self._stamp_text = text = parts[0] + _TWO_DIGITS[second] + parts[1]
+        self._stamp_text = text
+        return text
+
+    def _utc_text(self, at: datetime) -> str:
+        """`at.isoformat()` (a lot's earned time, a rank table's time), by the minute as
+        `_stamp` is: an aware datetime's isoformat asks its zone for the offset."""
+        if self._utc_start <= at < self._utc_end and at.tzinfo is UTC and not at.microsecond:
+            return self._utc_head + _TWO_DIGITS[at.second] + "+00:00"
+        text = at.isoformat()
+        if at.tzinfo is UTC and not at.microsecond:
+            self._utc_start = start = at - SECONDS[at.second]
+            self._utc_end = start + _ONE_MINUTE
+            self._utc_head = text[:17]
         return text
 
     def _take(self, out: list[Record], outcomes: Iterator[Proposal | Record] | list[Any]) -> None:
@@ -910,44 +1016,52 @@ class CompiledSession:
         SessionInUse when another thread is using the session)."""
         reference = self._reference
         busy = reference.busy  # one lock for the state both sessions share
-        if not busy.acquire(blocking=False):
+        if not busy.acquire(False):  # not blocking (by position: a keyword costs a third)
             raise SessionInUse
         try:
             reference.fed = fed = reference.fed + 1
             if isinstance(item, dict):  # the usual input, read as events_from_dicts reads it
-                calendar = self.program.calendar
+                calendar = self._calendar
                 read = _plain_event(item, calendar, "<input>", fed)
                 item = (
                     read if read is not None else make_event(dict(item), calendar, "<input>", fed)
                 )
             elif not isinstance(item, Event | BadLine):
-                item = next(events_from_dicts([item], self.program.calendar, fed))
+                item = next(events_from_dicts([item], self._calendar, fed))
             if isinstance(item, BadLine):
                 return [bad_line_record(item)]
-            known = item.id in reference.state.seen
-            # reference._checkpoint(), its test inline: a new checkpoint only once the
-            # journal is CHECKPOINT_EVERY items long (and as long as the state is large)
-            if reference._saved is None or len(reference._journal) >= CHECKPOINT_EVERY:
+            event: Event = item
+            # reference._checkpoint(), its test inline: the journal is not looked at again
+            # before it is as long as the state was large at the last look (the state only
+            # grows between two checkpoints, so the reference's own test is met no earlier)
+            if reference._saved is None or len(reference._journal) >= self._checkpoint_at:
                 reference._checkpoint()
+                self._checkpoint_at = max(
+                    CHECKPOINT_EVERY, CHECKPOINT_PER_MEMBER * len(reference.state.members)
+                )
+            # Without a checkpoint (a store's session, which raises), a failure forgets the
+            # id unless it was known before: asked only then.
+            known = reference._saved is None and event.id in reference.state.seen
             try:
-                handler = self._handlers.get(item.type)
+                handler = self._handlers.get(event.type)
                 if handler is None:
-                    records = list(reference._evaluate(item))  # unknown types, types unread
+                    records = list(reference._evaluate(event))  # unknown types, types unread
                 else:
-                    records = handler(self, item)
+                    records = handler(self, event)
             except Exception as err:  # a bug costs this one event, never the run
                 if reference.raise_failures:
                     raise
                 if reference._saved is not None:
                     # the event leaves nothing (reference._undo); the day is entered again
                     reference._undo()
+                    self._checkpoint_at = 0
                     self._advanced = None
                     self._day_start = self._day_end = None
                 elif not known:
-                    forget(reference.state, item.id)
-                return [failed_event(item, err, self.program.calendar)]
+                    forget(reference.state, event.id)
+                return [failed_event(event, err, self._calendar)]
             if reference._saved is not None and not reference.raise_failures:
-                reference._journal.append(item)  # reference._journal_add("feed", item)
+                reference._journal.append(event)  # reference._journal_add("feed", item)
             return records
         finally:
             busy.release()

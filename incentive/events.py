@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import msgspec
 import orjson
@@ -194,10 +194,13 @@ def parse_time(value: Any, calendar: Calendar, time_format: str | None = None) -
 
 
 SECONDS = tuple(timedelta(seconds=n) for n in range(60))
+_dumps = orjson.dumps
+_sha256 = hashlib.sha256
 
 # (zone, "YYYY-MM-DDTHH:MM") -> that local minute's first second in UTC, and its ISO
 # text up to the seconds; None when the minute is not a time the engine reads.
-_MINUTES: dict[tuple[str, str], tuple[datetime, str] | None] = {}
+_Minute = tuple[datetime, str] | None
+_MINUTES: dict[tuple[str, str], _Minute] = {}
 
 
 def _utc_minute(text: str, calendar: Calendar) -> tuple[datetime, str] | None:
@@ -215,13 +218,18 @@ def _utc_minute(text: str, calendar: Calendar) -> tuple[datetime, str] | None:
     return found
 
 
+# a time's seconds as _plain_event reads them: "00" to "59" and nothing else
+_SECONDS_TEXT = {f"{n:02d}": n for n in range(60)}
+
+
 def _plain_event(
     raw: dict[str, Any], calendar: Calendar, source: str | None, line: int | None
 ) -> Event | None:
     """The usual line read in a third of the general path's time: text fields that need
     no trimming, a local time to the second, plain values. The same Event the general
     path makes, or None to take that path (which also says what is wrong)."""
-    type_, member, at_text = raw.get("type"), raw.get("member"), raw.get("at")
+    get = raw.get
+    type_, member, at_text = get("type"), get("member"), get("at")
     if (
         type_.__class__ is not str
         or member.__class__ is not str
@@ -233,31 +241,31 @@ def _plain_event(
         or len(at_text) != 19
         or at_text[10] != "T"
         or at_text[16] != ":"
-        or not at_text[17:].isdigit()
         or not at_text.isascii()
     ):
         return None
-    second = int(at_text[17:])
-    minute = _utc_minute(at_text, calendar)
-    if minute is None or second > 59:
+    seconds = at_text[17:]
+    second = _SECONDS_TEXT.get(seconds)  # two ASCII digits, at most 59
+    known = _MINUTES.get((calendar.zone_name, at_text[:16]), False)
+    minute = _utc_minute(at_text, calendar) if known is False else cast(_Minute, known)
+    if minute is None or second is None:
         return None
     at = minute[0] + SECONDS[second]  # datetime.replace costs ten times an addition
     attributes = {}
     for key, value in raw.items():
         if value is None or key in RESERVED_FIELDS:
             continue
-        if not _plain(value):
+        kind = value.__class__  # _plain(value), inline: one call fewer per attribute
+        if not (kind is str or kind is bool or (kind is int and -(2**63) <= value < 2**63)):
             return None  # floats, lists, big numbers: the general path's
         attributes[key] = value
     try:
         # orjson gives json.dumps's bytes: the fingerprint content_fingerprint gives
-        body = orjson.dumps(
-            [type_, member, f"{minute[1]}{at_text[17:]}+00:00", sorted(attributes.items())]
-        )
+        body = _dumps([type_, member, f"{minute[1]}{seconds}+00:00", sorted(attributes.items())])
     except (orjson.JSONEncodeError, TypeError):
         return None  # a lone surrogate
-    fingerprint = hashlib.sha256(body).hexdigest()[:16]
-    event_id = raw.get("id")
+    fingerprint = _sha256(body).hexdigest()[:16]
+    event_id = get("id")
     if event_id is None or event_id == "":
         event_id = "h-" + fingerprint  # the same hash serves as the id: computed once
     elif event_id.__class__ is not str or not event_id.isascii():

@@ -4,6 +4,7 @@ the period's close. They see points as earned before budgets (semantics.md).
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Iterator, Mapping
@@ -351,7 +352,10 @@ def close_rank(
     else:
         table = state.ranks.get(rule.name, {}).get(key, {})
         points = state.rank_points.get(rule.name, {}).get(key, {})
-    if ranked is None:
+    if ranked is None and rank.measure == "earliest" and rank.team is None and rank.count:
+        # only the places paid are made Standings (a day's homework has ten thousand)
+        order, entrants = earliest_first(table, rank.count, rank.side), len(table)
+    elif ranked is None:
         order = standings_in_order(state, program, rule, key, table, points)
         entrants = len(order)
     else:
@@ -458,7 +462,22 @@ def standings_in_order(
         # A team where nobody acted takes no paid top place (it may be a bottom one).
         standings = [s for s in standings if s.acted]
     sign = 1 if rank.side == "bottom" else -1  # the best of a bottom rank is the lowest
+    if rank.measure == "earliest" and rank.team is None:
+        # standing_order without reading the time again: a member's value is minus the
+        # epoch of the time reached (member_standings), exactly (a float as a Decimal)
+        return sorted(standings, key=lambda s: (sign * s.value, float(-s.value), s.who))
     return sorted(standings, key=lambda s: standing_order(s.value, s.reached, s.who, sign))
+
+
+def earliest_first(table: dict[str, list[Any]], count: int, side: str) -> list[Standing]:
+    """The first `count` of a members' ranking by earliest, as standings_in_order gives
+    them (its order, its Standings), without a Standing for every entrant.
+
+    standing_order's key is (sign * value, epoch, member) with value = -epoch, exactly:
+    (epoch, member) for a top rank, (-epoch, member) for a bottom one."""
+    flip = -1.0 if side == "bottom" else 1.0
+    best = heapq.nsmallest(count, ((flip * _epoch(e[1]), m) for m, e in table.items()))
+    return [Standing(m, Decimal(-_epoch(table[m][1])), table[m][1], table[m][2]) for _, m in best]
 
 
 def missing_list(

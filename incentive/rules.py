@@ -702,10 +702,26 @@ def _streak(
 ) -> Iterator[Proposal | Record]:
     """Count consecutive periods with a matching event; pay on reaching a length."""
     index = period_index(streak.period, day, calendar or program.calendar)
+    moved = streak_moves(member, event, index, rule, streak, stamp)
+    if moved is None:
+        return  # this period already counts
+    record, length, unit = moved
+    yield record
+    yield from streak_payments(
+        program, member, event, attrs, day, rule, streak, stamp, length, unit, calendar
+    )
+
+
+def streak_moves(
+    member: MemberState, event: Event, index: int, rule: RuleSpec, streak: StreakSpec, stamp: str
+) -> tuple[Record, int, str] | None:
+    """A streak's step for the period numbered `index` (period_index): its record, the
+    length reached and the unit it is counted in; None if this period already counts.
+    (The compiled evaluator calls it, then streak_payments when the length pays.)"""
     key = f"streak:{rule.name}"
     slot = member.counters.get(key)  # [last period index, length, missed periods forgiven]
     if slot is not None and slot[0] == index:
-        return  # this period already counts
+        return None
     if slot is None:
         slot = member.counters[key] = [index, 1, 0]
         note = "a streak starts"
@@ -727,7 +743,7 @@ def _streak(
             streak.period, f"{streak.period}s"
         )
     )
-    yield Record(
+    record = Record(
         kind="streak",
         at=stamp,
         member=event.member,
@@ -737,6 +753,23 @@ def _streak(
         code="streak",
         reason=f"{note}: {length} {unit} in a row",
     )
+    return record, length, unit
+
+
+def streak_payments(
+    program: Program,
+    member: MemberState,
+    event: Event,
+    attrs: Mapping[str, Any],
+    day: date,
+    rule: RuleSpec,
+    streak: StreakSpec,
+    stamp: str,
+    length: int,
+    unit: str,
+    calendar: Calendar | None = None,
+) -> Iterator[Proposal | Record]:
+    """What a streak that reached `length` pays: its tiers, then its `every`."""
     for threshold, payment in streak.tiers:
         if length == threshold:
             yield from _pay(

@@ -802,3 +802,178 @@ def test_an_in_list_reading_a_missing_attribute_is_unknown(listed: str) -> None:
         assert missing.balances == {"ana": {"points": 0}}
         known = program.evaluate([{**event, "channel": "a", "other": "b"}], engine=engine)
         assert known.balances == {"ana": {"points": 1}}
+
+
+# ---- the streaming fast path's edges (issue 14) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "change"),
+    [
+        ("America/New_York", datetime(2026, 3, 8, 7, 0)),  # 02:00 local: an hour skipped
+        ("America/New_York", datetime(2026, 11, 1, 6, 0)),  # 02:00 local: an hour again
+        ("Australia/Lord_Howe", datetime(2026, 4, 4, 15, 0)),  # half an hour back
+        ("Asia/Kathmandu", datetime(2026, 6, 1, 0, 0)),  # +05:45, no change
+    ],
+)
+def test_record_times_second_by_second_equal_local_time(zone: str, change: datetime) -> None:
+    """Instants a few seconds apart, as a stream gives them (the compiled session keeps
+    the minute last stamped), across an offset change, with fractions and a step back
+    between them: each stamp equals `local_time` to the byte."""
+    from datetime import UTC
+
+    from incentive.compiler import CompiledSession
+    from incentive.state import local_time
+
+    program = incentive.compile(f'scheme "z" {{ timezone "{zone}" rule a {{ on x award 1 }} }}')
+    session = CompiledSession(program)
+    moment = change.replace(tzinfo=UTC) - timedelta(minutes=3)
+    for step in range(400):
+        for instant in (
+            moment,
+            moment + timedelta(microseconds=250),
+            moment - timedelta(seconds=61),
+            moment,
+        ):
+            assert session._stamp(instant) == local_time(program.calendar, instant), instant
+        moment += timedelta(seconds=1 + step % 7)
+
+
+def test_typed_numbers_read_as_the_interpreter_reads_them() -> None:
+    """A whole number is read inline (a Decimal); the edges of what intake.coerce takes
+    (10^15 and one more, true, text, a float) give the interpreter's records."""
+    program = incentive.compile(
+        'scheme "n" {\n events { hw(words: number) }\n'
+        " rule r { on hw where words >= 500 award 5 }\n}\n"
+    )
+    values: list[Any] = [500, 499, 10**15, 10**15 + 1, -(10**15), -(10**15) - 1, True, False]
+    values += ["600", " 700 ", "many", 650.5, 2**70, None]
+    events = [
+        {"id": f"e{n}", "type": "hw", "member": "ana", "at": f"2026-03-02T08:{n:02d}:00"}
+        | ({} if value is None else {"words": value})
+        for n, value in enumerate(values)
+    ]
+    outputs = []
+    for engine in ("interpreter", "compiled"):
+        session = program.session(engine=engine)
+        records = [record for event in events for record in session.feed(event)]
+        outputs.append(_lines(records + session.close_all() + session.balance_records()))
+    assert outputs[1] == outputs[0]
+    assert sum('"code":"bad_attribute"' in line for line in outputs[0]) >= 4
+
+
+def test_repeated_ids_and_ids_from_the_content_on_the_fast_path() -> None:
+    """Fed as dicts one at a time: an id sent again with the same content is a duplicate,
+    with other content a conflict; an event without id is named `h-` and its content's
+    fingerprint (the general reader's), so sending it again is a duplicate too."""
+    from incentive.calendar import Calendar
+    from incentive.events import Event, _general_event
+
+    program = incentive.compile(
+        'scheme "d" {\n events { hw(words: number) }\n rule r { on hw award 1 }\n}\n'
+    )
+    first = {"id": "e1", "type": "hw", "member": "ana", "at": "2026-03-02T08:00:00", "words": 3}
+    unnamed = {"type": "hw", "member": "bo", "at": "2026-03-02T08:00:05", "words": 4}
+    feed = [first, dict(first), first | {"words": 5}, first | {"at": "2026-03-02T08:00:01"}]
+    feed += [unnamed, dict(unnamed), unnamed | {"words": 6}]
+    outputs = []
+    for engine in ("interpreter", "compiled"):
+        session = program.session(engine=engine)
+        kinds = [[r.kind for r in session.feed(event)] for event in feed]
+        # the last: other content and no id, so another event
+        expected = ["award", "duplicate", "conflict", "conflict", "award", "duplicate", "award"]
+        assert kinds == [[kind] for kind in expected]
+        outputs.append(_lines(session.close_all() + session.balance_records()))
+        general = _general_event(dict(unnamed), Calendar(), None, None)
+        assert isinstance(general, Event)
+        assert f"h-{general.fingerprint}" in session.state.seen
+    assert outputs[1] == outputs[0]
+
+
+def test_checkpoints_are_renewed_as_the_stream_goes_on() -> None:
+    """The compiled session looks at checkpointing only every so often; the journal of
+    events since the last checkpoint still stays within the interpreter's bound, and a
+    failed event after thousands still leaves nothing."""
+    from incentive.engine import CHECKPOINT_EVERY
+
+    program = incentive.compile(
+        'scheme "c" {\n events { hw(words: number) }\n rule r { on hw award 1 cap 50 per day }\n}\n'
+    )
+    session = program.session(engine="compiled")
+    reference = session._reference  # type: ignore[union-attr]
+    longest = 0
+    for n in range(3 * CHECKPOINT_EVERY + 7):
+        session.feed(
+            {"id": f"e{n}", "type": "hw", "member": f"m{n % 7}", "at": "2026-03-02T08:00:00"}
+        )
+        longest = max(longest, len(reference._journal))
+    assert longest <= CHECKPOINT_EVERY
+    before = session.balances()
+    handler = session._handlers["hw"]  # type: ignore[union-attr]
+
+    def broken(s: Any, event: Any) -> Any:
+        handler(s, event)  # pays, then fails
+        raise RuntimeError("boom")
+
+    session._handlers = {"hw": broken}  # type: ignore[union-attr]
+    failed = session.feed({"id": "x", "type": "hw", "member": "m1", "at": "2026-03-02T09:00:00"})
+    assert [record.code for record in failed] == ["evaluation_failed"]
+    assert session.balances() == before
+    assert "x" not in session.state.seen
+
+
+def test_both_evaluators_leave_the_same_state_over_days() -> None:
+    """A store keeps the session's state: after days of limits, caps, streaks and an
+    earliest rank (counters made over in place by the compiled session when a new day
+    comes, and one written by hand with more than two items), its bytes are the
+    interpreter's."""
+    from incentive.codec import decode_state, encode_state
+
+    text = (ROOT / "bench" / "camp4.incentive").read_text(encoding="utf-8")
+    program = incentive.compile(text)
+    events = [
+        {
+            "id": f"e{n}",
+            "type": "homework" if n % 3 == 0 else "message",
+            "member": f"m{n % 5}",
+            "at": f"2026-03-{1 + n // 40:02d}T{(n * 7) % 24:02d}:{n % 60:02d}:{(n * 13) % 60:02d}",
+        }
+        | ({"words": 300 + (n * 37) % 500} if n % 3 == 0 else {})
+        for n in range(200)
+    ]
+    states = []
+    for engine in ("interpreter", "compiled"):
+        start = decode_state(encode_state(incentive.EngineState()))
+        odd = incentive.MemberState()
+        odd.counters["limit:homework:day"] = ["2026-02-27", 1, "kept by an older release"]
+        odd.counters["cap:rule:chat:day"] = ["2026-02-27", 20]
+        start.members["m3"] = odd
+        session = program.session(engine=engine, state=start)
+        for event in sorted(events, key=lambda e: e["at"]):
+            session.feed(event)
+        states.append(encode_state(session.state))
+        session.close_all()
+        states.append(encode_state(session.state))
+    assert states[2:] == states[:2]
+    assert b"kept by an older release" not in states[0]  # made over as a new list
+
+
+def test_utc_times_by_the_minute_equal_isoformat() -> None:
+    """What the compiled session writes into lots and rank tables for an instant is its
+    isoformat: second by second, with fractions, before 1000, in another zone."""
+    from datetime import UTC, timezone
+    from zoneinfo import ZoneInfo
+
+    from incentive.compiler import CompiledSession
+
+    program = incentive.compile('scheme "z" { rule a { on x award 1 } }')
+    session = CompiledSession(program)
+    moment = datetime(2026, 3, 8, 6, 58, 0, tzinfo=UTC)
+    others = [timezone(timedelta(hours=5, minutes=45)), ZoneInfo("America/New_York")]
+    for step in range(300):
+        instants = [moment, moment + timedelta(microseconds=7), moment - timedelta(seconds=59)]
+        instants += [moment.astimezone(zone) for zone in others]
+        instants.append(moment.replace(year=987))
+        for instant in instants:
+            assert session._utc_text(instant) == instant.isoformat(), instant
+        moment += timedelta(seconds=1 + step % 5)

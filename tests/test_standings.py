@@ -4,13 +4,18 @@ at every day's close, and its own close as before."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import incentive
 from incentive import columnar
 from incentive.diagnostics import SchemeError
 from incentive.events import read_events
+from incentive.program import RankSpec
+from incentive.ranks import earliest_first, member_standings, standing_order
 
 CASE = Path(__file__).resolve().parent / "golden" / "running_standings"
 
@@ -152,3 +157,39 @@ def test_by_missing_belongs_to_a_plain_board() -> None:
     ):
         assert ("E0229", message) in _errors(head + body + " }")
     assert _errors(head + "board b { group per day by missing on homework } }") == []
+
+
+# ---- a ranking by earliest, its places only (issue 14) -------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    # few distinct times, so that ties (broken by member) are common
+    seconds=st.lists(st.integers(0, 5) | st.integers(0, 86_400 * 400), min_size=1, max_size=40),
+    count=st.integers(1, 6),
+    side=st.sampled_from(["top", "bottom"]),
+    fraction=st.booleans(),
+)
+def test_earliest_first_gives_the_first_places_of_the_full_order(
+    seconds: list[int], count: int, side: str, fraction: bool
+) -> None:
+    """close_rank makes Standings for the places paid only: the same Standings, in the
+    same order, as sorting every entrant by standing_order."""
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    table = {
+        f"m{n % 13}x{n}": [
+            "0",
+            (
+                start + timedelta(seconds=s, microseconds=(n * 7919) % 10**6 if fraction else 0)
+            ).isoformat(),
+            f"e{n}",
+        ]
+        for n, s in enumerate(seconds)
+    }
+    rank = RankSpec(side, count, "day", "earliest", None, (), (5,))  # type: ignore[arg-type]
+    sign = 1 if side == "bottom" else -1
+    everyone = sorted(
+        member_standings(rank, table, {}, True),
+        key=lambda s: standing_order(s.value, s.reached, s.who, sign),
+    )
+    assert earliest_first(table, count, side) == everyone[:count]
