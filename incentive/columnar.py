@@ -346,7 +346,7 @@ def plan_for(program: Program) -> ColumnarPlan | None:
 
 def explain(program: Program, jobs: int = 1) -> str:
     """Whether batch runs of the scheme take the columnar plan, and if not, why; with
-    `jobs` above 1, whether the run splits its members across processes."""
+    `jobs` above 1 and a plan, whether the plan splits its members across processes."""
     reasons = why_not(program)
     if not reasons:
         plan = plan_for(program)
@@ -380,9 +380,7 @@ def explain(program: Program, jobs: int = 1) -> str:
         return said
     lines = [f"scheme `{program.name}`: no columnar plan (batch runs use the compiled evaluator)"]
     lines += [f"  not written as columns: {why}" for why in dict.fromkeys(reasons)]
-    if jobs > 1:
-        lines.append(f"  --jobs {jobs}: one process (the compiled evaluator is not split)")
-    return "\n".join(lines)
+    return "\n".join(lines)  # how `--jobs` splits the compiled evaluator: `split.explain`
 
 
 # ---- conditions as column expressions -------------------------------------------------------
