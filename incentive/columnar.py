@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import io
 import math
 import re
 import shutil
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -833,7 +831,6 @@ class _Forms:
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, RuleSpec, tuple[str, ...], str, str | None, str | None]] = []
-        self.adding = threading.Lock()
 
     def add(
         self,
@@ -844,9 +841,8 @@ class _Forms:
         reason: str | None = None,
         perk: str | None = None,
     ) -> int:
-        with self.adding:  # stages add forms from two threads (`_run_stages`)
-            self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
-            return len(self.rows) - 1
+        self.rows.append((kind, rule, tuple(fields.split()), code, reason, perk))
+        return len(self.rows) - 1
 
     def line(self, form: int) -> pl.Expr:
         """A record of this form as `Record.to_json_bytes()` writes it. Values are safe
@@ -905,46 +901,25 @@ class _Chunk:
     forms: _Forms
 
 
-_Stage = Callable[[], list["pl.DataFrame"]]
-
-
-def _member_stages(chunk: _Chunk) -> list[_Stage]:
-    """The stages that look at one member at a time (awards, the loop's own steps,
-    streaks), each giving its record parts: what `--jobs` splits across processes by
-    member. Stages are independent (each keeps its own carried state, by its rule)."""
+def _member_parts(chunk: _Chunk) -> list[pl.DataFrame]:
+    """The records of the stages that look at one member at a time (awards, the loop's
+    own steps, streaks): what `--jobs` splits across processes by member."""
     plan = chunk.plan
-    stages: list[_Stage] = [
-        functools.partial(_award, award, chunk) for award in plan.awards if not award.sequential
-    ]
+    parts: list[pl.DataFrame] = []
+    for award in plan.awards:
+        if not award.sequential:
+            parts += _award(award, chunk)
     stepped = [award for award in plan.awards if award.sequential]
     if stepped:
-        stages.append(lambda: [_stepped(stepped, chunk)])
-    stages += [functools.partial(_streak, streak, chunk) for streak in plan.streaks]
-    return stages
-
-
-def _rank_stages(chunk: _Chunk) -> list[_Stage]:
-    """The stages of ranks and boards, which compare every member of a period (reading
-    only events: independent of the member stages and of each other)."""
-    return [functools.partial(_rank, rank, chunk) for rank in chunk.plan.ranks]
-
-
-def _member_parts(chunk: _Chunk) -> list[pl.DataFrame]:
-    return [part for stage in _member_stages(chunk) for part in stage()]
+        parts.append(_stepped(stepped, chunk))
+    for streak in plan.streaks:
+        parts += _streak(streak, chunk)
+    return parts
 
 
 def _rank_parts(chunk: _Chunk) -> list[pl.DataFrame]:
-    return [part for stage in _rank_stages(chunk) for part in stage()]
-
-
-def _run_stages(stages: list[_Stage]) -> list[pl.DataFrame]:
-    """Independent stages on two threads (each is a few Polars operations that release
-    the GIL: one stage's Python fills the gaps of another's), parts in stage order."""
-    if len(stages) < 2:
-        return [part for stage in stages for part in stage()]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="incentive-stage") as pool:
-        done = [pool.submit(stage) for stage in stages]
-        return [part for future in done for part in future.result()]
+    """The records of ranks and boards, which compare every member of a period."""
+    return [part for rank in chunk.plan.ranks for part in _rank(rank, chunk)]
 
 
 def _record_schema(columns: Sequence[str]) -> dict[str, Any]:
@@ -983,10 +958,8 @@ def _global_parts(chunk: _Chunk, member_parts: list[pl.DataFrame]) -> list[pl.Da
 
 
 def _records(chunk: _Chunk) -> pl.DataFrame:
-    if chunk.plan.closes:  # the closes count what the member stages paid
-        parts = _member_parts(chunk)
-        return _framed(parts + _global_parts(chunk, parts))
-    return _framed(_run_stages(_member_stages(chunk) + _rank_stages(chunk)))
+    parts = _member_parts(chunk)
+    return _framed(parts + _global_parts(chunk, parts))
 
 
 def _matching(rule: RuleSpec, chunk: _Chunk, attribute: str | None = None) -> pl.DataFrame:
