@@ -338,6 +338,28 @@ def _checked_first(
     return reading
 
 
+def _event_sources(
+    events: tuple[str, ...],
+    program: Program,
+    events_format: str,
+    encoding: str | None,
+    how: ReadOptions | None,
+    copies: Mapping[str, str],
+    quiet: bool = True,
+) -> tuple[list[str] | None, Callable[[], Iterable[Any]]]:
+    """A batch run's two ways to its events: the files the columnar plan may read whole
+    (`_plain_files`), and the compiled evaluator's reader, the encoding checked first
+    (`_checked_first`)."""
+    return _plain_files(events, events_format, encoding, how, copies), _checked_first(
+        lambda: with_progress(
+            iter_event_files(events, program, events_format, copies, encoding, how), quiet
+        ),
+        events,
+        encoding,
+        copies,
+    )
+
+
 def with_progress(items: Iterator[Any], quiet: bool) -> Iterator[Any]:
     """Count events on standard error as they are read, on a terminal only (a long
     run shows it is alive; a pipe or a test sees nothing)."""
@@ -842,16 +864,7 @@ def _run_records(
         try:
             summary = run_files(
                 program,
-                _plain_files(events, events_format, encoding, how, copies),
-                _checked_first(
-                    lambda: with_progress(
-                        iter_event_files(events, program, events_format, copies, encoding, how),
-                        quiet,
-                    ),
-                    events,
-                    encoding,
-                    copies,
-                ),
+                *_event_sources(events, program, events_format, encoding, how, copies, quiet),
                 target,
                 until,
                 roster,
@@ -1526,13 +1539,7 @@ def _run_files(
     program = load_program(scheme)
     result, summary = run_batch_files(
         program,
-        _plain_files(events, fmt, encoding, how, copies),
-        _checked_first(
-            lambda: iter_event_files(events, program, fmt, copies, encoding, how),
-            events,
-            encoding,
-            copies,
-        ),
+        *_event_sources(events, program, fmt, encoding, how, copies),
         _parse_until(until, program),
         load_roster(roster, encoding, program.teams) if roster else None,
         engine,  # type: ignore[arg-type]
@@ -1962,16 +1969,7 @@ def simulate_command(
         with _input_copies(events) as copies:
             result, summary = run_batch_files(
                 program,
-                _plain_files(events, events_format, encoding, how, copies),
-                _checked_first(
-                    lambda: with_progress(
-                        iter_event_files(events, program, events_format, copies, encoding, how),
-                        quiet,
-                    ),
-                    events,
-                    encoding,
-                    copies,
-                ),
+                *_event_sources(events, program, events_format, encoding, how, copies, quiet),
                 _parse_until(until, program),
                 teams,
                 engine,  # type: ignore[arg-type]

@@ -133,24 +133,12 @@ def run_batch_files(
     lost: list[str] = []
     if chosen == "columnar":
         if files and until is None:
-            import msgspec
-
             # what a result's session would hold for the report: nothing the plan takes
             assert program.levels is None or why_not(program)
             with tempfile.TemporaryFile() as spool:
                 done = run_columnar(program, files, spool, jobs, lost, roster)
                 if done is not None:
-                    spool.seek(0)
-                    decoder = msgspec.json.Decoder(Record)
-                    records: list[Record] = []
-                    balances: dict[str, dict[str, int]] = {}
-                    for line in spool:
-                        record = decoder.decode(line)
-                        if record.kind != "balance":
-                            records.append(record)
-                        elif record.member is not None and record.currency is not None:
-                            held = record.balance or 0
-                            balances.setdefault(record.member, {})[record.currency] = held
+                    records, balances = _read_back(spool)
                     kinds, members, resorted = done
                     split = jobs if jobs > 1 and not split_why_not(program) else 1
                     summary = RunSummary(kinds, members, resorted, columnar=True, jobs=split)
@@ -177,22 +165,12 @@ def _batch_split(
 ) -> tuple[RunResult, RunSummary]:
     """`run_batch` with the members split across `jobs` sessions (`split`): the records
     read back, the members' states gathered from the workers for the report."""
-    import msgspec
 
     with tempfile.TemporaryFile() as spool:
         with LoopWorkers(program, jobs, roster, engine) as pool:
             summary = _split_passes(pool, program, items, spool, until)
             members = pool.members()
-        spool.seek(0)
-        decoder = msgspec.json.Decoder(Record)
-        records: list[Record] = []
-        balances: dict[str, dict[str, int]] = {}
-        for line in spool:
-            record = decoder.decode(line)
-            if record.kind != "balance":
-                records.append(record)
-            elif record.member is not None and record.currency is not None:
-                balances.setdefault(record.member, {})[record.currency] = record.balance or 0
+        records, balances = _read_back(spool)
     session = open_session(program, roster=roster, engine=engine)
     session.state.members.update(members)
     return RunResult(records, balances, session), summary
@@ -217,6 +195,24 @@ def _split_passes(
         summary = RunSummary(kinds, members, lacking=lacking, jobs=pool.jobs)
         summary.resorted, summary.spilled = True, len(runs)
         return summary
+
+
+def _read_back(spool: IO[bytes]) -> tuple[list[Record], dict[str, dict[str, int]]]:
+    """A run's JSON Lines read back from the start: its records, and its closing
+    balance records as member -> currency -> balance."""
+    import msgspec
+
+    spool.seek(0)
+    decoder = msgspec.json.Decoder(Record)
+    records: list[Record] = []
+    balances: dict[str, dict[str, int]] = {}
+    for line in spool:
+        record = decoder.decode(line)
+        if record.kind != "balance":
+            records.append(record)
+        elif record.member is not None and record.currency is not None:
+            balances.setdefault(record.member, {})[record.currency] = record.balance or 0
+    return records, balances
 
 
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
