@@ -231,42 +231,27 @@ def iter_event_files(
     paths: tuple[str, ...],
     program: Program,
     fmt: str,
-    copies: Mapping[str, str] | None = None,
+    copies: Mapping[str, str],
     encoding: str | None = None,
     options: ReadOptions | None = None,
 ) -> Iterator[Event | BadLine]:
     """Events from each file in turn; `-` is standard input. `copies` (`_input_copies`)
-    maps an input that can be read only once (standard input, a pipe) to a file copy.
+    maps each input that can be read only once (standard input, a pipe) to a file copy,
+    which is read in its place.
 
     Text is decoded strictly (`check_inputs` has found any bad line before the run):
     a byte that does not decode is never replaced, which would merge members."""
-    from incentive.events import (
-        NO_OPTIONS,
-        EventFormat,
-        codec_name,
-        decode_bytes,
-        guess_format,
-        read_events,
-    )
+    from incentive.events import NO_OPTIONS, EventFormat, codec_name, guess_format, read_events
 
     codec = codec_name(encoding)
     how = options or NO_OPTIONS
     for path in paths:
         chosen: EventFormat = guess_format(path) if fmt == "auto" else fmt  # type: ignore[assignment]
-        copy = (copies or {}).get(path)
+        name = path
         if path == "-":
-            kind: EventFormat = "jsonl" if fmt == "auto" else chosen
-            if copy is not None:
-                with open(copy, encoding=codec, newline="") as stream:
-                    yield from read_events(stream, program.calendar, kind, "<stdin>", how)
-            else:
-                text = decode_bytes(sys.stdin.buffer.read(), "<stdin>", encoding)
-                yield from read_events(
-                    io.StringIO(text, newline=""), program.calendar, kind, "<stdin>", how
-                )
-            continue
-        with open(copy or path, encoding=codec, newline="") as stream:
-            yield from read_events(stream, program.calendar, chosen, path, how)
+            chosen, name = "jsonl" if fmt == "auto" else chosen, "<stdin>"
+        with open(copies.get(path, path), encoding=codec, newline="") as stream:
+            yield from read_events(stream, program.calendar, chosen, name, how)
 
 
 def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
@@ -297,30 +282,23 @@ def read_options(time_format: str | None, columns: str | None) -> ReadOptions:
     return ReadOptions(time_format, mapping or None)
 
 
-def check_inputs(
-    paths: tuple[str, ...], encoding: str | None = None, copies: Mapping[str, str] | None = None
-) -> None:
-    """Before any work: every events file exists and decodes, or the run stops here
-    (exit 2) naming the file, its first bad line and the encoding it looks like."""
+def check_inputs(paths: tuple[str, ...], encoding: str | None, copies: Mapping[str, str]) -> None:
+    """Before any work: every events file (or its copy, `_input_copies`) exists and
+    decodes, or the run stops here (exit 2) naming the file, its first bad line and the
+    encoding it looks like."""
     from incentive.events import check_encoding, codec_name
 
     codec = codec_name(encoding)
     for path in paths:
-        copy = (copies or {}).get(path)
-        if path == "-":
-            if copy is not None:
-                with open(copy, "rb") as stream:
-                    check_encoding(stream, "<stdin>", codec)
-            continue  # read whole, and checked then (decode_bytes)
-        with open(copy or path, "rb") as file:
-            check_encoding(file, path, codec)
+        with open(copies.get(path, path), "rb") as file:
+            check_encoding(file, "<stdin>" if path == "-" else path, codec)
 
 
 def _checked_first(
     read: Callable[[], Iterable[Any]],
     paths: tuple[str, ...],
     encoding: str | None,
-    copies: Mapping[str, str] | None = None,
+    copies: Mapping[str, str],
 ) -> Callable[[], Iterable[Any]]:
     """`read`, with `check_inputs` before its first call: when the compiled evaluator
     reads the input. The columnar plan reads files strictly (a line that does not decode
