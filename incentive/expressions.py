@@ -140,7 +140,10 @@ def truth(node: ast.Expr, attrs: Mapping[str, Any]) -> bool | None:
 
 
 def _number(value: Value) -> Decimal:
-    assert isinstance(value, Decimal) and not isinstance(value, bool)
+    # a TypeError, not an assertion: the checker folds constants of schemes it has not
+    # typed yet (`where 0 / -true`) and reads a TypeError as "not a constant"
+    if not isinstance(value, Decimal):
+        raise TypeError(f"not a number: {value!r}")
     return value
 
 

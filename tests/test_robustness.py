@@ -466,3 +466,9 @@ def test_too_many_tokens_is_a_clear_error() -> None:
 def test_a_scheme_just_under_the_token_limit_parses() -> None:
     items = (50_000 - 15) // 2  # `scheme "x" { rule r { on a where x in [` ... `] award 1 } }`
     incentive.compile(_where("x in [" + ",".join(["1"] * items) + "]"))
+
+
+def test_a_condition_dividing_by_a_negated_bool_is_a_scheme_error() -> None:
+    """Found by the grammar-generated texts: the checker's constant folding met `-true`
+    and an internal assertion fired instead of the type error being reported."""
+    compile_or_scheme_error(' scheme  ""  {  rule  A  {  where  0  /  -  true  }  } ')
