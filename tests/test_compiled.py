@@ -1015,3 +1015,32 @@ def test_utc_times_by_the_minute_equal_isoformat() -> None:
         for instant in instants:
             assert session._utc_text(instant) == instant.isoformat(), instant
         moment += timedelta(seconds=1 + step % 5)
+
+
+def test_the_documented_engine_defaults() -> None:
+    """docs/architecture.md ("Two evaluators") and docs/cli.md: the library runs the
+    compiled evaluator by default, `incentive.Session` is the interpreter's; on the
+    command line `run`, `simulate`, `compare` and `explain` default to the columnar
+    plan, `replay` and `serve` (streams) to the compiled evaluator."""
+    from incentive.cli import main
+    from incentive.compiler import CompiledSession
+    from incentive.engine import Session
+
+    program = incentive.compile('scheme "d" { rule r { on x award 1 } }')
+    assert type(program.session()) is CompiledSession
+    assert incentive.Session is Session
+    assert type(program.session(engine="interpreter")) is Session
+    defaults = {}
+    for name, command in main.commands.items():
+        for option in command.params:
+            if option.name == "engine":
+                defaults[name] = (option.default, list(option.type.choices))
+    everything = ["columnar", "compiled", "interpreter"]
+    assert defaults == {
+        "run": ("columnar", everything),
+        "simulate": ("columnar", everything),
+        "compare": ("columnar", everything),
+        "explain": ("columnar", everything),
+        "replay": ("compiled", ["compiled", "interpreter"]),
+        "serve": ("compiled", ["compiled", "interpreter"]),
+    }
