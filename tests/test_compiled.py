@@ -1044,3 +1044,74 @@ def test_the_documented_engine_defaults() -> None:
         "replay": ("compiled", ["compiled", "interpreter"]),
         "serve": ("compiled", ["compiled", "interpreter"]),
     }
+
+
+@pytest.mark.parametrize(
+    ("rule", "header", "line"),
+    [
+        ("award words / 10", "",
+         "award (the interpreter's step: the amount is computed for each event)"),
+        ("award random(1, 5)", "seed 7", "award (the interpreter's step: a random amount)"),
+        ("award -5", "", "award (the interpreter's step: a penalty or an amount of 0)"),
+        ("award 5 limit 1 per day for each words", "",
+         "award (the interpreter's step: a limit `for each` attribute counts each value apart)"),
+        ("award 5", "boost b { times 2 on friday for r }",
+         "award (the interpreter's step: a boost may change the amount)"),
+        ("award words / 10", "boost b { times 2 on friday for r }",
+         "award (the interpreter's step: the amount is computed for each event; "
+         "a boost may change the amount)"),
+        ("award 5 budget 100 per day", "",
+         "award 5, inline (paid through the interpreter's budgets and ledger: "
+         "a budget must see the award)"),
+        ("award 5", "expire after 30 days",
+         "award 5, inline (paid through the interpreter's budgets and ledger: "
+         "the points expire, so the ledger keeps them as a lot)"),
+        ("award 5 budget 100 per day", "levels { low 0 high 100 } expire after 30 days",
+         "award 5, inline (paid through the interpreter's budgets and ledger: a budget must "
+         "see the award; levels must see the award; the points expire, so the ledger keeps "
+         "them as a lot)"),
+        ("award 2 * 3", "", "award (the interpreter's step: the amount is an expression, "
+         "not one number)"),
+        ("award 5", "", "award 5, inline"),
+    ],
+)  # fmt: skip
+def test_explain_plan_says_why_a_rule_is_the_interpreters(
+    rule: str, header: str, line: str
+) -> None:
+    """Each reason the compiled evaluator leaves an award to the interpreter's step, or
+    pays it through the interpreter's budgets and ledger, is named on its line."""
+    program = incentive.compile(
+        f'scheme "w" {{\n events {{ c(words: number) }}\n {header}\n rule r {{ on c {rule} }}\n}}\n'
+    )
+    assert explain_plan(program).splitlines()[1:] == [f"  rule `r`: {line}"]
+
+
+def test_cli_explain_plan_says_why_in_the_operators_language() -> None:
+    """schemes/shop.incentive's `signin`, `purchase` and `review` call the interpreter's
+    step: the lines say why, in English or (`--lang zh`) in Chinese."""
+    from tests.clirun import invoke
+
+    code, out = invoke("run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert code == 0
+    assert out.splitlines()[-6:] == [
+        "scheme `Shop sign-in`: compiled evaluator",
+        "  redeem `checkout`: the interpreter's step",
+        "  rule `purchase`: award (the interpreter's step: the amount is computed for each "
+        "event; a boost may change the amount)",
+        "  rule `review`: award (the interpreter's step: the amount is computed for each event)",
+        "  rule `signin`: award (the interpreter's step: a boost may change the amount)",
+        "  rule `signin_streak`: streak (the interpreter's step, once per period)",
+    ]
+    code, out = invoke("--lang", "zh", "run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert code == 0
+    assert out.splitlines()[-6:] == [
+        "方案 `Shop sign-in`：编译求值器",
+        "  兑换块 `checkout`：解释器的步骤",
+        "  规则 `purchase`：奖励（解释器的步骤：金额按每个事件计算；加成可能改变金额）",
+        "  规则 `review`：奖励（解释器的步骤：金额按每个事件计算）",
+        "  规则 `signin`：奖励（解释器的步骤：加成可能改变金额）",
+        "  规则 `signin_streak`：连续（解释器的步骤，每个周期一次）",
+    ]
+    # a program is compiled once, its plan shown in whichever language is asked for
+    code, out = invoke("run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert "  rule `signin`: award (the interpreter's step: a boost may change the amount)" in out
