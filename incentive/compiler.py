@@ -835,7 +835,7 @@ class _Generator:
         if kind == "refused":
             reason, shown = f"{why}[binding]", repr(points)
         else:
-            reason = f"{why}[binding] + f': {{granted}} of {points} paid'"
+            reason = f"{why}[binding] + f': {{granted}}' + {f' of {points} paid'!r}"
             shown = f"{points!r} - granted"
         w.line(
             f"out.append(Record(kind={kind!r}, at=s._stamp(at), member=event.member, "
