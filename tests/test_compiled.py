@@ -26,6 +26,7 @@ from incentive.compiler import compile_program, explain_plan
 from incentive.events import read_events
 from incentive.program import Program
 from incentive.records import Record
+from incentive.roster import Roster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -502,29 +503,53 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
     return events
 
 
+@st.composite
+def menu_rosters(draw: st.DrawFn) -> Roster | None:
+    """No roster, or one that places some members in a class (the others left to their
+    events' `class`, or to no team) and may give some a `joined` date."""
+    if draw(st.integers(0, 3)) == 0:
+        return None
+    members: dict[str, dict[str, str]] = {}
+    for member in draw(st.lists(st.sampled_from(MEMBERS), unique=True)):
+        row = {"class": draw(st.sampled_from(("red", "blue", "blue", "")))}
+        if draw(st.booleans()):
+            row["joined"] = draw(st.sampled_from(("2026-03-03", "2026-03-06", "")))
+        members[member] = row
+    return Roster(members)
+
+
 def _program(text: str) -> Program:
     return incentive.compile(text, "menu.incentive")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=menu_schemes(), events=menu_events())
-def test_random_schemes_batch(text: str, events: list[dict[str, Any]]) -> None:
+@given(text=menu_schemes(), events=menu_events(), roster=menu_rosters())
+def test_random_schemes_batch(
+    text: str, events: list[dict[str, Any]], roster: Roster | None
+) -> None:
+    """Teams from a roster (when drawn), else from the events' `class`: the same lines."""
     program = _program(text)
-    reference, compiled = _both(program, events)
+    reference, compiled = _both(program, events, roster=roster)
     assert compiled == reference
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=menu_schemes(), events=menu_events(), cut=st.integers(0, 60), data=st.data())
+@given(
+    text=menu_schemes(),
+    events=menu_events(),
+    cut=st.integers(0, 60),
+    data=st.data(),
+    roster=menu_rosters(),
+)
 def test_random_schemes_streaming(
-    text: str, events: list[dict[str, Any]], cut: int, data: st.DataObject
+    text: str, events: list[dict[str, Any]], cut: int, data: st.DataObject, roster: Roster | None
 ) -> None:
     """Fed one at a time, out of order (late events), with time advanced by hand."""
     program = _program(text)
     advance = data.draw(st.sampled_from((None, "2026-03-04T12:00:00", "2026-03-20T00:00:00")))
     outputs = []
     for engine in ("interpreter", "compiled"):
-        session = program.session(engine=engine)
+        session = program.session(roster=roster, engine=engine)
         records: list[Record] = []
         for position, event in enumerate(events):
             if position == cut and advance is not None:
@@ -533,6 +558,28 @@ def test_random_schemes_streaming(
         records += session.close_all()
         outputs.append(_lines(records + session.balance_records()))
     assert outputs[1] == outputs[0]
+
+
+def test_roster_teams_reach_both_evaluators() -> None:
+    """The roster's class, not the events' (which carry none), makes the team ranks: the
+    random tests' rosters are read by both evaluators alike."""
+    program = _program(
+        'scheme "menu" {\n  currency coins, xp\n  team class\n'
+        "  rule r0 { on checkin top 1 class per day by count award 3 }\n"
+        f"{EVENTS_BLOCK}}}\n"
+    )
+    roster = Roster({"ana": {"class": "red"}, "bo": {"class": "blue"}, "cy": {"class": "blue"}})
+    events = [
+        {"id": f"e{n}", "type": "checkin", "member": member, "at": f"2026-03-02T0{n}:00:00"}
+        for n, member in enumerate(["ana", "bo", "cy", "bo"])
+    ]
+    reference, compiled = _both(program, events, roster=roster)
+    assert compiled == reference
+    ranks = [json.loads(line) for line in reference if '"kind":"rank"' in line]
+    assert ranks and {r["member"] for r in ranks} == {"bo", "cy"}
+    assert {r["team"] for r in ranks} == {"blue"}
+    without, _ = _both(program, events)
+    assert not any('"kind":"rank"' in line for line in without)
 
 
 def test_menu_schemes_use_every_construct() -> None:
