@@ -6,8 +6,7 @@ counts, streaks, rank entries, balances, member numbers), and the kinds of recor
 writes (`_Forms`, each a template of fixed text). A stage answers with record rows:
 frames of the columns in `_RECORD`, put in the interpreter's order by the five keys
 in `_KEYS` (`_framed`). `_matching` gives a rule's matching events, the input of
-every stage. This is the shared ground below the stages: none of them imports
-another stage for it.
+every stage. This is the ground the stages and the closes share, below them all.
 """
 
 from __future__ import annotations
@@ -21,10 +20,7 @@ import msgspec
 
 from incentive.columnar.conditions import _column, _predicate
 from incentive.columnar.plan import ColumnarPlan
-from incentive.program import (
-    Program,
-    RuleSpec,
-)
+from incentive.program import Program, RuleSpec
 from incentive.rules import period_index
 from incentive.state import EngineState, MemberState
 

@@ -30,10 +30,7 @@ from incentive.columnar.reading import _micros, _utc
 from incentive.engine import Session
 from incentive.events import RESERVED_FIELDS, Event
 from incentive.ledger import paid_record
-from incentive.program import (
-    Program,
-    RuleSpec,
-)
+from incentive.program import Program, RuleSpec
 from incentive.ranks import Standing, close_rank, track_points
 from incentive.records import Record
 from incentive.roster import Roster

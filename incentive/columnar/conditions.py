@@ -16,9 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from incentive import ast
-from incentive.program import (
-    ValueType,
-)
+from incentive.program import ValueType
 
 if TYPE_CHECKING:
     import polars as pl

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from incentive import ast
 from incentive.calendar import Calendar
 from incentive.columnar.conditions import _predicate
 from incentive.compiler import constant_amount, constant_points
-from incentive.expressions import (
-    uses_random,
-)
+from incentive.expressions import uses_random
 from incentive.program import (
     BoostSpec,
     BudgetSpec,
@@ -40,9 +38,6 @@ from incentive.program import (
     StreakSpec,
     ValueType,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 class _NotPlain(Exception):

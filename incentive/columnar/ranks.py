@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 from incentive.columnar.chunks import _Chunk, _inner, _matching
 from incentive.columnar.plan import _NotPlain, _Rank
 from incentive.columnar.reading import _micros
-from incentive.program import (
-    RankSpec,
-)
+from incentive.program import RankSpec
 from incentive.ranks import ordinal
 from incentive.records import outcome_kind
 from incentive.state import local_time

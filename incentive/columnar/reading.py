@@ -25,10 +25,7 @@ from typing import TYPE_CHECKING, Any
 from incentive.columnar.conditions import _column
 from incentive.columnar.plan import ColumnarPlan
 from incentive.events import MAX_LINE_BYTES, RESERVED_FIELDS
-from incentive.program import (
-    Program,
-    ValueType,
-)
+from incentive.program import Program, ValueType
 
 if TYPE_CHECKING:
     import polars as pl

@@ -28,9 +28,7 @@ from incentive.columnar.reading import _blocks, _dated, _decode, _instants, _lin
 from incentive.columnar.stages import _global_parts, _rank_parts, _records
 from incentive.columnar.workers import _MemberWorkers, _WorkerLost
 from incentive.columnar.writing import _balance_lines, _budgeted, _write_frame, _write_records
-from incentive.program import (
-    Program,
-)
+from incentive.program import Program
 from incentive.roster import Roster
 
 if TYPE_CHECKING:

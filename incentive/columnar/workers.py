@@ -24,10 +24,7 @@ from incentive.columnar.plan import _NotPlain, plan_for
 from incentive.columnar.stages import _member_parts
 from incentive.columnar.writing import _balanced, _kinds, _lines
 from incentive.processes import WorkerLost
-from incentive.program import (
-    Program,
-    RuleSpec,
-)
+from incentive.program import Program, RuleSpec
 
 if TYPE_CHECKING:
     import polars as pl

@@ -18,9 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from incentive.budgets import apply_budgets
 from incentive.columnar.chunks import _KEYS, _Carry, _Chunk, _Forms, _json
 from incentive.columnar.reading import _utc
-from incentive.program import (
-    Program,
-)
+from incentive.program import Program
 from incentive.rules import Proposal
 
 if TYPE_CHECKING:
