@@ -99,9 +99,9 @@ def test_a_bad_byte_late_in_a_file_the_plan_takes_is_refused_and_out_kept(
     """The columnar plan reads the files itself (no reading ahead for the encoding):
     records of the first blocks written into --out's file, a byte that is not UTF-8
     near the end still refuses the run naming its line, and the old file stays."""
-    from incentive import columnar
+    from incentive.columnar import reading
 
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 300)  # records written before the bad line
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 300)  # records written before the bad line
     lines = [
         json.dumps(
             {"id": f"e{n}", "type": "signin", "member": f"m{n}", "at": f"2026-03-02T09:{n:02d}:00"}
@@ -1290,12 +1290,13 @@ def test_the_advice_to_sort_by_at_is_given_when_the_sort_went_to_disk(
     """cli.py says "sort them by `at` first" when the run had to read its input twice
     and sort it on disk (`summary.spilled`): not for input in order, nor when the sort
     fitted in memory, nor with --quiet; the records are the same either way."""
-    from incentive import columnar, runner
+    from incentive import runner
+    from incentive.columnar import reading
 
     monkeypatch.setattr(runner, "SORT_RUN", sort_run)
     # the plan sorts one chunk in memory itself; across chunks it hands out-of-order
     # input to the compiled evaluator, which sorts as `run --engine compiled` does
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 100)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 100)
     scheme, events = _checkins(tmp_path, hours)
     code, out, said = _run_apart("run", str(scheme), str(events), "--engine", engine)
     assert code == 0

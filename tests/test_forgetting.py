@@ -21,6 +21,7 @@ import pytest
 
 import incentive
 from incentive import columnar, runner
+from incentive.columnar import reading, running
 from incentive.engine import Session
 from incentive.events import read_events
 
@@ -128,7 +129,7 @@ def test_the_columnar_plan_carries_only_the_open_days_ids(
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(_event(*item)) + "\n" for item in FEED), encoding="utf-8")
     carried: list[tuple[int | None, list[str]]] = []
-    real = columnar._new_ids
+    real = running._new_ids
 
     def watched(carry: Any, events: Any) -> bool:
         fresh = real(carry, events)
@@ -140,8 +141,8 @@ def test_the_columnar_plan_carries_only_the_open_days_ids(
         with path.open(encoding="utf-8") as stream:
             yield from read_events(stream, program.calendar, "jsonl", str(path))
 
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 150)  # about two events a chunk
-    monkeypatch.setattr(columnar, "_new_ids", watched)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 150)  # about two events a chunk
+    monkeypatch.setattr(running, "_new_ids", watched)
     out = io.BytesIO()
     summary = runner.run_files(program, [str(path)], read, out, engine="columnar")
     assert summary.columnar
