@@ -17,10 +17,12 @@ absolute rates do not. Measured:
   equal `incentive run`'s, or the benchmark fails;
 - rule-engine (PyPI) matching (a)'s per-event conditions on every decoded event;
 - json.loads and msgspec decoding, beside the orjson baseline;
-- the interpreter in-process on a slice (`Program.evaluate`, `Session.feed`);
+- the library in-process on a slice (`Program.evaluate`, `Session.feed`: the compiled
+  evaluator, the library's default);
 - `incentive check` cold (a subprocess) and warm (`incentive.compile`) on camp4
   and on a 200-line scheme;
-- with --big: peak RSS of `incentive run` at 10M events (members unchanged).
+- with --big: peak RSS of `incentive run --jobs 1` at --events and at --big-events
+  (10M; members unchanged), per engine of --big-engines.
 
 Prints a table and writes the figures as JSON (bench/results.json).
 Latest figures: docs/performance.md.
@@ -350,7 +352,8 @@ def in_process(
     count: int,
     roster: incentive.Roster | None = None,
 ) -> list[Row]:
-    """The interpreter in-process on the first `count` events (dicts already decoded).
+    """The library in-process (the compiled evaluator, its default) on the first `count`
+    events (dicts already decoded).
 
     The decoded events are frozen out of the garbage collector's sight while measured:
     they are the benchmark's, held only to leave decoding out, and a program fed by a
@@ -500,13 +503,17 @@ def render(results: dict[str, Any]) -> str:
             report.append(f"records: {results['camp_totals']['records']}")
     big = [r for r in rows if r["part"] == "big"]
     if big:
-        report += ["", "peak RSS of incentive run, camp4, default engine:"]
-        runs = [r for r in rows if r["part"] == "a" and r["name"].startswith("incentive run")]
-        for row in runs[:1] + big:
-            rate = row["events"] / row["wall"]
-            report.append(
-                f"  {row['events']:>12,} events: {row['rss_mb']:,.0f} MB ({rate:,.0f} events/s)"
-            )
+        report += ["", "peak RSS of incentive run --jobs 1, camp4, members unchanged:"]
+        for name in dict.fromkeys(r["name"] for r in big):
+            sized = sorted((r for r in big if r["name"] == name), key=lambda r: r["events"])
+            report.append(f"  {name}:")
+            for row in sized:
+                rate = row["events"] / row["wall"]
+                growth = row["rss_mb"] / sized[0]["rss_mb"]
+                report.append(
+                    f"  {row['events']:>12,} events: {row['rss_mb']:,.0f} MB"
+                    f" ({growth:.2f}x; {rate:,.0f} events/s)"
+                )
     if results.get("latency"):
         report += ["", f"{'latency':<56} {'median':>10} {'min':>10} {'CPU median':>11}"]
         report += [
@@ -542,6 +549,12 @@ def main() -> None:
     parser.add_argument("--warm-runs", type=int, default=50, help="warm parse + check runs")
     parser.add_argument("--big", action="store_true", help="also peak RSS at --big-events")
     parser.add_argument("--big-events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--big-engines",
+        default="columnar",
+        help="engines whose peak RSS --big compares (the compiled evaluator takes minutes "
+        "at 10M events: --big-engines columnar,compiled)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, few runs")
     parser.add_argument(
         "--data", type=Path, default=gen.DATA, help="where generated files are cached"
@@ -598,7 +611,7 @@ def main() -> None:
         if "steps" in parts:
             rows += with_ratios(part_steps(args, engines, jobs, out_dir))
         if args.big:
-            rows += part_big(args, engines, jobs, out_dir)
+            rows += part_big(args, out_dir)
         if "shop" in parts:
             rows += with_ratios(part_shop(args.shop_members, args.runs))
         if "check" in parts:
@@ -683,17 +696,23 @@ def part_steps(
     return rows + runs
 
 
-def part_big(
-    args: argparse.Namespace, engines: list[str | None], jobs: list[int | None], out_dir: Path
-) -> list[Row]:
-    """Peak memory of the default engine at --big-events, members unchanged."""
-    print(f"big: {args.big_events:,} events ...", file=sys.stderr, flush=True)
-    big_path = gen.camp4_file(args.big_events, args.members, args.days, data=args.data)
-    rows, outs = incentive_runs(
-        "big", gen.CAMP4_SCHEME, big_path, args.big_events, engines[:1], jobs[-1:], out_dir
-    )
-    for path in outs.values():
-        path.unlink()
+def part_big(args: argparse.Namespace, out_dir: Path) -> list[Row]:
+    """Peak memory at --events and at --big-events (members unchanged), for each engine
+    of --big-engines with `--jobs 1`: the same command at both sizes, so that the ratio
+    is the growth with events alone. One process: with `--jobs N` the peak wait4 gives
+    is the largest process's, not the sum of the workers'."""
+    rows: list[Row] = []
+    sizes = (args.events, args.big_events)
+    engines: list[str | None] = list(args.big_engines.split(","))
+    for events in sizes:
+        print(f"big: {events:,} events ...", file=sys.stderr, flush=True)
+        path = gen.camp4_file(events, args.members, args.days, data=args.data)
+        found, outs = incentive_runs("big", gen.CAMP4_SCHEME, path, events, engines, [1], out_dir)
+        # one Polars thread or all: the same chunks are held, so the default threads only
+        rows += [row for row in found if "thread" not in row.name]
+        same_records(outs, f"big, {events:,} events")
+        for out in outs.values():
+            out.unlink()
     return rows
 
 

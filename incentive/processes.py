@@ -1,7 +1,7 @@
 """Worker processes of `run --jobs N`: how they start, are spoken to and end.
 
 Both ways a run splits its members across processes use these: the columnar plan's
-per-member stages (`columnar._MemberWorkers`) and the compiled evaluator's sessions
+per-member stages (`columnar.workers._MemberWorkers`) and the compiled evaluator's sessions
 (`split.LoopWorkers`). A worker is a fresh interpreter (`incentive.jobs`, see
 `WORKER`) spoken to by pickles over its stdin and stdout: never a fork (that would
 copy Polars' thread pool mid-flight), nor multiprocessing's spawn (which runs the

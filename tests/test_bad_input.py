@@ -99,9 +99,9 @@ def test_a_bad_byte_late_in_a_file_the_plan_takes_is_refused_and_out_kept(
     """The columnar plan reads the files itself (no reading ahead for the encoding):
     records of the first blocks written into --out's file, a byte that is not UTF-8
     near the end still refuses the run naming its line, and the old file stays."""
-    from incentive import columnar
+    from incentive.columnar import reading
 
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 300)  # records written before the bad line
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 300)  # records written before the bad line
     lines = [
         json.dumps(
             {"id": f"e{n}", "type": "signin", "member": f"m{n}", "at": f"2026-03-02T09:{n:02d}:00"}

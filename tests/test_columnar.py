@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 import incentive
 from incentive import columnar, runner
+from incentive.columnar import ranks, reading, writing
+from incentive.columnar.plan import _READ
 from incentive.events import read_events
 from incentive.program import Program
 
@@ -294,12 +296,12 @@ def test_random_plain_schemes_give_the_interpreters_bytes(
     path = _write(
         tmp_path, [json.dumps(e, ensure_ascii=False, separators=separators) for e in events]
     )
-    saved = columnar.BLOCK_BYTES
-    columnar.BLOCK_BYTES = block or saved
+    saved = reading.BLOCK_BYTES
+    reading.BLOCK_BYTES = block or saved
     try:
         got, summary = _columnar(program, path)
     finally:
-        columnar.BLOCK_BYTES = saved
+        reading.BLOCK_BYTES = saved
     ordered = [e["at"] for e in events] == sorted(e["at"] for e in events)
     # Plain input: the plan ran it, unless out of order across chunks (the loop sorts).
     whole = path.stat().st_size <= (block or saved)
@@ -412,19 +414,19 @@ def test_a_line_not_plain_after_records_were_written_leaves_the_output_as_it_was
     ]
     lines.append(line("x", "message", " ana ", "2026-03-01T11:00:00"))  # a member to trim
     path = _write(tmp_path, lines)
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 400)  # many blocks: records before the line
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 400)  # many blocks: records before the line
     if sink == "file":
         with (tmp_path / "out.jsonl").open("w+b") as out:
             out.write(b"kept\n")
             wrote_some: list[int] = []
-            real = columnar._write_frame
+            real = writing._write_frame
 
             def spy(frame: Any, target: Any) -> Any:
                 assert target is out  # no spool
                 wrote_some.append(frame.height)
                 return real(frame, target)
 
-            monkeypatch.setattr(columnar, "_write_frame", spy)
+            monkeypatch.setattr(writing, "_write_frame", spy)
             assert columnar.run_columnar(program, [path], out) is None
             assert sum(wrote_some) > 0  # records had been written into the file itself
             assert out.tell() == len(b"kept\n")
@@ -567,11 +569,11 @@ def test_a_construct_the_plan_does_not_read_is_declined(monkeypatch: pytest.Monk
 
     from incentive.program import RuleSpec
 
-    for spec, read in columnar._READ.items():
+    for spec, read in _READ.items():
         assert read <= {f.name for f in dataclasses.fields(spec)}, spec  # no stale names
     program = incentive.load(ROOT / "bench" / "camp4.incentive")
     assert columnar.why_not(program) == []
-    monkeypatch.setitem(columnar._READ, RuleSpec, columnar._READ[RuleSpec] - {"board"})
+    monkeypatch.setitem(_READ, RuleSpec, _READ[RuleSpec] - {"board"})
     rules = tuple(dataclasses.replace(r, board=r.name == "chat") for r in program.rules)
     changed = dataclasses.replace(program, rules=rules)
     assert columnar.why_not(changed) == ["rule `chat`: `board`"]
@@ -596,7 +598,7 @@ def test_a_sum_beyond_64_bit_integers_goes_to_the_loop(
     expected = _reference(program, path)
     got, summary = _columnar(program, path)
     assert summary.columnar and got == expected
-    monkeypatch.setattr(columnar, "SUM_BOUND", 13)  # 6 + 7: the first day's values reach it
+    monkeypatch.setattr(ranks, "SUM_BOUND", 13)  # 6 + 7: the first day's values reach it
     got, summary = _columnar(program, path)
     assert not summary.columnar and got == expected
 
@@ -667,12 +669,12 @@ def test_order_dependent_awards_take_the_loops_own_step(tmp_path: Path) -> None:
     path = _write(tmp_path, lines)
     expected = _reference(program, path)
     for block in (None, 600):
-        saved = columnar.BLOCK_BYTES
-        columnar.BLOCK_BYTES = block or saved
+        saved = reading.BLOCK_BYTES
+        reading.BLOCK_BYTES = block or saved
         try:
             got, summary = _columnar(program, path)
         finally:
-            columnar.BLOCK_BYTES = saved
+            reading.BLOCK_BYTES = saved
         assert summary.columnar and got == expected
     text = expected.decode()
     assert "on group `expert` reached" in text and "for each channel reached" in text
@@ -707,12 +709,12 @@ def test_budgets_cut_rank_awards_and_awards_on_the_plan(tmp_path: Path) -> None:
         expected = _reference(scheme, path)
         assert b'"code":"budget_reached"' in expected
         for block in (None, 700):
-            saved = columnar.BLOCK_BYTES
-            columnar.BLOCK_BYTES = block or saved
+            saved = reading.BLOCK_BYTES
+            reading.BLOCK_BYTES = block or saved
             try:
                 got, summary = _columnar(scheme, path)
             finally:
-                columnar.BLOCK_BYTES = saved
+                reading.BLOCK_BYTES = saved
             assert summary.columnar and got == expected
 
 
@@ -745,12 +747,12 @@ def test_milestones_and_streaks_with_grace_take_the_loops_own_step(tmp_path: Pat
     assert '"perk":"premium"' in text and '"perk":"six"' in text
     assert '"code":"already_counted"' in text and "missed" in text
     for block in (None, 500):
-        saved = columnar.BLOCK_BYTES
-        columnar.BLOCK_BYTES = block or saved
+        saved = reading.BLOCK_BYTES
+        reading.BLOCK_BYTES = block or saved
         try:
             got, summary = _columnar(program, path)
         finally:
-            columnar.BLOCK_BYTES = saved
+            reading.BLOCK_BYTES = saved
         assert summary.columnar and got == expected
 
 

@@ -3,7 +3,7 @@ rate and missing, boards posted `each` period, grants.
 
 These stages compare members, so the plan does not restate them: it fills the
 interpreter's own rank tables from columns a day at a time and lets the
-interpreter's session close them (`columnar._closed`). Proven as the rest of the
+interpreter's session close them (`columnar.closes._closed`). Proven as the rest of the
 plan is: byte-identical JSON Lines against the reference interpreter, on random
 schemes drawn from these constructs with the per-member ones around them, random
 plain event files (grants among them) and a random roster, read whole or in
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import incentive
 from incentive import columnar, runner
+from incentive.columnar import reading
 from incentive.events import read_events
 from incentive.program import Program
 from incentive.roster import Roster, load_roster
@@ -178,8 +179,8 @@ def _both(
     per-member stages in `jobs` processes)."""
     reference = io.BytesIO()
     runner.run_to(program, _read(program, path), reference, roster=roster, engine="interpreter")
-    saved = columnar.BLOCK_BYTES
-    columnar.BLOCK_BYTES = block or saved
+    saved = reading.BLOCK_BYTES
+    reading.BLOCK_BYTES = block or saved
     try:
         out = io.BytesIO()
         summary = runner.run_files(
@@ -192,7 +193,7 @@ def _both(
             jobs=jobs,
         )
     finally:
-        columnar.BLOCK_BYTES = saved
+        reading.BLOCK_BYTES = saved
     return reference.getvalue(), out.getvalue(), summary
 
 

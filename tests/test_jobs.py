@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import incentive
 from incentive import columnar, runner
+from incentive.columnar import reading, workers
 from incentive.events import read_events
 from incentive.program import Program
 from tests.clirun import invoke
@@ -58,7 +59,7 @@ def _write(tmp: Path, lines: list[str]) -> Path:
 def block_bytes(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Set the plan's chunk size for one test (a few events per chunk carries every
     member's state from chunk to chunk, in each worker)."""
-    return lambda size: monkeypatch.setattr(columnar, "BLOCK_BYTES", size)
+    return lambda size: monkeypatch.setattr(reading, "BLOCK_BYTES", size)
 
 
 # Worker processes start in about half a second each: few examples, each a real split.
@@ -153,7 +154,7 @@ def test_a_worker_that_dies_hands_the_run_to_the_loop(
 ) -> None:
     """A worker ending without an answer (killed, out of memory) loses nothing: the
     whole run is made again by the compiled loop, with the same bytes."""
-    monkeypatch.setattr(columnar, "WORKER", ("-c", "import sys; sys.exit(3)"))
+    monkeypatch.setattr(workers, "WORKER", ("-c", "import sys; sys.exit(3)"))
     program = incentive.compile(ORDERED)
     path = _ordered_events(tmp_path)
     got, summary = _run(program, path, 2)
@@ -177,7 +178,7 @@ def test_a_worker_that_fails_hands_the_run_to_the_loop_and_says_so(
 ) -> None:
     """A worker's own failure (a bug) is no traceback for the operator: the compiled
     evaluator runs the whole input, and the run's note says what happened."""
-    monkeypatch.setattr(columnar, "WORKER", FAILING_WORKER)
+    monkeypatch.setattr(workers, "WORKER", FAILING_WORKER)
     program = incentive.compile(ORDERED)
     path = _ordered_events(tmp_path)
     got, summary = _run(program, path, 2)
