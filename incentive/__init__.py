@@ -3,7 +3,8 @@
     import incentive
     program = incentive.compile(open("camp.incentive").read(), "camp.incentive")
     result = program.evaluate(events)          # batch: an iterable of dicts or Events
-    session = program.session()                # streaming: one event at a time
+    session = program.session()                # streaming: one event at a time (compiled;
+                                               # incentive.Session is the interpreter's)
     records = session.feed({"type": "checkin", "member": "ana", "at": "2026-03-01T08:00"})
     live = incentive.open(program, store="camp.db")   # state kept: restarts, crashes, threads
 

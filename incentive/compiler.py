@@ -31,8 +31,16 @@ from incentive import ast
 from incentive.catalogues import shop, unmatched
 from incentive.engine import CHECKPOINT_EVERY, CHECKPOINT_PER_MEMBER, Session, SessionInUse
 from incentive.events import SECONDS, BadLine, Event, _plain_event, events_from_dicts, make_event
-from incentive.expressions import AmountError, to_points, truth, uses_random
+from incentive.expressions import (
+    AmountError,
+    attributes_read,
+    evaluate,
+    to_points,
+    truth,
+    uses_random,
+)
 from incentive.goals import track_goal
+from incentive.i18n import N_, _
 from incentive.intake import (
     MAX_ATTRIBUTE_NUMBER,
     bad_event,
@@ -186,7 +194,54 @@ class CompiledProgram:
 
     source: str
     handlers: dict[str, Callable[[CompiledSession, Event], list[Record]]]
-    plan: tuple[str, ...]  # what is inline and what calls the interpreter, rule by rule
+    plan: tuple[PlanStep, ...]  # what is inline and what calls the interpreter, rule by rule
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One line of `explain_plan`: a message (its English, the gettext msgid) with its
+    values, and why the step is the interpreter's or paid through its ledger (messages
+    too, in `{why}`): translated when shown, not when compiled (a program is compiled
+    once, shown in any language)."""
+
+    text: str
+    values: tuple[tuple[str, str], ...] = ()
+    why: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        values = dict(self.values)
+        if self.why:
+            values["why"] = _("; ").join(_(reason) for reason in self.why)
+        return _(self.text).format(**values)
+
+
+def _stepped_award(rule: RuleSpec) -> tuple[str, ...]:
+    """Why a rule's award is left to the interpreter's step (rules._award): messages."""
+    why: list[str] = []
+    amount = rule.amount
+    if amount is None:
+        why.append(N_("it pays no amount of its own"))
+    elif uses_random(amount):
+        why.append(N_("a random amount"))
+    elif attributes_read(amount):
+        why.append(N_("the amount is computed for each event"))
+    elif constant_amount(amount, rule.rounding) is None:
+        try:  # a constant expression: `-5`, `2 * 5`
+            value = evaluate(amount, {})
+            points = to_points(value, rule.rounding) if isinstance(value, Decimal) else None
+        except (AmountError, TypeError, ArithmeticError):
+            points = None
+        if points is not None and points <= 0:
+            why.append(N_("a penalty or an amount of 0"))
+        else:
+            why.append(N_("the amount is an expression, not one number"))
+    if rule.boosts:
+        why.append(N_("a boost may change the amount"))
+    if rule.reason:
+        why.append(N_("the record's reason is read from the event"))
+    if any(limit.key is not None for limit in rule.limits):
+        why.append(N_("a limit `for each` attribute counts each value apart"))
+    return tuple(why)
 
 
 def constant_points(rule: RuleSpec) -> int | None:
@@ -214,7 +269,7 @@ class _Generator:
         self.names: dict[str, str] = {}
         self.conditions = _Conditions(self.names, self.constants)
         self.writer = _Writer()
-        self.plan: list[str] = []
+        self.plan: list[PlanStep] = []
         self.period_keys: dict[str | None, str] = {}  # period -> its key's local
         # rule -> the `by points` ranks and boards its awards count toward (ranks.track_points)
         self._counted_by: dict[str, list[tuple[str, str]]] = {}
@@ -231,6 +286,11 @@ class _Generator:
     def constant(self, value: Any) -> str:
         return self.conditions.constant(value)
 
+    def step(self, text: str, why: tuple[str, ...] = (), **values: str | int) -> None:
+        """A line of `explain_plan`: `text` a message (its English, marked N_) with
+        `{why}` where the reasons go when there are any."""
+        self.plan.append(PlanStep(text, tuple((k, str(v)) for k, v in values.items()), why))
+
     def key(self, period: str | None) -> str:
         """The local holding the current day's key of `period` (s._keys), read once per
         event after the day is known."""
@@ -239,19 +299,29 @@ class _Generator:
         return self.period_keys[period]
 
     def inline_payment(self, rule: RuleSpec) -> bool:
+        return not self.paid_through(rule)
+
+    def paid_through(self, rule: RuleSpec) -> tuple[str, ...]:
+        """Why a rule's award is paid through the interpreter's budgets and ledger, not
+        inline (messages for `explain_plan`): empty when it is paid inline."""
         program = self.program
         levels = program.levels is not None and program.levels.currency == rule.currency
         # Budgets, levels and expiry see the award in the interpreter's _pay and ledger;
         # with reversals, a debt may have to be repaid before a lot is made; pending
         # points are held by the ledger before they make a lot.
-        return not (
-            rule.budgets
-            or levels
-            or rule.currency in program.expiry
-            or program.reversals
-            or rule.pending is not None
-            or rule.currency in program.earning  # streaks of points earned see it (_pay)
-        )
+        why = [
+            (bool(rule.budgets), N_("a budget must see the award")),
+            (levels, N_("levels must see the award")),
+            (
+                rule.currency in program.expiry,
+                N_("the points expire, so the ledger keeps them as a lot"),
+            ),
+            (bool(program.reversals), N_("a reversal may first repay a debt")),
+            (rule.pending is not None, N_("the points are held before they are paid")),
+            # streaks of points earned see it (_pay)
+            (rule.currency in program.earning, N_("a streak of points earned must see the award")),
+        ]
+        return tuple(text for applies, text in why if applies)
 
     # -- one function per event type ----------------------------------------------------
 
@@ -407,7 +477,7 @@ class _Generator:
         reversing = [spec for spec in program.reversals if event_type in spec.events]
         if reversing:
             # A reversing event reverses first, then meets the rules (engine._reversible).
-            self.plan.append(f"events `{event_type}`: reversal (the interpreter's step)")
+            self.step(N_("events `{name}`: reversal (the interpreter's step)"), name=event_type)
             w.line("out.extend(s._reverse(event, attrs, day))")
         elif program.reversals:
             # What the event paid and counted is kept, to be reversed later.
@@ -437,8 +507,9 @@ class _Generator:
             w.line(f"if {self.test(rule)}:")
             w.indent()
             if rule.since is not None:
-                self.plan.append(
-                    f"rule `{rule.name}`: a window from the member's start (the interpreter's step)"
+                self.step(
+                    N_("rule `{name}`: a window from the member's start (the interpreter's step)"),
+                    name=rule.name,
                 )
                 w.line(
                     f"opened = start_window_open(s.program, {node}, member, event, day, "
@@ -449,25 +520,30 @@ class _Generator:
                 w.line("if opened is True:")
                 w.indent()
             if rule.periods_from is not None:
-                self.plan.append(
-                    f"rule `{rule.name}`: periods from the member's start (the interpreter's step)"
+                self.step(
+                    N_("rule `{name}`: periods from the member's start (the interpreter's step)"),
+                    name=rule.name,
                 )
                 w.line(
                     f"s._take(out, own_periods(s.program, member, event, attrs, day, {node}, "
                     "s._stamp(at), state.members, state.invites, state.dates))"
                 )
             elif rule.streak is not None and rule.streak.need is not None:
-                self.plan.append(
-                    f"rule `{rule.name}`: streak of periods reaching a threshold "
-                    "(the interpreter's step)"
+                self.step(
+                    N_(
+                        "rule `{name}`: streak of periods reaching a threshold "
+                        "(the interpreter's step)"
+                    ),
+                    name=rule.name,
                 )
                 w.line(
                     f"s._take(out, reaching(s.program, member, event, attrs, day, {node}, "
                     f"{node}.streak, s._stamp(at)))"
                 )
             elif rule.streak is not None:
-                self.plan.append(
-                    f"rule `{rule.name}`: streak (the interpreter's step, once per period)"
+                self.step(
+                    N_("rule `{name}`: streak (the interpreter's step, once per period)"),
+                    name=rule.name,
                 )
                 # Only the first matching event of a period moves a streak (rules._streak).
                 w.line(f"slot = member.counters.get({'streak:' + rule.name!r})")
@@ -492,27 +568,32 @@ class _Generator:
                 )
                 w.dedent()
             elif rule.milestone is not None:
-                self.plan.append(f"rule `{rule.name}`: milestone (the interpreter's step)")
+                self.step(N_("rule `{name}`: milestone (the interpreter's step)"), name=rule.name)
                 w.line(
                     f"s._take(out, milestone(s.program, member, event, attrs, day, {node}, "
                     f"{node}.milestone, s._stamp(at), s.state.invites))"
                 )
             elif rule.first is not None:
-                self.plan.append(
-                    f"rule `{rule.name}`: the first members win (the interpreter's step)"
+                self.step(
+                    N_("rule `{name}`: the first members win (the interpreter's step)"),
+                    name=rule.name,
                 )
                 w.line(
                     f"s._take(out, first_winners(s.program, member, event, attrs, day, {node}, "
                     "s._stamp(at), state.invites))"
                 )
             elif rule.window is not None:
-                self.plan.append(f"rule `{rule.name}`: a sliding window (the interpreter's step)")
+                self.step(
+                    N_("rule `{name}`: a sliding window (the interpreter's step)"), name=rule.name
+                )
                 w.line(
                     f"s._take(out, window(s.program, member, event, attrs, day, {node}, "
                     "s._stamp(at)))"
                 )
             elif rule.every_time:
-                self.plan.append(f"rule `{rule.name}`: a perk every time (the interpreter's step)")
+                self.step(
+                    N_("rule `{name}`: a perk every time (the interpreter's step)"), name=rule.name
+                )
                 w.line(
                     f"s._take(out, each_time(s.program, member, event, attrs, day, {node}, "
                     "s._stamp(at)))"
@@ -535,35 +616,41 @@ class _Generator:
             w.line(f"if {self.test(rule)}:")
             w.indent()
             if rule.goal is not None:
-                self.plan.append(f"rule `{rule.name}`: team goal (the interpreter's step)")
+                self.step(N_("rule `{name}`: team goal (the interpreter's step)"), name=rule.name)
                 w.line(f"s._take(out, track_goal(state, s.program, {node}, event, attrs, day))")
             elif rule.rank is not None and rule.rank.pay is not None:
-                self.plan.append(f"rule `{rule.name}`: measure to pay (the interpreter's step)")
+                self.step(
+                    N_("rule `{name}`: measure to pay (the interpreter's step)"), name=rule.name
+                )
                 w.line(
                     f"out.extend(track_pay(state, s.program, {node}, event, attrs, day, "
                     "s._stamp(at)))"
                 )
             elif rule.rank is not None:
                 if rule.rank.measure == "earliest":
-                    self.plan.append(f"rule `{rule.name}`: rank table by earliest, inline")
+                    self.step(N_("rule `{name}`: rank table by earliest, inline"), name=rule.name)
                     # The first matching event of the period decides (ranks.track_rank).
                     self.table("state.ranks", rule.name, rule.rank.period)
                     w.line("if event.member not in table:")
                     w.line("    table[event.member] = ['0', s._utc_text(at), event.id]")
                 else:
-                    self.plan.append(f"rule `{rule.name}`: rank table (the interpreter's step)")
+                    self.step(
+                        N_("rule `{name}`: rank table (the interpreter's step: {why})"),
+                        (N_("only a rank by earliest is written inline"),),
+                        name=rule.name,
+                    )
                     w.line(f"track_rank(state, s.program, {node}, event, attrs, day)")
             elif rule.inactive is not None:
-                self.plan.append(f"rule `{rule.name}`: inactivity (the interpreter's step)")
+                self.step(N_("rule `{name}`: inactivity (the interpreter's step)"), name=rule.name)
                 w.line(f"s._note_activity({node}, event.member, day)")
             else:
-                self.plan.append(f"rule `{rule.name}`: referral (the interpreter's step)")
+                self.step(N_("rule `{name}`: referral (the interpreter's step)"), name=rule.name)
                 w.line(f"out.extend(s._refer({node}, event, attrs, day))")
             w.dedent()
             self.unread(rule, node)
         for spend in program.redeems:
             if event_type in spend.events:
-                self.plan.append(f"redeem `{spend.name}`: the interpreter's step")
+                self.step(N_("redeem `{name}`: the interpreter's step"), name=spend.name)
                 w.line(
                     f"out.extend(redeem(s.program, s.ledger, member, {self.constant(spend)}, "
                     "event, attrs, day))"
@@ -575,21 +662,21 @@ class _Generator:
             w.line("    out.append(refused)")
         for catalogue in program.catalogues:
             if event_type in catalogue.events:
-                self.plan.append(f"catalogue `{catalogue.name}`: the interpreter's step")
+                self.step(N_("catalogue `{name}`: the interpreter's step"), name=catalogue.name)
                 w.line(
                     f"out.extend(shop(s.program, s.ledger, member, {self.constant(catalogue)}, "
                     "event, attrs, day))"
                 )
         for grants in program.grants:
             if event_type in grants.events:
-                self.plan.append(f"grants `{grants.name}`: the interpreter's step")
+                self.step(N_("grants `{name}`: the interpreter's step"), name=grants.name)
                 w.line(
                     f"s._take(out, [grant(s.program, state, {self.constant(grants)}, event, "
                     "attrs, day)])"
                 )
         for spec in program.transfers:
             if event_type in spec.events:
-                self.plan.append(f"transfer `{spec.name}`: the interpreter's step")
+                self.step(N_("transfer `{name}`: the interpreter's step"), name=spec.name)
                 w.line(
                     f"out.extend(transfer(s.program, s.ledger, {self.constant(spec)}, event, "
                     "attrs, day))"
@@ -611,7 +698,7 @@ class _Generator:
         """A per-event award: limits, amount, caps, then the ledger (rules._award)."""
         w = self.writer
         if rule.credit is not None:
-            self.plan.append(f"rule `{rule.name}`: award credited (the interpreter's step)")
+            self.step(N_("rule `{name}`: award credited (the interpreter's step)"), name=rule.name)
             w.line(
                 f"s._take(out, credited(s.program, state.members, member, event, attrs, day, "
                 f"{node}, s._stamp(at)))"
@@ -620,17 +707,30 @@ class _Generator:
         points = constant_points(rule)
         if points is None or any(limit.key is not None for limit in rule.limits):
             # a limit `for each` attribute counts per value: the interpreter's step does it
-            self.plan.append(f"rule `{rule.name}`: award (the interpreter's step)")
+            self.step(
+                N_("rule `{name}`: award (the interpreter's step: {why})"),
+                _stepped_award(rule),
+                name=rule.name,
+            )
             w.line(
                 f"s._take(out, award(s.program, member, event.member, event, attrs, day, "
                 f"{node}, s._stamp(at)))"
             )
             return
-        inline = self.inline_payment(rule)
-        self.plan.append(
-            f"rule `{rule.name}`: award {points}, inline"
-            + ("" if inline else " (paid through the interpreter's budgets and ledger)")
-        )
+        paid_through = self.paid_through(rule)
+        inline = not paid_through
+        if inline:
+            self.step(N_("rule `{name}`: award {points}, inline"), name=rule.name, points=points)
+        else:
+            self.step(
+                N_(
+                    "rule `{name}`: award {points}, inline (paid through the interpreter's "
+                    "budgets and ledger: {why})"
+                ),
+                paid_through,
+                name=rule.name,
+                points=points,
+            )
         w.line("while True:  # once: `break` leaves the rule")
         w.indent()
         w.line("counters = member.counters")
@@ -735,7 +835,7 @@ class _Generator:
         if kind == "refused":
             reason, shown = f"{why}[binding]", repr(points)
         else:
-            reason = f"{why}[binding] + f': {{granted}} of {points} paid'"
+            reason = f"{why}[binding] + f': {{granted}}' + {f' of {points} paid'!r}"
             shown = f"{points!r} - granted"
         w.line(
             f"out.append(Record(kind={kind!r}, at=s._stamp(at), member=event.member, "
@@ -821,10 +921,11 @@ def compile_program(program: Program) -> CompiledProgram:
 
 
 def explain_plan(program: Program) -> str:
-    """What the compiled evaluator writes inline and what calls the interpreter."""
+    """What the compiled evaluator writes inline and what calls the interpreter (and
+    why), in the operator's language."""
     compiled = compile_program(program)
-    lines = [f"scheme `{program.name}`: compiled evaluator"]
-    lines += [f"  {step}" for step in dict.fromkeys(compiled.plan)]
+    lines = [_("scheme `{name}`: compiled evaluator").format(name=program.name)]
+    lines += [f"  {step.render()}" for step in dict.fromkeys(compiled.plan)]
     return "\n".join(lines)
 
 

@@ -75,6 +75,16 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+class MisfiledCode(Exception):
+    """A programming error: a diagnostic whose code's letter is not its severity (an
+    `E` code reported as a warning, a `W` code as an error, or no code of the list's
+    form). The code's letter is the severity docs/errors.md documents, so no site can
+    downgrade an error to a warning (or the other way) without failing here."""
+
+
+_CODE_LETTER = {Severity.ERROR: ("E", "an error"), Severity.WARNING: ("W", "a warning")}
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
@@ -83,6 +93,15 @@ class Diagnostic:
     span: Span
     file: str = "<scheme>"
     hints: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        letter, kind = _CODE_LETTER[self.severity]
+        code = self.code
+        if not (len(code) == 5 and code[0] == letter and code[1:].isdigit() and code.isascii()):
+            raise MisfiledCode(
+                f"{kind} with code {code!r}: the code of {kind} is {letter} and four "
+                "digits (docs/errors.md)"
+            )
 
     @property
     def is_error(self) -> bool:
@@ -213,9 +232,11 @@ class DiagnosticBag:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, code: str, message: str, span: Span, *hints: str) -> None:
+        """An error: `code` is an E code (else `MisfiledCode`, a programming error)."""
         self.items.append(Diagnostic(code, Severity.ERROR, message, span, self.file, hints))
 
     def warning(self, code: str, message: str, span: Span, *hints: str) -> None:
+        """A warning: `code` is a W code (else `MisfiledCode`, a programming error)."""
         self.items.append(Diagnostic(code, Severity.WARNING, message, span, self.file, hints))
 
     @property

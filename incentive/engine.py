@@ -93,7 +93,10 @@ _MISSING = "\x00missing"
 
 
 class Session:
-    """Feed events one at a time and read the records each produces.
+    """Feed events one at a time and read the records each produces: the reference
+    interpreter's session (`incentive.Session`). `program.session()` is the way to
+    make one; it gives the compiled evaluator's (`compiler.CompiledSession`, the same
+    records and state) unless told `engine="interpreter"`.
 
     Batch evaluation is this same session fed with the events sorted by time,
     so streaming in time order and batch give identical records.

@@ -1239,3 +1239,77 @@ def test_a_computed_zero_divisor_is_refused_naming_it(engine: str) -> None:
     assert records[0].reason == (
         "the amount cannot be computed: division by zero (`likes - 1` is 0)"
     )
+
+
+SORT_ADVICE = (
+    "the events were not in time order: they were read twice and sorted on disk; sort "
+    "them by `at` first for a single pass"
+)
+SORT_ADVICE_ZH = "事件没有按时间排序：已读取两遍并在磁盘上排序；先按 `at` 排好序可以只读一遍"
+
+
+def _checkins(tmp_path: Path, hours: list[int]) -> tuple[Path, Path]:
+    scheme = tmp_path / "c.incentive"
+    scheme.write_text(CONFLICT_SCHEME, encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    lines = [
+        json.dumps({"id": f"e{n}", "type": "checkin", "member": f"m{n}",
+                    "at": f"2026-03-02T{hour:02d}:00:00"})
+        for n, hour in enumerate(hours)
+    ]  # fmt: skip
+    events.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return scheme, events
+
+
+def _run_apart(*args: str) -> tuple[int, str, str]:
+    """Exit code, standard output and standard error of `incentive ARGS`, apart: the
+    plan rewinds a seekable output it wrote into before handing input to the loop, and
+    CliRunner's mixed `output` keeps a copy of what was rewound."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("engine", ["columnar", "compiled", "interpreter"])
+@pytest.mark.parametrize(
+    ("hours", "sort_run", "shown"),
+    [
+        ([8, 9, 7, 10, 6], 2, True),  # out of order, more than SORT_RUN events: on disk
+        ([8, 9, 7, 10, 6], 200_000, False),  # out of order, sorted in memory
+        ([6, 7, 8, 9, 10], 2, False),  # in order: one pass
+    ],
+)
+def test_the_advice_to_sort_by_at_is_given_when_the_sort_went_to_disk(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    hours: list[int],
+    sort_run: int,
+    shown: bool,
+) -> None:
+    """cli.py says "sort them by `at` first" when the run had to read its input twice
+    and sort it on disk (`summary.spilled`): not for input in order, nor when the sort
+    fitted in memory, nor with --quiet; the records are the same either way."""
+    from incentive import runner
+    from incentive.columnar import reading
+
+    monkeypatch.setattr(runner, "SORT_RUN", sort_run)
+    # the plan sorts one chunk in memory itself; across chunks it hands out-of-order
+    # input to the compiled evaluator, which sorts as `run --engine compiled` does
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 100)
+    scheme, events = _checkins(tmp_path, hours)
+    code, out, said = _run_apart("run", str(scheme), str(events), "--engine", engine)
+    assert code == 0
+    assert (SORT_ADVICE in said) == shown
+    assert [r["member"] for r in records(out) if r["kind"] == "award"] == [
+        f"m{n}" for n in sorted(range(len(hours)), key=hours.__getitem__)
+    ]
+    code, quiet, nothing = _run_apart(
+        "run", str(scheme), str(events), "--engine", engine, "--quiet"
+    )
+    assert (code, quiet, nothing) == (0, out, "")
+    if shown:  # in the operator's language
+        code, _, chinese = _run_apart(
+            "--lang", "zh", "run", str(scheme), str(events), "--engine", engine
+        )
+        assert code == 0 and SORT_ADVICE_ZH in chinese

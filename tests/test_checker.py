@@ -893,3 +893,66 @@ def test_a_fraction_where_a_count_goes_says_whole_number(
     assert error.hints == (f"write {hint}",)
     line = text.split("\n")[2]
     assert line[error.span.column - 1 : error.span.end_column - 1] == written
+
+
+# ---- a code's letter is its severity ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("report", "code"),
+    [("error", "W0301"), ("warning", "E0214"), ("error", "E214"), ("warning", "w0301"),
+     ("error", "E02145"), ("error", ""), ("warning", "W030x")],
+)  # fmt: skip
+def test_a_code_reported_at_the_wrong_severity_is_a_programming_error(
+    report: str, code: str
+) -> None:
+    """The audit turned E0214 into a warning at sites no case reached, and no test
+    failed: now an E code can only be an error and a W code only a warning."""
+    from incentive.diagnostics import DiagnosticBag, MisfiledCode, Span
+
+    bag = DiagnosticBag("t.incentive")
+    with pytest.raises(MisfiledCode, match=re.escape(repr(code))):
+        getattr(bag, report)(code, "a message", Span(1, 1, 1, 2))
+    assert bag.items == []
+
+
+def test_codes_of_the_right_letter_pass() -> None:
+    from incentive.diagnostics import DiagnosticBag, Span
+
+    bag = DiagnosticBag("t.incentive")
+    bag.error("E0214", "two caps", Span(1, 1, 1, 2))
+    bag.warning("W0301", "no limit", Span(2, 1, 2, 2))
+    assert [(d.code, d.is_error) for d in bag.sorted()] == [("E0214", True), ("W0301", False)]
+
+
+def test_every_code_written_in_the_source_has_its_severitys_letter() -> None:
+    """Every code written in the package, whether a case reaches it or not, is given
+    where its severity's letter belongs: an `error` (or the parser's and the roster's
+    errors) takes an E code, a `warning` a W code, a `Diagnostic(code, severity)` the
+    letter of its severity. With the check in `Diagnostic`, a site that no test runs
+    cannot downgrade an error unseen either."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "incentive"
+    found: list[tuple[str, int, str, str]] = []  # file, line, code, the letter it must have
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if not re.fullmatch(r"[A-Za-z]\d{4}", node.value):
+                continue
+            call = parents[node]
+            wanted = "E"  # the parser's codes, the roster's, the checker's helpers: errors
+            if isinstance(call, ast.Call):
+                name = ast.unparse(call.func).rsplit(".", 1)[-1]
+                if "warning" in name:
+                    wanted = "W"
+                elif name == "Diagnostic":
+                    wanted = "W" if "WARNING" in ast.unparse(call.args[1]) else "E"
+            found.append((path.name, node.lineno, node.value, wanted))
+    wrong = [f"{file}:{line}: {code}" for file, line, code, wanted in found if code[0] != wanted]
+    assert wrong == []
+    assert len(found) > 150
+    assert sum(code.startswith("W") for _, _, code, _ in found) >= 8

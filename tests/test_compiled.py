@@ -26,6 +26,7 @@ from incentive.compiler import compile_program, explain_plan
 from incentive.events import read_events
 from incentive.program import Program
 from incentive.records import Record
+from incentive.roster import Roster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -502,29 +503,53 @@ def menu_events(draw: st.DrawFn, *, late: bool = True) -> list[dict[str, Any]]:
     return events
 
 
+@st.composite
+def menu_rosters(draw: st.DrawFn) -> Roster | None:
+    """No roster, or one that places some members in a class (the others left to their
+    events' `class`, or to no team) and may give some a `joined` date."""
+    if draw(st.integers(0, 3)) == 0:
+        return None
+    members: dict[str, dict[str, str]] = {}
+    for member in draw(st.lists(st.sampled_from(MEMBERS), unique=True)):
+        row = {"class": draw(st.sampled_from(("red", "blue", "blue", "")))}
+        if draw(st.booleans()):
+            row["joined"] = draw(st.sampled_from(("2026-03-03", "2026-03-06", "")))
+        members[member] = row
+    return Roster(members)
+
+
 def _program(text: str) -> Program:
     return incentive.compile(text, "menu.incentive")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=menu_schemes(), events=menu_events())
-def test_random_schemes_batch(text: str, events: list[dict[str, Any]]) -> None:
+@given(text=menu_schemes(), events=menu_events(), roster=menu_rosters())
+def test_random_schemes_batch(
+    text: str, events: list[dict[str, Any]], roster: Roster | None
+) -> None:
+    """Teams from a roster (when drawn), else from the events' `class`: the same lines."""
     program = _program(text)
-    reference, compiled = _both(program, events)
+    reference, compiled = _both(program, events, roster=roster)
     assert compiled == reference
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=menu_schemes(), events=menu_events(), cut=st.integers(0, 60), data=st.data())
+@given(
+    text=menu_schemes(),
+    events=menu_events(),
+    cut=st.integers(0, 60),
+    data=st.data(),
+    roster=menu_rosters(),
+)
 def test_random_schemes_streaming(
-    text: str, events: list[dict[str, Any]], cut: int, data: st.DataObject
+    text: str, events: list[dict[str, Any]], cut: int, data: st.DataObject, roster: Roster | None
 ) -> None:
     """Fed one at a time, out of order (late events), with time advanced by hand."""
     program = _program(text)
     advance = data.draw(st.sampled_from((None, "2026-03-04T12:00:00", "2026-03-20T00:00:00")))
     outputs = []
     for engine in ("interpreter", "compiled"):
-        session = program.session(engine=engine)
+        session = program.session(roster=roster, engine=engine)
         records: list[Record] = []
         for position, event in enumerate(events):
             if position == cut and advance is not None:
@@ -533,6 +558,28 @@ def test_random_schemes_streaming(
         records += session.close_all()
         outputs.append(_lines(records + session.balance_records()))
     assert outputs[1] == outputs[0]
+
+
+def test_roster_teams_reach_both_evaluators() -> None:
+    """The roster's class, not the events' (which carry none), makes the team ranks: the
+    random tests' rosters are read by both evaluators alike."""
+    program = _program(
+        'scheme "menu" {\n  currency coins, xp\n  team class\n'
+        "  rule r0 { on checkin top 1 class per day by count award 3 }\n"
+        f"{EVENTS_BLOCK}}}\n"
+    )
+    roster = Roster({"ana": {"class": "red"}, "bo": {"class": "blue"}, "cy": {"class": "blue"}})
+    events = [
+        {"id": f"e{n}", "type": "checkin", "member": member, "at": f"2026-03-02T0{n}:00:00"}
+        for n, member in enumerate(["ana", "bo", "cy", "bo"])
+    ]
+    reference, compiled = _both(program, events, roster=roster)
+    assert compiled == reference
+    ranks = [json.loads(line) for line in reference if '"kind":"rank"' in line]
+    assert ranks and {r["member"] for r in ranks} == {"bo", "cy"}
+    assert {r["team"] for r in ranks} == {"blue"}
+    without, _ = _both(program, events)
+    assert not any('"kind":"rank"' in line for line in without)
 
 
 def test_menu_schemes_use_every_construct() -> None:
@@ -700,23 +747,61 @@ def test_record_times_by_the_minute_equal_local_time(zone: str) -> None:
     assert session._stamp(fraction) == local_time(program.calendar, fraction)
 
 
-@pytest.mark.parametrize("command", ["simulate", "compare", "explain"])
-def test_reading_commands_give_the_same_answer_on_both_engines(command: str) -> None:
+ENGINES = ("columnar", "compiled", "interpreter")
+
+
+def _same_on_every_engine(*args: str) -> str:
+    """The `--format json` answer of `incentive ARGS`, the same bytes on every engine."""
     from tests.clirun import invoke
 
-    camp, events = "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl"
-    roster = ["--roster", "schemes/writing_camp.roster.csv"]
-    args = {
-        "simulate": [camp, "schemes/writing_camp.population.yaml"],
-        "compare": [camp, "docs/examples/camp_double.incentive", events, *roster],
-        "explain": [camp, events, "--member", "w0001", *roster],
-    }[command]
     outputs = []
-    for engine in ("compiled", "interpreter"):
-        code, out = invoke(command, *args, "--format", "json", "--engine", engine)
+    for engine in ENGINES:
+        code, out = invoke(*args, "--format", "json", "--engine", engine)
         assert code == 0, out
         outputs.append(out)
-    assert outputs[0] == outputs[1] and len(outputs[0]) > 200
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    return outputs[0]
+
+
+def _paid_for_real(report: dict[str, Any]) -> None:
+    """A report of a run that used its events: every rule paid, nothing unreadable."""
+    assert report["records"].get("bad_event", 0) == 0, report["records"]
+    assert report["records"]["award"] > 1000 and report["records"]["streak"] > 1000
+    paid = {row["rule"]: row["paid"] for row in report["rules"]}
+    assert set(paid) >= {"homework", "streak", "featured", "first_three"}
+    assert all(points > 0 for points in paid.values()), paid
+    assert report["currencies"]["coins"]["paid"] == sum(paid.values())
+
+
+def test_simulate_gives_the_same_report_on_every_engine(tmp_path: Path) -> None:
+    """A simulated population (`--population`), then the events and roster it saved
+    read back as EVENTS: the same report, byte for byte, on every engine, and the
+    saved events give the report the population gave (the audit found this test
+    passing a population file as EVENTS: 0 paid and one bad event on both engines)."""
+    camp, population = "schemes/writing_camp.incentive", "schemes/writing_camp.population.yaml"
+    saved, roster = tmp_path / "events.jsonl", tmp_path / "roster.csv"
+    simulated = _same_on_every_engine(
+        "simulate", camp, "--population", population,
+        "--save-events", str(saved), "--save-roster", str(roster),
+    )  # fmt: skip
+    _paid_for_real(json.loads(simulated))
+    replayed = _same_on_every_engine("simulate", camp, str(saved), "--roster", str(roster))
+    assert replayed == simulated
+
+
+def test_compare_and_explain_give_the_same_answer_on_every_engine() -> None:
+    camp, events = "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl"
+    roster = ["--roster", "schemes/writing_camp.roster.csv"]
+    double = "docs/examples/camp_double.incentive"
+    compared = json.loads(_same_on_every_engine("compare", camp, double, events, *roster))
+    homework = next(row for row in compared["rules"] if row["rule"] == "homework")
+    assert homework["a"] > 0 and homework["b"] == 2 * homework["a"]
+    assert all(row["a"] > 0 for row in compared["rules"])
+    explained = json.loads(
+        _same_on_every_engine("explain", camp, events, "--member", "w0001", *roster)
+    )
+    kinds = {record["kind"] for record in explained["records"]}
+    assert explained["member"] == "w0001" and {"award", "streak"} <= kinds
 
 
 def test_streaming_across_the_season_end_keeps_every_deadline() -> None:
@@ -977,3 +1062,103 @@ def test_utc_times_by_the_minute_equal_isoformat() -> None:
         for instant in instants:
             assert session._utc_text(instant) == instant.isoformat(), instant
         moment += timedelta(seconds=1 + step % 5)
+
+
+def test_the_documented_engine_defaults() -> None:
+    """docs/architecture.md ("Two evaluators") and docs/cli.md: the library runs the
+    compiled evaluator by default, `incentive.Session` is the interpreter's; on the
+    command line `run`, `simulate`, `compare` and `explain` default to the columnar
+    plan, `replay` and `serve` (streams) to the compiled evaluator."""
+    from incentive.cli import main
+    from incentive.compiler import CompiledSession
+    from incentive.engine import Session
+
+    program = incentive.compile('scheme "d" { rule r { on x award 1 } }')
+    assert type(program.session()) is CompiledSession
+    assert incentive.Session is Session
+    assert type(program.session(engine="interpreter")) is Session
+    defaults = {}
+    for name, command in main.commands.items():
+        for option in command.params:
+            if option.name == "engine":
+                defaults[name] = (option.default, list(option.type.choices))
+    everything = ["columnar", "compiled", "interpreter"]
+    assert defaults == {
+        "run": ("columnar", everything),
+        "simulate": ("columnar", everything),
+        "compare": ("columnar", everything),
+        "explain": ("columnar", everything),
+        "replay": ("compiled", ["compiled", "interpreter"]),
+        "serve": ("compiled", ["compiled", "interpreter"]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "header", "line"),
+    [
+        ("award words / 10", "",
+         "award (the interpreter's step: the amount is computed for each event)"),
+        ("award random(1, 5)", "seed 7", "award (the interpreter's step: a random amount)"),
+        ("award -5", "", "award (the interpreter's step: a penalty or an amount of 0)"),
+        ("award 5 limit 1 per day for each words", "",
+         "award (the interpreter's step: a limit `for each` attribute counts each value apart)"),
+        ("award 5", "boost b { times 2 on friday for r }",
+         "award (the interpreter's step: a boost may change the amount)"),
+        ("award words / 10", "boost b { times 2 on friday for r }",
+         "award (the interpreter's step: the amount is computed for each event; "
+         "a boost may change the amount)"),
+        ("award 5 budget 100 per day", "",
+         "award 5, inline (paid through the interpreter's budgets and ledger: "
+         "a budget must see the award)"),
+        ("award 5", "expire after 30 days",
+         "award 5, inline (paid through the interpreter's budgets and ledger: "
+         "the points expire, so the ledger keeps them as a lot)"),
+        ("award 5 budget 100 per day", "levels { low 0 high 100 } expire after 30 days",
+         "award 5, inline (paid through the interpreter's budgets and ledger: a budget must "
+         "see the award; levels must see the award; the points expire, so the ledger keeps "
+         "them as a lot)"),
+        ("award 2 * 3", "", "award (the interpreter's step: the amount is an expression, "
+         "not one number)"),
+        ("award 5", "", "award 5, inline"),
+    ],
+)  # fmt: skip
+def test_explain_plan_says_why_a_rule_is_the_interpreters(
+    rule: str, header: str, line: str
+) -> None:
+    """Each reason the compiled evaluator leaves an award to the interpreter's step, or
+    pays it through the interpreter's budgets and ledger, is named on its line."""
+    program = incentive.compile(
+        f'scheme "w" {{\n events {{ c(words: number) }}\n {header}\n rule r {{ on c {rule} }}\n}}\n'
+    )
+    assert explain_plan(program).splitlines()[1:] == [f"  rule `r`: {line}"]
+
+
+def test_cli_explain_plan_says_why_in_the_operators_language() -> None:
+    """schemes/shop.incentive's `signin`, `purchase` and `review` call the interpreter's
+    step: the lines say why, in English or (`--lang zh`) in Chinese."""
+    from tests.clirun import invoke
+
+    code, out = invoke("run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert code == 0
+    assert out.splitlines()[-6:] == [
+        "scheme `Shop sign-in`: compiled evaluator",
+        "  redeem `checkout`: the interpreter's step",
+        "  rule `purchase`: award (the interpreter's step: the amount is computed for each "
+        "event; a boost may change the amount)",
+        "  rule `review`: award (the interpreter's step: the amount is computed for each event)",
+        "  rule `signin`: award (the interpreter's step: a boost may change the amount)",
+        "  rule `signin_streak`: streak (the interpreter's step, once per period)",
+    ]
+    code, out = invoke("--lang", "zh", "run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert code == 0
+    assert out.splitlines()[-6:] == [
+        "方案 `Shop sign-in`：编译求值器",
+        "  兑换块 `checkout`：解释器的步骤",
+        "  规则 `purchase`：奖励（解释器的步骤：金额按每个事件计算；加成可能改变金额）",
+        "  规则 `review`：奖励（解释器的步骤：金额按每个事件计算）",
+        "  规则 `signin`：奖励（解释器的步骤：加成可能改变金额）",
+        "  规则 `signin_streak`：连续（解释器的步骤，每个周期一次）",
+    ]
+    # a program is compiled once, its plan shown in whichever language is asked for
+    code, out = invoke("run", "--explain-plan", "schemes/shop.incentive", "-")
+    assert "  rule `signin`: award (the interpreter's step: a boost may change the amount)" in out

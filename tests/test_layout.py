@@ -14,6 +14,7 @@ before it, so none import each other in a circle either.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "incentive"
@@ -198,3 +199,23 @@ def test_a_packages_imports_run_down_its_order() -> None:
 def test_no_module_of_a_package_imports_another_in_a_circle() -> None:
     for package in PACKAGES:
         assert _circles(_inside(package)) == [], package
+
+
+def test_the_docs_layers_table_is_layers() -> None:
+    """docs/architecture.md's "Layers" table names each layer's modules as LAYERS does
+    (an audit found `jobs` missing from it)."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("### Layers", 1)[1].split("\n\n")[2]
+    modules = set(_units())
+    documented: list[set[str]] = []
+    for row in table.splitlines()[2:]:
+        _, layer, cell, _ = row.split("|")  # | layer | modules |
+        assert int(layer) == len(documented)
+        names = set()
+        for quoted in re.findall(r"`([^`]+)`", cell):
+            found = re.fullmatch(r"incentive/(\w+)\.py", quoted)
+            name = found.group(1) if found else quoted
+            if name in modules:
+                names.add(name)
+        documented.append(names)
+    assert documented == LAYERS

@@ -5,9 +5,16 @@
   nothing but `IncentiveError`, and the checker never raises on a parsed scheme.
 - #12: pathological inputs (10,000 nested parentheses, `not`s or minus signs, a
   10 MB file, a 10^100 literal, a 100,000-character name or string, deep `and`
-  chains) get a `SchemeError` that names the limit and a line, quickly, never a
-  RecursionError. The time bound is a hang guard (an alarm stops a hang at the
-  bound), not a benchmark.
+  chains) get a `SchemeError` that names the limit and a line, never a
+  RecursionError.
+
+No test here asserts on elapsed time (the project's rule: tests prove, the benchmark
+reports speed; a bound of seconds fails on a slow or shared machine). What they
+prove instead: nothing hangs (a hang guard of minutes, far beyond any honest run,
+stops an endless loop or a blow-up that is quadratic in a megabyte of text), and the
+work that used to blow up is counted — the line offsets of a source are computed
+once however many diagnostics are rendered, and at most 200 errors and a note are
+reported.
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,14 +33,14 @@ from strategies import schemes
 
 import incentive
 from incentive.checker import check
-from incentive.parser import _ToAst, build_lark_parser, lark_parser, scheme_parser
+from incentive.diagnostics import line_starts
+from incentive.parser import _ToAst, build_lark_parser, lark_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-BOUND = 2.0  # seconds: generous; the promise is < 1 s
-# Wall-clock time may stretch to this only when the CPU time shows that the machine
-# was shared (other test runs on the same two cores); the CPU time must stay < BOUND.
-SHARED_MACHINE_BOUND = 6.0
+# Seconds: reached only by a real hang (an endless loop; work quadratic in a megabyte
+# of text is hours), never by an honest run on a slow or shared machine (< 1 s alone).
+HANG = 180.0
 
 
 class Hang(BaseException):
@@ -42,7 +48,7 @@ class Hang(BaseException):
 
 
 @contextlib.contextmanager
-def hang_guard(seconds: float = BOUND) -> Iterator[None]:
+def hang_guard(seconds: float = HANG) -> Iterator[None]:
     """Interrupt the block after `seconds` (a hang fails fast instead of stalling CI)."""
     if not hasattr(signal, "setitimer"):
         yield
@@ -292,23 +298,31 @@ LONG_NAMES: dict[str, Callable[[], str]] = {
 }
 
 
+@contextlib.contextmanager
+def counted_work(text: str) -> Iterator[None]:
+    """The block computes the line offsets of `text` at most once, whatever it renders
+    (each rendered diagnostic used to split the whole source again: 8,000 errors of a
+    200 KB scheme took ~9 s)."""
+    line_starts.cache_clear()
+    yield
+    info = line_starts.cache_info()
+    assert info.misses <= 1, f"line offsets computed {info.misses} times"
+
+
 def assert_limit_error(text: str) -> None:
-    scheme_parser("en")  # made once per process, outside the clock
-    start, cpu = time.perf_counter(), time.process_time()
+    """A clear error, no hang (the guard), and the offsets of the text computed once."""
     try:
-        with hang_guard(SHARED_MACHINE_BOUND):
+        with hang_guard(), counted_work(text):
             incentive.compile(text)
     except incentive.SchemeError as err:
         error = err
-        rendered = str(err)  # the message an operator reads, rendered in the same bound
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        with hang_guard(), counted_work(text):
+            rendered = str(err)  # the message an operator reads
     except BaseException as err:  # RecursionError, MemoryError, Hang ... all fail
-        pytest.fail(f"{type(err).__name__} after {time.perf_counter() - start:.2f} s: {err}"[:500])
+        pytest.fail(f"{type(err).__name__}: {err}"[:500])
     else:
         pytest.fail("accepted without an error")
-    assert elapsed < BOUND or (cpu < BOUND and elapsed < SHARED_MACHINE_BOUND), (
-        f"took {elapsed:.2f} s ({cpu:.2f} s of CPU)"
-    )
+    assert len(error.diagnostics) <= 201
     first = error.diagnostics[0]
     assert first.span.line >= 1, first
     assert re.search(r"\d", first.message), f"the limit is not named: {first.message}"
@@ -378,17 +392,18 @@ NEAR_SIZE_LIMIT: dict[str, Callable[[], str]] = {
 
 
 @pytest.mark.parametrize("name", list(NEAR_SIZE_LIMIT))
-def test_input_under_the_size_limit_is_fast(name: str) -> None:
+def test_input_under_the_size_limit_does_not_blow_up(name: str) -> None:
+    """No hang, and the work that used to grow with the errors is bounded: the source's
+    line offsets computed once, at most 200 errors and a note rendered (no time bound:
+    see the module's docstring)."""
     text = NEAR_SIZE_LIMIT[name]()
     assert len(text.encode()) <= 1_000_000
-    scheme_parser("en")
-    start, cpu = time.perf_counter(), time.process_time()
-    with hang_guard(SHARED_MACHINE_BOUND), contextlib.suppress(incentive.SchemeError):
-        incentive.compile(text)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    assert elapsed < BOUND or (cpu < BOUND and elapsed < SHARED_MACHINE_BOUND), (
-        f"took {elapsed:.2f} s ({cpu:.2f} s of CPU)"
-    )
+    with hang_guard(), counted_work(text):
+        try:
+            incentive.compile(text)
+        except incentive.SchemeError as err:
+            assert len(err.diagnostics) <= 201
+            str(err)
 
 
 def test_a_name_of_100_characters_is_accepted() -> None:
@@ -431,8 +446,9 @@ def test_warnings_after_the_last_error_shown_are_counted_in_the_note() -> None:
     )
 
 
-def test_rendering_thousands_of_diagnostics_of_one_source_is_fast() -> None:
-    """Each render used to split the whole source: 8,000 errors of a 200 KB scheme took ~9 s."""
+def test_rendering_thousands_of_diagnostics_of_one_source_splits_it_once() -> None:
+    """Each render used to split the whole source: 8,000 errors of a 200 KB scheme took
+    ~9 s. Counted, not timed: the source's line offsets are computed once for all 8,000."""
     text = 'scheme "x" {\n' + "rule r { on a award 1 once }\n" * 8000 + "}\n"
     diagnostics = [
         incentive.Diagnostic(
@@ -443,10 +459,11 @@ def test_rendering_thousands_of_diagnostics_of_one_source_is_fast() -> None:
         )
         for n in range(2, 8002)
     ]
-    start = time.perf_counter()
-    with hang_guard(SHARED_MACHINE_BOUND):
+    with hang_guard(), counted_work(text):
         rendered = [d.render(text) for d in diagnostics]
-    assert time.perf_counter() - start < BOUND
+    # each render read the offsets computed for the first one
+    assert line_starts.cache_info().hits >= len(diagnostics) - 1
+    assert line_starts.cache_info().misses == 1
     assert rendered[-1] == (
         "<scheme>:8001:6: error[E0201]: x\n8001 | rule r { on a award 1 once }\n            ^"
     )

@@ -101,6 +101,25 @@ def test_help_imports_neither_the_checker_nor_lark() -> None:
     assert sorted({"incentive.checker", "incentive.parser", "lark", *NOT_FOR_CHECK} & modules) == []
 
 
+# What a run must not import: pydantic is for population files and schemas (simulate,
+# schema), not for evaluating events, and costs a run its start-up every time.
+NOT_FOR_RUN = ("pydantic", "pydantic_core", "incentive.population", "incentive.simulation")
+
+
+@pytest.mark.parametrize("engine", ["columnar", "compiled", "interpreter"])
+def test_run_imports_no_pydantic(engine: str, tmp_path: Path) -> None:
+    out = tmp_path / "records.jsonl"
+    modules = _imported_by(
+        "run", "schemes/writing_camp.incentive", "schemes/writing_camp.events.jsonl",
+        "--roster", "schemes/writing_camp.roster.csv", "--engine", engine,
+        "--quiet", "--out", str(out),
+    )  # fmt: skip
+    evaluator = {"columnar": "incentive.columnar", "compiled": "incentive.compiler"}
+    assert evaluator.get(engine, "incentive.engine") in modules  # the probe really ran it
+    assert out.read_bytes().count(b"\n") > 6000
+    assert sorted(set(NOT_FOR_RUN) & modules) == []
+
+
 @pytest.mark.parametrize("name", incentive.__all__)
 def test_every_public_name_imports(name: str) -> None:
     namespace: dict[str, object] = {}
