@@ -879,7 +879,7 @@ def _one_process(program: Program, engine: str, summary: Any, jobs: int) -> str:
     if summary.lost is not None:
         why = _("{why}: the compiled evaluator ran it instead").format(why=summary.lost)
     elif engine == "columnar" and summary.columnar:
-        why = "; ".join(split_why_not(program))  # the plan ran it, and does not split it
+        why = _("; ").join(split_why_not(program))  # the plan ran it, and does not split it
     else:
         said = []
         if engine == "columnar":
@@ -890,17 +890,17 @@ def _one_process(program: Program, engine: str, summary: Any, jobs: int) -> str:
             said.append(
                 _("the input or the options are ones the columnar plan does not take")
                 if plan
-                else "; ".join(split_why_not(program))
+                else _("; ").join(split_why_not(program))
             )
         if loop:
             said.append(
                 _("the {engine} evaluator keeps it in one process: {why}").format(
-                    engine=evaluator, why="; ".join(loop)
+                    engine=evaluator, why=_("; ").join(loop)
                 )
             )
         else:  # the scheme splits on the loop too: only a filter keeps it whole
             said.append(_("--only, --member and --post keep a run in one process"))
-        why = "; ".join(said)
+        why = _("; ").join(said)
     text = _("--jobs {jobs}: the run used one process ({why}); `run --explain-plan` says more")
     return text.format(jobs=jobs, why=why)
 

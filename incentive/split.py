@@ -50,6 +50,7 @@ from incentive import processes
 from incentive.compiler import CompiledSession
 from incentive.engine import Session
 from incentive.events import BadLine, Event
+from incentive.i18n import N_, _
 from incentive.intake import bad_line_record, member_clock, read_attributes
 from incentive.program import Program
 from incentive.records import Record, encode_lines
@@ -73,33 +74,34 @@ class OutOfOrder(Exception):
 def loop_split_why_not(program: Program) -> list[str]:
     """Why `--jobs` cannot split the compiled evaluator's run by member (empty: it can):
     each construct that reads or changes what other members did, or what all share."""
-    found: list[str] = []
+    found: list[str] = []  # in the language of the moment: notes and --explain-plan show them
     if program.teams:
-        found.append("teams: a team's members share its ranks, goals and caps")
+        found.append(_("teams: a team's members share its ranks, goals and caps"))
     for rule in program.rules:
-        name = f"rule `{rule.name}`"
+        said: list[str] = []
         if rule.rank is not None or rule.league is not None or rule.league_board is not None:
-            found.append(f"{name}: a rank, board or league compares members")
+            said.append(N_("a rank, board or league compares members"))
         if rule.goal is not None:
-            found.append(f"{name}: a team goal sums its members' measures")
+            said.append(N_("a team goal sums its members' measures"))
         if rule.inviter is not None:
-            found.append(f"{name}: a referral pays the inviter for the invitee's event")
+            said.append(N_("a referral pays the inviter for the invitee's event"))
         if rule.milestone is not None and rule.milestone.distinct:
-            found.append(f"{name}: `milestone distinct` counts a value once across members")
+            said.append(N_("`milestone distinct` counts a value once across members"))
         if rule.first is not None:
-            found.append(f"{name}: `first N` members win, in the order they came")
+            said.append(N_("`first N` members win, in the order they came"))
         if rule.credit is not None:
-            found.append(f"{name}: pays the member an attribute names")
+            said.append(N_("pays the member an attribute names"))
+        found += [_("rule `{rule}`: {why}").format(rule=rule.name, why=_(why)) for why in said]
     if any(rule.budgets for rule in program.rules):
-        found.append("budgets: a budget is shared by every member")
+        found.append(_("budgets: a budget is shared by every member"))
     if program.grants:
-        found.append("grants: a granter's allowance pays other members")
+        found.append(_("grants: a granter's allowance pays other members"))
     if program.transfers:
-        found.append("transfers: points move between members")
+        found.append(_("transfers: points move between members"))
     if program.catalogues:
-        found.append("catalogues: a gift's stock is shared by every member")
+        found.append(_("catalogues: a gift's stock is shared by every member"))
     if program.reversals:
-        found.append("reversals: a reversal names an earlier event by its id, anyone's")
+        found.append(_("reversals: a reversal names an earlier event by its id, anyone's"))
     return list(dict.fromkeys(found))
 
 
@@ -107,12 +109,14 @@ def explain(program: Program, jobs: int) -> str:
     """`run --explain-plan --jobs N`'s line for the compiled evaluator."""
     why = loop_split_why_not(program)
     if why:
-        return f"  --jobs {jobs}, compiled evaluator: one process: " + "; ".join(why)
-    return (
-        f"  --jobs {jobs}, compiled evaluator: {jobs} sessions in {jobs} processes, members "
+        return "  " + _("--jobs {jobs}, compiled evaluator: one process: {why}").format(
+            jobs=jobs, why=_("; ").join(why)
+        )
+    return "  " + _(
+        "--jobs {jobs}, compiled evaluator: {jobs} sessions in {jobs} processes, members "
         "split among them, every event's intake in each; the records merged here in one "
         "session's order"
-    )
+    ).format(jobs=jobs)
 
 
 def owner(member: str, jobs: int) -> int:

@@ -12,6 +12,7 @@ advanced by hand.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1162,3 +1163,19 @@ def test_cli_explain_plan_says_why_in_the_operators_language() -> None:
     # a program is compiled once, its plan shown in whichever language is asked for
     code, out = invoke("run", "--explain-plan", "schemes/shop.incentive", "-")
     assert "  rule `signin`: award (the interpreter's step: a boost may change the amount)" in out
+
+
+@pytest.mark.parametrize("scheme", sorted(p.name for p in (ROOT / "schemes").glob("*.incentive")))
+def test_cli_explain_plan_is_all_chinese_in_chinese(scheme: str) -> None:
+    """`--lang zh run --explain-plan --jobs 2`: the columnar plan's lines, the `--jobs`
+    lines of both splits and the compiled evaluator's are Chinese, for every worked
+    scheme (names in backticks and the format's name aside)."""
+    from tests.clirun import invoke
+
+    code, out = invoke(
+        "--lang", "zh", "run", "--explain-plan", "--jobs", "2", f"schemes/{scheme}", "-"
+    )
+    assert code == 0, out
+    # a keyword of the language may stand in brackets after its Chinese: 最早（earliest）
+    english = re.sub(r"`[^`]*`|--jobs \d|JSON Lines|\bid\b|（[a-z_]+）", "", out)
+    assert not re.findall(r"[A-Za-z]{2,}", english), out

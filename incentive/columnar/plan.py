@@ -25,6 +25,7 @@ from incentive.calendar import Calendar
 from incentive.columnar.conditions import _predicate
 from incentive.compiler import constant_amount, constant_points
 from incentive.expressions import uses_random
+from incentive.i18n import _
 from incentive.program import (
     BoostSpec,
     BudgetSpec,
@@ -150,25 +151,29 @@ def _unread(spec: Any) -> list[str]:
 
 def why_not(program: Program) -> list[str]:
     """What in the scheme the columnar plan does not write (empty: it runs it all)."""
+    # In the language of the moment (`_`): `run --explain-plan` and a run's notes show them.
     reasons: list[str] = [f"`{name}`" for name in _unread(program) + _unread(program.calendar)]
     if program.levels is not None:
-        reasons.append("levels")
+        reasons.append(_("levels"))
     if program.expiry:
-        reasons.append("expiry")
+        reasons.append(_("expiry"))
     if program.redeems:
-        reasons.append("redeem blocks")
+        reasons.append(_("redeem blocks"))
     budgeted = any(r.budgets for r in program.rules) or any(g.budgets for g in program.grants)
     if budgeted and _needs_closes(program):
-        reasons.append("budgets with teams, boards by points, posts `each` period or grants")
+        reasons.append(_("budgets with teams, boards by points, posts `each` period or grants"))
     if program.clock:
-        reasons.append("a condition on the time of day or the weekday")
+        reasons.append(_("a condition on the time of day or the weekday"))
     kinds: dict[str, ValueType] = {}
     for types in program.attribute_types.values():
         for name, kind in types.items():
             if kinds.setdefault(name, kind) != kind:
-                reasons.append(f"attribute `{name}` read as two types")
+                reasons.append(_("attribute `{name}` read as two types").format(name=name))
     for rule in program.rules:
-        reasons += [f"rule `{rule.name}`: {why}" for why in _rule_why_not(rule, kinds)]
+        reasons += [
+            _("rule `{rule}`: {why}").format(rule=rule.name, why=why)
+            for why in _rule_why_not(rule, kinds)
+        ]
     return reasons
 
 
@@ -187,26 +192,30 @@ def _rule_why_not(rule: RuleSpec, kinds: dict[str, ValueType]) -> list[str]:
         for x in (*rule.limits, *rule.caps, *rule.budgets, rule.streak, rule.rank, rule.milestone)
         if x and x.period is not None
     ]
-    why += [f"a period of {p}" for p in periods if p not in _PERIODS]
+    why += [_("a period of {period}").format(period=p) for p in periods if p not in _PERIODS]
     if rule.condition is not None and _predicate(rule.condition, kinds) is None:
-        why.append("a condition with arithmetic or calls")
+        why.append(_("a condition with arithmetic or calls"))
     if rule.milestone is not None:
         pass  # the loop's own step (`_stepped`)
     elif rule.inactive is not None:
-        why.append("a flag for inactivity")
+        why.append(_("a flag for inactivity"))
     elif rule.inviter is not None:
-        why.append("a referral")
+        why.append(_("a referral"))
     elif rule.rank is not None:
         rank = rule.rank
         if rank.measure not in _MEASURES:
-            why.append(f"a rank by {rank.measure}")
+            why.append(_("a rank by {measure}").format(measure=rank.measure))
         elif rank.attribute is not None and kinds.get(rank.attribute) != "number":
-            why.append(f"a rank by {rank.measure} of an attribute that is not a number")
+            why.append(
+                _("a rank by {measure} of an attribute that is not a number").format(
+                    measure=rank.measure
+                )
+            )
     elif rule.streak is not None:
         pass  # as columns, or (`_streak_stepped`) the loop's own step
     else:
         if isinstance(rule.amount, ast.Negate):
-            why.append("a penalty")  # the ledger floors a balance at zero, in time order
+            why.append(_("a penalty"))  # the ledger floors a balance at zero, in time order
     return why
 
 
@@ -293,35 +302,46 @@ def explain(program: Program, jobs: int = 1) -> str:
     if not reasons:
         plan = plan_for(program)
         assert plan is not None
-        said = (
-            f"scheme `{program.name}`: columnar plan for batch runs of plain JSON Lines files "
+        said = _(
+            "scheme `{name}`: columnar plan for batch runs of plain JSON Lines files "
             "(other input: the compiled evaluator)"
-        )
+        ).format(name=program.name)
         if plan.closes:
-            said += (
-                "\n  ranks, boards and grants: the interpreter's own closes, over rank tables "
+            said += "\n  " + _(
+                "ranks, boards and grants: the interpreter's own closes, over rank tables "
                 "filled from columns a day at a time"
             )
         if jobs > 1:
             split = split_why_not(program)
             if split:
-                said += f"\n  --jobs {jobs}: one process: " + "; ".join(split)
+                said += "\n  " + _("--jobs {jobs}: one process: {why}").format(
+                    jobs=jobs, why=_("; ").join(split)
+                )
             else:
                 there = (
-                    "awards, streaks and milestones"
+                    _("awards, streaks and milestones")
                     if plan.gathered
-                    else "awards, streaks, milestones, balances and lines"
+                    else _("awards, streaks, milestones, balances and lines")
                 )
-                here = "ranks" + (", budgets, balances and lines" if plan.budgeted else "")
                 if plan.closes:
-                    here = "ranks, boards, grants, balances and lines"
-                said += (
-                    f"\n  --jobs {jobs}: {there} in {jobs} processes, members split among "
-                    f"them; {here} in this one"
-                )
+                    here = _("ranks, boards, grants, balances and lines")
+                elif plan.budgeted:
+                    here = _("ranks, budgets, balances and lines")
+                else:
+                    here = _("ranks")
+                said += "\n  " + _(
+                    "--jobs {jobs}: {there} in {jobs} processes, members split among them; "
+                    "{here} in this one"
+                ).format(jobs=jobs, there=there, here=here)
         return said
-    lines = [f"scheme `{program.name}`: no columnar plan (batch runs use the compiled evaluator)"]
-    lines += [f"  not written as columns: {why}" for why in dict.fromkeys(reasons)]
+    lines = [
+        _("scheme `{name}`: no columnar plan (batch runs use the compiled evaluator)").format(
+            name=program.name
+        )
+    ]
+    lines += [
+        "  " + _("not written as columns: {why}").format(why=why) for why in dict.fromkeys(reasons)
+    ]
     return "\n".join(lines)  # how `--jobs` splits the compiled evaluator: `split.explain`
 
 
@@ -329,9 +349,11 @@ def split_why_not(program: Program) -> list[str]:
     """Why `--jobs` cannot split the scheme's run by member (empty: it can): no plan, or
     a per-member stage that reads what other members did."""
     if why_not(program):
-        return ["the scheme has no columnar plan"]
+        return [_("the scheme has no columnar plan")]
     return [
-        f"rule `{rule.name}`: `milestone distinct` counts a value once across members"
+        _("rule `{rule}`: `milestone distinct` counts a value once across members").format(
+            rule=rule.name
+        )
         for rule in program.rules
         if rule.milestone is not None and rule.milestone.distinct
     ]
