@@ -1988,21 +1988,32 @@ def _ab_test(
     from incentive.events import Event
     from incentive.report import build_report
     from incentive.roster import load_roster
-    from incentive.runner import run_batch
+    from incentive.runner import run_batch_files
 
     programs = {"A": load_program(scheme_a), "B": load_program(scheme_b)}
     teams = load_roster(roster, encoding, programs["A"].teams) if roster else None
-    with _input_copies(events) as copies:  # checked, then read
-        check_inputs(events, encoding, copies)
-        items = list(iter_event_files(events, programs["A"], events_format, copies, encoding, how))
     arms: dict[str, dict[str, Any]] = {}
-    for arm, program in programs.items():
-        chosen = [e for e in items if not isinstance(e, Event) or arm_of(e.member, seed) == arm]
-        loop = "compiled" if engine == "columnar" else engine  # each arm is a filtered stream
-        result = run_batch(program, chosen, _parse_until(until, program), teams, loop)  # type: ignore[arg-type]
-        members = sorted({e.member for e in chosen if isinstance(e, Event)})
-        report = build_report(program, result, members)
-        arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}
+    with _input_copies(events) as copies:  # checked, then read once per arm (or twice)
+        check_inputs(events, encoding, copies)
+        for arm, program in programs.items():
+            members: set[str] = set()  # the arm's members, gathered as its events go by
+
+            def arm_events(arm: str = arm, members: set[str] = members) -> Iterator[Any]:
+                for item in iter_event_files(
+                    events, programs["A"], events_format, copies, encoding, how
+                ):
+                    if not isinstance(item, Event):
+                        yield item  # a bad line is in both arms
+                    elif arm_of(item.member, seed) == arm:
+                        members.add(item.member)
+                        yield item
+
+            # each arm is a filtered stream: the compiled evaluator (or the interpreter)
+            loop = "compiled" if engine == "columnar" else engine
+            until_at = _parse_until(until, program)
+            result, _summary = run_batch_files(program, None, arm_events, until_at, teams, loop)  # type: ignore[arg-type]
+            report = build_report(program, result, sorted(members))
+            arms[arm] = {currency: ab_metrics(report, currency) for currency in program.currencies}
     if html:
         from incentive.html_compare import render_ab_html
 

@@ -932,6 +932,9 @@ def _refuse(source: str, line: int, raw: bytes, encoding: str) -> EncodingProble
     )
 
 
+CHECK_BLOCK = 1 << 20  # bytes `check_encoding` decodes at a time
+
+
 def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCODING) -> None:
     """Read a whole binary stream and raise EncodingProblem at the first line that does
     not decode. UTF-8 is checked a megabyte at a time (fast); other codecs line by line."""
@@ -948,7 +951,7 @@ def check_encoding(stream: IO[bytes], source: str, encoding: str = DEFAULT_ENCOD
     pending = b""
     first = True
     while True:
-        chunk = stream.read(1 << 20)
+        chunk = stream.read(CHECK_BLOCK)
         data = pending + chunk
         if not chunk:
             cut = len(data)

@@ -5,7 +5,10 @@ one, `compiler.CompiledSession`): `open_session` picks one, `run_batch`
 evaluates a whole stream into lists, and `run_to` streams files to JSON Lines.
 
 `run_batch` keeps every event and every record in lists: right for a
-library call on a day's events, not for a platform's history. `run_to` gives
+library call on a day's events, not for a platform's history. `run_batch_files`
+(`simulate`, `compare` and `explain` on saved events) takes `run_to`'s way and
+keeps the records in a temporary file, read back a block of lines at a time each
+time a report goes through them (`SpooledRecords`). `run_to` gives
 the very same records in the very same order (bad lines first, then every
 event's records in time order, then the final balances) while holding neither:
 
@@ -25,11 +28,15 @@ import os
 import pickle
 import shutil
 import tempfile
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, overload
+
+import msgspec
 
 from incentive.columnar import run_columnar, split_why_not, why_not
 from incentive.compiler import CompiledSession
@@ -68,9 +75,70 @@ def open_session(
     return CompiledSession(program, state, roster)
 
 
+class SpooledRecords(Sequence[Record]):
+    """A run's records in a temporary file of JSON Lines (the file is this object's: it
+    is closed with it, or by `close`), decoded anew, a block of lines at a time, each time
+    they are iterated: a report goes through them once and keeps its sums, never the
+    records. Indexing reads from the start (a report iterates; a test may index)."""
+
+    BLOCK = 1 << 16  # bytes decoded at a time
+
+    def __init__(self, spool: IO[bytes], end: int, count: int) -> None:
+        self._spool, self._end, self._count = spool, end, count
+        self._close = weakref.finalize(self, spool.close)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Record]:
+        decoder = _RECORDS
+        spool, offset, end = self._spool, 0, self._end
+        while offset < end:
+            # each iterator keeps its own offset: two may run at once on the one file
+            spool.seek(offset)
+            block = spool.read(min(self.BLOCK, end - offset))
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # a line longer than a block: read to its end
+                block += spool.readline()
+                cut = len(block)
+            offset += cut
+            yield from decoder.decode_lines(block[:cut])
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise IndexError(index)
+        for seen, record in enumerate(self):
+            if seen == position:
+                return record
+        raise IndexError(index)  # pragma: no cover - the count is the file's
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same records in the same order (a list from
+        `run_batch` too: `list == SpooledRecords` asks this one)."""
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence of what a file holds
+
+    def close(self) -> None:
+        self._close()
+
+
+_RECORDS = msgspec.json.Decoder(Record)
+
+
 @dataclass
 class RunResult:
-    records: list[Record]
+    # a list from `run_batch`; from files (`run_batch_files`) records read from disk
+    records: Sequence[Record]
     balances: dict[str, dict[str, int]]
     session: Session | CompiledSession
 
@@ -135,9 +203,11 @@ def run_batch_files(
         if files and until is None:
             # what a result's session would hold for the report: nothing the plan takes
             assert program.levels is None or why_not(program)
-            with tempfile.TemporaryFile() as spool:
+            with _spool() as spool:
                 done = run_columnar(program, files, spool, jobs, lost, roster)
-                if done is not None:
+                if done is None:
+                    spool.close()  # declined: the evaluator runs it below
+                else:
                     records, balances = _read_back(spool)
                     kinds, members, resorted = done
                     split = jobs if jobs > 1 and not split_why_not(program) else 1
@@ -150,9 +220,23 @@ def run_batch_files(
             return _batch_split(program, items, until, roster, chosen, jobs)
         except WorkerLost as why:
             lost.append(str(why))
-    result = run_batch(program, items(), until, roster, chosen)
-    kinds = Counter(record.kind for record in result.records)
-    return result, RunSummary(kinds, len(result.balances), lost=lost[0] if lost else None)
+    with _spool() as spool:
+        summary, session = _passes(program, items, spool, until, roster, chosen, None, False)
+        records = SpooledRecords(spool, spool.tell(), sum(summary.kinds.values()))
+    summary.lost = lost[0] if lost else None
+    return RunResult(records, session.balances(), session), summary
+
+
+@contextmanager
+def _spool() -> Iterator[IO[bytes]]:
+    """A temporary file for a run's records: closed if the run fails or declines, else
+    handed on (to `SpooledRecords`, which closes it)."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed here or by SpooledRecords
+    try:
+        yield spool
+    except BaseException:
+        spool.close()
+        raise
 
 
 def _batch_split(
@@ -166,7 +250,7 @@ def _batch_split(
     """`run_batch` with the members split across `jobs` sessions (`split`): the records
     read back, the members' states gathered from the workers for the report."""
 
-    with tempfile.TemporaryFile() as spool:
+    with _spool() as spool:
         with LoopWorkers(program, jobs, roster, engine) as pool:
             summary = _split_passes(pool, program, items, spool, until)
             members = pool.members()
@@ -197,22 +281,23 @@ def _split_passes(
         return summary
 
 
-def _read_back(spool: IO[bytes]) -> tuple[list[Record], dict[str, dict[str, int]]]:
-    """A run's JSON Lines read back from the start: its records, and its closing
-    balance records as member -> currency -> balance."""
-    import msgspec
-
+def _read_back(spool: IO[bytes]) -> tuple[SpooledRecords, dict[str, dict[str, int]]]:
+    """A run's JSON Lines read back from the start, once: its records, left in the file
+    (which the result owns from now on), and its closing balance records (the output's
+    last lines) as member -> currency -> balance."""
+    spool.flush()
     spool.seek(0)
-    decoder = msgspec.json.Decoder(Record)
-    records: list[Record] = []
+    count = end = offset = 0
     balances: dict[str, dict[str, int]] = {}
     for line in spool:
-        record = decoder.decode(line)
-        if record.kind != "balance":
-            records.append(record)
-        elif record.member is not None and record.currency is not None:
+        offset += len(line)
+        if b'"kind":"balance"' not in line[:20]:  # the first field, written by us
+            count, end = count + 1, offset
+            continue
+        record = _RECORDS.decode(line)
+        if record.member is not None and record.currency is not None:
             balances.setdefault(record.member, {})[record.currency] = record.balance or 0
-    return records, balances
+    return SpooledRecords(spool, end, count), balances
 
 
 SORT_RUN = 200_000  # events sorted in memory at a time when the input is out of order
@@ -307,14 +392,31 @@ def run_to(
             summary = run_to(program, read, out, until, roster, engine)
             summary.lost = str(why)
             return summary
+    return _passes(program, read, out, until, roster, engine, keep)[0]
+
+
+def _passes(
+    program: Program,
+    read: Callable[[], Iterable[Event | BadLine]],
+    out: IO[bytes],
+    until: datetime | None,
+    roster: Roster | None,
+    engine: Engine | None,
+    keep: Callable[[Record], bool] | None,
+    balances: bool = True,
+) -> tuple[RunSummary, Session | CompiledSession]:
+    """`run_to` in one process: one pass if the input is in time order, else a second
+    through a sort on disk; the session that evaluated it (members' state, for a report)."""
+    session = open_session(program, roster=roster, engine=engine)
     try:
-        return _run_once(program, read(), out, until, roster, engine, keep, ordered=True)
+        summary = _run_once(program, read(), out, until, session, keep, True, balances)
     except _OutOfOrder:
+        session = open_session(program, roster=roster, engine=engine)
         runs: list[int] = []
         ordered = _sorted_on_disk(read(), runs, program)
-        summary = _run_once(program, ordered, out, until, roster, engine, keep, ordered=False)
+        summary = _run_once(program, ordered, out, until, session, keep, False, balances)
         summary.resorted, summary.spilled = True, len(runs)
-        return summary
+    return summary, session
 
 
 def _run_once(
@@ -322,12 +424,18 @@ def _run_once(
     items: Iterable[Event | BadLine],
     out: IO[bytes],
     until: datetime | None,
-    roster: Roster | None,
-    engine: Engine | None,
+    session: Session | CompiledSession,
     keep: Callable[[Record], bool] | None,
     ordered: bool,
+    balances: bool = True,
 ) -> RunSummary:
-    session = open_session(program, roster=roster, engine=engine)
+    """One pass: the records to `out`, then (`balances`) the closing balance records.
+
+    Through two temporary files, not straight to `out`: a bad line's record goes before
+    every event's, and where the bad lines are is known only at the end of the input;
+    and the first event that goes back in time ends this pass with nothing written, for
+    a second pass through a sort on disk. (The columnar plan writes straight to its
+    output and truncates it back on a decline: it knows the bad lines before it writes.)"""
     summary = RunSummary()
     kinds = summary.kinds
     with tempfile.TemporaryFile() as bad, tempfile.TemporaryFile() as spool:
@@ -354,12 +462,12 @@ def _run_once(
                 last = item.at
             write(session.feed(item), spool)
         write(session.advance_to(until) if until is not None else session.close_all(), spool)
-        balances = session.balance_records()
+        closing = session.balance_records() if balances else []
         summary.members = len(session.balances())
         for file in (bad, spool):
             file.seek(0)
             shutil.copyfileobj(file, out)
-        for record in balances:
+        for record in closing:
             if keep is None or keep(record):
                 out.write(record.to_json_bytes() + b"\n")
     return summary

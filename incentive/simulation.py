@@ -12,6 +12,7 @@ saved events: the report of a simulation can be re-checked from its files.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,10 +33,10 @@ from incentive.population import (
     simulate,
 )
 from incentive.program import Program
-from incentive.records import Record
+from incentive.records import Record, encode_lines
 from incentive.report import PAID
 from incentive.roster import Roster
-from incentive.runner import Engine, RunResult, open_session
+from incentive.runner import Engine, RunResult, SpooledRecords, open_session
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,11 @@ def simulate_scheme(
     if roster is None and population.teams:
         roster = population_roster(roster_of(population))
     session = open_session(program, roster=roster, engine=engine)
-    records: list[Record] = []
+    # The records go to a temporary file as each day is evaluated (`SpooledRecords`):
+    # the report reads them back. The population's events are held (`Simulated.events`,
+    # for --save-events): their number is the operator's configuration.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by SpooledRecords, or below
+    written = [0]
     currency = program.currencies[0] if program.currencies else None
     evaluated = [0, 0]  # days, events
 
@@ -78,13 +83,15 @@ def simulate_scheme(
         # the day's end, which would close periods (and expire lots) that a run
         # on the saved events closes later or, on the last day, not at all. A
         # period closed by the next day's first event pays into that day.
-        start = len(records)
+        records: list[Record] = []
         for event in events:
             records.extend(session.feed(event))
         earned: Counter[str] = Counter()
-        for record in records[start:]:
+        for record in records:
             if record.kind in PAID and record.member and record.currency == currency:
                 earned[record.member] += record.points or 0
+        spool.write(encode_lines(records))
+        written[0] += len(records)
         evaluated[0] += 1
         evaluated[1] += len(events)
         if progress is not None:
@@ -92,8 +99,14 @@ def simulate_scheme(
         tomorrow = program.calendar.to_utc(datetime.combine(day + timedelta(days=1), time(0)))
         return DayOutcome(earned, partial(_balance_at, session, currency, tomorrow.isoformat()))
 
-    simulated = simulate(population, one_day)
-    records.extend(session.advance_to(until) if until is not None else session.close_all())
+    try:
+        simulated = simulate(population, one_day)
+        closing = session.advance_to(until) if until is not None else session.close_all()
+        spool.write(encode_lines(closing))
+    except BaseException:
+        spool.close()
+        raise
+    records = SpooledRecords(spool, spool.tell(), written[0] + len(closing))
     result = RunResult(records, session.balances(), session)
     return SimulatedRun(simulated, result, roster)
 
