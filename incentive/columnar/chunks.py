@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from incentive.columnar.conditions import _column, _predicate
 from incentive.columnar.plan import ColumnarPlan
+from incentive.columnar.reading import _utc
+from incentive.events import Event
 from incentive.program import Program, RuleSpec
 from incentive.rules import period_index
 from incentive.state import EngineState, MemberState
@@ -278,3 +281,16 @@ def _event_keys(rule_index: int, sub: int) -> list[pl.Expr]:
         pl.lit(sub).alias("k_sub"),
         pl.col("seq"),
     ]
+
+
+def _row_event(
+    row: dict[str, Any], names: Sequence[str], kinds: dict[str, Any]
+) -> tuple[Event, dict[str, Any]]:
+    """A matching event's row (`iter_rows(named=True)`) as the loop's own steps take it:
+    the Event, and its attributes as the interpreter reads them (numbers as Decimal)."""
+    attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
+    for name in names:
+        value = row[_column(name)]
+        if value is not None:
+            attrs[name] = Decimal(value) if kinds[name] == "number" else value
+    return Event(row["id"], row["type"], row["member"], _utc(row["t"])), attrs

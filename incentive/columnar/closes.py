@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from incentive.columnar.chunks import _Chunk, _matching, _record_schema
+from incentive.columnar.chunks import _Chunk, _matching, _record_schema, _row_event
 from incentive.columnar.conditions import _column
 from incentive.columnar.plan import _MEASURES
 from incentive.columnar.ranks import _entries, _within_sum_bound
@@ -375,12 +375,7 @@ def _grant_events(chunk: _Chunk) -> dict[int, list[tuple[int, Any, Event, dict[s
         columns = ["seq", "id", "type", "member", "t", "day", *(_column(n) for n in names)]
         chosen = events.filter(pl.col("type").is_in(list(spec.events))).select(columns)
         for row in chosen.iter_rows(named=True):
-            attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
-            for name in names:
-                value = row[_column(name)]
-                if value is not None:
-                    attrs[name] = Decimal(value) if kinds[name] == "number" else value
-            event = Event(row["id"], row["type"], row["member"], _utc(row["t"]))
+            event, attrs = _row_event(row, names, kinds)
             found.setdefault(row["day"], []).append((row["seq"], spec, event, attrs))
     for day in found.values():
         day.sort(key=lambda item: item[0])  # several blocks: time order, then the file's

@@ -13,13 +13,11 @@ a penalty, is the loop's (`_NotPlain`).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from incentive.columnar.chunks import _Chunk, _json, _matching, _record_schema
+from incentive.columnar.chunks import _Chunk, _json, _matching, _record_schema, _row_event
 from incentive.columnar.conditions import _column
 from incentive.columnar.plan import _Award, _NotPlain
-from incentive.columnar.reading import _utc
 from incentive.events import RESERVED_FIELDS, Event
 from incentive.records import Record
 from incentive.rules import Proposal
@@ -78,12 +76,7 @@ def _stepped(awards: list[_Award], chunk: _Chunk) -> pl.DataFrame:
     for row in rows:
         award = awards[row["rule"]]
         rule = award.rule
-        attrs: dict[str, Any] = {"member": row["member"], "type": row["type"]}
-        for name in names:
-            value = row[_column(name)]
-            if value is not None:
-                attrs[name] = Decimal(value) if kinds[name] == "number" else value
-        event = Event(row["id"], row["type"], row["member"], _utc(row["t"]))
+        event, attrs = _row_event(row, names, kinds)
         member = states.get(event.member)
         if member is None:
             member = states[event.member] = MemberState()
