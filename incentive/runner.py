@@ -203,7 +203,7 @@ def run_batch_files(
         if files and until is None:
             # what a result's session would hold for the report: nothing the plan takes
             assert program.levels is None or why_not(program)
-            with _spool() as spool:
+            with record_spool() as spool:
                 done = run_columnar(program, files, spool, jobs, lost, roster)
                 if done is None:
                     spool.close()  # declined: the evaluator runs it below
@@ -220,7 +220,7 @@ def run_batch_files(
             return _batch_split(program, items, until, roster, chosen, jobs)
         except WorkerLost as why:
             lost.append(str(why))
-    with _spool() as spool:
+    with record_spool() as spool:
         summary, session = _passes(program, items, spool, until, roster, chosen, None, False)
         records = SpooledRecords(spool, spool.tell(), sum(summary.kinds.values()))
     summary.lost = lost[0] if lost else None
@@ -228,7 +228,7 @@ def run_batch_files(
 
 
 @contextmanager
-def _spool() -> Iterator[IO[bytes]]:
+def record_spool() -> Iterator[IO[bytes]]:
     """A temporary file for a run's records: closed if the run fails or declines, else
     handed on (to `SpooledRecords`, which closes it)."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed here or by SpooledRecords
@@ -250,7 +250,7 @@ def _batch_split(
     """`run_batch` with the members split across `jobs` sessions (`split`): the records
     read back, the members' states gathered from the workers for the report."""
 
-    with _spool() as spool:
+    with record_spool() as spool:
         with LoopWorkers(program, jobs, roster, engine) as pool:
             summary = _split_passes(pool, program, items, spool, until)
             members = pool.members()

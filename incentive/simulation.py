@@ -12,7 +12,6 @@ saved events: the report of a simulation can be re-checked from its files.
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from incentive.program import Program
 from incentive.records import Record, encode_lines
 from incentive.report import PAID
 from incentive.roster import Roster
-from incentive.runner import Engine, RunResult, SpooledRecords, open_session
+from incentive.runner import Engine, RunResult, SpooledRecords, open_session, record_spool
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,6 @@ def simulate_scheme(
     # The records go to a temporary file as each day is evaluated (`SpooledRecords`):
     # the report reads them back. The population's events are held (`Simulated.events`,
     # for --save-events): their number is the operator's configuration.
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by SpooledRecords, or below
     written = [0]
     currency = program.currencies[0] if program.currencies else None
     evaluated = [0, 0]  # days, events
@@ -99,13 +97,10 @@ def simulate_scheme(
         tomorrow = program.calendar.to_utc(datetime.combine(day + timedelta(days=1), time(0)))
         return DayOutcome(earned, partial(_balance_at, session, currency, tomorrow.isoformat()))
 
-    try:
+    with record_spool() as spool:  # `one_day` writes into it; SpooledRecords closes it
         simulated = simulate(population, one_day)
         closing = session.advance_to(until) if until is not None else session.close_all()
         spool.write(encode_lines(closing))
-    except BaseException:
-        spool.close()
-        raise
     records = SpooledRecords(spool, spool.tell(), written[0] + len(closing))
     result = RunResult(records, session.balances(), session)
     return SimulatedRun(simulated, result, roster)
